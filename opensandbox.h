@@ -131,6 +131,13 @@
  *     OSB_TOTAL_TIMEOUT_MS        0   default total deadline (0 = none), never
  *                                     applied to streams
  */
+/* The implementation needs POSIX declarations (sockets, poll, clock_gettime)
+ * even under -std=c99; this only works if nothing was included before. */
+#if defined(OPENSANDBOX_IMPLEMENTATION) && !defined(_WIN32) && !defined(_POSIX_C_SOURCE) && \
+    !defined(_GNU_SOURCE) && !defined(_XOPEN_SOURCE) && !defined(_DEFAULT_SOURCE)
+#  define _POSIX_C_SOURCE 200809L
+#endif
+
 #ifndef OPENSANDBOX_H_INCLUDED
 #define OPENSANDBOX_H_INCLUDED
 
@@ -267,8 +274,179 @@ OSB_API void osb_buf_free(osb_buf *b);
 OSB_API int osb_buf_sink(void *user, const void *data, size_t len);
 
 /* >>tokens (declarations are added by the tokenizer part) */
-/* >>http */
-/* >>transport */
+
+/* >>http ================================================================== */
+
+/* One header field of a parsed head: slices into the caller's buffer. */
+typedef struct osb_http_header {
+    osb_str name;
+    osb_str value;
+} osb_http_header;
+
+/* What osb_http_parse_response found. */
+typedef struct osb_http_head {
+    int minor_version;        /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
+    int status;               /* 100..599 */
+    osb_str reason;
+    osb_http_header *headers; /* caller's array ... */
+    size_t num_headers;       /* ... in: its capacity; out: fields found */
+} osb_http_head;
+
+#define OSB_HTTP_INCOMPLETE (-2)  /* need more bytes */
+#define OSB_HTTP_MALFORMED (-1)   /* not HTTP/1.x as RFC 9112 writes it */
+#define OSB_HTTP_TOO_LARGE (-3)   /* a line, the field count or the head is over its limit */
+
+/* Parses a response head (status line, fields, blank line) at the start of
+ * buf[0..len). Returns the head's length in bytes when complete, or one of
+ * OSB_HTTP_INCOMPLETE / OSB_HTTP_MALFORMED / OSB_HTTP_TOO_LARGE. Strict: lines
+ * end in CRLF, no obsolete line folding, no space before the colon, field
+ * values without control characters; the slices point into buf. Stateless:
+ * after OSB_HTTP_INCOMPLETE call again with more bytes. Never allocates. */
+OSB_API int osb_http_parse_response(const char *buf, size_t len, osb_http_head *head);
+
+/* Incremental decoder of a chunked body (RFC 9112 §7.1). Zero-initialise. */
+typedef struct osb_chunked {
+    int state;
+    uint64_t remaining;      /* data bytes left in the current chunk */
+    size_t line_len;         /* bytes of the current size / trailer line */
+    int digits;              /* hex digits of the size seen */
+    size_t trailer_bytes;    /* total trailer bytes, capped */
+    int done;                /* 1 once the last chunk and the trailers are read */
+} osb_chunked;
+
+/* Feeds len bytes of the chunked body. Returns the number of bytes consumed
+ * (>= 0), or OSB_HTTP_MALFORMED / OSB_HTTP_TOO_LARGE. When it stops at body
+ * data, *data and *data_len name that run inside buf (no copy); otherwise
+ * *data_len is 0. Call again with the rest until everything is consumed or
+ * d->done. Bytes after the end of the body are not consumed. */
+OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
+                                   const char **data, size_t *data_len);
+
+/* >>tls (declarations) */
+typedef struct osb_tls_config {
+    const char *ca_file;          /* PEM bundle path; NULL = environment, then system */
+    const char *ca_pem;           /* in-memory PEM bundle ... */
+    size_t ca_pem_len;            /* ... and its length */
+    int insecure_skip_verify;     /* TESTS ONLY: no chain or name check */
+    int64_t (*now)(void *user);   /* seconds since the Unix epoch; NULL = time() */
+    void *now_user;
+    int (*entropy)(void *user, void *buf, size_t len); /* NULL = the OS */
+    void *entropy_user;
+} osb_tls_config;
+
+/* >>transport ============================================================= */
+
+/* A parsed URL: http or https, host (IPv6 literals without brackets), port,
+ * and the path prefix (without a trailing slash; "" for none). */
+typedef struct osb_url {
+    int https;
+    char host[256];
+    uint16_t port;
+    char prefix[512];
+} osb_url;
+
+/* Parses "http://host:port/prefix", "https://[::1]/x" or, without a scheme,
+ * "host:port/prefix" (then default_https chooses). Userinfo, query and
+ * fragment are refused (OSB_ERR_INVALID_ARG). */
+OSB_API osb_err osb_url_parse(const char *text, int default_https, osb_url *out);
+
+typedef struct osb_client osb_client;
+
+/* Timeouts in milliseconds; 0 takes the default, a negative value disables. */
+typedef struct osb_timeouts {
+    int connect_ms;     /* DNS + TCP (+ TLS) connect; default OSB_CONNECT_TIMEOUT_MS */
+    int first_byte_ms;  /* request sent -> first response byte; default OSB_FIRST_BYTE_TIMEOUT_MS */
+    int idle_ms;        /* longest gap between two received bytes; default OSB_IDLE_TIMEOUT_MS */
+    int total_ms;       /* whole call, never applied to streams; default OSB_TOTAL_TIMEOUT_MS */
+} osb_timeouts;
+
+/* How a client talks to the lifecycle server. Zero-initialise, set what you
+ * need. Strings are copied by osb_client_new. */
+typedef struct osb_client_config {
+    const char *domain;            /* "host:port", "http://host:port", optionally with a path
+                                      prefix; a trailing "/v1" is accepted and not doubled */
+    const char *protocol;          /* "http" (default) or "https" when domain has no scheme */
+    const char *api_key;           /* sent as OPEN-SANDBOX-API-KEY, to the lifecycle origin only */
+    const char *user_agent;        /* default "opensandbox-c/<version>" */
+    const char *const *headers;    /* extra "Name: value" lines for lifecycle requests, NULL-terminated */
+    osb_timeouts timeouts;
+    int pool_max;                  /* idle keep-alive connections kept; 0 = OSB_POOL_MAX, <0 = none */
+    const osb_allocator *allocator;/* NULL = libc; must outlive the client */
+    osb_tls_config tls;
+} osb_client_config;
+
+/* Creates a client. On failure *out is NULL and the return code says why. */
+OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out);
+/* Closes pooled connections and frees the client. NULL is fine. */
+OSB_API void osb_client_free(osb_client *c);
+/* The detail of the last failed call on this client (never NULL). */
+OSB_API const osb_error *osb_client_error(const osb_client *c);
+/* The lifecycle base URL as parsed, e.g. scheme, host, port, prefix "/v1". */
+OSB_API const osb_url *osb_client_url(const osb_client *c);
+/* Idle connections currently pooled (for tests and diagnostics). */
+OSB_API int osb_client_pooled(const osb_client *c);
+
+/* Called for each response header; return non-zero to cancel. */
+typedef int (*osb_header_fn)(void *user, osb_str name, osb_str value);
+
+/* One HTTP request. Zero-initialise; only what you set is used. */
+typedef struct osb_http_request {
+    const char *method;            /* NULL = "GET" */
+    const char *url;               /* absolute URL (another origin: no API key sent) ... */
+    const char *path;              /* ... or a path under the lifecycle URL, e.g. "/v1/sandboxes".
+                                      Already percent-encoded; spaces and controls are refused */
+    const char *query;             /* encoded query without '?', or NULL */
+    const char *const *headers;    /* "Name: value" lines, NULL-terminated, validated */
+    const char *content_type;      /* for the body */
+    const void *body;              /* body in memory ... */
+    size_t body_len;
+    osb_read_fn body_reader;       /* ... or read from here (body == NULL) */
+    void *body_reader_user;
+    int64_t body_reader_len;       /* length of the reader's body; -1 = unknown (chunked) */
+    osb_write_fn sink;             /* response body goes here; NULL = into response->body */
+    void *sink_user;
+    osb_header_fn on_header;       /* optional: every response header */
+    void *on_header_user;
+    int stream;                    /* 1 = no total deadline (event streams, long downloads) */
+    int idempotent;                /* 0 = by method (GET HEAD PUT DELETE OPTIONS), 1 yes, -1 no */
+    int accept_error_body;         /* 1 = a non-2xx status is not an error (body still read) */
+    const volatile int *cancel;    /* optional: non-zero stops the transfer (checked between reads) */
+    osb_timeouts timeouts;         /* 0 fields = the client's */
+    size_t max_body;               /* cap for the in-memory body; 0 = 16 MiB */
+} osb_http_request;
+
+/* What came back. The library fills it; free with osb_http_response_free. */
+typedef struct osb_http_response {
+    int status;
+    int64_t content_length;        /* -1 if not given */
+    uint64_t body_bytes;           /* body bytes delivered */
+    int64_t retry_after_ms;        /* -1 if none */
+    char request_id[80];
+    char content_type[128];
+    osb_buf body;                  /* the body, when no sink was given (capped by max_body) */
+} osb_http_response;
+
+/* Sends one request and reads the whole response, delivering the body to the
+ * sink (or into response->body). A non-2xx status is OSB_ERR_HTTP (the body,
+ * up to 4 KiB, is read to fill the error detail) unless accept_error_body.
+ * Connections are reused; a request on a pooled connection that the server
+ * had already closed is sent again once if it is idempotent and no byte of a
+ * response arrived. Nothing is retried otherwise. */
+OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
+                                osb_http_response *response);
+OSB_API void osb_http_response_free(osb_http_response *response);
+
+/* The pull form: open the request, then read the body piece by piece. */
+typedef struct osb_body osb_body;
+/* Sends the request and reads the response head. On success *out reads the
+ * body; response gets status and headers (response->body stays empty). */
+OSB_API osb_err osb_request_open(osb_client *c, const osb_http_request *req,
+                                 osb_http_response *response, osb_body **out);
+/* Next piece of the body: *data points into an internal buffer valid until
+ * the next call; *len == 0 means the body ended cleanly. */
+OSB_API osb_err osb_body_read(osb_body *b, const void **data, size_t *len);
+/* Ends the exchange (an unfinished body closes the connection). */
+OSB_API void osb_body_close(osb_body *b);
 
 #ifdef __cplusplus
 }
@@ -282,7 +460,23 @@ OSB_API int osb_buf_sink(void *user, const void *data, size_t len);
 #include <string.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <errno.h>
+#include <time.h>
+#ifdef _WIN32
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#  include <windows.h>
+#else
+#  include <sys/types.h>
+#  include <sys/socket.h>
+#  include <netdb.h>
+#  include <netinet/in.h>
+#  include <netinet/tcp.h>
+#  include <unistd.h>
+#  include <fcntl.h>
+#  include <poll.h>
+#endif
 
 #ifndef OSB_TLS
 #  define OSB_TLS 0
@@ -464,8 +658,1500 @@ OSB_API int osb_buf_sink(void *user, const void *data, size_t len) {
 }
 
 /* >>impl-tokens */
-/* >>impl-http */
-/* >>impl-transport */
+
+/* >>impl-http -------------------------------------------------------------- */
+
+#ifndef OSB_HTTP_MAX_LINE
+#  define OSB_HTTP_MAX_LINE 8192
+#endif
+#ifndef OSB_HTTP_MAX_HEADERS
+#  define OSB_HTTP_MAX_HEADERS 100
+#endif
+#ifndef OSB_HTTP_MAX_HEAD
+#  define OSB_HTTP_MAX_HEAD 65536
+#endif
+#ifndef OSB_HTTP_MAX_CHUNK_LINE
+#  define OSB_HTTP_MAX_CHUNK_LINE 4096
+#endif
+#ifndef OSB_HTTP_MAX_INTERIM
+#  define OSB_HTTP_MAX_INTERIM 10
+#endif
+
+/* RFC 9110 tchar */
+static int osb__is_tchar(unsigned char c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* A field value may hold visible characters, spaces, tabs and obs-text. */
+static int osb__is_field_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+/* Finds the end of the line starting at p: returns the line length without
+ * CRLF, -2 if no CRLF yet, -1 on a bare CR or LF, -3 when over max. */
+static ptrdiff_t osb__line_end(const char *p, size_t avail, size_t max) {
+    size_t i;
+    for (i = 0; i < avail; i++) {
+        if (p[i] == '\r') {
+            if (i + 1 == avail) return i > max ? -3 : -2;
+            if (p[i + 1] != '\n') return -1;
+            return i > max ? -3 : (ptrdiff_t)i;
+        }
+        if (p[i] == '\n') return -1;
+        if (i >= max) return -3;
+    }
+    return -2;
+}
+
+static int osb__parse_status_line(const char *p, size_t n, osb_http_head *h) {
+    size_t i;
+    if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0) return OSB_HTTP_MALFORMED;
+    if (p[7] != '0' && p[7] != '1') return OSB_HTTP_MALFORMED;
+    h->minor_version = p[7] - '0';
+    if (p[8] != ' ') return OSB_HTTP_MALFORMED;
+    for (i = 9; i < 12; i++)
+        if (p[i] < '0' || p[i] > '9') return OSB_HTTP_MALFORMED;
+    h->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    if (h->status < 100 || h->status > 599) return OSB_HTTP_MALFORMED;
+    if (n == 12) { /* reason phrase left out entirely: tolerated */
+        h->reason.ptr = p + 12;
+        h->reason.len = 0;
+        return 0;
+    }
+    if (p[12] != ' ') return OSB_HTTP_MALFORMED;
+    for (i = 13; i < n; i++)
+        if (!osb__is_field_char((unsigned char)p[i])) return OSB_HTTP_MALFORMED;
+    h->reason.ptr = p + 13;
+    h->reason.len = n - 13;
+    return 0;
+}
+
+static int osb__parse_field(const char *p, size_t n, osb_http_header *f) {
+    size_t colon = 0, b, e, i;
+    while (colon < n && osb__is_tchar((unsigned char)p[colon])) colon++;
+    /* an empty name, a space before the colon or a leading space (obs-fold) */
+    if (colon == 0 || colon == n || p[colon] != ':') return OSB_HTTP_MALFORMED;
+    b = colon + 1;
+    e = n;
+    while (b < e && (p[b] == ' ' || p[b] == '\t')) b++;
+    while (e > b && (p[e - 1] == ' ' || p[e - 1] == '\t')) e--;
+    for (i = b; i < e; i++)
+        if (!osb__is_field_char((unsigned char)p[i])) return OSB_HTTP_MALFORMED;
+    f->name.ptr = p;
+    f->name.len = colon;
+    f->value.ptr = p + b;
+    f->value.len = e - b;
+    return 0;
+}
+
+OSB_API int osb_http_parse_response(const char *buf, size_t len, osb_http_head *head) {
+    size_t pos = 0, cap = head->num_headers, count = 0;
+    size_t limit = OSB__MIN(len, (size_t)OSB_HTTP_MAX_HEAD);
+    ptrdiff_t n;
+    int first = 1;
+    head->num_headers = 0;
+    for (;;) {
+        n = osb__line_end(buf + pos, limit - pos, OSB_HTTP_MAX_LINE);
+        if (n == -2) return limit < len || limit == (size_t)OSB_HTTP_MAX_HEAD
+                                ? OSB_HTTP_TOO_LARGE : OSB_HTTP_INCOMPLETE;
+        if (n == -1) return OSB_HTTP_MALFORMED;
+        if (n == -3) return OSB_HTTP_TOO_LARGE;
+        if (first) {
+            if (osb__parse_status_line(buf, (size_t)n, head)) return OSB_HTTP_MALFORMED;
+            first = 0;
+        } else if (n == 0) {
+            head->num_headers = count;
+            return (int)(pos + 2);
+        } else {
+            osb_http_header f;
+            if (buf[pos] == ' ' || buf[pos] == '\t') return OSB_HTTP_MALFORMED; /* obs-fold */
+            if (osb__parse_field(buf + pos, (size_t)n, &f)) return OSB_HTTP_MALFORMED;
+            if (count >= cap || count >= OSB_HTTP_MAX_HEADERS) return OSB_HTTP_TOO_LARGE;
+            head->headers[count++] = f;
+        }
+        pos += (size_t)n + 2;
+    }
+}
+
+enum {
+    OSB__CH_SIZE = 0,   /* reading hex digits */
+    OSB__CH_EXT,        /* after the digits: extensions up to CRLF */
+    OSB__CH_SIZE_LF,    /* CR seen at the end of the size line */
+    OSB__CH_DATA,
+    OSB__CH_DATA_CR,    /* expecting CR after the data */
+    OSB__CH_DATA_LF,
+    OSB__CH_TRAILER,    /* inside a trailer line (or the final empty line) */
+    OSB__CH_TRAILER_LF,
+    OSB__CH_DONE
+};
+
+static int osb__hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
+                                   const char **data, size_t *data_len) {
+    size_t i = 0;
+    *data = NULL;
+    *data_len = 0;
+    while (i < len) {
+        char c = buf[i];
+        switch (d->state) {
+        case OSB__CH_SIZE: {
+            int v = osb__hexval(c);
+            if (v >= 0) {
+                /* 15 hex digits keep the size below 2^60: no overflow possible */
+                if (++d->digits > 15) return OSB_HTTP_TOO_LARGE;
+                d->remaining = d->remaining * 16 + (uint64_t)v;
+            } else if (d->digits == 0) {
+                return OSB_HTTP_MALFORMED;
+            } else if (c == ';' || c == ' ' || c == '\t') {
+                d->state = OSB__CH_EXT;
+            } else if (c == '\r') {
+                d->state = OSB__CH_SIZE_LF;
+            } else {
+                return OSB_HTTP_MALFORMED;
+            }
+            if (++d->line_len > OSB_HTTP_MAX_CHUNK_LINE) return OSB_HTTP_TOO_LARGE;
+            i++;
+            break;
+        }
+        case OSB__CH_EXT:
+            if (c == '\r') d->state = OSB__CH_SIZE_LF;
+            else if (c == '\n' || (c != '\t' && ((unsigned char)c < 0x20 || c == 0x7f)))
+                return OSB_HTTP_MALFORMED;
+            if (++d->line_len > OSB_HTTP_MAX_CHUNK_LINE) return OSB_HTTP_TOO_LARGE;
+            i++;
+            break;
+        case OSB__CH_SIZE_LF:
+            if (c != '\n') return OSB_HTTP_MALFORMED;
+            i++;
+            d->line_len = 0;
+            d->digits = 0;
+            d->state = d->remaining ? OSB__CH_DATA : OSB__CH_TRAILER;
+            break;
+        case OSB__CH_DATA: {
+            size_t take = len - i;
+            if ((uint64_t)take > d->remaining) take = (size_t)d->remaining;
+            d->remaining -= take;
+            if (d->remaining == 0) d->state = OSB__CH_DATA_CR;
+            *data = buf + i;
+            *data_len = take;
+            return (ptrdiff_t)(i + take);
+        }
+        case OSB__CH_DATA_CR:
+            if (c != '\r') return OSB_HTTP_MALFORMED;
+            d->state = OSB__CH_DATA_LF;
+            i++;
+            break;
+        case OSB__CH_DATA_LF:
+            if (c != '\n') return OSB_HTTP_MALFORMED;
+            d->state = OSB__CH_SIZE;
+            i++;
+            break;
+        case OSB__CH_TRAILER:
+            if (c == '\r') {
+                d->state = OSB__CH_TRAILER_LF;
+            } else if (c == '\n') {
+                return OSB_HTTP_MALFORMED;
+            } else {
+                d->line_len++;
+                if (d->line_len > OSB_HTTP_MAX_LINE) return OSB_HTTP_TOO_LARGE;
+            }
+            if (++d->trailer_bytes > OSB_HTTP_MAX_HEAD) return OSB_HTTP_TOO_LARGE;
+            i++;
+            break;
+        case OSB__CH_TRAILER_LF:
+            if (c != '\n') return OSB_HTTP_MALFORMED;
+            i++;
+            if (d->line_len == 0) {
+                d->state = OSB__CH_DONE;
+                d->done = 1;
+                return (ptrdiff_t)i;
+            }
+            d->line_len = 0;
+            d->state = OSB__CH_TRAILER;
+            break;
+        default: /* done: the rest belongs to whatever follows */
+            return (ptrdiff_t)i;
+        }
+    }
+    return (ptrdiff_t)i;
+}
+
+/* >>impl-transport --------------------------------------------------------- */
+
+#ifndef OSB_POOL_MAX
+#  define OSB_POOL_MAX 4
+#endif
+#ifndef OSB_POOL_IDLE_MS
+#  define OSB_POOL_IDLE_MS 30000
+#endif
+#ifndef OSB_CONNECT_TIMEOUT_MS
+#  define OSB_CONNECT_TIMEOUT_MS 10000
+#endif
+#ifndef OSB_FIRST_BYTE_TIMEOUT_MS
+#  define OSB_FIRST_BYTE_TIMEOUT_MS 30000
+#endif
+#ifndef OSB_IDLE_TIMEOUT_MS
+#  define OSB_IDLE_TIMEOUT_MS 60000
+#endif
+#ifndef OSB_TOTAL_TIMEOUT_MS
+#  define OSB_TOTAL_TIMEOUT_MS 0
+#endif
+#ifndef OSB_IO_BUFFER
+#  define OSB_IO_BUFFER 16384
+#endif
+#ifndef OSB_ERROR_BODY_MAX
+#  define OSB_ERROR_BODY_MAX 4096
+#endif
+#ifndef OSB_BODY_MAX
+#  define OSB_BODY_MAX (16u * 1024u * 1024u)
+#endif
+#if OSB_IO_BUFFER < 1024
+#  error "OSB_IO_BUFFER must be at least 1024"
+#endif
+
+static void osb__set_error(osb_error *err, osb_err code, const char *fmt, ...);
+
+/* ---- clock ---- */
+
+static int64_t osb__now_ms(void) {
+#ifdef _WIN32
+    return (int64_t)GetTickCount64();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+}
+
+/* The earlier of two absolute deadlines, where 0 means none. */
+static int64_t osb__earlier(int64_t a, int64_t b) {
+    if (a == 0) return b;
+    if (b == 0) return a;
+    return a < b ? a : b;
+}
+
+static int64_t osb__deadline_in(int ms) { return ms > 0 ? osb__now_ms() + ms : 0; }
+
+/* ---- errors ---- */
+
+static void osb__set_error(osb_error *err, osb_err code, const char *fmt, ...) {
+    va_list ap;
+    if (!err) return;
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+static void osb__reset_error(osb_error *err) {
+    memset(err, 0, sizeof *err);
+    err->retry_after_ms = -1;
+}
+
+/* ---- sockets ---- */
+
+#ifdef _WIN32
+typedef SOCKET osb__socket;
+#  define OSB__BAD_SOCKET INVALID_SOCKET
+#  define osb__sock_close closesocket
+#  define osb__sock_errno() WSAGetLastError()
+#  define OSB__EINPROGRESS WSAEWOULDBLOCK
+#  define OSB__EINTR WSAEINTR
+#  define OSB__EAGAIN WSAEWOULDBLOCK
+#  define osb__poll WSAPoll
+typedef WSAPOLLFD osb__pollfd;
+#else
+typedef int osb__socket;
+#  define OSB__BAD_SOCKET (-1)
+#  define osb__sock_close close
+#  define osb__sock_errno() errno
+#  define OSB__EINPROGRESS EINPROGRESS
+#  define OSB__EINTR EINTR
+#  define OSB__EAGAIN EAGAIN
+#  define osb__poll poll
+typedef struct pollfd osb__pollfd;
+#endif
+
+#if defined(MSG_NOSIGNAL)
+#  define OSB__SEND_FLAGS MSG_NOSIGNAL
+#else
+#  define OSB__SEND_FLAGS 0
+#endif
+
+typedef struct osb__conn {
+    osb__socket fd;
+    void *tls;                /* TLS engine state, NULL for plain http */
+    int https;
+    uint16_t port;
+    char host[256];
+    int64_t idle_since;       /* when it went back to the pool */
+    int reused;               /* served an earlier request */
+    const volatile int *cancel; /* the running request's cancel flag */
+    char *buf;                /* receive buffer */
+    size_t cap, start, end;   /* unread bytes are buf[start..end) */
+} osb__conn;
+
+static int osb__set_nonblocking(osb__socket fd) {
+#ifdef _WIN32
+    u_long on = 1;
+    return ioctlsocket(fd, FIONBIO, &on) == 0 ? 0 : -1;
+#else
+    int fl = fcntl(fd, F_GETFL, 0);
+    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+#endif
+}
+
+/* Waits until fd is readable (or writable) or the deadline passes.
+ * Returns 1 ready, 0 timed out, -1 error, -2 cancelled. */
+static int osb__wait(osb__socket fd, int for_write, int64_t deadline, const volatile int *cancel) {
+    for (;;) {
+        osb__pollfd p;
+        int64_t left = deadline ? deadline - osb__now_ms() : -1;
+        int r, wait_ms;
+        if (cancel && *cancel) return -2;
+        if (deadline && left <= 0) return 0;
+        /* wake up at least every second so a cancel flag is seen */
+        wait_ms = (left < 0 || left > 1000) ? 1000 : (int)left;
+        p.fd = fd;
+        p.events = for_write ? POLLOUT : POLLIN;
+        p.revents = 0;
+        r = osb__poll(&p, 1, wait_ms);
+        if (r > 0) return 1;
+        if (r < 0 && osb__sock_errno() != OSB__EINTR) return -1;
+    }
+}
+
+static osb_err osb__timeout(osb_error *err, osb_phase phase) {
+    osb__set_error(err, OSB_ERR_TIMEOUT, "timed out (%s)", osb_phase_name(phase));
+    if (err) err->phase = phase;
+    return OSB_ERR_TIMEOUT;
+}
+
+static osb_err osb__sock_send_all(osb__conn *c, const void *data, size_t len, int64_t deadline,
+                                  osb_error *err) {
+    const char *p = (const char *)data;
+    while (len > 0) {
+        int chunk = len > 0x40000000u ? 0x40000000 : (int)len;
+#ifdef _WIN32
+        int n = send(c->fd, p, chunk, 0);
+#else
+        ptrdiff_t n = send(c->fd, p, (size_t)chunk, OSB__SEND_FLAGS);
+#endif
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0) {
+            int e = osb__sock_errno();
+            if (e == OSB__EINTR) continue;
+            if (e == OSB__EAGAIN || e == EWOULDBLOCK) {
+                int w = osb__wait(c->fd, 1, deadline, c->cancel);
+                if (w == 0) return osb__timeout(err, OSB_PHASE_SEND);
+                if (w > 0) continue;
+                if (w == -2) { osb__set_error(err, OSB_ERR_CANCELLED, "cancelled"); return OSB_ERR_CANCELLED; }
+                e = osb__sock_errno();
+            }
+            osb__set_error(err, OSB_ERR_CONNECT, "send failed: %s", strerror(e));
+            if (err) { err->sys_errno = e; err->phase = OSB_PHASE_SEND; }
+            return OSB_ERR_CONNECT;
+        }
+    }
+    return OSB_OK;
+}
+
+/* Receives what is there (at least one byte, or EOF as *got == 0). */
+static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *got,
+                                   int64_t deadline, osb_phase phase, osb_error *err) {
+    int chunk = cap > 0x40000000u ? 0x40000000 : (int)cap;
+    *got = 0;
+    for (;;) {
+#ifdef _WIN32
+        int n = recv(c->fd, (char *)buf, chunk, 0);
+#else
+        ptrdiff_t n = recv(c->fd, buf, (size_t)chunk, 0);
+#endif
+        if (n >= 0) {
+            *got = (size_t)n;
+            return OSB_OK;
+        } else {
+            int e = osb__sock_errno();
+            if (e == OSB__EINTR) continue;
+            if (e == OSB__EAGAIN || e == EWOULDBLOCK) {
+                int w = osb__wait(c->fd, 0, deadline, c->cancel);
+                if (w == 0) return osb__timeout(err, phase);
+                if (w > 0) continue;
+                if (w == -2) { osb__set_error(err, OSB_ERR_CANCELLED, "cancelled"); return OSB_ERR_CANCELLED; }
+                e = osb__sock_errno();
+            }
+            osb__set_error(err, OSB_ERR_CONNECT, "receive failed: %s", strerror(e));
+            if (err) { err->sys_errno = e; err->phase = phase; }
+            return OSB_ERR_CONNECT;
+        }
+    }
+}
+
+/* ---- URLs ---- */
+
+OSB_API osb_err osb_url_parse(const char *text, int default_https, osb_url *out) {
+    const char *p = text, *host, *host_end, *port_s = NULL, *path;
+    size_t hlen, plen;
+    memset(out, 0, sizeof *out);
+    if (!text) return OSB_ERR_INVALID_ARG;
+    out->https = default_https ? 1 : 0;
+    if (strncmp(p, "http://", 7) == 0) { out->https = 0; p += 7; }
+    else if (strncmp(p, "https://", 8) == 0) { out->https = 1; p += 8; }
+    else if (strstr(p, "://")) return OSB_ERR_INVALID_ARG;   /* another scheme */
+    if (*p == '[') {                                           /* IPv6 literal */
+        host = p + 1;
+        host_end = strchr(host, ']');
+        if (!host_end) return OSB_ERR_INVALID_ARG;
+        p = host_end + 1;
+        if (*p == ':') port_s = ++p;
+    } else {
+        host = p;
+        while (*p && *p != ':' && *p != '/') p++;
+        host_end = p;
+        if (*p == ':') port_s = ++p;
+    }
+    hlen = (size_t)(host_end - host);
+    if (hlen == 0 || hlen >= sizeof out->host) return OSB_ERR_INVALID_ARG;
+    memcpy(out->host, host, hlen);
+    out->host[hlen] = 0;
+    if (strpbrk(out->host, "@?# \t\r\n%/\\")) return OSB_ERR_INVALID_ARG;
+    if (port_s) {
+        unsigned long port = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9') {
+            port = port * 10 + (unsigned long)(*p - '0');
+            if (++digits > 5 || port > 65535) return OSB_ERR_INVALID_ARG;
+            p++;
+        }
+        if (digits == 0 || port == 0) return OSB_ERR_INVALID_ARG;
+        out->port = (uint16_t)port;
+    } else {
+        out->port = out->https ? 443 : 80;
+    }
+    if (*p && *p != '/') return OSB_ERR_INVALID_ARG;
+    path = p;
+    plen = strlen(path);
+    while (plen > 0 && path[plen - 1] == '/') plen--;
+    if (plen >= sizeof out->prefix) return OSB_ERR_INVALID_ARG;
+    {
+        size_t i;
+        for (i = 0; i < plen; i++) {
+            unsigned char ch = (unsigned char)path[i];
+            if (ch <= 0x20 || ch == 0x7f || ch == '?' || ch == '#') return OSB_ERR_INVALID_ARG;
+        }
+    }
+    memcpy(out->prefix, path, plen);
+    out->prefix[plen] = 0;
+    return OSB_OK;
+}
+
+/* ---- connections ---- */
+
+static void osb__conn_close(osb__conn *c, const osb_allocator *a) {
+    if (!c) return;
+#if OSB_TLS
+    if (c->tls) osb__tls_close(c, a);
+#endif
+    if (c->fd != OSB__BAD_SOCKET) osb__sock_close(c->fd);
+    osb__free(a, c->buf);
+    osb__free(a, c);
+}
+
+/* Connects to one resolved address, waiting until the deadline. */
+static int osb__connect_one(const struct addrinfo *ai, int64_t deadline, osb__socket *out,
+                            int *sys_err, int *timed_out) {
+    osb__socket fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    int one = 1, r;
+    *timed_out = 0;
+    if (fd == OSB__BAD_SOCKET) { *sys_err = osb__sock_errno(); return -1; }
+#if defined(SO_NOSIGPIPE)
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, (const char *)&one, sizeof one);
+#endif
+#if !defined(_WIN32) && defined(FD_CLOEXEC)
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+    if (osb__set_nonblocking(fd) != 0) { *sys_err = osb__sock_errno(); osb__sock_close(fd); return -1; }
+    r = connect(fd, ai->ai_addr, (int)ai->ai_addrlen);
+    if (r != 0) {
+        int e = osb__sock_errno(), w;
+        if (e != OSB__EINPROGRESS && e != EINPROGRESS && e != OSB__EAGAIN) {
+            *sys_err = e;
+            osb__sock_close(fd);
+            return -1;
+        }
+        w = osb__wait(fd, 1, deadline, NULL);
+        if (w <= 0) {
+            *timed_out = (w == 0);
+            *sys_err = w == 0 ? 0 : osb__sock_errno();
+            osb__sock_close(fd);
+            return -1;
+        } else {
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl);
+            if (soerr != 0) {
+                *sys_err = soerr;
+                osb__sock_close(fd);
+                return -1;
+            }
+        }
+    }
+    *out = fd;
+    return 0;
+}
+
+static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, osb__conn **out,
+                            osb_error *err);
+
+/* ---- the client ---- */
+
+struct osb_client {
+    const osb_allocator *alloc;
+    osb_url base;                 /* the lifecycle server */
+    char *api_key;
+    char *user_agent;
+    char **headers;               /* extra "Name: value" lines for the lifecycle server */
+    size_t nheaders;
+    osb_timeouts timeouts;
+    int pool_max;
+    int npool;
+    osb__conn **pool;
+    osb_buf scratch;              /* request heads are built here, reused */
+    osb_error err;
+    uint64_t rng;                 /* request ids */
+    osb_tls_config tls;
+    void *tls_ctx;                /* trust anchors, loaded on the first https request */
+#ifdef _WIN32
+    int wsa_started;
+#endif
+};
+
+static int osb__timeout_or(int v, int dflt) { return v == 0 ? dflt : (v < 0 ? 0 : v); }
+
+static uint64_t osb__splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Checks a "Name: value" line: the name a token, the value free of CR, LF
+ * and NUL. Returns the length of the name, or 0 when it is unusable. */
+static size_t osb__check_header_line(const char *line) {
+    size_t n = 0;
+    const char *v;
+    while (osb__is_tchar((unsigned char)line[n])) n++;
+    if (n == 0 || line[n] != ':') return 0;
+    for (v = line + n + 1; *v; v++)
+        if (*v == '\r' || *v == '\n') return 0;
+    return n;
+}
+
+OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out) {
+    osb_client *c;
+    const osb_allocator *a = cfg ? cfg->allocator : NULL;
+    osb_err e = OSB_OK;
+    size_t i, n = 0;
+    int https_default = 0;
+    *out = NULL;
+    if (!cfg || !cfg->domain || !*cfg->domain) return OSB_ERR_INVALID_ARG;
+    if (cfg->protocol) {
+        if (strcmp(cfg->protocol, "https") == 0) https_default = 1;
+        else if (strcmp(cfg->protocol, "http") != 0) return OSB_ERR_INVALID_ARG;
+    }
+    c = (osb_client *)osb__alloc(a, sizeof *c);
+    if (!c) return OSB_ERR_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->alloc = a;
+    osb__reset_error(&c->err);
+    osb_buf_init(&c->scratch, a);
+    e = osb_url_parse(cfg->domain, https_default, &c->base);
+    if (e) goto fail;
+    {   /* "host:8080/v1" and "host:8080" name the same server: keep one /v1 */
+        size_t pl = strlen(c->base.prefix);
+        if (pl >= 3 && strcmp(c->base.prefix + pl - 3, "/v1") == 0) c->base.prefix[pl - 3] = 0;
+    }
+    if (cfg->api_key) {
+        const char *k;
+        for (k = cfg->api_key; *k; k++)
+            if (*k == '\r' || *k == '\n') { e = OSB_ERR_INVALID_ARG; goto fail; }
+        if (!(c->api_key = osb__strndup(a, cfg->api_key, strlen(cfg->api_key)))) goto nomem;
+    }
+    {
+        const char *ua = cfg->user_agent ? cfg->user_agent : "opensandbox-c/" OSB_VERSION_STRING;
+        if (strchr(ua, '\r') || strchr(ua, '\n')) { e = OSB_ERR_INVALID_ARG; goto fail; }
+        if (!(c->user_agent = osb__strndup(a, ua, strlen(ua)))) goto nomem;
+    }
+    if (cfg->headers) {
+        while (cfg->headers[n]) {
+            if (!osb__check_header_line(cfg->headers[n])) { e = OSB_ERR_INVALID_ARG; goto fail; }
+            n++;
+        }
+        if (n) {
+            c->headers = (char **)osb__alloc(a, n * sizeof(char *));
+            if (!c->headers) goto nomem;
+            for (i = 0; i < n; i++) {
+                c->headers[i] = osb__strndup(a, cfg->headers[i], strlen(cfg->headers[i]));
+                if (!c->headers[i]) goto nomem;
+                c->nheaders++;
+            }
+        }
+    }
+    c->timeouts.connect_ms = osb__timeout_or(cfg->timeouts.connect_ms, OSB_CONNECT_TIMEOUT_MS);
+    c->timeouts.first_byte_ms = osb__timeout_or(cfg->timeouts.first_byte_ms, OSB_FIRST_BYTE_TIMEOUT_MS);
+    c->timeouts.idle_ms = osb__timeout_or(cfg->timeouts.idle_ms, OSB_IDLE_TIMEOUT_MS);
+    c->timeouts.total_ms = osb__timeout_or(cfg->timeouts.total_ms, OSB_TOTAL_TIMEOUT_MS);
+    c->pool_max = cfg->pool_max == 0 ? OSB_POOL_MAX : (cfg->pool_max < 0 ? 0 : cfg->pool_max);
+    if (c->pool_max) {
+        c->pool = (osb__conn **)osb__alloc(a, (size_t)c->pool_max * sizeof(osb__conn *));
+        if (!c->pool) goto nomem;
+    }
+    c->tls = cfg->tls;
+    c->rng = (uint64_t)osb__now_ms() ^ ((uint64_t)(uintptr_t)c << 16) ^ (uint64_t)time(NULL);
+#ifdef _WIN32
+    {
+        WSADATA wd;
+        if (WSAStartup(MAKEWORD(2, 2), &wd) != 0) { e = OSB_ERR_CONNECT; goto fail; }
+        c->wsa_started = 1;
+    }
+#endif
+    *out = c;
+    return OSB_OK;
+nomem:
+    e = OSB_ERR_NOMEM;
+fail:
+    osb_client_free(c);
+    return e;
+}
+
+OSB_API void osb_client_free(osb_client *c) {
+    size_t i;
+    int k;
+    if (!c) return;
+    for (k = 0; k < c->npool; k++) osb__conn_close(c->pool[k], c->alloc);
+    osb__free(c->alloc, c->pool);
+    if (c->api_key) {
+        volatile char *p = c->api_key;  /* wipe the secret before it goes back */
+        while (*p) *p++ = 0;
+        osb__free(c->alloc, c->api_key);
+    }
+    osb__free(c->alloc, c->user_agent);
+    for (i = 0; i < c->nheaders; i++) osb__free(c->alloc, c->headers[i]);
+    osb__free(c->alloc, c->headers);
+    osb_buf_free(&c->scratch);
+#if OSB_TLS
+    if (c->tls_ctx) osb__tls_ctx_free((osb__tls_ctx *)c->tls_ctx);
+#endif
+#ifdef _WIN32
+    if (c->wsa_started) WSACleanup();
+#endif
+    osb__free(c->alloc, c);
+}
+
+OSB_API const osb_error *osb_client_error(const osb_client *c) { return &c->err; }
+OSB_API const osb_url *osb_client_url(const osb_client *c) { return &c->base; }
+OSB_API int osb_client_pooled(const osb_client *c) { return c->npool; }
+
+static int osb__same_origin(const osb_url *a, const osb_url *b) {
+    return a->https == b->https && a->port == b->port && osb__ieq(a->host, strlen(a->host), b->host);
+}
+
+static int osb__conn_matches(const osb__conn *k, const osb_url *u) {
+    return k->https == u->https && k->port == u->port && strcmp(k->host, u->host) == 0;
+}
+
+/* A pooled connection is alive if it is quiet: readable means the server
+ * closed it (EOF) or sent bytes nobody asked for; either way it is unusable. */
+static int osb__conn_alive(osb__conn *k) {
+    osb__pollfd p;
+    if (k->start != k->end) return 0;
+    p.fd = k->fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return osb__poll(&p, 1, 0) == 0;
+}
+
+static osb__conn *osb__pool_take(osb_client *c, const osb_url *u) {
+    int i;
+    int64_t now = osb__now_ms();
+    for (i = c->npool - 1; i >= 0; i--) {
+        osb__conn *k = c->pool[i];
+        int expired = now - k->idle_since > OSB_POOL_IDLE_MS;
+        if (!expired && !osb__conn_matches(k, u)) continue;
+        c->pool[i] = c->pool[--c->npool];
+        if (!expired && osb__conn_alive(k)) return k;
+        osb__conn_close(k, c->alloc);
+    }
+    return NULL;
+}
+
+static void osb__pool_put(osb_client *c, osb__conn *k) {
+    if (c->pool_max == 0) { osb__conn_close(k, c->alloc); return; }
+    if (c->npool == c->pool_max) {          /* drop the oldest */
+        osb__conn_close(c->pool[0], c->alloc);
+        memmove(c->pool, c->pool + 1, (size_t)(c->npool - 1) * sizeof(osb__conn *));
+        c->npool--;
+    }
+    k->idle_since = osb__now_ms();
+    k->reused = 1;
+    k->start = k->end = 0;
+    k->cancel = NULL;
+    c->pool[c->npool++] = k;
+}
+
+static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, osb__conn **out,
+                            osb_error *err) {
+    struct addrinfo hints, *res = NULL, *ai;
+    char port[8];
+    int rc, n = 0, i = 0, sys_err = 0, timed_out = 0;
+    osb__conn *k;
+    osb__socket fd = OSB__BAD_SOCKET;
+    *out = NULL;
+#if !OSB_TLS
+    if (u->https) {
+        osb__set_error(err, OSB_ERR_UNSUPPORTED,
+                       "https needs TLS: build the implementation with OSB_TLS=1 and link -lbearssl");
+        return OSB_ERR_UNSUPPORTED;
+    }
+#endif
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(port, sizeof port, "%u", (unsigned)u->port);
+    rc = getaddrinfo(u->host, port, &hints, &res);
+    if (rc != 0 || !res) {
+        osb__set_error(err, OSB_ERR_DNS, "cannot resolve host '%s'", u->host);
+        if (err) err->phase = OSB_PHASE_DNS;
+        return OSB_ERR_DNS;
+    }
+    for (ai = res; ai; ai = ai->ai_next) n++;
+    for (ai = res; ai; ai = ai->ai_next, i++) {
+        /* share what is left of the deadline among the remaining addresses,
+           so one black-holed address cannot use all of it */
+        int64_t now = osb__now_ms(), d = deadline;
+        if (deadline) {
+            if (now >= deadline) { timed_out = 1; break; }
+            if (n - i > 1) d = now + (deadline - now) / (n - i);
+        }
+        if (osb__connect_one(ai, d, &fd, &sys_err, &timed_out) == 0) break;
+        fd = OSB__BAD_SOCKET;
+    }
+    freeaddrinfo(res);
+    if (fd == OSB__BAD_SOCKET) {
+        if (timed_out && (!deadline || osb__now_ms() >= deadline - 1)) {
+            osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %s:%u timed out", u->host, (unsigned)u->port);
+            if (err) err->phase = OSB_PHASE_CONNECT;
+            return OSB_ERR_TIMEOUT;
+        }
+        osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %s:%u: %s", u->host,
+                       (unsigned)u->port, sys_err ? strerror(sys_err) : "timed out");
+        if (err) { err->sys_errno = sys_err; err->phase = OSB_PHASE_CONNECT; err->retryable = 1; }
+        return OSB_ERR_CONNECT;
+    }
+    k = (osb__conn *)osb__alloc(cl->alloc, sizeof *k);
+    if (k) {
+        memset(k, 0, sizeof *k);
+        k->fd = fd;
+        k->buf = (char *)osb__alloc(cl->alloc, OSB_IO_BUFFER);
+        k->cap = OSB_IO_BUFFER;
+    }
+    if (!k || !k->buf) {
+        if (k) osb__free(cl->alloc, k);
+        osb__sock_close(fd);
+        osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
+        return OSB_ERR_NOMEM;
+    }
+    k->https = u->https;
+    k->port = u->port;
+    memcpy(k->host, u->host, sizeof k->host);
+#if OSB_TLS
+    if (u->https) {
+        osb_err e = OSB_OK;
+        if (!cl->tls_ctx) e = osb__tls_ctx_new(&cl->tls, cl->alloc, (osb__tls_ctx **)&cl->tls_ctx, err);
+        if (!e) e = osb__tls_open((osb__tls_ctx *)cl->tls_ctx, k, u->host, deadline, err);
+        if (e) {
+            osb__conn_close(k, cl->alloc);
+            return e;
+        }
+    }
+#endif
+    *out = k;
+    return OSB_OK;
+}
+
+/* ---- one exchange ---- */
+
+static osb_err osb__conn_send(osb__conn *k, const void *p, size_t n, int64_t deadline, osb_error *err) {
+#if OSB_TLS
+    if (k->tls) return osb__tls_send_all(k, p, n, deadline, err);
+#endif
+    return osb__sock_send_all(k, p, n, deadline, err);
+}
+
+static osb_err osb__conn_recv(osb__conn *k, void *p, size_t cap, size_t *got, int64_t deadline,
+                              osb_phase phase, osb_error *err) {
+#if OSB_TLS
+    if (k->tls) return osb__tls_recv_some(k, p, cap, got, deadline, phase, err);
+#endif
+    return osb__sock_recv_some(k, p, cap, got, deadline, phase, err);
+}
+
+enum { OSB__BODY_NONE, OSB__BODY_LENGTH, OSB__BODY_CHUNKED, OSB__BODY_CLOSE };
+
+struct osb_body {
+    osb_client *cl;
+    osb__conn *conn;
+    osb_http_response *res;
+    int framing;
+    uint64_t remaining;          /* OSB__BODY_LENGTH: bytes still to come */
+    osb_chunked chunked;
+    int keep_alive;
+    int finished;                /* the body ended cleanly */
+    osb_err sticky;              /* once failed, always failed */
+    int64_t total_deadline;
+    int idle_ms;
+    const volatile int *cancel;
+    int allocated;               /* osb_body_close frees it */
+};
+
+static int osb__method_idempotent(const char *m) {
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "PUT") ||
+           !strcmp(m, "DELETE") || !strcmp(m, "OPTIONS");
+}
+
+/* A path or query may only hold visible ASCII: percent-encoding is the
+ * caller's (or the REST layer's) job, and anything else could split the
+ * request line. */
+static int osb__check_target(const char *s, int is_query) {
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '#') return 0;
+        if (!is_query && ch == '?') return 0;
+    }
+    return 1;
+}
+
+static int osb__has_header(const char *const *lines, const char *name) {
+    size_t n = strlen(name);
+    if (!lines) return 0;
+    for (; *lines; lines++)
+        if (osb__check_header_line(*lines) == n) {
+            size_t i;
+            for (i = 0; i < n; i++)
+                if (osb__lower((unsigned char)(*lines)[i]) != osb__lower((unsigned char)name[i])) break;
+            if (i == n) return 1;
+        }
+    return 0;
+}
+
+static osb_err osb__add_line(osb_buf *b, const char *name, const char *value) {
+    osb_buf_append_str(b, name);
+    osb_buf_append(b, ": ", 2);
+    osb_buf_append_str(b, value);
+    return osb_buf_append(b, "\r\n", 2);
+}
+
+/* Writes the request head into the client's scratch buffer. */
+static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const osb_url *u,
+                               const char *method, int to_lifecycle, osb_error *err) {
+    osb_buf *b = &c->scratch;
+    char tmp[64];
+    size_t i;
+    b->len = 0;
+    b->failed = OSB_OK;
+    osb_buf_append_str(b, method);
+    osb_buf_append(b, " ", 1);
+    osb_buf_append_str(b, u->prefix);
+    if (req->path && *req->path) osb_buf_append_str(b, req->path);
+    else if (!u->prefix[0]) osb_buf_append(b, "/", 1);
+    if (req->query && *req->query) {
+        osb_buf_append(b, "?", 1);
+        osb_buf_append_str(b, req->query);
+    }
+    osb_buf_append(b, " HTTP/1.1\r\nHost: ", 17);
+    if (strchr(u->host, ':')) {
+        osb_buf_append(b, "[", 1);
+        osb_buf_append_str(b, u->host);
+        osb_buf_append(b, "]", 1);
+    } else {
+        osb_buf_append_str(b, u->host);
+    }
+    if (u->port != (u->https ? 443 : 80)) {
+        snprintf(tmp, sizeof tmp, ":%u", (unsigned)u->port);
+        osb_buf_append_str(b, tmp);
+    }
+    osb_buf_append(b, "\r\n", 2);
+    if (!osb__has_header(req->headers, "User-Agent")) osb__add_line(b, "User-Agent", c->user_agent);
+    if (!osb__has_header(req->headers, "X-Request-ID")) {
+        uint64_t r1 = osb__splitmix(&c->rng), r2 = osb__splitmix(&c->rng);
+        snprintf(tmp, sizeof tmp, "%08x%08x%08x%08x", (unsigned)(r1 >> 32), (unsigned)r1,
+                 (unsigned)(r2 >> 32), (unsigned)r2);
+        osb__add_line(b, "X-Request-ID", tmp);
+    }
+    if (to_lifecycle) {
+        /* the API key and the configured headers belong to the lifecycle
+           origin only: never to execd, egress or any other host */
+        if (c->api_key && !osb__has_header(req->headers, "OPEN-SANDBOX-API-KEY"))
+            osb__add_line(b, "OPEN-SANDBOX-API-KEY", c->api_key);
+        for (i = 0; i < c->nheaders; i++) {
+            osb_buf_append_str(b, c->headers[i]);
+            osb_buf_append(b, "\r\n", 2);
+        }
+    }
+    if (req->headers) {
+        const char *const *h;
+        for (h = req->headers; *h; h++) {
+            if (!osb__check_header_line(*h)) {
+                osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid request header line");
+                return OSB_ERR_INVALID_ARG;
+            }
+            osb_buf_append_str(b, *h);
+            osb_buf_append(b, "\r\n", 2);
+        }
+    }
+    if (req->content_type) osb__add_line(b, "Content-Type", req->content_type);
+    if (req->body || req->body_len) {
+        snprintf(tmp, sizeof tmp, "%lu", (unsigned long)req->body_len);
+        osb__add_line(b, "Content-Length", tmp);
+    } else if (req->body_reader) {
+        if (req->body_reader_len >= 0) {
+            snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)req->body_reader_len);
+            osb__add_line(b, "Content-Length", tmp);
+        } else {
+            osb__add_line(b, "Transfer-Encoding", "chunked");
+        }
+    } else if (!strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH")) {
+        osb__add_line(b, "Content-Length", "0");
+    }
+    if (osb_buf_append(b, "\r\n", 2) != OSB_OK) {
+        osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
+        return OSB_ERR_NOMEM;
+    }
+    return OSB_OK;
+}
+
+/* Streams a reader's body, chunk-encoded when its length is unknown. */
+static osb_err osb__send_reader(osb_client *c, osb__conn *k, const osb_http_request *req,
+                                int64_t deadline, osb_error *err) {
+    char buf[16384 + 16];
+    char *data = buf + 12;   /* room before the data for a chunk-size line */
+    uint64_t sent = 0;
+    int chunked = req->body_reader_len < 0;
+    osb_err e;
+    OSB__UNUSED(c);
+    for (;;) {
+        ptrdiff_t n = req->body_reader(req->body_reader_user, data, 16384);
+        if (n < 0 || n > 16384) {
+            osb__set_error(err, OSB_ERR_IO, "the request body reader failed");
+            return OSB_ERR_IO;
+        }
+        if (req->cancel && *req->cancel) {
+            osb__set_error(err, OSB_ERR_CANCELLED, "cancelled");
+            return OSB_ERR_CANCELLED;
+        }
+        if (chunked) {
+            char head[12];
+            int hl = snprintf(head, sizeof head, "%lx\r\n", (unsigned long)n);
+            memcpy(data - hl, head, (size_t)hl);
+            memcpy(data + n, "\r\n", 2);
+            if (n == 0) memcpy(data + n + 2, "\r\n", 2);  /* empty trailer section */
+            e = osb__conn_send(k, data - hl, (size_t)(hl + n + (n ? 2 : 4)), deadline, err);
+            if (e) return e;
+            if (n == 0) return OSB_OK;
+            continue;
+        }
+        if (n == 0) break;
+        if (sent + (uint64_t)n > (uint64_t)req->body_reader_len) {
+            osb__set_error(err, OSB_ERR_IO, "the request body reader gave more than body_reader_len bytes");
+            return OSB_ERR_IO;
+        }
+        e = osb__conn_send(k, data, (size_t)n, deadline, err);
+        if (e) return e;
+        sent += (uint64_t)n;
+    }
+    if (sent != (uint64_t)req->body_reader_len) {
+        osb__set_error(err, OSB_ERR_IO, "the request body reader ended after %llu of %lld bytes",
+                       (unsigned long long)sent, (long long)req->body_reader_len);
+        return OSB_ERR_IO;
+    }
+    return OSB_OK;
+}
+
+static int osb__parse_u64(osb_str s, uint64_t *out) {
+    uint64_t v = 0;
+    size_t i;
+    if (s.len == 0 || s.len > 19) return 0;   /* 19 digits stay below 2^63 only if checked */
+    for (i = 0; i < s.len; i++) {
+        if (s.ptr[i] < '0' || s.ptr[i] > '9') return 0;
+        v = v * 10 + (uint64_t)(s.ptr[i] - '0');
+    }
+    if (v > (uint64_t)INT64_MAX) return 0;
+    *out = v;
+    return 1;
+}
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+static int64_t osb__days_from_civil(int64_t y, int m, int d) {
+    int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Retry-After: delay-seconds or an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT").
+ * Returns milliseconds from now (0 for a date in the past), or -1. */
+static int64_t osb__parse_retry_after(osb_str v) {
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    uint64_t secs;
+    if (osb__parse_u64(v, &secs)) return secs > 86400u * 365u ? (int64_t)86400 * 365 * 1000 : (int64_t)secs * 1000;
+    if (v.len == 29 && v.ptr[3] == ',' && memcmp(v.ptr + 26, "GMT", 3) == 0) {
+        const char *p = v.ptr + 5, *mp;
+        int day, year, hh, mm, ss, mon;
+        char mon_s[4];
+        if (sscanf(p, "%2d %3c %4d %2d:%2d:%2d", &day, mon_s, &year, &hh, &mm, &ss) != 6) return -1;
+        mon_s[3] = 0;
+        mp = strstr(months, mon_s);
+        if (!mp || (mp - months) % 3) return -1;
+        mon = (int)((mp - months) / 3) + 1;
+        {
+            int64_t t = osb__days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
+            int64_t now = (int64_t)time(NULL);
+            return t > now ? (t - now) * 1000 : 0;
+        }
+    }
+    return -1;
+}
+
+/* Fills the response fields the library tracks from one header. */
+static osb_err osb__note_header(osb_body *b, const osb_http_request *req, osb_http_header *h,
+                                int *te_chunked, int *te_other, int *cl_seen, uint64_t *cl,
+                                int *conn_close, int *conn_keep) {
+    osb_http_response *r = b->res;
+    if (osb__ieq(h->name.ptr, h->name.len, "content-length")) {
+        uint64_t v;
+        if (!osb__parse_u64(h->value, &v) || (*cl_seen && v != *cl)) return OSB_ERR_PROTOCOL;
+        *cl_seen = 1;
+        *cl = v;
+    } else if (osb__ieq(h->name.ptr, h->name.len, "transfer-encoding")) {
+        /* only "chunked" as the one and last coding is something we can read */
+        if (osb__ieq(h->value.ptr, h->value.len, "chunked") && !*te_chunked) *te_chunked = 1;
+        else *te_other = 1;
+    } else if (osb__ieq(h->name.ptr, h->name.len, "connection")) {
+        if (osb__ieq(h->value.ptr, h->value.len, "close")) *conn_close = 1;
+        if (osb__ieq(h->value.ptr, h->value.len, "keep-alive")) *conn_keep = 1;
+    } else if (osb__ieq(h->name.ptr, h->name.len, "x-request-id")) {
+        osb__copy_field(r->request_id, sizeof r->request_id, h->value.ptr, h->value.len);
+    } else if (osb__ieq(h->name.ptr, h->name.len, "content-type")) {
+        osb__copy_field(r->content_type, sizeof r->content_type, h->value.ptr, h->value.len);
+    } else if (osb__ieq(h->name.ptr, h->name.len, "retry-after")) {
+        r->retry_after_ms = osb__parse_retry_after(h->value);
+    }
+    if (req->on_header && req->on_header(req->on_header_user, h->name, h->value))
+        return OSB_ERR_CANCELLED;
+    return OSB_OK;
+}
+
+static osb_err osb__fail(osb_body *b, osb_err e, osb_error *err, const char *msg) {
+    if (msg) osb__set_error(err, e, "%s", msg);
+    else if (err && err->code != e) osb__set_error(err, e, "%s", osb_strerror(e));
+    b->sticky = e;
+    return e;
+}
+
+/* Reads more bytes into the connection buffer (compacting it first). */
+static osb_err osb__fill(osb_body *b, int64_t deadline, osb_phase phase, size_t *got, osb_error *err) {
+    osb__conn *k = b->conn;
+    if (k->start == k->end) k->start = k->end = 0;
+    if (k->end == k->cap && k->start > 0) {
+        memmove(k->buf, k->buf + k->start, k->end - k->start);
+        k->end -= k->start;
+        k->start = 0;
+    }
+    if (k->end == k->cap) {
+        /* only a head can outgrow the buffer; its limit caps the growth */
+        size_t ncap = k->cap * 2;
+        char *nb;
+        if (k->cap >= (size_t)OSB_HTTP_MAX_HEAD + 16) return osb__fail(b, OSB_ERR_TOO_LARGE, err, "response head too large");
+        nb = (char *)osb__realloc(b->cl->alloc, k->buf, k->cap, ncap);
+        if (!nb) return osb__fail(b, OSB_ERR_NOMEM, err, "out of memory");
+        k->buf = nb;
+        k->cap = ncap;
+    }
+    if (b->cancel && *b->cancel) return osb__fail(b, OSB_ERR_CANCELLED, err, "cancelled");
+    k->cancel = b->cancel;
+    {
+        osb_err e = osb__conn_recv(k, k->buf + k->end, k->cap - k->end, got, deadline, phase, err);
+        if (e == OSB_ERR_TIMEOUT && b->total_deadline && osb__now_ms() >= b->total_deadline) {
+            osb__timeout(err, OSB_PHASE_TOTAL);
+        }
+        if (e) { b->sticky = e; return e; }
+    }
+    k->end += *got;
+    return OSB_OK;
+}
+
+static int64_t osb__idle_deadline(osb_body *b, int ms) {
+    return osb__earlier(osb__deadline_in(ms), b->total_deadline);
+}
+
+/* Reads and parses the response head; skips 1xx responses. */
+static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_head,
+                              int first_byte_ms, int *got_any, osb_error *err) {
+    osb__conn *k = b->conn;
+    int interim = 0;
+    osb_http_header fields[OSB_HTTP_MAX_HEADERS];
+    *got_any = 0;
+    for (;;) {
+        osb_http_head h;
+        int r;
+        h.headers = fields;
+        h.num_headers = OSB_HTTP_MAX_HEADERS;
+        r = k->end > k->start ? osb_http_parse_response(k->buf + k->start, k->end - k->start, &h)
+                              : OSB_HTTP_INCOMPLETE;
+        if (r == OSB_HTTP_INCOMPLETE) {
+            size_t got;
+            osb_err e = osb__fill(b, osb__idle_deadline(b, *got_any ? b->idle_ms : first_byte_ms),
+                                  *got_any ? OSB_PHASE_IDLE : OSB_PHASE_FIRST_BYTE, &got, err);
+            if (e) return e;
+            if (got == 0) {
+                if (!*got_any) return osb__fail(b, OSB_ERR_CLOSED, err, "the server closed the connection without a response");
+                return osb__fail(b, OSB_ERR_TRUNCATED, err, "the connection closed inside the response head");
+            }
+            *got_any = 1;
+            continue;
+        }
+        if (r == OSB_HTTP_MALFORMED) return osb__fail(b, OSB_ERR_PROTOCOL, err, "malformed response head");
+        if (r == OSB_HTTP_TOO_LARGE) return osb__fail(b, OSB_ERR_TOO_LARGE, err, "response head over its limits");
+        k->start += (size_t)r;
+        if (h.status < 200) {
+            if (h.status == 101) return osb__fail(b, OSB_ERR_PROTOCOL, err, "unexpected protocol upgrade");
+            if (++interim > OSB_HTTP_MAX_INTERIM) return osb__fail(b, OSB_ERR_PROTOCOL, err, "too many interim responses");
+            continue;
+        }
+        {
+            int te_chunked = 0, te_other = 0, cl_seen = 0, conn_close = 0, conn_keep = 0;
+            uint64_t cl = 0;
+            size_t i;
+            b->res->status = h.status;
+            if (err) err->http_status = h.status;
+            for (i = 0; i < h.num_headers; i++) {
+                osb_err e = osb__note_header(b, req, &fields[i], &te_chunked, &te_other, &cl_seen,
+                                             &cl, &conn_close, &conn_keep);
+                if (e == OSB_ERR_CANCELLED) return osb__fail(b, e, err, "cancelled by the header callback");
+                if (e) return osb__fail(b, e, err, "invalid or conflicting Content-Length");
+            }
+            if (b->res->request_id[0] && err)
+                memcpy(err->request_id, b->res->request_id, sizeof err->request_id);
+            if (b->res->retry_after_ms >= 0 && err) err->retry_after_ms = b->res->retry_after_ms;
+            if ((te_chunked || te_other) && cl_seen)
+                return osb__fail(b, OSB_ERR_PROTOCOL, err, "both Content-Length and Transfer-Encoding");
+            if (te_other) return osb__fail(b, OSB_ERR_PROTOCOL, err, "unsupported Transfer-Encoding");
+            b->keep_alive = h.minor_version == 1 ? !conn_close : (conn_keep && !conn_close);
+            if (is_head || h.status == 204 || h.status == 304) {
+                b->framing = OSB__BODY_NONE;
+            } else if (te_chunked) {
+                b->framing = OSB__BODY_CHUNKED;
+            } else if (cl_seen) {
+                b->framing = OSB__BODY_LENGTH;
+                b->remaining = cl;
+                b->res->content_length = (int64_t)cl;
+            } else {
+                b->framing = OSB__BODY_CLOSE;
+                b->keep_alive = 0;
+            }
+            if (b->framing == OSB__BODY_NONE || (b->framing == OSB__BODY_LENGTH && cl == 0))
+                b->finished = 1;
+            return OSB_OK;
+        }
+    }
+}
+
+OSB_API osb_err osb_body_read(osb_body *b, const void **data, size_t *len) {
+    osb_error *err = &b->cl->err;
+    osb__conn *k = b->conn;
+    *data = NULL;
+    *len = 0;
+    if (b->sticky) return b->sticky;
+    while (!b->finished) {
+        size_t avail = k->end - k->start, got;
+        osb_err e;
+        if (avail > 0) {
+            const char *p = k->buf + k->start;
+            if (b->framing == OSB__BODY_LENGTH) {
+                size_t take = avail;
+                if ((uint64_t)take > b->remaining) take = (size_t)b->remaining;
+                b->remaining -= take;
+                k->start += take;
+                if (b->remaining == 0) b->finished = 1;
+                *data = p;
+                *len = take;
+            } else if (b->framing == OSB__BODY_CHUNKED) {
+                const char *d;
+                size_t dl;
+                ptrdiff_t used = osb_chunked_feed(&b->chunked, p, avail, &d, &dl);
+                if (used == OSB_HTTP_MALFORMED) return osb__fail(b, OSB_ERR_PROTOCOL, err, "malformed chunked body");
+                if (used < 0) return osb__fail(b, OSB_ERR_TOO_LARGE, err, "chunked body line over its limit");
+                k->start += (size_t)used;
+                if (b->chunked.done) b->finished = 1;
+                if (dl == 0) continue;
+                *data = d;
+                *len = dl;
+            } else {
+                k->start += avail;
+                *data = p;
+                *len = avail;
+            }
+            b->res->body_bytes += *len;
+            return OSB_OK;
+        }
+        e = osb__fill(b, osb__idle_deadline(b, b->idle_ms), OSB_PHASE_IDLE, &got, err);
+        if (e) {
+            if (err) err->offset = b->res->body_bytes;
+            return e;
+        }
+        if (got == 0) {
+            if (b->framing == OSB__BODY_CLOSE) {
+                b->finished = 1;
+                break;
+            }
+            if (err) err->offset = b->res->body_bytes;
+            return osb__fail(b, OSB_ERR_TRUNCATED, err, "the connection closed before the body was complete");
+        }
+    }
+    return OSB_OK;
+}
+
+/* Returns the connection to the pool when the exchange ended cleanly and
+ * nothing is left over; anything else closes it. */
+static void osb__body_end(osb_body *b) {
+    osb__conn *k = b->conn;
+    if (!k) return;
+    b->conn = NULL;
+    if (b->finished && !b->sticky && b->keep_alive && k->start == k->end
+#if OSB_TLS
+        && !(k->tls && osb__tls_pending(k))
+#endif
+    )
+        osb__pool_put(b->cl, k);
+    else
+        osb__conn_close(k, b->cl->alloc);
+}
+
+OSB_API void osb_body_close(osb_body *b) {
+    if (!b) return;
+    osb__body_end(b);
+    if (b->allocated) osb__free(b->cl->alloc, b);
+}
+
+/* Sends the request (once more on a fresh connection if a pooled one turned
+ * out to be dead) and reads the response head into b. */
+static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
+                                   osb_http_response *res, osb_body *b) {
+    osb_error *err = &c->err;
+    const char *method = req->method ? req->method : "GET";
+    osb_url target;
+    const osb_url *u = &c->base;
+    int to_lifecycle, idempotent, attempt, is_head;
+    int connect_ms = osb__timeout_or(req->timeouts.connect_ms, c->timeouts.connect_ms);
+    int first_ms = osb__timeout_or(req->timeouts.first_byte_ms, c->timeouts.first_byte_ms);
+    int total_ms = req->stream ? 0 : osb__timeout_or(req->timeouts.total_ms, c->timeouts.total_ms);
+    osb_err e;
+    const char *m;
+
+    osb__reset_error(err);
+    memset(res, 0, sizeof *res);
+    res->content_length = -1;
+    res->retry_after_ms = -1;
+    osb_buf_init(&res->body, c->alloc);
+    memset(b, 0, sizeof *b);
+    b->cl = c;
+    b->res = res;
+    b->cancel = req->cancel;
+    b->idle_ms = osb__timeout_or(req->timeouts.idle_ms, c->timeouts.idle_ms);
+    b->total_deadline = osb__deadline_in(total_ms);
+
+    for (m = method; *m; m++)
+        if (!osb__is_tchar((unsigned char)*m)) break;
+    if (*m || m == method) { osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid method"); return OSB_ERR_INVALID_ARG; }
+    if (req->url) {
+        if (osb_url_parse(req->url, c->base.https, &target) != OSB_OK) {
+            osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid URL");
+            return OSB_ERR_INVALID_ARG;
+        }
+        u = &target;
+    }
+    if ((req->path && (req->path[0] != '/' || !osb__check_target(req->path, 0))) ||
+        (req->query && !osb__check_target(req->query, 1))) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG, "the path or query holds characters that must be percent-encoded");
+        return OSB_ERR_INVALID_ARG;
+    }
+    if (req->content_type && (strchr(req->content_type, '\r') || strchr(req->content_type, '\n'))) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid content type");
+        return OSB_ERR_INVALID_ARG;
+    }
+    to_lifecycle = osb__same_origin(u, &c->base);
+    idempotent = req->idempotent ? req->idempotent > 0 : osb__method_idempotent(method);
+    is_head = !strcmp(method, "HEAD");
+    e = osb__build_head(c, req, u, method, to_lifecycle, err);
+    if (e) return e;
+
+    for (attempt = 0;; attempt++) {
+        int64_t connect_deadline = osb__earlier(osb__deadline_in(connect_ms), b->total_deadline);
+        int got_any = 0, fresh = 0;
+        osb__conn *k = osb__pool_take(c, u);
+        if (!k) {
+            e = osb__connect(c, u, connect_deadline, &k, err);
+            if (e) {
+                if (e == OSB_ERR_TIMEOUT && b->total_deadline && osb__now_ms() >= b->total_deadline)
+                    osb__timeout(err, OSB_PHASE_TOTAL);
+                return e;
+            }
+            fresh = 1;
+        }
+        b->conn = k;
+        k->cancel = req->cancel;
+        err->attempts = attempt + 1;
+        {
+            int64_t send_deadline = osb__idle_deadline(b, b->idle_ms);
+            /* a small body travels with the head in one write */
+            int joined = req->body && req->body_len <= 65536;
+            if (joined && osb_buf_append(&c->scratch, req->body, req->body_len) != OSB_OK) {
+                osb__body_end(b);
+                osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
+                return OSB_ERR_NOMEM;
+            }
+            e = osb__conn_send(k, c->scratch.data, c->scratch.len, send_deadline, err);
+            if (joined) c->scratch.len -= req->body_len;
+            if (!e && req->body && !joined) e = osb__conn_send(k, req->body, req->body_len, send_deadline, err);
+            if (!e && !req->body && req->body_reader) e = osb__send_reader(c, k, req, send_deadline, err);
+        }
+        if (!e) e = osb__read_head(b, req, is_head, first_ms, &got_any, err);
+        if (!e) return OSB_OK;
+        b->sticky = OSB_OK;
+        osb__body_end(b);
+        /* a pooled connection the server had closed: the request never
+           reached it, so an idempotent one may go once more */
+        if (!fresh && !got_any && attempt == 0 && idempotent && !req->body_reader &&
+            (e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT))
+            continue;
+        if (e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT) err->retryable = idempotent;
+        return e;
+    }
+}
+
+OSB_API osb_err osb_request_open(osb_client *c, const osb_http_request *req,
+                                 osb_http_response *response, osb_body **out) {
+    osb_body *b;
+    osb_err e;
+    *out = NULL;
+    if (!c || !req || !response) return OSB_ERR_INVALID_ARG;
+    b = (osb_body *)osb__alloc(c->alloc, sizeof *b);
+    if (!b) {
+        osb__set_error(&c->err, OSB_ERR_NOMEM, "out of memory");
+        return OSB_ERR_NOMEM;
+    }
+    e = osb__exchange_begin(c, req, response, b);
+    if (e) {
+        osb__free(c->alloc, b);
+        return e;
+    }
+    b->allocated = 1;
+    *out = b;
+    return OSB_OK;
+}
+
+/* Copies an error body into the detail, without control characters and
+ * without the API key should the server echo it. */
+static void osb__http_error_detail(osb_client *c, int status, const char *body, size_t len) {
+    osb_error *err = &c->err;
+    char *m = err->message;
+    size_t i, n;
+    n = (size_t)snprintf(m, sizeof err->message, "HTTP %d", status);
+    if (len && n + 2 < sizeof err->message) {
+        m[n++] = ':';
+        m[n++] = ' ';
+        for (i = 0; i < len && n + 1 < sizeof err->message; i++) {
+            unsigned char ch = (unsigned char)body[i];
+            m[n++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+        }
+        m[n] = 0;
+        osb__copy_field(m, sizeof err->message, m, n);
+    }
+    if (c->api_key && *c->api_key) {
+        char *hit;
+        size_t kl = strlen(c->api_key);
+        while ((hit = strstr(m, c->api_key)) != NULL) {
+            memset(hit, '*', kl < 3 ? kl : 3);
+            memmove(hit + 3, hit + kl, strlen(hit + kl) + 1);
+        }
+    }
+    err->code = OSB_ERR_HTTP;
+    err->http_status = status;
+    err->retryable = status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
+                                osb_http_response *response) {
+    osb_body b;
+    osb_err e;
+    int is_error;
+    char errbody[OSB_ERROR_BODY_MAX];
+    size_t errlen = 0;
+    if (!c || !req || !response) return OSB_ERR_INVALID_ARG;
+    e = osb__exchange_begin(c, req, response, &b);
+    if (e) return e;
+    response->body.max = req->max_body ? req->max_body : OSB_BODY_MAX;
+    is_error = (response->status < 200 || response->status > 299) && !req->accept_error_body;
+    for (;;) {
+        const void *d;
+        size_t n;
+        e = osb_body_read(&b, &d, &n);
+        if (e || n == 0) break;
+        if (is_error) {
+            size_t room = sizeof errbody - errlen;
+            if (n > room) n = room;
+            memcpy(errbody + errlen, d, n);
+            errlen += n;
+            if (errlen == sizeof errbody) break;  /* enough to explain; drop the rest */
+        } else if (req->sink) {
+            if (req->sink(req->sink_user, d, n)) {
+                e = osb__fail(&b, OSB_ERR_CANCELLED, &c->err, "the body sink stopped the transfer");
+                break;
+            }
+        } else if ((e = osb_buf_append(&response->body, d, n)) != OSB_OK) {
+            osb__fail(&b, e, &c->err, e == OSB_ERR_TOO_LARGE ? "response body over max_body" : "out of memory");
+            break;
+        }
+    }
+    osb__body_end(&b);
+    if (e) {
+        if (!is_error) osb_buf_free(&response->body);
+        return e;
+    }
+    if (is_error) {
+        osb__http_error_detail(c, response->status, errbody, errlen);
+        return OSB_ERR_HTTP;
+    }
+    return OSB_OK;
+}
+
+OSB_API void osb_http_response_free(osb_http_response *response) {
+    if (response) osb_buf_free(&response->body);
+}
 
 OSB_API const char *osb_build_config(void) {
     return "version=" OSB_VERSION_STRING
