@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""opensandbox.h development server.
+
+A local server that speaks the OpenSandbox wire protocol (lifecycle API, one execd per
+sandbox, the egress sidecar API) as described in shared/PROTOCOL.md.  Python 3 standard
+library only.  It is a development and test tool, NOT a security boundary: sandboxes run
+their commands directly on the host, as the user running this server, on the host
+filesystem (a file written through the file API at /tmp/x is what `cat /tmp/x` prints).
+
+    python3 tools/devserver/devserver.py [--host 127.0.0.1] [--port 0] [--api-key KEY]
+        [--execd-token TOKEN] [--record FILE] [--ready-file FILE]
+
+When it accepts connections it prints one JSON line {"domain": "127.0.0.1:PORT",
+"api_key": "KEY"} to stdout and, with --ready-file, writes the same line to that file
+(temporary file + rename).  SIGTERM / SIGINT stop it and every process it started.
+"""
+
+import argparse
+import base64
+import json
+import os
+import sys
+import signal
+import socket
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from osbdev import common, httpcore, lifecycle  # noqa: E402
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="OpenSandbox-compatible development server")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="lifecycle port (0 = any free port)")
+    p.add_argument("--api-key", default=None,
+                   help="lifecycle API key (default: a random key; empty string disables auth)")
+    p.add_argument("--execd-token", default="",
+                   help="require X-EXECD-ACCESS-TOKEN on every execd request")
+    p.add_argument("--record", default=None, help="append one JSON line per HTTP exchange to FILE")
+    p.add_argument("--ready-file", default=None, help="write the ready line to FILE")
+    p.add_argument("--command-grace", default=None,
+                   help="delay between the terminal event and the end of a /command stream "
+                        "(Go duration or seconds; default $EXECD_API_GRACE_SHUTDOWN or 1s)")
+    p.add_argument("--max-timeout", type=int, default=0,
+                   help="largest accepted sandbox timeout in seconds (0 = no limit)")
+    p.add_argument("--state-dir", default=None, help="state directory (default: a new temp dir)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    api_key = args.api_key
+    if api_key is None:
+        api_key = "osb-dev-" + base64.urlsafe_b64encode(os.urandom(12)).decode().rstrip("=")
+    grace = args.command_grace
+    if grace is None:
+        grace = os.environ.get("EXECD_API_GRACE_SHUTDOWN", "1s")
+    own_state = args.state_dir is None
+    state_dir = args.state_dir or tempfile.mkdtemp(prefix="osb-devserver-")
+    os.makedirs(state_dir, exist_ok=True)
+
+    cfg = common.Config(
+        host=args.host,
+        api_key=api_key,
+        execd_token=args.execd_token or "",
+        command_grace=common.parse_duration(grace),
+        max_timeout=args.max_timeout,
+        state_dir=state_dir,
+    )
+    recorder = httpcore.Recorder(args.record) if args.record else None
+    app = lifecycle.Lifecycle(cfg, recorder)
+    server = httpcore.make_server(args.host, args.port, app, recorder)
+    app.server = server
+    port = server.server_address[1]
+    host = args.host
+    if ":" in host:
+        host = "[" + host + "]"
+    domain = "%s:%d" % (host, port)
+    app.domain = domain
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        signal.signal(signal.SIGHUP, on_signal)
+    except (AttributeError, ValueError):
+        pass
+
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    t.start()
+    app.start_reaper()
+
+    line = json.dumps({"domain": domain, "api_key": api_key})
+    if args.ready_file:
+        d = os.path.dirname(os.path.abspath(args.ready_file))
+        fd, tmp = tempfile.mkstemp(prefix=".ready-", dir=d)
+        with os.fdopen(fd, "w") as f:
+            f.write(line + "\n")
+        os.replace(tmp, args.ready_file)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+    while not stop.wait(0.5):
+        pass
+
+    try:
+        server.shutdown()
+    except Exception:
+        pass
+    server.server_close()
+    app.shutdown()
+    common.kill_all_processes()
+    if recorder:
+        recorder.close()
+    if own_state:
+        common.rmtree_quiet(state_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

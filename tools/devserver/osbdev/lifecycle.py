@@ -1,0 +1,1000 @@
+"""Lifecycle API (PROTOCOL.md section 2): FastAPI-like behaviour of the real server."""
+
+import base64
+import hashlib
+import http.client
+import math
+import os
+import re
+import threading
+import time
+import urllib.parse
+
+from . import common, httpcore
+from .common import py_json, py_time
+
+EXECD_PORT = 44772
+EGRESS_PORT = 18080
+APP_PORT = 8080
+
+MISSING_KEY = {"code": "MISSING_API_KEY",
+               "message": "Authentication credentials are missing. Provide API key via "
+                          "OPEN-SANDBOX-API-KEY header."}
+INVALID_KEY = {"code": "INVALID_API_KEY",
+               "message": "Authentication credentials are invalid. Check your API key and try again."}
+
+AUTH_EXEMPT = ("/health", "/docs", "/redoc", "/openapi.json")
+PROXY_RE = re.compile(r"^(?:/v1)?/sandboxes/([^/]+)/proxy/(\d+)(/.*)?$")
+PROXY_EXEMPT_RE = re.compile(r"^(/v1)?/sandboxes/[^/]+/proxy/\d+(/|$)")
+
+LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+LABEL_NAME_RE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+DNS_SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+RESERVED_PREFIX = "opensandbox.io/"
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+              "trailer", "trailers", "transfer-encoding", "upgrade"}
+
+
+class HTTPError(Exception):
+    def __init__(self, status, code, message):
+        Exception.__init__(self, message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Invalid(Exception):
+    """FastAPI request validation error: 422 {"detail": [...]}."""
+
+    def __init__(self, details):
+        Exception.__init__(self, "validation")
+        self.details = details
+
+
+def verr(typ, loc, msg, inp, ctx=None):
+    d = {"type": typ, "loc": list(loc), "msg": msg, "input": inp}
+    if ctx is not None:
+        d["ctx"] = ctx
+    return d
+
+
+def missing(loc, inp):
+    return verr("missing", loc, "Field required", inp)
+
+
+# ---------------------------------------------------------------- pydantic-like checks
+
+def _is_str(v):
+    return isinstance(v, str)
+
+
+def check_str(v, loc, errs):
+    if not isinstance(v, str):
+        errs.append(verr("string_type", loc, "Input should be a valid string", v))
+        return False
+    return True
+
+
+def check_int(v, loc, errs):
+    if isinstance(v, bool):
+        errs.append(verr("int_type", loc, "Input should be a valid integer", v))
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        if v == int(v):
+            return int(v)
+        errs.append(verr("int_from_float", loc,
+                         "Input should be a valid integer, got a number with a fractional part", v))
+        return None
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            errs.append(verr("int_parsing", loc,
+                             "Input should be a valid integer, unable to parse string as an integer", v))
+            return None
+    errs.append(verr("int_type", loc, "Input should be a valid integer", v))
+    return None
+
+
+def check_bool(v, loc, errs):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().lower() in BOOL_TRUE | BOOL_FALSE:
+        return v.strip().lower() in BOOL_TRUE
+    errs.append(verr("bool_parsing" if isinstance(v, str) else "bool_type", loc,
+                     "Input should be a valid boolean, unable to interpret input"
+                     if isinstance(v, str) else "Input should be a valid boolean", v))
+    return None
+
+
+BOOL_TRUE = {"true", "1", "yes", "on", "t", "y"}
+BOOL_FALSE = {"false", "0", "no", "off", "f", "n"}
+
+
+def check_dict(v, loc, errs):
+    if not isinstance(v, dict):
+        errs.append(verr("dict_type", loc, "Input should be a valid dictionary", v))
+        return False
+    return True
+
+
+def check_model(v, loc, errs):
+    if not isinstance(v, dict):
+        errs.append(verr("model_type", loc,
+                         "Input should be a valid dictionary or object to extract fields from", v))
+        return False
+    return True
+
+
+def check_str_map(v, loc, errs, nullable=False):
+    if not check_dict(v, loc, errs):
+        return
+    for k, x in v.items():
+        if x is None and nullable:
+            continue
+        check_str(x, list(loc) + [k], errs)
+
+
+def check_literal(v, loc, errs, allowed):
+    if v not in allowed:
+        errs.append(verr("literal_error", loc, "Input should be " + " or ".join(
+            "'%s'" % a for a in allowed), v, {"expected": " or ".join("'%s'" % a for a in allowed)}))
+
+
+def field(body, *names):
+    """camelCase alias or snake_case name (populate_by_name)."""
+    for n in names:
+        if n in body:
+            return True, body[n]
+    return False, None
+
+
+def label_ok(key, value):
+    if not isinstance(key, str) or not key:
+        return False
+    prefix, _, name = key.rpartition("/")
+    if "/" in key:
+        if not prefix or len(prefix) > 253 or not DNS_SUBDOMAIN_RE.match(prefix):
+            return False
+    else:
+        name = key
+    if not name or len(name) > 63 or not LABEL_NAME_RE.match(name):
+        return False
+    if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE_RE.match(value):
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- model
+
+class Sandbox(object):
+    def __init__(self, sid):
+        self.id = sid
+        self.image = None
+        self.snapshot_id = None
+        self.entrypoint = None
+        self.resource_limits = {}
+        self.env = {}
+        self.metadata = {}
+        self.platform = None
+        self.network_policy = None
+        self.credential_proxy = False
+        self.extensions = {}
+        self.volumes = None
+        self.timeout = None
+        self.created = time.time()
+        self.expires = None
+        self.state = "Running"
+        self.reason = "CONTAINER_RUNNING"
+        self.message = "Sandbox container started successfully."
+        self.transition = self.created
+        self.egress_token = None
+        self.execd = None
+        self.execd_server = None
+        self.log = []
+
+    def set_state(self, state, reason, message):
+        self.state, self.reason, self.message = state, reason, message
+        self.transition = time.time()
+        self.log.append("%s %s: %s" % (py_time(self.transition), state, message))
+
+    def status(self):
+        return {"state": self.state, "reason": self.reason, "message": self.message,
+                "lastTransitionAt": py_time(self.transition)}
+
+    def to_json(self, create=False):
+        out = {"id": self.id}
+        if not create:
+            if self.image is not None:
+                out["image"] = {"uri": self.image["uri"]}
+            if self.snapshot_id:
+                out["snapshotId"] = self.snapshot_id
+            if self.platform:
+                out["platform"] = self.platform
+            out["status"] = self.status()
+            if self.metadata:
+                out["metadata"] = dict(self.metadata)
+            if self.entrypoint:
+                out["entrypoint"] = list(self.entrypoint)
+            if self.expires is not None:
+                out["expiresAt"] = py_time(self.expires)
+            out["createdAt"] = py_time(self.created)
+        else:
+            out["status"] = self.status()
+            if self.metadata:
+                out["metadata"] = dict(self.metadata)
+            if self.platform:
+                out["platform"] = self.platform
+            if self.expires is not None:
+                out["expiresAt"] = py_time(self.expires)
+            out["createdAt"] = py_time(self.created)
+            if self.entrypoint:
+                out["entrypoint"] = list(self.entrypoint)
+        return out
+
+
+class Snapshot(object):
+    def __init__(self, sid, sandbox_id, name):
+        self.id = sid
+        self.sandbox_id = sandbox_id
+        self.name = name
+        self.created = time.time()
+        self.state = "Creating"
+        self.reason = "snapshot_accepted"
+        self.message = "Snapshot creation accepted."
+        self.transition = self.created
+        self.sandbox_config = None
+
+    def to_json(self):
+        out = {"id": self.id, "sandboxId": self.sandbox_id}
+        if self.name is not None:
+            out["name"] = self.name
+        out["status"] = {"state": self.state, "reason": self.reason, "message": self.message,
+                         "lastTransitionAt": py_time(self.transition)}
+        out["createdAt"] = py_time(self.created)
+        return out
+
+
+# ---------------------------------------------------------------- app
+
+class Lifecycle(object):
+    def __init__(self, cfg, recorder):
+        self.cfg = cfg
+        self.recorder = recorder
+        self.lock = threading.RLock()
+        self.sandboxes = {}
+        self.snapshots = {}
+        self.server = None
+        self.domain = None
+        self.stopping = threading.Event()
+        self.routes = [
+            (re.compile(r"^/sandboxes$"), {"GET": self.list_sandboxes, "POST": self.create_sandbox}),
+            (re.compile(r"^/sandboxes/([^/]+)$"), {"GET": self.get_sandbox,
+                                                   "DELETE": self.delete_sandbox}),
+            (re.compile(r"^/sandboxes/([^/]+)/metadata$"), {"PATCH": self.patch_metadata}),
+            (re.compile(r"^/sandboxes/([^/]+)/pause$"), {"POST": self.pause}),
+            (re.compile(r"^/sandboxes/([^/]+)/resume$"), {"POST": self.resume}),
+            (re.compile(r"^/sandboxes/([^/]+)/renew-expiration$"), {"POST": self.renew}),
+            (re.compile(r"^/sandboxes/([^/]+)/endpoints/([^/]+)$"), {"GET": self.endpoint}),
+            (re.compile(r"^/sandboxes/([^/]+)/snapshots$"), {"POST": self.create_snapshot}),
+            (re.compile(r"^/snapshots$"), {"GET": self.list_snapshots}),
+            (re.compile(r"^/snapshots/([^/]+)$"), {"GET": self.get_snapshot,
+                                                   "DELETE": self.delete_snapshot}),
+            (re.compile(r"^/sandboxes/([^/]+)/diagnostics/(logs|events)$"), {"GET": self.diag_text}),
+            (re.compile(r"^/sandboxes/([^/]+)/diagnostics/(inspect|summary)$"),
+             {"GET": self.diag_text}),
+            (re.compile(r"^/pools$"), {"GET": self.pools, "POST": self.pools}),
+            (re.compile(r"^/pools/([^/]+)$"), {"GET": self.pools, "PUT": self.pools,
+                                               "DELETE": self.pools}),
+        ]
+
+    # ------------------------------------------------------------ plumbing
+
+    def handle(self, req, resp):
+        rid = (req.header("X-Request-ID") or "").strip() or common.hex32()
+        req.rid = rid
+        origin = req.header("Origin")
+        cors = []
+        if origin:
+            cors = [("Access-Control-Allow-Origin", origin if req.header("Cookie") else "*"),
+                    ("Access-Control-Allow-Credentials", "true")]
+        req.cors = cors
+        if (req.method == "OPTIONS" and origin
+                and req.header("Access-Control-Request-Method")):
+            hdrs = [("Vary", "Origin"), ("Access-Control-Allow-Origin", origin),
+                    ("Access-Control-Allow-Credentials", "true"),
+                    ("Access-Control-Allow-Methods", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"),
+                    ("Access-Control-Max-Age", "600")]
+            rh = req.header("Access-Control-Request-Headers")
+            if rh:
+                hdrs.append(("Access-Control-Allow-Headers", rh))
+            hdrs += [("Content-Type", "text/plain; charset=utf-8"), ("X-Request-ID", rid)]
+            resp.send(200, hdrs, b"OK")
+            return
+        path = req.path
+        # Authentication runs before routing.
+        if self.cfg.api_key and not self._auth_exempt(req.raw_path):
+            key = req.header("OPEN-SANDBOX-API-KEY")
+            if not key:
+                return self.send_json(req, resp, 401, MISSING_KEY)
+            if key != self.cfg.api_key:
+                return self.send_json(req, resp, 401, INVALID_KEY)
+        m = PROXY_RE.match(path)
+        if m and ".." not in req.raw_path:
+            return self.server_proxy(req, resp, m.group(1), m.group(2), m.group(3) or "")
+        inner = path
+        if path == "/v1" or path.startswith("/v1/"):
+            inner = path[3:] or "/"
+        elif path == "/health":
+            if req.method == "GET":
+                return self.send_json(req, resp, 200, {"status": "healthy"})
+            return self.send_json(req, resp, 405, {"detail": "Method Not Allowed"})
+        for rx, methods in self.routes:
+            mm = rx.match(inner)
+            if not mm:
+                continue
+            fn = methods.get(req.method)
+            if fn is None:
+                return self.send_json(req, resp, 405, {"detail": "Method Not Allowed"},
+                                      [("Allow", ", ".join(methods))])
+            try:
+                return fn(req, resp, *mm.groups())
+            except HTTPError as e:
+                return self.send_json(req, resp, e.status,
+                                      {"code": e.code, "message": e.message or
+                                       "An unexpected error occurred."})
+            except Invalid as e:
+                return self.send_json(req, resp, 422, {"detail": e.details})
+        return self.send_json(req, resp, 404, {"detail": "Not Found"})
+
+    def _auth_exempt(self, raw_path):
+        for p in AUTH_EXEMPT:
+            if raw_path.startswith(p):
+                return True
+        if PROXY_EXEMPT_RE.match(raw_path) and ".." not in raw_path:
+            return True
+        return False
+
+    def send_json(self, req, resp, status, obj, extra=()):
+        hdrs = [("Content-Type", "application/json")] + list(extra) + \
+            [("X-Request-ID", req.rid)] + req.cors
+        resp.send(status, hdrs, py_json(obj).encode("utf-8"))
+
+    def send_empty(self, req, resp, status):
+        resp.send(status, [("X-Request-ID", req.rid)] + req.cors, b"")
+
+    def send_text(self, req, resp, status, text, extra=()):
+        hdrs = [("Content-Type", "text/plain; charset=utf-8")] + list(extra) + \
+            [("X-Request-ID", req.rid)] + req.cors
+        resp.send(status, hdrs, text.encode("utf-8"))
+
+    def json_body(self, req, required=True):
+        raw = req.body
+        if not raw.strip():
+            if required:
+                raise Invalid([missing(["body"], None)])
+            return None
+        try:
+            return __import__("json").loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            pos = getattr(e, "pos", 0) or 0
+            raise Invalid([verr("json_invalid", ["body", pos], "JSON decode error", {},
+                                {"error": getattr(e, "msg", str(e))})])
+
+    def find(self, sid):
+        with self.lock:
+            sb = self.sandboxes.get(sid)
+        if sb is None:
+            raise HTTPError(404, "DOCKER::SANDBOX_NOT_FOUND", "Sandbox %s not found." % sid)
+        return sb
+
+    # ------------------------------------------------------------ sandboxes
+
+    def validate_create(self, body):
+        errs = []
+        if not isinstance(body, dict):
+            raise Invalid([verr("model_attributes_type", ["body"],
+                                "Input should be a valid dictionary or object to extract fields from",
+                                body)])
+        spec = {}
+        has, image = field(body, "image")
+        if has and image is not None:
+            if check_model(image, ["body", "image"], errs):
+                if "uri" not in image:
+                    errs.append(missing(["body", "image", "uri"], image))
+                else:
+                    check_str(image["uri"], ["body", "image", "uri"], errs)
+                auth = image.get("auth")
+                if auth is not None and check_model(auth, ["body", "image", "auth"], errs):
+                    for k in ("username", "password"):
+                        if k not in auth:
+                            errs.append(missing(["body", "image", "auth", k], auth))
+                        else:
+                            check_str(auth[k], ["body", "image", "auth", k], errs)
+            spec["image"] = image
+        has, snap = field(body, "snapshotId", "snapshot_id")
+        if has and snap is not None:
+            check_str(snap, ["body", "snapshotId"], errs)
+            spec["snapshotId"] = snap
+        has, ep = field(body, "entrypoint")
+        if has and ep is not None:
+            if not isinstance(ep, list):
+                errs.append(verr("list_type", ["body", "entrypoint"], "Input should be a valid list", ep))
+            else:
+                for i, x in enumerate(ep):
+                    check_str(x, ["body", "entrypoint", i], errs)
+                if len(ep) < 1:
+                    errs.append(verr("too_short", ["body", "entrypoint"],
+                                     "List should have at least 1 item after validation, not 0", ep,
+                                     {"field_type": "List", "min_length": 1, "actual_length": 0}))
+            spec["entrypoint"] = ep
+        has, rl = field(body, "resourceLimits", "resource_limits")
+        if has and rl is not None:
+            check_str_map(rl, ["body", "resourceLimits"], errs)
+            spec["resourceLimits"] = rl
+        has, to = field(body, "timeout")
+        if has and to is not None:
+            v = check_int(to, ["body", "timeout"], errs)
+            if v is not None and v < 60:
+                errs.append(verr("greater_than_equal", ["body", "timeout"],
+                                 "Input should be greater than or equal to 60", to, {"ge": 60}))
+            spec["timeout"] = v
+        has, env = field(body, "env")
+        if has and env is not None:
+            check_str_map(env, ["body", "env"], errs, nullable=True)
+            spec["env"] = env
+        has, md = field(body, "metadata")
+        if has and md is not None:
+            check_str_map(md, ["body", "metadata"], errs)
+            spec["metadata"] = md
+        has, pf = field(body, "platform")
+        if has and pf is not None:
+            if check_model(pf, ["body", "platform"], errs):
+                for k in ("os", "arch"):
+                    if k not in pf:
+                        errs.append(missing(["body", "platform", k], pf))
+                    else:
+                        check_str(pf[k], ["body", "platform", k], errs)
+            spec["platform"] = pf
+        has, np_ = field(body, "networkPolicy", "network_policy")
+        if has and np_ is not None:
+            if check_model(np_, ["body", "networkPolicy"], errs):
+                da = np_.get("defaultAction", np_.get("default_action"))
+                if da is not None:
+                    check_literal(da, ["body", "networkPolicy", "defaultAction"], errs,
+                                  ["allow", "deny"])
+                eg = np_.get("egress")
+                if eg is not None:
+                    if not isinstance(eg, list):
+                        errs.append(verr("list_type", ["body", "networkPolicy", "egress"],
+                                         "Input should be a valid list", eg))
+                    else:
+                        for i, r in enumerate(eg):
+                            loc = ["body", "networkPolicy", "egress", i]
+                            if check_model(r, loc, errs):
+                                for k in ("action", "target"):
+                                    if k not in r:
+                                        errs.append(missing(loc + [k], r))
+                                if "action" in r:
+                                    check_literal(r["action"], loc + ["action"], errs,
+                                                  ["allow", "deny"])
+                                if "target" in r:
+                                    check_str(r["target"], loc + ["target"], errs)
+            spec["networkPolicy"] = np_
+        has, cp = field(body, "credentialProxy", "credential_proxy")
+        if has and cp is not None:
+            if check_model(cp, ["body", "credentialProxy"], errs):
+                if "enabled" in cp:
+                    spec["credentialProxy"] = check_bool(cp["enabled"],
+                                                         ["body", "credentialProxy", "enabled"], errs)
+                else:
+                    spec["credentialProxy"] = False
+        has, sa = field(body, "secureAccess", "secure_access")
+        if has and sa is not None:
+            spec["secureAccess"] = check_bool(sa, ["body", "secureAccess"], errs)
+        has, vols = field(body, "volumes")
+        if has and vols is not None:
+            if not isinstance(vols, list):
+                errs.append(verr("list_type", ["body", "volumes"], "Input should be a valid list", vols))
+            else:
+                for i, vol in enumerate(vols):
+                    loc = ["body", "volumes", i]
+                    if check_model(vol, loc, errs):
+                        for k in ("name",):
+                            if k not in vol:
+                                errs.append(missing(loc + [k], vol))
+                        if "mountPath" not in vol and "mount_path" not in vol:
+                            errs.append(missing(loc + ["mountPath"], vol))
+                        n = sum(1 for k in ("host", "pvc", "ossfs") if vol.get(k) is not None)
+                        if n != 1 and not errs:
+                            errs.append(verr("value_error", loc,
+                                             "Value error, Exactly one backend (host, pvc, ossfs) "
+                                             "must be specified.", vol, {"error": {}}))
+            spec["volumes"] = vols
+        has, ext = field(body, "extensions")
+        if has and ext is not None:
+            check_str_map(ext, ["body", "extensions"], errs)
+            spec["extensions"] = ext
+        if errs:
+            raise Invalid(errs)
+        # model validator
+        pool = isinstance(spec.get("extensions"), dict) and spec["extensions"].get("poolRef")
+        img = spec.get("image")
+        img_set = isinstance(img, dict) and isinstance(img.get("uri"), str) and img["uri"].strip()
+        snap_set = isinstance(spec.get("snapshotId"), str) and spec["snapshotId"].strip()
+        msg = None
+        if not pool:
+            if bool(img_set) == bool(snap_set):
+                msg = "Exactly one of image or snapshotId must be provided."
+            elif img_set and not spec.get("entrypoint"):
+                msg = "entrypoint is required when image is provided."
+            elif "resourceLimits" not in spec:
+                msg = "resourceLimits is required unless extensions.poolRef is set."
+        if msg is None and spec.get("credentialProxy") and not spec.get("networkPolicy"):
+            msg = "credentialProxy.enabled requires networkPolicy."
+        if msg:
+            raise Invalid([verr("value_error", ["body"], "Value error, " + msg, body, {"error": {}})])
+        return spec
+
+    def create_sandbox(self, req, resp):
+        body = self.json_body(req)
+        spec = self.validate_create(body)
+        cfg = self.cfg
+        ext = spec.get("extensions") or {}
+        if ext.get("poolRef"):
+            raise HTTPError(400, "SANDBOX::UNSUPPORTED_POOL_REF",
+                            "extensions.poolRef is only supported by the Kubernetes runtime.")
+        if "access.renew.extend.seconds" in ext:
+            v = ext["access.renew.extend.seconds"]
+            if not (isinstance(v, str) and v.isdigit() and 300 <= int(v) <= 86400):
+                raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                                "extensions['access.renew.extend.seconds'] must be an integer "
+                                "between 300 and 86400.")
+        if spec.get("timeout") is not None and cfg.max_timeout and spec["timeout"] > cfg.max_timeout:
+            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                            "timeout %d exceeds the maximum of %d seconds."
+                            % (spec["timeout"], cfg.max_timeout))
+        pf = spec.get("platform")
+        if pf and (pf.get("os") not in ("linux", "windows") or pf.get("arch") not in ("amd64", "arm64")):
+            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                            "Unsupported platform %s/%s." % (pf.get("os"), pf.get("arch")))
+        for k, v in (spec.get("metadata") or {}).items():
+            if k.startswith(RESERVED_PREFIX):
+                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL",
+                                "Metadata key '%s' uses the reserved prefix '%s'." % (k, RESERVED_PREFIX))
+            if not label_ok(k, v):
+                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL",
+                                "Invalid metadata label %s=%s." % (k, v))
+        if spec.get("secureAccess"):
+            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                            "secureAccess is not supported by the Docker runtime.")
+        entry = spec.get("entrypoint")
+        snap_id = spec.get("snapshotId")
+        snap_id = snap_id.strip() if isinstance(snap_id, str) and snap_id.strip() else None
+        if snap_id:
+            with self.lock:
+                snap = self.snapshots.get(snap_id)
+            if snap is None:
+                raise HTTPError(404, "SNAPSHOT::NOT_FOUND", "Snapshot %s not found." % snap_id)
+            if snap.state != "Ready":
+                raise HTTPError(409, "SNAPSHOT::NOT_READY", "Snapshot %s is not ready." % snap_id)
+            if not entry:
+                entry = ["tail", "-f", "/dev/null"]
+        sb = Sandbox(common.uuid4())
+        sb.image = spec.get("image") if not snap_id else None
+        sb.snapshot_id = snap_id
+        sb.entrypoint = entry
+        sb.resource_limits = spec.get("resourceLimits") or {}
+        sb.env = {k: v for k, v in (spec.get("env") or {}).items() if v is not None}
+        sb.metadata = dict(spec.get("metadata") or {})
+        sb.platform = pf
+        sb.network_policy = spec.get("networkPolicy")
+        sb.credential_proxy = bool(spec.get("credentialProxy"))
+        sb.extensions = ext
+        sb.volumes = spec.get("volumes")
+        sb.timeout = spec.get("timeout")
+        if sb.timeout is not None:
+            sb.expires = sb.created + sb.timeout
+        sb.set_state("Running", "CONTAINER_RUNNING", "Sandbox container started successfully.")
+        sb.transition = sb.created
+        if sb.network_policy is not None:
+            sb.egress_token = base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
+        from . import execd as execd_mod
+        sb.execd = execd_mod.Execd(self.cfg, sb)
+        sb.execd_server = httpcore.make_server(self.cfg.host, 0, sb.execd, self.recorder)
+        httpcore.serve_in_thread(sb.execd_server)
+        sb.execd.port = sb.execd_server.server_address[1]
+        with self.lock:
+            self.sandboxes[sb.id] = sb
+        self.send_json(req, resp, 202, sb.to_json(create=True))
+
+    def list_sandboxes(self, req, resp):
+        errs = []
+        page = self._qint(req, "page", 1, errs, ge=1)
+        size = self._qint(req, "pageSize", 20, errs, ge=1, le=200)
+        if errs:
+            raise Invalid(errs)
+        states = [s.lower() for s in req.qall("state")]
+        md_filter = None
+        if req.q("metadata") is not None:
+            md_filter = {}
+            raw = req.q("metadata")
+            if raw.strip():
+                for seg in raw.split("&"):
+                    if not seg:
+                        continue
+                    if "=" not in seg:
+                        raise HTTPError(400, "INVALID_METADATA_FORMAT",
+                                        "Invalid metadata format: '%s'. Expected key=value pairs "
+                                        "separated by '&'." % seg)
+                    k, _, v = seg.partition("=")
+                    md_filter[urllib.parse.unquote_plus(k)] = urllib.parse.unquote_plus(v)
+        with self.lock:
+            items = list(self.sandboxes.values())
+        if states:
+            items = [s for s in items if s.state.lower() in states]
+        if md_filter:
+            items = [s for s in items if all(s.metadata.get(k) == v for k, v in md_filter.items())]
+        items.sort(key=lambda s: s.created, reverse=True)
+        self.send_json(req, resp, 200, self._page(items, page, size, lambda s: s.to_json()))
+
+    def _page(self, items, page, size, conv):
+        total = len(items)
+        pages = int(math.ceil(total / float(size))) if total else 0
+        chunk = items[(page - 1) * size: page * size]
+        return {"items": [conv(x) for x in chunk],
+                "pagination": {"page": page, "pageSize": size, "totalItems": total,
+                               "totalPages": pages, "hasNextPage": page < pages}}
+
+    def _qint(self, req, name, default, errs, ge=None, le=None):
+        raw = req.q(name)
+        if raw is None:
+            return default
+        v = check_int(raw, ["query", name], errs)
+        if v is None:
+            return default
+        if ge is not None and v < ge:
+            errs.append(verr("greater_than_equal", ["query", name],
+                             "Input should be greater than or equal to %d" % ge, raw, {"ge": ge}))
+        if le is not None and v > le:
+            errs.append(verr("less_than_equal", ["query", name],
+                             "Input should be less than or equal to %d" % le, raw, {"le": le}))
+        return v
+
+    def get_sandbox(self, req, resp, sid):
+        self.send_json(req, resp, 200, self.find(sid).to_json())
+
+    def delete_sandbox(self, req, resp, sid):
+        sb = self.find(sid)
+        self._destroy(sb)
+        self.send_empty(req, resp, 204)
+
+    def _destroy(self, sb):
+        with self.lock:
+            if self.sandboxes.get(sb.id) is not sb:
+                return
+            del self.sandboxes[sb.id]
+        try:
+            sb.execd.close()
+        except Exception:
+            pass
+        srv = sb.execd_server
+        if srv is not None:
+            threading.Thread(target=self._stop_server, args=(srv,), daemon=True).start()
+
+    @staticmethod
+    def _stop_server(srv):
+        try:
+            srv.shutdown()
+            srv.server_close()
+        except Exception:
+            pass
+
+    def patch_metadata(self, req, resp, sid):
+        body = self.json_body(req)
+        if not isinstance(body, dict):
+            raise Invalid([verr("dict_type", ["body"], "Input should be a valid dictionary", body)])
+        errs = []
+        for k, v in body.items():
+            if v is not None:
+                check_str(v, ["body", k], errs)
+        if errs:
+            raise Invalid(errs)
+        sb = self.find(sid)
+        for k, v in body.items():
+            if k.startswith(RESERVED_PREFIX):
+                raise HTTPError(400, "INVALID_METADATA_LABEL",
+                                "Metadata key '%s' uses the reserved prefix '%s'." % (k, RESERVED_PREFIX))
+            if v is not None and not label_ok(k, v):
+                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL",
+                                "Invalid metadata label %s=%s." % (k, v))
+        with self.lock:
+            for k, v in body.items():
+                if v is None:
+                    sb.metadata.pop(k, None)
+                else:
+                    sb.metadata[k] = v
+        self.send_json(req, resp, 200, sb.to_json())
+
+    def pause(self, req, resp, sid):
+        sb = self.find(sid)
+        with self.lock:
+            if sb.state != "Running":
+                raise HTTPError(409, "DOCKER::SANDBOX_NOT_RUNNING",
+                                "Sandbox %s is not running (state: %s)." % (sid, sb.state))
+            sb.set_state("Paused", "CONTAINER_PAUSED", "Sandbox container is paused.")
+        sb.execd.pause()
+        self.send_empty(req, resp, 202)
+
+    def resume(self, req, resp, sid):
+        sb = self.find(sid)
+        with self.lock:
+            if sb.state != "Paused":
+                raise HTTPError(409, "DOCKER::SANDBOX_NOT_PAUSED",
+                                "Sandbox %s is not paused (state: %s)." % (sid, sb.state))
+            sb.set_state("Running", "CONTAINER_RUNNING", "Sandbox container is running.")
+        sb.execd.resume()
+        self.send_empty(req, resp, 202)
+
+    def renew(self, req, resp, sid):
+        body = self.json_body(req)
+        if not isinstance(body, dict):
+            raise Invalid([verr("model_attributes_type", ["body"],
+                                "Input should be a valid dictionary or object to extract fields from",
+                                body)])
+        has, raw = field(body, "expiresAt", "expires_at")
+        if not has:
+            raise Invalid([missing(["body", "expiresAt"], body)])
+        ts = common.parse_iso(raw)
+        if ts is None:
+            raise Invalid([verr("datetime_from_date_parsing", ["body", "expiresAt"],
+                                "Input should be a valid datetime or date, invalid character in year",
+                                raw, {"error": "invalid character in year"})])
+        sb = self.find(sid)
+        if sb.expires is None:
+            raise HTTPError(409, "DOCKER::INVALID_EXPIRATION",
+                            "Sandbox %s was created without a timeout and cannot be renewed." % sid)
+        if ts <= time.time():
+            raise HTTPError(400, "DOCKER::INVALID_EXPIRATION",
+                            "New expiration time must be in the future.")
+        with self.lock:
+            sb.expires = ts
+        self.send_json(req, resp, 200, {"expiresAt": py_time(ts)})
+
+    def endpoint(self, req, resp, sid, port_s):
+        errs = []
+        port = check_int(port_s, ["path", "port"], errs)
+        usp = False
+        if req.q("use_server_proxy") is not None:
+            usp = check_bool(req.q("use_server_proxy"), ["query", "use_server_proxy"], errs)
+        expires = None
+        if req.q("expires") is not None:
+            expires = check_int(req.q("expires"), ["query", "expires"], errs)
+        if errs:
+            raise Invalid(errs)
+        if not 1 <= port <= 65535:
+            raise HTTPError(400, "DOCKER::INVALID_PORT", "Port %d is out of range (1-65535)." % port)
+        if usp and expires is not None:
+            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                            "use_server_proxy cannot be combined with expires.")
+        sb = self.find(sid)
+        if expires is not None:
+            raise HTTPError(400, "SANDBOX::API_NOT_SUPPORTED",
+                            "Signed endpoints (expires) are not supported by the Docker runtime.")
+        headers = {}
+        if port == EGRESS_PORT and sb.egress_token:
+            headers["OPENSANDBOX-EGRESS-AUTH"] = sb.egress_token
+        if port != APP_PORT and self.cfg.execd_token:
+            headers["X-EXECD-ACCESS-TOKEN"] = self.cfg.execd_token
+        if usp:
+            host = req.header("Host") or self.domain
+            ep = "%s/sandboxes/%s/proxy/%d" % (host, sid, port)
+        elif port == APP_PORT:
+            ep = "%s:%d" % (self._host(), APP_PORT)
+        else:
+            ep = "%s:%d/proxy/%d" % (self._host(), sb.execd.port, port)
+        out = {"endpoint": ep}
+        if headers:
+            out["headers"] = headers
+        self.send_json(req, resp, 200, out)
+
+    def _host(self):
+        h = self.cfg.host
+        if h in ("0.0.0.0", "", "::"):
+            return "127.0.0.1"
+        if ":" in h:
+            return "[" + h + "]"
+        return h
+
+    # ------------------------------------------------------------ server proxy
+
+    def server_proxy(self, req, resp, sid, port_s, rest):
+        if req.method not in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+            return self.send_json(req, resp, 405, {"detail": "Method Not Allowed"})
+        if (req.header("Upgrade") or "").lower() == "websocket":
+            return self.send_json(req, resp, 400, {"code": "GENERAL::UNKNOWN_ERROR",
+                                                   "message": "WebSocket upgrade requests must use "
+                                                              "the WebSocket route."})
+        with self.lock:
+            sb = self.sandboxes.get(sid)
+        if sb is None:
+            return self.send_json(req, resp, 404, {"code": "DOCKER::SANDBOX_NOT_FOUND",
+                                                   "message": "Sandbox %s not found." % sid})
+        port = int(port_s)
+        if port == APP_PORT:
+            target_port, path = APP_PORT, rest or "/"
+        else:
+            target_port, path = sb.execd.port, "/proxy/%d%s" % (port, rest or "/")
+        if req.query_string:
+            path += "?" + req.query_string
+        hdrs = {}
+        for k, v in req.headers.items():
+            lk = k.lower()
+            if lk in HOP_BY_HOP or lk in ("host", "authorization", "cookie", "open-sandbox-api-key",
+                                          "content-length"):
+                continue
+            hdrs[k] = v
+        hdrs.setdefault("X-Forwarded-Proto", "http")
+        hdrs.setdefault("X-Forwarded-Host", req.header("Host") or "")
+        hdrs.setdefault("X-Forwarded-For", req.peer)
+        body = req.body
+        if body or req.method in ("POST", "PUT", "PATCH"):
+            hdrs["Content-Length"] = str(len(body))
+        conn = http.client.HTTPConnection(self._host().strip("[]"), target_port, timeout=3600)
+        try:
+            conn.request(req.method, path, body=body if body else None, headers=hdrs)
+            up = conn.getresponse()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            return self.send_json(req, resp, 502, {
+                "code": "GENERAL::UNKNOWN_ERROR",
+                "message": "Could not connect to the backend sandbox %s on port %d: %s" % (sid, port, e)})
+        try:
+            out_h = [(k, v) for k, v in up.getheaders()
+                     if k.lower() not in HOP_BY_HOP and k.lower() not in ("content-length", "date")]
+            out_h.append(("X-Request-ID", req.rid))
+            if up.getheader("Content-Length") is not None and not up.chunked:
+                data = up.read()
+                resp.send(up.status, out_h, data)
+            else:
+                resp.start_stream(up.status, out_h)
+                while True:
+                    chunk = up.read1(65536) if hasattr(up, "read1") else up.read(4096)
+                    if not chunk:
+                        break
+                    resp.write_chunk(chunk)
+                resp.end_stream()
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------ snapshots
+
+    def create_snapshot(self, req, resp, sid):
+        name = None
+        body = self.json_body(req, required=False)
+        if body is not None:
+            if not isinstance(body, dict):
+                raise Invalid([verr("model_attributes_type", ["body"],
+                                    "Input should be a valid dictionary or object to extract fields "
+                                    "from", body)])
+            if body.get("name") is not None:
+                errs = []
+                if check_str(body["name"], ["body", "name"], errs) and not body["name"]:
+                    errs.append(verr("string_too_short", ["body", "name"],
+                                     "String should have at least 1 character", "", {"min_length": 1}))
+                if errs:
+                    raise Invalid(errs)
+                name = body["name"]
+        sb = self.find(sid)
+        if sb.state != "Running":
+            raise HTTPError(409, "SNAPSHOT::INVALID_SOURCE_STATE",
+                            "Sandbox %s must be Running to create a snapshot (state: %s)."
+                            % (sid, sb.state))
+        snap = Snapshot(common.uuid4(), sid, name)
+        with self.lock:
+            self.snapshots[snap.id] = snap
+
+        def ready():
+            with self.lock:
+                if snap.state == "Creating":
+                    snap.state, snap.reason, snap.message = ("Ready", "snapshot_ready",
+                                                             "Snapshot is ready.")
+                    snap.transition = time.time()
+
+        t = threading.Timer(0.5, ready)
+        t.daemon = True
+        t.start()
+        self.send_json(req, resp, 202, snap.to_json(), [("Location", "/v1/snapshots/" + snap.id)])
+
+    def list_snapshots(self, req, resp):
+        errs = []
+        page = self._qint(req, "page", 1, errs, ge=1)
+        size = self._qint(req, "pageSize", 20, errs, ge=1, le=200)
+        if errs:
+            raise Invalid(errs)
+        sid = req.q("sandboxId")
+        states = [s.lower() for s in req.qall("state")]
+        with self.lock:
+            items = list(self.snapshots.values())
+        if sid:
+            items = [s for s in items if s.sandbox_id == sid]
+        if states:
+            items = [s for s in items if s.state.lower() in states]
+        items.sort(key=lambda s: s.created, reverse=True)
+        self.send_json(req, resp, 200, self._page(items, page, size, lambda s: s.to_json()))
+
+    def _find_snapshot(self, snap_id):
+        with self.lock:
+            snap = self.snapshots.get(snap_id)
+        if snap is None:
+            raise HTTPError(404, "SNAPSHOT::NOT_FOUND", "Snapshot %s not found." % snap_id)
+        return snap
+
+    def get_snapshot(self, req, resp, snap_id):
+        self.send_json(req, resp, 200, self._find_snapshot(snap_id).to_json())
+
+    def delete_snapshot(self, req, resp, snap_id):
+        snap = self._find_snapshot(snap_id)
+        with self.lock:
+            if snap.state == "Creating":
+                raise HTTPError(409, "SNAPSHOT::INVALID_STATE",
+                                "Snapshot %s is still being created." % snap_id)
+            self.snapshots.pop(snap_id, None)
+        self.send_empty(req, resp, 204)
+
+    # ------------------------------------------------------------ diagnostics, pools
+
+    def diag_text(self, req, resp, sid, kind):
+        if kind in ("logs", "events") and "scope" in req.query:
+            raise HTTPError(501, "DIAGNOSTICS_NOT_IMPLEMENTED",
+                            "The stable Diagnostics API is not implemented by this OpenSandbox server.")
+        sb = self.find(sid)
+        extra = [("Deprecation", "true")] if kind in ("logs", "events") else []
+        if kind == "logs":
+            text = "(no logs)"
+        elif kind == "events":
+            text = "\n".join(sb.log) or "(no events)"
+        elif kind == "inspect":
+            text = "Sandbox %s\nState: %s (%s)\nImage: %s\nEntrypoint: %s\nCreated: %s\n" % (
+                sb.id, sb.state, sb.reason, (sb.image or {}).get("uri", sb.snapshot_id),
+                " ".join(sb.entrypoint or []), py_time(sb.created))
+        else:
+            text = "Sandbox %s is %s.\n\nEvents:\n%s\n\nLogs:\n(no logs)\n" % (
+                sb.id, sb.state, "\n".join(sb.log))
+        self.send_text(req, resp, 200, text, extra)
+
+    def pools(self, req, resp, *args):
+        raise HTTPError(501, "KUBERNETES::POOL_NOT_SUPPORTED",
+                        "Pool management is only available when runtime.type is 'kubernetes'.")
+
+    # ------------------------------------------------------------ housekeeping
+
+    def start_reaper(self):
+        def loop():
+            while not self.stopping.wait(0.5):
+                now = time.time()
+                with self.lock:
+                    dead = [s for s in self.sandboxes.values()
+                            if s.expires is not None and s.expires <= now]
+                for s in dead:
+                    self._destroy(s)
+        threading.Thread(target=loop, daemon=True).start()
+
+    def shutdown(self):
+        self.stopping.set()
+        with self.lock:
+            sbs = list(self.sandboxes.values())
+        for sb in sbs:
+            try:
+                sb.execd.close()
+            except Exception:
+                pass
+            try:
+                sb.execd_server.server_close()
+            except Exception:
+                pass
