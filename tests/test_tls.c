@@ -1,0 +1,754 @@
+/* test_tls.c -- HTTPS through BearSSL: trust anchors, verification, errors,
+ * keep-alive, truncation, memory. Certificates are made at test time
+ * (tests/tls/make-certs.sh) and served by tests/tls/server.py on loopback.
+ *
+ *   cc -std=c99 -Wall -Wextra -Werror -pedantic -g -I. tests/test_tls.c \
+ *      -o build/test_tls -lbearssl && build/test_tls
+ *
+ * Run from the repository root. */
+#define _POSIX_C_SOURCE 200809L
+#define OSB_TLS 1
+#define OPENSANDBOX_IMPLEMENTATION
+/* OSB_TEST_HEADER lets the suite run against another copy of the header. */
+#ifdef OSB_TEST_HEADER
+#  include OSB_TEST_HEADER
+#else
+#  include "../opensandbox.h"
+#endif
+
+#include <signal.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+/* The header includes parts/tls.h itself; this include is then a no-op. */
+#include "../parts/tls.h"
+#include "testlib.h"
+
+/* ---- helpers -------------------------------------------------------------- */
+
+#define CERTS "build/tls-certs"
+
+static void certs(void) {
+    static int done;
+    if (!done) {
+        if (system("sh tests/tls/make-certs.sh " CERTS " >/dev/null 2>&1") != 0) {
+            fprintf(stderr, "make-certs.sh failed\n");
+            exit(2);
+        }
+        done = 1;
+    }
+}
+
+typedef struct server {
+    pid_t pid;
+    int port;
+} server;
+
+/* Starts tests/tls/server.py with a leaf NAME (cert NAME.pem, key NAME.key). */
+static int server_start(server *s, const char *name, const char *mode) {
+    int fds[2];
+    char cert[256], key[256], line[64];
+    ssize_t n;
+    size_t have = 0;
+    certs();
+    snprintf(cert, sizeof cert, CERTS "/%s.pem", name);
+    snprintf(key, sizeof key, CERTS "/%s.key", name);
+    if (pipe(fds) != 0) return -1;
+    s->pid = fork();
+    if (s->pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execlp("python3", "python3", "tests/tls/server.py", "--cert", cert, "--key", key,
+               "--mode", mode, "--lifetime", "60", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    while (have < sizeof line - 1 && (n = read(fds[0], line + have, 1)) == 1 && line[have] != '\n')
+        have++;
+    line[have] = 0;
+    close(fds[0]);
+    if (sscanf(line, "PORT %d", &s->port) != 1) {
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void server_stop(server *s) {
+    if (s->pid > 0) {
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, NULL, 0);
+        s->pid = 0;
+    }
+}
+
+static int tcp_connect(int port) {
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)port);
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    osb__set_nonblocking(fd);  /* the transport's socket calls expect it */
+    return fd;
+}
+
+/* A counting allocator: live bytes and the peak. */
+typedef struct counter {
+    size_t live, peak, allocs, frees;
+} counter;
+
+static void *cnt_alloc(void *ctx, size_t size) {
+    counter *c = (counter *)ctx;
+    size_t *p = (size_t *)malloc(size + sizeof(size_t) * 2);
+    if (!p) return NULL;
+    p[0] = size;
+    c->live += size;
+    c->allocs++;
+    if (c->live > c->peak) c->peak = c->live;
+    return p + 2;
+}
+
+static void cnt_free(void *ctx, void *ptr) {
+    counter *c = (counter *)ctx;
+    size_t *p = (size_t *)ptr - 2;
+    c->live -= p[0];
+    c->frees++;
+    free(p);
+}
+
+static void *cnt_realloc(void *ctx, void *ptr, size_t old, size_t size) {
+    void *q = cnt_alloc(ctx, size);
+    if (!q) return NULL;
+    if (ptr) {
+        memcpy(q, ptr, old < size ? old : size);
+        cnt_free(ctx, ptr);
+    }
+    return q;
+}
+
+/* One TLS connection over the transport's socket layer, without HTTP. */
+typedef struct client {
+    osb__tls_ctx *ctx;
+    osb__conn conn;
+    osb_error err;
+    osb_allocator alloc;
+    counter count;
+} client;
+
+static osb_err client_open(client *cl, const osb_tls_config *cfg, const char *host, int port) {
+    osb_err e;
+    memset(cl, 0, sizeof *cl);
+    cl->alloc.alloc = cnt_alloc;
+    cl->alloc.realloc = cnt_realloc;
+    cl->alloc.free = cnt_free;
+    cl->alloc.ctx = &cl->count;
+    cl->conn.fd = -1;
+    e = osb__tls_ctx_new(cfg, &cl->alloc, &cl->ctx, &cl->err);
+    if (e) return e;
+    cl->conn.fd = tcp_connect(port);
+    if (cl->conn.fd < 0) return OSB_ERR_CONNECT;
+    return osb__tls_open(cl->ctx, &cl->conn, host, osb__now_ms() + 5000, &cl->err);
+}
+
+static void client_close(client *cl) {
+    osb__tls_close(&cl->conn, &cl->ctx->alloc);
+    if (cl->conn.fd >= 0) close(cl->conn.fd);
+    cl->conn.fd = -1;
+    osb__tls_ctx_free(cl->ctx);
+    cl->ctx = NULL;
+}
+
+static osb_tls_config ca_file_cfg(void) {
+    osb_tls_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ca_file = CERTS "/ca.pem";
+    return cfg;
+}
+
+/* Handshake against a server with leaf NAME in MODE; returns the result and
+ * leaves the detail in *err. */
+static osb_err handshake(const char *leaf, const char *mode, const osb_tls_config *cfg,
+                         const char *host, osb_error *err) {
+    server s;
+    client cl;
+    osb_err e;
+    if (server_start(&s, leaf, mode) != 0) {
+        err->code = OSB_ERR_CONNECT;
+        snprintf(err->message, sizeof err->message, "test server did not start");
+        return OSB_ERR_CONNECT;
+    }
+    e = client_open(&cl, cfg, host, s.port);
+    *err = cl.err;
+    client_close(&cl);
+    CHECK_EQ_INT(cl.count.live, 0);
+    server_stop(&s);
+    return e;
+}
+
+/* Sends a GET and reads the whole response head + Content-Length body.
+ * Returns the body length, or -1 with *e set. */
+static long get(client *cl, const char *path, unsigned long *sum, osb_err *e) {
+    char req[256], head[4096];
+    unsigned char buf[16384];
+    size_t hl = 0, got;
+    long clen = -1, body = 0;
+    char *end, *p;
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+    *e = osb__tls_send_all(&cl->conn, req, strlen(req), osb__now_ms() + 5000, &cl->err);
+    if (*e) return -1;
+    if (sum) *sum = 0;
+    for (;;) {
+        *e = osb__tls_recv_some(&cl->conn, head + hl, 1, &got, osb__now_ms() + 5000,
+                                OSB_PHASE_FIRST_BYTE, &cl->err);
+        if (*e) return -1;
+        if (got == 0) { *e = OSB_ERR_CLOSED; return -1; }
+        hl++;
+        head[hl] = 0;
+        if (hl >= 4 && memcmp(head + hl - 4, "\r\n\r\n", 4) == 0) break;
+        if (hl >= sizeof head - 1) { *e = OSB_ERR_TOO_LARGE; return -1; }
+    }
+    end = strstr(head, "\r\n\r\n");
+    (void)end;
+    p = strstr(head, "Content-Length: ");
+    if (p) clen = atol(p + 16);
+    while (clen < 0 || body < clen) {
+        size_t want = sizeof buf, i;
+        if (clen >= 0 && (size_t)(clen - body) < want) want = (size_t)(clen - body);
+        *e = osb__tls_recv_some(&cl->conn, buf, want, &got, osb__now_ms() + 10000,
+                                OSB_PHASE_IDLE, &cl->err);
+        if (*e) return -1;
+        if (got == 0) break; /* close_notify */
+        if (sum)
+            for (i = 0; i < got; i++) *sum += buf[i];
+        body += (long)got;
+    }
+    return body;
+}
+
+/* ---- error texts ------------------------------------------------------------- */
+
+TEST(tls_strerror_names_the_cases) {
+    CHECK(strstr(osb_tls_strerror(62), "not trusted") != NULL);
+    CHECK(strstr(osb_tls_strerror(54), "expired") != NULL);
+    CHECK(strstr(osb_tls_strerror(56), "host name") != NULL);
+    CHECK(strstr(osb_tls_strerror(3), "TLS 1.2") != NULL);
+    CHECK(strstr(osb_tls_strerror(3), "plain HTTP") != NULL);
+    CHECK(strstr(osb_tls_strerror(256 + 70), "TLS 1.3") != NULL);
+    CHECK(strstr(osb_tls_strerror(8), "entropy") != NULL);
+    CHECK(strstr(osb_tls_strerror(53), "time") != NULL);
+    CHECK(strstr(osb_tls_strerror(31), "reset") != NULL);
+    CHECK(strstr(osb_tls_strerror(512 + 40), "sent a fatal alert") != NULL);
+    CHECK_EQ_STR(osb_tls_strerror(0), "no error");
+    CHECK(osb_tls_strerror(-5) != NULL);
+    CHECK(osb_tls_strerror(99999) != NULL);
+}
+
+/* ---- trust anchors ------------------------------------------------------- */
+
+static void unset_env(void) {
+    unsetenv("SSL_CERT_FILE");
+    unsetenv("SSL_CERT_DIR");
+}
+
+TEST(tls_anchors_from_file_buffer_and_both) {
+    osb_tls_config cfg;
+    osb_error err;
+    size_t n = 99;
+    char src[160];
+    char *pem;
+    FILE *f;
+    long len;
+    certs();
+    unset_env();
+    cfg = ca_file_cfg();
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, src, sizeof src, &err), OSB_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(src, CERTS "/ca.pem");
+
+    f = fopen(CERTS "/other-ca.pem", "rb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    pem = (char *)malloc((size_t)len + 1);
+    CHECK(fread(pem, 1, (size_t)len, f) == (size_t)len);
+    pem[len] = 0;
+    fclose(f);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ca_pem = pem;
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, src, sizeof src, &err), OSB_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(src, "ca_pem");
+    cfg.ca_pem_len = (size_t)len;
+    cfg.ca_file = CERTS "/ca.pem";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, src, sizeof src, &err), OSB_OK);
+    CHECK_EQ_INT(n, 2);
+    /* the same certificate twice is one anchor */
+    cfg.ca_file = CERTS "/other-ca.pem";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_OK);
+    CHECK_EQ_INT(n, 1);
+    free(pem);
+}
+
+TEST(tls_anchors_skip_non_certificate_blocks) {
+    osb_tls_config cfg;
+    osb_error err;
+    size_t n = 0;
+    certs();
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ca_file = CERTS "/ca-bundle.pem";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_OK);
+    CHECK_EQ_INT(n, 1);
+}
+
+TEST(tls_anchors_zero_is_an_error) {
+    osb_tls_config cfg;
+    osb_error err;
+    size_t n = 5;
+    certs();
+    unset_env();
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ca_file = CERTS "/empty.pem";
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(n, 0);
+    CHECK(strstr(err.message, "no trust anchors") != NULL);
+    CHECK(strstr(err.message, "never skipped") != NULL);
+
+    cfg.ca_file = CERTS "/truncated.pem";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "truncated.pem") != NULL);
+
+    cfg.ca_file = CERTS "/does-not-exist.pem";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "cannot be opened") != NULL);
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ca_pem = "";
+    cfg.ca_pem_len = 0;
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
+    cfg.ca_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "cannot be decoded") != NULL);
+}
+
+TEST(tls_anchors_environment_order) {
+    osb_error err;
+    size_t n = 0;
+    char src[160];
+    certs();
+    unset_env();
+    setenv("SSL_CERT_FILE", CERTS "/ca.pem", 1);
+    setenv("SSL_CERT_DIR", "/nonexistent-dir", 1);
+    CHECK_EQ_INT(osb_tls_anchor_count(NULL, &n, src, sizeof src, &err), OSB_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(src, CERTS "/ca.pem");
+    /* a set SSL_CERT_FILE that is unusable is an error, not a fall-through */
+    setenv("SSL_CERT_FILE", CERTS "/empty.pem", 1);
+    CHECK_EQ_INT(osb_tls_anchor_count(NULL, &n, src, sizeof src, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "SSL_CERT_FILE") != NULL);
+    unsetenv("SSL_CERT_FILE");
+    CHECK_EQ_INT(osb_tls_anchor_count(NULL, &n, src, sizeof src, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "SSL_CERT_DIR") != NULL);
+    setenv("SSL_CERT_DIR", CERTS "/certdir", 1);
+    CHECK_EQ_INT(osb_tls_anchor_count(NULL, &n, src, sizeof src, &err), OSB_OK);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(src, CERTS "/certdir");
+    /* the config wins over the environment */
+    {
+        osb_tls_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.ca_file = CERTS "/other-ca.pem";
+        setenv("SSL_CERT_FILE", CERTS "/ca.pem", 1);
+        CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, src, sizeof src, &err), OSB_OK);
+        CHECK_EQ_STR(src, CERTS "/other-ca.pem");
+    }
+    unset_env();
+}
+
+TEST(tls_anchors_system_bundle) {
+    osb_error err;
+    size_t n = 0;
+    char src[160];
+    FILE *f = fopen("/etc/ssl/certs/ca-certificates.crt", "rb");
+    unset_env();
+    if (!f) SKIP("no /etc/ssl/certs/ca-certificates.crt on this machine");
+    fclose(f);
+    CHECK_EQ_INT(osb_tls_anchor_count(NULL, &n, src, sizeof src, &err), OSB_OK);
+    CHECK(n > 50);
+    CHECK_EQ_STR(src, "/etc/ssl/certs/ca-certificates.crt");
+}
+
+TEST(tls_anchors_allocations_are_freed) {
+    counter cnt;
+    osb_allocator a;
+    osb__tls_ctx *ctx = NULL;
+    osb_tls_config cfg;
+    osb_error err;
+    certs();
+    memset(&cnt, 0, sizeof cnt);
+    a.alloc = cnt_alloc;
+    a.realloc = cnt_realloc;
+    a.free = cnt_free;
+    a.ctx = &cnt;
+    cfg = ca_file_cfg();
+    cfg.ca_file = CERTS "/ca-bundle.pem";
+    CHECK_EQ_INT(osb__tls_ctx_new(&cfg, &a, &ctx, &err), OSB_OK);
+    CHECK(cnt.live > 0);
+    osb__tls_ctx_free(ctx);
+    CHECK_EQ_INT(cnt.live, 0);
+    CHECK_EQ_INT(cnt.allocs, cnt.frees);
+    cfg.ca_file = CERTS "/empty.pem";
+    CHECK_EQ_INT(osb__tls_ctx_new(&cfg, &a, &ctx, &err), OSB_ERR_TLS);
+    CHECK(ctx == NULL);
+    CHECK_EQ_INT(cnt.live, 0);
+}
+
+/* Fails the n-th allocation; every failure must come back as NOMEM, leak-free. */
+typedef struct failing {
+    counter c;
+    long fail_at, calls;
+} failing;
+
+static void *fail_alloc(void *ctx, size_t size) {
+    failing *f = (failing *)ctx;
+    if (f->calls++ == f->fail_at) return NULL;
+    return cnt_alloc(&f->c, size);
+}
+static void *fail_realloc(void *ctx, void *ptr, size_t old, size_t size) {
+    failing *f = (failing *)ctx;
+    void *q;
+    if (f->calls++ == f->fail_at) return NULL;
+    q = cnt_alloc(&f->c, size);
+    if (!q) return NULL;
+    if (ptr) {
+        memcpy(q, ptr, old < size ? old : size);
+        cnt_free(&f->c, ptr);
+    }
+    return q;
+}
+static void fail_free(void *ctx, void *ptr) { cnt_free(&((failing *)ctx)->c, ptr); }
+
+TEST(tls_anchors_out_of_memory) {
+    long i;
+    certs();
+    unset_env();
+    for (i = 0; i < 40; i++) {
+        failing f;
+        osb_allocator a;
+        osb__tls_ctx *ctx = NULL;
+        osb_tls_config cfg;
+        osb_error err;
+        osb_err e;
+        memset(&f, 0, sizeof f);
+        f.fail_at = i;
+        a.alloc = fail_alloc;
+        a.realloc = fail_realloc;
+        a.free = fail_free;
+        a.ctx = &f;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.ca_file = CERTS "/ca.pem";
+        cfg.ca_pem = "";
+        e = osb__tls_ctx_new(&cfg, &a, &ctx, &err);
+        if (e == OSB_OK) {
+            osb__tls_ctx_free(ctx);
+        } else {
+            CHECK_EQ_INT(e, OSB_ERR_NOMEM);
+        }
+        CHECK_EQ_INT(f.c.live, 0);
+        if (e == OSB_OK) break;
+    }
+}
+
+/* ---- IP literals -------------------------------------------------------------- */
+
+TEST(tls_ip_literal_parser) {
+    unsigned char ip[16];
+    static const unsigned char v6_1[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static const unsigned char v6_b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                           0, 0, 0, 0, 0, 0, 0x12, 0x34};
+    static const unsigned char v6_m[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 5};
+    CHECK_EQ_INT(osb__tls_parse_ip("127.0.0.1", ip), 4);
+    CHECK(ip[0] == 127 && ip[1] == 0 && ip[2] == 0 && ip[3] == 1);
+    CHECK_EQ_INT(osb__tls_parse_ip("255.255.255.255", ip), 4);
+    CHECK_EQ_INT(osb__tls_parse_ip("::1", ip), 16);
+    CHECK(memcmp(ip, v6_1, 16) == 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("[::1]", ip), 16);
+    CHECK(memcmp(ip, v6_1, 16) == 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("2001:db8::1234", ip), 16);
+    CHECK(memcmp(ip, v6_b, 16) == 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("2001:DB8:0:0:0:0:0:1234", ip), 16);
+    CHECK(memcmp(ip, v6_b, 16) == 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("::ffff:10.0.0.5", ip), 16);
+    CHECK(memcmp(ip, v6_m, 16) == 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("fe80::1%eth0", ip), 16);
+    CHECK_EQ_INT(osb__tls_parse_ip("localhost", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("example.com", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("256.0.0.1", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3.4.5", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3.4x", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("1::2::3", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("1:2:3:4:5:6:7:8:9", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("12345::", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip(":1", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("1:", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("", ip), 0);
+    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3.04", ip), 4);
+}
+
+/* ---- handshakes ---------------------------------------------------------- */
+
+TEST(tls_handshake_good_ec_and_rsa) {
+    osb_tls_config cfg = ca_file_cfg();
+    osb_error err;
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost", &err), OSB_OK);
+    CHECK_EQ_INT(handshake("rsa", "http", &cfg, "localhost", &err), OSB_OK);
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "LOCALHOST", &err), OSB_OK);
+}
+
+TEST(tls_handshake_bad_certificates) {
+    osb_tls_config cfg = ca_file_cfg();
+    osb_error err;
+    CHECK_EQ_INT(handshake("wrongname", "http", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 56);
+    CHECK(strstr(err.message, "does not match the host name") != NULL);
+    CHECK_EQ_INT(err.phase, OSB_PHASE_TLS);
+    CHECK_EQ_INT(handshake("expired", "http", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 54);
+    CHECK(strstr(err.message, "expired") != NULL);
+    CHECK_EQ_INT(handshake("selfsigned", "http", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 62);
+    CHECK(strstr(err.message, "not trusted") != NULL);
+    CHECK_EQ_INT(handshake("unknownca", "http", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 62);
+    /* the name check is not skipped under a different spelling */
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost.example", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 56);
+}
+
+TEST(tls_handshake_ip_literals) {
+    osb_tls_config cfg = ca_file_cfg();
+    osb_error err;
+    /* an iPAddress SAN for 127.0.0.1 */
+    CHECK_EQ_INT(handshake("iponly", "http", &cfg, "127.0.0.1", &err), OSB_OK);
+    /* a leaf for "localhost" has no address: refused */
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "127.0.0.1", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 56);
+    /* a dNSName that spells the address does not count; the IP SAN is another */
+    CHECK_EQ_INT(handshake("ipother", "http", &cfg, "127.0.0.1", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 56);
+    /* the chain is still checked for addresses */
+    {
+        osb_tls_config other;
+        memset(&other, 0, sizeof other);
+        other.ca_file = CERTS "/other-ca.pem";
+        CHECK_EQ_INT(handshake("iponly", "http", &other, "127.0.0.1", &err), OSB_ERR_TLS);
+        CHECK_EQ_INT(err.tls_error, 62);
+    }
+}
+
+static int64_t clock_2020(void *user) { (void)user; return 1579046400; /* 2020-01-15 */ }
+static int64_t clock_unknown(void *user) { (void)user; return -1; }
+
+TEST(tls_handshake_clock_hook) {
+    osb_tls_config cfg = ca_file_cfg();
+    osb_error err;
+    cfg.now = clock_2020;
+    /* valid in January 2020 */
+    CHECK_EQ_INT(handshake("expired", "http", &cfg, "localhost", &err), OSB_OK);
+    /* not yet valid in 2020 */
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 54);
+    cfg.now = clock_unknown;
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 53);
+    CHECK(strstr(err.message, "time is unknown") != NULL);
+}
+
+static int entropy_fails(void *user, void *buf, size_t len) {
+    (void)user; (void)buf; (void)len;
+    return -1;
+}
+static int entropy_fixed(void *user, void *buf, size_t len) {
+    (void)user;
+    memset(buf, 0x5a, len);
+    return 0;
+}
+
+TEST(tls_handshake_entropy_hook) {
+    osb_tls_config cfg = ca_file_cfg();
+    osb_error err;
+    cfg.entropy = entropy_fixed;
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost", &err), OSB_OK);
+    cfg.entropy = entropy_fails;
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 8);
+    CHECK(strstr(err.message, "entropy") != NULL);
+}
+
+TEST(tls_handshake_insecure_skip_verify) {
+    osb_tls_config cfg;
+    osb_error err;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.insecure_skip_verify = 1;
+    CHECK_EQ_INT(handshake("selfsigned", "http", &cfg, "localhost", &err), OSB_OK);
+    CHECK_EQ_INT(handshake("wrongname", "http", &cfg, "localhost", &err), OSB_OK);
+    CHECK_EQ_INT(handshake("expired", "http", &cfg, "127.0.0.1", &err), OSB_OK);
+    CHECK_EQ_INT(handshake("rsa", "http", &cfg, "localhost", &err), OSB_OK);
+}
+
+TEST(tls_handshake_protocol_versions) {
+    osb_tls_config cfg = ca_file_cfg();
+    osb_error err;
+    CHECK_EQ_INT(handshake("rsa", "tls10", &cfg, "localhost", &err), OSB_ERR_TLS);
+    /* refused either as a version (3, alert 70) or for want of a TLS 1.2 suite (alert 40) */
+    CHECK(err.tls_error == 3 || err.tls_error == 256 + 70 || err.tls_error == 256 + 40);
+    CHECK(strstr(err.message, "TLS 1.0") != NULL || strstr(err.message, "TLS 1.2") != NULL);
+    CHECK_EQ_INT(handshake("good", "tls13", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 256 + 70);
+    CHECK(strstr(err.message, "TLS 1.3") != NULL);
+}
+
+TEST(tls_handshake_not_tls_and_resets) {
+    osb_tls_config cfg = ca_file_cfg();
+    osb_error err;
+    CHECK_EQ_INT(handshake("good", "plain", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "plain HTTP") != NULL);
+    CHECK_EQ_INT(handshake("good", "reset", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 31);
+    CHECK_EQ_INT(err.phase, OSB_PHASE_TLS);
+    CHECK_EQ_INT(handshake("good", "silent", &cfg, "localhost", &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "closed the connection") != NULL);
+}
+
+TEST(tls_handshake_deadline) {
+    osb_tls_config cfg = ca_file_cfg();
+    server s;
+    client cl;
+    int64_t t0;
+    osb_err e;
+    if (server_start(&s, "good", "stall") != 0) { CHECK(0); return; }
+    memset(&cl, 0, sizeof cl);
+    CHECK_EQ_INT(osb__tls_ctx_new(&cfg, NULL, &cl.ctx, &cl.err), OSB_OK);
+    cl.conn.fd = tcp_connect(s.port);
+    t0 = osb__now_ms();
+    e = osb__tls_open(cl.ctx, &cl.conn, "localhost", t0 + 300, &cl.err);
+    CHECK_EQ_INT(e, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(cl.err.phase, OSB_PHASE_TLS);
+    CHECK(osb__now_ms() - t0 < 1000);
+    CHECK(cl.conn.tls == NULL);
+    close(cl.conn.fd);
+    osb__tls_ctx_free(cl.ctx);
+    server_stop(&s);
+}
+
+/* ---- data over TLS ------------------------------------------------------------- */
+
+TEST(tls_keep_alive_and_pending) {
+    osb_tls_config cfg = ca_file_cfg();
+    server s;
+    client cl;
+    osb_err e;
+    size_t got;
+    char b[4];
+    if (server_start(&s, "good", "http") != 0) { CHECK(0); return; }
+    CHECK_EQ_INT(client_open(&cl, &cfg, "localhost", s.port), OSB_OK);
+    CHECK_EQ_INT(get(&cl, "/hello", NULL, &e), 5);
+    CHECK_EQ_INT(get(&cl, "/hello", NULL, &e), 5);
+    CHECK_EQ_INT(get(&cl, "/big?n=100000", NULL, &e), 100000);
+    /* a partly read response leaves decrypted bytes pending */
+    CHECK_EQ_INT(osb__tls_pending(&cl.conn), 0);
+    CHECK_EQ_INT(osb__tls_send_all(&cl.conn, "GET /hello HTTP/1.1\r\n\r\n", 23,
+                                   osb__now_ms() + 2000, &cl.err), OSB_OK);
+    CHECK_EQ_INT(osb__tls_recv_some(&cl.conn, b, 4, &got, osb__now_ms() + 2000,
+                                    OSB_PHASE_FIRST_BYTE, &cl.err), OSB_OK);
+    CHECK_EQ_INT(got, 4);
+    CHECK(osb__tls_pending(&cl.conn) > 0);
+    client_close(&cl);
+    CHECK_EQ_INT(cl.count.live, 0);
+    server_stop(&s);
+}
+
+TEST(tls_truncation_is_reported) {
+    osb_tls_config cfg = ca_file_cfg();
+    server s;
+    client cl;
+    osb_err e;
+    if (server_start(&s, "good", "http") != 0) { CHECK(0); return; }
+    /* Content-Length 1000, 100 bytes, then a TCP close without close_notify */
+    CHECK_EQ_INT(client_open(&cl, &cfg, "localhost", s.port), OSB_OK);
+    CHECK_EQ_INT(get(&cl, "/cut", NULL, &e), -1);
+    CHECK_EQ_INT(e, OSB_ERR_TRUNCATED);
+    CHECK(strstr(cl.err.message, "close_notify") != NULL);
+    client_close(&cl);
+    /* body until close: a bare TCP close is a truncation ... */
+    CHECK_EQ_INT(client_open(&cl, &cfg, "localhost", s.port), OSB_OK);
+    CHECK_EQ_INT(get(&cl, "/eof-bare", NULL, &e), -1);
+    CHECK_EQ_INT(e, OSB_ERR_TRUNCATED);
+    client_close(&cl);
+    /* ... and close_notify is a proper end */
+    CHECK_EQ_INT(client_open(&cl, &cfg, "localhost", s.port), OSB_OK);
+    CHECK_EQ_INT(get(&cl, "/eof-notify", NULL, &e), 11);
+    CHECK_EQ_INT(e, OSB_OK);
+    client_close(&cl);
+    CHECK_EQ_INT(cl.count.live, 0);
+    server_stop(&s);
+}
+
+TEST(tls_large_download_constant_memory) {
+    osb_tls_config cfg = ca_file_cfg();
+    server s;
+    client cl;
+    osb_err e;
+    unsigned long sum = 0, want = 0;
+    long n = 32L << 20, i;
+    size_t peak_after_open;
+    int64_t t0;
+    if (server_start(&s, "good", "http") != 0) { CHECK(0); return; }
+    CHECK_EQ_INT(client_open(&cl, &cfg, "localhost", s.port), OSB_OK);
+    peak_after_open = cl.count.peak;
+    t0 = osb__now_ms();
+    CHECK_EQ_INT(get(&cl, "/big?n=33554432", &sum, &e), n);
+    for (i = 0; i < n; i++) want += (unsigned long)(i % 256);
+    CHECK_EQ_INT(sum, want);
+    CHECK_EQ_INT(cl.count.peak, peak_after_open);
+    fprintf(stderr, "    32 MiB over TLS in %lld ms; peak heap %lu bytes "
+                    "(TLS connection %lu, of which record buffer %lu)\n",
+            (long long)(osb__now_ms() - t0), (unsigned long)cl.count.peak,
+            (unsigned long)osb__tls_conn_size(0), (unsigned long)OSB__TLS_IOBUF);
+    client_close(&cl);
+    server_stop(&s);
+}
+
+TEST(tls_send_after_close_fails_cleanly) {
+    osb_tls_config cfg = ca_file_cfg();
+    server s;
+    client cl;
+    osb_err e;
+    if (server_start(&s, "good", "http") != 0) { CHECK(0); return; }
+    CHECK_EQ_INT(client_open(&cl, &cfg, "localhost", s.port), OSB_OK);
+    CHECK_EQ_INT(get(&cl, "/eof-notify", NULL, &e), 11);
+    e = osb__tls_send_all(&cl.conn, "x", 1, osb__now_ms() + 1000, &cl.err);
+    CHECK(e != OSB_OK);
+    client_close(&cl);
+    server_stop(&s);
+}
+
+int main(int argc, char **argv) {
+    signal(SIGPIPE, SIG_IGN);
+    return testlib_main(argc, argv);
+}

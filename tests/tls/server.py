@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""A small TLS test server for tests/test_tls.c, on loopback only.
+
+    server.py --cert C --key K [--mode MODE] [--lifetime S] [--host 127.0.0.1]
+
+Binds an ephemeral port, prints "PORT n" on stdout, serves until --lifetime
+seconds have passed (default 20), then exits on its own.
+
+Modes:
+  http     TLS 1.2+ HTTP/1.1 with keep-alive (default). Paths:
+             /hello              "hello" with Content-Length
+             /big?n=N            N bytes of a repeating pattern, Content-Length
+             /cut                Content-Length 1000, 100 bytes, TCP close (no close_notify)
+             /eof-notify         body until close, then close_notify
+             /eof-bare           body until close, then TCP close without close_notify
+  tls10    like http, but the server speaks TLS 1.0 only
+  tls13    like http, but the server speaks TLS 1.3 only
+  plain    plain HTTP (no TLS): answers 400 to whatever comes
+  reset    accepts, reads the ClientHello, then resets the connection (RST)
+  silent   accepts, reads, closes without a word
+  stall    accepts, reads, says nothing for 5 seconds
+"""
+import argparse, os, socket, ssl, struct, sys, threading, time, warnings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+def pattern(n):
+    block = bytes(range(256)) * 64
+    out = bytearray()
+    while len(out) < n:
+        out += block[: n - len(out)]
+    return bytes(out)
+
+def read_head(conn):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+        if len(data) > 65536:
+            return None
+    return data.split(b"\r\n", 1)[0].decode("latin-1")
+
+def serve_http(conn):
+    while True:
+        line = read_head(conn)
+        if line is None:
+            return
+        parts = line.split(" ")
+        path = parts[1] if len(parts) > 1 else "/"
+        if path == "/hello":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        elif path.startswith("/big"):
+            n = int(path.split("n=")[1]) if "n=" in path else 1 << 20
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % n)
+            sent = 0
+            while sent < n:
+                k = min(65536, n - sent)
+                conn.sendall(pattern(k))
+                sent += k
+        elif path == "/cut":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 100)
+            time.sleep(0.05)
+            bare_close(conn)
+            return
+        elif path == "/eof-notify":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close")
+            try:
+                conn.unwrap()
+            except (ssl.SSLError, OSError):
+                pass
+            conn.close()
+            return
+        elif path == "/eof-bare":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close")
+            time.sleep(0.05)
+            bare_close(conn)
+            return
+        else:
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+
+def bare_close(conn):
+    # Close the TCP connection under TLS without sending close_notify.
+    raw = socket.socket(fileno=os.dup(conn.fileno()))
+    try:
+        raw.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    raw.close()
+    conn.close()
+
+def handle(args, ctx, sock):
+    sock.settimeout(10)
+    try:
+        if args.mode == "plain":
+            sock.recv(4096)
+            sock.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            time.sleep(0.1)
+            sock.close()
+            return
+        if args.mode == "reset":
+            sock.recv(4096)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+            return
+        if args.mode == "stall":
+            sock.recv(4096)
+            time.sleep(5)
+            sock.close()
+            return
+        if args.mode == "silent":
+            sock.recv(4096)
+            sock.close()
+            return
+        conn = ctx.wrap_socket(sock, server_side=True)
+        serve_http(conn)
+        conn.close()
+    except (ssl.SSLError, OSError, ValueError):
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--mode", default="http")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--lifetime", type=float, default=20)
+    args = p.parse_args()
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        sys.exit("loopback only")
+    ctx = None
+    if args.mode in ("http", "tls10", "tls13"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if args.mode == "tls10":
+            ctx.set_ciphers("DEFAULT@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1
+        elif args.mode == "tls13":
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(args.cert, args.key)
+    fam = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    srv = socket.socket(fam, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((args.host, 0))
+    srv.listen(16)
+    print("PORT %d" % srv.getsockname()[1], flush=True)
+    threading.Timer(args.lifetime, lambda: os._exit(0)).start()
+    while True:
+        sock, _ = srv.accept()
+        threading.Thread(target=handle, args=(args, ctx, sock), daemon=True).start()
+
+if __name__ == "__main__":
+    main()
