@@ -1009,6 +1009,11 @@ static osb_err osb__tls_engine_error(osb__tls_conn *t, osb_error *err) {
         osb__set_error(err, OSB_ERR_TLS,
                        "TLS handshake with %s: the server answered in plain HTTP, not TLS "
                        "(use http:// for this port?)", t->host);
+    } else if (e == BR_ERR_X509_BAD_SERVER_NAME && t->x509.mode == OSB__X509_IP) {
+        osb__set_error(err, OSB_ERR_TLS,
+                       "TLS handshake with %s failed: the server's certificate has no "
+                       "iPAddress SAN for %s (a DNS name spelling the address does not count; "
+                       "BearSSL error %d)", t->host, t->host, e);
     } else if (t->handshake_done) {
         osb__set_error(err, OSB_ERR_TLS, "TLS connection to %s failed: %s (BearSSL error %d)",
                        t->host, osb_tls_strerror(e), e);

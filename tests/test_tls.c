@@ -748,6 +748,282 @@ TEST(tls_send_after_close_fails_cleanly) {
     server_stop(&s);
 }
 
+/* ---- end to end through the public request API ------------------------------ */
+
+typedef struct e2e {
+    server s;
+    osb_client *c;
+    counter count;
+    osb_allocator alloc;
+    char url[128];
+} e2e;
+
+/* Starts a server with leaf LEAF in MODE and a client for https://HOST:port. */
+static osb_err e2e_open(e2e *t, const char *leaf, const char *mode, const char *host,
+                        const osb_tls_config *tls) {
+    osb_client_config cfg;
+    memset(t, 0, sizeof *t);
+    if (server_start(&t->s, leaf, mode) != 0) return OSB_ERR_CONNECT;
+    t->alloc.alloc = cnt_alloc;
+    t->alloc.realloc = cnt_realloc;
+    t->alloc.free = cnt_free;
+    t->alloc.ctx = &t->count;
+    snprintf(t->url, sizeof t->url, "https://%s:%d", host, t->s.port);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = t->url;
+    cfg.allocator = &t->alloc;
+    cfg.timeouts.connect_ms = 5000;
+    if (tls) cfg.tls = *tls;
+    return osb_client_new(&cfg, &t->c);
+}
+
+static void e2e_close(e2e *t) {
+    osb_client_free(t->c);
+    t->c = NULL;
+    CHECK_EQ_INT(t->count.live, 0);
+    server_stop(&t->s);
+}
+
+/* GET path; the body lands in *body (freed by the caller with osb_buf_free). */
+static osb_err e2e_get(e2e *t, const char *path, osb_buf *body) {
+    osb_http_request req;
+    osb_http_response res;
+    osb_err e;
+    memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+    req.path = path;
+    if (body) {
+        req.sink = osb_buf_sink;
+        req.sink_user = body;
+    }
+    e = osb_request_raw(t->c, &req, &res);
+    osb_http_response_free(&res);
+    return e;
+}
+
+/* One GET /hello on a fresh server and client; the client's error detail
+ * is copied to *err. */
+static osb_err e2e_hello(const char *leaf, const char *mode, const char *host,
+                         const osb_tls_config *tls, osb_error *err) {
+    e2e t;
+    osb_buf body;
+    osb_err e = e2e_open(&t, leaf, mode, host, tls);
+    osb_buf_init(&body, NULL);
+    if (e == OSB_OK) {
+        e = e2e_get(&t, "/hello", &body);
+        *err = *osb_client_error(t.c);
+        if (e == OSB_OK) CHECK_EQ_STR(body.data, "hello");
+    }
+    osb_buf_free(&body);
+    e2e_close(&t);
+    return e;
+}
+
+TEST(e2e_ca_as_file_buffer_and_env) {
+    osb_tls_config tls = ca_file_cfg();
+    osb_error err;
+    char pem[8192];
+    FILE *f;
+    size_t n;
+    unset_env();
+    CHECK_EQ_INT(e2e_hello("good", "http", "localhost", &tls, &err), OSB_OK);
+    CHECK_EQ_INT(e2e_hello("rsa", "http", "localhost", &tls, &err), OSB_OK);
+    f = fopen(CERTS "/ca.pem", "rb");
+    CHECK(f != NULL);
+    if (!f) return;
+    n = fread(pem, 1, sizeof pem - 1, f);
+    fclose(f);
+    memset(&tls, 0, sizeof tls);
+    tls.ca_pem = pem;
+    tls.ca_pem_len = n;
+    CHECK_EQ_INT(e2e_hello("good", "http", "localhost", &tls, &err), OSB_OK);
+    setenv("SSL_CERT_FILE", CERTS "/ca.pem", 1);
+    CHECK_EQ_INT(e2e_hello("good", "http", "localhost", NULL, &err), OSB_OK);
+    unsetenv("SSL_CERT_FILE");
+    setenv("SSL_CERT_DIR", CERTS "/certdir", 1);
+    CHECK_EQ_INT(e2e_hello("good", "http", "localhost", NULL, &err), OSB_OK);
+    unset_env();
+    /* the system bundle does not know the test CA */
+    if (fopen("/etc/ssl/certs/ca-certificates.crt", "rb") != NULL || 1) {
+        osb_err e = e2e_hello("good", "http", "localhost", NULL, &err);
+        CHECK_EQ_INT(e, OSB_ERR_TLS);
+    }
+}
+
+TEST(e2e_bad_certificates) {
+    osb_tls_config tls = ca_file_cfg();
+    osb_error err;
+    static const struct { const char *leaf, *host; int tls_error; const char *words; } cases[] = {
+        {"wrongname", "localhost", 56, "host name"},
+        {"expired", "localhost", 54, "expired"},
+        {"selfsigned", "localhost", 62, "not trusted"},
+        {"unknownca", "localhost", 62, "not trusted"},
+        {"good", "127.0.0.1", 56, "iPAddress"},
+        {"ipother", "127.0.0.1", 56, "iPAddress"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        osb_err e = e2e_hello(cases[i].leaf, "http", cases[i].host, &tls, &err);
+        CHECK_EQ_INT(e, OSB_ERR_TLS);
+        CHECK_EQ_INT(err.code, OSB_ERR_TLS);
+        CHECK_EQ_INT(err.tls_error, cases[i].tls_error);
+        CHECK_EQ_INT(err.phase, OSB_PHASE_TLS);
+        if (!strstr(err.message, cases[i].words)) {
+            fprintf(stderr, "  %s: \"%s\" lacks \"%s\"\n", cases[i].leaf, err.message,
+                    cases[i].words);
+            CHECK(0);
+        }
+    }
+    CHECK_EQ_INT(e2e_hello("iponly", "http", "127.0.0.1", &tls, &err), OSB_OK);
+}
+
+TEST(e2e_versions_and_non_tls_peers) {
+    osb_tls_config tls = ca_file_cfg();
+    osb_error err;
+    CHECK_EQ_INT(e2e_hello("rsa", "tls10", "localhost", &tls, &err), OSB_ERR_TLS);
+    CHECK(err.tls_error == 3 || err.tls_error == 256 + 70 || err.tls_error == 256 + 40);
+    CHECK_EQ_INT(e2e_hello("good", "tls13", "localhost", &tls, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "TLS 1.3") != NULL);
+    CHECK_EQ_INT(e2e_hello("good", "plain", "localhost", &tls, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "plain HTTP") != NULL);
+    CHECK_EQ_INT(e2e_hello("good", "reset", "localhost", &tls, &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 31);
+    CHECK(strstr(err.message, "reset") != NULL);
+    CHECK_EQ_INT(e2e_hello("good", "silent", "localhost", &tls, &err), OSB_ERR_TLS);
+}
+
+TEST(e2e_zero_anchors_is_an_error) {
+    osb_tls_config tls;
+    osb_error err;
+    memset(&tls, 0, sizeof tls);
+    tls.ca_file = CERTS "/empty.pem";
+    CHECK_EQ_INT(e2e_hello("good", "http", "localhost", &tls, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "no trust anchors") != NULL);
+}
+
+TEST(e2e_insecure_skip_verify) {
+    osb_tls_config tls;
+    osb_error err;
+    memset(&tls, 0, sizeof tls);
+    tls.insecure_skip_verify = 1;
+    CHECK_EQ_INT(e2e_hello("selfsigned", "http", "localhost", &tls, &err), OSB_OK);
+    CHECK_EQ_INT(e2e_hello("wrongname", "http", "127.0.0.1", &tls, &err), OSB_OK);
+}
+
+TEST(e2e_keep_alive_over_tls) {
+    osb_tls_config tls = ca_file_cfg();
+    e2e t;
+    osb_buf a, b;
+    osb_buf_init(&a, NULL);
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(e2e_open(&t, "good", "http", "localhost", &tls), OSB_OK);
+    CHECK_EQ_INT(e2e_get(&t, "/connid", &a), OSB_OK);
+    CHECK_EQ_INT(osb_client_pooled(t.c), 1);
+    CHECK_EQ_INT(e2e_get(&t, "/connid", &b), OSB_OK);
+    CHECK(a.data && b.data && strcmp(a.data, b.data) == 0);
+    CHECK_EQ_INT(osb_client_pooled(t.c), 1);
+    osb_buf_free(&a);
+    osb_buf_free(&b);
+    e2e_close(&t);
+}
+
+TEST(e2e_truncation_over_tls) {
+    osb_tls_config tls = ca_file_cfg();
+    e2e t;
+    osb_buf body;
+    osb_buf_init(&body, NULL);
+    CHECK_EQ_INT(e2e_open(&t, "good", "http", "localhost", &tls), OSB_OK);
+    /* Content-Length 1000, 100 bytes, TCP close */
+    CHECK_EQ_INT(e2e_get(&t, "/cut", &body), OSB_ERR_TRUNCATED);
+    CHECK_EQ_INT(osb_client_pooled(t.c), 0);
+    /* body until close, TCP close without close_notify */
+    body.len = 0;
+    CHECK_EQ_INT(e2e_get(&t, "/eof-bare", &body), OSB_ERR_TRUNCATED);
+    /* body until close, properly closed */
+    body.len = 0;
+    CHECK_EQ_INT(e2e_get(&t, "/eof-notify", &body), OSB_OK);
+    CHECK(body.data && body.len == 11 && memcmp(body.data, "until close", 11) == 0);
+    CHECK_EQ_INT(osb_client_pooled(t.c), 0);
+    osb_buf_free(&body);
+    e2e_close(&t);
+}
+
+typedef struct sum_sink {
+    unsigned long sum;
+    uint64_t n;
+} sum_sink;
+
+static int sum_bytes(void *user, const void *data, size_t len) {
+    sum_sink *s = (sum_sink *)user;
+    const unsigned char *p = (const unsigned char *)data;
+    size_t i;
+    for (i = 0; i < len; i++) s->sum += p[i];
+    s->n += len;
+    return 0;
+}
+
+TEST(e2e_large_download_constant_memory) {
+    osb_tls_config tls = ca_file_cfg();
+    e2e t;
+    osb_http_request req;
+    osb_http_response res;
+    sum_sink sink;
+    size_t peak_small;
+    uint64_t i, n = (uint64_t)64 << 20;
+    unsigned long want = 0;
+    int64_t t0;
+    CHECK_EQ_INT(e2e_open(&t, "good", "http", "localhost", &tls), OSB_OK);
+    memset(&sink, 0, sizeof sink);
+    memset(&req, 0, sizeof req);
+    req.path = "/big";
+    req.query = "n=1000";
+    req.sink = sum_bytes;
+    req.sink_user = &sink;
+    memset(&res, 0, sizeof res);
+    CHECK_EQ_INT(osb_request_raw(t.c, &req, &res), OSB_OK);
+    osb_http_response_free(&res);
+    peak_small = t.count.peak;
+    memset(&sink, 0, sizeof sink);
+    req.query = "n=67108864";
+    req.stream = 1;
+    memset(&res, 0, sizeof res);
+    t0 = osb__now_ms();
+    CHECK_EQ_INT(osb_request_raw(t.c, &req, &res), OSB_OK);
+    osb_http_response_free(&res);
+    CHECK_EQ_INT(sink.n, n);
+    for (i = 0; i < n; i++) want += (unsigned long)(i % 256);
+    CHECK_EQ_INT(sink.sum, want);
+    CHECK_EQ_INT(t.count.peak, peak_small);
+    fprintf(stderr, "    64 MiB over TLS through osb_request_raw in %lld ms; client heap peak "
+                    "%lu bytes for a 1 KB and a 64 MiB body\n",
+            (long long)(osb__now_ms() - t0), (unsigned long)t.count.peak);
+    e2e_close(&t);
+}
+
+/* An OSB_TLS=0 build: the TLS entry points exist and https says how to get it. */
+TEST(e2e_build_without_tls) {
+    FILE *p;
+    char out[2048];
+    size_t n;
+    int rc = system("cc -std=c99 -Wall -Wextra -Werror -pedantic -DOSB_TLS=0"
+#ifdef OSB_TEST_HEADER_DIR
+                    " -I" OSB_TEST_HEADER_DIR
+#endif
+                    " -I. tests/tls/notls_probe.c -o build/notls_probe");
+    CHECK_EQ_INT(rc, 0);
+    if (rc != 0) return;
+    p = popen("build/notls_probe 2>&1", "r");
+    CHECK(p != NULL);
+    if (!p) return;
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    CHECK_EQ_INT(pclose(p), 0);
+    CHECK(strstr(out, "request: 13") != NULL);   /* OSB_ERR_UNSUPPORTED */
+    CHECK(strstr(out, "OSB_TLS=1") != NULL);
+    CHECK(strstr(out, "anchors: 13") != NULL);
+    CHECK(strstr(out, "strerror: the server's certificate is not trusted") != NULL);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     return testlib_main(argc, argv);

@@ -9,6 +9,7 @@ seconds have passed (default 20), then exits on its own.
 Modes:
   http     TLS 1.2+ HTTP/1.1 with keep-alive (default). Paths:
              /hello              "hello" with Content-Length
+             /connid             "conn N": N counts the server's connections
              /big?n=N            N bytes of a repeating pattern, Content-Length
              /cut                Content-Length 1000, 100 bytes, TCP close (no close_notify)
              /eof-notify         body until close, then close_notify
@@ -49,7 +50,10 @@ def serve_http(conn):
             return
         parts = line.split(" ")
         path = parts[1] if len(parts) > 1 else "/"
-        if path == "/hello":
+        if path == "/connid":
+            body = b"conn %d" % threading.current_thread().conn_id
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        elif path == "/hello":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
         elif path.startswith("/big"):
             n = int(path.split("n=")[1]) if "n=" in path else 1 << 20
@@ -149,9 +153,13 @@ def main():
     srv.listen(16)
     print("PORT %d" % srv.getsockname()[1], flush=True)
     threading.Timer(args.lifetime, lambda: os._exit(0)).start()
+    n = 0
     while True:
         sock, _ = srv.accept()
-        threading.Thread(target=handle, args=(args, ctx, sock), daemon=True).start()
+        n += 1
+        th = threading.Thread(target=handle, args=(args, ctx, sock), daemon=True)
+        th.conn_id = n
+        th.start()
 
 if __name__ == "__main__":
     main()
