@@ -298,6 +298,10 @@ class Execd(object):
     # ------------------------------------------------------------ plumbing
 
     def handle(self, req, resp):
+        m = re.match(r"^/proxy/(44772|18080)(/.*)?$", req.path)
+        if m:
+            # Record the exchange as the addressed service sees it (execd or egress path).
+            req.record_path = m.group(2) or "/"
         tok = self.cfg.execd_token
         if tok and req.header("X-EXECD-ACCESS-TOKEN") != tok:
             return self.send_json(resp, 401, UNAUTHORIZED)
