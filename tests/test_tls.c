@@ -49,8 +49,9 @@ typedef struct server {
     int port;
 } server;
 
-/* Starts tests/tls/server.py with a leaf NAME (cert NAME.pem, key NAME.key). */
-static int server_start(server *s, const char *name, const char *mode) {
+/* Starts tests/tls/server.py with a leaf NAME (cert NAME.pem, key NAME.key)
+ * on HOST (127.0.0.1 or ::1). */
+static int server_start_on(server *s, const char *name, const char *mode, const char *host) {
     int fds[2];
     char cert[256], key[256], line[64];
     ssize_t n;
@@ -65,7 +66,7 @@ static int server_start(server *s, const char *name, const char *mode) {
         close(fds[0]);
         close(fds[1]);
         execlp("python3", "python3", "tests/tls/server.py", "--cert", cert, "--key", key,
-               "--mode", mode, "--lifetime", "60", (char *)NULL);
+               "--mode", mode, "--host", host, "--lifetime", "60", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -79,6 +80,10 @@ static int server_start(server *s, const char *name, const char *mode) {
         return -1;
     }
     return 0;
+}
+
+static int server_start(server *s, const char *name, const char *mode) {
+    return server_start_on(s, name, mode, "127.0.0.1");
 }
 
 static void server_stop(server *s) {
@@ -758,12 +763,14 @@ typedef struct e2e {
     char url[128];
 } e2e;
 
-/* Starts a server with leaf LEAF in MODE and a client for https://HOST:port. */
+/* Starts a server with leaf LEAF in MODE and a client for https://HOST:port
+ * (HOST "[::1]" puts the server on ::1). */
 static osb_err e2e_open(e2e *t, const char *leaf, const char *mode, const char *host,
                         const osb_tls_config *tls) {
     osb_client_config cfg;
     memset(t, 0, sizeof *t);
-    if (server_start(&t->s, leaf, mode) != 0) return OSB_ERR_CONNECT;
+    if (server_start_on(&t->s, leaf, mode, strchr(host, ':') ? "::1" : "127.0.0.1") != 0)
+        return OSB_ERR_CONNECT;
     t->alloc.alloc = cnt_alloc;
     t->alloc.realloc = cnt_realloc;
     t->alloc.free = cnt_free;
@@ -922,6 +929,45 @@ TEST(e2e_keep_alive_over_tls) {
     CHECK_EQ_INT(e2e_get(&t, "/connid", &b), OSB_OK);
     CHECK(a.data && b.data && strcmp(a.data, b.data) == 0);
     CHECK_EQ_INT(osb_client_pooled(t.c), 1);
+    osb_buf_free(&a);
+    osb_buf_free(&b);
+    e2e_close(&t);
+}
+
+TEST(e2e_ipv6_literal) {
+    osb_tls_config tls = ca_file_cfg();
+    osb_error err;
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr.s6_addr[15] = 1;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (fd >= 0) close(fd);
+        SKIP("no IPv6 loopback");
+    }
+    close(fd);
+    CHECK_EQ_INT(e2e_hello("iponly", "http", "[::1]", &tls, &err), OSB_OK);
+    CHECK_EQ_INT(e2e_hello("good", "http", "[::1]", &tls, &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(err.tls_error, 56);
+    CHECK(strstr(err.message, "iPAddress") != NULL);
+}
+
+TEST(e2e_pooled_connection_closed_by_server) {
+    osb_tls_config tls = ca_file_cfg();
+    e2e t;
+    osb_buf a, b;
+    struct timespec ts;
+    osb_buf_init(&a, NULL);
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(e2e_open(&t, "good", "http", "localhost", &tls), OSB_OK);
+    CHECK_EQ_INT(e2e_get(&t, "/hello-then-notify", &a), OSB_OK);
+    CHECK_EQ_INT(osb_client_pooled(t.c), 1);
+    ts.tv_sec = 0;
+    ts.tv_nsec = 500 * 1000000L;
+    nanosleep(&ts, NULL);   /* the server sends close_notify and closes meanwhile */
+    CHECK_EQ_INT(e2e_get(&t, "/connid", &b), OSB_OK);
+    CHECK(b.data && strcmp(b.data, "conn 2") == 0);
     osb_buf_free(&a);
     osb_buf_free(&b);
     e2e_close(&t);

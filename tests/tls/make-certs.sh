@@ -9,15 +9,17 @@
 #   expired.pem / .key         leaf for "localhost", valid in January 2020 only
 #   selfsigned.pem / .key      self-signed "localhost"
 #   unknownca.pem / .key       leaf for "localhost" signed by another CA
-#   iponly.pem / .key          leaf with only an iPAddress SAN 127.0.0.1
+#   iponly.pem / .key          leaf with only iPAddress SANs 127.0.0.1 and ::1
 #   ipother.pem / .key         leaf with only an iPAddress SAN 127.0.0.9
 #   ca-bundle.pem              a non-certificate PEM block, then the CA (loader test)
 #   certdir/                   the CA alone, for SSL_CERT_DIR
 set -eu
 dir=${1:?usage: make-certs.sh DIR}
+version=2   # bump when the set below changes: the directory is then made anew
 mkdir -p "$dir"
 cd "$dir"
-if [ -f .done ]; then exit 0; fi
+if [ "$(cat .done 2>/dev/null)" = "$version" ]; then exit 0; fi
+rm -rf ./*
 
 days=3650
 ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
@@ -50,7 +52,7 @@ leaf good ec "DNS:localhost" ca -days $days
 leaf rsa rsa "DNS:localhost" ca -days $days
 leaf wrongname ec "DNS:wrong.example" ca -days $days
 leaf unknownca ec "DNS:localhost" other-ca -days $days
-leaf iponly ec "IP:127.0.0.1" ca -days $days
+leaf iponly ec "IP:127.0.0.1,IP:::1" ca -days $days
 leaf ipother ec "IP:127.0.0.9,DNS:127.0.0.1" ca -days $days
 
 # Expired: validity fixed in the past with `openssl ca`.
@@ -103,4 +105,4 @@ echo "not a certificate" > certdir/README
 printf 'no certificates here\n' > empty.pem
 head -c 200 ca.pem > truncated.pem
 
-touch .done
+echo $version > .done

@@ -13,6 +13,7 @@ Modes:
              /big?n=N            N bytes of a repeating pattern, Content-Length
              /cut                Content-Length 1000, 100 bytes, TCP close (no close_notify)
              /eof-notify         body until close, then close_notify
+             /hello-then-notify  "hello" (keep-alive), then close_notify after 0.2 s
              /eof-bare           body until close, then TCP close without close_notify
   tls10    like http, but the server speaks TLS 1.0 only
   tls13    like http, but the server speaks TLS 1.3 only
@@ -67,6 +68,16 @@ def serve_http(conn):
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 100)
             time.sleep(0.05)
             bare_close(conn)
+            return
+        elif path == "/hello-then-notify":
+            # a keep-alive answer, then the server ends the idle connection properly
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+            time.sleep(0.2)
+            try:
+                conn.unwrap()
+            except (ssl.SSLError, OSError):
+                pass
+            conn.close()
             return
         elif path == "/eof-notify":
             conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close")
