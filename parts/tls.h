@@ -69,8 +69,11 @@ extern "C" {
 /* TLS settings of a client (osb_client_config.tls). Zero means: verify with
  * the trust anchors found as described above, time(), OS entropy. */
 typedef struct osb_tls_config {
+    /* The trust anchors are read once, when the client loads them (at the
+     * latest before its first https connection); keep both strings valid for
+     * as long as the client lives. */
     const char *ca_file;      /* PEM bundle path; NULL = environment, then system */
-    const char *ca_pem;       /* PEM bundle in memory (copied at client creation) */
+    const char *ca_pem;       /* PEM bundle in memory */
     size_t ca_pem_len;        /* its length; 0 = strlen(ca_pem) */
     /* TESTS ONLY: accept any certificate for any name. Never ship with it. */
     int insecure_skip_verify;

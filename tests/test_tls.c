@@ -515,6 +515,136 @@ TEST(tls_ip_literal_parser) {
     CHECK_EQ_INT(osb__tls_parse_ip("1.2.3.04", ip), 4);
 }
 
+/* ---- the iPAddress SAN reader ------------------------------------------------ */
+
+typedef struct der_buf {
+    unsigned char data[8192];
+    size_t len;
+} der_buf;
+
+static void der_append(void *ctx, const void *p, size_t n) {
+    der_buf *d = (der_buf *)ctx;
+    if (n <= sizeof d->data - d->len) {
+        memcpy(d->data + d->len, p, n);
+        d->len += n;
+    }
+}
+
+/* The first certificate of a PEM file, as DER. */
+static size_t pem_to_der(const char *path, der_buf *out) {
+    br_pem_decoder_context pc;
+    char text[16384];
+    size_t n, off = 0;
+    FILE *f = fopen(path, "rb");
+    out->len = 0;
+    if (!f) return 0;
+    n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    br_pem_decoder_init(&pc);
+    while (off < n) {
+        off += br_pem_decoder_push(&pc, text + off, n - off);
+        switch (br_pem_decoder_event(&pc)) {
+        case BR_PEM_BEGIN_OBJ: br_pem_decoder_setdest(&pc, der_append, out); break;
+        case BR_PEM_END_OBJ: return out->len;
+        case BR_PEM_ERROR: return 0;
+        default: break;
+        }
+    }
+    return 0;
+}
+
+TEST(tls_ip_san_reader) {
+    static const unsigned char lo4[4] = {127, 0, 0, 1}, other4[4] = {127, 0, 0, 2};
+    static const unsigned char lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    der_buf d;
+    certs();
+    CHECK(pem_to_der(CERTS "/iponly.pem", &d) > 0);
+    CHECK_EQ_INT(osb__tls_cert_has_ip(d.data, d.len, lo4, 4), 1);
+    CHECK_EQ_INT(osb__tls_cert_has_ip(d.data, d.len, lo6, 16), 1);
+    CHECK_EQ_INT(osb__tls_cert_has_ip(d.data, d.len, other4, 4), 0);
+    CHECK(pem_to_der(CERTS "/ipother.pem", &d) > 0);
+    CHECK_EQ_INT(osb__tls_cert_has_ip(d.data, d.len, lo4, 4), 0);
+    CHECK(pem_to_der(CERTS "/good.pem", &d) > 0);
+    CHECK_EQ_INT(osb__tls_cert_has_ip(d.data, d.len, lo4, 4), 0);
+    CHECK_EQ_INT(osb__tls_cert_has_ip(d.data, 0, lo4, 4), -1);
+}
+
+/* Every prefix and many random corruptions: never a read out of bounds
+ * (run under ASan or valgrind), never a match that is not there. */
+TEST(tls_ip_san_reader_hostile_input) {
+    static const unsigned char lo4[4] = {127, 0, 0, 1}, none[4] = {10, 9, 8, 7};
+    der_buf d;
+    unsigned char *copy;
+    size_t i;
+    unsigned long seed = 12345;
+    certs();
+    CHECK(pem_to_der(CERTS "/iponly.pem", &d) > 0);
+    for (i = 0; i < d.len; i++) {
+        /* a heap copy of exactly i bytes, so an over-read is caught */
+        copy = (unsigned char *)malloc(i ? i : 1);
+        memcpy(copy, d.data, i);
+        CHECK(osb__tls_cert_has_ip(copy, i, lo4, 4) != 1 || i == d.len);
+        free(copy);
+    }
+    for (i = 0; i < 20000; i++) {
+        int r;
+        copy = (unsigned char *)malloc(d.len);
+        memcpy(copy, d.data, d.len);
+        seed = seed * 1103515245ul + 12345ul;
+        copy[(seed >> 8) % d.len] = (unsigned char)(seed >> 20);
+        seed = seed * 1103515245ul + 12345ul;
+        if (i & 1) copy[(seed >> 8) % d.len] = (unsigned char)(seed >> 20);
+        r = osb__tls_cert_has_ip(copy, d.len, none, 4);
+        CHECK(r == 0 || r == -1);
+        free(copy);
+    }
+}
+
+/* The PEM loader on cut and corrupted bundles: an error or some anchors,
+ * never a crash or a leak. */
+TEST(tls_pem_loader_hostile_input) {
+    char text[4096];
+    size_t n, i;
+    unsigned long seed = 777;
+    FILE *f;
+    counter cnt;
+    osb_allocator a;
+    certs();
+    f = fopen(CERTS "/ca-bundle.pem", "rb");
+    CHECK(f != NULL);
+    if (!f) return;
+    n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    memset(&cnt, 0, sizeof cnt);
+    a.alloc = cnt_alloc;
+    a.realloc = cnt_realloc;
+    a.free = cnt_free;
+    a.ctx = &cnt;
+    for (i = 0; i < n + 3000; i++) {
+        osb_tls_config cfg;
+        osb__tls_ctx *ctx = NULL;
+        osb_error err;
+        char *buf = (char *)malloc(n);
+        size_t len = i < n ? i : n;
+        memcpy(buf, text, n);
+        if (i >= n) {
+            seed = seed * 1103515245ul + 12345ul;
+            buf[(seed >> 8) % n] = (char)(seed >> 20);
+        }
+        memset(&cfg, 0, sizeof cfg);
+        cfg.ca_pem = buf;
+        cfg.ca_pem_len = len ? len : 1;
+        if (osb__tls_ctx_new(&cfg, &a, &ctx, &err) == OSB_OK) {
+            CHECK(ctx->n >= 1);
+            osb__tls_ctx_free(ctx);
+        } else {
+            CHECK_EQ_INT(err.code, OSB_ERR_TLS);
+        }
+        CHECK_EQ_INT(cnt.live, 0);
+        free(buf);
+    }
+}
+
 /* ---- handshakes ---------------------------------------------------------- */
 
 TEST(tls_handshake_good_ec_and_rsa) {
