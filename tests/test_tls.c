@@ -1200,6 +1200,45 @@ TEST(e2e_build_without_tls) {
     CHECK(strstr(out, "strerror: the server's certificate is not trusted") != NULL);
 }
 
+/* Runs CMD and returns its output (at most cap - 1 bytes). */
+static int run_capture(const char *cmd, char *out, size_t cap) {
+    FILE *p = popen(cmd, "r");
+    size_t n;
+    if (!p) return -1;
+    n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    return pclose(p);
+}
+
+/* Compiled-in anchors come last: after the environment and the system bundle.
+ * The system bundle is hidden in a private mount namespace (root only). */
+TEST(e2e_embedded_anchors_come_last) {
+    char out[1024];
+    int rc;
+    certs();
+    unset_env();
+    rc = system("cc -std=c99 -Wall -Wextra -Werror -pedantic"
+#ifdef OSB_TEST_HEADER_DIR
+                " -I" OSB_TEST_HEADER_DIR
+#endif
+                " -I. tests/tls/embedded_probe.c -o build/embedded_probe -lbearssl");
+    CHECK_EQ_INT(rc, 0);
+    if (rc != 0) return;
+    CHECK_EQ_INT(run_capture("build/embedded_probe " CERTS "/ca.pem 2>&1", out, sizeof out), 0);
+    if (fopen("/etc/ssl/certs/ca-certificates.crt", "rb"))
+        CHECK(strstr(out, "from /etc/ssl/certs/ca-certificates.crt") != NULL);
+    if (run_capture("unshare -m sh -c 'mount -t tmpfs none /etc/ssl/certs' 2>&1", out,
+                    sizeof out) != 0)
+        SKIP("cannot hide the system bundle (needs root and unshare)");
+    CHECK_EQ_INT(run_capture("unshare -m sh -c 'mount -t tmpfs none /etc/ssl/certs && "
+                             "build/embedded_probe " CERTS "/ca.pem' 2>&1", out, sizeof out), 0);
+    CHECK(strstr(out, "anchors: 1 from embedded") != NULL);
+    CHECK_EQ_INT(run_capture("unshare -m sh -c 'mount -t tmpfs none /etc/ssl/certs && "
+                             "build/embedded_probe " CERTS "/ca.pem none' 2>&1", out, sizeof out),
+                 0);
+    CHECK(strstr(out, "no trust anchors") != NULL);
+}
+
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     return testlib_main(argc, argv);
