@@ -114,6 +114,8 @@ class Response(object):
         self.status = status
         self.headers = hdrs
         self.body_parts = [body]
+        if self.handler.command == "HEAD":
+            body = b""
         self._write(self._head(status, hdrs) + body)
         self.finished = True
 
