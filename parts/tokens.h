@@ -437,7 +437,8 @@ OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len);
 OSB_API osb_sse_state osb_sse_finish(osb_sse *s);
 /* The state of the last push/finish. */
 OSB_API osb_sse_state osb_sse_status(const osb_sse *s);
-/* Fills *ev when the status is OSB_SSE_EVENT and returns 1; else returns 0. */
+/* Fills *ev when the status is OSB_SSE_EVENT and returns 1; else zeroes *ev
+ * and returns 0. */
 OSB_API int osb_sse_event_get(const osb_sse *s, osb_sse_event *ev);
 
 /* >>multipart ------------------------------------------------------------- */
@@ -1779,6 +1780,7 @@ OSB_API osb_sse_state osb_sse_finish(osb_sse *s) {
 }
 
 OSB_API int osb_sse_event_get(const osb_sse *s, osb_sse_event *ev) {
+    memset(ev, 0, sizeof *ev);
     if (s->status != OSB_SSE_EVENT) return 0;
     ev->data = s->buf;
     ev->data_len = s->len - 1;
@@ -2006,7 +2008,7 @@ OSB__HELPER osb_err osb__bind_value(osb__bind *b, osb_json *j, osb_json_token *t
         return OSB_OK;
     }
     case OSB_KIND_I64: case OSB_KIND_U64: case OSB_KIND_INT: case OSB_KIND_DOUBLE: {
-        size_t n;
+        size_t n = 0;
         uint64_t at = t->offset;
         osb_err e;
         if (r != OSB_JSON_NUMBER) break;
@@ -2209,7 +2211,7 @@ OSB__HELPER osb_err osb__bind_object(osb__bind *b, osb_json *j, osb_json_token *
     if (!type) return osb__bind_fail(b, OSB_ERR_INVALID_ARG, start, "missing nested type in a table");
     for (;;) {
         const osb_field *f;
-        size_t n;
+        size_t n = 0;
         int r = osb__bind_next(b, j, t);
         if (r < 0) return b->err;
         if (r == OSB_JSON_OBJECT_END && t->depth == depth) break;

@@ -41,7 +41,8 @@ static char *json_all(const char *doc, size_t len) {
                 testlib_failed_checks++;
                 fprintf(stderr, "  differential mismatch (plan %d seed %u scratch %zu) for %.60s\n"
                                 "    whole: %s\n    split: %s\n",
-                        plans[k].kind, plans[k].seed, scratch[si], doc, ref.p, o.p);
+                        plans[k].kind, plans[k].seed, scratch[si], doc, ref.p ? ref.p : "",
+                        o.p ? o.p : "");
             }
             feed_free(&o);
         }
@@ -735,7 +736,8 @@ static char *sse_all(const char *in, size_t len, size_t max_event) {
         feed_sse(in, len, bytes, max_event, &o);
         if (strcmp(o.p ? o.p : "", ref.p ? ref.p : "") != 0) {
             testlib_failed_checks++;
-            fprintf(stderr, "  sse byte-by-byte mismatch\n    whole: %s\n    bytes: %s\n", ref.p, o.p);
+            fprintf(stderr, "  sse byte-by-byte mismatch\n    whole: %s\n    bytes: %s\n", ref.p ? ref.p : "",
+                    o.p ? o.p : "");
         }
         feed_free(&o);
     }
@@ -747,7 +749,8 @@ static char *sse_all(const char *in, size_t len, size_t max_event) {
         feed_sse(in, len, pl, max_event, &o);
         if (strcmp(o.p ? o.p : "", ref.p ? ref.p : "") != 0) {
             testlib_failed_checks++;
-            fprintf(stderr, "  sse random split mismatch (seed %u)\n    whole: %s\n    split: %s\n", pl.seed, ref.p, o.p);
+            fprintf(stderr, "  sse random split mismatch (seed %u)\n    whole: %s\n    split: %s\n", pl.seed,
+                    ref.p ? ref.p : "", o.p ? o.p : "");
         }
         feed_free(&o);
     }
