@@ -1103,6 +1103,24 @@ TEST(e2e_pooled_connection_closed_by_server) {
     e2e_close(&t);
 }
 
+/* The server drops a pooled connection as the next request arrives, with no
+ * close_notify: not a truncation, the request goes again on a new connection. */
+TEST(e2e_pooled_connection_dropped_under_a_request) {
+    osb_tls_config tls = ca_file_cfg();
+    e2e t;
+    osb_buf a, b;
+    osb_buf_init(&a, NULL);
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(e2e_open(&t, "good", "http", "localhost", &tls), OSB_OK);
+    CHECK_EQ_INT(e2e_get(&t, "/hello-then-drop-next", &a), OSB_OK);
+    CHECK_EQ_INT(osb_client_pooled(t.c), 1);
+    CHECK_EQ_INT(e2e_get(&t, "/connid", &b), OSB_OK);
+    CHECK(b.data && strcmp(b.data, "conn 2") == 0);
+    osb_buf_free(&a);
+    osb_buf_free(&b);
+    e2e_close(&t);
+}
+
 TEST(e2e_truncation_over_tls) {
     osb_tls_config tls = ca_file_cfg();
     e2e t;

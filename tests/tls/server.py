@@ -14,6 +14,7 @@ Modes:
              /cut                Content-Length 1000, 100 bytes, TCP close (no close_notify)
              /eof-notify         body until close, then close_notify
              /hello-then-notify  "hello" (keep-alive), then close_notify after 0.2 s
+             /hello-then-drop-next  "hello" (keep-alive); the next request gets a bare TCP close
              /eof-bare           body until close, then TCP close without close_notify
   tls10    like http, but the server speaks TLS 1.0 only
   tls13    like http, but the server speaks TLS 1.3 only
@@ -78,6 +79,13 @@ def serve_http(conn):
             except (ssl.SSLError, OSError):
                 pass
             conn.close()
+            return
+        elif path == "/hello-then-drop-next":
+            # a keep-alive answer; the next request is read, then the TCP
+            # connection is closed without an answer and without close_notify
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+            read_head(conn)
+            bare_close(conn)
             return
         elif path == "/eof-notify":
             conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close")
