@@ -1248,6 +1248,103 @@ class TestExecdToken(Base):
         self.assertEqual(request("GET", base + "/ping", headers=ep["headers"]).status, 200)
 
 
+class TestHeaderGatewayAndSwitches(Base):
+    """--endpoint-mode k8s-header plus the behaviour switches."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = DevServer("--api-key", KEY, "--endpoint-mode", "k8s-header", "--spec-mode", "2",
+                               "--stream-errors", "event", "--no-code-interpreter",
+                               "--vault-state", "not-ready")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_spec_mode_pending_then_running(self):
+        r = self.api("POST", "/v1/sandboxes", {"image": {"uri": "a"}, "entrypoint": ["x"],
+                                               "resourceLimits": {}})
+        sid = r.json()["id"]
+        self.addCleanup(self.quiet_delete, self.srv.domain, sid)
+        self.assertEqual(r.json()["status"]["state"], "Pending")
+        states = [self.api("GET", "/v1/sandboxes/" + sid).json()["status"]["state"] for _ in range(3)]
+        self.assertEqual(states, ["Pending", "Running", "Running"])
+
+    def test_header_routing_and_signed_routes(self):
+        sid = self.create()
+        ep = self.endpoint(sid)
+        self.assertEqual(ep["headers"], {"OpenSandbox-Ingress-To": "%s-44772" % sid})
+        self.assertNotIn("/", ep["endpoint"])
+        self.assertEqual(request("GET", ep["endpoint"] + "/ping", headers=ep["headers"]).status, 200)
+        r = request("GET", ep["endpoint"] + "/ping")
+        self.assertEqual(r.status, 400)
+        self.assertTrue(r.text.startswith("OpenSandbox Ingress: "))
+        r = request("GET", ep["endpoint"] + "/ping", headers={"OpenSandbox-Ingress-To":
+                                                              "%s-44772" % uuid.uuid4()})
+        self.assertEqual(r.status, 404)
+        r = self.api("GET", "/v1/sandboxes/%s/endpoints/44772?expires=%d" % (sid, time.time() + 600))
+        signed = r.json()["headers"]["OpenSandbox-Ingress-To"]
+        self.assertRegex(signed, "^%s-44772-[0-9a-z]+-[0-9a-f]+$" % sid)
+        self.assertEqual(request("GET", ep["endpoint"] + "/ping",
+                                 headers={"OpenSandbox-Ingress-To": signed}).status, 200)
+        bad = signed[:-1] + ("0" if signed[-1] != "0" else "1")
+        self.assertEqual(request("GET", ep["endpoint"] + "/ping",
+                                 headers={"OpenSandbox-Ingress-To": bad}).status, 401)
+        r = self.api("GET", "/v1/sandboxes/%s/endpoints/44772?expires=1" % sid)
+        self.assertEqual(r.status, 400)
+
+    def test_stream_error_switch_and_no_code_interpreter(self):
+        sid = self.create()
+        ep = self.endpoint(sid)
+        h = dict(ep["headers"], **{"Content-Type": "application/json"})
+        s = request("POST", ep["endpoint"] + "/session", {}, h).json()["session_id"]
+        r = request("POST", ep["endpoint"] + "/session/%s/run" % s, {"command": "sleep 10", "timeout": 200}, h)
+        last = events(r.body)[-1]
+        self.assertEqual(last["type"], "error")
+        self.assertEqual(last["error"]["evalue"], "error running in session. timeout after 200ms")
+        r = request("POST", ep["endpoint"] + "/code", {"context": {"language": "python"}, "code": "1"}, h)
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json()["message"], "error running codes language runtime server not "
+                         "configured, please check your image runtime")
+
+    def test_vault_not_ready(self):
+        sid = self.create(networkPolicy={"egress": [{"action": "allow", "target": "a.com"}]},
+                          credentialProxy={"enabled": True})
+        ep = self.endpoint(sid, 18080)
+        r = request("POST", ep["endpoint"] + "/credential-vault", {"credentials": []}, ep["headers"])
+        self.assertEqual((r.status, r.text), (412, "credential proxy is not ready\n"))
+
+
+class TestUriGateway(Base):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = DevServer("--api-key", KEY, "--endpoint-mode", "k8s-uri",
+                               "--vault-state", "insecure-transport")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_uri_routing_and_signed_routes(self):
+        sid = self.create(networkPolicy={"egress": [{"action": "allow", "target": "a.com"}]},
+                          credentialProxy={"enabled": True})
+        ep = self.endpoint(sid)
+        self.assertRegex(ep["endpoint"], r"^127\.0\.0\.1:\d+/%s/44772$" % sid)
+        self.assertNotIn("headers", ep)
+        self.assertEqual(request("GET", ep["endpoint"] + "/ping").status, 200)
+        r = request("POST", ep["endpoint"] + "/command", {"command": "echo uri"},
+                    {"Content-Type": "application/json"})
+        self.assertIn("uri", [e.get("text") for e in events(r.body)])
+        r = self.api("GET", "/v1/sandboxes/%s/endpoints/44772?expires=%d" % (sid, time.time() + 600))
+        signed = r.json()["endpoint"]
+        self.assertRegex(signed, r"/%s/44772/[0-9a-z]+/[0-9a-f]+$" % sid)
+        self.assertEqual(request("GET", signed + "/ping").status, 200)
+        eg = self.endpoint(sid, 18080)
+        r = request("POST", eg["endpoint"] + "/credential-vault", {"credentials": []}, eg["headers"])
+        self.assertEqual((r.status, r.text), (426, "credential vault writes require TLS or loopback "
+                                                   "transport\n"))
+
+
 class TestRecordingAndShutdown(Base):
     def test_record_format(self):
         d = tempfile.mkdtemp(prefix="osb-rec-")

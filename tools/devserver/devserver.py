@@ -46,6 +46,18 @@ def parse_args(argv):
     p.add_argument("--max-timeout", type=int, default=0,
                    help="largest accepted sandbox timeout in seconds (0 = no limit)")
     p.add_argument("--state-dir", default=None, help="state directory (default: a new temp dir)")
+    p.add_argument("--spec-mode", type=int, default=0, metavar="N",
+                   help="create answers state Pending; the sandbox turns Running after N GETs")
+    p.add_argument("--stream-errors", choices=("bare", "event"), default="bare",
+                   help="mid-stream failures as execd's bare {code,message} object (default) "
+                        "or as an error event")
+    p.add_argument("--no-code-interpreter", action="store_true",
+                   help="behave like an image without Jupyter: /code with a language answers 500")
+    p.add_argument("--vault-state", choices=("ready", "not-ready", "insecure-transport"),
+                   default="ready", help="Credential Vault write readiness (412 / 426 switches)")
+    p.add_argument("--endpoint-mode", choices=("docker", "k8s-header", "k8s-uri"), default="docker",
+                   help="endpoint shapes: Docker bridge (default) or a Kubernetes ingress gateway "
+                        "(header or URI routing, signed routes with ?expires=)")
     return p.parse_args(argv)
 
 
@@ -69,6 +81,11 @@ def main(argv=None):
         max_timeout=args.max_timeout,
         state_dir=state_dir,
     )
+    cfg.spec_mode = args.spec_mode
+    cfg.stream_errors = args.stream_errors
+    cfg.code_interpreter = not args.no_code_interpreter
+    cfg.vault_state = args.vault_state
+    cfg.endpoint_mode = args.endpoint_mode
     recorder = httpcore.Recorder(args.record) if args.record else None
     app = lifecycle.Lifecycle(cfg, recorder)
     server = httpcore.make_server(args.host, args.port, app, recorder)
@@ -95,6 +112,7 @@ def main(argv=None):
     t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     t.start()
     app.start_reaper()
+    app.start_gateway()
 
     line = json.dumps({"domain": domain, "api_key": api_key})
     if args.ready_file:

@@ -20,6 +20,11 @@ class Config(object):
         self.command_grace = command_grace
         self.max_timeout = max_timeout
         self.state_dir = state_dir
+        self.spec_mode = 0
+        self.stream_errors = "bare"
+        self.code_interpreter = True
+        self.vault_state = "ready"
+        self.endpoint_mode = "docker"
 
 
 # ---------------------------------------------------------------- JSON

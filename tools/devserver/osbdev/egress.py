@@ -53,7 +53,8 @@ def host_matches(target, host):
 
 
 class Egress(object):
-    def __init__(self, network_policy, token, credential_proxy):
+    def __init__(self, network_policy, token, credential_proxy, vault_state="ready"):
+        self.vault_state = vault_state
         self.lock = threading.Lock()
         self.token = token
         self.credential_proxy = credential_proxy
@@ -279,6 +280,10 @@ class Egress(object):
             raise EgressError(412, "credential vault requires egress API auth token")
         if not self.credential_proxy:
             raise EgressError(412, "credential vault requires transparent mitmproxy")
+        if self.vault_state == "not-ready":
+            raise EgressError(412, "credential proxy is not ready")
+        if self.vault_state == "insecure-transport":
+            raise EgressError(426, "credential vault writes require TLS or loopback transport")
 
     def _vault_json(self):
         v = self.vault

@@ -133,8 +133,9 @@ def event(typ, text=None, execution_count=None, execution_time=None, results=Non
 class Stream(object):
     """execd event stream: lazy headers, JSON + blank line per event, pings every 3 s."""
 
-    def __init__(self, resp):
+    def __init__(self, resp, bare_errors=True):
         self.resp = resp
+        self.bare_errors = bare_errors
         self.started = False
         self.last_ping = time.monotonic()
 
@@ -157,6 +158,9 @@ class Stream(object):
 
     def bare_error(self, message, code="RUNTIME_ERROR"):
         self._start()
+        if not self.bare_errors:
+            self.send(event("error", error={"ename": code, "evalue": message, "traceback": [message]}))
+            return
         self.resp.write_chunk(go_json({"code": code, "message": message}))
 
     def end(self):
@@ -269,7 +273,7 @@ class Execd(object):
         if sandbox.network_policy is not None:
             from . import egress
             self.egress = egress.Egress(sandbox.network_policy, sandbox.egress_token,
-                                        sandbox.credential_proxy)
+                                        sandbox.credential_proxy, cfg.vault_state)
         self.closed = False
         self.routes = {
             ("GET", "/ping"): self.ping,
@@ -533,7 +537,7 @@ class Execd(object):
         cmd = Command(common.hex32(), command, False)
         cmd.out_path = os.path.join(self.dir, cmd.id + ".stdout")
         cmd.err_path = os.path.join(self.dir, cmd.id + ".stderr")
-        stream = Stream(resp)
+        stream = Stream(resp, self.cfg.stream_errors == "bare")
         start_error = None
         with open(cmd.out_path, "wb") as fo, open(cmd.err_path, "wb") as fe:
             try:
@@ -592,7 +596,7 @@ class Execd(object):
     def _run_background(self, resp, command, cwd, timeout, uid, gid, envs):
         cmd = Command(common.hex32(), command, True)
         cmd.out_path = os.path.join(self.dir, cmd.id + ".log")
-        stream = Stream(resp)
+        stream = Stream(resp, self.cfg.stream_errors == "bare")
         t0 = time.monotonic()
         start_error = None
         with open(cmd.out_path, "wb") as fo:
@@ -832,7 +836,7 @@ class Execd(object):
             s = self.sessions.get(sid)
         if s is None:
             raise ExecdError(500, "RUNTIME_ERROR", "error running in session. context not found")
-        stream = Stream(resp)
+        stream = Stream(resp, self.cfg.stream_errors == "bare")
         stream.send(event("init", text=s.id))
         stream.ping()
         t0 = time.monotonic()
@@ -864,7 +868,7 @@ class Execd(object):
                            % type(body).__name__)
         lang = want_type(getk(body, "language"), (str,), "CodeContextRequest.language") or "python"
         cwd = want_type(getk(body, "cwd"), (str,), "CodeContextRequest.cwd")
-        if lang not in CODE_LANGUAGES:
+        if lang not in CODE_LANGUAGES or not self.cfg.code_interpreter:
             raise ExecdError(500, "RUNTIME_ERROR",
                              "error creating code context. language %s is not available in the "
                              "development server" % lang)
@@ -948,7 +952,7 @@ class Execd(object):
             return self._run_foreground(resp, code, None, 0, None, None, None, 0)
         if lang not in KNOWN_LANGUAGES:
             raise ExecdError(500, "RUNTIME_ERROR", "error running codes unknown language: %s" % lang)
-        if lang not in CODE_LANGUAGES:
+        if lang not in CODE_LANGUAGES or not self.cfg.code_interpreter:
             raise ExecdError(500, "RUNTIME_ERROR", "error running codes language runtime server not "
                              "configured, please check your image runtime")
         if cid:
@@ -963,7 +967,7 @@ class Execd(object):
                 ctx = self._new_context(lang)
                 with self.lock:
                     self.default_contexts[lang] = ctx
-        stream = Stream(resp)
+        stream = Stream(resp, self.cfg.stream_errors == "bare")
         stream.send(event("init", text=ctx.id))
         if not ctx.busy.acquire(blocking=False):
             stream.bare_error("error running codes session is busy")

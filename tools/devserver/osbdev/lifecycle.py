@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import hmac
 import http.client
 import math
 import os
@@ -197,6 +198,7 @@ class Sandbox(object):
         self.execd = None
         self.execd_server = None
         self.log = []
+        self.pending_polls = 0
 
     def set_state(self, state, reason, message):
         self.state, self.reason, self.message = state, reason, message
@@ -272,6 +274,10 @@ class Lifecycle(object):
         self.server = None
         self.domain = None
         self.stopping = threading.Event()
+        self.sign_key = os.urandom(32)
+        self.gateway = None
+        self.gateway_server = None
+        self.gateway_port = None
         self.routes = [
             (re.compile(r"^/sandboxes$"), {"GET": self.list_sandboxes, "POST": self.create_sandbox}),
             (re.compile(r"^/sandboxes/([^/]+)$"), {"GET": self.get_sandbox,
@@ -602,6 +608,10 @@ class Lifecycle(object):
             sb.expires = sb.created + sb.timeout
         sb.set_state("Running", "CONTAINER_RUNNING", "Sandbox container started successfully.")
         sb.transition = sb.created
+        if self.cfg.spec_mode > 0:
+            sb.state, sb.reason, sb.message = ("Pending", "CONTAINER_STARTING",
+                                               "Sandbox container is starting.")
+            sb.pending_polls = self.cfg.spec_mode
         if sb.network_policy is not None:
             sb.egress_token = base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
         from . import execd as execd_mod
@@ -667,7 +677,14 @@ class Lifecycle(object):
         return v
 
     def get_sandbox(self, req, resp, sid):
-        self.send_json(req, resp, 200, self.find(sid).to_json())
+        sb = self.find(sid)
+        with self.lock:
+            if sb.pending_polls > 0:
+                sb.pending_polls -= 1
+                if sb.pending_polls == 0 and sb.state == "Pending":
+                    sb.set_state("Running", "CONTAINER_RUNNING", "Sandbox container is running.")
+            body = sb.to_json()
+        self.send_json(req, resp, 200, body)
 
     def delete_sandbox(self, req, resp, sid):
         sb = self.find(sid)
@@ -783,17 +800,32 @@ class Lifecycle(object):
             raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
                             "use_server_proxy cannot be combined with expires.")
         sb = self.find(sid)
+        mode = self.cfg.endpoint_mode
         if expires is not None:
-            raise HTTPError(400, "SANDBOX::API_NOT_SUPPORTED",
-                            "Signed endpoints (expires) are not supported by the Docker runtime.")
+            if mode == "docker":
+                raise HTTPError(400, "SANDBOX::API_NOT_SUPPORTED",
+                                "Signed endpoints (expires) are not supported by the Docker runtime.")
+            if expires <= time.time():
+                raise HTTPError(400, "SANDBOX::INVALID_PARAMETER", "expires must be in the future.")
         headers = {}
         if port == EGRESS_PORT and sb.egress_token:
             headers["OPENSANDBOX-EGRESS-AUTH"] = sb.egress_token
         if port != APP_PORT and self.cfg.execd_token:
             headers["X-EXECD-ACCESS-TOKEN"] = self.cfg.execd_token
+        gw = "%s:%d" % (self._host(), self.gateway_port or 0)
         if usp:
             host = req.header("Host") or self.domain
             ep = "%s/sandboxes/%s/proxy/%d" % (host, sid, port)
+        elif mode == "k8s-header":
+            ep = gw
+            route = "%s-%d" % (sid, port)
+            if expires is not None:
+                route += "-%s-%s" % (b36(expires), self.sign(sid, port, expires))
+            headers["OpenSandbox-Ingress-To"] = route
+        elif mode == "k8s-uri":
+            ep = "%s/%s/%d" % (gw, sid, port)
+            if expires is not None:
+                ep += "/%s/%s" % (b36(expires), self.sign(sid, port, expires))
         elif port == APP_PORT:
             ep = "%s:%d" % (self._host(), APP_PORT)
         else:
@@ -802,6 +834,18 @@ class Lifecycle(object):
         if headers:
             out["headers"] = headers
         self.send_json(req, resp, 200, out)
+
+    def sign(self, sid, port, expires):
+        msg = ("%s|%d|%d" % (sid, port, expires)).encode()
+        return hmac.new(self.sign_key, msg, hashlib.sha256).hexdigest()[:16]
+
+    def start_gateway(self):
+        if self.cfg.endpoint_mode == "docker":
+            return
+        self.gateway = Gateway(self)
+        self.gateway_server = httpcore.make_server(self.cfg.host, 0, self.gateway, self.recorder)
+        httpcore.serve_in_thread(self.gateway_server)
+        self.gateway_port = self.gateway_server.server_address[1]
 
     def _host(self):
         h = self.cfg.host
@@ -987,6 +1031,12 @@ class Lifecycle(object):
 
     def shutdown(self):
         self.stopping.set()
+        if self.gateway_server is not None:
+            try:
+                self.gateway_server.shutdown()
+                self.gateway_server.server_close()
+            except Exception:
+                pass
         with self.lock:
             sbs = list(self.sandboxes.values())
         for sb in sbs:
@@ -998,3 +1048,78 @@ class Lifecycle(object):
                 sb.execd_server.server_close()
             except Exception:
                 pass
+
+
+def b36(n):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+class Gateway(object):
+    """Kubernetes-style ingress gateway (PROTOCOL.md section 5), header or URI routing."""
+
+    def __init__(self, lifecycle):
+        self.lc = lifecycle
+
+    def fail(self, resp, status, reason):
+        resp.send(status, [("Content-Type", "text/plain; charset=utf-8")],
+                  ("OpenSandbox Ingress: %s" % reason).encode())
+
+    def handle(self, req, resp):
+        lc = self.lc
+        signed = None
+        if lc.cfg.endpoint_mode == "k8s-header":
+            route = req.header("OpenSandbox-Ingress-To") or req.header("OPEN-SANDBOX-INGRESS")
+            if not route:
+                return self.fail(resp, 400, "missing OpenSandbox-Ingress-To header")
+            sid, rest_route = route[:36], route[37:]
+            parts = rest_route.split("-") if rest_route else []
+            if len(route) < 38 or route[36] != "-" or len(parts) not in (1, 3):
+                return self.fail(resp, 400, "invalid route %s" % route)
+            port_s = parts[0]
+            if len(parts) == 3:
+                signed = (parts[1], parts[2])
+            raw_rest, rest = req.raw_path, req.path
+        else:
+            segs = req.raw_path.split("/")
+            if len(segs) < 3 or not segs[1] or not segs[2]:
+                return self.fail(resp, 400, "invalid route %s" % req.path)
+            sid, port_s = segs[1], segs[2]
+            used = 3
+            if len(segs) >= 5 and segs[3] and segs[4] and port_s.isdigit():
+                try:
+                    exp = int(segs[3], 36)
+                    if hmac.compare_digest(lc.sign(sid, int(port_s), exp), segs[4]):
+                        signed = (segs[3], segs[4])
+                        used = 5
+                except ValueError:
+                    pass
+            raw_rest = "/" + "/".join(segs[used:])
+            rest = urllib.parse.unquote(raw_rest)
+        if not port_s.isdigit():
+            return self.fail(resp, 400, "invalid port %s" % port_s)
+        port = int(port_s)
+        if signed is not None:
+            try:
+                exp = int(signed[0], 36)
+            except ValueError:
+                return self.fail(resp, 401, "invalid signature")
+            if not hmac.compare_digest(lc.sign(sid, port, exp), signed[1]):
+                return self.fail(resp, 401, "invalid signature")
+            if exp <= time.time():
+                return self.fail(resp, 401, "signed route expired")
+        with lc.lock:
+            sb = lc.sandboxes.get(sid)
+        if sb is None:
+            return self.fail(resp, 404, "sandbox %s not found" % sid)
+        for h in ("OpenSandbox-Ingress-To", "OPEN-SANDBOX-INGRESS", "OpenSandbox-Secure-Access"):
+            del req.headers[h]
+        req.path = "/proxy/%d%s" % (port, rest)
+        req.raw_path = "/proxy/%d%s" % (port, raw_rest)
+        req.record_path = req.path
+        sb.execd.handle(req, resp)
