@@ -1048,8 +1048,8 @@ static osb_err osb__tls_flush_records(osb__conn *c, osb__tls_conn *t, int64_t de
         if (e) {
             /* While reading, what the engine sends is an alert or a
              * close_notify answer: losing it is harmless and the next read
-             * tells what happened. A deadline is always reported. */
-            if (!lenient || e == OSB_ERR_TIMEOUT) return e;
+             * tells what happened. A deadline or a cancel is reported. */
+            if (!lenient || e != OSB_ERR_CONNECT) return e;
             t->sent_failed = 1;
         }
         br_ssl_engine_sendrec_ack(&t->sc.eng, len);
@@ -1197,7 +1197,7 @@ OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *h
         if (e) {
             if (e == OSB_ERR_TIMEOUT) {
                 if (err) err->phase = OSB_PHASE_TLS;
-            } else if (e != OSB_ERR_TLS && e != OSB_ERR_NOMEM) {
+            } else if (e == OSB_ERR_CONNECT) {
                 /* reset or closed under the handshake */
                 char msg[sizeof err->message];
                 if (err) memcpy(msg, err->message, sizeof msg);
