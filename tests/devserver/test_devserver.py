@@ -419,6 +419,24 @@ class TestLifecycle(Base):
         self.assertEqual((r.status, r.json()["code"]), (404, "DOCKER::SANDBOX_NOT_FOUND"))
         self.assertEqual(self.api("DELETE", "/v1/sandboxes/" + sid).status, 404)
 
+    def test_ttl_expiry_removes_sandbox(self):
+        sid = self.create(timeout=60)
+        soon = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 1)) + "Z"
+        r = self.api("POST", "/v1/sandboxes/%s/renew-expiration" % sid, {"expiresAt": soon})
+        self.assertEqual(r.status, 200, r.text)
+        deadline = time.time() + 15
+        while self.api("GET", "/v1/sandboxes/" + sid).status != 404:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        r = self.api("GET", "/v1/sandboxes/" + sid)
+        self.assertEqual(r.json()["code"], "DOCKER::SANDBOX_NOT_FOUND")
+
+    def test_sandbox_env_reaches_commands(self):
+        sid = self.create(env={"SANDBOX_VAR": "from-create", "UNSET_ME": None})
+        r = request("POST", self.execd(sid) + "/command", {"command": "echo $SANDBOX_VAR"},
+                    {"Content-Type": "application/json"})
+        self.assertIn("from-create", [e.get("text") for e in events(r.body)])
+
     def test_pause_resume(self):
         sid = self.create()
         r = self.api("POST", "/v1/sandboxes/%s/resume" % sid)
@@ -567,6 +585,8 @@ class TestCommands(Base):
         self.assertEqual(r.h("Content-Type"), "text/plain")
         r = self.x("PUT", "/ping")
         self.assertEqual(r.status, 404)
+        r = self.x("GET", "/ping/")
+        self.assertEqual((r.status, r.h("Location")), (301, "/ping"))
 
     def test_stream_framing_and_headers(self):
         r = self.x("POST", "/command", {"command": "echo hi"})
@@ -1156,6 +1176,11 @@ class TestEgress(Base):
                                     "reason": "policy reset to default deny-all"})
         r = request("PUT", ep + "/policy", {"defaultAction": "allow"}, h)
         self.assertEqual(r.json()["mode"], "allow_all")
+        r = request("PATCH", ep + "/policy", [{"action": "allow", "target": "h%d.example.com" % i}
+                                              for i in range(4097)], h)
+        self.assertEqual((r.status, r.text), (413, "egress rule total count 4097 exceeds limit 4096\n"))
+        r = request("HEAD", ep + "/policy", headers=h)
+        self.assertEqual((r.status, r.h("Allow")), (405, "GET, POST, PUT, PATCH, DELETE"))
 
     def test_auth_health_and_misc(self):
         ep, h = self.egress(networkPolicy={})

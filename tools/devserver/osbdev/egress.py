@@ -208,7 +208,7 @@ class Egress(object):
                 self.rules = kept
                 out.update({"mode": self.mode(), "enforcementMode": self.enforcement})
                 return self.json(resp, 200, out)
-        raise EgressError(405, "method not allowed")
+        return self.text(resp, 405, "method not allowed", [("Allow", "GET, POST, PUT, PATCH, DELETE")])
 
     def _check_vault_cover(self, rules, default):
         if self.vault is None:

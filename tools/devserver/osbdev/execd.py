@@ -325,12 +325,26 @@ class Execd(object):
                     fn, args = f, m.groups()
                     break
         if fn is None:
+            if req.path.endswith("/") and len(req.path) > 1 and self._routable(req.method, req.path[:-1]):
+                # gin's RedirectTrailingSlash
+                target = req.path[:-1] + ("?" + req.query_string if req.query_string else "")
+                code = 301 if req.method == "GET" else 307
+                body = b""
+                if req.method == "GET":
+                    body = ('<a href="%s">Moved Permanently</a>.\n\n' % target).encode()
+                return resp.send(code, [("Content-Type", "text/html; charset=utf-8"),
+                                        ("Location", target)], body)
             return resp.send(404, [("Content-Type", "text/plain")], b"404 page not found")
         try:
             fn(req, resp, *args)
         except ExecdError as e:
             if resp.status is None:
                 self.send_error(resp, e.status, e.code, e.message)
+
+    def _routable(self, method, path):
+        if (method, path) in self.routes:
+            return True
+        return any(m == method and rx.match(path) for rx, m, _ in self.patterns)
 
     def send_json(self, resp, status, obj, extra=()):
         resp.send(status, [("Content-Type", JSON_CT)] + list(extra), go_json(obj).encode("utf-8"))
