@@ -10,6 +10,7 @@ Modes:
   http     TLS 1.2+ HTTP/1.1 with keep-alive (default). Paths:
              /hello              "hello" with Content-Length
              /connid             "conn N": N counts the server's connections
+             /upload             reads a Content-Length body, answers "COUNT SUM" 
              /big?n=N            N bytes of a repeating pattern, Content-Length
              /cut                Content-Length 1000, 100 bytes, TCP close (no close_notify)
              /eof-notify         body until close, then close_notify
@@ -34,25 +35,56 @@ def pattern(n):
         out += block[: n - len(out)]
     return bytes(out)
 
+class Reader:
+    """Buffered reads from one connection (request heads and bodies)."""
+    def __init__(self, conn):
+        self.conn, self.buf = conn, b""
+
+    def head(self):
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.conn.recv(65536)
+            if not chunk or len(self.buf) > 65536:
+                return None, {}
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        fields = {}
+        for l in lines[1:]:
+            if ":" in l:
+                k, v = l.split(":", 1)
+                fields[k.strip().lower()] = v.strip()
+        return lines[0], fields
+
+    def body(self, n):
+        """Reads n body bytes; returns their count and byte sum."""
+        total, s = 0, 0
+        while total < n:
+            if not self.buf:
+                self.buf = self.conn.recv(65536)
+                if not self.buf:
+                    break
+            take = self.buf[: n - total]
+            self.buf = self.buf[len(take):]
+            total += len(take)
+            s += sum(take)
+        return total, s
+
 def read_head(conn):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(4096)
-        if not chunk:
-            return None
-        data += chunk
-        if len(data) > 65536:
-            return None
-    return data.split(b"\r\n", 1)[0].decode("latin-1")
+    return Reader(conn).head()[0]
 
 def serve_http(conn):
+    rd = Reader(conn)
     while True:
-        line = read_head(conn)
+        line, fields = rd.head()
         if line is None:
             return
         parts = line.split(" ")
         path = parts[1] if len(parts) > 1 else "/"
-        if path == "/connid":
+        if path == "/upload":
+            n, total = rd.body(int(fields.get("content-length", "0")))
+            body = b"%d %d" % (n, total)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        elif path == "/connid":
             body = b"conn %d" % threading.current_thread().conn_id
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         elif path == "/hello":
@@ -84,7 +116,7 @@ def serve_http(conn):
             # a keep-alive answer; the next request is read, then the TCP
             # connection is closed without an answer and without close_notify
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
-            read_head(conn)
+            rd.head()
             bare_close(conn)
             return
         elif path == "/eof-notify":
