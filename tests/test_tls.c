@@ -1121,6 +1121,49 @@ TEST(e2e_pooled_connection_dropped_under_a_request) {
     e2e_close(&t);
 }
 
+TEST(e2e_deadlines_over_tls) {
+    osb_tls_config tls = ca_file_cfg();
+    osb_client_config cfg;
+    e2e t;
+    osb_http_request req;
+    osb_http_response res;
+    osb_client *c = NULL;
+    int64_t t0;
+    osb_err e;
+    /* the handshake is bounded by the connect deadline */
+    CHECK_EQ_INT(server_start(&t.s, "good", "stall"), 0);
+    snprintf(t.url, sizeof t.url, "https://localhost:%d", t.s.port);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = t.url;
+    cfg.tls = tls;
+    cfg.timeouts.connect_ms = 300;
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
+    memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+    req.path = "/hello";
+    t0 = osb__now_ms();
+    e = osb_request_raw(c, &req, &res);
+    CHECK_EQ_INT(e, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(osb_client_error(c)->phase, OSB_PHASE_TLS);
+    CHECK(osb__now_ms() - t0 < 1500);
+    osb_http_response_free(&res);
+    osb_client_free(c);
+    server_stop(&t.s);
+    /* a stalled body is bounded by the idle deadline */
+    CHECK_EQ_INT(e2e_open(&t, "good", "http", "localhost", &tls), OSB_OK);
+    memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+    req.path = "/stall-body";
+    req.timeouts.idle_ms = 300;
+    t0 = osb__now_ms();
+    e = osb_request_raw(t.c, &req, &res);
+    CHECK_EQ_INT(e, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(osb_client_error(t.c)->phase, OSB_PHASE_IDLE);
+    CHECK(osb__now_ms() - t0 < 1500);
+    osb_http_response_free(&res);
+    e2e_close(&t);
+}
+
 TEST(e2e_truncation_over_tls) {
     osb_tls_config tls = ca_file_cfg();
     e2e t;

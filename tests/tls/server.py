@@ -10,7 +10,8 @@ Modes:
   http     TLS 1.2+ HTTP/1.1 with keep-alive (default). Paths:
              /hello              "hello" with Content-Length
              /connid             "conn N": N counts the server's connections
-             /upload             reads a Content-Length body, answers "COUNT SUM" 
+             /upload             reads a Content-Length body, answers "COUNT SUM"
+             /stall-body         Content-Length 10, 2 bytes, then nothing for 3 s
              /big?n=N            N bytes of a repeating pattern, Content-Length
              /cut                Content-Length 1000, 100 bytes, TCP close (no close_notify)
              /eof-notify         body until close, then close_notify
@@ -84,6 +85,10 @@ def serve_http(conn):
             n, total = rd.body(int(fields.get("content-length", "0")))
             body = b"%d %d" % (n, total)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        elif path == "/stall-body":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab")
+            time.sleep(3)
+            return
         elif path == "/connid":
             body = b"conn %d" % threading.current_thread().conn_id
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
