@@ -1134,6 +1134,134 @@ class TestMetrics(Base):
             self.assertIn("mem_total_mib", json.loads(ln))
 
 
+class WSClient(object):
+    """Minimal RFC 6455 client for the PTY tests."""
+
+    def __init__(self, target, headers=None):
+        import base64
+        host, port, path = split_target(target)
+        self.sock = socket.create_connection((host, port), timeout=20)
+        key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
+                           % (path, key, extra)).encode())
+        self.f = self.sock.makefile("rb")
+        status = self.f.readline()
+        self.status = int(status.split()[1])
+        self.headers = {}
+        while True:
+            line = self.f.readline()
+            if line in (b"\r\n", b""):
+                break
+            k, _, v = line.decode().partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+        self.body = b""
+        if self.status != 101:
+            n = int(self.headers.get("content-length", "0"))
+            self.body = self.f.read(n)
+
+    def recv(self):
+        import struct
+        head = self.f.read(2)
+        if len(head) < 2:
+            return None, b""
+        n = head[1] & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self.f.read(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self.f.read(8))[0]
+        return head[0] & 0x0F, self.f.read(n)
+
+    def recv_data(self):
+        """Next text (decoded JSON) or binary frame, skipping nothing."""
+        op, data = self.recv()
+        if op == 1:
+            return "text", json.loads(data)
+        if op == 2:
+            return "binary", data
+        return {8: "close"}.get(op, op), data
+
+    def send(self, op, data):
+        import struct
+        mask = os.urandom(4)
+        n = len(data)
+        head = bytes([0x80 | op]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n))
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def send_json(self, obj):
+        self.send(1, json.dumps(obj).encode())
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
+class TestPty(Base):
+    def test_pty_rest_websocket_replay_takeover(self):
+        ep = self.execd()
+        r = self.x("POST", "/pty", {"command": "cat"}, ep=ep)
+        self.assertEqual(r.status, 201)
+        pid = r.json()["session_id"]
+        self.assertTrue(UUID_RE.match(pid))
+        self.assertEqual(self.x("GET", "/pty/" + pid, ep=ep).json(),
+                         {"session_id": pid, "running": False, "output_offset": 0})
+        a = WSClient(ep + "/pty/%s/ws?pty=0" % pid)
+        self.addCleanup(a.close)
+        self.assertEqual(a.status, 101)
+        self.assertEqual(a.recv_data(), ("text", {"type": "connected", "session_id": pid, "mode": "pipe"}))
+        a.send(2, b"\x00abc\n")
+        self.assertEqual(a.recv_data(), ("binary", b"\x01abc\n"))
+        a.send_json({"type": "ping"})
+        self.assertEqual(a.recv_data(), ("text", {"type": "pong"}))
+        a.send_json({"type": "bogus"})
+        self.assertEqual(a.recv_data(), ("text", {"type": "error", "error": 'unknown frame type "bogus"',
+                                                  "code": "INVALID_FRAME"}))
+        self.assertTrue(self.x("GET", "/pty/" + pid, ep=ep).json()["running"])
+        b = WSClient(ep + "/pty/%s/ws" % pid)
+        self.addCleanup(b.close)
+        self.assertEqual(b.status, 409)
+        self.assertEqual(json.loads(b.body)["code"], "ALREADY_CONNECTED")
+        c = WSClient(ep + "/pty/%s/ws?takeover=1&since=1" % pid)
+        self.addCleanup(c.close)
+        self.assertEqual(c.status, 101)
+        op, data = a.recv()
+        self.assertEqual((op, data[:2], data[2:]), (8, b"\x0f\xa1", b"TAKEN_OVER"))
+        self.assertEqual(c.recv_data(), ("binary", b"\x03" + (1).to_bytes(8, "big") + b"bc\n"))
+        self.assertEqual(c.recv_data()[1]["type"], "connected")
+        c.send_json({"type": "signal", "signal": "SIGTERM"})
+        self.assertEqual(c.recv_data(), ("text", {"type": "exit", "exit_code": -1}))
+        op, data = c.recv()
+        self.assertEqual((op, data[:2]), (8, b"\x03\xe8"))
+        st = self.x("GET", "/pty/" + pid, ep=ep).json()
+        self.assertEqual((st["running"], st["output_offset"]), (False, 4))
+        self.assertEqual(self.x("DELETE", "/pty/" + pid, ep=ep).status, 200)
+        r = self.x("GET", "/pty/" + pid, ep=ep)
+        self.assertEqual((r.status, r.json()["code"]), (404, "CONTEXT_NOT_FOUND"))
+        w = WSClient(ep + "/pty/%s/ws" % pid)
+        self.addCleanup(w.close)
+        self.assertEqual(w.status, 404)
+
+    def test_pty_mode_shell_runs_and_exits(self):
+        ep = self.execd()
+        pid = self.x("POST", "/pty", {"cwd": self.tmpdir()}, ep=ep).json()["session_id"]
+        ws = WSClient(ep + "/pty/%s/ws" % pid)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.recv_data()[1]["mode"], "pty")
+        ws.send_json({"type": "resize", "cols": 120, "rows": 40})
+        ws.send_json({"type": "stdin", "data": "echo pty-$((6*7)); exit 5\n"})
+        out = b""
+        while True:
+            kind, data = ws.recv_data()
+            if kind == "binary":
+                self.assertEqual(data[:1], b"\x01")
+                out += data[1:]
+            else:
+                break
+        self.assertIn(b"pty-42", out)
+        self.assertEqual((kind, data), ("text", {"type": "exit", "exit_code": 5}))
+
+
 # ====================================================================== egress
 
 

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from . import common, files, metrics
+from . import common, files, metrics, ptys
 from .common import go_json, go_time, now_ms
 
 JSON_CT = "application/json; charset=utf-8"
@@ -290,6 +290,8 @@ class Execd(object):
         }
         self.fs = files.Files(self)
         self.routes.update(self.fs.routes())
+        self.ptys = ptys.Ptys(self)
+        self.routes[("POST", "/pty")] = self.ptys.create
         self.patterns = [
             (re.compile(r"^/command/status/([^/]+)$"), "GET", self.command_status),
             (re.compile(r"^/command/([^/]+)/logs$"), "GET", self.command_logs),
@@ -297,6 +299,9 @@ class Execd(object):
             (re.compile(r"^/session/([^/]+)$"), "DELETE", self.delete_session),
             (re.compile(r"^/code/contexts/([^/]+)$"), "GET", self.get_context),
             (re.compile(r"^/code/contexts/([^/]+)$"), "DELETE", self.delete_context),
+            (re.compile(r"^/pty/([^/]+)$"), "GET", self.ptys.status),
+            (re.compile(r"^/pty/([^/]+)$"), "DELETE", self.ptys.delete),
+            (re.compile(r"^/pty/([^/]+)/ws$"), "GET", self.ptys.attach),
         ]
 
     # ------------------------------------------------------------ plumbing
@@ -436,6 +441,7 @@ class Execd(object):
                     procs.append(c.proc)
                 if c.running_proc is not None:
                     procs.append(c.running_proc)
+        procs.extend(self.ptys.procs())
         return procs
 
     def pause(self):
@@ -455,6 +461,7 @@ class Execd(object):
             ctxs = list(self.contexts.values())
         for c in ctxs:
             c.close()
+        self.ptys.close_all()
         common.rmtree_quiet(self.dir)
 
     # ------------------------------------------------------------ simple routes
