@@ -31,6 +31,10 @@ PY_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$")
 GO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 
 
+RUNNING = []
+SUITE_TIME_LIMIT = 150  # seconds; a watchdog stops everything after that
+
+
 class DevServer(object):
     """A devserver subprocess; always stopped by stop() (also registered with addCleanup)."""
 
@@ -44,6 +48,7 @@ class DevServer(object):
         self.errlog = open(os.path.join(self.dir, "stderr.log"), "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.errlog,
                                      stdin=subprocess.DEVNULL)
+        RUNNING.append(self)
         deadline = time.time() + 30
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -56,6 +61,8 @@ class DevServer(object):
         self.domain = self.info["domain"]
 
     def stop(self):
+        if self in RUNNING:
+            RUNNING.remove(self)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -1561,5 +1568,22 @@ class TestRecordingAndShutdown(Base):
             time.sleep(0.05)
 
 
+def watchdog():
+    """Bound the suite's running time even if a request hangs: stop the servers and exit."""
+    def fire():
+        sys.stderr.write("\ntest_devserver: time limit of %d s exceeded, stopping\n" % SUITE_TIME_LIMIT)
+        for s in list(RUNNING):
+            try:
+                s.proc.terminate()  # lets the server kill what it started
+                s.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                s.proc.kill()
+        os._exit(2)
+    t = threading.Timer(SUITE_TIME_LIMIT, fire)
+    t.daemon = True
+    t.start()
+
+
 if __name__ == "__main__":
+    watchdog()
     unittest.main()

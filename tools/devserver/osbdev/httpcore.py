@@ -109,7 +109,7 @@ class Response(object):
             # An explicit (possibly deliberately wrong) Content-Length: keep it, close afterwards.
             hdrs = list(headers)
             self.close_after = True
-        else:
+        elif status not in (204, 304) and status >= 200:
             hdrs.append(("Content-Length", str(len(body))))
         self.status = status
         self.headers = hdrs

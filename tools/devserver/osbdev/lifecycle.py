@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import json
 import http.client
 import math
 import os
@@ -386,7 +387,7 @@ class Lifecycle(object):
                 raise Invalid([missing(["body"], None)])
             return None
         try:
-            return __import__("json").loads(raw.decode("utf-8"))
+            return json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as e:
             pos = getattr(e, "pos", 0) or 0
             raise Invalid([verr("json_invalid", ["body", pos], "JSON decode error", {},
