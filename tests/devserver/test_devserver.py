@@ -1536,6 +1536,17 @@ class TestRecordingAndShutdown(Base):
         dl = [r for r in recs if r["path"] == "/files/download"][0]
         self.assertEqual((dl["query"], dl["status"]), ("path=/nonexistent", 404))
 
+    def test_with_devserver_wrapper(self):
+        script = ("import os, json, sys, http.client\n"
+                  "d = os.environ['OSB_DEVSERVER_DOMAIN']; k = os.environ['OSB_DEVSERVER_API_KEY']\n"
+                  "h, p = d.split(':'); c = http.client.HTTPConnection(h, int(p), timeout=10)\n"
+                  "c.request('GET', '/v1/sandboxes', headers={'OPEN-SANDBOX-API-KEY': k})\n"
+                  "sys.exit(3 if c.getresponse().status == 200 else 1)\n")
+        wrapper = os.path.join(ROOT, "tools", "devserver", "with_devserver.py")
+        p = subprocess.run([sys.executable, wrapper, "--api-key", "wk", "--", sys.executable, "-c", script],
+                           stdin=subprocess.DEVNULL, timeout=60)
+        self.assertEqual(p.returncode, 3)
+
     def test_sigterm_kills_children(self):
         srv = DevServer("--api-key", KEY)
         try:
