@@ -983,6 +983,9 @@ class TestFiles(Base):
         self.assertEqual(r.h("Content-Disposition"), 'attachment; filename="data.bin"')
         self.assertEqual((r.h("Content-Length"), r.h("Accept-Ranges")), ("10", "bytes"))
         self.assertIsNotNone(r.h("Last-Modified"))
+        r2 = self.x("GET", "/files/download?path=%s/data.bin" % d,
+                    headers={"If-Modified-Since": r.h("Last-Modified")})
+        self.assertEqual((r2.status, r2.body), (304, b""))
         for rng, body, cr in (("bytes=2-4", b"234", "bytes 2-4/10"), ("bytes=7-", b"789", "bytes 7-9/10"),
                               ("bytes=-3", b"789", "bytes 7-9/10"), ("bytes=8-100", b"89", "bytes 8-9/10"),
                               ("bytes=0-", b"0123456789", "bytes 0-9/10"),

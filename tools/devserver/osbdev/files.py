@@ -1,5 +1,6 @@
 """execd file and directory endpoints (PROTOCOL.md sections 3.9-3.12)."""
 
+import email.utils
 import errno
 import fnmatch
 import grp
@@ -434,6 +435,16 @@ class Files(object):
             else:
                 enc = urllib.parse.quote(base, safe="")
                 disp = "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (enc, enc)
+            ims = req.header("If-Modified-Since")
+            if ims and not req.header("If-None-Match"):
+                try:
+                    since = email.utils.parsedate_to_datetime(ims).timestamp()
+                except (TypeError, ValueError, IndexError):
+                    since = None
+                if since is not None and int(st.st_mtime) <= since:
+                    lm = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(st.st_mtime))
+                    resp.send(304, [("Content-Disposition", disp), ("Last-Modified", lm)], b"")
+                    return
             kind, start, length = parse_range(req.header("Range"), size)
             if kind == "bad":
                 resp.send(416, [("Content-Type", "application/octet-stream"),
