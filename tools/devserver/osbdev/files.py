@@ -80,11 +80,10 @@ def file_info(path, st=None):
 
 
 def apply_perm(path, owner, group, mode):
-    """chmod (when mode given) then the execd chown rule (PROTOCOL.md 3.9)."""
+    """chmod (when mode is non-zero), then always the execd chown rule (PROTOCOL.md 3.9)."""
     m = json_to_mode(mode)
-    if m is None:
-        return
-    os.chmod(path, m)
+    if m is not None:
+        os.chmod(path, m)
     uid = gid = -1
     if isinstance(owner, str) and owner:
         try:
@@ -256,7 +255,7 @@ class Files(object):
         for p in req.qall("path"):
             ap = self.expand(p)
             try:
-                if os.path.isdir(ap) and not os.path.islink(ap):
+                if os.path.isdir(ap):  # stat follows links, as execd's DeleteFile does
                     raise self.err(500, "RUNTIME_ERROR",
                                    "error removing file %s. path is a directory: %s" % (p, p))
                 os.unlink(ap)
@@ -528,8 +527,11 @@ class Files(object):
             ap = self.expand(p)
             perm = perm if isinstance(perm, dict) else {}
             try:
+                existed = os.path.exists(ap)
                 os.makedirs(ap, exist_ok=True)
-                apply_perm(ap, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
+                # Like current execd: a pre-existing directory (say /tmp) keeps its mode and owner.
+                if not existed:
+                    apply_perm(ap, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
             except FileNotFoundError as e:
                 raise self.err(404, "FILE_NOT_FOUND", "error creating directory %s. %s" % (p, e))
             except (OSError, ValueError) as e:
