@@ -280,8 +280,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
         pass
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def make_server(host, port, app, recorder):
-    return Server((host, port), app, recorder)
+    cls = Server6 if ":" in host else Server
+    return cls((host, port), app, recorder)
 
 
 def serve_in_thread(server):
