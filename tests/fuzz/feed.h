@@ -18,13 +18,20 @@
 #include <unistd.h>
 #endif
 
+/* Not every user needs every driver. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define FEED_FN static __attribute__((unused))
+#else
+#  define FEED_FN static
+#endif
+
 /* A transcript: a growable text. */
 typedef struct feed_out {
     char *p;
     size_t len, cap;
 } feed_out;
 
-static void feed_put(feed_out *o, const char *s, size_t n) {
+FEED_FN void feed_put(feed_out *o, const char *s, size_t n) {
     if (o->len + n + 1 > o->cap) {
         size_t cap = o->cap ? o->cap : 256;
         while (cap < o->len + n + 1) cap *= 2;
@@ -37,10 +44,10 @@ static void feed_put(feed_out *o, const char *s, size_t n) {
     o->p[o->len] = 0;
 }
 
-static void feed_puts(feed_out *o, const char *s) { feed_put(o, s, strlen(s)); }
+FEED_FN void feed_puts(feed_out *o, const char *s) { feed_put(o, s, strlen(s)); }
 
 /* Bytes as text: printable ASCII as is, the rest as \xHH. */
-static void feed_put_escaped(feed_out *o, const char *s, size_t n) {
+FEED_FN void feed_put_escaped(feed_out *o, const char *s, size_t n) {
     size_t i;
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -54,7 +61,7 @@ static void feed_put_escaped(feed_out *o, const char *s, size_t n) {
     }
 }
 
-static void feed_free(feed_out *o) {
+FEED_FN void feed_free(feed_out *o) {
     free(o->p);
     o->p = NULL;
     o->len = o->cap = 0;
@@ -68,7 +75,7 @@ typedef struct feed_plan {
     uint32_t seed;
 } feed_plan;
 
-static uint32_t feed_rand(uint32_t *s) {
+FEED_FN uint32_t feed_rand(uint32_t *s) {
     *s ^= *s << 13;
     *s ^= *s >> 17;
     *s ^= *s << 5;
@@ -76,7 +83,7 @@ static uint32_t feed_rand(uint32_t *s) {
 }
 
 /* Length of the next chunk of a plan, at least 1 when bytes remain. */
-static size_t feed_next_len(feed_plan *pl, size_t left) {
+FEED_FN size_t feed_next_len(feed_plan *pl, size_t left) {
     size_t n;
     if (left == 0) return 0;
     if (pl->kind == FEED_WHOLE) return left;
@@ -92,7 +99,7 @@ typedef struct feed_mem {
     size_t size;   /* usable bytes before the guard page */
 } feed_mem;
 
-static void feed_mem_init(feed_mem *m, size_t max) {
+FEED_FN void feed_mem_init(feed_mem *m, size_t max) {
 #if defined(OSB_FEED_GUARD)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t usable = (max + page - 1) / page * page;
@@ -108,7 +115,7 @@ static void feed_mem_init(feed_mem *m, size_t max) {
 #endif
 }
 
-static void feed_mem_free(feed_mem *m) {
+FEED_FN void feed_mem_free(feed_mem *m) {
 #if defined(OSB_FEED_GUARD)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     munmap(m->base, m->size + page);
@@ -128,7 +135,7 @@ static const char *feed_place(feed_mem *m, const char *src, size_t n) {
  * Transcript: one word per token. Strings and keys are joined from their
  * pieces; each piece of a string must hold whole UTF-8 characters. */
 
-static int feed_utf8_whole(const char *s, size_t n) {
+FEED_FN int feed_utf8_whole(const char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -140,14 +147,14 @@ static int feed_utf8_whole(const char *s, size_t n) {
     return 1;
 }
 
-static void feed_json(const char *doc, size_t len, feed_plan plan, size_t scratch_cap, feed_out *o) {
+FEED_FN void feed_json(const char *doc, size_t len, feed_plan plan, size_t scratch_cap, feed_out *o) {
     osb_json j;
     osb_json_token t;
     char *scratch = (char *)malloc(scratch_cap);
     feed_mem mem;
     feed_out text = {NULL, 0, 0};
     size_t pos = 0;
-    int r, last = 0;
+    int r;
     char b[64];
     feed_mem_init(&mem, len);
     osb_json_init(&j, scratch, scratch_cap);
@@ -179,14 +186,13 @@ static void feed_json(const char *doc, size_t len, feed_plan plan, size_t scratc
         if (r == OSB_JSON_KEY || r == OSB_JSON_STRING || r == OSB_JSON_NUMBER) {
             if (r != OSB_JSON_NUMBER && !feed_utf8_whole(t.ptr, t.len)) feed_puts(o, "<SPLIT-UTF8>");
             if (t.len == 0 && t.more) feed_puts(o, "<EMPTY-PIECE>");
-            if (last == 0) {
+            feed_put(&text, t.ptr ? t.ptr : "", t.len);
+            if (!t.more) {
+                /* written only once whole: how many pieces came before an
+                 * error depends on the chunking, the tokens do not */
                 snprintf(b, sizeof b, "%s@%llu:", r == OSB_JSON_KEY ? "K" : r == OSB_JSON_STRING ? "S" : "N",
                          (unsigned long long)t.offset);
                 feed_puts(o, b);
-            }
-            feed_put(&text, t.ptr ? t.ptr : "", t.len);
-            last = t.more;
-            if (!t.more) {
                 feed_put_escaped(o, text.p ? text.p : "", text.len);
                 feed_puts(o, " ");
                 text.len = 0;
@@ -205,7 +211,7 @@ static void feed_json(const char *doc, size_t len, feed_plan plan, size_t scratc
  * The driver plays the stream layer: it starts with a tiny event buffer and
  * doubles it whenever the tokenizer reports OSB_SSE_FULL. */
 
-static void feed_sse_event(osb_sse *s, feed_out *o) {
+FEED_FN void feed_sse_event(osb_sse *s, feed_out *o) {
     osb_sse_event ev;
     char b[96];
     if (!osb_sse_event_get(s, &ev)) {
@@ -223,7 +229,7 @@ static void feed_sse_event(osb_sse *s, feed_out *o) {
     feed_puts(o, "]");
 }
 
-static void feed_sse(const char *in, size_t len, feed_plan plan, size_t max_event, feed_out *o) {
+FEED_FN void feed_sse(const char *in, size_t len, feed_plan plan, size_t max_event, feed_out *o) {
     osb_sse s;
     feed_mem mem;
     size_t pos = 0, cap = 4;
