@@ -530,6 +530,61 @@ class TestLifecycle(Base):
         r = request("GET", self.srv.domain + "/v1/sandboxes/%s/proxy/18080/policy" % sid)
         self.assertEqual(r.status, 502)  # no egress sidecar without networkPolicy
 
+    def test_proxies_forward_and_strip_headers(self):
+        import http.server
+        seen = {}
+
+        class Echo(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                seen["path"], seen["headers"], seen["body"] = self.path, dict(self.headers.items()), body
+                out = b"echoed"
+                self.send_response(201)
+                self.send_header("Content-Length", str(len(out)))
+                self.send_header("X-Backend", "yes")
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *a):
+                pass
+
+        backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        threading.Thread(target=backend.serve_forever, daemon=True).start()
+        self.addCleanup(backend.server_close)
+        self.addCleanup(backend.shutdown)
+        port = backend.server_address[1]
+        sid = self.create()
+        # lifecycle server proxy -> execd /proxy/PORT -> backend
+        r = request("POST", self.srv.domain + "/v1/sandboxes/%s/proxy/%d/echo/x?q=1" % (sid, port), b"payload",
+                    {"OPEN-SANDBOX-API-KEY": KEY, "Authorization": "Bearer t", "Cookie": "c=1",
+                     "X-Custom": "kept"})
+        self.assertEqual((r.status, r.body, r.h("X-Backend")), (201, b"echoed", "yes"))
+        self.assertEqual((seen["path"], seen["body"]), ("/echo/x?q=1", b"payload"))
+        names = {k.lower() for k in seen["headers"]}
+        self.assertNotIn("open-sandbox-api-key", names)
+        self.assertNotIn("authorization", names)
+        self.assertNotIn("cookie", names)
+        self.assertEqual(seen["headers"].get("X-Custom"), "kept")
+        self.assertIn("x-forwarded-for", names)
+        # execd's own port proxy, reached directly
+        ep = self.endpoint(sid, port)["endpoint"]
+        self.assertTrue(ep.endswith("/proxy/%d" % port))
+        r = request("POST", ep + "/direct", b"x")
+        self.assertEqual((r.status, seen["path"]), (201, "/direct"))
+
+    def test_server_proxy_backend_down(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+        s.close()
+        sid = self.create()
+        r = request("GET", self.srv.domain + "/v1/sandboxes/%s/proxy/%d/x" % (sid, free))
+        self.assertEqual((r.status, r.body), (502, b"Bad Gateway"))  # execd's own proxy answer
+        r = request("GET", self.execd(sid).replace("/proxy/44772", "/proxy/"))
+        self.assertEqual((r.status, r.body), (400, b"port is required"))
+
     def test_snapshots(self):
         sid = self.create()
         r = self.api("POST", "/v1/sandboxes/%s/snapshots" % sid, {"name": "cp"})
@@ -1295,6 +1350,12 @@ class TestEgress(Base):
         self.assertEqual(r.json(), {"status": "ok", "mode": "enforcing", "enforcementMode": "dns"})
         self.assertEqual(request("GET", ep + "/policy", headers=h).json()["policy"]["egress"],
                          [{"action": "allow", "target": "B.com"}, {"action": "allow", "target": "a.com"}])
+        r = request("PATCH", ep + "/policy", [{"action": " ALLOW ", "target": " n.com "},
+                                              {"action": "", "target": "d.com"}], h)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(request("GET", ep + "/policy", headers=h).json()["policy"]["egress"][:2],
+                         [{"action": "allow", "target": "n.com"}, {"action": "deny", "target": "d.com"}])
+        request("DELETE", ep + "/policy", ["n.com", "d.com"], h)
         r = request("DELETE", ep + "/policy", ["nothing.org"], h)
         self.assertEqual(r.json()["reason"], "no matching targets found")
         r = request("DELETE", ep + "/policy", ["b.COM", "a.com"], h)
