@@ -1569,6 +1569,47 @@ class TestUriGateway(Base):
                                                    "transport\n"))
 
 
+class TestRunEntrypoint(Base):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = DevServer("--api-key", KEY, "--run-entrypoint")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def wait_state(self, sid, state):
+        deadline = time.time() + 20
+        while True:
+            st = self.api("GET", "/v1/sandboxes/" + sid).json()["status"]
+            if st["state"] == state:
+                return st
+            self.assertLess(time.time(), deadline, st)
+            time.sleep(0.05)
+
+    def test_entrypoint_exit_states_and_logs(self):
+        sid = self.create(entrypoint=["sh", "-c", "echo started-$((40+2)); exit 3"])
+        st = self.wait_state(sid, "Failed")
+        self.assertEqual((st["reason"], st["message"]),
+                         ("CONTAINER_EXITED_ERROR", "Sandbox container exited with code 3."))
+        r = self.api("GET", "/v1/sandboxes/%s/diagnostics/logs" % sid)
+        self.assertIn("started-42", r.text)
+        sid = self.create(entrypoint=["true"])
+        self.assertEqual(self.wait_state(sid, "Terminated")["reason"], "CONTAINER_EXITED")
+        sid = self.create(entrypoint=["/nonexistent/entrypoint"])
+        self.wait_state(sid, "Failed")
+
+    def test_long_running_entrypoint_and_renew_on_access(self):
+        sid = self.create(entrypoint=["sleep", "60"], timeout=120,
+                          extensions={"access.renew.extend.seconds": "3600"})
+        before = self.api("GET", "/v1/sandboxes/" + sid).json()
+        self.assertEqual(before["status"]["state"], "Running")
+        r = request("GET", self.srv.domain + "/v1/sandboxes/%s/proxy/44772/ping" % sid)
+        self.assertEqual(r.status, 200)
+        after = self.api("GET", "/v1/sandboxes/" + sid).json()
+        self.assertGreater(after["expiresAt"], before["expiresAt"])
+
+
 class TestRecordingAndShutdown(Base):
     def test_record_format(self):
         d = tempfile.mkdtemp(prefix="osb-rec-")

@@ -55,6 +55,9 @@ def parse_args(argv):
                    help="behave like an image without Jupyter: /code with a language answers 500")
     p.add_argument("--vault-state", choices=("ready", "not-ready", "insecure-transport"),
                    default="ready", help="Credential Vault write readiness (412 / 426 switches)")
+    p.add_argument("--run-entrypoint", action="store_true",
+                   help="run each sandbox's entrypoint on the host as its main process; when it "
+                        "exits the sandbox turns Terminated (exit 0) or Failed")
     p.add_argument("--endpoint-mode", choices=("docker", "k8s-header", "k8s-uri"), default="docker",
                    help="endpoint shapes: Docker bridge (default) or a Kubernetes ingress gateway "
                         "(header or URI routing, signed routes with ?expires=)")
@@ -86,6 +89,7 @@ def main(argv=None):
     cfg.code_interpreter = not args.no_code_interpreter
     cfg.vault_state = args.vault_state
     cfg.endpoint_mode = args.endpoint_mode
+    cfg.run_entrypoint = args.run_entrypoint
     recorder = httpcore.Recorder(args.record) if args.record else None
     app = lifecycle.Lifecycle(cfg, recorder)
     server = httpcore.make_server(args.host, args.port, app, recorder)

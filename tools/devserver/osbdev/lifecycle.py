@@ -8,6 +8,8 @@ import http.client
 import math
 import os
 import re
+import signal
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -200,6 +202,8 @@ class Sandbox(object):
         self.execd_server = None
         self.log = []
         self.pending_polls = 0
+        self.entry_proc = None
+        self.log_path = None
 
     def set_state(self, state, reason, message):
         self.state, self.reason, self.message = state, reason, message
@@ -622,7 +626,41 @@ class Lifecycle(object):
         sb.execd.port = sb.execd_server.server_address[1]
         with self.lock:
             self.sandboxes[sb.id] = sb
+        if self.cfg.run_entrypoint and sb.entrypoint:
+            self._start_entrypoint(sb)
         self.send_json(req, resp, 202, sb.to_json(create=True))
+
+    def _start_entrypoint(self, sb):
+        """--run-entrypoint: the entrypoint runs as the sandbox's main process (its output is the
+        container log); when it exits the sandbox becomes Terminated (0) or Failed."""
+        sb.log_path = os.path.join(sb.execd.dir, "entrypoint.log")
+        try:
+            with open(sb.log_path, "wb") as log:
+                p = subprocess.Popen(sb.entrypoint, stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, env=sb.execd.env, cwd=sb.execd.cwd,
+                                     start_new_session=True)
+        except (OSError, ValueError, subprocess.SubprocessError) as e:
+            with open(sb.log_path, "ab") as log:
+                log.write(("exec %s: %s\n" % (sb.entrypoint[0], e)).encode())
+            sb.set_state("Failed", "CONTAINER_EXITED_ERROR", "Sandbox container exited with code 127.")
+            return
+        common.register_process(p)
+        sb.entry_proc = p
+
+        def wait():
+            rc = p.wait()
+            common.unregister_process(p)
+            with self.lock:
+                if self.sandboxes.get(sb.id) is not sb:
+                    return
+                if rc == 0:
+                    sb.set_state("Terminated", "CONTAINER_EXITED", "Sandbox container exited.")
+                else:
+                    code = rc if rc > 0 else 128 - rc
+                    sb.set_state("Failed", "CONTAINER_EXITED_ERROR",
+                                 "Sandbox container exited with code %d." % code)
+
+        threading.Thread(target=wait, daemon=True).start()
 
     def list_sandboxes(self, req, resp):
         errs = []
@@ -697,6 +735,9 @@ class Lifecycle(object):
             if self.sandboxes.get(sb.id) is not sb:
                 return
             del self.sandboxes[sb.id]
+        if sb.entry_proc is not None and sb.entry_proc.poll() is None:
+            common.kill_group(sb.entry_proc, signal.SIGKILL)
+            common.kill_group(sb.entry_proc, signal.SIGCONT)
         try:
             sb.execd.close()
         except Exception:
@@ -747,6 +788,8 @@ class Lifecycle(object):
                                 "Sandbox %s is not running (state: %s)." % (sid, sb.state))
             sb.set_state("Paused", "CONTAINER_PAUSED", "Sandbox container is paused.")
         sb.execd.pause()
+        if sb.entry_proc is not None and sb.entry_proc.poll() is None:
+            common.kill_group(sb.entry_proc, signal.SIGSTOP)
         self.send_empty(req, resp, 202)
 
     def resume(self, req, resp, sid):
@@ -757,6 +800,8 @@ class Lifecycle(object):
                                 "Sandbox %s is not paused (state: %s)." % (sid, sb.state))
             sb.set_state("Running", "CONTAINER_RUNNING", "Sandbox container is running.")
         sb.execd.resume()
+        if sb.entry_proc is not None and sb.entry_proc.poll() is None:
+            common.kill_group(sb.entry_proc, signal.SIGCONT)
         self.send_empty(req, resp, 202)
 
     def renew(self, req, resp, sid):
@@ -871,6 +916,10 @@ class Lifecycle(object):
             return self.send_json(req, resp, 404, {"code": "DOCKER::SANDBOX_NOT_FOUND",
                                                    "message": "Sandbox %s not found." % sid})
         port = int(port_s)
+        renew = (sb.extensions or {}).get("access.renew.extend.seconds")
+        if renew and sb.expires is not None:
+            with self.lock:  # renew-on-access
+                sb.expires = max(sb.expires, time.time() + int(renew))
         if port == APP_PORT:
             target_port, path = APP_PORT, rest or "/"
         else:
@@ -1001,7 +1050,7 @@ class Lifecycle(object):
         sb = self.find(sid)
         extra = [("Deprecation", "true")] if kind in ("logs", "events") else []
         if kind == "logs":
-            text = "(no logs)"
+            text = self._entry_log(req) or "(no logs)"
         elif kind == "events":
             text = "\n".join(sb.log) or "(no events)"
         elif kind == "inspect":
@@ -1012,6 +1061,27 @@ class Lifecycle(object):
             text = "Sandbox %s is %s.\n\nEvents:\n%s\n\nLogs:\n(no logs)\n" % (
                 sb.id, sb.state, "\n".join(sb.log))
         self.send_text(req, resp, 200, text, extra)
+
+    def _entry_log(self, req):
+        sb_path = None
+        m = re.match(r"^(?:/v1)?/sandboxes/([^/]+)/", req.path)
+        if m:
+            with self.lock:
+                sb = self.sandboxes.get(m.group(1))
+            sb_path = sb.log_path if sb is not None else None
+        if not sb_path:
+            return ""
+        try:
+            tail = int(req.q("tail") or 100)
+        except ValueError:
+            tail = 100
+        tail = max(1, min(10000, tail))
+        try:
+            with open(sb_path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-tail:])
 
     def pools(self, req, resp, *args):
         raise HTTPError(501, "KUBERNETES::POOL_NOT_SUPPORTED",
