@@ -430,10 +430,13 @@ OSB_API osb_err osb_sse_set_buffer(osb_sse *s, char *buf, size_t cap);
  * event discards that event. */
 OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len);
 /* The stream ended. Dispatches a final bare JSON line without a line end
- * (OSB_SSE_EVENT; call finish again afterwards), returns OSB_SSE_END when
- * nothing was pending, or fails with OSB_ERR_TRUNCATED when "data:" lines
- * were not closed by a blank line (the SSE spec discards such an event; the
- * stream layer decides whether that matters). */
+ * (OSB_SSE_EVENT; call finish again afterwards): execd may end a stream with
+ * a bare {code,message} and nothing after it. If the connection was cut in
+ * the middle of such a line, parsing the event's JSON reports
+ * OSB_ERR_TRUNCATED. Returns OSB_SSE_END when nothing was pending, or fails
+ * with OSB_ERR_TRUNCATED when "data:" lines were not closed by a blank line
+ * (the SSE spec discards such an event; the stream layer decides whether
+ * that matters, e.g. after a terminal event). */
 OSB_API osb_sse_state osb_sse_finish(osb_sse *s);
 /* The state of the last push/finish. */
 OSB_API osb_sse_state osb_sse_status(const osb_sse *s);
@@ -895,6 +898,13 @@ OSB__HELPER int osb__json_number(osb_json *j, osb_json_token *t) {
             osb__json_after_value(j);
             if (j->direct) return osb__json_emit(j, t, OSB_JSON_NUMBER, j->in + j->run_start, p - j->run_start, 0);
             return osb__json_emit_scratch(j, t, OSB_JSON_NUMBER, 0);
+        }
+        if (j->direct && (next == OSB__N_INT || next == OSB__N_FRAC || next == OSB__N_EXP)) {
+            /* a run of digits needs no state change: skip it at once */
+            p++;
+            while (p < n && s[p] >= '0' && s[p] <= '9') p++;
+            j->sub = next;
+            continue;
         }
         if (!j->direct) {
             if (j->scratch_len == j->scratch_cap) {
@@ -1617,10 +1627,14 @@ OSB__HELPER int osb__sse_line_end(osb_sse *s) {
     return 0;
 }
 
-/* Index of the first CR or LF in d[i..n), or n. */
+/* Index of the first CR or LF in d[i..n), or n. Two memchr calls (SIMD in
+ * most C libraries) beat a byte loop on long lines; CR is rare, so the
+ * second search only covers the bytes before the LF. */
 OSB__HELPER size_t osb__sse_eol(const unsigned char *d, size_t i, size_t n) {
-    while (i < n && d[i] != '\n' && d[i] != '\r') i++;
-    return i;
+    const unsigned char *lf = (const unsigned char *)memchr(d + i, '\n', n - i);
+    size_t end = lf ? (size_t)(lf - d) : n;
+    const unsigned char *cr = (const unsigned char *)memchr(d + i, '\r', end - i);
+    return cr ? (size_t)(cr - d) : end;
 }
 
 OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
