@@ -799,8 +799,6 @@ class TestCommands(Base):
             conn.request("POST", path, json.dumps({"command": "sleep 30"}),
                          {"Content-Type": "application/json"})
             r = conn.getresponse()
-            first = json.loads(r.fp.readline().decode().split("\r\n")[0] or "{}") \
-                if False else None
             buf = b""
             while b"\n\n" not in buf:
                 chunk = r.read1(4096)

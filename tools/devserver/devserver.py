@@ -21,7 +21,6 @@ import json
 import os
 import sys
 import signal
-import socket
 import tempfile
 import threading
 

@@ -1,6 +1,5 @@
 """execd (PROTOCOL.md section 3): one instance per sandbox, running real processes on the host."""
 
-import grp
 import http.client
 import json
 import os
@@ -9,7 +8,6 @@ import queue
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import threading

@@ -2,7 +2,6 @@
 
 import email.utils
 import errno
-import fnmatch
 import grp
 import json
 import os
