@@ -317,6 +317,11 @@ typedef struct osb_type {
 #define OSB_TYPE_RAW(T, f, raw)                                                     \
     { #T, sizeof(T), f, sizeof(f) / sizeof((f)[0]),                                 \
       offsetof(T, raw) + OSB__CHECK0(OSB__MSIZE(T, raw) == sizeof(osb_str)) }
+/* A type with no decoded fields: only the raw JSON is kept (the object is
+ * still checked to be well-formed JSON). */
+#define OSB_TYPE_RAW_ONLY(T, raw)                                                   \
+    { #T, sizeof(T), (const osb_field *)0, 0,                                       \
+      offsetof(T, raw) + OSB__CHECK0(OSB__MSIZE(T, raw) == sizeof(osb_str)) }
 
 /* Decodes the JSON document json[0..len) into a new result of type t and
  * stores it in *out (set to NULL first). The document must be an object; or,
@@ -1488,325 +1493,6 @@ OSB_API osb_err osb_jw_finish(osb_jw *w) {
     return osb__jw_flush(w);
 }
 
-// >>sse ----------------------------------------------------------------------
-
-/* Line states. */
-enum { OSB__SL_START, OSB__SL_NAME, OSB__SL_SPACE, OSB__SL_VALUE, OSB__SL_BARE, OSB__SL_IGNORE };
-/* Fields. */
-enum { OSB__SF_IGNORE, OSB__SF_DATA, OSB__SF_EVENT, OSB__SF_ID, OSB__SF_RETRY };
-
-OSB_API void osb_sse_init(osb_sse *s, char *buf, size_t cap) {
-    memset(s, 0, sizeof *s);
-    s->buf = buf;
-    s->cap = buf ? cap : 0;
-    s->max_event = OSB_SSE_MAX_EVENT;
-    s->retry_ms = -1;
-}
-
-OSB_API osb_err osb_sse_set_buffer(osb_sse *s, char *buf, size_t cap) {
-    if (!buf || cap <= s->len) return OSB_ERR_INVALID_ARG;
-    s->buf = buf;
-    s->cap = cap;
-    return OSB_OK;
-}
-
-OSB_API osb_sse_state osb_sse_status(const osb_sse *s) { return (osb_sse_state)s->status; }
-
-/* s->offset counts every byte consumed, so it is the bad byte's offset. */
-OSB__HELPER size_t osb__sse_fail(osb_sse *s, osb_err e, size_t consumed) {
-    s->err = e;
-    s->err_offset = s->offset;
-    s->status = OSB_SSE_ERROR;
-    return consumed;
-}
-
-/* The event that was handed out is over: forget its data and type. */
-OSB__HELPER void osb__sse_clear(osb_sse *s) {
-    s->len = 0;
-    s->has_data = 0;
-    s->type_len = 0;
-    s->type[0] = 0;
-    s->status = OSB_SSE_MORE;
-}
-
-/* The first line that gives the event content marks where it starts. */
-OSB__HELPER void osb__sse_mark(osb_sse *s) {
-    if (!s->has_data && !s->type_len) s->ev_offset = s->line_start;
-}
-
-OSB__HELPER int osb__sse_field(const osb_sse *s) {
-    if (s->name_len == 4 && !memcmp(s->name, "data", 4)) return OSB__SF_DATA;
-    if (s->name_len == 5 && !memcmp(s->name, "event", 5)) return OSB__SF_EVENT;
-    if (s->name_len == 2 && !memcmp(s->name, "id", 2)) return OSB__SF_ID;
-    if (s->name_len == 5 && !memcmp(s->name, "retry", 5)) return OSB__SF_RETRY;
-    return OSB__SF_IGNORE;
-}
-
-/* A field name is complete (at ':' or at the end of a line without one). */
-OSB__HELPER void osb__sse_begin_value(osb_sse *s) {
-    s->field = osb__sse_field(s);
-    s->val_len = 0;
-    s->retry_acc = 0;
-    s->retry_ok = 1;
-    if (s->field == OSB__SF_DATA) {
-        osb__sse_mark(s);
-        s->has_data = 1;
-    }
-}
-
-/* Appends up to n data bytes and returns how many it took: fewer when the
- * buffer is full (the rest waits for a larger one) or when the event would
- * pass max_event, which sets *over: the byte after those taken is the first
- * one beyond the cap, whatever the chunking. Data lines are stored each
- * followed by '\n'; the last '\n' becomes the NUL at dispatch. */
-OSB__HELPER size_t osb__sse_append(osb_sse *s, const char *p, size_t n, int *over) {
-    size_t room = s->cap - s->len, cap_left = s->max_event > s->len ? s->max_event - s->len : 0;
-    *over = 0;
-    if (n > cap_left) {
-        n = cap_left;
-        *over = 1;
-    }
-    if (n > room) {
-        n = room;
-        *over = 0;  /* the buffer fills first: the cap is checked again later */
-    }
-    if (n == 0) return 0;
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-    return n;
-}
-
-/* The end of a line. Returns 1 when it completes an event, 0 otherwise, -1
- * when the buffer has no room for the line's '\n' (FULL), -2 on error. */
-OSB__HELPER int osb__sse_line_end(osb_sse *s) {
-    int st = s->state;
-    if (st == OSB__SL_NAME) {  /* a field with no ':' has an empty value */
-        osb__sse_begin_value(s);
-        st = OSB__SL_VALUE;
-    }
-    if (st == OSB__SL_START) {  /* a blank line dispatches the event */
-        if (s->has_data) {
-            s->buf[s->len - 1] = 0;
-            s->bare = 0;
-            return 1;
-        }
-        s->type_len = 0;  /* an event without data is not dispatched */
-        s->type[0] = 0;
-        return 0;
-    }
-    if (st == OSB__SL_BARE || ((st == OSB__SL_VALUE || st == OSB__SL_SPACE) && s->field == OSB__SF_DATA)) {
-        int over;
-        size_t r = osb__sse_append(s, "\n", 1, &over);
-        if (over) { s->err = OSB_ERR_TOO_LARGE; return -2; }
-        if (r == 0) return -1;
-        if (st == OSB__SL_BARE) {
-            /* a bare JSON line is an event by itself */
-            s->buf[s->len - 1] = 0;
-            s->bare = 1;
-            s->state = OSB__SL_START;
-            return 1;
-        }
-    } else if (st == OSB__SL_VALUE || st == OSB__SL_SPACE) {
-        if (s->field == OSB__SF_EVENT) {
-            memcpy(s->type, s->val, s->val_len);
-            s->type_len = s->val_len;
-            s->type[s->type_len] = 0;
-            if (s->type_len) osb__sse_mark(s);
-        } else if (s->field == OSB__SF_ID) {
-            /* per the SSE spec an id holding NUL is ignored */
-            if (!memchr(s->val, 0, s->val_len)) {
-                memcpy(s->id, s->val, s->val_len);
-                s->id_len = s->val_len;
-                s->id[s->id_len] = 0;
-            }
-        } else if (s->field == OSB__SF_RETRY) {
-            if (s->retry_ok && s->val_len) s->retry_ms = s->retry_acc;
-        }
-    }
-    s->state = OSB__SL_START;
-    return 0;
-}
-
-/* Index of the first CR or LF in d[i..n), or n. Two memchr calls (SIMD in
- * most C libraries) beat a byte loop on long lines; CR is rare, so the
- * second search only covers the bytes before the LF. */
-OSB__HELPER size_t osb__sse_eol(const unsigned char *d, size_t i, size_t n) {
-    const unsigned char *lf = (const unsigned char *)memchr(d + i, '\n', n - i);
-    size_t end = lf ? (size_t)(lf - d) : n;
-    const unsigned char *cr = (const unsigned char *)memchr(d + i, '\r', end - i);
-    return cr ? (size_t)(cr - d) : end;
-}
-
-OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
-    static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
-    const unsigned char *d = (const unsigned char *)data;
-    size_t i = 0;
-    if (s->status == OSB_SSE_ERROR) return 0;
-    if (s->ended) return osb__sse_fail(s, OSB_ERR_STATE, 0);
-    if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
-    s->status = OSB_SSE_MORE;
-    if (!d && len) return osb__sse_fail(s, OSB_ERR_INVALID_ARG, 0);
-    while (i < len) {
-        unsigned c = d[i];
-        if (s->bom < 3) {
-            if (c == bom[s->bom]) {
-                s->bom++;
-                i++;
-                s->offset++;
-                continue;
-            }
-            if (s->bom != 0) return osb__sse_fail(s, OSB_ERR_PROTOCOL, i);  /* broken BOM */
-            s->bom = 3;
-        }
-        if (s->after_cr) {
-            s->after_cr = 0;
-            if (c == '\n') {  /* the LF of a CRLF split over two pushes */
-                i++;
-                s->offset++;
-                continue;
-            }
-        }
-        if (c == '\n' || c == '\r') {
-            int r = osb__sse_line_end(s);
-            if (r == -2) return osb__sse_fail(s, s->err, i);
-            if (r == -1) {
-                s->status = OSB_SSE_FULL;
-                return i;
-            }
-            s->after_cr = c == '\r';
-            i++;
-            s->offset++;
-            s->line_start = s->offset;
-            if (r == 1) {
-                s->status = OSB_SSE_EVENT;
-                return i;
-            }
-            continue;
-        }
-        switch (s->state) {
-        case OSB__SL_START:
-            s->line_start = s->offset;
-            if (c == ':') {
-                s->state = OSB__SL_IGNORE;
-            } else if (c == '{' || c == '[') {
-                osb__sse_mark(s);
-                s->has_data = 1;
-                s->state = OSB__SL_BARE;
-                continue;  /* the brace is data: the BARE case copies it */
-            } else {
-                s->state = OSB__SL_NAME;
-                s->name_len = 0;
-                continue;
-            }
-            break;
-        case OSB__SL_NAME:
-            if (c == ':') {
-                osb__sse_begin_value(s);
-                s->state = OSB__SL_SPACE;
-            } else {
-                if (s->name_len < sizeof s->name) s->name[s->name_len] = (char)c;
-                if (s->name_len <= sizeof s->name) s->name_len++;
-            }
-            break;
-        case OSB__SL_SPACE:
-            s->state = OSB__SL_VALUE;
-            if (c == ' ') break;  /* one space after the colon is not part of the value */
-            continue;
-        case OSB__SL_VALUE:
-            if (s->field == OSB__SF_DATA) {
-                size_t end = osb__sse_eol(d, i, len), k;
-                int over;
-                k = osb__sse_append(s, (const char *)d + i, end - i, &over);
-                i += k;
-                s->offset += k;
-                if (over) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
-                if (i < end) {
-                    s->status = OSB_SSE_FULL;
-                    return i;
-                }
-                continue;
-            }
-            if (s->field == OSB__SF_EVENT || s->field == OSB__SF_ID) {
-                size_t lim = s->field == OSB__SF_EVENT ? OSB_SSE_MAX_TYPE : OSB_SSE_MAX_ID;
-                if (s->val_len + 1 >= lim) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
-                s->val[s->val_len++] = (char)c;
-            } else if (s->field == OSB__SF_RETRY) {
-                s->val_len++;
-                if (c < '0' || c > '9') s->retry_ok = 0;
-                else if (s->retry_acc < INT64_MAX / 10 - 10) s->retry_acc = s->retry_acc * 10 + (c - '0');
-                else s->retry_ok = 0;
-            }
-            break;
-        case OSB__SL_BARE: {
-            size_t end = osb__sse_eol(d, i, len), k;
-            int over;
-            k = osb__sse_append(s, (const char *)d + i, end - i, &over);
-            i += k;
-            s->offset += k;
-            if (over) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
-            if (i < end) {
-                s->status = OSB_SSE_FULL;
-                return i;
-            }
-            continue;
-        }
-        default: /* OSB__SL_IGNORE: comments and unknown fields */
-            {
-                size_t end = osb__sse_eol(d, i, len);
-                s->offset += end - i;
-                i = end;
-                continue;
-            }
-        }
-        i++;
-        s->offset++;
-    }
-    return i;
-}
-
-OSB_API osb_sse_state osb_sse_finish(osb_sse *s) {
-    int r;
-    if (s->status == OSB_SSE_ERROR) return OSB_SSE_ERROR;
-    if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
-    s->status = OSB_SSE_MORE;
-    if (s->ended) return (osb_sse_state)(s->status = OSB_SSE_END);
-    if (s->bom > 0 && s->bom < 3) s->bom = 3;  /* a stream of a partial BOM only: nothing */
-    if (s->state != OSB__SL_START) {
-        /* the last line had no line end: treat the end of input as one */
-        r = osb__sse_line_end(s);
-        if (r == -2) {
-            osb__sse_fail(s, s->err, 0);
-            return OSB_SSE_ERROR;
-        }
-        if (r == -1) return (osb_sse_state)(s->status = OSB_SSE_FULL);
-        if (r == 1) {
-            s->ended = 1;
-            return (osb_sse_state)(s->status = OSB_SSE_EVENT);
-        }
-    }
-    s->ended = 1;
-    if (s->has_data) {
-        /* data: lines never closed by a blank line */
-        osb__sse_fail(s, OSB_ERR_TRUNCATED, 0);
-        return OSB_SSE_ERROR;
-    }
-    return (osb_sse_state)(s->status = OSB_SSE_END);
-}
-
-OSB_API int osb_sse_event_get(const osb_sse *s, osb_sse_event *ev) {
-    memset(ev, 0, sizeof *ev);
-    if (s->status != OSB_SSE_EVENT) return 0;
-    ev->data = s->buf;
-    ev->data_len = s->len - 1;
-    ev->type = s->type;
-    ev->type_len = s->type_len;
-    ev->id = s->id;
-    ev->id_len = s->id_len;
-    ev->bare = s->bare;
-    ev->offset = s->ev_offset;
-    return 1;
-}
-
 // >>bind ---------------------------------------------------------------------
 
 /* Results: one block = a hidden header, then the struct, then its arrays,
@@ -2289,7 +1975,7 @@ OSB_API osb_err osb_bind(const osb_type *t, const char *json, size_t len,
     char *res = NULL;
     osb_err e;
     if (out) *out = NULL;
-    if (!t || !out || (!json && len) || !t->fields) {
+    if (!t || !out || (!json && len) || (!t->fields && t->nfields)) {
         if (err) {
             memset(err, 0, sizeof *err);
             err->code = OSB_ERR_INVALID_ARG;
@@ -2336,6 +2022,325 @@ OSB_API osb_err osb_bind(const osb_type *t, const char *json, size_t len,
     }
     *out = res;
     return OSB_OK;
+}
+
+// >>sse ----------------------------------------------------------------------
+
+/* Line states. */
+enum { OSB__SL_START, OSB__SL_NAME, OSB__SL_SPACE, OSB__SL_VALUE, OSB__SL_BARE, OSB__SL_IGNORE };
+/* Fields. */
+enum { OSB__SF_IGNORE, OSB__SF_DATA, OSB__SF_EVENT, OSB__SF_ID, OSB__SF_RETRY };
+
+OSB_API void osb_sse_init(osb_sse *s, char *buf, size_t cap) {
+    memset(s, 0, sizeof *s);
+    s->buf = buf;
+    s->cap = buf ? cap : 0;
+    s->max_event = OSB_SSE_MAX_EVENT;
+    s->retry_ms = -1;
+}
+
+OSB_API osb_err osb_sse_set_buffer(osb_sse *s, char *buf, size_t cap) {
+    if (!buf || cap <= s->len) return OSB_ERR_INVALID_ARG;
+    s->buf = buf;
+    s->cap = cap;
+    return OSB_OK;
+}
+
+OSB_API osb_sse_state osb_sse_status(const osb_sse *s) { return (osb_sse_state)s->status; }
+
+/* s->offset counts every byte consumed, so it is the bad byte's offset. */
+OSB__HELPER size_t osb__sse_fail(osb_sse *s, osb_err e, size_t consumed) {
+    s->err = e;
+    s->err_offset = s->offset;
+    s->status = OSB_SSE_ERROR;
+    return consumed;
+}
+
+/* The event that was handed out is over: forget its data and type. */
+OSB__HELPER void osb__sse_clear(osb_sse *s) {
+    s->len = 0;
+    s->has_data = 0;
+    s->type_len = 0;
+    s->type[0] = 0;
+    s->status = OSB_SSE_MORE;
+}
+
+/* The first line that gives the event content marks where it starts. */
+OSB__HELPER void osb__sse_mark(osb_sse *s) {
+    if (!s->has_data && !s->type_len) s->ev_offset = s->line_start;
+}
+
+OSB__HELPER int osb__sse_field(const osb_sse *s) {
+    if (s->name_len == 4 && !memcmp(s->name, "data", 4)) return OSB__SF_DATA;
+    if (s->name_len == 5 && !memcmp(s->name, "event", 5)) return OSB__SF_EVENT;
+    if (s->name_len == 2 && !memcmp(s->name, "id", 2)) return OSB__SF_ID;
+    if (s->name_len == 5 && !memcmp(s->name, "retry", 5)) return OSB__SF_RETRY;
+    return OSB__SF_IGNORE;
+}
+
+/* A field name is complete (at ':' or at the end of a line without one). */
+OSB__HELPER void osb__sse_begin_value(osb_sse *s) {
+    s->field = osb__sse_field(s);
+    s->val_len = 0;
+    s->retry_acc = 0;
+    s->retry_ok = 1;
+    if (s->field == OSB__SF_DATA) {
+        osb__sse_mark(s);
+        s->has_data = 1;
+    }
+}
+
+/* Appends up to n data bytes and returns how many it took: fewer when the
+ * buffer is full (the rest waits for a larger one) or when the event would
+ * pass max_event, which sets *over: the byte after those taken is the first
+ * one beyond the cap, whatever the chunking. Data lines are stored each
+ * followed by '\n'; the last '\n' becomes the NUL at dispatch. */
+OSB__HELPER size_t osb__sse_append(osb_sse *s, const char *p, size_t n, int *over) {
+    size_t room = s->cap - s->len, cap_left = s->max_event > s->len ? s->max_event - s->len : 0;
+    *over = 0;
+    if (n > cap_left) {
+        n = cap_left;
+        *over = 1;
+    }
+    if (n > room) {
+        n = room;
+        *over = 0;  /* the buffer fills first: the cap is checked again later */
+    }
+    if (n == 0) return 0;
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return n;
+}
+
+/* The end of a line. Returns 1 when it completes an event, 0 otherwise, -1
+ * when the buffer has no room for the line's '\n' (FULL), -2 on error. */
+OSB__HELPER int osb__sse_line_end(osb_sse *s) {
+    int st = s->state;
+    if (st == OSB__SL_NAME) {  /* a field with no ':' has an empty value */
+        osb__sse_begin_value(s);
+        st = OSB__SL_VALUE;
+    }
+    if (st == OSB__SL_START) {  /* a blank line dispatches the event */
+        if (s->has_data) {
+            s->buf[s->len - 1] = 0;
+            s->bare = 0;
+            return 1;
+        }
+        s->type_len = 0;  /* an event without data is not dispatched */
+        s->type[0] = 0;
+        return 0;
+    }
+    if (st == OSB__SL_BARE || ((st == OSB__SL_VALUE || st == OSB__SL_SPACE) && s->field == OSB__SF_DATA)) {
+        int over;
+        size_t r = osb__sse_append(s, "\n", 1, &over);
+        if (over) { s->err = OSB_ERR_TOO_LARGE; return -2; }
+        if (r == 0) return -1;
+        if (st == OSB__SL_BARE) {
+            /* a bare JSON line is an event by itself */
+            s->buf[s->len - 1] = 0;
+            s->bare = 1;
+            s->state = OSB__SL_START;
+            return 1;
+        }
+    } else if (st == OSB__SL_VALUE || st == OSB__SL_SPACE) {
+        if (s->field == OSB__SF_EVENT) {
+            memcpy(s->type, s->val, s->val_len);
+            s->type_len = s->val_len;
+            s->type[s->type_len] = 0;
+            if (s->type_len) osb__sse_mark(s);
+        } else if (s->field == OSB__SF_ID) {
+            /* per the SSE spec an id holding NUL is ignored */
+            if (!memchr(s->val, 0, s->val_len)) {
+                memcpy(s->id, s->val, s->val_len);
+                s->id_len = s->val_len;
+                s->id[s->id_len] = 0;
+            }
+        } else if (s->field == OSB__SF_RETRY) {
+            if (s->retry_ok && s->val_len) s->retry_ms = s->retry_acc;
+        }
+    }
+    s->state = OSB__SL_START;
+    return 0;
+}
+
+/* Index of the first CR or LF in d[i..n), or n. Two memchr calls (SIMD in
+ * most C libraries) beat a byte loop on long lines; CR is rare, so the
+ * second search only covers the bytes before the LF. */
+OSB__HELPER size_t osb__sse_eol(const unsigned char *d, size_t i, size_t n) {
+    const unsigned char *lf = (const unsigned char *)memchr(d + i, '\n', n - i);
+    size_t end = lf ? (size_t)(lf - d) : n;
+    const unsigned char *cr = (const unsigned char *)memchr(d + i, '\r', end - i);
+    return cr ? (size_t)(cr - d) : end;
+}
+
+OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
+    static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
+    const unsigned char *d = (const unsigned char *)data;
+    size_t i = 0;
+    if (s->status == OSB_SSE_ERROR) return 0;
+    if (s->ended) return osb__sse_fail(s, OSB_ERR_STATE, 0);
+    if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
+    s->status = OSB_SSE_MORE;
+    if (!d && len) return osb__sse_fail(s, OSB_ERR_INVALID_ARG, 0);
+    while (i < len) {
+        unsigned c = d[i];
+        if (s->bom < 3) {
+            if (c == bom[s->bom]) {
+                s->bom++;
+                i++;
+                s->offset++;
+                continue;
+            }
+            if (s->bom != 0) return osb__sse_fail(s, OSB_ERR_PROTOCOL, i);  /* broken BOM */
+            s->bom = 3;
+        }
+        if (s->after_cr) {
+            s->after_cr = 0;
+            if (c == '\n') {  /* the LF of a CRLF split over two pushes */
+                i++;
+                s->offset++;
+                continue;
+            }
+        }
+        if (c == '\n' || c == '\r') {
+            int r = osb__sse_line_end(s);
+            if (r == -2) return osb__sse_fail(s, s->err, i);
+            if (r == -1) {
+                s->status = OSB_SSE_FULL;
+                return i;
+            }
+            s->after_cr = c == '\r';
+            i++;
+            s->offset++;
+            s->line_start = s->offset;
+            if (r == 1) {
+                s->status = OSB_SSE_EVENT;
+                return i;
+            }
+            continue;
+        }
+        switch (s->state) {
+        case OSB__SL_START:
+            s->line_start = s->offset;
+            if (c == ':') {
+                s->state = OSB__SL_IGNORE;
+            } else if (c == '{' || c == '[') {
+                osb__sse_mark(s);
+                s->has_data = 1;
+                s->state = OSB__SL_BARE;
+                continue;  /* the brace is data: the BARE case copies it */
+            } else {
+                s->state = OSB__SL_NAME;
+                s->name_len = 0;
+                continue;
+            }
+            break;
+        case OSB__SL_NAME:
+            if (c == ':') {
+                osb__sse_begin_value(s);
+                s->state = OSB__SL_SPACE;
+            } else {
+                if (s->name_len < sizeof s->name) s->name[s->name_len] = (char)c;
+                if (s->name_len <= sizeof s->name) s->name_len++;
+            }
+            break;
+        case OSB__SL_SPACE:
+            s->state = OSB__SL_VALUE;
+            if (c == ' ') break;  /* one space after the colon is not part of the value */
+            continue;
+        case OSB__SL_VALUE:
+            if (s->field == OSB__SF_DATA) {
+                size_t end = osb__sse_eol(d, i, len), k;
+                int over;
+                k = osb__sse_append(s, (const char *)d + i, end - i, &over);
+                i += k;
+                s->offset += k;
+                if (over) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
+                if (i < end) {
+                    s->status = OSB_SSE_FULL;
+                    return i;
+                }
+                continue;
+            }
+            if (s->field == OSB__SF_EVENT || s->field == OSB__SF_ID) {
+                size_t lim = s->field == OSB__SF_EVENT ? OSB_SSE_MAX_TYPE : OSB_SSE_MAX_ID;
+                if (s->val_len + 1 >= lim) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
+                s->val[s->val_len++] = (char)c;
+            } else if (s->field == OSB__SF_RETRY) {
+                s->val_len++;
+                if (c < '0' || c > '9') s->retry_ok = 0;
+                else if (s->retry_acc < INT64_MAX / 10 - 10) s->retry_acc = s->retry_acc * 10 + (c - '0');
+                else s->retry_ok = 0;
+            }
+            break;
+        case OSB__SL_BARE: {
+            size_t end = osb__sse_eol(d, i, len), k;
+            int over;
+            k = osb__sse_append(s, (const char *)d + i, end - i, &over);
+            i += k;
+            s->offset += k;
+            if (over) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
+            if (i < end) {
+                s->status = OSB_SSE_FULL;
+                return i;
+            }
+            continue;
+        }
+        default: /* OSB__SL_IGNORE: comments and unknown fields */
+            {
+                size_t end = osb__sse_eol(d, i, len);
+                s->offset += end - i;
+                i = end;
+                continue;
+            }
+        }
+        i++;
+        s->offset++;
+    }
+    return i;
+}
+
+OSB_API osb_sse_state osb_sse_finish(osb_sse *s) {
+    int r;
+    if (s->status == OSB_SSE_ERROR) return OSB_SSE_ERROR;
+    if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
+    s->status = OSB_SSE_MORE;
+    if (s->ended) return (osb_sse_state)(s->status = OSB_SSE_END);
+    if (s->bom > 0 && s->bom < 3) s->bom = 3;  /* a stream of a partial BOM only: nothing */
+    if (s->state != OSB__SL_START) {
+        /* the last line had no line end: treat the end of input as one */
+        r = osb__sse_line_end(s);
+        if (r == -2) {
+            osb__sse_fail(s, s->err, 0);
+            return OSB_SSE_ERROR;
+        }
+        if (r == -1) return (osb_sse_state)(s->status = OSB_SSE_FULL);
+        if (r == 1) {
+            s->ended = 1;
+            return (osb_sse_state)(s->status = OSB_SSE_EVENT);
+        }
+    }
+    s->ended = 1;
+    if (s->has_data) {
+        /* data: lines never closed by a blank line */
+        osb__sse_fail(s, OSB_ERR_TRUNCATED, 0);
+        return OSB_SSE_ERROR;
+    }
+    return (osb_sse_state)(s->status = OSB_SSE_END);
+}
+
+OSB_API int osb_sse_event_get(const osb_sse *s, osb_sse_event *ev) {
+    memset(ev, 0, sizeof *ev);
+    if (s->status != OSB_SSE_EVENT) return 0;
+    ev->data = s->buf;
+    ev->data_len = s->len - 1;
+    ev->type = s->type;
+    ev->type_len = s->type_len;
+    ev->id = s->id;
+    ev->id_len = s->id_len;
+    ev->bare = s->bare;
+    ev->offset = s->ev_offset;
+    return 1;
 }
 
 // >>multipart ----------------------------------------------------------------

@@ -1086,4 +1086,32 @@ TEST(url_encode_decode) {
     osb_buf_free(&b);
 }
 
+TEST(url_decode_at_guard_page) {
+    /* a '%' in the last bytes before an unreadable page must not read on */
+    static const char *cases[] = {"%", "%4", "a%41", "%41%"};
+    feed_mem mem;
+    size_t i, n;
+    char out[8];
+    feed_mem_init(&mem, 16);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = strlen(cases[i]);
+        const char *p = feed_place(&mem, cases[i], len);
+        osb_err e = osb_url_decode(p, len, out, sizeof out, &n, 1);
+        CHECK(e == (i == 2 ? OSB_OK : OSB_ERR_INVALID_ARG));
+    }
+    feed_mem_free(&mem);
+}
+
+typedef struct t_raw_only { osb_str raw; } t_raw_only;
+static const osb_type t_raw_only_type = OSB_TYPE_RAW_ONLY(t_raw_only, raw);
+
+TEST(bind_raw_only) {
+    t_raw_only *r = NULL;
+    CHECK_EQ_INT(bind_str(&t_raw_only_type, " {\"anything\":[1,{\"x\":null}]} ", (void **)&r, NULL), OSB_OK);
+    if (!r) return;
+    CHECK_EQ_STR(r->raw.ptr, "{\"anything\":[1,{\"x\":null}]}");
+    osb_result_free(r);
+    CHECK_EQ_INT(bind_str(&t_raw_only_type, "{\"a\":[1,}", (void **)&r, NULL), OSB_ERR_JSON);
+}
+
 int main(int argc, char **argv) { return testlib_main(argc, argv); }
