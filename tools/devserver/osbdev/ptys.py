@@ -16,6 +16,8 @@ from . import common
 from .common import go_json
 
 RING = 1 << 20
+PING_EVERY = 30.0
+READ_DEADLINE = 60.0
 CHUNK = 32 * 1024
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL,
@@ -324,6 +326,30 @@ class Ptys(object):
         h.wfile.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                        "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept).encode())
         ws = WebSocket(h)
+        # 60 s read deadline (any frame, including a pong, extends it) and pings every 30 s.
+        try:
+            h.connection.settimeout(READ_DEADLINE)
+        except OSError:
+            pass
+
+        def pinger():
+            while ws.open:
+                stop.wait(PING_EVERY)
+                if stop.is_set():
+                    return
+                try:
+                    ws._send(0x9, b"")
+                except WSClosed:
+                    return
+
+        stop = threading.Event()
+        threading.Thread(target=pinger, daemon=True).start()
+        try:
+            self._attached(req, s, ws)
+        finally:
+            stop.set()
+
+    def _attached(self, req, s, ws):
         pipe_mode = req.q("pty") == "0"
         try:
             since = int(req.q("since") or 0)
