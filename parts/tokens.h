@@ -333,6 +333,14 @@ typedef struct osb_type {
  * OSB_ERR_INVALID_ARG (a NULL argument or a bad table). */
 OSB_API osb_err osb_bind(const osb_type *t, const char *json, size_t len,
                          const osb_allocator *allocator, void **out, osb_error *err);
+/* Binds without allocating: the struct goes to dst (t->size bytes, zeroed
+ * first) and its strings and arrays into buf[0..cap), which must outlive
+ * dst's use. For decoding many small documents (stream events) with one
+ * reusable buffer. *need (may be NULL) receives the bytes of buf used, or on
+ * OSB_ERR_TOO_LARGE the size that suffices. dst is left zero on failure.
+ * Other errors as osb_bind. */
+OSB_API osb_err osb_bind_into(const osb_type *t, const char *json, size_t len, void *dst,
+                              void *buf, size_t cap, size_t *need, osb_error *err);
 /* Frees any result made by this library (osb_bind and the REST calls) with
  * the allocator it came from. NULL is ignored. */
 OSB_API void osb_result_free(void *result);
@@ -353,7 +361,7 @@ OSB_API size_t osb_result_size(const void *result);
 typedef enum osb_sse_state {
     OSB_SSE_ERROR = -1,   /* osb_sse.err says why (sticky) */
     OSB_SSE_MORE = 0,     /* every byte given was consumed; push more */
-    OSB_SSE_EVENT = 1,    /* an event is complete: osb_sse_event reads it */
+    OSB_SSE_EVENT = 1,    /* an event is complete: osb_sse_event_get reads it */
     OSB_SSE_FULL = 2,     /* the event buffer is full but below max_event:
                              give a larger one (osb_sse_set_buffer) and push
                              the unconsumed bytes again */
@@ -1967,60 +1975,106 @@ OSB__HELPER osb_err osb__bind_pass(osb__bind *b, const osb_type *type, const cha
     return OSB_OK;
 }
 
+/* Fills err (may be NULL) from a failed binding. */
+OSB__HELPER osb_err osb__bind_report(const osb__bind *b, const osb_type *t, osb_err e, osb_error *err) {
+    char msg[sizeof err->message];
+    int n;
+    if (!err) return e;
+    memset(err, 0, sizeof *err);
+    err->code = e;
+    err->offset = b->err_offset;
+    err->retry_after_ms = -1;
+    n = snprintf(msg, sizeof msg, "%s at byte %llu (%s%s%s)", b->msg ? b->msg : "",
+                 (unsigned long long)b->err_offset, t && t->name ? t->name : "",
+                 b->where ? "." : "", b->where ? b->where : "");
+    if (n < 0) n = 0;
+    osb__copy_field(err->message, sizeof err->message, msg,
+                    (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    return e;
+}
+
+OSB__HELPER int osb__bind_args_ok(const osb_type *t, const char *json, size_t len) {
+    return t && (json || !len) && (t->fields || !t->nfields);
+}
+
+/* The fill pass: dst is the zeroed struct, area the bytes for its arrays
+ * (arr_size, aligned) followed by its strings (str_size). */
+OSB__HELPER osb_err osb__bind_fill(osb__bind *b, const osb_type *t, const char *json, size_t len,
+                                   char *dst, char *area) {
+    size_t arr = b->arr_size, str = b->str_size;
+    b->fill = 1;
+    b->arr = area;
+    b->arr_end = area + arr;
+    b->str = b->arr_end;
+    b->str_end = b->str + str;
+    return osb__bind_pass(b, t, json, len, dst);
+}
+
 OSB_API osb_err osb_bind(const osb_type *t, const char *json, size_t len,
                          const osb_allocator *allocator, void **out, osb_error *err) {
-    osb__bind *b;
-    osb__bind local;
+    osb__bind local, *b = &local;
     size_t base, total;
     char *res = NULL;
     osb_err e;
-    if (out) *out = NULL;
-    if (!t || !out || (!json && len) || (!t->fields && t->nfields)) {
-        if (err) {
-            memset(err, 0, sizeof *err);
-            err->code = OSB_ERR_INVALID_ARG;
-            osb__copy_field(err->message, sizeof err->message, "osb_bind: NULL argument", 23);
-        }
-        return OSB_ERR_INVALID_ARG;
-    }
-    b = &local;
     memset(b, 0, sizeof *b);
+    if (out) *out = NULL;
+    if (!out || !osb__bind_args_ok(t, json, len)) {
+        b->msg = "NULL argument or bad type";
+        return osb__bind_report(b, t, OSB_ERR_INVALID_ARG, err);
+    }
     b->json = json;
     e = osb__bind_pass(b, t, json, len, NULL);
     if (!e) {
         base = OSB__ROUND(t->size);
-        if (!osb__add_ok(base, b->arr_size, &total) || !osb__add_ok(total, b->str_size, &total)) {
+        if (!osb__add_ok(base, b->arr_size, &total) || !osb__add_ok(total, b->str_size, &total))
             e = osb__bind_fail(b, OSB_ERR_TOO_LARGE, 0, "result too large");
-        } else if (!(res = (char *)osb__result_new(allocator, total))) {
+        else if (!(res = (char *)osb__result_new(allocator, total)))
             e = osb__bind_fail(b, OSB_ERR_NOMEM, 0, "out of memory");
-        } else {
-            size_t arr = b->arr_size, str = b->str_size;
-            b->fill = 1;
-            b->arr = res + base;
-            b->arr_end = b->arr + arr;
-            b->str = b->arr_end;
-            b->str_end = b->str + str;
-            e = osb__bind_pass(b, t, json, len, res);
-        }
+        else
+            e = osb__bind_fill(b, t, json, len, res, res + base);
     }
     if (e) {
         osb_result_free(res);
-        if (err) {
-            char msg[sizeof err->message];
-            int n;
-            memset(err, 0, sizeof *err);
-            err->code = e;
-            err->offset = b->err_offset;
-            err->retry_after_ms = -1;
-            n = snprintf(msg, sizeof msg, "%s at byte %llu (%s%s%s)", b->msg ? b->msg : "",
-                         (unsigned long long)b->err_offset, t->name ? t->name : "",
-                         b->where ? "." : "", b->where ? b->where : "");
-            if (n < 0) n = 0;
-            osb__copy_field(err->message, sizeof err->message, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
-        }
-        return e;
+        return osb__bind_report(b, t, e, err);
     }
     *out = res;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_bind_into(const osb_type *t, const char *json, size_t len, void *dst,
+                              void *buf, size_t cap, size_t *need, osb_error *err) {
+    osb__bind local, *b = &local;
+    size_t pad, total;
+    osb_err e;
+    memset(b, 0, sizeof *b);
+    if (need) *need = 0;
+    if (!dst || (!buf && cap) || !osb__bind_args_ok(t, json, len)) {
+        b->msg = "NULL argument or bad type";
+        return osb__bind_report(b, t, OSB_ERR_INVALID_ARG, err);
+    }
+    memset(dst, 0, t->size);
+    b->json = json;
+    e = osb__bind_pass(b, t, json, len, NULL);
+    if (e) return osb__bind_report(b, t, e, err);
+    /* arrays start at the first aligned address of buf */
+    pad = (OSB__ALIGN - (size_t)((uintptr_t)buf % OSB__ALIGN)) % OSB__ALIGN;
+    if (!osb__add_ok(pad, b->arr_size, &total) || !osb__add_ok(total, b->str_size, &total)) {
+        osb__bind_fail(b, OSB_ERR_TOO_LARGE, 0, "result too large");
+        return osb__bind_report(b, t, OSB_ERR_TOO_LARGE, err);
+    }
+    if (need) *need = total + OSB__ALIGN - 1;  /* enough at any alignment */
+    if (total > cap) {
+        osb__bind_fail(b, OSB_ERR_TOO_LARGE, 0, "buffer too small for the strings and arrays");
+        return osb__bind_report(b, t, OSB_ERR_TOO_LARGE, err);
+    }
+    if (need) *need = total;
+    /* nothing goes to the area when total is 0, but the cursors still need
+     * a real address (arithmetic on NULL is undefined) */
+    e = osb__bind_fill(b, t, json, len, (char *)dst, buf ? (char *)buf + pad : (char *)dst);
+    if (e) {
+        memset(dst, 0, t->size);
+        return osb__bind_report(b, t, e, err);
+    }
     return OSB_OK;
 }
 

@@ -1102,6 +1102,35 @@ TEST(url_decode_at_guard_page) {
     feed_mem_free(&mem);
 }
 
+TEST(bind_into_caller_memory) {
+    /* decoding stream events with one reusable buffer and no allocation */
+    static const char *events[] = {
+        "{\"items\":[{\"id\":\"a\",\"error\":{\"traceback\":[\"x\",\"y\"]}}],\"nums\":[1,2,3]}",
+        "{\"metadata\":{\"k\":\"v\"}}",
+        "{}",
+    };
+    union { double align; char bytes[512]; } buf;
+    t_list l;
+    size_t need, i;
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ_INT(osb_bind_into(&t_list_type, events[i], strlen(events[i]), &l, buf.bytes + 1,
+                                   sizeof buf.bytes - 1, &need, NULL), OSB_OK);
+        CHECK(need <= sizeof buf.bytes - 1);
+        CHECK_EQ_MEM(l.raw.ptr, l.raw.len, events[i], strlen(events[i]));
+    }
+    CHECK_EQ_INT(osb_bind_into(&t_list_type, events[0], strlen(events[0]), &l, buf.bytes, sizeof buf.bytes, &need, NULL), OSB_OK);
+    CHECK_EQ_INT(l.items_count, 1);
+    CHECK_EQ_STR(l.items[0].error.traceback[1].ptr, "y");
+    CHECK_EQ_INT(l.nums[2], 3);
+    CHECK(((uintptr_t)l.items % sizeof(double)) == 0);
+    /* too small: the size that suffices is reported, dst stays zero */
+    CHECK_EQ_INT(osb_bind_into(&t_list_type, events[0], strlen(events[0]), &l, buf.bytes, 16, &need, NULL), OSB_ERR_TOO_LARGE);
+    CHECK(need > 16 && need <= sizeof buf.bytes);
+    CHECK_EQ_INT(osb_bind_into(&t_list_type, events[0], strlen(events[0]), &l, buf.bytes, need, &need, NULL), OSB_OK);
+    CHECK_EQ_INT(osb_bind_into(&t_list_type, "{\"nums\":[1.5]}", 14, &l, buf.bytes, sizeof buf.bytes, NULL, NULL), OSB_ERR_RANGE);
+    CHECK(l.nums == NULL && l.raw.ptr == NULL);
+}
+
 typedef struct t_raw_only { osb_str raw; } t_raw_only;
 static const osb_type t_raw_only_type = OSB_TYPE_RAW_ONLY(t_raw_only, raw);
 

@@ -107,6 +107,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_ASSERT(res == NULL && err.code == e && err.offset <= size);
         return 0;
     }
+    {
+        /* the allocation-free form agrees, with the size it asks for */
+        const osb_type *t = top ? &f_top_type : &f_item_type;
+        void *dst = malloc(t->size);
+        size_t need = 0;
+        char *buf;
+        osb_err e2 = osb_bind_into(t, (const char *)data + 1, size - 1, dst, NULL, 0, &need, NULL);
+        FUZZ_ASSERT(e2 == OSB_OK || e2 == OSB_ERR_TOO_LARGE);
+        buf = (char *)malloc(need ? need : 1);
+        FUZZ_ASSERT(osb_bind_into(t, (const char *)data + 1, size - 1, dst, buf, need, &need, NULL) == OSB_OK);
+        free(buf);
+        free(dst);
+    }
     lo = (const char *)res;
     hi = lo + osb_result_size(res);
     if (top) {
