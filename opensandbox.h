@@ -273,7 +273,18 @@ OSB_API void osb_buf_free(osb_buf *b);
 /* An osb_write_fn that appends to the osb_buf passed as user. */
 OSB_API int osb_buf_sink(void *user, const void *data, size_t len);
 
-/* >>tokens (declarations are added by the tokenizer part) */
+/* >>tokens */
+/* (during development the parts live in parts/; they are merged into this
+   file before a release, and these includes go away) */
+#ifdef OPENSANDBOX_IMPLEMENTATION
+#  undef OPENSANDBOX_IMPLEMENTATION
+#  define OSB__IMPL_WAS_ON
+#endif
+#include "parts/tokens.h"
+#ifdef OSB__IMPL_WAS_ON
+#  define OPENSANDBOX_IMPLEMENTATION
+#  undef OSB__IMPL_WAS_ON
+#endif
 
 /* >>http ================================================================== */
 
@@ -323,16 +334,17 @@ OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
                                    const char **data, size_t *data_len);
 
 /* >>tls (declarations) */
-typedef struct osb_tls_config {
-    const char *ca_file;          /* PEM bundle path; NULL = environment, then system */
-    const char *ca_pem;           /* in-memory PEM bundle ... */
-    size_t ca_pem_len;            /* ... and its length */
-    int insecure_skip_verify;     /* TESTS ONLY: no chain or name check */
-    int64_t (*now)(void *user);   /* seconds since the Unix epoch; NULL = time() */
-    void *now_user;
-    int (*entropy)(void *user, void *buf, size_t len); /* NULL = the OS */
-    void *entropy_user;
-} osb_tls_config;
+/* (during development the parts live in parts/; they are merged into this
+   file before a release, and these includes go away) */
+#ifdef OPENSANDBOX_IMPLEMENTATION
+#  undef OPENSANDBOX_IMPLEMENTATION
+#  define OSB__IMPL_WAS_ON
+#endif
+#include "parts/tls.h"
+#ifdef OSB__IMPL_WAS_ON
+#  define OPENSANDBOX_IMPLEMENTATION
+#  undef OSB__IMPL_WAS_ON
+#endif
 
 /* >>transport ============================================================= */
 
@@ -658,6 +670,7 @@ OSB_API int osb_buf_sink(void *user, const void *data, size_t len) {
 }
 
 /* >>impl-tokens */
+#include "parts/tokens.h"
 
 /* >>impl-http -------------------------------------------------------------- */
 
@@ -1095,6 +1108,9 @@ static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *
         }
     }
 }
+
+/* >>impl-tls */
+#include "parts/tls.h"
 
 /* ---- URLs ---- */
 
@@ -1664,9 +1680,8 @@ static osb_err osb__send_reader(osb_client *c, osb__conn *k, const osb_http_requ
             char head[12];
             int hl = snprintf(head, sizeof head, "%lx\r\n", (unsigned long)n);
             memcpy(data - hl, head, (size_t)hl);
-            memcpy(data + n, "\r\n", 2);
-            if (n == 0) memcpy(data + n + 2, "\r\n", 2);  /* empty trailer section */
-            e = osb__conn_send(k, data - hl, (size_t)(hl + n + (n ? 2 : 4)), deadline, err);
+            memcpy(data + n, "\r\n", 2);   /* ends the data, or for the last chunk the empty trailer */
+            e = osb__conn_send(k, data - hl, (size_t)(hl + n + 2), deadline, err);
             if (e) return e;
             if (n == 0) return OSB_OK;
             continue;
@@ -1919,6 +1934,11 @@ OSB_API osb_err osb_body_read(osb_body *b, const void **data, size_t *len) {
             return OSB_OK;
         }
         e = osb__fill(b, osb__idle_deadline(b, b->idle_ms), OSB_PHASE_IDLE, &got, err);
+        if (e == OSB_ERR_CONNECT) {   /* a reset inside the body */
+            osb__set_error(err, OSB_ERR_TRUNCATED, "connection reset after %llu body bytes",
+                           (unsigned long long)b->res->body_bytes);
+            e = b->sticky = OSB_ERR_TRUNCATED;
+        }
         if (e) {
             if (err) err->offset = b->res->body_bytes;
             return e;

@@ -1,0 +1,71 @@
+# opensandbox.h -- build, test, demo, benchmarks.
+#   make demo    build, start the dev server, run the quickstart, stop it
+#   make test    everything that must pass before a change lands
+#   make check   the C suites under ASan+UBSan (gcc and clang) and valgrind
+#   make fuzz    every fuzz harness for FUZZ_SECONDS under ASan+UBSan
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c99 -Wall -Wextra -Werror -pedantic
+PREFIX  ?= /usr/local
+PYTHON  ?= python3
+FUZZ_SECONDS ?= 60
+B        = build
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(B)/%,$(TEST_SRCS))
+# suites that need BearSSL
+TLS_LIBS  = -lbearssl
+LDLIBS_test_tls = $(TLS_LIBS)
+
+.PHONY: all deps test check fuzz demo install clean unit matrix conformance static
+
+all: $(TEST_BINS)
+
+deps:
+	@tools/ensure-deps.sh
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/test_%: tests/test_%.c opensandbox.h $(wildcard parts/*.h) tests/testlib.h tests/testproc.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) -I. $< -o $@ $(LDLIBS_test_$*) -lm
+
+# Each C suite is its own program printing "N passed, N failed".
+unit: deps $(TEST_BINS)
+	@tests/run-suites.sh $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)")
+
+matrix: deps
+	@tests/compile/matrix.sh
+
+SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
+	"compile-matrix=tests/compile/matrix.sh"
+ifneq ($(wildcard tests/devserver/test_devserver.py),)
+SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
+endif
+
+test: deps $(TEST_BINS)
+	@tests/run-suites.sh $(SUITES)
+
+# The C suites again with sanitizers, under gcc and clang, then valgrind.
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+check: deps
+	@mkdir -p $(B)/asan-gcc $(B)/asan-clang $(B)/vg
+	@set -e; for t in $(TEST_SRCS); do n=$$(basename $$t .c); \
+	  libs=$$( [ $$n = test_tls ] && echo "$(TLS_LIBS)"); \
+	  gcc $(WARN) -O1 -g $(SAN) -I. $$t -o $(B)/asan-gcc/$$n $$libs -lm; \
+	  clang $(WARN) -O1 -g $(SAN) -I. $$t -o $(B)/asan-clang/$$n $$libs -lm; \
+	  gcc $(WARN) -O1 -g -I. $$t -o $(B)/vg/$$n $$libs -lm; done
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run-suites.sh \
+	  $(foreach t,$(TEST_SRCS),"asan-gcc/$(basename $(notdir $(t)))=$(B)/asan-gcc/$(basename $(notdir $(t)))") \
+	  $(foreach t,$(TEST_SRCS),"asan-clang/$(basename $(notdir $(t)))=$(B)/asan-clang/$(basename $(notdir $(t)))") \
+	  $(foreach t,$(TEST_SRCS),"valgrind/$(basename $(notdir $(t)))=valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect $(B)/vg/$(basename $(notdir $(t)))")
+
+install:
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 opensandbox.h $(DESTDIR)$(PREFIX)/include/opensandbox.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^#define OSB_VERSION_STRING "\(.*\)"/\1/p' opensandbox.h)|" \
+	  opensandbox.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/opensandbox.pc
+	@if [ -x $(B)/osb ]; then install -m 755 $(B)/osb $(DESTDIR)$(PREFIX)/bin/osb; fi
+
+clean:
+	rm -rf $(B)

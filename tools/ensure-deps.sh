@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need on a fresh Debian machine (as
+# root, through apt-get), or says exactly what to run. Quiet when all is there.
+set -u
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have gcc || need_pkgs+=(gcc)
+have g++ || need_pkgs+=(g++)
+have make || need_pkgs+=(make)
+have python3 || need_pkgs+=(python3)
+have clang || need_pkgs+=(clang)
+have valgrind || need_pkgs+=(valgrind)
+have musl-gcc || need_pkgs+=(musl-tools)
+have x86_64-w64-mingw32-gcc || need_pkgs+=(gcc-mingw-w64-x86-64)
+have openssl || need_pkgs+=(openssl)
+[ -f /usr/include/bearssl.h ] || need_pkgs+=(libbearssl-dev)
+[ ${#need_pkgs[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && have apt-get; then
+    echo "installing: ${need_pkgs[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt-get install -y -qq "${need_pkgs[@]}" >/dev/null 2>&1 || {
+        echo "apt-get install ${need_pkgs[*]} failed" >&2; exit 1; }
+else
+    echo "missing: ${need_pkgs[*]}; run: sudo apt-get install ${need_pkgs[*]}" >&2
+    exit 1
+fi
