@@ -9,12 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define OSB_TLS 1
 #define OPENSANDBOX_IMPLEMENTATION
-/* OSB_TEST_HEADER lets the suite run against another copy of the header. */
-#ifdef OSB_TEST_HEADER
-#  include OSB_TEST_HEADER
-#else
-#  include "../opensandbox.h"
-#endif
+#include "../opensandbox.h"  /* which includes parts/tls.h */
 
 #include <signal.h>
 #include <unistd.h>
@@ -25,8 +20,6 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-/* The header includes parts/tls.h itself; this include is then a no-op. */
-#include "../parts/tls.h"
 #include "testlib.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -1294,9 +1287,6 @@ TEST(e2e_build_without_tls) {
     char out[2048];
     size_t n;
     int rc = system("cc -std=c99 -Wall -Wextra -Werror -pedantic -DOSB_TLS=0"
-#ifdef OSB_TEST_HEADER_DIR
-                    " -I" OSB_TEST_HEADER_DIR
-#endif
                     " -I. tests/tls/notls_probe.c -o build/notls_probe");
     CHECK_EQ_INT(rc, 0);
     if (rc != 0) return;
@@ -1330,9 +1320,6 @@ TEST(e2e_embedded_anchors_come_last) {
     certs();
     unset_env();
     rc = system("cc -std=c99 -Wall -Wextra -Werror -pedantic"
-#ifdef OSB_TEST_HEADER_DIR
-                " -I" OSB_TEST_HEADER_DIR
-#endif
                 " -I. tests/tls/embedded_probe.c -o build/embedded_probe -lbearssl");
     CHECK_EQ_INT(rc, 0);
     if (rc != 0) return;
