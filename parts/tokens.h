@@ -2227,6 +2227,26 @@ OSB__HELPER size_t osb__sse_eol(const unsigned char *d, size_t i, size_t n) {
     return cr ? (size_t)(cr - d) : end;
 }
 
+/* Copies the data bytes from d[*i] up to the line end (or the chunk end)
+ * into the event. Returns 0 to go on, 1 when the push must stop: the buffer
+ * is full (FULL) or the event passed max_event (ERROR). */
+OSB__HELPER int osb__sse_data_run(osb_sse *s, const unsigned char *d, size_t *i, size_t len) {
+    size_t end = osb__sse_eol(d, *i, len), k;
+    int over;
+    k = osb__sse_append(s, (const char *)d + *i, end - *i, &over);
+    *i += k;
+    s->offset += k;
+    if (over) {
+        osb__sse_fail(s, OSB_ERR_TOO_LARGE, *i);
+        return 1;
+    }
+    if (*i < end) {
+        s->status = OSB_SSE_FULL;
+        return 1;
+    }
+    return 0;
+}
+
 OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
     static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
     const unsigned char *d = (const unsigned char *)data;
@@ -2304,16 +2324,7 @@ OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
             continue;
         case OSB__SL_VALUE:
             if (s->field == OSB__SF_DATA) {
-                size_t end = osb__sse_eol(d, i, len), k;
-                int over;
-                k = osb__sse_append(s, (const char *)d + i, end - i, &over);
-                i += k;
-                s->offset += k;
-                if (over) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
-                if (i < end) {
-                    s->status = OSB_SSE_FULL;
-                    return i;
-                }
+                if (osb__sse_data_run(s, d, &i, len)) return i;
                 continue;
             }
             if (s->field == OSB__SF_EVENT || s->field == OSB__SF_ID) {
@@ -2327,19 +2338,9 @@ OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
                 else s->retry_ok = 0;
             }
             break;
-        case OSB__SL_BARE: {
-            size_t end = osb__sse_eol(d, i, len), k;
-            int over;
-            k = osb__sse_append(s, (const char *)d + i, end - i, &over);
-            i += k;
-            s->offset += k;
-            if (over) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
-            if (i < end) {
-                s->status = OSB_SSE_FULL;
-                return i;
-            }
+        case OSB__SL_BARE:
+            if (osb__sse_data_run(s, d, &i, len)) return i;
             continue;
-        }
         default: /* OSB__SL_IGNORE: comments and unknown fields */
             {
                 size_t end = osb__sse_eol(d, i, len);
