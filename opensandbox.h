@@ -372,6 +372,21 @@ typedef struct osb_timeouts {
     int total_ms;       /* whole call, never applied to streams; default OSB_TOTAL_TIMEOUT_MS */
 } osb_timeouts;
 
+/* Automatic retries of REST calls (never of streams, never of the raw
+ * request API). The contract: GET/HEAD/PUT/DELETE are retried after
+ * connection failures and on 429, 502, 503 and 504; POST and PATCH only when
+ * the request provably never left (DNS failure, connection refused) and on
+ * 429 and 502. Backoff doubles from initial_ms up to max_ms with random
+ * jitter; a Retry-After header is honoured up to 60 s and never past the
+ * call's total deadline. A budget per client (one token per retry, a tenth
+ * of one back per success) stops retries from multiplying load. */
+typedef struct osb_retry {
+    int max_retries;   /* retries per call; 0 = 2, negative = none */
+    int initial_ms;    /* first backoff; 0 = 500 */
+    int max_ms;        /* longest backoff; 0 = 30000 */
+    int budget;        /* retry tokens per client; 0 = 10 */
+} osb_retry;
+
 /* How a client talks to the lifecycle server. Zero-initialise, set what you
  * need. Strings are copied by osb_client_new. */
 typedef struct osb_client_config {
@@ -382,6 +397,7 @@ typedef struct osb_client_config {
     const char *user_agent;        /* default "opensandbox-c/<version>" */
     const char *const *headers;    /* extra "Name: value" lines for lifecycle requests, NULL-terminated */
     osb_timeouts timeouts;
+    osb_retry retry;
     int pool_max;                  /* idle keep-alive connections kept; 0 = OSB_POOL_MAX, <0 = none */
     const osb_allocator *allocator;/* NULL = libc; must outlive the client */
     osb_tls_config tls;
@@ -460,8 +476,43 @@ OSB_API osb_err osb_body_read(osb_body *b, const void **data, size_t *len);
 /* Ends the exchange (an unfinished body closes the connection). */
 OSB_API void osb_body_close(osb_body *b);
 
+
+/* >>rest ================================================================== */
+
+/* Where an execd or egress call goes: the endpoint's base URL and the headers
+ * the lifecycle server said to forward with every request to it (access
+ * tokens, routing headers). The lifecycle API key is never sent there.
+ * Build one from an endpoint with osb_target_from_endpoint, or by hand. */
+typedef struct osb_target {
+    const char *url;              /* "http://host:port/prefix"; without a scheme the
+                                     client's protocol is used */
+    const char *const *headers;   /* "Name: value" lines, NULL-terminated; may be NULL */
+} osb_target;
+
+/* Error classes, from the detail of a failed call (osb_client_error). */
+OSB_API int osb_error_is_not_found(const osb_error *e);     /* HTTP 404 */
+OSB_API int osb_error_is_conflict(const osb_error *e);      /* HTTP 409 */
+OSB_API int osb_error_is_unauthorized(const osb_error *e);  /* HTTP 401 or 403 */
+OSB_API int osb_error_is_rate_limited(const osb_error *e);  /* HTTP 429 */
+OSB_API int osb_error_is_capacity(const osb_error *e);      /* HTTP 503 or 507: no room now */
+/* 1 when repeating the same call later may succeed (connection failures
+ * before anything was sent, timeouts of idempotent calls, 429/502/503/504). */
+OSB_API int osb_error_is_retryable(const osb_error *e);
+
 #ifdef __cplusplus
 }
+#endif
+
+/* >>lifecycle >>execd */
+#ifdef OPENSANDBOX_IMPLEMENTATION
+#  undef OPENSANDBOX_IMPLEMENTATION
+#  define OSB__IMPL_WAS_ON
+#endif
+#include "parts/lifecycle.h"
+#include "parts/execd.h"
+#ifdef OSB__IMPL_WAS_ON
+#  define OPENSANDBOX_IMPLEMENTATION
+#  undef OSB__IMPL_WAS_ON
 #endif
 #endif /* OPENSANDBOX_H_INCLUDED */
 
@@ -1239,6 +1290,8 @@ struct osb_client {
     char **headers;               /* extra "Name: value" lines for the lifecycle server */
     size_t nheaders;
     osb_timeouts timeouts;
+    osb_retry retry;
+    int retry_tokens;             /* tenths of a retry token */
     int pool_max;
     int npool;
     osb__conn **pool;
@@ -1327,6 +1380,11 @@ OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out) {
     c->timeouts.first_byte_ms = osb__timeout_or(cfg->timeouts.first_byte_ms, OSB_FIRST_BYTE_TIMEOUT_MS);
     c->timeouts.idle_ms = osb__timeout_or(cfg->timeouts.idle_ms, OSB_IDLE_TIMEOUT_MS);
     c->timeouts.total_ms = osb__timeout_or(cfg->timeouts.total_ms, OSB_TOTAL_TIMEOUT_MS);
+    c->retry.max_retries = cfg->retry.max_retries == 0 ? 2 : (cfg->retry.max_retries < 0 ? 0 : cfg->retry.max_retries);
+    c->retry.initial_ms = cfg->retry.initial_ms > 0 ? cfg->retry.initial_ms : 500;
+    c->retry.max_ms = cfg->retry.max_ms > 0 ? cfg->retry.max_ms : 30000;
+    c->retry.budget = cfg->retry.budget > 0 ? cfg->retry.budget : 10;
+    c->retry_tokens = c->retry.budget * 10;
     c->pool_max = cfg->pool_max == 0 ? OSB_POOL_MAX : (cfg->pool_max < 0 ? 0 : cfg->pool_max);
     if (c->pool_max) {
         c->pool = (osb__conn **)osb__alloc(a, (size_t)c->pool_max * sizeof(osb__conn *));
@@ -2094,34 +2152,148 @@ OSB_API osb_err osb_request_open(osb_client *c, const osb_http_request *req,
     return OSB_OK;
 }
 
-/* Copies an error body into the detail, without control characters and
- * without the API key should the server echo it. */
+/* The error bodies of the OpenSandbox servers come in four shapes:
+ * {"code","message"} (lifecycle, execd), FastAPI's {"detail": "..." or
+ * [{"loc","msg","type"}, ...]}, {"error": "..."} (execd's 401) and plain
+ * text (egress, proxies, crashes). */
+typedef struct osb__errbody {
+    osb_str code, message, detail, error;
+} osb__errbody;
+static const osb_field osb__errbody_fields[] = {
+    OSB_FIELD_RAW(osb__errbody, code, "code"),
+    OSB_FIELD_RAW(osb__errbody, message, "message"),
+    OSB_FIELD_RAW(osb__errbody, detail, "detail"),
+    OSB_FIELD_RAW(osb__errbody, error, "error"),
+};
+static const osb_type osb__errbody_type = OSB_TYPE(osb__errbody, osb__errbody_fields);
+
+typedef struct osb__erritem {
+    osb_str msg, type, loc;
+} osb__erritem;
+static const osb_field osb__erritem_fields[] = {
+    OSB_FIELD_STR(osb__erritem, msg, "msg"),
+    OSB_FIELD_STR(osb__erritem, type, "type"),
+    OSB_FIELD_RAW(osb__erritem, loc, "loc"),
+};
+static const osb_type osb__erritem_type = OSB_TYPE(osb__erritem, osb__erritem_fields);
+
+/* Appends text to a fixed field as printable characters (controls become
+ * spaces), keeping it NUL-terminated. */
+static void osb__append_clean(char *dst, size_t cap, const char *src, size_t n) {
+    size_t at = strlen(dst), i;
+    for (i = 0; i < n && at + 1 < cap; i++) {
+        unsigned char ch = (unsigned char)src[i];
+        dst[at++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
+    }
+    dst[at] = 0;
+    osb__copy_field(dst, cap, dst, at);   /* never end inside a UTF-8 character */
+}
+
+/* The text of a JSON string value (raw JSON in v); 0 if v is not a string. */
+static int osb__json_string_text(const osb_str *v, char *out, size_t cap) {
+    osb_json j;
+    osb_json_token t;
+    char scratch[64];
+    size_t at = 0;
+    int r;
+    out[0] = 0;
+    if (!v->ptr || v->len == 0 || v->ptr[0] != '"') return 0;
+    osb_json_init(&j, scratch, sizeof scratch);
+    osb_json_feed(&j, v->ptr, v->len, 1);
+    while ((r = osb_json_next(&j, &t)) == OSB_JSON_STRING) {
+        size_t i;
+        for (i = 0; i < t.len && at + 1 < cap; i++) out[at++] = t.ptr[i];
+        if (!t.more) break;
+    }
+    out[at] = 0;
+    if (r != OSB_JSON_STRING) return 0;
+    osb__copy_field(out, cap, out, at);
+    return 1;
+}
+
+typedef struct osb__erritems {
+    osb__erritem *items;
+    size_t count;
+} osb__erritems;
+static const osb_field osb__erritems_fields[] = {
+    OSB_FIELD_ARRAY_OF(osb__erritems, items, count, "", &osb__erritem_type),
+};
+static const osb_type osb__erritems_type = OSB_TYPE(osb__erritems, osb__erritems_fields);
+
+/* A FastAPI validation error: name the first problem and where it is. */
+static void osb__error_from_detail_array(osb_error *err, const osb_str *detail) {
+    osb__erritems list;
+    char buf[OSB_ERROR_BODY_MAX + 1024];
+    const osb__erritem *it;
+    if (osb_bind_into(&osb__erritems_type, detail->ptr, detail->len, &list, buf, sizeof buf, NULL, NULL) != OSB_OK ||
+        list.count == 0)
+        return;
+    it = &list.items[0];
+    osb__append_clean(err->message, sizeof err->message, ": ", 2);
+    if (it->msg.ptr) osb__append_clean(err->message, sizeof err->message, it->msg.ptr, it->msg.len);
+    if (it->loc.ptr) {
+        osb__append_clean(err->message, sizeof err->message, " (at ", 5);
+        osb__append_clean(err->message, sizeof err->message, it->loc.ptr, it->loc.len);
+        osb__append_clean(err->message, sizeof err->message, ")", 1);
+    }
+    if (it->type.ptr) osb__copy_field(err->server_code, sizeof err->server_code, it->type.ptr, it->type.len);
+}
+
+/* Fills the error detail from an error response: status, the server's code
+ * and message in whichever shape they came, never the API key. */
 static void osb__http_error_detail(osb_client *c, int status, const char *body, size_t len) {
     osb_error *err = &c->err;
-    char *m = err->message;
-    size_t i, n;
-    n = (size_t)snprintf(m, sizeof err->message, "HTTP %d", status);
-    if (len && n + 2 < sizeof err->message) {
-        m[n++] = ':';
-        m[n++] = ' ';
-        for (i = 0; i < len && n + 1 < sizeof err->message; i++) {
-            unsigned char ch = (unsigned char)body[i];
-            m[n++] = (ch < 0x20 || ch == 0x7f) ? ' ' : (char)ch;
-        }
-        m[n] = 0;
-        osb__copy_field(m, sizeof err->message, m, n);
-    }
-    if (c->api_key && *c->api_key) {
-        char *hit;
-        size_t kl = strlen(c->api_key);
-        while ((hit = strstr(m, c->api_key)) != NULL) {
-            memset(hit, '*', kl < 3 ? kl : 3);
-            memmove(hit + 3, hit + kl, strlen(hit + kl) + 1);
-        }
-    }
+    char text[sizeof err->message];
+    osb__errbody eb;
+    char buf[OSB_ERROR_BODY_MAX + 512];
     err->code = OSB_ERR_HTTP;
     err->http_status = status;
     err->retryable = status == 429 || status == 502 || status == 503 || status == 504;
+    err->server_code[0] = 0;
+    snprintf(err->message, sizeof err->message, "HTTP %d", status);
+    while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' ')) len--;
+    if (len && body[0] == '{' &&
+        osb_bind_into(&osb__errbody_type, body, len, &eb, buf, sizeof buf, NULL, NULL) == OSB_OK) {
+        if (osb__json_string_text(&eb.code, text, sizeof text))
+            osb__copy_field(err->server_code, sizeof err->server_code, text, strlen(text));
+        if (osb__json_string_text(&eb.message, text, sizeof text) ||
+            osb__json_string_text(&eb.detail, text, sizeof text) ||
+            osb__json_string_text(&eb.error, text, sizeof text)) {
+            osb__append_clean(err->message, sizeof err->message, ": ", 2);
+            osb__append_clean(err->message, sizeof err->message, text, strlen(text));
+        } else if (eb.detail.ptr && eb.detail.ptr[0] == '[') {
+            osb__error_from_detail_array(err, &eb.detail);
+        } else if (eb.error.ptr && eb.error.ptr[0] == '{') {
+            osb__errbody inner;
+            char ibuf[OSB_ERROR_BODY_MAX + 512];
+            if (osb_bind_into(&osb__errbody_type, eb.error.ptr, eb.error.len, &inner, ibuf, sizeof ibuf, NULL, NULL) == OSB_OK) {
+                if (osb__json_string_text(&inner.code, text, sizeof text))
+                    osb__copy_field(err->server_code, sizeof err->server_code, text, strlen(text));
+                if (osb__json_string_text(&inner.message, text, sizeof text)) {
+                    osb__append_clean(err->message, sizeof err->message, ": ", 2);
+                    osb__append_clean(err->message, sizeof err->message, text, strlen(text));
+                }
+            }
+        } else if (err->server_code[0]) {
+            /* a code without a message: execd's {"code":"UNKNOWN"} */
+        } else {
+            osb__append_clean(err->message, sizeof err->message, ": ", 2);
+            osb__append_clean(err->message, sizeof err->message, body, len);
+        }
+    } else if (len) {
+        osb__append_clean(err->message, sizeof err->message, ": ", 2);
+        osb__append_clean(err->message, sizeof err->message, body, len);
+    }
+    if (c->api_key && *c->api_key) {
+        /* a server that echoes the key must not make it reach a log */
+        char *hit;
+        size_t kl = strlen(c->api_key);
+        while ((hit = strstr(err->message, c->api_key)) != NULL) {
+            if (kl < 3) { memset(hit, '*', kl); continue; }
+            memcpy(hit, "***", 3);
+            memmove(hit + 3, hit + kl, strlen(hit + kl) + 1);
+        }
+    }
 }
 
 OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
@@ -2172,6 +2344,219 @@ OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
 OSB_API void osb_http_response_free(osb_http_response *response) {
     if (response) osb_buf_free(&response->body);
 }
+
+/* >>impl-rest -------------------------------------------------------------- */
+
+OSB_API int osb_error_is_not_found(const osb_error *e) { return e && e->code == OSB_ERR_HTTP && e->http_status == 404; }
+OSB_API int osb_error_is_conflict(const osb_error *e) { return e && e->code == OSB_ERR_HTTP && e->http_status == 409; }
+OSB_API int osb_error_is_unauthorized(const osb_error *e) {
+    return e && e->code == OSB_ERR_HTTP && (e->http_status == 401 || e->http_status == 403);
+}
+OSB_API int osb_error_is_rate_limited(const osb_error *e) { return e && e->code == OSB_ERR_HTTP && e->http_status == 429; }
+OSB_API int osb_error_is_capacity(const osb_error *e) {
+    return e && e->code == OSB_ERR_HTTP && (e->http_status == 503 || e->http_status == 507);
+}
+OSB_API int osb_error_is_retryable(const osb_error *e) { return e && e->code != OSB_OK && e->retryable; }
+
+/* One REST call being put together: method, target, encoded path and query,
+ * JSON body, and where the decoded result goes. */
+typedef struct osb__call {
+    osb_client *c;
+    const char *method;
+    const osb_target *target;     /* NULL: the lifecycle server */
+    osb_buf path, query, body;
+    osb_jw jw;                    /* writes the body */
+    int has_body;
+    const char *content_type;
+    const char *const *headers;   /* extra request headers */
+    const osb_type *type;         /* result type; NULL: the body is discarded */
+    void **out;
+    int stream;
+    osb_err err;                  /* sticky while building */
+} osb__call;
+
+OSB__HELPER void osb__call_init(osb__call *k, osb_client *c, const char *method, const osb_target *t) {
+    memset(k, 0, sizeof *k);
+    k->c = c;
+    k->method = method;
+    k->target = t;
+    osb_buf_init(&k->path, c->alloc);
+    osb_buf_init(&k->query, c->alloc);
+    osb_buf_init(&k->body, c->alloc);
+}
+
+static void osb__call_free(osb__call *k) {
+    osb_buf_free(&k->path);
+    osb_buf_free(&k->query);
+    osb_buf_free(&k->body);
+}
+
+/* Appends a path: each "{}" in fmt takes the next string argument,
+ * percent-encoded as one segment (so "/" or ".." inside an id stay data). */
+OSB__HELPER osb_err osb__call_path(osb__call *k, const char *fmt, ...) {
+    va_list ap;
+    const char *p;
+    va_start(ap, fmt);
+    for (p = fmt; *p; p++) {
+        if (p[0] == '{' && p[1] == '}') {
+            const char *seg = va_arg(ap, const char *);
+            if (!seg || !*seg) k->err = OSB_ERR_INVALID_ARG;
+            else osb_url_encode(&k->path, seg, strlen(seg));
+            p++;
+        } else {
+            osb_buf_append(&k->path, p, 1);
+        }
+    }
+    va_end(ap);
+    if (k->path.failed && !k->err) k->err = k->path.failed;
+    return k->err;
+}
+
+/* Adds key=value to the query (both encoded); a NULL value adds nothing. */
+OSB__HELPER void osb__call_query(osb__call *k, const char *key, const char *value) {
+    if (!value) return;
+    if (k->query.len) osb_buf_append(&k->query, "&", 1);
+    osb_url_encode(&k->query, key, strlen(key));
+    osb_buf_append(&k->query, "=", 1);
+    osb_url_encode(&k->query, value, strlen(value));
+}
+
+OSB__HELPER void osb__call_query_int(osb__call *k, const char *key, int64_t v) {
+    char num[32];
+    snprintf(num, sizeof num, "%lld", (long long)v);
+    osb__call_query(k, key, num);
+}
+
+/* Starts the JSON body; write it with the osb_jw_* calls on k->jw. */
+OSB__HELPER osb_jw *osb__call_json(osb__call *k) {
+    k->has_body = 1;
+    k->content_type = "application/json";
+    osb_jw_init(&k->jw, &k->body);
+    return &k->jw;
+}
+
+/* Sleeps ms milliseconds (between retries), waking early if cancelled. */
+static void osb__sleep_ms(int64_t ms) {
+    if (ms <= 0) return;
+#ifdef _WIN32
+    Sleep((DWORD)ms);
+#else
+    {
+        struct timespec ts;
+        ts.tv_sec = (time_t)(ms / 1000);
+        ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+    }
+#endif
+}
+
+/* Whether a failed attempt may be sent again, by the retry contract. */
+static int osb__may_retry(const osb__call *k, osb_err e, const osb_error *err) {
+    int idempotent = osb__method_idempotent(k->method);
+    if (k->stream) return 0;
+    if (e == OSB_ERR_HTTP) {
+        int s = err->http_status;
+        if (s == 429 || s == 502) return 1;
+        return idempotent && (s == 503 || s == 504);
+    }
+    if (e == OSB_ERR_DNS) return 1;   /* nothing left the machine */
+    if (e == OSB_ERR_CONNECT && err->phase == OSB_PHASE_CONNECT) return 1;
+    if (e == OSB_ERR_TIMEOUT && err->phase == OSB_PHASE_CONNECT) return 1;
+    return idempotent && (e == OSB_ERR_CONNECT || e == OSB_ERR_CLOSED || e == OSB_ERR_TIMEOUT);
+}
+
+/* The wait before retry number n (1-based): capped exponential backoff with
+ * jitter, or the server's Retry-After up to 60 s. */
+static int64_t osb__backoff_ms(osb_client *c, int n, const osb_error *err) {
+    int64_t base = c->retry.initial_ms, wait;
+    int i;
+    if (err->retry_after_ms >= 0) return err->retry_after_ms > 60000 ? 60000 : err->retry_after_ms;
+    for (i = 1; i < n && base < c->retry.max_ms; i++) base *= 2;
+    if (base > c->retry.max_ms) base = c->retry.max_ms;
+    /* "equal jitter": half fixed, half random, so retries spread out */
+    wait = base / 2 + (int64_t)(osb__splitmix(&c->rng) % (uint64_t)(base / 2 + 1));
+    return wait;
+}
+
+/* Sends the call, retrying as the contract allows, and decodes the result. */
+OSB__HELPER osb_err osb__call_run(osb__call *k) {
+    osb_client *c = k->c;
+    osb_http_request req;
+    osb_http_response res;
+    osb_err e;
+    int attempt;
+    int64_t deadline = osb__deadline_in(c->timeouts.total_ms);
+    char url[1400];
+    if (k->out) *k->out = NULL;
+    if (!k->err && k->has_body) {
+        e = osb_jw_finish(&k->jw);
+        if (e) k->err = e;
+    }
+    if (k->err) {
+        osb__reset_error(&c->err);
+        osb__set_error(&c->err, k->err, k->err == OSB_ERR_NOMEM ? "out of memory" : "invalid argument");
+        osb__call_free(k);
+        return k->err;
+    }
+    memset(&req, 0, sizeof req);
+    req.method = k->method;
+    req.path = k->path.data;
+    req.query = k->query.len ? k->query.data : NULL;
+    req.content_type = k->content_type;
+    if (k->has_body) {
+        req.body = k->body.data;
+        req.body_len = k->body.len;
+    }
+    req.headers = k->headers;
+    if (k->target) {
+        const char *u = k->target->url;
+        if (!u || !*u) {
+            osb__reset_error(&c->err);
+            osb__set_error(&c->err, OSB_ERR_INVALID_ARG, "the target has no URL");
+            osb__call_free(k);
+            return OSB_ERR_INVALID_ARG;
+        }
+        snprintf(url, sizeof url, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
+        req.url = url;
+        req.headers = k->headers ? k->headers : k->target->headers;
+    }
+    for (attempt = 0;; attempt++) {
+        e = osb_request_raw(c, &req, &res);
+        if (e == OSB_OK) break;
+        osb_http_response_free(&res);
+        c->err.attempts = attempt + 1;
+        if (attempt >= c->retry.max_retries || !osb__may_retry(k, e, &c->err) || c->retry_tokens < 10)
+            break;
+        {
+            int64_t wait = osb__backoff_ms(c, attempt + 1, &c->err);
+            if (deadline && osb__now_ms() + wait >= deadline) break;   /* no time left for it */
+            c->retry_tokens -= 10;
+            osb__sleep_ms(wait);
+        }
+    }
+    if (e == OSB_OK) {
+        int attempts = attempt + 1;
+        if (c->retry_tokens < c->retry.budget * 10) c->retry_tokens++;
+        if (k->type && k->out) {
+            e = osb_bind(k->type, res.body.data ? res.body.data : "", res.body.len, c->alloc, k->out, &c->err);
+            if (e) {
+                char id[sizeof c->err.request_id];
+                memcpy(id, res.request_id, sizeof id);
+                c->err.http_status = res.status;
+                memcpy(c->err.request_id, id, sizeof id);
+                if (!c->err.message[0]) osb__set_error(&c->err, e, "unexpected response body");
+            }
+        }
+        c->err.attempts = attempts;
+    }
+    osb_http_response_free(&res);
+    osb__call_free(k);
+    return e;
+}
+
+/* >>impl-lifecycle >>impl-execd */
+#include "parts/lifecycle.h"
+#include "parts/execd.h"
 
 OSB_API const char *osb_build_config(void) {
     return "version=" OSB_VERSION_STRING
