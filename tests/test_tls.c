@@ -381,10 +381,9 @@ TEST(tls_anchors_system_bundle) {
     osb_error err;
     size_t n = 0;
     char src[160];
-    FILE *f = fopen("/etc/ssl/certs/ca-certificates.crt", "rb");
     unset_env();
-    if (!f) SKIP("no /etc/ssl/certs/ca-certificates.crt on this machine");
-    fclose(f);
+    if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) != 0)
+        SKIP("no /etc/ssl/certs/ca-certificates.crt on this machine");
     CHECK_EQ_INT(osb_tls_anchor_count(NULL, &n, src, sizeof src, &err), OSB_OK);
     CHECK(n > 50);
     CHECK_EQ_STR(src, "/etc/ssl/certs/ca-certificates.crt");
@@ -973,11 +972,8 @@ TEST(e2e_ca_as_file_buffer_and_env) {
     setenv("SSL_CERT_DIR", CERTS "/certdir", 1);
     CHECK_EQ_INT(e2e_hello("good", "http", "localhost", NULL, &err), OSB_OK);
     unset_env();
-    /* the system bundle does not know the test CA */
-    if (fopen("/etc/ssl/certs/ca-certificates.crt", "rb") != NULL || 1) {
-        osb_err e = e2e_hello("good", "http", "localhost", NULL, &err);
-        CHECK_EQ_INT(e, OSB_ERR_TLS);
-    }
+    /* the system bundle (or, without one, nothing) does not know the test CA */
+    CHECK_EQ_INT(e2e_hello("good", "http", "localhost", NULL, &err), OSB_ERR_TLS);
 }
 
 TEST(e2e_bad_certificates) {
@@ -1324,7 +1320,7 @@ TEST(e2e_embedded_anchors_come_last) {
     CHECK_EQ_INT(rc, 0);
     if (rc != 0) return;
     CHECK_EQ_INT(run_capture("build/embedded_probe " CERTS "/ca.pem 2>&1", out, sizeof out), 0);
-    if (fopen("/etc/ssl/certs/ca-certificates.crt", "rb"))
+    if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
         CHECK(strstr(out, "from /etc/ssl/certs/ca-certificates.crt") != NULL);
     if (run_capture("unshare -m sh -c 'mount -t tmpfs none /etc/ssl/certs' 2>&1", out,
                     sizeof out) != 0)
