@@ -869,7 +869,7 @@ static void osb__x509_start_chain(const br_x509_class **ctx, const char *server_
     }
     {
         int64_t now = x->ctx->now ? x->ctx->now(x->ctx->now_user) : (int64_t)time(NULL);
-        if (now < 0) {
+        if (now < 0 || now > (int64_t)253402300799) { /* unknown, or past year 9999 */
             x->own_err = BR_ERR_X509_TIME_UNKNOWN;
         } else {
             br_x509_minimal_set_time(&x->u.minimal,
