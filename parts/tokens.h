@@ -75,6 +75,10 @@ typedef struct osb_json_token {
  * A number or a partial literal at the end of a chunk is not returned until
  * the next byte, or until a chunk is fed with final = 1.
  *
+ * To read one value out of a longer input (a JSON line, NDJSON), stop at the
+ * token that completes the top-level value (depth 0: a scalar, OBJECT_END or
+ * ARRAY_END); osb_json_offset then says how many bytes it used.
+ *
  * Policy. Text inside strings must be valid UTF-8 (no overlong forms, no
  * encoded surrogates, nothing above U+10FFFF) and escapes must not leave a
  * lone surrogate (\ud800 alone): both are OSB_ERR_JSON, so the caller never
