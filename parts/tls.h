@@ -450,17 +450,29 @@ static long osb__tls_load_file(osb__tls_ctx *ctx, const char *path, int strict, 
     return osb__tls_load_end(&L);
 }
 
-/* Every regular file in a directory; files that are not PEM are ignored. */
+#if OSB__TLS_HAVE_DIR
+typedef struct osb__file_id {
+    dev_t dev;
+    ino_t ino;
+} osb__file_id;
+#endif
+
+/* Every regular file in a directory; files that are not PEM are ignored.
+ * A file reached through several names (OpenSSL's hash links) is read once. */
 static long osb__tls_load_dir(osb__tls_ctx *ctx, const char *dir, osb_error *err) {
 #if OSB__TLS_HAVE_DIR
     DIR *d = opendir(dir);
     struct dirent *ent;
     long total = 0;
-    osb_buf path;
+    osb_buf path, seen;
     if (!d) return -2;
     osb_buf_init(&path, &ctx->alloc);
+    osb_buf_init(&seen, &ctx->alloc);
     while ((ent = readdir(d)) != NULL) {
         struct stat st;
+        osb__file_id id;
+        size_t i, n;
+        int dup = 0;
         long got;
         if (ent->d_name[0] == '.') continue;
         path.len = 0;
@@ -471,12 +483,30 @@ static long osb__tls_load_dir(osb__tls_ctx *ctx, const char *dir, osb_error *err
             break;
         }
         if (stat(path.data, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (st.st_ino != 0) { /* 0 where the platform has no inode numbers */
+            memset(&id, 0, sizeof id);
+            id.dev = st.st_dev;
+            id.ino = st.st_ino;
+            n = seen.len / sizeof id;
+            for (i = 0; i < n && !dup; i++) {
+                osb__file_id other;
+                memcpy(&other, seen.data + i * sizeof id, sizeof id);
+                dup = other.dev == id.dev && other.ino == id.ino;
+            }
+            if (dup) continue;
+            if (osb_buf_append(&seen, &id, sizeof id)) {
+                osb__set_error(err, OSB_ERR_NOMEM, "trust anchors: out of memory");
+                total = -1;
+                break;
+            }
+        }
         got = osb__tls_load_file(ctx, path.data, 0, err);
         if (got == -1) { total = -1; break; }
         if (got > 0) total += got;
     }
     closedir(d);
     osb_buf_free(&path);
+    osb_buf_free(&seen);
     return total;
 #else
     (void)ctx; (void)dir; (void)err;

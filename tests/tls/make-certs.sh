@@ -15,7 +15,7 @@
 #   certdir/                   the CA alone, for SSL_CERT_DIR
 set -eu
 dir=${1:?usage: make-certs.sh DIR}
-version=2   # bump when the set below changes: the directory is then made anew
+version=3   # bump when the set below changes: the directory is then made anew
 mkdir -p "$dir"
 cd "$dir"
 if [ "$(cat .done 2>/dev/null)" = "$version" ]; then exit 0; fi
@@ -99,6 +99,7 @@ openssl req -x509 -new -key selfsigned.key -sha256 -days $days -subj "/CN=localh
 # A CA directory for SSL_CERT_DIR (the CA and an unrelated file).
 mkdir -p certdir
 cp ca.pem certdir/osb-test-ca.pem
+ln -s osb-test-ca.pem certdir/0a1b2c3d.0    # a hash-style link: read once
 echo "not a certificate" > certdir/README
 
 # A file with no certificate at all, and a truncated one.
