@@ -42,6 +42,9 @@ SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
 endif
+ifneq ($(wildcard tests/conformance/test_filter.py),)
+SUITES += "conformance-filter=$(PYTHON) tests/conformance/test_filter.py"
+endif
 
 test: deps $(TEST_BINS)
 	@tests/run-suites.sh $(SUITES)
@@ -69,3 +72,7 @@ install:
 
 clean:
 	rm -rf $(B)
+
+# Fragments: static builds, the command-line tool, examples and demo,
+# conformance, fuzzing, benchmarks.
+include $(wildcard mk/*.mk)
