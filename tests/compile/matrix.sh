@@ -31,6 +31,10 @@ done
 if [ -f /usr/include/bearssl.h ]; then
     run "gcc-c99-tls" sh -c "gcc -std=c99 $W -DOSB_TLS=1 tests/compile/impl.c tests/compile/user_a.c tests/compile/user_b.c -o $out/link-tls -lbearssl && $out/link-tls"
 fi
+# the manual's TL;DR compiles as it stands
+awk '/^ \* TL;DR/{on=1; next} /^ \* THREADS/{on=0} on' opensandbox.h | sed -E 's/^ \*( {0,7})?//' \
+    | grep -v '^=*$' > "$out/tldr.c"
+run "tldr" gcc -std=c99 $W -c "$out/tldr.c" -o "$out/tldr.o"
 # every exported symbol of the implementation starts with osb_
 run "nm-prefix" sh -c "gcc -std=c99 $W -c tests/compile/impl.c -o $out/nm.o &&
     ! nm -g --defined-only $out/nm.o | awk '{print \$3}' | grep -v -e '^osb_' -e '^main\$' | grep ."
