@@ -54,7 +54,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 check: deps
 	@mkdir -p $(B)/asan-gcc $(B)/asan-clang $(B)/vg
 	@set -e; for t in $(TEST_SRCS); do n=$$(basename $$t .c); \
-	  libs=$$( [ $$n = test_tls ] && echo "$(TLS_LIBS)"); \
+	  case $$n in test_tls) libs="$(TLS_LIBS)";; *) libs="";; esac; \
 	  gcc $(WARN) -O1 -g $(SAN) -I. $$t -o $(B)/asan-gcc/$$n $$libs -lm; \
 	  clang $(WARN) -O1 -g $(SAN) -I. $$t -o $(B)/asan-clang/$$n $$libs -lm; \
 	  gcc $(WARN) -O1 -g -I. $$t -o $(B)/vg/$$n $$libs -lm; done

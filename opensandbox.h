@@ -1096,6 +1096,30 @@ static osb_err osb__timeout(osb_error *err, osb_phase phase) {
     return OSB_ERR_TIMEOUT;
 }
 
+/* After a send or recv that returned -1: OSB_OK to try again (interrupted,
+ * or the socket became ready before the deadline), else the error. */
+static osb_err osb__sock_failure(osb__conn *c, int for_write, int64_t deadline, osb_phase phase,
+                                 osb_error *err) {
+    int e = osb__sock_errno();
+    if (e == OSB__EINTR) return OSB_OK;
+    if (e == OSB__EAGAIN || e == EWOULDBLOCK) {
+        int w = osb__wait(c->fd, for_write, deadline, c->cancel);
+        if (w > 0) return OSB_OK;
+        if (w == 0) return osb__timeout(err, phase);
+        if (w == -2) {
+            osb__set_error(err, OSB_ERR_CANCELLED, "cancelled");
+            return OSB_ERR_CANCELLED;
+        }
+        e = osb__sock_errno();
+    }
+    osb__set_error(err, OSB_ERR_CONNECT, "%s failed: %s", for_write ? "send" : "receive", strerror(e));
+    if (err) {
+        err->sys_errno = e;
+        err->phase = phase;
+    }
+    return OSB_ERR_CONNECT;
+}
+
 static osb_err osb__sock_send_all(osb__conn *c, const void *data, size_t len, int64_t deadline,
                                   osb_error *err) {
     const char *p = (const char *)data;
@@ -1109,21 +1133,9 @@ static osb_err osb__sock_send_all(osb__conn *c, const void *data, size_t len, in
         if (n > 0) {
             p += n;
             len -= (size_t)n;
-            continue;
-        }
-        if (n < 0) {
-            int e = osb__sock_errno();
-            if (e == OSB__EINTR) continue;
-            if (e == OSB__EAGAIN || e == EWOULDBLOCK) {
-                int w = osb__wait(c->fd, 1, deadline, c->cancel);
-                if (w == 0) return osb__timeout(err, OSB_PHASE_SEND);
-                if (w > 0) continue;
-                if (w == -2) { osb__set_error(err, OSB_ERR_CANCELLED, "cancelled"); return OSB_ERR_CANCELLED; }
-                e = osb__sock_errno();
-            }
-            osb__set_error(err, OSB_ERR_CONNECT, "send failed: %s", strerror(e));
-            if (err) { err->sys_errno = e; err->phase = OSB_PHASE_SEND; }
-            return OSB_ERR_CONNECT;
+        } else {
+            osb_err e = osb__sock_failure(c, 1, deadline, OSB_PHASE_SEND, err);
+            if (e) return e;
         }
     }
     return OSB_OK;
@@ -1144,18 +1156,8 @@ static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *
             *got = (size_t)n;
             return OSB_OK;
         } else {
-            int e = osb__sock_errno();
-            if (e == OSB__EINTR) continue;
-            if (e == OSB__EAGAIN || e == EWOULDBLOCK) {
-                int w = osb__wait(c->fd, 0, deadline, c->cancel);
-                if (w == 0) return osb__timeout(err, phase);
-                if (w > 0) continue;
-                if (w == -2) { osb__set_error(err, OSB_ERR_CANCELLED, "cancelled"); return OSB_ERR_CANCELLED; }
-                e = osb__sock_errno();
-            }
-            osb__set_error(err, OSB_ERR_CONNECT, "receive failed: %s", strerror(e));
-            if (err) { err->sys_errno = e; err->phase = phase; }
-            return OSB_ERR_CONNECT;
+            osb_err e = osb__sock_failure(c, 0, deadline, phase, err);
+            if (e) return e;
         }
     }
 }
