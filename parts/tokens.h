@@ -192,8 +192,9 @@ OSB_API osb_err osb_jw_str(osb_jw *w, const char *s);
 OSB_API osb_err osb_jw_str_n(osb_jw *w, const char *s, size_t len);
 OSB_API osb_err osb_jw_int(osb_jw *w, int64_t v);
 OSB_API osb_err osb_jw_uint(osb_jw *w, uint64_t v);
-/* The shortest text that reads back as v ("4", "0.1", "1e+300"); NaN and
- * infinities have no JSON form: OSB_ERR_INVALID_ARG. */
+/* v with 15, 16 or 17 significant digits, the fewest that read back as
+ * exactly v ("4", "0.1", "1e+300"); NaN and infinities have no JSON form:
+ * OSB_ERR_INVALID_ARG. */
 OSB_API osb_err osb_jw_double(osb_jw *w, double v);
 OSB_API osb_err osb_jw_bool(osb_jw *w, int v);
 /* An explicit null (merge-patch uses it to delete a key). */
