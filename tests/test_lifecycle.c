@@ -335,6 +335,254 @@ TEST(endpoint_and_target) {
     osb_sandbox_delete(c, id);
 }
 
+TEST(metadata_patch_merge) {
+    static const osb_pair md[] = {{"keep", "k"}, {"drop", "d"}, {"change", "old"}};
+    static const osb_pair patch[] = {{"change", "new"}, {"drop", NULL}, {"added", "a"}, {"missing", NULL}};
+    char id[64];
+    osb_sandbox_info *s = NULL;
+    NEED_CLIENT(c);
+    CHECK(make_sandbox(c, id, md, 3, 600));
+    CHECK_EQ_INT(osb_sandbox_metadata_patch(c, id, patch, 4, &s), OSB_OK);
+    if (s) {
+        CHECK(md_get(s, "keep") && strcmp(md_get(s, "keep"), "k") == 0);
+        CHECK(md_get(s, "change") && strcmp(md_get(s, "change"), "new") == 0);
+        CHECK(md_get(s, "added") && strcmp(md_get(s, "added"), "a") == 0);
+        CHECK(md_get(s, "drop") == NULL);
+        CHECK_EQ_INT(s->metadata_count, 3);
+        osb_result_free(s);
+    }
+    /* {} is a no-op; the result may be discarded */
+    CHECK_EQ_INT(osb_sandbox_metadata_patch(c, id, NULL, 0, NULL), OSB_OK);
+    /* reserved key: 400 INVALID_METADATA_LABEL (no SANDBOX:: prefix) */
+    {
+        static const osb_pair bad[] = {{"opensandbox.io/x", "y"}};
+        CHECK_EQ_INT(osb_sandbox_metadata_patch(c, id, bad, 1, &s), OSB_ERR_HTTP);
+        CHECK(s == NULL);
+        CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+        CHECK_EQ_STR(osb_client_error(c)->server_code, "INVALID_METADATA_LABEL");
+    }
+    CHECK_EQ_INT(osb_sandbox_metadata_patch(c, "no-such-sandbox", patch, 1, &s), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    osb_sandbox_delete(c, id);
+}
+
+TEST(pause_resume) {
+    char id[64];
+    osb_sandbox_info *s = NULL;
+    NEED_CLIENT(c);
+    CHECK(make_sandbox(c, id, NULL, 0, 600));
+    /* resume of a running sandbox: 409 */
+    CHECK_EQ_INT(osb_sandbox_resume(c, id), OSB_ERR_HTTP);
+    CHECK(osb_error_is_conflict(osb_client_error(c)));
+    CHECK(strstr(osb_client_error(c)->server_code, "NOT_PAUSED") != NULL);
+    CHECK_EQ_INT(osb_sandbox_pause(c, id), OSB_OK);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
+    CHECK_EQ_INT(osb_sandbox_get(c, id, &s), OSB_OK);
+    if (s) { CHECK(str_eq(s->status.state, "Paused")); osb_result_free(s); }
+    /* pause of a paused sandbox: 409 */
+    CHECK_EQ_INT(osb_sandbox_pause(c, id), OSB_ERR_HTTP);
+    CHECK(osb_error_is_conflict(osb_client_error(c)));
+    CHECK_EQ_INT(osb_sandbox_resume(c, id), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_get(c, id, &s), OSB_OK);
+    if (s) { CHECK(str_eq(s->status.state, "Running")); osb_result_free(s); }
+    CHECK_EQ_INT(osb_sandbox_pause(c, "no-such-sandbox"), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    osb_sandbox_delete(c, id);
+}
+
+TEST(format_time) {
+    char buf[32];
+    CHECK(osb_format_time(0, buf, sizeof buf) && strcmp(buf, "1970-01-01T00:00:00Z") == 0);
+    CHECK(osb_format_time(951782400, buf, sizeof buf) && strcmp(buf, "2000-02-29T00:00:00Z") == 0);
+    CHECK(osb_format_time(1780308000, buf, sizeof buf) && strcmp(buf, "2026-06-01T10:00:00Z") == 0);
+    CHECK(osb_format_time(253402300799LL, buf, sizeof buf) && strcmp(buf, "9999-12-31T23:59:59Z") == 0);
+    CHECK(osb_format_time(-1, buf, sizeof buf) == NULL);
+    CHECK(osb_format_time(0, buf, 10) == NULL);
+}
+
+TEST(renew) {
+    char id[64], when[32];
+    osb_renew_result *r = NULL;
+    NEED_CLIENT(c);
+    CHECK(make_sandbox(c, id, NULL, 0, 600));
+    osb_format_time((int64_t)time(NULL) + 7200, when, sizeof when);
+    CHECK_EQ_INT(osb_sandbox_renew(c, id, when, &r), OSB_OK);
+    if (r) {
+        CHECK(r->expires_at.ptr && strncmp(r->expires_at.ptr, when, 19) == 0);
+        osb_result_free(r);
+    }
+    /* in the past: 400 INVALID_EXPIRATION */
+    CHECK_EQ_INT(osb_sandbox_renew(c, id, "2001-01-01T00:00:00Z", &r), OSB_ERR_HTTP);
+    CHECK(r == NULL);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+    CHECK(strstr(osb_client_error(c)->server_code, "INVALID_EXPIRATION") != NULL);
+    /* not a time: 422 */
+    CHECK_EQ_INT(osb_sandbox_renew(c, id, "tomorrow", NULL), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 422);
+    CHECK_EQ_INT(osb_sandbox_renew(c, id, NULL, NULL), OSB_ERR_INVALID_ARG);
+    osb_sandbox_delete(c, id);
+    /* no TTL: 409 */
+    CHECK(make_sandbox(c, id, NULL, 0, 0));
+    CHECK_EQ_INT(osb_sandbox_renew(c, id, when, NULL), OSB_ERR_HTTP);
+    CHECK(osb_error_is_conflict(osb_client_error(c)));
+    osb_sandbox_delete(c, id);
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+TEST(snapshots) {
+    char id[64], snap[64] = "", snap2[64] = "";
+    osb_snapshot *s = NULL;
+    osb_snapshot_page *l = NULL;
+    osb_snapshot_list_req q;
+    int i;
+    NEED_CLIENT(c);
+    CHECK(make_sandbox(c, id, NULL, 0, 600));
+    CHECK_EQ_INT(osb_snapshot_create(c, id, "checkpoint", &s), OSB_OK);
+    if (s) {
+        CHECK(str_eq(s->status.state, "Creating"));
+        CHECK(str_eq(s->sandbox_id, id));
+        CHECK(str_eq(s->name, "checkpoint"));
+        snprintf(snap, sizeof snap, "%s", s->id.ptr);
+        osb_result_free(s);
+    }
+    /* deleting while Creating: 409 */
+    CHECK_EQ_INT(osb_snapshot_delete(c, snap), OSB_ERR_HTTP);
+    CHECK(osb_error_is_conflict(osb_client_error(c)));
+    for (i = 0; i < 50; i++) {
+        CHECK_EQ_INT(osb_snapshot_get(c, snap, &s), OSB_OK);
+        if (!s) break;
+        if (!str_eq(s->status.state, "Creating")) break;
+        osb_result_free(s);
+        s = NULL;
+        sleep_ms(100);
+    }
+    if (s) {
+        CHECK(str_eq(s->status.state, "Ready"));
+        CHECK(s->created_at.ptr != NULL);
+        osb_result_free(s);
+    }
+    /* unnamed snapshot */
+    CHECK_EQ_INT(osb_snapshot_create(c, id, NULL, &s), OSB_OK);
+    if (s) {
+        CHECK(s->name.ptr == NULL || s->name.len == 0);
+        snprintf(snap2, sizeof snap2, "%s", s->id.ptr);
+        osb_result_free(s);
+    }
+    memset(&q, 0, sizeof q);
+    q.sandbox_id = id;
+    CHECK_EQ_INT(osb_snapshot_list(c, &q, &l), OSB_OK);
+    if (l) {
+        CHECK_EQ_INT(l->items_count, 2);
+        CHECK_EQ_INT(l->pagination.total_items, 2);
+        osb_result_free(l);
+    }
+    {
+        static const char *const ready[] = {"Ready", NULL};
+        q.states = ready;
+        q.page = 1;
+        q.page_size = 10;
+        CHECK_EQ_INT(osb_snapshot_list(c, &q, &l), OSB_OK);
+        if (l) {
+            CHECK_EQ_INT(l->items_count, 1);
+            if (l->items_count) CHECK(str_eq(l->items[0].id, snap));
+            osb_result_free(l);
+        }
+    }
+    CHECK_EQ_INT(osb_snapshot_list(c, NULL, &l), OSB_OK);
+    if (l) { CHECK(l->items_count >= 2); osb_result_free(l); }
+    q.page = -1;
+    CHECK_EQ_INT(osb_snapshot_list(c, &q, &l), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 422);
+    /* restore from the snapshot */
+    {
+        osb_sandbox_create_req r;
+        osb_sandbox_info *sb = NULL;
+        memset(&r, 0, sizeof r);
+        r.snapshot_id = snap;
+        r.timeout_s = 600;
+        CHECK_EQ_INT(osb_sandbox_create(c, &r, &sb), OSB_OK);
+        if (sb) {
+            osb_sandbox_info *g = NULL;
+            CHECK_EQ_INT(osb_sandbox_get(c, sb->id.ptr, &g), OSB_OK);
+            if (g) { CHECK(str_eq(g->snapshot_id, snap)); osb_result_free(g); }
+            osb_sandbox_delete(c, sb->id.ptr);
+            osb_result_free(sb);
+        }
+    }
+    CHECK_EQ_INT(osb_snapshot_delete(c, snap), OSB_OK);
+    CHECK_EQ_INT(osb_snapshot_get(c, snap, &s), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK(strstr(osb_client_error(c)->server_code, "SNAPSHOT::NOT_FOUND") != NULL);
+    CHECK_EQ_INT(osb_snapshot_delete(c, "no-such-snapshot"), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(osb_snapshot_create(c, "no-such-sandbox", NULL, &s), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    /* a paused sandbox cannot be snapshotted: 409 */
+    CHECK_EQ_INT(osb_sandbox_pause(c, id), OSB_OK);
+    CHECK_EQ_INT(osb_snapshot_create(c, id, NULL, &s), OSB_ERR_HTTP);
+    CHECK(osb_error_is_conflict(osb_client_error(c)));
+    for (i = 0; i < 50 && snap2[0]; i++) {
+        if (osb_snapshot_delete(c, snap2) == OSB_OK) break;
+        sleep_ms(100);
+    }
+    osb_sandbox_delete(c, id);
+}
+
+TEST(diagnostics) {
+    char id[64];
+    osb_diagnostic *d = (osb_diagnostic *)1;
+    osb_text *t = NULL;
+    osb_diagnostics_text_req tr;
+    NEED_CLIENT(c);
+    CHECK(make_sandbox(c, id, NULL, 0, 600));
+    /* the stable API is not implemented by the open-source server */
+    CHECK_EQ_INT(osb_diagnostics_logs(c, id, NULL, &d), OSB_ERR_UNSUPPORTED);
+    CHECK(d == NULL);
+    CHECK_EQ_INT(osb_client_error(c)->code, OSB_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 501);
+    CHECK_EQ_STR(osb_client_error(c)->server_code, "DIAGNOSTICS_NOT_IMPLEMENTED");
+    CHECK_EQ_INT(osb_diagnostics_events(c, id, "lifecycle", &d), OSB_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(osb_diagnostics_events(c, NULL, NULL, &d), OSB_ERR_INVALID_ARG);
+    /* the documented fallback: legacy plain text */
+    CHECK_EQ_INT(osb_diagnostics_text(c, id, NULL, &t), OSB_OK);
+    if (t) {
+        CHECK(t->text.ptr != NULL);
+        CHECK(strstr(t->content_type.ptr, "text/plain") != NULL);
+        osb_result_free(t);
+    }
+    memset(&tr, 0, sizeof tr);
+    tr.kind = "logs";
+    tr.tail = 10;
+    tr.since = "1h";
+    CHECK_EQ_INT(osb_diagnostics_text(c, id, &tr, &t), OSB_OK);
+    osb_result_free(t);
+    tr.kind = "events";
+    tr.limit = 5;
+    CHECK_EQ_INT(osb_diagnostics_text(c, id, &tr, &t), OSB_OK);
+    osb_result_free(t);
+    tr.kind = "inspect";
+    CHECK_EQ_INT(osb_diagnostics_text(c, id, &tr, &t), OSB_OK);
+    if (t) { CHECK(t->text.len > 0); osb_result_free(t); }
+    memset(&tr, 0, sizeof tr);
+    tr.kind = "summary";
+    tr.tail = 5;
+    tr.event_limit = 5;
+    CHECK_EQ_INT(osb_diagnostics_text(c, id, &tr, &t), OSB_OK);
+    osb_result_free(t);
+    tr.kind = "bogus";
+    CHECK_EQ_INT(osb_diagnostics_text(c, id, &tr, &t), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(osb_diagnostics_text(c, "no-such-sandbox", NULL, &t), OSB_ERR_HTTP);
+    CHECK(t == NULL);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    osb_sandbox_delete(c, id);
+}
+
 TEST(invalid_arguments) {
     osb_sandbox_info *s = (osb_sandbox_info *)1;
     NEED_CLIENT(c);
