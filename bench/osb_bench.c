@@ -1,0 +1,430 @@
+/* bench/osb_bench.c -- the opensandbox.h side of the benchmarks.
+ *
+ *   osb_bench URL w1 N          N sequential GETs of one sandbox on one
+ *                               keep-alive connection, each bound to a typed
+ *                               struct (osb_bind)
+ *   osb_bench URL w2 small|big  POST /command, the execd event stream decoded
+ *                               into typed events (osb_sse + osb_bind_into)
+ *   osb_bench URL w3            1 GiB download into a discarding sink
+ *   osb_bench URL w4 MIB        multipart upload of MIB MiB from a reader
+ *   osb_bench URL cold          one GET, bound, then exit (cold start)
+ *   osb_bench URL idle N        N clients, each holding one idle pooled
+ *                               connection; reports heap and RSS per connection
+ *
+ * URL is the server's base ("http://127.0.0.1:PORT" or https://...).
+ * Prints one line of key=value pairs: wall_s, cpu_s (user+sys of this
+ * process), units (requests, events or bytes), bytes, allocs (calls into the
+ * counting allocator during the timed part), peak_heap.
+ * Built with -DOSB_TLS=1 -lbearssl for https. */
+#define _POSIX_C_SOURCE 200809L
+#define OPENSANDBOX_IMPLEMENTATION
+#include "opensandbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+
+/* ---- counting allocator ------------------------------------------------ */
+
+typedef struct counter {
+    unsigned long long allocs, reallocs, frees;
+    size_t live, peak;
+} counter;
+
+#define HDR 16
+
+static void *c_alloc(void *ctx, size_t size) {
+    counter *k = (counter *)ctx;
+    unsigned char *p = (unsigned char *)malloc(size + HDR);
+    if (!p) return NULL;
+    memcpy(p, &size, sizeof size);
+    k->allocs++;
+    k->live += size;
+    if (k->live > k->peak) k->peak = k->live;
+    return p + HDR;
+}
+
+static void *c_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size) {
+    counter *k = (counter *)ctx;
+    unsigned char *p;
+    size_t old;
+    (void)old_size;
+    if (!ptr) return c_alloc(ctx, new_size);
+    p = (unsigned char *)ptr - HDR;
+    memcpy(&old, p, sizeof old);
+    p = (unsigned char *)realloc(p, new_size + HDR);
+    if (!p) return NULL;
+    memcpy(p, &new_size, sizeof new_size);
+    k->reallocs++;
+    k->live = k->live - old + new_size;
+    if (k->live > k->peak) k->peak = k->live;
+    return p + HDR;
+}
+
+static void c_free(void *ctx, void *ptr) {
+    counter *k = (counter *)ctx;
+    unsigned char *p;
+    size_t old;
+    if (!ptr) return;
+    p = (unsigned char *)ptr - HDR;
+    memcpy(&old, p, sizeof old);
+    k->frees++;
+    k->live -= old;
+    free(p);
+}
+
+static counter K;
+static const osb_allocator ALLOC = {c_alloc, c_realloc, c_free, &K};
+
+static unsigned long long calls(void) { return K.allocs + K.reallocs; }
+
+/* ---- clocks ------------------------------------------------------------ */
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static long rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0) v = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+static void die(osb_client *c, const char *what, osb_err e) {
+    const osb_error *d = c ? osb_client_error(c) : NULL;
+    fprintf(stderr, "osb_bench: %s: %s (%s)\n", what, osb_strerror(e), d ? d->message : "");
+    exit(1);
+}
+
+/* ---- typed results ----------------------------------------------------- */
+
+typedef struct bs_image { osb_str uri; } bs_image;
+typedef struct bs_platform { osb_str os, arch; } bs_platform;
+typedef struct bs_status { osb_str state, reason, message, last_transition_at; } bs_status;
+typedef struct bs_sandbox {
+    osb_str id;
+    bs_image image;
+    bs_platform platform;
+    bs_status status;
+    osb_kv *metadata;
+    size_t metadata_count;
+    osb_str *entrypoint;
+    size_t entrypoint_count;
+    osb_str expires_at, created_at;
+    osb_str raw;
+} bs_sandbox;
+
+static const osb_field bs_image_fields[] = {OSB_FIELD_STR(bs_image, uri, "uri")};
+static const osb_type bs_image_type = OSB_TYPE(bs_image, bs_image_fields);
+static const osb_field bs_platform_fields[] = {
+    OSB_FIELD_STR(bs_platform, os, "os"),
+    OSB_FIELD_STR(bs_platform, arch, "arch"),
+};
+static const osb_type bs_platform_type = OSB_TYPE(bs_platform, bs_platform_fields);
+static const osb_field bs_status_fields[] = {
+    OSB_FIELD_STR(bs_status, state, "state"),
+    OSB_FIELD_STR(bs_status, reason, "reason"),
+    OSB_FIELD_STR(bs_status, message, "message"),
+    OSB_FIELD_STR(bs_status, last_transition_at, "lastTransitionAt"),
+};
+static const osb_type bs_status_type = OSB_TYPE(bs_status, bs_status_fields);
+static const osb_field bs_sandbox_fields[] = {
+    OSB_FIELD_STR(bs_sandbox, id, "id"),
+    OSB_FIELD_OBJECT(bs_sandbox, image, "image", &bs_image_type),
+    OSB_FIELD_OBJECT(bs_sandbox, platform, "platform", &bs_platform_type),
+    OSB_FIELD_OBJECT(bs_sandbox, status, "status", &bs_status_type),
+    OSB_FIELD_MAP(bs_sandbox, metadata, metadata_count, "metadata"),
+    OSB_FIELD_ARRAY(bs_sandbox, entrypoint, entrypoint_count, "entrypoint", OSB_KIND_STR),
+    OSB_FIELD_STR(bs_sandbox, expires_at, "expiresAt"),
+    OSB_FIELD_STR(bs_sandbox, created_at, "createdAt"),
+};
+static const osb_type bs_sandbox_type = OSB_TYPE_RAW(bs_sandbox, bs_sandbox_fields, raw);
+
+/* An execd event, as the typed stream layer decodes it. */
+typedef struct bs_error { osb_str ename, evalue; osb_str *traceback; size_t traceback_count; } bs_error;
+typedef struct bs_event {
+    osb_str type, text;
+    int64_t execution_count, execution_time, timestamp;
+    osb_str results;
+    bs_error error;
+    osb_str code, message;
+} bs_event;
+static const osb_field bs_error_fields[] = {
+    OSB_FIELD_STR(bs_error, ename, "ename"),
+    OSB_FIELD_STR(bs_error, evalue, "evalue"),
+    OSB_FIELD_ARRAY(bs_error, traceback, traceback_count, "traceback", OSB_KIND_STR),
+};
+static const osb_type bs_error_type = OSB_TYPE(bs_error, bs_error_fields);
+static const osb_field bs_event_fields[] = {
+    OSB_FIELD_STR(bs_event, type, "type"),
+    OSB_FIELD_STR(bs_event, text, "text"),
+    OSB_FIELD_I64(bs_event, execution_count, "execution_count"),
+    OSB_FIELD_I64(bs_event, execution_time, "execution_time"),
+    OSB_FIELD_I64(bs_event, timestamp, "timestamp"),
+    OSB_FIELD_RAW(bs_event, results, "results"),
+    OSB_FIELD_OBJECT(bs_event, error, "error", &bs_error_type),
+    OSB_FIELD_STR(bs_event, code, "code"),
+    OSB_FIELD_STR(bs_event, message, "message"),
+};
+static const osb_type bs_event_type = OSB_TYPE(bs_event, bs_event_fields);
+
+/* ---- workloads --------------------------------------------------------- */
+
+static osb_client *make_client(const char *url, int pool_max) {
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    osb_err e;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = url;
+    cfg.allocator = &ALLOC;
+    cfg.pool_max = pool_max;
+    cfg.tls.insecure_skip_verify = getenv("BENCH_CA") ? 0 : 1;
+    cfg.tls.ca_file = getenv("BENCH_CA");
+    e = osb_client_new(&cfg, &c);
+    if (e) die(NULL, "client", e);
+    return c;
+}
+
+static unsigned long long get_sandbox(osb_client *c) {
+    osb_http_request rq;
+    osb_http_response rs;
+    bs_sandbox *sb = NULL;
+    osb_error berr;
+    unsigned long long n;
+    osb_err e;
+    memset(&rq, 0, sizeof rq);
+    memset(&rs, 0, sizeof rs);
+    rq.path = "/v1/sandboxes/6f1c2d3e-4a5b-4c6d-8e9f-000000000001";
+    osb_buf_init(&rs.body, &ALLOC);
+    e = osb_request_raw(c, &rq, &rs);
+    if (e) die(c, "GET", e);
+    e = osb_bind(&bs_sandbox_type, rs.body.data, rs.body.len, &ALLOC, (void **)&sb, &berr);
+    if (e) die(c, "bind", e);
+    n = sb->entrypoint_count + sb->status.state.len;
+    osb_result_free(sb);
+    osb_http_response_free(&rs);
+    return n;
+}
+
+static int discard(void *user, const void *data, size_t len) {
+    (void)data;
+    *(uint64_t *)user += len;
+    return 0;
+}
+
+typedef struct zero_reader { uint64_t left; } zero_reader;
+static char ZEROS[256 * 1024];
+static ptrdiff_t zread(void *user, void *buf, size_t cap) {
+    zero_reader *z = (zero_reader *)user;
+    size_t n = cap < sizeof ZEROS ? cap : sizeof ZEROS;
+    if (n > z->left) n = (size_t)z->left;
+    memcpy(buf, ZEROS, n);
+    z->left -= n;
+    return (ptrdiff_t)n;
+}
+
+static char EVBUF[64 * 1024];   /* event data (osb_sse) */
+static char BINDBUF[64 * 1024]; /* strings of one bound event (osb_bind_into) */
+
+typedef struct w2_stats { uint64_t events, stdout_events, text_bytes, other; } w2_stats;
+
+static void on_event(osb_client *c, const osb_sse *s, w2_stats *st) {
+    osb_sse_event ev;
+    bs_event te;
+    osb_err e;
+    osb_error berr;
+    osb_sse_event_get(s, &ev);
+    e = osb_bind_into(&bs_event_type, ev.data, ev.data_len, &te, BINDBUF, sizeof BINDBUF, NULL,
+                      &berr);
+    if (e) die(c, "event bind", e);
+    st->events++;
+    if (te.type.len == 6 && memcmp(te.type.ptr, "stdout", 6) == 0) {
+        st->stdout_events++;
+        st->text_bytes += te.text.len;
+    } else {
+        st->other++;
+    }
+}
+
+int main(int argc, char **argv) {
+    const char *url, *w;
+    osb_client *c;
+    double t0, c0, t1, c1;
+    unsigned long long a0;
+    uint64_t units = 0, bytes = 0;
+    if (argc < 3) {
+        fprintf(stderr, "usage: osb_bench URL w1 N | w2 small|big | w3 | w4 MIB | cold | idle N\n");
+        return 2;
+    }
+    url = argv[1];
+    w = argv[2];
+
+    if (strcmp(w, "cold") == 0) {
+        c = make_client(url, 0);
+        get_sandbox(c);
+        osb_client_free(c);
+        printf("ok=1\n");
+        return 0;
+    }
+    if (strcmp(w, "idle") == 0) {
+        int n = argc > 3 ? atoi(argv[3]) : 100, i;
+        osb_client **cs = (osb_client **)calloc((size_t)n, sizeof *cs);
+        long r0, r1;
+        size_t h0;
+        /* warm the libc and the first client's one-time costs */
+        c = make_client(url, 1);
+        get_sandbox(c);
+        osb_client_free(c);
+        r0 = rss_kib();
+        h0 = K.live;
+        for (i = 0; i < n; i++) {
+            cs[i] = make_client(url, 1);
+            get_sandbox(cs[i]);
+            if (osb_client_pooled(cs[i]) != 1) die(cs[i], "not pooled", OSB_ERR_STATE);
+        }
+        r1 = rss_kib();
+        printf("conns=%d heap_per_conn=%.0f rss_per_conn=%.0f\n", n,
+               (double)(K.live - h0) / n, (double)(r1 - r0) * 1024.0 / n);
+        for (i = 0; i < n; i++) osb_client_free(cs[i]);
+        free(cs);
+        return 0;
+    }
+
+    c = make_client(url, 0);
+    t0 = now_s();
+    c0 = cpu_s();
+    a0 = calls();
+    if (strcmp(w, "w1") == 0) {
+        long n = argc > 3 ? atol(argv[3]) : 2000, i;
+        for (i = 0; i < n; i++) bytes += get_sandbox(c);
+        units = (uint64_t)n;
+    } else if (strcmp(w, "w2") == 0) {
+        char path[64];
+        const char *which = argc > 3 ? argv[3] : "big";
+        static const char body[] = "{\"command\":\"cat /var/log/build.log\"}";
+        osb_http_request rq;
+        osb_http_response rs;
+        osb_body *b = NULL;
+        osb_sse s;
+        w2_stats st;
+        osb_err e;
+        const void *data;
+        size_t len;
+        memset(&st, 0, sizeof st);
+        memset(&rq, 0, sizeof rq);
+        memset(&rs, 0, sizeof rs);
+        snprintf(path, sizeof path, "/x/%s/command", which);
+        rq.method = "POST";
+        rq.path = path;
+        rq.content_type = "application/json";
+        rq.body = body;
+        rq.body_len = sizeof body - 1;
+        rq.stream = 1;
+        e = osb_request_open(c, &rq, &rs, &b);
+        if (e) die(c, "POST /command", e);
+        osb_sse_init(&s, EVBUF, sizeof EVBUF);
+        for (;;) {
+            const char *p;
+            e = osb_body_read(b, &data, &len);
+            if (e) die(c, "body", e);
+            if (len == 0) break;
+            bytes += len;
+            p = (const char *)data;
+            while (len) {
+                size_t k = osb_sse_push(&s, p, len);
+                int stt = (int)osb_sse_status(&s);
+                p += k;
+                len -= k;
+                if (stt == OSB_SSE_EVENT) on_event(c, &s, &st);
+                else if (stt != OSB_SSE_MORE) die(c, "event stream", s.err ? s.err : OSB_ERR_TOO_LARGE);
+            }
+        }
+        while (osb_sse_finish(&s) == OSB_SSE_EVENT) on_event(c, &s, &st);
+        osb_body_close(b);
+        osb_http_response_free(&rs);
+        units = st.events;
+        if (st.stdout_events == 0 || st.text_bytes == 0) die(c, "no stdout events", OSB_ERR_STATE);
+    } else if (strcmp(w, "w3") == 0) {
+        osb_http_request rq;
+        osb_http_response rs;
+        osb_err e;
+        memset(&rq, 0, sizeof rq);
+        memset(&rs, 0, sizeof rs);
+        rq.path = "/x/s/files/download";
+        rq.query = "path=%2Fdata%2Fbig.bin";
+        rq.sink = discard;
+        rq.sink_user = &bytes;
+        rq.stream = 1;
+        e = osb_request_raw(c, &rq, &rs);
+        if (e) die(c, "download", e);
+        osb_http_response_free(&rs);
+        units = bytes;
+    } else if (strcmp(w, "w4") == 0) {
+        uint64_t size = (uint64_t)(argc > 3 ? atol(argv[3]) : 256) << 20;
+        osb_buf meta;
+        osb_mpart parts[2];
+        osb_multipart m;
+        zero_reader z;
+        osb_http_request rq;
+        osb_http_response rs;
+        osb_err e;
+        osb_buf_init(&meta, &ALLOC);
+        osb_upload_metadata(&meta, "/tmp/upload.bin", NULL, NULL, 644);
+        memset(parts, 0, sizeof parts);
+        parts[0].name = "metadata";
+        parts[0].filename = "metadata";
+        parts[0].content_type = "application/json";
+        parts[0].data = meta.data;
+        parts[0].size = meta.len;
+        z.left = size;
+        parts[1].name = "file";
+        parts[1].filename = "upload.bin";
+        parts[1].content_type = "application/octet-stream";
+        parts[1].size = size;
+        parts[1].read = zread;
+        parts[1].read_user = &z;
+        e = osb_multipart_init(&m, parts, 2, NULL);
+        if (e) die(c, "multipart", e);
+        memset(&rq, 0, sizeof rq);
+        memset(&rs, 0, sizeof rs);
+        rq.method = "POST";
+        rq.path = "/x/s/files/upload";
+        rq.content_type = osb_multipart_content_type(&m);
+        rq.body_reader = osb_multipart_read;
+        rq.body_reader_user = &m;
+        rq.body_reader_len = (int64_t)osb_multipart_length(&m);
+        rq.stream = 1;
+        osb_buf_init(&rs.body, &ALLOC);
+        e = osb_request_raw(c, &rq, &rs);
+        if (e) die(c, "upload", e);
+        bytes = size;
+        units = size;
+        osb_http_response_free(&rs);
+        osb_buf_free(&meta);
+    } else {
+        fprintf(stderr, "osb_bench: unknown workload %s\n", w);
+        return 2;
+    }
+    t1 = now_s();
+    c1 = cpu_s();
+    printf("wall_s=%.6f cpu_s=%.6f units=%llu bytes=%llu allocs=%llu peak_heap=%zu\n", t1 - t0,
+           c1 - c0, (unsigned long long)units, (unsigned long long)bytes, calls() - a0, K.peak);
+    osb_client_free(c);
+    return 0;
+}
