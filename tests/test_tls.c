@@ -470,6 +470,185 @@ TEST(tls_anchors_out_of_memory) {
     }
 }
 
+/* The library's PEM reader against BearSSL's PEM decoder: the same anchors
+ * (DN and key), in the same order, from the system bundle and the test CAs. */
+typedef struct ref_load {
+    br_x509_decoder_context x509;
+    unsigned char dn[4096];
+    size_t dn_len;
+    int in_cert;
+} ref_load;
+
+static void ref_dn(void *ctx, const void *p, size_t n) {
+    ref_load *r = (ref_load *)ctx;
+    if (n <= sizeof r->dn - r->dn_len) memcpy(r->dn + r->dn_len, p, n);
+    r->dn_len += n;
+}
+
+static void ref_push(void *ctx, const void *p, size_t n) {
+    br_x509_decoder_push(&((ref_load *)ctx)->x509, p, n);
+}
+
+/* 1 if anchor ta holds the DN, key and CA flag the reference decoder found. */
+static int same_anchor(const br_x509_trust_anchor *ta, const ref_load *r, const br_x509_pkey *pk) {
+    if (ta->dn.len != r->dn_len || memcmp(ta->dn.data, r->dn, r->dn_len) != 0) return 0;
+    if (ta->pkey.key_type != pk->key_type) return 0;
+    if (!(ta->flags & BR_X509_TA_CA) != !br_x509_decoder_isCA((br_x509_decoder_context *)&r->x509))
+        return 0;
+    if (pk->key_type == BR_KEYTYPE_RSA)
+        return ta->pkey.key.rsa.nlen == pk->key.rsa.nlen &&
+               memcmp(ta->pkey.key.rsa.n, pk->key.rsa.n, pk->key.rsa.nlen) == 0 &&
+               ta->pkey.key.rsa.elen == pk->key.rsa.elen &&
+               memcmp(ta->pkey.key.rsa.e, pk->key.rsa.e, pk->key.rsa.elen) == 0;
+    return ta->pkey.key.ec.curve == pk->key.ec.curve && ta->pkey.key.ec.qlen == pk->key.ec.qlen &&
+           memcmp(ta->pkey.key.ec.q, pk->key.ec.q, pk->key.ec.qlen) == 0;
+}
+
+/* Reads path with BearSSL's own PEM decoder: every certificate it decodes
+ * must be one of ctx's anchors, and every anchor must be among them (the
+ * library drops exact duplicates). Returns the number of certificates
+ * compared, or -1 on a difference. */
+static long compare_with_bearssl(const char *path, const osb__tls_ctx *ctx) {
+    static char text[1 << 20];
+    static unsigned char hit[4096];
+    br_pem_decoder_context pc;
+    ref_load r;
+    size_t n, off = 0, k = 0, i;
+    FILE *f = fopen(path, "rb");
+    if (!f || ctx->n > sizeof hit) {
+        if (f) fclose(f);
+        return -1;
+    }
+    n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    memset(hit, 0, sizeof hit);
+    br_pem_decoder_init(&pc);
+    memset(&r, 0, sizeof r);
+    while (off < n) {
+        off += br_pem_decoder_push(&pc, text + off, n - off);
+        switch (br_pem_decoder_event(&pc)) {
+        case BR_PEM_BEGIN_OBJ:
+            r.in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0;
+            r.dn_len = 0;
+            br_x509_decoder_init(&r.x509, ref_dn, &r);
+            br_pem_decoder_setdest(&pc, r.in_cert ? ref_push : 0, &r);
+            break;
+        case BR_PEM_END_OBJ:
+            if (r.in_cert) {
+                br_x509_pkey *pk = br_x509_decoder_get_pkey(&r.x509);
+                int found = 0;
+                if (!pk) break; /* undecodable: skipped by both */
+                k++;
+                for (i = 0; i < ctx->n; i++)
+                    if (same_anchor(&ctx->tas[i], &r, pk)) { hit[i] = 1; found = 1; }
+                if (!found) {
+                    fprintf(stderr, "  certificate %lu of %s is not among the anchors\n",
+                            (unsigned long)k, path);
+                    return -1;
+                }
+            }
+            break;
+        case BR_PEM_ERROR:
+            return -1;
+        default:
+            break;
+        }
+    }
+    for (i = 0; i < ctx->n; i++)
+        if (!hit[i]) {
+            fprintf(stderr, "  anchor %lu of %s was not read by BearSSL\n", (unsigned long)i, path);
+            return -1;
+        }
+    return (long)k;
+}
+
+TEST(tls_pem_reader_matches_bearssl) {
+    static const char *const files[] = {"/etc/ssl/certs/ca-certificates.crt",
+                                        CERTS "/ca-bundle.pem", CERTS "/rsa.pem",
+                                        CERTS "/other-ca.pem"};
+    size_t i;
+    certs();
+    for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+        osb_tls_config cfg;
+        osb__tls_ctx *ctx = NULL;
+        osb_error err;
+        long k;
+        if (access(files[i], R_OK) != 0) continue;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.ca_file = files[i];
+        CHECK_EQ_INT(osb__tls_ctx_new(&cfg, NULL, &ctx, &err), OSB_OK);
+        if (!ctx) continue;
+        k = compare_with_bearssl(files[i], ctx);
+        CHECK(k > 0);
+        osb__tls_ctx_free(ctx);
+    }
+}
+
+/* Line endings, a missing final newline, blanks: all read the same. */
+TEST(tls_pem_reader_text_variants) {
+    char text[4096], variant[8192];
+    size_t n, i, j;
+    FILE *f;
+    osb_tls_config cfg;
+    osb_error err;
+    size_t count;
+    certs();
+    f = fopen(CERTS "/ca.pem", "rb");
+    CHECK(f != NULL);
+    if (!f) return;
+    n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ca_pem = variant;
+    /* CRLF */
+    for (i = j = 0; i < n; i++) {
+        if (text[i] == '\n') variant[j++] = '\r';
+        variant[j++] = text[i];
+    }
+    cfg.ca_pem_len = j;
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &count, NULL, 0, &err), OSB_OK);
+    CHECK_EQ_INT(count, 1);
+    /* no final newline */
+    memcpy(variant, text, n);
+    cfg.ca_pem_len = n - 1;
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &count, NULL, 0, &err), OSB_OK);
+    CHECK_EQ_INT(count, 1);
+    /* trailing blanks on every line */
+    for (i = j = 0; i < n; i++) {
+        if (text[i] == '\n') { variant[j++] = ' '; variant[j++] = '\t'; }
+        variant[j++] = text[i];
+    }
+    cfg.ca_pem_len = j;
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &count, NULL, 0, &err), OSB_OK);
+    CHECK_EQ_INT(count, 1);
+    /* a stray character in the base64 */
+    memcpy(variant, text, n);
+    variant[40] = '*';
+    cfg.ca_pem_len = n;
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &count, NULL, 0, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "base64") != NULL);
+    /* data after the padding */
+    {
+        const char *end = strstr(text, "-----END");
+        size_t at = (size_t)(end - text);
+        memcpy(variant, text, at);
+        memcpy(variant + at, "==AA\n", 5);
+        memcpy(variant + at + 5, end, n - at);
+        cfg.ca_pem_len = n + 5;
+        CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &count, NULL, 0, &err), OSB_ERR_TLS);
+    }
+    /* one byte at a time through the file reader is the same as all at once */
+    {
+        osb__tls_ctx ctx;
+        osb__pem_load L;
+        memset(&ctx, 0, sizeof ctx);
+        osb__tls_load_begin(&L, &ctx, "bytes", 1, &err);
+        for (i = 0; i < n; i++) osb__tls_pem_push(&L, (const unsigned char *)text + i, 1);
+        CHECK_EQ_INT(osb__tls_load_end(&L), 1);
+        osb__tls_free_anchors(&ctx);
+    }
+}
+
 /* ---- IP literals -------------------------------------------------------------- */
 
 TEST(tls_ip_literal_parser) {
