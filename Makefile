@@ -27,7 +27,8 @@ deps:
 $(B):
 	@mkdir -p $(B)
 
-$(B)/test_%: tests/test_%.c opensandbox.h $(wildcard parts/*.h) tests/testlib.h tests/testproc.h | $(B)
+TEST_DEPS = opensandbox.h $(wildcard parts/*.h) $(wildcard tests/*.h) $(wildcard tests/fuzz/*.h)
+$(B)/test_%: tests/test_%.c $(TEST_DEPS) | $(B)
 	$(CC) $(WARN) $(CFLAGS) -I. $< -o $@ $(LDLIBS_test_$*) -lm
 
 # Each C suite is its own program printing "N passed, N failed".
@@ -41,6 +42,9 @@ SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
 	"compile-matrix=tests/compile/matrix.sh"
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
+endif
+ifneq ($(wildcard tests/json_diff.py),)
+SUITES += "json-differential=$(PYTHON) tests/json_diff.py"
 endif
 ifneq ($(wildcard tests/conformance/test_filter.py),)
 SUITES += "conformance-filter=$(PYTHON) tests/conformance/test_filter.py"
