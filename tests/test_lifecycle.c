@@ -583,6 +583,314 @@ TEST(diagnostics) {
     osb_sandbox_delete(c, id);
 }
 
+/* A sandbox with a network policy (and the credential proxy when cp) and its
+ * egress endpoint. */
+static int egress_sandbox(osb_client *c, char *id, int cp, osb_endpoint **ep) {
+    static const osb_network_rule rules[] = {{"allow", "pypi.org"}, {"allow", "api.github.com"},
+                                             {"deny", "*.bad.com"}};
+    osb_network_policy np;
+    osb_sandbox_create_req r;
+    osb_sandbox_info *s = NULL;
+    memset(&np, 0, sizeof np);
+    np.default_action = "deny";
+    np.egress = rules;
+    np.egress_count = 3;
+    memset(&r, 0, sizeof r);
+    r.image = "python:3.11";
+    r.entrypoint = tail_argv;
+    r.timeout_s = 600;
+    r.network_policy = &np;
+    r.credential_proxy = cp;
+    if (osb_sandbox_create(c, &r, &s) != OSB_OK) return 0;
+    snprintf(id, 64, "%s", s->id.ptr);
+    osb_result_free(s);
+    return osb_sandbox_endpoint(c, id, 18080, NULL, ep) == OSB_OK;
+}
+
+TEST(egress_policy) {
+    char id[64];
+    osb_endpoint *ep = NULL;
+    osb_egress_status *st = NULL;
+    osb_target t;
+    NEED_CLIENT(c);
+    CHECK(egress_sandbox(c, id, 0, &ep));
+    if (!ep) return;
+    CHECK_EQ_INT(ep->headers_count, 1);
+    CHECK(ep->header_lines[0] && strncmp(ep->header_lines[0], "OPENSANDBOX-EGRESS-AUTH: ", 25) == 0);
+    CHECK(ep->header_lines[1] == NULL);
+    t = osb_target_from_endpoint(ep);
+    CHECK_EQ_INT(osb_egress_policy_get(c, &t, &st), OSB_OK);
+    if (st) {
+        CHECK(str_eq(st->status, "ok"));
+        CHECK(str_eq(st->mode, "enforcing"));
+        CHECK(str_eq(st->enforcement_mode, "dns"));
+        CHECK(str_eq(st->policy.default_action, "deny"));
+        CHECK_EQ_INT(st->policy.egress_count, 3);
+        if (st->policy.egress_count == 3) {
+            CHECK(str_eq(st->policy.egress[0].action, "allow"));
+            CHECK(str_eq(st->policy.egress[0].target, "pypi.org"));
+        }
+        osb_result_free(st);
+    }
+    {
+        static const osb_network_rule add[] = {{"deny", "PyPI.org"}, {"allow", "example.com"}};
+        CHECK_EQ_INT(osb_egress_policy_patch(c, &t, add, 2, &st), OSB_OK);
+        if (st) { CHECK(str_eq(st->mode, "enforcing")); osb_result_free(st); }
+        CHECK_EQ_INT(osb_egress_policy_get(c, &t, &st), OSB_OK);
+        if (st) {
+            CHECK_EQ_INT(st->policy.egress_count, 4);
+            if (st->policy.egress_count == 4) {
+                CHECK(str_eq(st->policy.egress[0].action, "deny"));
+                CHECK(str_eq(st->policy.egress[1].target, "example.com"));
+            }
+            osb_result_free(st);
+        }
+    }
+    {
+        static const char *const del[] = {"example.com", "PYPI.org"};
+        static const char *const none[] = {"nothing.example"};
+        CHECK_EQ_INT(osb_egress_policy_delete(c, &t, del, 2, &st), OSB_OK);
+        if (st) { CHECK(st->reason.ptr == NULL); osb_result_free(st); }
+        CHECK_EQ_INT(osb_egress_policy_delete(c, &t, none, 1, &st), OSB_OK);
+        if (st) { CHECK(str_eq(st->reason, "no matching targets found")); osb_result_free(st); }
+        CHECK_EQ_INT(osb_egress_policy_get(c, &t, &st), OSB_OK);
+        if (st) { CHECK_EQ_INT(st->policy.egress_count, 2); osb_result_free(st); }
+        CHECK_EQ_INT(osb_egress_policy_delete(c, &t, del, 0, NULL), OSB_ERR_INVALID_ARG);
+    }
+    /* plain-text errors: 400 with the message, no server code */
+    {
+        static const osb_network_rule bad[] = {{"maybe", "x.com"}};
+        CHECK_EQ_INT(osb_egress_policy_patch(c, &t, bad, 1, &st), OSB_ERR_HTTP);
+        CHECK(st == NULL);
+        CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+        CHECK(strstr(osb_client_error(c)->message, "unsupported action") != NULL);
+        CHECK_EQ_STR(osb_client_error(c)->server_code, "");
+        CHECK_EQ_INT(osb_egress_policy_patch(c, &t, bad, 0, &st), OSB_ERR_INVALID_ARG);
+    }
+    /* without the endpoint's token: 401 */
+    {
+        osb_target naked = t;
+        naked.headers = NULL;
+        CHECK_EQ_INT(osb_egress_policy_get(c, &naked, &st), OSB_ERR_HTTP);
+        CHECK(osb_error_is_unauthorized(osb_client_error(c)));
+        CHECK(strstr(osb_client_error(c)->message, "unauthorized") != NULL);
+    }
+    CHECK_EQ_INT(osb_egress_policy_get(c, NULL, &st), OSB_ERR_INVALID_ARG);
+    /* through the lifecycle server's proxy, with the endpoint's headers */
+    {
+        osb_endpoint *pe = NULL;
+        osb_endpoint_req er;
+        memset(&er, 0, sizeof er);
+        er.use_server_proxy = 1;
+        CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 18080, &er, &pe), OSB_OK);
+        if (pe) {
+            osb_target pt = osb_target_from_endpoint(pe);
+            CHECK(strstr(pt.url, "/sandboxes/") != NULL);
+            CHECK_EQ_INT(osb_egress_policy_get(c, &pt, &st), OSB_OK);
+            if (st) { CHECK_EQ_INT(st->policy.egress_count, 2); osb_result_free(st); }
+            osb_result_free(pe);
+        }
+    }
+    osb_result_free(ep);
+    osb_sandbox_delete(c, id);
+    /* a sandbox without a network policy has no sidecar: 502 from the proxy */
+    CHECK(make_sandbox(c, id, NULL, 0, 600));
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 18080, NULL, &ep), OSB_OK);
+    if (ep) {
+        t = osb_target_from_endpoint(ep);
+        CHECK_EQ_INT(osb_egress_policy_get(c, &t, &st), OSB_ERR_HTTP);
+        CHECK_EQ_INT(osb_client_error(c)->http_status, 502);
+        osb_result_free(ep);
+    }
+    osb_sandbox_delete(c, id);
+}
+
+TEST(credential_vault) {
+    char id[64];
+    osb_endpoint *ep = NULL;
+    osb_target t;
+    osb_vault_state *v = NULL;
+    osb_vault_credential *cr = NULL;
+    osb_vault_binding *b = NULL;
+    osb_vault_credential_in creds[3];
+    osb_vault_binding_in binds[2];
+    osb_vault_create_req req;
+    static const char *const gh_hosts[] = {"api.github.com", NULL};
+    static const char *const py_hosts[] = {"pypi.org", NULL};
+    static const char *const schemes[] = {"https", NULL};
+    static const char *const methods[] = {"get", "POST", NULL};
+    static const char *const paths[] = {"/repos/*", NULL};
+    static const int ports[] = {443};
+    NEED_CLIENT(c);
+    memset(creds, 0, sizeof creds);
+    memset(binds, 0, sizeof binds);
+    memset(&req, 0, sizeof req);
+    creds[0].name = "gh";
+    creds[0].value = "ghp_secret";
+    creds[1].name = "basic";
+    creds[1].value = "dXNlcjpwYXNz";
+    creds[1].source_type = "inline";
+    creds[2].name = "key";
+    creds[2].value = "k-123";
+    binds[0].name = "github-api";
+    binds[0].match.hosts = gh_hosts;
+    binds[0].match.schemes = schemes;
+    binds[0].match.ports = ports;
+    binds[0].match.ports_count = 1;
+    binds[0].match.methods = methods;
+    binds[0].match.paths = paths;
+    binds[0].auth.type = "bearer";
+    binds[0].auth.credential = "gh";
+    binds[1].name = "pypi";
+    binds[1].match.hosts = py_hosts;
+    binds[1].auth.type = "apiKey";
+    binds[1].auth.name = "x-api-key";
+    binds[1].auth.credential = "key";
+    req.credentials = creds;
+    req.credentials_count = 3;
+    req.bindings = binds;
+    req.bindings_count = 2;
+
+    /* without the credential proxy: 412 */
+    CHECK(egress_sandbox(c, id, 0, &ep));
+    if (ep) {
+        t = osb_target_from_endpoint(ep);
+        CHECK_EQ_INT(osb_vault_create(c, &t, &req, &v), OSB_ERR_HTTP);
+        CHECK_EQ_INT(osb_client_error(c)->http_status, 412);
+        CHECK(strstr(osb_client_error(c)->message, "mitmproxy") != NULL);
+        osb_result_free(ep);
+        ep = NULL;
+    }
+    osb_sandbox_delete(c, id);
+
+    CHECK(egress_sandbox(c, id, 1, &ep));
+    if (!ep) return;
+    t = osb_target_from_endpoint(ep);
+    /* nothing yet: 404 on every read and on delete */
+    CHECK_EQ_INT(osb_vault_get(c, &t, &v), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(osb_vault_credential_list(c, &t, &v), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(osb_vault_binding_list(c, &t, &v), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(osb_vault_delete(c, &t), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+
+    CHECK_EQ_INT(osb_vault_create(c, &t, &req, &v), OSB_OK);
+    if (v) {
+        CHECK_EQ_INT(v->revision, 1);
+        CHECK_EQ_INT(v->credentials_count, 3);
+        CHECK_EQ_INT(v->bindings_count, 2);
+        if (v->credentials_count == 3) {
+            CHECK(str_eq(v->credentials[0].name, "basic"));   /* sorted */
+            CHECK(str_eq(v->credentials[0].source_type, "inline"));
+        }
+        CHECK(strstr(v->raw.ptr, "ghp_secret") == NULL);
+        osb_result_free(v);
+    }
+    /* twice: 409 */
+    CHECK_EQ_INT(osb_vault_create(c, &t, &req, NULL), OSB_ERR_HTTP);
+    CHECK(osb_error_is_conflict(osb_client_error(c)));
+    CHECK(strstr(osb_client_error(c)->message, "already exists") != NULL);
+
+    CHECK_EQ_INT(osb_vault_get(c, &t, &v), OSB_OK);
+    if (v) {
+        CHECK_EQ_INT(v->bindings_count, 2);
+        if (v->bindings_count == 2) {
+            const osb_vault_binding *g = &v->bindings[0];
+            CHECK(str_eq(g->name, "github-api"));
+            CHECK(str_eq(g->auth.type, "bearer"));
+            CHECK_EQ_INT(g->match.ports_count, 1);
+            if (g->match.ports_count) CHECK_EQ_INT(g->match.ports[0], 443);
+            CHECK_EQ_INT(g->match.methods_count, 2);
+            if (g->match.methods_count == 2) CHECK(str_eq(g->match.methods[0], "GET"));
+            CHECK(str_eq(v->bindings[1].auth.name, "X-Api-Key"));
+            CHECK_EQ_INT(v->bindings[1].match.paths_count, 1);
+        }
+        osb_result_free(v);
+    }
+    CHECK_EQ_INT(osb_vault_credential_list(c, &t, &v), OSB_OK);
+    if (v) { CHECK_EQ_INT(v->credentials_count, 3); CHECK_EQ_INT(v->bindings_count, 0); osb_result_free(v); }
+    CHECK_EQ_INT(osb_vault_binding_list(c, &t, &v), OSB_OK);
+    if (v) { CHECK_EQ_INT(v->bindings_count, 2); CHECK_EQ_INT(v->revision, 1); osb_result_free(v); }
+    CHECK_EQ_INT(osb_vault_credential_get(c, &t, "gh", &cr), OSB_OK);
+    if (cr) { CHECK(str_eq(cr->name, "gh")); CHECK_EQ_INT(cr->revision, 1); osb_result_free(cr); }
+    CHECK_EQ_INT(osb_vault_credential_get(c, &t, "nope", &cr), OSB_ERR_HTTP);
+    CHECK(cr == NULL);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(osb_vault_binding_get(c, &t, "pypi", &b), OSB_OK);
+    if (b) { CHECK(str_eq(b->auth.type, "apiKey")); CHECK(str_eq(b->match.hosts[0], "pypi.org")); osb_result_free(b); }
+    CHECK_EQ_INT(osb_vault_binding_get(c, &t, "nope", &b), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(osb_vault_binding_get(c, &t, NULL, &b), OSB_ERR_INVALID_ARG);
+
+    /* patch: replace a credential, swap a binding to basic and custom headers */
+    {
+        osb_vault_patch_req pr;
+        osb_vault_credential_in rep[1];
+        osb_vault_binding_in nb[1];
+        osb_vault_header_in hs[2];
+        static const char *const del_b[] = {"pypi", NULL};
+        static const char *const del_c[] = {"key", NULL};
+        memset(&pr, 0, sizeof pr);
+        memset(rep, 0, sizeof rep);
+        memset(nb, 0, sizeof nb);
+        rep[0].name = "gh";
+        rep[0].value = "ghp_new";
+        hs[0].name = "x-one";
+        hs[0].credential = "gh";
+        hs[1].name = "X-Two";
+        hs[1].credential = "basic";
+        nb[0].name = "pypi-custom";
+        nb[0].match.hosts = py_hosts;
+        nb[0].auth.type = "customHeaders";
+        nb[0].auth.headers = hs;
+        nb[0].auth.headers_count = 2;
+        pr.expected_revision = 1;
+        pr.credentials_replace = rep;
+        pr.credentials_replace_count = 1;
+        pr.credentials_delete = del_c;
+        pr.bindings_delete = del_b;
+        pr.bindings_add = nb;
+        pr.bindings_add_count = 1;
+        CHECK_EQ_INT(osb_vault_patch(c, &t, &pr, &v), OSB_OK);
+        if (v) {
+            CHECK_EQ_INT(v->revision, 2);
+            CHECK_EQ_INT(v->credentials_count, 2);
+            CHECK_EQ_INT(v->bindings_count, 2);
+            if (v->bindings_count == 2) CHECK(str_eq(v->bindings[1].auth.type, "customHeaders"));
+            osb_result_free(v);
+        }
+        /* stale revision: 409 */
+        CHECK_EQ_INT(osb_vault_patch(c, &t, &pr, &v), OSB_ERR_HTTP);
+        CHECK(osb_error_is_conflict(osb_client_error(c)));
+        CHECK(strstr(osb_client_error(c)->message, "expectedRevision") != NULL);
+        /* a basic binding on a host the policy does not allow: 400 */
+        memset(&pr, 0, sizeof pr);
+        {
+            static const char *const evil[] = {"evil.example", NULL};
+            nb[0].name = "evil";
+            nb[0].match.hosts = evil;
+            nb[0].auth.type = "basic";
+            nb[0].auth.credential = "basic";
+            nb[0].auth.headers = NULL;
+            nb[0].auth.headers_count = 0;
+            pr.bindings_add = nb;
+            pr.bindings_add_count = 1;
+            CHECK_EQ_INT(osb_vault_patch(c, &t, &pr, NULL), OSB_ERR_HTTP);
+            CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+        }
+        CHECK_EQ_INT(osb_vault_patch(c, &t, NULL, NULL), OSB_ERR_INVALID_ARG);
+    }
+    CHECK_EQ_INT(osb_vault_credential_get(c, &t, "gh", &cr), OSB_OK);
+    if (cr) { CHECK_EQ_INT(cr->revision, 2); osb_result_free(cr); }
+    CHECK_EQ_INT(osb_vault_delete(c, &t), OSB_OK);
+    CHECK_EQ_INT(osb_vault_get(c, &t, &v), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    osb_result_free(ep);
+    osb_sandbox_delete(c, id);
+}
+
 TEST(invalid_arguments) {
     osb_sandbox_info *s = (osb_sandbox_info *)1;
     NEED_CLIENT(c);
