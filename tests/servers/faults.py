@@ -24,6 +24,7 @@ Paths (the query selects variants):
   /upload                  reads the body (Content-Length or chunked) and
                            answers {"count":N,"sum":S}
   /echo                    the request head and body as the response body
+  /bigheaders              200 with 40 header lines of 1000 bytes (a 40 KB head)
   /reset-chunk             chunked, half of a chunk, then RST
   /reset-head              half a head, then RST
   /stall-chunk?s=S         chunked, one chunk and half of the next, then S s quiet
@@ -155,6 +156,10 @@ def serve(sock, method, path, q, headers, head, body):
         return True
     if path == '/echo':
         respond(sock, 200, head + body)
+        return True
+    if path == '/bigheaders':
+        respond(sock, 200, b'big', b'text/plain',
+                b''.join(b'X-Big-%d: %s\r\n' % (i, b'h' * 1000) for i in range(40)))
         return True
     if path == '/reset-chunk':
         sock.sendall(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Request-ID: req-rc\r\n\r\n'
