@@ -9,8 +9,9 @@
  * Nothing here turns verification off except the loudly named
  * insecure_skip_verify field, which exists for tests.
  *
- * Trust anchors are loaded once, when the client is created, from the first
- * of these sources that is configured; a configured source that cannot be
+ * Trust anchors are loaded once per client (before its first https
+ * connection) from the first of these sources that is configured, and are
+ * read-only afterwards; a configured source that cannot be
  * read, or yields no usable certificate, is an error (never a fall-through
  * to the next source, never "skip verification"):
  *   1. tls.ca_file and/or tls.ca_pem (both are loaded when both are set);
@@ -23,8 +24,8 @@
  *   5. anchors compiled in: define OSB_TLS_EMBEDDED_ANCHORS to an array of
  *      br_x509_trust_anchor (as printed by `brssl ta`) and
  *      OSB_TLS_EMBEDDED_ANCHORS_NUM to its length before the implementation.
- * Zero anchors is an error (OSB_ERR_TLS). The anchors are read-only once
- * loaded.
+ * Zero anchors is an error (OSB_ERR_TLS). Only files holding PEM
+ * "CERTIFICATE" objects are used; other PEM objects are skipped.
  *
  * Protocol: TLS 1.2 only (BearSSL has no TLS 1.3), ECDHE key exchange with
  * AES-GCM or ChaCha20-Poly1305, server keys RSA or EC; certificate
@@ -59,8 +60,14 @@
  * Errors: handshake and verification failures are OSB_ERR_TLS with
  * osb_error.tls_error set to BearSSL's code (osb_tls_strerror names it) and
  * a message that says what to do; a deadline is OSB_ERR_TIMEOUT with phase
- * OSB_PHASE_TLS; a TLS stream that ends without close_notify while a body
- * is still expected is OSB_ERR_TRUNCATED.
+ * OSB_PHASE_TLS; a TLS stream that ends without close_notify once reply
+ * bytes have come is OSB_ERR_TRUNCATED (before any, it reads as the server
+ * closing without a response, so an idempotent request may be sent again).
+ *
+ * Configuration (define before the implementation):
+ *   OSB_TLS_HALF_DUPLEX        0   1 = 16.7 KB record buffer instead of 33.2 KB
+ *   OSB_TLS_MAX_CERT       16384   largest server certificate for IP-literal hosts
+ *   OSB_TLS_EMBEDDED_ANCHORS       compiled-in anchors (with ..._NUM), see above
  */
 #ifndef OSB__TLS_DECLARED
 #define OSB__TLS_DECLARED
