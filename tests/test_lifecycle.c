@@ -7,6 +7,10 @@
 #include "testlib.h"
 #include "testdev.h"
 #include <time.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 
 static osb_client *cl;
 
@@ -903,6 +907,299 @@ TEST(invalid_arguments) {
     /* an id with a slash stays one segment: 404, not another route */
     CHECK_EQ_INT(osb_sandbox_get(c, "../sandboxes", &s), OSB_ERR_HTTP);
     CHECK_EQ_INT(osb_client_error(c)->http_status, 404);
+}
+
+/* ---- the retry contract, against tests/servers/retryserver.py ---- */
+
+static testproc rs;
+static char rs_base[64];
+static int rs_up;
+static unsigned rs_seq;
+
+static int rs_start(void) {
+    static const char *const argv[] = {"python3", "tests/servers/retryserver.py", "--lifetime", "300", NULL};
+    if (rs_up) return 1;
+    if (testproc_start(&rs, argv) != 0) return 0;
+    snprintf(rs_base, sizeof rs_base, "127.0.0.1:%d", atoi(rs.ready));
+    rs_up = 1;
+    return 1;
+}
+
+/* A client for the retry server: fast backoff unless the test says. */
+static osb_client *rs_client(int max_retries, int initial_ms, int max_ms, int budget, int total_ms) {
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = rs_base;
+    cfg.api_key = "k";
+    cfg.retry.max_retries = max_retries;
+    cfg.retry.initial_ms = initial_ms ? initial_ms : 20;
+    cfg.retry.max_ms = max_ms ? max_ms : 40;
+    cfg.retry.budget = budget;
+    cfg.timeouts.total_ms = total_ms;
+    if (osb_client_new(&cfg, &c) != OSB_OK) return NULL;
+    return c;
+}
+
+/* A unique script segment "seq-<tokens>-k<N>". */
+static const char *rs_script(char *buf, size_t cap, const char *tokens) {
+    snprintf(buf, cap, "seq-%s-k%u", tokens, ++rs_seq);
+    return buf;
+}
+
+/* How many requests the server saw for a segment. */
+static int rs_count(osb_client *c, const char *seg) {
+    osb_http_request req;
+    osb_http_response res;
+    char q[128];
+    int n = -1;
+    const char *p;
+    memset(&req, 0, sizeof req);
+    req.path = "/count";
+    snprintf(q, sizeof q, "key=%s", seg);
+    req.query = q;
+    if (osb_request_raw(c, &req, &res) != OSB_OK) return -1;
+    p = res.body.data ? strstr(res.body.data, "\"count\": ") : NULL;
+    if (p) n = atoi(p + 9);
+    osb_http_response_free(&res);
+    return n;
+}
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define NEED_RS(c, ...)                                                  \
+    osb_client *c;                                                       \
+    if (!rs_start()) { SKIP("retry server unavailable"); return; }      \
+    c = rs_client(__VA_ARGS__);                                          \
+    if (!c) { SKIP("no client"); return; }
+
+TEST(retry_get_on_503_then_ok) {
+    char seg[64];
+    osb_sandbox_info *s = NULL;
+    NEED_RS(c, 0, 0, 0, 0, 0);
+    rs_script(seg, sizeof seg, "503-504-200");
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_OK);
+    CHECK(s && str_eq(s->id, seg));
+    osb_result_free(s);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 3);
+    CHECK_EQ_INT(rs_count(c, seg), 3);
+    /* default max_retries is 2: three 503s fail after 3 attempts, retryable */
+    rs_script(seg, sizeof seg, "503");
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 3);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 503);
+    CHECK_EQ_STR(osb_client_error(c)->server_code, "SCRIPTED::503");
+    CHECK(osb_error_is_retryable(osb_client_error(c)));
+    CHECK(osb_error_is_capacity(osb_client_error(c)));
+    CHECK(osb_client_error(c)->request_id[0] != 0);
+    CHECK_EQ_INT(rs_count(c, seg), 3);
+    osb_client_free(c);
+}
+
+TEST(retry_not_on_client_errors) {
+    char seg[64];
+    osb_sandbox_info *s = NULL;
+    NEED_RS(c, 3, 0, 0, 0, 0);
+    rs_script(seg, sizeof seg, "404-200");
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
+    CHECK(!osb_error_is_retryable(osb_client_error(c)));
+    CHECK_EQ_INT(rs_count(c, seg), 1);
+    rs_script(seg, sizeof seg, "500-200");
+    CHECK_EQ_INT(osb_sandbox_delete(c, seg), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
+    CHECK_EQ_INT(rs_count(c, seg), 1);
+    /* DELETE is idempotent: 502 then 204 */
+    rs_script(seg, sizeof seg, "502-204");
+    CHECK_EQ_INT(osb_sandbox_delete(c, seg), OSB_OK);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 2);
+    osb_client_free(c);
+}
+
+TEST(retry_after_seconds_honoured) {
+    char seg[64];
+    osb_sandbox_info *s = NULL;
+    int64_t t0;
+    NEED_RS(c, 0, 0, 0, 0, 0);
+    rs_script(seg, sizeof seg, "503ra1-200");
+    t0 = mono_ms();
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_OK);
+    CHECK(mono_ms() - t0 >= 1000);
+    CHECK(mono_ms() - t0 < 5000);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 2);
+    CHECK_EQ_INT(rs_count(c, seg), 2);
+    osb_result_free(s);
+    /* the HTTP-date form: 2 s ahead, so at least 1 s after rounding */
+    rs_script(seg, sizeof seg, "429rad2-200");
+    t0 = mono_ms();
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_OK);
+    CHECK(mono_ms() - t0 >= 1000);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 2);
+    osb_result_free(s);
+    osb_client_free(c);
+}
+
+TEST(retry_after_never_past_the_deadline) {
+    char seg[64];
+    osb_sandbox_info *s = NULL;
+    int64_t t0;
+    /* total deadline 3 s; the server asks for 120 s: no retry, no wait */
+    NEED_RS(c, 0, 0, 0, 0, 3000);
+    rs_script(seg, sizeof seg, "503ra120-200");
+    t0 = mono_ms();
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    CHECK(mono_ms() - t0 < 1500);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
+    CHECK_EQ_INT(osb_client_error(c)->retry_after_ms, 120000);
+    CHECK(osb_error_is_retryable(osb_client_error(c)));
+    CHECK_EQ_INT(rs_count(c, seg), 1);
+    osb_client_free(c);
+}
+
+TEST(retry_backoff_capped) {
+    char seg[64];
+    osb_sandbox_info *s = NULL;
+    int64_t t0, dt;
+    /* 4 retries, backoff from 100 ms capped at 150 ms, equal jitter:
+     * each wait in [50, 150] ms */
+    NEED_RS(c, 4, 100, 150, 0, 0);
+    rs_script(seg, sizeof seg, "503");
+    t0 = mono_ms();
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    dt = mono_ms() - t0;
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 5);
+    CHECK_EQ_INT(rs_count(c, seg), 5);
+    CHECK(dt >= 4 * 50);
+    CHECK(dt < 4 * 150 + 1500);
+    osb_client_free(c);
+}
+
+TEST(retry_post_only_when_safe) {
+    char seg[64];
+    int64_t t0;
+    NEED_RS(c, 0, 0, 0, 0, 0);
+    /* POST on 503: not retried (the server may have acted) */
+    rs_script(seg, sizeof seg, "503-202");
+    CHECK_EQ_INT(osb_sandbox_pause(c, seg), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
+    CHECK_EQ_INT(rs_count(c, seg), 1);
+    /* POST on 429 with Retry-After: retried after the wait */
+    rs_script(seg, sizeof seg, "429ra1-202");
+    t0 = mono_ms();
+    CHECK_EQ_INT(osb_sandbox_resume(c, seg), OSB_OK);
+    CHECK(mono_ms() - t0 >= 1000);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 2);
+    CHECK_EQ_INT(rs_count(c, seg), 2);
+    /* POST on 502: retried */
+    rs_script(seg, sizeof seg, "502-202");
+    CHECK_EQ_INT(osb_sandbox_pause(c, seg), OSB_OK);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 2);
+    /* POST whose request was sent, then the connection closed without an
+     * answer: never replayed */
+    rs_script(seg, sizeof seg, "close-202");
+    CHECK(osb_sandbox_pause(c, seg) != OSB_OK);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
+    CHECK(!osb_error_is_retryable(osb_client_error(c)));
+    CHECK_EQ_INT(rs_count(c, seg), 1);
+    /* PATCH on 503: not retried; on 502: retried */
+    rs_script(seg, sizeof seg, "503-200");
+    CHECK_EQ_INT(osb_sandbox_metadata_patch(c, seg, NULL, 0, NULL), OSB_ERR_HTTP);
+    CHECK_EQ_INT(rs_count(c, seg), 1);
+    rs_script(seg, sizeof seg, "502-200");
+    CHECK_EQ_INT(osb_sandbox_metadata_patch(c, seg, NULL, 0, NULL), OSB_OK);
+    CHECK_EQ_INT(rs_count(c, seg), 2);
+    /* GET after the same kind of close: replayed (on a pooled connection
+     * the transport itself resends it once, which 'attempts' does not
+     * count; the server saw it twice either way) */
+    rs_script(seg, sizeof seg, "close-200");
+    {
+        osb_sandbox_info *s = NULL;
+        CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_OK);
+        CHECK_EQ_INT(rs_count(c, seg), 2);
+        osb_result_free(s);
+    }
+    osb_client_free(c);
+}
+
+TEST(retry_post_when_never_sent) {
+    /* nothing listens on the port: connection refused, provably unsent, so
+     * even a POST is retried (1 + 2 attempts) */
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    int fd;
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    char dom[64];
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    close(fd);   /* the port is now closed */
+    snprintf(dom, sizeof dom, "127.0.0.1:%d", ntohs(a.sin_port));
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = dom;
+    cfg.retry.initial_ms = 10;
+    cfg.retry.max_ms = 20;
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
+    if (!c) return;
+    CHECK_EQ_INT(osb_sandbox_pause(c, "x"), OSB_ERR_CONNECT);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 3);
+    CHECK(osb_error_is_retryable(osb_client_error(c)));
+    osb_client_free(c);
+}
+
+TEST(retry_budget) {
+    char seg[64];
+    osb_sandbox_info *s = NULL;
+    /* a budget of one retry: the first failing call spends it */
+    NEED_RS(c, 3, 0, 0, 1, 0);
+    rs_script(seg, sizeof seg, "503");
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 2);
+    rs_script(seg, sizeof seg, "503-200");
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
+    CHECK_EQ_INT(rs_count(c, seg), 1);
+    osb_client_free(c);
+}
+
+TEST(request_id_sent_and_captured) {
+    char seg[64];
+    osb_sandbox_info *s = NULL;
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    static const char *const hdrs[] = {"X-Request-ID: my-trace-42", NULL};
+    if (!rs_start()) { SKIP("retry server unavailable"); return; }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = rs_base;
+    cfg.headers = hdrs;
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
+    if (!c) return;
+    rs_script(seg, sizeof seg, "404");
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    CHECK_EQ_STR(osb_client_error(c)->request_id, "my-trace-42");
+    osb_client_free(c);
+    /* generated otherwise, and echoed back */
+    c = rs_client(0, 0, 0, 0, 0);
+    if (!c) return;
+    rs_script(seg, sizeof seg, "409");
+    CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
+    CHECK(osb_error_is_conflict(osb_client_error(c)));
+    CHECK(strlen(osb_client_error(c)->request_id) >= 16);
+    osb_client_free(c);
+}
+
+TEST(zz_stop_retry_server) {
+    if (rs_up) testproc_stop(&rs);
+    rs_up = 0;
 }
 
 TEST(zz_stop_devserver) {
