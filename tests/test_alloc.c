@@ -9,16 +9,16 @@
  * osb_request_open/osb_body_read and a second request on the pooled
  * connection, uploads from a body reader (chunked and with a length), a
  * download into a sink, a JSON error response, a head that outgrows the
- * receive buffer, and (built with -DALLOC_TLS=1 -lbearssl) a TLS handshake
+ * receive buffer, and (built with -DOSB_TEST_TLS=1 -lbearssl) a TLS handshake
  * and request against tests/tls/server.py.
  *
  * The server is tests/servers/faults.py. The closing lines name the
  * allocation points covered per flow. */
 #define _DEFAULT_SOURCE
-#ifndef ALLOC_TLS
-#  define ALLOC_TLS 0
+#ifndef OSB_TEST_TLS
+#  define OSB_TEST_TLS 0
 #endif
-#if ALLOC_TLS
+#if OSB_TEST_TLS
 #  define OSB_TLS 1
 #endif
 #define OPENSANDBOX_IMPLEMENTATION
@@ -356,7 +356,7 @@ static osb_err flow_client_only(const osb_allocator *a) {
 }
 TEST(torture_client_new) { CHECK(torture_flow("client-new", flow_client_only) > 3); }
 
-#if ALLOC_TLS
+#if OSB_TEST_TLS
 /* ---- TLS: handshake + one request against tests/tls/server.py ---- */
 #define CERTS "build/tls-certs"
 static pid_t tls_pid;
@@ -421,7 +421,7 @@ TEST(zz_stop_tls) {
 }
 #else
 TEST(torture_tls) {
-    SKIP("TLS flow not built: build with -DALLOC_TLS=1 -lbearssl (needs LDLIBS_test_alloc)");
+    SKIP("TLS flow not built: build with -DOSB_TEST_TLS=1 -lbearssl (needs LDLIBS_test_alloc)");
 }
 #endif
 

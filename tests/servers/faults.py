@@ -44,18 +44,23 @@ Paths (the query selects variants):
   /retry-after-huge        503, Retry-After: 999999999
   /retry-after-date        503, Retry-After: an HTTP-date in 2099
   /502-html                502 text/html, 20 KB of HTML, X-Request-ID: req-502
-  /echo-key                500 whose JSON message and plain body repeat the
+  /echo-key                500 whose JSON message repeats the
                            OPEN-SANDBOX-API-KEY and X-EXECD-ACCESS-TOKEN sent
+  /echo-key-plain          401 text/plain repeating the API key
+  /echo-key-cut?pad=N      401 text/plain: N bytes of padding, then the API
+                           key (so that it straddles the error message's end)
   /redirect?code=N&to=URL  status N with Location: URL (and a small body)
   /record                  200; remembers that it was hit and the credential
                            headers it carried
   /hits                    {"hits":N,"api_key":N,"token":N} since the start
+  /connid                  the number of the connection (1, 2, ... in accept order)
 """
 import argparse, json, os, socket, struct, threading, time, gzip
 from urllib.parse import urlsplit, parse_qs
 
 lock = threading.Lock()
 hits = {'hits': 0, 'api_key': 0, 'token': 0}
+conns = [0]
 DEADLINE = [0.0]
 
 
@@ -127,8 +132,11 @@ JSON = {
 }
 
 
-def serve(sock, method, path, q, headers, head, body):
+def serve(sock, method, path, q, headers, head, body, conn_no=0):
     """Answers one request; returns True to keep the connection."""
+    if path == '/connid':
+        respond(sock, 200, str(conn_no).encode())
+        return True
     if path == '/ok':
         respond(sock, 200, b'hello')
         return True
@@ -154,7 +162,7 @@ def serve(sock, method, path, q, headers, head, body):
         respond(sock, 200, b'{"count":%d,"sum":%d}' % (len(body), sum(body) & 0xffffffff),
                 b'application/json')
         return True
-    if path == '/echo':
+    if path == '/echo' or path.startswith('/echo/'):
         respond(sock, 200, head + body)
         return True
     if path == '/bigheaders':
@@ -221,6 +229,10 @@ def serve(sock, method, path, q, headers, head, body):
         key = headers.get('open-sandbox-api-key', '').encode()
         respond(sock, 401, b'unauthorized: ' + key + b'\n' + key, b'text/plain')
         return True
+    if path == '/echo-key-cut':
+        key = headers.get('open-sandbox-api-key', '').encode()
+        respond(sock, 401, b'p' * int(q.get('pad', '0')) + key, b'text/plain')
+        return True
     if path == '/redirect':
         to = q.get('to', '/ok').encode()
         n = int(q.get('code', '302'))
@@ -280,6 +292,9 @@ def sse(sock, kind):
 
 
 def handle(sock):
+    with lock:
+        conns[0] += 1
+        conn_no = conns[0]
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.settimeout(max(1.0, DEADLINE[0] - time.time()))
     f = sock.makefile('rb')
@@ -291,7 +306,7 @@ def handle(sock):
             method, target, headers, head, body = req
             u = urlsplit(target)
             q = {k: v[0] for k, v in parse_qs(u.query).items()}
-            if not serve(sock, method, u.path, q, headers, head, body):
+            if not serve(sock, method, u.path, q, headers, head, body, conn_no):
                 return
     except (ConnectionError, OSError, ValueError):
         return
