@@ -56,7 +56,7 @@ static const char *md_get(const osb_sandbox_info *s, const char *k) {
 TEST(create_get_delete) {
     osb_sandbox_create_req r;
     osb_sandbox_info *s = NULL, *g = NULL;
-    static const osb_pair env[] = {{"A", "1"}, {"B", NULL}};
+    static const osb_pair env[] = {{"A", "1"}, {"B", ""}};
     static const osb_pair md[] = {{"team", "ml"}, {"run", "t1"}};
     char id[64];
     NEED_CLIENT(c);
