@@ -1,0 +1,957 @@
+/* execd tests: every execd operation against tools/devserver (commands,
+ * sessions, code, files, directories, metrics), streams and executions, plus
+ * a download resumed after a dropped connection against
+ * tests/servers/dropserver.py. */
+#define _DEFAULT_SOURCE
+#define OPENSANDBOX_IMPLEMENTATION
+#include "../opensandbox.h"
+#include "testlib.h"
+#include "testdev.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+
+static osb_client *C;
+static osb_target T;
+static char sandbox_id[128], execd_url[1024];
+static int setup_done, setup_ok;
+static char uniq[64];   /* a unique prefix for paths under /tmp */
+
+static int setup(void) {
+    if (setup_done) return setup_ok;
+    setup_done = 1;
+    C = testdev_client();
+    if (!C) return 0;
+    if (!testdev_sandbox(C, sandbox_id, sizeof sandbox_id, execd_url, sizeof execd_url)) return 0;
+    T.url = execd_url;
+    T.headers = NULL;
+    snprintf(uniq, sizeof uniq, "/tmp/osbx-%ld-%ld", (long)getpid(), (long)time(NULL));
+    setup_ok = 1;
+    return 1;
+}
+
+#define NEED_SERVER() do { if (!setup()) SKIP("dev server unavailable"); } while (0)
+
+static int recording(void) {
+    const char *r = getenv("OSB_RECORD");
+    return r && *r;
+}
+
+/* A path under the test's unique /tmp directory. */
+static const char *tmp_path(char *buf, size_t cap, const char *name) {
+    snprintf(buf, cap, "%s/%s", uniq, name);
+    return buf;
+}
+
+/* Runs a shell command, returning its execution (free it). */
+static osb_err run(const char *cmd, osb_execution *x) {
+    osb_command_request r;
+    memset(&r, 0, sizeof r);
+    r.command = cmd;
+    return osb_command_run(C, &T, &r, NULL, NULL, x);
+}
+
+/* ---- FNV-1a 64 over a stream, to compare big transfers without holding them ---- */
+
+typedef struct hasher {
+    uint64_t h;
+    uint64_t n;
+} hasher;
+
+static void hasher_init(hasher *s) { s->h = 1469598103934665603ull; s->n = 0; }
+static void hasher_add(hasher *s, const void *d, size_t len) {
+    const unsigned char *p = (const unsigned char *)d;
+    size_t i;
+    for (i = 0; i < len; i++) s->h = (s->h ^ p[i]) * 1099511628211ull;
+    s->n += len;
+}
+static int hasher_sink(void *user, const void *d, size_t len) {
+    hasher_add((hasher *)user, d, len);
+    return 0;
+}
+
+/* Generated content: byte i of a file of seed s. */
+static unsigned char gen_byte(uint64_t i, unsigned seed) {
+    uint64_t z = i * 0x9E3779B97F4A7C15ull + seed;
+    z ^= z >> 29;
+    return (unsigned char)(z * 0xBF58476D1CE4E5B9ull >> 56);
+}
+
+typedef struct gen_reader {
+    uint64_t at, size;
+    unsigned seed;
+} gen_reader;
+
+static ptrdiff_t gen_read(void *user, void *buf, size_t cap) {
+    gen_reader *g = (gen_reader *)user;
+    unsigned char *p = (unsigned char *)buf;
+    size_t n = cap, i;
+    if (g->size - g->at < n) n = (size_t)(g->size - g->at);
+    for (i = 0; i < n; i++) p[i] = gen_byte(g->at + i, g->seed);
+    g->at += n;
+    return (ptrdiff_t)n;
+}
+
+static uint64_t gen_hash(uint64_t size, unsigned seed) {
+    hasher h;
+    unsigned char buf[65536];
+    gen_reader g;
+    hasher_init(&h);
+    g.at = 0;
+    g.size = size;
+    g.seed = seed;
+    for (;;) {
+        ptrdiff_t n = gen_read(&g, buf, sizeof buf);
+        if (n <= 0) break;
+        hasher_add(&h, buf, (size_t)n);
+    }
+    return h.h;
+}
+
+/* ---- commands ------------------------------------------------------------------ */
+
+typedef struct seen {
+    int init, stdout_n, stderr_n, complete, error, ping, unknown;
+    char first_stdout[64];
+} seen;
+
+static int count_events(void *user, const osb_event *ev) {
+    seen *s = (seen *)user;
+    switch (ev->type) {
+    case OSB_EVENT_INIT: s->init++; break;
+    case OSB_EVENT_STDOUT:
+        if (!s->stdout_n) snprintf(s->first_stdout, sizeof s->first_stdout, "%s", ev->text.ptr);
+        s->stdout_n++;
+        break;
+    case OSB_EVENT_STDERR: s->stderr_n++; break;
+    case OSB_EVENT_EXECUTION_COMPLETE: s->complete++; break;
+    case OSB_EVENT_ERROR: s->error++; break;
+    case OSB_EVENT_PING: s->ping++; break;
+    default: s->unknown++; break;
+    }
+    return 0;
+}
+
+TEST(command_run_success) {
+    osb_command_request r;
+    osb_execution x;
+    seen s;
+    NEED_SERVER();
+    memset(&r, 0, sizeof r);
+    memset(&x, 0, sizeof x);
+    memset(&s, 0, sizeof s);
+    r.command = "echo hello; echo world; echo oops >&2";
+    CHECK_EQ_INT(osb_command_run(C, &T, &r, count_events, &s, &x), OSB_OK);
+    CHECK_EQ_INT(s.init, 1);
+    CHECK_EQ_INT(s.stdout_n, 2);
+    CHECK_EQ_INT(s.stderr_n, 1);
+    CHECK_EQ_INT(s.complete, 1);
+    CHECK_EQ_STR(s.first_stdout, "hello");
+    CHECK_EQ_STR(x.out.data, "hello\nworld\n");
+    CHECK_EQ_STR(x.err.data, "oops\n");
+    CHECK(x.completed);
+    CHECK(!x.has_error);
+    CHECK(x.exit_code_known);
+    CHECK_EQ_INT(x.exit_code, 0);
+    CHECK_EQ_INT(strlen(x.id), 32);
+    osb_execution_free(&x);
+}
+
+TEST(command_exit_codes) {
+    osb_execution x;
+    NEED_SERVER();
+    memset(&x, 0, sizeof x);
+    CHECK_EQ_INT(run("echo oops >&2; exit 3", &x), OSB_OK);
+    CHECK(x.has_error);
+    CHECK(x.exit_code_known);
+    CHECK_EQ_INT(x.exit_code, 3);
+    CHECK_EQ_STR(x.ename.ptr, "CommandExecError");
+    CHECK_EQ_STR(x.evalue.ptr, "3");
+    CHECK_EQ_INT(x.traceback_count, 1);
+    if (x.traceback_count) CHECK_EQ_STR(x.traceback[0].ptr, "exit status 3");
+    CHECK_EQ_STR(x.err.data, "oops\n");
+    CHECK(!x.completed);
+    CHECK_EQ_INT(run("kill -9 $$", &x), OSB_OK);
+    CHECK(x.has_error);
+    CHECK(x.exit_code_known);
+    CHECK_EQ_INT(x.exit_code, -1);
+    if (x.traceback_count) CHECK(strstr(x.traceback[0].ptr, "signal") != NULL);
+    CHECK_EQ_INT(run("true", &x), OSB_OK);
+    CHECK(x.exit_code_known);
+    CHECK_EQ_INT(x.exit_code, 0);
+    CHECK(x.out.data == NULL || x.out.len == 0);
+    osb_execution_free(&x);
+}
+
+TEST(command_options_cwd_env_timeout) {
+    osb_command_request r;
+    osb_execution x;
+    const char *envs[] = {"OSB_A=alpha beta", "OSB_B=", NULL};
+    char dir[256];
+    osb_file_perm p;
+    NEED_SERVER();
+    memset(&p, 0, sizeof p);
+    p.path = tmp_path(dir, sizeof dir, "cwd");
+    CHECK_EQ_INT(osb_dir_create(C, &T, &p, 1), OSB_OK);
+    memset(&r, 0, sizeof r);
+    memset(&x, 0, sizeof x);
+    r.command = "pwd; echo \"[$OSB_A][$OSB_B]\"; id -u";
+    r.cwd = dir;
+    r.envs = envs;
+    r.uid_set = 1;
+    r.uid = (uint32_t)getuid();
+    CHECK_EQ_INT(osb_command_run(C, &T, &r, NULL, NULL, &x), OSB_OK);
+    {
+        char want[512];
+        snprintf(want, sizeof want, "%s\n[alpha beta][]\n%u\n", dir, (unsigned)getuid());
+        CHECK_EQ_STR(x.out.data, want);
+    }
+    /* timeout: the process group is killed, exit -1 */
+    memset(&r, 0, sizeof r);
+    r.command = "sleep 30";
+    r.timeout_ms = 500;
+    {
+        int64_t t0 = osb__now_ms();
+        CHECK_EQ_INT(osb_command_run(C, &T, &r, NULL, NULL, &x), OSB_OK);
+        CHECK(osb__now_ms() - t0 < 10000);
+    }
+    CHECK(x.has_error);
+    CHECK(x.exit_code_known);
+    CHECK_EQ_INT(x.exit_code, -1);
+    /* a missing cwd is a 400 before the stream */
+    memset(&r, 0, sizeof r);
+    r.command = "true";
+    r.cwd = "/nonexistent/osb/dir";
+    CHECK_EQ_INT(osb_command_run(C, &T, &r, NULL, NULL, &x), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(C)->http_status, 400);
+    /* gid without uid: 400 */
+    memset(&r, 0, sizeof r);
+    r.command = "true";
+    r.gid_set = 1;
+    CHECK_EQ_INT(osb_command_run(C, &T, &r, NULL, NULL, &x), OSB_ERR_HTTP);
+    /* empty command: refused before sending */
+    memset(&r, 0, sizeof r);
+    CHECK_EQ_INT(osb_command_run(C, &T, &r, NULL, NULL, &x), OSB_ERR_INVALID_ARG);
+    osb_execution_free(&x);
+}
+
+TEST(command_big_stdout_and_big_event) {
+    osb_execution x;
+    char cmd[256];
+    size_t mib = recording() ? 1 : 8;
+    NEED_SERVER();
+    memset(&x, 0, sizeof x);
+    /* several MiB of stdout in lines of 1 KiB */
+    snprintf(cmd, sizeof cmd, "head -c %lu /dev/zero | tr '\\0' a | fold -w 1023", (unsigned long)(mib << 20));
+    CHECK_EQ_INT(run(cmd, &x), OSB_OK);
+    CHECK_EQ_INT(x.exit_code, 0);
+    CHECK_EQ_INT(x.out_bytes, (mib << 20));
+    CHECK_EQ_INT(x.out.len, (mib << 20) + (mib << 20) / 1023 + ((mib << 20) % 1023 ? 1 : 0));
+    /* one line (one event) of 1.5 MiB: the event buffer grows past 1 MiB */
+    CHECK_EQ_INT(run("head -c 1572864 /dev/zero | tr '\\0' b; echo", &x), OSB_OK);
+    CHECK_EQ_INT(x.exit_code, 0);
+    CHECK_EQ_INT(x.out.len, 1572865);
+    CHECK(x.out.len == 1572865 && x.out.data[0] == 'b' && x.out.data[1572863] == 'b');
+    /* forward-only: counted, not kept */
+    x.forward_only = 1;
+    CHECK_EQ_INT(run("seq 1 1000", &x), OSB_OK);
+    CHECK_EQ_INT(x.out.len, 0);
+    CHECK_EQ_INT(x.out_bytes, 2893);
+    CHECK_EQ_INT(x.exit_code, 0);
+    CHECK_EQ_INT(x.forward_only, 1);
+    osb_execution_free(&x);
+}
+
+typedef struct stopper {
+    int events;
+    int stop_after;
+} stopper;
+
+static int stop_cb(void *user, const osb_event *ev) {
+    stopper *s = (stopper *)user;
+    (void)ev;
+    return ++s->events >= s->stop_after;
+}
+
+typedef struct interrupter {
+    char id[OSB_EXEC_ID_MAX];
+    int done, rc;
+} interrupter;
+
+/* On the first stdout line, interrupt the command from inside the callback
+ * using a second client (one client serves one request at a time). */
+static int interrupt_cb(void *user, const osb_event *ev) {
+    interrupter *it = (interrupter *)user;
+    if (ev->type == OSB_EVENT_INIT) snprintf(it->id, sizeof it->id, "%s", ev->text.ptr);
+    if (ev->type == OSB_EVENT_STDOUT && !it->done) {
+        osb_client *c2 = testdev_client();
+        it->done = 1;
+        it->rc = c2 ? (int)osb_command_interrupt(c2, &T, it->id) : -1;
+        osb_client_free(c2);
+    }
+    return 0;
+}
+
+TEST(command_interrupt_and_cancel) {
+    osb_command_request r;
+    osb_execution x;
+    interrupter it;
+    stopper st;
+    volatile int flag = 1;
+    NEED_SERVER();
+    memset(&r, 0, sizeof r);
+    memset(&x, 0, sizeof x);
+    memset(&it, 0, sizeof it);
+    r.command = "echo started; sleep 30";
+    {
+        int64_t t0 = osb__now_ms();
+        CHECK_EQ_INT(osb_command_run(C, &T, &r, interrupt_cb, &it, &x), OSB_OK);
+        CHECK(osb__now_ms() - t0 < 15000);
+    }
+    CHECK_EQ_INT(it.rc, OSB_OK);
+    CHECK(x.has_error);
+    CHECK_EQ_INT(x.exit_code, -1);
+    /* interrupting a finished command: 500 */
+    CHECK_EQ_INT(osb_command_interrupt(C, &T, it.id), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(C)->http_status, 500);
+    /* the callback stops the stream */
+    memset(&st, 0, sizeof st);
+    st.stop_after = 1;
+    r.command = "echo a; echo b";
+    CHECK_EQ_INT(osb_command_run(C, &T, &r, stop_cb, &st, &x), OSB_ERR_CANCELLED);
+    CHECK_EQ_INT(st.events, 1);
+    /* so does the flag (checked before each read) */
+    r.cancel = &flag;
+    CHECK_EQ_INT(osb_command_run(C, &T, &r, NULL, NULL, &x), OSB_ERR_CANCELLED);
+    osb_execution_free(&x);
+}
+
+TEST(command_pull_stream) {
+    osb_command_request r;
+    osb_stream *s = NULL;
+    const osb_event *ev;
+    int n = 0, init = 0, out = 0, complete = 0;
+    osb_err e;
+    NEED_SERVER();
+    memset(&r, 0, sizeof r);
+    r.command = "printf 'x\\ny\\n'";
+    CHECK_EQ_INT(osb_command_stream(C, &T, &r, 0, &s), OSB_OK);
+    while ((e = osb_stream_next(s, &ev)) == OSB_OK && ev) {
+        n++;
+        if (ev->type == OSB_EVENT_INIT) init++;
+        if (ev->type == OSB_EVENT_STDOUT) out++;
+        if (ev->type == OSB_EVENT_EXECUTION_COMPLETE) complete++;
+        CHECK(ev->timestamp > 0);
+        CHECK(ev->raw.len > 0 && ev->raw.ptr[0] == '{');
+    }
+    CHECK_EQ_INT(e, OSB_OK);
+    CHECK_EQ_INT(init, 1);
+    CHECK_EQ_INT(out, 2);
+    CHECK_EQ_INT(complete, 1);
+    /* after the end: still the end */
+    CHECK_EQ_INT(osb_stream_next(s, &ev), OSB_OK);
+    CHECK(ev == NULL);
+    osb_stream_close(s);
+}
+
+static int buf_sink_count;
+static int counting_buf_sink(void *user, const void *d, size_t n) {
+    buf_sink_count++;
+    return osb_buf_sink(user, d, n);
+}
+
+TEST(command_background_logs_follow) {
+    osb_command_request r;
+    char id[OSB_EXEC_ID_MAX];
+    osb_command_status *st = NULL;
+    osb_buf log;
+    uint64_t cursor = 0, c2 = 0;
+    int code = 12345, i, rounds = 0;
+    NEED_SERVER();
+    memset(&r, 0, sizeof r);
+    osb_buf_init(&log, NULL);
+    r.command = "for i in 1 2 3 4 5 6; do echo line$i; sleep 0.2; done; echo err >&2; exit 4";
+    CHECK_EQ_INT(osb_command_start(C, &T, &r, id, sizeof id), OSB_OK);
+    CHECK_EQ_INT(strlen(id), 32);
+    CHECK_EQ_INT(osb_command_status_get(C, &T, id, &st), OSB_OK);
+    if (st) {
+        CHECK_EQ_STR(st->id.ptr, id);
+        CHECK_EQ_STR(st->content.ptr, r.command);
+        CHECK(st->running);
+        CHECK(!st->has_exit_code);
+        CHECK(st->started_at.len > 0);
+        osb_result_free(st);
+    }
+    /* manual cursor round trips while it runs */
+    for (i = 0; i < 3; i++) {
+        uint64_t before = c2;
+        CHECK_EQ_INT(osb_command_logs(C, &T, id, c2, osb_buf_sink, &log, &c2), OSB_OK);
+        CHECK(c2 >= before);
+        if (c2 > before) rounds++;
+        osb__sleep_ms(300);
+    }
+    CHECK(rounds >= 2);
+    CHECK(log.len > 0 && !memcmp(log.data, "line1\n", 6));
+    /* then follow from 0 to the end */
+    osb_buf_free(&log);
+    buf_sink_count = 0;
+    CHECK_EQ_INT(osb_command_follow(C, &T, id, counting_buf_sink, &log, &cursor, 100, NULL, &code), OSB_OK);
+    CHECK_EQ_STR(log.data, "line1\nline2\nline3\nline4\nline5\nline6\nerr\n");
+    CHECK_EQ_INT(cursor, 40);
+    CHECK_EQ_INT(code, 4);
+    CHECK_EQ_INT(osb_command_status_get(C, &T, id, &st), OSB_OK);
+    if (st) {
+        CHECK(!st->running);
+        CHECK(st->has_exit_code);
+        CHECK_EQ_INT(st->exit_code, 4);
+        CHECK_EQ_STR(st->error.ptr, "exit status 4");
+        CHECK(st->finished_at.len > 0);
+        osb_result_free(st);
+    }
+    /* beyond the end: nothing, cursor unchanged */
+    osb_buf_free(&log);
+    CHECK_EQ_INT(osb_command_logs(C, &T, id, 40, osb_buf_sink, &log, &c2), OSB_OK);
+    CHECK_EQ_INT(log.len, 0);
+    CHECK_EQ_INT(c2, 40);
+    /* unknown id: status 404, logs 400 */
+    CHECK_EQ_INT(osb_command_status_get(C, &T, "0123456789abcdef0123456789abcdef", &st), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(C)));
+    CHECK_EQ_INT(osb_command_logs(C, &T, "0123456789abcdef0123456789abcdef", 0, osb_buf_sink, &log, NULL), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(C)->http_status, 400);
+    osb_buf_free(&log);
+}
+
+/* ---- sessions ------------------------------------------------------------------ */
+
+TEST(session_env_and_cwd_persist) {
+    char sid[OSB_EXEC_ID_MAX], dir[256], want[512];
+    osb_session_run_request r;
+    osb_execution x;
+    NEED_SERVER();
+    memset(&x, 0, sizeof x);
+    tmp_path(dir, sizeof dir, "session");
+    CHECK_EQ_INT(osb_session_create(C, &T, dir, sid, sizeof sid), OSB_OK);
+    CHECK(strlen(sid) > 0);
+    memset(&r, 0, sizeof r);
+    r.command = "export OSB_S=persisted; mkdir -p sub && cd sub";
+    CHECK_EQ_INT(osb_session_run(C, &T, sid, &r, NULL, NULL, &x), OSB_OK);
+    CHECK_EQ_STR(x.id, sid);
+    CHECK_EQ_INT(x.exit_code, 0);
+    r.command = "echo $OSB_S; pwd; echo to-stderr >&2";
+    CHECK_EQ_INT(osb_session_run(C, &T, sid, &r, NULL, NULL, &x), OSB_OK);
+    snprintf(want, sizeof want, "persisted\n%s/sub\nto-stderr\n", dir);
+    CHECK_EQ_STR(x.out.data, want);
+    r.command = "exit 7";
+    CHECK_EQ_INT(osb_session_run(C, &T, sid, &r, NULL, NULL, &x), OSB_OK);
+    CHECK_EQ_INT(x.exit_code, 7);
+    /* a timeout arrives as the bare {code,message} in the 200 stream */
+    r.command = "sleep 5";
+    r.timeout_ms = 300;
+    CHECK_EQ_INT(osb_session_run(C, &T, sid, &r, NULL, NULL, &x), OSB_ERR_SERVER);
+    CHECK_EQ_STR(osb_client_error(C)->server_code, "RUNTIME_ERROR");
+    CHECK(strstr(osb_client_error(C)->message, "timeout") != NULL);
+    CHECK_EQ_INT(osb_session_delete(C, &T, sid), OSB_OK);
+    CHECK_EQ_INT(osb_session_delete(C, &T, sid), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(C)));
+    r.timeout_ms = 0;
+    r.command = "true";
+    CHECK_EQ_INT(osb_session_run(C, &T, sid, &r, NULL, NULL, &x), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(C)->http_status, 500);
+    osb_execution_free(&x);
+}
+
+/* ---- code ------------------------------------------------------------------------ */
+
+TEST(code_contexts_and_runs) {
+    osb_code_context *ctx = NULL, *got = NULL;
+    osb_code_contexts *list = NULL;
+    osb_code_request r;
+    osb_execution x;
+    size_t i;
+    int found = 0;
+    NEED_SERVER();
+    memset(&x, 0, sizeof x);
+    CHECK_EQ_INT(osb_code_context_create(C, &T, "python", NULL, &ctx), OSB_OK);
+    if (!ctx) return;
+    CHECK_EQ_STR(ctx->language.ptr, "python");
+    CHECK(ctx->id.len > 0);
+    CHECK_EQ_INT(osb_code_context_get(C, &T, ctx->id.ptr, &got), OSB_OK);
+    if (got) CHECK_EQ_STR(got->id.ptr, ctx->id.ptr);
+    osb_result_free(got);
+    CHECK_EQ_INT(osb_code_context_list(C, &T, "python", &list), OSB_OK);
+    for (i = 0; list && i < list->count; i++)
+        if (!strcmp(list->items[i].id.ptr, ctx->id.ptr)) found = 1;
+    CHECK(found);
+    osb_result_free(list);
+    CHECK_EQ_INT(osb_code_context_list(C, &T, NULL, &list), OSB_OK);
+    CHECK(list && list->count >= 1);
+    osb_result_free(list);
+    memset(&r, 0, sizeof r);
+    r.context_id = ctx->id.ptr;
+    r.language = "python";
+    r.code = "x = 40\nprint('hi')";
+    CHECK_EQ_INT(osb_code_run(C, &T, &r, NULL, NULL, &x), OSB_OK);
+    CHECK_EQ_STR(x.out.data, "hi\n");
+    CHECK_EQ_INT(x.exit_code, 0);
+    CHECK_EQ_STR(x.id, ctx->id.ptr);
+    /* the variable persists; the result reads "text" */
+    r.code = "x + 2";
+    CHECK_EQ_INT(osb_code_run(C, &T, &r, NULL, NULL, &x), OSB_OK);
+    if (x.results_count == 0) fprintf(stderr, "  %s\n", osb_client_error(C)->message);
+    CHECK_EQ_INT(x.results_count, 1);
+    if (x.results_count) {
+        CHECK_EQ_STR(x.results[0].text.ptr, "42");
+        CHECK(x.results[0].count >= 1);
+        CHECK(x.results[0].execution_count > 0);
+    }
+    CHECK(x.execution_count > 0);
+    /* an exception: status + error with a traceback, then execution_complete */
+    r.code = "def f():\n    raise ValueError('bad value')\nf()";
+    CHECK_EQ_INT(osb_code_run(C, &T, &r, NULL, NULL, &x), OSB_OK);
+    CHECK(x.has_error);
+    CHECK_EQ_STR(x.ename.ptr, "ValueError");
+    CHECK_EQ_STR(x.evalue.ptr, "bad value");
+    CHECK(x.traceback_count >= 1);
+    CHECK(!x.exit_code_known);
+    CHECK(x.completed);
+    /* interrupt a long cell */
+    CHECK_EQ_INT(osb_code_interrupt(C, &T, ctx->id.ptr), OSB_OK);
+    /* delete, then 404 */
+    CHECK_EQ_INT(osb_code_context_delete(C, &T, ctx->id.ptr), OSB_OK);
+    CHECK_EQ_INT(osb_code_context_get(C, &T, ctx->id.ptr, &got), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(C)));
+    CHECK_EQ_INT(osb_code_context_delete(C, &T, ctx->id.ptr), OSB_ERR_HTTP);
+    osb_result_free(ctx);
+    CHECK_EQ_INT(osb_code_context_delete_language(C, &T, "python"), OSB_OK);
+    CHECK_EQ_INT(osb_code_context_list(C, &T, "python", &list), OSB_OK);
+    osb_result_free(list);
+    osb_execution_free(&x);
+}
+
+/* ---- files ---------------------------------------------------------------------- */
+
+static void upload_download_size(uint64_t size, unsigned seed) {
+    char path[256], name[64];
+    osb_upload_file f;
+    gen_reader g;
+    hasher h;
+    osb_download_request dr;
+    osb_download_info info;
+    snprintf(name, sizeof name, "size-%llu.bin", (unsigned long long)size);
+    tmp_path(path, sizeof path, name);
+    memset(&f, 0, sizeof f);
+    g.at = 0;
+    g.size = size;
+    g.seed = seed;
+    f.path = path;
+    f.read = gen_read;
+    f.read_user = &g;
+    f.size = size;
+    f.mode = 600;
+    CHECK_EQ_INT(osb_files_upload(C, &T, &f, 1), OSB_OK);
+    memset(&dr, 0, sizeof dr);
+    dr.path = path;
+    hasher_init(&h);
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, hasher_sink, &h, &info), OSB_OK);
+    CHECK_EQ_INT(h.n, size);
+    CHECK_EQ_INT(info.bytes, size);
+    CHECK_EQ_INT(info.status, 200);
+    CHECK(h.h == gen_hash(size, seed));
+    if (h.h != gen_hash(size, seed)) fprintf(stderr, "  size %llu differs\n", (unsigned long long)size);
+    {
+        /* the dev server writes the host file system: compare there too */
+        struct stat st;
+        CHECK(stat(path, &st) == 0 && (uint64_t)st.st_size == size && (st.st_mode & 0777) == 0600);
+    }
+}
+
+TEST(files_upload_download_sizes) {
+    static const uint64_t sizes[] = {0, 1, 16383, 16385, 65536, 1048576};
+    size_t i;
+    NEED_SERVER();
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) upload_download_size(sizes[i], (unsigned)i + 1);
+}
+
+TEST(files_upload_download_100mib) {
+    NEED_SERVER();
+    if (recording()) SKIP("100 MiB is not recorded");
+    upload_download_size((uint64_t)100 << 20, 77);
+}
+
+TEST(files_upload_sources_and_download_targets) {
+    char p1[256], p2[256], p3[256], local[256], out[256];
+    osb_upload_file f[3];
+    osb_download_request dr;
+    osb_download_info info;
+    static const char mem[] = "from memory\n";
+    FILE *lf;
+    int fd;
+    char back[64];
+    NEED_SERVER();
+    snprintf(local, sizeof local, "/tmp/osbx-local-%ld.txt", (long)getpid());
+    lf = fopen(local, "wb");
+    CHECK(lf != NULL);
+    if (!lf) return;
+    fputs("from a local path\n", lf);
+    fclose(lf);
+    fd = open(local, O_RDONLY);
+    CHECK(fd >= 0);
+    memset(f, 0, sizeof f);
+    f[0].path = tmp_path(p1, sizeof p1, "multi/a.txt");
+    f[0].data = mem;
+    f[0].size = sizeof mem - 1;
+    f[0].mode = 644;
+    f[1].path = tmp_path(p2, sizeof p2, "multi/deeper/b.txt");
+    f[1].local_path = local;
+    f[1].mode = 755;
+    f[2].path = tmp_path(p3, sizeof p3, "multi/c.txt");
+    f[2].use_fd = 1;
+    f[2].fd = fd;
+    CHECK_EQ_INT(osb_files_upload(C, &T, f, 3), OSB_OK);
+    close(fd);
+    {
+        osb_execution x;
+        char cmd[2048];
+        memset(&x, 0, sizeof x);
+        snprintf(cmd, sizeof cmd, "cat %s %s %s; stat -c %%a %s %s", p1, p2, p3, p1, p2);
+        CHECK_EQ_INT(run(cmd, &x), OSB_OK);
+        CHECK_EQ_STR(x.out.data, "from memory\nfrom a local path\nfrom a local path\n644\n755\n");
+        osb_execution_free(&x);
+    }
+    /* download to a path and to a descriptor */
+    snprintf(out, sizeof out, "/tmp/osbx-out-%ld.txt", (long)getpid());
+    memset(&dr, 0, sizeof dr);
+    dr.path = p2;
+    CHECK_EQ_INT(osb_files_download_path(C, &T, &dr, out, &info), OSB_OK);
+    lf = fopen(out, "rb");
+    memset(back, 0, sizeof back);
+    if (lf) { CHECK(fread(back, 1, sizeof back - 1, lf) > 0); fclose(lf); }
+    CHECK_EQ_STR(back, "from a local path\n");
+    fd = open(out, O_WRONLY | O_TRUNC);
+    dr.path = p1;
+    CHECK_EQ_INT(osb_files_download_fd(C, &T, &dr, fd, &info), OSB_OK);
+    close(fd);
+    lf = fopen(out, "rb");
+    memset(back, 0, sizeof back);
+    if (lf) { CHECK(fread(back, 1, sizeof back - 1, lf) > 0); fclose(lf); }
+    CHECK_EQ_STR(back, "from memory\n");
+    /* a missing file: 404 */
+    dr.path = "/nonexistent/osb-file";
+    CHECK_EQ_INT(osb_files_download_fd(C, &T, &dr, 1, &info), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(C)));
+    /* bad mode digits: refused before sending */
+    f[0].mode = 648;
+    CHECK_EQ_INT(osb_files_upload(C, &T, f, 1), OSB_ERR_INVALID_ARG);
+    unlink(local);
+    unlink(out);
+}
+
+TEST(files_download_ranges) {
+    char path[256];
+    osb_upload_file f;
+    osb_download_request dr;
+    osb_download_info info;
+    osb_buf b;
+    static const char text[] = "0123456789abcdefghij";
+    NEED_SERVER();
+    memset(&f, 0, sizeof f);
+    f.path = tmp_path(path, sizeof path, "range.txt");
+    f.data = text;
+    f.size = 20;
+    CHECK_EQ_INT(osb_files_upload(C, &T, &f, 1), OSB_OK);
+    memset(&dr, 0, sizeof dr);
+    dr.path = path;
+    dr.offset = 5;
+    dr.length = 4;
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, &info), OSB_OK);
+    CHECK_EQ_MEM(b.data, b.len, "5678", 4);
+    CHECK_EQ_INT(info.status, 206);
+    CHECK_EQ_INT(info.total_size, 20);
+    b.len = 0;
+    dr.offset = 15;
+    dr.length = 0;
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, &info), OSB_OK);
+    CHECK_EQ_MEM(b.data, b.len, "fghij", 5);
+    /* the end beyond the file is clipped */
+    b.len = 0;
+    dr.offset = 18;
+    dr.length = 100;
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, &info), OSB_OK);
+    CHECK_EQ_MEM(b.data, b.len, "ij", 2);
+    /* past the end: 416 */
+    b.len = 0;
+    dr.offset = 20;
+    dr.length = 0;
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, &info), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(C)->http_status, 416);
+    osb_buf_free(&b);
+}
+
+TEST(files_info_delete_chmod_move_search_replace) {
+    char a[256], b[256], d[256], moved[256], dir[256];
+    const char *paths[2];
+    osb_upload_file f[2];
+    osb_file_info_list *info = NULL;
+    osb_file_perm perm;
+    osb_file_move mv;
+    osb_file_replace rep;
+    osb_replace_counts *counts = NULL;
+    size_t i;
+    NEED_SERVER();
+    tmp_path(dir, sizeof dir, "fs");
+    memset(f, 0, sizeof f);
+    f[0].path = tmp_path(a, sizeof a, "fs/a.txt");
+    f[0].data = "alpha alpha beta";
+    f[0].size = 16;
+    f[0].mode = 640;
+    f[1].path = tmp_path(b, sizeof b, "fs/sub/b.log");
+    f[1].data = "b";
+    f[1].size = 1;
+    CHECK_EQ_INT(osb_files_upload(C, &T, f, 2), OSB_OK);
+    paths[0] = a;
+    paths[1] = b;
+    CHECK_EQ_INT(osb_files_info(C, &T, paths, 2, &info), OSB_OK);
+    CHECK(info && info->count == 2);
+    for (i = 0; info && i < info->count; i++) {
+        const osb_file_info *it = &info->items[i];
+        CHECK_EQ_STR(it->key.ptr, it->path.ptr);
+        CHECK_EQ_STR(it->type.ptr, "file");
+        if (!strcmp(it->path.ptr, a)) {
+            CHECK_EQ_INT(it->size, 16);
+            CHECK_EQ_INT(it->mode, 640);
+        } else {
+            CHECK_EQ_STR(it->path.ptr, b);
+            CHECK_EQ_INT(it->size, 1);
+        }
+        CHECK(it->modified_at.len > 0 && it->owner.len > 0 && it->group.len > 0);
+    }
+    osb_result_free(info);
+    /* chmod (octal digits as decimal) */
+    memset(&perm, 0, sizeof perm);
+    perm.path = a;
+    perm.mode = 604;
+    CHECK_EQ_INT(osb_files_chmod(C, &T, &perm, 1), OSB_OK);
+    CHECK_EQ_INT(osb_files_info(C, &T, paths, 1, &info), OSB_OK);
+    if (info && info->count) CHECK_EQ_INT(info->items[0].mode, 604);
+    osb_result_free(info);
+    /* search: base names only, no directories */
+    CHECK_EQ_INT(osb_files_search(C, &T, dir, "*.log", &info), OSB_OK);
+    CHECK(info && info->count == 1 && !strcmp(info->items[0].path.ptr, b));
+    osb_result_free(info);
+    CHECK_EQ_INT(osb_files_search(C, &T, dir, NULL, &info), OSB_OK);
+    CHECK(info && info->count == 2);
+    osb_result_free(info);
+    /* replace, verbose */
+    memset(&rep, 0, sizeof rep);
+    rep.path = a;
+    rep.old_text = "alpha";
+    rep.new_text = "A";
+    CHECK_EQ_INT(osb_files_replace(C, &T, &rep, 1, &counts), OSB_OK);
+    CHECK(counts && counts->count == 1);
+    if (counts && counts->count) {
+        CHECK_EQ_STR(counts->items[0].key.ptr, a);
+        CHECK_EQ_INT(counts->items[0].replaced, 2);
+    }
+    osb_result_free(counts);
+    rep.old_text = "beta";
+    rep.new_text = "B";
+    CHECK_EQ_INT(osb_files_replace(C, &T, &rep, 1, NULL), OSB_OK);
+    {
+        osb_execution x;
+        char cmd[300];
+        memset(&x, 0, sizeof x);
+        snprintf(cmd, sizeof cmd, "cat %s", a);
+        CHECK_EQ_INT(run(cmd, &x), OSB_OK);
+        CHECK_EQ_STR(x.out.data, "A A B\n");
+        osb_execution_free(&x);
+    }
+    /* move (parents created) */
+    memset(&mv, 0, sizeof mv);
+    mv.src = a;
+    mv.dest = tmp_path(moved, sizeof moved, "fs/new/parent/a2.txt");
+    CHECK_EQ_INT(osb_files_move(C, &T, &mv, 1), OSB_OK);
+    paths[0] = a;
+    CHECK_EQ_INT(osb_files_info(C, &T, paths, 1, &info), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(C)));
+    paths[0] = moved;
+    CHECK_EQ_INT(osb_files_info(C, &T, paths, 1, &info), OSB_OK);
+    osb_result_free(info);
+    /* delete: files, idempotent; a directory is refused */
+    CHECK_EQ_INT(osb_files_delete(C, &T, paths, 1), OSB_OK);
+    CHECK_EQ_INT(osb_files_delete(C, &T, paths, 1), OSB_OK);
+    paths[0] = tmp_path(d, sizeof d, "fs/sub");
+    CHECK_EQ_INT(osb_files_delete(C, &T, paths, 1), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(C)->http_status, 500);
+}
+
+TEST(directories_list_create_delete) {
+    char root[256], d1[256], d2[256], file[256];
+    osb_file_perm p[2];
+    osb_file_info_list *l = NULL;
+    osb_upload_file f;
+    const char *paths[1];
+    NEED_SERVER();
+    tmp_path(root, sizeof root, "dirs");
+    memset(p, 0, sizeof p);
+    p[0].path = tmp_path(d1, sizeof d1, "dirs/a/deep");
+    p[0].mode = 700;
+    p[1].path = tmp_path(d2, sizeof d2, "dirs/b");
+    CHECK_EQ_INT(osb_dir_create(C, &T, p, 2), OSB_OK);
+    memset(&f, 0, sizeof f);
+    f.path = tmp_path(file, sizeof file, "dirs/a/deep/f.txt");
+    f.data = "x";
+    f.size = 1;
+    CHECK_EQ_INT(osb_files_upload(C, &T, &f, 1), OSB_OK);
+    CHECK_EQ_INT(osb_dir_list(C, &T, root, 0, &l), OSB_OK);   /* default depth 1 */
+    CHECK(l && l->count == 2);
+    if (l && l->count == 2) {
+        CHECK(strstr(l->items[0].path.ptr, "/dirs/a") != NULL);
+        CHECK_EQ_STR(l->items[0].type.ptr, "directory");
+        CHECK(strstr(l->items[1].path.ptr, "/dirs/b") != NULL);
+    }
+    osb_result_free(l);
+    CHECK_EQ_INT(osb_dir_list(C, &T, root, 3, &l), OSB_OK);
+    CHECK(l && l->count == 4);   /* a, a/deep, a/deep/f.txt, b (pre-order) */
+    if (l && l->count == 4) {
+        CHECK_EQ_STR(l->items[1].path.ptr, d1);
+        CHECK_EQ_INT(l->items[1].mode, 700);
+        CHECK_EQ_STR(l->items[2].path.ptr, file);
+    }
+    osb_result_free(l);
+    paths[0] = root;
+    CHECK_EQ_INT(osb_dir_delete(C, &T, paths, 1), OSB_OK);
+    CHECK_EQ_INT(osb_dir_delete(C, &T, paths, 1), OSB_OK);
+    CHECK_EQ_INT(osb_dir_list(C, &T, root, 1, &l), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(C)));
+}
+
+/* ---- metrics and ping ----------------------------------------------------------- */
+
+typedef struct mwatch {
+    int samples;
+} mwatch;
+
+static int metrics_cb(void *user, const osb_event *ev) {
+    mwatch *m = (mwatch *)user;
+    if (ev->type == OSB_EVENT_METRICS) {
+        m->samples++;
+        CHECK(ev->metrics.cpu_count >= 1);
+        CHECK(ev->metrics.mem_total_mib > 0);
+        CHECK(ev->metrics.timestamp > 0);
+    }
+    return m->samples >= 2;
+}
+
+TEST(metrics_get_watch_ping) {
+    osb_metrics *m = NULL;
+    mwatch w;
+    NEED_SERVER();
+    CHECK_EQ_INT(osb_execd_ping(C, &T), OSB_OK);
+    CHECK_EQ_INT(osb_metrics_get(C, &T, &m), OSB_OK);
+    if (m) {
+        CHECK(m->cpu_count >= 1);
+        CHECK(m->mem_total_mib > 0 && m->mem_used_mib > 0);
+        CHECK(m->cpu_used_pct >= 0 && m->cpu_used_pct <= 100);
+        CHECK(m->timestamp > 0);
+    }
+    osb_result_free(m);
+    memset(&w, 0, sizeof w);
+    CHECK_EQ_INT(osb_metrics_watch(C, &T, metrics_cb, &w, NULL), OSB_ERR_CANCELLED);
+    CHECK_EQ_INT(w.samples, 2);
+}
+
+/* ---- download resumed after a dropped connection (scripted server) --------------- */
+
+TEST(files_download_resume_after_drop) {
+    testproc p;
+    const char *argv[] = {"python3", "tests/servers/dropserver.py", NULL};
+    osb_client *c = NULL;
+    osb_client_config cfg;
+    osb_target t;
+    char url[128];
+    int port;
+    osb_download_request dr;
+    osb_download_info info;
+    hasher h;
+    if (testproc_start(&p, argv) != 0) SKIP("python3 unavailable");
+    port = atoi(p.ready);
+    CHECK(port > 0);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = "127.0.0.1:1";
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
+    snprintf(url, sizeof url, "127.0.0.1:%d/proxy/44772", port);
+    t.url = url;
+    t.headers = NULL;
+    memset(&dr, 0, sizeof dr);
+    /* the server drops the first response after 300000 bytes, then honours Range */
+    dr.path = "/data/file.bin";
+    hasher_init(&h);
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_OK);
+    CHECK_EQ_INT(h.n, 1000000);
+    CHECK(h.h == gen_hash(1000000, 5));
+    CHECK_EQ_INT(info.resumes, 2);
+    CHECK_EQ_INT(info.status, 206);
+    CHECK_EQ_INT(info.total_size, 1000000);
+    /* without resumption the drop is an error */
+    dr.max_resumes = -1;
+    hasher_init(&h);
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_ERR_TRUNCATED);
+    /* a server that answers a resume with another range is refused */
+    dr.max_resumes = 0;
+    dr.path = "/data/wrong-range.bin";
+    hasher_init(&h);
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_ERR_PROTOCOL);
+    /* everything had arrived: the resume gets 416 and that is success */
+    dr.path = "/data/drop-at-end.bin";
+    hasher_init(&h);
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_OK);
+    CHECK_EQ_INT(h.n, 1000000);
+    CHECK(h.h == gen_hash(1000000, 5));
+    osb_client_free(c);
+    testproc_stop(&p);
+}
+
+/* ---- unit: events and executions without a server ------------------------------ */
+
+TEST(execution_exit_code_inference) {
+    osb_execution x;
+    osb_event ev;
+    memset(&x, 0, sizeof x);
+    memset(&ev, 0, sizeof ev);
+    ev.type = OSB_EVENT_ERROR;
+    ev.ename.ptr = "CommandExecError";
+    ev.ename.len = 16;
+    ev.evalue.ptr = "fork/exec: permission denied";
+    ev.evalue.len = strlen(ev.evalue.ptr);
+    CHECK_EQ_INT(osb_execution_add(&x, &ev), OSB_OK);
+    CHECK(x.has_error && !x.exit_code_known);
+    ev.evalue.ptr = "-1";
+    ev.evalue.len = 2;
+    CHECK_EQ_INT(osb_execution_add(&x, &ev), OSB_OK);
+    CHECK(x.exit_code_known);
+    CHECK_EQ_INT(x.exit_code, -1);
+    ev.evalue.ptr = "99999999999";
+    ev.evalue.len = 11;
+    CHECK_EQ_INT(osb_execution_add(&x, &ev), OSB_OK);
+    CHECK(!x.exit_code_known);
+    ev.evalue.ptr = "143";
+    ev.evalue.len = 3;
+    CHECK_EQ_INT(osb_execution_add(&x, &ev), OSB_OK);
+    CHECK_EQ_INT(x.exit_code, 143);
+    /* complete after an error keeps the error's verdict */
+    ev.type = OSB_EVENT_EXECUTION_COMPLETE;
+    CHECK_EQ_INT(osb_execution_add(&x, &ev), OSB_OK);
+    CHECK_EQ_INT(x.exit_code, 143);
+    osb_execution_free(&x);
+    CHECK(!x.has_error && !x.completed);
+    ev.type = OSB_EVENT_EXECUTION_COMPLETE;
+    CHECK_EQ_INT(osb_execution_add(&x, &ev), OSB_OK);
+    CHECK(x.exit_code_known && x.exit_code == 0);
+    osb_execution_free(&x);
+}
+
+TEST(zz_stop_server) { testdev_stop(); osb_client_free(C); C = NULL; }
+
+int main(int argc, char **argv) { return testlib_main(argc, argv); }
