@@ -53,6 +53,166 @@ OSB_API osb_err osb_config_load(osb_config *cfg);
 /* Parses a boolean as the CLI does: 1 / 0, or -1 when unrecognised. */
 OSB_API int osb_config_bool(const char *text);
 
+
+/* >>sandbox ----------------------------------------------------------------
+ * The sandbox layer: a handle that holds a client, a sandbox id and the
+ * resolved execd (44772) and egress (18080) endpoints, so that the calls
+ * below need nothing else. It only composes the REST calls of the
+ * lifecycle and execd parts; each of those stays usable directly with
+ * osb_sandbox_client(), osb_sandbox_id(), osb_sandbox_execd() and
+ * osb_sandbox_egress().
+ *
+ *     osb_sandbox_create_req req = {0};
+ *     osb_sandbox *sb;
+ *     req.image = "python:3.11";
+ *     if (osb_sandbox_open(c, &req, NULL, &sb) != OSB_OK) ...   // created, reachable, ready
+ *     ... osb_sandbox_run(sb, "echo hi", ...) ...
+ *     osb_sandbox_kill(sb);                                     // delete it on the server
+ *     osb_sandbox_close(sb);                                    // free the handle
+ *
+ * Errors: the return code, and the detail in osb_client_error(client). */
+
+#define OSB_EXECD_PORT 44772            /* execd inside every sandbox */
+#define OSB_EGRESS_PORT 18080           /* the egress sidecar's policy API */
+#define OSB_DEFAULT_SANDBOX_TIMEOUT_S 600
+#define OSB_DEFAULT_READY_TIMEOUT_MS 30000
+#define OSB_DEFAULT_READY_POLL_MS 200
+
+typedef struct osb_sandbox osb_sandbox;
+
+/* A custom readiness probe: return 1 when the sandbox is ready, 0 to probe
+ * again after the next backoff step, negative to give up (the wait then
+ * fails with OSB_ERR_STATE). Called instead of execd's GET /ping. */
+typedef int (*osb_health_fn)(void *user, osb_sandbox *sb);
+
+/* How a handle reaches and waits for its sandbox. Zero-initialise; a NULL
+ * options pointer means all defaults. */
+typedef struct osb_sandbox_options {
+    int use_server_proxy;            /* 1: reach execd and egress through the lifecycle
+                                        server's proxy route (osb_config.use_server_proxy) */
+    const char *const *host_rewrite; /* "from=to" lines, NULL-terminated: an endpoint host
+                                        equal to "from" (any case) is replaced by "to", e.g.
+                                        "host.docker.internal=127.0.0.1". Copied. */
+    int ready_timeout_ms;            /* 0: OSB_DEFAULT_READY_TIMEOUT_MS */
+    int poll_ms;                     /* first wait between probes, doubling up to 1 s;
+                                        0: OSB_DEFAULT_READY_POLL_MS */
+    int skip_health_check;           /* 1: do not wait for readiness at all */
+    osb_health_fn health_check;      /* NULL: GET /ping on execd */
+    void *health_user;
+    int execd_port;                  /* 0: OSB_EXECD_PORT */
+    int egress_port;                 /* 0: OSB_EGRESS_PORT */
+    int skip_egress;                 /* 1: do not resolve the egress endpoint */
+    int keep_on_failure;             /* 1: osb_sandbox_open leaves a sandbox that did not
+                                        become ready (default: it is deleted) */
+} osb_sandbox_options;
+
+/* Creates a sandbox and waits until it is usable:
+ *   1. POST /v1/sandboxes with req, after the defaults the other SDKs apply:
+ *      timeout_s 0 -> 600 s (negative: no expiry, manual cleanup); an image
+ *      without entrypoint -> ["tail","-f","/dev/null"]; no resource limits
+ *      (and no "poolRef" extension) -> cpu "1", memory "2Gi". req itself is
+ *      not changed. Every other field goes out as given (registry auth,
+ *      snapshot_id, platform, env, metadata, network policy, credential
+ *      proxy, secure access, volumes, extensions; pool mode without image).
+ *   2. while the answer's state is not Running (asynchronous servers), polls
+ *      GET /v1/sandboxes/{id} until Running; Failed/Terminated -> OSB_ERR_STATE;
+ *   3. resolves the execd and egress endpoints (server-proxy mode and host
+ *      rewrites per options; endpoint headers are kept and forwarded verbatim
+ *      on every execd/egress call; the API key never goes there);
+ *   4. waits for GET /ping (or the health callback) with backoff, up to
+ *      ready_timeout_ms (OSB_ERR_TIMEOUT), unless skip_health_check.
+ * When step 2, 3 or 4 fails the sandbox is deleted (unless keep_on_failure)
+ * and the error of the failed step is what osb_client_error() reports.
+ * opt NULL: defaults. On failure *out is NULL. */
+OSB_API osb_err osb_sandbox_open(osb_client *c, const osb_sandbox_create_req *req,
+                                 const osb_sandbox_options *opt, osb_sandbox **out);
+/* A handle for an existing sandbox: resolves its endpoints and waits for
+ * readiness (as steps 3-4 above; nothing is deleted on failure). */
+OSB_API osb_err osb_sandbox_connect(osb_client *c, const char *sandbox_id,
+                                    const osb_sandbox_options *opt, osb_sandbox **out);
+/* Frees the handle (the sandbox keeps running; see osb_sandbox_kill). NULL is fine. */
+OSB_API void osb_sandbox_close(osb_sandbox *sb);
+/* DELETE /v1/sandboxes/{id}. The handle stays valid until osb_sandbox_close. */
+OSB_API osb_err osb_sandbox_kill(osb_sandbox *sb);
+/* POST .../pause. */
+OSB_API osb_err osb_sandbox_suspend(osb_sandbox *sb);
+/* POST .../resume, then resolves the endpoints again and waits for
+ * readiness (a resumed sandbox may be reached at another address). */
+OSB_API osb_err osb_sandbox_wake(osb_sandbox *sb);
+/* Renews the expiry to now + seconds (a relative duration, as the CLI's
+ * `renew -t 30m`). *out (may be NULL): the expiry the server set. */
+OSB_API osb_err osb_sandbox_extend(osb_sandbox *sb, int seconds, osb_renew_result **out);
+/* Resolves the execd and egress endpoints again (after a resume, or when a
+ * gateway moved). */
+OSB_API osb_err osb_sandbox_resolve(osb_sandbox *sb);
+/* One readiness probe: GET /ping on execd (2xx = OSB_OK). */
+OSB_API osb_err osb_sandbox_ping(osb_sandbox *sb);
+/* Waits for readiness as osb_sandbox_open does; timeout_ms 0: the handle's
+ * ready timeout. */
+OSB_API osb_err osb_sandbox_wait_ready(osb_sandbox *sb, int timeout_ms);
+
+OSB_API osb_client *osb_sandbox_client(const osb_sandbox *sb);
+OSB_API const char *osb_sandbox_id(const osb_sandbox *sb);
+/* The resolved targets (URL after rewrites + endpoint headers); egress is
+ * NULL when it was not resolved (skip_egress, or it failed on connect). */
+OSB_API const osb_target *osb_sandbox_execd(const osb_sandbox *sb);
+OSB_API const osb_target *osb_sandbox_egress(const osb_sandbox *sb);
+/* The sandbox as the create call returned it (id, state, expiry, ...); NULL
+ * for a connected handle. Call osb_sandbox_describe for the current state. */
+OSB_API const osb_sandbox_info *osb_sandbox_created(const osb_sandbox *sb);
+
+/* Shortcuts: the lifecycle and egress calls with this sandbox's id/target. */
+OSB_API osb_err osb_sandbox_describe(osb_sandbox *sb, osb_sandbox_info **out);
+OSB_API osb_err osb_sandbox_set_metadata(osb_sandbox *sb, const osb_pair *patch, size_t count,
+                                         osb_sandbox_info **out);
+/* Any other port of the sandbox (with the handle's server-proxy setting). */
+OSB_API osb_err osb_sandbox_expose(osb_sandbox *sb, int port, osb_endpoint **out);
+/* Takes a snapshot; wait_ms > 0 polls until it is Ready (Failed ->
+ * OSB_ERR_STATE, no result in time -> OSB_ERR_TIMEOUT). */
+OSB_API osb_err osb_sandbox_snapshot(osb_sandbox *sb, const char *name, int wait_ms, osb_snapshot **out);
+/* Diagnostics as text (req NULL: container logs). */
+OSB_API osb_err osb_sandbox_diagnostics(osb_sandbox *sb, const osb_diagnostics_text_req *req, osb_text **out);
+OSB_API osb_err osb_sandbox_egress_policy(osb_sandbox *sb, osb_egress_status **out);
+OSB_API osb_err osb_sandbox_egress_patch(osb_sandbox *sb, const osb_network_rule *rules, size_t count,
+                                         osb_egress_status **out);
+OSB_API osb_err osb_sandbox_egress_delete(osb_sandbox *sb, const char *const *targets, size_t count,
+                                          osb_egress_status **out);
+OSB_API osb_err osb_sandbox_vault_create(osb_sandbox *sb, const osb_vault_create_req *req, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_get(osb_sandbox *sb, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_patch(osb_sandbox *sb, const osb_vault_patch_req *req, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb);
+
+/* >>manager ----------------------------------------------------------------
+ * Sandboxes of a lifecycle server as a whole. */
+
+/* One page (the list call itself; req NULL: no filter). */
+OSB_API osb_err osb_manager_list(osb_client *c, const osb_sandbox_list_req *req, osb_sandbox_page **out);
+OSB_API osb_err osb_manager_get(osb_client *c, const char *sandbox_id, osb_sandbox_info **out);
+/* Deletes every id (all are tried). results (may be NULL) gets one code per
+ * id; the return value is OSB_OK or the first failure's code. */
+OSB_API osb_err osb_manager_kill(osb_client *c, const char *const *ids, size_t count, osb_err *results);
+
+/* Every sandbox matching a filter, page after page:
+ *     osb_sandbox_iter it;
+ *     const osb_sandbox_info *s;
+ *     osb_manager_iter(&it, c, &filter);           // filter NULL: all
+ *     while (osb_manager_next(&it, &s) == OSB_OK && s) ... s->id.ptr ...
+ *     osb_manager_iter_free(&it);
+ * The filter (and what it points to) must live until the iteration ends;
+ * page_size 0 asks for 100 per page. The item is valid until the next call. */
+typedef struct osb_sandbox_iter {
+    osb_client *c;
+    osb_sandbox_list_req req;
+    osb_sandbox_page *page;
+    size_t index;
+    int done;
+    osb_err err;
+} osb_sandbox_iter;
+OSB_API void osb_manager_iter(osb_sandbox_iter *it, osb_client *c, const osb_sandbox_list_req *filter);
+/* *item: the next sandbox, or NULL at the end (return OSB_OK). */
+OSB_API osb_err osb_manager_next(osb_sandbox_iter *it, const osb_sandbox_info **item);
+OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
+
 #ifdef __cplusplus
 }
 #endif
@@ -381,6 +541,534 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     cfg->timeout_source = src[TIMEOUT];
     cfg->proxy_source = src[PROXY];
     return OSB_OK;
+}
+
+
+/* >>impl-sandbox ----------------------------------------------------------- */
+
+struct osb_sandbox {
+    osb_client *c;
+    char *id;
+    osb_sandbox_options opt;     /* host_rewrite points at 'rewrite' */
+    char **rewrite;              /* "from=to" copies, NULL-terminated */
+    osb_sandbox_info *created;
+    osb_endpoint *ep[2];         /* execd, egress */
+    char *url[2];                /* after host rewrites */
+    osb_target t[2];
+};
+
+static osb_err osb__sb_fail(osb_client *c, osb_err e, const char *fmt, const char *arg) {
+    osb__reset_error(&c->err);
+    osb__set_error(&c->err, e, fmt, arg ? arg : "");
+    return e;
+}
+
+static void osb__sb_free(osb_sandbox *sb) {
+    const osb_allocator *a;
+    size_t i;
+    if (!sb) return;
+    a = sb->c->alloc;
+    for (i = 0; i < 2; i++) {
+        osb_result_free(sb->ep[i]);
+        osb__free(a, sb->url[i]);
+    }
+    if (sb->rewrite) {
+        for (i = 0; sb->rewrite[i]; i++) osb__free(a, sb->rewrite[i]);
+        osb__free(a, sb->rewrite);
+    }
+    osb_result_free(sb->created);
+    osb__free(a, sb->id);
+    osb__free(a, sb);
+}
+
+static osb_err osb__sb_new(osb_client *c, const char *id, const osb_sandbox_options *opt, osb_sandbox **out) {
+    const osb_allocator *a = c->alloc;
+    osb_sandbox *sb = (osb_sandbox *)osb__alloc(a, sizeof *sb);
+    size_t n = 0, i;
+    *out = NULL;
+    if (!sb) return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    memset(sb, 0, sizeof *sb);
+    sb->c = c;
+    if (opt) sb->opt = *opt;
+    if (sb->opt.ready_timeout_ms <= 0) sb->opt.ready_timeout_ms = OSB_DEFAULT_READY_TIMEOUT_MS;
+    if (sb->opt.poll_ms <= 0) sb->opt.poll_ms = OSB_DEFAULT_READY_POLL_MS;
+    if (sb->opt.execd_port == 0) sb->opt.execd_port = OSB_EXECD_PORT;
+    if (sb->opt.egress_port == 0) sb->opt.egress_port = OSB_EGRESS_PORT;
+    sb->opt.host_rewrite = NULL;
+    if (!(sb->id = osb__strndup(a, id, strlen(id)))) goto nomem;
+    if (opt && opt->host_rewrite) {
+        while (opt->host_rewrite[n]) {
+            const char *eq = strchr(opt->host_rewrite[n], '=');
+            if (!eq || eq == opt->host_rewrite[n] || !eq[1]) {
+                osb__sb_free(sb);
+                return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "host_rewrite entries are \"from=to\"%s", NULL);
+            }
+            n++;
+        }
+        sb->rewrite = (char **)osb__alloc(a, (n + 1) * sizeof(char *));
+        if (!sb->rewrite) goto nomem;
+        memset(sb->rewrite, 0, (n + 1) * sizeof(char *));
+        for (i = 0; i < n; i++)
+            if (!(sb->rewrite[i] = osb__strndup(a, opt->host_rewrite[i], strlen(opt->host_rewrite[i])))) goto nomem;
+        sb->opt.host_rewrite = (const char *const *)sb->rewrite;
+    }
+    *out = sb;
+    return OSB_OK;
+nomem:
+    osb__sb_free(sb);
+    return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+}
+
+/* The endpoint URL with its host replaced when a rewrite rule names it. */
+static char *osb__sb_rewrite(osb_sandbox *sb, const char *url) {
+    const osb_allocator *a = sb->c->alloc;
+    const char *h = strstr(url, "://"), *he;
+    size_t i;
+    h = h ? h + 3 : url;
+    if (*h == '[') {
+        he = strchr(h, ']');
+        he = he ? he + 1 : h + strlen(h);
+    } else {
+        he = h;
+        while (*he && *he != ':' && *he != '/') he++;
+    }
+    for (i = 0; sb->rewrite && sb->rewrite[i]; i++) {
+        const char *r = sb->rewrite[i], *eq = strchr(r, '=');
+        size_t fl = (size_t)(eq - r);
+        if ((size_t)(he - h) == fl) {
+            char from[256];
+            if (fl >= sizeof from) continue;
+            memcpy(from, r, fl);
+            from[fl] = 0;
+            if (osb__ieq(h, fl, from)) {
+                size_t pre = (size_t)(h - url), tl = strlen(eq + 1), rest = strlen(he);
+                char *out = (char *)osb__alloc(a, pre + tl + rest + 1);
+                if (!out) return NULL;
+                memcpy(out, url, pre);
+                memcpy(out + pre, eq + 1, tl);
+                memcpy(out + pre + tl, he, rest + 1);
+                return out;
+            }
+        }
+    }
+    return osb__strndup(a, url, strlen(url));
+}
+
+/* Resolves endpoint i (0 execd, 1 egress) into sb->t[i]. */
+static osb_err osb__sb_resolve_one(osb_sandbox *sb, int i) {
+    osb_endpoint_req er;
+    osb_endpoint *ep = NULL;
+    char *url;
+    osb_err e;
+    memset(&er, 0, sizeof er);
+    er.use_server_proxy = sb->opt.use_server_proxy > 0;
+    e = osb_sandbox_endpoint(sb->c, sb->id, i == 0 ? sb->opt.execd_port : sb->opt.egress_port, &er, &ep);
+    if (e) return e;
+    url = osb__sb_rewrite(sb, ep->url.ptr ? ep->url.ptr : "");
+    if (!url) {
+        osb_result_free(ep);
+        return osb__sb_fail(sb->c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    }
+    osb_result_free(sb->ep[i]);
+    osb__free(sb->c->alloc, sb->url[i]);
+    sb->ep[i] = ep;
+    sb->url[i] = url;
+    sb->t[i].url = url;
+    sb->t[i].headers = ep->header_lines;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_sandbox_resolve(osb_sandbox *sb) {
+    osb_err e;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    e = osb__sb_resolve_one(sb, 0);
+    if (e) return e;
+    if (!sb->opt.skip_egress) return osb__sb_resolve_one(sb, 1);
+    return OSB_OK;
+}
+
+/* GET {execd}/ping with deadlines that end by 'deadline' (0: the client's). */
+static osb_err osb__sb_ping(osb_sandbox *sb, int64_t deadline) {
+    osb_http_request req;
+    osb_http_response res;
+    osb_err e;
+    char url[1400];
+    if (!sb->url[0]) return osb__sb_fail(sb->c, OSB_ERR_STATE, "the execd endpoint is not resolved%s", NULL);
+    snprintf(url, sizeof url, "%s/ping", sb->url[0]);
+    memset(&req, 0, sizeof req);
+    req.url = url;
+    req.headers = sb->t[0].headers;
+    if (deadline) {
+        int64_t left = deadline - osb__now_ms();
+        int ms = left < 1 ? 1 : (left > 5000 ? 5000 : (int)left);
+        req.timeouts.connect_ms = ms;
+        req.timeouts.first_byte_ms = ms;
+        req.timeouts.idle_ms = ms;
+        req.timeouts.total_ms = ms;
+    }
+    e = osb_request_raw(sb->c, &req, &res);
+    osb_http_response_free(&res);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_ping(osb_sandbox *sb) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb__sb_ping(sb, 0);
+}
+
+OSB_API osb_err osb_sandbox_wait_ready(osb_sandbox *sb, int timeout_ms) {
+    int64_t start, deadline;
+    int delay, probes = 0;
+    char last[200];
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    if (timeout_ms <= 0) timeout_ms = sb->opt.ready_timeout_ms;
+    start = osb__now_ms();
+    deadline = start + timeout_ms;
+    delay = sb->opt.poll_ms;
+    last[0] = 0;
+    for (;;) {
+        int ok;
+        probes++;
+        if (sb->opt.health_check) {
+            ok = sb->opt.health_check(sb->opt.health_user, sb);
+            if (ok < 0)
+                return osb__sb_fail(sb->c, OSB_ERR_STATE, "the health check rejected sandbox %s", sb->id);
+            if (!ok) snprintf(last, sizeof last, "the health check said not ready");
+        } else {
+            osb_err e = osb__sb_ping(sb, deadline);
+            ok = e == OSB_OK;
+            if (!ok) snprintf(last, sizeof last, "%.190s", sb->c->err.message[0] ? sb->c->err.message : osb_strerror(e));
+        }
+        if (ok > 0) {
+            osb__reset_error(&sb->c->err);
+            return OSB_OK;
+        }
+        if (osb__now_ms() + delay >= deadline) break;
+        osb__sleep_ms(delay);
+        delay = delay * 2 > 1000 ? 1000 : delay * 2;
+    }
+    osb__reset_error(&sb->c->err);
+    osb__set_error(&sb->c->err, OSB_ERR_TIMEOUT,
+                   "sandbox %.64s not ready after %d ms (%d probes; last: %s). If its endpoint is not "
+                   "reachable from here, try use_server_proxy or a host_rewrite",
+                   sb->id, timeout_ms, probes, last);
+    sb->c->err.phase = OSB_PHASE_TOTAL;
+    return OSB_ERR_TIMEOUT;
+}
+
+/* Resolve, then wait (unless skipped). */
+static osb_err osb__sb_reach(osb_sandbox *sb) {
+    osb_err e = osb_sandbox_resolve(sb);
+    if (e) return e;
+    if (sb->opt.skip_health_check) return OSB_OK;
+    return osb_sandbox_wait_ready(sb, 0);
+}
+
+static int osb__sb_state_is(const osb_sandbox_info *s, const char *state) {
+    return s && s->status.state.ptr && osb__ieq(s->status.state.ptr, s->status.state.len, state);
+}
+
+/* Polls GET /v1/sandboxes/{id} until Running (servers that answer create
+ * with Pending). */
+static osb_err osb__sb_wait_running(osb_sandbox *sb, int64_t deadline) {
+    int delay = sb->opt.poll_ms;
+    for (;;) {
+        osb_sandbox_info *s = NULL;
+        osb_err e = osb_sandbox_get(sb->c, sb->id, &s);
+        if (e) return e;
+        if (osb__sb_state_is(s, "Running")) { osb_result_free(s); return OSB_OK; }
+        if (osb__sb_state_is(s, "Failed") || osb__sb_state_is(s, "Terminated")) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "%.40s: %.110s", s->status.state.ptr,
+                     s->status.message.ptr ? s->status.message.ptr : "");
+            osb_result_free(s);
+            return osb__sb_fail(sb->c, OSB_ERR_STATE, "sandbox did not start (%s)", msg);
+        }
+        osb_result_free(s);
+        if (osb__now_ms() + delay >= deadline)
+            return osb__sb_fail(sb->c, OSB_ERR_TIMEOUT, "sandbox %s did not reach Running in time", sb->id);
+        osb__sleep_ms(delay);
+        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    }
+}
+
+OSB_API osb_err osb_sandbox_open(osb_client *c, const osb_sandbox_create_req *req,
+                                 const osb_sandbox_options *opt, osb_sandbox **out) {
+    static const char *const default_entrypoint[] = {"tail", "-f", "/dev/null", NULL};
+    static const osb_pair default_limits[] = {{"cpu", "1"}, {"memory", "2Gi"}};
+    osb_sandbox_create_req r;
+    osb_sandbox_info *info = NULL;
+    osb_sandbox *sb = NULL;
+    osb_err e;
+    size_t i;
+    int pool = 0;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!req || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no create request or result pointer%s", NULL);
+    r = *req;
+    for (i = 0; i < r.extensions_count; i++)
+        if (r.extensions[i].key && strcmp(r.extensions[i].key, "poolRef") == 0) pool = 1;
+    if (r.timeout_s == 0) r.timeout_s = OSB_DEFAULT_SANDBOX_TIMEOUT_S;
+    else if (r.timeout_s < 0) r.timeout_s = 0;
+    if (!r.entrypoint && r.image && *r.image) r.entrypoint = default_entrypoint;
+    if (!r.resource_limits_count && !pool) {
+        r.resource_limits = default_limits;
+        r.resource_limits_count = 2;
+    }
+    e = osb_sandbox_create(c, &r, &info);
+    if (e) return e;
+    if (!info->id.ptr || !*info->id.ptr) {
+        osb_result_free(info);
+        return osb__sb_fail(c, OSB_ERR_JSON, "the create answer has no sandbox id%s", NULL);
+    }
+    e = osb__sb_new(c, info->id.ptr, opt, &sb);
+    if (e) {
+        osb_error saved = c->err;
+        if (!(opt && opt->keep_on_failure)) osb_sandbox_delete(c, info->id.ptr);
+        c->err = saved;
+        osb_result_free(info);
+        return e;
+    }
+    sb->created = info;
+    if (info->status.state.ptr && !osb__sb_state_is(info, "Running"))
+        e = osb__sb_wait_running(sb, osb__now_ms() + sb->opt.ready_timeout_ms);
+    if (!e) e = osb__sb_reach(sb);
+    if (e) {
+        if (!sb->opt.keep_on_failure) {
+            osb_error saved = c->err;
+            osb_sandbox_delete(c, sb->id);
+            c->err = saved;
+        }
+        osb__sb_free(sb);
+        return e;
+    }
+    *out = sb;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_sandbox_connect(osb_client *c, const char *sandbox_id,
+                                    const osb_sandbox_options *opt, osb_sandbox **out) {
+    osb_sandbox *sb = NULL;
+    osb_err e;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!sandbox_id || !*sandbox_id || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id%s", NULL);
+    e = osb__sb_new(c, sandbox_id, opt, &sb);
+    if (e) return e;
+    e = osb__sb_resolve_one(sb, 0);
+    if (!e && !sb->opt.skip_egress && osb__sb_resolve_one(sb, 1) != OSB_OK) {
+        /* an existing sandbox may predate the sidecar: keep going without egress */
+        sb->t[1].url = NULL;
+        osb__reset_error(&c->err);
+    }
+    if (!e && !sb->opt.skip_health_check) e = osb_sandbox_wait_ready(sb, 0);
+    if (e) {
+        osb__sb_free(sb);
+        return e;
+    }
+    *out = sb;
+    return OSB_OK;
+}
+
+OSB_API void osb_sandbox_close(osb_sandbox *sb) { osb__sb_free(sb); }
+
+OSB_API osb_err osb_sandbox_kill(osb_sandbox *sb) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_delete(sb->c, sb->id);
+}
+
+OSB_API osb_err osb_sandbox_suspend(osb_sandbox *sb) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_pause(sb->c, sb->id);
+}
+
+OSB_API osb_err osb_sandbox_wake(osb_sandbox *sb) {
+    osb_err e;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    e = osb_sandbox_resume(sb->c, sb->id);
+    if (e) return e;
+    return osb__sb_reach(sb);
+}
+
+OSB_API osb_err osb_sandbox_extend(osb_sandbox *sb, int seconds, osb_renew_result **out) {
+    char when[40];
+    if (out) *out = NULL;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    if (seconds <= 0 || !osb_format_time((int64_t)time(NULL) + seconds, when, sizeof when))
+        return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "renew needs a positive duration%s", NULL);
+    return osb_sandbox_renew(sb->c, sb->id, when, out);
+}
+
+OSB_API osb_client *osb_sandbox_client(const osb_sandbox *sb) { return sb ? sb->c : NULL; }
+OSB_API const char *osb_sandbox_id(const osb_sandbox *sb) { return sb ? sb->id : NULL; }
+OSB_API const osb_target *osb_sandbox_execd(const osb_sandbox *sb) {
+    return sb && sb->t[0].url ? &sb->t[0] : NULL;
+}
+OSB_API const osb_target *osb_sandbox_egress(const osb_sandbox *sb) {
+    return sb && sb->t[1].url ? &sb->t[1] : NULL;
+}
+OSB_API const osb_sandbox_info *osb_sandbox_created(const osb_sandbox *sb) { return sb ? sb->created : NULL; }
+
+OSB_API osb_err osb_sandbox_describe(osb_sandbox *sb, osb_sandbox_info **out) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_get(sb->c, sb->id, out);
+}
+
+OSB_API osb_err osb_sandbox_set_metadata(osb_sandbox *sb, const osb_pair *patch, size_t count,
+                                         osb_sandbox_info **out) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_metadata_patch(sb->c, sb->id, patch, count, out);
+}
+
+OSB_API osb_err osb_sandbox_expose(osb_sandbox *sb, int port, osb_endpoint **out) {
+    osb_endpoint_req er;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    memset(&er, 0, sizeof er);
+    er.use_server_proxy = sb->opt.use_server_proxy > 0;
+    return osb_sandbox_endpoint(sb->c, sb->id, port, &er, out);
+}
+
+OSB_API osb_err osb_sandbox_snapshot(osb_sandbox *sb, const char *name, int wait_ms, osb_snapshot **out) {
+    osb_snapshot *s = NULL;
+    osb_err e;
+    int64_t deadline;
+    int delay = 100;
+    if (out) *out = NULL;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    e = osb_snapshot_create(sb->c, sb->id, name, &s);
+    if (e) return e;
+    deadline = osb__now_ms() + wait_ms;
+    while (wait_ms > 0) {
+        osb_snapshot *n = NULL;
+        if (s->status.state.ptr && osb__ieq(s->status.state.ptr, s->status.state.len, "Ready")) break;
+        if (s->status.state.ptr && osb__ieq(s->status.state.ptr, s->status.state.len, "Failed")) {
+            e = osb__sb_fail(sb->c, OSB_ERR_STATE, "snapshot failed: %.200s",
+                             s->status.message.ptr ? s->status.message.ptr : "");
+            break;
+        }
+        if (osb__now_ms() + delay >= deadline) {
+            e = osb__sb_fail(sb->c, OSB_ERR_TIMEOUT, "snapshot %.100s not ready in time", s->id.ptr);
+            break;
+        }
+        osb__sleep_ms(delay);
+        delay = delay * 2 > 1000 ? 1000 : delay * 2;
+        e = osb_snapshot_get(sb->c, s->id.ptr, &n);
+        if (e) break;
+        osb_result_free(s);
+        s = n;
+    }
+    if (out) *out = s;
+    else osb_result_free(s);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_diagnostics(osb_sandbox *sb, const osb_diagnostics_text_req *req, osb_text **out) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_diagnostics_text(sb->c, sb->id, req, out);
+}
+
+/* The egress target, or OSB_ERR_STATE when it was not resolved. */
+#define OSB__SB_EGRESS(sb, out)                                                                      \
+    do {                                                                                             \
+        if (out) *(out) = NULL;                                                                      \
+        if (!(sb)) return OSB_ERR_INVALID_ARG;                                                       \
+        if (!(sb)->t[1].url)                                                                         \
+            return osb__sb_fail((sb)->c, OSB_ERR_STATE, "the egress endpoint is not resolved%s", NULL); \
+    } while (0)
+
+OSB_API osb_err osb_sandbox_egress_policy(osb_sandbox *sb, osb_egress_status **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_egress_policy_get(sb->c, &sb->t[1], out);
+}
+OSB_API osb_err osb_sandbox_egress_patch(osb_sandbox *sb, const osb_network_rule *rules, size_t count,
+                                         osb_egress_status **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_egress_policy_patch(sb->c, &sb->t[1], rules, count, out);
+}
+OSB_API osb_err osb_sandbox_egress_delete(osb_sandbox *sb, const char *const *targets, size_t count,
+                                          osb_egress_status **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_egress_policy_delete(sb->c, &sb->t[1], targets, count, out);
+}
+OSB_API osb_err osb_sandbox_vault_create(osb_sandbox *sb, const osb_vault_create_req *req, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_create(sb->c, &sb->t[1], req, out);
+}
+OSB_API osb_err osb_sandbox_vault_get(osb_sandbox *sb, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_get(sb->c, &sb->t[1], out);
+}
+OSB_API osb_err osb_sandbox_vault_patch(osb_sandbox *sb, const osb_vault_patch_req *req, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_patch(sb->c, &sb->t[1], req, out);
+}
+OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb) {
+    osb_vault_state **none = NULL;
+    OSB__SB_EGRESS(sb, none);
+    return osb_vault_delete(sb->c, &sb->t[1]);
+}
+
+/* >>impl-manager ----------------------------------------------------------- */
+
+OSB_API osb_err osb_manager_list(osb_client *c, const osb_sandbox_list_req *req, osb_sandbox_page **out) {
+    return osb_sandbox_list(c, req, out);
+}
+
+OSB_API osb_err osb_manager_get(osb_client *c, const char *sandbox_id, osb_sandbox_info **out) {
+    return osb_sandbox_get(c, sandbox_id, out);
+}
+
+OSB_API osb_err osb_manager_kill(osb_client *c, const char *const *ids, size_t count, osb_err *results) {
+    osb_err first = OSB_OK;
+    osb_error first_detail;
+    size_t i;
+    memset(&first_detail, 0, sizeof first_detail);
+    for (i = 0; i < count; i++) {
+        osb_err e = osb_sandbox_delete(c, ids[i]);
+        if (results) results[i] = e;
+        if (e && !first) {
+            first = e;
+            first_detail = c->err;
+        }
+    }
+    if (first) c->err = first_detail;
+    return first;
+}
+
+OSB_API void osb_manager_iter(osb_sandbox_iter *it, osb_client *c, const osb_sandbox_list_req *filter) {
+    memset(it, 0, sizeof *it);
+    it->c = c;
+    if (filter) it->req = *filter;
+    if (it->req.page <= 0) it->req.page = 1;
+    if (it->req.page_size <= 0) it->req.page_size = 100;
+}
+
+OSB_API osb_err osb_manager_next(osb_sandbox_iter *it, const osb_sandbox_info **item) {
+    *item = NULL;
+    if (it->err) return it->err;
+    for (;;) {
+        if (it->page && it->index < it->page->items_count) {
+            *item = &it->page->items[it->index++];
+            return OSB_OK;
+        }
+        if (it->done) return OSB_OK;
+        if (it->page) {
+            int more = it->page->pagination.has_next_page && it->page->items_count > 0;
+            osb_result_free(it->page);
+            it->page = NULL;
+            if (!more) { it->done = 1; return OSB_OK; }
+            it->req.page++;
+        }
+        it->index = 0;
+        it->err = osb_sandbox_list(it->c, &it->req, &it->page);
+        if (it->err) return it->err;
+    }
+}
+
+OSB_API void osb_manager_iter_free(osb_sandbox_iter *it) {
+    osb_result_free(it->page);
+    it->page = NULL;
+    it->done = 1;
 }
 
 #ifdef __cplusplus

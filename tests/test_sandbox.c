@@ -8,6 +8,8 @@
 #include "testlib.h"
 #include "testdev.h"
 #include <sys/stat.h>
+#include <strings.h>
+#include <time.h>
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -226,12 +228,612 @@ TEST(config_against_devserver) {
     cfg_reset(NULL);
 }
 
+
+/* ---- the sandbox layer against the dev server ------------------------------ */
+
+static char rec_path[256];
+
+/* A unique metadata tag per test, so list filters see only its sandboxes. */
+static const osb_pair *tag_of(const char *name) {
+    static osb_pair p[1];
+    static char v[64];
+    snprintf(v, sizeof v, "%s-%ld", name, (long)getpid());
+    p[0].key = "test";
+    p[0].value = v;
+    return p;
+}
+
+static size_t count_tagged(osb_client *c, const osb_pair *tag) {
+    osb_sandbox_list_req lr;
+    osb_sandbox_page *page = NULL;
+    size_t n;
+    memset(&lr, 0, sizeof lr);
+    lr.metadata = tag;
+    lr.metadata_count = 1;
+    if (osb_manager_list(c, &lr, &page) != OSB_OK) return (size_t)-1;
+    n = page->items_count;
+    osb_result_free(page);
+    return n;
+}
+
+static void base_req(osb_sandbox_create_req *r, const osb_pair *tag) {
+    memset(r, 0, sizeof *r);
+    r->image = "python:3.11";
+    r->metadata = tag;
+    r->metadata_count = tag ? 1 : 0;
+}
+
+TEST(open_ping_kill) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    osb_sandbox_info *info = NULL;
+    const osb_pair *tag = tag_of("open");
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, tag);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (!sb) { fprintf(stderr, "  %s\n", osb_client_error(c)->message); osb_client_free(c); return; }
+    CHECK(strlen(osb_sandbox_id(sb)) > 0);
+    CHECK(osb_sandbox_client(sb) == c);
+    CHECK(strstr(osb_sandbox_execd(sb)->url, "/proxy/44772") != NULL);
+    CHECK(strncmp(osb_sandbox_execd(sb)->url, "http://", 7) == 0);
+    CHECK(osb_sandbox_egress(sb) != NULL);
+    CHECK(osb_sandbox_created(sb) != NULL);
+    /* the other SDKs' defaults went out: 600 s TTL, tail -f /dev/null, 1 cpu / 2Gi */
+    CHECK(osb_sandbox_created(sb)->expires_at.ptr != NULL);
+    CHECK_EQ_INT(osb_sandbox_ping(sb), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_describe(sb, &info), OSB_OK);
+    if (info) {
+        CHECK_EQ_STR(info->status.state.ptr, "Running");
+        CHECK_EQ_INT(info->entrypoint_count, 3);
+        if (info->entrypoint_count == 3) CHECK_EQ_STR(info->entrypoint[0].ptr, "tail");
+        osb_result_free(info);
+    }
+    CHECK_EQ_INT(count_tagged(c, tag), 1);
+    CHECK_EQ_INT(osb_sandbox_kill(sb), OSB_OK);
+    CHECK_EQ_INT(count_tagged(c, tag), 0);
+    CHECK_EQ_INT(osb_sandbox_describe(sb, &info), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+}
+
+TEST(open_no_timeout) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, NULL);
+    r.timeout_s = -1;   /* manual cleanup */
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (sb) {
+        CHECK(osb_sandbox_created(sb)->expires_at.ptr == NULL);
+        CHECK_EQ_INT(osb_sandbox_extend(sb, 600, NULL), OSB_ERR_HTTP);   /* 409: no TTL to renew */
+        CHECK(osb_error_is_conflict(osb_client_error(c)));
+        osb_sandbox_kill(sb);
+        osb_sandbox_close(sb);
+    }
+    osb_client_free(c);
+}
+
+static int never_ready(void *user, osb_sandbox *sb) {
+    (void)sb;
+    (*(int *)user)++;
+    return 0;
+}
+
+TEST(ready_timeout_deletes) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox_options o;
+    osb_sandbox *sb = NULL;
+    const osb_pair *tag = tag_of("readyto");
+    int calls = 0;
+    struct timespec t0, t1;
+    long ms;
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, tag);
+    memset(&o, 0, sizeof o);
+    o.ready_timeout_ms = 700;
+    o.poll_ms = 50;
+    o.health_check = never_ready;
+    o.health_user = &calls;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, &o, &sb), OSB_ERR_TIMEOUT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    CHECK(sb == NULL);
+    CHECK(calls >= 3);             /* 50, 100, 200, 400 ms backoff within 700 ms */
+    CHECK(ms >= 300 && ms < 3000);
+    CHECK_EQ_INT(osb_client_error(c)->code, OSB_ERR_TIMEOUT);
+    CHECK(strstr(osb_client_error(c)->message, "not ready") != NULL);
+    CHECK_EQ_INT(count_tagged(c, tag), 0);   /* deleted */
+    osb_client_free(c);
+}
+
+TEST(unreachable_endpoint_deletes) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox_options o;
+    osb_sandbox *sb = NULL;
+    const osb_pair *tag = tag_of("unreach");
+    static const char *const rw[] = {"127.0.0.1=127.0.0.2", NULL};
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, tag);
+    memset(&o, 0, sizeof o);
+    o.host_rewrite = rw;             /* nothing listens there: every /ping is refused */
+    o.ready_timeout_ms = 500;
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, &o, &sb), OSB_ERR_TIMEOUT);
+    CHECK(strstr(osb_client_error(c)->message, "use_server_proxy") != NULL);
+    CHECK_EQ_INT(count_tagged(c, tag), 0);
+    osb_client_free(c);
+}
+
+TEST(endpoint_failure_deletes) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox_options o;
+    osb_sandbox *sb = NULL;
+    const osb_pair *tag = tag_of("epfail");
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, tag);
+    memset(&o, 0, sizeof o);
+    o.egress_port = 70000;           /* resolving it fails */
+    CHECK(osb_sandbox_open(c, &r, &o, &sb) != OSB_OK);
+    CHECK(sb == NULL);
+    CHECK_EQ_INT(count_tagged(c, tag), 0);
+    /* keep_on_failure leaves it for inspection */
+    o.keep_on_failure = 1;
+    CHECK(osb_sandbox_open(c, &r, &o, &sb) != OSB_OK);
+    CHECK_EQ_INT(count_tagged(c, tag), 1);
+    {
+        osb_sandbox_iter it;
+        const osb_sandbox_info *s;
+        osb_sandbox_list_req lr;
+        memset(&lr, 0, sizeof lr);
+        lr.metadata = tag;
+        lr.metadata_count = 1;
+        osb_manager_iter(&it, c, &lr);
+        while (osb_manager_next(&it, &s) == OSB_OK && s) osb_sandbox_delete(c, s->id.ptr);
+        osb_manager_iter_free(&it);
+    }
+    CHECK_EQ_INT(count_tagged(c, tag), 0);
+    osb_client_free(c);
+}
+
+TEST(create_error_reported) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    if (!c) SKIP("dev server did not start");
+    memset(&r, 0, sizeof r);           /* neither image nor snapshot: 422 */
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 422);
+    CHECK(sb == NULL);
+    osb_client_free(c);
+}
+
+TEST(host_rewrite) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox_options o;
+    osb_sandbox *sb = NULL;
+    static const char *const rw[] = {"example.invalid=x", "127.0.0.1=LocalHost", NULL};
+    static const char *const bad[] = {"nohost", NULL};
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, NULL);
+    memset(&o, 0, sizeof o);
+    o.host_rewrite = rw;
+    o.skip_health_check = 1;
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, &o, &sb), OSB_OK);
+    if (sb) {
+        CHECK(strncmp(osb_sandbox_execd(sb)->url, "http://LocalHost:", 17) == 0);
+        CHECK(strstr(osb_sandbox_execd(sb)->url, "/proxy/44772") != NULL);
+        CHECK(strncmp(osb_sandbox_egress(sb)->url, "http://LocalHost:", 17) == 0);
+        osb_sandbox_kill(sb);
+        osb_sandbox_close(sb);
+    }
+    o.host_rewrite = bad;
+    CHECK_EQ_INT(osb_sandbox_connect(c, "whatever", &o, &sb), OSB_ERR_INVALID_ARG);
+    osb_client_free(c);
+}
+
+TEST(connect_suspend_wake_extend) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL, *sb2 = NULL;
+    osb_sandbox_info *info = NULL;
+    osb_renew_result *rr = NULL;
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (!sb) { osb_client_free(c); return; }
+    CHECK_EQ_INT(osb_sandbox_connect(c, osb_sandbox_id(sb), NULL, &sb2), OSB_OK);
+    if (sb2) {
+        CHECK_EQ_STR(osb_sandbox_id(sb2), osb_sandbox_id(sb));
+        CHECK_EQ_STR(osb_sandbox_execd(sb2)->url, osb_sandbox_execd(sb)->url);
+        CHECK(osb_sandbox_created(sb2) == NULL);
+        CHECK_EQ_INT(osb_sandbox_suspend(sb2), OSB_OK);
+        CHECK_EQ_INT(osb_sandbox_describe(sb, &info), OSB_OK);
+        if (info) CHECK_EQ_STR(info->status.state.ptr, "Paused");
+        osb_result_free(info);
+        CHECK_EQ_INT(osb_sandbox_wake(sb2), OSB_OK);
+        CHECK_EQ_INT(osb_sandbox_describe(sb, &info), OSB_OK);
+        if (info) CHECK_EQ_STR(info->status.state.ptr, "Running");
+        osb_result_free(info);
+        CHECK_EQ_INT(osb_sandbox_extend(sb2, 3600, &rr), OSB_OK);
+        if (rr) {
+            CHECK(rr->expires_at.ptr && strcmp(rr->expires_at.ptr, osb_sandbox_created(sb)->expires_at.ptr) > 0);
+            osb_result_free(rr);
+        }
+        CHECK_EQ_INT(osb_sandbox_extend(sb2, 0, NULL), OSB_ERR_INVALID_ARG);
+        osb_sandbox_close(sb2);
+    }
+    CHECK_EQ_INT(osb_sandbox_connect(c, "no-such-sandbox", NULL, &sb2), OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK(sb2 == NULL);
+    osb_sandbox_kill(sb);
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+}
+
+static const osb_network_rule allow_pypi[] = {{"allow", "pypi.org"}};
+
+TEST(server_proxy_mode) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox_options o;
+    osb_network_policy np;
+    osb_sandbox *sb = NULL;
+    osb_egress_status *st = NULL;
+    osb_endpoint *ep = NULL;
+    char want[256];
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, NULL);
+    memset(&np, 0, sizeof np);
+    np.default_action = "deny";
+    np.egress = allow_pypi;
+    np.egress_count = 1;
+    r.network_policy = &np;
+    memset(&o, 0, sizeof o);
+    o.use_server_proxy = 1;
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, &o, &sb), OSB_OK);
+    if (!sb) { fprintf(stderr, "  %s\n", osb_client_error(c)->message); osb_client_free(c); return; }
+    snprintf(want, sizeof want, "http://%s/sandboxes/%s/proxy/44772", testdev_domain, osb_sandbox_id(sb));
+    CHECK_EQ_STR(osb_sandbox_execd(sb)->url, want);
+    snprintf(want, sizeof want, "http://%s/sandboxes/%s/proxy/18080", testdev_domain, osb_sandbox_id(sb));
+    CHECK_EQ_STR(osb_sandbox_egress(sb)->url, want);
+    CHECK_EQ_INT(osb_sandbox_ping(sb), OSB_OK);
+    /* the egress token is forwarded by the client: the proxy does not add it */
+    CHECK_EQ_INT(osb_sandbox_egress_policy(sb, &st), OSB_OK);
+    if (st) {
+        CHECK_EQ_STR(st->mode.ptr, "enforcing");
+        osb_result_free(st);
+    }
+    CHECK_EQ_INT(osb_sandbox_expose(sb, 8080, &ep), OSB_OK);
+    if (ep) {
+        CHECK(strstr(ep->endpoint.ptr, "/proxy/8080") != NULL);
+        osb_result_free(ep);
+    }
+    osb_sandbox_kill(sb);
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+}
+
+TEST(egress_and_vault_shortcuts) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_network_policy np;
+    osb_sandbox *sb = NULL, *plain = NULL;
+    osb_egress_status *st = NULL;
+    osb_vault_state *v = NULL;
+    static const osb_network_rule more[] = {{"allow", "*.example.com"}};
+    static const char *const gone[] = {"pypi.org", NULL};
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, NULL);
+    memset(&np, 0, sizeof np);
+    np.default_action = "deny";
+    np.egress = allow_pypi;
+    np.egress_count = 1;
+    r.network_policy = &np;
+    r.credential_proxy = 1;
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (!sb) { osb_client_free(c); return; }
+    CHECK_EQ_INT(osb_sandbox_egress_patch(sb, more, 1, NULL), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_egress_delete(sb, gone, 1, NULL), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_egress_policy(sb, &st), OSB_OK);
+    if (st) {
+        CHECK_EQ_INT(st->policy.egress_count, 1);
+        if (st->policy.egress_count == 1) CHECK_EQ_STR(st->policy.egress[0].target.ptr, "*.example.com");
+        osb_result_free(st);
+    }
+    CHECK_EQ_INT(osb_sandbox_vault_get(sb, &v), OSB_ERR_HTTP);   /* none yet */
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    {
+        osb_vault_create_req vr;
+        osb_vault_credential_in cred = {"token", "s3cret", NULL};
+        memset(&vr, 0, sizeof vr);
+        vr.credentials = &cred;
+        vr.credentials_count = 1;
+        CHECK_EQ_INT(osb_sandbox_vault_create(sb, &vr, &v), OSB_OK);
+        osb_result_free(v);
+        v = NULL;
+    }
+    CHECK_EQ_INT(osb_sandbox_vault_get(sb, &v), OSB_OK);
+    if (v) {
+        CHECK_EQ_INT(v->credentials_count, 1);
+        osb_result_free(v);
+    }
+    CHECK_EQ_INT(osb_sandbox_vault_delete(sb), OSB_OK);
+    osb_sandbox_kill(sb);
+    osb_sandbox_close(sb);
+    /* without a sidecar egress calls fail cleanly (the proxy answers 502) */
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &plain), OSB_OK);
+    if (plain) {
+        CHECK(osb_sandbox_egress_policy(plain, &st) != OSB_OK);
+        osb_sandbox_kill(plain);
+        osb_sandbox_close(plain);
+    }
+    osb_client_free(c);
+}
+
+TEST(manager_iterate_and_kill) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox_options o;
+    osb_sandbox *sb[5];
+    const char *ids[6];
+    osb_err res[6];
+    const osb_pair *tag = tag_of("manager");
+    osb_sandbox_list_req lr;
+    osb_sandbox_iter it;
+    const osb_sandbox_info *s;
+    static const char *const running[] = {"running", NULL};
+    static const char *const paused[] = {"Paused", NULL};
+    int i, seen = 0;
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, tag);
+    memset(&o, 0, sizeof o);
+    o.skip_health_check = 1;
+    o.skip_egress = 1;
+    for (i = 0; i < 5; i++) {
+        sb[i] = NULL;
+        CHECK_EQ_INT(osb_sandbox_open(c, &r, &o, &sb[i]), OSB_OK);
+        if (!sb[i]) { osb_client_free(c); return; }
+        ids[i] = osb_sandbox_id(sb[i]);
+        CHECK(osb_sandbox_egress(sb[i]) == NULL);
+    }
+    CHECK_EQ_INT(osb_sandbox_suspend(sb[0]), OSB_OK);
+    memset(&lr, 0, sizeof lr);
+    lr.metadata = tag;
+    lr.metadata_count = 1;
+    lr.page_size = 2;                 /* three pages */
+    osb_manager_iter(&it, c, &lr);
+    while (osb_manager_next(&it, &s) == OSB_OK && s) seen++;
+    CHECK_EQ_INT(it.err, OSB_OK);
+    osb_manager_iter_free(&it);
+    CHECK_EQ_INT(seen, 5);
+    lr.states = running;              /* case-insensitive */
+    seen = 0;
+    osb_manager_iter(&it, c, &lr);
+    while (osb_manager_next(&it, &s) == OSB_OK && s) seen++;
+    osb_manager_iter_free(&it);
+    CHECK_EQ_INT(seen, 4);
+    lr.states = paused;
+    seen = 0;
+    osb_manager_iter(&it, c, &lr);
+    while (osb_manager_next(&it, &s) == OSB_OK && s) {
+        CHECK_EQ_STR(s->id.ptr, ids[0]);
+        seen++;
+    }
+    osb_manager_iter_free(&it);
+    CHECK_EQ_INT(seen, 1);
+    {
+        osb_sandbox_info *one = NULL;
+        CHECK_EQ_INT(osb_manager_get(c, ids[1], &one), OSB_OK);
+        if (one) CHECK_EQ_STR(one->id.ptr, ids[1]);
+        osb_result_free(one);
+    }
+    ids[5] = "no-such-sandbox";
+    CHECK_EQ_INT(osb_manager_kill(c, ids, 6, res), OSB_ERR_HTTP);
+    for (i = 0; i < 5; i++) CHECK_EQ_INT(res[i], OSB_OK);
+    CHECK_EQ_INT(res[5], OSB_ERR_HTTP);
+    CHECK(osb_error_is_not_found(osb_client_error(c)));
+    CHECK_EQ_INT(count_tagged(c, tag), 0);
+    for (i = 0; i < 5; i++) osb_sandbox_close(sb[i]);
+    osb_client_free(c);
+}
+
+TEST(snapshot_and_diagnostics) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL, *restored = NULL;
+    osb_snapshot *snap = NULL;
+    osb_text *txt = NULL;
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (!sb) { osb_client_free(c); return; }
+    CHECK_EQ_INT(osb_sandbox_snapshot(sb, "checkpoint", 10000, &snap), OSB_OK);
+    if (snap) {
+        CHECK_EQ_STR(snap->status.state.ptr, "Ready");
+        CHECK_EQ_STR(snap->name.ptr, "checkpoint");
+        /* restore: snapshot_id instead of an image, no entrypoint sent */
+        memset(&r, 0, sizeof r);
+        r.snapshot_id = snap->id.ptr;
+        CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &restored), OSB_OK);
+        if (restored) {
+            osb_sandbox_kill(restored);
+            osb_sandbox_close(restored);
+        }
+        CHECK_EQ_INT(osb_snapshot_delete(c, snap->id.ptr), OSB_OK);
+        osb_result_free(snap);
+    }
+    CHECK_EQ_INT(osb_sandbox_diagnostics(sb, NULL, &txt), OSB_OK);
+    if (txt) {
+        CHECK(txt->text.ptr != NULL);
+        osb_result_free(txt);
+    }
+    osb_sandbox_kill(sb);
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+}
+
+/* ---- credentials stay with their origin (checked on the recorded log) ----- */
+
+/* Calls fn for each recorded exchange on the lifecycle server (lifecycle 1:
+ * paths under /v1/ or /sandboxes/) or on a sandbox's execd/egress listener
+ * (lifecycle 0; recorded without the /proxy/<port> prefix) whose path starts
+ * with prefix. Returns how many matched, negative when fn rejected one. */
+static int ci_contains(const char *hay, const char *needle);
+
+static int rec_scan(int lifecycle, const char *prefix, int (*fn)(const char *line, void *u), void *u,
+                    const char *needle) {
+    FILE *f = fopen(rec_path, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    int count = 0, bad = 0;
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"path\": \"%s", prefix);
+    if (!f) return -1;
+    while (getline(&line, &cap, f) > 0) {
+        int lc = strstr(line, "\"path\": \"/v1/") || strstr(line, "\"path\": \"/sandboxes/");
+        if (lc != lifecycle || !strstr(line, pat)) continue;
+        if (needle && !ci_contains(line, needle)) continue;
+        count++;
+        if (fn && !fn(line, u)) bad = 1;
+    }
+    free(line);
+    fclose(f);
+    return bad ? -1 : count;
+}
+
+static int ci_contains(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0) return 1;
+    return 0;
+}
+
+static int no_api_key(const char *line, void *u) {
+    (void)u;
+    return !ci_contains(line, "OPEN-SANDBOX-API-KEY") && !strstr(line, testdev_api_key);
+}
+
+TEST(credentials_stay_with_their_origin) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_network_policy np;
+    osb_sandbox *sb = NULL;
+    osb_egress_status *st = NULL;
+    char hdr[300];
+    if (!c) SKIP("dev server did not start");
+    if (!rec_path[0]) { osb_client_free(c); SKIP("not recording"); }
+    base_req(&r, NULL);
+    memset(&np, 0, sizeof np);
+    np.default_action = "deny";
+    np.egress = allow_pypi;
+    np.egress_count = 1;
+    r.network_policy = &np;
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (!sb) { osb_client_free(c); return; }
+    CHECK_EQ_INT(osb_sandbox_egress_policy(sb, &st), OSB_OK);
+    osb_result_free(st);
+    /* the egress endpoint came with a token header; it went out verbatim */
+    CHECK(osb_sandbox_egress(sb)->headers && osb_sandbox_egress(sb)->headers[0]);
+    if (osb_sandbox_egress(sb)->headers && osb_sandbox_egress(sb)->headers[0]) {
+        const char *line = osb_sandbox_egress(sb)->headers[0];
+        const char *colon = strchr(line, ':');
+        CHECK(strncasecmp(line, "OPENSANDBOX-EGRESS-AUTH:", 24) == 0);
+        /* as recorded: "Name": "value" */
+        snprintf(hdr, sizeof hdr, "\"%.*s\": \"%s\"", (int)(colon - line), line, colon + 2);
+        {   /* the server writes a record just after its answer: give it a moment */
+            int tries = 0;
+            while (rec_scan(0, "/policy", NULL, NULL, hdr) < 1 && tries++ < 40) testproc_sleep_ms(50);
+        }
+        CHECK(rec_scan(0, "/policy", NULL, NULL, hdr) >= 1);
+    }
+    /* execd and egress requests never carried the lifecycle API key */
+    CHECK(rec_scan(0, "/ping", NULL, NULL, NULL) >= 1);
+    CHECK(rec_scan(0, "/", no_api_key, NULL, NULL) >= 2);
+    /* the lifecycle requests did */
+    CHECK(rec_scan(1, "/v1/sandboxes", NULL, NULL, "\"OPEN-SANDBOX-API-KEY\": ") >= 3);
+    CHECK(rec_scan(1, "/v1/sandboxes", NULL, NULL, NULL) == rec_scan(1, "/v1/sandboxes", NULL, NULL,
+                                                                      "\"OPEN-SANDBOX-API-KEY\": "));
+    osb_sandbox_kill(sb);
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+}
+
+/* A second server that requires an execd token: it hands it out in the
+ * endpoint headers, and the sandbox layer forwards it on every execd call. */
+TEST(execd_token_forwarded) {
+    testproc p;
+    const char *argv[] = {"python3", "tools/devserver/devserver.py", "--execd-token", "tok-123",
+                          "--api-key", "", NULL};
+    osb_client_config cc;
+    osb_client *c = NULL;
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    char dom[128];
+    if (testproc_start(&p, argv) != 0) SKIP("second dev server did not start");
+    if (!testdev_json_field(p.ready, "domain", dom, sizeof dom)) { testproc_stop(&p); SKIP("no ready line"); }
+    memset(&cc, 0, sizeof cc);
+    cc.domain = dom;
+    CHECK_EQ_INT(osb_client_new(&cc, &c), OSB_OK);
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (sb) {
+        const char *const *h = osb_sandbox_execd(sb)->headers;
+        CHECK(h && h[0] && strcmp(h[0], "X-EXECD-ACCESS-TOKEN: tok-123") == 0);
+        CHECK_EQ_INT(osb_sandbox_ping(sb), OSB_OK);
+        osb_sandbox_kill(sb);
+        osb_sandbox_close(sb);
+    }
+    osb_client_free(c);
+    testproc_stop(&p);
+}
+
+/* A server that answers create with Pending: the layer polls until Running. */
+TEST(pending_then_running) {
+    testproc p;
+    const char *argv[] = {"python3", "tools/devserver/devserver.py", "--spec-mode", "2", "--api-key", "", NULL};
+    osb_client_config cc;
+    osb_client *c = NULL;
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    char dom[128];
+    if (testproc_start(&p, argv) != 0) SKIP("second dev server did not start");
+    if (!testdev_json_field(p.ready, "domain", dom, sizeof dom)) { testproc_stop(&p); SKIP("no ready line"); }
+    memset(&cc, 0, sizeof cc);
+    cc.domain = dom;
+    CHECK_EQ_INT(osb_client_new(&cc, &c), OSB_OK);
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (sb) {
+        CHECK_EQ_STR(osb_sandbox_created(sb)->status.state.ptr, "Pending");
+        osb_sandbox_kill(sb);
+        osb_sandbox_close(sb);
+    }
+    osb_client_free(c);
+    testproc_stop(&p);
+}
+
 int main(int argc, char **argv) {
     int rc;
     (void)testdev_sandbox;
     (void)testdev_client;
+    if (!getenv("OSB_RECORD")) {
+        snprintf(rec_path, sizeof rec_path, "/tmp/osb-test-sandbox-%ld.jsonl", (long)getpid());
+        unlink(rec_path);
+        setenv("OSB_RECORD", rec_path, 1);
+    } else {
+        snprintf(rec_path, sizeof rec_path, "%s", getenv("OSB_RECORD"));
+    }
     rc = testlib_main(argc, argv);
     testdev_stop();
+    if (strstr(rec_path, "/tmp/osb-test-sandbox-")) unlink(rec_path);
     if (cfg_home[0]) {
         char path[512];
         snprintf(path, sizeof path, "%s/.opensandbox", cfg_home);
