@@ -1,0 +1,4346 @@
+/* osb -- the OpenSandbox command-line tool, built only on opensandbox.h.
+ *
+ * The command tree, flags, config file (~/.opensandbox/config.toml) and
+ * output formats of the official `osb`, plus snapshots, metadata patches,
+ * directory listings, egress rule deletion, code contexts, per-command
+ * env/uid/gid and ranged/resumed downloads. `osb --help` lists the commands
+ * and the exit codes; tools/README.md has the details.
+ *
+ * Build: cc -std=c99 -O2 -I. tools/osb.c -o build/osb   (add -DOSB_TLS=1 -lbearssl for https)
+ */
+#define _POSIX_C_SOURCE 200809L
+#define OPENSANDBOX_IMPLEMENTATION
+#include "opensandbox.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+/* >>exit-codes ============================================================= */
+/* Documented in `osb --help` and tools/README.md; never renumbered. */
+enum {
+    EX_OK = 0,
+    EX_ERROR = 1,        /* anything not listed below */
+    EX_USAGE = 2,        /* unknown command or flag, bad or missing argument */
+    EX_CONFIG = 3,       /* config file unreadable or invalid */
+    EX_NOTFOUND = 4,     /* HTTP 404/410: no such sandbox, file, snapshot, ... */
+    EX_AUTH = 5,         /* HTTP 401/403: API key missing or refused */
+    EX_REJECTED = 6,     /* HTTP 400/405/413/415/422: the server refused the request */
+    EX_CONFLICT = 7,     /* HTTP 409/412/416: wrong state, revision or range */
+    EX_BUSY = 8,         /* HTTP 429/503/507: rate limited or no capacity, retry later */
+    EX_SERVER = 9,       /* other 5xx, an error inside a stream, a malformed response */
+    EX_CONNECT = 10,     /* DNS, connect, TLS or the connection broke */
+    EX_TIMEOUT = 11,     /* a deadline passed (request timeout, ready timeout) */
+    EX_LOCALIO = 12,     /* a local file could not be read or written */
+    EX_UNAVAILABLE = 13, /* not available in this build (e.g. https without TLS) */
+    EX_NOTIMPL = 14,     /* HTTP 501: the server does not implement it */
+    EX_INTERRUPTED = 130 /* Ctrl-C */
+};
+
+#define OSB_CLI_EXEC_PORT "44772"
+#define OSB_CLI_EGRESS_PORT "18080"
+
+/* >>globals ================================================================ */
+typedef struct gopts {
+    const char *api_key, *domain, *protocol, *config_path, *output;
+    const char *request_timeout;
+    int use_server_proxy;          /* -1 unset, 0, 1 */
+    int verbose, no_color;
+} gopts;
+
+static gopts G = {NULL, NULL, NULL, NULL, NULL, NULL, -1, 0, 0};
+static osb_client *CLI;
+static volatile int g_cancel;           /* set by SIGINT; the library polls it */
+static volatile sig_atomic_t g_sigint;
+static int g_color;                      /* colour on stdout */
+static const char *g_prog = "osb";
+
+/* Connection settings after flag > env > file > default. */
+static struct {
+    char api_key[512], domain[512], protocol[512];
+    double timeout_s;
+    int use_server_proxy;
+    int color;
+    char image[256], sandbox_timeout[64];
+    char path[1024];
+    int file_found;
+} C;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (g_sigint) _exit(EX_INTERRUPTED);  /* second Ctrl-C: leave now */
+    g_sigint = 1;
+    g_cancel = 1;
+}
+
+static void install_sigint(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  /* no SA_RESTART: blocking calls return EINTR */
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* >>util =================================================================== */
+static void die_oom(void) {
+    fputs("osb: out of memory\n", stderr);
+    exit(EX_ERROR);
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) die_oom();
+    return p;
+}
+
+static void *xrealloc(void *p, size_t n) {
+    p = realloc(p, n ? n : 1);
+    if (!p) die_oom();
+    return p;
+}
+
+static char *xstrndup(const char *s, size_t n) {
+    char *p = (char *)xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+static char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s: ", g_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EX_USAGE;
+}
+
+static int errorf(int code, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s: error: ", g_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+static void bput(osb_buf *b, const char *s) {
+    if (osb_buf_append_str(b, s) != OSB_OK) die_oom();
+}
+
+static void bputn(osb_buf *b, const char *s, size_t n) {
+    if (osb_buf_append(b, s, n) != OSB_OK) die_oom();
+}
+
+static void bprintf(osb_buf *b, const char *fmt, ...) {
+    char tmp[1024];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) {
+        bputn(b, tmp, (size_t)n);
+    } else {
+        char *big = (char *)xmalloc((size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        bputn(b, big, (size_t)n);
+        free(big);
+    }
+}
+
+/* Appends s percent-encoded as one path segment or query value. */
+static void benc(osb_buf *b, const char *s) {
+    if (osb_url_encode(b, s, strlen(s)) != OSB_OK) die_oom();
+}
+
+static const char *bstr(const osb_buf *b) { return b->data ? b->data : ""; }
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+static int streq_ci(const char *a, const char *b) {
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+    return *a == *b;
+}
+
+/* "1h30m", "90s", "10m", "1h30m45s", "2d", "500ms", bare integer = seconds.
+ * Returns 0 and *out seconds, or -1. */
+static int parse_duration(const char *s, double *out) {
+    double total = 0;
+    int any = 0;
+    const char *p = s;
+    if (!s || !*s) return -1;
+    while (*p == ' ') p++;
+    if (!*p) return -1;
+    {
+        char *end;
+        double v = strtod(p, &end);
+        if (end != p && *end == 0 && isdigit((unsigned char)*p)) {
+            if (v < 0) return -1;
+            *out = v;
+            return 0;
+        }
+    }
+    while (*p) {
+        char *end;
+        double v;
+        if (!isdigit((unsigned char)*p) && *p != '.') return -1;
+        v = strtod(p, &end);
+        if (end == p) return -1;
+        p = end;
+        if (p[0] == 'm' && p[1] == 's') { total += v / 1000.0; p += 2; }
+        else if (*p == 'd') { total += v * 86400; p++; }
+        else if (*p == 'h') { total += v * 3600; p++; }
+        else if (*p == 'm') { total += v * 60; p++; }
+        else if (*p == 's') { total += v; p++; }
+        else return -1;
+        any = 1;
+    }
+    if (!any) return -1;
+    *out = total;
+    return 0;
+}
+
+static int parse_int(const char *s, long long lo, long long hi, long long *out) {
+    char *end;
+    long long v;
+    if (!s || !*s) return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+/* RFC 3339 UTC of now + secs. */
+static void rfc3339_in(double secs, char *out, size_t cap) {
+    time_t t = time(NULL) + (time_t)(secs + 0.5);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Reads a whole file (or stdin for "-"). */
+static int read_all(const char *path, osb_buf *out) {
+    char buf[65536];
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR && !g_sigint) continue;
+            if (fd) close(fd);
+            return -1;
+        }
+        if (n == 0) break;
+        bputn(out, buf, (size_t)n);
+    }
+    if (fd) close(fd);
+    if (!out->data) bputn(out, "", 0);
+    return 0;
+}
+
+/* >>json-value ============================================================= */
+/* A small tree built with the library's JSON tokenizer, for output. */
+enum { J_NULL = 1, J_TRUE, J_FALSE, J_NUM, J_STR, J_OBJ, J_ARR };
+
+typedef struct jv {
+    int t;
+    char *s;          /* string/number text (NUL-terminated) */
+    size_t n;
+    char *k;          /* member name inside an object */
+    struct jv *kid, *last, *next;
+    size_t nkids;
+} jv;
+
+static jv *jv_new(int t) {
+    jv *v = (jv *)xmalloc(sizeof *v);
+    memset(v, 0, sizeof *v);
+    v->t = t;
+    return v;
+}
+
+static void jv_free(jv *v) {
+    while (v) {
+        jv *next = v->next;
+        jv_free(v->kid);
+        free(v->s);
+        free(v->k);
+        free(v);
+        v = next;
+    }
+}
+
+static void jv_add(jv *parent, jv *kid) {
+    if (parent->last) parent->last->next = kid;
+    else parent->kid = kid;
+    parent->last = kid;
+    parent->nkids++;
+}
+
+/* Parses one JSON document; NULL when it is not JSON. */
+static jv *jparse(const char *s, size_t n) {
+    osb_json j;
+    osb_json_token t;
+    char scratch[4096];
+    jv *stack[OSB_JSON_MAX_DEPTH + 2];
+    int depth = 0;
+    jv *root = NULL;
+    osb_buf key, text;
+    int have_key = 0;
+    int r;
+    memset(&key, 0, sizeof key);
+    memset(&text, 0, sizeof text);
+    if (osb_json_init(&j, scratch, sizeof scratch) != OSB_OK) return NULL;
+    osb_json_feed(&j, s, n, 1);
+    for (;;) {
+        jv *v = NULL;
+        r = osb_json_next(&j, &t);
+        if (r == OSB_JSON_DONE) break;
+        if (r <= 0) goto fail;
+        if (r == OSB_JSON_KEY) {
+            bputn(&key, t.ptr, t.len);
+            if (!t.more) have_key = 1;
+            continue;
+        }
+        if (r == OSB_JSON_STRING || r == OSB_JSON_NUMBER) {
+            bputn(&text, t.ptr, t.len);
+            if (t.more) continue;
+            v = jv_new(r == OSB_JSON_STRING ? J_STR : J_NUM);
+            v->s = xstrndup(text.data ? text.data : "", text.len);
+            v->n = text.len;
+            text.len = 0;
+        } else if (r == OSB_JSON_OBJECT || r == OSB_JSON_ARRAY) {
+            v = jv_new(r == OSB_JSON_OBJECT ? J_OBJ : J_ARR);
+        } else if (r == OSB_JSON_OBJECT_END || r == OSB_JSON_ARRAY_END) {
+            if (depth > 0) depth--;
+            continue;
+        } else if (r == OSB_JSON_TRUE) {
+            v = jv_new(J_TRUE);
+        } else if (r == OSB_JSON_FALSE) {
+            v = jv_new(J_FALSE);
+        } else if (r == OSB_JSON_NULL) {
+            v = jv_new(J_NULL);
+        } else {
+            continue;
+        }
+        if (depth > 0) {
+            if (have_key) {
+                v->k = xstrndup(key.data ? key.data : "", key.len);
+                key.len = 0;
+                have_key = 0;
+            }
+            jv_add(stack[depth - 1], v);
+        } else {
+            root = v;
+        }
+        if (v->t == J_OBJ || v->t == J_ARR) {
+            if (depth >= OSB_JSON_MAX_DEPTH + 1) goto fail;
+            stack[depth++] = v;
+        }
+    }
+    osb_buf_free(&key);
+    osb_buf_free(&text);
+    return root;
+fail:
+    osb_buf_free(&key);
+    osb_buf_free(&text);
+    jv_free(root);
+    return NULL;
+}
+
+static jv *jmember(const jv *o, const char *k, size_t klen) {
+    jv *c;
+    if (!o || o->t != J_OBJ) return NULL;
+    for (c = o->kid; c; c = c->next)
+        if (strlen(c->k) == klen && memcmp(c->k, k, klen) == 0) return c;
+    return NULL;
+}
+
+/* "status.state" style lookup. */
+static jv *jget(const jv *o, const char *path) {
+    const jv *cur = o;
+    while (cur && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t)(dot - path) : strlen(path);
+        cur = jmember(cur, path, len);
+        path += len + (dot ? 1 : 0);
+    }
+    return (jv *)cur;
+}
+
+static const char *jstr(const jv *o, const char *path) {
+    jv *v = jget(o, path);
+    return v && (v->t == J_STR || v->t == J_NUM) ? v->s : NULL;
+}
+
+/* >>emit =================================================================== */
+typedef struct out {
+    FILE *f;
+} out;
+
+static void json_escape(FILE *f, const char *s, size_t n) {
+    size_t i;
+    fputc('"', f);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
+            else fputc(c, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static void indent(FILE *f, int n) {
+    while (n-- > 0) fputc(' ', f);
+}
+
+static void emit_json(FILE *f, const jv *v, int ind, int pretty) {
+    const jv *c;
+    switch (v->t) {
+    case J_NULL: fputs("null", f); return;
+    case J_TRUE: fputs("true", f); return;
+    case J_FALSE: fputs("false", f); return;
+    case J_NUM: fputs(v->s, f); return;
+    case J_STR: json_escape(f, v->s, v->n); return;
+    default: break;
+    }
+    fputc(v->t == J_OBJ ? '{' : '[', f);
+    if (!v->kid) {
+        fputc(v->t == J_OBJ ? '}' : ']', f);
+        return;
+    }
+    for (c = v->kid; c; c = c->next) {
+        if (pretty) {
+            fputc('\n', f);
+            indent(f, ind + 2);
+        }
+        if (v->t == J_OBJ) {
+            json_escape(f, c->k, strlen(c->k));
+            fputs(pretty ? ": " : ":", f);
+        }
+        emit_json(f, c, ind + 2, pretty);
+        if (c->next) fputc(',', f);
+    }
+    if (pretty) {
+        fputc('\n', f);
+        indent(f, ind);
+    }
+    fputc(v->t == J_OBJ ? '}' : ']', f);
+}
+
+/* Compact JSON into a buffer (for table cells). */
+static void emit_json_buf(osb_buf *b, const jv *v) {
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = NULL;
+#if defined(__GLIBC__) || defined(__linux__)
+    f = open_memstream(&mem, &len);
+#endif
+    if (!f) {
+        bput(b, "...");
+        return;
+    }
+    emit_json(f, v, 0, 0);
+    fclose(f);
+    bputn(b, mem, len);
+    free(mem);
+}
+
+static int yaml_plain_ok(const char *s, size_t n) {
+    size_t i;
+    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"};
+    char *end;
+    if (n == 0) return 0;
+    if (!isalnum((unsigned char)s[0]) && s[0] != '/' && s[0] != '_' && s[0] != '.') return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/' || c == '+' || c == '@' || c >= 0x80 ||
+              (c == ':' && i + 1 < n && s[i + 1] != ' ') || (c == ' ' && i + 1 < n && s[i + 1] != '#' && s[i + 1] != ' ')))
+            return 0;
+    }
+    if (s[n - 1] == ' ' || s[n - 1] == ':') return 0;
+    for (i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (streq_ci(s, words[i])) return 0;
+    strtod(s, &end);
+    if (*end == 0) return 0;  /* looks like a number */
+    return 1;
+}
+
+static void yaml_scalar(FILE *f, const jv *v) {
+    switch (v->t) {
+    case J_NULL: fputs("null", f); break;
+    case J_TRUE: fputs("true", f); break;
+    case J_FALSE: fputs("false", f); break;
+    case J_NUM: fputs(v->s, f); break;
+    case J_STR:
+        if (yaml_plain_ok(v->s, v->n)) fputs(v->s, f);
+        else json_escape(f, v->s, v->n);
+        break;
+    default:
+        fputs(v->t == J_OBJ ? "{}" : "[]", f);
+    }
+}
+
+static int jv_is_container(const jv *v) { return (v->t == J_OBJ || v->t == J_ARR) && v->kid; }
+
+static void emit_yaml(FILE *f, const jv *v, int ind) {
+    const jv *c;
+    if (!jv_is_container(v)) {
+        indent(f, ind);
+        yaml_scalar(f, v);
+        fputc('\n', f);
+        return;
+    }
+    for (c = v->kid; c; c = c->next) {
+        indent(f, ind);
+        if (v->t == J_OBJ) {
+            if (yaml_plain_ok(c->k, strlen(c->k))) fputs(c->k, f);
+            else json_escape(f, c->k, strlen(c->k));
+            fputc(':', f);
+            if (jv_is_container(c)) {
+                fputc('\n', f);
+                emit_yaml(f, c, c->t == J_ARR ? ind : ind + 2);
+            } else {
+                fputc(' ', f);
+                yaml_scalar(f, c);
+                fputc('\n', f);
+            }
+        } else {
+            fputs("- ", f);
+            if (c->t == J_OBJ && c->kid) {
+                /* first member on the dash line, the rest indented */
+                const jv *m;
+                int first = 1;
+                for (m = c->kid; m; m = m->next) {
+                    if (!first) indent(f, ind + 2);
+                    first = 0;
+                    if (yaml_plain_ok(m->k, strlen(m->k))) fputs(m->k, f);
+                    else json_escape(f, m->k, strlen(m->k));
+                    fputc(':', f);
+                    if (jv_is_container(m)) {
+                        fputc('\n', f);
+                        emit_yaml(f, m, m->t == J_ARR ? ind + 2 : ind + 4);
+                    } else {
+                        fputc(' ', f);
+                        yaml_scalar(f, m);
+                        fputc('\n', f);
+                    }
+                }
+            } else if (jv_is_container(c)) {
+                fputc('\n', f);
+                emit_yaml(f, c, ind + 2);
+            } else {
+                yaml_scalar(f, c);
+                fputc('\n', f);
+            }
+        }
+    }
+}
+
+/* Text of a value for a table cell. */
+static void cell_text(osb_buf *b, const jv *v) {
+    if (!v) { bput(b, "-"); return; }
+    switch (v->t) {
+    case J_NULL: bput(b, "-"); break;
+    case J_TRUE: bput(b, "true"); break;
+    case J_FALSE: bput(b, "false"); break;
+    case J_NUM:
+    case J_STR: bputn(b, v->s, v->n); break;
+    case J_ARR: {
+        const jv *c;
+        int scalars = 1;
+        for (c = v->kid; c; c = c->next)
+            if (c->t == J_OBJ || c->t == J_ARR) scalars = 0;
+        if (scalars) {
+            for (c = v->kid; c; c = c->next) {
+                if (c != v->kid) bput(b, ", ");
+                cell_text(b, c);
+            }
+            if (!v->kid) bput(b, "-");
+            break;
+        }
+        emit_json_buf(b, v);
+        break;
+    }
+    case J_OBJ:
+        if (!v->kid) { bput(b, "-"); break; }
+        {
+            const jv *c;
+            int scalars = 1;
+            for (c = v->kid; c; c = c->next)
+                if (c->t == J_OBJ || c->t == J_ARR) scalars = 0;
+            if (scalars) {
+                for (c = v->kid; c; c = c->next) {
+                    if (c != v->kid) bput(b, ", ");
+                    bput(b, c->k);
+                    bput(b, "=");
+                    cell_text(b, c);
+                }
+                break;
+            }
+        }
+        emit_json_buf(b, v);
+        break;
+    }
+}
+
+/* >>table ================================================================== */
+typedef struct table {
+    int ncols, nrows;
+    char **cells;   /* (nrows + 1) * ncols, row 0 = header */
+} table;
+
+static void table_init(table *t, int ncols) {
+    memset(t, 0, sizeof *t);
+    t->ncols = ncols;
+}
+
+static void table_row(table *t, char **vals) {
+    int i;
+    t->cells = (char **)xrealloc(t->cells, sizeof(char *) * (size_t)t->ncols * (size_t)(t->nrows + 1));
+    for (i = 0; i < t->ncols; i++) t->cells[t->nrows * t->ncols + i] = vals[i];
+    t->nrows++;
+}
+
+static size_t utf8_width(const char *s) {
+    size_t w = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) w++;
+    return w;
+}
+
+static void table_print(table *t) {
+    size_t *w = (size_t *)xmalloc(sizeof(size_t) * (size_t)t->ncols);
+    int r, c;
+    for (c = 0; c < t->ncols; c++) w[c] = 0;
+    for (r = 0; r < t->nrows; r++)
+        for (c = 0; c < t->ncols; c++) {
+            char *s = t->cells[r * t->ncols + c], *p;
+            /* one line per cell: newlines shown as spaces */
+            for (p = s; *p; p++)
+                if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+            if (utf8_width(s) > w[c]) w[c] = utf8_width(s);
+        }
+    for (r = 0; r < t->nrows; r++) {
+        for (c = 0; c < t->ncols; c++) {
+            const char *s = t->cells[r * t->ncols + c];
+            if (r == 0 && g_color) fputs("\033[1m", stdout);
+            fputs(s, stdout);
+            if (r == 0 && g_color) fputs("\033[0m", stdout);
+            if (c + 1 < t->ncols) {
+                size_t pad = w[c] - utf8_width(s) + 2;
+                while (pad--) fputc(' ', stdout);
+            }
+        }
+        fputc('\n', stdout);
+    }
+    for (r = 0; r < t->nrows * t->ncols; r++) free(t->cells[r]);
+    free(t->cells);
+    free(w);
+}
+
+/* Columns "HEADER=path,HEADER=path". */
+static void table_of_list(const jv *items, const char *cols) {
+    table t;
+    char *spec = xstrdup(cols), *save = NULL, *tok;
+    const char *paths[32];
+    char *heads[32];
+    int n = 0, i;
+    const jv *it;
+    for (tok = strtok_r(spec, ",", &save); tok && n < 32; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) continue;
+        *eq = 0;
+        heads[n] = xstrdup(tok);
+        paths[n] = eq + 1;
+        n++;
+    }
+    table_init(&t, n);
+    table_row(&t, heads);
+    for (it = items ? items->kid : NULL; it; it = it->next) {
+        char *vals[32];
+        for (i = 0; i < n; i++) {
+            osb_buf b;
+            memset(&b, 0, sizeof b);
+            if (strcmp(paths[i], ".") == 0) cell_text(&b, it);
+            else cell_text(&b, jget(it, paths[i]));
+            if (!b.data) bput(&b, "");
+            vals[i] = b.data;
+        }
+        table_row(&t, vals);
+    }
+    table_print(&t);
+    free(spec);
+}
+
+/* An object as FIELD / VALUE rows, nested objects flattened with dots. */
+static void kv_rows(table *t, const jv *v, const char *prefix) {
+    const jv *c;
+    for (c = v->kid; c; c = c->next) {
+        osb_buf key, val;
+        memset(&key, 0, sizeof key);
+        memset(&val, 0, sizeof val);
+        if (prefix && *prefix) {
+            bput(&key, prefix);
+            bput(&key, ".");
+        }
+        bput(&key, c->k);
+        if (c->t == J_OBJ && c->kid) {
+            int nested = 0;
+            const jv *m;
+            for (m = c->kid; m; m = m->next)
+                if (m->t == J_OBJ && m->kid) nested = 1;
+            if (nested || c->nkids <= 8) {
+                kv_rows(t, c, key.data);
+                osb_buf_free(&key);
+                continue;
+            }
+        }
+        cell_text(&val, c);
+        if (!val.data) bput(&val, "");
+        {
+            char *row[2];
+            row[0] = key.data;
+            row[1] = val.data;
+            table_row(t, row);
+        }
+    }
+}
+
+static void table_of_object(const jv *v) {
+    table t;
+    char *head[2];
+    table_init(&t, 2);
+    head[0] = xstrdup("FIELD");
+    head[1] = xstrdup("VALUE");
+    table_row(&t, head);
+    kv_rows(&t, v, "");
+    table_print(&t);
+}
+
+/* >>output ================================================================= */
+/* What a command prints: a JSON document shown as table/json/yaml/raw.
+ * cols: columns for a list; list_key: where the list is inside the object
+ * ("items"), "" when the document itself is the list. */
+typedef struct view {
+    const char *cols;
+    const char *list_key;
+} view;
+
+static const char *g_out = "table";   /* the resolved -o of the running command */
+
+static int show(const jv *doc, const view *vw) {
+    if (!doc) return EX_OK;
+    if (strcmp(g_out, "json") == 0) {
+        emit_json(stdout, doc, 0, 1);
+        fputc('\n', stdout);
+    } else if (strcmp(g_out, "yaml") == 0) {
+        if (!jv_is_container(doc)) {
+            yaml_scalar(stdout, doc);
+            fputc('\n', stdout);
+        } else {
+            emit_yaml(stdout, doc, 0);
+        }
+    } else if (strcmp(g_out, "raw") == 0) {
+        if (doc->t == J_STR) fputs(doc->s, stdout);
+        else emit_json(stdout, doc, 0, 0);
+        fputc('\n', stdout);
+    } else {
+        const jv *list = NULL;
+        if (vw && vw->cols) {
+            if (vw->list_key && *vw->list_key) list = jget(doc, vw->list_key);
+            else if (doc->t == J_ARR) list = doc;
+        } else if (doc->t == J_ARR) {
+            list = doc;
+        }
+        if (list && list->t == J_ARR) {
+            if (vw && vw->cols) {
+                table_of_list(list, vw->cols);
+            } else {
+                /* columns: the scalar members of the first item */
+                osb_buf cols;
+                const jv *first = list->kid, *m;
+                memset(&cols, 0, sizeof cols);
+                if (first && first->t == J_OBJ) {
+                    for (m = first->kid; m; m = m->next) {
+                        char up[128];
+                        size_t i;
+                        for (i = 0; m->k[i] && i < sizeof up - 1; i++) up[i] = (char)toupper((unsigned char)m->k[i]);
+                        up[i] = 0;
+                        if (cols.len) bput(&cols, ",");
+                        bprintf(&cols, "%s=%s", up, m->k);
+                    }
+                    table_of_list(list, cols.data);
+                } else {
+                    bput(&cols, "VALUE=.");
+                    table_of_list(list, cols.data);
+                }
+                osb_buf_free(&cols);
+            }
+            if (vw && vw->list_key && *vw->list_key) {
+                const jv *pg = jget(doc, "pagination");
+                if (pg && jstr(pg, "totalItems"))
+                    fprintf(stdout, "(page %s of %s, %s total)\n", jstr(pg, "page") ? jstr(pg, "page") : "?",
+                            jstr(pg, "totalPages") ? jstr(pg, "totalPages") : "?", jstr(pg, "totalItems"));
+            }
+        } else if (doc->t == J_OBJ) {
+            if (doc->kid) table_of_object(doc);
+        } else {
+            osb_buf b;
+            memset(&b, 0, sizeof b);
+            cell_text(&b, doc);
+            printf("%s\n", bstr(&b));
+            osb_buf_free(&b);
+        }
+    }
+    fflush(stdout);
+    return EX_OK;
+}
+
+/* Builds a small JSON object from key/value strings (values already JSON). */
+static jv *jobj(void) { return jv_new(J_OBJ); }
+
+static void jset_raw(jv *o, const char *k, jv *v) {
+    v->k = xstrdup(k);
+    jv_add(o, v);
+}
+
+static void jset_str(jv *o, const char *k, const char *s) {
+    jv *v = jv_new(s ? J_STR : J_NULL);
+    if (s) {
+        v->s = xstrdup(s);
+        v->n = strlen(s);
+    }
+    jset_raw(o, k, v);
+}
+
+static void jset_strn(jv *o, const char *k, const char *s, size_t n) {
+    jv *v = jv_new(J_STR);
+    v->s = xstrndup(s, n);
+    v->n = n;
+    jset_raw(o, k, v);
+}
+
+static void jset_num(jv *o, const char *k, long long n) {
+    char tmp[32];
+    jv *v = jv_new(J_NUM);
+    snprintf(tmp, sizeof tmp, "%lld", n);
+    v->s = xstrdup(tmp);
+    v->n = strlen(tmp);
+    jset_raw(o, k, v);
+}
+
+static void jset_bool(jv *o, const char *k, int b) { jset_raw(o, k, jv_new(b ? J_TRUE : J_FALSE)); }
+
+/* >>config-file ============================================================ */
+/* ~/.opensandbox/config.toml, as the official CLI reads and writes it:
+ *   [connection] api_key, domain, protocol, request_timeout, use_server_proxy
+ *   [output]     color
+ *   [defaults]   image, timeout ("10m" or "none")
+ * Only what the CLI uses of TOML: sections, key = value, strings, numbers,
+ * booleans, comments. */
+static osb_buf g_toml;
+static int g_toml_loaded;
+
+static void config_path(char *out, size_t cap) {
+    const char *home = getenv("HOME");
+    if (G.config_path) snprintf(out, cap, "%s", G.config_path);
+    else snprintf(out, cap, "%s/.opensandbox/config.toml", home && *home ? home : ".");
+}
+
+static const char *skip_ws(const char *p, const char *e) {
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    return p;
+}
+
+/* Finds [section] key in TOML text; returns the unquoted value in out. */
+static int toml_get(const char *text, size_t len, const char *section, const char *key, char *out, size_t cap) {
+    const char *p = text, *end = text + len;
+    int in_sec = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = skip_ws(p, le);
+        if (q < le && *q == '[') {
+            const char *r = memchr(q, ']', (size_t)(le - q));
+            size_t sl = strlen(section);
+            const char *n0 = skip_ws(q + 1, le);
+            const char *n1 = r ? r : le;
+            while (n1 > n0 && (n1[-1] == ' ' || n1[-1] == '\t')) n1--;
+            in_sec = r && (size_t)(n1 - n0) == sl && memcmp(n0, section, sl) == 0;
+        } else if (in_sec && q < le && *q != '#') {
+            size_t kl = strlen(key);
+            const char *k1 = q;
+            if ((*k1 == '"' || *k1 == '\'') && (size_t)(le - k1) > kl + 1 && memcmp(k1 + 1, key, kl) == 0 &&
+                k1[kl + 1] == *k1)
+                k1 += kl + 2;
+            else if ((size_t)(le - q) >= kl && memcmp(q, key, kl) == 0)
+                k1 = q + kl;
+            else
+                k1 = NULL;
+            if (k1) {
+                k1 = skip_ws(k1, le);
+                if (k1 < le && *k1 == '=') {
+                    const char *v = skip_ws(k1 + 1, le), *ve;
+                    size_t o = 0;
+                    if (v < le && (*v == '"' || *v == '\'')) {
+                        char qc = *v++;
+                        while (v < le && *v != qc && o + 1 < cap) {
+                            if (qc == '"' && *v == '\\' && v + 1 < le) {
+                                v++;
+                                switch (*v) {
+                                case 'n': out[o++] = '\n'; break;
+                                case 't': out[o++] = '\t'; break;
+                                default: out[o++] = *v;
+                                }
+                                v++;
+                                continue;
+                            }
+                            out[o++] = *v++;
+                        }
+                    } else {
+                        ve = v;
+                        while (ve < le && *ve != '#') ve++;
+                        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r')) ve--;
+                        while (v < ve && o + 1 < cap) out[o++] = *v++;
+                    }
+                    out[o] = 0;
+                    return 1;
+                }
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static void load_toml(void) {
+    char path[1024];
+    if (g_toml_loaded) return;
+    g_toml_loaded = 1;
+    config_path(path, sizeof path);
+    snprintf(C.path, sizeof C.path, "%s", path);
+    if (read_all(path, &g_toml) == 0) C.file_found = 1;
+}
+
+static int file_get(const char *section, const char *key, char *out, size_t cap) {
+    if (!C.file_found) return 0;
+    return toml_get(g_toml.data ? g_toml.data : "", g_toml.len, section, key, out, cap);
+}
+
+static int parse_bool(const char *s, int *out) {
+    if (streq_ci(s, "1") || streq_ci(s, "true") || streq_ci(s, "yes") || streq_ci(s, "on")) { *out = 1; return 0; }
+    if (streq_ci(s, "0") || streq_ci(s, "false") || streq_ci(s, "no") || streq_ci(s, "off")) { *out = 0; return 0; }
+    return -1;
+}
+
+/* flag > environment > config file > default. use_file = 0 for `osb config`. */
+static int resolve_config(int use_file) {
+    char tmp[512];
+    const char *v;
+    if (use_file) load_toml();
+    else {
+        config_path(C.path, sizeof C.path);
+    }
+    /* api key */
+    C.api_key[0] = 0;
+    if (G.api_key) snprintf(C.api_key, sizeof C.api_key, "%s", G.api_key);
+    else if ((v = getenv("OPEN_SANDBOX_API_KEY")) && *v) snprintf(C.api_key, sizeof C.api_key, "%s", v);
+    else if (use_file && file_get("connection", "api_key", tmp, sizeof tmp)) snprintf(C.api_key, sizeof C.api_key, "%s", tmp);
+    /* domain */
+    if (G.domain) snprintf(C.domain, sizeof C.domain, "%s", G.domain);
+    else if ((v = getenv("OPEN_SANDBOX_DOMAIN")) && *v) snprintf(C.domain, sizeof C.domain, "%s", v);
+    else if (use_file && file_get("connection", "domain", tmp, sizeof tmp) && *tmp) snprintf(C.domain, sizeof C.domain, "%s", tmp);
+    else snprintf(C.domain, sizeof C.domain, "localhost:8080");
+    /* protocol */
+    if (G.protocol) snprintf(C.protocol, sizeof C.protocol, "%s", G.protocol);
+    else if ((v = getenv("OPEN_SANDBOX_PROTOCOL")) && *v) snprintf(C.protocol, sizeof C.protocol, "%s", v);
+    else if (use_file && file_get("connection", "protocol", tmp, sizeof tmp) && *tmp) snprintf(C.protocol, sizeof C.protocol, "%s", tmp);
+    else snprintf(C.protocol, sizeof C.protocol, "http");
+    if (strcmp(C.protocol, "http") != 0 && strcmp(C.protocol, "https") != 0)
+        return usage_error("invalid protocol '%s' (http or https)", C.protocol);
+    /* request timeout */
+    C.timeout_s = 30;
+    v = NULL;
+    if (G.request_timeout) v = G.request_timeout;
+    else if (getenv("OPEN_SANDBOX_REQUEST_TIMEOUT") && *getenv("OPEN_SANDBOX_REQUEST_TIMEOUT")) v = getenv("OPEN_SANDBOX_REQUEST_TIMEOUT");
+    else if (use_file && file_get("connection", "request_timeout", tmp, sizeof tmp) && *tmp) v = tmp;
+    if (v && (parse_duration(v, &C.timeout_s) != 0 || C.timeout_s <= 0))
+        return usage_error("invalid request timeout '%s'", v);
+    /* server proxy */
+    C.use_server_proxy = 0;
+    if (G.use_server_proxy >= 0) C.use_server_proxy = G.use_server_proxy;
+    else if ((v = getenv("OPEN_SANDBOX_USE_SERVER_PROXY")) && *v) {
+        if (parse_bool(v, &C.use_server_proxy) != 0) return usage_error("invalid OPEN_SANDBOX_USE_SERVER_PROXY '%s'", v);
+    } else if (use_file && file_get("connection", "use_server_proxy", tmp, sizeof tmp)) {
+        if (parse_bool(tmp, &C.use_server_proxy) != 0) return errorf(EX_CONFIG, "%s: invalid use_server_proxy", C.path);
+    }
+    /* output colour */
+    C.color = 1;
+    if (use_file && file_get("output", "color", tmp, sizeof tmp)) parse_bool(tmp, &C.color);
+    /* defaults */
+    C.image[0] = C.sandbox_timeout[0] = 0;
+    if (use_file) {
+        file_get("defaults", "image", C.image, sizeof C.image);
+        file_get("defaults", "timeout", C.sandbox_timeout, sizeof C.sandbox_timeout);
+    }
+    return EX_OK;
+}
+
+/* >>http =================================================================== */
+static int exit_for_status(int st) {
+    switch (st) {
+    case 404: case 410: return EX_NOTFOUND;
+    case 401: case 403: return EX_AUTH;
+    case 400: case 405: case 413: case 414: case 415: case 422: case 426: return EX_REJECTED;
+    case 409: case 412: case 416: case 423: return EX_CONFLICT;
+    case 429: case 503: case 507: return EX_BUSY;
+    case 501: return EX_NOTIMPL;
+    default: return st >= 500 ? EX_SERVER : EX_ERROR;
+    }
+}
+
+static int exit_for(osb_err e, const osb_error *d) {
+    switch (e) {
+    case OSB_OK: return EX_OK;
+    case OSB_ERR_HTTP: return exit_for_status(d ? d->http_status : 0);
+    case OSB_ERR_DNS: case OSB_ERR_CONNECT: case OSB_ERR_TLS: case OSB_ERR_PROTOCOL:
+    case OSB_ERR_TRUNCATED: case OSB_ERR_CLOSED: return EX_CONNECT;
+    case OSB_ERR_TIMEOUT: return EX_TIMEOUT;
+    case OSB_ERR_CANCELLED: return EX_INTERRUPTED;
+    case OSB_ERR_UNSUPPORTED: return EX_UNAVAILABLE;
+    case OSB_ERR_IO: return EX_LOCALIO;
+    case OSB_ERR_SERVER: case OSB_ERR_JSON: case OSB_ERR_TOO_LARGE: return EX_SERVER;
+    case OSB_ERR_INVALID_ARG: return EX_USAGE;
+    case OSB_ERR_STATE: return EX_CONFLICT;
+    default: return EX_ERROR;
+    }
+}
+
+/* Prints the failure of the last call: the server's code, message and
+ * request id (the library never puts a credential in these). */
+static int report(osb_err e, const char *what) {
+    const osb_error *d = CLI ? osb_client_error(CLI) : NULL;
+    int code = exit_for(e, d);
+    if (e == OSB_ERR_CANCELLED && g_sigint) {
+        fprintf(stderr, "%s: interrupted\n", g_prog);
+        return EX_INTERRUPTED;
+    }
+    fprintf(stderr, "%s: error: %s", g_prog, what ? what : osb_strerror(e));
+    if (d && d->message[0]) fprintf(stderr, ": %s", d->message);
+    fputc('\n', stderr);
+    if (d) {
+        if (d->http_status) fprintf(stderr, "  status:     %d\n", d->http_status);
+        if (d->server_code[0]) fprintf(stderr, "  code:       %s\n", d->server_code);
+        if (d->request_id[0]) fprintf(stderr, "  request id: %s\n", d->request_id);
+        if (e == OSB_ERR_TIMEOUT && d->phase) fprintf(stderr, "  phase:      %s\n", osb_phase_name(d->phase));
+    }
+    if (e == OSB_ERR_UNSUPPORTED && strcmp(C.protocol, "https") == 0)
+        fprintf(stderr, "  this build has no TLS: https is not available in this build\n");
+    return code;
+}
+
+static int make_client(void) {
+    osb_client_config cfg;
+    osb_err e;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = C.domain;
+    cfg.protocol = C.protocol;
+    cfg.api_key = C.api_key[0] ? C.api_key : NULL;
+    cfg.user_agent = "osb/" OSB_VERSION_STRING " (opensandbox.h)";
+    cfg.timeouts.first_byte_ms = (int)(C.timeout_s * 1000);
+    cfg.timeouts.total_ms = (int)(C.timeout_s * 1000);
+    e = osb_client_new(&cfg, &CLI);
+    if (e != OSB_OK) {
+        if (e == OSB_ERR_UNSUPPORTED)
+            return errorf(EX_UNAVAILABLE, "%s is not available in this build (no TLS)", C.protocol);
+        return errorf(EX_USAGE, "invalid domain '%s': %s", C.domain, osb_strerror(e));
+    }
+    return EX_OK;
+}
+
+/* Where a request goes: NULL = the lifecycle server, else an endpoint. */
+typedef struct ep {
+    char base[1100];       /* scheme://endpoint, no trailing slash */
+    char *hdrs[17];        /* "Name: value" */
+    int nhdrs;
+} ep;
+
+typedef struct rq {
+    const char *method;
+    const ep *to;
+    osb_buf path, query;   /* path: encoded; query: encoded, no '?' */
+    const char *ctype;
+    const char *body;
+    size_t blen;
+    const char *extra_hdr[4];
+    osb_read_fn reader;
+    void *reader_user;
+    int64_t reader_len;
+    osb_write_fn sink;
+    void *sink_user;
+    osb_header_fn on_header;
+    void *on_header_user;
+    int stream, accept_error, no_cancel;
+} rq;
+
+static void rq_init(rq *r, const char *method, const ep *to) {
+    memset(r, 0, sizeof *r);
+    r->method = method;
+    r->to = to;
+}
+
+static void rq_path(rq *r, const char *fmt, ...) {
+    va_list ap;
+    const char *p;
+    va_start(ap, fmt);
+    for (p = fmt; *p; p++) {
+        if (p[0] == '{' && p[1] == '}') {
+            benc(&r->path, va_arg(ap, const char *));
+            p++;
+        } else {
+            bputn(&r->path, p, 1);
+        }
+    }
+    va_end(ap);
+}
+
+static void rq_q(rq *r, const char *k, const char *v) {
+    if (!v) return;
+    if (r->query.len) bput(&r->query, "&");
+    benc(&r->query, k);
+    bput(&r->query, "=");
+    benc(&r->query, v);
+}
+
+static void rq_free(rq *r) {
+    osb_buf_free(&r->path);
+    osb_buf_free(&r->query);
+}
+
+static void rq_json(rq *r, const osb_buf *b) {
+    r->ctype = "application/json";
+    r->body = bstr(b);
+    r->blen = b->len;
+}
+
+/* Sends r; res gets the answer. Returns the osb_err. */
+static osb_err rq_send(rq *r, osb_http_response *res) {
+    osb_http_request q;
+    osb_buf url;
+    const char *hdrs[24];
+    int nh = 0, i;
+    osb_err e;
+    memset(&q, 0, sizeof q);
+    memset(&url, 0, sizeof url);
+    q.method = r->method;
+    if (r->to) {
+        bput(&url, r->to->base);
+        bput(&url, bstr(&r->path));
+        q.url = url.data;
+        for (i = 0; i < r->to->nhdrs; i++) hdrs[nh++] = r->to->hdrs[i];
+    } else {
+        q.path = bstr(&r->path);
+    }
+    for (i = 0; i < 4 && r->extra_hdr[i]; i++) hdrs[nh++] = r->extra_hdr[i];
+    hdrs[nh] = NULL;
+    q.headers = nh ? hdrs : NULL;
+    q.query = r->query.len ? r->query.data : NULL;
+    q.content_type = r->ctype;
+    q.body = r->body;
+    q.body_len = r->blen;
+    if (r->reader) {
+        q.body_reader = r->reader;
+        q.body_reader_user = r->reader_user;
+        q.body_reader_len = r->reader_len;
+    }
+    q.sink = r->sink;
+    q.sink_user = r->sink_user;
+    q.on_header = r->on_header;
+    q.on_header_user = r->on_header_user;
+    q.stream = r->stream;
+    q.accept_error_body = r->accept_error;
+    q.cancel = r->no_cancel ? NULL : &g_cancel;
+    if (G.verbose)
+        fprintf(stderr, "> %s %s%s%s%s\n", r->method, r->to ? r->to->base : C.domain, bstr(&r->path),
+                r->query.len ? "?" : "", bstr(&r->query));
+    memset(res, 0, sizeof *res);
+    e = osb_request_raw(CLI, &q, res);
+    if (G.verbose) {
+        if (e == OSB_OK)
+            fprintf(stderr, "< %d%s%s\n", res->status, res->request_id[0] ? " request-id " : "", res->request_id);
+        else
+            fprintf(stderr, "< %s (HTTP %d)\n", osb_strerror(e), osb_client_error(CLI)->http_status);
+    }
+    osb_buf_free(&url);
+    return e;
+}
+
+/* A JSON call: sends, parses the body (may be empty: *out NULL). Prints
+ * the error and returns the exit code on failure. */
+static int call_json(rq *r, jv **out, const char *what) {
+    osb_http_response res;
+    osb_err e = rq_send(r, &res);
+    int code = EX_OK;
+    *out = NULL;
+    if (e != OSB_OK) {
+        code = report(e, what);
+    } else if (res.body.len) {
+        *out = jparse(res.body.data, res.body.len);
+        if (!*out) {
+            /* plain text answers (legacy diagnostics) become one string */
+            jv *s = jv_new(J_STR);
+            s->s = xstrndup(res.body.data, res.body.len);
+            s->n = res.body.len;
+            *out = s;
+        }
+    }
+    osb_http_response_free(&res);
+    rq_free(r);
+    return code;
+}
+
+/* Resolves the endpoint of a sandbox port (execd 44772, egress 18080). */
+static int resolve_ep(const char *sid, const char *port, ep *out) {
+    rq r;
+    jv *doc = NULL, *h, *c;
+    const char *endpoint;
+    int code;
+    memset(out, 0, sizeof *out);
+    rq_init(&r, "GET", NULL);
+    rq_path(&r, "/v1/sandboxes/{}/endpoints/{}", sid, port);
+    if (C.use_server_proxy) rq_q(&r, "use_server_proxy", "true");
+    code = call_json(&r, &doc, "cannot resolve the sandbox endpoint");
+    if (code) return code;
+    endpoint = jstr(doc, "endpoint");
+    if (!endpoint) {
+        jv_free(doc);
+        return errorf(EX_SERVER, "the endpoint answer has no 'endpoint'");
+    }
+    if (strncmp(endpoint, "http://", 7) == 0 || strncmp(endpoint, "https://", 8) == 0)
+        snprintf(out->base, sizeof out->base, "%s", endpoint);
+    else
+        snprintf(out->base, sizeof out->base, "%s://%s", C.protocol, endpoint);
+    {
+        size_t l = strlen(out->base);
+        while (l && out->base[l - 1] == '/') out->base[--l] = 0;
+    }
+    h = jget(doc, "headers");
+    for (c = h && h->t == J_OBJ ? h->kid : NULL; c && out->nhdrs < 16; c = c->next) {
+        osb_buf b;
+        if (c->t != J_STR) continue;
+        memset(&b, 0, sizeof b);
+        bprintf(&b, "%s: %s", c->k, c->s);
+        out->hdrs[out->nhdrs++] = b.data;
+    }
+    jv_free(doc);
+    return EX_OK;
+}
+
+static void ep_free(ep *e) {
+    int i;
+    for (i = 0; i < e->nhdrs; i++) free(e->hdrs[i]);
+    e->nhdrs = 0;
+}
+
+/* >>args =================================================================== */
+enum { O_FLAG, O_VAL, O_MULTI };
+
+typedef struct opt {
+    const char *lng;      /* without "--" */
+    char shrt;            /* 0: none */
+    int kind;
+    const char *meta;
+    const char *help;
+} opt;
+
+#define MAXO 40
+#define MAXPOS 256
+
+struct cmd;
+typedef struct args {
+    const struct cmd *cmd;
+    const char *pos[MAXPOS];
+    int npos;
+    char **rest;          /* after "--" or the first word of a trailing command */
+    int nrest;
+    const char **vals[MAXO];
+    int nvals[MAXO];
+} args;
+
+typedef int (*cmd_fn)(args *a);
+
+typedef struct cmd {
+    const char *path;     /* "sandbox create" */
+    cmd_fn fn;            /* NULL: a group */
+    const opt *opts;
+    int min_pos, max_pos; /* -1: unlimited */
+    int rest;             /* 1: takes a trailing command (-- CMD...) */
+    const char *pos_usage;
+    const char *outputs;  /* "table,json,yaml" */
+    const char *def_out;
+    const char *help;
+} cmd;
+
+static int opt_index(const cmd *c, const char *name) {
+    int i;
+    for (i = 0; c->opts && c->opts[i].lng; i++)
+        if (strcmp(c->opts[i].lng, name) == 0) return i;
+    return -1;
+}
+
+static const char *A(const args *a, const char *name) {
+    int i = opt_index(a->cmd, name);
+    if (i < 0 || a->nvals[i] == 0) return NULL;
+    return a->vals[i][a->nvals[i] - 1];
+}
+
+static int AF(const args *a, const char *name) {
+    int i = opt_index(a->cmd, name);
+    return i >= 0 ? a->nvals[i] : 0;
+}
+
+static const char **AM(const args *a, const char *name, int *n) {
+    int i = opt_index(a->cmd, name);
+    *n = i >= 0 ? a->nvals[i] : 0;
+    return i >= 0 ? a->vals[i] : NULL;
+}
+
+static void args_add(args *a, int i, const char *v) {
+    a->vals[i] = (const char **)xrealloc((void *)a->vals[i], sizeof(char *) * (size_t)(a->nvals[i] + 1));
+    a->vals[i][a->nvals[i]++] = v;
+}
+
+/* K=V pairs into a JSON object (values strings). */
+static int kv_object(osb_jw *w, const char *const *kvs, int n, const char *what) {
+    int i;
+    for (i = 0; i < n; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        if (!eq || eq == kvs[i]) return usage_error("invalid %s '%s' (expected KEY=VALUE)", what, kvs[i]);
+        osb_jw_key_n(w, kvs[i], (size_t)(eq - kvs[i]));
+        osb_jw_str(w, eq + 1);
+    }
+    return EX_OK;
+}
+
+/* >>progress =============================================================== */
+typedef struct progress {
+    int on;
+    int64_t total;        /* -1 unknown */
+    int64_t done, base;   /* base: bytes already there (resume) */
+    double start, last;
+    const char *label;
+} progress;
+
+static void human(double v, char *out, size_t cap) {
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (v >= 1024 && i < 4) { v /= 1024; i++; }
+    if (i == 0) snprintf(out, cap, "%.0f %s", v, u[i]);
+    else snprintf(out, cap, "%.1f %s", v, u[i]);
+}
+
+static void progress_start(progress *p, const char *label, int64_t total, int64_t base) {
+    memset(p, 0, sizeof *p);
+    p->on = isatty(2) && strcmp(g_out, "json") != 0;
+    p->total = total;
+    p->base = base;
+    p->label = label;
+    p->start = p->last = now_s();
+}
+
+static void progress_draw(progress *p, int final) {
+    char a[32], b[32], rate[32], eta[32], bar[32];
+    double t = now_s(), el = t - p->start, r;
+    int64_t cur = p->base + p->done;
+    if (!p->on) return;
+    if (!final && t - p->last < 0.1) return;
+    p->last = t;
+    r = el > 0 ? (double)p->done / el : 0;
+    human((double)cur, a, sizeof a);
+    human(r, rate, sizeof rate);
+    if (p->total > 0) {
+        int pct = (int)(cur * 100 / p->total), fill = (int)(cur * 20 / p->total), i;
+        if (pct > 100) pct = 100;
+        if (fill > 20) fill = 20;
+        for (i = 0; i < 20; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+        bar[20] = 0;
+        human((double)p->total, b, sizeof b);
+        if (final) snprintf(eta, sizeof eta, "%.1fs", el);
+        else if (r > 0) {
+            long s = (long)((double)(p->total - cur) / r);
+            snprintf(eta, sizeof eta, "ETA %ld:%02ld", s / 60, s % 60);
+        } else snprintf(eta, sizeof eta, "ETA --:--");
+        fprintf(stderr, "\r%s [%s] %3d%% %s / %s  %s/s  %s\033[K", p->label, bar, pct, a, b, rate, eta);
+    } else {
+        fprintf(stderr, "\r%s %s  %s/s  %.1fs\033[K", p->label, a, rate, el);
+    }
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* >>output-helpers ========================================================= */
+static int check_output(const cmd *c, const char *o) {
+    const char *p = c->outputs ? c->outputs : "table,json,yaml";
+    size_t n = strlen(o);
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && memcmp(p, o, n) == 0) return 1;
+        p += l + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+/* A one-line message in table/raw output, an object in json/yaml. */
+static int show_msg(jv *doc, const char *fmt, ...) {
+    if (strcmp(g_out, "json") == 0 || strcmp(g_out, "yaml") == 0) {
+        show(doc, NULL);
+    } else {
+        va_list ap;
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    jv_free(doc);
+    return EX_OK;
+}
+
+/* >>streams ================================================================ */
+/* Event streams (/command, /session/{id}/run, /code, /metrics/watch) through
+ * the library's event-stream tokenizer; each event's JSON goes to on_event. */
+typedef struct sctx sctx;
+struct sctx {
+    osb_sse sse;
+    char *buf;
+    size_t cap;
+    int (*on_event)(sctx *s, jv *ev, const char *data, size_t len);
+    void *user;
+    int failed;          /* the tokenizer failed */
+    osb_err err;
+};
+
+static int sse_dispatch(sctx *s) {
+    osb_sse_event ev;
+    jv *doc;
+    int r;
+    if (!osb_sse_event_get(&s->sse, &ev)) return 0;
+    doc = jparse(ev.data, ev.data_len);
+    r = s->on_event(s, doc, ev.data, ev.data_len);
+    jv_free(doc);
+    return r;
+}
+
+static int sse_sink(void *user, const void *data, size_t len) {
+    sctx *s = (sctx *)user;
+    const char *p = (const char *)data;
+    while (len) {
+        size_t used = osb_sse_push(&s->sse, p, len);
+        osb_sse_state st = osb_sse_status(&s->sse);
+        p += used;
+        len -= used;
+        if (st == OSB_SSE_EVENT) {
+            if (sse_dispatch(s)) return 1;
+        } else if (st == OSB_SSE_FULL) {
+            size_t ncap = s->cap * 2;
+            if (ncap > s->sse.max_event + 1) ncap = s->sse.max_event + 1;
+            s->buf = (char *)xrealloc(s->buf, ncap);
+            s->cap = ncap;
+            if (osb_sse_set_buffer(&s->sse, s->buf, ncap) != OSB_OK) {
+                s->failed = 1;
+                s->err = OSB_ERR_TOO_LARGE;
+                return 1;
+            }
+        } else if (st == OSB_SSE_ERROR) {
+            s->failed = 1;
+            s->err = s->sse.err;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void sctx_init(sctx *s, int (*fn)(sctx *, jv *, const char *, size_t), void *user) {
+    memset(s, 0, sizeof *s);
+    s->cap = 65536;
+    s->buf = (char *)xmalloc(s->cap);
+    osb_sse_init(&s->sse, s->buf, s->cap);
+    s->on_event = fn;
+    s->user = user;
+}
+
+static void sctx_finish(sctx *s) {
+    int guard = 0;
+    if (s->failed) return;
+    while (guard++ < 4) {
+        osb_sse_state st = osb_sse_finish(&s->sse);
+        if (st == OSB_SSE_EVENT) {
+            if (sse_dispatch(s)) break;
+            continue;
+        }
+        break;
+    }
+}
+
+/* One execution (command, session run, code): live output and exit code. */
+typedef struct exec_ctx {
+    char id[160];
+    int complete, have_error, exit_code, exit_known;
+    int collect;                     /* -o json: keep the output */
+    int background;
+    osb_buf out, err;
+    char server_code[64];
+    char server_msg[512];
+    int server_failed;
+    jv *error_obj;                   /* copy of the error event's detail (json) */
+} exec_ctx;
+
+static int exec_event(sctx *s, jv *ev, const char *data, size_t len) {
+    exec_ctx *x = (exec_ctx *)s->user;
+    const char *type, *text;
+    (void)data;
+    (void)len;
+    if (!ev || ev->t != J_OBJ) return 0;
+    type = jstr(ev, "type");
+    text = jstr(ev, "text");
+    if (!type) {
+        /* a bare {code,message} (or execd's {"error": ...}) ends the stream */
+        const char *code = jstr(ev, "code"), *msg = jstr(ev, "message");
+        if (!msg) msg = jstr(ev, "error");
+        if (code || msg) {
+            x->server_failed = 1;
+            snprintf(x->server_code, sizeof x->server_code, "%s", code ? code : "");
+            snprintf(x->server_msg, sizeof x->server_msg, "%s", msg ? msg : "");
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(type, "init") == 0) {
+        if (text && *text) snprintf(x->id, sizeof x->id, "%s", text);
+        if (x->background && x->id[0] && !x->collect) {
+            /* nothing more to wait for */
+        }
+    } else if (strcmp(type, "stdout") == 0 || strcmp(type, "stderr") == 0) {
+        int is_out = type[3] == 'o';
+        if (text) {
+            size_t n = jget(ev, "text")->n;
+            if (x->collect) bputn(is_out ? &x->out : &x->err, text, n);
+            else {
+                fwrite(text, 1, n, is_out ? stdout : stderr);
+                fflush(is_out ? stdout : stderr);
+            }
+        }
+    } else if (strcmp(type, "result") == 0) {
+        const jv *r = jget(ev, "results");
+        const char *t = r ? (jstr(r, "text") ? jstr(r, "text") : NULL) : NULL;
+        if (!t && r) {
+            jv *tp = jmember(r, "text/plain", 10);
+            if (tp && tp->t == J_STR) t = tp->s;
+        }
+        if (!t) t = text;
+        if (t) {
+            if (x->collect) {
+                bput(&x->out, t);
+                bput(&x->out, "\n");
+            } else {
+                fputs(t, stdout);
+                fputc('\n', stdout);
+                fflush(stdout);
+            }
+        }
+    } else if (strcmp(type, "error") == 0) {
+        jv *e = jget(ev, "error");
+        const char *ename = jstr(ev, "error.ename"), *evalue = jstr(ev, "error.evalue");
+        long long ec;
+        x->have_error = 1;
+        if (!ename) ename = jstr(ev, "ename");
+        if (!evalue) evalue = jstr(ev, "evalue");
+        if (evalue && parse_int(evalue, -1000000, 1000000, &ec) == 0) {
+            x->exit_known = 1;
+            x->exit_code = ec < 0 ? 137 : (int)(ec > 255 ? 255 : ec);
+            if (ec < 0 && x->collect) bprintf(&x->err, "%s\n", text ? text : "");
+        } else {
+            jv *tb = jget(ev, "error.traceback");
+            osb_buf *eb = &x->err;
+            osb_buf tmp;
+            memset(&tmp, 0, sizeof tmp);
+            if (!x->collect) eb = &tmp;
+            if (tb && tb->t == J_ARR && tb->kid) {
+                const jv *l;
+                for (l = tb->kid; l; l = l->next)
+                    if (l->t == J_STR) bprintf(eb, "%s\n", l->s);
+            } else {
+                bprintf(eb, "%s: %s\n", ename ? ename : "Error", evalue ? evalue : "");
+            }
+            if (!x->collect) {
+                fputs(bstr(&tmp), stderr);
+                fflush(stderr);
+                osb_buf_free(&tmp);
+            }
+            x->exit_known = 1;
+            x->exit_code = 1;
+        }
+        if (e && !x->error_obj) {
+            /* keep a copy for -o json */
+            osb_buf b;
+            memset(&b, 0, sizeof b);
+            emit_json_buf(&b, e);
+            x->error_obj = jparse(bstr(&b), b.len);
+            osb_buf_free(&b);
+        }
+    } else if (strcmp(type, "execution_complete") == 0) {
+        x->complete = 1;
+        if (!x->exit_known) {
+            x->exit_known = 1;
+            x->exit_code = 0;
+        }
+    }
+    return 0;
+}
+
+/* Runs a streaming execution request; returns the exit code for the CLI.
+ * interrupt: how Ctrl-C is passed on (DELETE path + query key). */
+static int run_stream(rq *r, exec_ctx *x, const ep *to, const char *int_path, const char *int_id) {
+    sctx s;
+    osb_http_response res;
+    osb_err e;
+    int code = EX_OK;
+    sctx_init(&s, exec_event, x);
+    r->sink = sse_sink;
+    r->sink_user = &s;
+    r->stream = 1;
+    e = rq_send(r, &res);
+    if (e == OSB_OK || (e == OSB_ERR_CANCELLED && !g_sigint && !s.failed)) sctx_finish(&s);
+    if (g_sigint) {
+        /* interrupt the remote execution before leaving */
+        const char *id = int_id ? int_id : x->id;
+        if (id && *id && int_path) {
+            rq d;
+            osb_http_response dr;
+            osb_err de;
+            rq_init(&d, "DELETE", to);
+            bput(&d.path, int_path);
+            rq_q(&d, "id", id);
+            d.no_cancel = 1;
+            de = rq_send(&d, &dr);
+            osb_http_response_free(&dr);
+            rq_free(&d);
+            fprintf(stderr, "%s: interrupted%s%s\n", g_prog, de == OSB_OK ? "; stopped " : "; could not stop ", id);
+        } else {
+            fprintf(stderr, "%s: interrupted\n", g_prog);
+        }
+        code = EX_INTERRUPTED;
+    } else if (x->server_failed) {
+        fprintf(stderr, "%s: error: %s\n", g_prog, x->server_msg[0] ? x->server_msg : "the server reported an error");
+        if (x->server_code[0]) fprintf(stderr, "  code:       %s\n", x->server_code);
+        if (res.request_id[0]) fprintf(stderr, "  request id: %s\n", res.request_id);
+        code = EX_SERVER;
+    } else if (s.failed) {
+        code = errorf(EX_SERVER, "malformed event stream: %s", osb_strerror(s.err));
+    } else if (e != OSB_OK) {
+        code = report(e, "the execution failed");
+    } else if (x->background) {
+        code = x->id[0] ? EX_OK : errorf(EX_SERVER, "the server did not return an execution id");
+    } else if (!x->exit_known) {
+        code = errorf(EX_SERVER, "the stream ended before the execution finished");
+    } else {
+        code = x->exit_code;
+    }
+    osb_http_response_free(&res);
+    free(s.buf);
+    rq_free(r);
+    return code;
+}
+
+static void exec_json(exec_ctx *x, int code) {
+    jv *o = jobj();
+    jset_str(o, "id", x->id[0] ? x->id : NULL);
+    if (x->exit_known) jset_num(o, "exit_code", code);
+    else jset_raw(o, "exit_code", jv_new(J_NULL));
+    jset_strn(o, "stdout", bstr(&x->out), x->out.len);
+    jset_strn(o, "stderr", bstr(&x->err), x->err.len);
+    if (x->error_obj) jset_raw(o, "error", x->error_obj);
+    else jset_raw(o, "error", jv_new(J_NULL));
+    x->error_obj = NULL;
+    show(o, NULL);
+    jv_free(o);
+}
+
+/* >>sandbox ================================================================ */
+static const view V_SANDBOXES = {"ID=id,STATE=status.state,IMAGE=image.uri,CREATED=createdAt,EXPIRES=expiresAt", "items"};
+static const view V_SNAPSHOTS = {"ID=id,SANDBOX=sandboxId,NAME=name,STATE=status.state,CREATED=createdAt", "items"};
+
+static int get_sandbox(const char *id, jv **out) {
+    rq r;
+    rq_init(&r, "GET", NULL);
+    rq_path(&r, "/v1/sandboxes/{}", id);
+    return call_json(&r, out, "cannot get the sandbox");
+}
+
+static int simple_lc(const char *method, const char *fmt, const char *id, const char *what) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    rq_init(&r, method, NULL);
+    rq_path(&r, fmt, id);
+    code = call_json(&r, &doc, what);
+    jv_free(doc);
+    return code;
+}
+
+/* Waits until the sandbox is Running and its execd answers /ping. */
+static int wait_ready(const char *id, double timeout_s) {
+    double deadline = now_s() + timeout_s;
+    int running = 0;
+    ep e;
+    memset(&e, 0, sizeof e);
+    while (!g_sigint) {
+        if (!running) {
+            jv *doc = NULL;
+            const char *state;
+            int code = get_sandbox(id, &doc);
+            if (code) return code;
+            state = jstr(doc, "status.state");
+            if (state && (strcmp(state, "Failed") == 0 || strcmp(state, "Terminated") == 0)) {
+                const char *msg = jstr(doc, "status.message");
+                code = errorf(EX_CONFLICT, "sandbox %s is %s%s%s", id, state, msg ? ": " : "", msg ? msg : "");
+                jv_free(doc);
+                return code;
+            }
+            running = state && strcmp(state, "Running") == 0;
+            jv_free(doc);
+            if (running) {
+                code = resolve_ep(id, OSB_CLI_EXEC_PORT, &e);
+                if (code) return code;
+            }
+        }
+        if (running) {
+            rq r;
+            osb_http_response res;
+            osb_err er;
+            rq_init(&r, "GET", &e);
+            bput(&r.path, "/ping");
+            er = rq_send(&r, &res);
+            osb_http_response_free(&res);
+            rq_free(&r);
+            if (er == OSB_OK) {
+                ep_free(&e);
+                return EX_OK;
+            }
+            if (er == OSB_ERR_CANCELLED) break;
+        }
+        if (now_s() > deadline) {
+            ep_free(&e);
+            return errorf(EX_TIMEOUT, "sandbox %s was not ready within %.0fs", id, timeout_s);
+        }
+        sleep_ms(200);
+    }
+    ep_free(&e);
+    fprintf(stderr, "%s: interrupted\n", g_prog);
+    return EX_INTERRUPTED;
+}
+
+static int add_json_file(osb_jw *w, const char *key, const char *path, int want_array) {
+    osb_buf b;
+    jv *doc;
+    memset(&b, 0, sizeof b);
+    if (read_all(path, &b) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", path, strerror(errno));
+    doc = jparse(b.data, b.len);
+    if (!doc || (want_array ? doc->t != J_ARR : doc->t != J_OBJ)) {
+        jv_free(doc);
+        osb_buf_free(&b);
+        return usage_error("%s: expected a JSON %s", path, want_array ? "array" : "object");
+    }
+    jv_free(doc);
+    osb_jw_key(w, key);
+    osb_jw_raw(w, b.data, b.len);
+    osb_buf_free(&b);
+    return EX_OK;
+}
+
+static int c_sandbox_create(args *a) {
+    osb_buf body;
+    osb_jw w;
+    const char *image = A(a, "image"), *snapshot = A(a, "snapshot"), *tmo = A(a, "timeout");
+    const char **kv;
+    int n, code, i, pool = 0;
+    double ttl = 600, ready = 30;
+    rq r;
+    jv *doc = NULL;
+    char id[256];
+    if (!image && !snapshot && C.image[0]) image = C.image;
+    if (!tmo && C.sandbox_timeout[0]) tmo = C.sandbox_timeout;
+    kv = AM(a, "extension", &n);
+    for (i = 0; i < n; i++)
+        if (strncmp(kv[i], "poolRef=", 8) == 0) pool = 1;
+    if (image && snapshot) return usage_error("--image and --snapshot are exclusive");
+    if (!image && !snapshot && !pool) return usage_error("an image is required (-i/--image, or [defaults].image in the config file)");
+    if (tmo && strcmp(tmo, "none") != 0 && (parse_duration(tmo, &ttl) != 0 || ttl < 1))
+        return usage_error("invalid timeout '%s'", tmo);
+    if (A(a, "ready-timeout") && parse_duration(A(a, "ready-timeout"), &ready) != 0)
+        return usage_error("invalid ready timeout '%s'", A(a, "ready-timeout"));
+    if (AF(a, "credential-proxy") && !A(a, "network-policy-file"))
+        return usage_error("--credential-proxy needs --network-policy-file");
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_object(&w);
+    if (image) {
+        osb_jw_key(&w, "image");
+        osb_jw_object(&w);
+        osb_jw_key(&w, "uri");
+        osb_jw_str(&w, image);
+        if (A(a, "image-auth-username") || A(a, "image-auth-password")) {
+            osb_jw_key(&w, "auth");
+            osb_jw_object(&w);
+            osb_jw_key(&w, "username");
+            osb_jw_str(&w, A(a, "image-auth-username") ? A(a, "image-auth-username") : "");
+            osb_jw_key(&w, "password");
+            osb_jw_str(&w, A(a, "image-auth-password") ? A(a, "image-auth-password") : "");
+            osb_jw_object_end(&w);
+        }
+        osb_jw_object_end(&w);
+    }
+    if (snapshot) {
+        osb_jw_key(&w, "snapshotId");
+        osb_jw_str(&w, snapshot);
+    }
+    kv = AM(a, "entrypoint", &n);
+    if (n || (image && !pool)) {
+        osb_jw_key(&w, "entrypoint");
+        osb_jw_array(&w);
+        if (n) for (i = 0; i < n; i++) osb_jw_str(&w, kv[i]);
+        else {
+            osb_jw_str(&w, "tail");
+            osb_jw_str(&w, "-f");
+            osb_jw_str(&w, "/dev/null");
+        }
+        osb_jw_array_end(&w);
+    }
+    kv = AM(a, "resource", &n);
+    if (n || !pool) {
+        osb_jw_key(&w, "resourceLimits");
+        osb_jw_object(&w);
+        if (n) {
+            if ((code = kv_object(&w, kv, n, "resource")) != 0) goto out;
+        } else {
+            osb_jw_key(&w, "cpu");
+            osb_jw_str(&w, "1");
+            osb_jw_key(&w, "memory");
+            osb_jw_str(&w, "2Gi");
+        }
+        osb_jw_object_end(&w);
+    }
+    if (!tmo || strcmp(tmo, "none") != 0) {
+        osb_jw_key(&w, "timeout");
+        osb_jw_int(&w, (int64_t)ttl);
+    }
+    kv = AM(a, "env", &n);
+    if (n) {
+        osb_jw_key(&w, "env");
+        osb_jw_object(&w);
+        if ((code = kv_object(&w, kv, n, "env")) != 0) goto out;
+        osb_jw_object_end(&w);
+    }
+    kv = AM(a, "metadata", &n);
+    if (n) {
+        osb_jw_key(&w, "metadata");
+        osb_jw_object(&w);
+        if ((code = kv_object(&w, kv, n, "metadata")) != 0) goto out;
+        osb_jw_object_end(&w);
+    }
+    kv = AM(a, "extension", &n);
+    if (n) {
+        osb_jw_key(&w, "extensions");
+        osb_jw_object(&w);
+        if ((code = kv_object(&w, kv, n, "extension")) != 0) goto out;
+        osb_jw_object_end(&w);
+    }
+    if (A(a, "platform")) {
+        const char *p = A(a, "platform"), *slash = strchr(p, '/');
+        osb_jw_key(&w, "platform");
+        osb_jw_object(&w);
+        osb_jw_key(&w, "os");
+        osb_jw_str_n(&w, p, slash ? (size_t)(slash - p) : strlen(p));
+        if (slash) {
+            osb_jw_key(&w, "arch");
+            osb_jw_str(&w, slash + 1);
+        }
+        osb_jw_object_end(&w);
+    }
+    if (A(a, "network-policy-file") && (code = add_json_file(&w, "networkPolicy", A(a, "network-policy-file"), 0)) != 0)
+        goto out;
+    if (AF(a, "credential-proxy")) {
+        osb_jw_key(&w, "credentialProxy");
+        osb_jw_object(&w);
+        osb_jw_key(&w, "enabled");
+        osb_jw_bool(&w, 1);
+        osb_jw_object_end(&w);
+    }
+    if (AF(a, "secure-access")) {
+        osb_jw_key(&w, "secureAccess");
+        osb_jw_bool(&w, 1);
+    }
+    if (A(a, "volumes-file") && (code = add_json_file(&w, "volumes", A(a, "volumes-file"), 1)) != 0) goto out;
+    osb_jw_object_end(&w);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        code = usage_error("cannot encode the request (arguments must be UTF-8)");
+        goto out;
+    }
+    rq_init(&r, "POST", NULL);
+    bput(&r.path, "/v1/sandboxes");
+    rq_json(&r, &body);
+    code = call_json(&r, &doc, "cannot create the sandbox");
+    if (code) goto out;
+    snprintf(id, sizeof id, "%s", jstr(doc, "id") ? jstr(doc, "id") : "");
+    if (!id[0]) {
+        code = errorf(EX_SERVER, "the server did not return a sandbox id");
+        goto out;
+    }
+    if (!AF(a, "skip-health-check")) {
+        code = wait_ready(id, ready);
+        if (code) {
+            /* do not leave a half-started sandbox behind */
+            int saved = g_sigint;
+            g_cancel = 0;
+            g_sigint = 0;
+            simple_lc("DELETE", "/v1/sandboxes/{}", id, "cannot remove the sandbox");
+            g_sigint = saved;
+            fprintf(stderr, "%s: sandbox %s removed\n", g_prog, id);
+            goto out;
+        }
+        jv_free(doc);
+        doc = NULL;
+        if ((code = get_sandbox(id, &doc)) != 0) goto out;
+    }
+    show(doc, NULL);
+out:
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_sandbox_list(args *a) {
+    rq r;
+    jv *doc = NULL;
+    const char **v;
+    int n, i, code;
+    rq_init(&r, "GET", NULL);
+    bput(&r.path, "/v1/sandboxes");
+    v = AM(a, "state", &n);
+    for (i = 0; i < n; i++) rq_q(&r, "state", v[i]);
+    v = AM(a, "metadata", &n);
+    if (n) {
+        /* the server URL-decodes the value, then parses it as a query string */
+        osb_buf m;
+        memset(&m, 0, sizeof m);
+        for (i = 0; i < n; i++) {
+            const char *eq = strchr(v[i], '=');
+            if (!eq) {
+                rq_free(&r);
+                return usage_error("invalid metadata filter '%s' (expected KEY=VALUE)", v[i]);
+            }
+            if (i) bput(&m, "&");
+            osb_url_encode(&m, v[i], (size_t)(eq - v[i]));
+            bput(&m, "=");
+            benc(&m, eq + 1);
+        }
+        rq_q(&r, "metadata", bstr(&m));
+        osb_buf_free(&m);
+    }
+    rq_q(&r, "page", A(a, "page"));
+    rq_q(&r, "pageSize", A(a, "page-size"));
+    code = call_json(&r, &doc, "cannot list sandboxes");
+    if (!code) show(doc, &V_SANDBOXES);
+    jv_free(doc);
+    return code;
+}
+
+static int c_sandbox_get(args *a) {
+    jv *doc = NULL;
+    int code = get_sandbox(a->pos[0], &doc);
+    if (!code) show(doc, NULL);
+    jv_free(doc);
+    return code;
+}
+
+static int c_sandbox_kill(args *a) {
+    int i, code = EX_OK;
+    jv *list = jv_new(J_ARR);
+    for (i = 0; i < a->npos && !g_sigint; i++) {
+        int c = simple_lc("DELETE", "/v1/sandboxes/{}", a->pos[i], "cannot kill the sandbox");
+        jv *o = jobj();
+        jset_str(o, "id", a->pos[i]);
+        jset_bool(o, "killed", c == 0);
+        jv_add(list, o);
+        if (c) code = c;
+        else if (strcmp(g_out, "table") == 0) printf("Killed sandbox %s\n", a->pos[i]);
+    }
+    if (strcmp(g_out, "table") != 0) show(list, NULL);
+    fflush(stdout);
+    jv_free(list);
+    return code;
+}
+
+static int state_msg(const char *id, const char *verb) {
+    jv *o = jobj();
+    jset_str(o, "id", id);
+    jset_str(o, "status", verb);
+    return show_msg(o, "Sandbox %s %s", id, verb);
+}
+
+static int c_sandbox_pause(args *a) {
+    int code = simple_lc("POST", "/v1/sandboxes/{}/pause", a->pos[0], "cannot pause the sandbox");
+    return code ? code : state_msg(a->pos[0], "paused");
+}
+
+static int c_sandbox_resume(args *a) {
+    double t = 30;
+    int code;
+    if (A(a, "resume-timeout") && parse_duration(A(a, "resume-timeout"), &t) != 0)
+        return usage_error("invalid resume timeout '%s'", A(a, "resume-timeout"));
+    code = simple_lc("POST", "/v1/sandboxes/{}/resume", a->pos[0], "cannot resume the sandbox");
+    if (code) return code;
+    if (!AF(a, "skip-health-check") && (code = wait_ready(a->pos[0], t)) != 0) return code;
+    return state_msg(a->pos[0], "resumed");
+}
+
+static int c_sandbox_renew(args *a) {
+    double secs;
+    char when[64];
+    osb_buf body;
+    rq r;
+    jv *doc = NULL;
+    int code;
+    if (parse_duration(A(a, "timeout"), &secs) != 0 || secs <= 0)
+        return usage_error("invalid timeout '%s'", A(a, "timeout"));
+    rfc3339_in(secs, when, sizeof when);
+    memset(&body, 0, sizeof body);
+    bprintf(&body, "{\"expiresAt\":\"%s\"}", when);
+    rq_init(&r, "POST", NULL);
+    rq_path(&r, "/v1/sandboxes/{}/renew-expiration", a->pos[0]);
+    rq_json(&r, &body);
+    code = call_json(&r, &doc, "cannot renew the sandbox");
+    if (!code) {
+        if (strcmp(g_out, "table") == 0) printf("Sandbox %s expires at %s\n", a->pos[0], jstr(doc, "expiresAt") ? jstr(doc, "expiresAt") : when);
+        else show(doc, NULL);
+    }
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_sandbox_endpoint(args *a) {
+    rq r;
+    jv *doc = NULL;
+    long long port;
+    int code;
+    if (parse_int(A(a, "port"), 1, 65535, &port) != 0) return usage_error("invalid port '%s' (1-65535)", A(a, "port"));
+    rq_init(&r, "GET", NULL);
+    rq_path(&r, "/v1/sandboxes/{}/endpoints/{}", a->pos[0], A(a, "port"));
+    if (C.use_server_proxy) rq_q(&r, "use_server_proxy", "true");
+    if (A(a, "expires")) {
+        double secs;
+        char num[32];
+        if (parse_duration(A(a, "expires"), &secs) != 0) {
+            rq_free(&r);
+            return usage_error("invalid --expires '%s'", A(a, "expires"));
+        }
+        snprintf(num, sizeof num, "%lld", (long long)time(NULL) + (long long)secs);
+        rq_q(&r, "expires", num);
+    }
+    code = call_json(&r, &doc, "cannot get the endpoint");
+    if (!code) show(doc, NULL);
+    jv_free(doc);
+    return code;
+}
+
+/* A GET/DELETE/... on execd or egress, JSON answer shown with vw. */
+static int ep_call(const char *sid, const char *port, const char *method, const char *path, rq *r,
+                   const char *what, jv **out) {
+    ep e;
+    int code = resolve_ep(sid, port, &e);
+    if (code) {
+        rq_free(r);
+        return code;
+    }
+    r->method = method;
+    r->to = &e;
+    bput(&r->path, path);
+    code = call_json(r, out, what);
+    ep_free(&e);
+    return code;
+}
+
+static int c_sandbox_health(args *a) {
+    rq r;
+    jv *doc = NULL, *o;
+    int code;
+    rq_init(&r, "GET", NULL);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/ping", &r, "the sandbox is not healthy", &doc);
+    jv_free(doc);
+    if (code) return code;
+    o = jobj();
+    jset_str(o, "id", a->pos[0]);
+    jset_bool(o, "healthy", 1);
+    return show_msg(o, "Sandbox %s is healthy", a->pos[0]);
+}
+
+typedef struct watch_ctx {
+    int rows;
+} watch_ctx;
+
+static int metrics_event(sctx *s, jv *ev, const char *data, size_t len) {
+    watch_ctx *w = (watch_ctx *)s->user;
+    if (ev && ev->t == J_OBJ && jstr(ev, "error") && !jstr(ev, "cpu_count")) {
+        fprintf(stderr, "%s: error: %s\n", g_prog, jstr(ev, "error"));
+        return 0;
+    }
+    if (strcmp(g_out, "raw") == 0 || !ev) {
+        fwrite(data, 1, len, stdout);
+        fputc('\n', stdout);
+    } else if (strcmp(g_out, "json") == 0) {
+        emit_json(stdout, ev, 0, 0);
+        fputc('\n', stdout);
+    } else if (strcmp(g_out, "yaml") == 0) {
+        fputs("---\n", stdout);
+        emit_yaml(stdout, ev, 0);
+    } else {
+        if (w->rows++ == 0) printf("%-24s %5s %8s %12s %12s\n", "TIMESTAMP", "CPUS", "CPU%", "MEM_USED_MIB", "MEM_TOTAL_MIB");
+        printf("%-24s %5s %8s %12s %12s\n", jstr(ev, "timestamp") ? jstr(ev, "timestamp") : "-",
+               jstr(ev, "cpu_count") ? jstr(ev, "cpu_count") : "-", jstr(ev, "cpu_used_pct") ? jstr(ev, "cpu_used_pct") : "-",
+               jstr(ev, "mem_used_mib") ? jstr(ev, "mem_used_mib") : "-", jstr(ev, "mem_total_mib") ? jstr(ev, "mem_total_mib") : "-");
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static int c_sandbox_metrics(args *a) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    if (AF(a, "watch")) {
+        ep e;
+        sctx s;
+        watch_ctx w;
+        osb_http_response res;
+        osb_err er;
+        if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
+        memset(&w, 0, sizeof w);
+        sctx_init(&s, metrics_event, &w);
+        rq_init(&r, "GET", &e);
+        bput(&r.path, "/metrics/watch");
+        r.sink = sse_sink;
+        r.sink_user = &s;
+        r.stream = 1;
+        r.extra_hdr[0] = "Accept: text/event-stream";
+        er = rq_send(&r, &res);
+        if (er == OSB_OK) sctx_finish(&s);
+        code = g_sigint ? EX_INTERRUPTED : (er == OSB_OK ? EX_OK : report(er, "cannot watch metrics"));
+        osb_http_response_free(&res);
+        rq_free(&r);
+        free(s.buf);
+        ep_free(&e);
+        return code;
+    }
+    rq_init(&r, "GET", NULL);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/metrics", &r, "cannot read metrics", &doc);
+    if (!code) show(doc, NULL);
+    jv_free(doc);
+    return code;
+}
+
+/* sandbox metadata ID KEY=VALUE... KEY- ... (JSON merge patch; KEY- deletes) */
+static int c_sandbox_metadata(args *a) {
+    osb_buf body;
+    osb_jw w;
+    rq r;
+    jv *doc = NULL;
+    int i, n, code;
+    const char **un = AM(a, "unset", &n), **sets;
+    int nsets;
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_object(&w);
+    for (i = 1; i < a->npos; i++) {
+        const char *p = a->pos[i], *eq = strchr(p, '=');
+        size_t l = strlen(p);
+        if (eq && eq != p) {
+            osb_jw_key_n(&w, p, (size_t)(eq - p));
+            osb_jw_str(&w, eq + 1);
+        } else if (l > 1 && p[l - 1] == '-') {
+            osb_jw_key_n(&w, p, l - 1);
+            osb_jw_null(&w);
+        } else {
+            osb_buf_free(&body);
+            return usage_error("invalid metadata '%s' (KEY=VALUE sets, KEY- removes)", p);
+        }
+    }
+    sets = AM(a, "set", &nsets);
+    if ((code = kv_object(&w, sets, nsets, "metadata")) != 0) {
+        osb_buf_free(&body);
+        return code;
+    }
+    for (i = 0; i < n; i++) {
+        osb_jw_key(&w, un[i]);
+        osb_jw_null(&w);
+    }
+    osb_jw_object_end(&w);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("cannot encode the metadata (must be UTF-8)");
+    }
+    rq_init(&r, "PATCH", NULL);
+    rq_path(&r, "/v1/sandboxes/{}/metadata", a->pos[0]);
+    rq_json(&r, &body);
+    code = call_json(&r, &doc, "cannot update the metadata");
+    if (!code) {
+        if (strcmp(g_out, "table") == 0) {
+            jv *m = jget(doc, "metadata");
+            if (m && m->kid) table_of_object(m);
+            else printf("Sandbox %s has no metadata\n", a->pos[0]);
+        } else {
+            show(doc, NULL);
+        }
+    }
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+/* >>snapshot =============================================================== */
+static int c_snapshot_create(args *a) {
+    osb_buf body;
+    rq r;
+    jv *doc = NULL;
+    int code;
+    memset(&body, 0, sizeof body);
+    rq_init(&r, "POST", NULL);
+    rq_path(&r, "/v1/sandboxes/{}/snapshots", a->pos[0]);
+    if (A(a, "name")) {
+        osb_jw w;
+        osb_jw_init(&w, &body);
+        osb_jw_object(&w);
+        osb_jw_key(&w, "name");
+        osb_jw_str(&w, A(a, "name"));
+        osb_jw_object_end(&w);
+        if (osb_jw_finish(&w) != OSB_OK) {
+            rq_free(&r);
+            return usage_error("invalid name");
+        }
+        rq_json(&r, &body);
+    }
+    code = call_json(&r, &doc, "cannot create the snapshot");
+    if (!code && AF(a, "wait")) {
+        /* poll until Ready (or Failed) */
+        char id[256];
+        double deadline = now_s() + 300;
+        snprintf(id, sizeof id, "%s", jstr(doc, "id") ? jstr(doc, "id") : "");
+        while (id[0] && !g_sigint && now_s() < deadline) {
+            const char *st = jstr(doc, "status.state");
+            if (st && (strcmp(st, "Ready") == 0 || strcmp(st, "Failed") == 0)) break;
+            sleep_ms(250);
+            jv_free(doc);
+            doc = NULL;
+            rq_init(&r, "GET", NULL);
+            rq_path(&r, "/v1/snapshots/{}", id);
+            if ((code = call_json(&r, &doc, "cannot get the snapshot")) != 0) break;
+        }
+        if (g_sigint) code = EX_INTERRUPTED;
+    }
+    if (!code) show(doc, NULL);
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_snapshot_list(args *a) {
+    rq r;
+    jv *doc = NULL;
+    const char **v;
+    int n, i, code;
+    rq_init(&r, "GET", NULL);
+    bput(&r.path, "/v1/snapshots");
+    rq_q(&r, "sandboxId", A(a, "sandbox"));
+    v = AM(a, "state", &n);
+    for (i = 0; i < n; i++) rq_q(&r, "state", v[i]);
+    rq_q(&r, "page", A(a, "page"));
+    rq_q(&r, "pageSize", A(a, "page-size"));
+    code = call_json(&r, &doc, "cannot list snapshots");
+    if (!code) show(doc, &V_SNAPSHOTS);
+    jv_free(doc);
+    return code;
+}
+
+static int c_snapshot_get(args *a) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    rq_init(&r, "GET", NULL);
+    rq_path(&r, "/v1/snapshots/{}", a->pos[0]);
+    code = call_json(&r, &doc, "cannot get the snapshot");
+    if (!code) show(doc, NULL);
+    jv_free(doc);
+    return code;
+}
+
+static int c_snapshot_delete(args *a) {
+    int i, code = EX_OK;
+    jv *list = jv_new(J_ARR);
+    for (i = 0; i < a->npos && !g_sigint; i++) {
+        int c = simple_lc("DELETE", "/v1/snapshots/{}", a->pos[i], "cannot delete the snapshot");
+        jv *o = jobj();
+        jset_str(o, "id", a->pos[i]);
+        jset_bool(o, "deleted", c == 0);
+        jv_add(list, o);
+        if (c) code = c;
+        else if (strcmp(g_out, "table") == 0) printf("Deleted snapshot %s\n", a->pos[i]);
+    }
+    if (strcmp(g_out, "table") != 0) show(list, NULL);
+    fflush(stdout);
+    jv_free(list);
+    return code;
+}
+
+/* >>command ================================================================ */
+static char *join_rest(const args *a) {
+    osb_buf b;
+    int i;
+    memset(&b, 0, sizeof b);
+    for (i = 0; i < a->nrest; i++) {
+        if (i) bput(&b, " ");
+        bput(&b, a->rest[i]);
+    }
+    if (!b.data) bput(&b, "");
+    return b.data;
+}
+
+static int c_command_run(args *a) {
+    osb_buf body;
+    osb_jw w;
+    char *cmdline;
+    double t = 0;
+    long long uid = -1, gid = -1;
+    const char **envs;
+    int nenv, code;
+    exec_ctx x;
+    ep e;
+    rq r;
+    int bg = AF(a, "background") > 0;
+    if (a->nrest == 0) return usage_error("missing command (osb command run ID -- CMD...)");
+    if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
+        return usage_error("invalid timeout '%s'", A(a, "timeout"));
+    if (A(a, "uid") && parse_int(A(a, "uid"), 0, 4294967294LL, &uid) != 0) return usage_error("invalid uid '%s'", A(a, "uid"));
+    if (A(a, "gid") && parse_int(A(a, "gid"), 0, 4294967294LL, &gid) != 0) return usage_error("invalid gid '%s'", A(a, "gid"));
+    if (gid >= 0 && uid < 0) return usage_error("--gid needs --uid");
+    if (!bg && strcmp(g_out, "table") == 0) g_out = "raw";
+    cmdline = join_rest(a);
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_object(&w);
+    osb_jw_key(&w, "command");
+    osb_jw_str(&w, cmdline);
+    if (A(a, "workdir")) {
+        osb_jw_key(&w, "cwd");
+        osb_jw_str(&w, A(a, "workdir"));
+    }
+    if (bg) {
+        osb_jw_key(&w, "background");
+        osb_jw_bool(&w, 1);
+    }
+    if (t > 0) {
+        osb_jw_key(&w, "timeout");
+        osb_jw_int(&w, (int64_t)(t * 1000));
+    }
+    if (uid >= 0) {
+        osb_jw_key(&w, "uid");
+        osb_jw_int(&w, uid);
+    }
+    if (gid >= 0) {
+        osb_jw_key(&w, "gid");
+        osb_jw_int(&w, gid);
+    }
+    envs = AM(a, "env", &nenv);
+    if (nenv) {
+        osb_jw_key(&w, "envs");
+        osb_jw_object(&w);
+        if ((code = kv_object(&w, envs, nenv, "env")) != 0) {
+            free(cmdline);
+            osb_buf_free(&body);
+            return code;
+        }
+        osb_jw_object_end(&w);
+    }
+    osb_jw_object_end(&w);
+    free(cmdline);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("cannot encode the command (arguments must be UTF-8)");
+    }
+    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) {
+        osb_buf_free(&body);
+        return code;
+    }
+    memset(&x, 0, sizeof x);
+    x.background = bg;
+    x.collect = !bg && strcmp(g_out, "raw") != 0;
+    rq_init(&r, "POST", &e);
+    bput(&r.path, "/command");
+    rq_json(&r, &body);
+    r.extra_hdr[0] = "Accept: text/event-stream";
+    code = run_stream(&r, &x, &e, "/command", NULL);
+    if (bg) {
+        if (code == EX_OK) {
+            jv *o = jobj();
+            jset_str(o, "execution_id", x.id);
+            jset_str(o, "sandbox_id", a->pos[0]);
+            if (strcmp(g_out, "raw") == 0) printf("%s\n", x.id);
+            else if (strcmp(g_out, "table") == 0) printf("Started background command %s\n", x.id);
+            else show(o, NULL);
+            fflush(stdout);
+            jv_free(o);
+        }
+    } else if (x.collect && code != EX_INTERRUPTED && !x.server_failed && x.exit_known) {
+        exec_json(&x, code);
+    }
+    osb_buf_free(&x.out);
+    osb_buf_free(&x.err);
+    jv_free(x.error_obj);
+    osb_buf_free(&body);
+    ep_free(&e);
+    return code;
+}
+
+static int c_command_status(args *a) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    rq_init(&r, "GET", NULL);
+    rq_path(&r, "/command/status/{}", a->pos[1]);
+    {
+        /* ep_call appends the path: build it here and pass "" */
+        ep e;
+        code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e);
+        if (code) { rq_free(&r); return code; }
+        r.to = &e;
+        code = call_json(&r, &doc, "cannot get the command status");
+        ep_free(&e);
+    }
+    if (!code) show(doc, NULL);
+    jv_free(doc);
+    return code;
+}
+
+typedef struct hdr_grab {
+    char cursor[32];
+    char content_range[96];
+    int64_t content_length;
+} hdr_grab;
+
+static int grab_header(void *user, osb_str name, osb_str value) {
+    hdr_grab *h = (hdr_grab *)user;
+    char n[64];
+    size_t i;
+    if (name.len >= sizeof n) return 0;
+    for (i = 0; i < name.len; i++) n[i] = (char)tolower((unsigned char)name.ptr[i]);
+    n[i] = 0;
+    if (strcmp(n, "execd-commands-tail-cursor") == 0 && value.len < sizeof h->cursor) {
+        memcpy(h->cursor, value.ptr, value.len);
+        h->cursor[value.len] = 0;
+    } else if (strcmp(n, "content-range") == 0 && value.len < sizeof h->content_range) {
+        memcpy(h->content_range, value.ptr, value.len);
+        h->content_range[value.len] = 0;
+    } else if (strcmp(n, "content-length") == 0) {
+        char tmp[32];
+        long long v;
+        if (value.len < sizeof tmp) {
+            memcpy(tmp, value.ptr, value.len);
+            tmp[value.len] = 0;
+            if (parse_int(tmp, 0, INT64_MAX, &v) == 0) h->content_length = v;
+        }
+    }
+    return 0;
+}
+
+static int c_command_logs(args *a) {
+    ep e;
+    rq r;
+    osb_http_response res;
+    osb_err er;
+    hdr_grab h;
+    int code;
+    if (A(a, "cursor")) {
+        long long c;
+        if (parse_int(A(a, "cursor"), 0, INT64_MAX, &c) != 0) return usage_error("invalid cursor '%s'", A(a, "cursor"));
+    }
+    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
+    memset(&h, 0, sizeof h);
+    h.content_length = -1;
+    rq_init(&r, "GET", &e);
+    rq_path(&r, "/command/{}/logs", a->pos[1]);
+    rq_q(&r, "cursor", A(a, "cursor"));
+    r.extra_hdr[0] = "Accept: text/plain";
+    r.on_header = grab_header;
+    r.on_header_user = &h;
+    er = rq_send(&r, &res);
+    if (er != OSB_OK) {
+        code = report(er, "cannot read the command logs");
+    } else if (strcmp(g_out, "raw") == 0) {
+        fwrite(bstr(&res.body), 1, res.body.len, stdout);
+    } else {
+        jv *o = jobj();
+        jset_strn(o, "output", bstr(&res.body), res.body.len);
+        if (h.cursor[0]) {
+            long long cv;
+            if (parse_int(h.cursor, 0, INT64_MAX, &cv) == 0) jset_num(o, "cursor", cv);
+            else jset_str(o, "cursor", h.cursor);
+        } else {
+            jset_raw(o, "cursor", jv_new(J_NULL));
+        }
+        if (strcmp(g_out, "table") == 0) {
+            fwrite(bstr(&res.body), 1, res.body.len, stdout);
+            if (res.body.len && res.body.data[res.body.len - 1] != '\n') fputc('\n', stdout);
+            fprintf(stdout, "(cursor %s)\n", h.cursor[0] ? h.cursor : "-");
+        } else {
+            show(o, NULL);
+        }
+        jv_free(o);
+    }
+    fflush(stdout);
+    osb_http_response_free(&res);
+    rq_free(&r);
+    ep_free(&e);
+    return code;
+}
+
+static int c_command_interrupt(args *a) {
+    rq r;
+    jv *doc = NULL, *o;
+    int code;
+    rq_init(&r, "DELETE", NULL);
+    rq_q(&r, "id", a->pos[1]);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "DELETE", "/command", &r, "cannot interrupt the command", &doc);
+    jv_free(doc);
+    if (code) return code;
+    o = jobj();
+    jset_str(o, "execution_id", a->pos[1]);
+    jset_bool(o, "interrupted", 1);
+    return show_msg(o, "Interrupted %s", a->pos[1]);
+}
+
+static int c_session_create(args *a) {
+    rq r;
+    jv *doc = NULL;
+    osb_buf body;
+    int code;
+    memset(&body, 0, sizeof body);
+    rq_init(&r, "POST", NULL);
+    if (A(a, "workdir")) {
+        osb_jw w;
+        osb_jw_init(&w, &body);
+        osb_jw_object(&w);
+        osb_jw_key(&w, "cwd");
+        osb_jw_str(&w, A(a, "workdir"));
+        osb_jw_object_end(&w);
+        osb_jw_finish(&w);
+        rq_json(&r, &body);
+    }
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/session", &r, "cannot create the session", &doc);
+    if (!code) {
+        const char *sid = jstr(doc, "session_id");
+        if (strcmp(g_out, "table") == 0) printf("Created session %s\n", sid ? sid : "?");
+        else if (strcmp(g_out, "raw") == 0) printf("%s\n", sid ? sid : "");
+        else show(doc, NULL);
+        fflush(stdout);
+    }
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_session_run(args *a) {
+    osb_buf body;
+    osb_jw w;
+    char *cmdline;
+    double t = 0;
+    exec_ctx x;
+    ep e;
+    rq r;
+    int code;
+    if (a->nrest == 0) return usage_error("missing command (osb command session run ID SESSION_ID -- CMD...)");
+    if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
+        return usage_error("invalid timeout '%s'", A(a, "timeout"));
+    if (strcmp(g_out, "table") == 0) g_out = "raw";
+    cmdline = join_rest(a);
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_object(&w);
+    osb_jw_key(&w, "command");
+    osb_jw_str(&w, cmdline);
+    if (A(a, "workdir")) {
+        osb_jw_key(&w, "cwd");
+        osb_jw_str(&w, A(a, "workdir"));
+    }
+    if (t > 0) {
+        osb_jw_key(&w, "timeout");
+        osb_jw_int(&w, (int64_t)(t * 1000));
+    }
+    osb_jw_object_end(&w);
+    free(cmdline);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("cannot encode the command (arguments must be UTF-8)");
+    }
+    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) {
+        osb_buf_free(&body);
+        return code;
+    }
+    memset(&x, 0, sizeof x);
+    x.collect = strcmp(g_out, "raw") != 0;
+    rq_init(&r, "POST", &e);
+    rq_path(&r, "/session/{}/run", a->pos[1]);
+    rq_json(&r, &body);
+    r.extra_hdr[0] = "Accept: text/event-stream";
+    code = run_stream(&r, &x, &e, "/command", NULL);
+    if (x.collect && code != EX_INTERRUPTED && !x.server_failed && x.exit_known) exec_json(&x, code);
+    osb_buf_free(&x.out);
+    osb_buf_free(&x.err);
+    jv_free(x.error_obj);
+    osb_buf_free(&body);
+    ep_free(&e);
+    return code;
+}
+
+static int c_session_delete(args *a) {
+    rq r;
+    jv *doc = NULL, *o;
+    int code;
+    ep e;
+    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
+    rq_init(&r, "DELETE", &e);
+    rq_path(&r, "/session/{}", a->pos[1]);
+    code = call_json(&r, &doc, "cannot delete the session");
+    ep_free(&e);
+    jv_free(doc);
+    if (code) return code;
+    o = jobj();
+    jset_str(o, "session_id", a->pos[1]);
+    jset_bool(o, "deleted", 1);
+    return show_msg(o, "Deleted session %s", a->pos[1]);
+}
+
+/* >>code =================================================================== */
+static int c_code_run(args *a) {
+    osb_buf body, src;
+    osb_jw w;
+    exec_ctx x;
+    ep e;
+    rq r;
+    int code;
+    const char *lang = A(a, "language"), *ctx = A(a, "context");
+    memset(&src, 0, sizeof src);
+    if (A(a, "code")) bput(&src, A(a, "code"));
+    else if (a->npos > 1) {
+        if (read_all(a->pos[1], &src) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", a->pos[1], strerror(errno));
+    } else if (read_all("-", &src) != 0) {
+        return errorf(EX_LOCALIO, "cannot read stdin");
+    }
+    if (!lang && !ctx) lang = "python";
+    if (strcmp(g_out, "table") == 0) g_out = "raw";
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_object(&w);
+    osb_jw_key(&w, "context");
+    osb_jw_object(&w);
+    if (ctx) {
+        osb_jw_key(&w, "id");
+        osb_jw_str(&w, ctx);
+    }
+    if (lang) {
+        osb_jw_key(&w, "language");
+        osb_jw_str(&w, lang);
+    }
+    osb_jw_object_end(&w);
+    osb_jw_key(&w, "code");
+    osb_jw_str_n(&w, bstr(&src), src.len);
+    osb_jw_object_end(&w);
+    osb_buf_free(&src);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("cannot encode the code (must be UTF-8)");
+    }
+    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) {
+        osb_buf_free(&body);
+        return code;
+    }
+    memset(&x, 0, sizeof x);
+    x.collect = strcmp(g_out, "raw") != 0;
+    rq_init(&r, "POST", &e);
+    bput(&r.path, "/code");
+    rq_json(&r, &body);
+    r.extra_hdr[0] = "Accept: text/event-stream";
+    code = run_stream(&r, &x, &e, "/code", ctx);
+    if (x.collect && code != EX_INTERRUPTED && !x.server_failed && x.exit_known) exec_json(&x, code);
+    osb_buf_free(&x.out);
+    osb_buf_free(&x.err);
+    jv_free(x.error_obj);
+    osb_buf_free(&body);
+    ep_free(&e);
+    return code;
+}
+
+static int c_context_create(args *a) {
+    rq r;
+    jv *doc = NULL;
+    osb_buf body;
+    int code;
+    memset(&body, 0, sizeof body);
+    bput(&body, "{\"language\":");
+    {
+        osb_jw w;
+        osb_buf tmp;
+        memset(&tmp, 0, sizeof tmp);
+        osb_jw_init(&w, &tmp);
+        osb_jw_str(&w, A(a, "language") ? A(a, "language") : "python");
+        if (osb_jw_finish(&w) != OSB_OK) {
+            osb_buf_free(&tmp);
+            osb_buf_free(&body);
+            return usage_error("invalid language");
+        }
+        bputn(&body, tmp.data, tmp.len);
+        osb_buf_free(&tmp);
+    }
+    bput(&body, "}");
+    rq_init(&r, "POST", NULL);
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/code/context", &r, "cannot create the context", &doc);
+    if (!code) show(doc, NULL);
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_context_list(args *a) {
+    rq r;
+    jv *doc = NULL;
+    static const view v = {"ID=id,LANGUAGE=language", ""};
+    int code;
+    rq_init(&r, "GET", NULL);
+    rq_q(&r, "language", A(a, "language") ? A(a, "language") : "python");
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/code/contexts", &r, "cannot list contexts", &doc);
+    if (!code) {
+        if (!doc) doc = jv_new(J_ARR);
+        show(doc, &v);
+    }
+    jv_free(doc);
+    return code;
+}
+
+static int c_context_delete(args *a) {
+    rq r;
+    jv *doc = NULL, *o;
+    int code;
+    ep e;
+    if (a->npos < 2 && !A(a, "language")) return usage_error("give a CONTEXT_ID or --language LANG (deletes all of that language)");
+    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
+    rq_init(&r, "DELETE", &e);
+    if (a->npos >= 2) rq_path(&r, "/code/contexts/{}", a->pos[1]);
+    else {
+        bput(&r.path, "/code/contexts");
+        rq_q(&r, "language", A(a, "language"));
+    }
+    code = call_json(&r, &doc, "cannot delete the context");
+    ep_free(&e);
+    jv_free(doc);
+    if (code) return code;
+    o = jobj();
+    if (a->npos >= 2) jset_str(o, "context_id", a->pos[1]);
+    else jset_str(o, "language", A(a, "language"));
+    jset_bool(o, "deleted", 1);
+    return show_msg(o, "Deleted %s%s", a->npos >= 2 ? "context " : "all contexts of ", a->npos >= 2 ? a->pos[1] : A(a, "language"));
+}
+
+/* >>file =================================================================== */
+static int parse_mode(const char *s, int *out) {
+    long long v;
+    size_t i;
+    if (!s) { *out = 0; return 0; }
+    for (i = 0; s[i]; i++)
+        if (s[i] < '0' || s[i] > '7') return -1;
+    if (parse_int(s, 0, 7777, &v) != 0) return -1;
+    *out = (int)v;  /* octal digits written as decimal, as execd wants */
+    return 0;
+}
+
+typedef struct freader {
+    int fd;
+    progress *pg;
+} freader;
+
+static ptrdiff_t file_read(void *user, void *buf, size_t cap) {
+    freader *f = (freader *)user;
+    for (;;) {
+        ssize_t n = read(f->fd, buf, cap);
+        if (n < 0 && errno == EINTR && !g_sigint) continue;
+        if (n < 0) return -1;
+        if (f->pg) {
+            f->pg->done += n;
+            progress_draw(f->pg, 0);
+        }
+        return (ptrdiff_t)n;
+    }
+}
+
+/* Uploads one file (from memory or an fd) to remote path. */
+static int upload(const char *sid, const char *remote, const void *data, uint64_t size, int fd, int mode,
+                  const char *owner, const char *group, int show_progress) {
+    osb_buf meta;
+    osb_mpart parts[2];
+    osb_multipart mp;
+    freader fr;
+    progress pg;
+    ep e;
+    rq r;
+    osb_http_response res;
+    osb_err er;
+    const char *base = strrchr(remote, '/');
+    int code;
+    memset(&meta, 0, sizeof meta);
+    if (osb_upload_metadata(&meta, remote, owner, group, mode) != OSB_OK) return usage_error("invalid file metadata");
+    memset(parts, 0, sizeof parts);
+    parts[0].name = "metadata";
+    parts[0].filename = "metadata";
+    parts[0].content_type = "application/json";
+    parts[0].data = meta.data;
+    parts[0].size = meta.len;
+    parts[1].name = "file";
+    parts[1].filename = base && base[1] ? base + 1 : "file";
+    parts[1].content_type = "application/octet-stream";
+    parts[1].size = size;
+    progress_start(&pg, "upload", (int64_t)size, 0);
+    if (!show_progress) pg.on = 0;
+    if (fd >= 0) {
+        fr.fd = fd;
+        fr.pg = &pg;
+        parts[1].read = file_read;
+        parts[1].read_user = &fr;
+    } else {
+        parts[1].data = data ? data : "";
+    }
+    if (osb_multipart_init(&mp, parts, 2, NULL) != OSB_OK) {
+        osb_buf_free(&meta);
+        return usage_error("cannot build the upload");
+    }
+    if ((code = resolve_ep(sid, OSB_CLI_EXEC_PORT, &e)) != 0) {
+        osb_buf_free(&meta);
+        return code;
+    }
+    rq_init(&r, "POST", &e);
+    bput(&r.path, "/files/upload");
+    r.ctype = osb_multipart_content_type(&mp);
+    r.reader = osb_multipart_read;
+    r.reader_user = &mp;
+    r.reader_len = (int64_t)osb_multipart_length(&mp);
+    r.stream = 1;   /* large files: no total deadline */
+    er = rq_send(&r, &res);
+    if (er == OSB_OK) progress_draw(&pg, 1);
+    else if (pg.on) fputc('\n', stderr);
+    code = er == OSB_OK ? EX_OK : report(er, "upload failed");
+    osb_http_response_free(&res);
+    rq_free(&r);
+    ep_free(&e);
+    osb_buf_free(&meta);
+    return code;
+}
+
+static int c_file_write(args *a) {
+    osb_buf data;
+    int mode, code;
+    const char *enc = A(a, "encoding");
+    jv *o;
+    if (enc && !streq_ci(enc, "utf-8") && !streq_ci(enc, "utf8") && !streq_ci(enc, "ascii") && !streq_ci(enc, "binary"))
+        return usage_error("unsupported encoding '%s' (utf-8, ascii or binary)", enc);
+    if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 644)", A(a, "mode"));
+    memset(&data, 0, sizeof data);
+    if (A(a, "content")) bput(&data, A(a, "content"));
+    else if (read_all("-", &data) != 0) return errorf(EX_LOCALIO, "cannot read stdin: %s", strerror(errno));
+    code = upload(a->pos[0], a->pos[1], data.data, data.len, -1, mode, A(a, "owner"), A(a, "group"), 0);
+    if (!code) {
+        o = jobj();
+        jset_str(o, "path", a->pos[1]);
+        jset_num(o, "bytes", (long long)data.len);
+        show_msg(o, "Wrote %lu bytes to %s", (unsigned long)data.len, a->pos[1]);
+    }
+    osb_buf_free(&data);
+    return code;
+}
+
+static int c_file_upload(args *a) {
+    struct stat st;
+    int fd, code, mode;
+    jv *o;
+    if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 644)", A(a, "mode"));
+    fd = open(a->pos[1], O_RDONLY);
+    if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", a->pos[1], strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return errorf(EX_LOCALIO, "%s is not a regular file", a->pos[1]);
+    }
+    code = upload(a->pos[0], a->pos[2], NULL, (uint64_t)st.st_size, fd, mode, A(a, "owner"), A(a, "group"), 1);
+    close(fd);
+    if (!code) {
+        o = jobj();
+        jset_str(o, "local", a->pos[1]);
+        jset_str(o, "remote", a->pos[2]);
+        jset_num(o, "bytes", (long long)st.st_size);
+        show_msg(o, "Uploaded %s -> %s (%lld bytes)", a->pos[1], a->pos[2], (long long)st.st_size);
+    }
+    return code;
+}
+
+typedef struct dl {
+    int fd;
+    int resume_check;     /* truncate if the server ignored the Range */
+    hdr_grab h;
+    progress pg;
+    int started;
+    uint64_t bytes;
+    int err;
+} dl;
+
+static int dl_sink(void *user, const void *data, size_t len) {
+    dl *d = (dl *)user;
+    const char *p = (const char *)data;
+    if (!d->started) {
+        d->started = 1;
+        if (d->resume_check && !d->h.content_range[0]) {
+            /* a whole-file answer: start over */
+            if (ftruncate(d->fd, 0) != 0 || lseek(d->fd, 0, SEEK_SET) != 0) { d->err = errno; return 1; }
+            d->pg.base = 0;
+        }
+        if (d->h.content_length >= 0) d->pg.total = d->pg.base + d->h.content_length;
+    }
+    while (len) {
+        ssize_t n = write(d->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR && !g_sigint) continue;
+            d->err = errno;
+            return 1;
+        }
+        p += n;
+        len -= (size_t)n;
+        d->bytes += (uint64_t)n;
+        d->pg.done += n;
+    }
+    progress_draw(&d->pg, 0);
+    return 0;
+}
+
+/* Downloads remote into fd (stdout for cat). range: "a-b" or NULL. */
+static int download(const char *sid, const char *remote, int fd, const char *range, int64_t resume_from,
+                    int show_progress, uint64_t *got, int *complete_already) {
+    ep e;
+    rq r;
+    osb_http_response res;
+    osb_err er;
+    dl d;
+    char rh[96];
+    int code;
+    memset(&d, 0, sizeof d);
+    d.fd = fd;
+    d.h.content_length = -1;
+    progress_start(&d.pg, "download", -1, resume_from > 0 ? resume_from : 0);
+    if (!show_progress) d.pg.on = 0;
+    if ((code = resolve_ep(sid, OSB_CLI_EXEC_PORT, &e)) != 0) return code;
+    rq_init(&r, "GET", &e);
+    bput(&r.path, "/files/download");
+    rq_q(&r, "path", remote);
+    if (range) {
+        snprintf(rh, sizeof rh, "Range: bytes=%s", range);
+        r.extra_hdr[0] = rh;
+    } else if (resume_from > 0) {
+        snprintf(rh, sizeof rh, "Range: bytes=%lld-", (long long)resume_from);
+        r.extra_hdr[0] = rh;
+        d.resume_check = 1;
+    }
+    r.sink = dl_sink;
+    r.sink_user = &d;
+    r.on_header = grab_header;
+    r.on_header_user = &d.h;
+    r.stream = 1;
+    er = rq_send(&r, &res);
+    if (er == OSB_OK && !d.started) {
+        /* empty body: nothing reached the sink */
+        d.started = 1;
+        if (d.resume_check && !d.h.content_range[0] && ftruncate(fd, 0) != 0) d.err = errno;
+    }
+    if (d.pg.on) progress_draw(&d.pg, 1);
+    if (d.err) code = errorf(EX_LOCALIO, "cannot write: %s", strerror(d.err));
+    else if (er == OSB_ERR_HTTP && osb_client_error(CLI)->http_status == 416 && resume_from > 0) {
+        *complete_already = 1;
+        code = EX_OK;
+    } else if (er != OSB_OK) code = report(er, "download failed");
+    *got = d.bytes;
+    osb_http_response_free(&res);
+    rq_free(&r);
+    ep_free(&e);
+    return code;
+}
+
+static int c_file_cat(args *a) {
+    uint64_t got = 0;
+    int done = 0;
+    const char *enc = A(a, "encoding");
+    if (enc && !streq_ci(enc, "utf-8") && !streq_ci(enc, "utf8") && !streq_ci(enc, "ascii") && !streq_ci(enc, "binary"))
+        return usage_error("unsupported encoding '%s' (utf-8, ascii or binary)", enc);
+    fflush(stdout);
+    return download(a->pos[0], a->pos[1], 1, A(a, "range"), 0, 0, &got, &done);
+}
+
+static int valid_range(const char *r) {
+    const char *p = r;
+    int digits = 0;
+    while (isdigit((unsigned char)*p)) { p++; digits++; }
+    if (*p != '-') return 0;
+    p++;
+    while (isdigit((unsigned char)*p)) { p++; digits++; }
+    return *p == 0 && digits > 0;
+}
+
+static int c_file_download(args *a) {
+    int fd, code, done = 0;
+    uint64_t got = 0;
+    int64_t from = 0;
+    const char *range = A(a, "range"), *local = a->pos[2];
+    jv *o;
+    if (range && !valid_range(range)) return usage_error("invalid range '%s' (START-END, START- or -SUFFIX)", range);
+    if (range && AF(a, "resume")) return usage_error("--range and --resume are exclusive");
+    if (strcmp(local, "-") == 0) {
+        fflush(stdout);
+        return download(a->pos[0], a->pos[1], 1, range, 0, 0, &got, &done);
+    }
+    if (AF(a, "resume")) {
+        struct stat st;
+        if (stat(local, &st) == 0 && S_ISREG(st.st_mode)) from = (int64_t)st.st_size;
+        fd = open(local, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    } else {
+        fd = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
+    if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", local, strerror(errno));
+    code = download(a->pos[0], a->pos[1], fd, range, from, 1, &got, &done);
+    if (close(fd) != 0 && !code) code = errorf(EX_LOCALIO, "cannot write %s: %s", local, strerror(errno));
+    if (!code) {
+        o = jobj();
+        jset_str(o, "remote", a->pos[1]);
+        jset_str(o, "local", local);
+        jset_num(o, "bytes", (long long)got);
+        if (AF(a, "resume")) jset_num(o, "resumed_from", (long long)from);
+        if (done) show_msg(o, "%s is already complete (%lld bytes)", local, (long long)from);
+        else show_msg(o, "Downloaded %s -> %s (%llu bytes)", a->pos[1], local, (unsigned long long)got);
+    }
+    return code;
+}
+
+static int multi_path_call(args *a, const char *method, const char *path, const char *what, const char *verb) {
+    rq r;
+    jv *doc = NULL, *list;
+    int i, code;
+    rq_init(&r, method, NULL);
+    for (i = 1; i < a->npos; i++) rq_q(&r, "path", a->pos[i]);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, method, path, &r, what, &doc);
+    jv_free(doc);
+    if (code) return code;
+    if (strcmp(g_out, "table") == 0) {
+        for (i = 1; i < a->npos; i++) printf("%s %s\n", verb, a->pos[i]);
+        fflush(stdout);
+        return EX_OK;
+    }
+    list = jv_new(J_ARR);
+    for (i = 1; i < a->npos; i++) {
+        jv *s = jv_new(J_STR);
+        s->s = xstrdup(a->pos[i]);
+        s->n = strlen(s->s);
+        jv_add(list, s);
+    }
+    {
+        jv *o = jobj();
+        jset_raw(o, "paths", list);
+        jset_str(o, "status", verb);
+        show(o, NULL);
+        jv_free(o);
+    }
+    return EX_OK;
+}
+
+static int c_file_rm(args *a) { return multi_path_call(a, "DELETE", "/files", "cannot remove", "Removed"); }
+static int c_file_rmdir(args *a) { return multi_path_call(a, "DELETE", "/directories", "cannot remove the directory", "Removed"); }
+
+static int c_file_mv(args *a) {
+    osb_buf body;
+    osb_jw w;
+    rq r;
+    jv *doc = NULL, *o;
+    int code;
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_array(&w);
+    osb_jw_object(&w);
+    osb_jw_key(&w, "src");
+    osb_jw_str(&w, a->pos[1]);
+    osb_jw_key(&w, "dest");
+    osb_jw_str(&w, a->pos[2]);
+    osb_jw_object_end(&w);
+    osb_jw_array_end(&w);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("paths must be UTF-8");
+    }
+    rq_init(&r, "POST", NULL);
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/files/mv", &r, "cannot move", &doc);
+    jv_free(doc);
+    osb_buf_free(&body);
+    if (code) return code;
+    o = jobj();
+    jset_str(o, "src", a->pos[1]);
+    jset_str(o, "dest", a->pos[2]);
+    return show_msg(o, "Moved %s -> %s", a->pos[1], a->pos[2]);
+}
+
+/* {path: {mode, owner, group}} for mkdir and chmod. */
+static int perm_map(args *a, int first, int last, osb_buf *body) {
+    osb_jw w;
+    int i, mode;
+    if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 755)", A(a, "mode"));
+    osb_jw_init(&w, body);
+    osb_jw_object(&w);
+    for (i = first; i <= last; i++) {
+        osb_jw_key(&w, a->pos[i]);
+        osb_jw_object(&w);
+        if (A(a, "owner")) { osb_jw_key(&w, "owner"); osb_jw_str(&w, A(a, "owner")); }
+        if (A(a, "group")) { osb_jw_key(&w, "group"); osb_jw_str(&w, A(a, "group")); }
+        osb_jw_key(&w, "mode");
+        osb_jw_int(&w, mode ? mode : (A(a, "mode") ? 0 : 755));
+        osb_jw_object_end(&w);
+    }
+    osb_jw_object_end(&w);
+    if (osb_jw_finish(&w) != OSB_OK) return usage_error("paths must be UTF-8");
+    return EX_OK;
+}
+
+static int c_file_mkdir(args *a) {
+    osb_buf body;
+    rq r;
+    jv *doc = NULL, *list;
+    int code, i;
+    memset(&body, 0, sizeof body);
+    if ((code = perm_map(a, 1, a->npos - 1, &body)) != 0) { osb_buf_free(&body); return code; }
+    rq_init(&r, "POST", NULL);
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/directories", &r, "cannot create the directory", &doc);
+    jv_free(doc);
+    osb_buf_free(&body);
+    if (code) return code;
+    if (strcmp(g_out, "table") == 0) {
+        for (i = 1; i < a->npos; i++) printf("Created %s\n", a->pos[i]);
+        fflush(stdout);
+        return EX_OK;
+    }
+    list = jobj();
+    {
+        jv *arr = jv_new(J_ARR);
+        for (i = 1; i < a->npos; i++) {
+            jv *s = jv_new(J_STR);
+            s->s = xstrdup(a->pos[i]);
+            s->n = strlen(s->s);
+            jv_add(arr, s);
+        }
+        jset_raw(list, "paths", arr);
+        jset_str(list, "status", "Created");
+    }
+    show(list, NULL);
+    jv_free(list);
+    return EX_OK;
+}
+
+static int c_file_chmod(args *a) {
+    osb_buf body;
+    rq r;
+    jv *doc = NULL, *o;
+    int code;
+    memset(&body, 0, sizeof body);
+    if ((code = perm_map(a, 1, 1, &body)) != 0) { osb_buf_free(&body); return code; }
+    rq_init(&r, "POST", NULL);
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/files/permissions", &r, "cannot change permissions", &doc);
+    jv_free(doc);
+    osb_buf_free(&body);
+    if (code) return code;
+    o = jobj();
+    jset_str(o, "path", a->pos[1]);
+    jset_str(o, "mode", A(a, "mode"));
+    return show_msg(o, "Changed %s to mode %s", a->pos[1], A(a, "mode"));
+}
+
+static const view V_FILES = {"PATH=path,TYPE=type,SIZE=size,MODE=mode,OWNER=owner,GROUP=group,MODIFIED=modified_at", ""};
+
+static int c_file_search(args *a) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    rq_init(&r, "GET", NULL);
+    rq_q(&r, "path", a->pos[1]);
+    rq_q(&r, "pattern", A(a, "pattern") ? A(a, "pattern") : "**");
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/files/search", &r, "search failed", &doc);
+    if (!code) {
+        if (!doc) doc = jv_new(J_ARR);
+        show(doc, &V_FILES);
+    }
+    jv_free(doc);
+    return code;
+}
+
+static int c_file_ls(args *a) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    long long depth = 1;
+    if (A(a, "depth") && parse_int(A(a, "depth"), 0, 2147483647LL, &depth) != 0)
+        return usage_error("invalid depth '%s'", A(a, "depth"));
+    rq_init(&r, "GET", NULL);
+    rq_q(&r, "path", a->npos > 1 ? a->pos[1] : "/");
+    rq_q(&r, "depth", A(a, "depth") ? A(a, "depth") : "1");
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/directories/list", &r, "cannot list the directory", &doc);
+    if (!code) {
+        if (!doc) doc = jv_new(J_ARR);
+        show(doc, &V_FILES);
+    }
+    jv_free(doc);
+    return code;
+}
+
+static int c_file_info(args *a) {
+    rq r;
+    jv *doc = NULL;
+    int code, i;
+    rq_init(&r, "GET", NULL);
+    for (i = 1; i < a->npos; i++) rq_q(&r, "path", a->pos[i]);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/files/info", &r, "cannot get file info", &doc);
+    if (!code) {
+        if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ) {
+            /* a map path -> info: one row per path */
+            jv *arr = jv_new(J_ARR), *c, *next;
+            for (c = doc->kid; c; c = next) {
+                next = c->next;
+                c->next = NULL;
+                if (c->t == J_OBJ && !jget(c, "path")) jset_str(c, "path", c->k);
+                jv_add(arr, c);
+            }
+            doc->kid = doc->last = NULL;
+            show(arr, &V_FILES);
+            jv_free(arr);
+        } else {
+            show(doc, NULL);
+        }
+    }
+    jv_free(doc);
+    return code;
+}
+
+static int c_file_replace(args *a) {
+    osb_buf body;
+    osb_jw w;
+    rq r;
+    jv *doc = NULL;
+    int code;
+    if (!*A(a, "old")) return usage_error("--old must not be empty");
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_object(&w);
+    osb_jw_key(&w, a->pos[1]);
+    osb_jw_object(&w);
+    osb_jw_key(&w, "old");
+    osb_jw_str(&w, A(a, "old"));
+    osb_jw_key(&w, "new");
+    osb_jw_str(&w, A(a, "new"));
+    osb_jw_object_end(&w);
+    osb_jw_object_end(&w);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("arguments must be UTF-8");
+    }
+    rq_init(&r, "POST", NULL);
+    rq_q(&r, "verbose", "true");
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/files/replace", &r, "replace failed", &doc);
+    osb_buf_free(&body);
+    if (!code) {
+        const char *n = doc ? jstr(jmember(doc, a->pos[1], strlen(a->pos[1])), "replacedCount") : NULL;
+        jv *o = jobj();
+        jset_str(o, "path", a->pos[1]);
+        if (n) jset_num(o, "replaced", atoll(n));
+        show_msg(o, "Replaced %s occurrence(s) in %s", n ? n : "all", a->pos[1]);
+    }
+    jv_free(doc);
+    return code;
+}
+
+/* >>egress ================================================================= */
+static const view V_RULES = {"ACTION=action,TARGET=target", "policy.egress"};
+
+static int show_policy(jv *doc) {
+    if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ) {
+        printf("status: %s  mode: %s  enforcement: %s  default: %s\n", jstr(doc, "status") ? jstr(doc, "status") : "-",
+               jstr(doc, "mode") ? jstr(doc, "mode") : "-", jstr(doc, "enforcementMode") ? jstr(doc, "enforcementMode") : "-",
+               jstr(doc, "policy.defaultAction") ? jstr(doc, "policy.defaultAction") : "-");
+        return show(doc, &V_RULES);
+    }
+    return show(doc, NULL);
+}
+
+static int c_egress_get(args *a) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    rq_init(&r, "GET", NULL);
+    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "GET", "/policy", &r, "cannot get the egress policy", &doc);
+    if (!code) show_policy(doc);
+    jv_free(doc);
+    return code;
+}
+
+static int c_egress_patch(args *a) {
+    osb_buf body;
+    osb_jw w;
+    rq r;
+    jv *doc = NULL;
+    const char **rules;
+    int n, i, code;
+    rules = AM(a, "rule", &n);
+    if (!n) return usage_error("at least one --rule ACTION=TARGET is required");
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_array(&w);
+    for (i = 0; i < n; i++) {
+        const char *eq = strchr(rules[i], '=');
+        if (!eq || eq == rules[i] || !eq[1]) {
+            osb_buf_free(&body);
+            return usage_error("invalid rule '%s' (expected allow=HOST or deny=HOST)", rules[i]);
+        }
+        osb_jw_object(&w);
+        osb_jw_key(&w, "action");
+        osb_jw_str_n(&w, rules[i], (size_t)(eq - rules[i]));
+        osb_jw_key(&w, "target");
+        osb_jw_str(&w, eq + 1);
+        osb_jw_object_end(&w);
+    }
+    osb_jw_array_end(&w);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("rules must be UTF-8");
+    }
+    rq_init(&r, "PATCH", NULL);
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "PATCH", "/policy", &r, "cannot patch the egress policy", &doc);
+    if (!code) show_policy(doc);
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_egress_delete(args *a) {
+    osb_buf body;
+    osb_jw w;
+    rq r;
+    jv *doc = NULL;
+    const char **t;
+    int n, i, code;
+    t = AM(a, "target", &n);
+    if (!n && a->npos < 2) return usage_error("give the targets to remove (osb egress delete ID TARGET...)");
+    memset(&body, 0, sizeof body);
+    osb_jw_init(&w, &body);
+    osb_jw_array(&w);
+    for (i = 1; i < a->npos; i++) osb_jw_str(&w, a->pos[i]);
+    for (i = 0; i < n; i++) osb_jw_str(&w, t[i]);
+    osb_jw_array_end(&w);
+    if (osb_jw_finish(&w) != OSB_OK) {
+        osb_buf_free(&body);
+        return usage_error("targets must be UTF-8");
+    }
+    rq_init(&r, "DELETE", NULL);
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "DELETE", "/policy", &r, "cannot delete egress rules", &doc);
+    if (!code) show_policy(doc);
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+/* >>vault ================================================================== */
+static int vault_body(const char *file, osb_buf *out) {
+    jv *doc;
+    if (read_all(file, out) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", file, strerror(errno));
+    doc = jparse(out->data, out->len);
+    if (!doc || doc->t != J_OBJ) {
+        jv_free(doc);
+        return usage_error("%s: expected a JSON object (YAML payloads are not available in this build; convert to JSON)",
+                           strcmp(file, "-") == 0 ? "stdin" : file);
+    }
+    jv_free(doc);
+    return EX_OK;
+}
+
+static const view V_CREDS = {"NAME=name,SOURCE=sourceType,REVISION=revision", "credentials"};
+static const view V_BINDINGS = {"NAME=name,REVISION=revision,HOSTS=match.hosts,AUTH=auth.type", "bindings"};
+
+static int vault_show(jv *doc) {
+    if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ && jget(doc, "credentials") && jget(doc, "bindings")) {
+        printf("revision: %s\n", jstr(doc, "revision") ? jstr(doc, "revision") : "-");
+        show(doc, &V_CREDS);
+        return show(doc, &V_BINDINGS);
+    }
+    return show(doc, NULL);
+}
+
+static int vault_write(args *a, const char *method) {
+    osb_buf body;
+    rq r;
+    jv *doc = NULL;
+    int code;
+    memset(&body, 0, sizeof body);
+    if ((code = vault_body(A(a, "file"), &body)) != 0) {
+        osb_buf_free(&body);
+        return code;
+    }
+    rq_init(&r, method, NULL);
+    rq_json(&r, &body);
+    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, method, "/credential-vault", &r, "credential vault request failed", &doc);
+    if (!code) vault_show(doc);
+    jv_free(doc);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_vault_create(args *a) { return vault_write(a, "POST"); }
+static int c_vault_patch(args *a) { return vault_write(a, "PATCH"); }
+
+static int vault_get(args *a, const char *path, const char *name, const view *vw) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    ep e;
+    if ((code = resolve_ep(a->pos[0], OSB_CLI_EGRESS_PORT, &e)) != 0) return code;
+    rq_init(&r, "GET", &e);
+    if (name) rq_path(&r, path, name);
+    else bput(&r.path, path);
+    code = call_json(&r, &doc, "credential vault request failed");
+    ep_free(&e);
+    if (!code) {
+        if (vw) show(doc, vw);
+        else vault_show(doc);
+    }
+    jv_free(doc);
+    return code;
+}
+
+static int c_vault_get(args *a) { return vault_get(a, "/credential-vault", NULL, NULL); }
+static int c_vault_cred_list(args *a) { return vault_get(a, "/credential-vault/credentials", NULL, &V_CREDS); }
+static int c_vault_cred_get(args *a) { return vault_get(a, "/credential-vault/credentials/{}", a->pos[1], NULL); }
+static int c_vault_bind_list(args *a) { return vault_get(a, "/credential-vault/bindings", NULL, &V_BINDINGS); }
+static int c_vault_bind_get(args *a) { return vault_get(a, "/credential-vault/bindings/{}", a->pos[1], NULL); }
+
+static int c_vault_delete(args *a) {
+    rq r;
+    jv *doc = NULL, *o;
+    int code;
+    rq_init(&r, "DELETE", NULL);
+    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "DELETE", "/credential-vault", &r, "cannot delete the credential vault", &doc);
+    jv_free(doc);
+    if (code) return code;
+    o = jobj();
+    jset_str(o, "sandbox_id", a->pos[0]);
+    jset_bool(o, "deleted", 1);
+    return show_msg(o, "Deleted the credential vault of %s", a->pos[0]);
+}
+
+/* >>diagnostics ============================================================ */
+static int diag(args *a, const char *kind) {
+    rq r;
+    jv *doc = NULL;
+    int code;
+    rq_init(&r, "GET", NULL);
+    rq_path(&r, "/v1/sandboxes/{}/diagnostics/", a->pos[0]);
+    bput(&r.path, kind);
+    rq_q(&r, "scope", A(a, "scope"));
+    r.extra_hdr[0] = "Accept: application/json";
+    code = call_json(&r, &doc, "cannot read diagnostics");
+    if (!code) {
+        if (strcmp(g_out, "raw") == 0 && doc && doc->t == J_OBJ) {
+            const char *c = jstr(doc, "content");
+            if (!c) c = jstr(doc, "contentUrl");
+            if (c) {
+                fputs(c, stdout);
+                if (*c && c[strlen(c) - 1] != '\n') fputc('\n', stdout);
+            }
+        } else if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ) {
+            const char *c = jstr(doc, "content");
+            printf("sandbox: %s  kind: %s  scope: %s  delivery: %s%s\n", jstr(doc, "sandboxId") ? jstr(doc, "sandboxId") : a->pos[0],
+                   jstr(doc, "kind") ? jstr(doc, "kind") : kind, jstr(doc, "scope") ? jstr(doc, "scope") : A(a, "scope"),
+                   jstr(doc, "delivery") ? jstr(doc, "delivery") : "-",
+                   jget(doc, "truncated") && jget(doc, "truncated")->t == J_TRUE ? "  (truncated)" : "");
+            if (c) {
+                fputs(c, stdout);
+                if (*c && c[strlen(c) - 1] != '\n') fputc('\n', stdout);
+            } else if (jstr(doc, "contentUrl")) {
+                printf("content: %s (expires %s)\n", jstr(doc, "contentUrl"), jstr(doc, "expiresAt") ? jstr(doc, "expiresAt") : "-");
+            }
+        } else {
+            show(doc, NULL);
+        }
+        fflush(stdout);
+    }
+    jv_free(doc);
+    return code;
+}
+
+static int c_diag_logs(args *a) { return diag(a, "logs"); }
+static int c_diag_events(args *a) { return diag(a, "events"); }
+
+/* devops: the legacy plain-text diagnostics routes. */
+static int devops(args *a, const char *kind) {
+    rq r;
+    osb_http_response res;
+    osb_err e;
+    int code = EX_OK;
+    rq_init(&r, "GET", NULL);
+    rq_path(&r, "/v1/sandboxes/{}/diagnostics/", a->pos[0]);
+    bput(&r.path, kind);
+    if (strcmp(kind, "logs") == 0 || strcmp(kind, "summary") == 0) rq_q(&r, "tail", A(a, "tail"));
+    if (strcmp(kind, "logs") == 0) rq_q(&r, "since", A(a, "since"));
+    if (strcmp(kind, "events") == 0) rq_q(&r, "limit", A(a, "limit"));
+    if (strcmp(kind, "summary") == 0) rq_q(&r, "event_limit", A(a, "event-limit"));
+    r.extra_hdr[0] = "Accept: text/plain";
+    e = rq_send(&r, &res);
+    if (e != OSB_OK) code = report(e, "cannot read diagnostics");
+    else {
+        fwrite(bstr(&res.body), 1, res.body.len, stdout);
+        if (res.body.len && res.body.data[res.body.len - 1] != '\n') fputc('\n', stdout);
+        fflush(stdout);
+    }
+    osb_http_response_free(&res);
+    rq_free(&r);
+    return code;
+}
+
+static int c_devops_logs(args *a) { return devops(a, "logs"); }
+static int c_devops_inspect(args *a) { return devops(a, "inspect"); }
+static int c_devops_events(args *a) { return devops(a, "events"); }
+static int c_devops_summary(args *a) { return devops(a, "summary"); }
+
+/* >>config-commands ======================================================== */
+static const char CONFIG_TEMPLATE[] =
+    "# OpenSandbox CLI configuration (osb config set SECTION.FIELD VALUE edits it)\n"
+    "\n"
+    "[connection]\n"
+    "# api_key = \"your-api-key\"\n"
+    "domain = \"localhost:8080\"\n"
+    "protocol = \"http\"\n"
+    "request_timeout = 30\n"
+    "use_server_proxy = false\n"
+    "\n"
+    "[output]\n"
+    "color = true\n"
+    "\n"
+    "[defaults]\n"
+    "image = \"python:3.11\"\n"
+    "timeout = \"10m\"\n";
+
+static int mkdir_parent(const char *path) {
+    char dir[1024];
+    char *slash;
+    snprintf(dir, sizeof dir, "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return 0;
+    *slash = 0;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int write_file_atomic(const char *path, const char *data, size_t len) {
+    char tmp[1100];
+    int fd;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (mkdir_parent(path) != 0) return -1;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int c_config_init(args *a) {
+    struct stat st;
+    jv *o;
+    if (stat(C.path, &st) == 0 && !AF(a, "force"))
+        return errorf(EX_CONFLICT, "%s already exists (use --force to overwrite)", C.path);
+    if (write_file_atomic(C.path, CONFIG_TEMPLATE, strlen(CONFIG_TEMPLATE)) != 0)
+        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
+    o = jobj();
+    jset_str(o, "path", C.path);
+    jset_str(o, "status", "created");
+    return show_msg(o, "Created %s", C.path);
+}
+
+/* TOML value for a string: bool > int > float > string, as the official CLI. */
+static void toml_value(osb_buf *b, const char *v) {
+    char *end;
+    long long i;
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) { bput(b, v); return; }
+    if (streq_ci(v, "true")) { bput(b, "true"); return; }
+    if (streq_ci(v, "false")) { bput(b, "false"); return; }
+    if (parse_int(v, INT64_MIN, INT64_MAX, &i) == 0) { bprintf(b, "%lld", i); return; }
+    if (*v && (strtod(v, &end), *end == 0) && strspn(v, "0123456789.eE+-") == strlen(v)) { bput(b, v); return; }
+    bput(b, "\"");
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\') bprintf(b, "\\%c", *v);
+        else if (*v == '\n') bput(b, "\\n");
+        else if (*v == '\t') bput(b, "\\t");
+        else bputn(b, v, 1);
+    }
+    bput(b, "\"");
+}
+
+static int name_ok(const char *s, size_t n) {
+    size_t i;
+    if (!n) return 0;
+    for (i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-') return 0;
+    return 1;
+}
+
+static int c_config_set(args *a) {
+    const char *key = a->pos[0], *val = a->pos[1], *dot = strchr(key, '.');
+    osb_buf text, out, line;
+    char section[128], field[128];
+    const char *p, *end;
+    int in_sec = 0, done = 0, sec_seen = 0;
+    size_t insert_at = (size_t)-1;
+    jv *o;
+    if (!dot || !name_ok(key, (size_t)(dot - key)) || !name_ok(dot + 1, strlen(dot + 1)) ||
+        (size_t)(dot - key) >= sizeof section || strlen(dot + 1) >= sizeof field)
+        return usage_error("invalid key '%s' (expected SECTION.FIELD, e.g. connection.domain)", key);
+    memcpy(section, key, (size_t)(dot - key));
+    section[dot - key] = 0;
+    snprintf(field, sizeof field, "%s", dot + 1);
+    memset(&text, 0, sizeof text);
+    memset(&out, 0, sizeof out);
+    memset(&line, 0, sizeof line);
+    if (read_all(C.path, &text) != 0) {
+        if (errno != ENOENT) return errorf(EX_LOCALIO, "cannot read %s: %s", C.path, strerror(errno));
+        bput(&text, "");
+    }
+    bprintf(&line, "%s = ", field);
+    toml_value(&line, val);
+    bput(&line, "\n");
+    p = bstr(&text);
+    end = p + text.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = skip_ws(p, le);
+        size_t fl = strlen(field);
+        if (q < le && *q == '[') {
+            if (in_sec && !done) {
+                /* insert before the next section, after the last non-blank line */
+                size_t at = insert_at == (size_t)-1 ? out.len : insert_at;
+                osb_buf tail;
+                memset(&tail, 0, sizeof tail);
+                bputn(&tail, out.data + at, out.len - at);
+                out.len = at;
+                bputn(&out, line.data, line.len);
+                bputn(&out, tail.data ? tail.data : "", tail.len);
+                osb_buf_free(&tail);
+                done = 1;
+            }
+            {
+                const char *r = memchr(q, ']', (size_t)(le - q));
+                const char *n0 = skip_ws(q + 1, le), *n1 = r ? r : le;
+                while (n1 > n0 && (n1[-1] == ' ' || n1[-1] == '\t')) n1--;
+                in_sec = r && (size_t)(n1 - n0) == strlen(section) && memcmp(n0, section, strlen(section)) == 0;
+                if (in_sec) sec_seen = 1;
+            }
+            bputn(&out, p, (size_t)(le - p) + (nl ? 1 : 0));
+            insert_at = out.len;
+        } else if (in_sec && !done && (size_t)(le - q) >= fl && memcmp(q, field, fl) == 0 &&
+                   *skip_ws(q + fl, le) == '=') {
+            bputn(&out, line.data, line.len);
+            done = 1;
+        } else {
+            bputn(&out, p, (size_t)(le - p));
+            if (nl) bput(&out, "\n");
+            if (in_sec && q < le) insert_at = out.len;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (!done) {
+        if (sec_seen && in_sec) {
+            size_t at = insert_at == (size_t)-1 ? out.len : insert_at;
+            osb_buf tail;
+            memset(&tail, 0, sizeof tail);
+            if (out.len && out.data[out.len - 1] != '\n' && at == out.len) bput(&out, "\n"), at = out.len;
+            bputn(&tail, out.data + at, out.len - at);
+            out.len = at;
+            bputn(&out, line.data, line.len);
+            bputn(&out, tail.data ? tail.data : "", tail.len);
+            osb_buf_free(&tail);
+        } else {
+            if (out.len && out.data[out.len - 1] != '\n') bput(&out, "\n");
+            if (out.len) bput(&out, "\n");
+            bprintf(&out, "[%s]\n", section);
+            bputn(&out, line.data, line.len);
+        }
+    }
+    if (write_file_atomic(C.path, bstr(&out), out.len) != 0) {
+        osb_buf_free(&text);
+        osb_buf_free(&out);
+        osb_buf_free(&line);
+        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
+    }
+    osb_buf_free(&text);
+    osb_buf_free(&out);
+    osb_buf_free(&line);
+    o = jobj();
+    jset_str(o, "key", key);
+    jset_str(o, "value", strcmp(key, "connection.api_key") == 0 ? "********" : val);
+    jset_str(o, "path", C.path);
+    return show_msg(o, "Set %s in %s", key, C.path);
+}
+
+static int c_config_show(args *a) {
+    jv *o = jobj(), *s;
+    char tmp[512];
+    (void)a;
+    load_toml();
+    G.config_path = C.path;
+    resolve_config(1);
+    jset_str(o, "config_file", C.path);
+    jset_bool(o, "config_file_exists", C.file_found);
+    s = jobj();
+    jset_str(s, "api_key", C.api_key[0] ? "********" : NULL);
+    jset_str(s, "domain", C.domain);
+    jset_str(s, "protocol", C.protocol);
+    snprintf(tmp, sizeof tmp, "%g", C.timeout_s);
+    {
+        jv *n = jv_new(J_NUM);
+        n->s = xstrdup(tmp);
+        n->n = strlen(tmp);
+        jset_raw(s, "request_timeout", n);
+    }
+    jset_bool(s, "use_server_proxy", C.use_server_proxy);
+    jset_raw(o, "connection", s);
+    s = jobj();
+    jset_bool(s, "color", C.color);
+    jset_raw(o, "output", s);
+    s = jobj();
+    jset_str(s, "image", C.image[0] ? C.image : NULL);
+    jset_str(s, "timeout", C.sandbox_timeout[0] ? C.sandbox_timeout : NULL);
+    jset_raw(o, "defaults", s);
+    show(o, NULL);
+    jv_free(o);
+    return EX_OK;
+}
+
+/* >>unavailable ============================================================ */
+static int c_unavailable(args *a) {
+    return errorf(EX_UNAVAILABLE, "'%s' is not available in this build", a->cmd->path);
+}
+
+/* >>tree =================================================================== */
+#define OUT_ALL "table,json,yaml,raw"
+#define OUT_STD "table,json,yaml"
+
+static const opt O_NONE[] = {{NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_CREATE[] = {
+    {"image", 'i', O_VAL, "IMAGE", "container image (default: [defaults].image)"},
+    {"image-auth-username", 0, O_VAL, "USER", "registry user name"},
+    {"image-auth-password", 0, O_VAL, "PASS", "registry password"},
+    {"timeout", 't', O_VAL, "DUR|none", "time to live, e.g. 10m, 1h30m; none = no TTL (default [defaults].timeout or 10m)"},
+    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
+    {"metadata", 'm', O_MULTI, "K=V", "metadata label (repeatable)"},
+    {"extension", 0, O_MULTI, "K=V", "provider extension (repeatable)"},
+    {"resource", 0, O_MULTI, "K=V", "resource limit, e.g. cpu=1 memory=2Gi (repeatable)"},
+    {"entrypoint", 0, O_MULTI, "ARG", "entrypoint argument (repeatable; default tail -f /dev/null)"},
+    {"network-policy-file", 0, O_VAL, "FILE", "JSON network policy"},
+    {"credential-proxy", 0, O_FLAG, NULL, "enable the credential proxy (needs --network-policy-file)"},
+    {"volumes-file", 0, O_VAL, "FILE", "JSON array of volumes"},
+    {"skip-health-check", 0, O_FLAG, NULL, "do not wait until the sandbox answers"},
+    {"ready-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"},
+    {"platform", 0, O_VAL, "OS[/ARCH]", "platform, e.g. linux/amd64, linux/arm64"},
+    {"secure-access", 0, O_FLAG, NULL, "require the secure-access token on sandbox endpoints"},
+    {"snapshot", 0, O_VAL, "SNAPSHOT_ID", "restore from a snapshot instead of an image"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_LIST[] = {
+    {"state", 's', O_MULTI, "STATE", "filter by state, case-insensitive (repeatable: OR)"},
+    {"metadata", 'm', O_MULTI, "K=V", "filter by metadata (repeatable: AND)"},
+    {"page", 0, O_VAL, "N", "page number (from 1)"},
+    {"page-size", 0, O_VAL, "N", "items per page"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_RESUME[] = {
+    {"skip-health-check", 0, O_FLAG, NULL, "do not wait until the sandbox answers"},
+    {"resume-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_RENEW[] = {
+    {"timeout", 't', O_VAL, "DUR", "new time to live from now, e.g. 30m (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_ENDPOINT[] = {
+    {"port", 'p', O_VAL, "PORT", "port inside the sandbox, 1-65535 (required)"},
+    {"expires", 0, O_VAL, "DUR", "signed route valid for DUR (gateway deployments)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_METRICS[] = {
+    {"watch", 0, O_FLAG, NULL, "stream metrics until Ctrl-C"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_METADATA[] = {
+    {"set", 0, O_MULTI, "K=V", "set a key (repeatable; same as a KEY=VALUE argument)"},
+    {"unset", 0, O_MULTI, "KEY", "remove a key (repeatable; same as a KEY- argument)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SNAP_CREATE[] = {
+    {"name", 0, O_VAL, "NAME", "snapshot name"},
+    {"wait", 0, O_FLAG, NULL, "wait until the snapshot is Ready"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SNAP_LIST[] = {
+    {"sandbox", 0, O_VAL, "ID", "only snapshots of this sandbox"},
+    {"state", 's', O_MULTI, "STATE", "filter by state (repeatable)"},
+    {"page", 0, O_VAL, "N", "page number (from 1)"},
+    {"page-size", 0, O_VAL, "N", "items per page"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CMD_RUN[] = {
+    {"background", 'd', O_FLAG, NULL, "run in the background and print the execution id"},
+    {"workdir", 'w', O_VAL, "DIR", "working directory"},
+    {"timeout", 't', O_VAL, "DUR", "kill the command after DUR"},
+    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
+    {"uid", 0, O_VAL, "UID", "run as this user id"},
+    {"gid", 0, O_VAL, "GID", "run with this group id (needs --uid)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CMD_LOGS[] = {
+    {"cursor", 0, O_VAL, "N", "byte offset to read from (from the last call)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_WORKDIR[] = {
+    {"workdir", 'w', O_VAL, "DIR", "working directory"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SESSION_RUN[] = {
+    {"workdir", 'w', O_VAL, "DIR", "working directory"},
+    {"timeout", 't', O_VAL, "DUR", "kill the command after DUR"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_CAT[] = {
+    {"encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"},
+    {"range", 0, O_VAL, "A-B", "only bytes A to B"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_WRITE[] = {
+    {"content", 'c', O_VAL, "TEXT", "content (default: read stdin)"},
+    {"encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"},
+    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_UPLOAD[] = {
+    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_DOWNLOAD[] = {
+    {"range", 0, O_VAL, "A-B", "only bytes A to B (A-, -N also)"},
+    {"resume", 0, O_FLAG, NULL, "continue a partial download of LOCAL_PATH"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_PERM[] = {
+    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 755"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_SEARCH[] = {
+    {"pattern", 'p', O_VAL, "GLOB", "glob pattern (default **)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_REPLACE[] = {
+    {"old", 0, O_VAL, "TEXT", "text to replace (required)"},
+    {"new", 0, O_VAL, "TEXT", "replacement (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_LS[] = {
+    {"depth", 0, O_VAL, "N", "levels to descend (default 1)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_EGRESS_PATCH[] = {
+    {"rule", 0, O_MULTI, "ACTION=TARGET", "rule, e.g. allow=pypi.org (repeatable)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_EGRESS_DELETE[] = {
+    {"target", 0, O_MULTI, "TARGET", "target whose rule is removed (repeatable)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_VAULT_FILE[] = {
+    {"file", 0, O_VAL, "PATH|-", "JSON payload ('-' = stdin) (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DIAG[] = {
+    {"scope", 's', O_VAL, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DEVOPS_LOGS[] = {
+    {"tail", 'n', O_VAL, "N", "last N lines (default 100)"},
+    {"since", 's', O_VAL, "DUR", "only newer than DUR"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DEVOPS_EVENTS[] = {
+    {"limit", 'l', O_VAL, "N", "at most N events (default 50)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DEVOPS_SUMMARY[] = {
+    {"tail", 'n', O_VAL, "N", "last N log lines (default 50)"},
+    {"event-limit", 0, O_VAL, "N", "at most N events (default 20)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CONFIG_INIT[] = {
+    {"force", 0, O_FLAG, NULL, "overwrite an existing file"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CODE_RUN[] = {
+    {"language", 'l', O_VAL, "LANG", "language (default python)"},
+    {"context", 0, O_VAL, "CONTEXT_ID", "run in this context (keeps state)"},
+    {"code", 'c', O_VAL, "CODE", "code to run (default: FILE or stdin)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_LANG[] = {
+    {"language", 'l', O_VAL, "LANG", "language (default python)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SKILLS_INSTALL[] = {
+    {"all-builtins", 0, O_FLAG, NULL, "every built-in skill"},
+    {"target", 't', O_MULTI, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"},
+    {"scope", 0, O_VAL, "SCOPE", "project or global"},
+    {"force", 'f', O_FLAG, NULL, "overwrite"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const cmd TREE[] = {
+    {"sandbox", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Manage sandboxes"},
+    {"sandbox create", c_sandbox_create, O_SB_CREATE, 0, 0, 0, "", OUT_STD, "table", "Create a sandbox and wait until it is ready"},
+    {"sandbox list", c_sandbox_list, O_SB_LIST, 0, 0, 0, "", OUT_STD, "table", "List sandboxes"},
+    {"sandbox get", c_sandbox_get, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Show a sandbox"},
+    {"sandbox kill", c_sandbox_kill, O_NONE, 1, -1, 0, "ID...", OUT_STD, "table", "Delete sandboxes"},
+    {"sandbox pause", c_sandbox_pause, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Pause a sandbox"},
+    {"sandbox resume", c_sandbox_resume, O_SB_RESUME, 1, 1, 0, "ID", OUT_STD, "table", "Resume a paused sandbox"},
+    {"sandbox renew", c_sandbox_renew, O_SB_RENEW, 1, 1, 0, "ID", OUT_STD, "table", "Extend a sandbox's time to live"},
+    {"sandbox endpoint", c_sandbox_endpoint, O_SB_ENDPOINT, 1, 1, 0, "ID", OUT_STD, "table", "Show the endpoint of a sandbox port"},
+    {"sandbox health", c_sandbox_health, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Check that the sandbox answers"},
+    {"sandbox metrics", c_sandbox_metrics, O_SB_METRICS, 1, 1, 0, "ID", OUT_ALL, "table", "CPU and memory of a sandbox"},
+    {"sandbox metadata", c_sandbox_metadata, O_SB_METADATA, 1, -1, 0, "ID [KEY=VALUE | KEY-]...", OUT_STD, "table", "Change metadata (JSON merge patch)"},
+    {"snapshot", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Manage snapshots"},
+    {"snapshot create", c_snapshot_create, O_SNAP_CREATE, 1, 1, 0, "SANDBOX_ID", OUT_STD, "table", "Snapshot a sandbox"},
+    {"snapshot list", c_snapshot_list, O_SNAP_LIST, 0, 0, 0, "", OUT_STD, "table", "List snapshots"},
+    {"snapshot get", c_snapshot_get, O_NONE, 1, 1, 0, "SNAPSHOT_ID", OUT_STD, "table", "Show a snapshot"},
+    {"snapshot delete", c_snapshot_delete, O_NONE, 1, -1, 0, "SNAPSHOT_ID...", OUT_STD, "table", "Delete snapshots"},
+    {"command", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Run commands in a sandbox"},
+    {"command run", c_command_run, O_CMD_RUN, 1, 1, 1, "ID -- CMD...", "raw,json,table,yaml", "raw", "Run a command (streams its output, exits with its code)"},
+    {"command status", c_command_status, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_STD, "table", "Status of a command"},
+    {"command logs", c_command_logs, O_CMD_LOGS, 2, 2, 0, "ID EXECUTION_ID", OUT_ALL, "table", "Output of a background command"},
+    {"command interrupt", c_command_interrupt, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_STD, "table", "Interrupt a command"},
+    {"command session", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Persistent shell sessions"},
+    {"command session create", c_session_create, O_WORKDIR, 1, 1, 0, "ID", OUT_ALL, "table", "Create a session"},
+    {"command session run", c_session_run, O_SESSION_RUN, 2, 2, 1, "ID SESSION_ID -- CMD...", "raw,json,yaml", "raw", "Run a command in a session"},
+    {"command session delete", c_session_delete, O_NONE, 2, 2, 0, "ID SESSION_ID", OUT_STD, "table", "Delete a session"},
+    {"code", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Run code in a code interpreter"},
+    {"code run", c_code_run, O_CODE_RUN, 1, 2, 0, "ID [FILE]", "raw,json,yaml", "raw", "Run code (from -c, FILE or stdin)"},
+    {"code context", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Code contexts (interpreter state)"},
+    {"code context create", c_context_create, O_LANG, 1, 1, 0, "ID", OUT_STD, "table", "Create a context"},
+    {"code context list", c_context_list, O_LANG, 1, 1, 0, "ID", OUT_STD, "table", "List contexts of a language"},
+    {"code context delete", c_context_delete, O_LANG, 1, 2, 0, "ID [CONTEXT_ID]", OUT_STD, "table", "Delete a context (or all of --language)"},
+    {"file", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Files and directories in a sandbox"},
+    {"file cat", c_file_cat, O_FILE_CAT, 2, 2, 0, "ID PATH", "raw", "raw", "Print a file"},
+    {"file write", c_file_write, O_FILE_WRITE, 2, 2, 0, "ID PATH", OUT_STD, "table", "Write a file from -c or stdin"},
+    {"file upload", c_file_upload, O_FILE_UPLOAD, 3, 3, 0, "ID LOCAL_PATH REMOTE_PATH", OUT_STD, "table", "Upload a file"},
+    {"file download", c_file_download, O_FILE_DOWNLOAD, 3, 3, 0, "ID REMOTE_PATH LOCAL_PATH", OUT_STD, "table", "Download a file"},
+    {"file rm", c_file_rm, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Remove files"},
+    {"file mv", c_file_mv, O_NONE, 3, 3, 0, "ID SRC DEST", OUT_STD, "table", "Move or rename"},
+    {"file mkdir", c_file_mkdir, O_PERM, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Create directories (with parents)"},
+    {"file rmdir", c_file_rmdir, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Remove directories (recursively)"},
+    {"file search", c_file_search, O_FILE_SEARCH, 2, 2, 0, "ID DIR", OUT_STD, "table", "Find files by glob"},
+    {"file info", c_file_info, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "File metadata"},
+    {"file chmod", c_file_chmod, O_PERM, 2, 2, 0, "ID PATH", OUT_STD, "table", "Change mode, owner, group"},
+    {"file replace", c_file_replace, O_FILE_REPLACE, 2, 2, 0, "ID PATH", OUT_STD, "table", "Replace text in a file"},
+    {"file ls", c_file_ls, O_FILE_LS, 1, 2, 0, "ID [PATH]", OUT_STD, "table", "List a directory"},
+    {"egress", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Network egress policy"},
+    {"egress get", c_egress_get, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Show the egress policy"},
+    {"egress patch", c_egress_patch, O_EGRESS_PATCH, 1, 1, 0, "ID", OUT_STD, "table", "Add or change rules"},
+    {"egress delete", c_egress_delete, O_EGRESS_DELETE, 1, -1, 0, "ID [TARGET...]", OUT_STD, "table", "Remove the rules of targets"},
+    {"credential-vault", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Credentials injected by the egress proxy"},
+    {"credential-vault create", c_vault_create, O_VAULT_FILE, 1, 1, 0, "ID", OUT_STD, "table", "Create the vault"},
+    {"credential-vault get", c_vault_get, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Show the vault (sanitised)"},
+    {"credential-vault patch", c_vault_patch, O_VAULT_FILE, 1, 1, 0, "ID", OUT_STD, "table", "Change the vault"},
+    {"credential-vault delete", c_vault_delete, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Delete the vault"},
+    {"credential-vault credential", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Vault credentials"},
+    {"credential-vault credential list", c_vault_cred_list, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "List credentials"},
+    {"credential-vault credential get", c_vault_cred_get, O_NONE, 2, 2, 0, "ID NAME", OUT_STD, "table", "Show a credential"},
+    {"credential-vault binding", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Vault bindings"},
+    {"credential-vault binding list", c_vault_bind_list, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "List bindings"},
+    {"credential-vault binding get", c_vault_bind_get, O_NONE, 2, 2, 0, "ID NAME", OUT_STD, "table", "Show a binding"},
+    {"diagnostics", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Sandbox diagnostics"},
+    {"diagnostics logs", c_diag_logs, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "table", "Diagnostic logs"},
+    {"diagnostics events", c_diag_events, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "table", "Diagnostic events"},
+    {"devops", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Legacy plain-text diagnostics (experimental)"},
+    {"devops logs", c_devops_logs, O_DEVOPS_LOGS, 1, 1, 0, "ID", "raw", "raw", "Container logs"},
+    {"devops inspect", c_devops_inspect, O_NONE, 1, 1, 0, "ID", "raw", "raw", "Container inspection"},
+    {"devops events", c_devops_events, O_DEVOPS_EVENTS, 1, 1, 0, "ID", "raw", "raw", "Container events"},
+    {"devops summary", c_devops_summary, O_DEVOPS_SUMMARY, 1, 1, 0, "ID", "raw", "raw", "Everything above, short"},
+    {"config", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "The config file (~/.opensandbox/config.toml)"},
+    {"config init", c_config_init, O_CONFIG_INIT, 0, 0, 0, "", OUT_STD, "table", "Write a default config file"},
+    {"config show", c_config_show, O_NONE, 0, 0, 0, "", OUT_STD, "table", "Show the effective configuration (API key masked)"},
+    {"config set", c_config_set, O_NONE, 2, 2, 0, "SECTION.FIELD VALUE", OUT_STD, "table", "Set a value, e.g. connection.domain"},
+    {"skills", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Agent skills (not available in this build)"},
+    {"skills install", c_unavailable, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "not available in this build"},
+    {"skills show", c_unavailable, O_NONE, 1, 1, 0, "SKILL", OUT_STD, "table", "not available in this build"},
+    {"skills list", c_unavailable, O_NONE, 0, 0, 0, "", OUT_STD, "table", "not available in this build"},
+    {"skills uninstall", c_unavailable, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "not available in this build"},
+    {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL}};
+
+/* Global options: accepted before or after the command words. */
+static const opt GLOBAL_OPTS[] = {
+    {"api-key", 0, O_VAL, "KEY", "API key (env OPEN_SANDBOX_API_KEY)"},
+    {"domain", 0, O_VAL, "HOST[:PORT]", "server (env OPEN_SANDBOX_DOMAIN; default localhost:8080)"},
+    {"protocol", 0, O_VAL, "http|https", "scheme when the domain has none (env OPEN_SANDBOX_PROTOCOL)"},
+    {"request-timeout", 0, O_VAL, "SECONDS", "per-request timeout (env OPEN_SANDBOX_REQUEST_TIMEOUT; default 30)"},
+    {"use-server-proxy", 0, O_FLAG, NULL, "reach sandboxes through the server (env OPEN_SANDBOX_USE_SERVER_PROXY)"},
+    {"no-use-server-proxy", 0, O_FLAG, NULL, "reach sandboxes directly"},
+    {"config", 0, O_VAL, "PATH", "config file (default ~/.opensandbox/config.toml)"},
+    {"verbose", 'v', O_FLAG, NULL, "print each request and status to stderr"},
+    {"no-color", 0, O_FLAG, NULL, "no colours"},
+    {"output", 'o', O_VAL, "FORMAT", "table, json, yaml or raw (per command)"},
+    {"version", 0, O_FLAG, NULL, "print the version"},
+    {"help", 'h', O_FLAG, NULL, "show help"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const char *EXIT_HELP[] = {
+    "  0    success",
+    "  1    other error",
+    "  2    usage: unknown command or flag, bad or missing argument",
+    "  3    config file unreadable or invalid",
+    "  4    not found (HTTP 404/410)",
+    "  5    authentication: API key missing or refused (HTTP 401/403)",
+    "  6    request rejected by the server (HTTP 400/405/413/415/422)",
+    "  7    conflict or wrong state (HTTP 409/412/416), sandbox failed",
+    "  8    rate limited or no capacity, retry later (HTTP 429/503/507)",
+    "  9    server error (other 5xx, error inside a stream, bad response)",
+    "  10   connection failed (DNS, refused, TLS, reset)",
+    "  11   timed out",
+    "  12   local file could not be read or written",
+    "  13   not available in this build",
+    "  14   not implemented by the server (HTTP 501)",
+    "  130  interrupted (Ctrl-C; a running remote command is interrupted first)",
+    "  command run, command session run and code run exit with the remote",
+    "  command's exit code when it ran to the end.",
+    NULL};
+
+static size_t path_words(const char *p) {
+    size_t n = 1;
+    for (; *p; p++)
+        if (*p == ' ') n++;
+    return n;
+}
+
+static void print_opts(FILE *f, const opt *o) {
+    for (; o && o->lng; o++) {
+        char left[96];
+        if (o->shrt) snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
+        else snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
+        fprintf(f, "  %-34s %s\n", left, o->help);
+    }
+}
+
+static void print_help(FILE *f, const cmd *c) {
+    const cmd *k;
+    if (!c) {
+        int i;
+        fprintf(f, "Usage: %s [GLOBAL OPTIONS] COMMAND [ARGS]...\n\n", g_prog);
+        fprintf(f, "The OpenSandbox command-line tool (opensandbox.h %s, %s).\n\n", osb_version(), osb_build_config());
+        fputs("Global options:\n", f);
+        print_opts(f, GLOBAL_OPTS);
+        fputs("\nCommands:\n", f);
+        for (k = TREE; k->path; k++)
+            if (path_words(k->path) == 1) fprintf(f, "  %-18s %s\n", k->path, k->help);
+        fputs("\nDurations: 90s, 10m, 1h30m, 1h30m45s, 2d; a bare number is seconds.\n", f);
+        fputs("Settings: flag > environment > config file > default.\n", f);
+        fputs("\nExit codes:\n", f);
+        for (i = 0; EXIT_HELP[i]; i++) fprintf(f, "%s\n", EXIT_HELP[i]);
+        fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", g_prog);
+        return;
+    }
+    if (!c->fn) {
+        size_t depth = path_words(c->path), l = strlen(c->path);
+        fprintf(f, "Usage: %s %s COMMAND [ARGS]...\n\n%s.\n\nCommands:\n", g_prog, c->path, c->help);
+        for (k = TREE; k->path; k++)
+            if (path_words(k->path) == depth + 1 && strncmp(k->path, c->path, l) == 0 && k->path[l] == ' ')
+                fprintf(f, "  %-18s %s\n", k->path + l + 1, k->help);
+        return;
+    }
+    fprintf(f, "Usage: %s %s [OPTIONS]%s%s\n\n%s.\n\nOptions:\n", g_prog, c->path, c->pos_usage && *c->pos_usage ? " " : "",
+            c->pos_usage ? c->pos_usage : "", c->help);
+    print_opts(f, c->opts);
+    fprintf(f, "  %-34s output format: %s (default %s)\n", "-o, --output FORMAT", c->outputs, c->def_out);
+    fprintf(f, "  %-34s show this help\n", "-h, --help");
+    fprintf(f, "\nGlobal options (%s --help) are accepted too.\n", g_prog);
+}
+
+/* Handles a global option at argv[*i]; 1 if it was one, -1 on error. */
+static int global_opt(int argc, char **argv, int *i, int *want_help, int *want_version) {
+    const char *s = argv[*i], *val = NULL, *name;
+    char namebuf[64];
+    const opt *o;
+    if (s[0] != '-' || !s[1]) return 0;
+    if (s[1] == '-') {
+        const char *eq = strchr(s + 2, '=');
+        size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
+        if (n >= sizeof namebuf) return 0;
+        memcpy(namebuf, s + 2, n);
+        namebuf[n] = 0;
+        name = namebuf;
+        if (eq) val = eq + 1;
+        for (o = GLOBAL_OPTS; o->lng; o++)
+            if (strcmp(o->lng, name) == 0) break;
+    } else {
+        for (o = GLOBAL_OPTS; o->lng; o++)
+            if (o->shrt && o->shrt == s[1]) break;
+        if (o->lng && s[2]) {
+            if (o->kind == O_FLAG) return 0;
+            val = s + 2;
+        }
+    }
+    if (!o->lng) return 0;
+    if (o->kind != O_FLAG && !val) {
+        if (*i + 1 >= argc) {
+            usage_error("option --%s needs a value", o->lng);
+            return -1;
+        }
+        val = argv[++*i];
+    }
+    if (strcmp(o->lng, "api-key") == 0) G.api_key = val;
+    else if (strcmp(o->lng, "domain") == 0) G.domain = val;
+    else if (strcmp(o->lng, "protocol") == 0) G.protocol = val;
+    else if (strcmp(o->lng, "request-timeout") == 0) G.request_timeout = val;
+    else if (strcmp(o->lng, "use-server-proxy") == 0) G.use_server_proxy = 1;
+    else if (strcmp(o->lng, "no-use-server-proxy") == 0) G.use_server_proxy = 0;
+    else if (strcmp(o->lng, "config") == 0) G.config_path = val;
+    else if (strcmp(o->lng, "verbose") == 0) G.verbose = 1;
+    else if (strcmp(o->lng, "no-color") == 0) G.no_color = 1;
+    else if (strcmp(o->lng, "output") == 0) G.output = val;
+    else if (strcmp(o->lng, "version") == 0) *want_version = 1;
+    else if (strcmp(o->lng, "help") == 0) *want_help = 1;
+    return 1;
+}
+
+static const cmd *find_cmd(const char *path) {
+    const cmd *k;
+    for (k = TREE; k->path; k++)
+        if (strcmp(k->path, path) == 0) return k;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    args a;
+    const cmd *c = NULL;
+    char path[128] = "";
+    int i, want_help = 0, want_version = 0, rest_mode = 0, code;
+    memset(&a, 0, sizeof a);
+    for (i = 1; i < argc; i++) {
+        char *s = argv[i];
+        int r;
+        if (rest_mode) {
+            a.rest = &argv[i];
+            a.nrest = argc - i;
+            break;
+        }
+        if (strcmp(s, "--") == 0) {
+            if (c && c->rest) {
+                a.rest = &argv[i + 1];
+                a.nrest = argc - i - 1;
+                break;
+            }
+            /* everything after -- is positional */
+            for (i++; i < argc; i++) {
+                if (a.npos >= MAXPOS) return usage_error("too many arguments");
+                a.pos[a.npos++] = argv[i];
+            }
+            break;
+        }
+        /* command options first (they may shadow a global short flag) */
+        if (c && c->fn && s[0] == '-' && s[1]) {
+            const opt *o = NULL;
+            const char *val = NULL;
+            int idx = -1, k;
+            if (s[1] == '-') {
+                const char *eq = strchr(s + 2, '=');
+                size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
+                for (k = 0; c->opts[k].lng; k++)
+                    if (strlen(c->opts[k].lng) == n && strncmp(c->opts[k].lng, s + 2, n) == 0) { idx = k; break; }
+                if (idx >= 0 && eq) val = eq + 1;
+            } else {
+                for (k = 0; c->opts[k].lng; k++)
+                    if (c->opts[k].shrt == s[1]) { idx = k; break; }
+                if (idx >= 0 && s[2]) {
+                    if (c->opts[idx].kind == O_FLAG) idx = -1;
+                    else val = s + 2;
+                }
+            }
+            if (idx >= 0) {
+                o = &c->opts[idx];
+                if (o->kind == O_FLAG) {
+                    if (val) return usage_error("option --%s takes no value", o->lng);
+                    args_add(&a, idx, "1");
+                } else {
+                    if (!val) {
+                        if (i + 1 >= argc) return usage_error("option --%s needs a value", o->lng);
+                        val = argv[++i];
+                    }
+                    args_add(&a, idx, val);
+                }
+                continue;
+            }
+        }
+        r = global_opt(argc, argv, &i, &want_help, &want_version);
+        if (r < 0) return EX_USAGE;
+        if (r > 0) continue;
+        if (s[0] == '-' && s[1] && !(c && c->fn && isdigit((unsigned char)s[1]))) {
+            if (c && c->fn) return usage_error("no such option: %s (see '%s %s --help')", s, g_prog, c->path);
+            return usage_error("no such option: %s", s);
+        }
+        /* a word: the next level of the tree, or a positional argument */
+        if (!c || !c->fn) {
+            char next[128];
+            const cmd *k;
+            snprintf(next, sizeof next, "%s%s%s", path, path[0] ? " " : "", s);
+            k = find_cmd(next);
+            if (!k) {
+                if (!c) return usage_error("no such command '%s' (see '%s --help')", s, g_prog);
+                return usage_error("no such command '%s %s' (see '%s %s --help')", c->path, s, g_prog, c->path);
+            }
+            snprintf(path, sizeof path, "%s", next);
+            c = k;
+            a.cmd = c;
+            continue;
+        }
+        if (c->rest && a.npos >= c->max_pos) {
+            /* the first word of the trailing command: the rest is its argv */
+            a.rest = &argv[i];
+            a.nrest = argc - i;
+            rest_mode = 1;
+            break;
+        }
+        if (a.npos >= MAXPOS) return usage_error("too many arguments");
+        a.pos[a.npos++] = s;
+    }
+    if (want_version) {
+        printf("osb %s (opensandbox.h %s, %s)\n", OSB_VERSION_STRING, osb_version(), osb_build_config());
+        return EX_OK;
+    }
+    if (want_help || !c || !c->fn) {
+        print_help(stdout, c);
+        return (want_help || !c || !c->fn) ? EX_OK : EX_USAGE;
+    }
+    if (a.npos < c->min_pos) return usage_error("missing argument (usage: %s %s %s)", g_prog, c->path, c->pos_usage);
+    if (c->max_pos >= 0 && a.npos > c->max_pos)
+        return usage_error("unexpected argument '%s' (usage: %s %s %s)", a.pos[c->max_pos], g_prog, c->path, c->pos_usage);
+    /* required options */
+    {
+        static const char *const required[][2] = {
+            {"sandbox renew", "timeout"}, {"sandbox endpoint", "port"}, {"file search", "pattern"},
+            {"file chmod", "mode"}, {"file replace", "old"}, {"file replace", "new"},
+            {"credential-vault create", "file"}, {"credential-vault patch", "file"},
+            {"diagnostics logs", "scope"}, {"diagnostics events", "scope"}};
+        size_t k;
+        for (k = 0; k < sizeof required / sizeof required[0]; k++)
+            if (strcmp(required[k][0], c->path) == 0 && !A(&a, required[k][1]))
+                return usage_error("missing option --%s (see '%s %s --help')", required[k][1], g_prog, c->path);
+    }
+    g_out = G.output ? G.output : c->def_out;
+    if (!check_output(c, g_out))
+        return usage_error("invalid output '%s' for '%s' (choose from %s)", g_out, c->path, c->outputs);
+    /* settings: `osb config ...` uses only flags and the environment */
+    code = resolve_config(strncmp(c->path, "config", 6) != 0);
+    if (code) return code;
+    g_color = !G.no_color && C.color && isatty(1) && !getenv("NO_COLOR");
+    install_sigint();
+    if (strncmp(c->path, "config", 6) != 0 && c->fn != c_unavailable && (code = make_client()) != 0) return code;
+    code = c->fn(&a);
+    fflush(stdout);
+    osb_client_free(CLI);
+    return code;
+}
