@@ -275,6 +275,133 @@ TEST(row04_syn_black_hole_times_out_at_connect_deadline) {
     CHECK(elapsed >= 450 && elapsed < 500 + SLACK_MS);
 }
 
+/* Row 7 with nftables: inside a network namespace the child starts the
+ * server, and once the body is flowing the sink adds a rule that drops every
+ * packet from the server: the idle deadline must end the call. */
+static int nft_dropped;
+static int64_t last_byte_ms;
+static int drop_sink(void *user, const void *data, size_t len) {
+    char cmd[512];
+    (void)data;
+    *(uint64_t *)user += len;
+    last_byte_ms = osb__now_ms();
+    if (!nft_dropped) {
+        nft_dropped = 1;
+        snprintf(cmd, sizeof cmd,
+                 "nft add table inet osbm && nft add chain inet osbm in '{ type filter hook input priority 0; }' && "
+                 "nft add rule inet osbm in tcp sport %d drop", port_main);
+        if (system(cmd) != 0) nft_dropped = -1;
+    }
+    return 0;
+}
+
+static int start_server(void);
+
+static int child_midstream_nft(void) {
+    osb_client *c;
+    osb_http_request req;
+    osb_http_response r;
+    uint64_t got = 0;
+    osb_err e;
+    if (!start_server()) { printf("child midstream-nft: no server\n"); return 1; }
+    c = client_on(port_main, 2000, 400, 0);
+    memset(&req, 0, sizeof req);
+    req.path = "/bytes";
+    req.query = "n=200000000";
+    req.stream = 1;
+    req.sink = drop_sink;
+    req.sink_user = &got;
+    e = osb_request_raw(c, &req, &r);
+    printf("child midstream-nft: code=%d phase=%d pooled=%d nft=%d got=%llu offset=%llu after_last=%lld\n", (int)e,
+           (int)osb_client_error(c)->phase, osb_client_pooled(c), nft_dropped, (unsigned long long)got,
+           (unsigned long long)osb_client_error(c)->offset, (long long)since(last_byte_ms));
+    osb_client_free(c);
+    testproc_stop(&server);
+    return 0;
+}
+
+/* Row 22 with a slow link: tbf on the namespace's loopback. A download
+ * whose byte gaps stay under the idle deadline completes; a total deadline
+ * on the same unary call stops it. */
+static int child_slow_link(void) {
+    osb_client *c;
+    osb_http_response r;
+    rec_sink s;
+    osb_err e1, e2;
+    int64_t t0, el1, el2;
+    if (!start_server()) { printf("child slow-link: no server\n"); return 1; }
+    c = client_on(port_main, 3000, 1500, 0);
+    memset(&s, 0, sizeof s);
+    t0 = osb__now_ms();
+    e1 = get_path(c, "/bytes?n=100000", &r, &s);
+    el1 = since(t0);
+    osb_client_free(c);
+    c = client_on(port_main, 3000, 1500, 500);
+    t0 = osb__now_ms();
+    e2 = get_path(c, "/bytes?n=100000", &r, NULL);
+    el2 = since(t0);
+    printf("child slow-link: code1=%d got=%llu bad=%d elapsed1=%lld code2=%d phase2=%d elapsed2=%lld\n", (int)e1,
+           (unsigned long long)s.n, s.pattern_bad, (long long)el1, (int)e2, (int)osb_client_error(c)->phase,
+           (long long)el2);
+    osb_buf_free(&s.text);
+    osb_client_free(c);
+    testproc_stop(&server);
+    return 0;
+}
+
+TEST(row07_mid_stream_black_hole_nft) {
+    char out[1024], cmd[1024], *p;
+    int rc, code = -1, phase = -1, pooled = -1, nft = 0;
+    unsigned long long got = 0, offset = 0;
+    long long after = -1;
+    if (!is_root()) SKIP("row 7 (nft variant) needs root (network namespace + nftables)");
+    if (!ensure_nft()) SKIP("row 7 (nft variant) needs nft and ip (apt-get install nftables iproute2 failed)");
+    snprintf(cmd, sizeof cmd, "unshare -n sh -c 'ip link set lo up && %s --child midstream-nft' 2>&1", self_path);
+    rc = run_child(cmd, out, sizeof out);
+    p = strstr(out, "code=");
+    if (rc != 0 || !p) {
+        fprintf(stderr, "  child output: %s\n", out);
+        SKIP("row 7 (nft variant): could not set up the network namespace here");
+    }
+    sscanf(p, "code=%d phase=%d pooled=%d nft=%d got=%llu offset=%llu after_last=%lld", &code, &phase, &pooled,
+           &nft, &got, &offset, &after);
+    CHECK_EQ_INT(nft, 1);
+    CHECK_EQ_INT(code, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(phase, OSB_PHASE_IDLE);
+    CHECK_EQ_INT(pooled, 0);
+    CHECK(got > 0 && got < 200000000ull);
+    CHECK_EQ_INT(offset, got);
+    CHECK(after >= 0 && after < 400 + SLACK_MS);
+}
+
+TEST(row22_slow_link_tbf) {
+    char out[1024], cmd[1024], *p;
+    int rc, code1 = -1, bad = 1, code2 = -1, phase2 = -1;
+    unsigned long long got = 0;
+    long long el1 = -1, el2 = -1;
+    if (!is_root()) SKIP("row 22 (tbf) needs root (network namespace + tc)");
+    if (!have_tool("tc") || !have_tool("unshare")) SKIP("row 22 (tbf) needs tc (iproute2) and unshare");
+    /* 400 kbit/s: 100 KB take about 2 s, in packets well under the idle deadline apart */
+    snprintf(cmd, sizeof cmd,
+             "unshare -n sh -c 'ip link set lo up mtu 1500 && tc qdisc add dev lo root tbf rate 400kbit burst 10kb latency 500ms "
+             "&& %s --child slow-link' 2>&1", self_path);
+    rc = run_child(cmd, out, sizeof out);
+    p = strstr(out, "code1=");
+    if (rc != 0 || !p) {
+        fprintf(stderr, "  child output: %s\n", out);
+        SKIP("row 22 (tbf): could not shape the namespace's loopback here (no sch_tbf?)");
+    }
+    sscanf(p, "code1=%d got=%llu bad=%d elapsed1=%lld code2=%d phase2=%d elapsed2=%lld", &code1, &got, &bad, &el1,
+           &code2, &phase2, &el2);
+    CHECK_EQ_INT(code1, OSB_OK);
+    CHECK_EQ_INT(got, 100000);
+    CHECK_EQ_INT(bad, 0);
+    CHECK(el1 > 1000);            /* the link really was slow */
+    CHECK_EQ_INT(code2, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(phase2, OSB_PHASE_TOTAL);
+    CHECK(el2 < 500 + SLACK_MS);
+}
+
 /* Row 7: the response starts, then the path goes silent (a relay that
  * stops forwarding, as a load balancer that drops idle flows). */
 TEST(row07_mid_stream_black_hole_relay) {
@@ -831,6 +958,8 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "--child") == 0) {
         if (strcmp(argv[2], "dns-timeout") == 0) return child_dns_timeout();
         if (strcmp(argv[2], "syn-blackhole") == 0) return child_syn_blackhole();
+        if (strcmp(argv[2], "midstream-nft") == 0) return child_midstream_nft();
+        if (strcmp(argv[2], "slow-link") == 0) return child_slow_link();
         return 2;
     }
     return testlib_main(argc, argv);
