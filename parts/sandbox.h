@@ -182,6 +182,55 @@ OSB_API osb_err osb_sandbox_vault_get(osb_sandbox *sb, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_patch(osb_sandbox *sb, const osb_vault_patch_req *req, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb);
 
+
+/* Shortcuts: the execd calls with this sandbox's target (see parts of the
+ * execd section for each one's arguments, events and errors). */
+
+/* Runs `bash -c command` in the foreground (osb_command_run). on_event (may
+ * be NULL) sees each event as it arrives (live output); x (may be NULL)
+ * aggregates stdout, stderr and the exit code. */
+OSB_API osb_err osb_sandbox_run(osb_sandbox *sb, const char *command, osb_event_fn on_event, void *user,
+                                osb_execution *x);
+/* The same with every command option (cwd, timeout, uid/gid, envs, cancel). */
+OSB_API osb_err osb_sandbox_command(osb_sandbox *sb, const osb_command_request *req, osb_event_fn on_event,
+                                    void *user, osb_execution *x);
+/* Starts a background command; its id goes to id[0..cap). */
+OSB_API osb_err osb_sandbox_start(osb_sandbox *sb, const char *command, char *id, size_t cap);
+/* Follows a background command's output to sink until it ends (polling
+ * every 500 ms); *exit_code (may be NULL) gets its exit code. */
+OSB_API osb_err osb_sandbox_follow(osb_sandbox *sb, const char *id, osb_write_fn sink, void *user, int *exit_code);
+OSB_API osb_err osb_sandbox_interrupt(osb_sandbox *sb, const char *id);
+/* A bash session (state kept between runs) and a run in it. */
+OSB_API osb_err osb_sandbox_session(osb_sandbox *sb, const char *cwd, char *id, size_t cap);
+OSB_API osb_err osb_sandbox_session_run(osb_sandbox *sb, const char *session_id, const char *command,
+                                        osb_event_fn on_event, void *user, osb_execution *x);
+/* Code interpreter: a context (language NULL: "python") and code run in it
+ * (context_id NULL: the language's default context). */
+OSB_API osb_err osb_sandbox_code_context(osb_sandbox *sb, const char *language, osb_code_context **out);
+OSB_API osb_err osb_sandbox_code(osb_sandbox *sb, const char *context_id, const char *language, const char *code,
+                                 osb_event_fn on_event, void *user, osb_execution *x);
+
+/* Progress of a transfer: done bytes of total (0 when unknown). Return
+ * non-zero to stop it (OSB_ERR_CANCELLED). */
+typedef int (*osb_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/* Writes len bytes of data to path in the sandbox (created or replaced). */
+OSB_API osb_err osb_sandbox_write_file(osb_sandbox *sb, const char *path, const void *data, size_t len);
+/* Reads a whole file of the sandbox into out (appended; out->max caps it). */
+OSB_API osb_err osb_sandbox_read_file(osb_sandbox *sb, const char *path, osb_buf *out);
+/* Uploads a local file, streamed (memory stays constant). progress may be NULL. */
+OSB_API osb_err osb_sandbox_upload(osb_sandbox *sb, const char *local_path, const char *remote_path,
+                                   osb_progress_fn progress, void *user);
+/* Downloads a file of the sandbox to a local path (created or truncated),
+ * resuming after dropped connections. progress may be NULL. */
+OSB_API osb_err osb_sandbox_download(osb_sandbox *sb, const char *remote_path, const char *local_path,
+                                     osb_progress_fn progress, void *user);
+OSB_API osb_err osb_sandbox_list_dir(osb_sandbox *sb, const char *path, int depth, osb_file_info_list **out);
+/* One resource sample, and the live samples (until on_event returns
+ * non-zero or *cancel is set: then OSB_ERR_CANCELLED). */
+OSB_API osb_err osb_sandbox_metrics(osb_sandbox *sb, osb_metrics **out);
+OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *user, const volatile int *cancel);
+
 /* >>manager ----------------------------------------------------------------
  * Sandboxes of a lifecycle server as a whole. */
 
@@ -1006,6 +1055,197 @@ OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb) {
     osb_vault_state **none = NULL;
     OSB__SB_EGRESS(sb, none);
     return osb_vault_delete(sb->c, &sb->t[1]);
+}
+
+
+/* >>impl-sandbox-execd ----------------------------------------------------- */
+
+#define OSB__SB_EXECD(sb)                                                                            \
+    do {                                                                                             \
+        if (!(sb)) return OSB_ERR_INVALID_ARG;                                                       \
+        if (!(sb)->t[0].url)                                                                         \
+            return osb__sb_fail((sb)->c, OSB_ERR_STATE, "the execd endpoint is not resolved%s", NULL); \
+    } while (0)
+
+OSB_API osb_err osb_sandbox_run(osb_sandbox *sb, const char *command, osb_event_fn on_event, void *user,
+                                osb_execution *x) {
+    osb_command_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.command = command;
+    return osb_command_run(sb->c, &sb->t[0], &r, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_command(osb_sandbox *sb, const osb_command_request *req, osb_event_fn on_event,
+                                    void *user, osb_execution *x) {
+    OSB__SB_EXECD(sb);
+    return osb_command_run(sb->c, &sb->t[0], req, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_start(osb_sandbox *sb, const char *command, char *id, size_t cap) {
+    osb_command_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.command = command;
+    return osb_command_start(sb->c, &sb->t[0], &r, id, cap);
+}
+
+OSB_API osb_err osb_sandbox_follow(osb_sandbox *sb, const char *id, osb_write_fn sink, void *user, int *exit_code) {
+    OSB__SB_EXECD(sb);
+    return osb_command_follow(sb->c, &sb->t[0], id, sink, user, NULL, 0, NULL, exit_code);
+}
+
+OSB_API osb_err osb_sandbox_interrupt(osb_sandbox *sb, const char *id) {
+    OSB__SB_EXECD(sb);
+    return osb_command_interrupt(sb->c, &sb->t[0], id);
+}
+
+OSB_API osb_err osb_sandbox_session(osb_sandbox *sb, const char *cwd, char *id, size_t cap) {
+    OSB__SB_EXECD(sb);
+    return osb_session_create(sb->c, &sb->t[0], cwd, id, cap);
+}
+
+OSB_API osb_err osb_sandbox_session_run(osb_sandbox *sb, const char *session_id, const char *command,
+                                        osb_event_fn on_event, void *user, osb_execution *x) {
+    osb_session_run_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.command = command;
+    return osb_session_run(sb->c, &sb->t[0], session_id, &r, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_code_context(osb_sandbox *sb, const char *language, osb_code_context **out) {
+    if (out) *out = NULL;
+    OSB__SB_EXECD(sb);
+    return osb_code_context_create(sb->c, &sb->t[0], language ? language : "python", NULL, out);
+}
+
+OSB_API osb_err osb_sandbox_code(osb_sandbox *sb, const char *context_id, const char *language, const char *code,
+                                 osb_event_fn on_event, void *user, osb_execution *x) {
+    osb_code_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.code = code;
+    r.context_id = context_id;
+    r.language = language ? language : "python";
+    return osb_code_run(sb->c, &sb->t[0], &r, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_write_file(osb_sandbox *sb, const char *path, const void *data, size_t len) {
+    osb_upload_file f;
+    OSB__SB_EXECD(sb);
+    memset(&f, 0, sizeof f);
+    f.path = path;
+    f.data = data;
+    f.size = len;
+    return osb_files_upload(sb->c, &sb->t[0], &f, 1);
+}
+
+OSB_API osb_err osb_sandbox_read_file(osb_sandbox *sb, const char *path, osb_buf *out) {
+    osb_download_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    return osb_files_download(sb->c, &sb->t[0], &r, osb_buf_sink, out, NULL);
+}
+
+/* Progress-reporting reader and writer for the transfer shortcuts. */
+typedef struct osb__sb_xfer {
+    FILE *f;
+    uint64_t done, total;
+    osb_progress_fn progress;
+    void *user;
+    int stopped;
+} osb__sb_xfer;
+
+static ptrdiff_t osb__sb_xfer_read(void *user, void *buf, size_t cap) {
+    osb__sb_xfer *t = (osb__sb_xfer *)user;
+    size_t got;
+    if (t->total - t->done < cap) cap = (size_t)(t->total - t->done);
+    if (cap == 0) return 0;
+    got = fread(buf, 1, cap, t->f);
+    if (got == 0) return -1;              /* the file shrank or failed */
+    t->done += got;
+    if (t->progress && t->progress(t->user, t->done, t->total)) { t->stopped = 1; return -1; }
+    return (ptrdiff_t)got;
+}
+
+static int osb__sb_xfer_write(void *user, const void *data, size_t len) {
+    osb__sb_xfer *t = (osb__sb_xfer *)user;
+    if (fwrite(data, 1, len, t->f) != len) return 1;
+    t->done += len;
+    if (t->progress && t->progress(t->user, t->done, t->total)) { t->stopped = 1; return 1; }
+    return 0;
+}
+
+OSB_API osb_err osb_sandbox_upload(osb_sandbox *sb, const char *local_path, const char *remote_path,
+                                   osb_progress_fn progress, void *user) {
+    osb__sb_xfer t;
+    osb_upload_file f;
+    osb_err e;
+    long size;
+    OSB__SB_EXECD(sb);
+    memset(&t, 0, sizeof t);
+    if (!local_path || !(t.f = fopen(local_path, "rb")))
+        return osb__sb_fail(sb->c, OSB_ERR_IO, "cannot open %.200s", local_path ? local_path : "(null)");
+    if (fseek(t.f, 0, SEEK_END) != 0 || (size = ftell(t.f)) < 0 || fseek(t.f, 0, SEEK_SET) != 0) {
+        fclose(t.f);
+        return osb__sb_fail(sb->c, OSB_ERR_IO, "cannot size %.200s", local_path);
+    }
+    t.total = (uint64_t)size;
+    t.progress = progress;
+    t.user = user;
+    memset(&f, 0, sizeof f);
+    f.path = remote_path;
+    f.size = t.total;
+    f.read = osb__sb_xfer_read;
+    f.read_user = &t;
+    e = osb_files_upload(sb->c, &sb->t[0], &f, 1);
+    fclose(t.f);
+    if (e && t.stopped) return osb__sb_fail(sb->c, OSB_ERR_CANCELLED, "the progress callback stopped the upload%s", NULL);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_download(osb_sandbox *sb, const char *remote_path, const char *local_path,
+                                     osb_progress_fn progress, void *user) {
+    osb__sb_xfer t;
+    osb_download_request r;
+    osb_err e;
+    OSB__SB_EXECD(sb);
+    memset(&t, 0, sizeof t);
+    if (progress && remote_path) {   /* the size, for the progress total */
+        osb_file_info_list *info = NULL;
+        if (osb_files_info(sb->c, &sb->t[0], &remote_path, 1, &info) == OSB_OK && info->count == 1 &&
+            info->items[0].size > 0)
+            t.total = (uint64_t)info->items[0].size;
+        osb_result_free(info);
+    }
+    if (!local_path || !(t.f = fopen(local_path, "wb")))
+        return osb__sb_fail(sb->c, OSB_ERR_IO, "cannot create %.200s", local_path ? local_path : "(null)");
+    t.progress = progress;
+    t.user = user;
+    memset(&r, 0, sizeof r);
+    r.path = remote_path;
+    e = osb_files_download(sb->c, &sb->t[0], &r, osb__sb_xfer_write, &t, NULL);
+    if (fclose(t.f) != 0 && !e) e = osb__sb_fail(sb->c, OSB_ERR_IO, "cannot write %.200s", local_path);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_list_dir(osb_sandbox *sb, const char *path, int depth, osb_file_info_list **out) {
+    if (out) *out = NULL;
+    OSB__SB_EXECD(sb);
+    return osb_dir_list(sb->c, &sb->t[0], path, depth, out);
+}
+
+OSB_API osb_err osb_sandbox_metrics(osb_sandbox *sb, osb_metrics **out) {
+    if (out) *out = NULL;
+    OSB__SB_EXECD(sb);
+    return osb_metrics_get(sb->c, &sb->t[0], out);
+}
+
+OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *user, const volatile int *cancel) {
+    OSB__SB_EXECD(sb);
+    return osb_metrics_watch(sb->c, &sb->t[0], on_event, user, cancel);
 }
 
 /* >>impl-manager ----------------------------------------------------------- */
