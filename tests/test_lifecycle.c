@@ -895,6 +895,83 @@ TEST(credential_vault) {
     osb_sandbox_delete(c, id);
 }
 
+/* A second dev server in a Kubernetes gateway mode: header-routed and
+ * URI-routed endpoints, and signed routes (expires). */
+static void gateway_mode(const char *mode) {
+    testproc gw;
+    const char *argv[10];
+    int n = 0;
+    const char *rec = getenv("OSB_RECORD");
+    char dom[128], key[128], id[64];
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    osb_endpoint *ep = NULL;
+    osb_endpoint_req er;
+    argv[n++] = "python3";
+    argv[n++] = "tools/devserver/devserver.py";
+    argv[n++] = "--endpoint-mode";
+    argv[n++] = mode;
+    if (rec && *rec) {
+        argv[n++] = "--record";
+        argv[n++] = rec;
+    }
+    argv[n] = NULL;
+    if (testproc_start(&gw, argv) != 0) { SKIP("dev server unavailable"); return; }
+    if (!testdev_json_field(gw.ready, "domain", dom, sizeof dom) ||
+        !testdev_json_field(gw.ready, "api_key", key, sizeof key)) {
+        testproc_stop(&gw);
+        CHECK(0);
+        return;
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = dom;
+    cfg.api_key = key;
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
+    if (c && make_sandbox(c, id, NULL, 0, 600)) {
+        int signed_route;
+        for (signed_route = 0; signed_route < 2; signed_route++) {
+            memset(&er, 0, sizeof er);
+            if (signed_route) {
+                er.expires = (int64_t)time(NULL) + 600;
+                er.use_server_proxy = 1;   /* not sent with expires */
+            }
+            CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 44772, &er, &ep), OSB_OK);
+            if (ep) {
+                osb_target t = osb_target_from_endpoint(ep);
+                osb_http_request req;
+                osb_http_response res;
+                char url[600];
+                if (strcmp(mode, "k8s-header") == 0) {
+                    CHECK_EQ_INT(ep->headers_count, 1);
+                    CHECK(t.headers[0] && strncmp(t.headers[0], "OpenSandbox-Ingress-To: ", 24) == 0);
+                } else {
+                    CHECK(strstr(ep->endpoint.ptr, id) != NULL);
+                }
+                memset(&req, 0, sizeof req);
+                snprintf(url, sizeof url, "%s/ping", t.url);
+                req.url = url;
+                req.headers = t.headers;
+                CHECK_EQ_INT(osb_request_raw(c, &req, &res), OSB_OK);
+                CHECK_EQ_INT(res.status, 200);
+                osb_http_response_free(&res);
+                osb_result_free(ep);
+            }
+        }
+        /* expires in the past: 400 */
+        er.expires = 1000;
+        CHECK_EQ_INT(osb_sandbox_endpoint(c, id, 44772, &er, &ep), OSB_ERR_HTTP);
+        CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+        osb_sandbox_delete(c, id);
+    } else {
+        CHECK(0);
+    }
+    osb_client_free(c);
+    testproc_stop(&gw);
+}
+
+TEST(endpoint_gateway_header_mode) { gateway_mode("k8s-header"); }
+TEST(endpoint_gateway_uri_mode) { gateway_mode("k8s-uri"); }
+
 TEST(invalid_arguments) {
     osb_sandbox_info *s = (osb_sandbox_info *)1;
     NEED_CLIENT(c);
