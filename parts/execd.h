@@ -268,7 +268,9 @@ typedef struct osb_code_contexts {
  * total deadline. */
 OSB_API osb_err osb_code_context_create(osb_client *c, const osb_target *execd, const char *language,
                                         const char *cwd, osb_code_context **out);
-/* GET /code/contexts[?language=]: language NULL lists every context. */
+/* GET /code/contexts?language=. language NULL omits the parameter: execd
+ * then lists every context, although the spec requires it (PROTOCOL.md 6.1
+ * #24). */
 OSB_API osb_err osb_code_context_list(osb_client *c, const osb_target *execd, const char *language,
                                       osb_code_contexts **out);
 /* GET /code/contexts/{id}. Unknown: OSB_ERR_HTTP 404. */

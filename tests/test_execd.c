@@ -484,9 +484,6 @@ TEST(code_contexts_and_runs) {
         if (!strcmp(list->items[i].id.ptr, ctx->id.ptr)) found = 1;
     CHECK(found);
     osb_result_free(list);
-    CHECK_EQ_INT(osb_code_context_list(C, &T, NULL, &list), OSB_OK);
-    CHECK(list && list->count >= 1);
-    osb_result_free(list);
     memset(&r, 0, sizeof r);
     r.context_id = ctx->id.ptr;
     r.language = "python";
@@ -862,55 +859,239 @@ TEST(metrics_get_watch_ping) {
     CHECK_EQ_INT(w.samples, 2);
 }
 
-/* ---- download resumed after a dropped connection (scripted server) --------------- */
+/* ---- the scripted server: resumed downloads, canned event streams ------------------ */
+
+static testproc drop_proc;
+static int drop_port;
+static osb_client *DC;
+
+static int drop_setup(void) {
+    const char *argv[] = {"python3", "tests/servers/dropserver.py", NULL};
+    osb_client_config cfg;
+    if (drop_port) return 1;
+    if (testproc_start(&drop_proc, argv) != 0) return 0;
+    drop_port = atoi(drop_proc.ready);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = "127.0.0.1:1";
+    if (drop_port <= 0 || osb_client_new(&cfg, &DC) != OSB_OK) return 0;
+    return 1;
+}
+
+/* A target whose URL is /canned/NAME on the scripted server. */
+static osb_target canned(const char *name, char *url, size_t cap) {
+    osb_target t;
+    snprintf(url, cap, "127.0.0.1:%d/canned/%s", drop_port, name);
+    t.url = url;
+    t.headers = NULL;
+    return t;
+}
+
+typedef struct collected {
+    int n;
+    osb_event_type types[32];
+    char names[32][24];
+    int64_t timestamps[32];
+} collected;
+
+static int collect(void *user, const osb_event *ev) {
+    collected *c = (collected *)user;
+    if (c->n < 32) {
+        c->types[c->n] = ev->type;
+        snprintf(c->names[c->n], sizeof c->names[0], "%s", ev->type_name.ptr);
+        c->timestamps[c->n] = ev->timestamp;
+    }
+    if (ev->type == OSB_EVENT_RESULT && ev->results_count == 6) {
+        /* non-string MIME values come as JSON text, strings unescaped */
+        CHECK_EQ_STR(ev->results[0].key.ptr, "text");
+        CHECK_EQ_STR(ev->results[0].value.ptr, "42");
+        CHECK_EQ_STR(ev->results[1].key.ptr, "text/html");
+        CHECK_EQ_STR(ev->results[1].value.ptr, "<b>42</b>");
+        CHECK_EQ_STR(ev->results[2].key.ptr, "application/json");
+        CHECK_EQ_STR(ev->results[2].value.ptr, "{\"a\":[1,2]}");
+        CHECK_EQ_STR(ev->results[3].value.ptr, "3.5");
+        CHECK_EQ_STR(ev->results[4].value.ptr, "null");
+        CHECK_EQ_STR(ev->results[5].value.ptr, "q\"uote");
+    }
+    if (ev->type == OSB_EVENT_UNKNOWN) {
+        CHECK_EQ_STR(ev->type_name.ptr, "future_thing");
+        CHECK(strstr(ev->raw.ptr, "\"extra\":[1,2]") != NULL);
+    }
+    c->n++;
+    return 0;
+}
+
+TEST(stream_canned_every_event_type) {
+    char url[128];
+    osb_target t;
+    osb_code_request r;
+    osb_execution x;
+    collected col;
+    static const osb_event_type want[] = {OSB_EVENT_INIT, OSB_EVENT_PING, OSB_EVENT_STDOUT, OSB_EVENT_UNKNOWN,
+                                          OSB_EVENT_EXECUTION_COUNT, OSB_EVENT_RESULT, OSB_EVENT_STATUS,
+                                          OSB_EVENT_ERROR, OSB_EVENT_EXECUTION_COMPLETE};
+    size_t i;
+    if (!drop_setup()) SKIP("python3 unavailable");
+    t = canned("mixed", url, sizeof url);
+    memset(&r, 0, sizeof r);
+    memset(&x, 0, sizeof x);
+    memset(&col, 0, sizeof col);
+    r.code = "anything";
+    CHECK_EQ_INT(osb_code_run(DC, &t, &r, collect, &col, &x), OSB_OK);
+    CHECK_EQ_INT(col.n, 9);   /* ends at execution_complete: the ping after it is not read */
+    for (i = 0; i < sizeof want / sizeof want[0] && i < (size_t)col.n; i++) {
+        CHECK_EQ_INT(col.types[i], want[i]);
+        CHECK_EQ_INT(col.timestamps[i], (int64_t)(i + 1));
+    }
+    CHECK_EQ_STR(x.id, "ctx-1");
+    CHECK_EQ_STR(x.out.data, "a\xc3\xa9\n");
+    CHECK_EQ_INT(x.results_count, 1);
+    if (x.results_count) {
+        CHECK_EQ_INT(x.results[0].count, 6);
+        CHECK_EQ_STR(x.results[0].text.ptr, "42");
+        CHECK_EQ_INT(x.results[0].execution_count, 7);
+    }
+    CHECK(x.has_error);
+    CHECK_EQ_STR(x.ename.ptr, "NameError");
+    CHECK_EQ_STR(x.evalue.ptr, "name 'y' is not defined");
+    CHECK_EQ_INT(x.traceback_count, 2);
+    if (x.traceback_count == 2) CHECK_EQ_STR(x.traceback[1].ptr, "l2");
+    CHECK(x.completed);
+    CHECK_EQ_INT(x.execution_time_ms, 57);
+    CHECK_EQ_INT(x.execution_count, 7);
+    CHECK(!x.exit_code_known);   /* an error whose evalue is not a number */
+    /* text/plain is read before text */
+    t = canned("plain", url, sizeof url);
+    CHECK_EQ_INT(osb_code_run(DC, &t, &r, NULL, NULL, &x), OSB_OK);
+    CHECK(x.results_count == 1 && !strcmp(x.results[0].text.ptr, "p"));
+    CHECK(x.exit_code_known && x.exit_code == 0);
+    /* one 3 MiB event */
+    t = canned("big", url, sizeof url);
+    CHECK_EQ_INT(osb_code_run(DC, &t, &r, NULL, NULL, &x), OSB_OK);
+    CHECK_EQ_INT(x.out.len, 3u << 20);
+    osb_execution_free(&x);
+}
+
+TEST(stream_canned_errors) {
+    char url[128];
+    osb_target t;
+    osb_code_request r;
+    osb_execution x;
+    osb_stream *s = NULL;
+    const osb_event *ev;
+    int n = 0;
+    osb_err e;
+    if (!drop_setup()) SKIP("python3 unavailable");
+    memset(&r, 0, sizeof r);
+    memset(&x, 0, sizeof x);
+    r.code = "anything";
+    /* the bare {code,message} at the end is an error, not dropped */
+    t = canned("bare-error", url, sizeof url);
+    CHECK_EQ_INT(osb_code_run(DC, &t, &r, NULL, NULL, &x), OSB_ERR_SERVER);
+    CHECK_EQ_STR(osb_client_error(DC)->server_code, "RUNTIME_ERROR");
+    CHECK(strstr(osb_client_error(DC)->message, "session is busy") != NULL);
+    CHECK_EQ_INT(osb_client_error(DC)->http_status, 200);
+    CHECK_EQ_STR(x.id, "ctx-2");
+    /* the pull form gives the events, then the error, then the error again */
+    CHECK_EQ_INT(osb_code_stream(DC, &t, &r, &s), OSB_OK);
+    while ((e = osb_stream_next(s, &ev)) == OSB_OK && ev) n++;
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(e, OSB_ERR_SERVER);
+    CHECK_EQ_INT(osb_stream_next(s, &ev), OSB_ERR_SERVER);
+    CHECK(ev == NULL);
+    osb_stream_close(s);
+    /* an event that is not JSON */
+    t = canned("notjson", url, sizeof url);
+    CHECK_EQ_INT(osb_code_run(DC, &t, &r, NULL, NULL, &x), OSB_ERR_JSON);
+    osb_execution_free(&x);
+}
+
+typedef struct msamples {
+    int n, errors;
+    double used[4];
+} msamples;
+
+static int msample(void *user, const osb_event *ev) {
+    msamples *m = (msamples *)user;
+    if (ev->type == OSB_EVENT_METRICS && m->n < 4) m->used[m->n++] = ev->metrics.mem_used_mib;
+    if (ev->type == OSB_EVENT_ERROR) {
+        m->errors++;
+        CHECK_EQ_STR(ev->text.ptr, "failed to get CPU percent: boom");
+    }
+    return 0;
+}
+
+TEST(stream_canned_metrics_lines) {
+    char url[128];
+    osb_target t;
+    msamples m;
+    if (!drop_setup()) SKIP("python3 unavailable");
+    t = canned("metrics", url, sizeof url);
+    memset(&m, 0, sizeof m);
+    /* this server ends the stream; a real one never does */
+    CHECK_EQ_INT(osb_metrics_watch(DC, &t, msample, &m, NULL), OSB_OK);
+    CHECK_EQ_INT(m.n, 2);
+    CHECK_EQ_INT(m.errors, 1);
+    CHECK(m.used[0] == 50 && m.used[1] == 51);
+}
+
 
 TEST(files_download_resume_after_drop) {
-    testproc p;
-    const char *argv[] = {"python3", "tests/servers/dropserver.py", NULL};
-    osb_client *c = NULL;
-    osb_client_config cfg;
     osb_target t;
     char url[128];
-    int port;
     osb_download_request dr;
     osb_download_info info;
     hasher h;
-    if (testproc_start(&p, argv) != 0) SKIP("python3 unavailable");
-    port = atoi(p.ready);
-    CHECK(port > 0);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.domain = "127.0.0.1:1";
-    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
-    snprintf(url, sizeof url, "127.0.0.1:%d/proxy/44772", port);
+    if (!drop_setup()) SKIP("python3 unavailable");
+    snprintf(url, sizeof url, "127.0.0.1:%d/proxy/44772", drop_port);
     t.url = url;
     t.headers = NULL;
     memset(&dr, 0, sizeof dr);
-    /* the server drops the first response after 300000 bytes, then honours Range */
+    /* the server cuts every response longer than 450000 bytes after 300000
+       bytes, and honours Range */
     dr.path = "/data/file.bin";
     hasher_init(&h);
-    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_OK);
+    CHECK_EQ_INT(osb_files_download(DC, &t, &dr, hasher_sink, &h, &info), OSB_OK);
     CHECK_EQ_INT(h.n, 1000000);
     CHECK(h.h == gen_hash(1000000, 5));
     CHECK_EQ_INT(info.resumes, 2);
     CHECK_EQ_INT(info.status, 206);
     CHECK_EQ_INT(info.total_size, 1000000);
+    /* a range, resumed inside the range */
+    dr.offset = 100000;
+    dr.length = 800000;
+    hasher_init(&h);
+    CHECK_EQ_INT(osb_files_download(DC, &t, &dr, hasher_sink, &h, &info), OSB_OK);
+    CHECK_EQ_INT(h.n, 800000);
+    CHECK_EQ_INT(info.resumes, 2);
+    {
+        hasher w;
+        uint64_t i;
+        hasher_init(&w);
+        for (i = 100000; i < 900000; i++) {
+            unsigned char b = gen_byte(i, 5);
+            hasher_add(&w, &b, 1);
+        }
+        CHECK(w.h == h.h);
+    }
+    dr.offset = 0;
+    dr.length = 0;
     /* without resumption the drop is an error */
     dr.max_resumes = -1;
     hasher_init(&h);
-    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_ERR_TRUNCATED);
+    CHECK_EQ_INT(osb_files_download(DC, &t, &dr, hasher_sink, &h, &info), OSB_ERR_TRUNCATED);
+    CHECK_EQ_INT(h.n, 300000);
     /* a server that answers a resume with another range is refused */
     dr.max_resumes = 0;
     dr.path = "/data/wrong-range.bin";
     hasher_init(&h);
-    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_ERR_PROTOCOL);
+    CHECK_EQ_INT(osb_files_download(DC, &t, &dr, hasher_sink, &h, &info), OSB_ERR_PROTOCOL);
     /* everything had arrived: the resume gets 416 and that is success */
     dr.path = "/data/drop-at-end.bin";
     hasher_init(&h);
-    CHECK_EQ_INT(osb_files_download(c, &t, &dr, hasher_sink, &h, &info), OSB_OK);
+    CHECK_EQ_INT(osb_files_download(DC, &t, &dr, hasher_sink, &h, &info), OSB_OK);
     CHECK_EQ_INT(h.n, 1000000);
     CHECK(h.h == gen_hash(1000000, 5));
-    osb_client_free(c);
-    testproc_stop(&p);
+    CHECK_EQ_INT(info.resumes, 1);
 }
 
 /* ---- unit: events and executions without a server ------------------------------ */
@@ -952,6 +1133,14 @@ TEST(execution_exit_code_inference) {
     osb_execution_free(&x);
 }
 
-TEST(zz_stop_server) { testdev_stop(); osb_client_free(C); C = NULL; }
+TEST(zz_stop_server) {
+    testdev_stop();
+    osb_client_free(C);
+    C = NULL;
+    if (drop_port) testproc_stop(&drop_proc);
+    osb_client_free(DC);
+    DC = NULL;
+    drop_port = 0;
+}
 
 int main(int argc, char **argv) { return testlib_main(argc, argv); }

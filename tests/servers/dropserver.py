@@ -14,6 +14,10 @@ the generator the C test uses (seed 5). Scenarios, by path:
   /data/drop-at-end.bin   200 announcing one byte more than it sends, then
                           closes; a Range at the end gets 416 bytes */1000000
   anything else           404 {"code":"FILE_NOT_FOUND","message":"..."}
+
+Canned event streams (chunked, cut at awkward places) for the stream
+decoder, at POST /canned/NAME/code (or any POST under /canned/NAME) and GET
+/canned/NAME/metrics/watch; NAME is a key of CANNED below.
 """
 import argparse, os, re, socket, socketserver, sys, threading, time
 from urllib.parse import urlsplit, parse_qs
@@ -32,6 +36,41 @@ def gen(size, seed):
 
 
 DATA = None
+
+
+CANNED = {
+    # every event type, SSE "data:" framing, an unknown type, non-string
+    # MIME values, escapes
+    'mixed': (b'{"type":"init","text":"ctx-1","timestamp":1}\n\n'
+              b'data: {"type":"ping","text":"pong","timestamp":2}\n\n'
+              b'{"type":"stdout","text":"a\\u00e9\\n","timestamp":3}\n\n'
+              b'{"type":"future_thing","text":"x","timestamp":4,"extra":[1,2]}\n\n'
+              b'{"type":"execution_count","execution_count":7,"timestamp":5}\n\n'
+              b'{"type":"result","timestamp":6,"results":{"text":"42","text/html":"<b>42</b>",'
+              b'"application/json":{"a":[1,2]},"x-num":3.5,"x-null":null,"x-esc":"q\\"uote"}}\r\n\r\n'
+              b'{"type":"status","text":"error","timestamp":7}\n\n'
+              b'{"type":"error","timestamp":8,"error":{"ename":"NameError","evalue":"name \'y\' is not defined",'
+              b'"traceback":["l1","l2"]}}\n\n'
+              b'{"type":"execution_complete","execution_time":57,"timestamp":9}\n\n'
+              b'{"type":"ping","text":"pong","timestamp":10}\n\n'),
+    # execd failing after the first event: a bare object, no line end
+    'bare-error': (b'{"type":"init","text":"ctx-2","timestamp":1}\n\n'
+                   b'{"type":"ping","text":"pong","timestamp":2}\n\n'
+                   b'{"code":"RUNTIME_ERROR","message":"error running codes session is busy"}'),
+    # text/plain wins over text
+    'plain': (b'{"type":"init","text":"ctx-3","timestamp":1}\n\n'
+              b'{"type":"result","timestamp":6,"results":{"text":"t","text/plain":"p"}}\n\n'
+              b'{"type":"execution_complete","timestamp":9}\n\n'),
+    # one 3 MiB event
+    'big': (b'{"type":"init","text":"ctx-4","timestamp":1}\n\n'
+            b'{"type":"stdout","text":"' + b'z' * (3 << 20) + b'","timestamp":2}\n\n'
+            b'{"type":"execution_complete","execution_time":1,"timestamp":3}\n\n'),
+    'notjson': b'{"type":"init","text":"ctx-5","timestamp":1}\n\n{"type": oops}\n\n',
+    # /metrics/watch: single newlines, a sampling failure line
+    'metrics': (b'{"cpu_count":2,"cpu_used_pct":3.5,"mem_total_mib":100.5,"mem_used_mib":50,"timestamp":1000}\n'
+                b'{"error":"failed to get CPU percent: boom"}\n'
+                b'{"cpu_count":2,"cpu_used_pct":1,"mem_total_mib":100.5,"mem_used_mib":51,"timestamp":3000}\n'),
+}
 
 
 def head(status, reason, fields):
@@ -69,6 +108,17 @@ class Handler(socketserver.BaseRequestHandler):
                 fields[k.strip().lower()] = v.strip()
             u = urlsplit(target)
             path = parse_qs(u.query).get('path', [''])[0]
+            n = int(fields.get('content-length', '0'))
+            while len(buf) < n:
+                d = self.request.recv(65536)
+                if not d:
+                    return
+                buf += d
+            buf = buf[n:]
+            if u.path.startswith('/canned/'):
+                name = u.path.split('/')[2]
+                self.send_canned(CANNED[name], name)
+                continue
             if method != 'GET' or not u.path.endswith('/files/download'):
                 self.send_json(404, 'Not Found', '404 page not found')
                 continue
@@ -120,6 +170,19 @@ class Handler(socketserver.BaseRequestHandler):
                                                                   ('Content-Length', str(len(body)))]) + body)
                 continue
             self.send_json(404, 'Not Found', '{"code":"FILE_NOT_FOUND","message":"file not found: %s"}' % path)
+
+    def send_canned(self, data, name):
+        self.request.sendall(head(200, 'OK', [('Content-Type', 'text/event-stream'),
+                                             ('Cache-Control', 'no-cache'), ('Transfer-Encoding', 'chunked')]))
+        # chunks of 1, 7, 64 and 1000 bytes in turn: events and lines split anywhere
+        sizes = [1, 7, 64, 1000] if name != 'big' else [65536]
+        at, k = 0, 0
+        while at < len(data):
+            c = data[at:at + sizes[k % len(sizes)]]
+            self.request.sendall(b'%x\r\n' % len(c) + c + b'\r\n')
+            at += len(c)
+            k += 1
+        self.request.sendall(b'0\r\n\r\n')
 
     def send_json(self, status, reason, text):
         b = text.encode()
