@@ -830,6 +830,24 @@ TEST(row29_split_crlf_and_utf8) {
     osb_client_free(c);
 }
 
+/* Rows 23 and 29 together: an event stream through the one-byte relay. */
+TEST(row23_event_stream_one_byte_per_segment) {
+    osb_client *c;
+    sse_run o;
+    NEED_SERVER();
+    c = client_on(port_drip, 5000, 5000, 0);
+    run_stream(c, "kind=utf8-split", 0, &o);
+    CHECK_EQ_INT(o.transport, OSB_OK);
+    CHECK_EQ_INT(o.tokenizer, OSB_OK);
+    CHECK_EQ_INT(o.nev, 2);
+    CHECK_EQ_STR(o.ev[0], "a\xc3\xa9\xe2\x82\xac" "b");
+    CHECK_EQ_STR(o.ev[1], "two");
+    run_stream(c, "kind=truncated", 0, &o);
+    CHECK_EQ_INT(o.nev, 1);
+    CHECK_EQ_INT(o.tokenizer, OSB_ERR_TRUNCATED);
+    osb_client_free(c);
+}
+
 /* Row 30: the stream ends inside an event: that event is never dispatched;
  * a cut connection is a transport error. */
 TEST(row30_stream_ends_mid_event) {
