@@ -644,7 +644,16 @@ static const osb_field osb__lc_vstate_fields[] = {
 };
 static const osb_type osb__lc_vstate_type = OSB_TYPE_RAW(osb_vault_state, osb__lc_vstate_fields, raw);
 
-/* JSON helpers for request bodies. */
+/* JSON helpers for request bodies. A count with a NULL array makes the
+ * writer fail (the call then returns OSB_ERR_INVALID_ARG, nothing sent). */
+static int osb__lc_jw_bad(osb_jw *w, const void *items, size_t n) {
+    if (n && !items) {
+        if (!w->err) w->err = OSB_ERR_INVALID_ARG;
+        return 1;
+    }
+    return 0;
+}
+
 static void osb__lc_strs(osb_jw *w, const char *const *list) {
     osb_jw_array(w);
     if (list)
@@ -654,6 +663,7 @@ static void osb__lc_strs(osb_jw *w, const char *const *list) {
 
 static void osb__lc_pairs(osb_jw *w, const osb_pair *p, size_t n) {
     size_t i;
+    if (osb__lc_jw_bad(w, p, n)) return;
     osb_jw_object(w);
     for (i = 0; i < n; i++) {
         if (!p[i].key) { osb_jw_null(w); continue; }  /* a value where a key is due: the writer fails */
@@ -672,6 +682,7 @@ static void osb__lc_kstr(osb_jw *w, const char *key, const char *v) {
 
 static void osb__lc_rules(osb_jw *w, const osb_network_rule *r, size_t n) {
     size_t i;
+    if (osb__lc_jw_bad(w, r, n)) return;
     osb_jw_array(w);
     for (i = 0; i < n; i++) {
         osb_jw_object(w);
@@ -781,7 +792,7 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
         osb_jw_key(w, "secureAccess");
         osb_jw_bool(w, r->secure_access > 0);
     }
-    if (r->volumes_count) {
+    if (r->volumes_count && !osb__lc_jw_bad(w, r->volumes, r->volumes_count)) {
         osb_jw_key(w, "volumes");
         osb_jw_array(w);
         for (i = 0; i < r->volumes_count; i++) {
@@ -1227,6 +1238,7 @@ OSB_API osb_err osb_egress_policy_delete(osb_client *c, const osb_target *t, con
 
 static void osb__lc_vcreds(osb_jw *w, const osb_vault_credential_in *v, size_t n) {
     size_t i;
+    if (osb__lc_jw_bad(w, v, n)) return;
     osb_jw_array(w);
     for (i = 0; i < n; i++) {
         osb_jw_object(w);
@@ -1243,6 +1255,7 @@ static void osb__lc_vcreds(osb_jw *w, const osb_vault_credential_in *v, size_t n
 
 static void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t n) {
     size_t i, j;
+    if (osb__lc_jw_bad(w, b, n)) return;
     osb_jw_array(w);
     for (i = 0; i < n; i++) {
         const osb_vault_match_in *m = &b[i].match;
@@ -1253,7 +1266,7 @@ static void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t n) {
         osb_jw_object(w);
         if (m->hosts) { osb_jw_key(w, "hosts"); osb__lc_strs(w, m->hosts); }
         if (m->schemes) { osb_jw_key(w, "schemes"); osb__lc_strs(w, m->schemes); }
-        if (m->ports && m->ports_count) {
+        if (m->ports_count && !osb__lc_jw_bad(w, m->ports, m->ports_count)) {
             osb_jw_key(w, "ports");
             osb_jw_array(w);
             for (j = 0; j < m->ports_count; j++) osb_jw_int(w, m->ports[j]);
@@ -1267,7 +1280,7 @@ static void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t n) {
         osb__lc_kstr(w, "type", a->type);
         osb__lc_kstr(w, "name", a->name);
         osb__lc_kstr(w, "credential", a->credential);
-        if (a->headers && a->headers_count) {
+        if (a->headers_count && !osb__lc_jw_bad(w, a->headers, a->headers_count)) {
             osb_jw_key(w, "headers");
             osb_jw_array(w);
             for (j = 0; j < a->headers_count; j++) {

@@ -1274,6 +1274,404 @@ TEST(request_id_sent_and_captured) {
     osb_client_free(c);
 }
 
+/* ---- exact wire forms, checked through the retry server's GET /last ---- */
+
+typedef struct last_req {
+    osb_str method, target, body;
+    osb_kv *headers;
+    size_t headers_count;
+} last_req;
+static const osb_field last_req_fields[] = {
+    OSB_FIELD_STR(last_req, method, "method"),
+    OSB_FIELD_STR(last_req, target, "target"),
+    OSB_FIELD_STR(last_req, body, "body"),
+    OSB_FIELD_MAP(last_req, headers, headers_count, "headers"),
+};
+static const osb_type last_req_type = OSB_TYPE(last_req, last_req_fields);
+
+static last_req *rs_last(osb_client *c) {
+    osb_http_request req;
+    osb_http_response res;
+    last_req *l = NULL;
+    memset(&req, 0, sizeof req);
+    req.path = "/last";
+    if (osb_request_raw(c, &req, &res) != OSB_OK) return NULL;
+    osb_bind(&last_req_type, res.body.data, res.body.len, NULL, (void **)&l, NULL);
+    osb_http_response_free(&res);
+    return l;
+}
+
+static const char *last_header(const last_req *l, const char *name) {
+    size_t i;
+    for (i = 0; l && i < l->headers_count; i++)
+        if (strcmp(l->headers[i].key.ptr, name) == 0) return l->headers[i].value.ptr;
+    return NULL;
+}
+
+#define CHECK_LAST(c, m, t, b)                                                         \
+    do {                                                                               \
+        last_req *l_ = rs_last(c);                                                     \
+        CHECK(l_ != NULL);                                                             \
+        if (l_) {                                                                      \
+            CHECK_EQ_STR(l_->method.ptr, m);                                           \
+            CHECK_EQ_STR(l_->target.ptr, t);                                           \
+            CHECK_EQ_STR(l_->body.ptr, b);                                             \
+            if ((b)[0]) CHECK_EQ_STR(last_header(l_, "content-type"), "application/json"); \
+            osb_result_free(l_);                                                       \
+        }                                                                              \
+    } while (0)
+
+TEST(wire_list_queries) {
+    static const char *const states[] = {"Running", "Paused", NULL};
+    static const osb_pair md[] = {{"team", "ml"}, {"example.com/k", "a b&c"}};
+    osb_sandbox_list_req q;
+    osb_snapshot_list_req sq;
+    osb_sandbox_page *l = NULL;
+    osb_snapshot_page *sl = NULL;
+    NEED_RS(c, 0, 0, 0, 0, 0);
+    memset(&q, 0, sizeof q);
+    q.states = states;
+    q.metadata = md;
+    q.metadata_count = 2;
+    q.page = 2;
+    q.page_size = 5;
+    CHECK_EQ_INT(osb_sandbox_list(c, &q, &l), OSB_OK);
+    CHECK(l && l->items_count == 0 && l->pagination.page_size == 20);
+    osb_result_free(l);
+    /* metadata: the server decodes the value, then parses k=v&k=v again */
+    CHECK_LAST(c, "GET",
+               "/v1/sandboxes?state=Running&state=Paused&metadata=team%3Dml%26example.com%252Fk%3Da%2520b%2526c"
+               "&page=2&pageSize=5", "");
+    CHECK_EQ_INT(osb_sandbox_list(c, NULL, &l), OSB_OK);
+    osb_result_free(l);
+    CHECK_LAST(c, "GET", "/v1/sandboxes", "");
+    /* a filter pair without a value: refused before sending */
+    {
+        static const osb_pair bad[] = {{"team", NULL}};
+        q.metadata = bad;
+        q.metadata_count = 1;
+        CHECK_EQ_INT(osb_sandbox_list(c, &q, &l), OSB_ERR_INVALID_ARG);
+    }
+    memset(&sq, 0, sizeof sq);
+    sq.sandbox_id = "sbx 1";
+    sq.states = states;
+    sq.page = 1;
+    sq.page_size = 3;
+    CHECK_EQ_INT(osb_snapshot_list(c, &sq, &sl), OSB_OK);
+    osb_result_free(sl);
+    CHECK_LAST(c, "GET", "/v1/snapshots?sandboxId=sbx%201&state=Running&state=Paused&page=1&pageSize=3", "");
+    osb_client_free(c);
+}
+
+TEST(wire_create_body) {
+    static const char *const ep[] = {"python", "-c", "print(\"hi\")", NULL};
+    static const osb_pair lim[] = {{"cpu", "500m"}};
+    static const osb_pair env[] = {{"A", "1"}, {"UNSET", NULL}};
+    static const osb_pair md[] = {{"team", "ml"}};
+    static const osb_pair ext[] = {{"access.renew.extend.seconds", "600"}};
+    static const char *const modes[] = {"ReadWriteOnce", NULL};
+    static const char *const opts[] = {"ro", NULL};
+    static const osb_network_rule rules[] = {{"allow", "pypi.org"}};
+    osb_volume_host host = {"/data"};
+    osb_volume_pvc pvc;
+    osb_volume_ossfs oss;
+    osb_volume vols[3];
+    osb_network_policy np;
+    osb_sandbox_create_req r;
+    osb_sandbox_info *s = NULL;
+    NEED_RS(c, 0, 0, 0, 0, 0);
+    memset(&pvc, 0, sizeof pvc);
+    memset(&oss, 0, sizeof oss);
+    memset(vols, 0, sizeof vols);
+    memset(&np, 0, sizeof np);
+    pvc.claim_name = "claim";
+    pvc.create_if_not_exists = -1;
+    pvc.delete_on_sandbox_termination = 1;
+    pvc.storage_class = "fast";
+    pvc.storage = "10Gi";
+    pvc.access_modes = modes;
+    oss.bucket = "bkt";
+    oss.endpoint = "oss.example.com";
+    oss.version = "1.0";
+    oss.options = opts;
+    oss.access_key_id = "AK";
+    oss.access_key_secret = "SK";
+    vols[0].name = "h";
+    vols[0].mount_path = "/mnt/h";
+    vols[0].read_only = 1;
+    vols[0].host = &host;
+    vols[1].name = "p";
+    vols[1].mount_path = "/mnt/p";
+    vols[1].sub_path = "s";
+    vols[1].pvc = &pvc;
+    vols[2].name = "o";
+    vols[2].mount_path = "/mnt/o";
+    vols[2].ossfs = &oss;
+    np.default_action = "deny";
+    np.egress = rules;
+    np.egress_count = 1;
+    memset(&r, 0, sizeof r);
+    r.image = "python:3.11";
+    r.image_username = "user";
+    r.image_password = "pw";
+    r.entrypoint = ep;
+    r.resource_limits = lim;
+    r.resource_limits_count = 1;
+    r.timeout_s = 3600;
+    r.env = env;
+    r.env_count = 2;
+    r.metadata = md;
+    r.metadata_count = 1;
+    r.platform_os = "linux";
+    r.platform_arch = "arm64";
+    r.network_policy = &np;
+    r.credential_proxy = 1;
+    r.secure_access = -1;
+    r.volumes = vols;
+    r.volumes_count = 3;
+    r.extensions = ext;
+    r.extensions_count = 1;
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_OK);
+    CHECK(s && str_eq(s->id, "sbx-1"));
+    osb_result_free(s);
+    CHECK_LAST(c, "POST", "/v1/sandboxes",
+               "{\"image\":{\"uri\":\"python:3.11\",\"auth\":{\"username\":\"user\",\"password\":\"pw\"}},"
+               "\"entrypoint\":[\"python\",\"-c\",\"print(\\\"hi\\\")\"],\"resourceLimits\":{\"cpu\":\"500m\"},"
+               "\"timeout\":3600,\"env\":{\"A\":\"1\",\"UNSET\":null},\"metadata\":{\"team\":\"ml\"},"
+               "\"platform\":{\"os\":\"linux\",\"arch\":\"arm64\"},"
+               "\"networkPolicy\":{\"defaultAction\":\"deny\",\"egress\":[{\"action\":\"allow\",\"target\":\"pypi.org\"}]},"
+               "\"credentialProxy\":{\"enabled\":true},\"secureAccess\":false,"
+               "\"volumes\":[{\"name\":\"h\",\"host\":{\"path\":\"/data\"},\"mountPath\":\"/mnt/h\",\"readOnly\":true},"
+               "{\"name\":\"p\",\"pvc\":{\"claimName\":\"claim\",\"createIfNotExists\":false,"
+               "\"deleteOnSandboxTermination\":true,\"storageClass\":\"fast\",\"storage\":\"10Gi\","
+               "\"accessModes\":[\"ReadWriteOnce\"]},\"mountPath\":\"/mnt/p\",\"subPath\":\"s\"},"
+               "{\"name\":\"o\",\"ossfs\":{\"bucket\":\"bkt\",\"endpoint\":\"oss.example.com\",\"version\":\"1.0\","
+               "\"options\":[\"ro\"],\"accessKeyId\":\"AK\",\"accessKeySecret\":\"SK\"},\"mountPath\":\"/mnt/o\"}],"
+               "\"extensions\":{\"access.renew.extend.seconds\":\"600\"}}");
+    /* the minimum: a snapshot restore sends resourceLimits {} and nothing else */
+    memset(&r, 0, sizeof r);
+    r.snapshot_id = "snap-1";
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_OK);
+    osb_result_free(s);
+    CHECK_LAST(c, "POST", "/v1/sandboxes", "{\"snapshotId\":\"snap-1\",\"resourceLimits\":{}}");
+    /* a pool reference: no resourceLimits */
+    {
+        static const osb_pair pool[] = {{"poolRef", "p1"}};
+        r.extensions = pool;
+        r.extensions_count = 1;
+        CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_OK);
+        osb_result_free(s);
+        CHECK_LAST(c, "POST", "/v1/sandboxes", "{\"snapshotId\":\"snap-1\",\"extensions\":{\"poolRef\":\"p1\"}}");
+    }
+    /* a count with a NULL array, invalid UTF-8: refused, nothing sent */
+    memset(&r, 0, sizeof r);
+    r.image = "x";
+    r.env_count = 1;
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_INVALID_ARG);
+    r.env_count = 0;
+    r.volumes_count = 2;
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_INVALID_ARG);
+    r.volumes_count = 0;
+    r.image = "\xff\xfe";
+    CHECK_EQ_INT(osb_sandbox_create(c, &r, &s), OSB_ERR_INVALID_ARG);
+    CHECK_LAST(c, "POST", "/v1/sandboxes", "{\"snapshotId\":\"snap-1\",\"extensions\":{\"poolRef\":\"p1\"}}");
+    osb_client_free(c);
+}
+
+TEST(wire_patch_renew_endpoint_diagnostics) {
+    static const osb_pair patch[] = {{"keep", "v"}, {"gone", NULL}};
+    char seg[64], want[256];
+    osb_endpoint *ep = NULL;
+    osb_endpoint_req er;
+    osb_diagnostic *d = NULL;
+    NEED_RS(c, 0, 0, 0, 0, 0);
+    rs_script(seg, sizeof seg, "200");
+    CHECK_EQ_INT(osb_sandbox_metadata_patch(c, seg, patch, 2, NULL), OSB_OK);
+    snprintf(want, sizeof want, "/v1/sandboxes/%s/metadata", seg);
+    CHECK_LAST(c, "PATCH", want, "{\"keep\":\"v\",\"gone\":null}");
+    CHECK_EQ_INT(osb_sandbox_metadata_patch(c, seg, NULL, 0, NULL), OSB_OK);
+    CHECK_LAST(c, "PATCH", want, "{}");
+    rs_script(seg, sizeof seg, "200");
+    CHECK_EQ_INT(osb_sandbox_renew(c, seg, "2030-01-02T03:04:05Z", NULL), OSB_OK);
+    snprintf(want, sizeof want, "/v1/sandboxes/%s/renew-expiration", seg);
+    CHECK_LAST(c, "POST", want, "{\"expiresAt\":\"2030-01-02T03:04:05Z\"}");
+    rs_script(seg, sizeof seg, "202");
+    CHECK_EQ_INT(osb_snapshot_create(c, seg, NULL, NULL), OSB_OK);
+    snprintf(want, sizeof want, "/v1/sandboxes/%s/snapshots", seg);
+    CHECK_LAST(c, "POST", want, "");
+    CHECK_EQ_INT(osb_snapshot_create(c, seg, "n1", NULL), OSB_OK);
+    CHECK_LAST(c, "POST", want, "{\"name\":\"n1\"}");
+    /* an endpoint that already has a scheme keeps it; headers become lines */
+    rs_script(seg, sizeof seg, "ep");
+    memset(&er, 0, sizeof er);
+    er.use_server_proxy = 1;
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, seg, 8080, &er, &ep), OSB_OK);
+    snprintf(want, sizeof want, "/v1/sandboxes/%s/endpoints/8080?use_server_proxy=true", seg);
+    CHECK_LAST(c, "GET", want, "");
+    if (ep) {
+        osb_target t = osb_target_from_endpoint(ep);
+        CHECK(strncmp(t.url, "https://gw.example.com:8443/route/", 34) == 0);
+        CHECK(ep->url.ptr == t.url && str_eq(ep->url, ep->endpoint.ptr));
+        CHECK_EQ_INT(ep->headers_count, 2);
+        CHECK(t.headers[0] && t.headers[1] && !t.headers[2]);
+        if (t.headers[0] && t.headers[1]) {
+            CHECK_EQ_STR(t.headers[0], "X-One: a");
+            CHECK_EQ_STR(t.headers[1], "OpenSandbox-Secure-Access: t0k");
+        }
+        osb_result_free(ep);
+    }
+    er.expires = 1900000000;
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, seg, 44772, &er, &ep), OSB_OK);
+    snprintf(want, sizeof want, "/v1/sandboxes/%s/endpoints/44772?expires=1900000000", seg);
+    CHECK_LAST(c, "GET", want, "");
+    osb_result_free(ep);
+    {
+        osb_target t0 = osb_target_from_endpoint(NULL);
+        CHECK(t0.url == NULL && t0.headers == NULL);
+    }
+    /* diagnostics: scope defaults to "all"; 501 is OSB_ERR_UNSUPPORTED */
+    rs_script(seg, sizeof seg, "501");
+    CHECK_EQ_INT(osb_diagnostics_logs(c, seg, NULL, &d), OSB_ERR_UNSUPPORTED);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 501);
+    snprintf(want, sizeof want, "/v1/sandboxes/%s/diagnostics/logs?scope=all", seg);
+    CHECK_LAST(c, "GET", want, "");
+    CHECK_EQ_INT(osb_diagnostics_events(c, seg, "container", &d), OSB_ERR_UNSUPPORTED);
+    snprintf(want, sizeof want, "/v1/sandboxes/%s/diagnostics/events?scope=container", seg);
+    CHECK_LAST(c, "GET", want, "");
+    osb_client_free(c);
+}
+
+TEST(wire_stable_diagnostics_decoded) {
+    /* a server implementing the stable descriptor: every field decoded */
+    static const char body[] =
+        "{\"sandboxId\":\"s1\",\"kind\":\"logs\",\"scope\":\"container\",\"delivery\":\"url\","
+        "\"contentType\":\"text/plain\",\"contentUrl\":\"https://x/y\",\"expiresAt\":\"2030-01-01T00:00:00Z\","
+        "\"contentLength\":10485760,\"truncated\":true,\"warnings\":[\"w1\",\"w2\"]}";
+    osb_diagnostic *d = NULL;
+    CHECK_EQ_INT(osb_bind(&osb__lc_diag_type, body, sizeof body - 1, NULL, (void **)&d, NULL), OSB_OK);
+    if (d) {
+        CHECK(str_eq(d->delivery, "url"));
+        CHECK(str_eq(d->content_url, "https://x/y"));
+        CHECK_EQ_INT(d->content_length, 10485760);
+        CHECK_EQ_INT(d->truncated, 1);
+        CHECK_EQ_INT(d->warnings_count, 2);
+        CHECK(d->content.ptr == NULL);
+        CHECK(strcmp(d->raw.ptr, body) == 0);
+        osb_result_free(d);
+    }
+}
+
+TEST(wire_egress_and_vault) {
+    osb_target t;
+    static const char *const hdrs[] = {"OPENSANDBOX-EGRESS-AUTH: tok", NULL};
+    static const char *const targets[] = {"a.com", "B.com"};
+    static const osb_network_rule rules[] = {{"allow", "a.com"}, {"deny", "b.com"}};
+    char url[128];
+    osb_egress_status *st = NULL;
+    osb_vault_create_req vr;
+    osb_vault_patch_req pr;
+    osb_vault_credential_in cred[1];
+    osb_vault_binding_in b[4];
+    osb_vault_header_in hs[1];
+    static const char *const hosts[] = {"api.example.com", NULL};
+    static const char *const del[] = {"old", NULL};
+    static const int ports[] = {80, 443};
+    NEED_RS(c, 0, 0, 0, 0, 0);
+    /* another origin than the lifecycle one (localhost vs 127.0.0.1) */
+    snprintf(url, sizeof url, "localhost:%s/proxy/18080", strchr(rs_base, ':') + 1);
+    t.url = url;
+    t.headers = hdrs;
+    CHECK_EQ_INT(osb_egress_policy_delete(c, &t, targets, 2, &st), OSB_OK);
+    CHECK(st && str_eq(st->mode, "enforcing"));
+    osb_result_free(st);
+    {
+        last_req *l = rs_last(c);
+        CHECK(l != NULL);
+        if (l) {
+            CHECK_EQ_STR(l->method.ptr, "DELETE");
+            CHECK_EQ_STR(l->target.ptr, "/proxy/18080/policy");
+            CHECK_EQ_STR(l->body.ptr, "[\"a.com\",\"B.com\"]");
+            CHECK_EQ_STR(last_header(l, "content-type"), "application/json");
+            CHECK_EQ_STR(last_header(l, "opensandbox-egress-auth"), "tok");
+            CHECK(last_header(l, "open-sandbox-api-key") == NULL);   /* never to egress */
+            CHECK(last_header(l, "x-request-id") != NULL);
+            osb_result_free(l);
+        }
+    }
+    CHECK_EQ_INT(osb_egress_policy_patch(c, &t, rules, 2, NULL), OSB_OK);
+    CHECK_LAST(c, "PATCH", "/proxy/18080/policy",
+               "[{\"action\":\"allow\",\"target\":\"a.com\"},{\"action\":\"deny\",\"target\":\"b.com\"}]");
+    CHECK_EQ_INT(osb_egress_policy_get(c, &t, &st), OSB_OK);
+    osb_result_free(st);
+    CHECK_LAST(c, "GET", "/proxy/18080/policy", "");
+    /* every auth kind */
+    memset(cred, 0, sizeof cred);
+    memset(b, 0, sizeof b);
+    cred[0].name = "c1";
+    cred[0].value = "s3cret";
+    b[0].name = "b0";
+    b[0].match.hosts = hosts;
+    b[0].match.ports = ports;
+    b[0].match.ports_count = 2;
+    b[0].auth.type = "bearer";
+    b[0].auth.credential = "c1";
+    b[1].name = "b1";
+    b[1].match.hosts = hosts;
+    b[1].auth.type = "basic";
+    b[1].auth.credential = "c1";
+    b[2].name = "b2";
+    b[2].match.hosts = hosts;
+    b[2].auth.type = "apiKey";
+    b[2].auth.name = "X-Key";
+    b[2].auth.credential = "c1";
+    hs[0].name = "X-H";
+    hs[0].credential = "c1";
+    b[3].name = "b3";
+    b[3].match.hosts = hosts;
+    b[3].auth.type = "customHeaders";
+    b[3].auth.headers = hs;
+    b[3].auth.headers_count = 1;
+    memset(&vr, 0, sizeof vr);
+    vr.credentials = cred;
+    vr.credentials_count = 1;
+    vr.bindings = b;
+    vr.bindings_count = 4;
+    CHECK_EQ_INT(osb_vault_create(c, &t, &vr, NULL), OSB_OK);
+    CHECK_LAST(c, "POST", "/proxy/18080/credential-vault",
+               "{\"credentials\":[{\"name\":\"c1\",\"source\":{\"type\":\"inline\",\"value\":\"s3cret\"}}],"
+               "\"bindings\":[{\"name\":\"b0\",\"match\":{\"hosts\":[\"api.example.com\"],\"ports\":[80,443]},"
+               "\"auth\":{\"type\":\"bearer\",\"credential\":\"c1\"}},"
+               "{\"name\":\"b1\",\"match\":{\"hosts\":[\"api.example.com\"]},\"auth\":{\"type\":\"basic\",\"credential\":\"c1\"}},"
+               "{\"name\":\"b2\",\"match\":{\"hosts\":[\"api.example.com\"]},"
+               "\"auth\":{\"type\":\"apiKey\",\"name\":\"X-Key\",\"credential\":\"c1\"}},"
+               "{\"name\":\"b3\",\"match\":{\"hosts\":[\"api.example.com\"]},"
+               "\"auth\":{\"type\":\"customHeaders\",\"headers\":[{\"name\":\"X-H\",\"credential\":\"c1\"}]}}]}");
+    memset(&pr, 0, sizeof pr);
+    pr.expected_revision = 7;
+    pr.credentials_add = cred;
+    pr.credentials_add_count = 1;
+    pr.bindings_delete = del;
+    CHECK_EQ_INT(osb_vault_patch(c, &t, &pr, NULL), OSB_OK);
+    CHECK_LAST(c, "PATCH", "/proxy/18080/credential-vault",
+               "{\"expectedRevision\":7,\"credentials\":{\"add\":[{\"name\":\"c1\",\"source\":{\"type\":\"inline\","
+               "\"value\":\"s3cret\"}}]},\"bindings\":{\"delete\":[\"old\"]}}");
+    memset(&pr, 0, sizeof pr);
+    CHECK_EQ_INT(osb_vault_patch(c, &t, &pr, NULL), OSB_OK);
+    CHECK_LAST(c, "PATCH", "/proxy/18080/credential-vault", "{}");
+    CHECK_EQ_INT(osb_vault_credential_get(c, &t, "a/b", NULL), OSB_OK);
+    CHECK_LAST(c, "GET", "/proxy/18080/credential-vault/credentials/a%2Fb", "");
+    CHECK_EQ_INT(osb_vault_binding_get(c, &t, "n m", NULL), OSB_OK);
+    CHECK_LAST(c, "GET", "/proxy/18080/credential-vault/bindings/n%20m", "");
+    CHECK_EQ_INT(osb_vault_delete(c, &t), OSB_OK);
+    CHECK_LAST(c, "DELETE", "/proxy/18080/credential-vault", "");
+    /* a count with a NULL array: refused before sending */
+    vr.bindings = NULL;
+    CHECK_EQ_INT(osb_vault_create(c, &t, &vr, NULL), OSB_ERR_INVALID_ARG);
+    t.url = NULL;
+    CHECK_EQ_INT(osb_vault_get(c, &t, NULL), OSB_ERR_INVALID_ARG);
+    osb_client_free(c);
+}
+
 TEST(zz_stop_retry_server) {
     if (rs_up) testproc_stop(&rs);
     rs_up = 0;

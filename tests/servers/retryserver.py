@@ -15,8 +15,15 @@ text that is not a status) keeps scenarios apart. Tokens:
   NNNradS    the same with Retry-After as an HTTP date S seconds ahead
   close      read the whole request, then close without answering
 
+  ep         200 with an endpoint that already carries a scheme and headers
+
 GET /count?key=SEGMENT answers {"count": N, "gaps_ms": [...]}: how many
 requests that segment received and the milliseconds between arrivals.
+GET /last answers the previous request as {"method", "target", "body",
+"headers": {lower-case name: value}} so tests can check the exact wire form.
+Requests without a script segment get canned answers: GET /v1/sandboxes and
+/v1/snapshots an empty page, POST /v1/sandboxes a sandbox, /policy an egress
+status, anything else 404 {"detail":"Not Found"}.
 Every answer echoes X-Request-ID (or makes one up).
 """
 import argparse, email.utils, json, os, re, socket, threading, time, uuid
@@ -24,6 +31,7 @@ from urllib.parse import urlsplit, parse_qs
 
 lock = threading.Lock()
 arrivals = {}          # segment -> [monotonic times]
+last = {}              # the previous request (for GET /last)
 
 TOKEN = re.compile(r'^(\d{3})(?:ra(d?)(\d+))?$')
 
@@ -71,19 +79,42 @@ def handle(conn):
                 out = json.dumps({'count': len(t), 'gaps_ms': gaps}).encode()
                 respond(conn, 200, [('Content-Type', 'application/json'), ('X-Request-ID', rid)], out)
                 continue
+            if u.path == '/last':
+                with lock:
+                    out = json.dumps(last).encode()
+                respond(conn, 200, [('Content-Type', 'application/json'), ('X-Request-ID', rid)], out)
+                continue
+            with lock:
+                last.clear()
+                last.update({'method': method, 'target': target, 'headers': headers,
+                             'body': body.decode('utf-8', 'replace')})
             seg = next((s for s in u.path.split('/') if s.startswith('seq-')), None)
             if seg is None:
-                respond(conn, 404, [('Content-Type', 'application/json'), ('X-Request-ID', rid)],
-                        b'{"detail":"Not Found"}')
+                jh = [('Content-Type', 'application/json'), ('X-Request-ID', rid)]
+                page = {'page': 1, 'pageSize': 20, 'totalItems': 0, 'totalPages': 0, 'hasNextPage': False}
+                if method == 'GET' and u.path in ('/v1/sandboxes', '/v1/snapshots'):
+                    respond(conn, 200, jh, json.dumps({'items': [], 'pagination': page}).encode())
+                elif method == 'POST' and u.path == '/v1/sandboxes':
+                    respond(conn, 202, jh, json.dumps({'id': 'sbx-1', 'status': {'state': 'Running'},
+                                                       'createdAt': '2026-06-01T10:00:00Z'}).encode())
+                elif u.path.endswith('/policy') or '/credential-vault' in u.path:
+                    respond(conn, 200, jh, b'{"status":"ok","mode":"enforcing","enforcementMode":"dns"}\n')
+                else:
+                    respond(conn, 404, jh, b'{"detail":"Not Found"}')
                 continue
             with lock:
                 arrivals.setdefault(seg, []).append(time.monotonic())
                 n = len(arrivals[seg])
-            tokens = [t for t in seg.split('-')[1:] if t == 'close' or TOKEN.match(t)]
+            tokens = [t for t in seg.split('-')[1:] if t in ('close', 'ep') or TOKEN.match(t)]
             tok = tokens[min(n, len(tokens)) - 1] if tokens else '200'
             if tok == 'close':
                 conn.shutdown(socket.SHUT_RDWR)
                 return
+            if tok == 'ep':
+                out = json.dumps({'endpoint': 'https://gw.example.com:8443/route/' + seg,
+                                  'headers': {'X-One': 'a', 'OpenSandbox-Secure-Access': 't0k'}}).encode()
+                respond(conn, 200, [('Content-Type', 'application/json'), ('X-Request-ID', rid)], out)
+                continue
             m = TOKEN.match(tok)
             status = int(m.group(1))
             hdrs = [('X-Request-ID', rid)]
