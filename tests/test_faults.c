@@ -507,6 +507,26 @@ TEST(row09_reset_inside_chunk) {
     osb_client_free(c);
 }
 
+/* Row 9: RST inside a Content-Length body. */
+TEST(row09_reset_inside_length_body) {
+    osb_client *c;
+    osb_http_response r;
+    rec_sink s;
+    osb_err e;
+    NEED_SERVER();
+    c = client();
+    memset(&s, 0, sizeof s);
+    e = get_path(c, "/reset-length", &r, &s);
+    check_failed(c, &r, e, OSB_ERR_TRUNCATED);
+    CHECK_EQ_INT(s.n, 10);
+    CHECK(!s.pattern_bad);
+    CHECK_EQ_INT(osb_client_error(c)->offset, 10);    /* a download resumes from here with Range */
+    CHECK_EQ_STR(osb_client_error(c)->request_id, "req-rl");
+    CHECK_EQ_INT(r.content_length, 100);
+    osb_buf_free(&s.text);
+    osb_client_free(c);
+}
+
 /* Row 15 (endless variant): header lines keep coming; the head cap ends it
  * long before any deadline. */
 TEST(row15_endless_headers) {

@@ -27,6 +27,7 @@ Paths (the query selects variants):
   /bigheaders              200 with 40 header lines of 1000 bytes (a 40 KB head)
   /reset-chunk             chunked, half of a chunk, then RST
   /reset-head              half a head, then RST
+  /reset-length            Content-Length 100, 10 bytes, then RST
   /stall-chunk?s=S         chunked, one chunk and half of the next, then S s quiet
   /endless-headers         a status line, then header lines until the client
                            gives up (at most 4 MiB)
@@ -172,6 +173,11 @@ def serve(sock, method, path, q, headers, head, body, conn_no=0):
     if path == '/reset-chunk':
         sock.sendall(b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Request-ID: req-rc\r\n\r\n'
                      + chunk(b'0123456789') + b'14\r\nabcde')
+        time.sleep(0.1)
+        rst(sock)
+        return False
+    if path == '/reset-length':
+        sock.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nX-Request-ID: req-rl\r\n\r\n' + bytes(range(10)))
         time.sleep(0.1)
         rst(sock)
         return False
