@@ -355,8 +355,21 @@ static void osb__pem_fail(osb__pem_load *L, const char *why) {
         osb__set_error(L->err, L->failed = OSB_ERR_TLS, "trust anchors: %s: %s", L->what, why);
 }
 
+/* BearSSL 0.6's X.509 decoder must not be given bytes once it has finished
+ * or failed: it then runs on from a stale state and can crash. Every push
+ * goes through here. Returns 0 if the bytes were refused: after an error
+ * (kept and reported at the end) or after the end of the certificate. */
+static int osb__x509_decoder_feed(br_x509_decoder_context *xd, const void *p, size_t n) {
+    if (n == 0) return 1;
+    if (br_x509_decoder_last_error(xd) != BR_ERR_X509_TRUNCATED) return 0;
+    br_x509_decoder_push(xd, p, n);
+    return 1;
+}
+
 static void osb__pem_flush(osb__pem_load *L) {
-    if (L->nout) br_x509_decoder_push(&L->x509, L->out, L->nout);
+    if (!osb__x509_decoder_feed(&L->x509, L->out, L->nout) &&
+        br_x509_decoder_last_error(&L->x509) == 0)
+        L->bad = 2; /* bytes after the end of the certificate */
     L->nout = 0;
 }
 
@@ -365,11 +378,19 @@ static void osb__pem_cert_done(osb__pem_load *L) {
     int xe;
     br_x509_pkey *pk;
     L->seen++;
+    if (L->bad == 2) {
+        osb__pem_fail(L, "a certificate has bytes after its end");
+        return;
+    }
     if (L->bad || L->nacc != 0) {
         osb__pem_fail(L, "a certificate is not valid base64");
         return;
     }
     osb__pem_flush(L);
+    if (L->bad) {
+        osb__pem_fail(L, "a certificate has bytes after its end");
+        return;
+    }
     xe = br_x509_decoder_last_error(&L->x509);
     pk = br_x509_decoder_get_pkey(&L->x509);
     if (L->dn.failed) {
@@ -379,8 +400,9 @@ static void osb__pem_cert_done(osb__pem_load *L) {
         if (L->strict) {
             osb__set_error(L->err, L->failed = OSB_ERR_TLS,
                            "trust anchors: certificate %lu of %s cannot be decoded "
-                           "(BearSSL X.509 error %d: %s)",
-                           (unsigned long)L->seen, L->what, xe, osb_tls_strerror(xe));
+                           "(BearSSL X.509 error %d%s)",
+                           (unsigned long)L->seen, L->what, xe,
+                           xe == BR_ERR_X509_UNSUPPORTED ? ": unsupported key or algorithm" : "");
             if (L->err) L->err->tls_error = xe;
         }
     } else {
@@ -996,7 +1018,9 @@ static void osb__x509_start_cert(const br_x509_class **ctx, uint32_t length) {
 static void osb__x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len) {
     osb__x509 *x = OSB__X509_SELF(ctx);
     if (x->mode == OSB__X509_INSECURE) {
-        if (x->cert_index == 0) br_x509_decoder_push(&x->u.decoder, buf, len);
+        if (x->cert_index == 0 && !osb__x509_decoder_feed(&x->u.decoder, buf, len) &&
+            br_x509_decoder_last_error(&x->u.decoder) == 0)
+            x->own_err = BR_ERR_X509_EXTRA_ELEMENT; /* bytes after the certificate */
         return;
     }
     if (x->mode == OSB__X509_IP && x->cert_index == 0 && !x->ee_over) {
@@ -1022,6 +1046,7 @@ static unsigned osb__x509_end_chain(const br_x509_class **ctx) {
     if (x->mode == OSB__X509_INSECURE) {
         int e = br_x509_decoder_last_error(&x->u.decoder);
         if (x->cert_index == 0) return BR_ERR_X509_EMPTY_CHAIN;
+        if (x->own_err) return x->own_err;
         return e ? (unsigned)e : 0;
     }
     r = x->u.minimal.vtable->end_chain(&x->u.minimal.vtable);

@@ -649,6 +649,23 @@ TEST(tls_pem_reader_text_variants) {
     }
 }
 
+/* Inputs that crash BearSSL 0.6's X.509 decoder when it is fed past an
+ * error or past the end of a certificate: refused cleanly. */
+TEST(tls_pem_reader_guards_the_x509_decoder) {
+    osb_tls_config cfg;
+    osb_error err;
+    size_t n;
+    certs();
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ca_file = CERTS "/trailing.pem";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "bytes after its end") != NULL ||
+          strstr(err.message, "cannot be decoded") != NULL);
+    cfg.ca_file = "tests/tls/corpus/x509-push-after-error.pem";
+    CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
+    CHECK(strstr(err.message, "cannot be decoded") != NULL);
+}
+
 /* ---- IP literals -------------------------------------------------------------- */
 
 TEST(tls_ip_literal_parser) {

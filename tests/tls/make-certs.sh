@@ -15,7 +15,7 @@
 #   certdir/                   the CA alone, for SSL_CERT_DIR
 set -eu
 dir=${1:?usage: make-certs.sh DIR}
-version=3   # bump when the set below changes: the directory is then made anew
+version=4   # bump when the set below changes: the directory is then made anew
 mkdir -p "$dir"
 cd "$dir"
 if [ "$(cat .done 2>/dev/null)" = "$version" ]; then exit 0; fi
@@ -101,6 +101,12 @@ mkdir -p certdir
 cp ca.pem certdir/osb-test-ca.pem
 ln -s osb-test-ca.pem certdir/0a1b2c3d.0    # a hash-style link: read once
 echo "not a certificate" > certdir/README
+
+# A certificate with bytes after its end inside the base64 (BearSSL 0.6's
+# X.509 decoder crashes if it is fed past its end; the loader must not).
+{ echo "-----BEGIN CERTIFICATE-----"
+  { openssl x509 -in ca.pem -outform der; printf 'trailing bytes!!'; } | openssl base64
+  echo "-----END CERTIFICATE-----"; } > trailing.pem
 
 # A file with no certificate at all, and a truncated one.
 printf 'no certificates here\n' > empty.pem
