@@ -20,10 +20,34 @@ extern "C" {
  *    answer is OSB_ERR_HTTP; classify it with osb_error_is_not_found() etc.
  *    A NULL or empty id/name argument is OSB_ERR_INVALID_ARG (nothing sent).
  *  - Results: *out is set to NULL first, then to ONE allocation on success,
- *    freed with osb_result_free(). Strings are osb_str (NUL-terminated, with
- *    length); absent JSON members leave fields zero (ptr NULL). Every result
- *    keeps the response JSON in 'raw', so fields this version does not
- *    decode remain reachable.
+ *    owned by the caller and freed with osb_result_free(). out may be NULL
+ *    to discard the result (not for osb_sandbox_endpoint and
+ *    osb_diagnostics_text, whose result is the point). Strings are osb_str
+ *    (NUL-terminated, with length); absent or null JSON members leave fields
+ *    zero (ptr NULL, count 0). Every result keeps the response JSON in
+ *    'raw', so fields this version does not decode remain reachable.
+ *  - X-Request-ID: the client sends a fresh one with every request unless
+ *    its configured headers carry one; the id of a failed exchange is in
+ *    osb_client_error(c)->request_id.
+ *
+ *     osb_sandbox_create_req r = {0};
+ *     const char *const argv[] = {"python", "app.py", NULL};
+ *     osb_sandbox_info *sb;
+ *     osb_endpoint *ep;
+ *     r.image = "python:3.11";
+ *     r.entrypoint = argv;
+ *     r.timeout_s = 600;
+ *     if (osb_sandbox_create(c, &r, &sb) == OSB_OK) {
+ *         if (osb_sandbox_endpoint(c, sb->id.ptr, 44772, NULL, &ep) == OSB_OK) {
+ *             osb_target execd = osb_target_from_endpoint(ep);
+ *             ... execd calls with &execd ...
+ *             osb_result_free(ep);
+ *         }
+ *         osb_sandbox_delete(c, sb->id.ptr);
+ *         osb_result_free(sb);
+ *     } else {
+ *         fprintf(stderr, "%s\n", osb_client_error(c)->message);
+ *     }
  *  - Request structs: zero-initialise; a zero/NULL field means "not sent"
  *    (server default). The struct and everything it points to are only read
  *    during the call.
@@ -981,7 +1005,7 @@ static osb_err osb__lc_endpoint_finish(osb_client *c, osb_endpoint *ep, osb_endp
     p = osb__lc_put(p, &r->raw, ep->raw.ptr ? ep->raw.ptr : "", ep->raw.len);
     p = osb__lc_put(p, &r->endpoint, ep->endpoint.ptr ? ep->endpoint.ptr : "", ep->endpoint.len);
     memcpy(p, scheme, slen);
-    memcpy(p + slen, ep->endpoint.ptr ? ep->endpoint.ptr : "", ep->endpoint.len);
+    if (ep->endpoint.len) memcpy(p + slen, ep->endpoint.ptr, ep->endpoint.len);
     p[slen + ep->endpoint.len] = 0;
     r->url.ptr = p;
     r->url.len = slen + ep->endpoint.len;
@@ -991,9 +1015,9 @@ static osb_err osb__lc_endpoint_finish(osb_client *c, osb_endpoint *ep, osb_endp
         p = osb__lc_put(p, &r->headers[i].key, h->key.ptr, h->key.len);
         p = osb__lc_put(p, &r->headers[i].value, h->value.ptr, h->value.len);
         lines[i] = p;
-        memcpy(p, h->key.ptr, h->key.len);
+        if (h->key.len) memcpy(p, h->key.ptr, h->key.len);
         memcpy(p + h->key.len, ": ", 2);
-        memcpy(p + h->key.len + 2, h->value.ptr, h->value.len);
+        if (h->value.len) memcpy(p + h->key.len + 2, h->value.ptr, h->value.len);
         p[h->key.len + 2 + h->value.len] = 0;
         p += h->key.len + 2 + h->value.len + 1;
     }
