@@ -11,6 +11,8 @@
 #define _POSIX_C_SOURCE 200809L
 #define OPENSANDBOX_IMPLEMENTATION
 #include "opensandbox.h"
+/* The sandbox layer; a no-op once opensandbox.h includes it itself. */
+#include "parts/sandbox.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -46,8 +48,6 @@ enum {
     EX_INTERRUPTED = 130 /* Ctrl-C */
 };
 
-#define OSB_CLI_EXEC_PORT "44772"
-#define OSB_CLI_EGRESS_PORT "18080"
 
 /* >>globals ================================================================ */
 typedef struct gopts {
@@ -166,24 +166,12 @@ static void bprintf(osb_buf *b, const char *fmt, ...) {
     }
 }
 
-/* Appends s percent-encoded as one path segment or query value. */
-static void benc(osb_buf *b, const char *s) {
-    if (osb_url_encode(b, s, strlen(s)) != OSB_OK) die_oom();
-}
-
 static const char *bstr(const osb_buf *b) { return b->data ? b->data : ""; }
 
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms) {
-    struct timespec ts;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    nanosleep(&ts, NULL);
 }
 
 static int streq_ci(const char *a, const char *b) {
@@ -967,59 +955,54 @@ static int file_get(const char *section, const char *key, char *out, size_t cap)
     return toml_get(g_toml.data ? g_toml.data : "", g_toml.len, section, key, out, cap);
 }
 
-static int parse_bool(const char *s, int *out) {
-    if (streq_ci(s, "1") || streq_ci(s, "true") || streq_ci(s, "yes") || streq_ci(s, "on")) { *out = 1; return 0; }
-    if (streq_ci(s, "0") || streq_ci(s, "false") || streq_ci(s, "no") || streq_ci(s, "off")) { *out = 0; return 0; }
-    return -1;
-}
 
-/* flag > environment > config file > default. use_file = 0 for `osb config`. */
+/* Connection settings: flag > environment > config file > default, resolved
+ * by the sandbox layer's osb_config_load (the same rules and file as the
+ * official CLI). use_file = 0 for `osb config ...`, which uses only flags
+ * and the environment. [output] and [defaults] are read here. */
+static osb_config CFG;
+
 static int resolve_config(int use_file) {
     char tmp[512];
-    const char *v;
-    if (use_file) load_toml();
-    else {
-        config_path(C.path, sizeof C.path);
+    osb_err e;
+    double secs;
+    config_path(C.path, sizeof C.path);
+    if (G.protocol && strcmp(G.protocol, "http") != 0 && strcmp(G.protocol, "https") != 0)
+        return usage_error("invalid protocol '%s' (http or https)", G.protocol);
+    memset(&CFG, 0, sizeof CFG);
+    CFG.client.domain = G.domain;
+    CFG.client.api_key = G.api_key;
+    CFG.client.protocol = G.protocol;
+    if (G.request_timeout) {
+        if (parse_duration(G.request_timeout, &secs) != 0 || secs <= 0 || secs > 2000000)
+            return usage_error("invalid request timeout '%s'", G.request_timeout);
+        CFG.request_timeout_ms = (int)(secs * 1000 + 0.5);
+        if (CFG.request_timeout_ms <= 0) CFG.request_timeout_ms = 1;
     }
-    /* api key */
-    C.api_key[0] = 0;
-    if (G.api_key) snprintf(C.api_key, sizeof C.api_key, "%s", G.api_key);
-    else if ((v = getenv("OPEN_SANDBOX_API_KEY")) && *v) snprintf(C.api_key, sizeof C.api_key, "%s", v);
-    else if (use_file && file_get("connection", "api_key", tmp, sizeof tmp)) snprintf(C.api_key, sizeof C.api_key, "%s", tmp);
-    /* domain */
-    if (G.domain) snprintf(C.domain, sizeof C.domain, "%s", G.domain);
-    else if ((v = getenv("OPEN_SANDBOX_DOMAIN")) && *v) snprintf(C.domain, sizeof C.domain, "%s", v);
-    else if (use_file && file_get("connection", "domain", tmp, sizeof tmp) && *tmp) snprintf(C.domain, sizeof C.domain, "%s", tmp);
-    else snprintf(C.domain, sizeof C.domain, "localhost:8080");
-    /* protocol */
-    if (G.protocol) snprintf(C.protocol, sizeof C.protocol, "%s", G.protocol);
-    else if ((v = getenv("OPEN_SANDBOX_PROTOCOL")) && *v) snprintf(C.protocol, sizeof C.protocol, "%s", v);
-    else if (use_file && file_get("connection", "protocol", tmp, sizeof tmp) && *tmp) snprintf(C.protocol, sizeof C.protocol, "%s", tmp);
-    else snprintf(C.protocol, sizeof C.protocol, "http");
-    if (strcmp(C.protocol, "http") != 0 && strcmp(C.protocol, "https") != 0)
-        return usage_error("invalid protocol '%s' (http or https)", C.protocol);
-    /* request timeout */
-    C.timeout_s = 30;
-    v = NULL;
-    if (G.request_timeout) v = G.request_timeout;
-    else if (getenv("OPEN_SANDBOX_REQUEST_TIMEOUT") && *getenv("OPEN_SANDBOX_REQUEST_TIMEOUT")) v = getenv("OPEN_SANDBOX_REQUEST_TIMEOUT");
-    else if (use_file && file_get("connection", "request_timeout", tmp, sizeof tmp) && *tmp) v = tmp;
-    if (v && (parse_duration(v, &C.timeout_s) != 0 || C.timeout_s <= 0))
-        return usage_error("invalid request timeout '%s'", v);
-    /* server proxy */
-    C.use_server_proxy = 0;
-    if (G.use_server_proxy >= 0) C.use_server_proxy = G.use_server_proxy;
-    else if ((v = getenv("OPEN_SANDBOX_USE_SERVER_PROXY")) && *v) {
-        if (parse_bool(v, &C.use_server_proxy) != 0) return usage_error("invalid OPEN_SANDBOX_USE_SERVER_PROXY '%s'", v);
-    } else if (use_file && file_get("connection", "use_server_proxy", tmp, sizeof tmp)) {
-        if (parse_bool(tmp, &C.use_server_proxy) != 0) return errorf(EX_CONFIG, "%s: invalid use_server_proxy", C.path);
+    CFG.use_server_proxy = G.use_server_proxy < 0 ? 0 : (G.use_server_proxy ? 1 : -1);
+    CFG.file = use_file ? C.path : "";
+    if (use_file && !G.config_path) {
+        struct stat st;
+        if (stat(C.path, &st) != 0) CFG.file = NULL;   /* a missing default file is fine */
     }
-    /* output colour */
+    e = osb_config_load(&CFG);
+    if (e != OSB_OK) {
+        if (e == OSB_ERR_IO) return errorf(EX_CONFIG, "cannot read %s", C.path);
+        return errorf(EX_CONFIG, "%s", CFG.message[0] ? CFG.message : osb_strerror(e));
+    }
+    snprintf(C.api_key, sizeof C.api_key, "%s", CFG.client.api_key ? CFG.client.api_key : "");
+    snprintf(C.domain, sizeof C.domain, "%s", CFG.client.domain ? CFG.client.domain : "localhost:8080");
+    snprintf(C.protocol, sizeof C.protocol, "%s", CFG.client.protocol ? CFG.client.protocol : "http");
+    C.timeout_s = CFG.request_timeout_ms > 0 ? CFG.request_timeout_ms / 1000.0 : 30;
+    C.use_server_proxy = CFG.use_server_proxy == 1;
     C.color = 1;
-    if (use_file && file_get("output", "color", tmp, sizeof tmp)) parse_bool(tmp, &C.color);
-    /* defaults */
     C.image[0] = C.sandbox_timeout[0] = 0;
     if (use_file) {
+        load_toml();
+        if (file_get("output", "color", tmp, sizeof tmp)) {
+            int b = osb_config_bool(tmp);
+            if (b >= 0) C.color = b;
+        }
         file_get("defaults", "image", C.image, sizeof C.image);
         file_get("defaults", "timeout", C.sandbox_timeout, sizeof C.sandbox_timeout);
     }
@@ -1047,7 +1030,7 @@ static int exit_for(osb_err e, const osb_error *d) {
     case OSB_ERR_TRUNCATED: case OSB_ERR_CLOSED: return EX_CONNECT;
     case OSB_ERR_TIMEOUT: return EX_TIMEOUT;
     case OSB_ERR_CANCELLED: return EX_INTERRUPTED;
-    case OSB_ERR_UNSUPPORTED: return EX_UNAVAILABLE;
+    case OSB_ERR_UNSUPPORTED: return d && d->http_status == 501 ? EX_NOTIMPL : EX_UNAVAILABLE;
     case OSB_ERR_IO: return EX_LOCALIO;
     case OSB_ERR_SERVER: case OSB_ERR_JSON: case OSB_ERR_TOO_LARGE: return EX_SERVER;
     case OSB_ERR_INVALID_ARG: return EX_USAGE;
@@ -1080,16 +1063,10 @@ static int report(osb_err e, const char *what) {
 }
 
 static int make_client(void) {
-    osb_client_config cfg;
     osb_err e;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.domain = C.domain;
-    cfg.protocol = C.protocol;
-    cfg.api_key = C.api_key[0] ? C.api_key : NULL;
-    cfg.user_agent = "osb/" OSB_VERSION_STRING " (opensandbox.h)";
-    cfg.timeouts.first_byte_ms = (int)(C.timeout_s * 1000);
-    cfg.timeouts.total_ms = (int)(C.timeout_s * 1000);
-    e = osb_client_new(&cfg, &CLI);
+    CFG.client.user_agent = "osb/" OSB_VERSION_STRING " (opensandbox.h)";
+    if (CFG.request_timeout_ms > 0) CFG.client.timeouts.first_byte_ms = CFG.request_timeout_ms;
+    e = osb_client_new(&CFG.client, &CLI);
     if (e != OSB_OK) {
         if (e == OSB_ERR_UNSUPPORTED)
             return errorf(EX_UNAVAILABLE, "%s is not available in this build (no TLS)", C.protocol);
@@ -1127,29 +1104,6 @@ static void rq_init(rq *r, const char *method, const ep *to) {
     memset(r, 0, sizeof *r);
     r->method = method;
     r->to = to;
-}
-
-static void rq_path(rq *r, const char *fmt, ...) {
-    va_list ap;
-    const char *p;
-    va_start(ap, fmt);
-    for (p = fmt; *p; p++) {
-        if (p[0] == '{' && p[1] == '}') {
-            benc(&r->path, va_arg(ap, const char *));
-            p++;
-        } else {
-            bputn(&r->path, p, 1);
-        }
-    }
-    va_end(ap);
-}
-
-static void rq_q(rq *r, const char *k, const char *v) {
-    if (!v) return;
-    if (r->query.len) bput(&r->query, "&");
-    benc(&r->query, k);
-    bput(&r->query, "=");
-    benc(&r->query, v);
 }
 
 static void rq_free(rq *r) {
@@ -1239,43 +1193,6 @@ static int call_json(rq *r, jv **out, const char *what) {
     return code;
 }
 
-/* Resolves the endpoint of a sandbox port (execd 44772, egress 18080). */
-static int resolve_ep(const char *sid, const char *port, ep *out) {
-    rq r;
-    jv *doc = NULL, *h, *c;
-    const char *endpoint;
-    int code;
-    memset(out, 0, sizeof *out);
-    rq_init(&r, "GET", NULL);
-    rq_path(&r, "/v1/sandboxes/{}/endpoints/{}", sid, port);
-    if (C.use_server_proxy) rq_q(&r, "use_server_proxy", "true");
-    code = call_json(&r, &doc, "cannot resolve the sandbox endpoint");
-    if (code) return code;
-    endpoint = jstr(doc, "endpoint");
-    if (!endpoint) {
-        jv_free(doc);
-        return errorf(EX_SERVER, "the endpoint answer has no 'endpoint'");
-    }
-    if (strncmp(endpoint, "http://", 7) == 0 || strncmp(endpoint, "https://", 8) == 0)
-        snprintf(out->base, sizeof out->base, "%s", endpoint);
-    else
-        snprintf(out->base, sizeof out->base, "%s://%s", C.protocol, endpoint);
-    {
-        size_t l = strlen(out->base);
-        while (l && out->base[l - 1] == '/') out->base[--l] = 0;
-    }
-    h = jget(doc, "headers");
-    for (c = h && h->t == J_OBJ ? h->kid : NULL; c && out->nhdrs < 16; c = c->next) {
-        osb_buf b;
-        if (c->t != J_STR) continue;
-        memset(&b, 0, sizeof b);
-        bprintf(&b, "%s: %s", c->k, c->s);
-        out->hdrs[out->nhdrs++] = b.data;
-    }
-    jv_free(doc);
-    return EX_OK;
-}
-
 static void ep_free(ep *e) {
     int i;
     for (i = 0; i < e->nhdrs; i++) free(e->hdrs[i]);
@@ -1348,18 +1265,6 @@ static const char **AM(const args *a, const char *name, int *n) {
 static void args_add(args *a, int i, const char *v) {
     a->vals[i] = (const char **)xrealloc((void *)a->vals[i], sizeof(char *) * (size_t)(a->nvals[i] + 1));
     a->vals[i][a->nvals[i]++] = v;
-}
-
-/* K=V pairs into a JSON object (values strings). */
-static int kv_object(osb_jw *w, const char *const *kvs, int n, const char *what) {
-    int i;
-    for (i = 0; i < n; i++) {
-        const char *eq = strchr(kvs[i], '=');
-        if (!eq || eq == kvs[i]) return usage_error("invalid %s '%s' (expected KEY=VALUE)", what, kvs[i]);
-        osb_jw_key_n(w, kvs[i], (size_t)(eq - kvs[i]));
-        osb_jw_str(w, eq + 1);
-    }
-    return EX_OK;
 }
 
 /* >>progress =============================================================== */
@@ -1447,573 +1352,347 @@ static int show_msg(jv *doc, const char *fmt, ...) {
     return EX_OK;
 }
 
-/* >>streams ================================================================ */
-/* Event streams (/command, /session/{id}/run, /code, /metrics/watch) through
- * the library's event-stream tokenizer; each event's JSON goes to on_event. */
-typedef struct sctx sctx;
-struct sctx {
-    osb_sse sse;
-    char *buf;
-    size_t cap;
-    int (*on_event)(sctx *s, jv *ev, const char *data, size_t len);
-    void *user;
-    int failed;          /* the tokenizer failed */
-    osb_err err;
-};
+/* >>sandbox-handle ========================================================= */
+/* Commands that work inside a sandbox connect to it through the sandbox
+ * layer (endpoint resolution, server proxy, forwarded headers) without a
+ * health check, as the official CLI does. */
+static osb_sandbox *SB;
+static const osb_target *EXECD, *EGRESS;
 
-static int sse_dispatch(sctx *s) {
-    osb_sse_event ev;
-    jv *doc;
-    int r;
-    if (!osb_sse_event_get(&s->sse, &ev)) return 0;
-    doc = jparse(ev.data, ev.data_len);
-    r = s->on_event(s, doc, ev.data, ev.data_len);
-    jv_free(doc);
-    return r;
-}
-
-static int sse_sink(void *user, const void *data, size_t len) {
-    sctx *s = (sctx *)user;
-    const char *p = (const char *)data;
-    while (len) {
-        size_t used = osb_sse_push(&s->sse, p, len);
-        osb_sse_state st = osb_sse_status(&s->sse);
-        p += used;
-        len -= used;
-        if (st == OSB_SSE_EVENT) {
-            if (sse_dispatch(s)) return 1;
-        } else if (st == OSB_SSE_FULL) {
-            size_t ncap = s->cap * 2;
-            if (ncap > s->sse.max_event + 1) ncap = s->sse.max_event + 1;
-            s->buf = (char *)xrealloc(s->buf, ncap);
-            s->cap = ncap;
-            if (osb_sse_set_buffer(&s->sse, s->buf, ncap) != OSB_OK) {
-                s->failed = 1;
-                s->err = OSB_ERR_TOO_LARGE;
-                return 1;
-            }
-        } else if (st == OSB_SSE_ERROR) {
-            s->failed = 1;
-            s->err = s->sse.err;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static void sctx_init(sctx *s, int (*fn)(sctx *, jv *, const char *, size_t), void *user) {
-    memset(s, 0, sizeof *s);
-    s->cap = 65536;
-    s->buf = (char *)xmalloc(s->cap);
-    osb_sse_init(&s->sse, s->buf, s->cap);
-    s->on_event = fn;
-    s->user = user;
-}
-
-static void sctx_finish(sctx *s) {
-    int guard = 0;
-    if (s->failed) return;
-    while (guard++ < 4) {
-        osb_sse_state st = osb_sse_finish(&s->sse);
-        if (st == OSB_SSE_EVENT) {
-            if (sse_dispatch(s)) break;
-            continue;
-        }
-        break;
-    }
-}
-
-/* One execution (command, session run, code): live output and exit code. */
-typedef struct exec_ctx {
-    char id[160];
-    int complete, have_error, exit_code, exit_known;
-    int collect;                     /* -o json: keep the output */
-    int background;
-    osb_buf out, err;
-    char server_code[64];
-    char server_msg[512];
-    int server_failed;
-    jv *error_obj;                   /* copy of the error event's detail (json) */
-} exec_ctx;
-
-static int exec_event(sctx *s, jv *ev, const char *data, size_t len) {
-    exec_ctx *x = (exec_ctx *)s->user;
-    const char *type, *text;
-    (void)data;
-    (void)len;
-    if (!ev || ev->t != J_OBJ) return 0;
-    type = jstr(ev, "type");
-    text = jstr(ev, "text");
-    if (!type) {
-        /* a bare {code,message} (or execd's {"error": ...}) ends the stream */
-        const char *code = jstr(ev, "code"), *msg = jstr(ev, "message");
-        if (!msg) msg = jstr(ev, "error");
-        if (code || msg) {
-            x->server_failed = 1;
-            snprintf(x->server_code, sizeof x->server_code, "%s", code ? code : "");
-            snprintf(x->server_msg, sizeof x->server_msg, "%s", msg ? msg : "");
-            return 1;
-        }
-        return 0;
-    }
-    if (strcmp(type, "init") == 0) {
-        if (text && *text) snprintf(x->id, sizeof x->id, "%s", text);
-        if (x->background && x->id[0] && !x->collect) {
-            /* nothing more to wait for */
-        }
-    } else if (strcmp(type, "stdout") == 0 || strcmp(type, "stderr") == 0) {
-        int is_out = type[3] == 'o';
-        if (text) {
-            size_t n = jget(ev, "text")->n;
-            if (x->collect) bputn(is_out ? &x->out : &x->err, text, n);
-            else {
-                fwrite(text, 1, n, is_out ? stdout : stderr);
-                fflush(is_out ? stdout : stderr);
-            }
-        }
-    } else if (strcmp(type, "result") == 0) {
-        const jv *r = jget(ev, "results");
-        const char *t = r ? (jstr(r, "text") ? jstr(r, "text") : NULL) : NULL;
-        if (!t && r) {
-            jv *tp = jmember(r, "text/plain", 10);
-            if (tp && tp->t == J_STR) t = tp->s;
-        }
-        if (!t) t = text;
-        if (t) {
-            if (x->collect) {
-                bput(&x->out, t);
-                bput(&x->out, "\n");
-            } else {
-                fputs(t, stdout);
-                fputc('\n', stdout);
-                fflush(stdout);
-            }
-        }
-    } else if (strcmp(type, "error") == 0) {
-        jv *e = jget(ev, "error");
-        const char *ename = jstr(ev, "error.ename"), *evalue = jstr(ev, "error.evalue");
-        long long ec;
-        x->have_error = 1;
-        if (!ename) ename = jstr(ev, "ename");
-        if (!evalue) evalue = jstr(ev, "evalue");
-        if (evalue && parse_int(evalue, -1000000, 1000000, &ec) == 0) {
-            x->exit_known = 1;
-            x->exit_code = ec < 0 ? 137 : (int)(ec > 255 ? 255 : ec);
-            if (ec < 0 && x->collect) bprintf(&x->err, "%s\n", text ? text : "");
-        } else {
-            jv *tb = jget(ev, "error.traceback");
-            osb_buf *eb = &x->err;
-            osb_buf tmp;
-            memset(&tmp, 0, sizeof tmp);
-            if (!x->collect) eb = &tmp;
-            if (tb && tb->t == J_ARR && tb->kid) {
-                const jv *l;
-                for (l = tb->kid; l; l = l->next)
-                    if (l->t == J_STR) bprintf(eb, "%s\n", l->s);
-            } else {
-                bprintf(eb, "%s: %s\n", ename ? ename : "Error", evalue ? evalue : "");
-            }
-            if (!x->collect) {
-                fputs(bstr(&tmp), stderr);
-                fflush(stderr);
-                osb_buf_free(&tmp);
-            }
-            x->exit_known = 1;
-            x->exit_code = 1;
-        }
-        if (e && !x->error_obj) {
-            /* keep a copy for -o json */
-            osb_buf b;
-            memset(&b, 0, sizeof b);
-            emit_json_buf(&b, e);
-            x->error_obj = jparse(bstr(&b), b.len);
-            osb_buf_free(&b);
-        }
-    } else if (strcmp(type, "execution_complete") == 0) {
-        x->complete = 1;
-        if (!x->exit_known) {
-            x->exit_known = 1;
-            x->exit_code = 0;
-        }
-    }
-    return 0;
-}
-
-/* Runs a streaming execution request; returns the exit code for the CLI.
- * interrupt: how Ctrl-C is passed on (DELETE path + query key). */
-static int run_stream(rq *r, exec_ctx *x, const ep *to, const char *int_path, const char *int_id) {
-    sctx s;
-    osb_http_response res;
+static int connect_sb(const char *id, int want_egress) {
+    osb_sandbox_options o;
     osb_err e;
-    int code = EX_OK;
-    sctx_init(&s, exec_event, x);
-    r->sink = sse_sink;
-    r->sink_user = &s;
-    r->stream = 1;
-    e = rq_send(r, &res);
-    if (e == OSB_OK || (e == OSB_ERR_CANCELLED && !g_sigint && !s.failed)) sctx_finish(&s);
-    if (g_sigint) {
-        /* interrupt the remote execution before leaving */
-        const char *id = int_id ? int_id : x->id;
-        if (id && *id && int_path) {
-            rq d;
-            osb_http_response dr;
-            osb_err de;
-            rq_init(&d, "DELETE", to);
-            bput(&d.path, int_path);
-            rq_q(&d, "id", id);
-            d.no_cancel = 1;
-            de = rq_send(&d, &dr);
-            osb_http_response_free(&dr);
-            rq_free(&d);
-            fprintf(stderr, "%s: interrupted%s%s\n", g_prog, de == OSB_OK ? "; stopped " : "; could not stop ", id);
-        } else {
-            fprintf(stderr, "%s: interrupted\n", g_prog);
-        }
-        code = EX_INTERRUPTED;
-    } else if (x->server_failed) {
-        fprintf(stderr, "%s: error: %s\n", g_prog, x->server_msg[0] ? x->server_msg : "the server reported an error");
-        if (x->server_code[0]) fprintf(stderr, "  code:       %s\n", x->server_code);
-        if (res.request_id[0]) fprintf(stderr, "  request id: %s\n", res.request_id);
-        code = EX_SERVER;
-    } else if (s.failed) {
-        code = errorf(EX_SERVER, "malformed event stream: %s", osb_strerror(s.err));
-    } else if (e != OSB_OK) {
-        code = report(e, "the execution failed");
-    } else if (x->background) {
-        code = x->id[0] ? EX_OK : errorf(EX_SERVER, "the server did not return an execution id");
-    } else if (!x->exit_known) {
-        code = errorf(EX_SERVER, "the stream ended before the execution finished");
-    } else {
-        code = x->exit_code;
-    }
-    osb_http_response_free(&res);
-    free(s.buf);
-    rq_free(r);
-    return code;
+    memset(&o, 0, sizeof o);
+    o.use_server_proxy = C.use_server_proxy;
+    o.skip_health_check = 1;
+    o.skip_egress = !want_egress;
+    e = osb_sandbox_connect(CLI, id, &o, &SB);
+    if (e != OSB_OK) return report(e, "cannot reach the sandbox");
+    EXECD = osb_sandbox_execd(SB);
+    EGRESS = osb_sandbox_egress(SB);
+    if (want_egress && !EGRESS) return errorf(EX_SERVER, "sandbox %s has no egress endpoint", id);
+    return EX_OK;
 }
 
-static void exec_json(exec_ctx *x, int code) {
-    jv *o = jobj();
-    jset_str(o, "id", x->id[0] ? x->id : NULL);
-    if (x->exit_known) jset_num(o, "exit_code", code);
-    else jset_raw(o, "exit_code", jv_new(J_NULL));
-    jset_strn(o, "stdout", bstr(&x->out), x->out.len);
-    jset_strn(o, "stderr", bstr(&x->err), x->err.len);
-    if (x->error_obj) jset_raw(o, "error", x->error_obj);
-    else jset_raw(o, "error", jv_new(J_NULL));
-    x->error_obj = NULL;
-    show(o, NULL);
-    jv_free(o);
+/* A target as an ep for the few raw calls (credential-vault payloads). */
+static void ep_from_target(const osb_target *t, ep *out) {
+    int i;
+    memset(out, 0, sizeof *out);
+    if (strstr(t->url, "://")) snprintf(out->base, sizeof out->base, "%s", t->url);
+    else snprintf(out->base, sizeof out->base, "%s://%s", C.protocol, t->url);
+    for (i = 0; t->headers && t->headers[i] && out->nhdrs < 16; i++) out->hdrs[out->nhdrs++] = xstrdup(t->headers[i]);
+}
+
+/* Shows a result's raw JSON. */
+static int show_raw(osb_str raw, const view *vw) {
+    jv *doc = raw.ptr ? jparse(raw.ptr, raw.len) : NULL;
+    if (!doc && raw.ptr && raw.len) {
+        doc = jv_new(J_STR);
+        doc->s = xstrndup(raw.ptr, raw.len);
+        doc->n = raw.len;
+    }
+    if (doc) show(doc, vw);
+    jv_free(doc);
+    return EX_OK;
+}
+
+static jv *sjv(osb_str s) {
+    jv *v = jv_new(s.ptr ? J_STR : J_NULL);
+    if (s.ptr) {
+        v->s = xstrndup(s.ptr, s.len);
+        v->n = s.len;
+    }
+    return v;
+}
+
+static jv *jstrv(const char *s) {
+    jv *v = jv_new(J_STR);
+    v->s = xstrdup(s);
+    v->n = strlen(s);
+    return v;
+}
+
+/* K=V strings into osb_pair (pointing into the argument strings). */
+static int pairs_of(const char *const *kvs, int n, osb_pair **out, const char *what) {
+    int i;
+    osb_pair *p = (osb_pair *)xmalloc(sizeof *p * (size_t)(n + 1));
+    for (i = 0; i < n; i++) {
+        const char *eq = strchr(kvs[i], '=');
+        if (!eq || eq == kvs[i]) {
+            free(p);
+            return usage_error("invalid %s '%s' (expected KEY=VALUE)", what, kvs[i]);
+        }
+        p[i].key = xstrndup(kvs[i], (size_t)(eq - kvs[i]));
+        p[i].value = eq + 1;
+    }
+    *out = p;
+    return EX_OK;
 }
 
 /* >>sandbox ================================================================ */
 static const view V_SANDBOXES = {"ID=id,STATE=status.state,IMAGE=image.uri,CREATED=createdAt,EXPIRES=expiresAt", "items"};
 static const view V_SNAPSHOTS = {"ID=id,SANDBOX=sandboxId,NAME=name,STATE=status.state,CREATED=createdAt", "items"};
 
-static int get_sandbox(const char *id, jv **out) {
-    rq r;
-    rq_init(&r, "GET", NULL);
-    rq_path(&r, "/v1/sandboxes/{}", id);
-    return call_json(&r, out, "cannot get the sandbox");
-}
-
-static int simple_lc(const char *method, const char *fmt, const char *id, const char *what) {
-    rq r;
-    jv *doc = NULL;
-    int code;
-    rq_init(&r, method, NULL);
-    rq_path(&r, fmt, id);
-    code = call_json(&r, &doc, what);
-    jv_free(doc);
-    return code;
-}
-
-/* Waits until the sandbox is Running and its execd answers /ping. */
-static int wait_ready(const char *id, double timeout_s) {
-    double deadline = now_s() + timeout_s;
-    int running = 0;
-    ep e;
-    memset(&e, 0, sizeof e);
-    while (!g_sigint) {
-        if (!running) {
-            jv *doc = NULL;
-            const char *state;
-            int code = get_sandbox(id, &doc);
-            if (code) return code;
-            state = jstr(doc, "status.state");
-            if (state && (strcmp(state, "Failed") == 0 || strcmp(state, "Terminated") == 0)) {
-                const char *msg = jstr(doc, "status.message");
-                code = errorf(EX_CONFLICT, "sandbox %s is %s%s%s", id, state, msg ? ": " : "", msg ? msg : "");
-                jv_free(doc);
-                return code;
-            }
-            running = state && strcmp(state, "Running") == 0;
-            jv_free(doc);
-            if (running) {
-                code = resolve_ep(id, OSB_CLI_EXEC_PORT, &e);
-                if (code) return code;
-            }
-        }
-        if (running) {
-            rq r;
-            osb_http_response res;
-            osb_err er;
-            rq_init(&r, "GET", &e);
-            bput(&r.path, "/ping");
-            er = rq_send(&r, &res);
-            osb_http_response_free(&res);
-            rq_free(&r);
-            if (er == OSB_OK) {
-                ep_free(&e);
-                return EX_OK;
-            }
-            if (er == OSB_ERR_CANCELLED) break;
-        }
-        if (now_s() > deadline) {
-            ep_free(&e);
-            return errorf(EX_TIMEOUT, "sandbox %s was not ready within %.0fs", id, timeout_s);
-        }
-        sleep_ms(200);
+/* --network-policy-file: {"defaultAction": ..., "egress": [{"action","target"}]} */
+static int policy_from_json(const jv *doc, osb_network_policy *np, osb_network_rule **rules) {
+    const jv *eg = jget(doc, "egress"), *r;
+    size_t n = 0;
+    memset(np, 0, sizeof *np);
+    np->default_action = jstr(doc, "defaultAction");
+    *rules = (osb_network_rule *)xmalloc(sizeof **rules * (eg && eg->t == J_ARR ? eg->nkids + 1 : 1));
+    for (r = eg && eg->t == J_ARR ? eg->kid : NULL; r; r = r->next) {
+        if (!jstr(r, "action") || !jstr(r, "target")) return usage_error("network policy: each egress rule needs action and target");
+        (*rules)[n].action = jstr(r, "action");
+        (*rules)[n].target = jstr(r, "target");
+        n++;
     }
-    ep_free(&e);
-    fprintf(stderr, "%s: interrupted\n", g_prog);
-    return EX_INTERRUPTED;
-}
-
-static int add_json_file(osb_jw *w, const char *key, const char *path, int want_array) {
-    osb_buf b;
-    jv *doc;
-    memset(&b, 0, sizeof b);
-    if (read_all(path, &b) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", path, strerror(errno));
-    doc = jparse(b.data, b.len);
-    if (!doc || (want_array ? doc->t != J_ARR : doc->t != J_OBJ)) {
-        jv_free(doc);
-        osb_buf_free(&b);
-        return usage_error("%s: expected a JSON %s", path, want_array ? "array" : "object");
-    }
-    jv_free(doc);
-    osb_jw_key(w, key);
-    osb_jw_raw(w, b.data, b.len);
-    osb_buf_free(&b);
+    np->egress = *rules;
+    np->egress_count = n;
     return EX_OK;
 }
 
+static const char *const *strv_of(const jv *arr) {
+    const char **v;
+    const jv *c;
+    size_t n = 0;
+    if (!arr || arr->t != J_ARR) return NULL;
+    v = (const char **)xmalloc(sizeof *v * (arr->nkids + 1));
+    for (c = arr->kid; c; c = c->next)
+        if (c->t == J_STR) v[n++] = c->s;
+    v[n] = NULL;
+    return v;
+}
+
+static int tri(const jv *v) { return !v ? 0 : v->t == J_TRUE ? 1 : v->t == J_FALSE ? -1 : 0; }
+
+/* --volumes-file: the API's Volume objects. */
+static int volumes_from_json(const jv *doc, osb_volume **out, size_t *count) {
+    const jv *c;
+    size_t n = 0;
+    osb_volume *v = (osb_volume *)xmalloc(sizeof *v * (doc->nkids + 1));
+    for (c = doc->kid; c; c = c->next, n++) {
+        const jv *h = jget(c, "host"), *p = jget(c, "pvc"), *o = jget(c, "ossfs");
+        memset(&v[n], 0, sizeof v[n]);
+        if (c->t != J_OBJ || !jstr(c, "name") || !jstr(c, "mountPath"))
+            return usage_error("volumes: each volume needs name and mountPath");
+        v[n].name = jstr(c, "name");
+        v[n].mount_path = jstr(c, "mountPath");
+        v[n].read_only = jget(c, "readOnly") && jget(c, "readOnly")->t == J_TRUE;
+        v[n].sub_path = jstr(c, "subPath");
+        if (h) {
+            osb_volume_host *x = (osb_volume_host *)xmalloc(sizeof *x);
+            x->path = jstr(h, "path");
+            v[n].host = x;
+        }
+        if (p) {
+            osb_volume_pvc *x = (osb_volume_pvc *)xmalloc(sizeof *x);
+            memset(x, 0, sizeof *x);
+            x->claim_name = jstr(p, "claimName");
+            x->create_if_not_exists = tri(jget(p, "createIfNotExists"));
+            x->delete_on_sandbox_termination = tri(jget(p, "deleteOnSandboxTermination"));
+            x->storage_class = jstr(p, "storageClass");
+            x->storage = jstr(p, "storage");
+            x->access_modes = strv_of(jget(p, "accessModes"));
+            v[n].pvc = x;
+        }
+        if (o) {
+            osb_volume_ossfs *x = (osb_volume_ossfs *)xmalloc(sizeof *x);
+            memset(x, 0, sizeof *x);
+            x->bucket = jstr(o, "bucket");
+            x->endpoint = jstr(o, "endpoint");
+            x->version = jstr(o, "version");
+            x->options = strv_of(jget(o, "options"));
+            x->access_key_id = jstr(o, "accessKeyId");
+            x->access_key_secret = jstr(o, "accessKeySecret");
+            v[n].ossfs = x;
+        }
+        if (!!h + !!p + !!o != 1) return usage_error("volumes: '%s' needs exactly one of host, pvc, ossfs", v[n].name);
+    }
+    *out = v;
+    *count = n;
+    return EX_OK;
+}
+
+static jv *json_file(const char *path, int want, int *code) {
+    osb_buf b;
+    jv *doc;
+    memset(&b, 0, sizeof b);
+    *code = EX_OK;
+    if (read_all(path, &b) != 0) {
+        *code = errorf(EX_LOCALIO, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    doc = jparse(b.data, b.len);
+    osb_buf_free(&b);
+    if (!doc || doc->t != want) {
+        jv_free(doc);
+        *code = usage_error("%s: expected a JSON %s", path, want == J_ARR ? "array" : "object");
+        return NULL;
+    }
+    return doc;
+}
+
 static int c_sandbox_create(args *a) {
-    osb_buf body;
-    osb_jw w;
+    osb_sandbox_create_req req;
+    osb_sandbox_options o;
+    osb_sandbox_info *info = NULL;
     const char *image = A(a, "image"), *snapshot = A(a, "snapshot"), *tmo = A(a, "timeout");
     const char **kv;
-    int n, code, i, pool = 0;
+    int n, code = EX_OK, i, pool = 0;
     double ttl = 600, ready = 30;
-    rq r;
-    jv *doc = NULL;
-    char id[256];
+    osb_pair *env = NULL, *meta = NULL, *ext = NULL, *res = NULL;
+    osb_network_policy np;
+    osb_network_rule *rules = NULL;
+    osb_volume *vols = NULL;
+    size_t nvols = 0;
+    jv *npdoc = NULL, *voldoc = NULL;
+    char os_[32];
+    osb_err e;
+    memset(&req, 0, sizeof req);
     if (!image && !snapshot && C.image[0]) image = C.image;
     if (!tmo && C.sandbox_timeout[0]) tmo = C.sandbox_timeout;
     kv = AM(a, "extension", &n);
     for (i = 0; i < n; i++)
         if (strncmp(kv[i], "poolRef=", 8) == 0) pool = 1;
-    if (image && snapshot) return usage_error("--image and --snapshot are exclusive");
+    if (A(a, "image") && snapshot) return usage_error("--image and --snapshot are exclusive");
     if (!image && !snapshot && !pool) return usage_error("an image is required (-i/--image, or [defaults].image in the config file)");
-    if (tmo && strcmp(tmo, "none") != 0 && (parse_duration(tmo, &ttl) != 0 || ttl < 1))
+    if (tmo && !streq_ci(tmo, "none") && (parse_duration(tmo, &ttl) != 0 || ttl < 1))
         return usage_error("invalid timeout '%s'", tmo);
     if (A(a, "ready-timeout") && parse_duration(A(a, "ready-timeout"), &ready) != 0)
         return usage_error("invalid ready timeout '%s'", A(a, "ready-timeout"));
     if (AF(a, "credential-proxy") && !A(a, "network-policy-file"))
         return usage_error("--credential-proxy needs --network-policy-file");
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_object(&w);
-    if (image) {
-        osb_jw_key(&w, "image");
-        osb_jw_object(&w);
-        osb_jw_key(&w, "uri");
-        osb_jw_str(&w, image);
-        if (A(a, "image-auth-username") || A(a, "image-auth-password")) {
-            osb_jw_key(&w, "auth");
-            osb_jw_object(&w);
-            osb_jw_key(&w, "username");
-            osb_jw_str(&w, A(a, "image-auth-username") ? A(a, "image-auth-username") : "");
-            osb_jw_key(&w, "password");
-            osb_jw_str(&w, A(a, "image-auth-password") ? A(a, "image-auth-password") : "");
-            osb_jw_object_end(&w);
-        }
-        osb_jw_object_end(&w);
-    }
-    if (snapshot) {
-        osb_jw_key(&w, "snapshotId");
-        osb_jw_str(&w, snapshot);
-    }
+    req.image = snapshot ? NULL : image;
+    req.snapshot_id = snapshot;
+    req.image_username = A(a, "image-auth-username");
+    req.image_password = A(a, "image-auth-password");
+    if ((req.image_username || req.image_password) && !(req.image_username && req.image_password))
+        return usage_error("--image-auth-username and --image-auth-password go together");
+    req.timeout_s = tmo && streq_ci(tmo, "none") ? -1 : (int)ttl;
     kv = AM(a, "entrypoint", &n);
-    if (n || (image && !pool)) {
-        osb_jw_key(&w, "entrypoint");
-        osb_jw_array(&w);
-        if (n) for (i = 0; i < n; i++) osb_jw_str(&w, kv[i]);
-        else {
-            osb_jw_str(&w, "tail");
-            osb_jw_str(&w, "-f");
-            osb_jw_str(&w, "/dev/null");
-        }
-        osb_jw_array_end(&w);
+    if (n) {
+        const char **ep_ = (const char **)xmalloc(sizeof *ep_ * (size_t)(n + 1));
+        for (i = 0; i < n; i++) ep_[i] = kv[i];
+        ep_[n] = NULL;
+        req.entrypoint = ep_;
     }
     kv = AM(a, "resource", &n);
-    if (n || !pool) {
-        osb_jw_key(&w, "resourceLimits");
-        osb_jw_object(&w);
-        if (n) {
-            if ((code = kv_object(&w, kv, n, "resource")) != 0) goto out;
-        } else {
-            osb_jw_key(&w, "cpu");
-            osb_jw_str(&w, "1");
-            osb_jw_key(&w, "memory");
-            osb_jw_str(&w, "2Gi");
-        }
-        osb_jw_object_end(&w);
-    }
-    if (!tmo || strcmp(tmo, "none") != 0) {
-        osb_jw_key(&w, "timeout");
-        osb_jw_int(&w, (int64_t)ttl);
-    }
+    if (n && (code = pairs_of(kv, n, &res, "resource")) != 0) return code;
+    req.resource_limits = res;
+    req.resource_limits_count = (size_t)n;
     kv = AM(a, "env", &n);
-    if (n) {
-        osb_jw_key(&w, "env");
-        osb_jw_object(&w);
-        if ((code = kv_object(&w, kv, n, "env")) != 0) goto out;
-        osb_jw_object_end(&w);
-    }
+    if (n && (code = pairs_of(kv, n, &env, "env")) != 0) return code;
+    req.env = env;
+    req.env_count = (size_t)n;
     kv = AM(a, "metadata", &n);
-    if (n) {
-        osb_jw_key(&w, "metadata");
-        osb_jw_object(&w);
-        if ((code = kv_object(&w, kv, n, "metadata")) != 0) goto out;
-        osb_jw_object_end(&w);
-    }
+    if (n && (code = pairs_of(kv, n, &meta, "metadata")) != 0) return code;
+    req.metadata = meta;
+    req.metadata_count = (size_t)n;
     kv = AM(a, "extension", &n);
-    if (n) {
-        osb_jw_key(&w, "extensions");
-        osb_jw_object(&w);
-        if ((code = kv_object(&w, kv, n, "extension")) != 0) goto out;
-        osb_jw_object_end(&w);
-    }
+    if (n && (code = pairs_of(kv, n, &ext, "extension")) != 0) return code;
+    req.extensions = ext;
+    req.extensions_count = (size_t)n;
     if (A(a, "platform")) {
         const char *p = A(a, "platform"), *slash = strchr(p, '/');
-        osb_jw_key(&w, "platform");
-        osb_jw_object(&w);
-        osb_jw_key(&w, "os");
-        osb_jw_str_n(&w, p, slash ? (size_t)(slash - p) : strlen(p));
-        if (slash) {
-            osb_jw_key(&w, "arch");
-            osb_jw_str(&w, slash + 1);
-        }
-        osb_jw_object_end(&w);
+        size_t l = slash ? (size_t)(slash - p) : strlen(p);
+        if (l == 0 || l >= sizeof os_) return usage_error("invalid platform '%s' (OS/ARCH, e.g. linux/amd64)", p);
+        memcpy(os_, p, l);
+        os_[l] = 0;
+        req.platform_os = os_;
+        req.platform_arch = slash ? slash + 1 : NULL;
     }
-    if (A(a, "network-policy-file") && (code = add_json_file(&w, "networkPolicy", A(a, "network-policy-file"), 0)) != 0)
-        goto out;
-    if (AF(a, "credential-proxy")) {
-        osb_jw_key(&w, "credentialProxy");
-        osb_jw_object(&w);
-        osb_jw_key(&w, "enabled");
-        osb_jw_bool(&w, 1);
-        osb_jw_object_end(&w);
+    if (A(a, "network-policy-file")) {
+        if (!(npdoc = json_file(A(a, "network-policy-file"), J_OBJ, &code))) return code;
+        if ((code = policy_from_json(npdoc, &np, &rules)) != 0) goto out;
+        req.network_policy = &np;
     }
-    if (AF(a, "secure-access")) {
-        osb_jw_key(&w, "secureAccess");
-        osb_jw_bool(&w, 1);
+    if (A(a, "volumes-file")) {
+        if (!(voldoc = json_file(A(a, "volumes-file"), J_ARR, &code))) goto out;
+        if ((code = volumes_from_json(voldoc, &vols, &nvols)) != 0) goto out;
+        req.volumes = vols;
+        req.volumes_count = nvols;
     }
-    if (A(a, "volumes-file") && (code = add_json_file(&w, "volumes", A(a, "volumes-file"), 1)) != 0) goto out;
-    osb_jw_object_end(&w);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        code = usage_error("cannot encode the request (arguments must be UTF-8)");
-        goto out;
-    }
-    rq_init(&r, "POST", NULL);
-    bput(&r.path, "/v1/sandboxes");
-    rq_json(&r, &body);
-    code = call_json(&r, &doc, "cannot create the sandbox");
-    if (code) goto out;
-    snprintf(id, sizeof id, "%s", jstr(doc, "id") ? jstr(doc, "id") : "");
-    if (!id[0]) {
-        code = errorf(EX_SERVER, "the server did not return a sandbox id");
+    if (AF(a, "credential-proxy")) req.credential_proxy = 1;
+    if (AF(a, "secure-access")) req.secure_access = 1;
+    memset(&o, 0, sizeof o);
+    o.use_server_proxy = C.use_server_proxy;
+    o.ready_timeout_ms = (int)(ready * 1000);
+    o.skip_health_check = AF(a, "skip-health-check") > 0;
+    o.skip_egress = !req.network_policy;
+    e = osb_sandbox_open(CLI, &req, &o, &SB);
+    if (e != OSB_OK) {
+        code = report(e, "cannot create the sandbox");
         goto out;
     }
-    if (!AF(a, "skip-health-check")) {
-        code = wait_ready(id, ready);
-        if (code) {
-            /* do not leave a half-started sandbox behind */
-            int saved = g_sigint;
-            g_cancel = 0;
-            g_sigint = 0;
-            simple_lc("DELETE", "/v1/sandboxes/{}", id, "cannot remove the sandbox");
-            g_sigint = saved;
-            fprintf(stderr, "%s: sandbox %s removed\n", g_prog, id);
-            goto out;
-        }
-        jv_free(doc);
-        doc = NULL;
-        if ((code = get_sandbox(id, &doc)) != 0) goto out;
+    e = osb_sandbox_describe(SB, &info);
+    if (e != OSB_OK) {
+        /* the create answer is all we have */
+        const osb_sandbox_info *ci = osb_sandbox_created(SB);
+        if (ci) show_raw(ci->raw, NULL);
+    } else {
+        show_raw(info->raw, NULL);
     }
-    show(doc, NULL);
 out:
-    jv_free(doc);
-    osb_buf_free(&body);
+    osb_result_free(info);
+    jv_free(npdoc);
+    jv_free(voldoc);
     return code;
 }
 
 static int c_sandbox_list(args *a) {
-    rq r;
-    jv *doc = NULL;
-    const char **v;
+    osb_sandbox_list_req req;
+    osb_sandbox_page *page = NULL;
+    const char **v, **states = NULL;
+    osb_pair *meta = NULL;
+    long long num;
     int n, i, code;
-    rq_init(&r, "GET", NULL);
-    bput(&r.path, "/v1/sandboxes");
+    osb_err e;
+    memset(&req, 0, sizeof req);
     v = AM(a, "state", &n);
-    for (i = 0; i < n; i++) rq_q(&r, "state", v[i]);
-    v = AM(a, "metadata", &n);
     if (n) {
-        /* the server URL-decodes the value, then parses it as a query string */
-        osb_buf m;
-        memset(&m, 0, sizeof m);
-        for (i = 0; i < n; i++) {
-            const char *eq = strchr(v[i], '=');
-            if (!eq) {
-                rq_free(&r);
-                return usage_error("invalid metadata filter '%s' (expected KEY=VALUE)", v[i]);
-            }
-            if (i) bput(&m, "&");
-            osb_url_encode(&m, v[i], (size_t)(eq - v[i]));
-            bput(&m, "=");
-            benc(&m, eq + 1);
-        }
-        rq_q(&r, "metadata", bstr(&m));
-        osb_buf_free(&m);
+        states = (const char **)xmalloc(sizeof *states * (size_t)(n + 1));
+        for (i = 0; i < n; i++) states[i] = v[i];
+        states[n] = NULL;
+        req.states = states;
     }
-    rq_q(&r, "page", A(a, "page"));
-    rq_q(&r, "pageSize", A(a, "page-size"));
-    code = call_json(&r, &doc, "cannot list sandboxes");
-    if (!code) show(doc, &V_SANDBOXES);
-    jv_free(doc);
-    return code;
+    v = AM(a, "metadata", &n);
+    if (n && (code = pairs_of(v, n, &meta, "metadata filter")) != 0) return code;
+    req.metadata = meta;
+    req.metadata_count = (size_t)n;
+    if (A(a, "page")) {
+        if (parse_int(A(a, "page"), 1, 1000000000, &num) != 0) return usage_error("invalid page '%s'", A(a, "page"));
+        req.page = (int)num;
+    }
+    if (A(a, "page-size")) {
+        if (parse_int(A(a, "page-size"), 1, 1000000, &num) != 0) return usage_error("invalid page size '%s'", A(a, "page-size"));
+        req.page_size = (int)num;
+    }
+    e = osb_sandbox_list(CLI, &req, &page);
+    if (e != OSB_OK) return report(e, "cannot list sandboxes");
+    show_raw(page->raw, &V_SANDBOXES);
+    osb_result_free(page);
+    return EX_OK;
 }
 
 static int c_sandbox_get(args *a) {
-    jv *doc = NULL;
-    int code = get_sandbox(a->pos[0], &doc);
-    if (!code) show(doc, NULL);
-    jv_free(doc);
-    return code;
+    osb_sandbox_info *info = NULL;
+    osb_err e = osb_sandbox_get(CLI, a->pos[0], &info);
+    if (e != OSB_OK) return report(e, "cannot get the sandbox");
+    show_raw(info->raw, NULL);
+    osb_result_free(info);
+    return EX_OK;
 }
 
 static int c_sandbox_kill(args *a) {
     int i, code = EX_OK;
     jv *list = jv_new(J_ARR);
     for (i = 0; i < a->npos && !g_sigint; i++) {
-        int c = simple_lc("DELETE", "/v1/sandboxes/{}", a->pos[i], "cannot kill the sandbox");
+        osb_err e = osb_sandbox_delete(CLI, a->pos[i]);
         jv *o = jobj();
         jset_str(o, "id", a->pos[i]);
-        jset_bool(o, "killed", c == 0);
+        jset_bool(o, "killed", e == OSB_OK);
         jv_add(list, o);
-        if (c) code = c;
+        if (e != OSB_OK) code = report(e, "cannot kill the sandbox");
         else if (strcmp(g_out, "table") == 0) printf("Killed sandbox %s\n", a->pos[i]);
     }
     if (strcmp(g_out, "table") != 0) show(list, NULL);
@@ -2030,316 +1709,370 @@ static int state_msg(const char *id, const char *verb) {
 }
 
 static int c_sandbox_pause(args *a) {
-    int code = simple_lc("POST", "/v1/sandboxes/{}/pause", a->pos[0], "cannot pause the sandbox");
-    return code ? code : state_msg(a->pos[0], "paused");
+    osb_err e = osb_sandbox_pause(CLI, a->pos[0]);
+    if (e != OSB_OK) return report(e, "cannot pause the sandbox");
+    return state_msg(a->pos[0], "paused");
 }
 
 static int c_sandbox_resume(args *a) {
     double t = 30;
-    int code;
+    osb_err e;
     if (A(a, "resume-timeout") && parse_duration(A(a, "resume-timeout"), &t) != 0)
         return usage_error("invalid resume timeout '%s'", A(a, "resume-timeout"));
-    code = simple_lc("POST", "/v1/sandboxes/{}/resume", a->pos[0], "cannot resume the sandbox");
-    if (code) return code;
-    if (!AF(a, "skip-health-check") && (code = wait_ready(a->pos[0], t)) != 0) return code;
+    e = osb_sandbox_resume(CLI, a->pos[0]);
+    if (e != OSB_OK) return report(e, "cannot resume the sandbox");
+    if (!AF(a, "skip-health-check")) {
+        osb_sandbox_options o;
+        memset(&o, 0, sizeof o);
+        o.use_server_proxy = C.use_server_proxy;
+        o.ready_timeout_ms = (int)(t * 1000);
+        o.skip_egress = 1;
+        e = osb_sandbox_connect(CLI, a->pos[0], &o, &SB);
+        if (e != OSB_OK) return report(e, "the sandbox did not become ready");
+    }
     return state_msg(a->pos[0], "resumed");
 }
 
 static int c_sandbox_renew(args *a) {
     double secs;
     char when[64];
-    osb_buf body;
-    rq r;
-    jv *doc = NULL;
-    int code;
+    osb_renew_result *r = NULL;
+    osb_err e;
     if (parse_duration(A(a, "timeout"), &secs) != 0 || secs <= 0)
         return usage_error("invalid timeout '%s'", A(a, "timeout"));
     rfc3339_in(secs, when, sizeof when);
-    memset(&body, 0, sizeof body);
-    bprintf(&body, "{\"expiresAt\":\"%s\"}", when);
-    rq_init(&r, "POST", NULL);
-    rq_path(&r, "/v1/sandboxes/{}/renew-expiration", a->pos[0]);
-    rq_json(&r, &body);
-    code = call_json(&r, &doc, "cannot renew the sandbox");
-    if (!code) {
-        if (strcmp(g_out, "table") == 0) printf("Sandbox %s expires at %s\n", a->pos[0], jstr(doc, "expiresAt") ? jstr(doc, "expiresAt") : when);
-        else show(doc, NULL);
-    }
-    jv_free(doc);
-    osb_buf_free(&body);
-    return code;
+    e = osb_sandbox_renew(CLI, a->pos[0], when, &r);
+    if (e != OSB_OK) return report(e, "cannot renew the sandbox");
+    if (strcmp(g_out, "table") == 0) printf("Sandbox %s expires at %s\n", a->pos[0], r->expires_at.ptr ? r->expires_at.ptr : when);
+    else show_raw(r->raw, NULL);
+    fflush(stdout);
+    osb_result_free(r);
+    return EX_OK;
 }
 
 static int c_sandbox_endpoint(args *a) {
-    rq r;
-    jv *doc = NULL;
+    osb_endpoint_req req;
+    osb_endpoint *ep_ = NULL;
     long long port;
-    int code;
+    osb_err e;
     if (parse_int(A(a, "port"), 1, 65535, &port) != 0) return usage_error("invalid port '%s' (1-65535)", A(a, "port"));
-    rq_init(&r, "GET", NULL);
-    rq_path(&r, "/v1/sandboxes/{}/endpoints/{}", a->pos[0], A(a, "port"));
-    if (C.use_server_proxy) rq_q(&r, "use_server_proxy", "true");
+    memset(&req, 0, sizeof req);
+    req.use_server_proxy = C.use_server_proxy;
     if (A(a, "expires")) {
         double secs;
-        char num[32];
-        if (parse_duration(A(a, "expires"), &secs) != 0) {
-            rq_free(&r);
-            return usage_error("invalid --expires '%s'", A(a, "expires"));
-        }
-        snprintf(num, sizeof num, "%lld", (long long)time(NULL) + (long long)secs);
-        rq_q(&r, "expires", num);
+        if (parse_duration(A(a, "expires"), &secs) != 0) return usage_error("invalid --expires '%s'", A(a, "expires"));
+        req.expires = (int64_t)time(NULL) + (int64_t)secs;
     }
-    code = call_json(&r, &doc, "cannot get the endpoint");
-    if (!code) show(doc, NULL);
-    jv_free(doc);
-    return code;
-}
-
-/* A GET/DELETE/... on execd or egress, JSON answer shown with vw. */
-static int ep_call(const char *sid, const char *port, const char *method, const char *path, rq *r,
-                   const char *what, jv **out) {
-    ep e;
-    int code = resolve_ep(sid, port, &e);
-    if (code) {
-        rq_free(r);
-        return code;
-    }
-    r->method = method;
-    r->to = &e;
-    bput(&r->path, path);
-    code = call_json(r, out, what);
-    ep_free(&e);
-    return code;
+    e = osb_sandbox_endpoint(CLI, a->pos[0], (int)port, &req, &ep_);
+    if (e != OSB_OK) return report(e, "cannot get the endpoint");
+    show_raw(ep_->raw, NULL);
+    osb_result_free(ep_);
+    return EX_OK;
 }
 
 static int c_sandbox_health(args *a) {
-    rq r;
-    jv *doc = NULL, *o;
-    int code;
-    rq_init(&r, "GET", NULL);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/ping", &r, "the sandbox is not healthy", &doc);
-    jv_free(doc);
+    jv *o;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
     if (code) return code;
+    e = osb_execd_ping(CLI, EXECD);
+    if (e != OSB_OK) return report(e, "the sandbox is not healthy");
     o = jobj();
     jset_str(o, "id", a->pos[0]);
     jset_bool(o, "healthy", 1);
     return show_msg(o, "Sandbox %s is healthy", a->pos[0]);
 }
 
-typedef struct watch_ctx {
-    int rows;
-} watch_ctx;
+static int g_watch_rows;
 
-static int metrics_event(sctx *s, jv *ev, const char *data, size_t len) {
-    watch_ctx *w = (watch_ctx *)s->user;
-    if (ev && ev->t == J_OBJ && jstr(ev, "error") && !jstr(ev, "cpu_count")) {
-        fprintf(stderr, "%s: error: %s\n", g_prog, jstr(ev, "error"));
+static int metrics_event(void *user, const osb_event *ev) {
+    jv *doc;
+    (void)user;
+    if (ev->type == OSB_EVENT_ERROR) {
+        fprintf(stderr, "%s: error: %s\n", g_prog, ev->text.ptr ? ev->text.ptr : "metrics sample failed");
         return 0;
     }
-    if (strcmp(g_out, "raw") == 0 || !ev) {
-        fwrite(data, 1, len, stdout);
+    if (ev->type != OSB_EVENT_METRICS) return 0;
+    if (strcmp(g_out, "raw") == 0) {
+        fwrite(ev->metrics.raw.ptr, 1, ev->metrics.raw.len, stdout);
         fputc('\n', stdout);
-    } else if (strcmp(g_out, "json") == 0) {
-        emit_json(stdout, ev, 0, 0);
+        fflush(stdout);
+        return 0;
+    }
+    doc = jparse(ev->metrics.raw.ptr, ev->metrics.raw.len);
+    if (!doc) return 0;
+    if (strcmp(g_out, "json") == 0) {
+        emit_json(stdout, doc, 0, 0);
         fputc('\n', stdout);
     } else if (strcmp(g_out, "yaml") == 0) {
         fputs("---\n", stdout);
-        emit_yaml(stdout, ev, 0);
+        emit_yaml(stdout, doc, 0);
     } else {
-        if (w->rows++ == 0) printf("%-24s %5s %8s %12s %12s\n", "TIMESTAMP", "CPUS", "CPU%", "MEM_USED_MIB", "MEM_TOTAL_MIB");
-        printf("%-24s %5s %8s %12s %12s\n", jstr(ev, "timestamp") ? jstr(ev, "timestamp") : "-",
-               jstr(ev, "cpu_count") ? jstr(ev, "cpu_count") : "-", jstr(ev, "cpu_used_pct") ? jstr(ev, "cpu_used_pct") : "-",
-               jstr(ev, "mem_used_mib") ? jstr(ev, "mem_used_mib") : "-", jstr(ev, "mem_total_mib") ? jstr(ev, "mem_total_mib") : "-");
+        if (g_watch_rows++ == 0) printf("%-15s %5s %8s %12s %13s\n", "TIMESTAMP", "CPUS", "CPU%", "MEM_USED_MIB", "MEM_TOTAL_MIB");
+        printf("%-15lld %5g %8.1f %12.1f %13.1f\n", (long long)ev->metrics.timestamp, ev->metrics.cpu_count,
+               ev->metrics.cpu_used_pct, ev->metrics.mem_used_mib, ev->metrics.mem_total_mib);
     }
     fflush(stdout);
+    jv_free(doc);
     return 0;
 }
 
 static int c_sandbox_metrics(args *a) {
-    rq r;
-    jv *doc = NULL;
-    int code;
+    osb_metrics *m = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
     if (AF(a, "watch")) {
-        ep e;
-        sctx s;
-        watch_ctx w;
-        osb_http_response res;
-        osb_err er;
-        if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
-        memset(&w, 0, sizeof w);
-        sctx_init(&s, metrics_event, &w);
-        rq_init(&r, "GET", &e);
-        bput(&r.path, "/metrics/watch");
-        r.sink = sse_sink;
-        r.sink_user = &s;
-        r.stream = 1;
-        r.extra_hdr[0] = "Accept: text/event-stream";
-        er = rq_send(&r, &res);
-        if (er == OSB_OK) sctx_finish(&s);
-        code = g_sigint ? EX_INTERRUPTED : (er == OSB_OK ? EX_OK : report(er, "cannot watch metrics"));
-        osb_http_response_free(&res);
-        rq_free(&r);
-        free(s.buf);
-        ep_free(&e);
-        return code;
+        if (!G.output) g_out = "raw";
+        e = osb_metrics_watch(CLI, EXECD, metrics_event, NULL, &g_cancel);
+        if (g_sigint) return EX_INTERRUPTED;
+        return e == OSB_OK ? EX_OK : report(e, "cannot watch metrics");
     }
-    rq_init(&r, "GET", NULL);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/metrics", &r, "cannot read metrics", &doc);
-    if (!code) show(doc, NULL);
-    jv_free(doc);
-    return code;
+    e = osb_metrics_get(CLI, EXECD, &m);
+    if (e != OSB_OK) return report(e, "cannot read metrics");
+    show_raw(m->raw, NULL);
+    osb_result_free(m);
+    return EX_OK;
 }
 
-/* sandbox metadata ID KEY=VALUE... KEY- ... (JSON merge patch; KEY- deletes) */
+/* sandbox metadata ID KEY=VALUE... KEY-...: a JSON merge patch (KEY- deletes). */
 static int c_sandbox_metadata(args *a) {
-    osb_buf body;
-    osb_jw w;
-    rq r;
-    jv *doc = NULL;
-    int i, n, code;
-    const char **un = AM(a, "unset", &n), **sets;
-    int nsets;
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_object(&w);
+    osb_sandbox_info *info = NULL;
+    osb_pair *p;
+    int i, n, nsets, k = 0;
+    const char **un = AM(a, "unset", &n), **sets = AM(a, "set", &nsets);
+    osb_err e;
+    p = (osb_pair *)xmalloc(sizeof *p * (size_t)(a->npos + n + nsets + 1));
     for (i = 1; i < a->npos; i++) {
-        const char *p = a->pos[i], *eq = strchr(p, '=');
-        size_t l = strlen(p);
-        if (eq && eq != p) {
-            osb_jw_key_n(&w, p, (size_t)(eq - p));
-            osb_jw_str(&w, eq + 1);
-        } else if (l > 1 && p[l - 1] == '-') {
-            osb_jw_key_n(&w, p, l - 1);
-            osb_jw_null(&w);
+        const char *s = a->pos[i], *eq = strchr(s, '=');
+        size_t l = strlen(s);
+        if (eq && eq != s) {
+            p[k].key = xstrndup(s, (size_t)(eq - s));
+            p[k++].value = eq + 1;
+        } else if (l > 1 && s[l - 1] == '-') {
+            p[k].key = xstrndup(s, l - 1);
+            p[k++].value = NULL;
         } else {
-            osb_buf_free(&body);
-            return usage_error("invalid metadata '%s' (KEY=VALUE sets, KEY- removes)", p);
+            return usage_error("invalid metadata '%s' (KEY=VALUE sets, KEY- removes)", s);
         }
     }
-    sets = AM(a, "set", &nsets);
-    if ((code = kv_object(&w, sets, nsets, "metadata")) != 0) {
-        osb_buf_free(&body);
-        return code;
+    for (i = 0; i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i]) return usage_error("invalid metadata '%s' (expected KEY=VALUE)", sets[i]);
+        p[k].key = xstrndup(sets[i], (size_t)(eq - sets[i]));
+        p[k++].value = eq + 1;
     }
     for (i = 0; i < n; i++) {
-        osb_jw_key(&w, un[i]);
-        osb_jw_null(&w);
+        p[k].key = un[i];
+        p[k++].value = NULL;
     }
-    osb_jw_object_end(&w);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("cannot encode the metadata (must be UTF-8)");
+    e = osb_sandbox_metadata_patch(CLI, a->pos[0], p, (size_t)k, &info);
+    if (e != OSB_OK) return report(e, "cannot update the metadata");
+    if (strcmp(g_out, "table") == 0) {
+        jv *doc = jparse(info->raw.ptr, info->raw.len), *m = jget(doc, "metadata");
+        if (m && m->kid) table_of_object(m);
+        else printf("Sandbox %s has no metadata\n", a->pos[0]);
+        fflush(stdout);
+        jv_free(doc);
+    } else {
+        show_raw(info->raw, NULL);
     }
-    rq_init(&r, "PATCH", NULL);
-    rq_path(&r, "/v1/sandboxes/{}/metadata", a->pos[0]);
-    rq_json(&r, &body);
-    code = call_json(&r, &doc, "cannot update the metadata");
-    if (!code) {
-        if (strcmp(g_out, "table") == 0) {
-            jv *m = jget(doc, "metadata");
-            if (m && m->kid) table_of_object(m);
-            else printf("Sandbox %s has no metadata\n", a->pos[0]);
-        } else {
-            show(doc, NULL);
-        }
-    }
-    jv_free(doc);
-    osb_buf_free(&body);
-    return code;
+    osb_result_free(info);
+    return EX_OK;
 }
 
 /* >>snapshot =============================================================== */
 static int c_snapshot_create(args *a) {
-    osb_buf body;
-    rq r;
-    jv *doc = NULL;
-    int code;
-    memset(&body, 0, sizeof body);
-    rq_init(&r, "POST", NULL);
-    rq_path(&r, "/v1/sandboxes/{}/snapshots", a->pos[0]);
-    if (A(a, "name")) {
-        osb_jw w;
-        osb_jw_init(&w, &body);
-        osb_jw_object(&w);
-        osb_jw_key(&w, "name");
-        osb_jw_str(&w, A(a, "name"));
-        osb_jw_object_end(&w);
-        if (osb_jw_finish(&w) != OSB_OK) {
-            rq_free(&r);
-            return usage_error("invalid name");
-        }
-        rq_json(&r, &body);
+    osb_snapshot *s = NULL;
+    osb_err e;
+    if (AF(a, "wait")) {
+        osb_sandbox_options o;
+        memset(&o, 0, sizeof o);
+        o.use_server_proxy = C.use_server_proxy;
+        o.skip_health_check = 1;
+        o.skip_egress = 1;
+        e = osb_sandbox_connect(CLI, a->pos[0], &o, &SB);
+        if (e == OSB_OK) e = osb_sandbox_snapshot(SB, A(a, "name"), 600000, &s);
+    } else {
+        e = osb_snapshot_create(CLI, a->pos[0], A(a, "name"), &s);
     }
-    code = call_json(&r, &doc, "cannot create the snapshot");
-    if (!code && AF(a, "wait")) {
-        /* poll until Ready (or Failed) */
-        char id[256];
-        double deadline = now_s() + 300;
-        snprintf(id, sizeof id, "%s", jstr(doc, "id") ? jstr(doc, "id") : "");
-        while (id[0] && !g_sigint && now_s() < deadline) {
-            const char *st = jstr(doc, "status.state");
-            if (st && (strcmp(st, "Ready") == 0 || strcmp(st, "Failed") == 0)) break;
-            sleep_ms(250);
-            jv_free(doc);
-            doc = NULL;
-            rq_init(&r, "GET", NULL);
-            rq_path(&r, "/v1/snapshots/{}", id);
-            if ((code = call_json(&r, &doc, "cannot get the snapshot")) != 0) break;
-        }
-        if (g_sigint) code = EX_INTERRUPTED;
-    }
-    if (!code) show(doc, NULL);
-    jv_free(doc);
-    osb_buf_free(&body);
-    return code;
+    if (e != OSB_OK) return report(e, "cannot create the snapshot");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
 }
 
 static int c_snapshot_list(args *a) {
-    rq r;
-    jv *doc = NULL;
-    const char **v;
-    int n, i, code;
-    rq_init(&r, "GET", NULL);
-    bput(&r.path, "/v1/snapshots");
-    rq_q(&r, "sandboxId", A(a, "sandbox"));
+    osb_snapshot_list_req req;
+    osb_snapshot_page *page = NULL;
+    const char **v, **states = NULL;
+    long long num;
+    int n, i;
+    osb_err e;
+    memset(&req, 0, sizeof req);
+    req.sandbox_id = A(a, "sandbox");
     v = AM(a, "state", &n);
-    for (i = 0; i < n; i++) rq_q(&r, "state", v[i]);
-    rq_q(&r, "page", A(a, "page"));
-    rq_q(&r, "pageSize", A(a, "page-size"));
-    code = call_json(&r, &doc, "cannot list snapshots");
-    if (!code) show(doc, &V_SNAPSHOTS);
-    jv_free(doc);
-    return code;
+    if (n) {
+        states = (const char **)xmalloc(sizeof *states * (size_t)(n + 1));
+        for (i = 0; i < n; i++) states[i] = v[i];
+        states[n] = NULL;
+        req.states = states;
+    }
+    if (A(a, "page")) {
+        if (parse_int(A(a, "page"), 1, 1000000000, &num) != 0) return usage_error("invalid page '%s'", A(a, "page"));
+        req.page = (int)num;
+    }
+    if (A(a, "page-size")) {
+        if (parse_int(A(a, "page-size"), 1, 1000000, &num) != 0) return usage_error("invalid page size '%s'", A(a, "page-size"));
+        req.page_size = (int)num;
+    }
+    e = osb_snapshot_list(CLI, &req, &page);
+    if (e != OSB_OK) return report(e, "cannot list snapshots");
+    show_raw(page->raw, &V_SNAPSHOTS);
+    osb_result_free(page);
+    return EX_OK;
 }
 
 static int c_snapshot_get(args *a) {
-    rq r;
-    jv *doc = NULL;
-    int code;
-    rq_init(&r, "GET", NULL);
-    rq_path(&r, "/v1/snapshots/{}", a->pos[0]);
-    code = call_json(&r, &doc, "cannot get the snapshot");
-    if (!code) show(doc, NULL);
-    jv_free(doc);
-    return code;
+    osb_snapshot *s = NULL;
+    osb_err e = osb_snapshot_get(CLI, a->pos[0], &s);
+    if (e != OSB_OK) return report(e, "cannot get the snapshot");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
 }
 
 static int c_snapshot_delete(args *a) {
     int i, code = EX_OK;
     jv *list = jv_new(J_ARR);
     for (i = 0; i < a->npos && !g_sigint; i++) {
-        int c = simple_lc("DELETE", "/v1/snapshots/{}", a->pos[i], "cannot delete the snapshot");
+        osb_err e = osb_snapshot_delete(CLI, a->pos[i]);
         jv *o = jobj();
         jset_str(o, "id", a->pos[i]);
-        jset_bool(o, "deleted", c == 0);
+        jset_bool(o, "deleted", e == OSB_OK);
         jv_add(list, o);
-        if (c) code = c;
+        if (e != OSB_OK) code = report(e, "cannot delete the snapshot");
         else if (strcmp(g_out, "table") == 0) printf("Deleted snapshot %s\n", a->pos[i]);
     }
     if (strcmp(g_out, "table") != 0) show(list, NULL);
     fflush(stdout);
     jv_free(list);
     return code;
+}
+
+/* >>executions ============================================================= */
+/* Live output of command run, session run and code run. */
+typedef struct live {
+    int line_mode;      /* /command and /session events are lines without '\n' */
+    int quiet;          /* -o json/yaml: aggregate only */
+} live;
+
+static int live_event(void *user, const osb_event *ev) {
+    live *l = (live *)user;
+    FILE *f;
+    if (l->quiet) return 0;
+    switch (ev->type) {
+    case OSB_EVENT_STDOUT:
+    case OSB_EVENT_STDERR:
+        f = ev->type == OSB_EVENT_STDOUT ? stdout : stderr;
+        if (ev->text.ptr) {
+            fwrite(ev->text.ptr, 1, ev->text.len, f);
+            if (l->line_mode && !(ev->text.len == 1 && ev->text.ptr[0] == '\n')) fputc('\n', f);
+        }
+        fflush(f);
+        break;
+    case OSB_EVENT_RESULT: {
+        size_t i;
+        const char *t = NULL;
+        for (i = 0; i < ev->results_count; i++)
+            if (ev->results[i].key.ptr && (strcmp(ev->results[i].key.ptr, "text/plain") == 0 ||
+                                           strcmp(ev->results[i].key.ptr, "text") == 0))
+                t = ev->results[i].value.ptr;
+        if (t) {
+            fputs(t, stdout);
+            fputc('\n', stdout);
+            fflush(stdout);
+        }
+        break;
+    }
+    case OSB_EVENT_ERROR: {
+        long long ec;
+        size_t i;
+        /* a command's exit status is the exit code, not an error to print */
+        if (ev->evalue.ptr && parse_int(ev->evalue.ptr, -1000000, 1000000, &ec) == 0) break;
+        if (ev->traceback_count) {
+            for (i = 0; i < ev->traceback_count; i++) fprintf(stderr, "%s\n", ev->traceback[i].ptr ? ev->traceback[i].ptr : "");
+        } else {
+            fprintf(stderr, "%s: %s\n", ev->ename.ptr ? ev->ename.ptr : "Error", ev->evalue.ptr ? ev->evalue.ptr : "");
+        }
+        fflush(stderr);
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* The CLI's exit status for a finished execution. */
+static int exec_status(const osb_execution *x) {
+    if (x->exit_code_known) {
+        if (x->exit_code < 0) return 137;   /* killed by a signal or timed out */
+        return x->exit_code > 255 ? 255 : x->exit_code;
+    }
+    if (x->has_error) return 1;             /* an exception (code) */
+    return EX_OK;
+}
+
+static void exec_json(const osb_execution *x, int code) {
+    jv *o = jobj();
+    jset_str(o, "id", x->id[0] ? x->id : NULL);
+    if (x->exit_code_known || x->completed || x->has_error) jset_num(o, "exit_code", code);
+    else jset_raw(o, "exit_code", jv_new(J_NULL));
+    jset_strn(o, "stdout", bstr(&x->out), x->out.len);
+    jset_strn(o, "stderr", bstr(&x->err), x->err.len);
+    if (x->results_count) {
+        jv *arr = jv_new(J_ARR);
+        size_t i;
+        for (i = 0; i < x->results_count; i++) jv_add(arr, jstrv(x->results[i].text.ptr ? x->results[i].text.ptr : ""));
+        jset_raw(o, "results", arr);
+    }
+    if (x->has_error) {
+        jv *e = jobj(), *tb = jv_new(J_ARR);
+        size_t i;
+        jset_str(e, "ename", x->ename.ptr ? x->ename.ptr : "");
+        jset_str(e, "evalue", x->evalue.ptr ? x->evalue.ptr : "");
+        for (i = 0; i < x->traceback_count; i++) jv_add(tb, jstrv(x->traceback[i].ptr ? x->traceback[i].ptr : ""));
+        jset_raw(e, "traceback", tb);
+        jset_raw(o, "error", e);
+    } else {
+        jset_raw(o, "error", jv_new(J_NULL));
+    }
+    show(o, NULL);
+    jv_free(o);
+}
+
+/* After a run call: the exit status, interrupting on Ctrl-C. kind: 0
+ * command, 1 session, 2 code. */
+static int exec_finish(osb_err e, osb_execution *x, int kind, const char *ctx) {
+    if (g_sigint) {
+        const char *id = kind == 2 && ctx ? ctx : x->id;
+        if (kind != 1 && id[0]) {
+            int saved = g_sigint;
+            osb_err ie;
+            g_cancel = 0;
+            ie = kind == 2 ? osb_code_interrupt(CLI, EXECD, id) : osb_command_interrupt(CLI, EXECD, id);
+            g_sigint = saved;
+            fprintf(stderr, "%s: interrupted; %s %s\n", g_prog, ie == OSB_OK ? "stopped" : "could not stop", id);
+        } else {
+            fprintf(stderr, "%s: interrupted\n", g_prog);
+        }
+        return EX_INTERRUPTED;
+    }
+    if (e != OSB_OK) return report(e, "the execution failed");
+    if (!x->exit_code_known && !x->completed && !x->has_error)
+        return errorf(EX_SERVER, "the stream ended before the execution finished");
+    return exec_status(x);
 }
 
 /* >>command ================================================================ */
@@ -2356,212 +2089,120 @@ static char *join_rest(const args *a) {
 }
 
 static int c_command_run(args *a) {
-    osb_buf body;
-    osb_jw w;
-    char *cmdline;
+    osb_command_request req;
+    osb_execution x;
+    live l;
     double t = 0;
     long long uid = -1, gid = -1;
     const char **envs;
-    int nenv, code;
-    exec_ctx x;
-    ep e;
-    rq r;
-    int bg = AF(a, "background") > 0;
+    int nenv, code, i, bg = AF(a, "background") > 0;
+    osb_err e;
+    char *cmdline;
     if (a->nrest == 0) return usage_error("missing command (osb command run ID -- CMD...)");
     if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
         return usage_error("invalid timeout '%s'", A(a, "timeout"));
     if (A(a, "uid") && parse_int(A(a, "uid"), 0, 4294967294LL, &uid) != 0) return usage_error("invalid uid '%s'", A(a, "uid"));
     if (A(a, "gid") && parse_int(A(a, "gid"), 0, 4294967294LL, &gid) != 0) return usage_error("invalid gid '%s'", A(a, "gid"));
     if (gid >= 0 && uid < 0) return usage_error("--gid needs --uid");
-    if (!bg && strcmp(g_out, "table") == 0) g_out = "raw";
-    cmdline = join_rest(a);
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_object(&w);
-    osb_jw_key(&w, "command");
-    osb_jw_str(&w, cmdline);
-    if (A(a, "workdir")) {
-        osb_jw_key(&w, "cwd");
-        osb_jw_str(&w, A(a, "workdir"));
-    }
-    if (bg) {
-        osb_jw_key(&w, "background");
-        osb_jw_bool(&w, 1);
-    }
-    if (t > 0) {
-        osb_jw_key(&w, "timeout");
-        osb_jw_int(&w, (int64_t)(t * 1000));
-    }
-    if (uid >= 0) {
-        osb_jw_key(&w, "uid");
-        osb_jw_int(&w, uid);
-    }
-    if (gid >= 0) {
-        osb_jw_key(&w, "gid");
-        osb_jw_int(&w, gid);
-    }
     envs = AM(a, "env", &nenv);
+    for (i = 0; i < nenv; i++)
+        if (!strchr(envs[i], '=') || envs[i][0] == '=') return usage_error("invalid env '%s' (expected KEY=VALUE)", envs[i]);
+    if (bg && !G.output) g_out = "table";
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    cmdline = join_rest(a);
+    memset(&req, 0, sizeof req);
+    req.command = cmdline;
+    req.cwd = A(a, "workdir");
+    req.timeout_ms = (int64_t)(t * 1000);
+    if (uid >= 0) { req.uid_set = 1; req.uid = (uint32_t)uid; }
+    if (gid >= 0) { req.gid_set = 1; req.gid = (uint32_t)gid; }
     if (nenv) {
-        osb_jw_key(&w, "envs");
-        osb_jw_object(&w);
-        if ((code = kv_object(&w, envs, nenv, "env")) != 0) {
-            free(cmdline);
-            osb_buf_free(&body);
-            return code;
-        }
-        osb_jw_object_end(&w);
+        const char **v = (const char **)xmalloc(sizeof *v * (size_t)(nenv + 1));
+        for (i = 0; i < nenv; i++) v[i] = envs[i];
+        v[nenv] = NULL;
+        req.envs = v;
     }
-    osb_jw_object_end(&w);
-    free(cmdline);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("cannot encode the command (arguments must be UTF-8)");
-    }
-    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) {
-        osb_buf_free(&body);
-        return code;
+    req.cancel = &g_cancel;
+    if (bg) {
+        char id[OSB_EXEC_ID_MAX];
+        jv *o;
+        e = osb_command_start(CLI, EXECD, &req, id, sizeof id);
+        free(cmdline);
+        if (e != OSB_OK) return report(e, "cannot start the command");
+        o = jobj();
+        jset_str(o, "execution_id", id);
+        jset_str(o, "sandbox_id", a->pos[0]);
+        if (strcmp(g_out, "raw") == 0) printf("%s\n", id);
+        else if (strcmp(g_out, "table") == 0) printf("Started background command %s\n", id);
+        else show(o, NULL);
+        fflush(stdout);
+        jv_free(o);
+        return EX_OK;
     }
     memset(&x, 0, sizeof x);
-    x.background = bg;
-    x.collect = !bg && strcmp(g_out, "raw") != 0;
-    rq_init(&r, "POST", &e);
-    bput(&r.path, "/command");
-    rq_json(&r, &body);
-    r.extra_hdr[0] = "Accept: text/event-stream";
-    code = run_stream(&r, &x, &e, "/command", NULL);
-    if (bg) {
-        if (code == EX_OK) {
-            jv *o = jobj();
-            jset_str(o, "execution_id", x.id);
-            jset_str(o, "sandbox_id", a->pos[0]);
-            if (strcmp(g_out, "raw") == 0) printf("%s\n", x.id);
-            else if (strcmp(g_out, "table") == 0) printf("Started background command %s\n", x.id);
-            else show(o, NULL);
-            fflush(stdout);
-            jv_free(o);
-        }
-    } else if (x.collect && code != EX_INTERRUPTED && !x.server_failed && x.exit_known) {
-        exec_json(&x, code);
-    }
-    osb_buf_free(&x.out);
-    osb_buf_free(&x.err);
-    jv_free(x.error_obj);
-    osb_buf_free(&body);
-    ep_free(&e);
+    l.line_mode = 1;
+    l.quiet = strcmp(g_out, "raw") != 0;
+    x.forward_only = !l.quiet;
+    e = osb_command_run(CLI, EXECD, &req, live_event, &l, &x);
+    free(cmdline);
+    code = exec_finish(e, &x, 0, NULL);
+    if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
+    osb_execution_free(&x);
     return code;
 }
 
 static int c_command_status(args *a) {
-    rq r;
-    jv *doc = NULL;
-    int code;
-    rq_init(&r, "GET", NULL);
-    rq_path(&r, "/command/status/{}", a->pos[1]);
-    {
-        /* ep_call appends the path: build it here and pass "" */
-        ep e;
-        code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e);
-        if (code) { rq_free(&r); return code; }
-        r.to = &e;
-        code = call_json(&r, &doc, "cannot get the command status");
-        ep_free(&e);
-    }
-    if (!code) show(doc, NULL);
-    jv_free(doc);
-    return code;
-}
-
-typedef struct hdr_grab {
-    char cursor[32];
-    char content_range[96];
-    int64_t content_length;
-} hdr_grab;
-
-static int grab_header(void *user, osb_str name, osb_str value) {
-    hdr_grab *h = (hdr_grab *)user;
-    char n[64];
-    size_t i;
-    if (name.len >= sizeof n) return 0;
-    for (i = 0; i < name.len; i++) n[i] = (char)tolower((unsigned char)name.ptr[i]);
-    n[i] = 0;
-    if (strcmp(n, "execd-commands-tail-cursor") == 0 && value.len < sizeof h->cursor) {
-        memcpy(h->cursor, value.ptr, value.len);
-        h->cursor[value.len] = 0;
-    } else if (strcmp(n, "content-range") == 0 && value.len < sizeof h->content_range) {
-        memcpy(h->content_range, value.ptr, value.len);
-        h->content_range[value.len] = 0;
-    } else if (strcmp(n, "content-length") == 0) {
-        char tmp[32];
-        long long v;
-        if (value.len < sizeof tmp) {
-            memcpy(tmp, value.ptr, value.len);
-            tmp[value.len] = 0;
-            if (parse_int(tmp, 0, INT64_MAX, &v) == 0) h->content_length = v;
-        }
-    }
-    return 0;
+    osb_command_status *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_command_status_get(CLI, EXECD, a->pos[1], &s);
+    if (e != OSB_OK) return report(e, "cannot get the command status");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
 }
 
 static int c_command_logs(args *a) {
-    ep e;
-    rq r;
-    osb_http_response res;
-    osb_err er;
-    hdr_grab h;
+    long long cur = 0;
+    uint64_t next = 0;
+    osb_buf out;
+    osb_err e;
     int code;
-    if (A(a, "cursor")) {
-        long long c;
-        if (parse_int(A(a, "cursor"), 0, INT64_MAX, &c) != 0) return usage_error("invalid cursor '%s'", A(a, "cursor"));
+    if (A(a, "cursor") && parse_int(A(a, "cursor"), 0, INT64_MAX, &cur) != 0)
+        return usage_error("invalid cursor '%s'", A(a, "cursor"));
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    memset(&out, 0, sizeof out);
+    e = osb_command_logs(CLI, EXECD, a->pos[1], (uint64_t)cur, osb_buf_sink, &out, &next);
+    if (e != OSB_OK) {
+        osb_buf_free(&out);
+        return report(e, "cannot read the command logs");
     }
-    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
-    memset(&h, 0, sizeof h);
-    h.content_length = -1;
-    rq_init(&r, "GET", &e);
-    rq_path(&r, "/command/{}/logs", a->pos[1]);
-    rq_q(&r, "cursor", A(a, "cursor"));
-    r.extra_hdr[0] = "Accept: text/plain";
-    r.on_header = grab_header;
-    r.on_header_user = &h;
-    er = rq_send(&r, &res);
-    if (er != OSB_OK) {
-        code = report(er, "cannot read the command logs");
-    } else if (strcmp(g_out, "raw") == 0) {
-        fwrite(bstr(&res.body), 1, res.body.len, stdout);
+    if (strcmp(g_out, "raw") == 0) {
+        fwrite(bstr(&out), 1, out.len, stdout);
+    } else if (strcmp(g_out, "table") == 0) {
+        fwrite(bstr(&out), 1, out.len, stdout);
+        if (out.len && out.data[out.len - 1] != '\n') fputc('\n', stdout);
+        printf("(cursor %llu)\n", (unsigned long long)next);
     } else {
         jv *o = jobj();
-        jset_strn(o, "output", bstr(&res.body), res.body.len);
-        if (h.cursor[0]) {
-            long long cv;
-            if (parse_int(h.cursor, 0, INT64_MAX, &cv) == 0) jset_num(o, "cursor", cv);
-            else jset_str(o, "cursor", h.cursor);
-        } else {
-            jset_raw(o, "cursor", jv_new(J_NULL));
-        }
-        if (strcmp(g_out, "table") == 0) {
-            fwrite(bstr(&res.body), 1, res.body.len, stdout);
-            if (res.body.len && res.body.data[res.body.len - 1] != '\n') fputc('\n', stdout);
-            fprintf(stdout, "(cursor %s)\n", h.cursor[0] ? h.cursor : "-");
-        } else {
-            show(o, NULL);
-        }
+        jset_strn(o, "output", bstr(&out), out.len);
+        jset_num(o, "cursor", (long long)next);
+        show(o, NULL);
         jv_free(o);
     }
     fflush(stdout);
-    osb_http_response_free(&res);
-    rq_free(&r);
-    ep_free(&e);
-    return code;
+    osb_buf_free(&out);
+    return EX_OK;
 }
 
 static int c_command_interrupt(args *a) {
-    rq r;
-    jv *doc = NULL, *o;
-    int code;
-    rq_init(&r, "DELETE", NULL);
-    rq_q(&r, "id", a->pos[1]);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "DELETE", "/command", &r, "cannot interrupt the command", &doc);
-    jv_free(doc);
+    jv *o;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
     if (code) return code;
+    e = osb_command_interrupt(CLI, EXECD, a->pos[1]);
+    if (e != OSB_OK) return report(e, "cannot interrupt the command");
     o = jobj();
     jset_str(o, "execution_id", a->pos[1]);
     jset_bool(o, "interrupted", 1);
@@ -2569,100 +2210,60 @@ static int c_command_interrupt(args *a) {
 }
 
 static int c_session_create(args *a) {
-    rq r;
-    jv *doc = NULL;
-    osb_buf body;
-    int code;
-    memset(&body, 0, sizeof body);
-    rq_init(&r, "POST", NULL);
-    if (A(a, "workdir")) {
-        osb_jw w;
-        osb_jw_init(&w, &body);
-        osb_jw_object(&w);
-        osb_jw_key(&w, "cwd");
-        osb_jw_str(&w, A(a, "workdir"));
-        osb_jw_object_end(&w);
-        osb_jw_finish(&w);
-        rq_json(&r, &body);
+    char sid[256];
+    osb_err e;
+    jv *o;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_session_create(CLI, EXECD, A(a, "workdir"), sid, sizeof sid);
+    if (e != OSB_OK) return report(e, "cannot create the session");
+    o = jobj();
+    jset_str(o, "session_id", sid);
+    if (strcmp(g_out, "raw") == 0) {
+        printf("%s\n", sid);
+        jv_free(o);
+        return EX_OK;
     }
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/session", &r, "cannot create the session", &doc);
-    if (!code) {
-        const char *sid = jstr(doc, "session_id");
-        if (strcmp(g_out, "table") == 0) printf("Created session %s\n", sid ? sid : "?");
-        else if (strcmp(g_out, "raw") == 0) printf("%s\n", sid ? sid : "");
-        else show(doc, NULL);
-        fflush(stdout);
-    }
-    jv_free(doc);
-    osb_buf_free(&body);
-    return code;
+    return show_msg(o, "Created session %s", sid);
 }
 
 static int c_session_run(args *a) {
-    osb_buf body;
-    osb_jw w;
-    char *cmdline;
+    osb_session_run_request req;
+    osb_execution x;
+    live l;
     double t = 0;
-    exec_ctx x;
-    ep e;
-    rq r;
+    osb_err e;
+    char *cmdline;
     int code;
     if (a->nrest == 0) return usage_error("missing command (osb command session run ID SESSION_ID -- CMD...)");
     if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
         return usage_error("invalid timeout '%s'", A(a, "timeout"));
-    if (strcmp(g_out, "table") == 0) g_out = "raw";
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     cmdline = join_rest(a);
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_object(&w);
-    osb_jw_key(&w, "command");
-    osb_jw_str(&w, cmdline);
-    if (A(a, "workdir")) {
-        osb_jw_key(&w, "cwd");
-        osb_jw_str(&w, A(a, "workdir"));
-    }
-    if (t > 0) {
-        osb_jw_key(&w, "timeout");
-        osb_jw_int(&w, (int64_t)(t * 1000));
-    }
-    osb_jw_object_end(&w);
-    free(cmdline);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("cannot encode the command (arguments must be UTF-8)");
-    }
-    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) {
-        osb_buf_free(&body);
-        return code;
-    }
+    memset(&req, 0, sizeof req);
+    req.command = cmdline;
+    req.cwd = A(a, "workdir");
+    req.timeout_ms = (int64_t)(t * 1000);
+    req.cancel = &g_cancel;   /* ending the stream ends the run */
     memset(&x, 0, sizeof x);
-    x.collect = strcmp(g_out, "raw") != 0;
-    rq_init(&r, "POST", &e);
-    rq_path(&r, "/session/{}/run", a->pos[1]);
-    rq_json(&r, &body);
-    r.extra_hdr[0] = "Accept: text/event-stream";
-    code = run_stream(&r, &x, &e, "/command", NULL);
-    if (x.collect && code != EX_INTERRUPTED && !x.server_failed && x.exit_known) exec_json(&x, code);
-    osb_buf_free(&x.out);
-    osb_buf_free(&x.err);
-    jv_free(x.error_obj);
-    osb_buf_free(&body);
-    ep_free(&e);
+    l.line_mode = 1;
+    l.quiet = strcmp(g_out, "raw") != 0;
+    x.forward_only = !l.quiet;
+    e = osb_session_run(CLI, EXECD, a->pos[1], &req, live_event, &l, &x);
+    free(cmdline);
+    code = exec_finish(e, &x, 1, NULL);
+    if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
+    osb_execution_free(&x);
     return code;
 }
 
 static int c_session_delete(args *a) {
-    rq r;
-    jv *doc = NULL, *o;
-    int code;
-    ep e;
-    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
-    rq_init(&r, "DELETE", &e);
-    rq_path(&r, "/session/{}", a->pos[1]);
-    code = call_json(&r, &doc, "cannot delete the session");
-    ep_free(&e);
-    jv_free(doc);
+    jv *o;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
     if (code) return code;
+    e = osb_session_delete(CLI, EXECD, a->pos[1]);
+    if (e != OSB_OK) return report(e, "cannot delete the session");
     o = jobj();
     jset_str(o, "session_id", a->pos[1]);
     jset_bool(o, "deleted", 1);
@@ -2671,13 +2272,12 @@ static int c_session_delete(args *a) {
 
 /* >>code =================================================================== */
 static int c_code_run(args *a) {
-    osb_buf body, src;
-    osb_jw w;
-    exec_ctx x;
-    ep e;
-    rq r;
+    osb_code_request req;
+    osb_execution x;
+    live l;
+    osb_buf src;
+    osb_err e;
     int code;
-    const char *lang = A(a, "language"), *ctx = A(a, "context");
     memset(&src, 0, sizeof src);
     if (A(a, "code")) bput(&src, A(a, "code"));
     else if (a->npos > 1) {
@@ -2685,114 +2285,72 @@ static int c_code_run(args *a) {
     } else if (read_all("-", &src) != 0) {
         return errorf(EX_LOCALIO, "cannot read stdin");
     }
-    if (!lang && !ctx) lang = "python";
-    if (strcmp(g_out, "table") == 0) g_out = "raw";
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_object(&w);
-    osb_jw_key(&w, "context");
-    osb_jw_object(&w);
-    if (ctx) {
-        osb_jw_key(&w, "id");
-        osb_jw_str(&w, ctx);
-    }
-    if (lang) {
-        osb_jw_key(&w, "language");
-        osb_jw_str(&w, lang);
-    }
-    osb_jw_object_end(&w);
-    osb_jw_key(&w, "code");
-    osb_jw_str_n(&w, bstr(&src), src.len);
-    osb_jw_object_end(&w);
-    osb_buf_free(&src);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("cannot encode the code (must be UTF-8)");
-    }
-    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) {
-        osb_buf_free(&body);
+    if ((code = connect_sb(a->pos[0], 0)) != 0) {
+        osb_buf_free(&src);
         return code;
     }
+    memset(&req, 0, sizeof req);
+    req.code = bstr(&src);
+    req.context_id = A(a, "context");
+    req.language = A(a, "language") ? A(a, "language") : "python";
+    req.cancel = &g_cancel;
     memset(&x, 0, sizeof x);
-    x.collect = strcmp(g_out, "raw") != 0;
-    rq_init(&r, "POST", &e);
-    bput(&r.path, "/code");
-    rq_json(&r, &body);
-    r.extra_hdr[0] = "Accept: text/event-stream";
-    code = run_stream(&r, &x, &e, "/code", ctx);
-    if (x.collect && code != EX_INTERRUPTED && !x.server_failed && x.exit_known) exec_json(&x, code);
-    osb_buf_free(&x.out);
-    osb_buf_free(&x.err);
-    jv_free(x.error_obj);
-    osb_buf_free(&body);
-    ep_free(&e);
+    l.line_mode = 0;
+    l.quiet = strcmp(g_out, "raw") != 0;
+    x.forward_only = !l.quiet;
+    e = osb_code_run(CLI, EXECD, &req, live_event, &l, &x);
+    code = exec_finish(e, &x, 2, A(a, "context"));
+    if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
+    osb_execution_free(&x);
+    osb_buf_free(&src);
     return code;
 }
 
 static int c_context_create(args *a) {
-    rq r;
-    jv *doc = NULL;
-    osb_buf body;
-    int code;
-    memset(&body, 0, sizeof body);
-    bput(&body, "{\"language\":");
-    {
-        osb_jw w;
-        osb_buf tmp;
-        memset(&tmp, 0, sizeof tmp);
-        osb_jw_init(&w, &tmp);
-        osb_jw_str(&w, A(a, "language") ? A(a, "language") : "python");
-        if (osb_jw_finish(&w) != OSB_OK) {
-            osb_buf_free(&tmp);
-            osb_buf_free(&body);
-            return usage_error("invalid language");
-        }
-        bputn(&body, tmp.data, tmp.len);
-        osb_buf_free(&tmp);
-    }
-    bput(&body, "}");
-    rq_init(&r, "POST", NULL);
-    rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/code/context", &r, "cannot create the context", &doc);
-    if (!code) show(doc, NULL);
-    jv_free(doc);
-    osb_buf_free(&body);
-    return code;
+    osb_code_context *cx = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_code_context_create(CLI, EXECD, A(a, "language") ? A(a, "language") : "python", NULL, &cx);
+    if (e != OSB_OK) return report(e, "cannot create the context");
+    show_raw(cx->raw, NULL);
+    osb_result_free(cx);
+    return EX_OK;
 }
 
 static int c_context_list(args *a) {
-    rq r;
-    jv *doc = NULL;
     static const view v = {"ID=id,LANGUAGE=language", ""};
-    int code;
-    rq_init(&r, "GET", NULL);
-    rq_q(&r, "language", A(a, "language") ? A(a, "language") : "python");
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/code/contexts", &r, "cannot list contexts", &doc);
-    if (!code) {
-        if (!doc) doc = jv_new(J_ARR);
-        show(doc, &v);
+    osb_code_contexts *list = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_code_context_list(CLI, EXECD, A(a, "language") ? A(a, "language") : "python", &list);
+    if (e != OSB_OK) return report(e, "cannot list contexts");
+    {
+        jv *arr = jv_new(J_ARR);
+        size_t i;
+        for (i = 0; i < list->count; i++) {
+            jv *o = jobj();
+            jset_raw(o, "id", sjv(list->items[i].id));
+            jset_raw(o, "language", sjv(list->items[i].language));
+            jv_add(arr, o);
+        }
+        show(arr, &v);
+        jv_free(arr);
     }
-    jv_free(doc);
-    return code;
+    osb_result_free(list);
+    return EX_OK;
 }
 
 static int c_context_delete(args *a) {
-    rq r;
-    jv *doc = NULL, *o;
+    jv *o;
+    osb_err e;
     int code;
-    ep e;
     if (a->npos < 2 && !A(a, "language")) return usage_error("give a CONTEXT_ID or --language LANG (deletes all of that language)");
-    if ((code = resolve_ep(a->pos[0], OSB_CLI_EXEC_PORT, &e)) != 0) return code;
-    rq_init(&r, "DELETE", &e);
-    if (a->npos >= 2) rq_path(&r, "/code/contexts/{}", a->pos[1]);
-    else {
-        bput(&r.path, "/code/contexts");
-        rq_q(&r, "language", A(a, "language"));
-    }
-    code = call_json(&r, &doc, "cannot delete the context");
-    ep_free(&e);
-    jv_free(doc);
-    if (code) return code;
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    if (a->npos >= 2) e = osb_code_context_delete(CLI, EXECD, a->pos[1]);
+    else e = osb_code_context_delete_language(CLI, EXECD, A(a, "language"));
+    if (e != OSB_OK) return report(e, "cannot delete the context");
     o = jobj();
     if (a->npos >= 2) jset_str(o, "context_id", a->pos[1]);
     else jset_str(o, "language", A(a, "language"));
@@ -2831,93 +2389,54 @@ static ptrdiff_t file_read(void *user, void *buf, size_t cap) {
     }
 }
 
-/* Uploads one file (from memory or an fd) to remote path. */
-static int upload(const char *sid, const char *remote, const void *data, uint64_t size, int fd, int mode,
-                  const char *owner, const char *group, int show_progress) {
-    osb_buf meta;
-    osb_mpart parts[2];
-    osb_multipart mp;
-    freader fr;
-    progress pg;
-    ep e;
-    rq r;
-    osb_http_response res;
-    osb_err er;
-    const char *base = strrchr(remote, '/');
-    int code;
-    memset(&meta, 0, sizeof meta);
-    if (osb_upload_metadata(&meta, remote, owner, group, mode) != OSB_OK) return usage_error("invalid file metadata");
-    memset(parts, 0, sizeof parts);
-    parts[0].name = "metadata";
-    parts[0].filename = "metadata";
-    parts[0].content_type = "application/json";
-    parts[0].data = meta.data;
-    parts[0].size = meta.len;
-    parts[1].name = "file";
-    parts[1].filename = base && base[1] ? base + 1 : "file";
-    parts[1].content_type = "application/octet-stream";
-    parts[1].size = size;
-    progress_start(&pg, "upload", (int64_t)size, 0);
-    if (!show_progress) pg.on = 0;
-    if (fd >= 0) {
-        fr.fd = fd;
-        fr.pg = &pg;
-        parts[1].read = file_read;
-        parts[1].read_user = &fr;
-    } else {
-        parts[1].data = data ? data : "";
-    }
-    if (osb_multipart_init(&mp, parts, 2, NULL) != OSB_OK) {
-        osb_buf_free(&meta);
-        return usage_error("cannot build the upload");
-    }
-    if ((code = resolve_ep(sid, OSB_CLI_EXEC_PORT, &e)) != 0) {
-        osb_buf_free(&meta);
-        return code;
-    }
-    rq_init(&r, "POST", &e);
-    bput(&r.path, "/files/upload");
-    r.ctype = osb_multipart_content_type(&mp);
-    r.reader = osb_multipart_read;
-    r.reader_user = &mp;
-    r.reader_len = (int64_t)osb_multipart_length(&mp);
-    r.stream = 1;   /* large files: no total deadline */
-    er = rq_send(&r, &res);
-    if (er == OSB_OK) progress_draw(&pg, 1);
-    else if (pg.on) fputc('\n', stderr);
-    code = er == OSB_OK ? EX_OK : report(er, "upload failed");
-    osb_http_response_free(&res);
-    rq_free(&r);
-    ep_free(&e);
-    osb_buf_free(&meta);
-    return code;
+static int check_encoding(const char *enc) {
+    if (enc && !streq_ci(enc, "utf-8") && !streq_ci(enc, "utf8") && !streq_ci(enc, "ascii") && !streq_ci(enc, "binary"))
+        return usage_error("unsupported encoding '%s' (utf-8, ascii or binary)", enc);
+    return EX_OK;
 }
 
 static int c_file_write(args *a) {
+    osb_upload_file f;
     osb_buf data;
     int mode, code;
-    const char *enc = A(a, "encoding");
+    osb_err e;
     jv *o;
-    if (enc && !streq_ci(enc, "utf-8") && !streq_ci(enc, "utf8") && !streq_ci(enc, "ascii") && !streq_ci(enc, "binary"))
-        return usage_error("unsupported encoding '%s' (utf-8, ascii or binary)", enc);
+    if ((code = check_encoding(A(a, "encoding"))) != 0) return code;
     if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 644)", A(a, "mode"));
     memset(&data, 0, sizeof data);
     if (A(a, "content")) bput(&data, A(a, "content"));
     else if (read_all("-", &data) != 0) return errorf(EX_LOCALIO, "cannot read stdin: %s", strerror(errno));
-    code = upload(a->pos[0], a->pos[1], data.data, data.len, -1, mode, A(a, "owner"), A(a, "group"), 0);
-    if (!code) {
-        o = jobj();
-        jset_str(o, "path", a->pos[1]);
-        jset_num(o, "bytes", (long long)data.len);
-        show_msg(o, "Wrote %lu bytes to %s", (unsigned long)data.len, a->pos[1]);
+    if ((code = connect_sb(a->pos[0], 0)) != 0) {
+        osb_buf_free(&data);
+        return code;
     }
+    memset(&f, 0, sizeof f);
+    f.path = a->pos[1];
+    f.owner = A(a, "owner");
+    f.group = A(a, "group");
+    f.mode = A(a, "mode") ? mode : 644;
+    f.data = data.data;
+    f.size = data.len;
+    e = osb_files_upload(CLI, EXECD, &f, 1);
+    if (e != OSB_OK) {
+        osb_buf_free(&data);
+        return report(e, "cannot write the file");
+    }
+    o = jobj();
+    jset_str(o, "path", a->pos[1]);
+    jset_num(o, "bytes", (long long)data.len);
+    show_msg(o, "Wrote %lu bytes to %s", (unsigned long)data.len, a->pos[1]);
     osb_buf_free(&data);
-    return code;
+    return EX_OK;
 }
 
 static int c_file_upload(args *a) {
     struct stat st;
+    osb_upload_file f;
+    freader fr;
+    progress pg;
     int fd, code, mode;
+    osb_err e;
     jv *o;
     if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 644)", A(a, "mode"));
     fd = open(a->pos[1], O_RDONLY);
@@ -2926,24 +2445,38 @@ static int c_file_upload(args *a) {
         close(fd);
         return errorf(EX_LOCALIO, "%s is not a regular file", a->pos[1]);
     }
-    code = upload(a->pos[0], a->pos[2], NULL, (uint64_t)st.st_size, fd, mode, A(a, "owner"), A(a, "group"), 1);
-    close(fd);
-    if (!code) {
-        o = jobj();
-        jset_str(o, "local", a->pos[1]);
-        jset_str(o, "remote", a->pos[2]);
-        jset_num(o, "bytes", (long long)st.st_size);
-        show_msg(o, "Uploaded %s -> %s (%lld bytes)", a->pos[1], a->pos[2], (long long)st.st_size);
+    if ((code = connect_sb(a->pos[0], 0)) != 0) {
+        close(fd);
+        return code;
     }
-    return code;
+    progress_start(&pg, "upload", (int64_t)st.st_size, 0);
+    fr.fd = fd;
+    fr.pg = &pg;
+    memset(&f, 0, sizeof f);
+    f.path = a->pos[2];
+    f.owner = A(a, "owner");
+    f.group = A(a, "group");
+    f.mode = mode;
+    f.read = file_read;
+    f.read_user = &fr;
+    f.size = (uint64_t)st.st_size;
+    e = osb_files_upload(CLI, EXECD, &f, 1);
+    close(fd);
+    if (e != OSB_OK) {
+        if (pg.on) fputc('\n', stderr);
+        return report(e, "upload failed");
+    }
+    progress_draw(&pg, 1);
+    o = jobj();
+    jset_str(o, "local", a->pos[1]);
+    jset_str(o, "remote", a->pos[2]);
+    jset_num(o, "bytes", (long long)st.st_size);
+    return show_msg(o, "Uploaded %s -> %s (%lld bytes)", a->pos[1], a->pos[2], (long long)st.st_size);
 }
 
 typedef struct dl {
     int fd;
-    int resume_check;     /* truncate if the server ignored the Range */
-    hdr_grab h;
     progress pg;
-    int started;
     uint64_t bytes;
     int err;
 } dl;
@@ -2951,15 +2484,6 @@ typedef struct dl {
 static int dl_sink(void *user, const void *data, size_t len) {
     dl *d = (dl *)user;
     const char *p = (const char *)data;
-    if (!d->started) {
-        d->started = 1;
-        if (d->resume_check && !d->h.content_range[0]) {
-            /* a whole-file answer: start over */
-            if (ftruncate(d->fd, 0) != 0 || lseek(d->fd, 0, SEEK_SET) != 0) { d->err = errno; return 1; }
-            d->pg.base = 0;
-        }
-        if (d->h.content_length >= 0) d->pg.total = d->pg.base + d->h.content_length;
-    }
     while (len) {
         ssize_t n = write(d->fd, p, len);
         if (n < 0) {
@@ -2976,246 +2500,215 @@ static int dl_sink(void *user, const void *data, size_t len) {
     return 0;
 }
 
-/* Downloads remote into fd (stdout for cat). range: "a-b" or NULL. */
-static int download(const char *sid, const char *remote, int fd, const char *range, int64_t resume_from,
-                    int show_progress, uint64_t *got, int *complete_already) {
-    ep e;
-    rq r;
-    osb_http_response res;
-    osb_err er;
+/* "A-B", "A-" or "-N" into offset/length (-N needs the size). */
+static int parse_range(const char *r, uint64_t size, int have_size, uint64_t *off, uint64_t *len) {
+    const char *dash = strchr(r, '-');
+    long long a_ = -1, b_ = -1;
+    char tmp[32];
+    if (!dash || strchr(dash + 1, '-')) return -1;
+    if (dash > r) {
+        if ((size_t)(dash - r) >= sizeof tmp) return -1;
+        memcpy(tmp, r, (size_t)(dash - r));
+        tmp[dash - r] = 0;
+        if (parse_int(tmp, 0, INT64_MAX, &a_) != 0) return -1;
+    }
+    if (dash[1] && parse_int(dash + 1, 0, INT64_MAX, &b_) != 0) return -1;
+    if (a_ < 0 && b_ < 0) return -1;
+    if (a_ < 0) {   /* suffix */
+        if (!have_size) return -2;
+        *off = (uint64_t)b_ >= size ? 0 : size - (uint64_t)b_;
+        *len = size - *off;
+        if (*len == 0) return -1;
+        return 0;
+    }
+    *off = (uint64_t)a_;
+    if (b_ >= 0) {
+        if (b_ < a_) return -1;
+        *len = (uint64_t)(b_ - a_ + 1);
+    } else {
+        *len = 0;
+    }
+    return 0;
+}
+
+static int file_size(const char *remote, uint64_t *size) {
+    osb_file_info_list *l = NULL;
+    const char *paths[1];
+    osb_err e;
+    paths[0] = remote;
+    e = osb_files_info(CLI, EXECD, paths, 1, &l);
+    if (e != OSB_OK) return report(e, "cannot get the file size");
+    *size = l->count ? (uint64_t)l->items[0].size : 0;
+    osb_result_free(l);
+    return EX_OK;
+}
+
+/* Downloads remote into fd. Returns the exit code; *already: 416 on resume. */
+static int download(const char *remote, int fd, const char *range, uint64_t resume_from, int show_progress,
+                    uint64_t *got, int *already) {
+    osb_download_request req;
+    osb_download_info info;
     dl d;
-    char rh[96];
-    int code;
+    osb_err e;
+    uint64_t size = 0;
+    int code, have_size = 0;
+    memset(&req, 0, sizeof req);
     memset(&d, 0, sizeof d);
+    memset(&info, 0, sizeof info);
+    req.path = remote;
+    req.cancel = &g_cancel;
     d.fd = fd;
-    d.h.content_length = -1;
-    progress_start(&d.pg, "download", -1, resume_from > 0 ? resume_from : 0);
-    if (!show_progress) d.pg.on = 0;
-    if ((code = resolve_ep(sid, OSB_CLI_EXEC_PORT, &e)) != 0) return code;
-    rq_init(&r, "GET", &e);
-    bput(&r.path, "/files/download");
-    rq_q(&r, "path", remote);
+    if ((show_progress && isatty(2)) || (range && range[0] == '-')) {
+        if ((code = file_size(remote, &size)) != 0) return code;
+        have_size = 1;
+    }
     if (range) {
-        snprintf(rh, sizeof rh, "Range: bytes=%s", range);
-        r.extra_hdr[0] = rh;
-    } else if (resume_from > 0) {
-        snprintf(rh, sizeof rh, "Range: bytes=%lld-", (long long)resume_from);
-        r.extra_hdr[0] = rh;
-        d.resume_check = 1;
+        int r = parse_range(range, size, have_size, &req.offset, &req.length);
+        if (r != 0) return usage_error("invalid range '%s' (START-END, START- or -SUFFIX)", range);
+    } else if (resume_from) {
+        req.offset = resume_from;
     }
-    r.sink = dl_sink;
-    r.sink_user = &d;
-    r.on_header = grab_header;
-    r.on_header_user = &d.h;
-    r.stream = 1;
-    er = rq_send(&r, &res);
-    if (er == OSB_OK && !d.started) {
-        /* empty body: nothing reached the sink */
-        d.started = 1;
-        if (d.resume_check && !d.h.content_range[0] && ftruncate(fd, 0) != 0) d.err = errno;
-    }
+    progress_start(&d.pg, "download", have_size ? (int64_t)(req.length ? req.offset + req.length : size) : -1,
+                   (int64_t)req.offset);
+    if (!show_progress) d.pg.on = 0;
+    e = osb_files_download(CLI, EXECD, &req, dl_sink, &d, &info);
     if (d.pg.on) progress_draw(&d.pg, 1);
-    if (d.err) code = errorf(EX_LOCALIO, "cannot write: %s", strerror(d.err));
-    else if (er == OSB_ERR_HTTP && osb_client_error(CLI)->http_status == 416 && resume_from > 0) {
-        *complete_already = 1;
-        code = EX_OK;
-    } else if (er != OSB_OK) code = report(er, "download failed");
     *got = d.bytes;
-    osb_http_response_free(&res);
-    rq_free(&r);
-    ep_free(&e);
-    return code;
+    if (d.err) return errorf(EX_LOCALIO, "cannot write: %s", strerror(d.err));
+    if (e == OSB_ERR_HTTP && osb_client_error(CLI)->http_status == 416 && resume_from) {
+        *already = 1;
+        return EX_OK;
+    }
+    if (e != OSB_OK) return report(e, "download failed");
+    return EX_OK;
 }
 
 static int c_file_cat(args *a) {
     uint64_t got = 0;
-    int done = 0;
-    const char *enc = A(a, "encoding");
-    if (enc && !streq_ci(enc, "utf-8") && !streq_ci(enc, "utf8") && !streq_ci(enc, "ascii") && !streq_ci(enc, "binary"))
-        return usage_error("unsupported encoding '%s' (utf-8, ascii or binary)", enc);
+    int already = 0, code;
+    if ((code = check_encoding(A(a, "encoding"))) != 0) return code;
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     fflush(stdout);
-    return download(a->pos[0], a->pos[1], 1, A(a, "range"), 0, 0, &got, &done);
-}
-
-static int valid_range(const char *r) {
-    const char *p = r;
-    int digits = 0;
-    while (isdigit((unsigned char)*p)) { p++; digits++; }
-    if (*p != '-') return 0;
-    p++;
-    while (isdigit((unsigned char)*p)) { p++; digits++; }
-    return *p == 0 && digits > 0;
+    return download(a->pos[1], 1, A(a, "range"), 0, 0, &got, &already);
 }
 
 static int c_file_download(args *a) {
-    int fd, code, done = 0;
-    uint64_t got = 0;
-    int64_t from = 0;
+    int fd, code, already = 0;
+    uint64_t got = 0, from = 0;
     const char *range = A(a, "range"), *local = a->pos[2];
     jv *o;
-    if (range && !valid_range(range)) return usage_error("invalid range '%s' (START-END, START- or -SUFFIX)", range);
     if (range && AF(a, "resume")) return usage_error("--range and --resume are exclusive");
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     if (strcmp(local, "-") == 0) {
         fflush(stdout);
-        return download(a->pos[0], a->pos[1], 1, range, 0, 0, &got, &done);
+        return download(a->pos[1], 1, range, 0, 0, &got, &already);
     }
     if (AF(a, "resume")) {
         struct stat st;
-        if (stat(local, &st) == 0 && S_ISREG(st.st_mode)) from = (int64_t)st.st_size;
+        if (stat(local, &st) == 0 && S_ISREG(st.st_mode)) from = (uint64_t)st.st_size;
         fd = open(local, O_WRONLY | O_CREAT | O_APPEND, 0644);
     } else {
         fd = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     }
     if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", local, strerror(errno));
-    code = download(a->pos[0], a->pos[1], fd, range, from, 1, &got, &done);
+    code = download(a->pos[1], fd, range, from, 1, &got, &already);
     if (close(fd) != 0 && !code) code = errorf(EX_LOCALIO, "cannot write %s: %s", local, strerror(errno));
-    if (!code) {
-        o = jobj();
-        jset_str(o, "remote", a->pos[1]);
-        jset_str(o, "local", local);
-        jset_num(o, "bytes", (long long)got);
-        if (AF(a, "resume")) jset_num(o, "resumed_from", (long long)from);
-        if (done) show_msg(o, "%s is already complete (%lld bytes)", local, (long long)from);
-        else show_msg(o, "Downloaded %s -> %s (%llu bytes)", a->pos[1], local, (unsigned long long)got);
-    }
-    return code;
+    if (code) return code;
+    o = jobj();
+    jset_str(o, "remote", a->pos[1]);
+    jset_str(o, "local", local);
+    jset_num(o, "bytes", (long long)got);
+    if (AF(a, "resume")) jset_num(o, "resumed_from", (long long)from);
+    if (already) return show_msg(o, "%s is already complete (%llu bytes)", local, (unsigned long long)from);
+    return show_msg(o, "Downloaded %s -> %s (%llu bytes)", a->pos[1], local, (unsigned long long)got);
 }
 
-static int multi_path_call(args *a, const char *method, const char *path, const char *what, const char *verb) {
-    rq r;
-    jv *doc = NULL, *list;
-    int i, code;
-    rq_init(&r, method, NULL);
-    for (i = 1; i < a->npos; i++) rq_q(&r, "path", a->pos[i]);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, method, path, &r, what, &doc);
-    jv_free(doc);
-    if (code) return code;
+static int paths_done(args *a, const char *verb) {
+    jv *o, *list;
+    int i;
     if (strcmp(g_out, "table") == 0) {
         for (i = 1; i < a->npos; i++) printf("%s %s\n", verb, a->pos[i]);
         fflush(stdout);
         return EX_OK;
     }
     list = jv_new(J_ARR);
-    for (i = 1; i < a->npos; i++) {
-        jv *s = jv_new(J_STR);
-        s->s = xstrdup(a->pos[i]);
-        s->n = strlen(s->s);
-        jv_add(list, s);
-    }
-    {
-        jv *o = jobj();
-        jset_raw(o, "paths", list);
-        jset_str(o, "status", verb);
-        show(o, NULL);
-        jv_free(o);
-    }
+    for (i = 1; i < a->npos; i++) jv_add(list, jstrv(a->pos[i]));
+    o = jobj();
+    jset_raw(o, "paths", list);
+    jset_str(o, "status", verb);
+    show(o, NULL);
+    jv_free(o);
     return EX_OK;
 }
 
-static int c_file_rm(args *a) { return multi_path_call(a, "DELETE", "/files", "cannot remove", "Removed"); }
-static int c_file_rmdir(args *a) { return multi_path_call(a, "DELETE", "/directories", "cannot remove the directory", "Removed"); }
+static int c_file_rm(args *a) {
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_files_delete(CLI, EXECD, (const char *const *)&a->pos[1], (size_t)(a->npos - 1));
+    return e != OSB_OK ? report(e, "cannot remove") : paths_done(a, "Removed");
+}
+
+static int c_file_rmdir(args *a) {
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_dir_delete(CLI, EXECD, (const char *const *)&a->pos[1], (size_t)(a->npos - 1));
+    return e != OSB_OK ? report(e, "cannot remove the directory") : paths_done(a, "Removed");
+}
 
 static int c_file_mv(args *a) {
-    osb_buf body;
-    osb_jw w;
-    rq r;
-    jv *doc = NULL, *o;
-    int code;
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_array(&w);
-    osb_jw_object(&w);
-    osb_jw_key(&w, "src");
-    osb_jw_str(&w, a->pos[1]);
-    osb_jw_key(&w, "dest");
-    osb_jw_str(&w, a->pos[2]);
-    osb_jw_object_end(&w);
-    osb_jw_array_end(&w);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("paths must be UTF-8");
-    }
-    rq_init(&r, "POST", NULL);
-    rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/files/mv", &r, "cannot move", &doc);
-    jv_free(doc);
-    osb_buf_free(&body);
+    osb_file_move m;
+    osb_err e;
+    jv *o;
+    int code = connect_sb(a->pos[0], 0);
     if (code) return code;
+    m.src = a->pos[1];
+    m.dest = a->pos[2];
+    e = osb_files_move(CLI, EXECD, &m, 1);
+    if (e != OSB_OK) return report(e, "cannot move");
     o = jobj();
     jset_str(o, "src", a->pos[1]);
     jset_str(o, "dest", a->pos[2]);
     return show_msg(o, "Moved %s -> %s", a->pos[1], a->pos[2]);
 }
 
-/* {path: {mode, owner, group}} for mkdir and chmod. */
-static int perm_map(args *a, int first, int last, osb_buf *body) {
-    osb_jw w;
+static int perms(args *a, int first, int last, int def_mode, osb_file_perm **out) {
     int i, mode;
+    osb_file_perm *p;
     if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 755)", A(a, "mode"));
-    osb_jw_init(&w, body);
-    osb_jw_object(&w);
+    p = (osb_file_perm *)xmalloc(sizeof *p * (size_t)(last - first + 1));
     for (i = first; i <= last; i++) {
-        osb_jw_key(&w, a->pos[i]);
-        osb_jw_object(&w);
-        if (A(a, "owner")) { osb_jw_key(&w, "owner"); osb_jw_str(&w, A(a, "owner")); }
-        if (A(a, "group")) { osb_jw_key(&w, "group"); osb_jw_str(&w, A(a, "group")); }
-        osb_jw_key(&w, "mode");
-        osb_jw_int(&w, mode ? mode : (A(a, "mode") ? 0 : 755));
-        osb_jw_object_end(&w);
+        p[i - first].path = a->pos[i];
+        p[i - first].owner = A(a, "owner");
+        p[i - first].group = A(a, "group");
+        p[i - first].mode = A(a, "mode") ? mode : def_mode;
     }
-    osb_jw_object_end(&w);
-    if (osb_jw_finish(&w) != OSB_OK) return usage_error("paths must be UTF-8");
+    *out = p;
     return EX_OK;
 }
 
 static int c_file_mkdir(args *a) {
-    osb_buf body;
-    rq r;
-    jv *doc = NULL, *list;
-    int code, i;
-    memset(&body, 0, sizeof body);
-    if ((code = perm_map(a, 1, a->npos - 1, &body)) != 0) { osb_buf_free(&body); return code; }
-    rq_init(&r, "POST", NULL);
-    rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/directories", &r, "cannot create the directory", &doc);
-    jv_free(doc);
-    osb_buf_free(&body);
+    osb_file_perm *p;
+    osb_err e;
+    int code = perms(a, 1, a->npos - 1, 755, &p);
     if (code) return code;
-    if (strcmp(g_out, "table") == 0) {
-        for (i = 1; i < a->npos; i++) printf("Created %s\n", a->pos[i]);
-        fflush(stdout);
-        return EX_OK;
-    }
-    list = jobj();
-    {
-        jv *arr = jv_new(J_ARR);
-        for (i = 1; i < a->npos; i++) {
-            jv *s = jv_new(J_STR);
-            s->s = xstrdup(a->pos[i]);
-            s->n = strlen(s->s);
-            jv_add(arr, s);
-        }
-        jset_raw(list, "paths", arr);
-        jset_str(list, "status", "Created");
-    }
-    show(list, NULL);
-    jv_free(list);
-    return EX_OK;
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    e = osb_dir_create(CLI, EXECD, p, (size_t)(a->npos - 1));
+    free(p);
+    return e != OSB_OK ? report(e, "cannot create the directory") : paths_done(a, "Created");
 }
 
 static int c_file_chmod(args *a) {
-    osb_buf body;
-    rq r;
-    jv *doc = NULL, *o;
-    int code;
-    memset(&body, 0, sizeof body);
-    if ((code = perm_map(a, 1, 1, &body)) != 0) { osb_buf_free(&body); return code; }
-    rq_init(&r, "POST", NULL);
-    rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/files/permissions", &r, "cannot change permissions", &doc);
-    jv_free(doc);
-    osb_buf_free(&body);
+    osb_file_perm *p;
+    osb_err e;
+    jv *o;
+    int code = perms(a, 1, 1, 0, &p);
     if (code) return code;
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    e = osb_files_chmod(CLI, EXECD, p, 1);
+    free(p);
+    if (e != OSB_OK) return report(e, "cannot change permissions");
     o = jobj();
     jset_str(o, "path", a->pos[1]);
     jset_str(o, "mode", A(a, "mode"));
@@ -3224,239 +2717,229 @@ static int c_file_chmod(args *a) {
 
 static const view V_FILES = {"PATH=path,TYPE=type,SIZE=size,MODE=mode,OWNER=owner,GROUP=group,MODIFIED=modified_at", ""};
 
-static int c_file_search(args *a) {
-    rq r;
-    jv *doc = NULL;
-    int code;
-    rq_init(&r, "GET", NULL);
-    rq_q(&r, "path", a->pos[1]);
-    rq_q(&r, "pattern", A(a, "pattern") ? A(a, "pattern") : "**");
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/files/search", &r, "search failed", &doc);
-    if (!code) {
-        if (!doc) doc = jv_new(J_ARR);
-        show(doc, &V_FILES);
+/* FileInfo objects from the typed list (field names as execd sends them). */
+static jv *file_jv(const osb_file_info *f) {
+    jv *o = jobj();
+    jset_raw(o, "path", sjv(f->path));
+    if (f->type.ptr) jset_raw(o, "type", sjv(f->type));
+    jset_num(o, "size", (long long)f->size);
+    jset_raw(o, "modified_at", sjv(f->modified_at));
+    jset_raw(o, "created_at", sjv(f->created_at));
+    jset_raw(o, "owner", sjv(f->owner));
+    jset_raw(o, "group", sjv(f->group));
+    jset_num(o, "mode", f->mode);
+    return o;
+}
+
+static int show_files(osb_file_info_list *l, int as_map) {
+    jv *doc = as_map && strcmp(g_out, "table") != 0 ? jobj() : jv_new(J_ARR);
+    size_t i;
+    for (i = 0; i < l->count; i++) {
+        jv *f = file_jv(&l->items[i]);
+        if (doc->t == J_OBJ) {
+            f->k = xstrndup(l->items[i].key.ptr ? l->items[i].key.ptr : "", l->items[i].key.len);
+            jv_add(doc, f);
+        } else {
+            jv_add(doc, f);
+        }
     }
+    show(doc, &V_FILES);
     jv_free(doc);
-    return code;
+    return EX_OK;
+}
+
+static int c_file_search(args *a) {
+    osb_file_info_list *l = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_files_search(CLI, EXECD, a->pos[1], A(a, "pattern"), &l);
+    if (e != OSB_OK) return report(e, "search failed");
+    show_files(l, 0);
+    osb_result_free(l);
+    return EX_OK;
 }
 
 static int c_file_ls(args *a) {
-    rq r;
-    jv *doc = NULL;
-    int code;
+    osb_file_info_list *l = NULL;
     long long depth = 1;
-    if (A(a, "depth") && parse_int(A(a, "depth"), 0, 2147483647LL, &depth) != 0)
-        return usage_error("invalid depth '%s'", A(a, "depth"));
-    rq_init(&r, "GET", NULL);
-    rq_q(&r, "path", a->npos > 1 ? a->pos[1] : "/");
-    rq_q(&r, "depth", A(a, "depth") ? A(a, "depth") : "1");
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/directories/list", &r, "cannot list the directory", &doc);
-    if (!code) {
-        if (!doc) doc = jv_new(J_ARR);
-        show(doc, &V_FILES);
-    }
-    jv_free(doc);
-    return code;
+    osb_err e;
+    int code;
+    if (A(a, "depth") && parse_int(A(a, "depth"), 1, 2147483647LL, &depth) != 0)
+        return usage_error("invalid depth '%s' (1 or more)", A(a, "depth"));
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    e = osb_dir_list(CLI, EXECD, a->npos > 1 ? a->pos[1] : "/", (int)depth, &l);
+    if (e != OSB_OK) return report(e, "cannot list the directory");
+    show_files(l, 0);
+    osb_result_free(l);
+    return EX_OK;
 }
 
 static int c_file_info(args *a) {
-    rq r;
-    jv *doc = NULL;
-    int code, i;
-    rq_init(&r, "GET", NULL);
-    for (i = 1; i < a->npos; i++) rq_q(&r, "path", a->pos[i]);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "GET", "/files/info", &r, "cannot get file info", &doc);
-    if (!code) {
-        if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ) {
-            /* a map path -> info: one row per path */
-            jv *arr = jv_new(J_ARR), *c, *next;
-            for (c = doc->kid; c; c = next) {
-                next = c->next;
-                c->next = NULL;
-                if (c->t == J_OBJ && !jget(c, "path")) jset_str(c, "path", c->k);
-                jv_add(arr, c);
-            }
-            doc->kid = doc->last = NULL;
-            show(arr, &V_FILES);
-            jv_free(arr);
-        } else {
-            show(doc, NULL);
-        }
-    }
-    jv_free(doc);
-    return code;
+    osb_file_info_list *l = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_files_info(CLI, EXECD, (const char *const *)&a->pos[1], (size_t)(a->npos - 1), &l);
+    if (e != OSB_OK) return report(e, "cannot get file info");
+    show_files(l, 1);
+    osb_result_free(l);
+    return EX_OK;
 }
 
 static int c_file_replace(args *a) {
-    osb_buf body;
-    osb_jw w;
-    rq r;
-    jv *doc = NULL;
+    osb_file_replace r;
+    osb_replace_counts *counts = NULL;
+    osb_err e;
+    jv *o;
+    long long n = -1;
     int code;
     if (!*A(a, "old")) return usage_error("--old must not be empty");
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_object(&w);
-    osb_jw_key(&w, a->pos[1]);
-    osb_jw_object(&w);
-    osb_jw_key(&w, "old");
-    osb_jw_str(&w, A(a, "old"));
-    osb_jw_key(&w, "new");
-    osb_jw_str(&w, A(a, "new"));
-    osb_jw_object_end(&w);
-    osb_jw_object_end(&w);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("arguments must be UTF-8");
-    }
-    rq_init(&r, "POST", NULL);
-    rq_q(&r, "verbose", "true");
-    rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EXEC_PORT, "POST", "/files/replace", &r, "replace failed", &doc);
-    osb_buf_free(&body);
-    if (!code) {
-        const char *n = doc ? jstr(jmember(doc, a->pos[1], strlen(a->pos[1])), "replacedCount") : NULL;
-        jv *o = jobj();
-        jset_str(o, "path", a->pos[1]);
-        if (n) jset_num(o, "replaced", atoll(n));
-        show_msg(o, "Replaced %s occurrence(s) in %s", n ? n : "all", a->pos[1]);
-    }
-    jv_free(doc);
-    return code;
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    r.path = a->pos[1];
+    r.old_text = A(a, "old");
+    r.new_text = A(a, "new");
+    e = osb_files_replace(CLI, EXECD, &r, 1, &counts);
+    if (e != OSB_OK) return report(e, "replace failed");
+    if (counts && counts->count) n = (long long)counts->items[0].replaced;
+    osb_result_free(counts);
+    o = jobj();
+    jset_str(o, "path", a->pos[1]);
+    if (n >= 0) jset_num(o, "replaced", n);
+    if (n >= 0) return show_msg(o, "Replaced %lld occurrence(s) in %s", n, a->pos[1]);
+    return show_msg(o, "Replaced in %s", a->pos[1]);
 }
 
 /* >>egress ================================================================= */
 static const view V_RULES = {"ACTION=action,TARGET=target", "policy.egress"};
 
-static int show_policy(jv *doc) {
-    if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ) {
+static int show_policy(osb_str raw) {
+    jv *doc = jparse(raw.ptr, raw.len);
+    if (!doc) return EX_OK;
+    if (strcmp(g_out, "table") == 0 && doc->t == J_OBJ) {
         printf("status: %s  mode: %s  enforcement: %s  default: %s\n", jstr(doc, "status") ? jstr(doc, "status") : "-",
                jstr(doc, "mode") ? jstr(doc, "mode") : "-", jstr(doc, "enforcementMode") ? jstr(doc, "enforcementMode") : "-",
                jstr(doc, "policy.defaultAction") ? jstr(doc, "policy.defaultAction") : "-");
-        return show(doc, &V_RULES);
-    }
-    return show(doc, NULL);
-}
-
-static int c_egress_get(args *a) {
-    rq r;
-    jv *doc = NULL;
-    int code;
-    rq_init(&r, "GET", NULL);
-    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "GET", "/policy", &r, "cannot get the egress policy", &doc);
-    if (!code) show_policy(doc);
-    jv_free(doc);
-    return code;
-}
-
-static int c_egress_patch(args *a) {
-    osb_buf body;
-    osb_jw w;
-    rq r;
-    jv *doc = NULL;
-    const char **rules;
-    int n, i, code;
-    rules = AM(a, "rule", &n);
-    if (!n) return usage_error("at least one --rule ACTION=TARGET is required");
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_array(&w);
-    for (i = 0; i < n; i++) {
-        const char *eq = strchr(rules[i], '=');
-        if (!eq || eq == rules[i] || !eq[1]) {
-            osb_buf_free(&body);
-            return usage_error("invalid rule '%s' (expected allow=HOST or deny=HOST)", rules[i]);
-        }
-        osb_jw_object(&w);
-        osb_jw_key(&w, "action");
-        osb_jw_str_n(&w, rules[i], (size_t)(eq - rules[i]));
-        osb_jw_key(&w, "target");
-        osb_jw_str(&w, eq + 1);
-        osb_jw_object_end(&w);
-    }
-    osb_jw_array_end(&w);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("rules must be UTF-8");
-    }
-    rq_init(&r, "PATCH", NULL);
-    rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "PATCH", "/policy", &r, "cannot patch the egress policy", &doc);
-    if (!code) show_policy(doc);
-    jv_free(doc);
-    osb_buf_free(&body);
-    return code;
-}
-
-static int c_egress_delete(args *a) {
-    osb_buf body;
-    osb_jw w;
-    rq r;
-    jv *doc = NULL;
-    const char **t;
-    int n, i, code;
-    t = AM(a, "target", &n);
-    if (!n && a->npos < 2) return usage_error("give the targets to remove (osb egress delete ID TARGET...)");
-    memset(&body, 0, sizeof body);
-    osb_jw_init(&w, &body);
-    osb_jw_array(&w);
-    for (i = 1; i < a->npos; i++) osb_jw_str(&w, a->pos[i]);
-    for (i = 0; i < n; i++) osb_jw_str(&w, t[i]);
-    osb_jw_array_end(&w);
-    if (osb_jw_finish(&w) != OSB_OK) {
-        osb_buf_free(&body);
-        return usage_error("targets must be UTF-8");
-    }
-    rq_init(&r, "DELETE", NULL);
-    rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "DELETE", "/policy", &r, "cannot delete egress rules", &doc);
-    if (!code) show_policy(doc);
-    jv_free(doc);
-    osb_buf_free(&body);
-    return code;
-}
-
-/* >>vault ================================================================== */
-static int vault_body(const char *file, osb_buf *out) {
-    jv *doc;
-    if (read_all(file, out) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", file, strerror(errno));
-    doc = jparse(out->data, out->len);
-    if (!doc || doc->t != J_OBJ) {
-        jv_free(doc);
-        return usage_error("%s: expected a JSON object (YAML payloads are not available in this build; convert to JSON)",
-                           strcmp(file, "-") == 0 ? "stdin" : file);
+        if (jget(doc, "policy.egress")) show(doc, &V_RULES);
+        fflush(stdout);
+    } else {
+        show(doc, NULL);
     }
     jv_free(doc);
     return EX_OK;
 }
 
+static int c_egress_get(args *a) {
+    osb_egress_status *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_egress_policy_get(CLI, EGRESS, &s);
+    if (e != OSB_OK) return report(e, "cannot get the egress policy");
+    show_policy(s->raw);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_egress_patch(args *a) {
+    osb_egress_status *s = NULL;
+    osb_network_rule *rules;
+    const char **v;
+    int n, i, code;
+    osb_err e;
+    v = AM(a, "rule", &n);
+    if (!n) return usage_error("at least one --rule ACTION=TARGET is required");
+    rules = (osb_network_rule *)xmalloc(sizeof *rules * (size_t)n);
+    for (i = 0; i < n; i++) {
+        const char *eq = strchr(v[i], '=');
+        if (!eq || eq == v[i] || !eq[1]) return usage_error("invalid rule '%s' (expected allow=HOST or deny=HOST)", v[i]);
+        rules[i].action = xstrndup(v[i], (size_t)(eq - v[i]));
+        rules[i].target = eq + 1;
+    }
+    if ((code = connect_sb(a->pos[0], 1)) != 0) return code;
+    e = osb_egress_policy_patch(CLI, EGRESS, rules, (size_t)n, &s);
+    if (e != OSB_OK) return report(e, "cannot patch the egress policy");
+    show_policy(s->raw);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_egress_delete(args *a) {
+    osb_egress_status *s = NULL;
+    const char **t, **all;
+    int n, i, k = 0, code;
+    osb_err e;
+    t = AM(a, "target", &n);
+    if (!n && a->npos < 2) return usage_error("give the targets to remove (osb egress delete ID TARGET...)");
+    all = (const char **)xmalloc(sizeof *all * (size_t)(n + a->npos));
+    for (i = 1; i < a->npos; i++) all[k++] = a->pos[i];
+    for (i = 0; i < n; i++) all[k++] = t[i];
+    if ((code = connect_sb(a->pos[0], 1)) != 0) return code;
+    e = osb_egress_policy_delete(CLI, EGRESS, all, (size_t)k, &s);
+    if (e != OSB_OK) return report(e, "cannot delete egress rules");
+    show_policy(s->raw);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+/* >>vault ================================================================== */
 static const view V_CREDS = {"NAME=name,SOURCE=sourceType,REVISION=revision", "credentials"};
 static const view V_BINDINGS = {"NAME=name,REVISION=revision,HOSTS=match.hosts,AUTH=auth.type", "bindings"};
 
-static int vault_show(jv *doc) {
-    if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ && jget(doc, "credentials") && jget(doc, "bindings")) {
+static int vault_show(osb_str raw, const view *vw) {
+    jv *doc = jparse(raw.ptr, raw.len);
+    if (!doc) return EX_OK;
+    if (strcmp(g_out, "table") == 0 && doc->t == J_OBJ && !vw && jget(doc, "credentials") && jget(doc, "bindings")) {
         printf("revision: %s\n", jstr(doc, "revision") ? jstr(doc, "revision") : "-");
         show(doc, &V_CREDS);
-        return show(doc, &V_BINDINGS);
+        show(doc, &V_BINDINGS);
+    } else {
+        show(doc, vw);
     }
-    return show(doc, NULL);
+    jv_free(doc);
+    return EX_OK;
 }
 
+/* create/patch send the payload file as it is (JSON), through the sandbox's
+ * egress target. */
 static int vault_write(args *a, const char *method) {
     osb_buf body;
+    jv *doc;
     rq r;
-    jv *doc = NULL;
+    ep e;
     int code;
     memset(&body, 0, sizeof body);
-    if ((code = vault_body(A(a, "file"), &body)) != 0) {
+    if (read_all(A(a, "file"), &body) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", A(a, "file"), strerror(errno));
+    doc = jparse(body.data, body.len);
+    if (!doc || doc->t != J_OBJ) {
+        jv_free(doc);
+        osb_buf_free(&body);
+        return usage_error("%s: expected a JSON object (YAML payloads are not available in this build)",
+                           strcmp(A(a, "file"), "-") == 0 ? "stdin" : A(a, "file"));
+    }
+    jv_free(doc);
+    if ((code = connect_sb(a->pos[0], 1)) != 0) {
         osb_buf_free(&body);
         return code;
     }
-    rq_init(&r, method, NULL);
+    ep_from_target(EGRESS, &e);
+    rq_init(&r, method, &e);
+    bput(&r.path, "/credential-vault");
     rq_json(&r, &body);
-    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, method, "/credential-vault", &r, "credential vault request failed", &doc);
-    if (!code) vault_show(doc);
+    doc = NULL;
+    code = call_json(&r, &doc, "credential vault request failed");
+    if (!code && doc) {
+        osb_buf b;
+        osb_str s;
+        memset(&b, 0, sizeof b);
+        emit_json_buf(&b, doc);
+        s.ptr = bstr(&b);
+        s.len = b.len;
+        vault_show(s, NULL);
+        osb_buf_free(&b);
+    }
     jv_free(doc);
+    ep_free(&e);
     osb_buf_free(&body);
     return code;
 }
@@ -3464,39 +2947,73 @@ static int vault_write(args *a, const char *method) {
 static int c_vault_create(args *a) { return vault_write(a, "POST"); }
 static int c_vault_patch(args *a) { return vault_write(a, "PATCH"); }
 
-static int vault_get(args *a, const char *path, const char *name, const view *vw) {
-    rq r;
-    jv *doc = NULL;
-    int code;
-    ep e;
-    if ((code = resolve_ep(a->pos[0], OSB_CLI_EGRESS_PORT, &e)) != 0) return code;
-    rq_init(&r, "GET", &e);
-    if (name) rq_path(&r, path, name);
-    else bput(&r.path, path);
-    code = call_json(&r, &doc, "credential vault request failed");
-    ep_free(&e);
-    if (!code) {
-        if (vw) show(doc, vw);
-        else vault_show(doc);
-    }
-    jv_free(doc);
-    return code;
+static int c_vault_get(args *a) {
+    osb_vault_state *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_get(CLI, EGRESS, &s);
+    if (e != OSB_OK) return report(e, "cannot get the credential vault");
+    vault_show(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
 }
 
-static int c_vault_get(args *a) { return vault_get(a, "/credential-vault", NULL, NULL); }
-static int c_vault_cred_list(args *a) { return vault_get(a, "/credential-vault/credentials", NULL, &V_CREDS); }
-static int c_vault_cred_get(args *a) { return vault_get(a, "/credential-vault/credentials/{}", a->pos[1], NULL); }
-static int c_vault_bind_list(args *a) { return vault_get(a, "/credential-vault/bindings", NULL, &V_BINDINGS); }
-static int c_vault_bind_get(args *a) { return vault_get(a, "/credential-vault/bindings/{}", a->pos[1], NULL); }
+static int c_vault_cred_list(args *a) {
+    osb_vault_state *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_credential_list(CLI, EGRESS, &s);
+    if (e != OSB_OK) return report(e, "cannot list credentials");
+    vault_show(s->raw, &V_CREDS);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_vault_cred_get(args *a) {
+    osb_vault_credential *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_credential_get(CLI, EGRESS, a->pos[1], &s);
+    if (e != OSB_OK) return report(e, "cannot get the credential");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_vault_bind_list(args *a) {
+    osb_vault_state *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_binding_list(CLI, EGRESS, &s);
+    if (e != OSB_OK) return report(e, "cannot list bindings");
+    vault_show(s->raw, &V_BINDINGS);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_vault_bind_get(args *a) {
+    osb_vault_binding *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_binding_get(CLI, EGRESS, a->pos[1], &s);
+    if (e != OSB_OK) return report(e, "cannot get the binding");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
+}
 
 static int c_vault_delete(args *a) {
-    rq r;
-    jv *doc = NULL, *o;
-    int code;
-    rq_init(&r, "DELETE", NULL);
-    code = ep_call(a->pos[0], OSB_CLI_EGRESS_PORT, "DELETE", "/credential-vault", &r, "cannot delete the credential vault", &doc);
-    jv_free(doc);
+    jv *o;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
     if (code) return code;
+    e = osb_vault_delete(CLI, EGRESS);
+    if (e != OSB_OK) return report(e, "cannot delete the credential vault");
     o = jobj();
     jset_str(o, "sandbox_id", a->pos[0]);
     jset_bool(o, "deleted", 1);
@@ -3504,72 +3021,64 @@ static int c_vault_delete(args *a) {
 }
 
 /* >>diagnostics ============================================================ */
-static int diag(args *a, const char *kind) {
-    rq r;
-    jv *doc = NULL;
-    int code;
-    rq_init(&r, "GET", NULL);
-    rq_path(&r, "/v1/sandboxes/{}/diagnostics/", a->pos[0]);
-    bput(&r.path, kind);
-    rq_q(&r, "scope", A(a, "scope"));
-    r.extra_hdr[0] = "Accept: application/json";
-    code = call_json(&r, &doc, "cannot read diagnostics");
-    if (!code) {
-        if (strcmp(g_out, "raw") == 0 && doc && doc->t == J_OBJ) {
-            const char *c = jstr(doc, "content");
-            if (!c) c = jstr(doc, "contentUrl");
-            if (c) {
-                fputs(c, stdout);
-                if (*c && c[strlen(c) - 1] != '\n') fputc('\n', stdout);
-            }
-        } else if (strcmp(g_out, "table") == 0 && doc && doc->t == J_OBJ) {
-            const char *c = jstr(doc, "content");
-            printf("sandbox: %s  kind: %s  scope: %s  delivery: %s%s\n", jstr(doc, "sandboxId") ? jstr(doc, "sandboxId") : a->pos[0],
-                   jstr(doc, "kind") ? jstr(doc, "kind") : kind, jstr(doc, "scope") ? jstr(doc, "scope") : A(a, "scope"),
-                   jstr(doc, "delivery") ? jstr(doc, "delivery") : "-",
-                   jget(doc, "truncated") && jget(doc, "truncated")->t == J_TRUE ? "  (truncated)" : "");
-            if (c) {
-                fputs(c, stdout);
-                if (*c && c[strlen(c) - 1] != '\n') fputc('\n', stdout);
-            } else if (jstr(doc, "contentUrl")) {
-                printf("content: %s (expires %s)\n", jstr(doc, "contentUrl"), jstr(doc, "expiresAt") ? jstr(doc, "expiresAt") : "-");
-            }
-        } else {
-            show(doc, NULL);
+static int diag(args *a, int events) {
+    osb_diagnostic *d = NULL;
+    osb_err e = events ? osb_diagnostics_events(CLI, a->pos[0], A(a, "scope"), &d)
+                       : osb_diagnostics_logs(CLI, a->pos[0], A(a, "scope"), &d);
+    if (e != OSB_OK) return report(e, "cannot read diagnostics");
+    if (strcmp(g_out, "raw") == 0 || strcmp(g_out, "table") == 0) {
+        const char *c = d->content.ptr ? d->content.ptr : NULL;
+        if (strcmp(g_out, "table") == 0)
+            printf("sandbox: %s  kind: %s  scope: %s  delivery: %s%s\n", d->sandbox_id.ptr ? d->sandbox_id.ptr : a->pos[0],
+                   d->kind.ptr ? d->kind.ptr : (events ? "events" : "logs"), d->scope.ptr ? d->scope.ptr : A(a, "scope"),
+                   d->delivery.ptr ? d->delivery.ptr : "-", d->truncated ? "  (truncated)" : "");
+        if (c) {
+            fputs(c, stdout);
+            if (*c && c[strlen(c) - 1] != '\n') fputc('\n', stdout);
+        } else if (d->content_url.ptr) {
+            printf("%s\n", d->content_url.ptr);
         }
         fflush(stdout);
+    } else {
+        show_raw(d->raw, NULL);
     }
-    jv_free(doc);
-    return code;
+    osb_result_free(d);
+    return EX_OK;
 }
 
-static int c_diag_logs(args *a) { return diag(a, "logs"); }
-static int c_diag_events(args *a) { return diag(a, "events"); }
+static int c_diag_logs(args *a) { return diag(a, 0); }
+static int c_diag_events(args *a) { return diag(a, 1); }
 
-/* devops: the legacy plain-text diagnostics routes. */
+/* devops: the legacy plain-text routes. */
 static int devops(args *a, const char *kind) {
-    rq r;
-    osb_http_response res;
+    osb_diagnostics_text_req req;
+    osb_text *t = NULL;
+    long long v;
     osb_err e;
-    int code = EX_OK;
-    rq_init(&r, "GET", NULL);
-    rq_path(&r, "/v1/sandboxes/{}/diagnostics/", a->pos[0]);
-    bput(&r.path, kind);
-    if (strcmp(kind, "logs") == 0 || strcmp(kind, "summary") == 0) rq_q(&r, "tail", A(a, "tail"));
-    if (strcmp(kind, "logs") == 0) rq_q(&r, "since", A(a, "since"));
-    if (strcmp(kind, "events") == 0) rq_q(&r, "limit", A(a, "limit"));
-    if (strcmp(kind, "summary") == 0) rq_q(&r, "event_limit", A(a, "event-limit"));
-    r.extra_hdr[0] = "Accept: text/plain";
-    e = rq_send(&r, &res);
-    if (e != OSB_OK) code = report(e, "cannot read diagnostics");
-    else {
-        fwrite(bstr(&res.body), 1, res.body.len, stdout);
-        if (res.body.len && res.body.data[res.body.len - 1] != '\n') fputc('\n', stdout);
-        fflush(stdout);
+    memset(&req, 0, sizeof req);
+    req.kind = kind;
+    if (A(a, "tail")) {
+        if (parse_int(A(a, "tail"), 1, 1000000, &v) != 0) return usage_error("invalid tail '%s'", A(a, "tail"));
+        req.tail = (int)v;
     }
-    osb_http_response_free(&res);
-    rq_free(&r);
-    return code;
+    if (A(a, "limit")) {
+        if (parse_int(A(a, "limit"), 1, 1000000, &v) != 0) return usage_error("invalid limit '%s'", A(a, "limit"));
+        req.limit = (int)v;
+    }
+    if (A(a, "event-limit")) {
+        if (parse_int(A(a, "event-limit"), 1, 1000000, &v) != 0) return usage_error("invalid event limit '%s'", A(a, "event-limit"));
+        req.event_limit = (int)v;
+    }
+    req.since = A(a, "since");
+    e = osb_diagnostics_text(CLI, a->pos[0], &req, &t);
+    if (e != OSB_OK) return report(e, "cannot read diagnostics");
+    if (t->text.len) {
+        fwrite(t->text.ptr, 1, t->text.len, stdout);
+        if (t->text.ptr[t->text.len - 1] != '\n') fputc('\n', stdout);
+    }
+    fflush(stdout);
+    osb_result_free(t);
+    return EX_OK;
 }
 
 static int c_devops_logs(args *a) { return devops(a, "logs"); }
@@ -3773,9 +3282,7 @@ static int c_config_show(args *a) {
     jv *o = jobj(), *s;
     char tmp[512];
     (void)a;
-    load_toml();
-    G.config_path = C.path;
-    resolve_config(1);
+    if (resolve_config(1) != EX_OK) return EX_CONFIG;
     jset_str(o, "config_file", C.path);
     jset_bool(o, "config_file_exists", C.file_found);
     s = jobj();
@@ -3791,6 +3298,13 @@ static int c_config_show(args *a) {
     }
     jset_bool(s, "use_server_proxy", C.use_server_proxy);
     jset_raw(o, "connection", s);
+    s = jobj();
+    jset_str(s, "api_key", CFG.api_key_source);
+    jset_str(s, "domain", CFG.domain_source);
+    jset_str(s, "protocol", CFG.protocol_source);
+    jset_str(s, "request_timeout", CFG.timeout_source);
+    jset_str(s, "use_server_proxy", CFG.proxy_source);
+    jset_raw(o, "sources", s);
     s = jobj();
     jset_bool(s, "color", C.color);
     jset_raw(o, "output", s);
