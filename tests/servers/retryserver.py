@@ -14,6 +14,7 @@ text that is not a status) keeps scenarios apart. Tokens:
   NNNraS     the same with "Retry-After: S" (seconds)
   NNNradS    the same with Retry-After as an HTTP date S seconds ahead
   close      read the whole request, then close without answering
+  stall      read the whole request, wait 2 s, then answer 200 (202 for POST)
 
   ep         200 with an endpoint that already carries a scheme and headers
 
@@ -105,11 +106,14 @@ def handle(conn):
             with lock:
                 arrivals.setdefault(seg, []).append(time.monotonic())
                 n = len(arrivals[seg])
-            tokens = [t for t in seg.split('-')[1:] if t in ('close', 'ep') or TOKEN.match(t)]
+            tokens = [t for t in seg.split('-')[1:] if t in ('close', 'ep', 'stall') or TOKEN.match(t)]
             tok = tokens[min(n, len(tokens)) - 1] if tokens else '200'
             if tok == 'close':
                 conn.shutdown(socket.SHUT_RDWR)
                 return
+            if tok == 'stall':
+                time.sleep(2)
+                tok = '202' if method == 'POST' else '200'
             if tok == 'ep':
                 out = json.dumps({'endpoint': 'https://gw.example.com:8443/route/' + seg,
                                   'headers': {'X-One': 'a', 'OpenSandbox-Secure-Access': 't0k'}}).encode()
