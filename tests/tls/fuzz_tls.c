@@ -1,6 +1,7 @@
 /* fuzz_tls.c -- the TLS part's parsers on hostile input: the PEM trust-anchor
  * reader (strict and lenient, fed whole and in pieces), the iPAddress SAN
- * reader and the IP-literal parser. Besides "no crash": every allocation is
+ * reader, the X.509 wrapper in its three modes (certificate bytes in
+ * pieces, as from the network) and the IP-literal parser. Besides "no crash": every allocation is
  * freed, whole and split feeding load the same anchors, and a SAN match is
  * only reported for an address that is really in the input.
  *
@@ -56,6 +57,41 @@ static long fz_load(const uint8_t *data, size_t size, int strict, size_t step, o
     return osb__tls_load_end(&L);
 }
 
+/* Runs the X.509 wrapper as the engine would: the input as a one-certificate
+ * chain, appended in pieces of 'step' bytes. */
+static unsigned fz_chain(int mode, const uint8_t *data, size_t size, size_t step) {
+    static unsigned char ee[OSB_TLS_MAX_CERT];
+    static const unsigned char ip[4] = {127, 0, 0, 1};
+    osb__tls_ctx ctx;
+    osb__x509 x;
+    const br_x509_class **vt = &x.vtable;
+    size_t off = 0;
+    unsigned r, usages = 0;
+    memset(&ctx, 0, sizeof ctx);
+    memset(&x, 0, sizeof x);
+    x.vtable = &osb__x509_vtable;
+    x.ctx = &ctx;
+    x.mode = mode;
+    if (mode != OSB__X509_INSECURE) br_x509_minimal_init_full(&x.u.minimal, NULL, 0);
+    if (mode == OSB__X509_IP) {
+        memcpy(x.ip, ip, 4);
+        x.ip_len = 4;
+        x.ee = ee;
+        x.ee_cap = sizeof ee;
+    }
+    x.vtable->start_chain(vt, mode == OSB__X509_NAME ? "localhost" : NULL);
+    x.vtable->start_cert(vt, (uint32_t)size);
+    while (off < size) {
+        size_t n = step < size - off ? step : size - off;
+        x.vtable->append(vt, data + off, n);
+        off += n;
+    }
+    x.vtable->end_cert(vt);
+    r = x.vtable->end_chain(vt);
+    (void)x.vtable->get_pkey((const br_x509_class *const *)vt, &usages);
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const uint8_t v4[4] = {127, 0, 0, 1};
     static const uint8_t v6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -94,6 +130,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     r = osb__tls_cert_has_ip(data, size, v6, 16);
     FZ_ASSERT(r >= -1 && r <= 1);
+
+    /* the X.509 wrapper: no anchors, so nothing may validate but the
+     * insecure mode, which only decodes */
+    FZ_ASSERT(fz_chain(OSB__X509_NAME, data, size, 1 + size % 61) != 0);
+    FZ_ASSERT(fz_chain(OSB__X509_IP, data, size, 1 + size % 29) != 0);
+    (void)fz_chain(OSB__X509_INSECURE, data, size, 1 + size % 13);
 
     /* IP literals */
     text = (char *)malloc(size + 1);
