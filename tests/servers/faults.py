@@ -55,6 +55,8 @@ Paths (the query selects variants):
                            headers it carried
   /hits                    {"hits":N,"api_key":N,"token":N} since the start
   /connid                  the number of the connection (1, 2, ... in accept order)
+  /last-line               the request line of the previous request
+  (anything else)          404 {"code":"NOT_FOUND","message":"no such scenario"}
 """
 import argparse, json, os, socket, struct, threading, time, gzip
 from urllib.parse import urlsplit, parse_qs
@@ -62,6 +64,7 @@ from urllib.parse import urlsplit, parse_qs
 lock = threading.Lock()
 hits = {'hits': 0, 'api_key': 0, 'token': 0}
 conns = [0]
+last_line = [b'']
 DEADLINE = [0.0]
 
 
@@ -255,7 +258,7 @@ def serve(sock, method, path, q, headers, head, body, conn_no=0):
         with lock:
             respond(sock, 200, json.dumps(hits).encode(), b'application/json')
         return True
-    respond(sock, 404, b'no such scenario')
+    respond(sock, 404, b'{"code":"NOT_FOUND","message":"no such scenario"}', b'application/json')
     return True
 
 
@@ -312,6 +315,13 @@ def handle(sock):
             method, target, headers, head, body = req
             u = urlsplit(target)
             q = {k: v[0] for k, v in parse_qs(u.query).items()}
+            if u.path == '/last-line':
+                with lock:
+                    line = last_line[0]
+                respond(sock, 200, line)
+                continue
+            with lock:
+                last_line[0] = head.split(b'\r\n', 1)[0]
             if not serve(sock, method, u.path, q, headers, head, body, conn_no):
                 return
     except (ConnectionError, OSError, ValueError):
