@@ -1,0 +1,51 @@
+#!/bin/sh
+# tests/examples.sh -- builds every example, runs each against a dev server
+# and checks what it prints. Without OPEN_SANDBOX_DOMAIN it starts its own
+# dev server (tools/devserver/with_devserver.py) for the whole run.
+# The closing line is "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 2
+if [ -z "$OPEN_SANDBOX_DOMAIN" ]; then
+    OPEN_SANDBOX_PROTOCOL=http OPEN_SANDBOX_USE_SERVER_PROXY=false \
+        exec ${PYTHON:-python3} tools/devserver/with_devserver.py --command-grace 0.2 -- "$0" "$@"
+fi
+make -s -j"$(nproc 2>/dev/null || echo 2)" examples >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0
+out=$(mktemp /tmp/osb-examples.XXXXXX)
+trap 'rm -f "$out"' EXIT
+
+# expect NAME PATTERN... : runs build/examples/NAME, then each extended regex
+# must match some line of its output.
+expect() {
+    name=$1; shift
+    if [ -n "$ONLY" ] && [ "$ONLY" != "$name" ]; then return; fi
+    ok=1
+    if ! timeout 120 "build/examples/$name" >"$out" 2>&1; then
+        echo "FAIL $name: exit status $?"; ok=0
+    fi
+    for pat in "$@"; do
+        if ! grep -Eq -- "$pat" "$out"; then echo "FAIL $name: no line matches /$pat/"; ok=0; fi
+    done
+    lines=$(wc -l < "examples/$name.c")
+    if [ "$lines" -gt 80 ]; then echo "FAIL $name: $lines lines (keep examples under 80)"; ok=0; fi
+    if [ $ok = 1 ]; then passed=$((passed + 1)); echo "ok   $name"
+    else failed=$((failed + 1)); sed 's/^/     | /' "$out"; fi
+}
+
+expect quickstart 'sandbox [0-9a-f-]+ is ready' 'stdout \| hello$' 'stdout \| Linux$' 'stderr \| to-stderr$' \
+    '^exit code 3$' 'read back 25 bytes: hello from opensandbox.h$' '^sandbox killed$'
+expect streaming '^\[init\] command id [0-9a-f]+' '^\[stdout\] tick 1$' '^\[stdout\] tick 3$' '^\[stderr\] done$' \
+    '^\[complete\]' '^exit code 0, 18 stdout bytes$'
+expect background 'started [0-9a-f]+ in the background' '^step 1$' '^step 4$' '^finished with exit code 7$'
+expect files 'upload +1048576 / 1048576 bytes' 'data.bin 1048576 bytes' 'download +1048576 / 1048576 bytes' \
+    '^downloaded copy matches the original$'
+expect code_interpreter '^python context ' '^42$' '^hello from python$' '^ZeroDivisionError: division by zero$'
+expect egress '^mode enforcing, default deny: allow pypi.org;$' \
+    'allow \*\.github\.com; deny evil\.example; allow pypi\.org;$' \
+    '^mode enforcing, default deny: allow \*\.github\.com; deny evil\.example;$'
+expect metrics '^now: [0-9]+ cpus' '^watch: cpu .* MiB$' '^watch stopped after 3 samples$'
+expect manager '^created 3 sandboxes' '^  [0-9a-f-]+ Running ' '^listed 3 \(page size 2\)$' '^killed 3 sandboxes$'
+expect snapshots 'snapshot [0-9a-f-]+ \(checkpoint-1\) is Ready' '^restored into sandbox ' '^snapshot deleted$'
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
