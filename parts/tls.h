@@ -1247,6 +1247,8 @@ OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *h
     }
     memset(t, 0, sizeof *t);
     memcpy(t->host, host, hlen + 1);
+    /* "example.com." names the same host; certificates carry no final dot */
+    if (hlen > 1 && t->host[hlen - 1] == '.') t->host[hlen - 1] = 0;
     osb__tls_setup(t, ctx);
     sni = t->host;
     if (ip_len) {

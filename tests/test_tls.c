@@ -841,6 +841,7 @@ TEST(tls_handshake_good_ec_and_rsa) {
     CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost", &err), OSB_OK);
     CHECK_EQ_INT(handshake("rsa", "http", &cfg, "localhost", &err), OSB_OK);
     CHECK_EQ_INT(handshake("good", "http", &cfg, "LOCALHOST", &err), OSB_OK);
+    CHECK_EQ_INT(handshake("good", "http", &cfg, "localhost.", &err), OSB_OK);
 }
 
 TEST(tls_handshake_bad_certificates) {
