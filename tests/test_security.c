@@ -301,6 +301,44 @@ TEST(item07_api_key_only_to_the_lifecycle_origin) {
     osb_client_free(c);
 }
 
+/* The typed execd/egress calls go to an endpoint (osb_target): the target's
+ * own headers go along, the lifecycle key and configured headers do not. */
+TEST(item07_typed_endpoint_calls_carry_no_api_key) {
+    static const char *const extra[] = {"X-Lifecycle-Only: yes", NULL};
+    static const char *const ep_headers[] = {"X-EXECD-ACCESS-TOKEN: " TOKEN, NULL};
+    osb_client *c;
+    osb_target t;
+    osb_http_response r;
+    char url[96];
+    int k;
+    NEED_SERVER();
+    c = client_cfg(extra);
+    snprintf(url, sizeof url, "http://127.0.0.%d:%d", port_other ? 2 : 1, port_other ? port_other : port_main);
+    t.url = url;
+    t.headers = ep_headers;
+    for (k = 0; k < 2; k++) {
+        if (k == 0) {
+            osb_egress_status *st = NULL;
+            CHECK_EQ_INT(osb_egress_policy_get(c, &t, &st), OSB_ERR_HTTP);   /* 404 from this server */
+            CHECK(st == NULL);
+        } else {
+            osb_vault_state *vs = NULL;
+            CHECK_EQ_INT(osb_vault_get(c, &t, &vs), OSB_ERR_HTTP);
+            CHECK(vs == NULL);
+        }
+        CHECK_EQ_INT(get(c, NULL, "/last-head", NULL, NULL, &r), OSB_OK);
+        CHECK(r.body.data != NULL);
+        if (r.body.data) {
+            CHECK(strstr(r.body.data, KEY) == NULL);
+            CHECK(strstr(r.body.data, "OPEN-SANDBOX-API-KEY") == NULL);
+            CHECK(strstr(r.body.data, "X-Lifecycle-Only") == NULL);
+            CHECK(strstr(r.body.data, "X-EXECD-ACCESS-TOKEN: " TOKEN "\r\n") != NULL);
+        }
+        osb_http_response_free(&r);
+    }
+    osb_client_free(c);
+}
+
 /* ---- 8. no redirects followed ---- */
 
 TEST(item08_redirects_are_not_followed) {

@@ -56,6 +56,7 @@ Paths (the query selects variants):
   /hits                    {"hits":N,"api_key":N,"token":N} since the start
   /connid                  the number of the connection (1, 2, ... in accept order)
   /last-line               the request line of the previous request
+  /last-head               the whole head of the previous request
   (anything else)          404 {"code":"NOT_FOUND","message":"no such scenario"}
 """
 import argparse, json, os, socket, struct, threading, time, gzip
@@ -65,6 +66,7 @@ lock = threading.Lock()
 hits = {'hits': 0, 'api_key': 0, 'token': 0}
 conns = [0]
 last_line = [b'']
+last_head = [b'']
 DEADLINE = [0.0]
 
 
@@ -315,13 +317,14 @@ def handle(sock):
             method, target, headers, head, body = req
             u = urlsplit(target)
             q = {k: v[0] for k, v in parse_qs(u.query).items()}
-            if u.path == '/last-line':
+            if u.path in ('/last-line', '/last-head'):
                 with lock:
-                    line = last_line[0]
-                respond(sock, 200, line)
+                    text = last_line[0] if u.path == '/last-line' else last_head[0]
+                respond(sock, 200, text)
                 continue
             with lock:
                 last_line[0] = head.split(b'\r\n', 1)[0]
+                last_head[0] = head
             if not serve(sock, method, u.path, q, headers, head, body, conn_no):
                 return
     except (ConnectionError, OSError, ValueError):
