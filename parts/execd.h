@@ -635,6 +635,7 @@ struct osb_stream {
     int finished;                 /* no more events */
     osb_err err;                  /* sticky */
     const volatile int *cancel;
+    int no_fast;                  /* tests: always use the general decoder */
     osb__ex_wire wire;
     osb__ex_mwire mwire;
     osb_event ev;
@@ -787,6 +788,249 @@ static osb_err osb__ex_server_error(osb_stream *s, const osb_str *code, const os
     return OSB_ERR_SERVER;
 }
 
+/* The fast path for the events that make up nearly all of a stream (init,
+ * ping, stdout, stderr, status, execution_count, execution_complete): one
+ * flat object whose values are strings and integers. One pass, strings
+ * unescaped into out (which has room for n + 16 bytes). Returns 1 when w is
+ * filled, 0 when the event needs the general decoder (nested values,
+ * fractions, odd keys, anything malformed: the general decoder then reports
+ * the error precisely). */
+static int osb__ex_hex4(const char *p, uint32_t *v) {
+    int i;
+    *v = 0;
+    for (i = 0; i < 4; i++) {
+        char ch = p[i];
+        *v <<= 4;
+        if (ch >= '0' && ch <= '9') *v |= (uint32_t)(ch - '0');
+        else if (ch >= 'a' && ch <= 'f') *v |= (uint32_t)(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F') *v |= (uint32_t)(ch - 'A' + 10);
+        else return 0;
+    }
+    return 1;
+}
+
+/* Checks UTF-8 in p[0..n) (RFC 3629: no overlongs, surrogates or values
+ * above U+10FFFF). */
+static int osb__ex_utf8_ok(const unsigned char *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c0 = p[i];
+        size_t k;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c0 < 0x80) { i++; continue; }
+        if (c0 >= 0xC2 && c0 <= 0xDF) k = 1;
+        else if (c0 >= 0xE0 && c0 <= 0xEF) {
+            k = 2;
+            if (c0 == 0xE0) lo = 0xA0;
+            if (c0 == 0xED) hi = 0x9F;
+        } else if (c0 >= 0xF0 && c0 <= 0xF4) {
+            k = 3;
+            if (c0 == 0xF0) lo = 0x90;
+            if (c0 == 0xF4) hi = 0x8F;
+        } else return 0;
+        if (n - i <= k) return 0;
+        if (p[i + 1] < lo || p[i + 1] > hi) return 0;
+        if (k >= 2 && (p[i + 2] & 0xC0) != 0x80) return 0;
+        if (k == 3 && (p[i + 3] & 0xC0) != 0x80) return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* Reads the string starting after its opening quote at p[*at]; copies its
+ * text into out at *o when dst is not NULL. */
+static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
+    size_t i = *at;
+    char *w = dst ? out + *o : NULL;
+    for (;;) {
+        const char *q = (const char *)memchr(p + i, '"', n - i);
+        size_t end, j;
+        int plain = 1;
+        if (!q) return 0;
+        end = (size_t)(q - p);
+        j = i;
+        /* eight bytes at a time while none is a control, '\\' or non-ASCII */
+        while (end - j >= 8) {
+            uint64_t x;
+            memcpy(&x, p + j, 8);
+            if (((x - 0x2020202020202020ull) | x | ((x ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull)) &
+                0x8080808080808080ull)
+                break;
+            j += 8;
+        }
+        for (; j < end; j++) {
+            unsigned char ch = (unsigned char)p[j];
+            if (ch < 0x20 || ch == '\\' || ch >= 0x80) { plain = 0; break; }
+        }
+        if (plain) {
+            if (w) { memcpy(w, p + i, end - i); w += end - i; }
+            i = end;
+            break;
+        }
+        /* a run with escapes or non-ASCII: byte by byte up to the quote */
+        if (w) { memcpy(w, p + i, j - i); w += j - i; }
+        i = j;
+        while (i < n && p[i] != '"') {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch < 0x20) return 0;
+            if (ch >= 0x80) {
+                size_t r = i + 1;
+                while (r < n && ((unsigned char)p[r] & 0xC0) == 0x80) r++;
+                if (!osb__ex_utf8_ok((const unsigned char *)p + i, r - i)) return 0;
+                if (w) { memcpy(w, p + i, r - i); w += r - i; }
+                i = r;
+                continue;
+            }
+            if (ch != '\\') {
+                if (w) *w++ = (char)ch;
+                i++;
+                continue;
+            }
+            if (i + 1 >= n) return 0;
+            switch (p[i + 1]) {
+            case '"': case '\\': case '/': if (w) *w++ = p[i + 1]; i += 2; break;
+            case 'n': if (w) *w++ = '\n'; i += 2; break;
+            case 't': if (w) *w++ = '\t'; i += 2; break;
+            case 'r': if (w) *w++ = '\r'; i += 2; break;
+            case 'b': if (w) *w++ = '\b'; i += 2; break;
+            case 'f': if (w) *w++ = '\f'; i += 2; break;
+            case 'u': {
+                uint32_t u, u2;
+                if (i + 6 > n || !osb__ex_hex4(p + i + 2, &u)) return 0;
+                i += 6;
+                if (u >= 0xDC00 && u <= 0xDFFF) return 0;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (i + 6 > n || p[i] != '\\' || p[i + 1] != 'u' || !osb__ex_hex4(p + i + 2, &u2) ||
+                        u2 < 0xDC00 || u2 > 0xDFFF)
+                        return 0;
+                    i += 6;
+                    u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
+                }
+                if (w) {
+                    if (u < 0x80) *w++ = (char)u;
+                    else if (u < 0x800) { *w++ = (char)(0xC0 | (u >> 6)); *w++ = (char)(0x80 | (u & 0x3F)); }
+                    else if (u < 0x10000) {
+                        *w++ = (char)(0xE0 | (u >> 12));
+                        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+                        *w++ = (char)(0x80 | (u & 0x3F));
+                    } else {
+                        *w++ = (char)(0xF0 | (u >> 18));
+                        *w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+                        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+                        *w++ = (char)(0x80 | (u & 0x3F));
+                    }
+                }
+                break;
+            }
+            default: return 0;
+            }
+        }
+        if (i >= n) return 0;
+        break;
+    }
+    *at = i + 1;   /* past the closing quote */
+    if (dst) {
+        size_t len = (size_t)(w - (out + *o));
+        out[*o + len] = 0;
+        dst->ptr = out + *o;
+        dst->len = len;
+        *o += len + 1;
+    }
+    return 1;
+}
+
+static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out) {
+    size_t i = 0, o = 0;
+    int first = 1;
+    /* field by field: cheaper than a memset of the whole struct per event */
+    w->type.ptr = w->text.ptr = w->results.ptr = w->code.ptr = w->message.ptr = NULL;
+    w->type.len = w->text.len = w->results.len = w->code.len = w->message.len = 0;
+    w->timestamp = w->execution_count = w->execution_time = 0;
+    w->error.ename.ptr = w->error.evalue.ptr = NULL;
+    w->error.ename.len = w->error.evalue.len = 0;
+    w->error.traceback = NULL;
+    w->error.traceback_count = 0;
+#define OSB__EX_WS() while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++
+    OSB__EX_WS();
+    if (i >= n || p[i] != '{') return 0;
+    i++;
+    for (;;) {
+        const char *key;
+        size_t klen;
+        osb_str *sdst = NULL;
+        int64_t *idst = NULL;
+        OSB__EX_WS();
+        if (i < n && p[i] == '}' && first) { i++; break; }
+        if (i >= n || p[i] != '"') return 0;
+        i++;
+        key = p + i;
+        {
+            const char *q = (const char *)memchr(p + i, '"', n - i);
+            size_t j;
+            if (!q) return 0;
+            klen = (size_t)(q - key);
+            for (j = 0; j < klen; j++)
+                if (key[j] == '\\' || (unsigned char)key[j] < 0x20 || (unsigned char)key[j] >= 0x80) return 0;
+            i += klen + 1;
+        }
+        OSB__EX_WS();
+        if (i >= n || p[i] != ':') return 0;
+        i++;
+        OSB__EX_WS();
+        if (i >= n) return 0;
+        switch (klen) {
+        case 4:
+            if (!memcmp(key, "type", 4)) sdst = &w->type;
+            else if (!memcmp(key, "text", 4)) sdst = &w->text;
+            else if (!memcmp(key, "code", 4)) sdst = &w->code;
+            break;
+        case 5: if (!memcmp(key, "error", 5)) return 0; break;
+        case 7:
+            if (!memcmp(key, "message", 7)) sdst = &w->message;
+            else if (!memcmp(key, "results", 7)) return 0;
+            break;
+        case 9: if (!memcmp(key, "timestamp", 9)) idst = &w->timestamp; break;
+        case 14: if (!memcmp(key, "execution_time", 14)) idst = &w->execution_time; break;
+        case 15: if (!memcmp(key, "execution_count", 15)) idst = &w->execution_count; break;
+        default: break;
+        }
+        if (p[i] == '"') {
+            if (idst) return 0;
+            i++;
+            if (!osb__ex_fast_str(p, n, &i, out, &o, sdst)) return 0;
+        } else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
+            int neg = p[i] == '-';
+            uint64_t v = 0;
+            size_t d0;
+            if (sdst) return 0;
+            if (neg) i++;
+            d0 = i;
+            while (i < n && p[i] >= '0' && p[i] <= '9') {
+                if (v > (UINT64_MAX - 9) / 10) return 0;
+                v = v * 10 + (uint64_t)(p[i] - '0');
+                i++;
+            }
+            if (i == d0 || (p[d0] == '0' && i - d0 > 1)) return 0;
+            if (i < n && (p[i] == '.' || p[i] == 'e' || p[i] == 'E')) return 0;
+            if (v > (uint64_t)INT64_MAX) return 0;
+            if (idst) *idst = neg ? -(int64_t)v : (int64_t)v;
+        } else {
+            return 0;   /* objects, arrays, literals: the general decoder */
+        }
+        first = 0;
+        OSB__EX_WS();
+        if (i < n && p[i] == ',') { i++; continue; }
+        if (i < n && p[i] == '}') { i++; break; }
+        return 0;
+    }
+    OSB__EX_WS();
+#undef OSB__EX_WS
+    if (i != n) return 0;
+    w->raw.ptr = p;
+    w->raw.len = n;
+    return 1;
+}
+
 /* Decodes the event the tokenizer holds into s->ev. Returns OSB_OK with
  * *skip = 1 for an event without data. */
 static osb_err osb__ex_decode(osb_stream *s, int *skip) {
@@ -802,6 +1046,10 @@ static osb_err osb__ex_decode(osb_stream *s, int *skip) {
     if (s->bindcap < se.data_len + 256 &&
         osb__ex_grow(s, &s->bindbuf, &s->bindcap, se.data_len + 256))
         return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
+    if (s->kind != OSB__EX_METRICS && !s->no_fast && osb__ex_fast(se.data, se.data_len, &s->wire, s->bindbuf)) {
+        e = OSB_OK;
+        goto decoded;
+    }
     for (;;) {
         memset(&berr, 0, sizeof berr);
         e = osb_bind_into(type, se.data, se.data_len, dst, s->bindbuf, s->bindcap, &need, &berr);
@@ -820,9 +1068,10 @@ static osb_err osb__ex_decode(osb_stream *s, int *skip) {
         s->finished = 1;
         return e;
     }
-    memset(&s->ev, 0, sizeof s->ev);
+decoded:
     if (s->kind == OSB__EX_METRICS) {
         osb__ex_mwire *m = &s->mwire;
+        memset(&s->ev, 0, sizeof s->ev);
         if ((m->code.ptr || m->message.ptr) && !m->error.ptr && m->m.timestamp == 0)
             return osb__ex_server_error(s, &m->code, &m->message);
         s->ev.raw = m->m.raw;
@@ -855,6 +1104,9 @@ static osb_err osb__ex_decode(osb_stream *s, int *skip) {
         s->ev.traceback = w->error.traceback;
         s->ev.traceback_count = w->error.traceback_count;
         s->ev.raw = w->raw;
+        s->ev.results = NULL;
+        s->ev.results_count = 0;
+        /* (s->ev.metrics stays zero: this stream never has metrics) */
         if (w->results.ptr && osb__ex_results(s, &w->results) != OSB_OK)
             return osb__ex_stream_fail(s, OSB_ERR_JSON, "malformed results in a stream event");
         return OSB_OK;

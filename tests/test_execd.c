@@ -1133,6 +1133,143 @@ TEST(execution_exit_code_inference) {
     osb_execution_free(&x);
 }
 
+/* ---- unit: the fast event decoder agrees with the general one ------------------- */
+
+typedef struct decoded {
+    osb_err err;
+    int skip;
+    osb_event_type type;
+    char type_name[64], text[512], code[64];
+    int64_t ts, count, time;
+} decoded;
+
+static void decode_one(const char *json, int no_fast, decoded *out) {
+    static osb_client *uc;
+    osb_stream s;
+    osb_client_config cfg;
+    char line[1024];
+    size_t n;
+    memset(out, 0, sizeof *out);
+    if (!uc) {
+        memset(&cfg, 0, sizeof cfg);
+        cfg.domain = "127.0.0.1:1";
+        osb_client_new(&cfg, &uc);
+    }
+    memset(&s, 0, sizeof s);
+    s.c = uc;
+    s.kind = OSB__EX_CODE;
+    s.no_fast = no_fast;
+    s.evcap = 4096;
+    s.evbuf = (char *)malloc(s.evcap);
+    osb_sse_init(&s.sse, s.evbuf, s.evcap);
+    n = (size_t)snprintf(line, sizeof line, "%s\n\n", json);
+    osb_sse_push(&s.sse, line, n);
+    if (osb_sse_status(&s.sse) != OSB_SSE_EVENT) {
+        out->err = (osb_err)-1;
+    } else {
+        out->err = osb__ex_decode(&s, &out->skip);
+        if (!out->err && !out->skip) {
+            out->type = s.ev.type;
+            snprintf(out->type_name, sizeof out->type_name, "%s", s.ev.type_name.ptr);
+            if (s.ev.text.len < sizeof out->text) memcpy(out->text, s.ev.text.ptr, s.ev.text.len + 1);
+            out->ts = s.ev.timestamp;
+            out->count = s.ev.execution_count;
+            out->time = s.ev.execution_time_ms;
+        } else if (out->err == OSB_ERR_SERVER) {
+            snprintf(out->code, sizeof out->code, "%s", uc->err.server_code);
+        }
+    }
+    free(s.evbuf);
+    free(s.bindbuf);
+    free(s.resbuf);
+}
+
+static int same_decoding(const char *json) {
+    decoded a, b;
+    decode_one(json, 0, &a);
+    decode_one(json, 1, &b);
+    if (a.err != b.err || a.skip != b.skip || a.type != b.type || strcmp(a.type_name, b.type_name) ||
+        strcmp(a.text, b.text) || strcmp(a.code, b.code) || a.ts != b.ts || a.count != b.count || a.time != b.time) {
+        fprintf(stderr, "  decoders differ on %s: err %d/%d text \"%s\"/\"%s\"\n", json, a.err, b.err, a.text, b.text);
+        return 0;
+    }
+    return 1;
+}
+
+TEST(event_fast_decoder_matches_general) {
+    static const char *const cases[] = {
+        "{\"type\":\"stdout\",\"text\":\"hello\",\"timestamp\":1780308000105}",
+        "{\"type\":\"stdout\",\"text\":\"a\\nb\\tc\\\"d\\\\e\\/f\\u00e9\\ud83d\\ude00\\b\\f\\r\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"h\xc3\xa9llo \xf0\x9f\x98\x80 raw utf-8 0123456789abcdef\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"bad \xc3\x28 utf-8\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"overlong \xc0\xaf\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"surrogate \xed\xa0\x80\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"ctrl \x01 in string\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"lone \\ud800 high\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"lone \\udc00 low\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"bad escape \\x\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"short \\u12\",\"timestamp\":1}",
+        "{\"type\":\"execution_count\",\"execution_count\":-3,\"timestamp\":0}",
+        "{\"type\":\"execution_complete\",\"execution_time\":9223372036854775807,\"timestamp\":1}",
+        "{\"type\":\"execution_complete\",\"execution_time\":9223372036854775808,\"timestamp\":1}",
+        "{\"type\":\"execution_complete\",\"execution_time\":18446744073709551616,\"timestamp\":1}",
+        "{\"type\":\"execution_complete\",\"execution_time\":012,\"timestamp\":1}",
+        "{\"type\":\"execution_complete\",\"execution_time\":1.5,\"timestamp\":1}",
+        "{\"type\":\"execution_complete\",\"execution_time\":1e3,\"timestamp\":1}",
+        "{\"type\":\"execution_complete\",\"execution_time\":-,\"timestamp\":1}",
+        "{\"type\":\"execution_complete\",\"timestamp\":\"1\"}",
+        "{\"type\":7}",
+        "{\"type\":null,\"text\":\"x\"}",
+        "{ \"type\" : \"ping\" , \"text\" : \"pong\" , \"timestamp\" : 5 }",
+        "{\"type\":\"ping\",\"text\":\"a\",\"text\":\"b\"}",
+        "{\"type\":\"ping\",\"unknown\":\"x\",\"n\":12,\"nested\":{\"a\":[1,2]}}",
+        "{\"type\":\"ping\",\"flag\":true}",
+        "{\"type\":\"ping\",}",
+        "{\"type\":\"ping\" \"text\":\"x\"}",
+        "{\"type\":\"ping\"} trailing",
+        "{\"type\":\"ping\"",
+        "{\"ty\\u0070e\":\"ping\"}",
+        "{}",
+        "{\"code\":\"RUNTIME_ERROR\",\"message\":\"error running codes session is busy\"}",
+        "{\"code\":\"UNKNOWN\"}",
+        "{\"type\":\"error\",\"error\":{\"ename\":\"E\",\"evalue\":\"1\",\"traceback\":[\"t\"]}}",
+        "{\"type\":\"result\",\"results\":{\"text\":\"4\"}}",
+        "{\"type\":\"stdout\",\"text\":\"\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"12345678\\\"12345678\",\"timestamp\":1}",
+        "{\"type\":\"stdout\",\"text\":\"1234567\\\\\",\"timestamp\":1}",
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) CHECK(same_decoding(cases[i]));
+    /* random events from pieces, including broken ones */
+    {
+        static const char *const keys[] = {"\"type\":", "\"text\":", "\"timestamp\":", "\"execution_count\":",
+                                           "\"x\":", "\"code\":", "\"message\":", "\"execution_time\":"};
+        static const char *const vals[] = {"\"stdout\"", "\"init\"", "\"a\\nb\"", "\"\xc3\xa9\"", "12", "-1",
+                                           "0", "1.0", "null", "\"\\u0041\"", "\"\\ud83d\\ude00\"", "[1]",
+                                           "\"x", "01", "{\"a\":1}", "\"\\\"\"", "\"tab\\tx\""};
+        uint64_t rng = 12345;
+        int k, bad = 0;
+        for (k = 0; k < 3000; k++) {
+            char ev[512];
+            size_t at = 0, m, j;
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            m = (size_t)(rng >> 60) % 5;
+            ev[at++] = '{';
+            for (j = 0; j < m; j++) {
+                const char *kk, *vv;
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                kk = keys[(rng >> 33) % (sizeof keys / sizeof keys[0])];
+                vv = vals[(rng >> 45) % (sizeof vals / sizeof vals[0])];
+                at += (size_t)snprintf(ev + at, sizeof ev - at, "%s%s%s", j ? "," : "", kk, vv);
+            }
+            ev[at++] = '}';
+            ev[at] = 0;
+            if (!same_decoding(ev)) bad++;
+        }
+        CHECK_EQ_INT(bad, 0);
+    }
+}
+
 TEST(zz_stop_server) {
     testdev_stop();
     osb_client_free(C);
