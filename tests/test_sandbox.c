@@ -820,6 +820,143 @@ TEST(pending_then_running) {
     testproc_stop(&p);
 }
 
+/* ---- execd shortcuts ----------------------------------------------------- */
+
+static int count_lines(void *user, const osb_event *ev) {
+    if (ev->type == OSB_EVENT_STDOUT) (*(int *)user)++;
+    return 0;
+}
+
+static int prog_calls(void *user, uint64_t done, uint64_t total) {
+    uint64_t *last = (uint64_t *)user;
+    if (done < last[0] || total != last[1]) last[2] = 1;   /* must only grow; total fixed */
+    last[0] = done;
+    last[3]++;
+    return 0;
+}
+
+static int prog_stop(void *user, uint64_t done, uint64_t total) {
+    (void)user; (void)total;
+    return done > 100000;
+}
+
+static int collect(void *user, const void *data, size_t len) {
+    return osb_buf_append((osb_buf *)user, data, len) != OSB_OK;
+}
+
+TEST(execd_shortcuts) {
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    osb_execution x;
+    osb_buf b;
+    int lines = 0, code = -100;
+    char id[OSB_EXEC_ID_MAX], sid[OSB_EXEC_ID_MAX], local[128], back[128], remote[128];
+    uint64_t prog[4];
+    osb_metrics *m = NULL;
+    osb_code_context *ctx = NULL;
+    FILE *f;
+    int i;
+    if (!c) SKIP("dev server did not start");
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (!sb) { osb_client_free(c); return; }
+    memset(&x, 0, sizeof x);
+    CHECK_EQ_INT(osb_sandbox_run(sb, "echo a; echo b; exit 4", count_lines, &lines, &x), OSB_OK);
+    CHECK_EQ_INT(lines, 2);
+    CHECK_EQ_STR(x.out.data, "a\nb\n");
+    CHECK_EQ_INT(x.exit_code, 4);
+    osb_execution_free(&x);
+    {
+        osb_command_request cr;
+        static const char *const envs[] = {"GREETING=hi there", NULL};
+        memset(&cr, 0, sizeof cr);
+        cr.command = "echo \"$GREETING\" from $(pwd)";
+        cr.cwd = "/tmp";
+        cr.envs = envs;
+        CHECK_EQ_INT(osb_sandbox_command(sb, &cr, NULL, NULL, &x), OSB_OK);
+        CHECK_EQ_STR(x.out.data, "hi there from /tmp\n");
+        osb_execution_free(&x);
+    }
+    /* background */
+    CHECK_EQ_INT(osb_sandbox_start(sb, "echo one; sleep 0.2; echo two; exit 5", id, sizeof id), OSB_OK);
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(osb_sandbox_follow(sb, id, collect, &b, &code), OSB_OK);
+    CHECK_EQ_STR(b.data, "one\ntwo\n");
+    CHECK_EQ_INT(code, 5);
+    osb_buf_free(&b);
+    CHECK_EQ_INT(osb_sandbox_start(sb, "sleep 30", id, sizeof id), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_interrupt(sb, id), OSB_OK);
+    /* sessions keep state */
+    CHECK_EQ_INT(osb_sandbox_session(sb, "/tmp", sid, sizeof sid), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_session_run(sb, sid, "export V=kept; cd /", NULL, NULL, NULL), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_session_run(sb, sid, "echo $V $(pwd)", NULL, NULL, &x), OSB_OK);
+    CHECK_EQ_STR(x.out.data, "kept /\n");
+    osb_execution_free(&x);
+    /* code contexts keep state */
+    CHECK_EQ_INT(osb_sandbox_code_context(sb, NULL, &ctx), OSB_OK);
+    if (ctx) {
+        CHECK_EQ_INT(osb_sandbox_code(sb, ctx->id.ptr, NULL, "y = 6", NULL, NULL, NULL), OSB_OK);
+        CHECK_EQ_INT(osb_sandbox_code(sb, ctx->id.ptr, NULL, "y * 7", NULL, NULL, &x), OSB_OK);
+        CHECK_EQ_INT(x.results_count, 1);
+        if (x.results_count == 1) CHECK_EQ_STR(x.results[0].text.ptr, "42");
+        osb_execution_free(&x);
+        osb_result_free(ctx);
+    }
+    /* files: memory, then local files with progress */
+    snprintf(remote, sizeof remote, "/tmp/osb-test-sb-%ld/f.txt", (long)getpid());
+    CHECK_EQ_INT(osb_sandbox_write_file(sb, remote, "content\n", 8), OSB_OK);
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(osb_sandbox_read_file(sb, remote, &b), OSB_OK);
+    CHECK_EQ_STR(b.data, "content\n");
+    osb_buf_free(&b);
+    snprintf(local, sizeof local, "/tmp/osb-test-sb-%ld.up", (long)getpid());
+    snprintf(back, sizeof back, "/tmp/osb-test-sb-%ld.down", (long)getpid());
+    f = fopen(local, "wb");
+    for (i = 0; f && i < 300000; i++) fputc(i & 0xFF, f);
+    if (f) fclose(f);
+    memset(prog, 0, sizeof prog);
+    prog[1] = 300000;
+    CHECK_EQ_INT(osb_sandbox_upload(sb, local, remote, prog_calls, prog), OSB_OK);
+    CHECK_EQ_INT(prog[0], 300000);
+    CHECK_EQ_INT(prog[2], 0);
+    CHECK(prog[3] >= 2);
+    memset(prog, 0, sizeof prog);
+    prog[1] = 300000;
+    CHECK_EQ_INT(osb_sandbox_download(sb, remote, back, prog_calls, prog), OSB_OK);
+    CHECK_EQ_INT(prog[0], 300000);
+    CHECK_EQ_INT(prog[2], 0);
+    {
+        struct stat st;
+        CHECK(stat(back, &st) == 0 && st.st_size == 300000);
+    }
+    CHECK_EQ_INT(osb_sandbox_upload(sb, local, remote, prog_stop, NULL), OSB_ERR_CANCELLED);
+    CHECK_EQ_INT(osb_sandbox_download(sb, remote, back, prog_stop, NULL), OSB_ERR_CANCELLED);
+    CHECK_EQ_INT(osb_sandbox_upload(sb, "/nonexistent/x", remote, NULL, NULL), OSB_ERR_IO);
+    {
+        osb_file_info_list *ls = NULL;
+        char dir[128];
+        const char *d = dir;
+        snprintf(dir, sizeof dir, "/tmp/osb-test-sb-%ld", (long)getpid());
+        CHECK_EQ_INT(osb_sandbox_list_dir(sb, dir, 1, &ls), OSB_OK);
+        if (ls) {
+            CHECK_EQ_INT(ls->count, 1);
+            osb_result_free(ls);
+        }
+        osb_dir_delete(c, osb_sandbox_execd(sb), &d, 1);
+    }
+    unlink(local);
+    unlink(back);
+    CHECK_EQ_INT(osb_sandbox_metrics(sb, &m), OSB_OK);
+    if (m) {
+        CHECK(m->cpu_count > 0);
+        osb_result_free(m);
+    }
+    CHECK_EQ_INT(osb_sandbox_kill(sb), OSB_OK);
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+}
+
 int main(int argc, char **argv) {
     int rc;
     (void)testdev_sandbox;
