@@ -1067,6 +1067,12 @@ static int make_client(void) {
     CFG.client.user_agent = "osb/" OSB_VERSION_STRING " (opensandbox.h)";
     if (CFG.request_timeout_ms > 0) CFG.client.timeouts.first_byte_ms = CFG.request_timeout_ms;
     e = osb_client_new(&CFG.client, &CLI);
+    if (e == OSB_OK && G.verbose) {
+        const osb_url *u = osb_client_url(CLI);
+        fprintf(stderr, "%s: server %s://%s:%u%s (domain from %s, API key from %s)\n", g_prog, u->https ? "https" : "http",
+                u->host, (unsigned)u->port, u->prefix, CFG.domain_source ? CFG.domain_source : "-",
+                C.api_key[0] ? (CFG.api_key_source ? CFG.api_key_source : "-") : "nowhere");
+    }
     if (e != OSB_OK) {
         if (e == OSB_ERR_UNSUPPORTED)
             return errorf(EX_UNAVAILABLE, "%s is not available in this build (no TLS)", C.protocol);
@@ -1370,6 +1376,11 @@ static int connect_sb(const char *id, int want_egress) {
     if (e != OSB_OK) return report(e, "cannot reach the sandbox");
     EXECD = osb_sandbox_execd(SB);
     EGRESS = osb_sandbox_egress(SB);
+    if (G.verbose) {
+        /* URLs only: endpoint header values are access tokens */
+        if (EXECD) fprintf(stderr, "%s: execd %s\n", g_prog, EXECD->url);
+        if (EGRESS) fprintf(stderr, "%s: egress %s\n", g_prog, EGRESS->url);
+    }
     if (want_egress && !EGRESS) return errorf(EX_SERVER, "sandbox %s has no egress endpoint", id);
     return EX_OK;
 }
@@ -2531,6 +2542,13 @@ static int parse_range(const char *r, uint64_t size, int have_size, uint64_t *of
     return 0;
 }
 
+static int check_range(const char *range) {
+    uint64_t o, l;
+    if (range && parse_range(range, UINT64_MAX / 2, 1, &o, &l) != 0)
+        return usage_error("invalid range '%s' (START-END, START- or -SUFFIX)", range);
+    return EX_OK;
+}
+
 static int file_size(const char *remote, uint64_t *size) {
     osb_file_info_list *l = NULL;
     const char *paths[1];
@@ -2587,6 +2605,7 @@ static int c_file_cat(args *a) {
     uint64_t got = 0;
     int already = 0, code;
     if ((code = check_encoding(A(a, "encoding"))) != 0) return code;
+    if ((code = check_range(A(a, "range"))) != 0) return code;
     if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     fflush(stdout);
     return download(a->pos[1], 1, A(a, "range"), 0, 0, &got, &already);
@@ -2598,6 +2617,7 @@ static int c_file_download(args *a) {
     const char *range = A(a, "range"), *local = a->pos[2];
     jv *o;
     if (range && AF(a, "resume")) return usage_error("--range and --resume are exclusive");
+    if ((code = check_range(range)) != 0) return code;
     if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     if (strcmp(local, "-") == 0) {
         fflush(stdout);
@@ -3800,13 +3820,16 @@ int main(int argc, char **argv) {
         if (!c || !c->fn) {
             char next[128];
             const cmd *k;
-            snprintf(next, sizeof next, "%s%s%s", path, path[0] ? " " : "", s);
+            if (strlen(path) + strlen(s) + 2 > sizeof next) return usage_error("no such command '%s'", s);
+            strcpy(next, path);
+            if (path[0]) strcat(next, " ");
+            strcat(next, s);
             k = find_cmd(next);
             if (!k) {
                 if (!c) return usage_error("no such command '%s' (see '%s --help')", s, g_prog);
                 return usage_error("no such command '%s %s' (see '%s %s --help')", c->path, s, g_prog, c->path);
             }
-            snprintf(path, sizeof path, "%s", next);
+            memcpy(path, next, sizeof path);
             c = k;
             a.cmd = c;
             continue;
