@@ -5,6 +5,7 @@
   list10m.json        a ~10 MB sandbox list document (tokenizer benchmark T1)
   events-big.txt      execd stdout events, bare `{json}\\n\\n`, ~200 MB (W2, T1)
   events-small.txt    the same framing, 10,000 events
+  events-mid.txt      the same events, ~40 MB (for the slow peers)
   events-*.chunked    the same bytes with one HTTP chunk per event, as execd
                       flushes after every event (served raw by nginx)
   big.bin             1 GiB (sparse) for the download workload
@@ -96,5 +97,8 @@ def write_stream(name, target_bytes=None, count=None):
 
 write_stream("small", count=10_000)
 write_stream("big", target_bytes=big_mb * 1_000_000)
+# the same events, 40 MB: for the slow peers (python, JS), so that five runs
+# fit in the time budget; their rates are per byte and per event
+write_stream("mid", target_bytes=40_000_000)
 with open(os.path.join(out, "big.bin"), "wb") as f:
     f.truncate(1 << 30)

@@ -1,13 +1,17 @@
 /* bench/osb_bench.c -- the opensandbox.h side of the benchmarks.
  *
- *   osb_bench URL w1 N          N sequential GETs of one sandbox on one
- *                               keep-alive connection, each bound to a typed
- *                               struct (osb_bind)
- *   osb_bench URL w2 small|big  POST /command, the execd event stream decoded
- *                               into typed events (osb_sse + osb_bind_into)
- *   osb_bench URL w3            1 GiB download into a discarding sink
- *   osb_bench URL w4 MIB        multipart upload of MIB MiB from a reader
- *   osb_bench URL cold          one GET, bound, then exit (cold start)
+ *   osb_bench URL w1 N          N sequential osb_sandbox_get on one keep-alive
+ *                               connection (typed results)
+ *   osb_bench URL w2 small|big  osb_command_run: the execd event stream decoded
+ *                               into typed osb_event, counted in the callback
+ *   osb_bench URL w2tok small|big  the same through the tokenizers directly
+ *                               (osb_sse + osb_bind_into), for comparison
+ *   osb_bench URL w3            osb_files_download of 1 GiB into a discarding sink
+ *   osb_bench URL w4 MIB        osb_files_upload of MIB MiB from a reader
+ *   osb_bench URL chunked       1 GiB chunked response through osb_request_raw's sink
+ *   osb_bench URL w5            create, run `echo`, write and read a file, kill
+ *                               (against tools/devserver; URL is its domain)
+ *   osb_bench URL cold          one GET, typed, then exit (cold start)
  *   osb_bench URL idle N        N clients, each holding one idle pooled
  *                               connection; reports heap and RSS per connection
  *
@@ -114,48 +118,6 @@ static void die(osb_client *c, const char *what, osb_err e) {
 
 /* ---- typed results ----------------------------------------------------- */
 
-typedef struct bs_image { osb_str uri; } bs_image;
-typedef struct bs_platform { osb_str os, arch; } bs_platform;
-typedef struct bs_status { osb_str state, reason, message, last_transition_at; } bs_status;
-typedef struct bs_sandbox {
-    osb_str id;
-    bs_image image;
-    bs_platform platform;
-    bs_status status;
-    osb_kv *metadata;
-    size_t metadata_count;
-    osb_str *entrypoint;
-    size_t entrypoint_count;
-    osb_str expires_at, created_at;
-    osb_str raw;
-} bs_sandbox;
-
-static const osb_field bs_image_fields[] = {OSB_FIELD_STR(bs_image, uri, "uri")};
-static const osb_type bs_image_type = OSB_TYPE(bs_image, bs_image_fields);
-static const osb_field bs_platform_fields[] = {
-    OSB_FIELD_STR(bs_platform, os, "os"),
-    OSB_FIELD_STR(bs_platform, arch, "arch"),
-};
-static const osb_type bs_platform_type = OSB_TYPE(bs_platform, bs_platform_fields);
-static const osb_field bs_status_fields[] = {
-    OSB_FIELD_STR(bs_status, state, "state"),
-    OSB_FIELD_STR(bs_status, reason, "reason"),
-    OSB_FIELD_STR(bs_status, message, "message"),
-    OSB_FIELD_STR(bs_status, last_transition_at, "lastTransitionAt"),
-};
-static const osb_type bs_status_type = OSB_TYPE(bs_status, bs_status_fields);
-static const osb_field bs_sandbox_fields[] = {
-    OSB_FIELD_STR(bs_sandbox, id, "id"),
-    OSB_FIELD_OBJECT(bs_sandbox, image, "image", &bs_image_type),
-    OSB_FIELD_OBJECT(bs_sandbox, platform, "platform", &bs_platform_type),
-    OSB_FIELD_OBJECT(bs_sandbox, status, "status", &bs_status_type),
-    OSB_FIELD_MAP(bs_sandbox, metadata, metadata_count, "metadata"),
-    OSB_FIELD_ARRAY(bs_sandbox, entrypoint, entrypoint_count, "entrypoint", OSB_KIND_STR),
-    OSB_FIELD_STR(bs_sandbox, expires_at, "expiresAt"),
-    OSB_FIELD_STR(bs_sandbox, created_at, "createdAt"),
-};
-static const osb_type bs_sandbox_type = OSB_TYPE_RAW(bs_sandbox, bs_sandbox_fields, raw);
-
 /* An execd event, as the typed stream layer decodes it. */
 typedef struct bs_error { osb_str ename, evalue; osb_str *traceback; size_t traceback_count; } bs_error;
 typedef struct bs_event {
@@ -202,23 +164,12 @@ static osb_client *make_client(const char *url, int pool_max) {
 }
 
 static unsigned long long get_sandbox(osb_client *c) {
-    osb_http_request rq;
-    osb_http_response rs;
-    bs_sandbox *sb = NULL;
-    osb_error berr;
+    osb_sandbox_info *sb = NULL;
     unsigned long long n;
-    osb_err e;
-    memset(&rq, 0, sizeof rq);
-    memset(&rs, 0, sizeof rs);
-    rq.path = "/v1/sandboxes/6f1c2d3e-4a5b-4c6d-8e9f-000000000001";
-    osb_buf_init(&rs.body, &ALLOC);
-    e = osb_request_raw(c, &rq, &rs);
-    if (e) die(c, "GET", e);
-    e = osb_bind(&bs_sandbox_type, rs.body.data, rs.body.len, &ALLOC, (void **)&sb, &berr);
-    if (e) die(c, "bind", e);
-    n = sb->entrypoint_count + sb->status.state.len;
+    osb_err e = osb_sandbox_get(c, "6f1c2d3e-4a5b-4c6d-8e9f-000000000001", &sb);
+    if (e) die(c, "osb_sandbox_get", e);
+    n = sb->status.state.len;
     osb_result_free(sb);
-    osb_http_response_free(&rs);
     return n;
 }
 
@@ -262,6 +213,73 @@ static void on_event(osb_client *c, const osb_sse *s, w2_stats *st) {
     }
 }
 
+static int on_typed(void *user, const osb_event *ev) {
+    w2_stats *st = (w2_stats *)user;
+    st->events++;
+    if (ev->type == OSB_EVENT_STDOUT) {
+        st->stdout_events++;
+        st->text_bytes += ev->text.len;
+    } else {
+        st->other++;
+    }
+    return 0;
+}
+
+static void target_for(osb_target *t, char *buf, size_t cap, const char *url, const char *id) {
+    snprintf(buf, cap, "%s/x/%s", url, id);
+    memset(t, 0, sizeof *t);
+    t->url = buf;
+}
+
+#ifdef OSB__SANDBOX_DECLARED
+#define HAVE_W5 1
+static int w5(const char *domain) {
+    osb_client *c = make_client(domain, 0);
+    osb_sandbox *sb = NULL;
+    osb_sandbox_create_req cr;
+    osb_command_request rq;
+    osb_execution x;
+    osb_upload_file f;
+    osb_download_request d;
+    osb_buf got;
+    osb_err e;
+    static const char content[] = "hello from the benchmark\n";
+    memset(&cr, 0, sizeof cr);
+    cr.image = "python:3.11";
+    e = osb_sandbox_open(c, &cr, NULL, &sb);
+    if (e) die(c, "osb_sandbox_open", e);
+    memset(&rq, 0, sizeof rq);
+    memset(&x, 0, sizeof x);
+    rq.command = "echo hello";
+    e = osb_command_run(c, osb_sandbox_execd(sb), &rq, NULL, NULL, &x);
+    if (e) die(c, "osb_command_run", e);
+    if (!x.exit_code_known || x.exit_code != 0 || x.out.len < 5) die(c, "echo output", OSB_ERR_STATE);
+    osb_execution_free(&x);
+    memset(&f, 0, sizeof f);
+    f.path = "/tmp/bench.txt";
+    f.data = content;
+    f.size = sizeof content - 1;
+    e = osb_files_upload(c, osb_sandbox_execd(sb), &f, 1);
+    if (e) die(c, "osb_files_upload", e);
+    memset(&d, 0, sizeof d);
+    d.path = "/tmp/bench.txt";
+    osb_buf_init(&got, &ALLOC);
+    e = osb_files_download(c, osb_sandbox_execd(sb), &d, osb_buf_sink, &got, NULL);
+    if (e) die(c, "osb_files_download", e);
+    if (got.len != sizeof content - 1 || memcmp(got.data, content, got.len) != 0)
+        die(c, "file content", OSB_ERR_STATE);
+    osb_buf_free(&got);
+    e = osb_sandbox_kill(sb);
+    if (e) die(c, "osb_sandbox_kill", e);
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+    return 0;
+}
+#else
+#define HAVE_W5 0
+static int w5(const char *domain) { (void)domain; return 1; }
+#endif
+
 int main(int argc, char **argv) {
     const char *url, *w;
     osb_client *c;
@@ -269,7 +287,7 @@ int main(int argc, char **argv) {
     unsigned long long a0;
     uint64_t units = 0, bytes = 0;
     if (argc < 3) {
-        fprintf(stderr, "usage: osb_bench URL w1 N | w2 small|big | w3 | w4 MIB | cold | idle N\n");
+        fprintf(stderr, "usage: osb_bench URL w1 N | w2|w2tok small|big | w3 | w4 MIB | chunked | w5 [N] | cold | idle N\n");
         return 2;
     }
     url = argv[1];
@@ -280,6 +298,18 @@ int main(int argc, char **argv) {
         get_sandbox(c);
         osb_client_free(c);
         printf("ok=1\n");
+        return 0;
+    }
+    if (strcmp(w, "w5") == 0) {
+        int n = argc > 3 ? atoi(argv[3]) : 1, i;
+        if (!HAVE_W5) {
+            printf("unavailable=1\n");
+            return 3;
+        }
+        t0 = now_s();
+        c0 = cpu_s();
+        for (i = 0; i < n; i++) w5(url);
+        printf("wall_s=%.6f cpu_s=%.6f units=%d\n", now_s() - t0, cpu_s() - c0, n);
         return 0;
     }
     if (strcmp(w, "idle") == 0) {
@@ -315,6 +345,20 @@ int main(int argc, char **argv) {
         for (i = 0; i < n; i++) bytes += get_sandbox(c);
         units = (uint64_t)n;
     } else if (strcmp(w, "w2") == 0) {
+        char tu[256];
+        osb_target t;
+        osb_command_request rq;
+        w2_stats st;
+        osb_err e;
+        memset(&st, 0, sizeof st);
+        memset(&rq, 0, sizeof rq);
+        target_for(&t, tu, sizeof tu, url, argc > 3 ? argv[3] : "big");
+        rq.command = "cat /var/log/build.log";
+        e = osb_command_run(c, &t, &rq, on_typed, &st, NULL);
+        if (e) die(c, "osb_command_run", e);
+        if (st.stdout_events == 0 || st.text_bytes == 0) die(c, "no stdout events", OSB_ERR_STATE);
+        units = st.events;
+    } else if (strcmp(w, "w2tok") == 0) {
         char path[64];
         const char *which = argc > 3 ? argv[3] : "big";
         static const char body[] = "{\"command\":\"cat /var/log/build.log\"}";
@@ -361,62 +405,50 @@ int main(int argc, char **argv) {
         units = st.events;
         if (st.stdout_events == 0 || st.text_bytes == 0) die(c, "no stdout events", OSB_ERR_STATE);
     } else if (strcmp(w, "w3") == 0) {
+        char tu[256];
+        osb_target t;
+        osb_download_request d;
+        osb_err e;
+        target_for(&t, tu, sizeof tu, url, "s");
+        memset(&d, 0, sizeof d);
+        d.path = "/data/big.bin";
+        e = osb_files_download(c, &t, &d, discard, &bytes, NULL);
+        if (e) die(c, "osb_files_download", e);
+        units = bytes;
+    } else if (strcmp(w, "chunked") == 0) {
         osb_http_request rq;
         osb_http_response rs;
         osb_err e;
         memset(&rq, 0, sizeof rq);
         memset(&rs, 0, sizeof rs);
-        rq.path = "/x/s/files/download";
-        rq.query = "path=%2Fdata%2Fbig.bin";
+        rq.path = "/chunked";
         rq.sink = discard;
         rq.sink_user = &bytes;
         rq.stream = 1;
         e = osb_request_raw(c, &rq, &rs);
-        if (e) die(c, "download", e);
+        if (e) die(c, "chunked download", e);
+        if (rs.content_length != -1) die(c, "response was not chunked", OSB_ERR_STATE);
         osb_http_response_free(&rs);
         units = bytes;
     } else if (strcmp(w, "w4") == 0) {
         uint64_t size = (uint64_t)(argc > 3 ? atol(argv[3]) : 256) << 20;
-        osb_buf meta;
-        osb_mpart parts[2];
-        osb_multipart m;
+        char tu[256];
+        osb_target t;
+        osb_upload_file f;
         zero_reader z;
-        osb_http_request rq;
-        osb_http_response rs;
         osb_err e;
-        osb_buf_init(&meta, &ALLOC);
-        osb_upload_metadata(&meta, "/tmp/upload.bin", NULL, NULL, 644);
-        memset(parts, 0, sizeof parts);
-        parts[0].name = "metadata";
-        parts[0].filename = "metadata";
-        parts[0].content_type = "application/json";
-        parts[0].data = meta.data;
-        parts[0].size = meta.len;
+        target_for(&t, tu, sizeof tu, url, "s");
+        memset(&f, 0, sizeof f);
+        f.path = "/tmp/upload.bin";
+        f.mode = 644;
+        f.size = size;
+        f.read = zread;
+        f.read_user = &z;
         z.left = size;
-        parts[1].name = "file";
-        parts[1].filename = "upload.bin";
-        parts[1].content_type = "application/octet-stream";
-        parts[1].size = size;
-        parts[1].read = zread;
-        parts[1].read_user = &z;
-        e = osb_multipart_init(&m, parts, 2, NULL);
-        if (e) die(c, "multipart", e);
-        memset(&rq, 0, sizeof rq);
-        memset(&rs, 0, sizeof rs);
-        rq.method = "POST";
-        rq.path = "/x/s/files/upload";
-        rq.content_type = osb_multipart_content_type(&m);
-        rq.body_reader = osb_multipart_read;
-        rq.body_reader_user = &m;
-        rq.body_reader_len = (int64_t)osb_multipart_length(&m);
-        rq.stream = 1;
-        osb_buf_init(&rs.body, &ALLOC);
-        e = osb_request_raw(c, &rq, &rs);
-        if (e) die(c, "upload", e);
-        bytes = size;
-        units = size;
-        osb_http_response_free(&rs);
-        osb_buf_free(&meta);
+        e = osb_files_upload(c, &t, &f, 1);
+        if (e) die(c, "osb_files_upload", e);
+        if (z.left) die(c, "upload short", OSB_ERR_STATE);
+        bytes = units = size;
     } else {
         fprintf(stderr, "osb_bench: unknown workload %s\n", w);
         return 2;
