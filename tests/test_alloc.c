@@ -9,7 +9,7 @@
  * osb_request_open/osb_body_read and a second request on the pooled
  * connection, uploads from a body reader (chunked and with a length), a
  * download into a sink, a JSON error response, a head that outgrows the
- * receive buffer, and (built with -DOSB_TEST_TLS=1 -lbearssl) a TLS handshake
+ * receive buffer, a typed lifecycle call (osb_sandbox_get), and (built with -DOSB_TEST_TLS=1 -lbearssl) a TLS handshake
  * and request against tests/tls/server.py.
  *
  * The server is tests/servers/faults.py. The closing lines name the
@@ -297,6 +297,23 @@ static osb_err flow_big_head(const osb_allocator *a) {
     return e;
 }
 
+/* A typed lifecycle call: path building, the call machinery, the result. */
+static osb_err flow_typed_call(const osb_allocator *a) {
+    osb_client *c = NULL;
+    osb_sandbox_info *info = NULL;
+    osb_err e = new_client(a, domain, &c);
+    if (e) return e;
+    e = osb_sandbox_get(c, "sbx-ok", &info);
+    if (!e) {
+        CHECK_EQ_MEM(info->id.ptr, info->id.len, "sbx-ok", 6);
+        CHECK_EQ_INT(info->metadata_count, 2);
+        CHECK_EQ_INT(info->entrypoint_count, 2);
+        osb_result_free(info);
+    }
+    osb_client_free(c);
+    return e;
+}
+
 /* Runs one flow without failures, then with each allocation failing in
  * turn. Returns the number of allocation points. */
 static long torture_flow(const char *name, flow_fn fn) {
@@ -340,6 +357,7 @@ TEST(torture_stream) { NEED_SERVER(); CHECK(torture_flow("stream", flow_stream) 
 TEST(torture_upload) { NEED_SERVER(); CHECK(torture_flow("upload", flow_upload) > 3); }
 TEST(torture_download) { NEED_SERVER(); CHECK(torture_flow("download", flow_download) > 3); }
 TEST(torture_error_response) { NEED_SERVER(); CHECK(torture_flow("error-response", flow_error_response) > 3); }
+TEST(torture_typed_call) { NEED_SERVER(); CHECK(torture_flow("typed-call", flow_typed_call) > 5); }
 TEST(torture_big_head) { NEED_SERVER(); CHECK(torture_flow("big-head", flow_big_head) > 4); }
 
 /* A client that fails to be made leaves nothing behind, whatever fails. */

@@ -57,6 +57,7 @@ Paths (the query selects variants):
   /connid                  the number of the connection (1, 2, ... in accept order)
   /last-line               the request line of the previous request
   /last-head               the whole head of the previous request
+  /v1/sandboxes/sbx-ok     200 with a sandbox object (for the typed calls)
   (anything else)          404 {"code":"NOT_FOUND","message":"no such scenario"}
 """
 import argparse, json, os, socket, struct, threading, time, gzip
@@ -140,6 +141,12 @@ JSON = {
 
 def serve(sock, method, path, q, headers, head, body, conn_no=0):
     """Answers one request; returns True to keep the connection."""
+    if path == '/v1/sandboxes/sbx-ok':
+        respond(sock, 200, b'{"id":"sbx-ok","image":{"uri":"python:3.11"},"status":{"state":"Running"},'
+                b'"metadata":{"team":"a","env":"b"},"entrypoint":["sleep","infinity"],'
+                b'"expiresAt":"2030-01-01T00:00:00Z","createdAt":"2026-01-01T00:00:00Z"}',
+                b'application/json', b'X-Request-ID: req-sbx\r\n')
+        return True
     if path == '/connid':
         respond(sock, 200, str(conn_no).encode())
         return True
