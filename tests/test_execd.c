@@ -353,6 +353,20 @@ TEST(command_pull_stream) {
     CHECK_EQ_INT(osb_stream_next(s, &ev), OSB_OK);
     CHECK(ev == NULL);
     osb_stream_close(s);
+    /* a background command as a stream: init, execution_complete, end */
+    n = init = complete = 0;
+    r.command = "sleep 0.2";
+    CHECK_EQ_INT(osb_command_stream(C, &T, &r, 1, &s), OSB_OK);
+    while ((e = osb_stream_next(s, &ev)) == OSB_OK && ev) {
+        if (ev->type == OSB_EVENT_INIT) init++;
+        if (ev->type == OSB_EVENT_EXECUTION_COMPLETE) complete++;
+    }
+    CHECK_EQ_INT(e, OSB_OK);
+    CHECK_EQ_INT(init, 1);
+    CHECK_EQ_INT(complete, 1);
+    CHECK_EQ_INT(osb_stream_next(s, &ev), OSB_OK);
+    CHECK(ev == NULL);
+    osb_stream_close(s);
 }
 
 static int buf_sink_count;
@@ -463,6 +477,22 @@ TEST(session_env_and_cwd_persist) {
 
 /* ---- code ------------------------------------------------------------------------ */
 
+typedef struct code_interrupter {
+    char ctx[OSB_EXEC_ID_MAX];
+    int done, rc;
+} code_interrupter;
+
+static int code_interrupt_cb(void *user, const osb_event *ev) {
+    code_interrupter *it = (code_interrupter *)user;
+    if (ev->type == OSB_EVENT_STDOUT && !it->done) {
+        osb_client *c2 = testdev_client();
+        it->done = 1;
+        it->rc = c2 ? (int)osb_code_interrupt(c2, &T, it->ctx) : -1;
+        osb_client_free(c2);
+    }
+    return 0;
+}
+
 TEST(code_contexts_and_runs) {
     osb_code_context *ctx = NULL, *got = NULL;
     osb_code_contexts *list = NULL;
@@ -512,8 +542,23 @@ TEST(code_contexts_and_runs) {
     CHECK(x.traceback_count >= 1);
     CHECK(!x.exit_code_known);
     CHECK(x.completed);
-    /* interrupt a long cell */
-    CHECK_EQ_INT(osb_code_interrupt(C, &T, ctx->id.ptr), OSB_OK);
+    /* interrupt a running cell from the callback (a second client sends it) */
+    {
+        code_interrupter ci;
+        int64_t t0 = osb__now_ms();
+        memset(&ci, 0, sizeof ci);
+        snprintf(ci.ctx, sizeof ci.ctx, "%s", ctx->id.ptr);
+        r.code = "import time\nprint('sleeping', flush=True)\ntime.sleep(30)";
+        CHECK_EQ_INT(osb_code_run(C, &T, &r, code_interrupt_cb, &ci, &x), OSB_OK);
+        CHECK(osb__now_ms() - t0 < 15000);
+        CHECK_EQ_INT(ci.rc, OSB_OK);
+        CHECK(x.has_error);
+        CHECK_EQ_STR(x.ename.ptr, "KeyboardInterrupt");
+        /* the context still works afterwards */
+        r.code = "x";
+        CHECK_EQ_INT(osb_code_run(C, &T, &r, NULL, NULL, &x), OSB_OK);
+        CHECK(x.results_count == 1 && !strcmp(x.results[0].text.ptr, "40"));
+    }
     /* delete, then 404 */
     CHECK_EQ_INT(osb_code_context_delete(C, &T, ctx->id.ptr), OSB_OK);
     CHECK_EQ_INT(osb_code_context_get(C, &T, ctx->id.ptr, &got), OSB_ERR_HTTP);
