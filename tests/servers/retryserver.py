@@ -21,7 +21,7 @@ text that is not a status) keeps scenarios apart. Tokens:
 GET /count?key=SEGMENT answers {"count": N, "gaps_ms": [...]}: how many
 requests that segment received and the milliseconds between arrivals.
 GET /last answers the previous request as {"method", "target", "body",
-"headers": {lower-case name: value}} so tests can check the exact wire form.
+"headers": {lower-case name: value, repeats joined by ", "}} so tests can check the exact wire form.
 Requests without a script segment get canned answers: GET /v1/sandboxes and
 /v1/snapshots an empty page, POST /v1/sandboxes a sandbox, /policy an egress
 status, anything else 404 {"detail":"Not Found"}.
@@ -48,7 +48,9 @@ def read_request(f):
         if not h or h in (b'\r\n', b'\n'):
             break
         k, _, v = h.decode('latin-1').partition(':')
-        headers[k.strip().lower()] = v.strip()
+        k = k.strip().lower()
+        # a repeated header is kept as one value joined by ", " (RFC 9110)
+        headers[k] = headers[k] + ', ' + v.strip() if k in headers else v.strip()
     n = int(headers.get('content-length', '0') or 0)
     body = f.read(n) if n else b''
     return method, target, headers, body
