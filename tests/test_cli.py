@@ -567,6 +567,14 @@ class Egress(Base):
         self.assertEqual(code, 0, err)
         self.assertTrue(self.json("credential-vault", "delete", sid)["deleted"])
         self.assertEqual(osb("credential-vault", "get", sid)[0], EX_NOTFOUND)
+        # a YAML payload, as the official CLI accepts, from stdin
+        yaml = (b"# vault\ncredentials:\n  - name: tok\n    source:\n      type: inline\n"
+                b"      value: 'v'\nbindings:\n- name: b2\n  match:\n    hosts: [pypi.org]\n"
+                b"  auth:\n    type: bearer   # comment\n    credential: tok\n")
+        code, out, err = osb("credential-vault", "create", sid, "--file", "-", stdin=yaml)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.json("credential-vault", "binding", "get", sid, "b2")["match"]["hosts"], ["pypi.org"])
+        self.assertEqual(osb("credential-vault", "patch", sid, "--file", "-", stdin=b"a: [b\n  - c: :")[0], EX_USAGE)
         self.ok("sandbox", "kill", sid)
 
 
