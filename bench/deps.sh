@@ -5,15 +5,10 @@
 # optional peers are reported by bench/run.py, not fatal here.
 set -u
 need=""
-command -v nginx >/dev/null 2>&1 || need="$need nginx-light"
-command -v ab >/dev/null 2>&1 || need="$need apache2-utils"
-[ -x /usr/bin/time ] || need="$need time"
-command -v curl >/dev/null 2>&1 || need="$need curl"
-[ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
-[ -f /usr/include/cjson/cJSON.h ] || need="$need libcjson-dev"
-[ -f /usr/include/jsmn.h ] || need="$need libjsmn-dev"
-[ -f /usr/include/bearssl.h ] || need="$need libbearssl-dev"
-command -v openssl >/dev/null 2>&1 || need="$need openssl"
+for pkg in nginx-light apache2-utils time curl libcurl4-openssl-dev libcjson-dev libjsmn-dev \
+           libbearssl-dev openssl; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need="$need $pkg"
+done
 if [ -n "$need" ]; then
     echo "bench: installing$need"
     if [ "$(id -u)" = 0 ]; then

@@ -1,7 +1,7 @@
 // bench/js_bench.mjs -- the official JS SDK (@alibaba-group/opensandbox) peer:
 // same workloads and output as osb_bench.c, through the SDK's public API.
 //
-//   node js_bench.mjs URL w1 N | w2 small|mid|big | w3 [SANDBOX] | w4 MIB | cold
+//   node js_bench.mjs URL w1 N | w2 small|mid|big | w3 [SANDBOX] | w4 MIB | w5 [N] | cold
 //
 // The SDK is imported from BENCH_JS_SDK (a path to its package directory).
 // Times only the workload: Sandbox.connect (which resolves the execd
@@ -21,6 +21,27 @@ async function connect() {
     sandboxId: id,
     connectionConfig: new ConnectionConfig({ domain, protocol: "http", requestTimeoutSeconds: 600 }),
   });
+}
+
+if (w === "w5") {
+  // the whole flow against the dev server, n times; domain and key from the caller
+  const n = Number(arg || 1);
+  const cfg = new ConnectionConfig({ domain, protocol: "http", apiKey: process.env.OPEN_SANDBOX_API_KEY });
+  const t0 = performance.now();
+  const c0 = cpuUsage();
+  for (let i = 0; i < n; i++) {
+    const sbx = await Sandbox.create({ connectionConfig: cfg, image: "python:3.11" });
+    const ex = await sbx.commands.run("echo hello");
+    if (!ex.logs.stdout.length) throw new Error("no output");
+    await sbx.files.writeFiles([{ path: "/tmp/bench.txt", data: "hello from the benchmark\n" }]);
+    const got = await sbx.files.readFile("/tmp/bench.txt");
+    if (got !== "hello from the benchmark\n") throw new Error("bad content");
+    await sbx.kill();
+    await sbx.close();
+  }
+  const c1 = cpuUsage(c0);
+  console.log(`wall_s=${((performance.now() - t0) / 1000).toFixed(6)} cpu_s=${((c1.user + c1.system) / 1e6).toFixed(6)} units=${n}`);
+  process.exit(0);
 }
 
 if (w === "cold") {

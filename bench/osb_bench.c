@@ -23,6 +23,10 @@
 #define _POSIX_C_SOURCE 200809L
 #define OPENSANDBOX_IMPLEMENTATION
 #include "opensandbox.h"
+/* The sandbox layer (W5); a no-op once opensandbox.h includes it itself. */
+#if __has_include("parts/sandbox.h")
+#include "parts/sandbox.h"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +158,7 @@ static osb_client *make_client(const char *url, int pool_max) {
     osb_err e;
     memset(&cfg, 0, sizeof cfg);
     cfg.domain = url;
+    cfg.api_key = getenv("OPEN_SANDBOX_API_KEY");
     cfg.allocator = &ALLOC;
     cfg.pool_max = pool_max;
     cfg.tls.insecure_skip_verify = getenv("BENCH_CA") ? 0 : 1;
