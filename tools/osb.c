@@ -1044,7 +1044,7 @@ static int exit_for(osb_err e, const osb_error *d) {
 static int report(osb_err e, const char *what) {
     const osb_error *d = CLI ? osb_client_error(CLI) : NULL;
     int code = exit_for(e, d);
-    if (e == OSB_ERR_CANCELLED && g_sigint) {
+    if (g_sigint) {
         fprintf(stderr, "%s: interrupted\n", g_prog);
         return EX_INTERRUPTED;
     }
@@ -2389,7 +2389,9 @@ typedef struct freader {
 static ptrdiff_t file_read(void *user, void *buf, size_t cap) {
     freader *f = (freader *)user;
     for (;;) {
-        ssize_t n = read(f->fd, buf, cap);
+        ssize_t n;
+        if (g_sigint) return -1;   /* Ctrl-C: stop the upload */
+        n = read(f->fd, buf, cap);
         if (n < 0 && errno == EINTR && !g_sigint) continue;
         if (n < 0) return -1;
         if (f->pg) {
@@ -4083,7 +4085,14 @@ int main(int argc, char **argv) {
     code = resolve_config(strncmp(c->path, "config", 6) != 0);
     if (code) return code;
     g_color = !G.no_color && C.color && isatty(1) && !getenv("NO_COLOR");
-    install_sigint();
+    /* Ctrl-C is caught only where it must reach the server (interrupting a
+     * remote execution) or stop a transfer cleanly; elsewhere it ends osb at once. */
+    {
+        static const char *const catching[] = {"command run", "command session run", "code run", "sandbox metrics",
+                                               "file upload", "file download", "file cat", NULL};
+        for (i = 0; catching[i]; i++)
+            if (strcmp(c->path, catching[i]) == 0) install_sigint();
+    }
     if (strncmp(c->path, "config", 6) != 0 && c->fn != c_unavailable && (code = make_client()) != 0) return code;
     code = c->fn(&a);
     fflush(stdout);
