@@ -47,5 +47,15 @@ expect metrics '^now: [0-9]+ cpus' '^watch: cpu .* MiB$' '^watch stopped after 3
 expect manager '^created 3 sandboxes' '^  [0-9a-f-]+ Running ' '^listed 3 \(page size 2\)$' '^killed 3 sandboxes$'
 expect snapshots 'snapshot [0-9a-f-]+ \(checkpoint-1\) is Ready' '^restored into sandbox ' '^snapshot deleted$'
 
+# `make demo` on its own: it starts (and stops) a dev server of its own.
+if [ -z "$ONLY" ] || [ "$ONLY" = demo ]; then
+    if env -u OPEN_SANDBOX_DOMAIN -u OPEN_SANDBOX_API_KEY make -s demo >"$out" 2>&1 &&
+        grep -q '^sandbox killed$' "$out" && grep -q 'dev server stopped' "$out"; then
+        passed=$((passed + 1)); echo "ok   make demo"
+    else
+        failed=$((failed + 1)); echo "FAIL make demo"; sed 's/^/     | /' "$out"
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
