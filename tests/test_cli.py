@@ -171,12 +171,14 @@ class HelpAndUsage(Base):
         self.assertEqual(code, EX_UNAVAILABLE)
         self.assertIn("not available in this build", err)
 
-    def test_https_without_tls(self):
-        if "tls=none" not in self.ok("--version", flags=False):
-            self.skipTest("built with TLS")
+    def test_https(self):
+        # without TLS compiled in: "not available in this build"; with it, a TLS
+        # handshake against the plain-http dev server fails as a connection error
+        no_tls = "tls=none" in self.ok("--version", flags=False)
         code, out, err = osb("--protocol", "https", "sandbox", "list")
-        self.assertEqual(code, EX_UNAVAILABLE, err)
-        self.assertIn("not available in this build", err)
+        self.assertEqual(code, EX_UNAVAILABLE if no_tls else EX_CONNECT, err)
+        if no_tls:
+            self.assertIn("not available in this build", err)
 
 
 class Errors(Base):
@@ -298,6 +300,23 @@ class Sandboxes(Base):
         self.assertEqual(osb("sandbox", "get", sid)[0], EX_NOTFOUND)
         s2, s3 = self.sandbox("-t", "none"), self.sandbox("--skip-health-check", "--ready-timeout", "5s")
         self.assertIn("Killed sandbox", self.ok("sandbox", "kill", s2, s3))
+
+    def test_create_options(self):
+        vols = os.path.join(SERVER["tmp"], "volumes.json")
+        with open(vols, "w") as f:
+            json.dump([{"name": "data", "mountPath": "/data", "host": {"path": "/tmp"}, "readOnly": True}], f)
+        sid = self.sandbox("--volumes-file", vols, "--entrypoint", "sleep", "--entrypoint", "1000",
+                           "--extension", "k=v", "--image-auth-username", "u", "--image-auth-password", "p")
+        self.assertEqual(self.json("sandbox", "get", sid)["entrypoint"], ["sleep", "1000"])
+        self.ok("sandbox", "kill", sid)
+        # the Docker-mode dev server refuses secure access: the flag reached it
+        code, out, err = osb("sandbox", "create", "-i", "x", "--secure-access")
+        self.assertEqual(code, EX_REJECTED, err)
+        self.assertIn("secureAccess", err)
+        with open(vols, "w") as f:
+            json.dump([{"name": "data", "mountPath": "/data"}], f)
+        self.assertEqual(osb("sandbox", "create", "-i", "x", "--volumes-file", vols)[0], EX_USAGE)
+        self.assertEqual(osb("sandbox", "create", "-i", "x", "--credential-proxy")[0], EX_USAGE)
 
     def test_metrics_watch_until_ctrl_c(self):
         sid = self.sandbox()
