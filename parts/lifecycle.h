@@ -26,9 +26,17 @@ extern "C" {
  *    (NUL-terminated, with length); absent or null JSON members leave fields
  *    zero (ptr NULL, count 0). Every result keeps the response JSON in
  *    'raw', so fields this version does not decode remain reachable.
- *  - X-Request-ID: the client sends a fresh one with every request unless
- *    its configured headers carry one; the id of a failed exchange is in
- *    osb_client_error(c)->request_id.
+ *  - X-Request-ID: every request carries one (generated, or the caller's
+ *    from the client's configured headers); the id the server answered
+ *    with is in osb_client_error(c)->request_id, after failures too.
+ *  - Request structs: zero-initialise; a zero/NULL field means "not sent"
+ *    (server default). The struct and everything it points to are only read
+ *    during the call.
+ *  - Retries follow the client's contract (osb_retry): GET/DELETE retried on
+ *    connection failures and 429/502/503/504; POST/PATCH only when nothing
+ *    was sent, and on 429/502.
+ *  - Lists of strings in requests are NULL-terminated arrays.
+ *  - Thread use: as the client (one thread at a time per client).
  *
  *     osb_sandbox_create_req r = {0};
  *     const char *const argv[] = {"python", "app.py", NULL};
@@ -47,18 +55,12 @@ extern "C" {
  *         osb_result_free(sb);
  *     } else {
  *         fprintf(stderr, "%s\n", osb_client_error(c)->message);
- *     }
- *  - Request structs: zero-initialise; a zero/NULL field means "not sent"
- *    (server default). The struct and everything it points to are only read
- *    during the call.
- *  - Retries follow the client's contract (osb_retry): GET/DELETE retried on
- *    connection failures and 429/502/503/504; POST/PATCH only when nothing
- *    was sent, and on 429/502.
- *  - Lists of strings in requests are NULL-terminated arrays. */
+ *     } */
 
 /* A key and a value for request maps (env, metadata, resource limits,
  * extensions, filters). value NULL writes JSON null where the API allows it
- * (env values; metadata patch: delete the key). */
+ * (metadata patch: delete the key; env: the server accepts null although
+ * the spec says string). */
 typedef struct osb_pair {
     const char *key;
     const char *value;
