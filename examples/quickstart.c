@@ -37,7 +37,7 @@ int main(void) {
 
     if (osb_config_load(&cfg) != OSB_OK) return fprintf(stderr, "config: %s\n", cfg.message), 1;
     if (osb_client_new(&cfg.client, &c) != OSB_OK) return fprintf(stderr, "bad domain or protocol\n"), 1;
-    printf("server %s\n", cfg.client.domain);
+    printf("server %s%s\n", cfg.client.domain, cfg.use_server_proxy ? " (sandboxes reached through its proxy)" : "");
 
     req.image = "python:3.11";                 /* TTL 600 s, 1 cpu / 2Gi by default */
     opt.use_server_proxy = cfg.use_server_proxy;

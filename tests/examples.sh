@@ -14,13 +14,14 @@ passed=0 failed=0
 out=$(mktemp /tmp/osb-examples.XXXXXX)
 trap 'rm -f "$out"' EXIT
 
-# expect NAME PATTERN... : runs build/examples/NAME, then each extended regex
-# must match some line of its output.
+# expect NAME PATTERN... : runs build/examples/NAME (with $EXTRA_ENV in its
+# environment), then each extended regex must match some line of its output.
+EXTRA_ENV=
 expect() {
     name=$1; shift
     if [ -n "$ONLY" ] && [ "$ONLY" != "$name" ]; then return; fi
     ok=1
-    if ! timeout 120 "build/examples/$name" >"$out" 2>&1; then
+    if ! env $EXTRA_ENV timeout 120 "build/examples/$name" >"$out" 2>&1; then
         echo "FAIL $name: exit status $?"; ok=0
     fi
     for pat in "$@"; do
@@ -28,12 +29,18 @@ expect() {
     done
     lines=$(wc -l < "examples/$name.c")
     if [ "$lines" -gt 80 ]; then echo "FAIL $name: $lines lines (keep examples under 80)"; ok=0; fi
-    if [ $ok = 1 ]; then passed=$((passed + 1)); echo "ok   $name"
+    if [ $ok = 1 ]; then passed=$((passed + 1)); echo "ok   $name $EXTRA_ENV"
     else failed=$((failed + 1)); sed 's/^/     | /' "$out"; fi
 }
 
 expect quickstart 'sandbox [0-9a-f-]+ is ready' 'stdout \| hello$' 'stdout \| Linux$' 'stderr \| to-stderr$' \
     '^exit code 3$' 'read back 25 bytes: hello from opensandbox.h$' '^sandbox killed$'
+# the same through the lifecycle server's proxy, chosen by the environment
+EXTRA_ENV=OPEN_SANDBOX_USE_SERVER_PROXY=true
+expect quickstart 'through its proxy\)$' 'sandbox [0-9a-f-]+ is ready' 'stdout \| hello$' '^exit code 3$' \
+    'read back 25 bytes: hello from opensandbox.h$' '^sandbox killed$'
+expect egress '^mode enforcing, default deny: allow \*\.github\.com; deny evil\.example;$'
+EXTRA_ENV=
 expect streaming '^\[init\] command id [0-9a-f]+' '^\[stdout\] tick 1$' '^\[stdout\] tick 3$' '^\[stderr\] done$' \
     '^\[complete\]' '^exit code 0, 18 stdout bytes$'
 expect background 'started [0-9a-f]+ in the background' '^step 1$' '^step 4$' '^finished with exit code 7$'
