@@ -1723,6 +1723,68 @@ TEST(request_id_generated_and_captured) {
     osb_client_free(c);
 }
 
+/* An allocator that fails its n-th call (counting from arming). */
+typedef struct fail_alloc { long n, calls; int armed; } fail_alloc;
+static void *fa_alloc(void *ctx, size_t size) {
+    fail_alloc *f = (fail_alloc *)ctx;
+    if (f->armed && ++f->calls == f->n) return NULL;
+    return malloc(size);
+}
+static void *fa_realloc(void *ctx, void *p, size_t old, size_t size) {
+    fail_alloc *f = (fail_alloc *)ctx;
+    (void)old;
+    if (f->armed && ++f->calls == f->n) return NULL;
+    return realloc(p, size);
+}
+static void fa_free(void *ctx, void *p) { (void)ctx; free(p); }
+
+TEST(allocation_failures) {
+    /* every allocation of an endpoint call, a list and a vault create fails
+     * once in turn: an error (never a crash or a leak), then success */
+    long n;
+    int ok = 0;
+    if (!rs_start()) { SKIP("retry server unavailable"); return; }
+    for (n = 1; n < 400 && !ok; n++) {
+        fail_alloc f;
+        osb_allocator a;
+        osb_client_config cfg;
+        osb_client *c = NULL;
+        osb_endpoint *ep = NULL;
+        osb_sandbox_page *l = NULL;
+        osb_err e1, e2;
+        char seg[64];
+        static const osb_pair md[] = {{"k", "v"}};
+        osb_sandbox_list_req q;
+        memset(&f, 0, sizeof f);
+        f.n = n;
+        a.alloc = fa_alloc;
+        a.realloc = fa_realloc;
+        a.free = fa_free;
+        a.ctx = &f;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.domain = rs_base;
+        cfg.allocator = &a;
+        cfg.retry.max_retries = -1;
+        if (osb_client_new(&cfg, &c) != OSB_OK) { CHECK(0); return; }
+        f.armed = 1;
+        rs_script(seg, sizeof seg, "ep");
+        e1 = osb_sandbox_endpoint(c, seg, 44772, NULL, &ep);
+        CHECK(e1 == OSB_OK || e1 == OSB_ERR_NOMEM || ep == NULL);
+        if (e1 == OSB_OK) CHECK(ep && ep->header_lines[0] && ep->url.ptr);
+        memset(&q, 0, sizeof q);
+        q.metadata = md;
+        q.metadata_count = 1;
+        e2 = osb_sandbox_list(c, &q, &l);
+        CHECK(e2 == OSB_OK || l == NULL);
+        ok = f.calls < n && e1 == OSB_OK && e2 == OSB_OK;
+        osb_result_free(ep);
+        osb_result_free(l);
+        f.armed = 0;
+        osb_client_free(c);
+    }
+    CHECK(ok);
+}
+
 TEST(zz_stop_retry_server) {
     if (rs_up) testproc_stop(&rs);
     rs_up = 0;
