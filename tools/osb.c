@@ -1206,7 +1206,7 @@ static void ep_free(ep *e) {
 }
 
 /* >>args =================================================================== */
-enum { O_FLAG, O_VAL, O_MULTI };
+enum { O_FLAG, O_VAL, O_MULTI, O_REQ };   /* O_REQ: a value that must be given */
 
 typedef struct opt {
     const char *lng;      /* without "--" */
@@ -3592,11 +3592,11 @@ static const opt O_SB_RESUME[] = {
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_SB_RENEW[] = {
-    {"timeout", 't', O_VAL, "DUR", "new time to live from now, e.g. 30m (required)"},
+    {"timeout", 't', O_REQ, "DUR", "new time to live from now, e.g. 30m (required)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_SB_ENDPOINT[] = {
-    {"port", 'p', O_VAL, "PORT", "port inside the sandbox, 1-65535 (required)"},
+    {"port", 'p', O_REQ, "PORT", "port inside the sandbox, 1-65535 (required)"},
     {"expires", 0, O_VAL, "DUR", "signed route valid for DUR (gateway deployments)"},
     {NULL, 0, 0, NULL, NULL}};
 
@@ -3673,13 +3673,19 @@ static const opt O_PERM[] = {
     {"group", 0, O_VAL, "GROUP", "group"},
     {NULL, 0, 0, NULL, NULL}};
 
+static const opt O_CHMOD[] = {
+    {"mode", 0, O_REQ, "MODE", "octal permissions, e.g. 644 (required)"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
 static const opt O_FILE_SEARCH[] = {
     {"pattern", 'p', O_VAL, "GLOB", "glob pattern (default **)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_FILE_REPLACE[] = {
-    {"old", 0, O_VAL, "TEXT", "text to replace (required)"},
-    {"new", 0, O_VAL, "TEXT", "replacement (required)"},
+    {"old", 0, O_REQ, "TEXT", "text to replace (required)"},
+    {"new", 0, O_REQ, "TEXT", "replacement (required)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_FILE_LS[] = {
@@ -3695,11 +3701,11 @@ static const opt O_EGRESS_DELETE[] = {
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_VAULT_FILE[] = {
-    {"file", 0, O_VAL, "PATH|-", "JSON payload ('-' = stdin) (required)"},
+    {"file", 0, O_REQ, "PATH|-", "JSON or YAML payload ('-' = stdin) (required)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_DIAG[] = {
-    {"scope", 's', O_VAL, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"},
+    {"scope", 's', O_REQ, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_DEVOPS_LOGS[] = {
@@ -3781,7 +3787,7 @@ static const cmd TREE[] = {
     {"file rmdir", c_file_rmdir, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Remove directories (recursively)"},
     {"file search", c_file_search, O_FILE_SEARCH, 2, 2, 0, "ID DIR", OUT_STD, "table", "Find files by glob"},
     {"file info", c_file_info, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "File metadata"},
-    {"file chmod", c_file_chmod, O_PERM, 2, 2, 0, "ID PATH", OUT_STD, "table", "Change mode, owner, group"},
+    {"file chmod", c_file_chmod, O_CHMOD, 2, 2, 0, "ID PATH", OUT_STD, "table", "Change mode, owner, group"},
     {"file replace", c_file_replace, O_FILE_REPLACE, 2, 2, 0, "ID PATH", OUT_STD, "table", "Replace text in a file"},
     {"file ls", c_file_ls, O_FILE_LS, 1, 2, 0, "ID [PATH]", OUT_STD, "table", "List a directory"},
     {"egress", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Network egress policy"},
@@ -3833,6 +3839,26 @@ static const opt GLOBAL_OPTS[] = {
     {"version", 0, O_FLAG, NULL, "print the version"},
     {"help", 'h', O_FLAG, NULL, "show help"},
     {NULL, 0, 0, NULL, NULL}};
+
+/* Where each global option goes. */
+static const struct {
+    const char *lng;
+    const char **str;   /* value options */
+    int *flag;          /* flags: set to value */
+    int value;          /* neither: 1 = --version, 2 = --help */
+} GLOBAL_DEST[] = {
+    {"api-key", &G.api_key, NULL, 0},
+    {"domain", &G.domain, NULL, 0},
+    {"protocol", &G.protocol, NULL, 0},
+    {"request-timeout", &G.request_timeout, NULL, 0},
+    {"use-server-proxy", NULL, &G.use_server_proxy, 1},
+    {"no-use-server-proxy", NULL, &G.use_server_proxy, 0},
+    {"config", &G.config_path, NULL, 0},
+    {"verbose", NULL, &G.verbose, 1},
+    {"no-color", NULL, &G.no_color, 1},
+    {"output", &G.output, NULL, 0},
+    {"version", NULL, NULL, 1},
+    {"help", NULL, NULL, 2}};
 
 static const char *EXIT_HELP[] = {
     "  0    success",
@@ -3937,18 +3963,16 @@ static int global_opt(int argc, char **argv, int *i, int *want_help, int *want_v
         }
         val = argv[++*i];
     }
-    if (strcmp(o->lng, "api-key") == 0) G.api_key = val;
-    else if (strcmp(o->lng, "domain") == 0) G.domain = val;
-    else if (strcmp(o->lng, "protocol") == 0) G.protocol = val;
-    else if (strcmp(o->lng, "request-timeout") == 0) G.request_timeout = val;
-    else if (strcmp(o->lng, "use-server-proxy") == 0) G.use_server_proxy = 1;
-    else if (strcmp(o->lng, "no-use-server-proxy") == 0) G.use_server_proxy = 0;
-    else if (strcmp(o->lng, "config") == 0) G.config_path = val;
-    else if (strcmp(o->lng, "verbose") == 0) G.verbose = 1;
-    else if (strcmp(o->lng, "no-color") == 0) G.no_color = 1;
-    else if (strcmp(o->lng, "output") == 0) G.output = val;
-    else if (strcmp(o->lng, "version") == 0) *want_version = 1;
-    else if (strcmp(o->lng, "help") == 0) *want_help = 1;
+    {
+        size_t k;
+        for (k = 0; k < sizeof GLOBAL_DEST / sizeof GLOBAL_DEST[0]; k++) {
+            if (strcmp(GLOBAL_DEST[k].lng, o->lng) != 0) continue;
+            if (GLOBAL_DEST[k].str) *GLOBAL_DEST[k].str = val;
+            else if (GLOBAL_DEST[k].flag) *GLOBAL_DEST[k].flag = GLOBAL_DEST[k].value;
+            else if (GLOBAL_DEST[k].value == 1) *want_version = 1;
+            else *want_help = 1;
+        }
+    }
     return 1;
 }
 
@@ -4067,17 +4091,9 @@ int main(int argc, char **argv) {
     if (c->max_pos >= 0 && a.npos > c->max_pos)
         return usage_error("unexpected argument '%s' (usage: %s %s %s)", a.pos[c->max_pos], g_prog, c->path, c->pos_usage);
     /* required options */
-    {
-        static const char *const required[][2] = {
-            {"sandbox renew", "timeout"}, {"sandbox endpoint", "port"}, {"file search", "pattern"},
-            {"file chmod", "mode"}, {"file replace", "old"}, {"file replace", "new"},
-            {"credential-vault create", "file"}, {"credential-vault patch", "file"},
-            {"diagnostics logs", "scope"}, {"diagnostics events", "scope"}};
-        size_t k;
-        for (k = 0; k < sizeof required / sizeof required[0]; k++)
-            if (strcmp(required[k][0], c->path) == 0 && !A(&a, required[k][1]))
-                return usage_error("missing option --%s (see '%s %s --help')", required[k][1], g_prog, c->path);
-    }
+    for (i = 0; c->opts[i].lng; i++)
+        if (c->opts[i].kind == O_REQ && !a.nvals[i])
+            return usage_error("missing option --%s (see '%s %s --help')", c->opts[i].lng, g_prog, c->path);
     g_out = G.output ? G.output : c->def_out;
     if (!check_output(c, g_out))
         return usage_error("invalid output '%s' for '%s' (choose from %s)", g_out, c->path, c->outputs);
