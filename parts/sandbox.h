@@ -167,6 +167,10 @@ OSB_API osb_err osb_sandbox_set_metadata(osb_sandbox *sb, const osb_pair *patch,
                                          osb_sandbox_info **out);
 /* Any other port of the sandbox (with the handle's server-proxy setting). */
 OSB_API osb_err osb_sandbox_expose(osb_sandbox *sb, int port, osb_endpoint **out);
+/* A signed route to a port, valid until expires (Unix seconds); never through
+ * the server proxy (servers refuse the combination). Gateways only: Docker
+ * answers 400 SANDBOX::API_NOT_SUPPORTED. */
+OSB_API osb_err osb_sandbox_expose_signed(osb_sandbox *sb, int port, int64_t expires, osb_endpoint **out);
 /* Takes a snapshot; wait_ms > 0 polls until it is Ready (Failed ->
  * OSB_ERR_STATE, no result in time -> OSB_ERR_TIMEOUT). */
 OSB_API osb_err osb_sandbox_snapshot(osb_sandbox *sb, const char *name, int wait_ms, osb_snapshot **out);
@@ -974,6 +978,16 @@ OSB_API osb_err osb_sandbox_expose(osb_sandbox *sb, int port, osb_endpoint **out
     if (!sb) return OSB_ERR_INVALID_ARG;
     memset(&er, 0, sizeof er);
     er.use_server_proxy = sb->opt.use_server_proxy > 0;
+    return osb_sandbox_endpoint(sb->c, sb->id, port, &er, out);
+}
+
+OSB_API osb_err osb_sandbox_expose_signed(osb_sandbox *sb, int port, int64_t expires, osb_endpoint **out) {
+    osb_endpoint_req er;
+    if (out) *out = NULL;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    if (expires <= 0) return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "a signed route needs an expiry%s", NULL);
+    memset(&er, 0, sizeof er);
+    er.expires = expires;
     return osb_sandbox_endpoint(sb->c, sb->id, port, &er, out);
 }
 

@@ -515,6 +515,11 @@ TEST(server_proxy_mode) {
         CHECK(strstr(ep->endpoint.ptr, "/proxy/8080") != NULL);
         osb_result_free(ep);
     }
+    /* signed routes: the proxy flag is left out; Docker-mode servers refuse them */
+    CHECK_EQ_INT(osb_sandbox_expose_signed(sb, 8080, (int64_t)time(NULL) + 600, &ep), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(c)->http_status, 400);
+    CHECK_EQ_STR(osb_client_error(c)->server_code, "SANDBOX::API_NOT_SUPPORTED");
+    CHECK_EQ_INT(osb_sandbox_expose_signed(sb, 8080, 0, &ep), OSB_ERR_INVALID_ARG);
     osb_sandbox_kill(sb);
     osb_sandbox_close(sb);
     osb_client_free(c);
@@ -766,6 +771,47 @@ TEST(credentials_stay_with_their_origin) {
     osb_client_free(c);
 }
 
+/* Extra headers and the user agent set through osb_config reach the
+ * lifecycle server; the extra headers stay off execd and egress. */
+static int no_team_header(const char *line, void *u) {
+    (void)u;
+    return !ci_contains(line, "X-Team-Marker");
+}
+
+TEST(config_headers_and_user_agent) {
+    osb_config cfg;
+    osb_client *c = NULL;
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    static const char *const extra[] = {"X-Team-Marker: blue-7", NULL};
+    char ua[64];
+    if (!testdev_start()) SKIP("dev server did not start");
+    if (!rec_path[0]) SKIP("not recording");
+    cfg_reset(NULL);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.client.domain = testdev_domain;
+    cfg.client.api_key = testdev_api_key;
+    cfg.client.headers = extra;
+    CHECK_EQ_INT(osb_config_load(&cfg), OSB_OK);
+    CHECK(cfg.client.headers == extra);
+    CHECK_EQ_INT(osb_client_new(&cfg.client, &c), OSB_OK);
+    if (!c) return;
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (sb) {
+        CHECK_EQ_INT(osb_sandbox_ping(sb), OSB_OK);
+        osb_sandbox_kill(sb);
+        osb_sandbox_close(sb);
+    }
+    testproc_sleep_ms(200);   /* the server writes each record just after its answer */
+    CHECK(rec_scan(1, "/v1/sandboxes", NULL, NULL, "\"X-Team-Marker\": \"blue-7\"") >= 3);
+    snprintf(ua, sizeof ua, "\"User-Agent\": \"opensandbox-c/%s\"", OSB_VERSION_STRING);
+    CHECK(rec_scan(1, "/v1/sandboxes", NULL, NULL, ua) >= 3);
+    CHECK(rec_scan(0, "/ping", NULL, NULL, ua) >= 1);
+    CHECK(rec_scan(0, "/", no_team_header, NULL, NULL) >= 1);
+    osb_client_free(c);
+}
+
 /* A second server that requires an execd token: it hands it out in the
  * endpoint headers, and the sandbox layer forwards it on every execd call. */
 TEST(execd_token_forwarded) {
@@ -794,6 +840,52 @@ TEST(execd_token_forwarded) {
     osb_client_free(c);
     testproc_stop(&p);
 }
+
+/* Kubernetes-style gateways: with header routing nothing reaches execd
+ * unless OpenSandbox-Ingress-To is forwarded; with URI routing the endpoint
+ * carries a path prefix. Signed routes work there. */
+static void gateway_mode(const char *mode) {
+    testproc p;
+    const char *argv[] = {"python3", "tools/devserver/devserver.py", "--endpoint-mode", mode, "--api-key", "",
+                          "--command-grace", "0.1", NULL};
+    osb_client_config cc;
+    osb_client *c = NULL;
+    osb_sandbox_create_req r;
+    osb_sandbox *sb = NULL;
+    osb_execution x;
+    osb_endpoint *ep = NULL;
+    char dom[128];
+    if (testproc_start(&p, argv) != 0) { fprintf(stderr, "  (no %s dev server)\n", mode); return; }
+    if (!testdev_json_field(p.ready, "domain", dom, sizeof dom)) { testproc_stop(&p); return; }
+    memset(&cc, 0, sizeof cc);
+    cc.domain = dom;
+    CHECK_EQ_INT(osb_client_new(&cc, &c), OSB_OK);
+    base_req(&r, NULL);
+    CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
+    if (sb) {
+        const char *const *h = osb_sandbox_execd(sb)->headers;
+        if (strcmp(mode, "k8s-header") == 0) {
+            CHECK(h && h[0] && strncmp(h[0], "OpenSandbox-Ingress-To: ", 24) == 0);
+        } else {
+            CHECK(strstr(osb_sandbox_execd(sb)->url, osb_sandbox_id(sb)) != NULL);
+        }
+        memset(&x, 0, sizeof x);
+        CHECK_EQ_INT(osb_sandbox_run(sb, "echo through the gateway", NULL, NULL, &x), OSB_OK);
+        CHECK_EQ_STR(x.out.data, "through the gateway\n");
+        osb_execution_free(&x);
+        CHECK_EQ_INT(osb_sandbox_expose_signed(sb, 44772, (int64_t)time(NULL) + 600, &ep), OSB_OK);
+        osb_result_free(ep);
+        osb_sandbox_kill(sb);
+        osb_sandbox_close(sb);
+    } else {
+        fprintf(stderr, "  %s: %s\n", mode, osb_client_error(c)->message);
+    }
+    osb_client_free(c);
+    testproc_stop(&p);
+}
+
+TEST(gateway_header_routing) { gateway_mode("k8s-header"); }
+TEST(gateway_uri_routing) { gateway_mode("k8s-uri"); }
 
 /* A server that answers create with Pending: the layer polls until Running. */
 TEST(pending_then_running) {
