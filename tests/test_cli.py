@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -30,6 +31,20 @@ EX_USAGE, EX_NOTFOUND, EX_AUTH, EX_REJECTED, EX_CONFLICT = 2, 4, 5, 6, 7
 EX_CONNECT, EX_UNAVAILABLE, EX_NOTIMPL, EX_INTERRUPTED = 10, 13, 14, 130
 
 SERVER = {}
+WATCHDOG_SECONDS = 85
+
+
+def watchdog():
+    """Ends the run (and the dev server) if it takes longer than WATCHDOG_SECONDS."""
+    def fire():
+        sys.stderr.write("test_cli: watchdog: over %d s, giving up\n" % WATCHDOG_SECONDS)
+        proc = SERVER.get("proc")
+        if proc:
+            proc.kill()
+        os._exit(1)
+    t = threading.Timer(WATCHDOG_SECONDS, fire)
+    t.daemon = True
+    t.start()
 
 
 def setUpModule():
@@ -598,4 +613,5 @@ class Egress(Base):
 
 
 if __name__ == "__main__":
+    watchdog()
     unittest.main(verbosity=2)
