@@ -393,6 +393,10 @@ class Commands(Base):
         self.assertEqual(code, 0, err)
         self.assertEqual(out.split(), ["bary", "/tmp", str(os.getuid())])
 
+    def test_timeout_kills_the_command(self):
+        code, out, err = osb("command", "run", self.sid, "-t", "1s", "--", "sleep", "20")
+        self.assertEqual(code, 137, err)   # killed: 128 + SIGKILL
+
     def test_foreground_json(self):
         for fmt in ("json", "table"):
             code, out, err = osb("command", "run", self.sid, "-o", fmt, "--", "echo a; echo b >&2; exit 4")
