@@ -92,7 +92,8 @@ typedef struct osb_sandbox_options {
                                         server's proxy route (osb_config.use_server_proxy) */
     const char *const *host_rewrite; /* "from=to" lines, NULL-terminated: an endpoint host
                                         equal to "from" (any case) is replaced by "to", e.g.
-                                        "host.docker.internal=127.0.0.1". Copied. */
+                                        "host.docker.internal=127.0.0.1" (IPv6 hosts in
+                                        brackets, as in URLs). Copied. */
     int ready_timeout_ms;            /* 0: OSB_DEFAULT_READY_TIMEOUT_MS */
     int poll_ms;                     /* first wait between probes, doubling up to 1 s;
                                         0: OSB_DEFAULT_READY_POLL_MS */
@@ -154,7 +155,8 @@ OSB_API osb_err osb_sandbox_wait_ready(osb_sandbox *sb, int timeout_ms);
 OSB_API osb_client *osb_sandbox_client(const osb_sandbox *sb);
 OSB_API const char *osb_sandbox_id(const osb_sandbox *sb);
 /* The resolved targets (URL after rewrites + endpoint headers); egress is
- * NULL when it was not resolved (skip_egress, or it failed on connect). */
+ * NULL when it was not resolved (skip_egress, or it failed for a connected
+ * handle: an existing sandbox may have no sidecar endpoint). */
 OSB_API const osb_target *osb_sandbox_execd(const osb_sandbox *sb);
 OSB_API const osb_target *osb_sandbox_egress(const osb_sandbox *sb);
 /* The sandbox as the create call returned it (id, state, expiry, ...); NULL
@@ -608,6 +610,7 @@ struct osb_sandbox {
     osb_endpoint *ep[2];         /* execd, egress */
     char *url[2];                /* after host rewrites */
     osb_target t[2];
+    int egress_optional;         /* connected handles: a missing egress endpoint is fine */
 };
 
 static osb_err osb__sb_fail(osb_client *c, osb_err e, const char *fmt, const char *arg) {
@@ -735,9 +738,20 @@ OSB_API osb_err osb_sandbox_resolve(osb_sandbox *sb) {
     osb_err e;
     if (!sb) return OSB_ERR_INVALID_ARG;
     e = osb__sb_resolve_one(sb, 0);
-    if (e) return e;
-    if (!sb->opt.skip_egress) return osb__sb_resolve_one(sb, 1);
-    return OSB_OK;
+    if (e || sb->opt.skip_egress) return e;
+    e = osb__sb_resolve_one(sb, 1);
+    if (e && sb->egress_optional) {
+        /* an existing sandbox may predate the sidecar: go on without egress */
+        osb_result_free(sb->ep[1]);
+        osb__free(sb->c->alloc, sb->url[1]);
+        sb->ep[1] = NULL;
+        sb->url[1] = NULL;
+        sb->t[1].url = NULL;
+        sb->t[1].headers = NULL;
+        osb__reset_error(&sb->c->err);
+        e = OSB_OK;
+    }
+    return e;
 }
 
 /* GET {execd}/ping with deadlines that end by 'deadline' (0: the client's). */
@@ -908,12 +922,8 @@ OSB_API osb_err osb_sandbox_connect(osb_client *c, const char *sandbox_id,
     if (!sandbox_id || !*sandbox_id || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id%s", NULL);
     e = osb__sb_new(c, sandbox_id, opt, &sb);
     if (e) return e;
-    e = osb__sb_resolve_one(sb, 0);
-    if (!e && !sb->opt.skip_egress && osb__sb_resolve_one(sb, 1) != OSB_OK) {
-        /* an existing sandbox may predate the sidecar: keep going without egress */
-        sb->t[1].url = NULL;
-        osb__reset_error(&c->err);
-    }
+    sb->egress_optional = 1;
+    e = osb_sandbox_resolve(sb);
     if (!e && !sb->opt.skip_health_check) e = osb_sandbox_wait_ready(sb, 0);
     if (e) {
         osb__sb_free(sb);

@@ -469,6 +469,23 @@ TEST(connect_suspend_wake_extend) {
         CHECK_EQ_INT(osb_sandbox_extend(sb2, 0, NULL), OSB_ERR_INVALID_ARG);
         osb_sandbox_close(sb2);
     }
+    {   /* connecting: a sandbox without an egress endpoint is still usable */
+        osb_sandbox_options o;
+        osb_egress_status *st = NULL;
+        memset(&o, 0, sizeof o);
+        o.egress_port = 70000;
+        CHECK_EQ_INT(osb_sandbox_connect(c, osb_sandbox_id(sb), &o, &sb2), OSB_OK);
+        if (sb2) {
+            CHECK(osb_sandbox_egress(sb2) == NULL);
+            CHECK_EQ_INT(osb_sandbox_egress_policy(sb2, &st), OSB_ERR_STATE);
+            CHECK_EQ_INT(osb_sandbox_suspend(sb2), OSB_OK);
+            CHECK_EQ_INT(osb_sandbox_wake(sb2), OSB_OK);
+            CHECK(osb_sandbox_egress(sb2) == NULL);
+            CHECK_EQ_INT(osb_sandbox_ping(sb2), OSB_OK);
+            osb_sandbox_close(sb2);
+            sb2 = NULL;
+        }
+    }
     CHECK_EQ_INT(osb_sandbox_connect(c, "no-such-sandbox", NULL, &sb2), OSB_ERR_HTTP);
     CHECK(osb_error_is_not_found(osb_client_error(c)));
     CHECK(sb2 == NULL);
