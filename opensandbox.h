@@ -510,6 +510,7 @@ OSB_API int osb_error_is_retryable(const osb_error *e);
 #endif
 #include "parts/lifecycle.h"
 #include "parts/execd.h"
+#include "parts/sandbox.h"
 #ifdef OSB__IMPL_WAS_ON
 #  define OPENSANDBOX_IMPLEMENTATION
 #  undef OSB__IMPL_WAS_ON
@@ -1369,8 +1370,9 @@ OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out) {
             n++;
         }
         if (n) {
-            c->headers = (char **)osb__alloc(a, n * sizeof(char *));
+            c->headers = (char **)osb__alloc(a, (n + 1) * sizeof(char *));
             if (!c->headers) goto nomem;
+            memset(c->headers, 0, (n + 1) * sizeof(char *));   /* NULL-terminated */
             for (i = 0; i < n; i++) {
                 c->headers[i] = osb__strndup(a, cfg->headers[i], strlen(cfg->headers[i]));
                 if (!c->headers[i]) goto nomem;
@@ -1669,7 +1671,8 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
     }
     osb_buf_append(b, "\r\n", 2);
     if (!osb__has_header(req->headers, "User-Agent")) osb__add_line(b, "User-Agent", c->user_agent);
-    if (!osb__has_header(req->headers, "X-Request-ID")) {
+    if (!osb__has_header(req->headers, "X-Request-ID") &&
+        !(to_lifecycle && osb__has_header((const char *const *)c->headers, "X-Request-ID"))) {
         uint64_t r1 = osb__splitmix(&c->rng), r2 = osb__splitmix(&c->rng);
         snprintf(tmp, sizeof tmp, "%08x%08x%08x%08x", (unsigned)(r1 >> 32), (unsigned)r1,
                  (unsigned)(r2 >> 32), (unsigned)r2);
@@ -2241,6 +2244,61 @@ static void osb__error_from_detail_array(osb_error *err, const osb_str *detail) 
     if (it->type.ptr) osb__copy_field(err->server_code, sizeof err->server_code, it->type.ptr, it->type.len);
 }
 
+/* Removes a secret from a message: every whole occurrence becomes "***",
+ * and a tail that is the start of the secret (the message was cut inside
+ * it) is cut off too. */
+static void osb__redact(char *msg, const char *secret, size_t sl) {
+    char *hit;
+    size_t ml, k;
+    if (sl == 0) return;
+    while ((hit = strstr(msg, secret)) != NULL) {
+        if (sl < 3) { memset(hit, '*', sl); continue; }
+        memcpy(hit, "***", 3);
+        memmove(hit + 3, hit + sl, strlen(hit + sl) + 1);
+    }
+    ml = strlen(msg);
+    for (k = OSB__MIN(sl - 1, ml); k >= 4; k--) {
+        if (memcmp(msg + ml - k, secret, k) == 0) {
+            memcpy(msg + ml - k, "***", 4);
+            break;
+        }
+    }
+}
+
+static int osb__is_credential_header(const char *name, size_t n) {
+    static const char *const names[] = {"open-sandbox-api-key", "x-execd-access-token",
+                                        "opensandbox-egress-auth", "opensandbox-secure-access",
+                                        "authorization", "proxy-authorization", "cookie"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (osb__ieq(name, n, names[i])) return 1;
+    return 0;
+}
+
+/* Keeps every credential out of an error message: the API key and the
+ * values of credential headers in the request just sent (its head is still
+ * in the client's scratch buffer). */
+static void osb__redact_credentials(osb_client *c, char *msg) {
+    const char *p = c->scratch.data, *end = p ? p + c->scratch.len : NULL;
+    if (c->api_key) osb__redact(msg, c->api_key, strlen(c->api_key));
+    while (p && p < end) {
+        const char *eol = (const char *)memchr(p, '\r', (size_t)(end - p));
+        const char *colon = (const char *)memchr(p, ':', (size_t)((eol ? eol : end) - p));
+        if (!eol) break;
+        if (colon && osb__is_credential_header(p, (size_t)(colon - p))) {
+            const char *v = colon + 1;
+            char secret[512];
+            while (v < eol && *v == ' ') v++;
+            if ((size_t)(eol - v) < sizeof secret) {
+                memcpy(secret, v, (size_t)(eol - v));
+                secret[eol - v] = 0;
+                osb__redact(msg, secret, (size_t)(eol - v));
+            }
+        }
+        p = eol + 2;
+    }
+}
+
 /* Fills the error detail from an error response: status, the server's code
  * and message in whichever shape they came, never the API key. */
 static void osb__http_error_detail(osb_client *c, int status, const char *body, size_t len) {
@@ -2286,16 +2344,7 @@ static void osb__http_error_detail(osb_client *c, int status, const char *body, 
         osb__append_clean(err->message, sizeof err->message, ": ", 2);
         osb__append_clean(err->message, sizeof err->message, body, len);
     }
-    if (c->api_key && *c->api_key) {
-        /* a server that echoes the key must not make it reach a log */
-        char *hit;
-        size_t kl = strlen(c->api_key);
-        while ((hit = strstr(err->message, c->api_key)) != NULL) {
-            if (kl < 3) { memset(hit, '*', kl); continue; }
-            memcpy(hit, "***", 3);
-            memmove(hit + 3, hit + kl, strlen(hit + kl) + 1);
-        }
-    }
+    osb__redact_credentials(c, err->message);
 }
 
 OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
@@ -2403,6 +2452,8 @@ OSB__HELPER osb_err osb__call_path(osb__call *k, const char *fmt, ...) {
         if (p[0] == '{' && p[1] == '}') {
             const char *seg = va_arg(ap, const char *);
             if (!seg || !*seg) k->err = OSB_ERR_INVALID_ARG;
+            else if (!strcmp(seg, ".") || !strcmp(seg, ".."))
+                osb_buf_append_str(&k->path, seg[1] ? "%2E%2E" : "%2E");   /* data, not a dot-segment */
             else osb_url_encode(&k->path, seg, strlen(seg));
             p++;
         } else {
@@ -2559,6 +2610,7 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
 /* >>impl-lifecycle >>impl-execd */
 #include "parts/lifecycle.h"
 #include "parts/execd.h"
+#include "parts/sandbox.h"
 
 OSB_API const char *osb_build_config(void) {
     return "version=" OSB_VERSION_STRING

@@ -80,6 +80,9 @@ static osb_client *testdev_client(void) {
 
 /* Creates a sandbox and resolves its execd endpoint into execd_url
  * ("http://host:port/prefix"). Returns 1 on success. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
 static int testdev_sandbox(osb_client *c, char *id, size_t id_cap, char *execd_url, size_t url_cap) {
     osb_http_request req;
     osb_http_response res;
