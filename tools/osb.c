@@ -3878,7 +3878,8 @@ static const char *EXIT_HELP[] = {
     "  14   not implemented by the server (HTTP 501)",
     "  130  interrupted (Ctrl-C; a running remote command is interrupted first)",
     "  command run, command session run and code run exit with the remote",
-    "  command's exit code when it ran to the end.",
+    "  command's exit code when it ran to the end (137 when it was killed by a",
+    "  signal or by --timeout).",
     NULL};
 
 static size_t path_words(const char *p) {
