@@ -12,9 +12,6 @@ EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(patsubst examples/%.c,build/examples/%,$(EXAMPLE_SRCS))
 # -O0: each example compiles the whole implementation; this keeps builds quick
 EXAMPLE_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -O0 -g
-# While parts/sandbox.h is not yet included by opensandbox.h itself, each
-# example is compiled through a two-line wrapper that adds it.
-SANDBOX_IN_HEADER := $(shell grep -c 'include "parts/sandbox.h"' opensandbox.h 2>/dev/null)
 
 .PHONY: examples demo
 
@@ -22,12 +19,7 @@ examples: $(EXAMPLE_BINS)
 
 build/examples/%: examples/%.c opensandbox.h $(wildcard parts/*.h)
 	@mkdir -p build/examples
-ifeq ($(SANDBOX_IN_HEADER),0)
-	@printf '#define OPENSANDBOX_IMPLEMENTATION\n#include "opensandbox.h"\n#include "parts/sandbox.h"\n#include "../../$<"\n' > $@.wrap.c
-	$(CC) $(EXAMPLE_CFLAGS) -I. $@.wrap.c -o $@ -lm
-else
 	$(CC) $(EXAMPLE_CFLAGS) -I. $< -o $@ -lm
-endif
 
 demo: build/examples/quickstart
 	@if [ -n "$$OPEN_SANDBOX_DOMAIN" ]; then \

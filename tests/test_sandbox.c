@@ -4,7 +4,6 @@
 #define _DEFAULT_SOURCE
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../opensandbox.h"
-#include "../parts/sandbox.h"
 #include "testlib.h"
 #include "testdev.h"
 #include <sys/stat.h>
