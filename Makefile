@@ -45,6 +45,10 @@ SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
 endif
+ifneq ($(wildcard tools/osb.c),)
+SUITES += "cli=$(PYTHON) tests/test_cli.py"
+TEST_EXTRA += $(B)/osb
+endif
 ifneq ($(wildcard tests/json_diff.py),)
 SUITES += "json-differential=$(PYTHON) tests/json_diff.py"
 endif
@@ -52,7 +56,7 @@ ifneq ($(wildcard tests/conformance/test_filter.py),)
 SUITES += "conformance-filter=$(PYTHON) tests/conformance/test_filter.py"
 endif
 
-test: deps $(TEST_BINS)
+test: deps $(TEST_BINS) $(TEST_EXTRA)
 	@tests/run-suites.sh $(SUITES)
 
 # The C suites again with sanitizers, under gcc and clang, then valgrind.

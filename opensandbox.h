@@ -541,6 +541,16 @@ OSB_API int osb_error_is_retryable(const osb_error *e);
 #  include <fcntl.h>
 #  include <poll.h>
 #endif
+#ifndef OSB_RESOLVER_THREAD
+#  if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+#    define OSB_RESOLVER_THREAD 1
+#  else
+#    define OSB_RESOLVER_THREAD 0
+#  endif
+#endif
+#if OSB_RESOLVER_THREAD
+#  include <pthread.h>
+#endif
 
 #ifndef OSB_TLS
 #  define OSB_TLS 0
@@ -1487,9 +1497,123 @@ static void osb__pool_put(osb_client *c, osb__conn *k) {
     c->pool[c->npool++] = k;
 }
 
+/* ---- name resolution ---- */
+
+#if OSB_RESOLVER_THREAD
+/* getaddrinfo cannot be cancelled or given a deadline, and a resolver that
+ * never answers would hold the caller for as long as the C library likes.
+ * So a name (not an address literal) is resolved on a detached thread while
+ * the caller waits until the connect deadline; if that passes, the caller
+ * leaves and the thread frees the job when the lookup finally returns. The
+ * job comes from malloc, not the client's allocator: it may outlive the
+ * client. */
+typedef struct osb__lookup {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs;                 /* the caller and the thread */
+    int done, rc;
+    struct addrinfo hints, *res;
+    char host[256], port[8];
+} osb__lookup;
+
+static void osb__lookup_release(osb__lookup *j) {
+    int last;
+    pthread_mutex_lock(&j->mu);
+    last = --j->refs == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (!last) return;
+    if (j->res) freeaddrinfo(j->res);
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->mu);
+    free(j);
+}
+
+static void *osb__lookup_run(void *arg) {
+    osb__lookup *j = (osb__lookup *)arg;
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(j->host, j->port, &j->hints, &res);
+    pthread_mutex_lock(&j->mu);
+    j->rc = rc;
+    j->res = res;
+    j->done = 1;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    osb__lookup_release(j);
+    return NULL;
+}
+
+/* 0 and *res on success, a getaddrinfo code on failure, -1 when the
+ * deadline passed first. */
+static int osb__resolve_bounded(const char *host, const char *port, const struct addrinfo *hints,
+                                int64_t deadline, struct addrinfo **res) {
+    osb__lookup *j;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_condattr_t ca;
+    int rc = -1, started;
+    if (!deadline || strlen(host) >= sizeof j->host) return getaddrinfo(host, port, hints, res);
+    j = (osb__lookup *)calloc(1, sizeof *j);
+    if (!j) return getaddrinfo(host, port, hints, res);
+    memcpy(j->host, host, strlen(host) + 1);
+    memcpy(j->port, port, strlen(port) + 1);
+    j->hints = *hints;
+    j->refs = 2;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    started = pthread_create(&th, &attr, osb__lookup_run, j) == 0;
+    pthread_attr_destroy(&attr);
+    if (!started) {                  /* no thread to be had: resolve here */
+        j->refs = 1;
+        osb__lookup_release(j);
+        return getaddrinfo(host, port, hints, res);
+    }
+    pthread_mutex_lock(&j->mu);
+    while (!j->done) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)(deadline / 1000);
+        ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
+        if (pthread_cond_timedwait(&j->cv, &j->mu, &ts) != 0 && !j->done &&
+            osb__now_ms() >= deadline)
+            break;
+    }
+    if (j->done) {
+        rc = j->rc;
+        *res = j->res;
+        j->res = NULL;               /* now the caller's */
+    }
+    pthread_mutex_unlock(&j->mu);
+    osb__lookup_release(j);
+    return rc;
+}
+#endif
+
+/* Resolves u's host, bounded by the deadline where the platform allows. An
+ * address literal never waits on a resolver. Returns 0, a getaddrinfo code,
+ * or -1 when the deadline passed. */
+static int osb__resolve(const osb_url *u, const char *port, int64_t deadline, struct addrinfo **res) {
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+    if (getaddrinfo(u->host, port, &hints, res) == 0) return 0;
+    hints.ai_flags = AI_NUMERICSERV;
+#if OSB_RESOLVER_THREAD
+    return osb__resolve_bounded(u->host, port, &hints, deadline, res);
+#else
+    OSB__UNUSED(deadline);
+    return getaddrinfo(u->host, port, &hints, res);
+#endif
+}
+
 static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, osb__conn **out,
                             osb_error *err) {
-    struct addrinfo hints, *res = NULL, *ai;
+    struct addrinfo *res = NULL, *ai;
     char port[8];
     int rc, n = 0, i = 0, sys_err = 0, timed_out = 0;
     osb__conn *k;
@@ -1502,12 +1626,13 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, 
         return OSB_ERR_UNSUPPORTED;
     }
 #endif
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
     snprintf(port, sizeof port, "%u", (unsigned)u->port);
-    rc = getaddrinfo(u->host, port, &hints, &res);
+    rc = osb__resolve(u, port, deadline, &res);
+    if (rc == -1) {
+        osb__set_error(err, OSB_ERR_TIMEOUT, "resolving host '%s' timed out", u->host);
+        if (err) err->phase = OSB_PHASE_DNS;
+        return OSB_ERR_TIMEOUT;
+    }
     if (rc != 0 || !res) {
         osb__set_error(err, OSB_ERR_DNS, "cannot resolve host '%s'", u->host);
         if (err) err->phase = OSB_PHASE_DNS;
