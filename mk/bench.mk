@@ -7,7 +7,8 @@
 #   make bench BENCH_ONLY=W1,T1  some workloads (W1 W2 W3 W4 W5 T1 cold idle)
 
 BENCH_CFLAGS ?= -std=c99 -O2 -Wall -Wextra
-BENCH_BINS = build/bench/osb_bench build/bench/osb_bench_tls build/bench/curl_bench build/bench/tok_bench
+BENCH_BINS = build/bench/osb_bench build/bench/osb_bench_tls build/bench/osb_bench_io128 \
+             build/bench/curl_bench build/bench/tok_bench
 BENCH_HDRS = opensandbox.h $(wildcard parts/*.h)
 
 bench: bench-deps $(BENCH_BINS)
@@ -23,6 +24,11 @@ build/bench/osb_bench: bench/osb_bench.c $(BENCH_HDRS)
 build/bench/osb_bench_tls: bench/osb_bench.c $(BENCH_HDRS)
 	@mkdir -p build/bench
 	$(CC) $(BENCH_CFLAGS) -DOSB_TLS=1 -I. $< -o $@ -lbearssl
+
+# the same with a 128 KiB receive buffer, for the W3 / transport variant rows
+build/bench/osb_bench_io128: bench/osb_bench.c $(BENCH_HDRS)
+	@mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) -DOSB_IO_BUFFER=131072 -I. $< -o $@
 
 build/bench/curl_bench: bench/curl_bench.c
 	@mkdir -p build/bench
