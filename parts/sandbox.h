@@ -187,6 +187,8 @@ OSB_API osb_err osb_sandbox_vault_create(osb_sandbox *sb, const osb_vault_create
 OSB_API osb_err osb_sandbox_vault_get(osb_sandbox *sb, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_patch(osb_sandbox *sb, const osb_vault_patch_req *req, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb);
+OSB_API osb_err osb_sandbox_vault_credentials(osb_sandbox *sb, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_bindings(osb_sandbox *sb, osb_vault_state **out);
 
 
 /* Shortcuts: the execd calls with this sandbox's target (see parts of the
@@ -1079,6 +1081,14 @@ OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb) {
     osb_vault_state **none = NULL;
     OSB__SB_EGRESS(sb, none);
     return osb_vault_delete(sb->c, &sb->t[1]);
+}
+OSB_API osb_err osb_sandbox_vault_credentials(osb_sandbox *sb, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_credential_list(sb->c, &sb->t[1], out);
+}
+OSB_API osb_err osb_sandbox_vault_bindings(osb_sandbox *sb, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_binding_list(sb->c, &sb->t[1], out);
 }
 
 

@@ -64,5 +64,15 @@ if [ -z "$ONLY" ] || [ "$ONLY" = demo ]; then
     fi
 fi
 
+# ... and with OPEN_SANDBOX_DOMAIN set: against that server (this script's)
+if [ -z "$ONLY" ] || [ "$ONLY" = demo ]; then
+    if make -s demo >"$out" 2>&1 && grep -q "^== quickstart against $OPEN_SANDBOX_DOMAIN\$" "$out" &&
+        grep -q "^server $OPEN_SANDBOX_DOMAIN\$" "$out" && grep -q '^sandbox killed$' "$out"; then
+        passed=$((passed + 1)); echo "ok   make demo (OPEN_SANDBOX_DOMAIN set)"
+    else
+        failed=$((failed + 1)); echo "FAIL make demo (OPEN_SANDBOX_DOMAIN set)"; sed 's/^/     | /' "$out"
+    fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -585,6 +585,28 @@ TEST(egress_and_vault_shortcuts) {
         CHECK_EQ_INT(v->credentials_count, 1);
         osb_result_free(v);
     }
+    CHECK_EQ_INT(osb_sandbox_vault_credentials(sb, &v), OSB_OK);
+    if (v) {
+        CHECK_EQ_INT(v->credentials_count, 1);
+        if (v->credentials_count == 1) CHECK_EQ_STR(v->credentials[0].name.ptr, "token");
+        osb_result_free(v);
+    }
+    CHECK_EQ_INT(osb_sandbox_vault_bindings(sb, &v), OSB_OK);
+    if (v) {
+        CHECK_EQ_INT(v->bindings_count, 0);
+        osb_result_free(v);
+    }
+    {
+        osb_vault_patch_req pr;
+        static const char *const del[] = {"token", NULL};
+        memset(&pr, 0, sizeof pr);
+        pr.credentials_delete = del;
+        CHECK_EQ_INT(osb_sandbox_vault_patch(sb, &pr, &v), OSB_OK);
+        if (v) {
+            CHECK_EQ_INT(v->credentials_count, 0);
+            osb_result_free(v);
+        }
+    }
     CHECK_EQ_INT(osb_sandbox_vault_delete(sb), OSB_OK);
     osb_sandbox_kill(sb);
     osb_sandbox_close(sb);
