@@ -72,11 +72,23 @@ OSB_API int osb_config_bool(const char *text);
  *
  * Errors: the return code, and the detail in osb_client_error(client). */
 
-#define OSB_EXECD_PORT 44772            /* execd inside every sandbox */
-#define OSB_EGRESS_PORT 18080           /* the egress sidecar's policy API */
-#define OSB_DEFAULT_SANDBOX_TIMEOUT_S 600
-#define OSB_DEFAULT_READY_TIMEOUT_MS 30000
-#define OSB_DEFAULT_READY_POLL_MS 200
+/* Ports and defaults (the other SDKs' values); define any of them before
+ * including the header to change it. */
+#ifndef OSB_EXECD_PORT
+#  define OSB_EXECD_PORT 44772                  /* execd inside every sandbox */
+#endif
+#ifndef OSB_EGRESS_PORT
+#  define OSB_EGRESS_PORT 18080                 /* the egress sidecar's policy API */
+#endif
+#ifndef OSB_DEFAULT_SANDBOX_TIMEOUT_S
+#  define OSB_DEFAULT_SANDBOX_TIMEOUT_S 600     /* time to live of a new sandbox */
+#endif
+#ifndef OSB_DEFAULT_READY_TIMEOUT_MS
+#  define OSB_DEFAULT_READY_TIMEOUT_MS 30000    /* wait for readiness */
+#endif
+#ifndef OSB_DEFAULT_READY_POLL_MS
+#  define OSB_DEFAULT_READY_POLL_MS 200         /* first wait between readiness probes */
+#endif
 
 typedef struct osb_sandbox osb_sandbox;
 
