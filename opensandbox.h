@@ -115,7 +115,8 @@
  *     OSB_HTTP_MAX_HEAD        65536   bytes of one response head
  *     OSB_HTTP_MAX_CHUNK_LINE  4096    chunk-size line including extensions
  *     OSB_HTTP_MAX_INTERIM     10      1xx responses before the final one
- *     OSB_IO_BUFFER            16384   receive buffer per connection
+ *     OSB_IO_BUFFER            65536   receive buffer per connection (also
+ *                                      stages streamed request bodies)
  *
  * CONFIGURATION
  * =============
@@ -977,7 +978,7 @@ OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
 #  define OSB_TOTAL_TIMEOUT_MS 0
 #endif
 #ifndef OSB_IO_BUFFER
-#  define OSB_IO_BUFFER 16384
+#  define OSB_IO_BUFFER 65536
 #endif
 #ifndef OSB_ERROR_BODY_MAX
 #  define OSB_ERROR_BODY_MAX 4096
@@ -1845,18 +1846,19 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
     return OSB_OK;
 }
 
-/* Streams a reader's body, chunk-encoded when its length is unknown. */
-static osb_err osb__send_reader(osb_client *c, osb__conn *k, const osb_http_request *req,
-                                int64_t deadline, osb_error *err) {
-    char buf[16384 + 16];
-    char *data = buf + 12;   /* room before the data for a chunk-size line */
+/* Streams a reader's body, chunk-encoded when its length is unknown. The
+ * connection's receive buffer stages it: no response is read before the
+ * request is sent, and large blocks mean few system calls. */
+static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64_t deadline,
+                                osb_error *err) {
+    char *data = k->buf + 12;                 /* room before the data for a chunk-size line */
+    size_t room = k->cap - 16;                /* and after it for CRLF */
     uint64_t sent = 0;
     int chunked = req->body_reader_len < 0;
     osb_err e;
-    OSB__UNUSED(c);
     for (;;) {
-        ptrdiff_t n = req->body_reader(req->body_reader_user, data, 16384);
-        if (n < 0 || n > 16384) {
+        ptrdiff_t n = req->body_reader(req->body_reader_user, data, room);
+        if (n < 0 || (size_t)n > room) {
             osb__set_error(err, OSB_ERR_IO, "the request body reader failed");
             return OSB_ERR_IO;
         }
@@ -2245,7 +2247,7 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
             e = osb__conn_send(k, c->scratch.data, c->scratch.len, send_deadline, err);
             if (joined) c->scratch.len -= req->body_len;
             if (!e && req->body && !joined) e = osb__conn_send(k, req->body, req->body_len, send_deadline, err);
-            if (!e && !req->body && req->body_reader) e = osb__send_reader(c, k, req, send_deadline, err);
+            if (!e && !req->body && req->body_reader) e = osb__send_reader(k, req, send_deadline, err);
         }
         if (!e) e = osb__read_head(b, req, is_head, first_ms, &got_any, err);
         if (!e) return OSB_OK;

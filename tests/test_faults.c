@@ -976,7 +976,10 @@ TEST(row34_error_statuses) {
         for (k = 0; k < n; k++) CHECK((unsigned char)er->message[k] >= 0x20);
         CHECK_EQ_INT(er->retryable, 1);
     }
-    CHECK_EQ_INT(osb_client_pooled(c), 0);   /* 20 KB of body left unread: closed */
+    /* whether the rest of the body was still unread (connection closed) or
+       already buffered whole (connection clean), the next call works */
+    CHECK_EQ_INT(get_path(c, "/echo", &r, NULL), OSB_OK);
+    osb_http_response_free(&r);
     osb_client_free(c);
 }
 
