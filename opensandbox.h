@@ -8,12 +8,21 @@
  * C99, no dependency but libc (and BearSSL for https).
  *
  * CONTENTS (grep '>>' to jump; declarations and implementation follow the same order)
- *   >>manual    this text
- *   >>core      errors, allocator, string slices, growable buffer
- *   >>tokens    JSON, event stream, multipart, URL encoding (no I/O, no allocation)
- *   >>http      HTTP/1.1 response head parser and chunked decoder
- *   >>transport URLs, connections, timeouts, keep-alive pool, requests
- *   >>impl      the implementation (only with OPENSANDBOX_IMPLEMENTATION)
+ *   >>manual      this text
+ *   >>core        errors, allocator, string slices, growable buffer
+ *   >>json >>jsonw >>bind >>sse >>multipart >>url
+ *                 tokenizers and writers (no I/O; only the binding allocates)
+ *   >>http        HTTP/1.1 response head parser and chunked decoder
+ *   >>tls         HTTPS through BearSSL: trust anchors, host names, limits
+ *   >>transport   URLs, clients, timeouts, keep-alive pool, raw requests
+ *   >>rest        targets (execd / egress endpoints), error classes, retries
+ *   >>lifecycle >>diagnostics >>egress
+ *                 every Lifecycle, Diagnostics and Egress operation
+ *   >>execd       every execd operation: commands, sessions, code, files,
+ *                 directories, metrics; event streams and executions
+ *   >>config >>sandbox >>manager
+ *                 configuration, the sandbox handle, listing and killing
+ *   >>impl        the implementation (only with OPENSANDBOX_IMPLEMENTATION)
  *
  * DO THIS
  * =======
@@ -26,7 +35,9 @@
  *   fails with "undefined reference to `osb_client_new'" (or any osb_ symbol),
  *   no file defined OPENSANDBOX_IMPLEMENTATION before including the header.
  *   Define OPENSANDBOX_STATIC as well to make every function static to that one
- *   file (then only that file can use the library).
+ *   file (then only that file can use the library). Include the header before
+ *   any system header in the implementation file (it asks for POSIX
+ *   declarations), or compile with -D_DEFAULT_SOURCE / -std=gnu99.
  *
  *   On Windows link with ws2_32. With TLS (OSB_TLS=1) link with -lbearssl.
  *
@@ -36,31 +47,34 @@
  *       #include "opensandbox.h"
  *       #include <stdio.h>
  *
- *       static int print_body(void *user, const void *data, size_t len) {
+ *       static int show(void *user, const osb_event *ev) {
  *           (void)user;
- *           fwrite(data, 1, len, stdout);
- *           return 0;                      // non-zero would stop the transfer
+ *           if (ev->type == OSB_EVENT_STDOUT) printf("%s\n", ev->text.ptr);
+ *           return 0;                      // non-zero would stop the stream
  *       }
  *
  *       int main(void) {
- *           osb_client_config cfg;
- *           osb_client *c = NULL;
- *           osb_http_request req;
- *           osb_http_response res;
- *           osb_err e;
+ *           osb_config cfg;                // domain and key from the environment
+ *           osb_client *c = NULL;          // (OPEN_SANDBOX_DOMAIN, ..._API_KEY)
+ *           osb_sandbox_create_req req;    // or ~/.opensandbox/config.toml
+ *           osb_sandbox *sb = NULL;
+ *           osb_execution x;
  *           memset(&cfg, 0, sizeof cfg);   // zero means "default" everywhere
- *           cfg.domain = "127.0.0.1:8080";
- *           cfg.api_key = "secret";
- *           if (osb_client_new(&cfg, &c) != OSB_OK) return 1;
  *           memset(&req, 0, sizeof req);
- *           req.method = "GET";
- *           req.path = "/v1/sandboxes";
- *           req.sink = print_body;
- *           e = osb_request_raw(c, &req, &res);
- *           if (e != OSB_OK)
- *               fprintf(stderr, "%s: %s\n", osb_strerror(e), osb_client_error(c)->message);
+ *           memset(&x, 0, sizeof x);
+ *           if (osb_config_load(&cfg) || osb_client_new(&cfg.client, &c)) return 1;
+ *           req.image = "python:3.11";
+ *           if (osb_sandbox_open(c, &req, NULL, &sb) == OSB_OK) {
+ *               if (osb_sandbox_run(sb, "echo hello", show, NULL, &x) == OSB_OK)
+ *                   printf("exit code %d\n", x.exit_code);
+ *               osb_execution_free(&x);
+ *               osb_sandbox_kill(sb);
+ *               osb_sandbox_close(sb);
+ *           } else {
+ *               fprintf(stderr, "%s\n", osb_client_error(c)->message);
+ *           }
  *           osb_client_free(c);
- *           return e == OSB_OK ? 0 : 1;
+ *           return 0;
  *       }
  *
  * THREADS
@@ -70,7 +84,9 @@
  *   The library keeps no global state and never touches signal dispositions:
  *   SIGPIPE is suppressed on each send (MSG_NOSIGNAL / SO_NOSIGPIPE). The
  *   tokenizers are plain functions on caller-owned structs and are safe on any
- *   thread.
+ *   thread. Where OSB_RESOLVER_THREAD is 1 (Linux, macOS, the BSDs), a host
+ *   name is resolved on a short-lived detached thread so that the connect
+ *   deadline bounds DNS too; address literals never start one.
  *
  * MEMORY
  * ======
@@ -78,7 +94,11 @@
  *   with the old size, free, and a context pointer). A NULL allocator means
  *   malloc/realloc/free. The tokenizers never allocate. Response bodies flow
  *   through a fixed buffer into a sink callback: memory does not grow with the
- *   size of a download or the length of a stream.
+ *   size of a download or the length of a stream. Every result (a struct
+ *   decoded from a response) is one block, freed with osb_result_free(). The
+ *   one exception to the allocator rule is the resolver thread's job (a few
+ *   hundred bytes from malloc), which may outlive the client when a lookup
+ *   passes its deadline.
  *
  * ERRORS
  * ======
@@ -99,9 +119,13 @@
  *
  * TLS
  * ===
- *   Built with OSB_TLS=1, https URLs go through BearSSL with certificate chain
- *   and host name verification. With OSB_TLS=0 (the default) an https URL fails
- *   with OSB_ERR_UNSUPPORTED.
+ *   Built with OSB_TLS=1 (link -lbearssl), https URLs go through BearSSL:
+ *   TLS 1.2, ECDHE with AEAD suites, the chain checked against trust anchors
+ *   (osb_tls_config.ca_file / ca_pem, then $SSL_CERT_FILE, $SSL_CERT_DIR, the
+ *   system bundle, anchors compiled in; none found is an error, never "skip
+ *   verification") and the host name always checked (IP literals against the
+ *   certificate's IP addresses). The >>tls section says the rest. With
+ *   OSB_TLS=0 (the default) an https URL fails with OSB_ERR_UNSUPPORTED.
  *
  * LIMITS
  * ======
@@ -117,6 +141,12 @@
  *     OSB_HTTP_MAX_INTERIM     10      1xx responses before the final one
  *     OSB_IO_BUFFER            65536   receive buffer per connection (also
  *                                      stages streamed request bodies)
+ *     OSB_ERROR_BODY_MAX       4096    bytes of an error body read for its detail
+ *     OSB_BODY_MAX             16 MiB  a response body collected in memory
+ *     OSB_JSON_MAX_DEPTH       64      nesting of JSON arrays and objects
+ *     OSB_SSE_MAX_EVENT        16 MiB  one event of an event stream
+ *     OSB_STREAM_BUFFER        16384   first size of a stream's event buffer
+ *     OSB_TLS_MAX_CERT         16384   server certificate kept for IP hosts
  *
  * CONFIGURATION
  * =============
@@ -131,6 +161,15 @@
  *     OSB_IDLE_TIMEOUT_MS     60000   default longest gap between received bytes
  *     OSB_TOTAL_TIMEOUT_MS        0   default total deadline (0 = none), never
  *                                     applied to streams
+ *     OSB_RESOLVER_THREAD   1 on Linux/BSD/macOS: bound DNS by the deadline
+ *     OSB_TLS_HALF_DUPLEX     0   1 = 24 KB per TLS connection instead of 40 KB
+ *     OSB_TLS_EMBEDDED_ANCHORS    br_x509_trust_anchor array compiled in (with
+ *                                 OSB_TLS_EMBEDDED_ANCHORS_NUM), tried last
+ *     OSB_EXECD_PORT      44772   execd's port inside a sandbox
+ *     OSB_EGRESS_PORT     18080   the egress sidecar's port
+ *     OSB_DEFAULT_SANDBOX_TIMEOUT_S  600    time to live of a new sandbox
+ *     OSB_DEFAULT_READY_TIMEOUT_MS   30000  wait for a new sandbox's execd
+ *     OSB_DEFAULT_READY_POLL_MS      200    first wait between readiness probes
  */
 /* The implementation needs POSIX declarations (sockets, poll, clock_gettime)
  * even under -std=c99; this only works if nothing was included before. */
