@@ -5,7 +5,7 @@
 # tests/conformance/allowlist.txt. Included from the Makefile.
 
 CONFORMANCE_LOG  = $(B)/conformance.jsonl
-CONFORMANCE_BINS = $(B)/test_lifecycle $(wildcard $(B)/test_execd) \
+CONFORMANCE_BINS = $(B)/test_lifecycle $(B)/test_sandbox $(wildcard $(B)/test_execd) \
                    $(if $(wildcard tests/test_execd.c),$(B)/test_execd)
 
 conformance: deps $(sort $(CONFORMANCE_BINS))

@@ -556,6 +556,9 @@ class Execd(object):
         cmd = Command(common.hex32(), command, False)
         cmd.out_path = os.path.join(self.dir, cmd.id + ".stdout")
         cmd.err_path = os.path.join(self.dir, cmd.id + ".stderr")
+        if not os.path.isdir(self.dir):
+            # the sandbox was deleted while this request was on its way
+            raise ExecdError(500, "RUNTIME_ERROR", "the sandbox no longer exists")
         stream = Stream(resp, self.cfg.stream_errors == "bare")
         start_error = None
         with open(cmd.out_path, "wb") as fo, open(cmd.err_path, "wb") as fe:
