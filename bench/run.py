@@ -559,10 +559,14 @@ def loadavg():
 LOAD = {}
 
 
-WHY = """### Why the missed goals are missed (analysis with strace and variant builds, 2026-11-22)
+WHY = """### What limits each figure, and what would reach the goals (analysis with strace and variant builds, 2026-11-22)
 
-- **W1** (requests are latency-bound on this machine: ~0.4 ms round trip under load for every
-  client, so req/s says more about the loopback than the client). Per request osb makes 1
+Figures near a goal flip between runs on this shared machine (W1 came out at 0.84x, 0.93x and
+1.27x of libcurl+cJSON in three runs today, W4 at 0.67x, 1.35x and 0.89x of python), so read
+these as the causes, whatever a single run says.
+
+- **W1** (requests are latency-bound on this machine: ~0.3-0.4 ms round trip under load for
+  every client, so req/s says more about the loopback than the client). Per request osb makes 1
   `sendto`, ~1.5 `poll` and ~1.5 `recvfrom` (strace, 2,000 GETs: 2,000 / 2,963 / 2,963 with
   963 EAGAIN): it tries `recv` right after sending, gets EAGAIN, polls, receives again, and
   polls once more before reusing a pooled connection. libcurl makes 1 send, 3 polls, 1 recv and
@@ -586,15 +590,14 @@ WHY = """### Why the missed goals are missed (analysis with strace and variant b
   because jsmn only records offsets (no unescaping, no UTF-8 check, no typed event). Reaching 600 MB/s needs string scanning 8 bytes at a
   time (find `"`, `\\`, bytes < 0x20 and >= 0x80 with SWAR; validate ASCII runs in bulk) and a
   single-pass bind into a caller buffer (retry with the measured size only on TOO_LARGE).
-- **W4** (met in some runs, missed in others: 0.67x and 1.35x in two runs on this shared
-  machine): osb calls the body reader with a fixed 16,384-byte buffer and sends each piece with
+- **W4**: osb calls the body reader with a fixed 16,384-byte buffer and sends each piece with
   one `sendto` (16,406 per 256 MiB); python sends 256 KiB per `sendto` (1,027). A send buffer
   of 128-256 KiB for reader bodies (or `writev` of head + body pieces) closes the gap.
 - **T1 JSON vs jsmn**: jsmn neither unescapes nor validates UTF-8 and only records offsets;
   osb_json validates and unescapes every string byte by byte. The SWAR string scan above is the
   fix; a jsmn-like "offsets only, no validation" mode is not worth the API.
 - **cold start**: most of it is the process spawn (the /bin/true row); osb's own part is the
-  difference (about 1.5 ms here).
+  difference (0.5-1 ms here).
 - **size**: build/osb-static is the whole `osb` command-line tool (every command, table and
   JSON output), not a minimal client; the goal was set for a minimal program. Build
   tests/tls/size_probe.c with `make static STATIC_SRC=tests/tls/size_probe.c` for the library's
