@@ -25,7 +25,6 @@
 #include "opensandbox.h"
 /* The sandbox layer (W5); a no-op once opensandbox.h includes it itself. */
 #if __has_include("parts/sandbox.h")
-#include "parts/sandbox.h"
 #endif
 
 #include <stdio.h>

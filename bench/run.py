@@ -605,11 +605,12 @@ these as the causes, whatever a single run says.
   JSON output); the goal was set for a small program, which the size probe rows measure (one
   GET through the transport). Without TLS the probe sits at the 120 KB line. Of its ~110 KB of
   text, osb's own functions are ~26 KB; the rest is musl: printf and scanf with float support
-  (fmt_fp, printf_core, vfscanf, floatscan: ~17 KB; `sscanf` parses the Retry-After HTTP date
-  and Content-Range, `snprintf` builds error messages), the resolver (getaddrinfo and the DNS
-  client, ~10 KB) and pthreads (~5 KB: the DNS lookup thread for the connect deadline). Parsing
-  the date and Content-Range by hand instead of with `sscanf` and formatting error messages
-  without `%f`/`%g` would take the no-TLS probe well under the line.
+  (fmt_fp, printf_core, vfscanf, floatscan: ~17 KB; the transport's `sscanf` of the Retry-After
+  HTTP date pulls in scanf, and musl links its float formatting into any use of the printf
+  family, here `snprintf` for error messages), the resolver (getaddrinfo and the DNS client,
+  ~10 KB) and pthreads (~5 KB: the DNS lookup thread for the connect deadline). Parsing the
+  date by hand and building error messages with a small formatter of the header's own (no
+  printf family) would take the no-TLS probe well under the line.
 """
 
 
