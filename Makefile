@@ -29,7 +29,7 @@ deps:
 $(B):
 	@mkdir -p $(B)
 
-TEST_DEPS = opensandbox.h $(wildcard parts/*.h) $(wildcard tests/*.h) $(wildcard tests/fuzz/*.h)
+TEST_DEPS = opensandbox.h $(wildcard tests/*.h) $(wildcard tests/fuzz/*.h)
 $(B)/test_%: tests/test_%.c $(TEST_DEPS) | $(B)
 	$(CC) $(WARN) $(CFLAGS) -I. $< -o $@ $(LDLIBS_test_$*) -lm
 

@@ -314,17 +314,539 @@ OSB_API void osb_buf_free(osb_buf *b);
 OSB_API int osb_buf_sink(void *user, const void *data, size_t len);
 
 /* >>tokens */
-/* (during development the parts live in parts/; they are merged into this
-   file before a release, and these includes go away) */
-#ifdef OPENSANDBOX_IMPLEMENTATION
-#  undef OPENSANDBOX_IMPLEMENTATION
-#  define OSB__IMPL_WAS_ON
+/* The tokenizers below do no I/O and never allocate: they work on memory the
+ * caller owns (a scratch buffer, an event buffer, a part list). Only the
+ * binding (osb_bind) allocates, once per result, through the allocator it is
+ * given. Every struct here may be zero-filled by an init function and lives
+ * wherever the caller likes (stack, heap, inside another struct). */
+
+/* >>json ------------------------------------------------------------------- */
+
+/* The deepest nesting of arrays and objects the JSON tokenizer accepts by
+ * default (osb_json.max_depth may lower or raise it up to OSB_JSON_DEPTH_LIMIT).
+ * Deeper documents fail with OSB_ERR_JSON. */
+#ifndef OSB_JSON_MAX_DEPTH
+#  define OSB_JSON_MAX_DEPTH 64
 #endif
-#include "parts/tokens.h"
-#ifdef OSB__IMPL_WAS_ON
-#  define OPENSANDBOX_IMPLEMENTATION
-#  undef OSB__IMPL_WAS_ON
+/* The fixed size of the nesting stack inside osb_json (one bit per level); it
+ * does not depend on configuration, so the struct layout never changes. */
+#define OSB_JSON_DEPTH_LIMIT 1024
+/* The smallest scratch buffer osb_json_init accepts (one UTF-8 character plus
+ * slack, so pieces of long strings always end on a character boundary). */
+#define OSB_JSON_MIN_SCRATCH 8
+
+/* What osb_json_next returns. Values > 0 are tokens. */
+typedef enum osb_json_type {
+    OSB_JSON_ERROR = -1,      /* see osb_json.err / err_offset; sticky */
+    OSB_JSON_NEED_MORE = 0,   /* the chunk is used up: osb_json_feed the next one */
+    OSB_JSON_OBJECT = 1,      /* '{' */
+    OSB_JSON_OBJECT_END = 2,  /* '}' */
+    OSB_JSON_ARRAY = 3,       /* '[' */
+    OSB_JSON_ARRAY_END = 4,   /* ']' */
+    OSB_JSON_KEY = 5,         /* an object member name (unescaped text) */
+    OSB_JSON_STRING = 6,      /* a string value (unescaped text) */
+    OSB_JSON_NUMBER = 7,      /* a number, as its text (see osb_json_to_*) */
+    OSB_JSON_TRUE = 8,
+    OSB_JSON_FALSE = 9,
+    OSB_JSON_NULL = 10,
+    OSB_JSON_DONE = 11        /* the input ended after one complete value */
+} osb_json_type;
+
+/* One token. For KEY, STRING and NUMBER, ptr/len hold the text: either inside
+ * the caller's input chunk (a string without escapes that lies in one chunk)
+ * or inside the scratch buffer. Either way it is valid until the next call to
+ * osb_json_next or osb_json_feed, and it is not NUL-terminated. When more is
+ * 1 the text is one piece of a longer value: the following calls return the
+ * rest, with the same type, until a piece with more == 0. Pieces of strings
+ * and keys always end on a UTF-8 character boundary. */
+typedef struct osb_json_token {
+    osb_json_type type;
+    const char *ptr;
+    size_t len;
+    int more;
+    uint32_t depth;           /* containers around the token (0 = top level) */
+    uint64_t offset;          /* byte offset of the token's first byte */
+} osb_json_token;
+
+/* A resumable pull tokenizer for one JSON document (RFC 8259), fed in chunks
+ * that need not be contiguous. Memory is bounded: the struct itself plus the
+ * caller's scratch buffer, whatever the document's size.
+ *
+ *     osb_json j; osb_json_token t; char scratch[256]; int r;
+ *     osb_json_init(&j, scratch, sizeof scratch);
+ *     osb_json_feed(&j, chunk, chunk_len, is_last_chunk);
+ *     while ((r = osb_json_next(&j, &t)) > 0 && r != OSB_JSON_DONE) { ...t... }
+ *     r == OSB_JSON_NEED_MORE: feed the next chunk and call again;
+ *     r == OSB_JSON_ERROR: j.err is OSB_ERR_JSON (malformed) or
+ *     OSB_ERR_TRUNCATED (the input ended inside the document), j.err_offset
+ *     the byte offset, j.err_msg a static description.
+ *
+ * A number or a partial literal at the end of a chunk is not returned until
+ * the next byte, or until a chunk is fed with final = 1.
+ *
+ * To read one value out of a longer input (a JSON line, NDJSON), stop at the
+ * token that completes the top-level value (depth 0: a scalar, OBJECT_END or
+ * ARRAY_END); osb_json_offset then says how many bytes it used.
+ *
+ * Policy. Text inside strings must be valid UTF-8 (no overlong forms, no
+ * encoded surrogates, nothing above U+10FFFF) and escapes must not leave a
+ * lone surrogate (\ud800 alone): both are OSB_ERR_JSON, so the caller never
+ * sees invalid UTF-8. Raw control characters (below 0x20) in strings are
+ * errors; an escaped \u0000 is allowed and yields a NUL byte inside the text
+ * (lengths are always explicit). Duplicate keys are returned as they come;
+ * osb_bind lets the last one win, as Go and Python do. Anything but
+ * whitespace after the top-level value is an error ("trailing data"). The
+ * fields are private except err, err_offset, err_msg and max_depth. */
+typedef struct osb_json {
+    const char *in;           /* current chunk */
+    size_t in_len, in_pos;
+    uint64_t base;            /* offset of in[0] within the document */
+    char *scratch;
+    size_t scratch_cap, scratch_len;
+    uint64_t tok_start;       /* offset of the token being read */
+    uint32_t depth;
+    uint32_t max_depth;       /* OSB_JSON_MAX_DEPTH after init; <= OSB_JSON_DEPTH_LIMIT */
+    int final;                /* the current chunk is the last one */
+    int gram;                 /* what may come next */
+    int lex;                  /* inside which token */
+    int sub;                  /* sub-state of the token */
+    int direct;               /* the token's text is still a run of the input */
+    int reset_scratch;        /* the last token pointed into scratch */
+    int is_key;
+    size_t run_start;         /* start of the direct run in the chunk */
+    uint32_t acc;             /* \u accumulator / literal progress */
+    uint32_t high;            /* pending high surrogate */
+    int hex_count;
+    int u8need, u8have;       /* UTF-8 continuation bytes still expected / seen */
+    unsigned char u8lo, u8hi; /* allowed range of the next continuation byte */
+    osb_err err;              /* OSB_OK until an error */
+    uint64_t err_offset;      /* byte offset of the error */
+    const char *err_msg;      /* static text, "" when no error */
+    unsigned char stack[OSB_JSON_DEPTH_LIMIT / 8]; /* 1 bit per level: object */
+} osb_json;
+
+/* Prepares j. scratch (cap >= OSB_JSON_MIN_SCRATCH bytes, owned by the caller
+ * and kept alive while j is used) receives unescaped strings and numbers that
+ * cross chunk boundaries; values longer than it arrive in pieces. Returns
+ * OSB_ERR_INVALID_ARG when scratch is NULL or too small. */
+OSB_API osb_err osb_json_init(osb_json *j, char *scratch, size_t cap);
+/* Hands the next chunk to j (data may be NULL when len is 0). final = 1 says
+ * no input follows it. The previous chunk must have been used up (the last
+ * osb_json_next returned OSB_JSON_NEED_MORE), else OSB_ERR_STATE and nothing
+ * changes. The chunk must stay unchanged until the next feed. */
+OSB_API osb_err osb_json_feed(osb_json *j, const void *data, size_t len, int final);
+/* Reads the next token into *t; returns its type, OSB_JSON_NEED_MORE,
+ * OSB_JSON_DONE (after the whole input, final chunk included, was checked) or
+ * OSB_JSON_ERROR. */
+OSB_API int osb_json_next(osb_json *j, osb_json_token *t);
+/* Skips the rest of the value whose first token *first was just returned
+ * (an OBJECT or ARRAY, or a piece with more == 1; for anything else there is
+ * nothing to skip), so the next token is the one after that value. Returns 1
+ * when done, OSB_JSON_NEED_MORE (feed, then call again with the same *first)
+ * or OSB_JSON_ERROR. */
+OSB_API int osb_json_skip(osb_json *j, const osb_json_token *first);
+/* Bytes consumed so far from the start of the document. */
+OSB_API uint64_t osb_json_offset(const osb_json *j);
+
+/* Checked conversions of a JSON number's text (as returned in pieces joined,
+ * or whole). Integers accept any exact integral value, so "1e3" and "4.0"
+ * convert to 1000 and 4; a fraction or a value outside the type is
+ * OSB_ERR_RANGE (never a wrap); text that is not a JSON number is
+ * OSB_ERR_JSON. Doubles are correctly rounded and do not depend on the
+ * locale; overflow to infinity is OSB_ERR_RANGE, underflow gives 0 or a
+ * subnormal. *out is written only on success. */
+OSB_API osb_err osb_json_to_i64(const char *text, size_t len, int64_t *out);
+OSB_API osb_err osb_json_to_u64(const char *text, size_t len, uint64_t *out);
+OSB_API osb_err osb_json_to_double(const char *text, size_t len, double *out);
+
+/* >>jsonw ------------------------------------------------------------------- */
+
+/* A JSON writer, into an osb_buf or streamed to an osb_write_fn. Each call
+ * returns the writer's sticky error: after the first failure (a full buffer,
+ * a stopped writer, a key where a value belongs, invalid UTF-8, a NaN) every
+ * later call does nothing and returns the same code, so a request body can be
+ * written with unchecked calls and one check of osb_jw_finish. Commas and
+ * colons are placed automatically. Strings must be valid UTF-8
+ * (OSB_ERR_INVALID_ARG otherwise, never silently altered); quotes, backslash
+ * and control characters are escaped. Numbers never depend on the locale.
+ * The fields are private. */
+typedef struct osb_jw {
+    osb_buf *buf;              /* destination buffer, or */
+    osb_write_fn write;        /* destination writer (output is staged in out[]) */
+    void *user;
+    osb_err err;
+    uint32_t depth;
+    int after_key;             /* a key was written, its value is due */
+    int done;                  /* a complete top-level value was written */
+    size_t out_len;
+    unsigned char is_obj[OSB_JSON_DEPTH_LIMIT / 8];
+    unsigned char has_item[OSB_JSON_DEPTH_LIMIT / 8];
+    char out[256];
+} osb_jw;
+
+/* Writes into buf (appending; buf->max limits the size: OSB_ERR_TOO_LARGE). */
+OSB_API void osb_jw_init(osb_jw *w, osb_buf *buf);
+/* Streams to write(user, ...); a non-zero return makes the writer fail with
+ * OSB_ERR_CANCELLED. Output is staged in small blocks: call osb_jw_finish. */
+OSB_API void osb_jw_init_writer(osb_jw *w, osb_write_fn write, void *user);
+OSB_API osb_err osb_jw_object(osb_jw *w);      /* { */
+OSB_API osb_err osb_jw_object_end(osb_jw *w);  /* } */
+OSB_API osb_err osb_jw_array(osb_jw *w);       /* [ */
+OSB_API osb_err osb_jw_array_end(osb_jw *w);   /* ] */
+/* A member name; only inside an object, before each value. */
+OSB_API osb_err osb_jw_key(osb_jw *w, const char *key);
+OSB_API osb_err osb_jw_key_n(osb_jw *w, const char *key, size_t len);
+/* A string value; osb_jw_str(w, NULL) writes null. len may include NUL bytes. */
+OSB_API osb_err osb_jw_str(osb_jw *w, const char *s);
+OSB_API osb_err osb_jw_str_n(osb_jw *w, const char *s, size_t len);
+OSB_API osb_err osb_jw_int(osb_jw *w, int64_t v);
+OSB_API osb_err osb_jw_uint(osb_jw *w, uint64_t v);
+/* v with 15, 16 or 17 significant digits, the fewest that read back as
+ * exactly v ("4", "0.1", "1e+300"); NaN and infinities have no JSON form:
+ * OSB_ERR_INVALID_ARG. */
+OSB_API osb_err osb_jw_double(osb_jw *w, double v);
+OSB_API osb_err osb_jw_bool(osb_jw *w, int v);
+/* An explicit null (merge-patch uses it to delete a key). */
+OSB_API osb_err osb_jw_null(osb_jw *w);
+/* Copies one complete JSON value given as text, unchecked (the caller
+ * vouches for it), e.g. a raw field kept by osb_bind. */
+OSB_API osb_err osb_jw_raw(osb_jw *w, const char *json, size_t len);
+/* Flushes staged output and returns the sticky error; OSB_ERR_STATE if an
+ * object or array is still open or nothing was written. */
+OSB_API osb_err osb_jw_finish(osb_jw *w);
+
+/* >>bind -------------------------------------------------------------------- */
+
+/* Binding: one generic decoder fills C structs from JSON through static
+ * field tables, so each response type is declared, not hand-parsed.
+ *
+ *     typedef struct my_item { osb_str id; int64_t n; } my_item;
+ *     typedef struct my_list { my_item *items; size_t items_count;
+ *                              osb_str raw; } my_list;
+ *     static const osb_field my_item_fields[] = {
+ *         OSB_FIELD_STR(my_item, id, "id"),
+ *         OSB_FIELD_I64(my_item, n, "n"),
+ *     };
+ *     static const osb_type my_item_type = OSB_TYPE(my_item, my_item_fields);
+ *     static const osb_field my_list_fields[] = {
+ *         OSB_FIELD_ARRAY_OF(my_list, items, items_count, "items", &my_item_type),
+ *     };
+ *     static const osb_type my_list_type =
+ *         OSB_TYPE_RAW(my_list, my_list_fields, raw);
+ *
+ *     my_list *l = NULL;
+ *     if (osb_bind(&my_list_type, body, body_len, NULL, (void **)&l, NULL) == OSB_OK) {
+ *         ... l->items[0].id.ptr ...
+ *         osb_result_free(l);
+ *     }
+ *
+ * A result is ONE allocation: the struct, its arrays, its strings and a copy
+ * of the raw JSON, all in one block freed by osb_result_free. Strings are
+ * osb_str whose ptr is NUL-terminated inside the block (the length is also
+ * there, and the text may hold NUL bytes from \u0000). Absent or null
+ * members leave their field zero (strings: ptr NULL, len 0). Unknown members
+ * are skipped. Member names match exactly (case-sensitive). A duplicate
+ * member: the last one wins. A value of the wrong JSON type is OSB_ERR_JSON;
+ * a number that does not fit the field is OSB_ERR_RANGE. */
+
+/* Field kinds. */
+typedef enum osb_kind {
+    OSB_KIND_STR = 1,      /* osb_str: a JSON string */
+    OSB_KIND_I64 = 2,      /* int64_t: an integral number */
+    OSB_KIND_U64 = 3,      /* uint64_t */
+    OSB_KIND_INT = 4,      /* int (range-checked) */
+    OSB_KIND_DOUBLE = 5,   /* double: any number */
+    OSB_KIND_BOOL = 6,     /* int: true = 1, false = 0 */
+    OSB_KIND_RAW = 7,      /* osb_str: the member's value as JSON text (any type) */
+    OSB_KIND_OBJECT = 8,   /* a nested struct (field type = its osb_type) */
+    OSB_KIND_ARRAY = 9,    /* T *items + size_t count; elements of kind elem */
+    OSB_KIND_MAP = 10      /* osb_kv *items + size_t count: an object of strings */
+} osb_kind;
+
+/* One member of an object with a string value (OSB_KIND_MAP). */
+typedef struct osb_kv {
+    osb_str key;
+    osb_str value;
+} osb_kv;
+
+struct osb_type;
+
+/* One row of a field table; write rows with the OSB_FIELD_* macros. */
+typedef struct osb_field {
+    const char *name;               /* JSON member name */
+    osb_kind kind;
+    size_t offset;                  /* offsetof the member */
+    size_t count_offset;            /* ARRAY and MAP: offsetof the size_t count */
+    osb_kind elem;                  /* ARRAY: kind of the elements */
+    const struct osb_type *type;    /* OBJECT, or ARRAY of OBJECT: the nested type */
+} osb_field;
+
+/* A struct type: its size, its field table and where to keep the raw JSON. */
+typedef struct osb_type {
+    const char *name;               /* the C type's name, for error messages */
+    size_t size;                    /* sizeof the struct */
+    const osb_field *fields;
+    size_t nfields;
+    size_t raw_offset;              /* osb_str member receiving the object's raw JSON, or OSB_NO_RAW */
+} osb_type;
+
+#define OSB_NO_RAW ((size_t)-1)
+
+/* A constant expression that fails to compile when cond is false; used so a
+ * field macro naming a member of the wrong C type does not compile. */
+#define OSB__CHECK0(cond) (0 * sizeof(char[(cond) ? 1 : -1]))
+#define OSB__MSIZE(T, m) sizeof(((T *)0)->m)
+#define OSB__FIELD(T, m, name, kind, size)                                          \
+    { name, kind, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == (size)), 0,      \
+      (osb_kind)0, (const struct osb_type *)0 }
+
+#define OSB_FIELD_STR(T, m, name)    OSB__FIELD(T, m, name, OSB_KIND_STR, sizeof(osb_str))
+#define OSB_FIELD_RAW(T, m, name)    OSB__FIELD(T, m, name, OSB_KIND_RAW, sizeof(osb_str))
+#define OSB_FIELD_I64(T, m, name)    OSB__FIELD(T, m, name, OSB_KIND_I64, sizeof(int64_t))
+#define OSB_FIELD_U64(T, m, name)    OSB__FIELD(T, m, name, OSB_KIND_U64, sizeof(uint64_t))
+#define OSB_FIELD_INT(T, m, name)    OSB__FIELD(T, m, name, OSB_KIND_INT, sizeof(int))
+#define OSB_FIELD_DOUBLE(T, m, name) OSB__FIELD(T, m, name, OSB_KIND_DOUBLE, sizeof(double))
+#define OSB_FIELD_BOOL(T, m, name)   OSB__FIELD(T, m, name, OSB_KIND_BOOL, sizeof(int))
+/* A nested object stored inline (member of the struct type described by st). */
+#define OSB_FIELD_OBJECT(T, m, name, st)                                            \
+    { name, OSB_KIND_OBJECT, offsetof(T, m), 0, (osb_kind)0, st }
+/* An array: member m is a pointer to the elements, member n a size_t count;
+ * elem is the kind of the elements (not OBJECT: see OSB_FIELD_ARRAY_OF). */
+#define OSB_FIELD_ARRAY(T, m, n, name, elem)                                        \
+    { name, OSB_KIND_ARRAY, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)), \
+      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), elem,       \
+      (const struct osb_type *)0 }
+/* An array of objects of the struct type st. */
+#define OSB_FIELD_ARRAY_OF(T, m, n, name, st)                                       \
+    { name, OSB_KIND_ARRAY, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)), \
+      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), OSB_KIND_OBJECT, st }
+/* An object whose values are strings, as osb_kv *m with size_t count n. */
+#define OSB_FIELD_MAP(T, m, n, name)                                                \
+    { name, OSB_KIND_MAP, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)), \
+      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), (osb_kind)0, \
+      (const struct osb_type *)0 }
+/* The type of struct T with field table f (an array, not a pointer). */
+#define OSB_TYPE(T, f) { #T, sizeof(T), f, sizeof(f) / sizeof((f)[0]), OSB_NO_RAW }
+/* The same, keeping the object's raw JSON in the osb_str member raw. */
+#define OSB_TYPE_RAW(T, f, raw)                                                     \
+    { #T, sizeof(T), f, sizeof(f) / sizeof((f)[0]),                                 \
+      offsetof(T, raw) + OSB__CHECK0(OSB__MSIZE(T, raw) == sizeof(osb_str)) }
+/* A type with no decoded fields: only the raw JSON is kept (the object is
+ * still checked to be well-formed JSON). */
+#define OSB_TYPE_RAW_ONLY(T, raw)                                                   \
+    { #T, sizeof(T), (const osb_field *)0, 0,                                       \
+      offsetof(T, raw) + OSB__CHECK0(OSB__MSIZE(T, raw) == sizeof(osb_str)) }
+
+/* Decodes the JSON document json[0..len) into a new result of type t and
+ * stores it in *out (set to NULL first). The document must be an object; or,
+ * when t's first field has the empty name "", an array bound to that field
+ * (for endpoints answering with a bare array). allocator NULL = libc; the
+ * result remembers it, so osb_result_free needs no argument. err (may be
+ * NULL) receives the code, the byte offset and a message on failure.
+ * Errors: OSB_ERR_JSON, OSB_ERR_TRUNCATED, OSB_ERR_RANGE, OSB_ERR_NOMEM,
+ * OSB_ERR_INVALID_ARG (a NULL argument or a bad table). */
+OSB_API osb_err osb_bind(const osb_type *t, const char *json, size_t len,
+                         const osb_allocator *allocator, void **out, osb_error *err);
+/* Binds without allocating: the struct goes to dst (t->size bytes, zeroed
+ * first) and its strings and arrays into buf[0..cap), which must outlive
+ * dst's use. For decoding many small documents (stream events) with one
+ * reusable buffer. *need (may be NULL) receives the bytes of buf used, or on
+ * OSB_ERR_TOO_LARGE the size that suffices. dst is left zero on failure.
+ * Other errors as osb_bind. */
+OSB_API osb_err osb_bind_into(const osb_type *t, const char *json, size_t len, void *dst,
+                              void *buf, size_t cap, size_t *need, osb_error *err);
+/* Frees any result made by this library (osb_bind and the REST calls) with
+ * the allocator it came from. NULL is ignored. */
+OSB_API void osb_result_free(void *result);
+/* The total size of a result's block, for accounting. 0 for NULL. */
+OSB_API size_t osb_result_size(const void *result);
+
+/* >>sse --------------------------------------------------------------------- */
+
+/* The largest event (its data) accepted by default; beyond it the tokenizer
+ * fails with OSB_ERR_TOO_LARGE (osb_sse.max_event changes it per stream). */
+#ifndef OSB_SSE_MAX_EVENT
+#  define OSB_SSE_MAX_EVENT (16u * 1024u * 1024u)
 #endif
+#define OSB_SSE_MAX_TYPE 64   /* event: names up to 63 bytes (else OSB_ERR_TOO_LARGE) */
+#define OSB_SSE_MAX_ID 128    /* id: values up to 127 bytes (else OSB_ERR_TOO_LARGE) */
+
+/* What osb_sse_status reports after osb_sse_push / osb_sse_finish. */
+typedef enum osb_sse_state {
+    OSB_SSE_ERROR = -1,   /* osb_sse.err says why (sticky) */
+    OSB_SSE_MORE = 0,     /* every byte given was consumed; push more */
+    OSB_SSE_EVENT = 1,    /* an event is complete: osb_sse_event_get reads it */
+    OSB_SSE_FULL = 2,     /* the event buffer is full but below max_event:
+                             give a larger one (osb_sse_set_buffer) and push
+                             the unconsumed bytes again */
+    OSB_SSE_END = 3       /* osb_sse_finish: the stream ended cleanly */
+} osb_sse_state;
+
+/* One event; the pointers stay valid until the next push, finish or
+ * set_buffer. data is NUL-terminated (inside the caller's buffer). */
+typedef struct osb_sse_event {
+    const char *data;     /* joined data: lines ('\n' between lines), or the bare JSON line */
+    size_t data_len;
+    const char *type;     /* "event:" value, "" when none ("message" per the SSE spec) */
+    size_t type_len;
+    const char *id;       /* the last event id seen on the stream, "" when none */
+    size_t id_len;
+    int bare;             /* 1: a bare JSON line (execd / metrics framing), 0: data: lines */
+    uint64_t offset;      /* stream byte offset where the event started */
+} osb_sse_event;
+
+/* A push tokenizer for event streams (BearSSL's PEM decoder is the model):
+ * osb_sse_push consumes bytes and stops right after each event; the caller
+ * then reads the event and pushes the rest. It understands
+ *   - standard SSE: "event:", "data:" (several lines joined by '\n'), "id:",
+ *     "retry:", ":" comments (skipped), unknown fields (skipped), a blank line
+ *     dispatching the event; lines end in LF, CR or CRLF (a CR at the end of a
+ *     chunk is remembered, so a LF starting the next chunk does not count as
+ *     a second line end); a UTF-8 BOM at the start is skipped;
+ *   - execd framing: a line starting with '{' or '[' is a bare JSON event by
+ *     itself, dispatched at its end of line; the blank line execd writes
+ *     after it is then just an empty line. This also covers /metrics/watch
+ *     (one object per single newline) and a bare {code,message} object that
+ *     ends the stream without a newline (osb_sse_finish dispatches it).
+ * Event data accumulates in a caller buffer; the tokenizer never allocates.
+ * When the buffer is full it stops with OSB_SSE_FULL so the stream layer may
+ * grow it up to max_event; data beyond max_event fails with
+ * OSB_ERR_TOO_LARGE: events are never silently cut or dropped. The fields are
+ * private except err, err_offset, max_event and retry_ms. */
+typedef struct osb_sse {
+    char *buf;                 /* event data (caller's) */
+    size_t cap;                /* its size in bytes */
+    size_t len;                /* data bytes of the event being read */
+    size_t max_event;          /* OSB_SSE_MAX_EVENT after init */
+    int64_t retry_ms;          /* last "retry:" value, -1 if none */
+    uint64_t offset;           /* bytes consumed from the stream */
+    uint64_t ev_offset;        /* where the current event started */
+    osb_err err;
+    uint64_t err_offset;
+    int state;                 /* line-level state */
+    int status;                /* osb_sse_state of the last call */
+    int after_cr;              /* the last byte was a CR */
+    int bom;                   /* BOM bytes matched so far (3 = done) */
+    int has_data;              /* a data line was seen in this event */
+    int bare;                  /* the current line is a bare JSON line */
+    int field;                 /* which field the current line sets */
+    int ended;                 /* finish was called */
+    size_t name_len;           /* field name bytes so far */
+    size_t type_len, id_len;
+    size_t val_len;            /* bytes of an id/event value being read */
+    uint64_t line_start;       /* offset of the current line */
+    int64_t retry_acc;
+    int retry_ok;
+    char name[8];              /* field name being read */
+    char type[OSB_SSE_MAX_TYPE];
+    char id[OSB_SSE_MAX_ID];   /* last event id */
+    char val[OSB_SSE_MAX_ID];  /* id or event value being read */
+} osb_sse;
+
+/* Prepares s with the event buffer buf of cap bytes (cap >= 1; NULL/0 is
+ * allowed and makes the first data byte report OSB_SSE_FULL). */
+OSB_API void osb_sse_init(osb_sse *s, char *buf, size_t cap);
+/* Replaces the event buffer, keeping the data read so far: the new buffer
+ * must already hold the first s->len bytes of the old one (realloc does
+ * that). OSB_ERR_INVALID_ARG if cap <= s->len. */
+OSB_API osb_err osb_sse_set_buffer(osb_sse *s, char *buf, size_t cap);
+/* Consumes bytes of data[0..len) and returns how many; stops after the byte
+ * that completes an event (status OSB_SSE_EVENT), when the buffer is full
+ * (OSB_SSE_FULL), or on an error (OSB_SSE_ERROR, consumed up to the bad
+ * byte). Otherwise every byte is consumed (OSB_SSE_MORE). Pushing after an
+ * event discards that event. */
+OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len);
+/* The stream ended. Dispatches a final bare JSON line without a line end
+ * (OSB_SSE_EVENT; call finish again afterwards): execd may end a stream with
+ * a bare {code,message} and nothing after it. If the connection was cut in
+ * the middle of such a line, parsing the event's JSON reports
+ * OSB_ERR_TRUNCATED. Returns OSB_SSE_END when nothing was pending, or fails
+ * with OSB_ERR_TRUNCATED when "data:" lines were not closed by a blank line
+ * (the SSE spec discards such an event; the stream layer decides whether
+ * that matters, e.g. after a terminal event). */
+OSB_API osb_sse_state osb_sse_finish(osb_sse *s);
+/* The state of the last push/finish. */
+OSB_API osb_sse_state osb_sse_status(const osb_sse *s);
+/* Fills *ev when the status is OSB_SSE_EVENT and returns 1; else zeroes *ev
+ * and returns 0. */
+OSB_API int osb_sse_event_get(const osb_sse *s, osb_sse_event *ev);
+
+/* >>multipart ------------------------------------------------------------- */
+
+/* One part of a multipart/form-data body. The body comes from memory (data,
+ * size) or from a reader (read, read_user) that must deliver exactly size
+ * bytes. name and filename are quoted as browsers do ('"' as %22, CR and LF
+ * as %0D %0A). */
+typedef struct osb_mpart {
+    const char *name;          /* form field name, required */
+    const char *filename;      /* NULL: no filename parameter */
+    const char *content_type;  /* NULL: no Content-Type header */
+    const void *data;          /* in-memory body, when read is NULL */
+    uint64_t size;             /* body length in bytes */
+    osb_read_fn read;          /* streamed body */
+    void *read_user;
+} osb_mpart;
+
+/* Streams a multipart/form-data body for a part list; osb_multipart_read is
+ * an osb_read_fn. The length is known in advance (Content-Length). execd's
+ * /files/upload wants, per file, a part "metadata" WITH a filename and
+ * Content-Type application/json (see osb_upload_metadata), then a part
+ * "file"; several files go in one request, pairs in order. The fields are
+ * private except err. */
+typedef struct osb_multipart {
+    const osb_mpart *parts;
+    size_t nparts;
+    size_t part;               /* current part */
+    int phase;                 /* head, body, body end, tail, done */
+    uint64_t done_body;        /* body bytes of the current part sent */
+    size_t head_len, head_pos;
+    uint64_t total;            /* whole body length */
+    uint64_t sent;
+    osb_err err;
+    char boundary[72];
+    char content_type[104];    /* "multipart/form-data; boundary=..." */
+    char head[1024];           /* the current part's head */
+} osb_multipart;
+
+/* Prepares m for parts[0..n) (kept alive by the caller while m is read).
+ * boundary: 1..70 characters of [0-9A-Za-z'()+_,-./:=?]; NULL makes one
+ * from the addresses and sizes involved and the clock, which is unique enough
+ * for trusted content; pass random bytes (hex) when the content is hostile.
+ * Errors: OSB_ERR_INVALID_ARG (no name, bad boundary, data NULL with size >
+ * 0 and no reader), OSB_ERR_TOO_LARGE (a part head above 1000 bytes). */
+OSB_API osb_err osb_multipart_init(osb_multipart *m, const osb_mpart *parts, size_t n,
+                                   const char *boundary);
+/* The exact body length, for Content-Length. */
+OSB_API uint64_t osb_multipart_length(const osb_multipart *m);
+/* "multipart/form-data; boundary=...", for the Content-Type header. */
+OSB_API const char *osb_multipart_content_type(const osb_multipart *m);
+/* osb_read_fn over the body: user is the osb_multipart. Returns bytes, 0 at
+ * the end, -1 on error (m->err: OSB_ERR_IO when a reader fails or delivers
+ * fewer bytes than its part's size). */
+OSB_API ptrdiff_t osb_multipart_read(void *user, void *buf, size_t cap);
+/* Appends execd's upload metadata JSON to out:
+ * {"path":..., "owner":..., "group":..., "mode":...}; owner/group NULL and
+ * mode 0 are left out. mode is the octal permission written with decimal
+ * digits (0644 -> 644), as execd expects. */
+OSB_API osb_err osb_upload_metadata(osb_buf *out, const char *path, const char *owner,
+                                    const char *group, int mode);
+
+/* >>url --------------------------------------------------------------------- */
+
+/* Appends s[0..len) percent-encoded to out: everything but the unreserved
+ * set (A-Z a-z 0-9 - . _ ~) becomes %XX (upper-case hex), space included
+ * (%20). Right for a path segment and for a query key or value. */
+OSB_API osb_err osb_url_encode(osb_buf *out, const char *s, size_t len);
+/* Decodes %XX escapes of s[0..len) into out (cap bytes; cap >= len always
+ * suffices, and out may equal s). form = 1 also turns '+' into a space, as
+ * query strings are read. *out_len gets the length; out is NUL-terminated
+ * when there is room. A '%' not followed by two hex digits is
+ * OSB_ERR_INVALID_ARG; too small a buffer, OSB_ERR_TOO_LARGE. */
+OSB_API osb_err osb_url_decode(const char *s, size_t len, char *out, size_t cap,
+                               size_t *out_len, int form);
+/* Appends "?key=value" (or "&key=value" when out already holds a '?'),
+ * both encoded. value NULL appends nothing (an absent parameter). */
+OSB_API osb_err osb_url_query(osb_buf *out, const char *key, const char *value);
 
 /* >>http ================================================================== */
 
@@ -373,18 +895,111 @@ typedef struct osb_chunked {
 OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
                                    const char **data, size_t *data_len);
 
-/* >>tls (declarations) */
-/* (during development the parts live in parts/; they are merged into this
-   file before a release, and these includes go away) */
-#ifdef OPENSANDBOX_IMPLEMENTATION
-#  undef OPENSANDBOX_IMPLEMENTATION
-#  define OSB__IMPL_WAS_ON
-#endif
-#include "parts/tls.h"
-#ifdef OSB__IMPL_WAS_ON
-#  define OPENSANDBOX_IMPLEMENTATION
-#  undef OSB__IMPL_WAS_ON
-#endif
+/* >>tls ===================================================================
+ *
+ * HTTPS through BearSSL (compile with OSB_TLS=1 and link -lbearssl).
+ *
+ * Verification is always on: the server's certificate chain must end at a
+ * trust anchor, be valid at the current time, and name the URL's host.
+ * Nothing here turns verification off except the loudly named
+ * insecure_skip_verify field, which exists for tests.
+ *
+ * Trust anchors are loaded once per client (before its first https
+ * connection) from the first of these sources that is configured, and are
+ * read-only afterwards; a configured source that cannot be
+ * read, or yields no usable certificate, is an error (never a fall-through
+ * to the next source, never "skip verification"):
+ *   1. tls.ca_file and/or tls.ca_pem (both are loaded when both are set);
+ *   2. $SSL_CERT_FILE (a PEM bundle);
+ *   3. $SSL_CERT_DIR (every regular file in it; PEM certificates are kept,
+ *      other files are ignored; not on MSVC builds);
+ *   4. the first readable system bundle: /etc/ssl/certs/ca-certificates.crt,
+ *      /etc/pki/tls/certs/ca-bundle.crt, /usr/share/ssl/certs/ca-bundle.crt,
+ *      /usr/local/share/certs/ca-root-nss.crt, /etc/ssl/cert.pem;
+ *   5. anchors compiled in: define OSB_TLS_EMBEDDED_ANCHORS to an array of
+ *      br_x509_trust_anchor (as printed by `brssl ta`) and
+ *      OSB_TLS_EMBEDDED_ANCHORS_NUM to its length before the implementation.
+ * Zero anchors is an error (OSB_ERR_TLS). Only files holding PEM
+ * "CERTIFICATE" objects are used; other PEM objects are skipped.
+ *
+ * Protocol: TLS 1.2 only (BearSSL has no TLS 1.3), ECDHE key exchange with
+ * AES-GCM or ChaCha20-Poly1305, server keys RSA or EC; certificate
+ * signatures with SHA-256/384/512 (SHA-1 signatures are refused).
+ * Renegotiation is refused.
+ *
+ * Host names: the URL host is always given to BearSSL, which sends it as
+ * SNI and matches it against the certificate's dNSName SANs (a single
+ * leading "*." wildcard; the subject CN only when there is no SAN). For an
+ * IP-literal host (https://10.0.0.5:8443, https://[::1]:443) BearSSL has
+ * no support, so this library checks the certificate's iPAddress SANs
+ * itself; no SNI is sent (RFC 6066 forbids IP literals there). A dNSName
+ * that happens to spell the address does not count.
+ *
+ * Clock and entropy: certificate dates are checked against tls.now (seconds
+ * since 1970) or time(); a clock that says "unknown" (a negative value)
+ * fails validation. Randomness comes from the OS through BearSSL, plus
+ * whatever tls.entropy adds; with neither the handshake fails with its own
+ * message (tls_error 8).
+ *
+ * Memory: each TLS connection holds one allocation, made at connect time
+ * and freed at close, nothing more while it is open or idle in the pool:
+ * 40,448 bytes on x86-64, that is the BearSSL engine and X.509 contexts
+ * (about 7.3 KB) and a full-duplex record buffer of BR_SSL_BUFSIZE_BIDI
+ * (33,178 bytes). Define OSB_TLS_HALF_DUPLEX to 1 for a half-duplex buffer
+ * of BR_SSL_BUFSIZE_MONO (16,709 bytes; 23,976 bytes a connection), which
+ * is enough for HTTP/1.1 request-then-response. An IP-literal host adds
+ * room for the server's certificate (OSB_TLS_MAX_CERT, default 16384). The
+ * trust anchors are one allocation per certificate plus an array, per
+ * client (78 KB for the 143 certificates of Debian 12's bundle).
+ *
+ * Errors: handshake and verification failures are OSB_ERR_TLS with
+ * osb_error.tls_error set to BearSSL's code (osb_tls_strerror names it) and
+ * a message that says what to do; a deadline is OSB_ERR_TIMEOUT with phase
+ * OSB_PHASE_TLS; a TLS stream that ends without close_notify once reply
+ * bytes have come is OSB_ERR_TRUNCATED (before any, it reads as the server
+ * closing without a response, so an idempotent request may be sent again).
+ *
+ * Configuration (define before the implementation):
+ *   OSB_TLS_HALF_DUPLEX        0   1 = 16.7 KB record buffer instead of 33.2 KB
+ *   OSB_TLS_MAX_CERT       16384   largest server certificate for IP-literal hosts
+ *   OSB_TLS_EMBEDDED_ANCHORS       compiled-in anchors (with ..._NUM), see above
+ */
+
+
+/* TLS settings of a client (osb_client_config.tls). Zero means: verify with
+ * the trust anchors found as described above, time(), OS entropy. */
+typedef struct osb_tls_config {
+    /* The trust anchors are read once, when the client loads them (at the
+     * latest before its first https connection); keep both strings valid for
+     * as long as the client lives. */
+    const char *ca_file;      /* PEM bundle path; NULL = environment, then system */
+    const char *ca_pem;       /* PEM bundle in memory */
+    size_t ca_pem_len;        /* its length; 0 = strlen(ca_pem) */
+    /* TESTS ONLY: accept any certificate for any name. Never ship with it. */
+    int insecure_skip_verify;
+    /* Seconds since 1970-01-01 UTC, or a negative value when unknown (the
+     * handshake then fails rather than skip the date check). NULL = time(). */
+    int64_t (*now)(void *user);
+    void *now_user;
+    /* Fills len bytes of buf with unpredictable bytes; returns 0 on success.
+     * Mixed with the OS's randomness; needed where the OS has none.
+     * NULL = OS only. */
+    int (*entropy)(void *user, void *buf, size_t len);
+    void *entropy_user;
+} osb_tls_config;
+
+/* A readable text for a BearSSL error code (osb_error.tls_error): the SSL
+ * codes 1-31, the X.509 codes 32-63, and received (256 + alert) or sent
+ * (512 + alert) fatal alerts. Never NULL; works without OSB_TLS too. */
+OSB_API const char *osb_tls_strerror(int tls_error);
+
+/* Loads the trust anchors as a client with this configuration would and
+ * reports how many were found (*count) and where (source, if not NULL: a
+ * path, "ca_pem", "embedded", ...; cut to source_cap bytes). Useful to
+ * check a deployment's trust store without a network call. OSB_ERR_TLS when
+ * none could be loaded, OSB_ERR_UNSUPPORTED without OSB_TLS. */
+OSB_API osb_err osb_tls_anchor_count(const osb_tls_config *cfg, size_t *count,
+                                     char *source, size_t source_cap, osb_error *err);
 
 /* >>transport ============================================================= */
 
@@ -539,21 +1154,1271 @@ OSB_API int osb_error_is_capacity(const osb_error *e);      /* HTTP 503 or 507: 
  * before anything was sent, timeouts of idempotent calls, 429/502/503/504). */
 OSB_API int osb_error_is_retryable(const osb_error *e);
 
-#ifdef __cplusplus
-}
+
+/* >>lifecycle ============================================================== */
+
+/* The Lifecycle (13 operations), Diagnostics (2) and Egress sidecar (11)
+ * APIs, one function per operation.
+ *
+ * Conventions for every function below:
+ *  - c is the client (never NULL). The lifecycle calls go to its domain with
+ *    its API key; the egress calls go to an osb_target (the endpoint of port
+ *    18080, see osb_target_from_endpoint) with that endpoint's headers and
+ *    never with the API key.
+ *  - Return: OSB_OK, or an error code with the detail in osb_client_error(c)
+ *    (HTTP status, server code, message, X-Request-ID, attempts). A non-2xx
+ *    answer is OSB_ERR_HTTP; classify it with osb_error_is_not_found() etc.
+ *    A NULL or empty id/name argument is OSB_ERR_INVALID_ARG (nothing sent).
+ *  - Results: *out is set to NULL first, then to ONE allocation on success,
+ *    owned by the caller and freed with osb_result_free(). out may be NULL
+ *    to discard the result (not for osb_sandbox_endpoint and
+ *    osb_diagnostics_text, whose result is the point). Strings are osb_str
+ *    (NUL-terminated, with length); absent or null JSON members leave fields
+ *    zero (ptr NULL, count 0). Every result keeps the response JSON in
+ *    'raw', so fields this version does not decode remain reachable.
+ *  - X-Request-ID: every request carries one (generated, or the caller's
+ *    from the client's configured headers); the id the server answered
+ *    with is in osb_client_error(c)->request_id, after failures too.
+ *  - Request structs: zero-initialise; a zero/NULL field means "not sent"
+ *    (server default). The struct and everything it points to are only read
+ *    during the call.
+ *  - Retries follow the client's contract (osb_retry): GET/DELETE retried on
+ *    connection failures and 429/502/503/504; POST/PATCH only when nothing
+ *    was sent, and on 429/502.
+ *  - Lists of strings in requests are NULL-terminated arrays.
+ *  - Thread use: as the client (one thread at a time per client).
+ *
+ *     osb_sandbox_create_req r = {0};
+ *     const char *const argv[] = {"python", "app.py", NULL};
+ *     osb_sandbox_info *sb;
+ *     osb_endpoint *ep;
+ *     r.image = "python:3.11";
+ *     r.entrypoint = argv;
+ *     r.timeout_s = 600;
+ *     if (osb_sandbox_create(c, &r, &sb) == OSB_OK) {
+ *         if (osb_sandbox_endpoint(c, sb->id.ptr, 44772, NULL, &ep) == OSB_OK) {
+ *             osb_target execd = osb_target_from_endpoint(ep);
+ *             ... execd calls with &execd ...
+ *             osb_result_free(ep);
+ *         }
+ *         osb_sandbox_delete(c, sb->id.ptr);
+ *         osb_result_free(sb);
+ *     } else {
+ *         fprintf(stderr, "%s\n", osb_client_error(c)->message);
+ *     } */
+
+/* A key and a value for request maps (env, metadata, resource limits,
+ * extensions, filters). value NULL writes JSON null where the API allows it
+ * (metadata patch: delete the key; env: the server accepts null although
+ * the spec says string). */
+typedef struct osb_pair {
+    const char *key;
+    const char *value;
+} osb_pair;
+
+/* One egress rule: action "allow" or "deny", target a domain ("pypi.org"),
+ * a wildcard ("*.example.com"), an IP or a CIDR. */
+typedef struct osb_network_rule {
+    const char *action;
+    const char *target;
+} osb_network_rule;
+
+/* The network policy of a new sandbox (starts the egress sidecar). */
+typedef struct osb_network_policy {
+    const char *default_action;          /* "allow"/"deny"; NULL: not sent (server: deny) */
+    const osb_network_rule *egress;      /* rules, first match wins */
+    size_t egress_count;
+} osb_network_policy;
+
+/* Volume backends: exactly one of host, pvc, ossfs per osb_volume. */
+typedef struct osb_volume_host {
+    const char *path;                    /* absolute host path (or Windows drive path) */
+} osb_volume_host;
+
+typedef struct osb_volume_pvc {
+    const char *claim_name;
+    int create_if_not_exists;            /* 0: not sent (server: true), 1: true, -1: false */
+    int delete_on_sandbox_termination;   /* 0: not sent (false), 1: true, -1: false */
+    const char *storage_class;           /* NULL: not sent */
+    const char *storage;                 /* e.g. "10Gi"; NULL: not sent */
+    const char *const *access_modes;     /* e.g. {"ReadWriteOnce", NULL}; NULL: not sent */
+} osb_volume_pvc;
+
+typedef struct osb_volume_ossfs {
+    const char *bucket;
+    const char *endpoint;
+    const char *version;                 /* "1.0" or "2.0"; NULL: not sent */
+    const char *const *options;          /* NULL: not sent */
+    const char *access_key_id;
+    const char *access_key_secret;
+} osb_volume_ossfs;
+
+typedef struct osb_volume {
+    const char *name;                    /* DNS label */
+    const char *mount_path;              /* absolute path inside the sandbox */
+    int read_only;                       /* 1: true; 0: not sent (false) */
+    const char *sub_path;                /* NULL: not sent */
+    const osb_volume_host *host;
+    const osb_volume_pvc *pvc;
+    const osb_volume_ossfs *ossfs;
+} osb_volume;
+
+/* POST /v1/sandboxes. Exactly one of image / snapshot_id (unless the
+ * extensions carry "poolRef"); entrypoint is required with image. */
+typedef struct osb_sandbox_create_req {
+    const char *image;                   /* image URI, e.g. "python:3.11" */
+    const char *image_username;          /* registry auth; both or neither */
+    const char *image_password;
+    const char *snapshot_id;             /* restore from a Ready snapshot */
+    const char *const *entrypoint;       /* argv, NULL-terminated */
+    const osb_pair *resource_limits;     /* {"cpu","1"}, {"memory","1Gi"}; none: {} is sent */
+    size_t resource_limits_count;
+    int timeout_s;                       /* seconds to live (>= 60); 0: not sent = no expiry */
+    const osb_pair *env;                 /* value NULL is sent as null */
+    size_t env_count;
+    const osb_pair *metadata;
+    size_t metadata_count;
+    const char *platform_os;             /* "linux"/"windows"; NULL: not sent */
+    const char *platform_arch;           /* "amd64"/"arm64" (send both or neither) */
+    const osb_network_policy *network_policy;   /* NULL: no sidecar */
+    int credential_proxy;                /* 1: {"enabled":true}, -1: false, 0: not sent */
+    int secure_access;                   /* 1: true, -1: false, 0: not sent */
+    const osb_volume *volumes;
+    size_t volumes_count;
+    const osb_pair *extensions;          /* e.g. {"poolRef","pool-a"} */
+    size_t extensions_count;
+} osb_sandbox_create_req;
+
+/* status of a sandbox or a snapshot. */
+typedef struct osb_sandbox_status {
+    osb_str state;              /* "Pending" "Running" "Pausing" "Paused" "Resuming" "Stopping"
+                                   "Terminated" "Failed"; also "Allocated", "Unknown"; free text */
+    osb_str reason;
+    osb_str message;
+    osb_str last_transition_at; /* RFC 3339 */
+} osb_sandbox_status;
+
+typedef struct osb_image_info {
+    osb_str uri;
+} osb_image_info;
+
+typedef struct osb_platform_info {
+    osb_str os;
+    osb_str arch;
+} osb_platform_info;
+
+/* A sandbox (create, get, list items, metadata patch). The create answer
+ * has no image/snapshot_id. */
+typedef struct osb_sandbox_info {
+    osb_str id;
+    osb_image_info image;       /* image.uri.ptr NULL when restored from a snapshot */
+    osb_str snapshot_id;
+    osb_platform_info platform;
+    osb_sandbox_status status;
+    osb_kv *metadata;
+    size_t metadata_count;
+    osb_str *entrypoint;
+    size_t entrypoint_count;
+    osb_str expires_at;         /* absent (ptr NULL) when the sandbox has no TTL */
+    osb_str created_at;
+    osb_str raw;
+} osb_sandbox_info;
+
+typedef struct osb_pagination {
+    int64_t page;
+    int64_t page_size;
+    int64_t total_items;
+    int64_t total_pages;
+    int has_next_page;
+} osb_pagination;
+
+/* GET /v1/sandboxes filters. */
+typedef struct osb_sandbox_list_req {
+    const char *const *states;           /* any of (OR), case-insensitive; NULL: all */
+    const osb_pair *metadata;            /* all must match exactly (AND) */
+    size_t metadata_count;
+    int page;                            /* >= 1; 0: not sent (1) */
+    int page_size;                       /* 1..200; 0: not sent (20) */
+} osb_sandbox_list_req;
+
+typedef struct osb_sandbox_page {
+    osb_sandbox_info *items;             /* newest first */
+    size_t items_count;
+    osb_pagination pagination;
+    osb_str raw;
+} osb_sandbox_page;
+
+/* GET /v1/sandboxes/{id}/endpoints/{port} options. */
+typedef struct osb_endpoint_req {
+    int use_server_proxy;                /* 1: route through the lifecycle server's proxy */
+    int64_t expires;                     /* > 0: a signed route valid until this Unix time
+                                            (seconds); then use_server_proxy is never sent,
+                                            the server refuses the combination */
+} osb_endpoint_req;
+
+/* Where a sandbox port is reached. */
+typedef struct osb_endpoint {
+    osb_str endpoint;                    /* as sent: usually scheme-less "host:port/prefix" */
+    osb_kv *headers;                     /* headers to send with every request to it */
+    size_t headers_count;
+    osb_str url;                         /* endpoint with a scheme (the client's protocol
+                                            when the server gave none) */
+    const char *const *header_lines;     /* the headers as "Name: value", NULL-terminated
+                                            (never NULL) */
+    osb_str raw;
+} osb_endpoint;
+
+typedef struct osb_renew_result {
+    osb_str expires_at;                  /* as normalised by the server (UTC) */
+    osb_str raw;
+} osb_renew_result;
+
+/* A snapshot. status.state: "Creating", "Ready", "Failed", "Deleting". */
+typedef struct osb_snapshot {
+    osb_str id;
+    osb_str sandbox_id;
+    osb_str name;
+    osb_sandbox_status status;
+    osb_str created_at;
+    osb_str raw;
+} osb_snapshot;
+
+typedef struct osb_snapshot_list_req {
+    const char *sandbox_id;              /* NULL: snapshots of every sandbox */
+    const char *const *states;           /* NULL: all */
+    int page;                            /* 0: not sent */
+    int page_size;                       /* 0: not sent */
+} osb_snapshot_list_req;
+
+typedef struct osb_snapshot_page {
+    osb_snapshot *items;
+    size_t items_count;
+    osb_pagination pagination;
+    osb_str raw;
+} osb_snapshot_page;
+
+/* POST /v1/sandboxes: creates a sandbox. The real servers answer 202 once it
+ * is Running (status.state "Running"); in the spec's asynchronous mode it
+ * may still be "Pending": poll osb_sandbox_get. *out: the new sandbox (id,
+ * status, metadata, expires_at, created_at, entrypoint). Errors: 422/400
+ * (OSB_ERR_HTTP, validation), 404/409 for snapshot_id, 500/503/504. */
+OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *req,
+                                   osb_sandbox_info **out);
+/* GET /v1/sandboxes/{id}: one sandbox. 404 when unknown or deleted. */
+OSB_API osb_err osb_sandbox_get(osb_client *c, const char *sandbox_id, osb_sandbox_info **out);
+/* GET /v1/sandboxes: one page of sandboxes. req NULL: no filter, server
+ * defaults. The metadata filter is encoded the way the server decodes it
+ * (one "metadata" parameter holding an encoded "k=v&k2=v2"). */
+OSB_API osb_err osb_sandbox_list(osb_client *c, const osb_sandbox_list_req *req,
+                                 osb_sandbox_page **out);
+/* DELETE /v1/sandboxes/{id}: kills and removes it (204). 404 when unknown. */
+OSB_API osb_err osb_sandbox_delete(osb_client *c, const char *sandbox_id);
+/* PATCH /v1/sandboxes/{id}/metadata as a JSON merge patch: a pair with a
+ * value sets the key, a pair with value NULL deletes it (explicit null),
+ * keys not given are kept; count 0 sends {} (no change). *out: the whole
+ * sandbox after the change (out may be NULL to discard it). 400 for
+ * invalid or reserved ("opensandbox.io/") keys, 404, 422. */
+OSB_API osb_err osb_sandbox_metadata_patch(osb_client *c, const char *sandbox_id,
+                                           const osb_pair *patch, size_t count,
+                                           osb_sandbox_info **out);
+/* POST /v1/sandboxes/{id}/pause (202, no body). 409 when not Running. */
+OSB_API osb_err osb_sandbox_pause(osb_client *c, const char *sandbox_id);
+/* POST /v1/sandboxes/{id}/resume (202, no body). 409 when not Paused. */
+OSB_API osb_err osb_sandbox_resume(osb_client *c, const char *sandbox_id);
+/* POST /v1/sandboxes/{id}/renew-expiration with expires_at, an RFC 3339
+ * time (osb_format_time makes one). *out (may be NULL): the new expiry.
+ * 400 when not in the future, 409 when the sandbox has no TTL, 404, 422. */
+OSB_API osb_err osb_sandbox_renew(osb_client *c, const char *sandbox_id, const char *expires_at,
+                                  osb_renew_result **out);
+/* GET /v1/sandboxes/{id}/endpoints/{port}: how to reach a port (44772 execd,
+ * 18080 egress, or any port of the sandbox). req NULL: a plain endpoint.
+ * *out: the endpoint and its headers; turn it into a target with
+ * osb_target_from_endpoint. port outside 1..65535: OSB_ERR_INVALID_ARG.
+ * 400 (signed routes unsupported, bad port), 404, 422. */
+OSB_API osb_err osb_sandbox_endpoint(osb_client *c, const char *sandbox_id, int port,
+                                     const osb_endpoint_req *req, osb_endpoint **out);
+/* A target for egress/execd calls, pointing into ep (valid while ep lives):
+ * url = ep->url, headers = ep->header_lines. In server-proxy mode the url
+ * is the lifecycle host's proxy route; the headers are still sent (the
+ * proxy does not add the egress token itself). ep NULL: a zero target. */
+OSB_API osb_target osb_target_from_endpoint(const osb_endpoint *ep);
+
+/* POST /v1/sandboxes/{id}/snapshots: starts a snapshot (202, state
+ * "Creating"; poll osb_snapshot_get until "Ready" or "Failed"). name NULL:
+ * unnamed. 404, 409 (sandbox not Running), 501 (runtime without snapshots). */
+OSB_API osb_err osb_snapshot_create(osb_client *c, const char *sandbox_id, const char *name,
+                                    osb_snapshot **out);
+/* GET /v1/snapshots/{id}. 404 when unknown. */
+OSB_API osb_err osb_snapshot_get(osb_client *c, const char *snapshot_id, osb_snapshot **out);
+/* GET /v1/snapshots: one page. req NULL: no filter. */
+OSB_API osb_err osb_snapshot_list(osb_client *c, const osb_snapshot_list_req *req,
+                                  osb_snapshot_page **out);
+/* DELETE /v1/snapshots/{id} (204). 404, 409 while "Creating". */
+OSB_API osb_err osb_snapshot_delete(osb_client *c, const char *snapshot_id);
+
+/* Writes t (Unix seconds, UTC) as "YYYY-MM-DDTHH:MM:SSZ" into out (at least
+ * 21 bytes). Returns out, or NULL when cap is too small or t is out of range. */
+OSB_API char *osb_format_time(int64_t t, char *out, size_t cap);
+
+/* >>diagnostics ------------------------------------------------------------ */
+
+/* The stable diagnostics descriptor (specs/diagnostic-api.yml). */
+typedef struct osb_diagnostic {
+    osb_str sandbox_id;
+    osb_str kind;                        /* "logs" or "events" */
+    osb_str scope;
+    osb_str delivery;                    /* "inline": content; "url": content_url */
+    osb_str content_type;
+    osb_str content;
+    osb_str content_url;
+    osb_str expires_at;                  /* of content_url */
+    int64_t content_length;              /* 0 when absent */
+    int truncated;
+    osb_str *warnings;
+    size_t warnings_count;
+    osb_str raw;
+} osb_diagnostic;
+
+/* GET /v1/sandboxes/{id}/diagnostics/logs?scope=... scope NULL: "all"
+ * (others: "container", "lifecycle", "runtime", "network", "process").
+ * The open-source server does not implement the stable API: its 501 is
+ * returned as OSB_ERR_UNSUPPORTED (detail: http_status 501, server code
+ * DIAGNOSTICS_NOT_IMPLEMENTED); fall back to osb_diagnostics_text. */
+OSB_API osb_err osb_diagnostics_logs(osb_client *c, const char *sandbox_id, const char *scope,
+                                     osb_diagnostic **out);
+/* GET .../diagnostics/events?scope=...; as osb_diagnostics_logs. */
+OSB_API osb_err osb_diagnostics_events(osb_client *c, const char *sandbox_id, const char *scope,
+                                       osb_diagnostic **out);
+
+/* The legacy plain-text diagnostics routes (not in the spec; deprecated by
+ * the servers but the only ones the open-source server serves). */
+typedef struct osb_diagnostics_text_req {
+    const char *kind;                    /* "logs" (NULL), "events", "inspect", "summary" */
+    int tail;                            /* logs/summary: last lines; 0: not sent (100/50) */
+    const char *since;                   /* logs: "30s", "10m", "1h", "2d"; NULL: not sent */
+    int limit;                           /* events: 0: not sent (50) */
+    int event_limit;                     /* summary: 0: not sent (20) */
+} osb_diagnostics_text_req;
+
+typedef struct osb_text {
+    osb_str text;                        /* the body, NUL-terminated */
+    osb_str content_type;
+} osb_text;
+
+/* GET /v1/sandboxes/{id}/diagnostics/{kind} without scope: the body as
+ * text. req NULL: logs with the server's defaults. 404 when unknown. Not
+ * retried. */
+OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *sandbox_id,
+                                     const osb_diagnostics_text_req *req, osb_text **out);
+
+/* >>egress ----------------------------------------------------------------- */
+
+/* The egress calls take t = the endpoint of port 18080 of a sandbox created
+ * with a network policy (osb_target_from_endpoint). Their error bodies are
+ * plain text: the message lands in the error detail, server_code stays
+ * empty. 401 when the OPENSANDBOX-EGRESS-AUTH header is missing or wrong;
+ * 502 from the proxy when the sandbox has no sidecar. */
+
+typedef struct osb_network_rule_info {
+    osb_str action;
+    osb_str target;
+} osb_network_rule_info;
+
+typedef struct osb_network_policy_info {
+    osb_str default_action;
+    osb_network_rule_info *egress;
+    size_t egress_count;
+} osb_network_policy_info;
+
+typedef struct osb_egress_status {
+    osb_str status;                      /* "ok" */
+    osb_str mode;                        /* "allow_all", "deny_all", "enforcing" */
+    osb_str enforcement_mode;            /* "dns" or "dns+nft" */
+    osb_str reason;                      /* e.g. "no matching targets found" */
+    osb_network_policy_info policy;      /* only from osb_egress_policy_get */
+    osb_str raw;
+} osb_egress_status;
+
+/* GET /policy: the policy and its mode. */
+OSB_API osb_err osb_egress_policy_get(osb_client *c, const osb_target *t, osb_egress_status **out);
+/* PATCH /policy: merges rules (count >= 1; incoming first, first duplicate
+ * target wins; default action unchanged). *out (may be NULL): mode only.
+ * count 0: OSB_ERR_INVALID_ARG. 400 invalid rule, 413 too many rules. */
+OSB_API osb_err osb_egress_policy_patch(osb_client *c, const osb_target *t,
+                                        const osb_network_rule *rules, size_t count,
+                                        osb_egress_status **out);
+/* DELETE /policy with a JSON body: removes the rules for these targets
+ * (count >= 1, case-insensitive; unknown targets are fine: reason says
+ * "no matching targets found"). *out may be NULL. */
+OSB_API osb_err osb_egress_policy_delete(osb_client *c, const osb_target *t,
+                                         const char *const *targets, size_t count,
+                                         osb_egress_status **out);
+
+/* Credential Vault inputs. Secrets are write-only: they are never returned. */
+typedef struct osb_vault_credential_in {
+    const char *name;
+    const char *value;                   /* the secret (non-empty) */
+    const char *source_type;             /* NULL: "inline" (the only kind) */
+} osb_vault_credential_in;
+
+typedef struct osb_vault_header_in {
+    const char *name;                    /* header name */
+    const char *credential;              /* credential NAME */
+} osb_vault_header_in;
+
+/* How a binding injects a credential. type: "bearer" (credential),
+ * "basic" (credential holding base64 "user:pass"), "apiKey" (name = header
+ * name, credential), "customHeaders" (headers). credential fields name a
+ * credential of the vault, never a secret. */
+typedef struct osb_vault_auth_in {
+    const char *type;
+    const char *credential;
+    const char *name;
+    const osb_vault_header_in *headers;
+    size_t headers_count;
+} osb_vault_auth_in;
+
+/* Which requests a binding applies to; NULL lists are not sent (server
+ * defaults: https, 443, GET POST PUT PATCH DELETE, every path). hosts required. */
+typedef struct osb_vault_match_in {
+    const char *const *hosts;
+    const char *const *schemes;
+    const int *ports;                    /* 80 and/or 443 */
+    size_t ports_count;
+    const char *const *methods;
+    const char *const *paths;
+} osb_vault_match_in;
+
+typedef struct osb_vault_binding_in {
+    const char *name;
+    osb_vault_match_in match;
+    osb_vault_auth_in auth;
+} osb_vault_binding_in;
+
+/* POST /credential-vault body. */
+typedef struct osb_vault_create_req {
+    const osb_vault_credential_in *credentials;
+    size_t credentials_count;
+    const osb_vault_binding_in *bindings;
+    size_t bindings_count;
+} osb_vault_create_req;
+
+/* PATCH /credential-vault body: per collection delete, then replace, then
+ * add; atomic. NULL/0 parts are not sent. */
+typedef struct osb_vault_patch_req {
+    int64_t expected_revision;           /* > 0: 409 unless it is the current revision */
+    const osb_vault_credential_in *credentials_add;
+    size_t credentials_add_count;
+    const osb_vault_credential_in *credentials_replace;
+    size_t credentials_replace_count;
+    const char *const *credentials_delete;   /* names */
+    const osb_vault_binding_in *bindings_add;
+    size_t bindings_add_count;
+    const osb_vault_binding_in *bindings_replace;
+    size_t bindings_replace_count;
+    const char *const *bindings_delete;      /* names */
+} osb_vault_patch_req;
+
+typedef struct osb_vault_credential {
+    osb_str name;
+    osb_str source_type;
+    int64_t revision;                    /* vault revision of its last add/replace */
+    osb_str raw;
+} osb_vault_credential;
+
+typedef struct osb_vault_match {
+    osb_str *schemes;
+    size_t schemes_count;
+    int *ports;
+    size_t ports_count;
+    osb_str *hosts;
+    size_t hosts_count;
+    osb_str *methods;
+    size_t methods_count;
+    osb_str *paths;
+    size_t paths_count;
+} osb_vault_match;
+
+typedef struct osb_vault_auth {
+    osb_str type;
+    osb_str name;                        /* header name, apiKey only */
+} osb_vault_auth;
+
+typedef struct osb_vault_binding {
+    osb_str name;
+    int64_t revision;                    /* the vault's current revision */
+    osb_vault_match match;               /* normalised (defaults filled in) */
+    osb_vault_auth auth;
+    osb_str raw;
+} osb_vault_binding;
+
+/* The vault (sanitised). The list calls return it too, with only
+ * credentials or only bindings. */
+typedef struct osb_vault_state {
+    int64_t revision;
+    osb_vault_credential *credentials;   /* sorted by name */
+    size_t credentials_count;
+    osb_vault_binding *bindings;
+    size_t bindings_count;
+    osb_str raw;
+} osb_vault_state;
+
+/* POST /credential-vault (201). 409 exists, 412 not ready (sandbox created
+ * without credential_proxy), 400 invalid (e.g. a host not allowed by the
+ * egress policy), 426 insecure transport. out may be NULL. */
+OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_vault_create_req *req,
+                                 osb_vault_state **out);
+/* GET /credential-vault. 404 when there is none. */
+OSB_API osb_err osb_vault_get(osb_client *c, const osb_target *t, osb_vault_state **out);
+/* PATCH /credential-vault. 404, 409 (revision), 400, 412. out may be NULL. */
+OSB_API osb_err osb_vault_patch(osb_client *c, const osb_target *t, const osb_vault_patch_req *req,
+                                osb_vault_state **out);
+/* DELETE /credential-vault (204). 404 when there is none; 412. */
+OSB_API osb_err osb_vault_delete(osb_client *c, const osb_target *t);
+/* GET /credential-vault/credentials: revision + credentials. 404 no vault. */
+OSB_API osb_err osb_vault_credential_list(osb_client *c, const osb_target *t, osb_vault_state **out);
+/* GET /credential-vault/credentials/{name}. 404 unknown. */
+OSB_API osb_err osb_vault_credential_get(osb_client *c, const osb_target *t, const char *name,
+                                         osb_vault_credential **out);
+/* GET /credential-vault/bindings: revision + bindings. 404 no vault. */
+OSB_API osb_err osb_vault_binding_list(osb_client *c, const osb_target *t, osb_vault_state **out);
+/* GET /credential-vault/bindings/{name}. 404 unknown. */
+OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const char *name,
+                                      osb_vault_binding **out);
+
+/* The execd API: commands, bash sessions, code contexts, files,
+ * directories and metrics inside one sandbox. Every call takes the client
+ * (its connection pool, allocator and last error) and the execd target (the
+ * endpoint of port 44772 plus the headers to forward; see osb_target).
+ *
+ * Streams (run a command, run in a session, run code, watch metrics) come in
+ * two forms over the same fixed buffers:
+ *   - the callback form (osb_command_run, osb_session_run, osb_code_run,
+ *     osb_metrics_watch): the callback sees every event; returning non-zero
+ *     stops the stream with OSB_ERR_CANCELLED;
+ *   - the pull form (osb_command_stream, ... then osb_stream_next until it
+ *     gives no event, then osb_stream_close).
+ * Streams have no total deadline, only the connect and idle (no byte)
+ * deadlines of the client; the cancel flag of a request is checked between
+ * reads. A bare {"code","message"} object inside a 200 stream (execd's way
+ * of failing after the first event) ends the stream with OSB_ERR_SERVER;
+ * the detail (server code and message) is in osb_client_error(c). */
+
+/* Sizes of the fixed id buffers used below (execd ids are 32 hex digits or
+ * a UUID; the slack is for other servers). */
+#define OSB_EXEC_ID_MAX 128
+
+/* ---- events ---------------------------------------------------------------- */
+
+typedef enum osb_event_type {
+    OSB_EVENT_UNKNOWN = 0,            /* a type this library does not know: see type_name, raw */
+    OSB_EVENT_INIT = 1,               /* text: the execution id (command, session or context id) */
+    OSB_EVENT_STATUS = 2,             /* text: e.g. "error" */
+    OSB_EVENT_STDOUT = 3,             /* text: an output chunk */
+    OSB_EVENT_STDERR = 4,             /* text: an error-output chunk */
+    OSB_EVENT_RESULT = 5,             /* results: MIME type -> value */
+    OSB_EVENT_ERROR = 6,              /* ename, evalue, traceback */
+    OSB_EVENT_EXECUTION_COMPLETE = 7, /* execution_time_ms */
+    OSB_EVENT_EXECUTION_COUNT = 8,    /* execution_count */
+    OSB_EVENT_PING = 9,               /* keep-alive */
+    OSB_EVENT_METRICS = 10            /* one /metrics/watch sample: metrics */
+} osb_event_type;
+
+/* One resource sample (GET /metrics, /metrics/watch). */
+typedef struct osb_metrics {
+    double cpu_count;        /* CPUs available (cgroup quota) */
+    double cpu_used_pct;     /* busy percentage 0-100 over the sample */
+    double mem_total_mib;
+    double mem_used_mib;
+    int64_t timestamp;       /* Unix milliseconds at the start of sampling */
+    osb_str raw;             /* the JSON object as received */
+} osb_metrics;
+
+/* One decoded stream event. Every pointer points into the stream's buffers
+ * and stays valid until the next osb_stream_next (or until the callback
+ * returns); strings are NUL-terminated and carry their length. Absent
+ * members are zero / empty. Decoding an event allocates nothing once the
+ * buffers have grown to the largest event seen. */
+typedef struct osb_event {
+    osb_event_type type;
+    osb_str type_name;           /* the "type" member as sent ("" for metrics samples) */
+    osb_str text;                /* init, status, stdout, stderr, ping; a metrics stream's error */
+    int64_t timestamp;           /* Unix milliseconds */
+    int64_t execution_count;     /* execution_count events */
+    int64_t execution_time_ms;   /* execution_complete (absent when 0 ms) */
+    const osb_kv *results;       /* result: MIME type -> value. execd names text/plain "text".
+                                    String values are unescaped text; other JSON values
+                                    (objects, numbers) are their JSON text */
+    size_t results_count;
+    osb_str ename;               /* error: exception / error class */
+    osb_str evalue;              /* error: the value (for commands the exit code as text) */
+    const osb_str *traceback;    /* error: traceback lines */
+    size_t traceback_count;
+    osb_metrics metrics;         /* OSB_EVENT_METRICS */
+    osb_str raw;                 /* the event's JSON text */
+} osb_event;
+
+/* Receives each event of a stream; return 0 to go on, non-zero to stop (the
+ * call then fails with OSB_ERR_CANCELLED). */
+typedef int (*osb_event_fn)(void *user, const osb_event *ev);
+
+/* An open event stream (pull form). */
+typedef struct osb_stream osb_stream;
+
+/* Next event of the stream. On OSB_OK *ev is the event, or NULL when the
+ * stream ended (after the terminal event of an execution, or at the end of
+ * the body). After an error or the end, further calls repeat it. *ev is
+ * valid until the next call. Errors: transport errors, OSB_ERR_SERVER (a bare
+ * {code,message} in the stream), OSB_ERR_JSON (an event that is not a JSON
+ * object), OSB_ERR_TOO_LARGE (an event above max_event), OSB_ERR_CANCELLED
+ * (the cancel flag). */
+OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev);
+/* Closes the stream (an unfinished body closes the connection) and frees it.
+ * NULL is ignored. */
+OSB_API void osb_stream_close(osb_stream *s);
+
+/* ---- executions (aggregated results of a stream) --------------------------- */
+
+/* One result event kept by an execution. */
+typedef struct osb_execution_result {
+    osb_kv *items;               /* every MIME type -> value, as in osb_event.results */
+    size_t count;
+    osb_str text;                /* the "text/plain" value, else the "text" value, else empty */
+    int64_t execution_count;     /* the execution_count event before it, 0 if none */
+} osb_execution_result;
+
+/* What an execution produced. Zero-initialise it (optionally set
+ * forward_only and allocator), pass it to a run call or feed it events with
+ * osb_execution_add, read it, then osb_execution_free (which keeps the two
+ * input fields, so the struct can be reused). */
+typedef struct osb_execution {
+    /* inputs */
+    int forward_only;            /* 1 = keep no output text and no results (long runs):
+                                    only the id, the error, counts, times and exit code */
+    const osb_allocator *allocator; /* NULL = the client's (run calls) or libc */
+    /* outputs */
+    char id[OSB_EXEC_ID_MAX];    /* the init event's text: command / session / context id */
+    osb_buf out;                 /* stdout text (for /command: one line per event, joined by '\n') */
+    osb_buf err;                 /* stderr text (same) */
+    osb_execution_result *results;
+    size_t results_count;
+    int has_error;               /* an error event arrived */
+    osb_str ename, evalue;       /* its fields (NUL-terminated, owned by the execution) */
+    osb_str *traceback;
+    size_t traceback_count;
+    int completed;               /* an execution_complete event arrived */
+    int64_t execution_count;     /* the last execution_count, 0 if none */
+    int64_t execution_time_ms;   /* from execution_complete */
+    int exit_code_known;         /* 1 when exit_code is meaningful */
+    int exit_code;               /* PROTOCOL.md 3.3: complete without error -> 0; an error whose
+                                    evalue is a decimal integer -> that integer (-1: killed by a
+                                    signal or timed out); otherwise unknown */
+    uint64_t events;             /* events seen, pings included */
+    uint64_t out_bytes, err_bytes; /* output text seen (counted even when forward_only) */
+    /* private */
+    void *priv_block;            /* ename/evalue/traceback storage */
+    size_t results_cap;
+    int line_mode;               /* 1: stdout/stderr events are lines (commands) */
+} osb_execution;
+
+/* Adds one event to an execution (what the run calls do for each event).
+ * Errors: OSB_ERR_NOMEM (the execution keeps what it had). */
+OSB_API osb_err osb_execution_add(osb_execution *x, const osb_event *ev);
+/* Frees what the execution holds and clears it, keeping forward_only and
+ * allocator. NULL is ignored. */
+OSB_API void osb_execution_free(osb_execution *x);
+
+/* ---- commands --------------------------------------------------------------- */
+
+/* POST /command. Zero-initialise; command is required. */
+typedef struct osb_command_request {
+    const char *command;         /* run as `bash -c command` */
+    const char *cwd;             /* working directory (must exist); NULL = execd's */
+    int64_t timeout_ms;          /* 0 = no limit; the process group is killed after it */
+    int uid_set;                 /* 1: run as uid */
+    uint32_t uid;
+    int gid_set;                 /* 1: with gid (execd requires uid then) */
+    uint32_t gid;
+    const char *const *envs;     /* "NAME=value" strings, NULL-terminated; NULL = none */
+    const volatile int *cancel;  /* non-zero stops the stream (the command keeps running:
+                                    use osb_command_interrupt) */
+} osb_command_request;
+
+/* Runs a command in the foreground and streams its events until the
+ * terminal one. on_event (may be NULL) sees every event; x (may be NULL)
+ * aggregates them (see osb_execution). A non-zero exit status is not an
+ * error of the call: read x->exit_code. Errors: OSB_ERR_HTTP (400 bad
+ * request / cwd, 500), OSB_ERR_SERVER, transport errors, OSB_ERR_CANCELLED. */
+OSB_API osb_err osb_command_run(osb_client *c, const osb_target *execd, const osb_command_request *req,
+                                osb_event_fn on_event, void *user, osb_execution *x);
+/* The same as a pull stream (*out NULL on failure). background = 1 starts a
+ * background command (the stream then ends after init + execution_complete). */
+OSB_API osb_err osb_command_stream(osb_client *c, const osb_target *execd, const osb_command_request *req,
+                                   int background, osb_stream **out);
+/* Starts a background command and stores its id (NUL-terminated) in
+ * id[0..cap). The output goes to a log read with osb_command_logs. */
+OSB_API osb_err osb_command_start(osb_client *c, const osb_target *execd, const osb_command_request *req,
+                                  char *id, size_t cap);
+
+/* GET /command/status/{id}. */
+typedef struct osb_command_status {
+    osb_str id;
+    osb_str content;             /* the command line */
+    int running;
+    int has_exit_code;           /* 0 while running (execd omits it) */
+    int64_t exit_code;           /* -1: killed by a signal; 255: a background start failure */
+    osb_str error;               /* e.g. "exit status 2", "signal: killed"; empty if none */
+    osb_str started_at, finished_at; /* RFC 3339 text; finished_at empty while running */
+    osb_str exit_code_json;      /* private: the raw member */
+    osb_str raw;
+} osb_command_status;
+
+/* The status of a command (foreground or background). *out is one result,
+ * free it with osb_result_free. Unknown id: OSB_ERR_HTTP 404. */
+OSB_API osb_err osb_command_status_get(osb_client *c, const osb_target *execd, const char *id,
+                                       osb_command_status **out);
+/* GET /command/{id}/logs?cursor=N: the output of a background command from
+ * byte offset cursor to its current end, delivered to sink (bytes as
+ * written, possibly ending inside a line or a UTF-8 sequence).
+ * *next_cursor (may be NULL) receives EXECD-COMMANDS-TAIL-CURSOR, the offset
+ * to pass next time (cursor + the bytes delivered if the header is absent).
+ * Errors: OSB_ERR_HTTP (400 for an unknown or a foreground id),
+ * OSB_ERR_CANCELLED (the sink stopped). */
+OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const char *id, uint64_t cursor,
+                                 osb_write_fn sink, void *user, uint64_t *next_cursor);
+/* Follows a background command's log until it ends: logs from the cursor,
+ * then the status, every poll_ms (0 = 500) until the command is no longer
+ * running, and one last logs read. *cursor (in/out; NULL = from 0) is the
+ * byte offset. *exit_code (may be NULL) receives the final exit code (-1
+ * for a signal; left untouched when execd reports none). cancel (may be
+ * NULL) stops between polls with OSB_ERR_CANCELLED. */
+OSB_API osb_err osb_command_follow(osb_client *c, const osb_target *execd, const char *id,
+                                   osb_write_fn sink, void *user, uint64_t *cursor, int poll_ms,
+                                   const volatile int *cancel, int *exit_code);
+/* DELETE /command?id=: SIGTERM to a running command's process group (SIGKILL
+ * after 3 s; the call can take that long). A finished command: OSB_ERR_HTTP
+ * 500. Given a session id, execd deletes the session. */
+OSB_API osb_err osb_command_interrupt(osb_client *c, const osb_target *execd, const char *id);
+
+/* ---- bash sessions ------------------------------------------------------------ */
+
+/* POST /session: a session whose exported variables and working directory
+ * persist from one run to the next. cwd (may be NULL) is created if
+ * missing. The id goes to id[0..cap). */
+OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const char *cwd,
+                                   char *id, size_t cap);
+
+/* POST /session/{id}/run. */
+typedef struct osb_session_run_request {
+    const char *command;         /* required */
+    const char *cwd;             /* NULL = the session's current directory */
+    int64_t timeout_ms;          /* 0 = execd's cap (24 h); a timeout ends the stream with
+                                    OSB_ERR_SERVER (execd's bare error object) */
+    const volatile int *cancel;  /* stops the stream (which kills the run) */
+} osb_session_run_request;
+
+/* Runs a command in the session. stderr is merged into stdout by execd; each
+ * output line is one stdout event. Arguments as osb_command_run. Unknown
+ * session: OSB_ERR_HTTP 500. */
+OSB_API osb_err osb_session_run(osb_client *c, const osb_target *execd, const char *session_id,
+                                const osb_session_run_request *req, osb_event_fn on_event, void *user,
+                                osb_execution *x);
+OSB_API osb_err osb_session_stream(osb_client *c, const osb_target *execd, const char *session_id,
+                                   const osb_session_run_request *req, osb_stream **out);
+/* DELETE /session/{id}. Unknown: OSB_ERR_HTTP 404. */
+OSB_API osb_err osb_session_delete(osb_client *c, const osb_target *execd, const char *session_id);
+
+/* ---- code interpreter --------------------------------------------------------- */
+
+typedef struct osb_code_context {
+    osb_str id;
+    osb_str language;
+    osb_str cwd;                 /* only when it was given at creation */
+    osb_str raw;
+} osb_code_context;
+
+typedef struct osb_code_contexts {
+    osb_code_context *items;
+    size_t count;
+    osb_str raw;
+} osb_code_contexts;
+
+/* POST /code/context. language is required ("python", ...); cwd may be NULL.
+ * Beware: execd retries a failing creation (unknown language, no
+ * interpreter) for a very long time; the call then ends by the client's
+ * total deadline. */
+OSB_API osb_err osb_code_context_create(osb_client *c, const osb_target *execd, const char *language,
+                                        const char *cwd, osb_code_context **out);
+/* GET /code/contexts?language=. language NULL omits the parameter: execd
+ * then lists every context, although the spec requires it (PROTOCOL.md 6.1
+ * #24). */
+OSB_API osb_err osb_code_context_list(osb_client *c, const osb_target *execd, const char *language,
+                                      osb_code_contexts **out);
+/* GET /code/contexts/{id}. Unknown: OSB_ERR_HTTP 404. */
+OSB_API osb_err osb_code_context_get(osb_client *c, const osb_target *execd, const char *id,
+                                     osb_code_context **out);
+/* DELETE /code/contexts/{id}. Unknown: OSB_ERR_HTTP 404. */
+OSB_API osb_err osb_code_context_delete(osb_client *c, const osb_target *execd, const char *id);
+/* DELETE /code/contexts?language=: every context of that language. */
+OSB_API osb_err osb_code_context_delete_language(osb_client *c, const osb_target *execd,
+                                                 const char *language);
+
+/* POST /code. */
+typedef struct osb_code_request {
+    const char *code;            /* required */
+    const char *context_id;      /* NULL = the language's default context */
+    const char *language;        /* required in practice: without it execd runs the code as a
+                                    shell command and ignores context_id; NULL = "python" */
+    const volatile int *cancel;
+} osb_code_request;
+
+/* Runs code in a context. An exception arrives as status + error events and
+ * the stream still ends with execution_complete (x->has_error is set, the
+ * exit code stays unknown). A busy context: OSB_ERR_SERVER. Arguments as
+ * osb_command_run. */
+OSB_API osb_err osb_code_run(osb_client *c, const osb_target *execd, const osb_code_request *req,
+                             osb_event_fn on_event, void *user, osb_execution *x);
+OSB_API osb_err osb_code_stream(osb_client *c, const osb_target *execd, const osb_code_request *req,
+                                osb_stream **out);
+/* DELETE /code?id=: interrupts the code running in a context (or a command). */
+OSB_API osb_err osb_code_interrupt(osb_client *c, const osb_target *execd, const char *id);
+
+/* ---- files and directories ---------------------------------------------------- */
+
+/* One file's metadata (FileInfo). */
+typedef struct osb_file_info {
+    osb_str key;                 /* files_info: the path as it was asked for; else empty */
+    osb_str path;                /* absolute */
+    osb_str type;                /* "file", "directory", "symlink", "other" */
+    int64_t size;
+    osb_str modified_at, created_at; /* RFC 3339 text; created_at is the ctime */
+    osb_str owner, group;        /* names, or numeric ids as text */
+    int mode;                    /* permission bits as octal digits read in decimal: 644 = 0644 */
+} osb_file_info;
+
+typedef struct osb_file_info_list {
+    osb_file_info *items;
+    size_t count;
+    osb_str raw;
+} osb_file_info_list;
+
+/* GET /files/info for paths[0..n): one item per path, in the server's
+ * order, with key = the path as asked. Any missing path fails the whole call
+ * with OSB_ERR_HTTP 404. */
+OSB_API osb_err osb_files_info(osb_client *c, const osb_target *execd, const char *const *paths, size_t n,
+                               osb_file_info_list **out);
+/* DELETE /files for paths[0..n): missing files are fine; a directory is
+ * OSB_ERR_HTTP 500 (use osb_dir_delete). */
+OSB_API osb_err osb_files_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n);
+
+/* Owner, group and mode of one path (chmod, mkdir). */
+typedef struct osb_file_perm {
+    const char *path;
+    const char *owner;           /* NULL = not given (see the chown rule below) */
+    const char *group;
+    int mode;                    /* octal digits in decimal (755 = 0755); 0 = no chmod */
+} osb_file_perm;
+
+/* POST /files/permissions. execd chowns after every chmod: with neither
+ * owner nor group the file goes to execd's own user. mode digits 8 or 9:
+ * OSB_ERR_INVALID_ARG before sending. Missing file: OSB_ERR_HTTP 500. */
+OSB_API osb_err osb_files_chmod(osb_client *c, const osb_target *execd, const osb_file_perm *items, size_t n);
+
+typedef struct osb_file_move {
+    const char *src;
+    const char *dest;            /* parents are created; an existing dest is OSB_ERR_HTTP 500 */
+} osb_file_move;
+
+/* POST /files/mv, items in order. */
+OSB_API osb_err osb_files_move(osb_client *c, const osb_target *execd, const osb_file_move *items, size_t n);
+/* GET /files/search: files (never directories) under dir whose base name
+ * matches the glob pattern (NULL = every file). */
+OSB_API osb_err osb_files_search(osb_client *c, const osb_target *execd, const char *dir, const char *pattern,
+                                 osb_file_info_list **out);
+
+typedef struct osb_file_replace {
+    const char *path;
+    const char *old_text;        /* non-empty; replaced everywhere (plain bytes) */
+    const char *new_text;
+} osb_file_replace;
+
+typedef struct osb_replace_count {
+    osb_str key;                 /* the path as sent */
+    int64_t replaced;
+} osb_replace_count;
+
+typedef struct osb_replace_counts {
+    osb_replace_count *items;
+    size_t count;
+    osb_str raw;
+} osb_replace_counts;
+
+/* POST /files/replace. counts NULL: plain call; non-NULL: verbose=true, and
+ * *counts receives the count per path (free with osb_result_free). */
+OSB_API osb_err osb_files_replace(osb_client *c, const osb_target *execd, const osb_file_replace *items,
+                                  size_t n, osb_replace_counts **counts);
+
+/* One file of an upload. The content comes from exactly one source, tried
+ * in this order: read + size (a reader that must deliver exactly size
+ * bytes), use_fd + fd (read from its current position; size 0 = up to the
+ * end, measured with fstat), local_path (a local file; size ignored), or
+ * data + size (memory; data may be NULL when size is 0). */
+typedef struct osb_upload_file {
+    const char *path;            /* destination in the sandbox (parents are created) */
+    const char *owner, *group;   /* NULL = execd's default */
+    int mode;                    /* octal digits in decimal (644); 0 = default */
+    const void *data;
+    uint64_t size;
+    int use_fd;                  /* 1: read from fd */
+    int fd;
+    const char *local_path;
+    osb_read_fn read;
+    void *read_user;
+} osb_upload_file;
+
+/* POST /files/upload: files[0..n) in one multipart request, streamed with a
+ * Content-Length (memory stays constant whatever the sizes). Existing files
+ * are overwritten. Errors: OSB_ERR_IO (a local file or reader failed),
+ * OSB_ERR_HTTP (400 bad metadata, 500), transport errors. */
+OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const osb_upload_file *files,
+                                 size_t n);
+
+/* GET /files/download options. Zero-initialised = the whole file, up to 3
+ * resumptions. */
+typedef struct osb_download_request {
+    const char *path;            /* the file in the sandbox, required */
+    uint64_t offset;             /* first byte wanted */
+    uint64_t length;             /* bytes wanted from offset; 0 = to the end */
+    int max_resumes;             /* after a dropped connection, continue with a Range from the
+                                    last byte received: 0 = 3 times, negative = never */
+    const volatile int *cancel;
+} osb_download_request;
+
+/* What a download did. */
+typedef struct osb_download_info {
+    int status;                  /* status of the last response (200 or 206) */
+    uint64_t total_size;         /* the file's size when the server said it, else 0 */
+    uint64_t bytes;              /* bytes delivered to the sink */
+    int resumes;                 /* how many times it was resumed */
+} osb_download_info;
+
+/* Downloads a file (or a range of it) to sink. A range starting at or past
+ * the end of the file is OSB_ERR_HTTP 416. A resumed response must be a 206
+ * whose Content-Range starts at the byte asked for (else OSB_ERR_PROTOCOL);
+ * a 200 answer to a range is trimmed to the range. info may be NULL. */
+OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const osb_download_request *req,
+                                   osb_write_fn sink, void *user, osb_download_info *info);
+/* The same into a file descriptor (written from its current position). */
+OSB_API osb_err osb_files_download_fd(osb_client *c, const osb_target *execd, const osb_download_request *req,
+                                      int fd, osb_download_info *info);
+/* The same into a local file, created or truncated. */
+OSB_API osb_err osb_files_download_path(osb_client *c, const osb_target *execd, const osb_download_request *req,
+                                        const char *local_path, osb_download_info *info);
+
+/* GET /directories/list: entries under path to depth levels (0 or
+ * negative = execd's default, 1), in lexical pre-order, the root excluded. */
+OSB_API osb_err osb_dir_list(osb_client *c, const osb_target *execd, const char *path, int depth,
+                             osb_file_info_list **out);
+/* POST /directories: mkdir -p for each item, mode/owner applied to the leaf. */
+OSB_API osb_err osb_dir_create(osb_client *c, const osb_target *execd, const osb_file_perm *items, size_t n);
+/* DELETE /directories: rm -rf for each path; missing ones are fine. */
+OSB_API osb_err osb_dir_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n);
+
+/* ---- metrics and health --------------------------------------------------------- */
+
+/* GET /metrics (takes about a second on a real execd). Free *out with
+ * osb_result_free. */
+OSB_API osb_err osb_metrics_get(osb_client *c, const osb_target *execd, osb_metrics **out);
+/* GET /metrics/watch: one OSB_EVENT_METRICS event per sample (about every
+ * 2 s) until the callback returns non-zero or *cancel (may be NULL) is set;
+ * the server never ends it. A sampling failure is an OSB_EVENT_ERROR event
+ * whose text is the server's message. Ending by the callback or the flag
+ * returns OSB_ERR_CANCELLED. */
+OSB_API osb_err osb_metrics_watch(osb_client *c, const osb_target *execd, osb_event_fn on_event, void *user,
+                                  const volatile int *cancel);
+OSB_API osb_err osb_metrics_stream(osb_client *c, const osb_target *execd, const volatile int *cancel,
+                                   osb_stream **out);
+/* GET /ping: OSB_OK once execd answers. */
+OSB_API osb_err osb_execd_ping(osb_client *c, const osb_target *execd);
+
+/* >>config ----------------------------------------------------------------
+ * Connection settings resolved as the official CLI resolves them: a value set
+ * in the struct wins, then the environment, then the [connection] table of
+ * ~/.opensandbox/config.toml (as `opensandbox config init/set` writes it),
+ * then the default.
+ *
+ *   setting           environment                     config.toml        default
+ *   domain            OPEN_SANDBOX_DOMAIN             domain             localhost:8080
+ *   api_key           OPEN_SANDBOX_API_KEY            api_key            (none)
+ *   protocol          OPEN_SANDBOX_PROTOCOL           protocol           http
+ *   request timeout   OPEN_SANDBOX_REQUEST_TIMEOUT    request_timeout    library timeouts
+ *   server proxy      OPEN_SANDBOX_USE_SERVER_PROXY   use_server_proxy   off
+ *
+ * Booleans take 1/true/yes/on and 0/false/no/off (any case); the timeout is
+ * in seconds (a decimal fraction is fine). A domain may carry a scheme and a
+ * path prefix; a trailing "/v1" is not doubled.
+ *
+ *     osb_config cfg;
+ *     osb_client *c;
+ *     memset(&cfg, 0, sizeof cfg);          // or set what must win, e.g. cfg.client.domain
+ *     if (osb_config_load(&cfg) != OSB_OK) { fprintf(stderr, "%s\n", cfg.message); ... }
+ *     osb_client_new(&cfg.client, &c);      // cfg must outlive this call only
+ */
+typedef struct osb_config {
+    /* In: explicit settings (NULL / 0 = not set). Out: the resolved values;
+     * strings read from the environment or the file point into 'store'. */
+    osb_client_config client;   /* domain, protocol, api_key (+ any other client field) */
+    int request_timeout_ms;     /* in: 0 = not set; out: 0 = library defaults, else
+                                   copied to client.timeouts.total_ms when that is 0 */
+    int use_server_proxy;       /* in: 1 on, -1 off, 0 not set; out: 1 or 0 */
+    const char *file;           /* config file; NULL = $HOME/.opensandbox/config.toml, "" = none */
+    int skip_env;               /* 1 = ignore the environment */
+    /* Out: where each value came from: "explicit", "env", "file" or "default". */
+    const char *domain_source, *api_key_source, *protocol_source, *timeout_source, *proxy_source;
+    char message[192];          /* why osb_config_load failed (never holds the API key) */
+    char store[1536];
+} osb_config;
+
+/* Resolves every unset setting. OSB_ERR_INVALID_ARG for an unusable value
+ * (bad protocol, boolean or timeout; 'message' names the setting and its
+ * source), OSB_ERR_IO when an explicitly named file cannot be read,
+ * OSB_ERR_TOO_LARGE when a value does not fit 'store'. A missing default file
+ * is not an error. Call it once per struct (the resolved strings live in it). */
+OSB_API osb_err osb_config_load(osb_config *cfg);
+
+/* Parses a boolean as the CLI does: 1 / 0, or -1 when unrecognised. */
+OSB_API int osb_config_bool(const char *text);
+
+
+/* >>sandbox ----------------------------------------------------------------
+ * The sandbox layer: a handle that holds a client, a sandbox id and the
+ * resolved execd (44772) and egress (18080) endpoints, so that the calls
+ * below need nothing else. It only composes the REST calls of the
+ * lifecycle and execd sections; each of those stays usable directly with
+ * osb_sandbox_client(), osb_sandbox_id(), osb_sandbox_execd() and
+ * osb_sandbox_egress().
+ *
+ *     osb_sandbox_create_req req = {0};
+ *     osb_sandbox *sb;
+ *     req.image = "python:3.11";
+ *     if (osb_sandbox_open(c, &req, NULL, &sb) != OSB_OK) ...   // created, reachable, ready
+ *     ... osb_sandbox_run(sb, "echo hi", ...) ...
+ *     osb_sandbox_kill(sb);                                     // delete it on the server
+ *     osb_sandbox_close(sb);                                    // free the handle
+ *
+ * Errors: the return code, and the detail in osb_client_error(client). */
+
+/* Ports and defaults (the other SDKs' values); define any of them before
+ * including the header to change it. */
+#ifndef OSB_EXECD_PORT
+#  define OSB_EXECD_PORT 44772                  /* execd inside every sandbox */
+#endif
+#ifndef OSB_EGRESS_PORT
+#  define OSB_EGRESS_PORT 18080                 /* the egress sidecar's policy API */
+#endif
+#ifndef OSB_DEFAULT_SANDBOX_TIMEOUT_S
+#  define OSB_DEFAULT_SANDBOX_TIMEOUT_S 600     /* time to live of a new sandbox */
+#endif
+#ifndef OSB_DEFAULT_READY_TIMEOUT_MS
+#  define OSB_DEFAULT_READY_TIMEOUT_MS 30000    /* wait for readiness */
+#endif
+#ifndef OSB_DEFAULT_READY_POLL_MS
+#  define OSB_DEFAULT_READY_POLL_MS 200         /* first wait between readiness probes */
 #endif
 
-/* >>lifecycle >>execd */
-#ifdef OPENSANDBOX_IMPLEMENTATION
-#  undef OPENSANDBOX_IMPLEMENTATION
-#  define OSB__IMPL_WAS_ON
-#endif
-#include "parts/lifecycle.h"
-#include "parts/execd.h"
-#include "parts/sandbox.h"
-#ifdef OSB__IMPL_WAS_ON
-#  define OPENSANDBOX_IMPLEMENTATION
-#  undef OSB__IMPL_WAS_ON
+typedef struct osb_sandbox osb_sandbox;
+
+/* A custom readiness probe: return 1 when the sandbox is ready, 0 to probe
+ * again after the next backoff step, negative to give up (the wait then
+ * fails with OSB_ERR_STATE). Called instead of execd's GET /ping. */
+typedef int (*osb_health_fn)(void *user, osb_sandbox *sb);
+
+/* How a handle reaches and waits for its sandbox. Zero-initialise; a NULL
+ * options pointer means all defaults. */
+typedef struct osb_sandbox_options {
+    int use_server_proxy;            /* 1: reach execd and egress through the lifecycle
+                                        server's proxy route (osb_config.use_server_proxy) */
+    const char *const *host_rewrite; /* "from=to" lines, NULL-terminated: an endpoint host
+                                        equal to "from" (any case) is replaced by "to", e.g.
+                                        "host.docker.internal=127.0.0.1" (IPv6 hosts in
+                                        brackets, as in URLs). Copied. */
+    int ready_timeout_ms;            /* 0: OSB_DEFAULT_READY_TIMEOUT_MS */
+    int poll_ms;                     /* first wait between probes, doubling up to 1 s;
+                                        0: OSB_DEFAULT_READY_POLL_MS */
+    int skip_health_check;           /* 1: do not wait for readiness at all */
+    osb_health_fn health_check;      /* NULL: GET /ping on execd */
+    void *health_user;
+    int execd_port;                  /* 0: OSB_EXECD_PORT */
+    int egress_port;                 /* 0: OSB_EGRESS_PORT */
+    int skip_egress;                 /* 1: do not resolve the egress endpoint */
+    int keep_on_failure;             /* 1: osb_sandbox_open leaves a sandbox that did not
+                                        become ready (default: it is deleted) */
+} osb_sandbox_options;
+
+/* Creates a sandbox and waits until it is usable:
+ *   1. POST /v1/sandboxes with req, after the defaults the other SDKs apply:
+ *      timeout_s 0 -> 600 s (negative: no expiry, manual cleanup); an image
+ *      without entrypoint -> ["tail","-f","/dev/null"]; no resource limits
+ *      (and no "poolRef" extension) -> cpu "1", memory "2Gi". req itself is
+ *      not changed. Every other field goes out as given (registry auth,
+ *      snapshot_id, platform, env, metadata, network policy, credential
+ *      proxy, secure access, volumes, extensions; pool mode without image).
+ *   2. while the answer's state is not Running (asynchronous servers), polls
+ *      GET /v1/sandboxes/{id} until Running; Failed/Terminated -> OSB_ERR_STATE;
+ *   3. resolves the execd and egress endpoints (server-proxy mode and host
+ *      rewrites per options; endpoint headers are kept and forwarded verbatim
+ *      on every execd/egress call; the API key never goes there);
+ *   4. waits for GET /ping (or the health callback) with backoff, up to
+ *      ready_timeout_ms (OSB_ERR_TIMEOUT), unless skip_health_check.
+ * When step 2, 3 or 4 fails the sandbox is deleted (unless keep_on_failure)
+ * and the error of the failed step is what osb_client_error() reports.
+ * opt NULL: defaults. On failure *out is NULL. */
+OSB_API osb_err osb_sandbox_open(osb_client *c, const osb_sandbox_create_req *req,
+                                 const osb_sandbox_options *opt, osb_sandbox **out);
+/* A handle for an existing sandbox: resolves its endpoints and waits for
+ * readiness (as steps 3-4 above; nothing is deleted on failure). */
+OSB_API osb_err osb_sandbox_connect(osb_client *c, const char *sandbox_id,
+                                    const osb_sandbox_options *opt, osb_sandbox **out);
+/* Frees the handle (the sandbox keeps running; see osb_sandbox_kill). NULL is fine. */
+OSB_API void osb_sandbox_close(osb_sandbox *sb);
+/* DELETE /v1/sandboxes/{id}. The handle stays valid until osb_sandbox_close. */
+OSB_API osb_err osb_sandbox_kill(osb_sandbox *sb);
+/* POST .../pause. */
+OSB_API osb_err osb_sandbox_suspend(osb_sandbox *sb);
+/* POST .../resume, then resolves the endpoints again and waits for
+ * readiness (a resumed sandbox may be reached at another address). */
+OSB_API osb_err osb_sandbox_wake(osb_sandbox *sb);
+/* Renews the expiry to now + seconds (a relative duration, as the CLI's
+ * `renew -t 30m`). *out (may be NULL): the expiry the server set. */
+OSB_API osb_err osb_sandbox_extend(osb_sandbox *sb, int seconds, osb_renew_result **out);
+/* Resolves the execd and egress endpoints again (after a resume, or when a
+ * gateway moved). */
+OSB_API osb_err osb_sandbox_resolve(osb_sandbox *sb);
+/* One readiness probe: GET /ping on execd (2xx = OSB_OK). */
+OSB_API osb_err osb_sandbox_ping(osb_sandbox *sb);
+/* Waits for readiness as osb_sandbox_open does; timeout_ms 0: the handle's
+ * ready timeout. */
+OSB_API osb_err osb_sandbox_wait_ready(osb_sandbox *sb, int timeout_ms);
+
+OSB_API osb_client *osb_sandbox_client(const osb_sandbox *sb);
+OSB_API const char *osb_sandbox_id(const osb_sandbox *sb);
+/* The resolved targets (URL after rewrites + endpoint headers); egress is
+ * NULL when it was not resolved (skip_egress, or it failed for a connected
+ * handle: an existing sandbox may have no sidecar endpoint). */
+OSB_API const osb_target *osb_sandbox_execd(const osb_sandbox *sb);
+OSB_API const osb_target *osb_sandbox_egress(const osb_sandbox *sb);
+/* The sandbox as the create call returned it (id, state, expiry, ...); NULL
+ * for a connected handle. Call osb_sandbox_describe for the current state. */
+OSB_API const osb_sandbox_info *osb_sandbox_created(const osb_sandbox *sb);
+
+/* Shortcuts: the lifecycle and egress calls with this sandbox's id/target. */
+OSB_API osb_err osb_sandbox_describe(osb_sandbox *sb, osb_sandbox_info **out);
+OSB_API osb_err osb_sandbox_set_metadata(osb_sandbox *sb, const osb_pair *patch, size_t count,
+                                         osb_sandbox_info **out);
+/* Any other port of the sandbox (with the handle's server-proxy setting). */
+OSB_API osb_err osb_sandbox_expose(osb_sandbox *sb, int port, osb_endpoint **out);
+/* A signed route to a port, valid until expires (Unix seconds); never through
+ * the server proxy (servers refuse the combination). Gateways only: Docker
+ * answers 400 SANDBOX::API_NOT_SUPPORTED. */
+OSB_API osb_err osb_sandbox_expose_signed(osb_sandbox *sb, int port, int64_t expires, osb_endpoint **out);
+/* Takes a snapshot; wait_ms > 0 polls until it is Ready (Failed ->
+ * OSB_ERR_STATE, no result in time -> OSB_ERR_TIMEOUT). */
+OSB_API osb_err osb_sandbox_snapshot(osb_sandbox *sb, const char *name, int wait_ms, osb_snapshot **out);
+/* Diagnostics as text (req NULL: container logs). */
+OSB_API osb_err osb_sandbox_diagnostics(osb_sandbox *sb, const osb_diagnostics_text_req *req, osb_text **out);
+OSB_API osb_err osb_sandbox_egress_policy(osb_sandbox *sb, osb_egress_status **out);
+OSB_API osb_err osb_sandbox_egress_patch(osb_sandbox *sb, const osb_network_rule *rules, size_t count,
+                                         osb_egress_status **out);
+OSB_API osb_err osb_sandbox_egress_delete(osb_sandbox *sb, const char *const *targets, size_t count,
+                                          osb_egress_status **out);
+OSB_API osb_err osb_sandbox_vault_create(osb_sandbox *sb, const osb_vault_create_req *req, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_get(osb_sandbox *sb, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_patch(osb_sandbox *sb, const osb_vault_patch_req *req, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb);
+OSB_API osb_err osb_sandbox_vault_credentials(osb_sandbox *sb, osb_vault_state **out);
+OSB_API osb_err osb_sandbox_vault_bindings(osb_sandbox *sb, osb_vault_state **out);
+
+
+/* Shortcuts: the execd calls with this sandbox's target (see the execd
+ * section for each one's arguments, events and errors). */
+
+/* Runs `bash -c command` in the foreground (osb_command_run). on_event (may
+ * be NULL) sees each event as it arrives (live output); x (may be NULL)
+ * aggregates stdout, stderr and the exit code. */
+OSB_API osb_err osb_sandbox_run(osb_sandbox *sb, const char *command, osb_event_fn on_event, void *user,
+                                osb_execution *x);
+/* The same with every command option (cwd, timeout, uid/gid, envs, cancel). */
+OSB_API osb_err osb_sandbox_command(osb_sandbox *sb, const osb_command_request *req, osb_event_fn on_event,
+                                    void *user, osb_execution *x);
+/* Starts a background command; its id goes to id[0..cap). */
+OSB_API osb_err osb_sandbox_start(osb_sandbox *sb, const char *command, char *id, size_t cap);
+/* Follows a background command's output to sink until it ends (polling
+ * every 500 ms); *exit_code (may be NULL) gets its exit code. */
+OSB_API osb_err osb_sandbox_follow(osb_sandbox *sb, const char *id, osb_write_fn sink, void *user, int *exit_code);
+OSB_API osb_err osb_sandbox_interrupt(osb_sandbox *sb, const char *id);
+/* A bash session (state kept between runs) and a run in it. */
+OSB_API osb_err osb_sandbox_session(osb_sandbox *sb, const char *cwd, char *id, size_t cap);
+OSB_API osb_err osb_sandbox_session_run(osb_sandbox *sb, const char *session_id, const char *command,
+                                        osb_event_fn on_event, void *user, osb_execution *x);
+/* Code interpreter: a context (language NULL: "python") and code run in it
+ * (context_id NULL: the language's default context). */
+OSB_API osb_err osb_sandbox_code_context(osb_sandbox *sb, const char *language, osb_code_context **out);
+OSB_API osb_err osb_sandbox_code(osb_sandbox *sb, const char *context_id, const char *language, const char *code,
+                                 osb_event_fn on_event, void *user, osb_execution *x);
+
+/* Progress of a transfer: done bytes of total (0 when unknown). Return
+ * non-zero to stop it (OSB_ERR_CANCELLED). */
+typedef int (*osb_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/* Writes len bytes of data to path in the sandbox (created or replaced). */
+OSB_API osb_err osb_sandbox_write_file(osb_sandbox *sb, const char *path, const void *data, size_t len);
+/* Reads a whole file of the sandbox into out (appended; out->max caps it). */
+OSB_API osb_err osb_sandbox_read_file(osb_sandbox *sb, const char *path, osb_buf *out);
+/* Uploads a local file, streamed (memory stays constant). progress may be NULL. */
+OSB_API osb_err osb_sandbox_upload(osb_sandbox *sb, const char *local_path, const char *remote_path,
+                                   osb_progress_fn progress, void *user);
+/* Downloads a file of the sandbox to a local path (created or truncated),
+ * resuming after dropped connections. progress may be NULL. */
+OSB_API osb_err osb_sandbox_download(osb_sandbox *sb, const char *remote_path, const char *local_path,
+                                     osb_progress_fn progress, void *user);
+OSB_API osb_err osb_sandbox_list_dir(osb_sandbox *sb, const char *path, int depth, osb_file_info_list **out);
+/* One resource sample, and the live samples (until on_event returns
+ * non-zero or *cancel is set: then OSB_ERR_CANCELLED). */
+OSB_API osb_err osb_sandbox_metrics(osb_sandbox *sb, osb_metrics **out);
+OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *user, const volatile int *cancel);
+
+/* >>manager ----------------------------------------------------------------
+ * Sandboxes of a lifecycle server as a whole. */
+
+/* One page (the list call itself; req NULL: no filter). */
+OSB_API osb_err osb_manager_list(osb_client *c, const osb_sandbox_list_req *req, osb_sandbox_page **out);
+OSB_API osb_err osb_manager_get(osb_client *c, const char *sandbox_id, osb_sandbox_info **out);
+/* Deletes every id (all are tried). results (may be NULL) gets one code per
+ * id; the return value is OSB_OK or the first failure's code. */
+OSB_API osb_err osb_manager_kill(osb_client *c, const char *const *ids, size_t count, osb_err *results);
+
+/* Every sandbox matching a filter, page after page:
+ *     osb_sandbox_iter it;
+ *     const osb_sandbox_info *s;
+ *     osb_manager_iter(&it, c, &filter);           // filter NULL: all
+ *     while (osb_manager_next(&it, &s) == OSB_OK && s) ... s->id.ptr ...
+ *     osb_manager_iter_free(&it);
+ * The filter (and what it points to) must live until the iteration ends;
+ * page_size 0 asks for 100 per page. The item is valid until the next call. */
+typedef struct osb_sandbox_iter {
+    osb_client *c;
+    osb_sandbox_list_req req;
+    osb_sandbox_page *page;
+    size_t index;
+    int done;
+    osb_err err;
+} osb_sandbox_iter;
+OSB_API void osb_manager_iter(osb_sandbox_iter *it, osb_client *c, const osb_sandbox_list_req *filter);
+/* *item: the next sandbox, or NULL at the end (return OSB_OK). */
+OSB_API osb_err osb_manager_next(osb_sandbox_iter *it, const osb_sandbox_info **item);
+OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
+#ifdef __cplusplus
+}
 #endif
 #endif /* OPENSANDBOX_H_INCLUDED */
 
@@ -772,7 +2637,2134 @@ OSB_API int osb_buf_sink(void *user, const void *data, size_t len) {
 }
 
 /* >>impl-tokens */
-#include "parts/tokens.h"
+#include <float.h>
+#include <limits.h>
+#include <time.h>
+
+#if OSB_JSON_MAX_DEPTH < 1 || OSB_JSON_MAX_DEPTH > OSB_JSON_DEPTH_LIMIT
+#  error "OSB_JSON_MAX_DEPTH must be between 1 and OSB_JSON_DEPTH_LIMIT (1024)"
+#endif
+
+
+// >>json ---------------------------------------------------------------------
+
+/* Grammar states: what the next significant byte may be. */
+enum {
+    OSB__G_VALUE,        /* a value (top level, after ':' or after ',' in an array) */
+    OSB__G_VALUE_OR_END, /* after '[' */
+    OSB__G_KEY_OR_END,   /* after '{' */
+    OSB__G_KEY,          /* after ',' in an object */
+    OSB__G_COLON,        /* after a key */
+    OSB__G_COMMA_OR_END, /* after a value inside a container */
+    OSB__G_DONE          /* the top-level value is complete */
+};
+
+/* Lexer states: inside which token. */
+enum { OSB__L_NONE, OSB__L_STR, OSB__L_NUM, OSB__L_LIT };
+
+/* String sub-states. */
+enum { OSB__S_CHAR, OSB__S_ESC, OSB__S_HEX, OSB__S_LOW_BS, OSB__S_LOW_U, OSB__S_LOW_HEX };
+
+/* Number sub-states (RFC 8259 section 6). */
+enum { OSB__N_MINUS, OSB__N_ZERO, OSB__N_INT, OSB__N_DOT, OSB__N_FRAC,
+       OSB__N_E, OSB__N_ESIGN, OSB__N_EXP };
+
+static const char *const osb__json_lits[3] = {"true", "false", "null"};
+
+OSB__HELPER int osb__json_fail(osb_json *j, osb_err code, uint64_t offset, const char *msg) {
+    j->err = code;
+    j->err_offset = offset;
+    j->err_msg = msg;
+    return OSB_JSON_ERROR;
+}
+
+OSB_API osb_err osb_json_init(osb_json *j, char *scratch, size_t cap) {
+    if (!j) return OSB_ERR_INVALID_ARG;
+    memset(j, 0, sizeof *j);
+    j->err_msg = "";
+    j->max_depth = OSB_JSON_MAX_DEPTH;
+    j->gram = OSB__G_VALUE;
+    if (!scratch || cap < OSB_JSON_MIN_SCRATCH) {
+        osb__json_fail(j, OSB_ERR_INVALID_ARG, 0, "scratch buffer missing or too small");
+        return OSB_ERR_INVALID_ARG;
+    }
+    j->scratch = scratch;
+    j->scratch_cap = cap;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_json_feed(osb_json *j, const void *data, size_t len, int final) {
+    if (j->in_pos < j->in_len) return OSB_ERR_STATE;  /* the last chunk is not used up */
+    if (!data && len) return OSB_ERR_INVALID_ARG;
+    j->base += j->in_len;
+    j->in = (const char *)data;
+    j->in_len = len;
+    j->in_pos = 0;
+    j->final = final != 0;
+    return OSB_OK;
+}
+
+OSB_API uint64_t osb_json_offset(const osb_json *j) { return j->base + j->in_pos; }
+
+/* The bit stack: 1 = object, 0 = array, one bit per open container. */
+OSB__HELPER int osb__json_top_is_object(const osb_json *j) {
+    uint32_t d = j->depth - 1;
+    return (j->stack[d >> 3] >> (d & 7)) & 1;
+}
+
+OSB__HELPER int osb__json_push(osb_json *j, int is_object) {
+    uint32_t d = j->depth;
+    if (d >= j->max_depth || d >= OSB_JSON_DEPTH_LIMIT)
+        return osb__json_fail(j, OSB_ERR_JSON, j->base + j->in_pos,
+                              "nesting deeper than the depth limit");
+    if (is_object) j->stack[d >> 3] = (unsigned char)(j->stack[d >> 3] | (1u << (d & 7)));
+    else j->stack[d >> 3] = (unsigned char)(j->stack[d >> 3] & ~(1u << (d & 7)));
+    j->depth = d + 1;
+    return 1;
+}
+
+/* After a complete value: either the document is done or a ',' / end follows. */
+OSB__HELPER void osb__json_after_value(osb_json *j) {
+    j->gram = j->depth == 0 ? OSB__G_DONE : OSB__G_COMMA_OR_END;
+}
+
+OSB__HELPER int osb__json_hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* UTF-8 validation, one byte at a time so it resumes across chunks. A lead
+ * byte sets how many continuation bytes follow and the range the first of
+ * them must fall in (this rejects overlong forms, encoded surrogates and
+ * code points above U+10FFFF). Returns 0 or -1. */
+OSB__HELPER int osb__u8_step(osb_json *j, unsigned c) {
+    if (j->u8need) {
+        if (c < j->u8lo || c > j->u8hi) return -1;
+        j->u8lo = 0x80;
+        j->u8hi = 0xBF;
+        j->u8need--;
+        j->u8have++;
+        return 0;
+    }
+    j->u8have = 1;
+    j->u8lo = 0x80;
+    j->u8hi = 0xBF;
+    if (c < 0x80) { j->u8have = 0; return 0; }
+    if (c < 0xC2) return -1;
+    if (c < 0xE0) { j->u8need = 1; return 0; }
+    if (c < 0xF0) {
+        j->u8need = 2;
+        if (c == 0xE0) j->u8lo = 0xA0;
+        if (c == 0xED) j->u8hi = 0x9F;
+        return 0;
+    }
+    if (c < 0xF5) {
+        j->u8need = 3;
+        if (c == 0xF0) j->u8lo = 0x90;
+        if (c == 0xF4) j->u8hi = 0x8F;
+        return 0;
+    }
+    return -1;
+}
+
+OSB__HELPER size_t osb__utf8_put(char *o, uint32_t cp) {
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Token text handed to the caller. */
+OSB__HELPER int osb__json_emit(osb_json *j, osb_json_token *t, int type, const char *p,
+                               size_t n, int more) {
+    t->type = (osb_json_type)type;
+    t->ptr = p;
+    t->len = n;
+    t->more = more;
+    t->offset = j->tok_start;
+    t->depth = j->depth;
+    return type;
+}
+
+OSB__HELPER int osb__json_emit_scratch(osb_json *j, osb_json_token *t, int type, int more) {
+    j->reset_scratch = 1;  /* cleared at the next call, once the caller had it */
+    return osb__json_emit(j, t, type, j->scratch, j->scratch_len, more);
+}
+
+/* The direct run [run_start, end) leaves the input: copy it into scratch, or,
+ * when it does not fit, hand it over as a piece straight from the input. A
+ * piece must end on a character boundary, so the bytes of an unfinished
+ * UTF-8 character (u8have of them) go to scratch. Returns the token type when
+ * a piece was emitted, 0 when the run now lives in scratch. */
+OSB__HELPER int osb__json_spill(osb_json *j, osb_json_token *t, int type, size_t end) {
+    size_t run = end - j->run_start;
+    j->direct = 0;
+    /* direct mode starts with scratch empty; the continuation bytes still
+     * due for a cut character must fit after the run too */
+    if (run + (size_t)j->u8need <= j->scratch_cap) {
+        memcpy(j->scratch + j->scratch_len, j->in + j->run_start, run);
+        j->scratch_len += run;
+        return 0;
+    } else {
+        size_t partial = j->u8need ? (size_t)j->u8have : 0;
+        size_t whole = run - partial;
+        memcpy(j->scratch, j->in + end - partial, partial);
+        j->scratch_len = partial;
+        return osb__json_emit(j, t, type, j->in + j->run_start, whole, 1);
+    }
+}
+
+/* Appends one byte to scratch (room was checked by the caller). */
+#define OSB__SCRATCH_PUT(j, c) ((j)->scratch[(j)->scratch_len++] = (char)(c))
+
+/* Reads string text: returns the token type (a whole string or a piece), 0
+ * when the chunk is used up, OSB_JSON_ERROR on bad input. */
+OSB__HELPER int osb__json_string(osb_json *j, osb_json_token *t) {
+    const unsigned char *s = (const unsigned char *)j->in;
+    size_t p = j->in_pos, n = j->in_len;
+    int type = j->is_key ? OSB_JSON_KEY : OSB_JSON_STRING;
+    for (;;) {
+        unsigned c;
+        if (j->direct && j->sub == OSB__S_CHAR && !j->u8need) {
+            /* the hot loop: plain ASCII needs no work at all */
+            while (p < n && s[p] >= 0x20 && s[p] < 0x80 && s[p] != '"' && s[p] != '\\') p++;
+        }
+        if (p == n) {
+            j->in_pos = p;
+            if (j->direct) {
+                int r = osb__json_spill(j, t, type, p);
+                if (r) return r;
+            }
+            return 0;
+        }
+        c = s[p];
+        if (j->sub == OSB__S_CHAR) {
+            if (j->u8need) {
+                if (osb__u8_step(j, c) < 0)
+                    return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "invalid UTF-8 in string");
+                if (!j->direct) OSB__SCRATCH_PUT(j, c);  /* room was reserved at the lead byte */
+                p++;
+                continue;
+            }
+            if (c == '"') {
+                j->in_pos = p + 1;
+                j->lex = OSB__L_NONE;
+                if (j->is_key) j->gram = OSB__G_COLON;
+                else osb__json_after_value(j);
+                if (j->direct) return osb__json_emit(j, t, type, j->in + j->run_start, p - j->run_start, 0);
+                return osb__json_emit_scratch(j, t, type, 0);
+            }
+            if (c < 0x20)
+                return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "control character in string");
+            if (j->direct && c == '\\') {
+                int r = osb__json_spill(j, t, type, p);
+                if (r) { j->in_pos = p; return r; }
+            }
+            /* scratch mode from here: keep room for a whole character */
+            if (!j->direct && j->scratch_cap - j->scratch_len < 4) {
+                j->in_pos = p;
+                return osb__json_emit_scratch(j, t, type, 1);
+            }
+            if (c == '\\') { j->sub = OSB__S_ESC; p++; continue; }
+            if (c >= 0x80 && osb__u8_step(j, c) < 0)
+                return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "invalid UTF-8 in string");
+            if (!j->direct) OSB__SCRATCH_PUT(j, c);
+            p++;
+            continue;
+        }
+        /* escapes: only in scratch mode, with 4 bytes of room reserved */
+        p++;
+        switch (j->sub) {
+        case OSB__S_ESC:
+            switch (c) {
+            case '"': case '\\': case '/': OSB__SCRATCH_PUT(j, c); break;
+            case 'b': OSB__SCRATCH_PUT(j, '\b'); break;
+            case 'f': OSB__SCRATCH_PUT(j, '\f'); break;
+            case 'n': OSB__SCRATCH_PUT(j, '\n'); break;
+            case 'r': OSB__SCRATCH_PUT(j, '\r'); break;
+            case 't': OSB__SCRATCH_PUT(j, '\t'); break;
+            case 'u': j->sub = OSB__S_HEX; j->acc = 0; j->hex_count = 0; continue;
+            default:
+                return osb__json_fail(j, OSB_ERR_JSON, j->base + p - 1, "invalid escape in string");
+            }
+            j->sub = OSB__S_CHAR;
+            continue;
+        case OSB__S_HEX:
+        case OSB__S_LOW_HEX: {
+            int v = osb__json_hexval((int)c);
+            if (v < 0) return osb__json_fail(j, OSB_ERR_JSON, j->base + p - 1, "invalid \\u escape");
+            j->acc = (j->acc << 4) | (uint32_t)v;
+            if (++j->hex_count < 4) continue;
+            if (j->sub == OSB__S_HEX) {
+                if (j->acc >= 0xD800 && j->acc <= 0xDBFF) {
+                    j->high = j->acc;
+                    j->sub = OSB__S_LOW_BS;
+                    continue;
+                }
+                if (j->acc >= 0xDC00 && j->acc <= 0xDFFF)
+                    return osb__json_fail(j, OSB_ERR_JSON, j->base + p - 6, "lone low surrogate");
+                j->scratch_len += osb__utf8_put(j->scratch + j->scratch_len, j->acc);
+            } else {
+                if (j->acc < 0xDC00 || j->acc > 0xDFFF)
+                    return osb__json_fail(j, OSB_ERR_JSON, j->base + p - 12, "lone high surrogate");
+                j->scratch_len += osb__utf8_put(j->scratch + j->scratch_len,
+                                                0x10000 + ((j->high - 0xD800) << 10) + (j->acc - 0xDC00));
+            }
+            j->sub = OSB__S_CHAR;
+            continue;
+        }
+        case OSB__S_LOW_BS:
+            if (c != '\\') return osb__json_fail(j, OSB_ERR_JSON, j->base + p - 7, "lone high surrogate");
+            j->sub = OSB__S_LOW_U;
+            continue;
+        default: /* OSB__S_LOW_U */
+            if (c != 'u') return osb__json_fail(j, OSB_ERR_JSON, j->base + p - 8, "lone high surrogate");
+            j->sub = OSB__S_LOW_HEX;
+            j->acc = 0;
+            j->hex_count = 0;
+            continue;
+        }
+    }
+}
+
+/* Reads number text; the number ends at the first byte that cannot continue
+ * it (not consumed), or at the end of the final chunk. */
+OSB__HELPER int osb__json_number(osb_json *j, osb_json_token *t) {
+    const unsigned char *s = (const unsigned char *)j->in;
+    size_t p = j->in_pos, n = j->in_len;
+    for (;;) {
+        int c, next;
+        if (p == n) {
+            j->in_pos = p;
+            if (!j->final) {
+                if (j->direct) {
+                    int r = osb__json_spill(j, t, OSB_JSON_NUMBER, p);
+                    if (r) return r;
+                }
+                return 0;
+            }
+            c = -1;  /* the end of input ends the number */
+        } else {
+            c = s[p];
+        }
+        next = -1;
+        switch (j->sub) {
+        case OSB__N_MINUS:
+            if (c == '0') next = OSB__N_ZERO;
+            else if (c >= '1' && c <= '9') next = OSB__N_INT;
+            break;
+        case OSB__N_ZERO:
+            if (c == '.') next = OSB__N_DOT;
+            else if (c == 'e' || c == 'E') next = OSB__N_E;
+            else if (c >= '0' && c <= '9')
+                return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "leading zero in number");
+            break;
+        case OSB__N_INT:
+        case OSB__N_FRAC:
+            if (c >= '0' && c <= '9') next = j->sub;
+            else if (c == '.' && j->sub == OSB__N_INT) next = OSB__N_DOT;
+            else if (c == 'e' || c == 'E') next = OSB__N_E;
+            break;
+        case OSB__N_DOT:
+            if (c >= '0' && c <= '9') next = OSB__N_FRAC;
+            break;
+        case OSB__N_E:
+            if (c == '+' || c == '-') next = OSB__N_ESIGN;
+            else if (c >= '0' && c <= '9') next = OSB__N_EXP;
+            break;
+        default: /* OSB__N_ESIGN, OSB__N_EXP */
+            if (c >= '0' && c <= '9') next = OSB__N_EXP;
+            break;
+        }
+        if (next < 0) {
+            /* the number ends here: complete only in an accepting state */
+            if (j->sub == OSB__N_MINUS || j->sub == OSB__N_DOT || j->sub == OSB__N_E ||
+                j->sub == OSB__N_ESIGN) {
+                if (c < 0) return osb__json_fail(j, OSB_ERR_TRUNCATED, j->base + p, "input ends inside a number");
+                return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "invalid number");
+            }
+            j->in_pos = p;
+            j->lex = OSB__L_NONE;
+            osb__json_after_value(j);
+            if (j->direct) return osb__json_emit(j, t, OSB_JSON_NUMBER, j->in + j->run_start, p - j->run_start, 0);
+            return osb__json_emit_scratch(j, t, OSB_JSON_NUMBER, 0);
+        }
+        if (j->direct && (next == OSB__N_INT || next == OSB__N_FRAC || next == OSB__N_EXP)) {
+            /* a run of digits needs no state change: skip it at once */
+            p++;
+            while (p < n && s[p] >= '0' && s[p] <= '9') p++;
+            j->sub = next;
+            continue;
+        }
+        if (!j->direct) {
+            if (j->scratch_len == j->scratch_cap) {
+                j->in_pos = p;
+                return osb__json_emit_scratch(j, t, OSB_JSON_NUMBER, 1);
+            }
+            OSB__SCRATCH_PUT(j, c);
+        }
+        j->sub = next;
+        p++;
+    }
+}
+
+/* Matches the rest of true/false/null; acc = which literal, hex_count = how
+ * many of its bytes matched. */
+OSB__HELPER int osb__json_literal(osb_json *j, osb_json_token *t) {
+    const char *lit = osb__json_lits[j->acc];
+    size_t p = j->in_pos, n = j->in_len;
+    while (lit[j->hex_count]) {
+        if (p == n) { j->in_pos = p; return 0; }
+        if (j->in[p] != lit[j->hex_count])
+            return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "invalid literal");
+        p++;
+        j->hex_count++;
+    }
+    j->in_pos = p;
+    j->lex = OSB__L_NONE;
+    osb__json_after_value(j);
+    return osb__json_emit(j, t, OSB_JSON_TRUE + (int)j->acc, NULL, 0, 0);
+}
+
+/* Starts a token at in[p]: records where it began. */
+OSB__HELPER void osb__json_begin(osb_json *j, int lex, size_t p) {
+    j->lex = lex;
+    j->tok_start = j->base + p;
+    j->direct = 1;
+    j->scratch_len = 0;
+    j->u8need = 0;
+    j->u8have = 0;
+}
+
+OSB_API int osb_json_next(osb_json *j, osb_json_token *t) {
+    if (j->err) return OSB_JSON_ERROR;
+    if (j->reset_scratch) {
+        j->scratch_len = 0;
+        j->reset_scratch = 0;
+    }
+    t->ptr = NULL;
+    t->len = 0;
+    t->more = 0;
+    for (;;) {
+        size_t p;
+        int c, r;
+        if (j->lex != OSB__L_NONE) {
+            if (j->lex == OSB__L_STR) r = osb__json_string(j, t);
+            else if (j->lex == OSB__L_NUM) r = osb__json_number(j, t);
+            else r = osb__json_literal(j, t);
+            if (r != 0) return r;
+            if (!j->final) return OSB_JSON_NEED_MORE;
+            return osb__json_fail(j, OSB_ERR_TRUNCATED, j->base + j->in_pos,
+                                  j->lex == OSB__L_STR ? "input ends inside a string"
+                                                       : "input ends inside a literal");
+        }
+        /* between tokens: skip whitespace */
+        p = j->in_pos;
+        while (p < j->in_len && (j->in[p] == ' ' || j->in[p] == '\n' || j->in[p] == '\r' ||
+                                 j->in[p] == '\t'))
+            p++;
+        j->in_pos = p;
+        if (p == j->in_len) {
+            if (!j->final) return OSB_JSON_NEED_MORE;
+            if (j->gram == OSB__G_DONE) {
+                t->type = OSB_JSON_DONE;
+                t->offset = j->base + p;
+                t->depth = 0;
+                return OSB_JSON_DONE;
+            }
+            return osb__json_fail(j, OSB_ERR_TRUNCATED, j->base + p,
+                                  j->depth || j->gram != OSB__G_VALUE ? "input ends inside the document"
+                                                                      : "empty document");
+        }
+        c = (unsigned char)j->in[p];
+        if (j->gram == OSB__G_DONE)
+            return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "trailing data after the document");
+        if (j->gram == OSB__G_COLON) {
+            if (c != ':') return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "expected ':'");
+            j->gram = OSB__G_VALUE;
+            j->in_pos = p + 1;
+            continue;
+        }
+        if (j->gram == OSB__G_COMMA_OR_END) {
+            int obj = osb__json_top_is_object(j);
+            if (c == ',') {
+                j->gram = obj ? OSB__G_KEY : OSB__G_VALUE;
+                j->in_pos = p + 1;
+                continue;
+            }
+            if (c != (obj ? '}' : ']'))
+                return osb__json_fail(j, OSB_ERR_JSON, j->base + p,
+                                      obj ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+        if (c == '}' || c == ']') {
+            int want = c == '}' ? OSB__G_KEY_OR_END : OSB__G_VALUE_OR_END;
+            if (j->gram != OSB__G_COMMA_OR_END && j->gram != want)
+                return osb__json_fail(j, OSB_ERR_JSON, j->base + p,
+                                      j->gram == OSB__G_KEY ||
+                                              (j->gram == OSB__G_VALUE && j->depth > 0 &&
+                                               !osb__json_top_is_object(j))
+                                          ? "trailing comma" : "unexpected closing bracket");
+            j->depth--;
+            j->in_pos = p + 1;
+            j->tok_start = j->base + p;
+            osb__json_after_value(j);
+            return osb__json_emit(j, t, c == '}' ? OSB_JSON_OBJECT_END : OSB_JSON_ARRAY_END, NULL, 0, 0);
+        }
+        if (j->gram == OSB__G_KEY_OR_END || j->gram == OSB__G_KEY) {
+            if (c != '"') return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "expected a member name");
+            osb__json_begin(j, OSB__L_STR, p);
+            j->is_key = 1;
+            j->sub = OSB__S_CHAR;
+            j->run_start = p + 1;
+            j->in_pos = p + 1;
+            continue;
+        }
+        /* a value */
+        switch (c) {
+        case '{':
+        case '[':
+            j->tok_start = j->base + p;
+            t->depth = j->depth;
+            if (osb__json_push(j, c == '{') < 0) return OSB_JSON_ERROR;
+            j->in_pos = p + 1;
+            j->gram = c == '{' ? OSB__G_KEY_OR_END : OSB__G_VALUE_OR_END;
+            t->type = c == '{' ? OSB_JSON_OBJECT : OSB_JSON_ARRAY;
+            t->offset = j->tok_start;
+            return t->type;
+        case '"':
+            osb__json_begin(j, OSB__L_STR, p);
+            j->is_key = 0;
+            j->sub = OSB__S_CHAR;
+            j->run_start = p + 1;
+            j->in_pos = p + 1;
+            continue;
+        case 't': case 'f': case 'n':
+            osb__json_begin(j, OSB__L_LIT, p);
+            j->acc = c == 't' ? 0 : c == 'f' ? 1 : 2;
+            j->hex_count = 1;
+            j->in_pos = p + 1;
+            continue;
+        default:
+            if (c == '-' || (c >= '0' && c <= '9')) {
+                osb__json_begin(j, OSB__L_NUM, p);
+                j->sub = c == '-' ? OSB__N_MINUS : c == '0' ? OSB__N_ZERO : OSB__N_INT;
+                j->run_start = p;
+                j->in_pos = p + 1;
+                continue;
+            }
+            return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "expected a value");
+        }
+    }
+}
+
+OSB_API int osb_json_skip(osb_json *j, const osb_json_token *first) {
+    osb_json_token t;
+    uint32_t depth = first->depth;
+    int container = first->type == OSB_JSON_OBJECT || first->type == OSB_JSON_ARRAY;
+    if (!container && !first->more) return 1;
+    for (;;) {
+        int r = osb_json_next(j, &t);
+        if (r <= 0) return r;
+        if (container) {
+            if ((r == OSB_JSON_OBJECT_END || r == OSB_JSON_ARRAY_END) && t.depth == depth) return 1;
+        } else if (!t.more) {
+            return 1;
+        }
+    }
+}
+
+/* A JSON number split into its parts: the significant digits (int and
+ * fraction digits, the '.' skipped by the reader) and a power of ten, so
+ * value = digits * 10^exp10. Leading zeros are dropped; nd counts the
+ * remaining digits. The exponent saturates far beyond any double. */
+typedef struct osb__num {
+    int neg;
+    const char *int_p, *frac_p;
+    size_t int_n, frac_n;
+    size_t lead;        /* leading zero digits skipped (over int then frac) */
+    size_t nd;          /* significant digits after the leading zeros */
+    int64_t exp10;      /* power of ten of the last digit */
+} osb__num;
+
+/* The i-th digit of int part followed by fraction part. */
+OSB__HELPER int osb__num_digit(const osb__num *m, size_t i) {
+    return i < m->int_n ? m->int_p[i] - '0' : m->frac_p[i - m->int_n] - '0';
+}
+
+OSB__HELPER osb_err osb__num_parse(const char *s, size_t n, osb__num *m) {
+    size_t i = 0, total;
+    int64_t e = 0;
+    int eneg = 0;
+    memset(m, 0, sizeof *m);
+    if (!s) return OSB_ERR_JSON;
+    if (i < n && s[i] == '-') { m->neg = 1; i++; }
+    if (i >= n || s[i] < '0' || s[i] > '9') return OSB_ERR_JSON;
+    m->int_p = s + i;
+    if (s[i] == '0') i++;
+    else while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    m->int_n = (size_t)(s + i - m->int_p);
+    m->frac_p = s + i;
+    if (i < n && s[i] == '.') {
+        i++;
+        m->frac_p = s + i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        m->frac_n = (size_t)(s + i - m->frac_p);
+        if (m->frac_n == 0) return OSB_ERR_JSON;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t start;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) { eneg = s[i] == '-'; i++; }
+        start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            if (e < 1000000000) e = e * 10 + (s[i] - '0');
+            i++;
+        }
+        if (i == start) return OSB_ERR_JSON;
+    }
+    if (i != n) return OSB_ERR_JSON;
+    total = m->int_n + m->frac_n;
+    while (m->lead < total && osb__num_digit(m, m->lead) == 0) m->lead++;
+    m->nd = total - m->lead;
+    m->exp10 = (eneg ? -e : e) - (int64_t)m->frac_n;
+    return OSB_OK;
+}
+
+/* The magnitude as an integer, or OSB_ERR_RANGE when it is not integral or
+ * does not fit 64 bits. */
+OSB__HELPER osb_err osb__num_to_u64(const osb__num *m, uint64_t *out) {
+    size_t total = m->int_n + m->frac_n, last = total, i;
+    int64_t e = m->exp10;
+    uint64_t v = 0;
+    if (m->nd == 0) { *out = 0; return OSB_OK; }
+    /* trailing zero digits only scale the exponent */
+    while (last > m->lead && osb__num_digit(m, last - 1) == 0) { last--; e++; }
+    if (e < 0) return OSB_ERR_RANGE;  /* a fraction remains */
+    if ((int64_t)(last - m->lead) + e > 20) return OSB_ERR_RANGE;
+    for (i = m->lead; i < last; i++) {
+        unsigned d = (unsigned)osb__num_digit(m, i);
+        if (v > (UINT64_MAX - d) / 10) return OSB_ERR_RANGE;
+        v = v * 10 + d;
+    }
+    for (; e > 0; e--) {
+        if (v > UINT64_MAX / 10) return OSB_ERR_RANGE;
+        v *= 10;
+    }
+    *out = v;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_json_to_u64(const char *text, size_t len, uint64_t *out) {
+    osb__num m;
+    uint64_t v;
+    osb_err e = osb__num_parse(text, len, &m);
+    if (e) return e;
+    if ((e = osb__num_to_u64(&m, &v)) != OSB_OK) return e;
+    if (m.neg && v) return OSB_ERR_RANGE;
+    *out = v;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_json_to_i64(const char *text, size_t len, int64_t *out) {
+    osb__num m;
+    uint64_t v;
+    osb_err e = osb__num_parse(text, len, &m);
+    if (e) return e;
+    if ((e = osb__num_to_u64(&m, &v)) != OSB_OK) return e;
+    if (m.neg) {
+        if (v > (uint64_t)INT64_MAX + 1) return OSB_ERR_RANGE;
+        /* -(v - 1) - 1 reaches INT64_MIN without overflowing */
+        *out = v ? -(int64_t)(v - 1) - 1 : 0;
+    } else {
+        if (v > (uint64_t)INT64_MAX) return OSB_ERR_RANGE;
+        *out = (int64_t)v;
+    }
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_json_to_double(const char *text, size_t len, double *out) {
+    /* Exact powers of ten representable in a double. */
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                   1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+                                   1e20, 1e21, 1e22};
+    /* 767 significant digits decide the rounding of any double; one more
+     * "sticky" digit stands for everything cut off after them. */
+    char buf[800];
+    osb__num m;
+    size_t i, keep, o = 0;
+    int64_t e10;
+    int sticky = 0;
+    double v;
+    char *end;
+    osb_err e = osb__num_parse(text, len, &m);
+    if (e) return e;
+    if (m.nd == 0) { *out = m.neg ? -0.0 : 0.0; return OSB_OK; }
+    e10 = m.exp10;
+    if (m.nd <= 15 && e10 >= -22 && e10 <= 22) {
+        /* Clinger's fast path: both operands exact, one rounding */
+        uint64_t d = 0;
+        for (i = m.lead; i < m.lead + m.nd; i++) d = d * 10 + (unsigned)osb__num_digit(&m, i);
+        v = (double)d;
+        v = e10 < 0 ? v / pow10[-e10] : v * pow10[e10];
+        *out = m.neg ? -v : v;
+        return OSB_OK;
+    }
+    /* Otherwise strtod on a rewritten copy: digits then an exponent, with
+     * no decimal point, so the locale's decimal separator plays no part. */
+    keep = m.nd > 767 ? 767 : m.nd;
+    if (m.neg) buf[o++] = '-';
+    for (i = 0; i < keep; i++) buf[o++] = (char)('0' + osb__num_digit(&m, m.lead + i));
+    for (i = keep; i < m.nd; i++)
+        if (osb__num_digit(&m, m.lead + i)) { sticky = 1; break; }
+    e10 += (int64_t)(m.nd - keep);
+    if (sticky) { buf[o++] = '1'; e10--; }
+    o += (size_t)sprintf(buf + o, "e%ld", (long)(e10 < -100000 ? -100000 : e10 > 100000 ? 100000 : e10));
+    buf[o] = 0;
+    v = strtod(buf, &end);
+    if (v > DBL_MAX || v < -DBL_MAX) return OSB_ERR_RANGE;
+    *out = v;
+    return OSB_OK;
+}
+
+// >>jsonw --------------------------------------------------------------------
+
+OSB_API void osb_jw_init(osb_jw *w, osb_buf *buf) {
+    memset(w, 0, sizeof *w);
+    w->buf = buf;
+    if (!buf) w->err = OSB_ERR_INVALID_ARG;
+}
+
+OSB_API void osb_jw_init_writer(osb_jw *w, osb_write_fn write, void *user) {
+    memset(w, 0, sizeof *w);
+    w->write = write;
+    w->user = user;
+    if (!write) w->err = OSB_ERR_INVALID_ARG;
+}
+
+OSB__HELPER osb_err osb__jw_flush(osb_jw *w) {
+    if (w->write && w->out_len && !w->err) {
+        if (w->write(w->user, w->out, w->out_len) != 0) w->err = OSB_ERR_CANCELLED;
+    }
+    w->out_len = 0;
+    return w->err;
+}
+
+/* All output goes through here: straight into the buffer, or staged in out[]
+ * for the writer so small tokens do not each cost a callback. */
+OSB__HELPER osb_err osb__jw_put(osb_jw *w, const char *s, size_t n) {
+    if (w->err) return w->err;
+    if (w->buf) {
+        osb_err e = osb_buf_append(w->buf, s, n);
+        if (e) w->err = e;
+        return w->err;
+    }
+    if (w->out_len + n > sizeof w->out) {
+        if (osb__jw_flush(w)) return w->err;
+        if (n > sizeof w->out) {
+            if (w->write(w->user, s, n) != 0) w->err = OSB_ERR_CANCELLED;
+            return w->err;
+        }
+    }
+    memcpy(w->out + w->out_len, s, n);
+    w->out_len += n;
+    return OSB_OK;
+}
+
+OSB__HELPER int osb__bit(const unsigned char *bits, uint32_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
+OSB__HELPER void osb__bit_set(unsigned char *bits, uint32_t i, int v) {
+    if (v) bits[i >> 3] = (unsigned char)(bits[i >> 3] | (1u << (i & 7)));
+    else bits[i >> 3] = (unsigned char)(bits[i >> 3] & ~(1u << (i & 7)));
+}
+
+/* Before a value: checks it is allowed here and writes the ',' it needs. */
+OSB__HELPER osb_err osb__jw_value(osb_jw *w) {
+    if (w->err) return w->err;
+    if (w->depth == 0) {
+        if (w->done) return w->err = OSB_ERR_STATE;  /* one top-level value only */
+        return OSB_OK;
+    }
+    if (osb__bit(w->is_obj, w->depth - 1)) {
+        if (!w->after_key) return w->err = OSB_ERR_STATE;  /* a value needs a key first */
+        w->after_key = 0;
+        return OSB_OK;
+    }
+    if (osb__bit(w->has_item, w->depth - 1)) return osb__jw_put(w, ",", 1);
+    osb__bit_set(w->has_item, w->depth - 1, 1);
+    return OSB_OK;
+}
+
+/* After a scalar or a closed container. */
+OSB__HELPER osb_err osb__jw_after(osb_jw *w) {
+    if (!w->err && w->depth == 0) w->done = 1;
+    return w->err;
+}
+
+OSB__HELPER osb_err osb__jw_open(osb_jw *w, int obj) {
+    if (osb__jw_value(w)) return w->err;
+    if (w->depth >= OSB_JSON_DEPTH_LIMIT) return w->err = OSB_ERR_TOO_LARGE;
+    osb__bit_set(w->is_obj, w->depth, obj);
+    osb__bit_set(w->has_item, w->depth, 0);
+    w->depth++;
+    return osb__jw_put(w, obj ? "{" : "[", 1);
+}
+
+OSB__HELPER osb_err osb__jw_close(osb_jw *w, int obj) {
+    if (w->err) return w->err;
+    if (w->depth == 0 || osb__bit(w->is_obj, w->depth - 1) != obj || w->after_key)
+        return w->err = OSB_ERR_STATE;
+    w->depth--;
+    osb__jw_put(w, obj ? "}" : "]", 1);
+    return osb__jw_after(w);
+}
+
+OSB_API osb_err osb_jw_object(osb_jw *w) { return osb__jw_open(w, 1); }
+OSB_API osb_err osb_jw_object_end(osb_jw *w) { return osb__jw_close(w, 1); }
+OSB_API osb_err osb_jw_array(osb_jw *w) { return osb__jw_open(w, 0); }
+OSB_API osb_err osb_jw_array_end(osb_jw *w) { return osb__jw_close(w, 0); }
+
+/* Writes s as a quoted JSON string. Runs of plain bytes are copied whole;
+ * the input must be valid UTF-8. */
+OSB__HELPER osb_err osb__jw_quoted(osb_jw *w, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    osb_json check;  /* only its UTF-8 validator state is used */
+    if (!s && n) return w->err = OSB_ERR_INVALID_ARG;
+    check.u8need = 0;
+    check.u8have = 0;
+    osb__jw_put(w, "\"", 1);
+    while (i < n && !w->err) {
+        unsigned c = u[i];
+        char esc[6];
+        size_t en = 0;
+        if (c >= 0x80 || check.u8need) {
+            if (osb__u8_step(&check, c) < 0) return w->err = OSB_ERR_INVALID_ARG;
+            i++;
+            continue;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\') { i++; continue; }
+        osb__jw_put(w, s + run, i - run);
+        esc[en++] = '\\';
+        switch (c) {
+        case '"': esc[en++] = '"'; break;
+        case '\\': esc[en++] = '\\'; break;
+        case '\n': esc[en++] = 'n'; break;
+        case '\r': esc[en++] = 'r'; break;
+        case '\t': esc[en++] = 't'; break;
+        case '\b': esc[en++] = 'b'; break;
+        case '\f': esc[en++] = 'f'; break;
+        default:
+            esc[en++] = 'u';
+            esc[en++] = '0';
+            esc[en++] = '0';
+            esc[en++] = hex[c >> 4];
+            esc[en++] = hex[c & 15];
+        }
+        osb__jw_put(w, esc, en);
+        run = ++i;
+    }
+    if (check.u8need) return w->err = OSB_ERR_INVALID_ARG;  /* cut inside a character */
+    osb__jw_put(w, s + run, n - run);
+    return osb__jw_put(w, "\"", 1);
+}
+
+OSB_API osb_err osb_jw_key_n(osb_jw *w, const char *key, size_t len) {
+    if (w->err) return w->err;
+    if (w->depth == 0 || !osb__bit(w->is_obj, w->depth - 1) || w->after_key)
+        return w->err = OSB_ERR_STATE;
+    if (osb__bit(w->has_item, w->depth - 1)) osb__jw_put(w, ",", 1);
+    osb__bit_set(w->has_item, w->depth - 1, 1);
+    osb__jw_quoted(w, key, len);
+    osb__jw_put(w, ":", 1);
+    w->after_key = 1;
+    return w->err;
+}
+
+OSB_API osb_err osb_jw_key(osb_jw *w, const char *key) {
+    if (!key) return w->err ? w->err : (w->err = OSB_ERR_INVALID_ARG);
+    return osb_jw_key_n(w, key, strlen(key));
+}
+
+OSB_API osb_err osb_jw_str_n(osb_jw *w, const char *s, size_t len) {
+    if (osb__jw_value(w)) return w->err;
+    osb__jw_quoted(w, s, len);
+    return osb__jw_after(w);
+}
+
+OSB_API osb_err osb_jw_str(osb_jw *w, const char *s) {
+    if (!s) return osb_jw_null(w);
+    return osb_jw_str_n(w, s, strlen(s));
+}
+
+OSB__HELPER osb_err osb__jw_scalar(osb_jw *w, const char *text, size_t n) {
+    if (osb__jw_value(w)) return w->err;
+    osb__jw_put(w, text, n);
+    return osb__jw_after(w);
+}
+
+/* Decimal digits of v, written backwards from the end of buf; returns the start. */
+OSB__HELPER char *osb__u64_text(char *end, uint64_t v) {
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+OSB_API osb_err osb_jw_uint(osb_jw *w, uint64_t v) {
+    char buf[24], *p = osb__u64_text(buf + sizeof buf, v);
+    return osb__jw_scalar(w, p, (size_t)(buf + sizeof buf - p));
+}
+
+OSB_API osb_err osb_jw_int(osb_jw *w, int64_t v) {
+    char buf[24], *p;
+    /* the magnitude of INT64_MIN does not fit int64_t: go through uint64_t */
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    p = osb__u64_text(buf + sizeof buf, mag);
+    if (v < 0) *--p = '-';
+    return osb__jw_scalar(w, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* printf's %g obeys the locale's decimal separator (possibly several bytes,
+ * e.g. ","): turn any run of bytes that a number cannot contain into '.'. */
+OSB__HELPER size_t osb__fix_decimal_point(char *s, size_t n) {
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') s[o++] = c;
+        else if (o == 0 || s[o - 1] != '.') s[o++] = '.';
+    }
+    s[o] = 0;
+    return o;
+}
+
+/* The shortest "%.*g" text (15 to 17 digits) that reads back as v exactly. */
+OSB__HELPER size_t osb__double_text(char *buf, size_t cap, double v) {
+    int prec;
+    size_t n = 0;
+    for (prec = 15; prec <= 17; prec++) {
+        double back;
+        n = (size_t)snprintf(buf, cap, "%.*g", prec, v);
+        if (n >= cap) n = cap - 1;
+        n = osb__fix_decimal_point(buf, n);
+        if (osb_json_to_double(buf, n, &back) == OSB_OK && back == v) break;
+    }
+    return n;
+}
+
+OSB_API osb_err osb_jw_double(osb_jw *w, double v) {
+    char buf[40];
+    size_t n;
+    if (w->err) return w->err;
+    if (v != v || v > DBL_MAX || v < -DBL_MAX) return w->err = OSB_ERR_INVALID_ARG;
+    n = osb__double_text(buf, sizeof buf, v);
+    return osb__jw_scalar(w, buf, n);
+}
+
+OSB_API osb_err osb_jw_bool(osb_jw *w, int v) {
+    return v ? osb__jw_scalar(w, "true", 4) : osb__jw_scalar(w, "false", 5);
+}
+
+OSB_API osb_err osb_jw_null(osb_jw *w) { return osb__jw_scalar(w, "null", 4); }
+
+OSB_API osb_err osb_jw_raw(osb_jw *w, const char *json, size_t len) {
+    if (!json || !len) return w->err ? w->err : (w->err = OSB_ERR_INVALID_ARG);
+    return osb__jw_scalar(w, json, len);
+}
+
+OSB_API osb_err osb_jw_finish(osb_jw *w) {
+    if (w->err) return w->err;
+    if (w->depth != 0 || !w->done) return w->err = OSB_ERR_STATE;
+    return osb__jw_flush(w);
+}
+
+// >>bind ---------------------------------------------------------------------
+
+/* Results: one block = a hidden header, then the struct, then its arrays,
+ * then its strings (and raw JSON copies). The header keeps the allocator, so
+ * osb_result_free needs nothing else. Its size is rounded up so the struct
+ * after it is aligned for any member. */
+typedef union osb__maxalign {
+    long double ld;
+    double d;
+    int64_t i;
+    void *p;
+    void (*f)(void);
+} osb__maxalign;
+
+typedef struct osb__rhdr {
+    osb_allocator alloc;   /* a copy: the caller's struct may not outlive the result */
+    int has_alloc;
+    size_t size;           /* the whole block */
+} osb__rhdr;
+
+#define OSB__ALIGN sizeof(osb__maxalign)
+#define OSB__ROUND(n) (((n) + OSB__ALIGN - 1) / OSB__ALIGN * OSB__ALIGN)
+#define OSB__RHDR_SIZE OSB__ROUND(sizeof(osb__rhdr))
+
+/* A zeroed result of size bytes; free it with osb_result_free. Every result
+ * of the library comes from here. */
+OSB__HELPER void *osb__result_new(const osb_allocator *a, size_t size) {
+    size_t total;
+    char *block;
+    osb__rhdr *h;
+    if (!osb__add_ok(size, OSB__RHDR_SIZE, &total)) return NULL;
+    block = (char *)osb__alloc(a, total);
+    if (!block) return NULL;
+    memset(block, 0, total);
+    h = (osb__rhdr *)(void *)block;
+    if (a) {
+        h->alloc = *a;
+        h->has_alloc = 1;
+    }
+    h->size = total;
+    return block + OSB__RHDR_SIZE;
+}
+
+OSB_API void osb_result_free(void *result) {
+    osb__rhdr *h;
+    if (!result) return;
+    h = (osb__rhdr *)(void *)((char *)result - OSB__RHDR_SIZE);
+    if (h->has_alloc) {
+        osb_allocator a = h->alloc;
+        osb__free(&a, h);
+    } else {
+        osb__free(NULL, h);
+    }
+}
+
+OSB_API size_t osb_result_size(const void *result) {
+    if (!result) return 0;
+    return ((const osb__rhdr *)(const void *)((const char *)result - OSB__RHDR_SIZE))->size;
+}
+
+/* The decoder runs twice over the document with the same code: first to
+ * measure (how many bytes of arrays and of strings), then to fill the block
+ * allocated from those sizes. */
+typedef struct osb__bind {
+    int fill;
+    const char *json;
+    size_t arr_size, str_size;       /* measured */
+    char *arr, *arr_end;             /* fill cursors */
+    char *str, *str_end;
+    osb_err err;
+    uint64_t err_offset;
+    const char *msg;
+    const char *where;               /* member name for the message */
+    char scratch[256];
+    char text[512];                  /* a number's text / a key */
+} osb__bind;
+
+OSB__HELPER osb_err osb__bind_fail(osb__bind *b, osb_err e, uint64_t offset, const char *msg) {
+    if (!b->err) {
+        b->err = e;
+        b->err_offset = offset;
+        b->msg = msg;
+    }
+    return b->err;
+}
+
+/* The tokenizer's error, as the binding's. */
+OSB__HELPER osb_err osb__bind_json_fail(osb__bind *b, const osb_json *j) {
+    return osb__bind_fail(b, j->err ? j->err : OSB_ERR_JSON, j->err_offset, j->err_msg);
+}
+
+/* The next token; the input is one final chunk, so NEED_MORE cannot happen. */
+OSB__HELPER int osb__bind_next(osb__bind *b, osb_json *j, osb_json_token *t) {
+    int r = osb_json_next(j, t);
+    if (r <= 0) {
+        osb__bind_json_fail(b, j);
+        return -1;
+    }
+    return r;
+}
+
+/* Room for n bytes of string text (plus the NUL added at its end). */
+OSB__HELPER char *osb__bind_str_put(osb__bind *b, const char *p, size_t n) {
+    char *dst = b->str;
+    if (!b->fill) {
+        b->str_size += n;
+        return NULL;
+    }
+    if ((size_t)(b->str_end - b->str) < n) return NULL;  /* cannot happen: measured */
+    if (n) memcpy(b->str, p, n);
+    b->str += n;
+    return dst;
+}
+
+/* Copies a string value (all its pieces) into the block; *out gets it. */
+OSB__HELPER osb_err osb__bind_string(osb__bind *b, osb_json *j, osb_json_token *t, osb_str *out) {
+    char *start = b->str;
+    size_t len = 0;
+    for (;;) {
+        osb__bind_str_put(b, t->ptr, t->len);
+        len += t->len;
+        if (!t->more) break;
+        if (osb__bind_next(b, j, t) < 0) return b->err;
+    }
+    if (!b->fill) {
+        b->str_size += 1;
+        return OSB_OK;
+    }
+    if (b->str == b->str_end) return osb__bind_fail(b, OSB_ERR_STATE, t->offset, "internal size mismatch");
+    *b->str++ = 0;
+    out->ptr = start;
+    out->len = len;
+    return OSB_OK;
+}
+
+/* The value starting with *t, skipped; *out gets its raw JSON text (copied). */
+OSB__HELPER osb_err osb__bind_raw(osb__bind *b, osb_json *j, osb_json_token *t, osb_str *out) {
+    uint64_t start = t->offset, end;
+    const char *p;
+    if (osb_json_skip(j, t) <= 0) return osb__bind_json_fail(b, j);
+    end = osb_json_offset(j);
+    p = osb__bind_str_put(b, b->json + start, (size_t)(end - start));
+    if (!b->fill) {
+        b->str_size += 1;
+        return OSB_OK;
+    }
+    if (!p && end > start) return osb__bind_fail(b, OSB_ERR_STATE, start, "internal size mismatch");
+    if (b->str == b->str_end) return osb__bind_fail(b, OSB_ERR_STATE, start, "internal size mismatch");
+    *b->str++ = 0;
+    out->ptr = p ? p : b->str - 1;
+    out->len = (size_t)(end - start);
+    return OSB_OK;
+}
+
+/* Joins the pieces of a number into b->text. */
+OSB__HELPER osb_err osb__bind_number_text(osb__bind *b, osb_json *j, osb_json_token *t, size_t *len) {
+    size_t n = 0;
+    uint64_t at = t->offset;
+    for (;;) {
+        if (t->len > sizeof b->text - n)
+            return osb__bind_fail(b, OSB_ERR_RANGE, at, "number too long for a C number");
+        memcpy(b->text + n, t->ptr, t->len);
+        n += t->len;
+        if (!t->more) break;
+        if (osb__bind_next(b, j, t) < 0) return b->err;
+    }
+    *len = n;
+    return OSB_OK;
+}
+
+OSB__HELPER size_t osb__kind_size(osb_kind k, const struct osb_type *type) {
+    switch (k) {
+    case OSB_KIND_STR: case OSB_KIND_RAW: return sizeof(osb_str);
+    case OSB_KIND_I64: return sizeof(int64_t);
+    case OSB_KIND_U64: return sizeof(uint64_t);
+    case OSB_KIND_INT: case OSB_KIND_BOOL: return sizeof(int);
+    case OSB_KIND_DOUBLE: return sizeof(double);
+    case OSB_KIND_OBJECT: return type ? type->size : 0;
+    default: return 0;
+    }
+}
+
+OSB__HELPER osb_err osb__bind_object(osb__bind *b, osb_json *j, osb_json_token *t,
+                                     const osb_type *type, char *dst);
+OSB__HELPER osb_err osb__bind_array(osb__bind *b, osb_json *j, osb_json_token *t,
+                                    const osb_field *f, char *dst);
+OSB__HELPER osb_err osb__bind_map(osb__bind *b, osb_json *j, osb_json_token *t,
+                                  const osb_field *f, char *dst);
+
+/* Decodes one value (first token *t) of kind k into dst (NULL while measuring). */
+OSB__HELPER osb_err osb__bind_value(osb__bind *b, osb_json *j, osb_json_token *t, osb_kind k,
+                                    const osb_field *f, char *dst) {
+    int r = t->type;
+    if (r == OSB_JSON_NULL && k != OSB_KIND_RAW) return OSB_OK;  /* null leaves the zero */
+    switch (k) {
+    case OSB_KIND_STR: {
+        osb_str s;
+        if (r != OSB_JSON_STRING) break;
+        if (osb__bind_string(b, j, t, &s)) return b->err;
+        if (dst) memcpy(dst, &s, sizeof s);
+        return OSB_OK;
+    }
+    case OSB_KIND_RAW: {
+        osb_str s;
+        if (osb__bind_raw(b, j, t, &s)) return b->err;
+        if (dst) memcpy(dst, &s, sizeof s);
+        return OSB_OK;
+    }
+    case OSB_KIND_BOOL: {
+        int v = r == OSB_JSON_TRUE;
+        if (r != OSB_JSON_TRUE && r != OSB_JSON_FALSE) break;
+        if (dst) memcpy(dst, &v, sizeof v);
+        return OSB_OK;
+    }
+    case OSB_KIND_I64: case OSB_KIND_U64: case OSB_KIND_INT: case OSB_KIND_DOUBLE: {
+        size_t n = 0;
+        uint64_t at = t->offset;
+        osb_err e;
+        if (r != OSB_JSON_NUMBER) break;
+        if (osb__bind_number_text(b, j, t, &n)) return b->err;
+        if (k == OSB_KIND_DOUBLE) {
+            double v = 0;
+            e = osb_json_to_double(b->text, n, &v);
+            if (!e && dst) memcpy(dst, &v, sizeof v);
+        } else if (k == OSB_KIND_U64) {
+            uint64_t v = 0;
+            e = osb_json_to_u64(b->text, n, &v);
+            if (!e && dst) memcpy(dst, &v, sizeof v);
+        } else {
+            int64_t v = 0;
+            e = osb_json_to_i64(b->text, n, &v);
+            if (!e && k == OSB_KIND_INT && (v < INT_MIN || v > INT_MAX)) e = OSB_ERR_RANGE;
+            if (!e && dst) {
+                if (k == OSB_KIND_INT) {
+                    int iv = (int)v;
+                    memcpy(dst, &iv, sizeof iv);
+                } else {
+                    memcpy(dst, &v, sizeof v);
+                }
+            }
+        }
+        if (e) return osb__bind_fail(b, e, at, "number does not fit the field");
+        return OSB_OK;
+    }
+    case OSB_KIND_OBJECT:
+        if (r != OSB_JSON_OBJECT) break;
+        return osb__bind_object(b, j, t, f->type, dst);
+    case OSB_KIND_ARRAY:
+        if (r != OSB_JSON_ARRAY) break;
+        return osb__bind_array(b, j, t, f, dst);
+    case OSB_KIND_MAP:
+        if (r != OSB_JSON_OBJECT) break;
+        return osb__bind_map(b, j, t, f, dst);
+    default:
+        return osb__bind_fail(b, OSB_ERR_INVALID_ARG, t->offset, "bad field kind in a table");
+    }
+    return osb__bind_fail(b, OSB_ERR_JSON, t->offset, "value of the wrong JSON type");
+}
+
+/* Counts the direct children of the array or object whose first token is
+ * *first (elements, or members), with a copy of the tokenizer so the real
+ * one does not move. Only the fill pass needs it: the elements must be laid
+ * out together before they are decoded. */
+OSB__HELPER osb_err osb__bind_count(osb__bind *b, const osb_json *j, const osb_json_token *first,
+                                    size_t *count) {
+    osb_json c = *j;
+    osb_json_token t;
+    size_t n = 0;
+    int cont = 0;  /* the previous token was a piece with more to come */
+    char scratch[64];
+    c.scratch = scratch;
+    c.scratch_cap = sizeof scratch;
+    c.scratch_len = 0;
+    c.reset_scratch = 0;
+    for (;;) {
+        int r = osb_json_next(&c, &t);
+        if (r <= 0) return osb__bind_json_fail(b, &c);
+        if (t.depth == first->depth + 1 && !cont && r != OSB_JSON_OBJECT_END && r != OSB_JSON_ARRAY_END) {
+            if (first->type == OSB_JSON_ARRAY || r == OSB_JSON_KEY) n++;
+        }
+        cont = t.more;
+        if ((r == OSB_JSON_OBJECT_END || r == OSB_JSON_ARRAY_END) && t.depth == first->depth) break;
+    }
+    *count = n;
+    return OSB_OK;
+}
+
+/* Reserves room for count elements of size each in the arrays area. */
+OSB__HELPER char *osb__bind_arr_alloc(osb__bind *b, size_t count, size_t size, uint64_t at) {
+    size_t bytes;
+    char *p;
+    if (!osb__mul_ok(count, size, &bytes) || bytes > (size_t)-1 - OSB__ALIGN) {
+        osb__bind_fail(b, OSB_ERR_TOO_LARGE, at, "array too large");
+        return NULL;
+    }
+    bytes = OSB__ROUND(bytes);
+    if (!b->fill) {
+        if (!osb__add_ok(b->arr_size, bytes, &b->arr_size))
+            osb__bind_fail(b, OSB_ERR_TOO_LARGE, at, "result too large");
+        return NULL;
+    }
+    if ((size_t)(b->arr_end - b->arr) < bytes) {
+        osb__bind_fail(b, OSB_ERR_STATE, at, "internal size mismatch");
+        return NULL;
+    }
+    p = b->arr;
+    b->arr += bytes;
+    return p;
+}
+
+OSB__HELPER osb_err osb__bind_array(osb__bind *b, osb_json *j, osb_json_token *t,
+                                    const osb_field *f, char *dst) {
+    size_t esize = osb__kind_size(f->elem, f->type), count = 0, i = 0;
+    uint32_t depth = t->depth;
+    uint64_t at = t->offset;
+    char *items = NULL;
+    osb_field ef = *f;  /* describes one element */
+    if (esize == 0 || f->elem == OSB_KIND_ARRAY || f->elem == OSB_KIND_MAP)
+        return osb__bind_fail(b, OSB_ERR_INVALID_ARG, at, "bad array element kind in a table");
+    ef.kind = f->elem;
+    if (b->fill) {
+        if (osb__bind_count(b, j, t, &count)) return b->err;
+        items = count ? osb__bind_arr_alloc(b, count, esize, at) : NULL;
+        if (b->err) return b->err;
+    }
+    for (;;) {
+        int r = osb__bind_next(b, j, t);
+        if (r < 0) return b->err;
+        if (r == OSB_JSON_ARRAY_END && t->depth == depth) break;
+        if (b->fill && i >= count) return osb__bind_fail(b, OSB_ERR_STATE, at, "internal count mismatch");
+        if (osb__bind_value(b, j, t, f->elem, &ef, items ? items + i * esize : NULL)) return b->err;
+        i++;
+    }
+    if (!b->fill) {
+        if (i) osb__bind_arr_alloc(b, i, esize, at);
+        return b->err;
+    }
+    memcpy(dst, &items, sizeof items);
+    memcpy(dst + (f->count_offset - f->offset), &i, sizeof i);
+    return OSB_OK;
+}
+
+OSB__HELPER osb_err osb__bind_map(osb__bind *b, osb_json *j, osb_json_token *t,
+                                  const osb_field *f, char *dst) {
+    size_t count = 0, i = 0;
+    uint32_t depth = t->depth;
+    uint64_t at = t->offset;
+    osb_kv *items = NULL;
+    if (b->fill) {
+        if (osb__bind_count(b, j, t, &count)) return b->err;
+        items = count ? (osb_kv *)(void *)osb__bind_arr_alloc(b, count, sizeof(osb_kv), at) : NULL;
+        if (b->err) return b->err;
+    }
+    for (;;) {
+        osb_kv kv;
+        int r = osb__bind_next(b, j, t);
+        if (r < 0) return b->err;
+        if (r == OSB_JSON_OBJECT_END && t->depth == depth) break;
+        if (b->fill && i >= count) return osb__bind_fail(b, OSB_ERR_STATE, at, "internal count mismatch");
+        memset(&kv, 0, sizeof kv);
+        if (osb__bind_string(b, j, t, &kv.key)) return b->err;            /* the key */
+        if (osb__bind_next(b, j, t) < 0) return b->err;
+        /* string values unescaped; anything else kept as its JSON text */
+        if (t->type == OSB_JSON_STRING) {
+            if (osb__bind_string(b, j, t, &kv.value)) return b->err;
+        } else if (osb__bind_raw(b, j, t, &kv.value)) {
+            return b->err;
+        }
+        if (items) items[i] = kv;
+        i++;
+    }
+    if (!b->fill) {
+        if (i) osb__bind_arr_alloc(b, i, sizeof(osb_kv), at);
+        return b->err;
+    }
+    memcpy(dst, &items, sizeof items);
+    memcpy(dst + (f->count_offset - f->offset), &i, sizeof i);
+    return OSB_OK;
+}
+
+/* Reads a member name (all pieces) into b->text; *len = (size_t)-1 when it
+ * is longer than any field name can be. */
+OSB__HELPER osb_err osb__bind_key(osb__bind *b, osb_json *j, osb_json_token *t, size_t *len) {
+    size_t n = 0;
+    for (;;) {
+        if (n != (size_t)-1) {
+            if (t->len < sizeof b->text - n) {
+                memcpy(b->text + n, t->ptr, t->len);
+                n += t->len;
+            } else {
+                n = (size_t)-1;
+            }
+        }
+        if (!t->more) break;
+        if (osb__bind_next(b, j, t) < 0) return b->err;
+    }
+    *len = n;
+    return OSB_OK;
+}
+
+OSB__HELPER const osb_field *osb__bind_find(const osb_type *type, const char *name, size_t n) {
+    size_t i;
+    if (n == (size_t)-1) return NULL;
+    /* the last match wins, so a table may override a row; names are short */
+    for (i = type->nfields; i-- > 0;) {
+        const char *fn = type->fields[i].name;
+        if (fn && strlen(fn) == n && memcmp(fn, name, n) == 0) return &type->fields[i];
+    }
+    return NULL;
+}
+
+OSB__HELPER osb_err osb__bind_object(osb__bind *b, osb_json *j, osb_json_token *t,
+                                     const osb_type *type, char *dst) {
+    uint32_t depth = t->depth;
+    uint64_t start = t->offset;
+    if (!type) return osb__bind_fail(b, OSB_ERR_INVALID_ARG, start, "missing nested type in a table");
+    for (;;) {
+        const osb_field *f;
+        size_t n = 0;
+        int r = osb__bind_next(b, j, t);
+        if (r < 0) return b->err;
+        if (r == OSB_JSON_OBJECT_END && t->depth == depth) break;
+        if (osb__bind_key(b, j, t, &n)) return b->err;
+        f = osb__bind_find(type, b->text, n);
+        if (osb__bind_next(b, j, t) < 0) return b->err;
+        if (!f) {
+            if (osb_json_skip(j, t) <= 0) return osb__bind_json_fail(b, j);
+            continue;
+        }
+        b->where = f->name;
+        if (osb__bind_value(b, j, t, f->kind, f, dst ? dst + f->offset : NULL)) return b->err;
+    }
+    if (type->raw_offset != OSB_NO_RAW) {
+        uint64_t end = osb_json_offset(j);
+        char *p = osb__bind_str_put(b, b->json + start, (size_t)(end - start));
+        if (!b->fill) {
+            b->str_size += 1;
+        } else {
+            osb_str s;
+            if (!p || b->str == b->str_end)
+                return osb__bind_fail(b, OSB_ERR_STATE, start, "internal size mismatch");
+            *b->str++ = 0;
+            s.ptr = p;
+            s.len = (size_t)(end - start);
+            memcpy(dst + type->raw_offset, &s, sizeof s);
+        }
+    }
+    return OSB_OK;
+}
+
+/* One pass over the whole document. */
+OSB__HELPER osb_err osb__bind_pass(osb__bind *b, const osb_type *type, const char *json, size_t len,
+                                   char *dst) {
+    osb_json j;
+    osb_json_token t;
+    int r;
+    osb_json_init(&j, b->scratch, sizeof b->scratch);
+    osb_json_feed(&j, json, len, 1);
+    if (osb__bind_next(b, &j, &t) < 0) return b->err;
+    if (t.type == OSB_JSON_ARRAY && type->nfields && type->fields[0].name &&
+        !type->fields[0].name[0] && type->fields[0].kind == OSB_KIND_ARRAY) {
+        /* a document that is a bare array, bound to the unnamed first field */
+        if (osb__bind_array(b, &j, &t, &type->fields[0], dst ? dst + type->fields[0].offset : NULL))
+            return b->err;
+    } else if (t.type != OSB_JSON_OBJECT) {
+        return osb__bind_fail(b, OSB_ERR_JSON, t.offset, "expected a JSON object");
+    } else if (osb__bind_object(b, &j, &t, type, dst)) {
+        return b->err;
+    }
+    r = osb_json_next(&j, &t);
+    if (r != OSB_JSON_DONE) return osb__bind_json_fail(b, &j);
+    return OSB_OK;
+}
+
+/* Fills err (may be NULL) from a failed binding. */
+OSB__HELPER osb_err osb__bind_report(const osb__bind *b, const osb_type *t, osb_err e, osb_error *err) {
+    char msg[sizeof err->message];
+    int n;
+    if (!err) return e;
+    memset(err, 0, sizeof *err);
+    err->code = e;
+    err->offset = b->err_offset;
+    err->retry_after_ms = -1;
+    n = snprintf(msg, sizeof msg, "%s at byte %llu (%s%s%s)", b->msg ? b->msg : "",
+                 (unsigned long long)b->err_offset, t && t->name ? t->name : "",
+                 b->where ? "." : "", b->where ? b->where : "");
+    if (n < 0) n = 0;
+    osb__copy_field(err->message, sizeof err->message, msg,
+                    (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    return e;
+}
+
+OSB__HELPER int osb__bind_args_ok(const osb_type *t, const char *json, size_t len) {
+    return t && (json || !len) && (t->fields || !t->nfields);
+}
+
+/* The fill pass: dst is the zeroed struct, area the bytes for its arrays
+ * (arr_size, aligned) followed by its strings (str_size). */
+OSB__HELPER osb_err osb__bind_fill(osb__bind *b, const osb_type *t, const char *json, size_t len,
+                                   char *dst, char *area) {
+    size_t arr = b->arr_size, str = b->str_size;
+    b->fill = 1;
+    b->arr = area;
+    b->arr_end = area + arr;
+    b->str = b->arr_end;
+    b->str_end = b->str + str;
+    return osb__bind_pass(b, t, json, len, dst);
+}
+
+OSB_API osb_err osb_bind(const osb_type *t, const char *json, size_t len,
+                         const osb_allocator *allocator, void **out, osb_error *err) {
+    osb__bind local, *b = &local;
+    size_t base, total;
+    char *res = NULL;
+    osb_err e;
+    memset(b, 0, sizeof *b);
+    if (out) *out = NULL;
+    if (!out || !osb__bind_args_ok(t, json, len)) {
+        b->msg = "NULL argument or bad type";
+        return osb__bind_report(b, t, OSB_ERR_INVALID_ARG, err);
+    }
+    b->json = json;
+    e = osb__bind_pass(b, t, json, len, NULL);
+    if (!e) {
+        base = OSB__ROUND(t->size);
+        if (!osb__add_ok(base, b->arr_size, &total) || !osb__add_ok(total, b->str_size, &total))
+            e = osb__bind_fail(b, OSB_ERR_TOO_LARGE, 0, "result too large");
+        else if (!(res = (char *)osb__result_new(allocator, total)))
+            e = osb__bind_fail(b, OSB_ERR_NOMEM, 0, "out of memory");
+        else
+            e = osb__bind_fill(b, t, json, len, res, res + base);
+    }
+    if (e) {
+        osb_result_free(res);
+        return osb__bind_report(b, t, e, err);
+    }
+    *out = res;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_bind_into(const osb_type *t, const char *json, size_t len, void *dst,
+                              void *buf, size_t cap, size_t *need, osb_error *err) {
+    osb__bind local, *b = &local;
+    size_t pad, total;
+    osb_err e;
+    memset(b, 0, sizeof *b);
+    if (need) *need = 0;
+    if (!dst || (!buf && cap) || !osb__bind_args_ok(t, json, len)) {
+        b->msg = "NULL argument or bad type";
+        return osb__bind_report(b, t, OSB_ERR_INVALID_ARG, err);
+    }
+    memset(dst, 0, t->size);
+    b->json = json;
+    e = osb__bind_pass(b, t, json, len, NULL);
+    if (e) return osb__bind_report(b, t, e, err);
+    /* arrays start at the first aligned address of buf */
+    pad = (OSB__ALIGN - (size_t)((uintptr_t)buf % OSB__ALIGN)) % OSB__ALIGN;
+    if (!osb__add_ok(pad, b->arr_size, &total) || !osb__add_ok(total, b->str_size, &total)) {
+        osb__bind_fail(b, OSB_ERR_TOO_LARGE, 0, "result too large");
+        return osb__bind_report(b, t, OSB_ERR_TOO_LARGE, err);
+    }
+    if (need) *need = total + OSB__ALIGN - 1;  /* enough at any alignment */
+    if (total > cap) {
+        osb__bind_fail(b, OSB_ERR_TOO_LARGE, 0, "buffer too small for the strings and arrays");
+        return osb__bind_report(b, t, OSB_ERR_TOO_LARGE, err);
+    }
+    if (need) *need = total;
+    /* nothing goes to the area when total is 0, but the cursors still need
+     * a real address (arithmetic on NULL is undefined) */
+    e = osb__bind_fill(b, t, json, len, (char *)dst, buf ? (char *)buf + pad : (char *)dst);
+    if (e) {
+        memset(dst, 0, t->size);
+        return osb__bind_report(b, t, e, err);
+    }
+    return OSB_OK;
+}
+
+// >>sse ----------------------------------------------------------------------
+
+/* Line states. */
+enum { OSB__SL_START, OSB__SL_NAME, OSB__SL_SPACE, OSB__SL_VALUE, OSB__SL_BARE, OSB__SL_IGNORE };
+/* Fields. */
+enum { OSB__SF_IGNORE, OSB__SF_DATA, OSB__SF_EVENT, OSB__SF_ID, OSB__SF_RETRY };
+
+OSB_API void osb_sse_init(osb_sse *s, char *buf, size_t cap) {
+    memset(s, 0, sizeof *s);
+    s->buf = buf;
+    s->cap = buf ? cap : 0;
+    s->max_event = OSB_SSE_MAX_EVENT;
+    s->retry_ms = -1;
+}
+
+OSB_API osb_err osb_sse_set_buffer(osb_sse *s, char *buf, size_t cap) {
+    if (!buf || cap <= s->len) return OSB_ERR_INVALID_ARG;
+    s->buf = buf;
+    s->cap = cap;
+    return OSB_OK;
+}
+
+OSB_API osb_sse_state osb_sse_status(const osb_sse *s) { return (osb_sse_state)s->status; }
+
+/* s->offset counts every byte consumed, so it is the bad byte's offset. */
+OSB__HELPER size_t osb__sse_fail(osb_sse *s, osb_err e, size_t consumed) {
+    s->err = e;
+    s->err_offset = s->offset;
+    s->status = OSB_SSE_ERROR;
+    return consumed;
+}
+
+/* The event that was handed out is over: forget its data and type. */
+OSB__HELPER void osb__sse_clear(osb_sse *s) {
+    s->len = 0;
+    s->has_data = 0;
+    s->type_len = 0;
+    s->type[0] = 0;
+    s->status = OSB_SSE_MORE;
+}
+
+/* The first line that gives the event content marks where it starts. */
+OSB__HELPER void osb__sse_mark(osb_sse *s) {
+    if (!s->has_data && !s->type_len) s->ev_offset = s->line_start;
+}
+
+OSB__HELPER int osb__sse_field(const osb_sse *s) {
+    if (s->name_len == 4 && !memcmp(s->name, "data", 4)) return OSB__SF_DATA;
+    if (s->name_len == 5 && !memcmp(s->name, "event", 5)) return OSB__SF_EVENT;
+    if (s->name_len == 2 && !memcmp(s->name, "id", 2)) return OSB__SF_ID;
+    if (s->name_len == 5 && !memcmp(s->name, "retry", 5)) return OSB__SF_RETRY;
+    return OSB__SF_IGNORE;
+}
+
+/* A field name is complete (at ':' or at the end of a line without one). */
+OSB__HELPER void osb__sse_begin_value(osb_sse *s) {
+    s->field = osb__sse_field(s);
+    s->val_len = 0;
+    s->retry_acc = 0;
+    s->retry_ok = 1;
+    if (s->field == OSB__SF_DATA) {
+        osb__sse_mark(s);
+        s->has_data = 1;
+    }
+}
+
+/* Appends up to n data bytes and returns how many it took: fewer when the
+ * buffer is full (the rest waits for a larger one) or when the event would
+ * pass max_event, which sets *over: the byte after those taken is the first
+ * one beyond the cap, whatever the chunking. Data lines are stored each
+ * followed by '\n'; the last '\n' becomes the NUL at dispatch. */
+OSB__HELPER size_t osb__sse_append(osb_sse *s, const char *p, size_t n, int *over) {
+    size_t room = s->cap - s->len, cap_left = s->max_event > s->len ? s->max_event - s->len : 0;
+    *over = 0;
+    if (n > cap_left) {
+        n = cap_left;
+        *over = 1;
+    }
+    if (n > room) {
+        n = room;
+        *over = 0;  /* the buffer fills first: the cap is checked again later */
+    }
+    if (n == 0) return 0;
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    return n;
+}
+
+/* The end of a line. Returns 1 when it completes an event, 0 otherwise, -1
+ * when the buffer has no room for the line's '\n' (FULL), -2 on error. */
+OSB__HELPER int osb__sse_line_end(osb_sse *s) {
+    int st = s->state;
+    if (st == OSB__SL_NAME) {  /* a field with no ':' has an empty value */
+        osb__sse_begin_value(s);
+        st = OSB__SL_VALUE;
+    }
+    if (st == OSB__SL_START) {  /* a blank line dispatches the event */
+        if (s->has_data) {
+            s->buf[s->len - 1] = 0;
+            s->bare = 0;
+            return 1;
+        }
+        s->type_len = 0;  /* an event without data is not dispatched */
+        s->type[0] = 0;
+        return 0;
+    }
+    if (st == OSB__SL_BARE || ((st == OSB__SL_VALUE || st == OSB__SL_SPACE) && s->field == OSB__SF_DATA)) {
+        int over;
+        size_t r = osb__sse_append(s, "\n", 1, &over);
+        if (over) { s->err = OSB_ERR_TOO_LARGE; return -2; }
+        if (r == 0) return -1;
+        if (st == OSB__SL_BARE) {
+            /* a bare JSON line is an event by itself */
+            s->buf[s->len - 1] = 0;
+            s->bare = 1;
+            s->state = OSB__SL_START;
+            return 1;
+        }
+    } else if (st == OSB__SL_VALUE || st == OSB__SL_SPACE) {
+        if (s->field == OSB__SF_EVENT) {
+            memcpy(s->type, s->val, s->val_len);
+            s->type_len = s->val_len;
+            s->type[s->type_len] = 0;
+            if (s->type_len) osb__sse_mark(s);
+        } else if (s->field == OSB__SF_ID) {
+            /* per the SSE spec an id holding NUL is ignored */
+            if (!memchr(s->val, 0, s->val_len)) {
+                memcpy(s->id, s->val, s->val_len);
+                s->id_len = s->val_len;
+                s->id[s->id_len] = 0;
+            }
+        } else if (s->field == OSB__SF_RETRY) {
+            if (s->retry_ok && s->val_len) s->retry_ms = s->retry_acc;
+        }
+    }
+    s->state = OSB__SL_START;
+    return 0;
+}
+
+/* Index of the first CR or LF in d[i..n), or n. Two memchr calls (SIMD in
+ * most C libraries) beat a byte loop on long lines; CR is rare, so the
+ * second search only covers the bytes before the LF. */
+OSB__HELPER size_t osb__sse_eol(const unsigned char *d, size_t i, size_t n) {
+    const unsigned char *lf = (const unsigned char *)memchr(d + i, '\n', n - i);
+    size_t end = lf ? (size_t)(lf - d) : n;
+    const unsigned char *cr = (const unsigned char *)memchr(d + i, '\r', end - i);
+    return cr ? (size_t)(cr - d) : end;
+}
+
+/* Copies the data bytes from d[*i] up to the line end (or the chunk end)
+ * into the event. Returns 0 to go on, 1 when the push must stop: the buffer
+ * is full (FULL) or the event passed max_event (ERROR). */
+OSB__HELPER int osb__sse_data_run(osb_sse *s, const unsigned char *d, size_t *i, size_t len) {
+    size_t end = osb__sse_eol(d, *i, len), k;
+    int over;
+    k = osb__sse_append(s, (const char *)d + *i, end - *i, &over);
+    *i += k;
+    s->offset += k;
+    if (over) {
+        osb__sse_fail(s, OSB_ERR_TOO_LARGE, *i);
+        return 1;
+    }
+    if (*i < end) {
+        s->status = OSB_SSE_FULL;
+        return 1;
+    }
+    return 0;
+}
+
+OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
+    static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
+    const unsigned char *d = (const unsigned char *)data;
+    size_t i = 0;
+    if (s->status == OSB_SSE_ERROR) return 0;
+    if (s->ended) return osb__sse_fail(s, OSB_ERR_STATE, 0);
+    if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
+    s->status = OSB_SSE_MORE;
+    if (!d && len) return osb__sse_fail(s, OSB_ERR_INVALID_ARG, 0);
+    while (i < len) {
+        unsigned c = d[i];
+        if (s->bom < 3) {
+            if (c == bom[s->bom]) {
+                s->bom++;
+                i++;
+                s->offset++;
+                continue;
+            }
+            if (s->bom != 0) return osb__sse_fail(s, OSB_ERR_PROTOCOL, i);  /* broken BOM */
+            s->bom = 3;
+        }
+        if (s->after_cr) {
+            s->after_cr = 0;
+            if (c == '\n') {  /* the LF of a CRLF split over two pushes */
+                i++;
+                s->offset++;
+                continue;
+            }
+        }
+        if (c == '\n' || c == '\r') {
+            int r = osb__sse_line_end(s);
+            if (r == -2) return osb__sse_fail(s, s->err, i);
+            if (r == -1) {
+                s->status = OSB_SSE_FULL;
+                return i;
+            }
+            s->after_cr = c == '\r';
+            i++;
+            s->offset++;
+            s->line_start = s->offset;
+            if (r == 1) {
+                s->status = OSB_SSE_EVENT;
+                return i;
+            }
+            continue;
+        }
+        switch (s->state) {
+        case OSB__SL_START:
+            s->line_start = s->offset;
+            if (c == ':') {
+                s->state = OSB__SL_IGNORE;
+            } else if (c == '{' || c == '[') {
+                osb__sse_mark(s);
+                s->has_data = 1;
+                s->state = OSB__SL_BARE;
+                continue;  /* the brace is data: the BARE case copies it */
+            } else {
+                s->state = OSB__SL_NAME;
+                s->name_len = 0;
+                continue;
+            }
+            break;
+        case OSB__SL_NAME:
+            if (c == ':') {
+                osb__sse_begin_value(s);
+                s->state = OSB__SL_SPACE;
+            } else {
+                if (s->name_len < sizeof s->name) s->name[s->name_len] = (char)c;
+                if (s->name_len <= sizeof s->name) s->name_len++;
+            }
+            break;
+        case OSB__SL_SPACE:
+            s->state = OSB__SL_VALUE;
+            if (c == ' ') break;  /* one space after the colon is not part of the value */
+            continue;
+        case OSB__SL_VALUE:
+            if (s->field == OSB__SF_DATA) {
+                if (osb__sse_data_run(s, d, &i, len)) return i;
+                continue;
+            }
+            if (s->field == OSB__SF_EVENT || s->field == OSB__SF_ID) {
+                size_t lim = s->field == OSB__SF_EVENT ? OSB_SSE_MAX_TYPE : OSB_SSE_MAX_ID;
+                if (s->val_len + 1 >= lim) return osb__sse_fail(s, OSB_ERR_TOO_LARGE, i);
+                s->val[s->val_len++] = (char)c;
+            } else if (s->field == OSB__SF_RETRY) {
+                s->val_len++;
+                if (c < '0' || c > '9') s->retry_ok = 0;
+                else if (s->retry_acc < INT64_MAX / 10 - 10) s->retry_acc = s->retry_acc * 10 + (c - '0');
+                else s->retry_ok = 0;
+            }
+            break;
+        case OSB__SL_BARE:
+            if (osb__sse_data_run(s, d, &i, len)) return i;
+            continue;
+        default: /* OSB__SL_IGNORE: comments and unknown fields */
+            {
+                size_t end = osb__sse_eol(d, i, len);
+                s->offset += end - i;
+                i = end;
+                continue;
+            }
+        }
+        i++;
+        s->offset++;
+    }
+    return i;
+}
+
+OSB_API osb_sse_state osb_sse_finish(osb_sse *s) {
+    int r;
+    if (s->status == OSB_SSE_ERROR) return OSB_SSE_ERROR;
+    if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
+    s->status = OSB_SSE_MORE;
+    if (s->ended) return (osb_sse_state)(s->status = OSB_SSE_END);
+    if (s->bom > 0 && s->bom < 3) s->bom = 3;  /* a stream of a partial BOM only: nothing */
+    if (s->state != OSB__SL_START) {
+        /* the last line had no line end: treat the end of input as one */
+        r = osb__sse_line_end(s);
+        if (r == -2) {
+            osb__sse_fail(s, s->err, 0);
+            return OSB_SSE_ERROR;
+        }
+        if (r == -1) return (osb_sse_state)(s->status = OSB_SSE_FULL);
+        if (r == 1) {
+            s->ended = 1;
+            return (osb_sse_state)(s->status = OSB_SSE_EVENT);
+        }
+    }
+    s->ended = 1;
+    if (s->has_data) {
+        /* data: lines never closed by a blank line */
+        osb__sse_fail(s, OSB_ERR_TRUNCATED, 0);
+        return OSB_SSE_ERROR;
+    }
+    return (osb_sse_state)(s->status = OSB_SSE_END);
+}
+
+OSB_API int osb_sse_event_get(const osb_sse *s, osb_sse_event *ev) {
+    memset(ev, 0, sizeof *ev);
+    if (s->status != OSB_SSE_EVENT) return 0;
+    ev->data = s->buf;
+    ev->data_len = s->len - 1;
+    ev->type = s->type;
+    ev->type_len = s->type_len;
+    ev->id = s->id;
+    ev->id_len = s->id_len;
+    ev->bare = s->bare;
+    ev->offset = s->ev_offset;
+    return 1;
+}
+
+// >>multipart ----------------------------------------------------------------
+
+enum { OSB__MP_HEAD, OSB__MP_BODY, OSB__MP_BODY_END, OSB__MP_TAIL, OSB__MP_DONE };
+
+/* RFC 2046 boundary characters (bchars without the space). */
+OSB__HELPER int osb__mp_bchar(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c != 0 && strchr("'()+_,-./:=?", c) != NULL);
+}
+
+/* Appends text to dst[*n..cap) with '"', CR and LF percent-encoded, as
+ * browsers quote form-data names. 0 when it does not fit. */
+OSB__HELPER int osb__mp_quoted(char *dst, size_t cap, size_t *n, const char *s) {
+    for (; *s; s++) {
+        const char *rep = NULL;
+        size_t k;
+        if (*s == '"') rep = "%22";
+        else if (*s == '\r') rep = "%0D";
+        else if (*s == '\n') rep = "%0A";
+        k = rep ? 3 : 1;
+        if (cap - *n < k + 1) return 0;
+        memcpy(dst + *n, rep ? rep : s, k);
+        *n += k;
+    }
+    return 1;
+}
+
+OSB__HELPER int osb__mp_lit(char *dst, size_t cap, size_t *n, const char *s) {
+    size_t k = strlen(s);
+    if (cap - *n < k + 1) return 0;
+    memcpy(dst + *n, s, k);
+    *n += k;
+    return 1;
+}
+
+/* Renders the head of part i ("--B\r\nheaders\r\n\r\n") into dst. Returns
+ * its length, 0 when it does not fit. */
+OSB__HELPER size_t osb__mp_head(const osb_multipart *m, size_t i, char *dst, size_t cap) {
+    const osb_mpart *p = &m->parts[i];
+    size_t n = 0;
+    int ok = osb__mp_lit(dst, cap, &n, "--") && osb__mp_lit(dst, cap, &n, m->boundary) &&
+             osb__mp_lit(dst, cap, &n, "\r\nContent-Disposition: form-data; name=\"") &&
+             osb__mp_quoted(dst, cap, &n, p->name) && osb__mp_lit(dst, cap, &n, "\"");
+    if (ok && p->filename)
+        ok = osb__mp_lit(dst, cap, &n, "; filename=\"") && osb__mp_quoted(dst, cap, &n, p->filename) &&
+             osb__mp_lit(dst, cap, &n, "\"");
+    if (ok && p->content_type) {
+        /* a header value must not smuggle a line break */
+        if (strpbrk(p->content_type, "\r\n")) return 0;
+        ok = osb__mp_lit(dst, cap, &n, "\r\nContent-Type: ") && osb__mp_lit(dst, cap, &n, p->content_type);
+    }
+    if (ok) ok = osb__mp_lit(dst, cap, &n, "\r\n\r\n");
+    return ok ? n : 0;
+}
+
+OSB_API osb_err osb_multipart_init(osb_multipart *m, const osb_mpart *parts, size_t n,
+                                   const char *boundary) {
+    size_t i, blen;
+    uint64_t total;
+    memset(m, 0, sizeof *m);
+    m->err = OSB_ERR_INVALID_ARG;
+    if (!parts && n) return m->err;
+    if (boundary) {
+        blen = strlen(boundary);
+        if (blen < 1 || blen > 70) return m->err;
+        for (i = 0; i < blen; i++)
+            if (!osb__mp_bchar(boundary[i])) return m->err;
+        memcpy(m->boundary, boundary, blen + 1);
+    } else {
+        /* No randomness source without I/O or global state: mix what differs
+         * between calls (addresses, sizes, the clocks) through splitmix64. */
+        uint64_t x = (uint64_t)(uintptr_t)m ^ ((uint64_t)(uintptr_t)parts << 17) ^
+                     (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+        char *o = m->boundary;
+        int k;
+        for (i = 0; i < n; i++) x ^= parts[i].size + (uint64_t)(uintptr_t)parts[i].data + i;
+        memcpy(o, "osb-", 4);
+        o += 4;
+        for (k = 0; k < 2; k++) {
+            uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+            int d;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+            z ^= z >> 31;
+            for (d = 0; d < 16; d++) *o++ = "0123456789abcdef"[(z >> (d * 4)) & 15];
+        }
+        *o = 0;
+        blen = 36;
+    }
+    memcpy(m->content_type, "multipart/form-data; boundary=", 30);
+    memcpy(m->content_type + 30, m->boundary, blen + 1);
+    total = 0;
+    for (i = 0; i < n; i++) {
+        size_t h;
+        if (!parts[i].name) return m->err;
+        if (!parts[i].read && !parts[i].data && parts[i].size) return m->err;
+        m->parts = parts;  /* osb__mp_head reads it */
+        h = osb__mp_head(m, i, m->head, sizeof m->head);
+        if (h == 0) {
+            m->err = OSB_ERR_TOO_LARGE;
+            if (parts[i].content_type && strpbrk(parts[i].content_type, "\r\n")) m->err = OSB_ERR_INVALID_ARG;
+            return m->err;
+        }
+        if (parts[i].size > UINT64_MAX / 2 - total) return m->err = OSB_ERR_TOO_LARGE;
+        total += h + parts[i].size + 2;  /* the body's closing CRLF */
+    }
+    total += 2 + blen + 4;  /* "--B--\r\n" */
+    m->parts = parts;
+    m->nparts = n;
+    m->total = total;
+    m->phase = OSB__MP_TAIL;
+    if (n) {
+        m->phase = OSB__MP_HEAD;
+        m->head_len = osb__mp_head(m, 0, m->head, sizeof m->head);
+    } else {
+        m->head_len = (size_t)snprintf(m->head, sizeof m->head, "--%s--\r\n", m->boundary);
+    }
+    m->err = OSB_OK;
+    return OSB_OK;
+}
+
+OSB_API uint64_t osb_multipart_length(const osb_multipart *m) { return m->total; }
+OSB_API const char *osb_multipart_content_type(const osb_multipart *m) { return m->content_type; }
+
+/* Moves to the next part's head, or to the closing delimiter. */
+OSB__HELPER void osb__mp_next_part(osb_multipart *m) {
+    m->part++;
+    m->head_pos = 0;
+    m->done_body = 0;
+    if (m->part < m->nparts) {
+        m->phase = OSB__MP_HEAD;
+        m->head_len = osb__mp_head(m, m->part, m->head, sizeof m->head);
+    } else {
+        m->phase = OSB__MP_TAIL;
+        m->head_len = (size_t)snprintf(m->head, sizeof m->head, "--%s--\r\n", m->boundary);
+    }
+}
+
+OSB_API ptrdiff_t osb_multipart_read(void *user, void *buf, size_t cap) {
+    osb_multipart *m = (osb_multipart *)user;
+    char *out = (char *)buf;
+    size_t n = 0;
+    if (m->err) return -1;
+    if (cap > (size_t)PTRDIFF_MAX) cap = (size_t)PTRDIFF_MAX;
+    while (n < cap && m->phase != OSB__MP_DONE) {
+        if (m->phase == OSB__MP_HEAD || m->phase == OSB__MP_TAIL || m->phase == OSB__MP_BODY_END) {
+            /* head, tail and the CRLF after a body are all staged in head[] */
+            size_t k = OSB__MIN(cap - n, m->head_len - m->head_pos);
+            memcpy(out + n, m->head + m->head_pos, k);
+            m->head_pos += k;
+            n += k;
+            if (m->head_pos < m->head_len) break;
+            if (m->phase == OSB__MP_HEAD) {
+                m->phase = OSB__MP_BODY;
+            } else if (m->phase == OSB__MP_BODY_END) {
+                osb__mp_next_part(m);
+            } else {
+                m->phase = OSB__MP_DONE;
+            }
+            continue;
+        }
+        /* OSB__MP_BODY */
+        {
+            const osb_mpart *p = &m->parts[m->part];
+            uint64_t left = p->size - m->done_body;
+            size_t want = (size_t)OSB__MIN((uint64_t)(cap - n), left);
+            if (want) {
+                ptrdiff_t got;
+                if (p->read) {
+                    got = p->read(p->read_user, out + n, want);
+                    if (got < 0 || (size_t)got > want) { m->err = OSB_ERR_IO; return -1; }
+                    if (got == 0) { m->err = OSB_ERR_IO; return -1; }  /* shorter than its size */
+                } else {
+                    memcpy(out + n, (const char *)p->data + m->done_body, want);
+                    got = (ptrdiff_t)want;
+                }
+                n += (size_t)got;
+                m->done_body += (uint64_t)got;
+            }
+            if (m->done_body == p->size) {
+                m->phase = OSB__MP_BODY_END;
+                memcpy(m->head, "\r\n", 2);
+                m->head_len = 2;
+                m->head_pos = 0;
+            }
+        }
+    }
+    m->sent += n;
+    return (ptrdiff_t)n;
+}
+
+OSB_API osb_err osb_upload_metadata(osb_buf *out, const char *path, const char *owner,
+                                    const char *group, int mode) {
+    osb_jw w;
+    if (!out || !path) return OSB_ERR_INVALID_ARG;
+    osb_jw_init(&w, out);
+    osb_jw_object(&w);
+    osb_jw_key(&w, "path");
+    osb_jw_str(&w, path);
+    if (owner) {
+        osb_jw_key(&w, "owner");
+        osb_jw_str(&w, owner);
+    }
+    if (group) {
+        osb_jw_key(&w, "group");
+        osb_jw_str(&w, group);
+    }
+    if (mode) {
+        osb_jw_key(&w, "mode");
+        osb_jw_int(&w, mode);
+    }
+    osb_jw_object_end(&w);
+    return osb_jw_finish(&w);
+}
+
+// >>url ----------------------------------------------------------------------
+
+OSB__HELPER int osb__unreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+OSB_API osb_err osb_url_encode(osb_buf *out, const char *s, size_t len) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i, run = 0;
+    if (!out || (!s && len)) return OSB_ERR_INVALID_ARG;
+    if (osb_buf_reserve(out, len)) return out->failed;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[3];
+        if (osb__unreserved(c)) continue;
+        if (i > run && osb_buf_append(out, s + run, i - run)) return out->failed;
+        esc[0] = '%';
+        esc[1] = hex[c >> 4];
+        esc[2] = hex[c & 15];
+        if (osb_buf_append(out, esc, 3)) return out->failed;
+        run = i + 1;
+    }
+    /* even an empty tail is appended: it leaves out NUL-terminated */
+    return osb_buf_append(out, len ? s + run : "", len - run);
+}
+
+OSB_API osb_err osb_url_decode(const char *s, size_t len, char *out, size_t cap,
+                               size_t *out_len, int form) {
+    size_t i, o = 0;
+    if ((!s && len) || (!out && cap)) return OSB_ERR_INVALID_ARG;
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi, lo;
+            if (len - i < 3) return OSB_ERR_INVALID_ARG;
+            hi = osb__json_hexval((unsigned char)s[i + 1]);
+            lo = osb__json_hexval((unsigned char)s[i + 2]);
+            if (hi < 0 || lo < 0) return OSB_ERR_INVALID_ARG;
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && form) {
+            c = ' ';
+        }
+        if (o >= cap) return OSB_ERR_TOO_LARGE;
+        out[o++] = c;  /* o <= i, so decoding in place is safe */
+    }
+    if (o < cap) out[o] = 0;
+    if (out_len) *out_len = o;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_url_query(osb_buf *out, const char *key, const char *value) {
+    if (!out || !key) return OSB_ERR_INVALID_ARG;
+    if (!value) return OSB_OK;
+    if (osb_buf_append(out, out->len && memchr(out->data, '?', out->len) ? "&" : "?", 1)) return out->failed;
+    if (osb_url_encode(out, key, strlen(key))) return out->failed;
+    if (osb_buf_append(out, "=", 1)) return out->failed;
+    return osb_url_encode(out, value, strlen(value));
+}
 
 /* >>impl-http -------------------------------------------------------------- */
 
@@ -1214,7 +5206,1399 @@ static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *
 }
 
 /* >>impl-tls */
-#include "parts/tls.h"
+/* BearSSL error codes are plain numbers; the table does not need bearssl.h. */
+OSB_API const char *osb_tls_strerror(int e) {
+    if (e >= 512 && e < 768) return "this client sent a fatal alert to the server";
+    if (e >= 256 && e < 512) {
+        switch (e - 256) {
+        case 0: return "the server closed the TLS session (close_notify) during the handshake";
+        case 10: return "the server received an unexpected message (alert unexpected_message)";
+        case 20: return "the server could not authenticate a record (alert bad_record_mac)";
+        case 40: return "the server found no acceptable parameters (alert handshake_failure): "
+                        "it has no TLS 1.2 ECDHE suite with AES-GCM or ChaCha20-Poly1305 "
+                        "(a TLS 1.0/1.1-only server is refused)";
+        case 42: case 43: case 44: case 46:
+            return "the server rejected a certificate (alert bad/unsupported certificate)";
+        case 45: return "the server says a certificate expired (alert certificate_expired)";
+        case 47: return "the server rejected a handshake value (alert illegal_parameter)";
+        case 48: return "the server does not trust the client certificate's CA (alert unknown_ca)";
+        case 49: return "the server refused access (alert access_denied)";
+        case 50: return "the server could not decode a message (alert decode_error)";
+        case 51: return "the server could not verify a message (alert decrypt_error)";
+        case 70: return "the server does not accept TLS 1.2 (alert protocol_version): "
+                        "it needs TLS 1.3, which BearSSL does not implement";
+        case 71: return "the server wants stronger security (alert insufficient_security)";
+        case 80: return "the server had an internal error (alert internal_error)";
+        case 86: return "the server detected a downgrade (alert inappropriate_fallback)";
+        case 109: return "the server wants a TLS extension this client does not send (alert missing_extension)";
+        case 112: return "the server does not serve this host name (alert unrecognized_name, SNI)";
+        case 116: return "the server requires a client certificate (alert certificate_required)";
+        case 120: return "the server requires an ALPN protocol (alert no_application_protocol)";
+        default: return "the server sent a fatal TLS alert";
+        }
+    }
+    switch (e) {
+    case 0: return "no error";
+    case 1: return "bad TLS parameter (library misuse)";
+    case 2: return "bad TLS engine state (library misuse)";
+    case 3: return "the server did not offer TLS 1.2 (TLS 1.0/1.1 servers are refused), "
+                   "or it does not speak TLS at all (plain HTTP on a TLS port?)";
+    case 4: return "the server changed the TLS version during the connection";
+    case 5: return "malformed TLS record length (is this a TLS server?)";
+    case 6: return "TLS record too large";
+    case 7: return "TLS record failed authentication (data corrupted or tampered with)";
+    case 8: return "no entropy: the OS gave no random bytes; set tls.entropy";
+    case 9: return "unknown TLS record type (is this a TLS server?)";
+    case 10: return "unexpected TLS message from the server";
+    case 12: return "bad ChangeCipherSpec from the server";
+    case 13: return "bad TLS alert from the server";
+    case 14: return "malformed TLS handshake message from the server";
+    case 15: return "oversized session ID from the server";
+    case 16: return "the server chose a cipher suite this client did not offer "
+                    "(it must support ECDHE with AES-GCM or ChaCha20-Poly1305)";
+    case 17: return "the server chose TLS compression, which is refused";
+    case 18: return "bad maximum fragment length from the server";
+    case 19: return "secure renegotiation check failed";
+    case 20: return "the server sent an unrequested TLS extension";
+    case 21: return "bad SNI from the server";
+    case 22: return "malformed ServerHelloDone";
+    case 23: return "a TLS limit was exceeded (e.g. certificate chain too long)";
+    case 24: return "bad Finished message (handshake tampered with?)";
+    case 25: return "session resumption mismatch";
+    case 26: return "the server used an unsupported or forbidden algorithm";
+    case 27: return "the server's key exchange signature is invalid";
+    case 28: return "the server certificate's key usage does not allow this key exchange";
+    case 29: return "the server requires a client certificate, which this client does not send";
+    case 31: return "I/O error during TLS: the connection was reset or closed mid-handshake";
+    case 33: case 34: case 35: case 36: case 37: case 38: case 39: case 40: case 41:
+    case 42: case 43: case 44: case 45: case 46: case 47:
+        return "the server's certificate is malformed";
+    case 48: return "the server's certificate has malformed validity dates";
+    case 49: return "the server's certificate uses an unsupported algorithm or feature "
+                    "(e.g. a SHA-1 signature)";
+    case 50: return "the server's certificate exceeds a size limit";
+    case 51: return "the server's certificate has the wrong key type";
+    case 52: return "a certificate signature is invalid";
+    case 53: return "the current time is unknown, so certificate dates cannot be checked "
+                    "(set tls.now)";
+    case 54: return "the server's certificate has expired or is not yet valid "
+                    "(or the clock is wrong)";
+    case 55: return "the certificate chain is broken (issuer and subject names do not match)";
+    case 56: return "the server's certificate does not match the host name";
+    case 57: return "the server's certificate has an unsupported critical extension";
+    case 58: return "a certificate in the chain is used as a CA but is not one";
+    case 59: return "the server's certificate key usage forbids server authentication";
+    case 60: return "the server's certificate key is too weak";
+    case 62: return "the server's certificate is not trusted (unknown CA, or self-signed): "
+                    "give the right CA with tls.ca_file, tls.ca_pem or SSL_CERT_FILE";
+    default: break;
+    }
+    if (e > 32 && e < 64) return "certificate validation failed";
+    return "TLS failure";
+}
+
+#if OSB_TLS
+
+#include <bearssl.h>
+#include <time.h>
+#include <sys/stat.h>
+#if !defined(_MSC_VER)
+#  include <dirent.h>
+#  define OSB__TLS_HAVE_DIR 1
+#else
+#  define OSB__TLS_HAVE_DIR 0
+#endif
+
+#ifndef OSB_TLS_HALF_DUPLEX
+#  define OSB_TLS_HALF_DUPLEX 0
+#endif
+#ifndef OSB_TLS_MAX_CERT
+#  define OSB_TLS_MAX_CERT 16384
+#endif
+#if OSB_TLS_HALF_DUPLEX
+#  define OSB__TLS_IOBUF BR_SSL_BUFSIZE_MONO
+#else
+#  define OSB__TLS_IOBUF BR_SSL_BUFSIZE_BIDI
+#endif
+
+/* ---- trust anchors ------------------------------------------------------ */
+
+struct osb__tls_ctx {
+    osb_allocator alloc;           /* a copy of the client's allocator */
+    br_x509_trust_anchor *tas;     /* loaded anchors; each dn.data block also holds the key */
+    size_t n, cap;
+    const br_x509_trust_anchor *use;   /* what connections use: tas or the embedded ones */
+    size_t use_n;
+    int insecure;
+    int64_t (*now)(void *user);
+    void *now_user;
+    int (*entropy)(void *user, void *buf, size_t len);
+    void *entropy_user;
+    char source[160];              /* where the anchors came from */
+};
+
+typedef struct osb__tls_ctx osb__tls_ctx;
+
+/* State of one PEM load. The reader is this library's own (BearSSL's PEM
+ * decoder runs at about 5 MB/s, which made a system bundle cost 60 ms): it
+ * takes the text in pieces of any size, decodes the base64 of CERTIFICATE
+ * objects straight into BearSSL's X.509 decoder, and skips every other
+ * object (keys, parameters) without decoding it. */
+typedef struct osb__pem_load {
+    osb__tls_ctx *ctx;
+    br_x509_decoder_context x509;
+    osb_buf dn;
+    int strict;           /* a bad certificate fails the load (else it is skipped) */
+    size_t added, seen;
+    osb_err failed;
+    const char *what;     /* for messages */
+    osb_error *err;
+    /* the reader */
+    int line_start, marker, in_obj, in_cert, bad;
+    char mline[80];       /* the current "-----BEGIN ...-----" or END line */
+    size_t mlen;
+    int mover;            /* the marker line did not fit */
+    uint32_t acc;         /* base64: bits of the current quantum */
+    int nacc, pads;
+    unsigned char out[192];
+    size_t nout;
+} osb__pem_load;
+
+static void osb__tls_dn_append(void *ctx, const void *buf, size_t len) {
+    osb_buf_append((osb_buf *)ctx, buf, len);
+}
+
+static int osb__tls_same_key(const br_x509_pkey *a, const br_x509_pkey *b) {
+    if (a->key_type != b->key_type) return 0;
+    if (a->key_type == BR_KEYTYPE_RSA)
+        return a->key.rsa.nlen == b->key.rsa.nlen && a->key.rsa.elen == b->key.rsa.elen &&
+               memcmp(a->key.rsa.n, b->key.rsa.n, a->key.rsa.nlen) == 0 &&
+               memcmp(a->key.rsa.e, b->key.rsa.e, a->key.rsa.elen) == 0;
+    return a->key.ec.curve == b->key.ec.curve && a->key.ec.qlen == b->key.ec.qlen &&
+           memcmp(a->key.ec.q, b->key.ec.q, a->key.ec.qlen) == 0;
+}
+
+/* Adds one anchor (DN + key packed in one allocation); duplicates are dropped. */
+static osb_err osb__tls_add_anchor(osb__tls_ctx *ctx, const unsigned char *dn, size_t dn_len,
+                                   const br_x509_pkey *pk, int is_ca) {
+    size_t i, klen, total;
+    unsigned char *block;
+    br_x509_trust_anchor *ta;
+    for (i = 0; i < ctx->n; i++)
+        if (ctx->tas[i].dn.len == dn_len && memcmp(ctx->tas[i].dn.data, dn, dn_len) == 0 &&
+            osb__tls_same_key(&ctx->tas[i].pkey, pk))
+            return OSB_OK;
+    if (ctx->n == ctx->cap) {
+        size_t ncap = ctx->cap ? ctx->cap * 2 : 16, bytes;
+        br_x509_trust_anchor *p;
+        if (!osb__mul_ok(ncap, sizeof *p, &bytes)) return OSB_ERR_NOMEM;
+        p = (br_x509_trust_anchor *)osb__realloc(&ctx->alloc, ctx->tas,
+                                                 ctx->cap * sizeof *p, bytes);
+        if (!p) return OSB_ERR_NOMEM;
+        ctx->tas = p;
+        ctx->cap = ncap;
+    }
+    klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen : pk->key.ec.qlen;
+    total = dn_len + klen;
+    block = (unsigned char *)osb__alloc(&ctx->alloc, total);
+    if (!block) return OSB_ERR_NOMEM;
+    ta = &ctx->tas[ctx->n];
+    memset(ta, 0, sizeof *ta);
+    memcpy(block, dn, dn_len);
+    ta->dn.data = block;
+    ta->dn.len = dn_len;
+    ta->flags = is_ca ? BR_X509_TA_CA : 0;
+    ta->pkey.key_type = pk->key_type;
+    if (pk->key_type == BR_KEYTYPE_RSA) {
+        ta->pkey.key.rsa.n = block + dn_len;
+        ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+        memcpy(ta->pkey.key.rsa.n, pk->key.rsa.n, pk->key.rsa.nlen);
+        ta->pkey.key.rsa.e = block + dn_len + pk->key.rsa.nlen;
+        ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+        memcpy(ta->pkey.key.rsa.e, pk->key.rsa.e, pk->key.rsa.elen);
+    } else {
+        ta->pkey.key.ec.curve = pk->key.ec.curve;
+        ta->pkey.key.ec.q = block + dn_len;
+        ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+        memcpy(ta->pkey.key.ec.q, pk->key.ec.q, pk->key.ec.qlen);
+    }
+    ctx->n++;
+    return OSB_OK;
+}
+
+static int osb__tls_is_cert_name(const char *name, size_t len) {
+    return (len == 11 && memcmp(name, "CERTIFICATE", 11) == 0) ||
+           (len == 16 && memcmp(name, "X509 CERTIFICATE", 16) == 0) ||
+           (len == 19 && memcmp(name, "TRUSTED CERTIFICATE", 19) == 0);
+}
+
+static void osb__pem_fail(osb__pem_load *L, const char *why) {
+    if (L->strict && !L->failed)
+        osb__set_error(L->err, L->failed = OSB_ERR_TLS, "trust anchors: %s: %s", L->what, why);
+}
+
+/* BearSSL 0.6's X.509 decoder must not be given bytes once it has finished
+ * or failed: it then runs on from a stale state and can crash. Every push
+ * goes through here. Returns 0 if the bytes were refused: after an error
+ * (kept and reported at the end) or after the end of the certificate. */
+static int osb__x509_decoder_feed(br_x509_decoder_context *xd, const void *p, size_t n) {
+    if (n == 0) return 1;
+    if (br_x509_decoder_last_error(xd) != BR_ERR_X509_TRUNCATED) return 0;
+    br_x509_decoder_push(xd, p, n);
+    return 1;
+}
+
+static void osb__pem_flush(osb__pem_load *L) {
+    if (!osb__x509_decoder_feed(&L->x509, L->out, L->nout) &&
+        br_x509_decoder_last_error(&L->x509) == 0)
+        L->bad = 2; /* bytes after the end of the certificate */
+    L->nout = 0;
+}
+
+/* The END line of a CERTIFICATE: decode and keep it. */
+static void osb__pem_cert_done(osb__pem_load *L) {
+    int xe;
+    br_x509_pkey *pk;
+    L->seen++;
+    if (L->bad == 2) {
+        osb__pem_fail(L, "a certificate has bytes after its end");
+        return;
+    }
+    if (L->bad || L->nacc != 0) {
+        osb__pem_fail(L, "a certificate is not valid base64");
+        return;
+    }
+    osb__pem_flush(L);
+    if (L->bad) {
+        osb__pem_fail(L, "a certificate has bytes after its end");
+        return;
+    }
+    xe = br_x509_decoder_last_error(&L->x509);
+    pk = br_x509_decoder_get_pkey(&L->x509);
+    if (L->dn.failed) {
+        osb__set_error(L->err, L->failed = L->dn.failed, "trust anchors: out of memory reading %s",
+                       L->what);
+    } else if (xe || !pk) {
+        if (L->strict) {
+            osb__set_error(L->err, L->failed = OSB_ERR_TLS,
+                           "trust anchors: certificate %lu of %s cannot be decoded "
+                           "(BearSSL X.509 error %d%s)",
+                           (unsigned long)L->seen, L->what, xe,
+                           xe == BR_ERR_X509_UNSUPPORTED ? ": unsupported key or algorithm" : "");
+            if (L->err) L->err->tls_error = xe;
+        }
+    } else {
+        /* a duplicate is dropped but still counts as found here */
+        osb_err e = osb__tls_add_anchor(L->ctx, (const unsigned char *)L->dn.data, L->dn.len, pk,
+                                        br_x509_decoder_isCA(&L->x509));
+        if (e) osb__set_error(L->err, L->failed = e, "trust anchors: out of memory reading %s",
+                              L->what);
+        else L->added++;
+    }
+}
+
+/* The end of a line: act on a BEGIN or END marker. */
+static void osb__pem_eol(osb__pem_load *L) {
+    if (L->marker) {
+        const char *m = L->mline;
+        size_t n = L->mlen;
+        while (n > 0 && (m[n - 1] == '\r' || m[n - 1] == ' ' || m[n - 1] == '\t')) n--;
+        if (!L->mover && n >= 16 && memcmp(m, "-----BEGIN ", 11) == 0 &&
+            memcmp(m + n - 5, "-----", 5) == 0) {
+            if (L->in_obj) osb__pem_fail(L, "BEGIN inside an object");
+            L->in_obj = 1;
+            L->in_cert = osb__tls_is_cert_name(m + 11, n - 16);
+            L->bad = 0;
+            L->acc = 0;
+            L->nacc = L->pads = 0;
+            L->nout = 0;
+            if (L->in_cert) {
+                L->dn.len = 0;
+                L->dn.failed = OSB_OK;
+                br_x509_decoder_init(&L->x509, osb__tls_dn_append, &L->dn);
+            }
+        } else if (!L->mover && n >= 9 && memcmp(m, "-----END ", 9) == 0) {
+            if (!L->in_obj) osb__pem_fail(L, "END without BEGIN");
+            else if (L->in_cert) osb__pem_cert_done(L);
+            L->in_obj = L->in_cert = 0;
+        } else if (L->in_obj) {
+            L->bad = 1;
+        }
+    }
+    L->line_start = 1;
+    L->marker = 0;
+}
+
+static int osb__b64(int c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Feeds PEM text; returns non-zero once the load failed. */
+static int osb__tls_pem_push(osb__pem_load *L, const unsigned char *p, size_t n) {
+    size_t i;
+    for (i = 0; i < n && !L->failed; i++) {
+        int c = p[i], v;
+        if (c == '\n') {
+            osb__pem_eol(L);
+            continue;
+        }
+        if (L->line_start) {
+            L->line_start = 0;
+            L->marker = c == '-';
+            L->mlen = 0;
+            L->mover = 0;
+        }
+        if (L->marker) {
+            if (L->mlen < sizeof L->mline) L->mline[L->mlen++] = (char)c;
+            else L->mover = 1;
+            continue;
+        }
+        if (!L->in_cert || L->bad || c == ' ' || c == '\t' || c == '\r') continue;
+        if (c == '=') {
+            if (L->nacc < 2) { L->bad = 1; continue; }
+            L->pads++;
+            v = 0;
+        } else {
+            v = osb__b64(c);
+            if (v < 0 || L->pads) { L->bad = 1; continue; }
+        }
+        L->acc = (L->acc << 6) | (uint32_t)v;
+        if (++L->nacc == 4) {
+            int k = 3 - L->pads;
+            L->out[L->nout++] = (unsigned char)(L->acc >> 16);
+            if (k > 1) L->out[L->nout++] = (unsigned char)(L->acc >> 8);
+            if (k > 2) L->out[L->nout++] = (unsigned char)L->acc;
+            L->acc = 0;
+            L->nacc = 0;
+            if (L->pads) L->pads = 4; /* nothing may follow the padding */
+            if (L->nout > sizeof L->out - 3) osb__pem_flush(L);
+        }
+    }
+    return L->failed != OSB_OK;
+}
+
+static void osb__tls_load_begin(osb__pem_load *L, osb__tls_ctx *ctx, const char *what, int strict,
+                                osb_error *err) {
+    memset(L, 0, sizeof *L);
+    L->ctx = ctx;
+    L->what = what;
+    L->strict = strict;
+    L->err = err;
+    L->line_start = 1;
+    osb_buf_init(&L->dn, &ctx->alloc);
+    L->dn.max = 16384;
+}
+
+/* Finishes a load: a text that ends inside an object is an error when
+ * strict. Returns the number of certificates taken from it, or -1. */
+static long osb__tls_load_end(osb__pem_load *L) {
+    if (!L->failed && !L->line_start) osb__pem_eol(L);   /* no final newline */
+    if (!L->failed && L->in_obj) osb__pem_fail(L, "it ends in the middle of a certificate");
+    osb_buf_free(&L->dn);
+    return L->failed ? -1 : (long)L->added;
+}
+
+static long osb__tls_load_mem(osb__tls_ctx *ctx, const char *pem, size_t len, const char *what,
+                              int strict, osb_error *err) {
+    osb__pem_load L;
+    osb__tls_load_begin(&L, ctx, what, strict, err);
+    osb__tls_pem_push(&L, (const unsigned char *)pem, len);
+    return osb__tls_load_end(&L);
+}
+
+/* Returns -2 when the file cannot be opened (errno kept), -1 on a failed
+ * load, else the number of certificates taken. */
+static long osb__tls_load_file(osb__tls_ctx *ctx, const char *path, int strict, osb_error *err) {
+    osb__pem_load L;
+    unsigned char buf[4096];
+    size_t got;
+    FILE *f = fopen(path, "rb");
+    if (!f) return -2;
+    osb__tls_load_begin(&L, ctx, path, strict, err);
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        if (osb__tls_pem_push(&L, buf, got)) break;
+    if (!L.failed && ferror(f)) {
+        osb__set_error(err, L.failed = OSB_ERR_IO, "trust anchors: cannot read %s", path);
+    }
+    fclose(f);
+    return osb__tls_load_end(&L);
+}
+
+#if OSB__TLS_HAVE_DIR
+typedef struct osb__file_id {
+    dev_t dev;
+    ino_t ino;
+} osb__file_id;
+#endif
+
+/* Every regular file in a directory; files that are not PEM are ignored.
+ * A file reached through several names (OpenSSL's hash links) is read once. */
+static long osb__tls_load_dir(osb__tls_ctx *ctx, const char *dir, osb_error *err) {
+#if OSB__TLS_HAVE_DIR
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    long total = 0;
+    osb_buf path, seen;
+    if (!d) return -2;
+    osb_buf_init(&path, &ctx->alloc);
+    osb_buf_init(&seen, &ctx->alloc);
+    while ((ent = readdir(d)) != NULL) {
+        struct stat st;
+        osb__file_id id;
+        size_t i, n;
+        int dup = 0;
+        long got;
+        if (ent->d_name[0] == '.') continue;
+        path.len = 0;
+        if (osb_buf_append_str(&path, dir) || osb_buf_append_str(&path, "/") ||
+            osb_buf_append_str(&path, ent->d_name)) {
+            osb__set_error(err, OSB_ERR_NOMEM, "trust anchors: out of memory");
+            total = -1;
+            break;
+        }
+        if (stat(path.data, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (st.st_ino != 0) { /* 0 where the platform has no inode numbers */
+            memset(&id, 0, sizeof id);
+            id.dev = st.st_dev;
+            id.ino = st.st_ino;
+            n = seen.len / sizeof id;
+            for (i = 0; i < n && !dup; i++) {
+                osb__file_id other;
+                memcpy(&other, seen.data + i * sizeof id, sizeof id);
+                dup = other.dev == id.dev && other.ino == id.ino;
+            }
+            if (dup) continue;
+            if (osb_buf_append(&seen, &id, sizeof id)) {
+                osb__set_error(err, OSB_ERR_NOMEM, "trust anchors: out of memory");
+                total = -1;
+                break;
+            }
+        }
+        got = osb__tls_load_file(ctx, path.data, 0, err);
+        if (got == -1) { total = -1; break; }
+        if (got > 0) total += got;
+    }
+    closedir(d);
+    osb_buf_free(&path);
+    osb_buf_free(&seen);
+    return total;
+#else
+    (void)ctx; (void)dir; (void)err;
+    return -2;
+#endif
+}
+
+static void osb__tls_free_anchors(osb__tls_ctx *ctx) {
+    size_t i;
+    for (i = 0; i < ctx->n; i++) osb__free(&ctx->alloc, ctx->tas[i].dn.data);
+    osb__free(&ctx->alloc, ctx->tas);
+    ctx->tas = NULL;
+    ctx->n = ctx->cap = 0;
+}
+
+/* Loads anchors from the first configured source. */
+static osb_err osb__tls_load_anchors(osb__tls_ctx *ctx, const osb_tls_config *cfg,
+                                     osb_error *err) {
+    static const char *const system_paths[] = {
+        "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+        "/usr/share/ssl/certs/ca-bundle.crt", "/usr/local/share/certs/ca-root-nss.crt",
+        "/etc/ssl/cert.pem"};
+    const char *env;
+    long got;
+    size_t i;
+    if (cfg && (cfg->ca_file || cfg->ca_pem)) {
+        long total = 0;
+        if (cfg->ca_file) {
+            got = osb__tls_load_file(ctx, cfg->ca_file, 1, err);
+            if (got == -2) {
+                osb__set_error(err, OSB_ERR_TLS, "tls.ca_file %s cannot be opened: %s",
+                               cfg->ca_file, strerror(errno));
+                return OSB_ERR_TLS;
+            }
+            if (got < 0) return err ? err->code : OSB_ERR_TLS;
+            total += got;
+            osb__copy_field(ctx->source, sizeof ctx->source, cfg->ca_file, strlen(cfg->ca_file));
+        }
+        if (cfg->ca_pem) {
+            size_t len = cfg->ca_pem_len ? cfg->ca_pem_len : strlen(cfg->ca_pem);
+            got = osb__tls_load_mem(ctx, cfg->ca_pem, len, "tls.ca_pem", 1, err);
+            if (got < 0) return err ? err->code : OSB_ERR_TLS;
+            total += got;
+            if (cfg->ca_file) {
+                size_t used = strlen(ctx->source);
+                osb__copy_field(ctx->source + used, sizeof ctx->source - used, " + ca_pem", 9);
+            } else {
+                osb__copy_field(ctx->source, sizeof ctx->source, "ca_pem", 6);
+            }
+        }
+        if (total == 0) {
+            osb__set_error(err, OSB_ERR_TLS,
+                           "no trust anchors: %s holds no certificate (verification is never "
+                           "skipped)", cfg->ca_file ? cfg->ca_file : "tls.ca_pem");
+            return OSB_ERR_TLS;
+        }
+        return OSB_OK;
+    }
+    env = getenv("SSL_CERT_FILE");
+    if (env && *env) {
+        got = osb__tls_load_file(ctx, env, 1, err);
+        if (got == -2) {
+            osb__set_error(err, OSB_ERR_TLS, "SSL_CERT_FILE=%s cannot be opened: %s", env,
+                           strerror(errno));
+            return OSB_ERR_TLS;
+        }
+        if (got < 0) return err ? err->code : OSB_ERR_TLS;
+        if (got == 0) {
+            osb__set_error(err, OSB_ERR_TLS, "no trust anchors: SSL_CERT_FILE=%s holds no "
+                           "certificate (verification is never skipped)", env);
+            return OSB_ERR_TLS;
+        }
+        osb__copy_field(ctx->source, sizeof ctx->source, env, strlen(env));
+        return OSB_OK;
+    }
+    env = getenv("SSL_CERT_DIR");
+    if (env && *env) {
+        got = osb__tls_load_dir(ctx, env, err);
+        if (got == -2) {
+            osb__set_error(err, OSB_ERR_TLS, "SSL_CERT_DIR=%s cannot be opened", env);
+            return OSB_ERR_TLS;
+        }
+        if (got < 0) return err ? err->code : OSB_ERR_TLS;
+        if (got == 0) {
+            osb__set_error(err, OSB_ERR_TLS, "no trust anchors: SSL_CERT_DIR=%s holds no "
+                           "certificate (verification is never skipped)", env);
+            return OSB_ERR_TLS;
+        }
+        osb__copy_field(ctx->source, sizeof ctx->source, env, strlen(env));
+        return OSB_OK;
+    }
+    for (i = 0; i < sizeof system_paths / sizeof system_paths[0]; i++) {
+        got = osb__tls_load_file(ctx, system_paths[i], 0, err);
+        if (got == -2) continue;
+        if (got < 0) return err ? err->code : OSB_ERR_TLS;
+        if (got > 0) {
+            osb__copy_field(ctx->source, sizeof ctx->source, system_paths[i],
+                            strlen(system_paths[i]));
+            return OSB_OK;
+        }
+    }
+#ifdef OSB_TLS_EMBEDDED_ANCHORS
+    if ((OSB_TLS_EMBEDDED_ANCHORS_NUM) > 0) {
+        ctx->use = OSB_TLS_EMBEDDED_ANCHORS;
+        ctx->use_n = (size_t)(OSB_TLS_EMBEDDED_ANCHORS_NUM);
+        osb__copy_field(ctx->source, sizeof ctx->source, "embedded", 8);
+        return OSB_OK;
+    }
+#endif
+    osb__set_error(err, OSB_ERR_TLS,
+                   "no trust anchors: set tls.ca_file or tls.ca_pem, or SSL_CERT_FILE or "
+                   "SSL_CERT_DIR (no system bundle such as %s was found; verification is "
+                   "never skipped)", system_paths[0]);
+    return OSB_ERR_TLS;
+}
+
+OSB__HELPER void osb__tls_ctx_free(osb__tls_ctx *ctx) {
+    osb_allocator a;
+    if (!ctx) return;
+    a = ctx->alloc;
+    osb__tls_free_anchors(ctx);
+    osb__free(&a, ctx);
+}
+
+OSB__HELPER osb_err osb__tls_ctx_new(const osb_tls_config *cfg, const osb_allocator *a,
+                                     osb__tls_ctx **out, osb_error *err) {
+    osb__tls_ctx *ctx;
+    osb_err e;
+    *out = NULL;
+    ctx = (osb__tls_ctx *)osb__alloc(a, sizeof *ctx);
+    if (!ctx) {
+        osb__set_error(err, OSB_ERR_NOMEM, "out of memory creating the TLS context");
+        return OSB_ERR_NOMEM;
+    }
+    memset(ctx, 0, sizeof *ctx);
+    if (a) ctx->alloc = *a;
+    if (cfg) {
+        ctx->insecure = cfg->insecure_skip_verify != 0;
+        ctx->now = cfg->now;
+        ctx->now_user = cfg->now_user;
+        ctx->entropy = cfg->entropy;
+        ctx->entropy_user = cfg->entropy_user;
+    }
+    if (ctx->insecure) {
+        osb__copy_field(ctx->source, sizeof ctx->source, "none (insecure_skip_verify)", 27);
+    } else {
+        e = osb__tls_load_anchors(ctx, cfg, err);
+        if (e) {
+            if (err) err->phase = OSB_PHASE_TLS;
+            osb__tls_ctx_free(ctx);
+            return e;
+        }
+        if (!ctx->use) {
+            ctx->use = ctx->tas;
+            ctx->use_n = ctx->n;
+        }
+    }
+    *out = ctx;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_tls_anchor_count(const osb_tls_config *cfg, size_t *count, char *source,
+                                     size_t source_cap, osb_error *err) {
+    osb__tls_ctx *ctx = NULL;
+    osb_tls_config c;
+    osb_err e;
+    if (count) *count = 0;
+    if (source && source_cap) source[0] = 0;
+    if (cfg) c = *cfg;
+    else memset(&c, 0, sizeof c);
+    c.insecure_skip_verify = 0;
+    e = osb__tls_ctx_new(&c, NULL, &ctx, err);
+    if (e) return e;
+    if (count) *count = ctx->use_n;
+    if (source && source_cap)
+        osb__copy_field(source, source_cap, ctx->source, strlen(ctx->source));
+    osb__tls_ctx_free(ctx);
+    return OSB_OK;
+}
+
+/* ---- IP literals ---------------------------------------------------------- */
+
+/* a.b.c.d, each 0-255 in decimal; returns 1 if s is exactly that. */
+static int osb__tls_parse_ip4(const char *p, unsigned char out[4]) {
+    int part;
+    for (part = 0; part < 4; part++) {
+        unsigned v = 0, digits = 0;
+        while (*p >= '0' && *p <= '9' && digits < 4) {
+            v = v * 10 + (unsigned)(*p++ - '0');
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || v > 255) return 0;
+        out[part] = (unsigned char)v;
+        if (part < 3) {
+            if (*p != '.') return 0;
+            p++;
+        }
+    }
+    return *p == 0;
+}
+
+/* Parses an IPv4 dotted quad or an IPv6 address (brackets and a %zone are
+ * ignored). Returns the address length (4 or 16), or 0 if s is a name. */
+static size_t osb__tls_parse_ip(const char *s, unsigned char out[16]) {
+    size_t n = strlen(s), i;
+    char tmp[64];
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
+    for (i = 0; i < n && s[i] != '%'; i++) {}
+    n = i;
+    if (n == 0 || n >= sizeof tmp) return 0;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    if (!strchr(tmp, ':')) {
+        return osb__tls_parse_ip4(tmp, out) ? 4 : 0;
+    } else {
+        unsigned short w[8];
+        int nw = 0, gap = -1;
+        const char *p = tmp;
+        if (p[0] == ':') { if (p[1] != ':') return 0; gap = 0; p += 2; }
+        while (*p) {
+            unsigned v = 0, digits = 0;
+            const char *start = p;
+            while (digits < 5) {
+                int c = *p, d;
+                if (c >= '0' && c <= '9') d = c - '0';
+                else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+                else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+                else break;
+                v = v * 16 + (unsigned)d;
+                digits++;
+                p++;
+            }
+            if (*p == '.') {
+                /* an IPv4 tail takes two words */
+                unsigned char v4[4];
+                if (nw > 6 || !osb__tls_parse_ip4(start, v4)) return 0;
+                w[nw++] = (unsigned short)((v4[0] << 8) | v4[1]);
+                w[nw++] = (unsigned short)((v4[2] << 8) | v4[3]);
+                p = start + strlen(start);
+                break;
+            }
+            if (digits == 0 || digits > 4 || nw >= 8) return 0;
+            w[nw++] = (unsigned short)v;
+            if (*p == ':') {
+                p++;
+                if (*p == ':') {
+                    if (gap >= 0) return 0;
+                    gap = nw;
+                    p++;
+                } else if (*p == 0) {
+                    return 0;
+                }
+            } else if (*p != 0) {
+                return 0;
+            }
+        }
+        if (gap < 0 && nw != 8) return 0;
+        if (gap >= 0 && nw > 7) return 0;
+        memset(out, 0, 16);
+        if (gap < 0) gap = nw;
+        for (i = 0; i < (size_t)gap; i++) {
+            out[2 * i] = (unsigned char)(w[i] >> 8);
+            out[2 * i + 1] = (unsigned char)w[i];
+        }
+        for (i = (size_t)gap; i < (size_t)nw; i++) {
+            size_t at = 8 - ((size_t)nw - i);
+            out[2 * at] = (unsigned char)(w[i] >> 8);
+            out[2 * at + 1] = (unsigned char)w[i];
+        }
+        return 16;
+    }
+}
+
+/* One DER element at p[0..n): its tag, header size and content size. */
+static int osb__der_next(const unsigned char *p, size_t n, unsigned *tag, size_t *hdr,
+                         size_t *len) {
+    size_t l, k, i;
+    if (n < 2 || (p[0] & 0x1F) == 0x1F) return 0;
+    *tag = p[0];
+    if (p[1] < 0x80) {
+        l = p[1];
+        *hdr = 2;
+    } else {
+        k = p[1] & 0x7F;
+        if (k == 0 || k > 4 || n < 2 + k) return 0;
+        for (l = 0, i = 0; i < k; i++) l = (l << 8) | p[2 + i];
+        *hdr = 2 + k;
+    }
+    if (l > n - *hdr) return 0;
+    *len = l;
+    return 1;
+}
+
+/* 1 if the DER certificate has an iPAddress SAN equal to ip, 0 if not,
+ * -1 if the certificate cannot be parsed this far. */
+static int osb__tls_cert_has_ip(const unsigned char *cert, size_t n, const unsigned char *ip,
+                                size_t ip_len) {
+    static const unsigned char san_oid[] = {0x06, 0x03, 0x55, 0x1D, 0x11};
+    unsigned tag;
+    size_t hdr, len;
+    const unsigned char *p, *end;
+    if (!osb__der_next(cert, n, &tag, &hdr, &len) || tag != 0x30) return -1;
+    p = cert + hdr;                                   /* Certificate content */
+    if (!osb__der_next(p, len, &tag, &hdr, &len) || tag != 0x30) return -1;
+    end = p + hdr + len;                              /* TBSCertificate */
+    p += hdr;
+    while (p < end) {
+        if (!osb__der_next(p, (size_t)(end - p), &tag, &hdr, &len)) return -1;
+        if (tag == 0xA3) {                            /* [3] extensions */
+            const unsigned char *q = p + hdr, *qend;
+            size_t ehdr, elen;
+            if (!osb__der_next(q, len, &tag, &ehdr, &elen) || tag != 0x30) return -1;
+            qend = q + ehdr + elen;
+            q += ehdr;
+            while (q < qend) {                        /* each Extension */
+                const unsigned char *x, *xend;
+                size_t xh, xl;
+                if (!osb__der_next(q, (size_t)(qend - q), &tag, &xh, &xl) || tag != 0x30)
+                    return -1;
+                x = q + xh;
+                xend = x + xl;
+                q = xend;
+                if ((size_t)(xend - x) < sizeof san_oid ||
+                    memcmp(x, san_oid, sizeof san_oid) != 0)
+                    continue;
+                x += sizeof san_oid;
+                if (!osb__der_next(x, (size_t)(xend - x), &tag, &xh, &xl)) return -1;
+                if (tag == 0x01) {                    /* critical flag */
+                    x += xh + xl;
+                    if (!osb__der_next(x, (size_t)(xend - x), &tag, &xh, &xl)) return -1;
+                }
+                if (tag != 0x04) return -1;           /* extnValue */
+                x += xh;
+                if (!osb__der_next(x, xl, &tag, &xh, &xl) || tag != 0x30) return -1;
+                xend = x + xh + xl;                   /* GeneralNames */
+                x += xh;
+                while (x < xend) {
+                    if (!osb__der_next(x, (size_t)(xend - x), &tag, &xh, &xl)) return -1;
+                    if (tag == 0x87 && xl == ip_len && memcmp(x + xh, ip, ip_len) == 0)
+                        return 1;
+                    x += xh + xl;
+                }
+                return 0;
+            }
+            return 0;
+        }
+        p += hdr + len;
+    }
+    return 0;
+}
+
+/* ---- the X.509 wrapper ----------------------------------------------------
+ * Chain validation is BearSSL's "minimal" engine. The wrapper adds the clock
+ * hook, the iPAddress check for IP-literal hosts, and (tests only) the
+ * insecure mode, which decodes the server's key without any check. */
+
+enum { OSB__X509_NAME = 0, OSB__X509_IP = 1, OSB__X509_INSECURE = 2 };
+
+typedef struct osb__x509 {
+    const br_x509_class *vtable;      /* must stay first */
+    union {
+        br_x509_minimal_context minimal;
+        br_x509_decoder_context decoder;
+    } u;
+    int mode;
+    unsigned cert_index;
+    unsigned own_err;                 /* set by the wrapper itself */
+    const osb__tls_ctx *ctx;
+    unsigned char ip[16];
+    size_t ip_len;
+    unsigned char *ee;                /* IP mode: the end-entity certificate */
+    size_t ee_len, ee_cap;
+    int ee_over;
+} osb__x509;
+
+#define OSB__X509_SELF(ctx) ((osb__x509 *)(void *)(ctx))
+
+/* Days from 0000-01-01 (proleptic Gregorian) to 1970-01-01. */
+#define OSB__TLS_EPOCH_DAYS 719528
+
+static void osb__x509_start_chain(const br_x509_class **ctx, const char *server_name) {
+    osb__x509 *x = OSB__X509_SELF(ctx);
+    x->cert_index = 0;
+    x->own_err = 0;
+    x->ee_len = 0;
+    x->ee_over = 0;
+    if (x->mode == OSB__X509_INSECURE) {
+        br_x509_decoder_init(&x->u.decoder, 0, NULL);
+        return;
+    }
+    {
+        int64_t now = x->ctx->now ? x->ctx->now(x->ctx->now_user) : (int64_t)time(NULL);
+        if (now < 0 || now > (int64_t)253402300799) { /* unknown, or past year 9999 */
+            x->own_err = BR_ERR_X509_TIME_UNKNOWN;
+        } else {
+            br_x509_minimal_set_time(&x->u.minimal,
+                                     (uint32_t)(now / 86400 + OSB__TLS_EPOCH_DAYS),
+                                     (uint32_t)(now % 86400));
+        }
+    }
+    x->u.minimal.vtable->start_chain(&x->u.minimal.vtable,
+                                     x->mode == OSB__X509_IP ? NULL : server_name);
+}
+
+static void osb__x509_start_cert(const br_x509_class **ctx, uint32_t length) {
+    osb__x509 *x = OSB__X509_SELF(ctx);
+    if (x->mode == OSB__X509_INSECURE) return;
+    if (x->mode == OSB__X509_IP && x->cert_index == 0 && length > x->ee_cap) x->ee_over = 1;
+    x->u.minimal.vtable->start_cert(&x->u.minimal.vtable, length);
+}
+
+static void osb__x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len) {
+    osb__x509 *x = OSB__X509_SELF(ctx);
+    if (x->mode == OSB__X509_INSECURE) {
+        if (x->cert_index == 0 && !osb__x509_decoder_feed(&x->u.decoder, buf, len) &&
+            br_x509_decoder_last_error(&x->u.decoder) == 0)
+            x->own_err = BR_ERR_X509_EXTRA_ELEMENT; /* bytes after the certificate */
+        return;
+    }
+    if (x->mode == OSB__X509_IP && x->cert_index == 0 && !x->ee_over) {
+        if (len > x->ee_cap - x->ee_len) {
+            x->ee_over = 1;
+        } else {
+            memcpy(x->ee + x->ee_len, buf, len);
+            x->ee_len += len;
+        }
+    }
+    x->u.minimal.vtable->append(&x->u.minimal.vtable, buf, len);
+}
+
+static void osb__x509_end_cert(const br_x509_class **ctx) {
+    osb__x509 *x = OSB__X509_SELF(ctx);
+    if (x->mode != OSB__X509_INSECURE) x->u.minimal.vtable->end_cert(&x->u.minimal.vtable);
+    x->cert_index++;
+}
+
+static unsigned osb__x509_end_chain(const br_x509_class **ctx) {
+    osb__x509 *x = OSB__X509_SELF(ctx);
+    unsigned r;
+    if (x->mode == OSB__X509_INSECURE) {
+        int e = br_x509_decoder_last_error(&x->u.decoder);
+        if (x->cert_index == 0) return BR_ERR_X509_EMPTY_CHAIN;
+        if (x->own_err) return x->own_err;
+        return e ? (unsigned)e : 0;
+    }
+    r = x->u.minimal.vtable->end_chain(&x->u.minimal.vtable);
+    if (x->own_err) return x->own_err;
+    if (r) return r;
+    if (x->mode == OSB__X509_IP) {
+        int m;
+        if (x->ee_over) return BR_ERR_X509_LIMIT_EXCEEDED;
+        m = osb__tls_cert_has_ip(x->ee, x->ee_len, x->ip, x->ip_len);
+        if (m < 0) return BR_ERR_X509_INVALID_VALUE;
+        if (m == 0) return BR_ERR_X509_BAD_SERVER_NAME;
+    }
+    return 0;
+}
+
+static const br_x509_pkey *osb__x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages) {
+    osb__x509 *x = (osb__x509 *)(void *)(uintptr_t)ctx;
+    if (x->mode == OSB__X509_INSECURE) {
+        if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+        return br_x509_decoder_get_pkey(&x->u.decoder);
+    }
+    return x->u.minimal.vtable->get_pkey(&x->u.minimal.vtable, usages);
+}
+
+static const br_x509_class osb__x509_vtable = {
+    sizeof(osb__x509),     osb__x509_start_chain, osb__x509_start_cert, osb__x509_append,
+    osb__x509_end_cert,    osb__x509_end_chain,   osb__x509_get_pkey};
+
+/* ---- connections ------------------------------------------------------- */
+
+typedef struct osb__tls_conn {
+    br_ssl_client_context sc;
+    osb__x509 x509;
+    char host[256];
+    int handshake_done;
+    int sent_failed;                  /* a record could not be sent */
+    int got_app;                      /* application bytes came since the last send */
+    unsigned char first[8];           /* the first bytes the server sent */
+    size_t nfirst;
+    unsigned char iobuf[OSB__TLS_IOBUF];
+    unsigned char ee[1];              /* IP mode: OSB_TLS_MAX_CERT bytes follow */
+} osb__tls_conn;
+
+static const uint16_t osb__tls_suites[] = {
+    BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+};
+
+/* Sets up the engine and the X.509 checks of one connection. */
+static void osb__tls_setup(osb__tls_conn *t, const osb__tls_ctx *ctx) {
+    br_ssl_engine_context *eng = &t->sc.eng;
+    br_x509_minimal_context *xc = &t->x509.u.minimal;
+    br_ssl_client_zero(&t->sc);
+    br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+    br_ssl_engine_set_suites(eng, osb__tls_suites,
+                             sizeof osb__tls_suites / sizeof osb__tls_suites[0]);
+    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+    br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+    br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+    br_ssl_engine_set_default_aes_gcm(eng);
+    br_ssl_engine_set_default_chapol(eng);
+    br_ssl_engine_set_default_ec(eng);
+    br_ssl_engine_set_default_rsavrfy(eng);
+    br_ssl_engine_set_default_ecdsa(eng);
+    br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+
+    t->x509.vtable = &osb__x509_vtable;
+    t->x509.ctx = ctx;
+    if (ctx->insecure) {
+        t->x509.mode = OSB__X509_INSECURE;
+    } else {
+        br_x509_minimal_init(xc, &br_sha256_vtable, ctx->use, ctx->use_n);
+        br_x509_minimal_set_hash(xc, br_sha256_ID, &br_sha256_vtable);
+        br_x509_minimal_set_hash(xc, br_sha384_ID, &br_sha384_vtable);
+        br_x509_minimal_set_hash(xc, br_sha512_ID, &br_sha512_vtable);
+        br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
+        br_x509_minimal_set_ecdsa(xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+    }
+    br_ssl_engine_set_x509(eng, &t->x509.vtable);
+    br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, !OSB_TLS_HALF_DUPLEX);
+}
+
+static int osb__tls_looks_like_http(const osb__tls_conn *t) {
+    return t->nfirst >= 5 && memcmp(t->first, "HTTP/", 5) == 0;
+}
+
+/* Fills err from the engine's error code. */
+static osb_err osb__tls_engine_error(osb__tls_conn *t, osb_error *err) {
+    int e = br_ssl_engine_last_error(&t->sc.eng);
+    if (!t->handshake_done && osb__tls_looks_like_http(t)) {
+        osb__set_error(err, OSB_ERR_TLS,
+                       "TLS handshake with %s: the server answered in plain HTTP, not TLS "
+                       "(use http:// for this port?)", t->host);
+    } else if (e == BR_ERR_X509_BAD_SERVER_NAME && t->x509.mode == OSB__X509_IP) {
+        osb__set_error(err, OSB_ERR_TLS,
+                       "TLS handshake with %s failed: the server's certificate has no "
+                       "iPAddress SAN for %s (a DNS name spelling the address does not count; "
+                       "BearSSL error %d)", t->host, t->host, e);
+    } else if (t->handshake_done) {
+        osb__set_error(err, OSB_ERR_TLS, "TLS connection to %s failed: %s (BearSSL error %d)",
+                       t->host, osb_tls_strerror(e), e);
+    } else {
+        osb__set_error(err, OSB_ERR_TLS, "TLS handshake with %s failed: %s (BearSSL error %d)",
+                       t->host, osb_tls_strerror(e), e);
+    }
+    if (err) {
+        err->tls_error = e;
+        err->phase = OSB_PHASE_TLS;
+    }
+    return OSB_ERR_TLS;
+}
+
+/* Sends every record the engine has ready. */
+static osb_err osb__tls_flush_records(osb__conn *c, osb__tls_conn *t, int64_t deadline_ms,
+                                      int lenient, osb_error *err) {
+    for (;;) {
+        size_t len;
+        unsigned char *buf;
+        osb_err e;
+        if (!(br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDREC)) return OSB_OK;
+        buf = br_ssl_engine_sendrec_buf(&t->sc.eng, &len);
+        e = osb__sock_send_all(c, buf, len, deadline_ms, err);
+        if (e) {
+            /* While reading, what the engine sends is an alert or a
+             * close_notify answer: losing it is harmless and the next read
+             * tells what happened. A deadline or a cancel is reported. */
+            if (!lenient || e != OSB_ERR_CONNECT) return e;
+            t->sent_failed = 1;
+        }
+        br_ssl_engine_sendrec_ack(&t->sc.eng, len);
+    }
+}
+
+/* Reads records from the socket into the engine. *eof is set on a TCP EOF. */
+static osb_err osb__tls_read_records(osb__conn *c, osb__tls_conn *t, int64_t deadline_ms,
+                                     osb_phase phase, int *eof, osb_error *err) {
+    size_t len, got = 0;
+    unsigned char *buf = br_ssl_engine_recvrec_buf(&t->sc.eng, &len);
+    osb_err e = osb__sock_recv_some(c, buf, len, &got, deadline_ms, phase, err);
+    *eof = 0;
+    if (e) return e;
+    if (got == 0) {
+        *eof = 1;
+        return OSB_OK;
+    }
+    if (t->nfirst < sizeof t->first) {
+        size_t k = OSB__MIN(got, sizeof t->first - t->nfirst);
+        memcpy(t->first + t->nfirst, buf, k);
+        t->nfirst += k;
+    }
+    br_ssl_engine_recvrec_ack(&t->sc.eng, got);
+    return OSB_OK;
+}
+
+OSB__HELPER void osb__tls_close(osb__conn *c, const osb_allocator *a) {
+    osb__tls_conn *t;
+    if (!c || !c->tls) return;
+    t = (osb__tls_conn *)c->tls;
+    if (t->handshake_done && !t->sent_failed &&
+        !(br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_CLOSED)) {
+        /* best effort close_notify, without waiting for the answer */
+        osb_error ignored;
+        br_ssl_engine_close(&t->sc.eng);
+        (void)osb__tls_flush_records(c, t, osb__now_ms() + 200, 0, &ignored);
+    }
+    osb__free(a, t);
+    c->tls = NULL;
+}
+
+OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *host,
+                                  int64_t deadline_ms, osb_error *err) {
+    osb__tls_conn *t;
+    size_t hlen, size, ip_len;
+    unsigned char ip[16];
+    const char *sni;
+    if (!ctx || !c || !host || !*host) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG, "TLS: no host name to verify");
+        return OSB_ERR_INVALID_ARG;
+    }
+    hlen = strlen(host);
+    if (hlen >= sizeof t->host) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG, "TLS: host name too long (%lu bytes)",
+                       (unsigned long)hlen);
+        return OSB_ERR_INVALID_ARG;
+    }
+    ip_len = osb__tls_parse_ip(host, ip);
+    size = sizeof *t + (ip_len && !ctx->insecure ? OSB_TLS_MAX_CERT : 0);
+    t = (osb__tls_conn *)osb__alloc(&ctx->alloc, size);
+    if (!t) {
+        osb__set_error(err, OSB_ERR_NOMEM, "out of memory for a TLS connection");
+        return OSB_ERR_NOMEM;
+    }
+    memset(t, 0, sizeof *t);
+    memcpy(t->host, host, hlen + 1);
+    /* "example.com." names the same host; certificates carry no final dot */
+    if (hlen > 1 && t->host[hlen - 1] == '.') t->host[hlen - 1] = 0;
+    osb__tls_setup(t, ctx);
+    sni = t->host;
+    if (ip_len) {
+        sni = NULL; /* no SNI for an address; the wrapper checks iPAddress SANs */
+        if (!ctx->insecure) {
+            t->x509.mode = OSB__X509_IP;
+            memcpy(t->x509.ip, ip, ip_len);
+            t->x509.ip_len = ip_len;
+            t->x509.ee = t->ee;
+            t->x509.ee_cap = OSB_TLS_MAX_CERT;
+        }
+    }
+    if (ctx->entropy) {
+        unsigned char seed[32];
+        if (ctx->entropy(ctx->entropy_user, seed, sizeof seed) != 0) {
+            osb__free(&ctx->alloc, t);
+            osb__set_error(err, OSB_ERR_TLS, "TLS: the tls.entropy callback failed");
+            if (err) { err->tls_error = BR_ERR_NO_RANDOM; err->phase = OSB_PHASE_TLS; }
+            return OSB_ERR_TLS;
+        }
+        br_ssl_engine_inject_entropy(&t->sc.eng, seed, sizeof seed);
+        memset(seed, 0, sizeof seed);
+    }
+    if (!br_ssl_client_reset(&t->sc, sni, 0)) {
+        int e = br_ssl_engine_last_error(&t->sc.eng);
+        osb__free(&ctx->alloc, t);
+        if (e == BR_ERR_NO_RANDOM)
+            osb__set_error(err, OSB_ERR_TLS, "TLS: no entropy: the OS gave no random bytes "
+                                             "and tls.entropy is not set");
+        else
+            osb__set_error(err, OSB_ERR_TLS, "TLS: cannot start the handshake: %s (BearSSL "
+                                             "error %d)", osb_tls_strerror(e), e);
+        if (err) { err->tls_error = e; err->phase = OSB_PHASE_TLS; }
+        return OSB_ERR_TLS;
+    }
+    c->tls = t;
+    /* The handshake is done once the engine accepts application data. */
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(&t->sc.eng);
+        osb_err e;
+        int eof;
+        if (st & BR_SSL_CLOSED) {
+            int be = br_ssl_engine_last_error(&t->sc.eng);
+            if (be == 0) {
+                osb__set_error(err, OSB_ERR_TLS,
+                               "TLS handshake with %s: the server closed the session", host);
+                if (err) { err->tls_error = 0; err->phase = OSB_PHASE_TLS; }
+                e = OSB_ERR_TLS;
+            } else {
+                e = osb__tls_engine_error(t, err);
+            }
+            osb__tls_close(c, &ctx->alloc);
+            return e;
+        }
+        if (st & BR_SSL_SENDREC) {
+            e = osb__tls_flush_records(c, t, deadline_ms, 0, err);
+        } else if (st & BR_SSL_SENDAPP) {
+            t->handshake_done = 1;
+            return OSB_OK;
+        } else if (st & BR_SSL_RECVREC) {
+            e = osb__tls_read_records(c, t, deadline_ms, OSB_PHASE_TLS, &eof, err);
+            if (!e && eof) {
+                if (osb__tls_looks_like_http(t))
+                    osb__set_error(err, OSB_ERR_TLS,
+                                   "TLS handshake with %s: the server answered in plain HTTP, "
+                                   "not TLS (use http:// for this port?)", host);
+                else
+                    osb__set_error(err, OSB_ERR_TLS,
+                                   "TLS handshake with %s: the server closed the connection "
+                                   "(does it speak TLS 1.2 on this port?)", host);
+                if (err) { err->tls_error = BR_ERR_IO; err->phase = OSB_PHASE_TLS; }
+                e = OSB_ERR_TLS;
+            }
+        } else {
+            osb__set_error(err, OSB_ERR_TLS, "TLS handshake with %s: engine stalled", host);
+            e = OSB_ERR_TLS;
+        }
+        if (e) {
+            if (e == OSB_ERR_TIMEOUT) {
+                if (err) err->phase = OSB_PHASE_TLS;
+            } else if (e == OSB_ERR_CONNECT) {
+                /* reset or closed under the handshake */
+                char msg[sizeof err->message];
+                if (err) memcpy(msg, err->message, sizeof msg);
+                else msg[0] = 0;
+                osb__set_error(err, OSB_ERR_TLS, "TLS handshake with %s: connection lost (%s)",
+                               host, msg);
+                if (err) { err->tls_error = BR_ERR_IO; err->phase = OSB_PHASE_TLS; }
+                e = OSB_ERR_TLS;
+            }
+            osb__tls_close(c, &ctx->alloc);
+            return e;
+        }
+    }
+}
+
+OSB__HELPER osb_err osb__tls_send_all(osb__conn *c, const void *buf, size_t len,
+                                      int64_t deadline_ms, osb_error *err) {
+    osb__tls_conn *t = (osb__tls_conn *)c->tls;
+    const unsigned char *p = (const unsigned char *)buf;
+    if (!t) {
+        osb__set_error(err, OSB_ERR_STATE, "TLS: the connection has no TLS session");
+        return OSB_ERR_STATE;
+    }
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(&t->sc.eng);
+        osb_err e;
+        if (st & BR_SSL_CLOSED) {
+            if (br_ssl_engine_last_error(&t->sc.eng) == 0) {
+                osb__set_error(err, OSB_ERR_CLOSED, "TLS: %s closed the session", t->host);
+                return OSB_ERR_CLOSED;
+            }
+            return osb__tls_engine_error(t, err);
+        }
+        if (st & BR_SSL_SENDREC) {
+            e = osb__tls_flush_records(c, t, deadline_ms, 0, err);
+            if (e) return e;
+            continue;
+        }
+        if (len == 0) return OSB_OK;
+        if (st & BR_SSL_SENDAPP) {
+            size_t avail, n;
+            unsigned char *dst = br_ssl_engine_sendapp_buf(&t->sc.eng, &avail);
+            n = OSB__MIN(avail, len);
+            memcpy(dst, p, n);
+            br_ssl_engine_sendapp_ack(&t->sc.eng, n);
+            t->got_app = 0;
+            p += n;
+            len -= n;
+            if (len == 0) br_ssl_engine_flush(&t->sc.eng, 0);
+            continue;
+        }
+        if (st & BR_SSL_RECVREC) {
+            /* half duplex: the engine must read before it can write */
+            int eof;
+            e = osb__tls_read_records(c, t, deadline_ms, OSB_PHASE_SEND, &eof, err);
+            if (e) return e;
+            if (eof) {
+                osb__set_error(err, OSB_ERR_CLOSED, "TLS: %s closed the connection", t->host);
+                return OSB_ERR_CLOSED;
+            }
+            continue;
+        }
+        osb__set_error(err, OSB_ERR_TLS, "TLS: engine stalled while sending");
+        return OSB_ERR_TLS;
+    }
+}
+
+OSB__HELPER osb_err osb__tls_recv_some(osb__conn *c, void *buf, size_t cap, size_t *got,
+                                       int64_t deadline_ms, osb_phase phase, osb_error *err) {
+    osb__tls_conn *t = (osb__tls_conn *)c->tls;
+    *got = 0;
+    if (!t) {
+        osb__set_error(err, OSB_ERR_STATE, "TLS: the connection has no TLS session");
+        return OSB_ERR_STATE;
+    }
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(&t->sc.eng);
+        osb_err e;
+        if (st & BR_SSL_RECVAPP) {
+            size_t avail, n;
+            unsigned char *src = br_ssl_engine_recvapp_buf(&t->sc.eng, &avail);
+            if (cap == 0) return OSB_OK;
+            n = OSB__MIN(avail, cap);
+            memcpy(buf, src, n);
+            br_ssl_engine_recvapp_ack(&t->sc.eng, n);
+            t->got_app = 1;
+            *got = n;
+            return OSB_OK;
+        }
+        if (st & BR_SSL_CLOSED) {
+            if (br_ssl_engine_last_error(&t->sc.eng) == 0) return OSB_OK; /* close_notify */
+            return osb__tls_engine_error(t, err);
+        }
+        if (st & BR_SSL_SENDREC) {
+            e = osb__tls_flush_records(c, t, deadline_ms, 1, err);
+            if (e) return e;
+            continue;
+        }
+        if (st & BR_SSL_RECVREC) {
+            int eof;
+            e = osb__tls_read_records(c, t, deadline_ms, phase, &eof, err);
+            if (e) return e;
+            if (eof) {
+                /* No byte since the request went out: the server dropped the
+                 * connection without answering (an idle keep-alive connection
+                 * it had closed). Reported as a plain EOF so the caller sees
+                 * "closed without a response"; nothing can be mistaken for a
+                 * complete reply. After reply bytes it is a truncation. */
+                if (!t->got_app) return OSB_OK;
+                osb__set_error(err, OSB_ERR_TRUNCATED,
+                               "TLS: %s closed the connection without close_notify "
+                               "(the response may be cut short)", t->host);
+                return OSB_ERR_TRUNCATED;
+            }
+            continue;
+        }
+        osb__set_error(err, OSB_ERR_TLS, "TLS: engine stalled while receiving");
+        return OSB_ERR_TLS;
+    }
+}
+
+OSB__HELPER int osb__tls_pending(osb__conn *c) {
+    osb__tls_conn *t = c ? (osb__tls_conn *)c->tls : NULL;
+    size_t avail = 0;
+    if (!t) return 0;
+    if (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_RECVAPP)
+        (void)br_ssl_engine_recvapp_buf(&t->sc.eng, &avail);
+    return avail > 0x7fffffff ? 0x7fffffff : (int)avail;
+}
+
+/* Bytes one TLS connection allocates (for documentation and tests). */
+OSB__HELPER size_t osb__tls_conn_size(int ip_host) {
+    return sizeof(osb__tls_conn) + (ip_host ? OSB_TLS_MAX_CERT : 0);
+}
+
+#else /* !OSB_TLS: every entry point says how to get TLS */
+
+typedef struct osb__tls_ctx osb__tls_ctx;
+
+#define OSB__TLS_OFF_MSG "https needs TLS, which this build leaves out: compile with -DOSB_TLS=1 and link -lbearssl"
+
+OSB_API osb_err osb_tls_anchor_count(const osb_tls_config *cfg, size_t *count, char *source,
+                                     size_t source_cap, osb_error *err) {
+    (void)cfg;
+    if (count) *count = 0;
+    if (source && source_cap) source[0] = 0;
+    osb__set_error(err, OSB_ERR_UNSUPPORTED, OSB__TLS_OFF_MSG);
+    return OSB_ERR_UNSUPPORTED;
+}
+
+OSB__HELPER osb_err osb__tls_ctx_new(const osb_tls_config *cfg, const osb_allocator *a,
+                                     osb__tls_ctx **out, osb_error *err) {
+    (void)cfg; (void)a;
+    *out = NULL;
+    osb__set_error(err, OSB_ERR_UNSUPPORTED, OSB__TLS_OFF_MSG);
+    return OSB_ERR_UNSUPPORTED;
+}
+
+OSB__HELPER void osb__tls_ctx_free(osb__tls_ctx *ctx) { (void)ctx; }
+
+OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *host,
+                                  int64_t deadline_ms, osb_error *err) {
+    (void)ctx; (void)c; (void)host; (void)deadline_ms;
+    osb__set_error(err, OSB_ERR_UNSUPPORTED, OSB__TLS_OFF_MSG);
+    return OSB_ERR_UNSUPPORTED;
+}
+
+OSB__HELPER osb_err osb__tls_send_all(osb__conn *c, const void *buf, size_t len,
+                                      int64_t deadline_ms, osb_error *err) {
+    (void)c; (void)buf; (void)len; (void)deadline_ms;
+    osb__set_error(err, OSB_ERR_UNSUPPORTED, OSB__TLS_OFF_MSG);
+    return OSB_ERR_UNSUPPORTED;
+}
+
+OSB__HELPER osb_err osb__tls_recv_some(osb__conn *c, void *buf, size_t cap, size_t *got,
+                                       int64_t deadline_ms, osb_phase phase, osb_error *err) {
+    (void)c; (void)buf; (void)cap; (void)deadline_ms; (void)phase;
+    *got = 0;
+    osb__set_error(err, OSB_ERR_UNSUPPORTED, OSB__TLS_OFF_MSG);
+    return OSB_ERR_UNSUPPORTED;
+}
+
+OSB__HELPER int osb__tls_pending(osb__conn *c) { (void)c; return 0; }
+
+OSB__HELPER void osb__tls_close(osb__conn *c, const osb_allocator *a) { (void)c; (void)a; }
+
+#endif /* OSB_TLS */
 
 /* ---- URLs ---- */
 
@@ -2773,10 +8157,4055 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
     return e;
 }
 
-/* >>impl-lifecycle >>impl-execd */
-#include "parts/lifecycle.h"
-#include "parts/execd.h"
-#include "parts/sandbox.h"
+/* >>impl-lifecycle --------------------------------------------------------- */
+
+static const osb_field osb__lc_status_fields[] = {
+    OSB_FIELD_STR(osb_sandbox_status, state, "state"),
+    OSB_FIELD_STR(osb_sandbox_status, reason, "reason"),
+    OSB_FIELD_STR(osb_sandbox_status, message, "message"),
+    OSB_FIELD_STR(osb_sandbox_status, last_transition_at, "lastTransitionAt"),
+};
+static const osb_type osb__lc_status_type = OSB_TYPE(osb_sandbox_status, osb__lc_status_fields);
+static const osb_field osb__lc_image_fields[] = { OSB_FIELD_STR(osb_image_info, uri, "uri") };
+static const osb_type osb__lc_image_type = OSB_TYPE(osb_image_info, osb__lc_image_fields);
+static const osb_field osb__lc_platform_fields[] = {
+    OSB_FIELD_STR(osb_platform_info, os, "os"),
+    OSB_FIELD_STR(osb_platform_info, arch, "arch"),
+};
+static const osb_type osb__lc_platform_type = OSB_TYPE(osb_platform_info, osb__lc_platform_fields);
+static const osb_field osb__lc_sandbox_fields[] = {
+    OSB_FIELD_STR(osb_sandbox_info, id, "id"),
+    OSB_FIELD_OBJECT(osb_sandbox_info, image, "image", &osb__lc_image_type),
+    OSB_FIELD_STR(osb_sandbox_info, snapshot_id, "snapshotId"),
+    OSB_FIELD_OBJECT(osb_sandbox_info, platform, "platform", &osb__lc_platform_type),
+    OSB_FIELD_OBJECT(osb_sandbox_info, status, "status", &osb__lc_status_type),
+    OSB_FIELD_MAP(osb_sandbox_info, metadata, metadata_count, "metadata"),
+    OSB_FIELD_ARRAY(osb_sandbox_info, entrypoint, entrypoint_count, "entrypoint", OSB_KIND_STR),
+    OSB_FIELD_STR(osb_sandbox_info, expires_at, "expiresAt"),
+    OSB_FIELD_STR(osb_sandbox_info, created_at, "createdAt"),
+};
+static const osb_type osb__lc_sandbox_type = OSB_TYPE_RAW(osb_sandbox_info, osb__lc_sandbox_fields, raw);
+static const osb_field osb__lc_page_fields[] = {
+    OSB_FIELD_I64(osb_pagination, page, "page"),
+    OSB_FIELD_I64(osb_pagination, page_size, "pageSize"),
+    OSB_FIELD_I64(osb_pagination, total_items, "totalItems"),
+    OSB_FIELD_I64(osb_pagination, total_pages, "totalPages"),
+    OSB_FIELD_BOOL(osb_pagination, has_next_page, "hasNextPage"),
+};
+static const osb_type osb__lc_page_type = OSB_TYPE(osb_pagination, osb__lc_page_fields);
+static const osb_field osb__lc_sandbox_list_fields[] = {
+    OSB_FIELD_ARRAY_OF(osb_sandbox_page, items, items_count, "items", &osb__lc_sandbox_type),
+    OSB_FIELD_OBJECT(osb_sandbox_page, pagination, "pagination", &osb__lc_page_type),
+};
+static const osb_type osb__lc_sandbox_list_type = OSB_TYPE_RAW(osb_sandbox_page, osb__lc_sandbox_list_fields, raw);
+static const osb_field osb__lc_endpoint_fields[] = {
+    OSB_FIELD_STR(osb_endpoint, endpoint, "endpoint"),
+    OSB_FIELD_MAP(osb_endpoint, headers, headers_count, "headers"),
+};
+static const osb_type osb__lc_endpoint_type = OSB_TYPE_RAW(osb_endpoint, osb__lc_endpoint_fields, raw);
+static const osb_field osb__lc_renew_fields[] = { OSB_FIELD_STR(osb_renew_result, expires_at, "expiresAt") };
+static const osb_type osb__lc_renew_type = OSB_TYPE_RAW(osb_renew_result, osb__lc_renew_fields, raw);
+static const osb_field osb__lc_snapshot_fields[] = {
+    OSB_FIELD_STR(osb_snapshot, id, "id"),
+    OSB_FIELD_STR(osb_snapshot, sandbox_id, "sandboxId"),
+    OSB_FIELD_STR(osb_snapshot, name, "name"),
+    OSB_FIELD_OBJECT(osb_snapshot, status, "status", &osb__lc_status_type),
+    OSB_FIELD_STR(osb_snapshot, created_at, "createdAt"),
+};
+static const osb_type osb__lc_snapshot_type = OSB_TYPE_RAW(osb_snapshot, osb__lc_snapshot_fields, raw);
+static const osb_field osb__lc_snapshot_list_fields[] = {
+    OSB_FIELD_ARRAY_OF(osb_snapshot_page, items, items_count, "items", &osb__lc_snapshot_type),
+    OSB_FIELD_OBJECT(osb_snapshot_page, pagination, "pagination", &osb__lc_page_type),
+};
+static const osb_type osb__lc_snapshot_list_type = OSB_TYPE_RAW(osb_snapshot_page, osb__lc_snapshot_list_fields, raw);
+static const osb_field osb__lc_diag_fields[] = {
+    OSB_FIELD_STR(osb_diagnostic, sandbox_id, "sandboxId"),
+    OSB_FIELD_STR(osb_diagnostic, kind, "kind"),
+    OSB_FIELD_STR(osb_diagnostic, scope, "scope"),
+    OSB_FIELD_STR(osb_diagnostic, delivery, "delivery"),
+    OSB_FIELD_STR(osb_diagnostic, content_type, "contentType"),
+    OSB_FIELD_STR(osb_diagnostic, content, "content"),
+    OSB_FIELD_STR(osb_diagnostic, content_url, "contentUrl"),
+    OSB_FIELD_STR(osb_diagnostic, expires_at, "expiresAt"),
+    OSB_FIELD_I64(osb_diagnostic, content_length, "contentLength"),
+    OSB_FIELD_BOOL(osb_diagnostic, truncated, "truncated"),
+    OSB_FIELD_ARRAY(osb_diagnostic, warnings, warnings_count, "warnings", OSB_KIND_STR),
+};
+static const osb_type osb__lc_diag_type = OSB_TYPE_RAW(osb_diagnostic, osb__lc_diag_fields, raw);
+static const osb_field osb__lc_rule_fields[] = {
+    OSB_FIELD_STR(osb_network_rule_info, action, "action"),
+    OSB_FIELD_STR(osb_network_rule_info, target, "target"),
+};
+static const osb_type osb__lc_rule_type = OSB_TYPE(osb_network_rule_info, osb__lc_rule_fields);
+static const osb_field osb__lc_policy_fields[] = {
+    OSB_FIELD_STR(osb_network_policy_info, default_action, "defaultAction"),
+    OSB_FIELD_ARRAY_OF(osb_network_policy_info, egress, egress_count, "egress", &osb__lc_rule_type),
+};
+static const osb_type osb__lc_policy_type = OSB_TYPE(osb_network_policy_info, osb__lc_policy_fields);
+static const osb_field osb__lc_egress_fields[] = {
+    OSB_FIELD_STR(osb_egress_status, status, "status"),
+    OSB_FIELD_STR(osb_egress_status, mode, "mode"),
+    OSB_FIELD_STR(osb_egress_status, enforcement_mode, "enforcementMode"),
+    OSB_FIELD_STR(osb_egress_status, reason, "reason"),
+    OSB_FIELD_OBJECT(osb_egress_status, policy, "policy", &osb__lc_policy_type),
+};
+static const osb_type osb__lc_egress_type = OSB_TYPE_RAW(osb_egress_status, osb__lc_egress_fields, raw);
+static const osb_field osb__lc_vcred_fields[] = {
+    OSB_FIELD_STR(osb_vault_credential, name, "name"),
+    OSB_FIELD_STR(osb_vault_credential, source_type, "sourceType"),
+    OSB_FIELD_I64(osb_vault_credential, revision, "revision"),
+};
+static const osb_type osb__lc_vcred_type = OSB_TYPE_RAW(osb_vault_credential, osb__lc_vcred_fields, raw);
+static const osb_field osb__lc_vmatch_fields[] = {
+    OSB_FIELD_ARRAY(osb_vault_match, schemes, schemes_count, "schemes", OSB_KIND_STR),
+    OSB_FIELD_ARRAY(osb_vault_match, ports, ports_count, "ports", OSB_KIND_INT),
+    OSB_FIELD_ARRAY(osb_vault_match, hosts, hosts_count, "hosts", OSB_KIND_STR),
+    OSB_FIELD_ARRAY(osb_vault_match, methods, methods_count, "methods", OSB_KIND_STR),
+    OSB_FIELD_ARRAY(osb_vault_match, paths, paths_count, "paths", OSB_KIND_STR),
+};
+static const osb_type osb__lc_vmatch_type = OSB_TYPE(osb_vault_match, osb__lc_vmatch_fields);
+static const osb_field osb__lc_vauth_fields[] = {
+    OSB_FIELD_STR(osb_vault_auth, type, "type"),
+    OSB_FIELD_STR(osb_vault_auth, name, "name"),
+};
+static const osb_type osb__lc_vauth_type = OSB_TYPE(osb_vault_auth, osb__lc_vauth_fields);
+static const osb_field osb__lc_vbind_fields[] = {
+    OSB_FIELD_STR(osb_vault_binding, name, "name"),
+    OSB_FIELD_I64(osb_vault_binding, revision, "revision"),
+    OSB_FIELD_OBJECT(osb_vault_binding, match, "match", &osb__lc_vmatch_type),
+    OSB_FIELD_OBJECT(osb_vault_binding, auth, "auth", &osb__lc_vauth_type),
+};
+static const osb_type osb__lc_vbind_type = OSB_TYPE_RAW(osb_vault_binding, osb__lc_vbind_fields, raw);
+static const osb_field osb__lc_vstate_fields[] = {
+    OSB_FIELD_I64(osb_vault_state, revision, "revision"),
+    OSB_FIELD_ARRAY_OF(osb_vault_state, credentials, credentials_count, "credentials", &osb__lc_vcred_type),
+    OSB_FIELD_ARRAY_OF(osb_vault_state, bindings, bindings_count, "bindings", &osb__lc_vbind_type),
+};
+static const osb_type osb__lc_vstate_type = OSB_TYPE_RAW(osb_vault_state, osb__lc_vstate_fields, raw);
+
+/* JSON helpers for request bodies. A count with a NULL array makes the
+ * writer fail (the call then returns OSB_ERR_INVALID_ARG, nothing sent). */
+static int osb__lc_jw_bad(osb_jw *w, const void *items, size_t n) {
+    if (n && !items) {
+        if (!w->err) w->err = OSB_ERR_INVALID_ARG;
+        return 1;
+    }
+    return 0;
+}
+
+static void osb__lc_strs(osb_jw *w, const char *const *list) {
+    osb_jw_array(w);
+    if (list)
+        for (; *list; list++) osb_jw_str(w, *list);
+    osb_jw_array_end(w);
+}
+
+static void osb__lc_pairs(osb_jw *w, const osb_pair *p, size_t n) {
+    size_t i;
+    if (osb__lc_jw_bad(w, p, n)) return;
+    osb_jw_object(w);
+    for (i = 0; i < n; i++) {
+        if (!p[i].key) { osb_jw_null(w); continue; }  /* a value where a key is due: the writer fails */
+        osb_jw_key(w, p[i].key);
+        if (p[i].value) osb_jw_str(w, p[i].value);
+        else osb_jw_null(w);
+    }
+    osb_jw_object_end(w);
+}
+
+static void osb__lc_kstr(osb_jw *w, const char *key, const char *v) {
+    if (!v) return;
+    osb_jw_key(w, key);
+    osb_jw_str(w, v);
+}
+
+static void osb__lc_rules(osb_jw *w, const osb_network_rule *r, size_t n) {
+    size_t i;
+    if (osb__lc_jw_bad(w, r, n)) return;
+    osb_jw_array(w);
+    for (i = 0; i < n; i++) {
+        osb_jw_object(w);
+        osb__lc_kstr(w, "action", r[i].action);
+        osb__lc_kstr(w, "target", r[i].target);
+        osb_jw_object_end(w);
+    }
+    osb_jw_array_end(w);
+}
+
+/* A failed argument check: sets the detail and returns the code. */
+static osb_err osb__lc_fail(osb_client *c, osb_err e, const char *msg) {
+    osb__reset_error(&c->err);
+    osb__set_error(&c->err, e, "%s", msg);
+    return e;
+}
+
+static int osb__lc_bad(const char *s) { return !s || !*s; }
+
+/* The common shape: METHOD path(id) with an optional typed result. */
+static osb_err osb__lc_simple(osb_client *c, const char *method, const osb_target *t, const char *fmt,
+                              const char *id, const osb_type *type, void **out) {
+    osb__call k;
+    if (out) *out = NULL;
+    osb__call_init(&k, c, method, t);
+    if (id) osb__call_path(&k, fmt, id);
+    else osb__call_path(&k, fmt);
+    k.type = type;
+    k.out = out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *r, osb_sandbox_info **out) {
+    osb__call k;
+    osb_jw *w;
+    size_t i;
+    if (out) *out = NULL;
+    if (!r) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no create request");
+    osb__call_init(&k, c, "POST", NULL);
+    osb__call_path(&k, "/v1/sandboxes");
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    if (r->image) {
+        osb_jw_key(w, "image");
+        osb_jw_object(w);
+        osb__lc_kstr(w, "uri", r->image);
+        if (r->image_username || r->image_password) {
+            osb_jw_key(w, "auth");
+            osb_jw_object(w);
+            osb__lc_kstr(w, "username", r->image_username ? r->image_username : "");
+            osb__lc_kstr(w, "password", r->image_password ? r->image_password : "");
+            osb_jw_object_end(w);
+        }
+        osb_jw_object_end(w);
+    }
+    osb__lc_kstr(w, "snapshotId", r->snapshot_id);
+    if (r->entrypoint) {
+        osb_jw_key(w, "entrypoint");
+        osb__lc_strs(w, r->entrypoint);
+    }
+    {
+        int pool = 0;
+        for (i = 0; i < r->extensions_count; i++)
+            if (r->extensions[i].key && strcmp(r->extensions[i].key, "poolRef") == 0) pool = 1;
+        if (r->resource_limits_count || !pool) {
+            osb_jw_key(w, "resourceLimits");
+            osb__lc_pairs(w, r->resource_limits, r->resource_limits_count);
+        }
+    }
+    if (r->timeout_s) {
+        osb_jw_key(w, "timeout");
+        osb_jw_int(w, r->timeout_s);
+    }
+    if (r->env_count) {
+        osb_jw_key(w, "env");
+        osb__lc_pairs(w, r->env, r->env_count);
+    }
+    if (r->metadata_count) {
+        osb_jw_key(w, "metadata");
+        osb__lc_pairs(w, r->metadata, r->metadata_count);
+    }
+    if (r->platform_os || r->platform_arch) {
+        osb_jw_key(w, "platform");
+        osb_jw_object(w);
+        osb__lc_kstr(w, "os", r->platform_os);
+        osb__lc_kstr(w, "arch", r->platform_arch);
+        osb_jw_object_end(w);
+    }
+    if (r->network_policy) {
+        osb_jw_key(w, "networkPolicy");
+        osb_jw_object(w);
+        osb__lc_kstr(w, "defaultAction", r->network_policy->default_action);
+        if (r->network_policy->egress_count) {
+            osb_jw_key(w, "egress");
+            osb__lc_rules(w, r->network_policy->egress, r->network_policy->egress_count);
+        }
+        osb_jw_object_end(w);
+    }
+    if (r->credential_proxy) {
+        osb_jw_key(w, "credentialProxy");
+        osb_jw_object(w);
+        osb_jw_key(w, "enabled");
+        osb_jw_bool(w, r->credential_proxy > 0);
+        osb_jw_object_end(w);
+    }
+    if (r->secure_access) {
+        osb_jw_key(w, "secureAccess");
+        osb_jw_bool(w, r->secure_access > 0);
+    }
+    if (r->volumes_count && !osb__lc_jw_bad(w, r->volumes, r->volumes_count)) {
+        osb_jw_key(w, "volumes");
+        osb_jw_array(w);
+        for (i = 0; i < r->volumes_count; i++) {
+            const osb_volume *v = &r->volumes[i];
+            osb_jw_object(w);
+            osb__lc_kstr(w, "name", v->name);
+            if (v->host) {
+                osb_jw_key(w, "host");
+                osb_jw_object(w);
+                osb__lc_kstr(w, "path", v->host->path);
+                osb_jw_object_end(w);
+            }
+            if (v->pvc) {
+                const osb_volume_pvc *p = v->pvc;
+                osb_jw_key(w, "pvc");
+                osb_jw_object(w);
+                osb__lc_kstr(w, "claimName", p->claim_name);
+                if (p->create_if_not_exists) {
+                    osb_jw_key(w, "createIfNotExists");
+                    osb_jw_bool(w, p->create_if_not_exists > 0);
+                }
+                if (p->delete_on_sandbox_termination) {
+                    osb_jw_key(w, "deleteOnSandboxTermination");
+                    osb_jw_bool(w, p->delete_on_sandbox_termination > 0);
+                }
+                osb__lc_kstr(w, "storageClass", p->storage_class);
+                osb__lc_kstr(w, "storage", p->storage);
+                if (p->access_modes) {
+                    osb_jw_key(w, "accessModes");
+                    osb__lc_strs(w, p->access_modes);
+                }
+                osb_jw_object_end(w);
+            }
+            if (v->ossfs) {
+                const osb_volume_ossfs *o = v->ossfs;
+                osb_jw_key(w, "ossfs");
+                osb_jw_object(w);
+                osb__lc_kstr(w, "bucket", o->bucket);
+                osb__lc_kstr(w, "endpoint", o->endpoint);
+                osb__lc_kstr(w, "version", o->version);
+                if (o->options) {
+                    osb_jw_key(w, "options");
+                    osb__lc_strs(w, o->options);
+                }
+                osb__lc_kstr(w, "accessKeyId", o->access_key_id);
+                osb__lc_kstr(w, "accessKeySecret", o->access_key_secret);
+                osb_jw_object_end(w);
+            }
+            osb__lc_kstr(w, "mountPath", v->mount_path);
+            if (v->read_only) {
+                osb_jw_key(w, "readOnly");
+                osb_jw_bool(w, v->read_only > 0);
+            }
+            osb__lc_kstr(w, "subPath", v->sub_path);
+            osb_jw_object_end(w);
+        }
+        osb_jw_array_end(w);
+    }
+    if (r->extensions_count) {
+        osb_jw_key(w, "extensions");
+        osb__lc_pairs(w, r->extensions, r->extensions_count);
+    }
+    osb_jw_object_end(w);
+    k.type = &osb__lc_sandbox_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_sandbox_get(osb_client *c, const char *id, osb_sandbox_info **out) {
+    if (out) *out = NULL;
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    return osb__lc_simple(c, "GET", NULL, "/v1/sandboxes/{}", id, &osb__lc_sandbox_type, (void **)out);
+}
+
+OSB_API osb_err osb_sandbox_list(osb_client *c, const osb_sandbox_list_req *r, osb_sandbox_page **out) {
+    osb__call k;
+    if (out) *out = NULL;
+    osb__call_init(&k, c, "GET", NULL);
+    osb__call_path(&k, "/v1/sandboxes");
+    if (r) {
+        const char *const *s;
+        if (r->states)
+            for (s = r->states; *s; s++) osb__call_query(&k, "state", *s);
+        if (r->metadata_count) {
+            /* the server decodes the parameter, then parses it as a query
+             * string: encode each key and value, then the whole again */
+            osb_buf inner;
+            size_t i;
+            osb_buf_init(&inner, c->alloc);
+            for (i = 0; i < r->metadata_count; i++) {
+                const osb_pair *p = &r->metadata[i];
+                if (!p->key || !p->value) { k.err = OSB_ERR_INVALID_ARG; break; }
+                if (i) osb_buf_append(&inner, "&", 1);
+                osb_url_encode(&inner, p->key, strlen(p->key));
+                osb_buf_append(&inner, "=", 1);
+                osb_url_encode(&inner, p->value, strlen(p->value));
+            }
+            if (inner.failed && !k.err) k.err = inner.failed;
+            if (!k.err) osb__call_query(&k, "metadata", inner.data ? inner.data : "");
+            osb_buf_free(&inner);
+        }
+        if (r->page) osb__call_query_int(&k, "page", r->page);
+        if (r->page_size) osb__call_query_int(&k, "pageSize", r->page_size);
+        if (k.query.failed && !k.err) k.err = k.query.failed;
+    }
+    k.type = &osb__lc_sandbox_list_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_sandbox_delete(osb_client *c, const char *id) {
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    return osb__lc_simple(c, "DELETE", NULL, "/v1/sandboxes/{}", id, NULL, NULL);
+}
+
+OSB_API osb_err osb_sandbox_metadata_patch(osb_client *c, const char *id, const osb_pair *patch, size_t count,
+                                           osb_sandbox_info **out) {
+    osb__call k;
+    if (out) *out = NULL;
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (count && !patch) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no patch");
+    osb__call_init(&k, c, "PATCH", NULL);
+    osb__call_path(&k, "/v1/sandboxes/{}/metadata", id);
+    osb__lc_pairs(osb__call_json(&k), patch, count);
+    k.type = out ? &osb__lc_sandbox_type : NULL;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_sandbox_pause(osb_client *c, const char *id) {
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/pause", id, NULL, NULL);
+}
+
+OSB_API osb_err osb_sandbox_resume(osb_client *c, const char *id) {
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/resume", id, NULL, NULL);
+}
+
+OSB_API osb_err osb_sandbox_renew(osb_client *c, const char *id, const char *expires_at, osb_renew_result **out) {
+    osb__call k;
+    osb_jw *w;
+    if (out) *out = NULL;
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(expires_at)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no expiry time");
+    osb__call_init(&k, c, "POST", NULL);
+    osb__call_path(&k, "/v1/sandboxes/{}/renew-expiration", id);
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb__lc_kstr(w, "expiresAt", expires_at);
+    osb_jw_object_end(w);
+    k.type = out ? &osb__lc_renew_type : NULL;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+/* Copies n bytes of src to p as a NUL-terminated osb_str; returns the next free byte. */
+static char *osb__lc_put(char *p, osb_str *dst, const char *src, size_t n) {
+    if (n) memcpy(p, src, n);
+    p[n] = 0;
+    dst->ptr = p;
+    dst->len = n;
+    return p + n + 1;
+}
+
+/* Re-packs a bound endpoint into one block that also holds the URL with a
+ * scheme and the "Name: value" header lines. */
+static osb_err osb__lc_endpoint_finish(osb_client *c, osb_endpoint *ep, osb_endpoint **out) {
+    const char *scheme = strstr(ep->endpoint.ptr ? ep->endpoint.ptr : "", "://") ? ""
+                         : (c->base.https ? "https://" : "http://");
+    size_t n = ep->headers_count, i, size, slen = strlen(scheme);
+    char *p, **lines;
+    osb_endpoint *r;
+    size = sizeof(osb_endpoint) + (n + 1) * sizeof(char *) + n * sizeof(osb_kv);
+    size += ep->raw.len + 1 + ep->endpoint.len + 1 + slen + ep->endpoint.len + 1;
+    for (i = 0; i < n; i++) size += 2 * (ep->headers[i].key.len + ep->headers[i].value.len) + 5;
+    r = (osb_endpoint *)osb__result_new(c->alloc, size);
+    if (!r) {
+        osb_result_free(ep);
+        return osb__lc_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    lines = (char **)(void *)(r + 1);
+    r->headers = n ? (osb_kv *)(void *)(lines + n + 1) : NULL;
+    r->headers_count = n;
+    p = (char *)(void *)((osb_kv *)(void *)(lines + n + 1) + n);
+    p = osb__lc_put(p, &r->raw, ep->raw.ptr ? ep->raw.ptr : "", ep->raw.len);
+    p = osb__lc_put(p, &r->endpoint, ep->endpoint.ptr ? ep->endpoint.ptr : "", ep->endpoint.len);
+    memcpy(p, scheme, slen);
+    if (ep->endpoint.len) memcpy(p + slen, ep->endpoint.ptr, ep->endpoint.len);
+    p[slen + ep->endpoint.len] = 0;
+    r->url.ptr = p;
+    r->url.len = slen + ep->endpoint.len;
+    p += r->url.len + 1;
+    for (i = 0; i < n; i++) {
+        const osb_kv *h = &ep->headers[i];
+        p = osb__lc_put(p, &r->headers[i].key, h->key.ptr, h->key.len);
+        p = osb__lc_put(p, &r->headers[i].value, h->value.ptr, h->value.len);
+        lines[i] = p;
+        if (h->key.len) memcpy(p, h->key.ptr, h->key.len);
+        memcpy(p + h->key.len, ": ", 2);
+        if (h->value.len) memcpy(p + h->key.len + 2, h->value.ptr, h->value.len);
+        p[h->key.len + 2 + h->value.len] = 0;
+        p += h->key.len + 2 + h->value.len + 1;
+    }
+    lines[n] = NULL;
+    r->header_lines = (const char *const *)lines;
+    osb_result_free(ep);
+    *out = r;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_sandbox_endpoint(osb_client *c, const char *id, int port, const osb_endpoint_req *req,
+                                     osb_endpoint **out) {
+    osb__call k;
+    osb_endpoint *ep = NULL;
+    char num[16];
+    osb_err e;
+    if (out) *out = NULL;
+    if (!out) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no result pointer");
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (port < 1 || port > 65535) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "port out of range");
+    snprintf(num, sizeof num, "%d", port);
+    osb__call_init(&k, c, "GET", NULL);
+    osb__call_path(&k, "/v1/sandboxes/{}/endpoints/{}", id, num);
+    if (req) {
+        if (req->expires > 0) osb__call_query_int(&k, "expires", req->expires);
+        else if (req->use_server_proxy) osb__call_query(&k, "use_server_proxy", "true");
+    }
+    k.type = &osb__lc_endpoint_type;
+    k.out = (void **)&ep;
+    e = osb__call_run(&k);
+    if (e) return e;
+    return osb__lc_endpoint_finish(c, ep, out);
+}
+
+OSB_API osb_target osb_target_from_endpoint(const osb_endpoint *ep) {
+    osb_target t;
+    t.url = ep ? ep->url.ptr : NULL;
+    t.headers = ep ? ep->header_lines : NULL;
+    return t;
+}
+
+OSB_API osb_err osb_snapshot_create(osb_client *c, const char *sandbox_id, const char *name, osb_snapshot **out) {
+    osb__call k;
+    if (out) *out = NULL;
+    if (osb__lc_bad(sandbox_id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    osb__call_init(&k, c, "POST", NULL);
+    osb__call_path(&k, "/v1/sandboxes/{}/snapshots", sandbox_id);
+    if (name) {
+        osb_jw *w = osb__call_json(&k);
+        osb_jw_object(w);
+        osb__lc_kstr(w, "name", name);
+        osb_jw_object_end(w);
+    }
+    k.type = out ? &osb__lc_snapshot_type : NULL;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_snapshot_get(osb_client *c, const char *id, osb_snapshot **out) {
+    if (out) *out = NULL;
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
+    return osb__lc_simple(c, "GET", NULL, "/v1/snapshots/{}", id, &osb__lc_snapshot_type, (void **)out);
+}
+
+OSB_API osb_err osb_snapshot_list(osb_client *c, const osb_snapshot_list_req *r, osb_snapshot_page **out) {
+    osb__call k;
+    if (out) *out = NULL;
+    osb__call_init(&k, c, "GET", NULL);
+    osb__call_path(&k, "/v1/snapshots");
+    if (r) {
+        const char *const *s;
+        osb__call_query(&k, "sandboxId", r->sandbox_id);
+        if (r->states)
+            for (s = r->states; *s; s++) osb__call_query(&k, "state", *s);
+        if (r->page) osb__call_query_int(&k, "page", r->page);
+        if (r->page_size) osb__call_query_int(&k, "pageSize", r->page_size);
+        if (k.query.failed && !k.err) k.err = k.query.failed;
+    }
+    k.type = &osb__lc_snapshot_list_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_snapshot_delete(osb_client *c, const char *id) {
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
+    return osb__lc_simple(c, "DELETE", NULL, "/v1/snapshots/{}", id, NULL, NULL);
+}
+
+OSB_API char *osb_format_time(int64_t t, char *out, size_t cap) {
+    /* days from civil, inverted (proleptic Gregorian, no libc time zone) */
+    int64_t days, secs, z, era, doe, yoe, y, doy, mp, d, m;
+    if (!out || cap < 21 || t < 0 || t > INT64_C(253402300799)) return NULL;
+    days = t / 86400;
+    secs = t % 86400;
+    z = days + 719468;
+    era = z / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = yoe + era * 400;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) y++;
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d, (int)(secs / 3600),
+             (int)(secs / 60 % 60), (int)(secs % 60));
+    return out;
+}
+
+/* >>impl-diagnostics */
+
+static osb_err osb__lc_diag(osb_client *c, const char *kind, const char *id, const char *scope,
+                            osb_diagnostic **out) {
+    osb__call k;
+    osb_err e;
+    if (out) *out = NULL;
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    osb__call_init(&k, c, "GET", NULL);
+    osb__call_path(&k, kind, id);
+    osb__call_query(&k, "scope", scope ? scope : "all");
+    k.type = &osb__lc_diag_type;
+    k.out = (void **)out;
+    e = osb__call_run(&k);
+    if (e == OSB_ERR_HTTP && c->err.http_status == 501) {
+        c->err.code = OSB_ERR_UNSUPPORTED;
+        e = OSB_ERR_UNSUPPORTED;
+    }
+    return e;
+}
+
+OSB_API osb_err osb_diagnostics_logs(osb_client *c, const char *id, const char *scope, osb_diagnostic **out) {
+    return osb__lc_diag(c, "/v1/sandboxes/{}/diagnostics/logs", id, scope, out);
+}
+
+OSB_API osb_err osb_diagnostics_events(osb_client *c, const char *id, const char *scope, osb_diagnostic **out) {
+    return osb__lc_diag(c, "/v1/sandboxes/{}/diagnostics/events", id, scope, out);
+}
+
+OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *id, const osb_diagnostics_text_req *r,
+                                     osb_text **out) {
+    osb__call k;
+    osb_http_request req;
+    osb_http_response res;
+    osb_err e;
+    const char *kind = r && r->kind ? r->kind : "logs";
+    osb_text *t;
+    size_t ctl;
+    if (out) *out = NULL;
+    if (!out) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no result pointer");
+    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (strcmp(kind, "logs") && strcmp(kind, "events") && strcmp(kind, "inspect") && strcmp(kind, "summary"))
+        return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "unknown diagnostics kind");
+    osb__call_init(&k, c, "GET", NULL);
+    osb__call_path(&k, "/v1/sandboxes/{}/diagnostics/{}", id, kind);
+    if (r) {
+        if (r->tail) osb__call_query_int(&k, "tail", r->tail);
+        osb__call_query(&k, "since", r->since);
+        if (r->limit) osb__call_query_int(&k, "limit", r->limit);
+        if (r->event_limit) osb__call_query_int(&k, "event_limit", r->event_limit);
+    }
+    if (k.err || k.path.failed || k.query.failed) {
+        osb__call_free(&k);
+        return osb__lc_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    memset(&req, 0, sizeof req);
+    req.method = "GET";
+    req.path = k.path.data;
+    req.query = k.query.len ? k.query.data : NULL;
+    e = osb_request_raw(c, &req, &res);
+    osb__call_free(&k);
+    if (e) {
+        osb_http_response_free(&res);
+        return e;
+    }
+    ctl = strlen(res.content_type);
+    t = (osb_text *)osb__result_new(c->alloc, sizeof *t + res.body.len + 1 + ctl + 1);
+    if (!t) {
+        osb_http_response_free(&res);
+        return osb__lc_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    {
+        char *p = (char *)(t + 1);
+        if (res.body.len) memcpy(p, res.body.data, res.body.len);
+        p[res.body.len] = 0;
+        t->text.ptr = p;
+        t->text.len = res.body.len;
+        p += res.body.len + 1;
+        memcpy(p, res.content_type, ctl + 1);
+        t->content_type.ptr = p;
+        t->content_type.len = ctl;
+    }
+    osb_http_response_free(&res);
+    *out = t;
+    return OSB_OK;
+}
+
+/* >>impl-egress */
+
+static osb_err osb__lc_need_target(osb_client *c, const osb_target *t) {
+    if (!t || osb__lc_bad(t->url)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no egress target");
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_egress_policy_get(osb_client *c, const osb_target *t, osb_egress_status **out) {
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    return osb__lc_simple(c, "GET", t, "/policy", NULL, &osb__lc_egress_type, (void **)out);
+}
+
+OSB_API osb_err osb_egress_policy_patch(osb_client *c, const osb_target *t, const osb_network_rule *rules,
+                                        size_t count, osb_egress_status **out) {
+    osb__call k;
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (!rules || !count) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no rules");
+    osb__call_init(&k, c, "PATCH", t);
+    osb__call_path(&k, "/policy");
+    osb__lc_rules(osb__call_json(&k), rules, count);
+    k.type = out ? &osb__lc_egress_type : NULL;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_egress_policy_delete(osb_client *c, const osb_target *t, const char *const *targets,
+                                         size_t count, osb_egress_status **out) {
+    osb__call k;
+    osb_jw *w;
+    size_t i;
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (!targets || !count) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no targets");
+    osb__call_init(&k, c, "DELETE", t);
+    osb__call_path(&k, "/policy");
+    w = osb__call_json(&k);
+    osb_jw_array(w);
+    for (i = 0; i < count; i++) osb_jw_str(w, targets[i] ? targets[i] : "");
+    osb_jw_array_end(w);
+    k.type = out ? &osb__lc_egress_type : NULL;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+static void osb__lc_vcreds(osb_jw *w, const osb_vault_credential_in *v, size_t n) {
+    size_t i;
+    if (osb__lc_jw_bad(w, v, n)) return;
+    osb_jw_array(w);
+    for (i = 0; i < n; i++) {
+        osb_jw_object(w);
+        osb__lc_kstr(w, "name", v[i].name);
+        osb_jw_key(w, "source");
+        osb_jw_object(w);
+        osb__lc_kstr(w, "type", v[i].source_type ? v[i].source_type : "inline");
+        osb__lc_kstr(w, "value", v[i].value);
+        osb_jw_object_end(w);
+        osb_jw_object_end(w);
+    }
+    osb_jw_array_end(w);
+}
+
+static void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t n) {
+    size_t i, j;
+    if (osb__lc_jw_bad(w, b, n)) return;
+    osb_jw_array(w);
+    for (i = 0; i < n; i++) {
+        const osb_vault_match_in *m = &b[i].match;
+        const osb_vault_auth_in *a = &b[i].auth;
+        osb_jw_object(w);
+        osb__lc_kstr(w, "name", b[i].name);
+        osb_jw_key(w, "match");
+        osb_jw_object(w);
+        if (m->hosts) { osb_jw_key(w, "hosts"); osb__lc_strs(w, m->hosts); }
+        if (m->schemes) { osb_jw_key(w, "schemes"); osb__lc_strs(w, m->schemes); }
+        if (m->ports_count && !osb__lc_jw_bad(w, m->ports, m->ports_count)) {
+            osb_jw_key(w, "ports");
+            osb_jw_array(w);
+            for (j = 0; j < m->ports_count; j++) osb_jw_int(w, m->ports[j]);
+            osb_jw_array_end(w);
+        }
+        if (m->methods) { osb_jw_key(w, "methods"); osb__lc_strs(w, m->methods); }
+        if (m->paths) { osb_jw_key(w, "paths"); osb__lc_strs(w, m->paths); }
+        osb_jw_object_end(w);
+        osb_jw_key(w, "auth");
+        osb_jw_object(w);
+        osb__lc_kstr(w, "type", a->type);
+        osb__lc_kstr(w, "name", a->name);
+        osb__lc_kstr(w, "credential", a->credential);
+        if (a->headers_count && !osb__lc_jw_bad(w, a->headers, a->headers_count)) {
+            osb_jw_key(w, "headers");
+            osb_jw_array(w);
+            for (j = 0; j < a->headers_count; j++) {
+                osb_jw_object(w);
+                osb__lc_kstr(w, "name", a->headers[j].name);
+                osb__lc_kstr(w, "credential", a->headers[j].credential);
+                osb_jw_object_end(w);
+            }
+            osb_jw_array_end(w);
+        }
+        osb_jw_object_end(w);
+        osb_jw_object_end(w);
+    }
+    osb_jw_array_end(w);
+}
+
+OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_vault_create_req *r,
+                                 osb_vault_state **out) {
+    osb__call k;
+    osb_jw *w;
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (!r) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no vault request");
+    osb__call_init(&k, c, "POST", t);
+    osb__call_path(&k, "/credential-vault");
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb_jw_key(w, "credentials");
+    osb__lc_vcreds(w, r->credentials, r->credentials_count);
+    osb_jw_key(w, "bindings");
+    osb__lc_vbinds(w, r->bindings, r->bindings_count);
+    osb_jw_object_end(w);
+    k.type = out ? &osb__lc_vstate_type : NULL;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_vault_get(osb_client *c, const osb_target *t, osb_vault_state **out) {
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    return osb__lc_simple(c, "GET", t, "/credential-vault", NULL, &osb__lc_vstate_type, (void **)out);
+}
+
+OSB_API osb_err osb_vault_patch(osb_client *c, const osb_target *t, const osb_vault_patch_req *r,
+                                osb_vault_state **out) {
+    osb__call k;
+    osb_jw *w;
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (!r) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no vault patch");
+    osb__call_init(&k, c, "PATCH", t);
+    osb__call_path(&k, "/credential-vault");
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    if (r->expected_revision > 0) {
+        osb_jw_key(w, "expectedRevision");
+        osb_jw_int(w, r->expected_revision);
+    }
+    if (r->credentials_add_count || r->credentials_replace_count || r->credentials_delete) {
+        osb_jw_key(w, "credentials");
+        osb_jw_object(w);
+        if (r->credentials_add_count) { osb_jw_key(w, "add"); osb__lc_vcreds(w, r->credentials_add, r->credentials_add_count); }
+        if (r->credentials_replace_count) {
+            osb_jw_key(w, "replace");
+            osb__lc_vcreds(w, r->credentials_replace, r->credentials_replace_count);
+        }
+        if (r->credentials_delete) { osb_jw_key(w, "delete"); osb__lc_strs(w, r->credentials_delete); }
+        osb_jw_object_end(w);
+    }
+    if (r->bindings_add_count || r->bindings_replace_count || r->bindings_delete) {
+        osb_jw_key(w, "bindings");
+        osb_jw_object(w);
+        if (r->bindings_add_count) { osb_jw_key(w, "add"); osb__lc_vbinds(w, r->bindings_add, r->bindings_add_count); }
+        if (r->bindings_replace_count) {
+            osb_jw_key(w, "replace");
+            osb__lc_vbinds(w, r->bindings_replace, r->bindings_replace_count);
+        }
+        if (r->bindings_delete) { osb_jw_key(w, "delete"); osb__lc_strs(w, r->bindings_delete); }
+        osb_jw_object_end(w);
+    }
+    osb_jw_object_end(w);
+    k.type = out ? &osb__lc_vstate_type : NULL;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_vault_delete(osb_client *c, const osb_target *t) {
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    return osb__lc_simple(c, "DELETE", t, "/credential-vault", NULL, NULL, NULL);
+}
+
+OSB_API osb_err osb_vault_credential_list(osb_client *c, const osb_target *t, osb_vault_state **out) {
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    return osb__lc_simple(c, "GET", t, "/credential-vault/credentials", NULL, &osb__lc_vstate_type, (void **)out);
+}
+
+OSB_API osb_err osb_vault_credential_get(osb_client *c, const osb_target *t, const char *name,
+                                         osb_vault_credential **out) {
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_bad(name)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no credential name");
+    return osb__lc_simple(c, "GET", t, "/credential-vault/credentials/{}", name, &osb__lc_vcred_type, (void **)out);
+}
+
+OSB_API osb_err osb_vault_binding_list(osb_client *c, const osb_target *t, osb_vault_state **out) {
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    return osb__lc_simple(c, "GET", t, "/credential-vault/bindings", NULL, &osb__lc_vstate_type, (void **)out);
+}
+
+OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const char *name,
+                                      osb_vault_binding **out) {
+    if (out) *out = NULL;
+    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_bad(name)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no binding name");
+    return osb__lc_simple(c, "GET", t, "/credential-vault/bindings/{}", name, &osb__lc_vbind_type, (void **)out);
+}
+#include <limits.h>
+#include <sys/stat.h>
+#ifdef _WIN32
+#  include <io.h>
+#endif
+
+/* ---- shared helpers ----------------------------------------------------------- */
+
+/* Sets the client's error detail for a failure found on this side. */
+static osb_err osb__ex_fail(osb_client *c, osb_err code, const char *msg) {
+    osb__reset_error(&c->err);
+    osb__set_error(&c->err, code, "%s", msg);
+    return code;
+}
+
+/* "http://" + the target's URL, as osb__call_run builds it. */
+static osb_err osb__ex_url(osb_client *c, const osb_target *t, char *url, size_t cap) {
+    const char *u = t ? t->url : NULL;
+    int n;
+    if (!u || !*u) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target has no URL");
+    n = snprintf(url, cap, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
+    if (n < 0 || (size_t)n >= cap) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
+    return OSB_OK;
+}
+
+/* The headers of a target plus up to two more lines, NULL-terminated, in a
+ * new array (free with osb__free). */
+static const char **osb__ex_headers(osb_client *c, const osb_target *t, const char *extra1, const char *extra2) {
+    size_t n = 0, i = 0;
+    const char **h;
+    if (t && t->headers)
+        while (t->headers[n]) n++;
+    h = (const char **)osb__alloc(c->alloc, (n + 3) * sizeof *h);
+    if (!h) return NULL;
+    for (; i < n; i++) h[i] = t->headers[i];
+    if (extra1) h[i++] = extra1;
+    if (extra2) h[i++] = extra2;
+    h[i] = NULL;
+    return h;
+}
+
+/* Reads an error response's body (up to OSB_ERROR_BODY_MAX) and fills the
+ * error detail from it. Returns OSB_ERR_HTTP. */
+static osb_err osb__ex_http_error(osb_client *c, osb_body *body, int status) {
+    char buf[OSB_ERROR_BODY_MAX];
+    size_t len = 0;
+    for (;;) {
+        const void *d;
+        size_t n;
+        if (osb_body_read(body, &d, &n) != OSB_OK || n == 0) break;
+        if (n > sizeof buf - len) n = sizeof buf - len;
+        memcpy(buf + len, d, n);
+        len += n;
+        if (len == sizeof buf) break;
+    }
+    osb__http_error_detail(c, status, buf, len);
+    return OSB_ERR_HTTP;
+}
+
+/* Writes a JSON key with a string value when the value is not NULL. */
+static void osb__ex_jw_kstr(osb_jw *w, const char *key, const char *v) {
+    if (!v) return;
+    osb_jw_key(w, key);
+    osb_jw_str(w, v);
+}
+
+/* Checks that mode's decimal digits are all octal (755 yes, 758 no). */
+static int osb__ex_mode_ok(int mode) {
+    if (mode < 0) return 0;
+    while (mode) {
+        if (mode % 10 > 7) return 0;
+        mode /= 10;
+    }
+    return 1;
+}
+
+/* Adds path=... once per path. */
+static void osb__ex_query_paths(osb__call *k, const char *const *paths, size_t n) {
+    size_t i;
+    if (!paths && n) k->err = OSB_ERR_INVALID_ARG;
+    for (i = 0; i < n && paths; i++) {
+        if (!paths[i]) k->err = OSB_ERR_INVALID_ARG;
+        else osb__call_query(k, "path", paths[i]);
+    }
+}
+
+/* ---- events and streams ---------------------------------------------------------- */
+
+typedef struct osb__ex_wire_error {
+    osb_str ename, evalue;
+    osb_str *traceback;
+    size_t traceback_count;
+} osb__ex_wire_error;
+static const osb_field osb__ex_wire_error_fields[] = {
+    OSB_FIELD_STR(osb__ex_wire_error, ename, "ename"),
+    OSB_FIELD_STR(osb__ex_wire_error, evalue, "evalue"),
+    OSB_FIELD_ARRAY(osb__ex_wire_error, traceback, traceback_count, "traceback", OSB_KIND_STR),
+};
+static const osb_type osb__ex_wire_error_type = OSB_TYPE(osb__ex_wire_error, osb__ex_wire_error_fields);
+
+/* An execd stream event as it travels. */
+typedef struct osb__ex_wire {
+    osb_str type, text;
+    int64_t timestamp, execution_count, execution_time;
+    osb_str results;                    /* raw JSON, walked by osb__ex_results */
+    osb__ex_wire_error error;
+    osb_str code, message;              /* a bare error object */
+    osb_str raw;
+} osb__ex_wire;
+static const osb_field osb__ex_wire_fields[] = {
+    OSB_FIELD_STR(osb__ex_wire, type, "type"),
+    OSB_FIELD_STR(osb__ex_wire, text, "text"),
+    OSB_FIELD_I64(osb__ex_wire, timestamp, "timestamp"),
+    OSB_FIELD_I64(osb__ex_wire, execution_count, "execution_count"),
+    OSB_FIELD_I64(osb__ex_wire, execution_time, "execution_time"),
+    OSB_FIELD_RAW(osb__ex_wire, results, "results"),
+    OSB_FIELD_OBJECT(osb__ex_wire, error, "error", &osb__ex_wire_error_type),
+    OSB_FIELD_STR(osb__ex_wire, code, "code"),
+    OSB_FIELD_STR(osb__ex_wire, message, "message"),
+};
+static const osb_type osb__ex_wire_type = OSB_TYPE_RAW(osb__ex_wire, osb__ex_wire_fields, raw);
+
+/* A /metrics/watch record (or a /metrics body). */
+typedef struct osb__ex_mwire {
+    osb_metrics m;
+    osb_str error;                      /* {"error":"failed to get CPU percent: ..."} */
+    osb_str code, message;
+} osb__ex_mwire;
+static const osb_field osb__ex_mwire_fields[] = {
+    OSB_FIELD_DOUBLE(osb__ex_mwire, m.cpu_count, "cpu_count"),
+    OSB_FIELD_DOUBLE(osb__ex_mwire, m.cpu_used_pct, "cpu_used_pct"),
+    OSB_FIELD_DOUBLE(osb__ex_mwire, m.mem_total_mib, "mem_total_mib"),
+    OSB_FIELD_DOUBLE(osb__ex_mwire, m.mem_used_mib, "mem_used_mib"),
+    OSB_FIELD_I64(osb__ex_mwire, m.timestamp, "timestamp"),
+    OSB_FIELD_STR(osb__ex_mwire, error, "error"),
+    OSB_FIELD_STR(osb__ex_mwire, code, "code"),
+    OSB_FIELD_STR(osb__ex_mwire, message, "message"),
+};
+static const osb_type osb__ex_mwire_type = OSB_TYPE_RAW(osb__ex_mwire, osb__ex_mwire_fields, m.raw);
+
+#define OSB__EX_COMMAND 1     /* /command: error or execution_complete ends it */
+#define OSB__EX_SESSION 2     /* /session/{id}/run: the same */
+#define OSB__EX_CODE 3        /* /code: execution_complete ends it (errors come before it) */
+#define OSB__EX_METRICS 4     /* /metrics/watch: never ends */
+
+#ifndef OSB_STREAM_BUFFER
+#  define OSB_STREAM_BUFFER 16384   /* first size of a stream's event buffer */
+#endif
+
+struct osb_stream {
+    osb_client *c;
+    osb_body *body;
+    osb_http_response res;
+    int kind;
+    osb_sse sse;
+    char *evbuf;                  /* event data (osb_sse) */
+    size_t evcap;
+    char *bindbuf;                /* decoded strings and arrays of one event */
+    size_t bindcap;
+    char *resbuf;                 /* results map of one event */
+    size_t rescap;
+    const char *pending;          /* body bytes not pushed yet */
+    size_t pending_len;
+    int eof;                      /* the body ended */
+    int finished;                 /* no more events */
+    osb_err err;                  /* sticky */
+    const volatile int *cancel;
+    int no_fast;                  /* tests: always use the general decoder */
+    osb__ex_wire wire;
+    osb__ex_mwire mwire;
+    osb_event ev;
+};
+
+/* Grows one of the stream's buffers to at least need bytes (doubling). */
+static osb_err osb__ex_grow(osb_stream *s, char **buf, size_t *cap, size_t need) {
+    size_t n = *cap ? *cap : 1024;
+    char *p;
+    if (need <= *cap) return OSB_OK;
+    while (n < need) {
+        if (n > ((size_t)-1) / 2) { n = need; break; }
+        n *= 2;
+    }
+    p = (char *)osb__realloc(s->c->alloc, *buf, *cap, n);
+    if (!p) return OSB_ERR_NOMEM;
+    *buf = p;
+    *cap = n;
+    return OSB_OK;
+}
+
+static osb_err osb__ex_stream_fail(osb_stream *s, osb_err e, const char *msg) {
+    if (msg) {
+        osb__reset_error(&s->c->err);
+        osb__set_error(&s->c->err, e, "%s", msg);
+        s->c->err.http_status = s->res.status;
+    }
+    s->err = e;
+    s->finished = 1;
+    return e;
+}
+
+/* Walks the raw "results" object into key/value pairs in s->resbuf: string
+ * values unescaped, others as JSON text. No allocation once resbuf is big
+ * enough (it is sized from the raw text, which bounds the output). */
+static osb_err osb__ex_results(osb_stream *s, const osb_str *raw) {
+    osb_json j;
+    osb_json_token t;
+    char scratch[256];
+    size_t max_items, need, text_at, ni = 0;
+    osb_kv *kv;
+    int r, depth_ok = 0;
+    osb_str *cur = NULL;
+    char *text;
+    s->ev.results = NULL;
+    s->ev.results_count = 0;
+    if (!raw->ptr || raw->len == 0 || raw->ptr[0] != '{') return OSB_OK;  /* null or not an object */
+    max_items = raw->len / 4 + 1;
+    need = max_items * sizeof(osb_kv) + raw->len + 2 * max_items + 16;
+    if (osb__ex_grow(s, &s->resbuf, &s->rescap, need)) return OSB_ERR_NOMEM;
+    kv = (osb_kv *)(void *)s->resbuf;
+    text = s->resbuf + max_items * sizeof(osb_kv);
+    text_at = 0;
+    osb_json_init(&j, scratch, sizeof scratch);
+    osb_json_feed(&j, raw->ptr, raw->len, 1);
+    while ((r = osb_json_next(&j, &t)) > 0 && r != OSB_JSON_DONE) {
+        if (t.depth == 0) {
+            depth_ok = 1;
+            continue;   /* the object's own braces */
+        }
+        if (t.depth == 1 && r == OSB_JSON_KEY) {
+            if (!cur) {
+                if (ni >= max_items) return OSB_ERR_JSON;
+                kv[ni].key.ptr = text + text_at;
+                kv[ni].key.len = 0;
+                cur = &kv[ni].key;
+            }
+            memcpy(text + text_at, t.ptr, t.len);
+            text_at += t.len;
+            cur->len += t.len;
+            if (!t.more) {
+                text[text_at++] = 0;
+                kv[ni].value.ptr = text + text_at;
+                kv[ni].value.len = 0;
+                cur = &kv[ni].value;
+            }
+            continue;
+        }
+        if (t.depth == 1 && cur == &kv[ni].value) {
+            if (r == OSB_JSON_OBJECT || r == OSB_JSON_ARRAY) {
+                uint64_t start = t.offset;
+                int k;
+                while ((k = osb_json_skip(&j, &t)) == OSB_JSON_NEED_MORE) {}
+                if (k != 1) return OSB_ERR_JSON;
+                memcpy(text + text_at, raw->ptr + start, (size_t)(osb_json_offset(&j) - start));
+                text_at += (size_t)(osb_json_offset(&j) - start);
+                cur->len = (size_t)(osb_json_offset(&j) - start);
+                text[text_at++] = 0;
+                ni++;
+                cur = NULL;
+                continue;
+            }
+            if (r == OSB_JSON_TRUE || r == OSB_JSON_FALSE || r == OSB_JSON_NULL) {
+                const char *lit = r == OSB_JSON_TRUE ? "true" : r == OSB_JSON_FALSE ? "false" : "null";
+                memcpy(text + text_at, lit, strlen(lit));
+                text_at += strlen(lit);
+                cur->len = strlen(lit);
+                text[text_at++] = 0;
+                ni++;
+                cur = NULL;
+                continue;
+            }
+            /* a string or a number, perhaps in pieces */
+            memcpy(text + text_at, t.ptr, t.len);
+            text_at += t.len;
+            cur->len += t.len;
+            if (!t.more) {
+                text[text_at++] = 0;
+                ni++;
+                cur = NULL;
+            }
+        }
+    }
+    if (r == OSB_JSON_ERROR || !depth_ok) return OSB_ERR_JSON;
+    s->ev.results = kv;
+    s->ev.results_count = ni;
+    return OSB_OK;
+}
+
+static osb_event_type osb__ex_type(const osb_str *t) {
+    static const char *const names[] = {"init", "status", "stdout", "stderr", "result", "error",
+                                        "execution_complete", "execution_count", "ping"};
+    size_t i;
+    if (!t->ptr) return OSB_EVENT_UNKNOWN;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (t->len == strlen(names[i]) && !memcmp(t->ptr, names[i], t->len)) return (osb_event_type)(i + 1);
+    return OSB_EVENT_UNKNOWN;
+}
+
+/* A bare {code,message} inside the stream: the server failed after the
+ * first event. */
+static osb_err osb__ex_server_error(osb_stream *s, const osb_str *code, const osb_str *message) {
+    osb_client *c = s->c;
+    osb__reset_error(&c->err);
+    c->err.code = OSB_ERR_SERVER;
+    c->err.http_status = s->res.status;
+    memcpy(c->err.request_id, s->res.request_id, sizeof c->err.request_id);
+    if (code->ptr) osb__copy_field(c->err.server_code, sizeof c->err.server_code, code->ptr, code->len);
+    snprintf(c->err.message, sizeof c->err.message, "the stream reported an error");
+    if (code->ptr) {
+        osb__append_clean(c->err.message, sizeof c->err.message, ": ", 2);
+        osb__append_clean(c->err.message, sizeof c->err.message, code->ptr, code->len);
+    }
+    if (message->ptr) {
+        osb__append_clean(c->err.message, sizeof c->err.message, ": ", 2);
+        osb__append_clean(c->err.message, sizeof c->err.message, message->ptr, message->len);
+    }
+    s->err = OSB_ERR_SERVER;
+    s->finished = 1;
+    return OSB_ERR_SERVER;
+}
+
+/* The fast path for the events that make up nearly all of a stream (init,
+ * ping, stdout, stderr, status, execution_count, execution_complete): one
+ * flat object whose values are strings and integers. One pass, strings
+ * unescaped into out (which has room for n + 16 bytes). Returns 1 when w is
+ * filled, 0 when the event needs the general decoder (nested values,
+ * fractions, odd keys, anything malformed: the general decoder then reports
+ * the error precisely). */
+static int osb__ex_hex4(const char *p, uint32_t *v) {
+    int i;
+    *v = 0;
+    for (i = 0; i < 4; i++) {
+        char ch = p[i];
+        *v <<= 4;
+        if (ch >= '0' && ch <= '9') *v |= (uint32_t)(ch - '0');
+        else if (ch >= 'a' && ch <= 'f') *v |= (uint32_t)(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F') *v |= (uint32_t)(ch - 'A' + 10);
+        else return 0;
+    }
+    return 1;
+}
+
+/* Checks UTF-8 in p[0..n) (RFC 3629: no overlongs, surrogates or values
+ * above U+10FFFF). */
+static int osb__ex_utf8_ok(const unsigned char *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c0 = p[i];
+        size_t k;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c0 < 0x80) { i++; continue; }
+        if (c0 >= 0xC2 && c0 <= 0xDF) k = 1;
+        else if (c0 >= 0xE0 && c0 <= 0xEF) {
+            k = 2;
+            if (c0 == 0xE0) lo = 0xA0;
+            if (c0 == 0xED) hi = 0x9F;
+        } else if (c0 >= 0xF0 && c0 <= 0xF4) {
+            k = 3;
+            if (c0 == 0xF0) lo = 0x90;
+            if (c0 == 0xF4) hi = 0x8F;
+        } else return 0;
+        if (n - i <= k) return 0;
+        if (p[i + 1] < lo || p[i + 1] > hi) return 0;
+        if (k >= 2 && (p[i + 2] & 0xC0) != 0x80) return 0;
+        if (k == 3 && (p[i + 3] & 0xC0) != 0x80) return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* Reads the string starting after its opening quote at p[*at]; copies its
+ * text into out at *o when dst is not NULL. */
+static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
+    size_t i = *at;
+    char *w = dst ? out + *o : NULL;
+    for (;;) {
+        const char *q = (const char *)memchr(p + i, '"', n - i);
+        size_t end, j;
+        int plain = 1;
+        if (!q) return 0;
+        end = (size_t)(q - p);
+        j = i;
+        /* eight bytes at a time while none is a control, '\\' or non-ASCII */
+        while (end - j >= 8) {
+            uint64_t x;
+            memcpy(&x, p + j, 8);
+            if (((x - 0x2020202020202020ull) | x | ((x ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull)) &
+                0x8080808080808080ull)
+                break;
+            j += 8;
+        }
+        for (; j < end; j++) {
+            unsigned char ch = (unsigned char)p[j];
+            if (ch < 0x20 || ch == '\\' || ch >= 0x80) { plain = 0; break; }
+        }
+        if (plain) {
+            if (w) { memcpy(w, p + i, end - i); w += end - i; }
+            i = end;
+            break;
+        }
+        /* a run with escapes or non-ASCII: byte by byte up to the quote */
+        if (w) { memcpy(w, p + i, j - i); w += j - i; }
+        i = j;
+        while (i < n && p[i] != '"') {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch < 0x20) return 0;
+            if (ch >= 0x80) {
+                size_t r = i + 1;
+                while (r < n && ((unsigned char)p[r] & 0xC0) == 0x80) r++;
+                if (!osb__ex_utf8_ok((const unsigned char *)p + i, r - i)) return 0;
+                if (w) { memcpy(w, p + i, r - i); w += r - i; }
+                i = r;
+                continue;
+            }
+            if (ch != '\\') {
+                if (w) *w++ = (char)ch;
+                i++;
+                continue;
+            }
+            if (i + 1 >= n) return 0;
+            switch (p[i + 1]) {
+            case '"': case '\\': case '/': if (w) *w++ = p[i + 1]; i += 2; break;
+            case 'n': if (w) *w++ = '\n'; i += 2; break;
+            case 't': if (w) *w++ = '\t'; i += 2; break;
+            case 'r': if (w) *w++ = '\r'; i += 2; break;
+            case 'b': if (w) *w++ = '\b'; i += 2; break;
+            case 'f': if (w) *w++ = '\f'; i += 2; break;
+            case 'u': {
+                uint32_t u, u2;
+                if (i + 6 > n || !osb__ex_hex4(p + i + 2, &u)) return 0;
+                i += 6;
+                if (u >= 0xDC00 && u <= 0xDFFF) return 0;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (i + 6 > n || p[i] != '\\' || p[i + 1] != 'u' || !osb__ex_hex4(p + i + 2, &u2) ||
+                        u2 < 0xDC00 || u2 > 0xDFFF)
+                        return 0;
+                    i += 6;
+                    u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
+                }
+                if (w) {
+                    if (u < 0x80) *w++ = (char)u;
+                    else if (u < 0x800) { *w++ = (char)(0xC0 | (u >> 6)); *w++ = (char)(0x80 | (u & 0x3F)); }
+                    else if (u < 0x10000) {
+                        *w++ = (char)(0xE0 | (u >> 12));
+                        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+                        *w++ = (char)(0x80 | (u & 0x3F));
+                    } else {
+                        *w++ = (char)(0xF0 | (u >> 18));
+                        *w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+                        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+                        *w++ = (char)(0x80 | (u & 0x3F));
+                    }
+                }
+                break;
+            }
+            default: return 0;
+            }
+        }
+        if (i >= n) return 0;
+        break;
+    }
+    *at = i + 1;   /* past the closing quote */
+    if (dst) {
+        size_t len = (size_t)(w - (out + *o));
+        out[*o + len] = 0;
+        dst->ptr = out + *o;
+        dst->len = len;
+        *o += len + 1;
+    }
+    return 1;
+}
+
+static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out) {
+    size_t i = 0, o = 0;
+    int first = 1;
+    /* field by field: cheaper than a memset of the whole struct per event */
+    w->type.ptr = w->text.ptr = w->results.ptr = w->code.ptr = w->message.ptr = NULL;
+    w->type.len = w->text.len = w->results.len = w->code.len = w->message.len = 0;
+    w->timestamp = w->execution_count = w->execution_time = 0;
+    w->error.ename.ptr = w->error.evalue.ptr = NULL;
+    w->error.ename.len = w->error.evalue.len = 0;
+    w->error.traceback = NULL;
+    w->error.traceback_count = 0;
+#define OSB__EX_WS() while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++
+    OSB__EX_WS();
+    if (i >= n || p[i] != '{') return 0;
+    i++;
+    for (;;) {
+        const char *key;
+        size_t klen;
+        osb_str *sdst = NULL;
+        int64_t *idst = NULL;
+        OSB__EX_WS();
+        if (i < n && p[i] == '}' && first) { i++; break; }
+        if (i >= n || p[i] != '"') return 0;
+        i++;
+        key = p + i;
+        {
+            const char *q = (const char *)memchr(p + i, '"', n - i);
+            size_t j;
+            if (!q) return 0;
+            klen = (size_t)(q - key);
+            for (j = 0; j < klen; j++)
+                if (key[j] == '\\' || (unsigned char)key[j] < 0x20 || (unsigned char)key[j] >= 0x80) return 0;
+            i += klen + 1;
+        }
+        OSB__EX_WS();
+        if (i >= n || p[i] != ':') return 0;
+        i++;
+        OSB__EX_WS();
+        if (i >= n) return 0;
+        switch (klen) {
+        case 4:
+            if (!memcmp(key, "type", 4)) sdst = &w->type;
+            else if (!memcmp(key, "text", 4)) sdst = &w->text;
+            else if (!memcmp(key, "code", 4)) sdst = &w->code;
+            break;
+        case 5: if (!memcmp(key, "error", 5)) return 0; break;
+        case 7:
+            if (!memcmp(key, "message", 7)) sdst = &w->message;
+            else if (!memcmp(key, "results", 7)) return 0;
+            break;
+        case 9: if (!memcmp(key, "timestamp", 9)) idst = &w->timestamp; break;
+        case 14: if (!memcmp(key, "execution_time", 14)) idst = &w->execution_time; break;
+        case 15: if (!memcmp(key, "execution_count", 15)) idst = &w->execution_count; break;
+        default: break;
+        }
+        if (p[i] == '"') {
+            if (idst) return 0;
+            i++;
+            if (!osb__ex_fast_str(p, n, &i, out, &o, sdst)) return 0;
+        } else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
+            int neg = p[i] == '-';
+            uint64_t v = 0;
+            size_t d0;
+            if (sdst) return 0;
+            if (neg) i++;
+            d0 = i;
+            while (i < n && p[i] >= '0' && p[i] <= '9') {
+                if (v > (UINT64_MAX - 9) / 10) return 0;
+                v = v * 10 + (uint64_t)(p[i] - '0');
+                i++;
+            }
+            if (i == d0 || (p[d0] == '0' && i - d0 > 1)) return 0;
+            if (i < n && (p[i] == '.' || p[i] == 'e' || p[i] == 'E')) return 0;
+            if (v > (uint64_t)INT64_MAX) return 0;
+            if (idst) *idst = neg ? -(int64_t)v : (int64_t)v;
+        } else {
+            return 0;   /* objects, arrays, literals: the general decoder */
+        }
+        first = 0;
+        OSB__EX_WS();
+        if (i < n && p[i] == ',') { i++; continue; }
+        if (i < n && p[i] == '}') { i++; break; }
+        return 0;
+    }
+    OSB__EX_WS();
+#undef OSB__EX_WS
+    if (i != n) return 0;
+    w->raw.ptr = p;
+    w->raw.len = n;
+    return 1;
+}
+
+/* Decodes the event the tokenizer holds into s->ev. Returns OSB_OK with
+ * *skip = 1 for an event without data. */
+static osb_err osb__ex_decode(osb_stream *s, int *skip) {
+    osb_sse_event se;
+    osb_error berr;
+    size_t need = 0;
+    osb_err e;
+    const osb_type *type = s->kind == OSB__EX_METRICS ? &osb__ex_mwire_type : &osb__ex_wire_type;
+    void *dst = s->kind == OSB__EX_METRICS ? (void *)&s->mwire : (void *)&s->wire;
+    *skip = 0;
+    osb_sse_event_get(&s->sse, &se);
+    if (se.data_len == 0) { *skip = 1; return OSB_OK; }
+    if (s->bindcap < se.data_len + 256 &&
+        osb__ex_grow(s, &s->bindbuf, &s->bindcap, se.data_len + 256))
+        return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
+    if (s->kind != OSB__EX_METRICS && !s->no_fast && osb__ex_fast(se.data, se.data_len, &s->wire, s->bindbuf)) {
+        e = OSB_OK;
+        goto decoded;
+    }
+    for (;;) {
+        memset(&berr, 0, sizeof berr);
+        e = osb_bind_into(type, se.data, se.data_len, dst, s->bindbuf, s->bindcap, &need, &berr);
+        if (e != OSB_ERR_TOO_LARGE || need <= s->bindcap) break;
+        if (osb__ex_grow(s, &s->bindbuf, &s->bindcap, need))
+            return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
+    }
+    if (e) {
+        osb__reset_error(&s->c->err);
+        s->c->err = berr;
+        s->c->err.code = e;
+        s->c->err.http_status = s->res.status;
+        s->c->err.offset = se.offset;
+        if (!s->c->err.message[0]) osb__set_error(&s->c->err, e, "a stream event is not a JSON object");
+        s->err = e;
+        s->finished = 1;
+        return e;
+    }
+decoded:
+    if (s->kind == OSB__EX_METRICS) {
+        osb__ex_mwire *m = &s->mwire;
+        memset(&s->ev, 0, sizeof s->ev);
+        if ((m->code.ptr || m->message.ptr) && !m->error.ptr && m->m.timestamp == 0)
+            return osb__ex_server_error(s, &m->code, &m->message);
+        s->ev.raw = m->m.raw;
+        s->ev.type_name.ptr = "";
+        if (m->error.ptr) {
+            s->ev.type = OSB_EVENT_ERROR;
+            s->ev.text = m->error;
+            s->ev.evalue = m->error;
+        } else {
+            s->ev.type = OSB_EVENT_METRICS;
+            s->ev.metrics = m->m;
+            s->ev.timestamp = m->m.timestamp;
+        }
+        return OSB_OK;
+    } else {
+        osb__ex_wire *w = &s->wire;
+        if (!w->type.ptr && (w->code.ptr || w->message.ptr)) return osb__ex_server_error(s, &w->code, &w->message);
+        s->ev.type = osb__ex_type(&w->type);
+        s->ev.type_name = w->type;
+        if (!s->ev.type_name.ptr) s->ev.type_name.ptr = "";
+        s->ev.text = w->text;
+        if (!s->ev.text.ptr) s->ev.text.ptr = "";
+        s->ev.timestamp = w->timestamp;
+        s->ev.execution_count = w->execution_count;
+        s->ev.execution_time_ms = w->execution_time;
+        s->ev.ename = w->error.ename;
+        s->ev.evalue = w->error.evalue;
+        if (!s->ev.ename.ptr) s->ev.ename.ptr = "";
+        if (!s->ev.evalue.ptr) s->ev.evalue.ptr = "";
+        s->ev.traceback = w->error.traceback;
+        s->ev.traceback_count = w->error.traceback_count;
+        s->ev.raw = w->raw;
+        s->ev.results = NULL;
+        s->ev.results_count = 0;
+        /* (s->ev.metrics stays zero: this stream never has metrics) */
+        if (w->results.ptr && osb__ex_results(s, &w->results) != OSB_OK)
+            return osb__ex_stream_fail(s, OSB_ERR_JSON, "malformed results in a stream event");
+        return OSB_OK;
+    }
+}
+
+OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev) {
+    if (ev) *ev = NULL;
+    if (!s || !ev) return OSB_ERR_INVALID_ARG;
+    for (;;) {
+        int st, skip;
+        osb_err e;
+        if (s->finished) {
+            if (s->err) s->c->err.code = s->err;
+            return s->err;
+        }
+        if (s->cancel && *s->cancel) return osb__ex_stream_fail(s, OSB_ERR_CANCELLED, "cancelled");
+        if (s->eof) {
+            st = osb_sse_finish(&s->sse);
+        } else {
+            if (s->pending_len == 0) {
+                const void *d;
+                size_t n;
+                e = osb_body_read(s->body, &d, &n);
+                if (e) {
+                    s->err = e;
+                    s->finished = 1;
+                    return e;
+                }
+                if (n == 0) {
+                    s->eof = 1;
+                    continue;
+                }
+                s->pending = (const char *)d;
+                s->pending_len = n;
+            }
+            {
+                size_t used = osb_sse_push(&s->sse, s->pending, s->pending_len);
+                s->pending += used;
+                s->pending_len -= used;
+            }
+            st = osb_sse_status(&s->sse);
+        }
+        if (st == OSB_SSE_FULL) {
+            size_t want = s->evcap * 2;
+            if (want > s->sse.max_event + 1) want = s->sse.max_event + 1;
+            if (want <= s->evcap) return osb__ex_stream_fail(s, OSB_ERR_TOO_LARGE, "a stream event is over max_event");
+            if (osb__ex_grow(s, &s->evbuf, &s->evcap, want))
+                return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
+            /* osb__ex_grow may round up past want; the tokenizer gets all of it */
+            osb_sse_set_buffer(&s->sse, s->evbuf, s->evcap);
+            continue;
+        }
+        if (st == OSB_SSE_ERROR) {
+            osb__reset_error(&s->c->err);
+            osb__set_error(&s->c->err, s->sse.err, s->sse.err == OSB_ERR_TOO_LARGE ? "a stream event is over max_event"
+                                                                               : "malformed event stream");
+            s->c->err.offset = s->sse.err_offset;
+            s->err = s->sse.err;
+            s->finished = 1;
+            return s->err;
+        }
+        if (st == OSB_SSE_END) {
+            s->finished = 1;
+            return OSB_OK;
+        }
+        if (st != OSB_SSE_EVENT) continue;
+        e = osb__ex_decode(s, &skip);
+        if (e) return e;
+        if (skip) continue;
+        if (s->ev.type == OSB_EVENT_EXECUTION_COMPLETE ||
+            (s->ev.type == OSB_EVENT_ERROR && (s->kind == OSB__EX_COMMAND || s->kind == OSB__EX_SESSION)))
+            s->finished = 1;   /* the terminal event: nothing useful follows */
+        *ev = &s->ev;
+        return OSB_OK;
+    }
+}
+
+OSB_API void osb_stream_close(osb_stream *s) {
+    const osb_allocator *a;
+    if (!s) return;
+    a = s->c->alloc;
+    if (s->body && !s->eof && !s->err && s->finished &&
+        (s->kind == OSB__EX_CODE || s->kind == OSB__EX_SESSION)) {
+        /* these streams close right after their terminal event: reading
+           the rest keeps the connection and lets the server finish the
+           execution before the next request */
+        uint64_t budget = 1u << 20;
+        for (;;) {
+            const void *d;
+            size_t n;
+            if (osb_body_read(s->body, &d, &n) != OSB_OK || n == 0 || n >= budget) break;
+            budget -= n;
+        }
+    }
+    if (s->body) osb_body_close(s->body);
+    osb_http_response_free(&s->res);
+    osb__free(a, s->evbuf);
+    osb__free(a, s->bindbuf);
+    osb__free(a, s->resbuf);
+    osb__free(a, s);
+}
+
+/* Sends a built call as a stream request and reads the response head. */
+static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, osb_stream **out) {
+    osb_client *c = k->c;
+    osb_http_request req;
+    osb_stream *s;
+    osb_err e;
+    char url[1400];
+    *out = NULL;
+    if (!k->err && k->has_body && (e = osb_jw_finish(&k->jw)) != OSB_OK) k->err = e;
+    if (k->err) {
+        e = k->err;
+        osb__call_free(k);
+        return osb__ex_fail(c, e, e == OSB_ERR_NOMEM ? "out of memory" : "invalid argument");
+    }
+    if ((e = osb__ex_url(c, k->target, url, sizeof url)) != OSB_OK) {
+        osb__call_free(k);
+        return e;
+    }
+    s = (osb_stream *)osb__alloc(c->alloc, sizeof *s);
+    if (!s) {
+        osb__call_free(k);
+        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    memset(s, 0, sizeof *s);
+    s->c = c;
+    s->kind = kind;
+    s->cancel = cancel;
+    s->evcap = OSB_STREAM_BUFFER;
+    s->evbuf = (char *)osb__alloc(c->alloc, s->evcap);
+    if (!s->evbuf) {
+        osb__free(c->alloc, s);
+        osb__call_free(k);
+        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    osb_sse_init(&s->sse, s->evbuf, s->evcap);
+    memset(&req, 0, sizeof req);
+    req.method = k->method;
+    req.url = url;
+    req.path = k->path.data;
+    req.query = k->query.len ? k->query.data : NULL;
+    req.headers = k->target->headers;
+    if (k->has_body) {
+        req.content_type = k->content_type;
+        req.body = k->body.data;
+        req.body_len = k->body.len;
+    }
+    req.stream = 1;
+    req.cancel = cancel;
+    e = osb_request_open(c, &req, &s->res, &s->body);
+    osb__call_free(k);
+    if (!e && (s->res.status < 200 || s->res.status > 299)) e = osb__ex_http_error(c, s->body, s->res.status);
+    if (e) {
+        osb_stream_close(s);
+        return e;
+    }
+    *out = s;
+    return OSB_OK;
+}
+
+/* Runs a stream to its end through the callback and the execution. */
+static osb_err osb__ex_drive(osb_client *c, osb_stream *s, osb_event_fn on_event, void *user, osb_execution *x) {
+    osb_err e;
+    for (;;) {
+        const osb_event *ev;
+        e = osb_stream_next(s, &ev);
+        if (e || !ev) break;
+        if (x && (e = osb_execution_add(x, ev)) != OSB_OK) {
+            osb__ex_fail(c, e, "out of memory");
+            break;
+        }
+        if (on_event && on_event(user, ev)) {
+            e = osb__ex_fail(c, OSB_ERR_CANCELLED, "the event callback stopped the stream");
+            break;
+        }
+    }
+    osb_stream_close(s);
+    return e;
+}
+
+/* Prepares an execution for a run: frees what it held, takes the client's
+ * allocator when none is set. */
+static void osb__ex_exec_begin(osb_client *c, osb_execution *x, int line_mode) {
+    if (!x) return;
+    osb_execution_free(x);
+    if (!x->allocator) x->allocator = c->alloc;
+    x->line_mode = line_mode;
+}
+
+/* ---- executions ---------------------------------------------------------------- */
+
+/* Whether evalue is a decimal integer (optionally negative) fitting an int. */
+static int osb__ex_exit_code(const osb_str *v, int *out) {
+    int64_t n;
+    size_t i = 0;
+    if (!v->ptr || v->len == 0 || v->len > 12) return 0;
+    if (v->ptr[0] == '-') i = 1;
+    if (i == v->len) return 0;
+    for (; i < v->len; i++)
+        if (v->ptr[i] < '0' || v->ptr[i] > '9') return 0;
+    if (osb_json_to_i64(v->ptr, v->len, &n) != OSB_OK || n < INT_MIN || n > INT_MAX) {
+        /* osb_json_to_i64 refuses leading zeros ("007"): read it by hand */
+        n = 0;
+        for (i = v->ptr[0] == '-'; i < v->len; i++) n = n * 10 + (v->ptr[i] - '0');
+        if (v->ptr[0] == '-') n = -n;
+        if (n < INT_MIN || n > INT_MAX) return 0;
+    }
+    *out = (int)n;
+    return 1;
+}
+
+/* Appends a stream text chunk; command lines (line_mode) are joined by '\n'
+ * as execd cut them ("\n" alone stands for an empty line). */
+static osb_err osb__ex_append_text(osb_execution *x, osb_buf *b, const osb_str *t) {
+    if (b->allocator == NULL) b->allocator = x->allocator;
+    if (!x->line_mode) return osb_buf_append(b, t->ptr, t->len);
+    if (t->len == 1 && t->ptr[0] == '\n') return osb_buf_append(b, "\n", 1);
+    if (osb_buf_append(b, t->ptr, t->len)) return b->failed;
+    return osb_buf_append(b, "\n", 1);
+}
+
+OSB_API osb_err osb_execution_add(osb_execution *x, const osb_event *ev) {
+    if (!x || !ev) return OSB_ERR_INVALID_ARG;
+    x->events++;
+    switch (ev->type) {
+    case OSB_EVENT_INIT:
+        osb__copy_field(x->id, sizeof x->id, ev->text.ptr, ev->text.len);
+        break;
+    case OSB_EVENT_STDOUT:
+        x->out_bytes += ev->text.len;
+        if (!x->forward_only) return osb__ex_append_text(x, &x->out, &ev->text);
+        break;
+    case OSB_EVENT_STDERR:
+        x->err_bytes += ev->text.len;
+        if (!x->forward_only) return osb__ex_append_text(x, &x->err, &ev->text);
+        break;
+    case OSB_EVENT_EXECUTION_COUNT:
+        x->execution_count = ev->execution_count;
+        break;
+    case OSB_EVENT_EXECUTION_COMPLETE:
+        x->completed = 1;
+        x->execution_time_ms = ev->execution_time_ms;
+        if (!x->has_error) {
+            x->exit_code_known = 1;
+            x->exit_code = 0;
+        }
+        break;
+    case OSB_EVENT_RESULT:
+        if (!x->forward_only) {
+            size_t bytes = ev->results_count * sizeof(osb_kv), i;
+            char *blk, *p;
+            osb_execution_result *r;
+            for (i = 0; i < ev->results_count; i++) bytes += ev->results[i].key.len + ev->results[i].value.len + 2;
+            if (x->results_count == x->results_cap) {
+                size_t ncap = x->results_cap ? x->results_cap * 2 : 4;
+                void *nr = osb__realloc(x->allocator, x->results, x->results_cap * sizeof *x->results,
+                                        ncap * sizeof *x->results);
+                if (!nr) return OSB_ERR_NOMEM;
+                x->results = (osb_execution_result *)nr;
+                x->results_cap = ncap;
+            }
+            blk = (char *)osb__alloc(x->allocator, bytes ? bytes : 1);
+            if (!blk) return OSB_ERR_NOMEM;
+            r = &x->results[x->results_count++];
+            memset(r, 0, sizeof *r);
+            r->items = (osb_kv *)(void *)blk;
+            r->count = ev->results_count;
+            r->execution_count = x->execution_count;
+            p = blk + ev->results_count * sizeof(osb_kv);
+            for (i = 0; i < ev->results_count; i++) {
+                const osb_kv *s = &ev->results[i];
+                memcpy(p, s->key.ptr, s->key.len);
+                p[s->key.len] = 0;
+                r->items[i].key.ptr = p;
+                r->items[i].key.len = s->key.len;
+                p += s->key.len + 1;
+                memcpy(p, s->value.ptr, s->value.len);
+                p[s->value.len] = 0;
+                r->items[i].value.ptr = p;
+                r->items[i].value.len = s->value.len;
+                p += s->value.len + 1;
+            }
+            for (i = 0; i < r->count; i++)
+                if (r->items[i].key.len == 10 && !memcmp(r->items[i].key.ptr, "text/plain", 10)) r->text = r->items[i].value;
+            if (!r->text.ptr)
+                for (i = 0; i < r->count; i++)
+                    if (r->items[i].key.len == 4 && !memcmp(r->items[i].key.ptr, "text", 4)) r->text = r->items[i].value;
+            if (!r->text.ptr) r->text.ptr = "";
+        }
+        break;
+    case OSB_EVENT_ERROR: {
+        size_t bytes = ev->traceback_count * sizeof(osb_str) + ev->ename.len + ev->evalue.len + 2, i;
+        char *blk, *p;
+        int code;
+        for (i = 0; i < ev->traceback_count; i++) bytes += ev->traceback[i].len + 1;
+        blk = (char *)osb__alloc(x->allocator, bytes);
+        if (!blk) return OSB_ERR_NOMEM;
+        osb__free(x->allocator, x->priv_block);
+        x->priv_block = blk;
+        x->traceback = (osb_str *)(void *)blk;
+        x->traceback_count = ev->traceback_count;
+        p = blk + ev->traceback_count * sizeof(osb_str);
+        for (i = 0; i < ev->traceback_count; i++) {
+            memcpy(p, ev->traceback[i].ptr, ev->traceback[i].len);
+            p[ev->traceback[i].len] = 0;
+            x->traceback[i].ptr = p;
+            x->traceback[i].len = ev->traceback[i].len;
+            p += ev->traceback[i].len + 1;
+        }
+        memcpy(p, ev->ename.ptr, ev->ename.len);
+        p[ev->ename.len] = 0;
+        x->ename.ptr = p;
+        x->ename.len = ev->ename.len;
+        p += ev->ename.len + 1;
+        memcpy(p, ev->evalue.ptr, ev->evalue.len);
+        p[ev->evalue.len] = 0;
+        x->evalue.ptr = p;
+        x->evalue.len = ev->evalue.len;
+        x->has_error = 1;
+        if (osb__ex_exit_code(&ev->evalue, &code)) {
+            x->exit_code_known = 1;
+            x->exit_code = code;
+        } else {
+            x->exit_code_known = 0;
+            x->exit_code = 0;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return OSB_OK;
+}
+
+OSB_API void osb_execution_free(osb_execution *x) {
+    int fwd;
+    const osb_allocator *a;
+    size_t i;
+    if (!x) return;
+    fwd = x->forward_only;
+    a = x->allocator;
+    osb_buf_free(&x->out);
+    osb_buf_free(&x->err);
+    for (i = 0; i < x->results_count; i++) osb__free(a, x->results[i].items);
+    osb__free(a, x->results);
+    osb__free(a, x->priv_block);
+    memset(x, 0, sizeof *x);
+    x->forward_only = fwd;
+    x->allocator = a;
+}
+
+/* ---- commands --------------------------------------------------------------------- */
+
+static osb_err osb__ex_command_open(osb_client *c, const osb_target *execd, const osb_command_request *r,
+                                    int background, osb_stream **out) {
+    osb__call k;
+    osb_jw *w;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!execd || !r || !r->command || !*r->command || !out || r->timeout_ms < 0)
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/command");
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb__ex_jw_kstr(w, "command", r->command);
+    osb__ex_jw_kstr(w, "cwd", r->cwd);
+    if (background) {
+        osb_jw_key(w, "background");
+        osb_jw_bool(w, 1);
+    }
+    if (r->timeout_ms > 0) {
+        osb_jw_key(w, "timeout");
+        osb_jw_int(w, r->timeout_ms);
+    }
+    if (r->uid_set) {
+        osb_jw_key(w, "uid");
+        osb_jw_uint(w, r->uid);
+    }
+    if (r->gid_set) {
+        osb_jw_key(w, "gid");
+        osb_jw_uint(w, r->gid);
+    }
+    if (r->envs) {
+        const char *const *e;
+        osb_jw_key(w, "envs");
+        osb_jw_object(w);
+        for (e = r->envs; *e; e++) {
+            const char *eq = strchr(*e, '=');
+            if (!eq || eq == *e) {
+                k.err = OSB_ERR_INVALID_ARG;
+                break;
+            }
+            osb_jw_key_n(w, *e, (size_t)(eq - *e));
+            osb_jw_str(w, eq + 1);
+        }
+        osb_jw_object_end(w);
+    }
+    osb_jw_object_end(w);
+    return osb__ex_open(&k, OSB__EX_COMMAND, r->cancel, out);
+}
+
+OSB_API osb_err osb_command_stream(osb_client *c, const osb_target *execd, const osb_command_request *req,
+                                   int background, osb_stream **out) {
+    return osb__ex_command_open(c, execd, req, background, out);
+}
+
+OSB_API osb_err osb_command_run(osb_client *c, const osb_target *execd, const osb_command_request *req,
+                                osb_event_fn on_event, void *user, osb_execution *x) {
+    osb_stream *s;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__ex_exec_begin(c, x, 1);
+    e = osb__ex_command_open(c, execd, req, 0, &s);
+    if (e) return e;
+    return osb__ex_drive(c, s, on_event, user, x);
+}
+
+OSB_API osb_err osb_command_start(osb_client *c, const osb_target *execd, const osb_command_request *req,
+                                  char *id, size_t cap) {
+    osb_stream *s;
+    osb_err e;
+    osb_execution x;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!id || cap == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the command id");
+    id[0] = 0;
+    e = osb__ex_command_open(c, execd, req, 1, &s);
+    if (e) return e;
+    memset(&x, 0, sizeof x);
+    x.forward_only = 1;
+    x.allocator = c->alloc;
+    e = osb__ex_drive(c, s, NULL, NULL, &x);
+    if (!e && !x.id[0]) e = osb__ex_fail(c, OSB_ERR_PROTOCOL, "the stream gave no command id");
+    if (!e && x.has_error) {
+        osb__reset_error(&c->err);
+        c->err.code = OSB_ERR_SERVER;
+        c->err.http_status = 200;
+        osb__set_error(&c->err, OSB_ERR_SERVER, "the command did not start: %s", x.evalue.ptr ? x.evalue.ptr : "");
+        e = OSB_ERR_SERVER;
+    }
+    if (!e) {
+        if (strlen(x.id) >= cap) e = osb__ex_fail(c, OSB_ERR_TOO_LARGE, "the command id does not fit the buffer");
+        else memcpy(id, x.id, strlen(x.id) + 1);
+    }
+    osb_execution_free(&x);
+    return e;
+}
+
+static const osb_field osb__ex_status_fields[] = {
+    OSB_FIELD_STR(osb_command_status, id, "id"),
+    OSB_FIELD_STR(osb_command_status, content, "content"),
+    OSB_FIELD_BOOL(osb_command_status, running, "running"),
+    OSB_FIELD_RAW(osb_command_status, exit_code_json, "exit_code"),
+    OSB_FIELD_STR(osb_command_status, error, "error"),
+    OSB_FIELD_STR(osb_command_status, started_at, "started_at"),
+    OSB_FIELD_STR(osb_command_status, finished_at, "finished_at"),
+};
+static const osb_type osb__ex_status_type = OSB_TYPE_RAW(osb_command_status, osb__ex_status_fields, raw);
+
+OSB_API osb_err osb_command_status_get(osb_client *c, const osb_target *execd, const char *id,
+                                       osb_command_status **out) {
+    osb__call k;
+    osb_err e;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/command/status/{}", id);
+    k.type = &osb__ex_status_type;
+    k.out = (void **)out;
+    e = osb__call_run(&k);
+    if (!e && *out) {
+        osb_command_status *st = *out;
+        const osb_str *j = &st->exit_code_json;
+        if (j->ptr && j->len && strcmp(j->ptr, "null") != 0 &&
+            osb_json_to_i64(j->ptr, j->len, &st->exit_code) == OSB_OK)
+            st->has_exit_code = 1;
+    }
+    return e;
+}
+
+typedef struct osb__ex_cursor {
+    uint64_t value;
+    int seen;
+} osb__ex_cursor;
+
+static int osb__ex_on_cursor(void *user, osb_str name, osb_str value) {
+    osb__ex_cursor *cur = (osb__ex_cursor *)user;
+    static const char h[] = "EXECD-COMMANDS-TAIL-CURSOR";
+    size_t i;
+    uint64_t v = 0;
+    if (name.len != sizeof h - 1) return 0;
+    for (i = 0; i < name.len; i++)
+        if (osb__lower((unsigned char)name.ptr[i]) != osb__lower((unsigned char)h[i])) return 0;
+    while (value.len && (value.ptr[value.len - 1] == ' ' || value.ptr[value.len - 1] == '\t')) value.len--;
+    while (value.len && (value.ptr[0] == ' ' || value.ptr[0] == '\t')) { value.ptr++; value.len--; }
+    if (value.len && osb_json_to_u64(value.ptr, value.len, &v) == OSB_OK) {
+        cur->value = v;
+        cur->seen = 1;
+    }
+    return 0;
+}
+
+OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const char *id, uint64_t cursor,
+                                 osb_write_fn sink, void *user, uint64_t *next_cursor) {
+    osb__call k;
+    osb_http_request req;
+    osb_http_response res;
+    osb__ex_cursor cur;
+    osb_err e;
+    char url[1400];
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no sink for the log");
+    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/command/{}/logs", id);
+    osb__call_query_int(&k, "cursor", (int64_t)cursor);
+    if (k.err || k.query.failed) {
+        e = k.err ? k.err : k.query.failed;
+        osb__call_free(&k);
+        return osb__ex_fail(c, e, "invalid argument");
+    }
+    memset(&cur, 0, sizeof cur);
+    memset(&req, 0, sizeof req);
+    req.url = url;
+    req.path = k.path.data;
+    req.query = k.query.data;
+    req.headers = execd->headers;
+    req.sink = sink;
+    req.sink_user = user;
+    req.on_header = osb__ex_on_cursor;
+    req.on_header_user = &cur;
+    e = osb_request_raw(c, &req, &res);
+    if (!e && next_cursor) *next_cursor = cur.seen ? cur.value : cursor + res.body_bytes;
+    osb_http_response_free(&res);
+    osb__call_free(&k);
+    return e;
+}
+
+OSB_API osb_err osb_command_follow(osb_client *c, const osb_target *execd, const char *id,
+                                   osb_write_fn sink, void *user, uint64_t *cursor, int poll_ms,
+                                   const volatile int *cancel, int *exit_code) {
+    uint64_t at = cursor ? *cursor : 0;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (poll_ms <= 0) poll_ms = 500;
+    for (;;) {
+        osb_command_status *st = NULL;
+        int running;
+        if (cancel && *cancel) return osb__ex_fail(c, OSB_ERR_CANCELLED, "cancelled");
+        e = osb_command_logs(c, execd, id, at, sink, user, &at);
+        if (cursor) *cursor = at;
+        if (e) return e;
+        e = osb_command_status_get(c, execd, id, &st);
+        if (e) return e;
+        running = st->running;
+        if (!running && exit_code && st->has_exit_code) *exit_code = (int)st->exit_code;
+        osb_result_free(st);
+        if (!running) {
+            /* the output written between the last read and the exit */
+            e = osb_command_logs(c, execd, id, at, sink, user, &at);
+            if (cursor) *cursor = at;
+            return e;
+        }
+        osb__sleep_ms(poll_ms);
+    }
+}
+
+static osb_err osb__ex_delete_query(osb_client *c, const osb_target *execd, const char *path,
+                                    const char *key, const char *value) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "DELETE", execd);
+    osb__call_path(&k, path);
+    if (!value || !*value) k.err = OSB_ERR_INVALID_ARG;
+    osb__call_query(&k, key, value);
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_command_interrupt(osb_client *c, const osb_target *execd, const char *id) {
+    return osb__ex_delete_query(c, execd, "/command", "id", id);
+}
+
+/* ---- sessions -------------------------------------------------------------------- */
+
+typedef struct osb__ex_session_id {
+    osb_str session_id;
+} osb__ex_session_id;
+static const osb_field osb__ex_session_id_fields[] = {
+    OSB_FIELD_STR(osb__ex_session_id, session_id, "session_id"),
+};
+static const osb_type osb__ex_session_id_type = OSB_TYPE(osb__ex_session_id, osb__ex_session_id_fields);
+
+OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const char *cwd,
+                                   char *id, size_t cap) {
+    osb__call k;
+    osb_jw *w;
+    osb__ex_session_id *r = NULL;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!id || cap == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the session id");
+    id[0] = 0;
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/session");
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb__ex_jw_kstr(w, "cwd", cwd);
+    osb_jw_object_end(w);
+    k.type = &osb__ex_session_id_type;
+    k.out = (void **)&r;
+    e = osb__call_run(&k);
+    if (e) return e;
+    if (!r->session_id.ptr || !r->session_id.len) e = osb__ex_fail(c, OSB_ERR_JSON, "no session_id in the answer");
+    else if (r->session_id.len >= cap) e = osb__ex_fail(c, OSB_ERR_TOO_LARGE, "the session id does not fit the buffer");
+    else memcpy(id, r->session_id.ptr, r->session_id.len + 1);
+    osb_result_free(r);
+    return e;
+}
+
+OSB_API osb_err osb_session_stream(osb_client *c, const osb_target *execd, const char *session_id,
+                                   const osb_session_run_request *r, osb_stream **out) {
+    osb__call k;
+    osb_jw *w;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!execd || !r || !r->command || !*r->command || !out || r->timeout_ms < 0)
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/session/{}/run", session_id);
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb__ex_jw_kstr(w, "command", r->command);
+    osb__ex_jw_kstr(w, "cwd", r->cwd);
+    if (r->timeout_ms > 0) {
+        osb_jw_key(w, "timeout");
+        osb_jw_int(w, r->timeout_ms);
+    }
+    osb_jw_object_end(w);
+    return osb__ex_open(&k, OSB__EX_SESSION, r->cancel, out);
+}
+
+OSB_API osb_err osb_session_run(osb_client *c, const osb_target *execd, const char *session_id,
+                                const osb_session_run_request *req, osb_event_fn on_event, void *user,
+                                osb_execution *x) {
+    osb_stream *s;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__ex_exec_begin(c, x, 1);
+    e = osb_session_stream(c, execd, session_id, req, &s);
+    if (e) return e;
+    return osb__ex_drive(c, s, on_event, user, x);
+}
+
+OSB_API osb_err osb_session_delete(osb_client *c, const osb_target *execd, const char *session_id) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "DELETE", execd);
+    osb__call_path(&k, "/session/{}", session_id);
+    return osb__call_run(&k);
+}
+
+/* ---- code ------------------------------------------------------------------------ */
+
+static const osb_field osb__ex_ctx_fields[] = {
+    OSB_FIELD_STR(osb_code_context, id, "id"),
+    OSB_FIELD_STR(osb_code_context, language, "language"),
+    OSB_FIELD_STR(osb_code_context, cwd, "cwd"),
+};
+static const osb_type osb__ex_ctx_type = OSB_TYPE_RAW(osb_code_context, osb__ex_ctx_fields, raw);
+static const osb_field osb__ex_ctx_list_fields[] = {
+    OSB_FIELD_ARRAY_OF(osb_code_contexts, items, count, "", &osb__ex_ctx_type),
+};
+static const osb_type osb__ex_ctx_list_type = OSB_TYPE_RAW(osb_code_contexts, osb__ex_ctx_list_fields, raw);
+
+OSB_API osb_err osb_code_context_create(osb_client *c, const osb_target *execd, const char *language,
+                                        const char *cwd, osb_code_context **out) {
+    osb__call k;
+    osb_jw *w;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/code/context");
+    if (!language || !*language) k.err = OSB_ERR_INVALID_ARG;
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb__ex_jw_kstr(w, "language", language);
+    osb__ex_jw_kstr(w, "cwd", cwd);
+    osb_jw_object_end(w);
+    k.type = &osb__ex_ctx_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_code_context_list(osb_client *c, const osb_target *execd, const char *language,
+                                      osb_code_contexts **out) {
+    osb__call k;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/code/contexts");
+    osb__call_query(&k, "language", language);
+    k.type = &osb__ex_ctx_list_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_code_context_get(osb_client *c, const osb_target *execd, const char *id,
+                                     osb_code_context **out) {
+    osb__call k;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/code/contexts/{}", id);
+    k.type = &osb__ex_ctx_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_code_context_delete(osb_client *c, const osb_target *execd, const char *id) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "DELETE", execd);
+    osb__call_path(&k, "/code/contexts/{}", id);
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_code_context_delete_language(osb_client *c, const osb_target *execd,
+                                                 const char *language) {
+    return osb__ex_delete_query(c, execd, "/code/contexts", "language", language);
+}
+
+OSB_API osb_err osb_code_stream(osb_client *c, const osb_target *execd, const osb_code_request *r,
+                                osb_stream **out) {
+    osb__call k;
+    osb_jw *w;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!execd || !r || !r->code || !*r->code || !out)
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "code and a target are required");
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/code");
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb_jw_key(w, "context");
+    osb_jw_object(w);
+    osb__ex_jw_kstr(w, "id", r->context_id);
+    osb__ex_jw_kstr(w, "language", r->language ? r->language : "python");
+    osb_jw_object_end(w);
+    osb__ex_jw_kstr(w, "code", r->code);
+    osb_jw_object_end(w);
+    return osb__ex_open(&k, OSB__EX_CODE, r->cancel, out);
+}
+
+OSB_API osb_err osb_code_run(osb_client *c, const osb_target *execd, const osb_code_request *req,
+                             osb_event_fn on_event, void *user, osb_execution *x) {
+    osb_stream *s;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__ex_exec_begin(c, x, 0);
+    e = osb_code_stream(c, execd, req, &s);
+    if (e) return e;
+    return osb__ex_drive(c, s, on_event, user, x);
+}
+
+OSB_API osb_err osb_code_interrupt(osb_client *c, const osb_target *execd, const char *id) {
+    return osb__ex_delete_query(c, execd, "/code", "id", id);
+}
+
+/* ---- files --------------------------------------------------------------------------- */
+
+static const osb_field osb__ex_info_fields[] = {
+    OSB_FIELD_STR(osb_file_info, key, "\x01key"),
+    OSB_FIELD_STR(osb_file_info, path, "path"),
+    OSB_FIELD_STR(osb_file_info, type, "type"),
+    OSB_FIELD_I64(osb_file_info, size, "size"),
+    OSB_FIELD_STR(osb_file_info, modified_at, "modified_at"),
+    OSB_FIELD_STR(osb_file_info, created_at, "created_at"),
+    OSB_FIELD_STR(osb_file_info, owner, "owner"),
+    OSB_FIELD_STR(osb_file_info, group, "group"),
+    OSB_FIELD_INT(osb_file_info, mode, "mode"),
+};
+static const osb_type osb__ex_info_type = OSB_TYPE(osb_file_info, osb__ex_info_fields);
+static const osb_field osb__ex_info_list_fields[] = {
+    OSB_FIELD_ARRAY_OF(osb_file_info_list, items, count, "", &osb__ex_info_type),
+};
+static const osb_type osb__ex_info_list_type = OSB_TYPE_RAW(osb_file_info_list, osb__ex_info_list_fields, raw);
+
+static const osb_field osb__ex_count_fields[] = {
+    OSB_FIELD_STR(osb_replace_count, key, "\x01key"),
+    OSB_FIELD_I64(osb_replace_count, replaced, "replacedCount"),
+};
+static const osb_type osb__ex_count_type = OSB_TYPE(osb_replace_count, osb__ex_count_fields);
+static const osb_field osb__ex_counts_fields[] = {
+    OSB_FIELD_ARRAY_OF(osb_replace_counts, items, count, "", &osb__ex_count_type),
+};
+static const osb_type osb__ex_counts_type = OSB_TYPE_RAW(osb_replace_counts, osb__ex_counts_fields, raw);
+
+/* Rewrites a JSON object of objects {"k": {...}, ...} as an array
+ * [{"\u0001key": "k", ...}, ...] so the binding decodes it in one result
+ * (a member name no server sends carries the key). */
+static osb_err osb__ex_map_to_array(const char *json, size_t len, osb_buf *out) {
+    osb_json j;
+    osb_json_token t;
+    osb_jw w;
+    char scratch[512];
+    osb_buf key;
+    int r;
+    osb_buf_init(&key, out->allocator);
+    osb_json_init(&j, scratch, sizeof scratch);
+    osb_json_feed(&j, json, len, 1);
+    r = osb_json_next(&j, &t);
+    if (r != OSB_JSON_OBJECT) return OSB_ERR_JSON;
+    osb_buf_append(out, "[", 1);
+    for (;;) {
+        r = osb_json_next(&j, &t);
+        if (r == OSB_JSON_OBJECT_END) break;
+        if (r != OSB_JSON_KEY) { osb_buf_free(&key); return OSB_ERR_JSON; }
+        key.len = 0;
+        for (;;) {
+            osb_buf_append(&key, t.ptr, t.len);
+            if (!t.more) break;
+            if (osb_json_next(&j, &t) != OSB_JSON_KEY) { osb_buf_free(&key); return OSB_ERR_JSON; }
+        }
+        r = osb_json_next(&j, &t);
+        if (r != OSB_JSON_OBJECT) { osb_buf_free(&key); return OSB_ERR_JSON; }
+        {
+            uint64_t start = t.offset, end;
+            if (osb_json_skip(&j, &t) != 1) { osb_buf_free(&key); return OSB_ERR_JSON; }
+            end = osb_json_offset(&j);
+            if (out->len > 1) osb_buf_append(out, ",", 1);
+            osb_buf_append(out, "{", 1);
+            osb_jw_init(&w, out);
+            osb_jw_str_n(&w, "\x01key", 4);
+            osb_buf_append(out, ":", 1);
+            osb_jw_init(&w, out);
+            osb_jw_str_n(&w, key.data ? key.data : "", key.len);
+            /* the members of the value object, if any */
+            {
+                const char *p = json + start + 1;
+                size_t n = (size_t)(end - start - 2);
+                size_t i;
+                for (i = 0; i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'); i++) {}
+                if (i < n) osb_buf_append(out, ",", 1);
+                osb_buf_append(out, p, n);
+            }
+            osb_buf_append(out, "}", 1);
+        }
+    }
+    osb_buf_free(&key);
+    osb_buf_append(out, "]", 1);
+    return out->failed;
+}
+
+typedef struct osb__ex_rawonly {
+    osb_str raw;
+} osb__ex_rawonly;
+static const osb_type osb__ex_rawonly_type = OSB_TYPE_RAW_ONLY(osb__ex_rawonly, raw);
+
+/* Runs a call whose answer is a map of objects, decoding it as an array of
+ * type (whose first field is the "" array). */
+static osb_err osb__ex_call_map(osb__call *k, const osb_type *type, void **out) {
+    osb_client *c = k->c;
+    osb_str *raw_slot;
+    osb__ex_rawonly *tmp = NULL;
+    osb_buf arr;
+    osb_err e;
+    k->type = &osb__ex_rawonly_type;
+    k->out = (void **)(void *)&tmp;
+    e = osb__call_run(k);
+    if (e) return e;
+    raw_slot = &tmp->raw;
+    osb_buf_init(&arr, c->alloc);
+    e = osb__ex_map_to_array(raw_slot->ptr, raw_slot->len, &arr);
+    if (!e) e = osb_bind(type, arr.data, arr.len, c->alloc, out, &c->err);
+    if (e && !c->err.message[0]) osb__set_error(&c->err, e, "unexpected response body");
+    if (e) c->err.code = e;
+    osb_buf_free(&arr);
+    osb_result_free(tmp);
+    return e;
+}
+
+OSB_API osb_err osb_files_info(osb_client *c, const osb_target *execd, const char *const *paths, size_t n,
+                               osb_file_info_list **out) {
+    osb__call k;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/files/info");
+    osb__ex_query_paths(&k, paths, n);
+    return osb__ex_call_map(&k, &osb__ex_info_list_type, (void **)out);
+}
+
+OSB_API osb_err osb_files_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "DELETE", execd);
+    osb__call_path(&k, "/files");
+    if (n == 0) k.err = OSB_ERR_INVALID_ARG;
+    osb__ex_query_paths(&k, paths, n);
+    return osb__call_run(&k);
+}
+
+/* {"path": {"owner":..,"group":..,"mode":..}, ...} for chmod and mkdir. */
+static osb_err osb__ex_perm_call(osb_client *c, const osb_target *execd, const char *path,
+                                 const osb_file_perm *items, size_t n) {
+    osb__call k;
+    osb_jw *w;
+    size_t i;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, path);
+    if (!items || n == 0) k.err = OSB_ERR_INVALID_ARG;
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    for (i = 0; i < n && items; i++) {
+        if (!items[i].path || !*items[i].path || !osb__ex_mode_ok(items[i].mode)) {
+            k.err = OSB_ERR_INVALID_ARG;
+            break;
+        }
+        osb_jw_key(w, items[i].path);
+        osb_jw_object(w);
+        osb__ex_jw_kstr(w, "owner", items[i].owner);
+        osb__ex_jw_kstr(w, "group", items[i].group);
+        osb_jw_key(w, "mode");
+        osb_jw_int(w, items[i].mode);
+        osb_jw_object_end(w);
+    }
+    osb_jw_object_end(w);
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_files_chmod(osb_client *c, const osb_target *execd, const osb_file_perm *items, size_t n) {
+    return osb__ex_perm_call(c, execd, "/files/permissions", items, n);
+}
+
+OSB_API osb_err osb_files_move(osb_client *c, const osb_target *execd, const osb_file_move *items, size_t n) {
+    osb__call k;
+    osb_jw *w;
+    size_t i;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/files/mv");
+    if (!items || n == 0) k.err = OSB_ERR_INVALID_ARG;
+    w = osb__call_json(&k);
+    osb_jw_array(w);
+    for (i = 0; i < n && items; i++) {
+        if (!items[i].src || !items[i].dest) {
+            k.err = OSB_ERR_INVALID_ARG;
+            break;
+        }
+        osb_jw_object(w);
+        osb__ex_jw_kstr(w, "src", items[i].src);
+        osb__ex_jw_kstr(w, "dest", items[i].dest);
+        osb_jw_object_end(w);
+    }
+    osb_jw_array_end(w);
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_files_search(osb_client *c, const osb_target *execd, const char *dir, const char *pattern,
+                                 osb_file_info_list **out) {
+    osb__call k;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/files/search");
+    if (!dir || !*dir) k.err = OSB_ERR_INVALID_ARG;
+    osb__call_query(&k, "path", dir);
+    osb__call_query(&k, "pattern", pattern);
+    k.type = &osb__ex_info_list_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_files_replace(osb_client *c, const osb_target *execd, const osb_file_replace *items,
+                                  size_t n, osb_replace_counts **counts) {
+    osb__call k;
+    osb_jw *w;
+    size_t i;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (counts) *counts = NULL;
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/files/replace");
+    if (counts) osb__call_query(&k, "verbose", "true");
+    if (!items || n == 0) k.err = OSB_ERR_INVALID_ARG;
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    for (i = 0; i < n && items; i++) {
+        if (!items[i].path || !items[i].old_text || !*items[i].old_text || !items[i].new_text) {
+            k.err = OSB_ERR_INVALID_ARG;
+            break;
+        }
+        osb_jw_key(w, items[i].path);
+        osb_jw_object(w);
+        osb__ex_jw_kstr(w, "old", items[i].old_text);
+        osb__ex_jw_kstr(w, "new", items[i].new_text);
+        osb_jw_object_end(w);
+    }
+    osb_jw_object_end(w);
+    if (!counts) return osb__call_run(&k);
+    return osb__ex_call_map(&k, &osb__ex_counts_type, (void **)counts);
+}
+
+/* ---- upload ---------------------------------------------------------------------------- */
+
+/* One file's content source, as a reader. */
+typedef struct osb__ex_src {
+    FILE *f;                      /* local_path */
+    int fd;                       /* use_fd */
+    int kind;                     /* 0 memory/reader (direct), 1 fd, 2 FILE */
+} osb__ex_src;
+
+static ptrdiff_t osb__ex_read_fd(void *user, void *buf, size_t cap) {
+    osb__ex_src *s = (osb__ex_src *)user;
+    for (;;) {
+#ifdef _WIN32
+        int n = _read(s->fd, buf, (unsigned)(cap > 0x40000000u ? 0x40000000u : cap));
+#else
+        ssize_t n = read(s->fd, buf, cap);
+#endif
+        if (n < 0 && errno == EINTR) continue;
+        return n < 0 ? -1 : (ptrdiff_t)n;
+    }
+}
+
+static ptrdiff_t osb__ex_read_file(void *user, void *buf, size_t cap) {
+    osb__ex_src *s = (osb__ex_src *)user;
+    size_t n = fread(buf, 1, cap, s->f);
+    if (n == 0 && ferror(s->f)) return -1;
+    return (ptrdiff_t)n;
+}
+
+/* The size of an open descriptor's file from its current position. */
+static int osb__ex_fd_size(int fd, uint64_t *out) {
+#ifdef _WIN32
+    struct _stati64 st;
+    __int64 pos = _lseeki64(fd, 0, SEEK_CUR);
+    if (_fstati64(fd, &st) != 0 || pos < 0) return 0;
+#else
+    struct stat st;
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    if (fstat(fd, &st) != 0) return 0;
+    if (pos < 0) pos = 0;   /* a pipe: no position */
+#endif
+    *out = (uint64_t)st.st_size > (uint64_t)pos ? (uint64_t)st.st_size - (uint64_t)pos : 0;
+    return 1;
+}
+
+OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const osb_upload_file *files,
+                                 size_t n) {
+    osb_mpart *parts = NULL;
+    osb_buf *meta = NULL;
+    osb__ex_src *src = NULL;
+    osb_multipart mp;
+    osb_http_request req;
+    osb_http_response res;
+    osb_err e = OSB_OK;
+    size_t i;
+    char url[1400];
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!files || n == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no files to upload");
+    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
+    parts = (osb_mpart *)osb__alloc(c->alloc, 2 * n * sizeof *parts);
+    meta = (osb_buf *)osb__alloc(c->alloc, n * sizeof *meta);
+    src = (osb__ex_src *)osb__alloc(c->alloc, n * sizeof *src);
+    if (!parts || !meta || !src) {
+        osb__free(c->alloc, parts);
+        osb__free(c->alloc, meta);
+        osb__free(c->alloc, src);
+        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    memset(parts, 0, 2 * n * sizeof *parts);
+    memset(src, 0, n * sizeof *src);
+    for (i = 0; i < n; i++) osb_buf_init(&meta[i], c->alloc);
+    for (i = 0; i < n && !e; i++) {
+        const osb_upload_file *f = &files[i];
+        osb_mpart *m = &parts[2 * i], *p = &parts[2 * i + 1];
+        if (!f->path || !*f->path || !osb__ex_mode_ok(f->mode)) {
+            e = osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload needs a path and a mode of octal digits");
+            break;
+        }
+        if (osb_upload_metadata(&meta[i], f->path, f->owner, f->group, f->mode) != OSB_OK) {
+            e = osb__ex_fail(c, meta[i].failed ? meta[i].failed : OSB_ERR_INVALID_ARG, "bad upload metadata");
+            break;
+        }
+        m->name = "metadata";
+        m->filename = "metadata";
+        m->content_type = "application/json";
+        m->data = meta[i].data;
+        m->size = meta[i].len;
+        p->name = "file";
+        {
+            const char *base = strrchr(f->path, '/');
+            p->filename = base && base[1] ? base + 1 : "file";
+        }
+        p->content_type = "application/octet-stream";
+        src[i].fd = -1;
+        if (f->read) {
+            p->read = f->read;
+            p->read_user = f->read_user;
+            p->size = f->size;
+        } else if (f->use_fd) {
+            uint64_t sz = f->size;
+            if (f->fd < 0 || (!sz && !osb__ex_fd_size(f->fd, &sz))) {
+                e = osb__ex_fail(c, OSB_ERR_IO, "cannot measure the file descriptor to upload");
+                break;
+            }
+            src[i].kind = 1;
+            src[i].fd = f->fd;
+            p->read = osb__ex_read_fd;
+            p->read_user = &src[i];
+            p->size = sz;
+        } else if (f->local_path) {
+            uint64_t sz = 0;
+            src[i].f = fopen(f->local_path, "rb");
+            if (!src[i].f || !osb__ex_fd_size(fileno(src[i].f), &sz)) {
+                osb__reset_error(&c->err);
+                osb__set_error(&c->err, OSB_ERR_IO, "cannot open %s", f->local_path);
+                c->err.sys_errno = errno;
+                e = OSB_ERR_IO;
+                break;
+            }
+            src[i].kind = 2;
+            p->read = osb__ex_read_file;
+            p->read_user = &src[i];
+            p->size = sz;
+        } else {
+            if (!f->data && f->size) {
+                e = osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload has no content source");
+                break;
+            }
+            p->data = f->data ? f->data : "";
+            p->size = f->size;
+        }
+    }
+    if (!e && (e = osb_multipart_init(&mp, parts, 2 * n, NULL)) != OSB_OK)
+        osb__ex_fail(c, e, "cannot build the multipart body");
+    if (!e) {
+        osb__call k;
+        osb__call_init(&k, c, "POST", execd);
+        osb__call_path(&k, "/files/upload");
+        memset(&req, 0, sizeof req);
+        req.method = "POST";
+        req.url = url;
+        req.path = k.path.data;
+        req.headers = execd->headers;
+        req.content_type = osb_multipart_content_type(&mp);
+        req.body_reader = osb_multipart_read;
+        req.body_reader_user = &mp;
+        req.body_reader_len = (int64_t)osb_multipart_length(&mp);
+        req.stream = 1;   /* large files: the idle deadline applies, not the total one */
+        e = osb_request_raw(c, &req, &res);
+        osb_http_response_free(&res);
+        osb__call_free(&k);
+        if (e && mp.err && (e == OSB_ERR_IO || e == OSB_ERR_CANCELLED)) c->err.code = e;
+    }
+    for (i = 0; i < n; i++) {
+        osb_buf_free(&meta[i]);
+        if (src[i].f) fclose(src[i].f);
+    }
+    osb__free(c->alloc, parts);
+    osb__free(c->alloc, meta);
+    osb__free(c->alloc, src);
+    return e;
+}
+
+/* ---- download --------------------------------------------------------------------------- */
+
+typedef struct osb__ex_range {
+    int seen;
+    uint64_t start, end, total;
+    int has_total;
+} osb__ex_range;
+
+/* "bytes S-E/T" or "bytes * /T" (without the space). */
+static int osb__ex_on_range(void *user, osb_str name, osb_str value) {
+    osb__ex_range *r = (osb__ex_range *)user;
+    static const char h[] = "content-range";
+    char tmp[96];
+    size_t i;
+    unsigned long long a, b, t;
+    if (name.len != sizeof h - 1) return 0;
+    for (i = 0; i < name.len; i++)
+        if (osb__lower((unsigned char)name.ptr[i]) != h[i]) return 0;
+    if (value.len >= sizeof tmp) return 0;
+    memcpy(tmp, value.ptr, value.len);
+    tmp[value.len] = 0;
+    if (sscanf(tmp, "bytes %llu-%llu/%llu", &a, &b, &t) == 3) {
+        r->seen = 1;
+        r->start = a;
+        r->end = b;
+        r->total = t;
+        r->has_total = 1;
+    } else if (sscanf(tmp, "bytes */%llu", &t) == 1) {
+        r->total = t;
+        r->has_total = 1;
+    } else if (sscanf(tmp, "bytes %llu-%llu/*", &a, &b) == 2) {
+        r->seen = 1;
+        r->start = a;
+        r->end = b;
+    }
+    return 0;
+}
+
+OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const osb_download_request *r,
+                                   osb_write_fn sink, void *user, osb_download_info *info) {
+    osb__call k;
+    osb_download_info local;
+    uint64_t got = 0;           /* bytes delivered */
+    int max_resumes;
+    osb_err e = OSB_OK;
+    char url[1400];
+    char range[80];
+    if (!info) info = &local;
+    memset(info, 0, sizeof *info);
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!r || !r->path || !*r->path || !sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
+    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
+    max_resumes = r->max_resumes == 0 ? 3 : r->max_resumes < 0 ? 0 : r->max_resumes;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/files/download");
+    osb__call_query(&k, "path", r->path);
+    if (k.err || k.path.failed || k.query.failed) {
+        osb__call_free(&k);
+        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    for (;;) {
+        osb_http_request req;
+        osb_http_response res;
+        osb_body *body = NULL;
+        osb__ex_range rng;
+        const char **hdrs;
+        uint64_t want_from = r->offset + got;
+        uint64_t skip = 0;               /* bytes of this body before the wanted range */
+        int ranged = want_from > 0 || r->length > 0;
+        if (ranged) {
+            if (r->length > 0)
+                snprintf(range, sizeof range, "Range: bytes=%llu-%llu", (unsigned long long)want_from,
+                         (unsigned long long)(r->offset + r->length - 1));
+            else
+                snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)want_from);
+        }
+        hdrs = osb__ex_headers(c, execd, ranged ? range : NULL, NULL);
+        if (!hdrs) {
+            e = osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+            break;
+        }
+        memset(&rng, 0, sizeof rng);
+        memset(&req, 0, sizeof req);
+        req.url = url;
+        req.path = k.path.data;
+        req.query = k.query.data;
+        req.headers = hdrs;
+        req.on_header = osb__ex_on_range;
+        req.on_header_user = &rng;
+        req.stream = 1;
+        req.cancel = r->cancel;
+        e = osb_request_open(c, &req, &res, &body);
+        osb__free(c->alloc, (void *)hdrs);
+        if (e) {
+            osb_http_response_free(&res);
+            goto retry_or_stop;
+        }
+        info->status = res.status;
+        if (res.status == 416 && got > 0 && rng.has_total && want_from >= rng.total) {
+            /* everything had arrived before the connection dropped */
+            osb_body_close(body);
+            osb_http_response_free(&res);
+            info->total_size = rng.total;
+            e = OSB_OK;
+            break;
+        }
+        if (res.status < 200 || res.status > 299) {
+            e = osb__ex_http_error(c, body, res.status);
+            osb_body_close(body);
+            osb_http_response_free(&res);
+            break;
+        }
+        if (res.status == 206) {
+            if (!rng.seen || rng.start != want_from) {
+                osb_body_close(body);
+                osb_http_response_free(&res);
+                e = osb__ex_fail(c, OSB_ERR_PROTOCOL, "the server answered another range than the one asked for");
+                break;
+            }
+            if (rng.has_total) info->total_size = rng.total;
+        } else {
+            /* a whole-file answer: drop what is before the wanted range */
+            if (res.content_length >= 0) info->total_size = (uint64_t)res.content_length;
+            skip = want_from;
+        }
+        for (;;) {
+            const void *d;
+            size_t n;
+            e = osb_body_read(body, &d, &n);
+            if (e || n == 0) break;
+            if (skip) {
+                size_t drop = (uint64_t)n < skip ? n : (size_t)skip;
+                skip -= drop;
+                d = (const char *)d + drop;
+                n -= drop;
+                if (!n) continue;
+            }
+            if (r->length && (uint64_t)n > r->length - got) n = (size_t)(r->length - got);
+            if (n && sink(user, d, n)) {
+                e = osb__ex_fail(c, OSB_ERR_CANCELLED, "the download sink stopped the transfer");
+                break;
+            }
+            got += n;
+            info->bytes = got;
+            if (r->length && got >= r->length) break;   /* the range is complete */
+        }
+        osb_body_close(body);
+        osb_http_response_free(&res);
+        if (!e && skip) e = osb__ex_fail(c, OSB_ERR_TRUNCATED, "the body ended before the range");
+        if (!e) break;
+    retry_or_stop:
+        if (e == OSB_ERR_CANCELLED || (r->cancel && *r->cancel)) break;
+        if ((e == OSB_ERR_TRUNCATED || e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT || e == OSB_ERR_TIMEOUT ||
+             e == OSB_ERR_PROTOCOL) &&
+            info->resumes < max_resumes) {
+            info->resumes++;
+            continue;
+        }
+        break;
+    }
+    osb__call_free(&k);
+    return e;
+}
+
+static int osb__ex_write_fd(void *user, const void *data, size_t len) {
+    int fd = *(const int *)user;
+    const char *p = (const char *)data;
+    while (len) {
+#ifdef _WIN32
+        int n = _write(fd, p, (unsigned)(len > 0x40000000u ? 0x40000000u : len));
+#else
+        ssize_t n = write(fd, p, len);
+#endif
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+OSB_API osb_err osb_files_download_fd(osb_client *c, const osb_target *execd, const osb_download_request *req,
+                                      int fd, osb_download_info *info) {
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (fd < 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "bad file descriptor");
+    e = osb_files_download(c, execd, req, osb__ex_write_fd, &fd, info);
+    if (e == OSB_ERR_CANCELLED && !(req && req->cancel && *req->cancel)) {
+        c->err.code = OSB_ERR_IO;
+        c->err.sys_errno = errno;
+        e = OSB_ERR_IO;
+    }
+    return e;
+}
+
+static int osb__ex_write_file(void *user, const void *data, size_t len) {
+    return fwrite(data, 1, len, (FILE *)user) != len;
+}
+
+OSB_API osb_err osb_files_download_path(osb_client *c, const osb_target *execd, const osb_download_request *req,
+                                        const char *local_path, osb_download_info *info) {
+    FILE *f;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!local_path) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no local path");
+    f = fopen(local_path, "wb");
+    if (!f) {
+        osb__ex_fail(c, OSB_ERR_IO, "cannot create the local file");
+        c->err.sys_errno = errno;
+        return OSB_ERR_IO;
+    }
+    e = osb_files_download(c, execd, req, osb__ex_write_file, f, info);
+    if (e == OSB_ERR_CANCELLED && !(req && req->cancel && *req->cancel)) {
+        c->err.code = OSB_ERR_IO;
+        e = OSB_ERR_IO;
+    }
+    if (fclose(f) != 0 && !e) e = osb__ex_fail(c, OSB_ERR_IO, "cannot write the local file");
+    return e;
+}
+
+/* ---- directories ------------------------------------------------------------------------ */
+
+OSB_API osb_err osb_dir_list(osb_client *c, const osb_target *execd, const char *path, int depth,
+                             osb_file_info_list **out) {
+    osb__call k;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/directories/list");
+    if (!path || !*path) k.err = OSB_ERR_INVALID_ARG;
+    osb__call_query(&k, "path", path);
+    if (depth > 0) osb__call_query_int(&k, "depth", depth);
+    k.type = &osb__ex_info_list_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_dir_create(osb_client *c, const osb_target *execd, const osb_file_perm *items, size_t n) {
+    return osb__ex_perm_call(c, execd, "/directories", items, n);
+}
+
+OSB_API osb_err osb_dir_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "DELETE", execd);
+    osb__call_path(&k, "/directories");
+    if (n == 0) k.err = OSB_ERR_INVALID_ARG;
+    osb__ex_query_paths(&k, paths, n);
+    return osb__call_run(&k);
+}
+
+/* ---- metrics and ping ---------------------------------------------------------------------- */
+
+static const osb_field osb__ex_metrics_fields[] = {
+    OSB_FIELD_DOUBLE(osb_metrics, cpu_count, "cpu_count"),
+    OSB_FIELD_DOUBLE(osb_metrics, cpu_used_pct, "cpu_used_pct"),
+    OSB_FIELD_DOUBLE(osb_metrics, mem_total_mib, "mem_total_mib"),
+    OSB_FIELD_DOUBLE(osb_metrics, mem_used_mib, "mem_used_mib"),
+    OSB_FIELD_I64(osb_metrics, timestamp, "timestamp"),
+};
+static const osb_type osb__ex_metrics_type = OSB_TYPE_RAW(osb_metrics, osb__ex_metrics_fields, raw);
+
+OSB_API osb_err osb_metrics_get(osb_client *c, const osb_target *execd, osb_metrics **out) {
+    osb__call k;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/metrics");
+    k.type = &osb__ex_metrics_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_metrics_stream(osb_client *c, const osb_target *execd, const volatile int *cancel,
+                                   osb_stream **out) {
+    osb__call k;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!out || !execd) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a target is required");
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/metrics/watch");
+    return osb__ex_open(&k, OSB__EX_METRICS, cancel, out);
+}
+
+OSB_API osb_err osb_metrics_watch(osb_client *c, const osb_target *execd, osb_event_fn on_event, void *user,
+                                  const volatile int *cancel) {
+    osb_stream *s;
+    osb_err e = osb_metrics_stream(c, execd, cancel, &s);
+    if (e) return e;
+    return osb__ex_drive(c, s, on_event, user, NULL);
+}
+
+OSB_API osb_err osb_execd_ping(osb_client *c, const osb_target *execd) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/ping");
+    return osb__call_run(&k);
+}
+/* >>impl-config ------------------------------------------------------------ */
+
+OSB_API int osb_config_bool(const char *s) {
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    size_t i, n;
+    if (!s) return -1;
+    while (*s == ' ' || *s == '\t') s++;
+    n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    for (i = 0; i < 4; i++) {
+        if (osb__ieq(s, n, yes[i])) return 1;
+        if (osb__ieq(s, n, no[i])) return 0;
+    }
+    return -1;
+}
+
+/* Appends s to the config's store; NULL when it does not fit. */
+static const char *osb__cfg_keep(osb_config *cfg, size_t *used, const char *s, size_t n) {
+    char *p;
+    if (*used + n + 1 > sizeof cfg->store) return NULL;
+    p = cfg->store + *used;
+    memcpy(p, s, n);
+    p[n] = 0;
+    *used += n + 1;
+    return p;
+}
+
+static int osb__toml_space(int c) { return c == ' ' || c == '\t'; }
+
+/* Decodes the TOML value at v (up to end) into out. Handles basic strings
+ * with escapes, literal strings and bare values (booleans, numbers). Returns
+ * the length, or -1 when malformed or longer than cap-1. */
+static long osb__toml_value(const char *v, const char *end, char *out, size_t cap) {
+    size_t n = 0;
+#define OSB__TOML_PUT(ch) do { if (n + 1 >= cap) return -1; out[n++] = (char)(ch); } while (0)
+    if (v < end && *v == '"') {
+        for (v++; v < end && *v != '"'; v++) {
+            if (*v != '\\') { OSB__TOML_PUT(*v); continue; }
+            if (++v >= end) return -1;
+            switch (*v) {
+            case 'b': OSB__TOML_PUT('\b'); break;
+            case 't': OSB__TOML_PUT('\t'); break;
+            case 'n': OSB__TOML_PUT('\n'); break;
+            case 'f': OSB__TOML_PUT('\f'); break;
+            case 'r': OSB__TOML_PUT('\r'); break;
+            case '"': OSB__TOML_PUT('"'); break;
+            case '\\': OSB__TOML_PUT('\\'); break;
+            case 'u': case 'U': {
+                int digits = *v == 'u' ? 4 : 8, i;
+                unsigned long cp = 0;
+                for (i = 0; i < digits; i++) {
+                    int c;
+                    if (++v >= end) return -1;
+                    c = *v;
+                    if (c >= '0' && c <= '9') c -= '0';
+                    else if (c >= 'a' && c <= 'f') c -= 'a' - 10;
+                    else if (c >= 'A' && c <= 'F') c -= 'A' - 10;
+                    else return -1;
+                    cp = cp * 16 + (unsigned long)c;
+                }
+                if (cp < 0x80) OSB__TOML_PUT(cp);
+                else if (cp < 0x800) { OSB__TOML_PUT(0xC0 | (cp >> 6)); OSB__TOML_PUT(0x80 | (cp & 0x3F)); }
+                else if (cp < 0x10000) {
+                    OSB__TOML_PUT(0xE0 | (cp >> 12)); OSB__TOML_PUT(0x80 | ((cp >> 6) & 0x3F));
+                    OSB__TOML_PUT(0x80 | (cp & 0x3F));
+                } else if (cp < 0x110000) {
+                    OSB__TOML_PUT(0xF0 | (cp >> 18)); OSB__TOML_PUT(0x80 | ((cp >> 12) & 0x3F));
+                    OSB__TOML_PUT(0x80 | ((cp >> 6) & 0x3F)); OSB__TOML_PUT(0x80 | (cp & 0x3F));
+                } else return -1;
+                break;
+            }
+            default: return -1;
+            }
+        }
+        if (v >= end) return -1;      /* unterminated (multi-line strings are not read) */
+    } else if (v < end && *v == '\'') {
+        for (v++; v < end && *v != '\''; v++) OSB__TOML_PUT(*v);
+        if (v >= end) return -1;
+    } else {
+        const char *e = v;
+        while (e < end && *e != '#') e++;
+        while (e > v && osb__toml_space((unsigned char)e[-1])) e--;
+        if (e == v) return -1;
+        for (; v < e; v++) {
+            if (*v == '"' || *v == '\'' || *v == '[' || *v == '{') return -1;
+            if (*v != '_') OSB__TOML_PUT(*v);   /* 1_000 = 1000 */
+        }
+    }
+#undef OSB__TOML_PUT
+    out[n] = 0;
+    return (long)n;
+}
+
+/* Finds key in [section] of a TOML text. Returns the value's length, -1 when
+ * the key is absent, -2 when its value cannot be read. Only the subset the
+ * CLI writes is understood: [tables], bare or quoted keys, one-line values;
+ * other lines are skipped. */
+static long osb__toml_get(const char *text, size_t len, const char *section, const char *key,
+                          char *out, size_t cap) {
+    const char *p = text, *end = text + len;
+    int in_section = 0;
+    long found = -1;
+    while (p < end) {
+        const char *line = p, *eol = (const char *)memchr(p, '\n', (size_t)(end - p));
+        const char *q, *le;
+        if (!eol) eol = end;
+        p = eol < end ? eol + 1 : end;
+        le = eol;
+        if (le > line && le[-1] == '\r') le--;
+        q = line;
+        while (q < le && osb__toml_space((unsigned char)*q)) q++;
+        if (q == le || *q == '#') continue;
+        if (*q == '[') {
+            const char *s = q + 1, *e;
+            if (s < le && *s == '[') { in_section = 0; continue; }   /* array of tables */
+            while (s < le && osb__toml_space((unsigned char)*s)) s++;
+            e = (const char *)memchr(s, ']', (size_t)(le - s));
+            if (!e) { in_section = 0; continue; }
+            while (e > s && osb__toml_space((unsigned char)e[-1])) e--;
+            if (e - s >= 2 && (*s == '"' || *s == '\'') && e[-1] == *s) { s++; e--; }
+            in_section = (size_t)(e - s) == strlen(section) && memcmp(s, section, (size_t)(e - s)) == 0;
+            continue;
+        }
+        if (!in_section) continue;
+        {
+            const char *ks = q, *ke;
+            if (*q == '"' || *q == '\'') {
+                ke = (const char *)memchr(q + 1, *q, (size_t)(le - q - 1));
+                if (!ke) continue;
+                ks = q + 1;
+                q = ke + 1;
+            } else {
+                while (q < le && *q != '=' && !osb__toml_space((unsigned char)*q)) q++;
+                ke = q;
+            }
+            while (q < le && osb__toml_space((unsigned char)*q)) q++;
+            if (q >= le || *q != '=') continue;
+            q++;
+            while (q < le && osb__toml_space((unsigned char)*q)) q++;
+            if ((size_t)(ke - ks) != strlen(key) || memcmp(ks, key, (size_t)(ke - ks)) != 0) continue;
+            found = osb__toml_value(q, le, out, cap);
+            if (found < 0) found = -2;
+            /* TOML forbids a key twice; should a file have it, the last one wins */
+        }
+    }
+    return found;
+}
+
+/* Reads a whole small file into a buffer of the caller's (at most cap-1 bytes). */
+static long osb__cfg_read_file(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "rb");
+    size_t got;
+    if (!f) return -1;
+    got = fread(buf, 1, cap - 1, f);
+    if (ferror(f)) { fclose(f); return -1; }
+    fclose(f);
+    buf[got] = 0;
+    return (long)got;
+}
+
+/* Seconds ("30", "2.5") to milliseconds; -1 when not a positive number. */
+static int osb__cfg_seconds(const char *s) {
+    char *end;
+    double d;
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s) return -1;
+    d = strtod(s, &end);
+    while (*end == ' ' || *end == '\t') end++;
+    if (*end || !(d > 0) || d > 2000000.0) return -1;
+    return (int)(d * 1000.0 + 0.999);
+}
+
+OSB_API osb_err osb_config_load(osb_config *cfg) {
+    enum { DOMAIN, API_KEY, PROTOCOL, TIMEOUT, PROXY, NSET };
+    static const char *const env_names[NSET] = {
+        "OPEN_SANDBOX_DOMAIN", "OPEN_SANDBOX_API_KEY", "OPEN_SANDBOX_PROTOCOL",
+        "OPEN_SANDBOX_REQUEST_TIMEOUT", "OPEN_SANDBOX_USE_SERVER_PROXY"};
+    static const char *const file_keys[NSET] = {"domain", "api_key", "protocol", "request_timeout",
+                                                "use_server_proxy"};
+    const char *val[NSET];
+    const char *src[NSET];
+    char *filetext = NULL;
+    long filelen = -1;
+    size_t used = 0;
+    int i;
+    osb_err e = OSB_OK;
+    char path[1024];
+    char tmp[512];
+
+    if (!cfg) return OSB_ERR_INVALID_ARG;
+    cfg->message[0] = 0;
+    val[DOMAIN] = cfg->client.domain;
+    val[API_KEY] = cfg->client.api_key;
+    val[PROTOCOL] = cfg->client.protocol;
+    val[TIMEOUT] = NULL;
+    val[PROXY] = NULL;
+    for (i = 0; i < NSET; i++) src[i] = val[i] ? "explicit" : NULL;
+    if (val[DOMAIN] && !*val[DOMAIN]) val[DOMAIN] = NULL, src[DOMAIN] = NULL;
+    if (cfg->request_timeout_ms > 0) src[TIMEOUT] = "explicit";
+    if (cfg->use_server_proxy != 0) src[PROXY] = "explicit";
+
+    /* the environment */
+    if (!cfg->skip_env) {
+        for (i = 0; i < NSET; i++) {
+            const char *v;
+            if (src[i]) continue;
+            v = getenv(env_names[i]);
+            if (!v || !*v) continue;
+            val[i] = v;
+            src[i] = "env";
+        }
+    }
+
+    /* the config file, read only when something is still unset */
+    for (i = 0; i < NSET; i++) if (!src[i]) break;
+    if (i < NSET && !(cfg->file && !*cfg->file)) {
+        int named = cfg->file != NULL;
+        if (named) {
+            snprintf(path, sizeof path, "%s", cfg->file);
+        } else {
+            const char *home = getenv("HOME");
+#ifdef _WIN32
+            if (!home || !*home) home = getenv("USERPROFILE");
+#endif
+            path[0] = 0;
+            if (home && *home) snprintf(path, sizeof path, "%s/.opensandbox/config.toml", home);
+        }
+        if (path[0]) {
+            filetext = (char *)malloc(65536);
+            if (!filetext) return OSB_ERR_NOMEM;
+            filelen = osb__cfg_read_file(path, filetext, 65536);
+            if (filelen < 0 && named) {
+                snprintf(cfg->message, sizeof cfg->message, "cannot read the config file %.150s", path);
+                free(filetext);
+                return OSB_ERR_IO;
+            }
+        }
+    }
+    if (filelen >= 0) {
+        for (i = 0; i < NSET; i++) {
+            long n;
+            if (src[i]) continue;
+            n = osb__toml_get(filetext, (size_t)filelen, "connection", file_keys[i], tmp, sizeof tmp);
+            if (n == -1) continue;
+            if (n < 0) {
+                snprintf(cfg->message, sizeof cfg->message,
+                         "config file %.100s: [connection].%s is not a one-line value", path, file_keys[i]);
+                e = OSB_ERR_INVALID_ARG;
+                break;
+            }
+            if (i == API_KEY && n == 0) continue;   /* config init writes api_key = "" */
+            if (!(val[i] = osb__cfg_keep(cfg, &used, tmp, (size_t)n))) { e = OSB_ERR_TOO_LARGE; break; }
+            src[i] = "file";
+        }
+    }
+    free(filetext);
+    if (e) {
+        if (e == OSB_ERR_TOO_LARGE) snprintf(cfg->message, sizeof cfg->message, "a configuration value is too long");
+        return e;
+    }
+
+    /* env values are copied too, so the result does not depend on the environment later */
+    for (i = 0; i < NSET; i++) {
+        if (src[i] && strcmp(src[i], "env") == 0) {
+            if (!(val[i] = osb__cfg_keep(cfg, &used, val[i], strlen(val[i])))) {
+                snprintf(cfg->message, sizeof cfg->message, "%s is too long", env_names[i]);
+                return OSB_ERR_TOO_LARGE;
+            }
+        }
+    }
+
+    /* defaults and checks */
+    if (!src[DOMAIN]) { val[DOMAIN] = "localhost:8080"; src[DOMAIN] = "default"; }
+    if (!src[API_KEY]) src[API_KEY] = "default";
+    if (!src[PROTOCOL]) { val[PROTOCOL] = "http"; src[PROTOCOL] = "default"; }
+    if (osb__ieq(val[PROTOCOL], strlen(val[PROTOCOL]), "http")) val[PROTOCOL] = "http";
+    else if (osb__ieq(val[PROTOCOL], strlen(val[PROTOCOL]), "https")) val[PROTOCOL] = "https";
+    else {
+        snprintf(cfg->message, sizeof cfg->message, "protocol (%s) must be http or https", src[PROTOCOL]);
+        return OSB_ERR_INVALID_ARG;
+    }
+    if (src[TIMEOUT] && strcmp(src[TIMEOUT], "explicit") != 0) {
+        int ms = osb__cfg_seconds(val[TIMEOUT]);
+        if (ms < 0) {
+            snprintf(cfg->message, sizeof cfg->message, "request timeout (%s) must be a positive number of seconds",
+                     src[TIMEOUT]);
+            return OSB_ERR_INVALID_ARG;
+        }
+        cfg->request_timeout_ms = ms;
+    } else if (!src[TIMEOUT]) {
+        src[TIMEOUT] = "default";
+    }
+    if (src[PROXY] && strcmp(src[PROXY], "explicit") != 0) {
+        int b = osb_config_bool(val[PROXY]);
+        if (b < 0) {
+            snprintf(cfg->message, sizeof cfg->message, "use_server_proxy (%s) must be true or false", src[PROXY]);
+            return OSB_ERR_INVALID_ARG;
+        }
+        cfg->use_server_proxy = b;
+    } else if (!src[PROXY]) {
+        src[PROXY] = "default";
+        cfg->use_server_proxy = 0;
+    } else {
+        cfg->use_server_proxy = cfg->use_server_proxy > 0;
+    }
+    cfg->client.domain = val[DOMAIN];
+    cfg->client.api_key = val[API_KEY];
+    cfg->client.protocol = val[PROTOCOL];
+    if (cfg->request_timeout_ms > 0 && cfg->client.timeouts.total_ms == 0)
+        cfg->client.timeouts.total_ms = cfg->request_timeout_ms;
+    cfg->domain_source = src[DOMAIN];
+    cfg->api_key_source = src[API_KEY];
+    cfg->protocol_source = src[PROTOCOL];
+    cfg->timeout_source = src[TIMEOUT];
+    cfg->proxy_source = src[PROXY];
+    return OSB_OK;
+}
+
+
+/* >>impl-sandbox ----------------------------------------------------------- */
+
+struct osb_sandbox {
+    osb_client *c;
+    char *id;
+    osb_sandbox_options opt;     /* host_rewrite points at 'rewrite' */
+    char **rewrite;              /* "from=to" copies, NULL-terminated */
+    osb_sandbox_info *created;
+    osb_endpoint *ep[2];         /* execd, egress */
+    char *url[2];                /* after host rewrites */
+    osb_target t[2];
+    int egress_optional;         /* connected handles: a missing egress endpoint is fine */
+};
+
+static osb_err osb__sb_fail(osb_client *c, osb_err e, const char *fmt, const char *arg) {
+    osb__reset_error(&c->err);
+    osb__set_error(&c->err, e, fmt, arg ? arg : "");
+    return e;
+}
+
+static void osb__sb_free(osb_sandbox *sb) {
+    const osb_allocator *a;
+    size_t i;
+    if (!sb) return;
+    a = sb->c->alloc;
+    for (i = 0; i < 2; i++) {
+        osb_result_free(sb->ep[i]);
+        osb__free(a, sb->url[i]);
+    }
+    if (sb->rewrite) {
+        for (i = 0; sb->rewrite[i]; i++) osb__free(a, sb->rewrite[i]);
+        osb__free(a, sb->rewrite);
+    }
+    osb_result_free(sb->created);
+    osb__free(a, sb->id);
+    osb__free(a, sb);
+}
+
+static osb_err osb__sb_new(osb_client *c, const char *id, const osb_sandbox_options *opt, osb_sandbox **out) {
+    const osb_allocator *a = c->alloc;
+    osb_sandbox *sb = (osb_sandbox *)osb__alloc(a, sizeof *sb);
+    size_t n = 0, i;
+    *out = NULL;
+    if (!sb) return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    memset(sb, 0, sizeof *sb);
+    sb->c = c;
+    if (opt) sb->opt = *opt;
+    if (sb->opt.ready_timeout_ms <= 0) sb->opt.ready_timeout_ms = OSB_DEFAULT_READY_TIMEOUT_MS;
+    if (sb->opt.poll_ms <= 0) sb->opt.poll_ms = OSB_DEFAULT_READY_POLL_MS;
+    if (sb->opt.execd_port == 0) sb->opt.execd_port = OSB_EXECD_PORT;
+    if (sb->opt.egress_port == 0) sb->opt.egress_port = OSB_EGRESS_PORT;
+    sb->opt.host_rewrite = NULL;
+    if (!(sb->id = osb__strndup(a, id, strlen(id)))) goto nomem;
+    if (opt && opt->host_rewrite) {
+        while (opt->host_rewrite[n]) {
+            const char *eq = strchr(opt->host_rewrite[n], '=');
+            if (!eq || eq == opt->host_rewrite[n] || !eq[1]) {
+                osb__sb_free(sb);
+                return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "host_rewrite entries are \"from=to\"%s", NULL);
+            }
+            n++;
+        }
+        sb->rewrite = (char **)osb__alloc(a, (n + 1) * sizeof(char *));
+        if (!sb->rewrite) goto nomem;
+        memset(sb->rewrite, 0, (n + 1) * sizeof(char *));
+        for (i = 0; i < n; i++)
+            if (!(sb->rewrite[i] = osb__strndup(a, opt->host_rewrite[i], strlen(opt->host_rewrite[i])))) goto nomem;
+        sb->opt.host_rewrite = (const char *const *)sb->rewrite;
+    }
+    *out = sb;
+    return OSB_OK;
+nomem:
+    osb__sb_free(sb);
+    return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+}
+
+/* The endpoint URL with its host replaced when a rewrite rule names it. */
+static char *osb__sb_rewrite(osb_sandbox *sb, const char *url) {
+    const osb_allocator *a = sb->c->alloc;
+    const char *h = strstr(url, "://"), *he;
+    size_t i;
+    h = h ? h + 3 : url;
+    if (*h == '[') {
+        he = strchr(h, ']');
+        he = he ? he + 1 : h + strlen(h);
+    } else {
+        he = h;
+        while (*he && *he != ':' && *he != '/') he++;
+    }
+    for (i = 0; sb->rewrite && sb->rewrite[i]; i++) {
+        const char *r = sb->rewrite[i], *eq = strchr(r, '=');
+        size_t fl = (size_t)(eq - r);
+        if ((size_t)(he - h) == fl) {
+            char from[256];
+            if (fl >= sizeof from) continue;
+            memcpy(from, r, fl);
+            from[fl] = 0;
+            if (osb__ieq(h, fl, from)) {
+                size_t pre = (size_t)(h - url), tl = strlen(eq + 1), rest = strlen(he);
+                char *out = (char *)osb__alloc(a, pre + tl + rest + 1);
+                if (!out) return NULL;
+                memcpy(out, url, pre);
+                memcpy(out + pre, eq + 1, tl);
+                memcpy(out + pre + tl, he, rest + 1);
+                return out;
+            }
+        }
+    }
+    return osb__strndup(a, url, strlen(url));
+}
+
+/* Resolves endpoint i (0 execd, 1 egress) into sb->t[i]. */
+static osb_err osb__sb_resolve_one(osb_sandbox *sb, int i) {
+    osb_endpoint_req er;
+    osb_endpoint *ep = NULL;
+    char *url;
+    osb_err e;
+    memset(&er, 0, sizeof er);
+    er.use_server_proxy = sb->opt.use_server_proxy > 0;
+    e = osb_sandbox_endpoint(sb->c, sb->id, i == 0 ? sb->opt.execd_port : sb->opt.egress_port, &er, &ep);
+    if (e) return e;
+    url = osb__sb_rewrite(sb, ep->url.ptr ? ep->url.ptr : "");
+    if (!url) {
+        osb_result_free(ep);
+        return osb__sb_fail(sb->c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    }
+    osb_result_free(sb->ep[i]);
+    osb__free(sb->c->alloc, sb->url[i]);
+    sb->ep[i] = ep;
+    sb->url[i] = url;
+    sb->t[i].url = url;
+    sb->t[i].headers = ep->header_lines;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_sandbox_resolve(osb_sandbox *sb) {
+    osb_err e;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    e = osb__sb_resolve_one(sb, 0);
+    if (e || sb->opt.skip_egress) return e;
+    e = osb__sb_resolve_one(sb, 1);
+    if (e && sb->egress_optional) {
+        /* an existing sandbox may predate the sidecar: go on without egress */
+        osb_result_free(sb->ep[1]);
+        osb__free(sb->c->alloc, sb->url[1]);
+        sb->ep[1] = NULL;
+        sb->url[1] = NULL;
+        sb->t[1].url = NULL;
+        sb->t[1].headers = NULL;
+        osb__reset_error(&sb->c->err);
+        e = OSB_OK;
+    }
+    return e;
+}
+
+/* GET {execd}/ping with deadlines that end by 'deadline' (0: the client's). */
+static osb_err osb__sb_ping(osb_sandbox *sb, int64_t deadline) {
+    osb_http_request req;
+    osb_http_response res;
+    osb_err e;
+    char url[1400];
+    if (!sb->url[0]) return osb__sb_fail(sb->c, OSB_ERR_STATE, "the execd endpoint is not resolved%s", NULL);
+    snprintf(url, sizeof url, "%s/ping", sb->url[0]);
+    memset(&req, 0, sizeof req);
+    req.url = url;
+    req.headers = sb->t[0].headers;
+    if (deadline) {
+        int64_t left = deadline - osb__now_ms();
+        int ms = left < 1 ? 1 : (left > 5000 ? 5000 : (int)left);
+        req.timeouts.connect_ms = ms;
+        req.timeouts.first_byte_ms = ms;
+        req.timeouts.idle_ms = ms;
+        req.timeouts.total_ms = ms;
+    }
+    e = osb_request_raw(sb->c, &req, &res);
+    osb_http_response_free(&res);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_ping(osb_sandbox *sb) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb__sb_ping(sb, 0);
+}
+
+OSB_API osb_err osb_sandbox_wait_ready(osb_sandbox *sb, int timeout_ms) {
+    int64_t start, deadline;
+    int delay, probes = 0;
+    char last[200];
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    if (timeout_ms <= 0) timeout_ms = sb->opt.ready_timeout_ms;
+    start = osb__now_ms();
+    deadline = start + timeout_ms;
+    delay = sb->opt.poll_ms;
+    last[0] = 0;
+    for (;;) {
+        int ok;
+        probes++;
+        if (sb->opt.health_check) {
+            ok = sb->opt.health_check(sb->opt.health_user, sb);
+            if (ok < 0)
+                return osb__sb_fail(sb->c, OSB_ERR_STATE, "the health check rejected sandbox %s", sb->id);
+            if (!ok) snprintf(last, sizeof last, "the health check said not ready");
+        } else {
+            osb_err e = osb__sb_ping(sb, deadline);
+            ok = e == OSB_OK;
+            if (!ok) snprintf(last, sizeof last, "%.190s", sb->c->err.message[0] ? sb->c->err.message : osb_strerror(e));
+        }
+        if (ok > 0) {
+            osb__reset_error(&sb->c->err);
+            return OSB_OK;
+        }
+        if (osb__now_ms() + delay >= deadline) break;
+        osb__sleep_ms(delay);
+        delay = delay * 2 > 1000 ? 1000 : delay * 2;
+    }
+    osb__reset_error(&sb->c->err);
+    osb__set_error(&sb->c->err, OSB_ERR_TIMEOUT,
+                   "sandbox %.64s not ready after %d ms (%d probes; last: %s). If its endpoint is not "
+                   "reachable from here, try use_server_proxy or a host_rewrite",
+                   sb->id, timeout_ms, probes, last);
+    sb->c->err.phase = OSB_PHASE_TOTAL;
+    return OSB_ERR_TIMEOUT;
+}
+
+/* Resolve, then wait (unless skipped). */
+static osb_err osb__sb_reach(osb_sandbox *sb) {
+    osb_err e = osb_sandbox_resolve(sb);
+    if (e) return e;
+    if (sb->opt.skip_health_check) return OSB_OK;
+    return osb_sandbox_wait_ready(sb, 0);
+}
+
+static int osb__sb_state_is(const osb_sandbox_info *s, const char *state) {
+    return s && s->status.state.ptr && osb__ieq(s->status.state.ptr, s->status.state.len, state);
+}
+
+/* Polls GET /v1/sandboxes/{id} until Running (servers that answer create
+ * with Pending). */
+static osb_err osb__sb_wait_running(osb_sandbox *sb, int64_t deadline) {
+    int delay = sb->opt.poll_ms;
+    for (;;) {
+        osb_sandbox_info *s = NULL;
+        osb_err e = osb_sandbox_get(sb->c, sb->id, &s);
+        if (e) return e;
+        if (osb__sb_state_is(s, "Running")) { osb_result_free(s); return OSB_OK; }
+        if (osb__sb_state_is(s, "Failed") || osb__sb_state_is(s, "Terminated")) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "%.40s: %.110s", s->status.state.ptr,
+                     s->status.message.ptr ? s->status.message.ptr : "");
+            osb_result_free(s);
+            return osb__sb_fail(sb->c, OSB_ERR_STATE, "sandbox did not start (%s)", msg);
+        }
+        osb_result_free(s);
+        if (osb__now_ms() + delay >= deadline)
+            return osb__sb_fail(sb->c, OSB_ERR_TIMEOUT, "sandbox %s did not reach Running in time", sb->id);
+        osb__sleep_ms(delay);
+        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    }
+}
+
+OSB_API osb_err osb_sandbox_open(osb_client *c, const osb_sandbox_create_req *req,
+                                 const osb_sandbox_options *opt, osb_sandbox **out) {
+    static const char *const default_entrypoint[] = {"tail", "-f", "/dev/null", NULL};
+    static const osb_pair default_limits[] = {{"cpu", "1"}, {"memory", "2Gi"}};
+    osb_sandbox_create_req r;
+    osb_sandbox_info *info = NULL;
+    osb_sandbox *sb = NULL;
+    osb_err e;
+    size_t i;
+    int pool = 0;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!req || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no create request or result pointer%s", NULL);
+    r = *req;
+    for (i = 0; i < r.extensions_count; i++)
+        if (r.extensions[i].key && strcmp(r.extensions[i].key, "poolRef") == 0) pool = 1;
+    if (r.timeout_s == 0) r.timeout_s = OSB_DEFAULT_SANDBOX_TIMEOUT_S;
+    else if (r.timeout_s < 0) r.timeout_s = 0;
+    if (!r.entrypoint && r.image && *r.image) r.entrypoint = default_entrypoint;
+    if (!r.resource_limits_count && !pool) {
+        r.resource_limits = default_limits;
+        r.resource_limits_count = 2;
+    }
+    e = osb_sandbox_create(c, &r, &info);
+    if (e) return e;
+    if (!info->id.ptr || !*info->id.ptr) {
+        osb_result_free(info);
+        return osb__sb_fail(c, OSB_ERR_JSON, "the create answer has no sandbox id%s", NULL);
+    }
+    e = osb__sb_new(c, info->id.ptr, opt, &sb);
+    if (e) {
+        osb_error saved = c->err;
+        if (!(opt && opt->keep_on_failure)) osb_sandbox_delete(c, info->id.ptr);
+        c->err = saved;
+        osb_result_free(info);
+        return e;
+    }
+    sb->created = info;
+    if (info->status.state.ptr && !osb__sb_state_is(info, "Running"))
+        e = osb__sb_wait_running(sb, osb__now_ms() + sb->opt.ready_timeout_ms);
+    if (!e) e = osb__sb_reach(sb);
+    if (e) {
+        if (!sb->opt.keep_on_failure) {
+            osb_error saved = c->err;
+            osb_sandbox_delete(c, sb->id);
+            c->err = saved;
+        }
+        osb__sb_free(sb);
+        return e;
+    }
+    *out = sb;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_sandbox_connect(osb_client *c, const char *sandbox_id,
+                                    const osb_sandbox_options *opt, osb_sandbox **out) {
+    osb_sandbox *sb = NULL;
+    osb_err e;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!sandbox_id || !*sandbox_id || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id%s", NULL);
+    e = osb__sb_new(c, sandbox_id, opt, &sb);
+    if (e) return e;
+    sb->egress_optional = 1;
+    e = osb_sandbox_resolve(sb);
+    if (!e && !sb->opt.skip_health_check) e = osb_sandbox_wait_ready(sb, 0);
+    if (e) {
+        osb__sb_free(sb);
+        return e;
+    }
+    *out = sb;
+    return OSB_OK;
+}
+
+OSB_API void osb_sandbox_close(osb_sandbox *sb) { osb__sb_free(sb); }
+
+OSB_API osb_err osb_sandbox_kill(osb_sandbox *sb) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_delete(sb->c, sb->id);
+}
+
+OSB_API osb_err osb_sandbox_suspend(osb_sandbox *sb) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_pause(sb->c, sb->id);
+}
+
+OSB_API osb_err osb_sandbox_wake(osb_sandbox *sb) {
+    osb_err e;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    e = osb_sandbox_resume(sb->c, sb->id);
+    if (e) return e;
+    return osb__sb_reach(sb);
+}
+
+OSB_API osb_err osb_sandbox_extend(osb_sandbox *sb, int seconds, osb_renew_result **out) {
+    char when[40];
+    if (out) *out = NULL;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    if (seconds <= 0 || !osb_format_time((int64_t)time(NULL) + seconds, when, sizeof when))
+        return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "renew needs a positive duration%s", NULL);
+    return osb_sandbox_renew(sb->c, sb->id, when, out);
+}
+
+OSB_API osb_client *osb_sandbox_client(const osb_sandbox *sb) { return sb ? sb->c : NULL; }
+OSB_API const char *osb_sandbox_id(const osb_sandbox *sb) { return sb ? sb->id : NULL; }
+OSB_API const osb_target *osb_sandbox_execd(const osb_sandbox *sb) {
+    return sb && sb->t[0].url ? &sb->t[0] : NULL;
+}
+OSB_API const osb_target *osb_sandbox_egress(const osb_sandbox *sb) {
+    return sb && sb->t[1].url ? &sb->t[1] : NULL;
+}
+OSB_API const osb_sandbox_info *osb_sandbox_created(const osb_sandbox *sb) { return sb ? sb->created : NULL; }
+
+OSB_API osb_err osb_sandbox_describe(osb_sandbox *sb, osb_sandbox_info **out) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_get(sb->c, sb->id, out);
+}
+
+OSB_API osb_err osb_sandbox_set_metadata(osb_sandbox *sb, const osb_pair *patch, size_t count,
+                                         osb_sandbox_info **out) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_sandbox_metadata_patch(sb->c, sb->id, patch, count, out);
+}
+
+OSB_API osb_err osb_sandbox_expose(osb_sandbox *sb, int port, osb_endpoint **out) {
+    osb_endpoint_req er;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    memset(&er, 0, sizeof er);
+    er.use_server_proxy = sb->opt.use_server_proxy > 0;
+    return osb_sandbox_endpoint(sb->c, sb->id, port, &er, out);
+}
+
+OSB_API osb_err osb_sandbox_expose_signed(osb_sandbox *sb, int port, int64_t expires, osb_endpoint **out) {
+    osb_endpoint_req er;
+    if (out) *out = NULL;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    if (expires <= 0) return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "a signed route needs an expiry%s", NULL);
+    memset(&er, 0, sizeof er);
+    er.expires = expires;
+    return osb_sandbox_endpoint(sb->c, sb->id, port, &er, out);
+}
+
+OSB_API osb_err osb_sandbox_snapshot(osb_sandbox *sb, const char *name, int wait_ms, osb_snapshot **out) {
+    osb_snapshot *s = NULL;
+    osb_err e;
+    int64_t deadline;
+    int delay = 100;
+    if (out) *out = NULL;
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    e = osb_snapshot_create(sb->c, sb->id, name, &s);
+    if (e) return e;
+    deadline = osb__now_ms() + wait_ms;
+    while (wait_ms > 0) {
+        osb_snapshot *n = NULL;
+        if (s->status.state.ptr && osb__ieq(s->status.state.ptr, s->status.state.len, "Ready")) break;
+        if (s->status.state.ptr && osb__ieq(s->status.state.ptr, s->status.state.len, "Failed")) {
+            e = osb__sb_fail(sb->c, OSB_ERR_STATE, "snapshot failed: %.200s",
+                             s->status.message.ptr ? s->status.message.ptr : "");
+            break;
+        }
+        if (osb__now_ms() + delay >= deadline) {
+            e = osb__sb_fail(sb->c, OSB_ERR_TIMEOUT, "snapshot %.100s not ready in time", s->id.ptr);
+            break;
+        }
+        osb__sleep_ms(delay);
+        delay = delay * 2 > 1000 ? 1000 : delay * 2;
+        e = osb_snapshot_get(sb->c, s->id.ptr, &n);
+        if (e) break;
+        osb_result_free(s);
+        s = n;
+    }
+    if (out) *out = s;
+    else osb_result_free(s);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_diagnostics(osb_sandbox *sb, const osb_diagnostics_text_req *req, osb_text **out) {
+    if (!sb) return OSB_ERR_INVALID_ARG;
+    return osb_diagnostics_text(sb->c, sb->id, req, out);
+}
+
+/* The egress target, or OSB_ERR_STATE when it was not resolved. */
+#define OSB__SB_EGRESS(sb, out)                                                                      \
+    do {                                                                                             \
+        if (out) *(out) = NULL;                                                                      \
+        if (!(sb)) return OSB_ERR_INVALID_ARG;                                                       \
+        if (!(sb)->t[1].url)                                                                         \
+            return osb__sb_fail((sb)->c, OSB_ERR_STATE, "the egress endpoint is not resolved%s", NULL); \
+    } while (0)
+
+OSB_API osb_err osb_sandbox_egress_policy(osb_sandbox *sb, osb_egress_status **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_egress_policy_get(sb->c, &sb->t[1], out);
+}
+OSB_API osb_err osb_sandbox_egress_patch(osb_sandbox *sb, const osb_network_rule *rules, size_t count,
+                                         osb_egress_status **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_egress_policy_patch(sb->c, &sb->t[1], rules, count, out);
+}
+OSB_API osb_err osb_sandbox_egress_delete(osb_sandbox *sb, const char *const *targets, size_t count,
+                                          osb_egress_status **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_egress_policy_delete(sb->c, &sb->t[1], targets, count, out);
+}
+OSB_API osb_err osb_sandbox_vault_create(osb_sandbox *sb, const osb_vault_create_req *req, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_create(sb->c, &sb->t[1], req, out);
+}
+OSB_API osb_err osb_sandbox_vault_get(osb_sandbox *sb, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_get(sb->c, &sb->t[1], out);
+}
+OSB_API osb_err osb_sandbox_vault_patch(osb_sandbox *sb, const osb_vault_patch_req *req, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_patch(sb->c, &sb->t[1], req, out);
+}
+OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb) {
+    osb_vault_state **none = NULL;
+    OSB__SB_EGRESS(sb, none);
+    return osb_vault_delete(sb->c, &sb->t[1]);
+}
+OSB_API osb_err osb_sandbox_vault_credentials(osb_sandbox *sb, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_credential_list(sb->c, &sb->t[1], out);
+}
+OSB_API osb_err osb_sandbox_vault_bindings(osb_sandbox *sb, osb_vault_state **out) {
+    OSB__SB_EGRESS(sb, out);
+    return osb_vault_binding_list(sb->c, &sb->t[1], out);
+}
+
+
+/* >>impl-sandbox-execd ----------------------------------------------------- */
+
+#define OSB__SB_EXECD(sb)                                                                            \
+    do {                                                                                             \
+        if (!(sb)) return OSB_ERR_INVALID_ARG;                                                       \
+        if (!(sb)->t[0].url)                                                                         \
+            return osb__sb_fail((sb)->c, OSB_ERR_STATE, "the execd endpoint is not resolved%s", NULL); \
+    } while (0)
+
+OSB_API osb_err osb_sandbox_run(osb_sandbox *sb, const char *command, osb_event_fn on_event, void *user,
+                                osb_execution *x) {
+    osb_command_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.command = command;
+    return osb_command_run(sb->c, &sb->t[0], &r, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_command(osb_sandbox *sb, const osb_command_request *req, osb_event_fn on_event,
+                                    void *user, osb_execution *x) {
+    OSB__SB_EXECD(sb);
+    return osb_command_run(sb->c, &sb->t[0], req, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_start(osb_sandbox *sb, const char *command, char *id, size_t cap) {
+    osb_command_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.command = command;
+    return osb_command_start(sb->c, &sb->t[0], &r, id, cap);
+}
+
+OSB_API osb_err osb_sandbox_follow(osb_sandbox *sb, const char *id, osb_write_fn sink, void *user, int *exit_code) {
+    OSB__SB_EXECD(sb);
+    return osb_command_follow(sb->c, &sb->t[0], id, sink, user, NULL, 0, NULL, exit_code);
+}
+
+OSB_API osb_err osb_sandbox_interrupt(osb_sandbox *sb, const char *id) {
+    OSB__SB_EXECD(sb);
+    return osb_command_interrupt(sb->c, &sb->t[0], id);
+}
+
+OSB_API osb_err osb_sandbox_session(osb_sandbox *sb, const char *cwd, char *id, size_t cap) {
+    OSB__SB_EXECD(sb);
+    return osb_session_create(sb->c, &sb->t[0], cwd, id, cap);
+}
+
+OSB_API osb_err osb_sandbox_session_run(osb_sandbox *sb, const char *session_id, const char *command,
+                                        osb_event_fn on_event, void *user, osb_execution *x) {
+    osb_session_run_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.command = command;
+    return osb_session_run(sb->c, &sb->t[0], session_id, &r, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_code_context(osb_sandbox *sb, const char *language, osb_code_context **out) {
+    if (out) *out = NULL;
+    OSB__SB_EXECD(sb);
+    return osb_code_context_create(sb->c, &sb->t[0], language ? language : "python", NULL, out);
+}
+
+OSB_API osb_err osb_sandbox_code(osb_sandbox *sb, const char *context_id, const char *language, const char *code,
+                                 osb_event_fn on_event, void *user, osb_execution *x) {
+    osb_code_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.code = code;
+    r.context_id = context_id;
+    r.language = language ? language : "python";
+    return osb_code_run(sb->c, &sb->t[0], &r, on_event, user, x);
+}
+
+OSB_API osb_err osb_sandbox_write_file(osb_sandbox *sb, const char *path, const void *data, size_t len) {
+    osb_upload_file f;
+    OSB__SB_EXECD(sb);
+    memset(&f, 0, sizeof f);
+    f.path = path;
+    f.data = data;
+    f.size = len;
+    return osb_files_upload(sb->c, &sb->t[0], &f, 1);
+}
+
+OSB_API osb_err osb_sandbox_read_file(osb_sandbox *sb, const char *path, osb_buf *out) {
+    osb_download_request r;
+    OSB__SB_EXECD(sb);
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    return osb_files_download(sb->c, &sb->t[0], &r, osb_buf_sink, out, NULL);
+}
+
+/* Progress-reporting reader and writer for the transfer shortcuts. */
+typedef struct osb__sb_xfer {
+    FILE *f;
+    uint64_t done, total;
+    osb_progress_fn progress;
+    void *user;
+    int stopped;
+} osb__sb_xfer;
+
+static ptrdiff_t osb__sb_xfer_read(void *user, void *buf, size_t cap) {
+    osb__sb_xfer *t = (osb__sb_xfer *)user;
+    size_t got;
+    if (t->total - t->done < cap) cap = (size_t)(t->total - t->done);
+    if (cap == 0) return 0;
+    got = fread(buf, 1, cap, t->f);
+    if (got == 0) return -1;              /* the file shrank or failed */
+    t->done += got;
+    if (t->progress && t->progress(t->user, t->done, t->total)) { t->stopped = 1; return -1; }
+    return (ptrdiff_t)got;
+}
+
+static int osb__sb_xfer_write(void *user, const void *data, size_t len) {
+    osb__sb_xfer *t = (osb__sb_xfer *)user;
+    if (fwrite(data, 1, len, t->f) != len) return 1;
+    t->done += len;
+    if (t->progress && t->progress(t->user, t->done, t->total)) { t->stopped = 1; return 1; }
+    return 0;
+}
+
+OSB_API osb_err osb_sandbox_upload(osb_sandbox *sb, const char *local_path, const char *remote_path,
+                                   osb_progress_fn progress, void *user) {
+    osb__sb_xfer t;
+    osb_upload_file f;
+    osb_err e;
+    long size;
+    OSB__SB_EXECD(sb);
+    memset(&t, 0, sizeof t);
+    if (!local_path || !(t.f = fopen(local_path, "rb")))
+        return osb__sb_fail(sb->c, OSB_ERR_IO, "cannot open %.200s", local_path ? local_path : "(null)");
+    if (fseek(t.f, 0, SEEK_END) != 0 || (size = ftell(t.f)) < 0 || fseek(t.f, 0, SEEK_SET) != 0) {
+        fclose(t.f);
+        return osb__sb_fail(sb->c, OSB_ERR_IO, "cannot size %.200s", local_path);
+    }
+    t.total = (uint64_t)size;
+    t.progress = progress;
+    t.user = user;
+    memset(&f, 0, sizeof f);
+    f.path = remote_path;
+    f.size = t.total;
+    f.read = osb__sb_xfer_read;
+    f.read_user = &t;
+    e = osb_files_upload(sb->c, &sb->t[0], &f, 1);
+    fclose(t.f);
+    if (e && t.stopped) return osb__sb_fail(sb->c, OSB_ERR_CANCELLED, "the progress callback stopped the upload%s", NULL);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_download(osb_sandbox *sb, const char *remote_path, const char *local_path,
+                                     osb_progress_fn progress, void *user) {
+    osb__sb_xfer t;
+    osb_download_request r;
+    osb_err e;
+    OSB__SB_EXECD(sb);
+    memset(&t, 0, sizeof t);
+    if (progress && remote_path) {   /* the size, for the progress total */
+        osb_file_info_list *info = NULL;
+        if (osb_files_info(sb->c, &sb->t[0], &remote_path, 1, &info) == OSB_OK && info->count == 1 &&
+            info->items[0].size > 0)
+            t.total = (uint64_t)info->items[0].size;
+        osb_result_free(info);
+    }
+    if (!local_path || !(t.f = fopen(local_path, "wb")))
+        return osb__sb_fail(sb->c, OSB_ERR_IO, "cannot create %.200s", local_path ? local_path : "(null)");
+    t.progress = progress;
+    t.user = user;
+    memset(&r, 0, sizeof r);
+    r.path = remote_path;
+    e = osb_files_download(sb->c, &sb->t[0], &r, osb__sb_xfer_write, &t, NULL);
+    if (fclose(t.f) != 0 && !e) e = osb__sb_fail(sb->c, OSB_ERR_IO, "cannot write %.200s", local_path);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_list_dir(osb_sandbox *sb, const char *path, int depth, osb_file_info_list **out) {
+    if (out) *out = NULL;
+    OSB__SB_EXECD(sb);
+    return osb_dir_list(sb->c, &sb->t[0], path, depth, out);
+}
+
+OSB_API osb_err osb_sandbox_metrics(osb_sandbox *sb, osb_metrics **out) {
+    if (out) *out = NULL;
+    OSB__SB_EXECD(sb);
+    return osb_metrics_get(sb->c, &sb->t[0], out);
+}
+
+OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *user, const volatile int *cancel) {
+    OSB__SB_EXECD(sb);
+    return osb_metrics_watch(sb->c, &sb->t[0], on_event, user, cancel);
+}
+
+/* >>impl-manager ----------------------------------------------------------- */
+
+OSB_API osb_err osb_manager_list(osb_client *c, const osb_sandbox_list_req *req, osb_sandbox_page **out) {
+    return osb_sandbox_list(c, req, out);
+}
+
+OSB_API osb_err osb_manager_get(osb_client *c, const char *sandbox_id, osb_sandbox_info **out) {
+    return osb_sandbox_get(c, sandbox_id, out);
+}
+
+OSB_API osb_err osb_manager_kill(osb_client *c, const char *const *ids, size_t count, osb_err *results) {
+    osb_err first = OSB_OK;
+    osb_error first_detail;
+    size_t i;
+    memset(&first_detail, 0, sizeof first_detail);
+    for (i = 0; i < count; i++) {
+        osb_err e = osb_sandbox_delete(c, ids[i]);
+        if (results) results[i] = e;
+        if (e && !first) {
+            first = e;
+            first_detail = c->err;
+        }
+    }
+    if (first) c->err = first_detail;
+    return first;
+}
+
+OSB_API void osb_manager_iter(osb_sandbox_iter *it, osb_client *c, const osb_sandbox_list_req *filter) {
+    memset(it, 0, sizeof *it);
+    it->c = c;
+    if (filter) it->req = *filter;
+    if (it->req.page <= 0) it->req.page = 1;
+    if (it->req.page_size <= 0) it->req.page_size = 100;
+}
+
+OSB_API osb_err osb_manager_next(osb_sandbox_iter *it, const osb_sandbox_info **item) {
+    *item = NULL;
+    if (it->err) return it->err;
+    for (;;) {
+        if (it->page && it->index < it->page->items_count) {
+            *item = &it->page->items[it->index++];
+            return OSB_OK;
+        }
+        if (it->done) return OSB_OK;
+        if (it->page) {
+            int more = it->page->pagination.has_next_page && it->page->items_count > 0;
+            osb_result_free(it->page);
+            it->page = NULL;
+            if (!more) { it->done = 1; return OSB_OK; }
+            it->req.page++;
+        }
+        it->index = 0;
+        it->err = osb_sandbox_list(it->c, &it->req, &it->page);
+        if (it->err) return it->err;
+    }
+}
+
+OSB_API void osb_manager_iter_free(osb_sandbox_iter *it) {
+    osb_result_free(it->page);
+    it->page = NULL;
+    it->done = 1;
+}
 
 OSB_API const char *osb_build_config(void) {
     return "version=" OSB_VERSION_STRING

@@ -10,7 +10,7 @@ OSB_CLI_TLS_LIBS   := $(if $(wildcard /usr/include/bearssl.h),-lbearssl)
 
 all: build/osb
 
-build/osb: tools/osb.c opensandbox.h $(wildcard parts/*.h)
+build/osb: tools/osb.c opensandbox.h
 	@mkdir -p build
 	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -O2 $(OSB_CLI_TLS_CFLAGS) -I. tools/osb.c -o $@ $(OSB_CLI_TLS_LIBS)
 

@@ -17,7 +17,7 @@ EXAMPLE_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -O0 -g
 
 examples: $(EXAMPLE_BINS)
 
-build/examples/%: examples/%.c opensandbox.h $(wildcard parts/*.h)
+build/examples/%: examples/%.c opensandbox.h
 	@mkdir -p build/examples
 	$(CC) $(EXAMPLE_CFLAGS) -I. $< -o $@ -lm
 

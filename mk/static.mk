@@ -25,13 +25,13 @@ static: build/osb-static build/osb-static-notls
 	@for f in build/osb-static build/osb-static-notls; do \
 	    printf '%-26s %8d bytes\n' $$f $$(wc -c < $$f); done
 
-build/osb-static: $(STATIC_SRC) opensandbox.h $(wildcard parts/*.h) tools/musl_fortify_shim.c
+build/osb-static: $(STATIC_SRC) opensandbox.h tools/musl_fortify_shim.c
 	@mkdir -p build
 	@test -n "$(BEARSSL_LIB)" || { echo "libbearssl.a not found (apt-get install libbearssl-dev)"; exit 1; }
 	$(MUSL_CC) $(STATIC_CFLAGS) -DOSB_TLS=1 -I$(STATIC_HEADER_DIR) -I. -I$(BEARSSL_INC) \
 	    $(STATIC_SRC) tools/musl_fortify_shim.c $(BEARSSL_LIB) $(STATIC_LDFLAGS) -o $@
 
-build/osb-static-notls: $(STATIC_SRC) opensandbox.h $(wildcard parts/*.h)
+build/osb-static-notls: $(STATIC_SRC) opensandbox.h
 	@mkdir -p build
 	$(MUSL_CC) $(STATIC_CFLAGS) -DOSB_TLS=0 -I$(STATIC_HEADER_DIR) -I. \
 	    $(STATIC_SRC) $(STATIC_LDFLAGS) -o $@

@@ -10,7 +10,6 @@
  * reads it as a big int or as inf, as it did the original). */
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../opensandbox.h"
-#include "../parts/tokens.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define OSB_TLS 1
 #define OPENSANDBOX_IMPLEMENTATION
-#include "../opensandbox.h"  /* which includes parts/tls.h */
+#include "../opensandbox.h"
 
 #include <signal.h>
 #include <unistd.h>

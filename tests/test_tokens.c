@@ -6,7 +6,6 @@
 #define _DEFAULT_SOURCE 1 /* mmap and MAP_ANONYMOUS for the guard pages */
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../opensandbox.h"
-#include "../parts/tokens.h"
 #include "testlib.h"
 #include <locale.h>
 #include <math.h>

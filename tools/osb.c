@@ -11,8 +11,6 @@
 #define _POSIX_C_SOURCE 200809L
 #define OPENSANDBOX_IMPLEMENTATION
 #include "opensandbox.h"
-/* The sandbox layer; a no-op once opensandbox.h includes it itself. */
-#include "parts/sandbox.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -6,7 +6,6 @@
  */
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../../opensandbox.h"
-#include "../../parts/tokens.h"
 #include "replay.h"
 
 typedef struct f_inner { osb_str s; osb_str *list; size_t list_count; int64_t *nums; size_t nums_count; } f_inner;

@@ -6,7 +6,6 @@
  */
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../../opensandbox.h"
-#include "../../parts/tokens.h"
 #include "feed.h"
 #include "replay.h"
 

@@ -7,7 +7,6 @@
  */
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../../opensandbox.h"
-#include "../../parts/tokens.h"
 #include "replay.h"
 
 typedef struct drip { const char *p; size_t left, step; } drip;

@@ -5,7 +5,6 @@
  */
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../../opensandbox.h"
-#include "../../parts/tokens.h"
 #include "replay.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
