@@ -8506,15 +8506,22 @@ OSB_API osb_err osb_sandbox_get(osb_client *c, const char *id, osb_sandbox_info 
     return osb__lc_simple(c, "GET", NULL, "/v1/sandboxes/{}", id, &osb__lc_sandbox_type, (void **)out);
 }
 
+/* The query of the list calls: any number of states, the page and its size. */
+static void osb__lc_page_query(osb__call *k, const char *const *states, int page, int page_size) {
+    const char *const *st;
+    if (states)
+        for (st = states; *st; st++) osb__call_query(k, "state", *st);
+    if (page) osb__call_query_int(k, "page", page);
+    if (page_size) osb__call_query_int(k, "pageSize", page_size);
+    if (k->query.failed && !k->err) k->err = k->query.failed;
+}
+
 OSB_API osb_err osb_sandbox_list(osb_client *c, const osb_sandbox_list_req *r, osb_sandbox_page **out) {
     osb__call k;
     if (out) *out = NULL;
     osb__call_init(&k, c, "GET", NULL);
     osb__call_path(&k, "/v1/sandboxes");
     if (r) {
-        const char *const *s;
-        if (r->states)
-            for (s = r->states; *s; s++) osb__call_query(&k, "state", *s);
         if (r->metadata_count) {
             /* the server decodes the parameter, then parses it as a query
              * string: encode each key and value, then the whole again */
@@ -8533,9 +8540,7 @@ OSB_API osb_err osb_sandbox_list(osb_client *c, const osb_sandbox_list_req *r, o
             if (!k.err) osb__call_query(&k, "metadata", inner.data ? inner.data : "");
             osb_buf_free(&inner);
         }
-        if (r->page) osb__call_query_int(&k, "page", r->page);
-        if (r->page_size) osb__call_query_int(&k, "pageSize", r->page_size);
-        if (k.query.failed && !k.err) k.err = k.query.failed;
+        osb__lc_page_query(&k, r->states, r->page, r->page_size);
     }
     k.type = &osb__lc_sandbox_list_type;
     k.out = (void **)out;
@@ -8703,13 +8708,8 @@ OSB_API osb_err osb_snapshot_list(osb_client *c, const osb_snapshot_list_req *r,
     osb__call_init(&k, c, "GET", NULL);
     osb__call_path(&k, "/v1/snapshots");
     if (r) {
-        const char *const *s;
         osb__call_query(&k, "sandboxId", r->sandbox_id);
-        if (r->states)
-            for (s = r->states; *s; s++) osb__call_query(&k, "state", *s);
-        if (r->page) osb__call_query_int(&k, "page", r->page);
-        if (r->page_size) osb__call_query_int(&k, "pageSize", r->page_size);
-        if (k.query.failed && !k.err) k.err = k.query.failed;
+        osb__lc_page_query(&k, r->states, r->page, r->page_size);
     }
     k.type = &osb__lc_snapshot_list_type;
     k.out = (void **)out;

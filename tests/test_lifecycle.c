@@ -1341,8 +1341,8 @@ TEST(wire_list_queries) {
     osb_result_free(l);
     /* metadata: the server decodes the value, then parses k=v&k=v again */
     CHECK_LAST(c, "GET",
-               "/v1/sandboxes?state=Running&state=Paused&metadata=team%3Dml%26example.com%252Fk%3Da%2520b%2526c"
-               "&page=2&pageSize=5", "");
+               "/v1/sandboxes?metadata=team%3Dml%26example.com%252Fk%3Da%2520b%2526c"
+               "&state=Running&state=Paused&page=2&pageSize=5", "");
     CHECK_EQ_INT(osb_sandbox_list(c, NULL, &l), OSB_OK);
     osb_result_free(l);
     CHECK_LAST(c, "GET", "/v1/sandboxes", "");

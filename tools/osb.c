@@ -1648,34 +1648,43 @@ out:
     return code;
 }
 
+/* The filters the list commands share: --state (repeatable), --page and
+ * --page-size. */
+static int list_filters(args *a, const char *const **states, int *page, int *page_size) {
+    const char **v, **list;
+    long long num;
+    int n, i;
+    v = AM(a, "state", &n);
+    if (n) {
+        list = (const char **)xmalloc(sizeof *list * (size_t)(n + 1));
+        for (i = 0; i < n; i++) list[i] = v[i];
+        list[n] = NULL;
+        *states = list;
+    }
+    if (A(a, "page")) {
+        if (parse_int(A(a, "page"), 1, 1000000000, &num) != 0) return usage_error("invalid page '%s'", A(a, "page"));
+        *page = (int)num;
+    }
+    if (A(a, "page-size")) {
+        if (parse_int(A(a, "page-size"), 1, 1000000, &num) != 0) return usage_error("invalid page size '%s'", A(a, "page-size"));
+        *page_size = (int)num;
+    }
+    return EX_OK;
+}
+
 static int c_sandbox_list(args *a) {
     osb_sandbox_list_req req;
     osb_sandbox_page *page = NULL;
-    const char **v, **states = NULL;
+    const char **v;
     osb_pair *meta = NULL;
-    long long num;
-    int n, i, code;
+    int n, code;
     osb_err e;
     memset(&req, 0, sizeof req);
-    v = AM(a, "state", &n);
-    if (n) {
-        states = (const char **)xmalloc(sizeof *states * (size_t)(n + 1));
-        for (i = 0; i < n; i++) states[i] = v[i];
-        states[n] = NULL;
-        req.states = states;
-    }
+    if ((code = list_filters(a, &req.states, &req.page, &req.page_size)) != EX_OK) return code;
     v = AM(a, "metadata", &n);
     if (n && (code = pairs_of(v, n, &meta, "metadata filter")) != 0) return code;
     req.metadata = meta;
     req.metadata_count = (size_t)n;
-    if (A(a, "page")) {
-        if (parse_int(A(a, "page"), 1, 1000000000, &num) != 0) return usage_error("invalid page '%s'", A(a, "page"));
-        req.page = (int)num;
-    }
-    if (A(a, "page-size")) {
-        if (parse_int(A(a, "page-size"), 1, 1000000, &num) != 0) return usage_error("invalid page size '%s'", A(a, "page-size"));
-        req.page_size = (int)num;
-    }
     e = osb_sandbox_list(CLI, &req, &page);
     if (e != OSB_OK) return report(e, "cannot list sandboxes");
     show_raw(page->raw, &V_SANDBOXES);
@@ -1692,22 +1701,29 @@ static int c_sandbox_get(args *a) {
     return EX_OK;
 }
 
-static int c_sandbox_kill(args *a) {
+/* Deletes every positional id with del, reporting each: a table line, or
+ * one JSON/YAML list of {"id", flag: true|false}. */
+static int delete_each(args *a, osb_err (*del)(osb_client *, const char *), const char *flag,
+                       const char *done, const char *failed) {
     int i, code = EX_OK;
     jv *list = jv_new(J_ARR);
     for (i = 0; i < a->npos && !g_sigint; i++) {
-        osb_err e = osb_sandbox_delete(CLI, a->pos[i]);
+        osb_err e = del(CLI, a->pos[i]);
         jv *o = jobj();
         jset_str(o, "id", a->pos[i]);
-        jset_bool(o, "killed", e == OSB_OK);
+        jset_bool(o, flag, e == OSB_OK);
         jv_add(list, o);
-        if (e != OSB_OK) code = report(e, "cannot kill the sandbox");
-        else if (strcmp(g_out, "table") == 0) printf("Killed sandbox %s\n", a->pos[i]);
+        if (e != OSB_OK) code = report(e, failed);
+        else if (strcmp(g_out, "table") == 0) printf("%s %s\n", done, a->pos[i]);
     }
     if (strcmp(g_out, "table") != 0) show(list, NULL);
     fflush(stdout);
     jv_free(list);
     return code;
+}
+
+static int c_sandbox_kill(args *a) {
+    return delete_each(a, osb_sandbox_delete, "killed", "Killed sandbox", "cannot kill the sandbox");
 }
 
 static int state_msg(const char *id, const char *verb) {
@@ -1914,27 +1930,11 @@ static int c_snapshot_create(args *a) {
 static int c_snapshot_list(args *a) {
     osb_snapshot_list_req req;
     osb_snapshot_page *page = NULL;
-    const char **v, **states = NULL;
-    long long num;
-    int n, i;
+    int code;
     osb_err e;
     memset(&req, 0, sizeof req);
     req.sandbox_id = A(a, "sandbox");
-    v = AM(a, "state", &n);
-    if (n) {
-        states = (const char **)xmalloc(sizeof *states * (size_t)(n + 1));
-        for (i = 0; i < n; i++) states[i] = v[i];
-        states[n] = NULL;
-        req.states = states;
-    }
-    if (A(a, "page")) {
-        if (parse_int(A(a, "page"), 1, 1000000000, &num) != 0) return usage_error("invalid page '%s'", A(a, "page"));
-        req.page = (int)num;
-    }
-    if (A(a, "page-size")) {
-        if (parse_int(A(a, "page-size"), 1, 1000000, &num) != 0) return usage_error("invalid page size '%s'", A(a, "page-size"));
-        req.page_size = (int)num;
-    }
+    if ((code = list_filters(a, &req.states, &req.page, &req.page_size)) != EX_OK) return code;
     e = osb_snapshot_list(CLI, &req, &page);
     if (e != OSB_OK) return report(e, "cannot list snapshots");
     show_raw(page->raw, &V_SNAPSHOTS);
@@ -1952,21 +1952,7 @@ static int c_snapshot_get(args *a) {
 }
 
 static int c_snapshot_delete(args *a) {
-    int i, code = EX_OK;
-    jv *list = jv_new(J_ARR);
-    for (i = 0; i < a->npos && !g_sigint; i++) {
-        osb_err e = osb_snapshot_delete(CLI, a->pos[i]);
-        jv *o = jobj();
-        jset_str(o, "id", a->pos[i]);
-        jset_bool(o, "deleted", e == OSB_OK);
-        jv_add(list, o);
-        if (e != OSB_OK) code = report(e, "cannot delete the snapshot");
-        else if (strcmp(g_out, "table") == 0) printf("Deleted snapshot %s\n", a->pos[i]);
-    }
-    if (strcmp(g_out, "table") != 0) show(list, NULL);
-    fflush(stdout);
-    jv_free(list);
-    return code;
+    return delete_each(a, osb_snapshot_delete, "deleted", "Deleted snapshot", "cannot delete the snapshot");
 }
 
 /* >>executions ============================================================= */
