@@ -23,7 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define OPENSANDBOX_IMPLEMENTATION
 #include "opensandbox.h"
-/* The sandbox layer (W5); a no-op once opensandbox.h includes it itself. */
+/* The sandbox layer (W5), from before it was merged into opensandbox.h. */
 #if __has_include("parts/sandbox.h")
 #endif
 
@@ -235,7 +235,8 @@ static void target_for(osb_target *t, char *buf, size_t cap, const char *url, co
     t->url = buf;
 }
 
-#ifdef OSB__SANDBOX_DECLARED
+/* the sandbox layer is there (merged into the header, or included above) */
+#if defined(OSB__SANDBOX_DECLARED) || defined(OSB_DEFAULT_READY_TIMEOUT_MS)
 #define HAVE_W5 1
 static int w5(const char *domain) {
     osb_client *c = make_client(domain, 0);

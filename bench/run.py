@@ -361,8 +361,8 @@ def run_all(ng):
 
 def run_w5(osb, js, jsenv):
     if subprocess.run([osb, "x", "w5", "0"], stdout=subprocess.DEVNULL).returncode == 3:
-        notes.append("W5: TODO -- the header does not include the sandbox layer yet "
-                     "(parts/sandbox.h is not merged into opensandbox.h); the row awaits it")
+        notes.append("W5: TODO -- this build of the header has no sandbox layer "
+                     "(osb_sandbox_open); the row awaits it")
         return
     dev = os.path.join(ROOT, "tools", "devserver", "devserver.py")
     ready = os.path.join(TMP, "devserver.ready")
