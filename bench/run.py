@@ -562,45 +562,47 @@ def loadavg():
 LOAD = {}
 
 
-WHY = """### What limits each figure, and what would reach the goals (analysis with strace and variant builds, 2026-11-22)
+WHY = """### What limits each figure, and what would reach the goals (analysis with strace and variant builds, 2026-11-22, header at 64b8724 and later)
 
-Figures near a goal flip between runs on this shared machine (W1 came out at 0.84x, 0.93x and
-1.27x of libcurl+cJSON in three runs today, W4 at 0.67x, 1.35x and 0.89x of python), so read
-these as the causes, whatever a single run says.
+Figures near a goal flip between runs on this shared machine (W1 came out at 0.84x, 1.27x and
+1.83x of libcurl+cJSON in runs today, W4 at 0.67x, 1.35x and 0.85x of python), so read these as
+the causes, whatever a single run says.
 
-- **W1** (requests are latency-bound on this machine: ~0.3-0.4 ms round trip under load for
-  every client, so req/s says more about the loopback than the client). Per request osb makes 1
-  `sendto`, ~1.5 `poll` and ~1.5 `recvfrom` (strace, 2,000 GETs: 2,000 / 2,963 / 2,963 with
-  963 EAGAIN): it tries `recv` right after sending, gets EAGAIN, polls, receives again, and
-  polls once more before reusing a pooled connection. libcurl makes 1 send, 3 polls, 1 recv and
-  6 `rt_sigaction`. Reaching 1.1x: poll before the first `recv` of a response (saves the EAGAIN
-  round), skip the pool liveness poll when the connection was used a moment ago, and read small
-  bodies into the connection's buffer instead of a fresh osb_buf (3 allocations per request
-  now; 1 is the result).
-- **W1 / W3 client CPU per unit**: loopback TCP charges the receive path to the sending
-  process, and a loaded machine inflates CPU time for every client alike; compare the rows.
-  Still, osb's receive buffer of 16 KiB (OSB_IO_BUFFER) means 65,536 `recvfrom` per GiB; the
-  curl CLI reads 100 KiB at a time (10,818 per GiB). The `OSB_IO_BUFFER=128K` variant rows show
-  the gain. Suggested: keep 16 KiB for pooled idle connections but receive sink-bound bodies
-  (downloads, long streams) through a larger buffer (e.g. 128 KiB, allocated per transfer).
-- **Transport (issue 2) vs curl -o /dev/null**: the same 16 KiB receive size; the chunked
-  decoder itself runs at ~2.8 GB/s in memory (T1), so it is not the limit.
+- **Client CPU per request / per GB (W1, W3)**: loopback TCP charges most of the receive path
+  of the peer's socket to the sending process, and a loaded machine inflates CPU time for every
+  client alike: even `ab -k` spends 65-85 µs per request here, so the 10 µs and 0.18 s/GB goals
+  (set on a quiet machine) cannot be judged from this one. Compare the rows: osb spends the
+  least CPU per request of all clients but ab, and the least per GB of the HTTP clients.
+- **W1**: per request osb makes 1 `sendto`, 1 `recvfrom` and 1 `poll` (strace of 2,000 GETs:
+  2,000 / 2,016 / 2,016); the `poll` is the liveness check before reusing a pooled connection.
+  Skipping it when the connection was used a moment ago (say, within 1 s; a dead connection is
+  retried anyway for idempotent requests) would save a third of the system calls. 3 allocations
+  per request (1 is the result): reading small bodies into the connection's buffer instead of
+  a fresh osb_buf would save one or two.
+- **W3 and the chunked transport**: the receive buffer is 64 KiB (OSB_IO_BUFFER): 16,614
+  `recvfrom` per GiB. The `OSB_IO_BUFFER=128K` variant rows show what a larger one gains (about
+  1.1-1.4x throughput, a third less CPU per GB). But the same buffer is what every pooled idle
+  connection holds: 67,860 heap bytes per idle plain connection now, against 18,708 with the
+  16 KiB buffer of the day before. Suggested: a small buffer (16 KiB) for heads, small bodies
+  and the idle pool, and a larger one (128 KiB) taken for the duration of a sink-bound or
+  streamed body and released when the connection goes back to the pool.
 - **W2 typed events**: the framing runs at GB/s, but decoding each event's JSON does not: the
-  JSON tokenizer alone over each event is ~230 MB/s on this text (escapes, UTF-8), and
-  osb_bind_into is ~2.3x slower than that because it walks every event twice (measure, then
-  fill) and looks each key up with strlen + memcmp over the field table. osb_command_run (its
-  own fast path for the common event shape) reaches ~210-240 MB/s; libcurl+jsmn is faster
-  because jsmn only records offsets (no unescaping, no UTF-8 check, no typed event). Reaching 600 MB/s needs string scanning 8 bytes at a
-  time (find `"`, `\\`, bytes < 0x20 and >= 0x80 with SWAR; validate ASCII runs in bulk) and a
+  JSON tokenizer alone over each event is ~230-330 MB/s on this text (escapes, UTF-8), and
+  osb_bind_into is ~2-3x slower than that because it walks every event twice (measure, then
+  fill) and looks each key up with strlen + memcmp over the field table. osb_command_run has a
+  fast path for the common event shape and reaches ~210-240 MB/s; libcurl+jsmn is faster
+  because jsmn only records offsets (no unescaping, no UTF-8 check, no typed event). Reaching
+  600 MB/s needs string scanning 8 bytes at a time (find `"`, `\\`, bytes < 0x20 and >= 0x80
+  with SWAR; validate ASCII runs in bulk) in the tokenizer and in the execd fast path, and a
   single-pass bind into a caller buffer (retry with the measured size only on TOO_LARGE).
-- **W4**: osb calls the body reader with a fixed 16,384-byte buffer and sends each piece with
-  one `sendto` (16,406 per 256 MiB); python sends 256 KiB per `sendto` (1,027). A send buffer
-  of 128-256 KiB for reader bodies (or `writev` of head + body pieces) closes the gap.
+- **W4**: the reader body is staged in the 64 KiB connection buffer and sent with one `sendto`
+  per 64 KiB (4,141 per 256 MiB); python sends 256 KiB per `sendto` (1,027). The larger
+  per-transfer buffer above would serve uploads as well.
 - **T1 JSON vs jsmn**: jsmn neither unescapes nor validates UTF-8 and only records offsets;
   osb_json validates and unescapes every string byte by byte. The SWAR string scan above is the
   fix; a jsmn-like "offsets only, no validation" mode is not worth the API.
 - **cold start**: most of it is the process spawn (the /bin/true row); osb's own part is the
-  difference (0.5-1 ms here).
+  difference (0.3-1 ms here).
 - **size**: build/osb-static is the whole `osb` command-line tool (every command, table and
   JSON output); the goal was set for a small program, which the size probe rows measure (one
   GET through the transport). Without TLS the probe sits at the 120 KB line. Of its ~110 KB of
