@@ -571,8 +571,9 @@ the causes, whatever a single run says.
 - **Client CPU per request / per GB (W1, W3)**: loopback TCP charges most of the receive path
   of the peer's socket to the sending process, and a loaded machine inflates CPU time for every
   client alike: even `ab -k` spends 65-85 µs per request here, so the 10 µs and 0.18 s/GB goals
-  (set on a quiet machine) cannot be judged from this one. Compare the rows: osb spends the
-  least CPU per request of all clients but ab, and the least per GB of the HTTP clients.
+  (set on a quiet machine) cannot be judged from this one. Compare the rows: per request osb
+  spends about what `ab -k` does (61-102 µs against 55-85 µs across today's runs) and less
+  than every other client; per GB it is at or below libcurl, curl and python.
 - **W1**: per request osb makes 1 `sendto`, 1 `recvfrom` and 1 `poll` (strace of 2,000 GETs:
   2,000 / 2,016 / 2,016); the `poll` is the liveness check before reusing a pooled connection.
   Skipping it when the connection was used a moment ago (say, within 1 s; a dead connection is
