@@ -621,7 +621,7 @@ def report(elapsed):
     md = []
     md.append("# Benchmark results\n")
     md.append("Written by `make bench` (bench/run.py) on %s UTC; the whole run took %.0f s." %
-              (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), elapsed))
+              (time.strftime("%Y-%m-%d %H:%M", time.gmtime(WHEN[0] or time.time())), elapsed))
     cpu = "?"
     try:
         for line in open("/proc/cpuinfo"):
@@ -698,6 +698,7 @@ def report(elapsed):
 
 
 LAST = os.path.join(B, "last-run.json")
+WHEN = [None]   # when the figures were measured (set when re-rendering)
 PROBES = (("probe-static", 1), ("probe-static-notls", 0))
 
 
@@ -728,7 +729,7 @@ def save(elapsed):
             r.pop("stdout", None)
     with open(LAST, "w") as f:
         json.dump({"results": [[w, c, rs] for (w, c), rs in RESULTS.items()], "notes": notes,
-                   "load": LOAD, "elapsed": elapsed, "runs": RUNS}, f)
+                   "load": LOAD, "elapsed": elapsed, "runs": RUNS, "when": time.time()}, f)
 
 
 def load_last():
@@ -739,6 +740,7 @@ def load_last():
     notes.extend(d["notes"])
     LOAD.update(d["load"])
     RUNS = d["runs"]
+    WHEN[0] = d.get("when") or os.path.getmtime(LAST)
     return d["elapsed"]
 
 
