@@ -23,9 +23,6 @@
 #define _POSIX_C_SOURCE 200809L
 #define OPENSANDBOX_IMPLEMENTATION
 #include "opensandbox.h"
-/* The sandbox layer (W5), from before it was merged into opensandbox.h. */
-#if __has_include("parts/sandbox.h")
-#endif
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,7 +233,7 @@ static void target_for(osb_target *t, char *buf, size_t cap, const char *url, co
 }
 
 /* the sandbox layer is there (merged into the header, or included above) */
-#if defined(OSB__SANDBOX_DECLARED) || defined(OSB_DEFAULT_READY_TIMEOUT_MS)
+#if defined(OSB_DEFAULT_READY_TIMEOUT_MS)
 #define HAVE_W5 1
 static int w5(const char *domain) {
     osb_client *c = make_client(domain, 0);

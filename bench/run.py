@@ -631,8 +631,8 @@ def report(elapsed):
     except OSError:
         pass
     rev = subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h %cd", "--date=short", "--",
-                          "opensandbox.h", "parts"], stdout=subprocess.PIPE).stdout.decode().strip()
-    md.append("Header: opensandbox.h and parts/ as of commit %s (plus any uncommitted edits in the tree)." % rev)
+                          "opensandbox.h"], stdout=subprocess.PIPE).stdout.decode().strip()
+    md.append("Header: opensandbox.h as of commit %s (plus any uncommitted edits in the tree)." % rev)
     md.append("Machine: %d cores (%s), %s, Python %s. nginx %s on core %s, clients on core %s; "
               "%d runs per row (median, min, max), except where a table says otherwise.\n" %
               (os.cpu_count(), cpu, platform.platform(), platform.python_version(),
