@@ -2648,6 +2648,34 @@ OSB_API int osb_buf_sink(void *user, const void *data, size_t len) {
 
 // >>json ---------------------------------------------------------------------
 
+/* Eight bytes as a little-endian word. Written byte by byte so it means the
+ * same on every machine; compilers turn it into one load. */
+OSB__HELPER uint64_t osb__load_le64(const unsigned char *p) {
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* The index of the first byte in s[p..n) that string text cannot take as it
+ * is -- a control byte, '"', '\\' or a byte at or above 0x80 -- or n.
+ * String runs are long and this is the hottest loop of both decoders, so it
+ * tests eight bytes at a time: each term sets the top bit of a byte that is
+ * below 0x20, at or above 0x80, '\\' or '"'. A borrow only carries upward out
+ * of such a byte, so a clean word never tests positive and the lowest flagged
+ * byte is the first hit. Its index comes from isolating the lowest flag and
+ * multiplying: byte k of the word maps to 7 - k in the top byte. */
+OSB__HELPER size_t osb__str_plain_end(const unsigned char *s, size_t p, size_t n) {
+    while (n - p >= 8) {
+        uint64_t x = osb__load_le64(s + p);
+        uint64_t m = ((x - 0x2020202020202020ull) | x | ((x ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull) |
+                      ((x ^ 0x2222222222222222ull) - 0x0101010101010101ull)) &
+                     0x8080808080808080ull;
+        if (m) return p + (size_t)((((m & (0 - m)) >> 7) * 0x0001020304050607ull) >> 56);
+        p += 8;
+    }
+    while (p < n && s[p] >= 0x20 && s[p] < 0x80 && s[p] != '"' && s[p] != '\\') p++;
+    return p;
+}
+
 /* Grammar states: what the next significant byte may be. */
 enum {
     OSB__G_VALUE,        /* a value (top level, after ':' or after ',' in an array) */
@@ -9407,96 +9435,83 @@ static int osb__ex_utf8_ok(const unsigned char *p, size_t n) {
     return 1;
 }
 
+/* Appends code point u as UTF-8 at *w. */
+static char *osb__ex_put_utf8(char *w, uint32_t u) {
+    if (u < 0x80) *w++ = (char)u;
+    else if (u < 0x800) { *w++ = (char)(0xC0 | (u >> 6)); *w++ = (char)(0x80 | (u & 0x3F)); }
+    else if (u < 0x10000) {
+        *w++ = (char)(0xE0 | (u >> 12));
+        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+        *w++ = (char)(0x80 | (u & 0x3F));
+    } else {
+        *w++ = (char)(0xF0 | (u >> 18));
+        *w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+        *w++ = (char)(0x80 | (u & 0x3F));
+    }
+    return w;
+}
+
+/* Decodes the escape at p[*at] (a '\\'), moving *at past it; appends its
+ * UTF-8 at *w when w is not NULL. Returns 0 for a malformed escape. */
+static int osb__ex_unescape(const char *p, size_t n, size_t *at, char **w) {
+    size_t i = *at;
+    char c;
+    uint32_t u, u2;
+    if (i + 1 >= n) return 0;
+    switch (p[i + 1]) {
+    case '"': case '\\': case '/': c = p[i + 1]; break;
+    case 'n': c = '\n'; break;
+    case 't': c = '\t'; break;
+    case 'r': c = '\r'; break;
+    case 'b': c = '\b'; break;
+    case 'f': c = '\f'; break;
+    case 'u':
+        if (i + 6 > n || !osb__ex_hex4(p + i + 2, &u)) return 0;
+        i += 6;
+        if (u >= 0xDC00 && u <= 0xDFFF) return 0;
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (i + 6 > n || p[i] != '\\' || p[i + 1] != 'u' || !osb__ex_hex4(p + i + 2, &u2) ||
+                u2 < 0xDC00 || u2 > 0xDFFF)
+                return 0;
+            i += 6;
+            u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
+        }
+        if (w) *w = osb__ex_put_utf8(*w, u);
+        *at = i;
+        return 1;
+    default: return 0;
+    }
+    if (w) *(*w)++ = c;
+    *at = i + 2;
+    return 1;
+}
+
 /* Reads the string starting after its opening quote at p[*at]; copies its
- * text into out at *o when dst is not NULL. */
+ * text into out at *o when dst is not NULL. Plain runs go by words and one
+ * memcpy each; only escapes and non-ASCII sequences are looked at alone. */
 static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
     size_t i = *at;
     char *w = dst ? out + *o : NULL;
     for (;;) {
-        const char *q = (const char *)memchr(p + i, '"', n - i);
-        size_t end, j;
-        int plain = 1;
-        if (!q) return 0;
-        end = (size_t)(q - p);
-        j = i;
-        /* eight bytes at a time while none is a control, '\\' or non-ASCII */
-        while (end - j >= 8) {
-            uint64_t x;
-            memcpy(&x, p + j, 8);
-            if (((x - 0x2020202020202020ull) | x | ((x ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull)) &
-                0x8080808080808080ull)
-                break;
-            j += 8;
-        }
-        for (; j < end; j++) {
-            unsigned char ch = (unsigned char)p[j];
-            if (ch < 0x20 || ch == '\\' || ch >= 0x80) { plain = 0; break; }
-        }
-        if (plain) {
-            if (w) { memcpy(w, p + i, end - i); w += end - i; }
-            i = end;
-            break;
-        }
-        /* a run with escapes or non-ASCII: byte by byte up to the quote */
+        size_t j = osb__str_plain_end((const unsigned char *)p, i, n);
+        unsigned char ch;
         if (w) { memcpy(w, p + i, j - i); w += j - i; }
         i = j;
-        while (i < n && p[i] != '"') {
-            unsigned char ch = (unsigned char)p[i];
-            if (ch < 0x20) return 0;
-            if (ch >= 0x80) {
-                size_t r = i + 1;
-                while (r < n && ((unsigned char)p[r] & 0xC0) == 0x80) r++;
-                if (!osb__ex_utf8_ok((const unsigned char *)p + i, r - i)) return 0;
-                if (w) { memcpy(w, p + i, r - i); w += r - i; }
-                i = r;
-                continue;
-            }
-            if (ch != '\\') {
-                if (w) *w++ = (char)ch;
-                i++;
-                continue;
-            }
-            if (i + 1 >= n) return 0;
-            switch (p[i + 1]) {
-            case '"': case '\\': case '/': if (w) *w++ = p[i + 1]; i += 2; break;
-            case 'n': if (w) *w++ = '\n'; i += 2; break;
-            case 't': if (w) *w++ = '\t'; i += 2; break;
-            case 'r': if (w) *w++ = '\r'; i += 2; break;
-            case 'b': if (w) *w++ = '\b'; i += 2; break;
-            case 'f': if (w) *w++ = '\f'; i += 2; break;
-            case 'u': {
-                uint32_t u, u2;
-                if (i + 6 > n || !osb__ex_hex4(p + i + 2, &u)) return 0;
-                i += 6;
-                if (u >= 0xDC00 && u <= 0xDFFF) return 0;
-                if (u >= 0xD800 && u <= 0xDBFF) {
-                    if (i + 6 > n || p[i] != '\\' || p[i + 1] != 'u' || !osb__ex_hex4(p + i + 2, &u2) ||
-                        u2 < 0xDC00 || u2 > 0xDFFF)
-                        return 0;
-                    i += 6;
-                    u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
-                }
-                if (w) {
-                    if (u < 0x80) *w++ = (char)u;
-                    else if (u < 0x800) { *w++ = (char)(0xC0 | (u >> 6)); *w++ = (char)(0x80 | (u & 0x3F)); }
-                    else if (u < 0x10000) {
-                        *w++ = (char)(0xE0 | (u >> 12));
-                        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-                        *w++ = (char)(0x80 | (u & 0x3F));
-                    } else {
-                        *w++ = (char)(0xF0 | (u >> 18));
-                        *w++ = (char)(0x80 | ((u >> 12) & 0x3F));
-                        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-                        *w++ = (char)(0x80 | (u & 0x3F));
-                    }
-                }
-                break;
-            }
-            default: return 0;
-            }
-        }
         if (i >= n) return 0;
-        break;
+        ch = (unsigned char)p[i];
+        if (ch == '"') break;
+        if (ch < 0x20) return 0;
+        if (ch >= 0x80) {
+            /* one lead byte and its continuation bytes, checked as a whole */
+            size_t r = i + 1;
+            while (r < n && ((unsigned char)p[r] & 0xC0) == 0x80) r++;
+            if (!osb__ex_utf8_ok((const unsigned char *)p + i, r - i)) return 0;
+            if (w) { memcpy(w, p + i, r - i); w += r - i; }
+            i = r;
+            continue;
+        }
+        if (!osb__ex_unescape(p, n, &i, w ? &w : NULL)) return 0;
     }
     *at = i + 1;   /* past the closing quote */
     if (dst) {
