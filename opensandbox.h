@@ -2870,7 +2870,7 @@ OSB__HELPER int osb__json_string(osb_json *j, osb_json_token *t) {
         unsigned c;
         if (j->direct && j->sub == OSB__S_CHAR && !j->u8need) {
             /* the hot loop: plain ASCII needs no work at all */
-            while (p < n && s[p] >= 0x20 && s[p] < 0x80 && s[p] != '"' && s[p] != '\\') p++;
+            p = osb__str_plain_end(s, p, n);
         }
         if (p == n) {
             j->in_pos = p;
@@ -3079,6 +3079,29 @@ OSB__HELPER void osb__json_begin(osb_json *j, int lex, size_t p) {
     j->u8have = 0;
 }
 
+/* Starts the string whose quote is at in[p]. One that ends in this chunk
+ * with nothing to unescape or check (the common case) is handed over at
+ * once, without a round through the lexer states; returns its token type.
+ * Otherwise returns 0 with the plain prefix already read: the general
+ * string reader goes on from there in the same state it would have reached. */
+OSB__HELPER int osb__json_quick_string(osb_json *j, osb_json_token *t, size_t p, int is_key) {
+    const unsigned char *s = (const unsigned char *)j->in;
+    size_t q = osb__str_plain_end(s, p + 1, j->in_len);
+    osb__json_begin(j, OSB__L_STR, p);
+    j->is_key = is_key;
+    j->sub = OSB__S_CHAR;
+    j->run_start = p + 1;
+    if (q < j->in_len && s[q] == '"') {
+        j->in_pos = q + 1;
+        j->lex = OSB__L_NONE;
+        if (is_key) j->gram = OSB__G_COLON;
+        else osb__json_after_value(j);
+        return osb__json_emit(j, t, is_key ? OSB_JSON_KEY : OSB_JSON_STRING, j->in + p + 1, q - (p + 1), 0);
+    }
+    j->in_pos = q;
+    return 0;
+}
+
 OSB_API int osb_json_next(osb_json *j, osb_json_token *t) {
     if (j->err) return OSB_JSON_ERROR;
     if (j->reset_scratch) {
@@ -3101,10 +3124,11 @@ OSB_API int osb_json_next(osb_json *j, osb_json_token *t) {
                                   j->lex == OSB__L_STR ? "input ends inside a string"
                                                        : "input ends inside a literal");
         }
-        /* between tokens: skip whitespace */
+        /* between tokens: skip whitespace (any byte above ' ' is none, which
+           settles compact documents with one test) */
         p = j->in_pos;
-        while (p < j->in_len && (j->in[p] == ' ' || j->in[p] == '\n' || j->in[p] == '\r' ||
-                                 j->in[p] == '\t'))
+        while (p < j->in_len && (unsigned char)j->in[p] <= ' ' &&
+               (j->in[p] == ' ' || j->in[p] == '\n' || j->in[p] == '\r' || j->in[p] == '\t'))
             p++;
         j->in_pos = p;
         if (p == j->in_len) {
@@ -3155,11 +3179,8 @@ OSB_API int osb_json_next(osb_json *j, osb_json_token *t) {
         }
         if (j->gram == OSB__G_KEY_OR_END || j->gram == OSB__G_KEY) {
             if (c != '"') return osb__json_fail(j, OSB_ERR_JSON, j->base + p, "expected a member name");
-            osb__json_begin(j, OSB__L_STR, p);
-            j->is_key = 1;
-            j->sub = OSB__S_CHAR;
-            j->run_start = p + 1;
-            j->in_pos = p + 1;
+            r = osb__json_quick_string(j, t, p, 1);
+            if (r) return r;
             continue;
         }
         /* a value */
@@ -3175,11 +3196,8 @@ OSB_API int osb_json_next(osb_json *j, osb_json_token *t) {
             t->offset = j->tok_start;
             return t->type;
         case '"':
-            osb__json_begin(j, OSB__L_STR, p);
-            j->is_key = 0;
-            j->sub = OSB__S_CHAR;
-            j->run_start = p + 1;
-            j->in_pos = p + 1;
+            r = osb__json_quick_string(j, t, p, 0);
+            if (r) return r;
             continue;
         case 't': case 'f': case 'n':
             osb__json_begin(j, OSB__L_LIT, p);
