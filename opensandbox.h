@@ -7388,19 +7388,34 @@ static int64_t osb__days_from_civil(int64_t y, int m, int d) {
 
 /* Retry-After: delay-seconds or an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT").
  * Returns milliseconds from now (0 for a date in the past), or -1. */
+/* The number in text[0..n) of decimal digits only; -1 otherwise. */
+static int osb__digits(const char *text, size_t n) {
+    int v = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (text[i] < '0' || text[i] > '9') return -1;
+        v = v * 10 + (text[i] - '0');
+    }
+    return v;
+}
+
 static int64_t osb__parse_retry_after(osb_str v) {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     uint64_t secs;
     if (osb__parse_u64(v, &secs)) return secs > 86400u * 365u ? (int64_t)86400 * 365 * 1000 : (int64_t)secs * 1000;
-    if (v.len == 29 && v.ptr[3] == ',' && memcmp(v.ptr + 26, "GMT", 3) == 0) {
-        const char *p = v.ptr + 5, *mp;
-        int day, year, hh, mm, ss, mon;
-        char mon_s[4];
-        if (sscanf(p, "%2d %3c %4d %2d:%2d:%2d", &day, mon_s, &year, &hh, &mm, &ss) != 6) return -1;
-        mon_s[3] = 0;
-        mp = strstr(months, mon_s);
-        if (!mp || (mp - months) % 3) return -1;
-        mon = (int)((mp - months) / 3) + 1;
+    /* "Sun, 06 Nov 1994 08:49:37 GMT": fixed columns, read in place (the
+       value is a slice of the receive buffer, not a C string) */
+    if (v.len == 29 && v.ptr[3] == ',' && v.ptr[4] == ' ' && v.ptr[7] == ' ' && v.ptr[11] == ' ' &&
+        v.ptr[16] == ' ' && v.ptr[19] == ':' && v.ptr[22] == ':' && memcmp(v.ptr + 25, " GMT", 4) == 0) {
+        const char *p = v.ptr;
+        int day = osb__digits(p + 5, 2), year = osb__digits(p + 12, 4);
+        int hh = osb__digits(p + 17, 2), mm = osb__digits(p + 20, 2), ss = osb__digits(p + 23, 2);
+        int mon = 0, i;
+        for (i = 0; i < 12; i++)
+            if (memcmp(p + 8, months + 3 * i, 3) == 0) mon = i + 1;
+        if (day < 1 || day > 31 || year < 0 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 ||
+            ss > 60 || mon == 0)
+            return -1;
         {
             int64_t t = osb__days_from_civil(year, mon, day) * 86400 + hh * 3600 + mm * 60 + ss;
             int64_t now = (int64_t)time(NULL);

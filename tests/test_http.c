@@ -115,7 +115,7 @@ static ptrdiff_t dechunk(const char *in, size_t len, size_t step, size_t split, 
             size_t dl;
             ptrdiff_t r = osb_chunked_feed(&d, in + pos, end - pos, &data, &dl);
             if (r < 0) return r;
-            memcpy(out + *outlen, data, dl);
+            if (dl) memcpy(out + *outlen, data, dl);
             *outlen += dl;
             pos += (size_t)r;
             if (r == 0 && dl == 0) break;
