@@ -2663,13 +2663,21 @@ OSB__HELPER uint64_t osb__load_le64(const unsigned char *p) {
  * of such a byte, so a clean word never tests positive and the lowest flagged
  * byte is the first hit. Its index comes from isolating the lowest flag and
  * multiplying: byte k of the word maps to 7 - k in the top byte. */
+OSB__HELPER uint64_t osb__str_special(uint64_t x) {
+    return ((x - 0x2020202020202020ull) | x | ((x ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull) |
+            ((x ^ 0x2222222222222222ull) - 0x0101010101010101ull)) &
+           0x8080808080808080ull;
+}
+
+/* The index (0-7) of the lowest flagged byte of a nonzero osb__str_special. */
+OSB__HELPER size_t osb__str_first(uint64_t m) {
+    return (size_t)((((m & (0 - m)) >> 7) * 0x0001020304050607ull) >> 56);
+}
+
 OSB__HELPER size_t osb__str_plain_end(const unsigned char *s, size_t p, size_t n) {
     while (n - p >= 8) {
-        uint64_t x = osb__load_le64(s + p);
-        uint64_t m = ((x - 0x2020202020202020ull) | x | ((x ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull) |
-                      ((x ^ 0x2222222222222222ull) - 0x0101010101010101ull)) &
-                     0x8080808080808080ull;
-        if (m) return p + (size_t)((((m & (0 - m)) >> 7) * 0x0001020304050607ull) >> 56);
+        uint64_t m = osb__str_special(osb__load_le64(s + p));
+        if (m) return p + osb__str_first(m);
         p += 8;
     }
     while (p < n && s[p] >= 0x20 && s[p] < 0x80 && s[p] != '"' && s[p] != '\\') p++;
@@ -9533,6 +9541,67 @@ static int osb__ex_unescape(const char *p, size_t n, size_t *at, char **w) {
     return 1;
 }
 
+/* Copies the plain run at p[*i] to *w, moving both past it (see
+ * osb__str_plain_end). Whole words are stored, the bytes after the run's end
+ * included: they are overwritten by what follows or lie past the text. That
+ * needs 7 bytes of slack, which osb__ex_fast's output always has: it never
+ * runs ahead of the input (a string's text is shorter than its JSON), and
+ * the buffer is 256 bytes longer than the event. */
+static void osb__ex_copy_plain(const char *p, size_t n, size_t *i, char **w) {
+    size_t k = *i;
+    char *o = *w;
+    while (n - k >= 8) {
+        uint64_t m = osb__str_special(osb__load_le64((const unsigned char *)p + k));
+        memcpy(o, p + k, 8);
+        if (m) {
+            size_t f = osb__str_first(m);
+            *i = k + f;
+            *w = o + f;
+            return;
+        }
+        k += 8;
+        o += 8;
+    }
+    while (k < n) {
+        unsigned char ch = (unsigned char)p[k];
+        if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\') break;
+        *o++ = (char)ch;
+        k++;
+    }
+    *i = k;
+    *w = o;
+}
+
+/* Takes the UTF-8 character at p[*i] (a byte >= 0x80): its lead byte and
+ * all the continuation bytes after it, checked as a whole, so a stray or an
+ * extra continuation byte fails. The common two- and three-byte forms are
+ * checked inline; the rest go through osb__ex_utf8_ok. Appends the bytes at
+ * *w when w is not NULL. */
+static int osb__ex_copy_utf8(const char *p, size_t n, size_t *i, char **w) {
+    const unsigned char *s = (const unsigned char *)p;
+    size_t k = *i, r, len;
+    unsigned char c0 = s[k];
+#define OSB__EX_CONT(at) ((at) < n && (s[at] & 0xC0) == 0x80)
+    if (c0 >= 0xC2 && c0 <= 0xDF && OSB__EX_CONT(k + 1) && !OSB__EX_CONT(k + 2)) {
+        len = 2;
+    } else if (c0 >= 0xE1 && c0 <= 0xEF && c0 != 0xED && OSB__EX_CONT(k + 1) && OSB__EX_CONT(k + 2) &&
+               !OSB__EX_CONT(k + 3)) {
+        len = 3;   /* E0 and ED allow narrower second bytes: the general check */
+    } else {
+        r = k + 1;
+        while (OSB__EX_CONT(r)) r++;
+        if (!osb__ex_utf8_ok(s + k, r - k)) return 0;
+        len = r - k;
+    }
+#undef OSB__EX_CONT
+    if (w) {
+        memcpy(*w, p + k, len);
+        *w += len;
+    }
+    *i = k + len;
+    return 1;
+}
+
 /* Reads the string starting after its opening quote at p[*at]; copies its
  * text into out at *o when dst is not NULL. Plain runs go by words and one
  * memcpy each; only escapes and non-ASCII sequences are looked at alone. */
@@ -9540,21 +9609,15 @@ static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size
     size_t i = *at;
     char *w = dst ? out + *o : NULL;
     for (;;) {
-        size_t j = osb__str_plain_end((const unsigned char *)p, i, n);
         unsigned char ch;
-        if (w) { memcpy(w, p + i, j - i); w += j - i; }
-        i = j;
+        if (w) osb__ex_copy_plain(p, n, &i, &w);
+        else i = osb__str_plain_end((const unsigned char *)p, i, n);
         if (i >= n) return 0;
         ch = (unsigned char)p[i];
         if (ch == '"') break;
         if (ch < 0x20) return 0;
         if (ch >= 0x80) {
-            /* one lead byte and its continuation bytes, checked as a whole */
-            size_t r = i + 1;
-            while (r < n && ((unsigned char)p[r] & 0xC0) == 0x80) r++;
-            if (!osb__ex_utf8_ok((const unsigned char *)p + i, r - i)) return 0;
-            if (w) { memcpy(w, p + i, r - i); w += r - i; }
-            i = r;
+            if (!osb__ex_copy_utf8(p, n, &i, w ? &w : NULL)) return 0;
             continue;
         }
         if (!osb__ex_unescape(p, n, &i, w ? &w : NULL)) return 0;
