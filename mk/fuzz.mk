@@ -9,5 +9,6 @@ fuzz:
 fuzz-replay:
 	@mkdir -p build/fuzz
 	@set -e; for f in tests/fuzz/fuzz_*.c; do n=$$(basename $$f .c); \
-	  gcc -std=c99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -I. $$f -o build/fuzz/$$n-replay -lm; \
+	  libs=; [ $$n != fuzz_tls ] || libs=-lbearssl; \
+	  gcc -std=c99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -I. $$f -o build/fuzz/$$n-replay $$libs -lm; \
 	  build/fuzz/$$n-replay tests/fuzz/corpus/$${n#fuzz_}/*; done

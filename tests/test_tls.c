@@ -661,7 +661,7 @@ TEST(tls_pem_reader_guards_the_x509_decoder) {
     CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
     CHECK(strstr(err.message, "bytes after its end") != NULL ||
           strstr(err.message, "cannot be decoded") != NULL);
-    cfg.ca_file = "tests/tls/corpus/x509-push-after-error.pem";
+    cfg.ca_file = "tests/fuzz/corpus/tls/x509-push-after-error.pem";
     CHECK_EQ_INT(osb_tls_anchor_count(&cfg, &n, NULL, 0, &err), OSB_ERR_TLS);
     CHECK(strstr(err.message, "cannot be decoded") != NULL);
 }

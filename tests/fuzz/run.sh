@@ -37,6 +37,9 @@ else
     for f in tests/fuzz/fuzz_*.c; do n=$(basename "$f" .c); names+=("${n#fuzz_}"); done
 fi
 
+# Harnesses that need more than libc.
+libs_for() { case $1 in tls) echo -lbearssl;; esac; }
+
 passed=0; failed=0; summary=()
 for n in "${names[@]}"; do
     src=tests/fuzz/fuzz_$n.c
@@ -47,7 +50,7 @@ for n in "${names[@]}"; do
     if [ ! -f "$src" ]; then echo "fuzz_$n: no $src"; failed=$((failed + 1)); continue; fi
     echo "== fuzz_$n ($secs s)"
     if ! $cc -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-            -DOSB_FUZZ_LIBFUZZER -I. "$src" -o "$bin" -lm 2>"$log"; then
+            -DOSB_FUZZ_LIBFUZZER -I. "$src" -o "$bin" $(libs_for "$n") -lm 2>"$log"; then
         cat "$log"; echo "fuzz_$n: build failed"; failed=$((failed + 1)); summary+=("fuzz_$n: build failed"); continue
     fi
     mkdir -p "$work" "$seeds"

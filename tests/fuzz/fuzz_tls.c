@@ -1,13 +1,14 @@
-/* fuzz_tls.c -- the TLS part's parsers on hostile input: the PEM trust-anchor
+/* fuzz_tls.c -- the TLS parsers on hostile input: the PEM trust-anchor
  * reader (strict and lenient, fed whole and in pieces), the iPAddress SAN
  * reader, the X.509 wrapper in its three modes (certificate bytes in
- * pieces, as from the network) and the IP-literal parser. Besides "no crash": every allocation is
+ * pieces, as from the network) and the IP-literal parser. Besides "no crash":
+ * every allocation is
  * freed, whole and split feeding load the same anchors, and a SAN match is
  * only reported for an address that is really in the input.
  *
- *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/tls/fuzz_tls.c \
+ *   clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_tls.c \
  *       -o build/fuzz_tls_lf -lbearssl
- *   build/fuzz_tls_lf -max_total_time=60 build/corpus-tls tests/tls/corpus
+ *   build/fuzz_tls_lf -max_total_time=60 build/corpus-tls tests/fuzz/corpus/tls
  *
  * With gcc (no libFuzzer) it replays the files named on the command line. */
 #define _POSIX_C_SOURCE 200809L
