@@ -14,6 +14,10 @@ have musl-gcc || need_pkgs+=(musl-tools)
 have x86_64-w64-mingw32-gcc || need_pkgs+=(gcc-mingw-w64-x86-64)
 have openssl || need_pkgs+=(openssl)
 [ -f /usr/include/bearssl.h ] || need_pkgs+=(libbearssl-dev)
+# sanitizer and libFuzzer runtimes for clang (make check, make fuzz)
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 \
+    || [ "$(uname -m)" != x86_64 ] || need_pkgs+=(libclang-rt-14-dev)
+have node || need_pkgs+=(nodejs npm)   # the conformance validator
 [ ${#need_pkgs[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && have apt-get; then
     echo "installing: ${need_pkgs[*]}" >&2
