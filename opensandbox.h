@@ -9594,8 +9594,9 @@ static int osb__ex_copy_utf8(const char *p, size_t n, size_t *i, char **w) {
         len = r - k;
     }
 #undef OSB__EX_CONT
-    if (w) {
-        memcpy(*w, p + k, len);
+    if (w) {   /* one to four bytes: a loop is cheaper than a memcpy call */
+        size_t t;
+        for (t = 0; t < len; t++) (*w)[t] = p[k + t];
         *w += len;
     }
     *i = k + len;
@@ -9659,13 +9660,11 @@ static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out) {
         i++;
         key = p + i;
         {
-            const char *q = (const char *)memchr(p + i, '"', n - i);
-            size_t j;
-            if (!q) return 0;
-            klen = (size_t)(q - key);
-            for (j = 0; j < klen; j++)
-                if (key[j] == '\\' || (unsigned char)key[j] < 0x20 || (unsigned char)key[j] >= 0x80) return 0;
-            i += klen + 1;
+            /* a plain ASCII name; anything else is the general decoder's */
+            size_t q = osb__str_plain_end((const unsigned char *)p, i, n);
+            if (q >= n || p[q] != '"') return 0;
+            klen = q - i;
+            i = q + 1;
         }
         OSB__EX_WS();
         if (i >= n || p[i] != ':') return 0;
