@@ -3162,28 +3162,26 @@ static int vault_write(args *a, const char *method) {
 static int c_vault_create(args *a) { return vault_write(a, "POST"); }
 static int c_vault_patch(args *a) { return vault_write(a, "PATCH"); }
 
-static int c_vault_get(args *a) {
+/* The vault calls that answer the vault's state, shown with view vw. */
+static int vault_state_cmd(args *a, osb_err (*call)(osb_client *, const osb_target *, osb_vault_state **),
+                           const view *vw, const char *failed) {
     osb_vault_state *s = NULL;
     osb_err e;
     int code = connect_sb(a->pos[0], 1);
     if (code) return code;
-    e = osb_vault_get(CLI, EGRESS, &s);
-    if (e != OSB_OK) return report(e, "cannot get the credential vault");
-    vault_show(s->raw, NULL);
+    e = call(CLI, EGRESS, &s);
+    if (e != OSB_OK) return report(e, failed);
+    vault_show(s->raw, vw);
     osb_result_free(s);
     return EX_OK;
 }
 
+static int c_vault_get(args *a) {
+    return vault_state_cmd(a, osb_vault_get, NULL, "cannot get the credential vault");
+}
+
 static int c_vault_cred_list(args *a) {
-    osb_vault_state *s = NULL;
-    osb_err e;
-    int code = connect_sb(a->pos[0], 1);
-    if (code) return code;
-    e = osb_vault_credential_list(CLI, EGRESS, &s);
-    if (e != OSB_OK) return report(e, "cannot list credentials");
-    vault_show(s->raw, &V_CREDS);
-    osb_result_free(s);
-    return EX_OK;
+    return vault_state_cmd(a, osb_vault_credential_list, &V_CREDS, "cannot list credentials");
 }
 
 static int c_vault_cred_get(args *a) {
@@ -3199,15 +3197,7 @@ static int c_vault_cred_get(args *a) {
 }
 
 static int c_vault_bind_list(args *a) {
-    osb_vault_state *s = NULL;
-    osb_err e;
-    int code = connect_sb(a->pos[0], 1);
-    if (code) return code;
-    e = osb_vault_binding_list(CLI, EGRESS, &s);
-    if (e != OSB_OK) return report(e, "cannot list bindings");
-    vault_show(s->raw, &V_BINDINGS);
-    osb_result_free(s);
-    return EX_OK;
+    return vault_state_cmd(a, osb_vault_binding_list, &V_BINDINGS, "cannot list bindings");
 }
 
 static int c_vault_bind_get(args *a) {
