@@ -2879,6 +2879,15 @@ OSB__HELPER int osb__json_string(osb_json *j, osb_json_token *t) {
         if (j->direct && j->sub == OSB__S_CHAR && !j->u8need) {
             /* the hot loop: plain ASCII needs no work at all */
             p = osb__str_plain_end(s, p, n);
+        } else if (!j->direct && j->sub == OSB__S_CHAR && !j->u8need && j->scratch_cap - j->scratch_len >= 4) {
+            /* after an escape: plain ASCII goes into scratch as a block, as
+               far as the byte-wise path below would put it (that one keeps
+               room for a whole character, 4 bytes, before each byte) */
+            size_t room = j->scratch_cap - j->scratch_len - 3;
+            size_t e = osb__str_plain_end(s, p, p + OSB__MIN(n - p, room));
+            memcpy(j->scratch + j->scratch_len, s + p, e - p);
+            j->scratch_len += e - p;
+            p = e;
         }
         if (p == n) {
             j->in_pos = p;
