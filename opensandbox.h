@@ -6956,26 +6956,15 @@ static int osb__conn_alive(osb__conn *k) {
     return osb__poll(&p, 1, 0) == 0;
 }
 
-/* A connection back in the pool for less than this many milliseconds is
- * taken without the liveness poll by a request that may be sent again. */
-#define OSB__POOL_FRESH_MS 2
-
-/* Takes a pooled connection to u, closing the expired and dead ones on the
- * way. The liveness poll costs a system call per request; it is skipped
- * when the connection came back a moment ago (a server closing it in that
- * window is rare) and the request is retryable: a request that finds the
- * connection closed is then sent once more on a fresh one, as it would be
- * after the poll. */
-static osb__conn *osb__pool_take(osb_client *c, const osb_url *u, int retryable) {
+static osb__conn *osb__pool_take(osb_client *c, const osb_url *u) {
     int i;
     int64_t now = osb__now_ms();
     for (i = c->npool - 1; i >= 0; i--) {
         osb__conn *k = c->pool[i];
         int expired = now - k->idle_since > OSB_POOL_IDLE_MS;
-        int fresh = retryable && now - k->idle_since < OSB__POOL_FRESH_MS && k->start == k->end;
         if (!expired && !osb__conn_matches(k, u)) continue;
         c->pool[i] = c->pool[--c->npool];
-        if (!expired && (fresh || osb__conn_alive(k))) return k;
+        if (!expired && osb__conn_alive(k)) return k;
         osb__conn_close(k, c->alloc);
     }
     return NULL;
@@ -7734,9 +7723,7 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
     for (attempt = 0;; attempt++) {
         int64_t connect_deadline = osb__earlier(osb__deadline_in(connect_ms), b->total_deadline);
         int got_any = 0, fresh = 0;
-        /* a request the loop below may send again when the pooled
-           connection turns out closed (the same test as there) */
-        osb__conn *k = osb__pool_take(c, u, attempt == 0 && idempotent && !req->body_reader);
+        osb__conn *k = osb__pool_take(c, u);
         if (!k) {
             e = osb__connect(c, u, connect_deadline, &k, err);
             if (e) {
