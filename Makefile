@@ -45,7 +45,7 @@ SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
 endif
-ifneq ($(wildcard tools/osb.c),)
+ifneq ($(wildcard tools/osb/main.c),)
 SUITES += "cli=$(PYTHON) tests/test_cli.py"
 TEST_EXTRA += $(B)/osb
 endif

@@ -17,7 +17,9 @@ BEARSSL_LIB ?= $(firstword $(wildcard /usr/lib/*/libbearssl.a /usr/lib/libbearss
 STATIC_CFLAGS ?= -std=c99 -Os -ffunction-sections -fdata-sections
 STATIC_LDFLAGS ?= -static -Wl,--gc-sections -s
 # The program: the tool once it exists, else an example, else the size probe.
-STATIC_SRC ?= $(firstword $(wildcard tools/osb.c examples/quickstart.c) tests/tls/size_probe.c)
+STATIC_SRC ?= $(firstword $(wildcard tools/osb/main.c examples/quickstart.c) tests/tls/size_probe.c)
+# main.c includes the rest of tools/osb/.
+STATIC_DEPS := $(wildcard tools/osb/*.c tools/osb/*.h)
 # Where opensandbox.h is looked up first (override to build another copy).
 STATIC_HEADER_DIR ?= .
 
@@ -25,13 +27,13 @@ static: build/osb-static build/osb-static-notls
 	@for f in build/osb-static build/osb-static-notls; do \
 	    printf '%-26s %8d bytes\n' $$f $$(wc -c < $$f); done
 
-build/osb-static: $(STATIC_SRC) opensandbox.h tools/musl_fortify_shim.c
+build/osb-static: $(STATIC_SRC) $(STATIC_DEPS) opensandbox.h tools/musl_fortify_shim.c
 	@mkdir -p build
 	@test -n "$(BEARSSL_LIB)" || { echo "libbearssl.a not found (apt-get install libbearssl-dev)"; exit 1; }
 	$(MUSL_CC) $(STATIC_CFLAGS) -DOSB_TLS=1 -I$(STATIC_HEADER_DIR) -I. -I$(BEARSSL_INC) \
 	    $(STATIC_SRC) tools/musl_fortify_shim.c $(BEARSSL_LIB) $(STATIC_LDFLAGS) -o $@
 
-build/osb-static-notls: $(STATIC_SRC) opensandbox.h
+build/osb-static-notls: $(STATIC_SRC) $(STATIC_DEPS) opensandbox.h
 	@mkdir -p build
 	$(MUSL_CC) $(STATIC_CFLAGS) -DOSB_TLS=0 -I$(STATIC_HEADER_DIR) -I. \
 	    $(STATIC_SRC) $(STATIC_LDFLAGS) -o $@

@@ -1,5 +1,5 @@
 /* size_probe.c -- a small complete program for the static size figures until
- * tools/osb.c exists: one GET through osb_request_raw, body to stdout.
+ * tools/osb/main.c exists: one GET through osb_request_raw, body to stdout.
  *
  *   size_probe URL            e.g. https://localhost:8443/hello
  *

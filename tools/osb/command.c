@@ -1,0 +1,400 @@
+/* tools/osb/command.c -- osb command ..., osb command session ... and osb code ....
+ * Part of osb: built as one translation unit by main.c. */
+
+/* >>executions ============================================================= */
+/* Live output of command run, session run and code run. */
+typedef struct live {
+    int line_mode;      /* /command and /session events are lines without '\n' */
+    int quiet;          /* -o json/yaml: aggregate only */
+} live;
+
+static int live_event(void *user, const osb_event *ev) {
+    live *l = (live *)user;
+    FILE *f;
+    if (l->quiet) return 0;
+    switch (ev->type) {
+    case OSB_EVENT_STDOUT:
+    case OSB_EVENT_STDERR:
+        f = ev->type == OSB_EVENT_STDOUT ? stdout : stderr;
+        if (ev->text.ptr) {
+            fwrite(ev->text.ptr, 1, ev->text.len, f);
+            if (l->line_mode && !(ev->text.len == 1 && ev->text.ptr[0] == '\n')) fputc('\n', f);
+        }
+        fflush(f);
+        break;
+    case OSB_EVENT_RESULT: {
+        size_t i;
+        const char *t = NULL;
+        for (i = 0; i < ev->results_count; i++)
+            if (ev->results[i].key.ptr && (strcmp(ev->results[i].key.ptr, "text/plain") == 0 ||
+                                           strcmp(ev->results[i].key.ptr, "text") == 0))
+                t = ev->results[i].value.ptr;
+        if (t) {
+            fputs(t, stdout);
+            fputc('\n', stdout);
+            fflush(stdout);
+        }
+        break;
+    }
+    case OSB_EVENT_ERROR: {
+        long long ec;
+        size_t i;
+        /* a command's exit status is the exit code, not an error to print */
+        if (ev->evalue.ptr && parse_int(ev->evalue.ptr, -1000000, 1000000, &ec) == 0) break;
+        if (ev->traceback_count) {
+            for (i = 0; i < ev->traceback_count; i++) fprintf(stderr, "%s\n", ev->traceback[i].ptr ? ev->traceback[i].ptr : "");
+        } else {
+            fprintf(stderr, "%s: %s\n", ev->ename.ptr ? ev->ename.ptr : "Error", ev->evalue.ptr ? ev->evalue.ptr : "");
+        }
+        fflush(stderr);
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* The CLI's exit status for a finished execution. */
+static int exec_status(const osb_execution *x) {
+    if (x->exit_code_known) {
+        if (x->exit_code < 0) return 137;   /* killed by a signal or timed out */
+        return x->exit_code > 255 ? 255 : x->exit_code;
+    }
+    if (x->has_error) return 1;             /* an exception (code) */
+    return EX_OK;
+}
+
+static void exec_json(const osb_execution *x, int code) {
+    jv *o = jobj();
+    jset_str(o, "id", x->id[0] ? x->id : NULL);
+    if (x->exit_code_known || x->completed || x->has_error) jset_num(o, "exit_code", code);
+    else jset_raw(o, "exit_code", jv_new(J_NULL));
+    jset_strn(o, "stdout", bstr(&x->out), x->out.len);
+    jset_strn(o, "stderr", bstr(&x->err), x->err.len);
+    if (x->results_count) {
+        jv *arr = jv_new(J_ARR);
+        size_t i;
+        for (i = 0; i < x->results_count; i++) jv_add(arr, jstrv(x->results[i].text.ptr ? x->results[i].text.ptr : ""));
+        jset_raw(o, "results", arr);
+    }
+    if (x->has_error) {
+        jv *e = jobj(), *tb = jv_new(J_ARR);
+        size_t i;
+        jset_str(e, "ename", x->ename.ptr ? x->ename.ptr : "");
+        jset_str(e, "evalue", x->evalue.ptr ? x->evalue.ptr : "");
+        for (i = 0; i < x->traceback_count; i++) jv_add(tb, jstrv(x->traceback[i].ptr ? x->traceback[i].ptr : ""));
+        jset_raw(e, "traceback", tb);
+        jset_raw(o, "error", e);
+    } else {
+        jset_raw(o, "error", jv_new(J_NULL));
+    }
+    show(o, NULL);
+    jv_free(o);
+}
+
+/* After a run call: the exit status, interrupting on Ctrl-C. kind: 0
+ * command, 1 session, 2 code. */
+static int exec_finish(osb_err e, osb_execution *x, int kind, const char *ctx) {
+    if (g_sigint) {
+        const char *id = kind == 2 && ctx ? ctx : x->id;
+        if (kind != 1 && id[0]) {
+            int saved = g_sigint;
+            osb_err ie;
+            g_cancel = 0;
+            ie = kind == 2 ? osb_code_interrupt(CLI, EXECD, id) : osb_command_interrupt(CLI, EXECD, id);
+            g_sigint = saved;
+            fprintf(stderr, "%s: interrupted; %s %s\n", g_prog, ie == OSB_OK ? "stopped" : "could not stop", id);
+        } else {
+            fprintf(stderr, "%s: interrupted\n", g_prog);
+        }
+        return EX_INTERRUPTED;
+    }
+    if (e != OSB_OK) return report(e, "the execution failed");
+    if (!x->exit_code_known && !x->completed && !x->has_error)
+        return errorf(EX_SERVER, "the stream ended before the execution finished");
+    return exec_status(x);
+}
+
+/* >>command ================================================================ */
+static char *join_rest(const args *a) {
+    osb_buf b;
+    int i;
+    memset(&b, 0, sizeof b);
+    for (i = 0; i < a->nrest; i++) {
+        if (i) bput(&b, " ");
+        bput(&b, a->rest[i]);
+    }
+    if (!b.data) bput(&b, "");
+    return b.data;
+}
+
+static int c_command_run(args *a) {
+    osb_command_request req;
+    osb_execution x;
+    live l;
+    double t = 0;
+    long long uid = -1, gid = -1;
+    const char **envs;
+    int nenv, code, i, bg = AF(a, "background") > 0;
+    osb_err e;
+    char *cmdline;
+    if (a->nrest == 0) return usage_error("missing command (osb command run ID -- CMD...)");
+    if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
+        return usage_error("invalid timeout '%s'", A(a, "timeout"));
+    if (A(a, "uid") && parse_int(A(a, "uid"), 0, 4294967294LL, &uid) != 0) return usage_error("invalid uid '%s'", A(a, "uid"));
+    if (A(a, "gid") && parse_int(A(a, "gid"), 0, 4294967294LL, &gid) != 0) return usage_error("invalid gid '%s'", A(a, "gid"));
+    if (gid >= 0 && uid < 0) return usage_error("--gid needs --uid");
+    envs = AM(a, "env", &nenv);
+    for (i = 0; i < nenv; i++)
+        if (!strchr(envs[i], '=') || envs[i][0] == '=') return usage_error("invalid env '%s' (expected KEY=VALUE)", envs[i]);
+    if (bg && !G.output) g_out = "table";
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    cmdline = join_rest(a);
+    memset(&req, 0, sizeof req);
+    req.command = cmdline;
+    req.cwd = A(a, "workdir");
+    req.timeout_ms = (int64_t)(t * 1000);
+    if (uid >= 0) { req.uid_set = 1; req.uid = (uint32_t)uid; }
+    if (gid >= 0) { req.gid_set = 1; req.gid = (uint32_t)gid; }
+    if (nenv) {
+        const char **v = (const char **)xmalloc(sizeof *v * (size_t)(nenv + 1));
+        for (i = 0; i < nenv; i++) v[i] = envs[i];
+        v[nenv] = NULL;
+        req.envs = v;
+    }
+    req.cancel = &g_cancel;
+    if (bg) {
+        char id[OSB_EXEC_ID_MAX];
+        jv *o;
+        e = osb_command_start(CLI, EXECD, &req, id, sizeof id);
+        free(cmdline);
+        if (e != OSB_OK) return report(e, "cannot start the command");
+        o = jobj();
+        jset_str(o, "execution_id", id);
+        jset_str(o, "sandbox_id", a->pos[0]);
+        if (strcmp(g_out, "raw") == 0) printf("%s\n", id);
+        else if (strcmp(g_out, "table") == 0) printf("Started background command %s\n", id);
+        else show(o, NULL);
+        fflush(stdout);
+        jv_free(o);
+        return EX_OK;
+    }
+    memset(&x, 0, sizeof x);
+    l.line_mode = 1;
+    l.quiet = strcmp(g_out, "raw") != 0;
+    x.forward_only = !l.quiet;
+    e = osb_command_run(CLI, EXECD, &req, live_event, &l, &x);
+    free(cmdline);
+    code = exec_finish(e, &x, 0, NULL);
+    if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
+    osb_execution_free(&x);
+    return code;
+}
+
+static int c_command_status(args *a) {
+    osb_command_status *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_command_status_get(CLI, EXECD, a->pos[1], &s);
+    if (e != OSB_OK) return report(e, "cannot get the command status");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_command_logs(args *a) {
+    long long cur = 0;
+    uint64_t next = 0;
+    osb_buf out;
+    osb_err e;
+    int code;
+    if (A(a, "cursor") && parse_int(A(a, "cursor"), 0, INT64_MAX, &cur) != 0)
+        return usage_error("invalid cursor '%s'", A(a, "cursor"));
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    memset(&out, 0, sizeof out);
+    e = osb_command_logs(CLI, EXECD, a->pos[1], (uint64_t)cur, osb_buf_sink, &out, &next);
+    if (e != OSB_OK) {
+        osb_buf_free(&out);
+        return report(e, "cannot read the command logs");
+    }
+    if (strcmp(g_out, "raw") == 0) {
+        fwrite(bstr(&out), 1, out.len, stdout);
+    } else if (strcmp(g_out, "table") == 0) {
+        fwrite(bstr(&out), 1, out.len, stdout);
+        if (out.len && out.data[out.len - 1] != '\n') fputc('\n', stdout);
+        printf("(cursor %llu)\n", (unsigned long long)next);
+    } else {
+        jv *o = jobj();
+        jset_strn(o, "output", bstr(&out), out.len);
+        jset_num(o, "cursor", (long long)next);
+        show(o, NULL);
+        jv_free(o);
+    }
+    fflush(stdout);
+    osb_buf_free(&out);
+    return EX_OK;
+}
+
+static int c_command_interrupt(args *a) {
+    jv *o;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_command_interrupt(CLI, EXECD, a->pos[1]);
+    if (e != OSB_OK) return report(e, "cannot interrupt the command");
+    o = jobj();
+    jset_str(o, "execution_id", a->pos[1]);
+    jset_bool(o, "interrupted", 1);
+    return show_msg(o, "Interrupted %s", a->pos[1]);
+}
+
+static int c_session_create(args *a) {
+    char sid[256];
+    osb_err e;
+    jv *o;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_session_create(CLI, EXECD, A(a, "workdir"), sid, sizeof sid);
+    if (e != OSB_OK) return report(e, "cannot create the session");
+    o = jobj();
+    jset_str(o, "session_id", sid);
+    if (strcmp(g_out, "raw") == 0) {
+        printf("%s\n", sid);
+        jv_free(o);
+        return EX_OK;
+    }
+    return show_msg(o, "Created session %s", sid);
+}
+
+static int c_session_run(args *a) {
+    osb_session_run_request req;
+    osb_execution x;
+    live l;
+    double t = 0;
+    osb_err e;
+    char *cmdline;
+    int code;
+    if (a->nrest == 0) return usage_error("missing command (osb command session run ID SESSION_ID -- CMD...)");
+    if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
+        return usage_error("invalid timeout '%s'", A(a, "timeout"));
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    cmdline = join_rest(a);
+    memset(&req, 0, sizeof req);
+    req.command = cmdline;
+    req.cwd = A(a, "workdir");
+    req.timeout_ms = (int64_t)(t * 1000);
+    req.cancel = &g_cancel;   /* ending the stream ends the run */
+    memset(&x, 0, sizeof x);
+    l.line_mode = 1;
+    l.quiet = strcmp(g_out, "raw") != 0;
+    x.forward_only = !l.quiet;
+    e = osb_session_run(CLI, EXECD, a->pos[1], &req, live_event, &l, &x);
+    free(cmdline);
+    code = exec_finish(e, &x, 1, NULL);
+    if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
+    osb_execution_free(&x);
+    return code;
+}
+
+static int c_session_delete(args *a) {
+    jv *o;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_session_delete(CLI, EXECD, a->pos[1]);
+    if (e != OSB_OK) return report(e, "cannot delete the session");
+    o = jobj();
+    jset_str(o, "session_id", a->pos[1]);
+    jset_bool(o, "deleted", 1);
+    return show_msg(o, "Deleted session %s", a->pos[1]);
+}
+
+/* >>code =================================================================== */
+static int c_code_run(args *a) {
+    osb_code_request req;
+    osb_execution x;
+    live l;
+    osb_buf src;
+    osb_err e;
+    int code;
+    memset(&src, 0, sizeof src);
+    if (A(a, "code")) bput(&src, A(a, "code"));
+    else if (a->npos > 1) {
+        if (read_all(a->pos[1], &src) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", a->pos[1], strerror(errno));
+    } else if (read_all("-", &src) != 0) {
+        return errorf(EX_LOCALIO, "cannot read stdin");
+    }
+    if ((code = connect_sb(a->pos[0], 0)) != 0) {
+        osb_buf_free(&src);
+        return code;
+    }
+    memset(&req, 0, sizeof req);
+    req.code = bstr(&src);
+    req.context_id = A(a, "context");
+    req.language = A(a, "language") ? A(a, "language") : "python";
+    req.cancel = &g_cancel;
+    memset(&x, 0, sizeof x);
+    l.line_mode = 0;
+    l.quiet = strcmp(g_out, "raw") != 0;
+    x.forward_only = !l.quiet;
+    e = osb_code_run(CLI, EXECD, &req, live_event, &l, &x);
+    code = exec_finish(e, &x, 2, A(a, "context"));
+    if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
+    osb_execution_free(&x);
+    osb_buf_free(&src);
+    return code;
+}
+
+static int c_context_create(args *a) {
+    osb_code_context *cx = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_code_context_create(CLI, EXECD, A(a, "language") ? A(a, "language") : "python", NULL, &cx);
+    if (e != OSB_OK) return report(e, "cannot create the context");
+    show_raw(cx->raw, NULL);
+    osb_result_free(cx);
+    return EX_OK;
+}
+
+static int c_context_list(args *a) {
+    static const view v = {"ID=id,LANGUAGE=language", ""};
+    osb_code_contexts *list = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 0);
+    if (code) return code;
+    e = osb_code_context_list(CLI, EXECD, A(a, "language") ? A(a, "language") : "python", &list);
+    if (e != OSB_OK) return report(e, "cannot list contexts");
+    {
+        jv *arr = jv_new(J_ARR);
+        size_t i;
+        for (i = 0; i < list->count; i++) {
+            jv *o = jobj();
+            jset_raw(o, "id", sjv(list->items[i].id));
+            jset_raw(o, "language", sjv(list->items[i].language));
+            jv_add(arr, o);
+        }
+        show(arr, &v);
+        jv_free(arr);
+    }
+    osb_result_free(list);
+    return EX_OK;
+}
+
+static int c_context_delete(args *a) {
+    jv *o;
+    osb_err e;
+    int code;
+    if (a->npos < 2 && !A(a, "language")) return usage_error("give a CONTEXT_ID or --language LANG (deletes all of that language)");
+    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    if (a->npos >= 2) e = osb_code_context_delete(CLI, EXECD, a->pos[1]);
+    else e = osb_code_context_delete_language(CLI, EXECD, A(a, "language"));
+    if (e != OSB_OK) return report(e, "cannot delete the context");
+    o = jobj();
+    if (a->npos >= 2) jset_str(o, "context_id", a->pos[1]);
+    else jset_str(o, "language", A(a, "language"));
+    jset_bool(o, "deleted", 1);
+    return show_msg(o, "Deleted %s%s", a->npos >= 2 ? "context " : "all contexts of ", a->npos >= 2 ? a->pos[1] : A(a, "language"));
+}

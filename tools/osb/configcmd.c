@@ -1,0 +1,233 @@
+/* tools/osb/configcmd.c -- osb config ....
+ * Part of osb: built as one translation unit by main.c. */
+
+/* >>config-commands ======================================================== */
+static const char CONFIG_TEMPLATE[] =
+    "# OpenSandbox CLI configuration (osb config set SECTION.FIELD VALUE edits it)\n"
+    "\n"
+    "[connection]\n"
+    "# api_key = \"your-api-key\"\n"
+    "domain = \"localhost:8080\"\n"
+    "protocol = \"http\"\n"
+    "request_timeout = 30\n"
+    "use_server_proxy = false\n"
+    "\n"
+    "[output]\n"
+    "color = true\n"
+    "\n"
+    "[defaults]\n"
+    "image = \"python:3.11\"\n"
+    "timeout = \"10m\"\n";
+
+static int mkdir_parent(const char *path) {
+    char dir[1024];
+    char *slash;
+    snprintf(dir, sizeof dir, "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return 0;
+    *slash = 0;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int write_file_atomic(const char *path, const char *data, size_t len) {
+    char tmp[1100];
+    int fd;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (mkdir_parent(path) != 0) return -1;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int c_config_init(args *a) {
+    struct stat st;
+    jv *o;
+    if (stat(C.path, &st) == 0 && !AF(a, "force"))
+        return errorf(EX_CONFLICT, "%s already exists (use --force to overwrite)", C.path);
+    if (write_file_atomic(C.path, CONFIG_TEMPLATE, strlen(CONFIG_TEMPLATE)) != 0)
+        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
+    o = jobj();
+    jset_str(o, "path", C.path);
+    jset_str(o, "status", "created");
+    return show_msg(o, "Created %s", C.path);
+}
+
+/* TOML value for a string: bool > int > float > string, as the official CLI. */
+static void toml_value(osb_buf *b, const char *v) {
+    char *end;
+    long long i;
+    if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) { bput(b, v); return; }
+    if (streq_ci(v, "true")) { bput(b, "true"); return; }
+    if (streq_ci(v, "false")) { bput(b, "false"); return; }
+    if (parse_int(v, INT64_MIN, INT64_MAX, &i) == 0) { bprintf(b, "%lld", i); return; }
+    if (*v && (strtod(v, &end), *end == 0) && strspn(v, "0123456789.eE+-") == strlen(v)) { bput(b, v); return; }
+    bput(b, "\"");
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\') bprintf(b, "\\%c", *v);
+        else if (*v == '\n') bput(b, "\\n");
+        else if (*v == '\t') bput(b, "\\t");
+        else bputn(b, v, 1);
+    }
+    bput(b, "\"");
+}
+
+static int name_ok(const char *s, size_t n) {
+    size_t i;
+    if (!n) return 0;
+    for (i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-') return 0;
+    return 1;
+}
+
+static int c_config_set(args *a) {
+    const char *key = a->pos[0], *val = a->pos[1], *dot = strchr(key, '.');
+    osb_buf text, out, line;
+    char section[128], field[128];
+    const char *p, *end;
+    int in_sec = 0, done = 0, sec_seen = 0;
+    size_t insert_at = (size_t)-1;
+    jv *o;
+    if (!dot || !name_ok(key, (size_t)(dot - key)) || !name_ok(dot + 1, strlen(dot + 1)) ||
+        (size_t)(dot - key) >= sizeof section || strlen(dot + 1) >= sizeof field)
+        return usage_error("invalid key '%s' (expected SECTION.FIELD, e.g. connection.domain)", key);
+    memcpy(section, key, (size_t)(dot - key));
+    section[dot - key] = 0;
+    snprintf(field, sizeof field, "%s", dot + 1);
+    memset(&text, 0, sizeof text);
+    memset(&out, 0, sizeof out);
+    memset(&line, 0, sizeof line);
+    if (read_all(C.path, &text) != 0) {
+        if (errno != ENOENT) return errorf(EX_LOCALIO, "cannot read %s: %s", C.path, strerror(errno));
+        bput(&text, "");
+    }
+    bprintf(&line, "%s = ", field);
+    toml_value(&line, val);
+    bput(&line, "\n");
+    p = bstr(&text);
+    end = p + text.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *q = skip_ws(p, le);
+        size_t fl = strlen(field);
+        if (q < le && *q == '[') {
+            if (in_sec && !done) {
+                /* insert before the next section, after the last non-blank line */
+                size_t at = insert_at == (size_t)-1 ? out.len : insert_at;
+                osb_buf tail;
+                memset(&tail, 0, sizeof tail);
+                bputn(&tail, out.data + at, out.len - at);
+                out.len = at;
+                bputn(&out, line.data, line.len);
+                bputn(&out, tail.data ? tail.data : "", tail.len);
+                osb_buf_free(&tail);
+                done = 1;
+            }
+            {
+                const char *r = memchr(q, ']', (size_t)(le - q));
+                const char *n0 = skip_ws(q + 1, le), *n1 = r ? r : le;
+                while (n1 > n0 && (n1[-1] == ' ' || n1[-1] == '\t')) n1--;
+                in_sec = r && (size_t)(n1 - n0) == strlen(section) && memcmp(n0, section, strlen(section)) == 0;
+                if (in_sec) sec_seen = 1;
+            }
+            bputn(&out, p, (size_t)(le - p) + (nl ? 1 : 0));
+            insert_at = out.len;
+        } else if (in_sec && !done && (size_t)(le - q) >= fl && memcmp(q, field, fl) == 0 &&
+                   *skip_ws(q + fl, le) == '=') {
+            bputn(&out, line.data, line.len);
+            done = 1;
+        } else {
+            bputn(&out, p, (size_t)(le - p));
+            if (nl) bput(&out, "\n");
+            if (in_sec && q < le) insert_at = out.len;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (!done) {
+        if (sec_seen && in_sec) {
+            size_t at = insert_at == (size_t)-1 ? out.len : insert_at;
+            osb_buf tail;
+            memset(&tail, 0, sizeof tail);
+            if (out.len && out.data[out.len - 1] != '\n' && at == out.len) bput(&out, "\n"), at = out.len;
+            bputn(&tail, out.data + at, out.len - at);
+            out.len = at;
+            bputn(&out, line.data, line.len);
+            bputn(&out, tail.data ? tail.data : "", tail.len);
+            osb_buf_free(&tail);
+        } else {
+            if (out.len && out.data[out.len - 1] != '\n') bput(&out, "\n");
+            if (out.len) bput(&out, "\n");
+            bprintf(&out, "[%s]\n", section);
+            bputn(&out, line.data, line.len);
+        }
+    }
+    if (write_file_atomic(C.path, bstr(&out), out.len) != 0) {
+        osb_buf_free(&text);
+        osb_buf_free(&out);
+        osb_buf_free(&line);
+        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
+    }
+    osb_buf_free(&text);
+    osb_buf_free(&out);
+    osb_buf_free(&line);
+    o = jobj();
+    jset_str(o, "key", key);
+    jset_str(o, "value", strcmp(key, "connection.api_key") == 0 ? "********" : val);
+    jset_str(o, "path", C.path);
+    return show_msg(o, "Set %s in %s", key, C.path);
+}
+
+static int c_config_show(args *a) {
+    jv *o = jobj(), *s;
+    char tmp[512];
+    (void)a;
+    if (resolve_config(1) != EX_OK) return EX_CONFIG;
+    jset_str(o, "config_file", C.path);
+    jset_bool(o, "config_file_exists", C.file_found);
+    s = jobj();
+    jset_str(s, "api_key", C.api_key[0] ? "********" : NULL);
+    jset_str(s, "domain", C.domain);
+    jset_str(s, "protocol", C.protocol);
+    snprintf(tmp, sizeof tmp, "%g", C.timeout_s);
+    {
+        jv *n = jv_new(J_NUM);
+        n->s = xstrdup(tmp);
+        n->n = strlen(tmp);
+        jset_raw(s, "request_timeout", n);
+    }
+    jset_bool(s, "use_server_proxy", C.use_server_proxy);
+    jset_raw(o, "connection", s);
+    s = jobj();
+    jset_str(s, "api_key", CFG.api_key_source);
+    jset_str(s, "domain", CFG.domain_source);
+    jset_str(s, "protocol", CFG.protocol_source);
+    jset_str(s, "request_timeout", CFG.timeout_source);
+    jset_str(s, "use_server_proxy", CFG.proxy_source);
+    jset_raw(o, "sources", s);
+    s = jobj();
+    jset_bool(s, "color", C.color);
+    jset_raw(o, "output", s);
+    s = jobj();
+    jset_str(s, "image", C.image[0] ? C.image : NULL);
+    jset_str(s, "timeout", C.sandbox_timeout[0] ? C.sandbox_timeout : NULL);
+    jset_raw(o, "defaults", s);
+    show(o, NULL);
+    jv_free(o);
+    return EX_OK;
+}

@@ -1,0 +1,68 @@
+/* tools/osb/diagnostics.c -- osb diagnostics ... and osb devops ....
+ * Part of osb: built as one translation unit by main.c. */
+
+/* >>diagnostics ============================================================ */
+static int diag(args *a, int events) {
+    osb_diagnostic *d = NULL;
+    osb_err e = events ? osb_diagnostics_events(CLI, a->pos[0], A(a, "scope"), &d)
+                       : osb_diagnostics_logs(CLI, a->pos[0], A(a, "scope"), &d);
+    if (e != OSB_OK) return report(e, "cannot read diagnostics");
+    if (strcmp(g_out, "raw") == 0 || strcmp(g_out, "table") == 0) {
+        const char *c = d->content.ptr ? d->content.ptr : NULL;
+        if (strcmp(g_out, "table") == 0)
+            printf("sandbox: %s  kind: %s  scope: %s  delivery: %s%s\n", d->sandbox_id.ptr ? d->sandbox_id.ptr : a->pos[0],
+                   d->kind.ptr ? d->kind.ptr : (events ? "events" : "logs"), d->scope.ptr ? d->scope.ptr : A(a, "scope"),
+                   d->delivery.ptr ? d->delivery.ptr : "-", d->truncated ? "  (truncated)" : "");
+        if (c) {
+            fputs(c, stdout);
+            if (*c && c[strlen(c) - 1] != '\n') fputc('\n', stdout);
+        } else if (d->content_url.ptr) {
+            printf("%s\n", d->content_url.ptr);
+        }
+        fflush(stdout);
+    } else {
+        show_raw(d->raw, NULL);
+    }
+    osb_result_free(d);
+    return EX_OK;
+}
+
+static int c_diag_logs(args *a) { return diag(a, 0); }
+static int c_diag_events(args *a) { return diag(a, 1); }
+
+/* devops: the legacy plain-text routes. */
+static int devops(args *a, const char *kind) {
+    osb_diagnostics_text_req req;
+    osb_text *t = NULL;
+    long long v;
+    osb_err e;
+    memset(&req, 0, sizeof req);
+    req.kind = kind;
+    if (A(a, "tail")) {
+        if (parse_int(A(a, "tail"), 1, 1000000, &v) != 0) return usage_error("invalid tail '%s'", A(a, "tail"));
+        req.tail = (int)v;
+    }
+    if (A(a, "limit")) {
+        if (parse_int(A(a, "limit"), 1, 1000000, &v) != 0) return usage_error("invalid limit '%s'", A(a, "limit"));
+        req.limit = (int)v;
+    }
+    if (A(a, "event-limit")) {
+        if (parse_int(A(a, "event-limit"), 1, 1000000, &v) != 0) return usage_error("invalid event limit '%s'", A(a, "event-limit"));
+        req.event_limit = (int)v;
+    }
+    req.since = A(a, "since");
+    e = osb_diagnostics_text(CLI, a->pos[0], &req, &t);
+    if (e != OSB_OK) return report(e, "cannot read diagnostics");
+    if (t->text.len) {
+        fwrite(t->text.ptr, 1, t->text.len, stdout);
+        if (t->text.ptr[t->text.len - 1] != '\n') fputc('\n', stdout);
+    }
+    fflush(stdout);
+    osb_result_free(t);
+    return EX_OK;
+}
+
+static int c_devops_logs(args *a) { return devops(a, "logs"); }
+static int c_devops_inspect(args *a) { return devops(a, "inspect"); }
+static int c_devops_events(args *a) { return devops(a, "events"); }
+static int c_devops_summary(args *a) { return devops(a, "summary"); }

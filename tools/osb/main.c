@@ -1,0 +1,608 @@
+/* osb -- the OpenSandbox command-line tool, built only on opensandbox.h.
+ *
+ * The command tree, flags, config file (~/.opensandbox/config.toml) and
+ * output formats of the official `osb`, plus snapshots, metadata patches,
+ * directory listings, egress rule deletion, code contexts, per-command
+ * env/uid/gid and ranged/resumed downloads. `osb --help` lists the commands
+ * and the exit codes; tools/README.md has the details.
+ *
+ * Build: cc -std=c99 -O2 -I. tools/osb/main.c -o build/osb   (add -DOSB_TLS=1 -lbearssl for https)
+ *
+ * The files of tools/osb/ are compiled as one translation unit: main.c
+ * includes them in the order data flows (plumbing, output, configuration,
+ * requests, then one file per command group), so every helper stays static
+ * and the build is one compiler call, as before.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define OPENSANDBOX_IMPLEMENTATION
+#include "opensandbox.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plumbing.c"
+#include "output.c"
+#include "config.c"
+#include "remote.c"
+#include "sandbox.c"
+#include "command.c"
+#include "file.c"
+#include "egress.c"
+#include "vault.c"
+#include "diagnostics.c"
+#include "configcmd.c"
+#include "skills.c"
+
+/* >>tree =================================================================== */
+#define OUT_ALL "table,json,yaml,raw"
+#define OUT_STD "table,json,yaml"
+
+static const opt O_NONE[] = {{NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_CREATE[] = {
+    {"image", 'i', O_VAL, "IMAGE", "container image (default: [defaults].image)"},
+    {"image-auth-username", 0, O_VAL, "USER", "registry user name"},
+    {"image-auth-password", 0, O_VAL, "PASS", "registry password"},
+    {"timeout", 't', O_VAL, "DUR|none", "time to live, e.g. 10m, 1h30m; none = no TTL (default [defaults].timeout or 10m)"},
+    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
+    {"metadata", 'm', O_MULTI, "K=V", "metadata label (repeatable)"},
+    {"extension", 0, O_MULTI, "K=V", "provider extension (repeatable)"},
+    {"resource", 0, O_MULTI, "K=V", "resource limit, e.g. cpu=1 memory=2Gi (repeatable)"},
+    {"entrypoint", 0, O_MULTI, "ARG", "entrypoint argument (repeatable; default tail -f /dev/null)"},
+    {"network-policy-file", 0, O_VAL, "FILE", "JSON network policy"},
+    {"credential-proxy", 0, O_FLAG, NULL, "enable the credential proxy (needs --network-policy-file)"},
+    {"volumes-file", 0, O_VAL, "FILE", "JSON array of volumes"},
+    {"skip-health-check", 0, O_FLAG, NULL, "do not wait until the sandbox answers"},
+    {"ready-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"},
+    {"platform", 0, O_VAL, "OS[/ARCH]", "platform, e.g. linux/amd64, linux/arm64"},
+    {"secure-access", 0, O_FLAG, NULL, "require the secure-access token on sandbox endpoints"},
+    {"snapshot", 0, O_VAL, "SNAPSHOT_ID", "restore from a snapshot instead of an image"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_LIST[] = {
+    {"state", 's', O_MULTI, "STATE", "filter by state, case-insensitive (repeatable: OR)"},
+    {"metadata", 'm', O_MULTI, "K=V", "filter by metadata (repeatable: AND)"},
+    {"page", 0, O_VAL, "N", "page number (from 1)"},
+    {"page-size", 0, O_VAL, "N", "items per page"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_RESUME[] = {
+    {"skip-health-check", 0, O_FLAG, NULL, "do not wait until the sandbox answers"},
+    {"resume-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_RENEW[] = {
+    {"timeout", 't', O_REQ, "DUR", "new time to live from now, e.g. 30m (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_ENDPOINT[] = {
+    {"port", 'p', O_REQ, "PORT", "port inside the sandbox, 1-65535 (required)"},
+    {"expires", 0, O_VAL, "DUR", "signed route valid for DUR (gateway deployments)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_METRICS[] = {
+    {"watch", 0, O_FLAG, NULL, "stream metrics until Ctrl-C"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_METADATA[] = {
+    {"set", 0, O_MULTI, "K=V", "set a key (repeatable; same as a KEY=VALUE argument)"},
+    {"unset", 0, O_MULTI, "KEY", "remove a key (repeatable; same as a KEY- argument)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SNAP_CREATE[] = {
+    {"name", 0, O_VAL, "NAME", "snapshot name"},
+    {"wait", 0, O_FLAG, NULL, "wait until the snapshot is Ready"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SNAP_LIST[] = {
+    {"sandbox", 0, O_VAL, "ID", "only snapshots of this sandbox"},
+    {"state", 's', O_MULTI, "STATE", "filter by state (repeatable)"},
+    {"page", 0, O_VAL, "N", "page number (from 1)"},
+    {"page-size", 0, O_VAL, "N", "items per page"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CMD_RUN[] = {
+    {"background", 'd', O_FLAG, NULL, "run in the background and print the execution id"},
+    {"workdir", 'w', O_VAL, "DIR", "working directory"},
+    {"timeout", 't', O_VAL, "DUR", "kill the command after DUR"},
+    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
+    {"uid", 0, O_VAL, "UID", "run as this user id"},
+    {"gid", 0, O_VAL, "GID", "run with this group id (needs --uid)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CMD_LOGS[] = {
+    {"cursor", 0, O_VAL, "N", "byte offset to read from (from the last call)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_WORKDIR[] = {
+    {"workdir", 'w', O_VAL, "DIR", "working directory"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SESSION_RUN[] = {
+    {"workdir", 'w', O_VAL, "DIR", "working directory"},
+    {"timeout", 't', O_VAL, "DUR", "kill the command after DUR"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_CAT[] = {
+    {"encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"},
+    {"range", 0, O_VAL, "A-B", "only bytes A to B"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_WRITE[] = {
+    {"content", 'c', O_VAL, "TEXT", "content (default: read stdin)"},
+    {"encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"},
+    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_UPLOAD[] = {
+    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_DOWNLOAD[] = {
+    {"range", 0, O_VAL, "A-B", "only bytes A to B (A-, -N also)"},
+    {"resume", 0, O_FLAG, NULL, "continue a partial download of LOCAL_PATH"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_PERM[] = {
+    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 755"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CHMOD[] = {
+    {"mode", 0, O_REQ, "MODE", "octal permissions, e.g. 644 (required)"},
+    {"owner", 0, O_VAL, "USER", "owner"},
+    {"group", 0, O_VAL, "GROUP", "group"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_SEARCH[] = {
+    {"pattern", 'p', O_VAL, "GLOB", "glob pattern (default **)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_REPLACE[] = {
+    {"old", 0, O_REQ, "TEXT", "text to replace (required)"},
+    {"new", 0, O_REQ, "TEXT", "replacement (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_FILE_LS[] = {
+    {"depth", 0, O_VAL, "N", "levels to descend (default 1)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_EGRESS_PATCH[] = {
+    {"rule", 0, O_MULTI, "ACTION=TARGET", "rule, e.g. allow=pypi.org (repeatable)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_EGRESS_DELETE[] = {
+    {"target", 0, O_MULTI, "TARGET", "target whose rule is removed (repeatable)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_VAULT_FILE[] = {
+    {"file", 0, O_REQ, "PATH|-", "JSON or YAML payload ('-' = stdin) (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DIAG[] = {
+    {"scope", 's', O_REQ, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DEVOPS_LOGS[] = {
+    {"tail", 'n', O_VAL, "N", "last N lines (default 100)"},
+    {"since", 's', O_VAL, "DUR", "only newer than DUR"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DEVOPS_EVENTS[] = {
+    {"limit", 'l', O_VAL, "N", "at most N events (default 50)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_DEVOPS_SUMMARY[] = {
+    {"tail", 'n', O_VAL, "N", "last N log lines (default 50)"},
+    {"event-limit", 0, O_VAL, "N", "at most N events (default 20)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CONFIG_INIT[] = {
+    {"force", 0, O_FLAG, NULL, "overwrite an existing file"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_CODE_RUN[] = {
+    {"language", 'l', O_VAL, "LANG", "language (default python)"},
+    {"context", 0, O_VAL, "CONTEXT_ID", "run in this context (keeps state)"},
+    {"code", 'c', O_VAL, "CODE", "code to run (default: FILE or stdin)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_LANG[] = {
+    {"language", 'l', O_VAL, "LANG", "language (default python)"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SKILLS_INSTALL[] = {
+    {"all-builtins", 0, O_FLAG, NULL, "every built-in skill"},
+    {"target", 't', O_MULTI, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"},
+    {"scope", 0, O_VAL, "SCOPE", "project or global"},
+    {"force", 'f', O_FLAG, NULL, "overwrite"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const cmd TREE[] = {
+    {"sandbox", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Manage sandboxes"},
+    {"sandbox create", c_sandbox_create, O_SB_CREATE, 0, 0, 0, "", OUT_STD, "table", "Create a sandbox and wait until it is ready"},
+    {"sandbox list", c_sandbox_list, O_SB_LIST, 0, 0, 0, "", OUT_STD, "table", "List sandboxes"},
+    {"sandbox get", c_sandbox_get, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Show a sandbox"},
+    {"sandbox kill", c_sandbox_kill, O_NONE, 1, -1, 0, "ID...", OUT_STD, "table", "Delete sandboxes"},
+    {"sandbox pause", c_sandbox_pause, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Pause a sandbox"},
+    {"sandbox resume", c_sandbox_resume, O_SB_RESUME, 1, 1, 0, "ID", OUT_STD, "table", "Resume a paused sandbox"},
+    {"sandbox renew", c_sandbox_renew, O_SB_RENEW, 1, 1, 0, "ID", OUT_STD, "table", "Extend a sandbox's time to live"},
+    {"sandbox endpoint", c_sandbox_endpoint, O_SB_ENDPOINT, 1, 1, 0, "ID", OUT_STD, "table", "Show the endpoint of a sandbox port"},
+    {"sandbox health", c_sandbox_health, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Check that the sandbox answers"},
+    {"sandbox metrics", c_sandbox_metrics, O_SB_METRICS, 1, 1, 0, "ID", OUT_ALL, "table", "CPU and memory of a sandbox"},
+    {"sandbox metadata", c_sandbox_metadata, O_SB_METADATA, 1, -1, 0, "ID [KEY=VALUE | KEY-]...", OUT_STD, "table", "Change metadata (JSON merge patch)"},
+    {"snapshot", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Manage snapshots"},
+    {"snapshot create", c_snapshot_create, O_SNAP_CREATE, 1, 1, 0, "SANDBOX_ID", OUT_STD, "table", "Snapshot a sandbox"},
+    {"snapshot list", c_snapshot_list, O_SNAP_LIST, 0, 0, 0, "", OUT_STD, "table", "List snapshots"},
+    {"snapshot get", c_snapshot_get, O_NONE, 1, 1, 0, "SNAPSHOT_ID", OUT_STD, "table", "Show a snapshot"},
+    {"snapshot delete", c_snapshot_delete, O_NONE, 1, -1, 0, "SNAPSHOT_ID...", OUT_STD, "table", "Delete snapshots"},
+    {"command", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Run commands in a sandbox"},
+    {"command run", c_command_run, O_CMD_RUN, 1, 1, 1, "ID -- CMD...", "raw,json,table,yaml", "raw", "Run a command (streams its output, exits with its code)"},
+    {"command status", c_command_status, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_STD, "table", "Status of a command"},
+    {"command logs", c_command_logs, O_CMD_LOGS, 2, 2, 0, "ID EXECUTION_ID", OUT_ALL, "table", "Output of a background command"},
+    {"command interrupt", c_command_interrupt, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_STD, "table", "Interrupt a command"},
+    {"command session", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Persistent shell sessions"},
+    {"command session create", c_session_create, O_WORKDIR, 1, 1, 0, "ID", OUT_ALL, "table", "Create a session"},
+    {"command session run", c_session_run, O_SESSION_RUN, 2, 2, 1, "ID SESSION_ID -- CMD...", "raw,json,yaml", "raw", "Run a command in a session"},
+    {"command session delete", c_session_delete, O_NONE, 2, 2, 0, "ID SESSION_ID", OUT_STD, "table", "Delete a session"},
+    {"code", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Run code in a code interpreter"},
+    {"code run", c_code_run, O_CODE_RUN, 1, 2, 0, "ID [FILE]", "raw,json,yaml", "raw", "Run code (from -c, FILE or stdin)"},
+    {"code context", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Code contexts (interpreter state)"},
+    {"code context create", c_context_create, O_LANG, 1, 1, 0, "ID", OUT_STD, "table", "Create a context"},
+    {"code context list", c_context_list, O_LANG, 1, 1, 0, "ID", OUT_STD, "table", "List contexts of a language"},
+    {"code context delete", c_context_delete, O_LANG, 1, 2, 0, "ID [CONTEXT_ID]", OUT_STD, "table", "Delete a context (or all of --language)"},
+    {"file", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Files and directories in a sandbox"},
+    {"file cat", c_file_cat, O_FILE_CAT, 2, 2, 0, "ID PATH", "raw", "raw", "Print a file"},
+    {"file write", c_file_write, O_FILE_WRITE, 2, 2, 0, "ID PATH", OUT_STD, "table", "Write a file from -c or stdin"},
+    {"file upload", c_file_upload, O_FILE_UPLOAD, 3, 3, 0, "ID LOCAL_PATH REMOTE_PATH", OUT_STD, "table", "Upload a file"},
+    {"file download", c_file_download, O_FILE_DOWNLOAD, 3, 3, 0, "ID REMOTE_PATH LOCAL_PATH", OUT_STD, "table", "Download a file"},
+    {"file rm", c_file_rm, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Remove files"},
+    {"file mv", c_file_mv, O_NONE, 3, 3, 0, "ID SRC DEST", OUT_STD, "table", "Move or rename"},
+    {"file mkdir", c_file_mkdir, O_PERM, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Create directories (with parents)"},
+    {"file rmdir", c_file_rmdir, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Remove directories (recursively)"},
+    {"file search", c_file_search, O_FILE_SEARCH, 2, 2, 0, "ID DIR", OUT_STD, "table", "Find files by glob"},
+    {"file info", c_file_info, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "File metadata"},
+    {"file chmod", c_file_chmod, O_CHMOD, 2, 2, 0, "ID PATH", OUT_STD, "table", "Change mode, owner, group"},
+    {"file replace", c_file_replace, O_FILE_REPLACE, 2, 2, 0, "ID PATH", OUT_STD, "table", "Replace text in a file"},
+    {"file ls", c_file_ls, O_FILE_LS, 1, 2, 0, "ID [PATH]", OUT_STD, "table", "List a directory"},
+    {"egress", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Network egress policy"},
+    {"egress get", c_egress_get, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Show the egress policy"},
+    {"egress patch", c_egress_patch, O_EGRESS_PATCH, 1, 1, 0, "ID", OUT_STD, "table", "Add or change rules"},
+    {"egress delete", c_egress_delete, O_EGRESS_DELETE, 1, -1, 0, "ID [TARGET...]", OUT_STD, "table", "Remove the rules of targets"},
+    {"credential-vault", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Credentials injected by the egress proxy"},
+    {"credential-vault create", c_vault_create, O_VAULT_FILE, 1, 1, 0, "ID", OUT_STD, "table", "Create the vault"},
+    {"credential-vault get", c_vault_get, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Show the vault (sanitised)"},
+    {"credential-vault patch", c_vault_patch, O_VAULT_FILE, 1, 1, 0, "ID", OUT_STD, "table", "Change the vault"},
+    {"credential-vault delete", c_vault_delete, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Delete the vault"},
+    {"credential-vault credential", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Vault credentials"},
+    {"credential-vault credential list", c_vault_cred_list, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "List credentials"},
+    {"credential-vault credential get", c_vault_cred_get, O_NONE, 2, 2, 0, "ID NAME", OUT_STD, "table", "Show a credential"},
+    {"credential-vault binding", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Vault bindings"},
+    {"credential-vault binding list", c_vault_bind_list, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "List bindings"},
+    {"credential-vault binding get", c_vault_bind_get, O_NONE, 2, 2, 0, "ID NAME", OUT_STD, "table", "Show a binding"},
+    {"diagnostics", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Sandbox diagnostics"},
+    {"diagnostics logs", c_diag_logs, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "table", "Diagnostic logs"},
+    {"diagnostics events", c_diag_events, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "table", "Diagnostic events"},
+    {"devops", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Legacy plain-text diagnostics (experimental)"},
+    {"devops logs", c_devops_logs, O_DEVOPS_LOGS, 1, 1, 0, "ID", "raw", "raw", "Container logs"},
+    {"devops inspect", c_devops_inspect, O_NONE, 1, 1, 0, "ID", "raw", "raw", "Container inspection"},
+    {"devops events", c_devops_events, O_DEVOPS_EVENTS, 1, 1, 0, "ID", "raw", "raw", "Container events"},
+    {"devops summary", c_devops_summary, O_DEVOPS_SUMMARY, 1, 1, 0, "ID", "raw", "raw", "Everything above, short"},
+    {"config", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "The config file (~/.opensandbox/config.toml)"},
+    {"config init", c_config_init, O_CONFIG_INIT, 0, 0, 0, "", OUT_STD, "table", "Write a default config file"},
+    {"config show", c_config_show, O_NONE, 0, 0, 0, "", OUT_STD, "table", "Show the effective configuration (API key masked)"},
+    {"config set", c_config_set, O_NONE, 2, 2, 0, "SECTION.FIELD VALUE", OUT_STD, "table", "Set a value, e.g. connection.domain"},
+    {"skills", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Agent skills (not available in this build)"},
+    {"skills install", c_unavailable, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "not available in this build"},
+    {"skills show", c_unavailable, O_NONE, 1, 1, 0, "SKILL", OUT_STD, "table", "not available in this build"},
+    {"skills list", c_unavailable, O_NONE, 0, 0, 0, "", OUT_STD, "table", "not available in this build"},
+    {"skills uninstall", c_unavailable, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "not available in this build"},
+    {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL}};
+
+/* Global options: accepted before or after the command words. */
+static const opt GLOBAL_OPTS[] = {
+    {"api-key", 0, O_VAL, "KEY", "API key (env OPEN_SANDBOX_API_KEY)"},
+    {"domain", 0, O_VAL, "HOST[:PORT]", "server (env OPEN_SANDBOX_DOMAIN; default localhost:8080)"},
+    {"protocol", 0, O_VAL, "http|https", "scheme when the domain has none (env OPEN_SANDBOX_PROTOCOL)"},
+    {"request-timeout", 0, O_VAL, "SECONDS", "per-request timeout (env OPEN_SANDBOX_REQUEST_TIMEOUT; default 30)"},
+    {"use-server-proxy", 0, O_FLAG, NULL, "reach sandboxes through the server (env OPEN_SANDBOX_USE_SERVER_PROXY)"},
+    {"no-use-server-proxy", 0, O_FLAG, NULL, "reach sandboxes directly"},
+    {"config", 0, O_VAL, "PATH", "config file (default ~/.opensandbox/config.toml)"},
+    {"verbose", 'v', O_FLAG, NULL, "print each request and status to stderr"},
+    {"no-color", 0, O_FLAG, NULL, "no colours"},
+    {"output", 'o', O_VAL, "FORMAT", "table, json, yaml or raw (per command)"},
+    {"version", 0, O_FLAG, NULL, "print the version"},
+    {"help", 'h', O_FLAG, NULL, "show help"},
+    {NULL, 0, 0, NULL, NULL}};
+
+/* Where each global option goes. */
+static const struct {
+    const char *lng;
+    const char **str;   /* value options */
+    int *flag;          /* flags: set to value */
+    int value;          /* neither: 1 = --version, 2 = --help */
+} GLOBAL_DEST[] = {
+    {"api-key", &G.api_key, NULL, 0},
+    {"domain", &G.domain, NULL, 0},
+    {"protocol", &G.protocol, NULL, 0},
+    {"request-timeout", &G.request_timeout, NULL, 0},
+    {"use-server-proxy", NULL, &G.use_server_proxy, 1},
+    {"no-use-server-proxy", NULL, &G.use_server_proxy, 0},
+    {"config", &G.config_path, NULL, 0},
+    {"verbose", NULL, &G.verbose, 1},
+    {"no-color", NULL, &G.no_color, 1},
+    {"output", &G.output, NULL, 0},
+    {"version", NULL, NULL, 1},
+    {"help", NULL, NULL, 2}};
+
+static const char *EXIT_HELP[] = {
+    "  0    success",
+    "  1    other error",
+    "  2    usage: unknown command or flag, bad or missing argument",
+    "  3    config file unreadable or invalid",
+    "  4    not found (HTTP 404/410)",
+    "  5    authentication: API key missing or refused (HTTP 401/403)",
+    "  6    request rejected by the server (HTTP 400/405/413/415/422)",
+    "  7    conflict or wrong state (HTTP 409/412/416), sandbox failed",
+    "  8    rate limited or no capacity, retry later (HTTP 429/503/507)",
+    "  9    server error (other 5xx, error inside a stream, bad response)",
+    "  10   connection failed (DNS, refused, TLS, reset)",
+    "  11   timed out",
+    "  12   local file could not be read or written",
+    "  13   not available in this build",
+    "  14   not implemented by the server (HTTP 501)",
+    "  130  interrupted (Ctrl-C; a running remote command is interrupted first)",
+    "  command run, command session run and code run exit with the remote",
+    "  command's exit code when it ran to the end (137 when it was killed by a",
+    "  signal or by --timeout).",
+    NULL};
+
+static size_t path_words(const char *p) {
+    size_t n = 1;
+    for (; *p; p++)
+        if (*p == ' ') n++;
+    return n;
+}
+
+static void print_opts(FILE *f, const opt *o) {
+    for (; o && o->lng; o++) {
+        char left[96];
+        if (o->shrt) snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
+        else snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
+        fprintf(f, "  %-34s %s\n", left, o->help);
+    }
+}
+
+static void print_help(FILE *f, const cmd *c) {
+    const cmd *k;
+    if (!c) {
+        int i;
+        fprintf(f, "Usage: %s [GLOBAL OPTIONS] COMMAND [ARGS]...\n\n", g_prog);
+        fprintf(f, "The OpenSandbox command-line tool (opensandbox.h %s, %s).\n\n", osb_version(), osb_build_config());
+        fputs("Global options:\n", f);
+        print_opts(f, GLOBAL_OPTS);
+        fputs("\nCommands:\n", f);
+        for (k = TREE; k->path; k++)
+            if (path_words(k->path) == 1) fprintf(f, "  %-18s %s\n", k->path, k->help);
+        fputs("\nDurations: 90s, 10m, 1h30m, 1h30m45s, 2d; a bare number is seconds.\n", f);
+        fputs("Settings: flag > environment > config file > default.\n", f);
+        fputs("\nExit codes:\n", f);
+        for (i = 0; EXIT_HELP[i]; i++) fprintf(f, "%s\n", EXIT_HELP[i]);
+        fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", g_prog);
+        return;
+    }
+    if (!c->fn) {
+        size_t depth = path_words(c->path), l = strlen(c->path);
+        fprintf(f, "Usage: %s %s COMMAND [ARGS]...\n\n%s.\n\nCommands:\n", g_prog, c->path, c->help);
+        for (k = TREE; k->path; k++)
+            if (path_words(k->path) == depth + 1 && strncmp(k->path, c->path, l) == 0 && k->path[l] == ' ')
+                fprintf(f, "  %-18s %s\n", k->path + l + 1, k->help);
+        return;
+    }
+    fprintf(f, "Usage: %s %s [OPTIONS]%s%s\n\n%s.\n\nOptions:\n", g_prog, c->path, c->pos_usage && *c->pos_usage ? " " : "",
+            c->pos_usage ? c->pos_usage : "", c->help);
+    print_opts(f, c->opts);
+    fprintf(f, "  %-34s output format: %s (default %s)\n", "-o, --output FORMAT", c->outputs, c->def_out);
+    fprintf(f, "  %-34s show this help\n", "-h, --help");
+    fprintf(f, "\nGlobal options (%s --help) are accepted too.\n", g_prog);
+}
+
+/* Handles a global option at argv[*i]; 1 if it was one, -1 on error. */
+static int global_opt(int argc, char **argv, int *i, int *want_help, int *want_version) {
+    const char *s = argv[*i], *val = NULL, *name;
+    char namebuf[64];
+    const opt *o;
+    if (s[0] != '-' || !s[1]) return 0;
+    if (s[1] == '-') {
+        const char *eq = strchr(s + 2, '=');
+        size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
+        if (n >= sizeof namebuf) return 0;
+        memcpy(namebuf, s + 2, n);
+        namebuf[n] = 0;
+        name = namebuf;
+        if (eq) val = eq + 1;
+        for (o = GLOBAL_OPTS; o->lng; o++)
+            if (strcmp(o->lng, name) == 0) break;
+    } else {
+        for (o = GLOBAL_OPTS; o->lng; o++)
+            if (o->shrt && o->shrt == s[1]) break;
+        if (o->lng && s[2]) {
+            if (o->kind == O_FLAG) return 0;
+            val = s + 2;
+        }
+    }
+    if (!o->lng) return 0;
+    if (o->kind != O_FLAG && !val) {
+        if (*i + 1 >= argc) {
+            usage_error("option --%s needs a value", o->lng);
+            return -1;
+        }
+        val = argv[++*i];
+    }
+    {
+        size_t k;
+        for (k = 0; k < sizeof GLOBAL_DEST / sizeof GLOBAL_DEST[0]; k++) {
+            if (strcmp(GLOBAL_DEST[k].lng, o->lng) != 0) continue;
+            if (GLOBAL_DEST[k].str) *GLOBAL_DEST[k].str = val;
+            else if (GLOBAL_DEST[k].flag) *GLOBAL_DEST[k].flag = GLOBAL_DEST[k].value;
+            else if (GLOBAL_DEST[k].value == 1) *want_version = 1;
+            else *want_help = 1;
+        }
+    }
+    return 1;
+}
+
+static const cmd *find_cmd(const char *path) {
+    const cmd *k;
+    for (k = TREE; k->path; k++)
+        if (strcmp(k->path, path) == 0) return k;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    args a;
+    const cmd *c = NULL;
+    char path[128] = "";
+    int i, want_help = 0, want_version = 0, rest_mode = 0, code;
+    memset(&a, 0, sizeof a);
+    for (i = 1; i < argc; i++) {
+        char *s = argv[i];
+        int r;
+        if (rest_mode) {
+            a.rest = &argv[i];
+            a.nrest = argc - i;
+            break;
+        }
+        if (strcmp(s, "--") == 0) {
+            if (c && c->rest) {
+                a.rest = &argv[i + 1];
+                a.nrest = argc - i - 1;
+                break;
+            }
+            /* everything after -- is positional */
+            for (i++; i < argc; i++) {
+                if (a.npos >= MAXPOS) return usage_error("too many arguments");
+                a.pos[a.npos++] = argv[i];
+            }
+            break;
+        }
+        /* command options first (they may shadow a global short flag) */
+        if (c && c->fn && s[0] == '-' && s[1]) {
+            const opt *o = NULL;
+            const char *val = NULL;
+            int idx = -1, k;
+            if (s[1] == '-') {
+                const char *eq = strchr(s + 2, '=');
+                size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
+                for (k = 0; c->opts[k].lng; k++)
+                    if (strlen(c->opts[k].lng) == n && strncmp(c->opts[k].lng, s + 2, n) == 0) { idx = k; break; }
+                if (idx >= 0 && eq) val = eq + 1;
+            } else {
+                for (k = 0; c->opts[k].lng; k++)
+                    if (c->opts[k].shrt == s[1]) { idx = k; break; }
+                if (idx >= 0 && s[2]) {
+                    if (c->opts[idx].kind == O_FLAG) idx = -1;
+                    else val = s + 2;
+                }
+            }
+            if (idx >= 0) {
+                o = &c->opts[idx];
+                if (o->kind == O_FLAG) {
+                    if (val) return usage_error("option --%s takes no value", o->lng);
+                    args_add(&a, idx, "1");
+                } else {
+                    if (!val) {
+                        if (i + 1 >= argc) return usage_error("option --%s needs a value", o->lng);
+                        val = argv[++i];
+                    }
+                    args_add(&a, idx, val);
+                }
+                continue;
+            }
+        }
+        r = global_opt(argc, argv, &i, &want_help, &want_version);
+        if (r < 0) return EX_USAGE;
+        if (r > 0) continue;
+        if (s[0] == '-' && s[1] && !(c && c->fn && isdigit((unsigned char)s[1]))) {
+            if (c && c->fn) return usage_error("no such option: %s (see '%s %s --help')", s, g_prog, c->path);
+            return usage_error("no such option: %s", s);
+        }
+        /* a word: the next level of the tree, or a positional argument */
+        if (!c || !c->fn) {
+            char next[128];
+            const cmd *k;
+            if (strlen(path) + strlen(s) + 2 > sizeof next) return usage_error("no such command '%s'", s);
+            strcpy(next, path);
+            if (path[0]) strcat(next, " ");
+            strcat(next, s);
+            k = find_cmd(next);
+            if (!k) {
+                if (!c) return usage_error("no such command '%s' (see '%s --help')", s, g_prog);
+                return usage_error("no such command '%s %s' (see '%s %s --help')", c->path, s, g_prog, c->path);
+            }
+            memcpy(path, next, sizeof path);
+            c = k;
+            a.cmd = c;
+            continue;
+        }
+        if (c->rest && a.npos >= c->max_pos) {
+            /* the first word of the trailing command: the rest is its argv */
+            a.rest = &argv[i];
+            a.nrest = argc - i;
+            rest_mode = 1;
+            break;
+        }
+        if (a.npos >= MAXPOS) return usage_error("too many arguments");
+        a.pos[a.npos++] = s;
+    }
+    if (want_version) {
+        printf("osb %s (opensandbox.h %s, %s)\n", OSB_VERSION_STRING, osb_version(), osb_build_config());
+        return EX_OK;
+    }
+    if (want_help || !c || !c->fn) {
+        print_help(stdout, c);
+        return (want_help || !c || !c->fn) ? EX_OK : EX_USAGE;
+    }
+    if (a.npos < c->min_pos) return usage_error("missing argument (usage: %s %s %s)", g_prog, c->path, c->pos_usage);
+    if (c->max_pos >= 0 && a.npos > c->max_pos)
+        return usage_error("unexpected argument '%s' (usage: %s %s %s)", a.pos[c->max_pos], g_prog, c->path, c->pos_usage);
+    /* required options */
+    for (i = 0; c->opts[i].lng; i++)
+        if (c->opts[i].kind == O_REQ && !a.nvals[i])
+            return usage_error("missing option --%s (see '%s %s --help')", c->opts[i].lng, g_prog, c->path);
+    g_out = G.output ? G.output : c->def_out;
+    if (!check_output(c, g_out))
+        return usage_error("invalid output '%s' for '%s' (choose from %s)", g_out, c->path, c->outputs);
+    /* settings: `osb config ...` uses only flags and the environment */
+    code = resolve_config(strncmp(c->path, "config", 6) != 0);
+    if (code) return code;
+    g_color = !G.no_color && C.color && isatty(1) && !getenv("NO_COLOR");
+    /* Ctrl-C is caught only where it must reach the server (interrupting a
+     * remote execution) or stop a transfer cleanly; elsewhere it ends osb at once. */
+    {
+        static const char *const catching[] = {"command run", "command session run", "code run", "sandbox metrics",
+                                               "file upload", "file download", "file cat", NULL};
+        for (i = 0; catching[i]; i++)
+            if (strcmp(c->path, catching[i]) == 0) install_sigint();
+    }
+    if (strncmp(c->path, "config", 6) != 0 && c->fn != c_unavailable && (code = make_client()) != 0) return code;
+    code = c->fn(&a);
+    fflush(stdout);
+    osb_client_free(CLI);
+    return code;
+}

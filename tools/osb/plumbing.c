@@ -1,0 +1,356 @@
+/* tools/osb/plumbing.c -- shared plumbing: exit codes, globals, small utilities, arguments, progress.
+ * Part of osb: built as one translation unit by main.c. */
+
+/* >>exit-codes ============================================================= */
+/* Documented in `osb --help` and tools/README.md; never renumbered. */
+enum {
+    EX_OK = 0,
+    EX_ERROR = 1,        /* anything not listed below */
+    EX_USAGE = 2,        /* unknown command or flag, bad or missing argument */
+    EX_CONFIG = 3,       /* config file unreadable or invalid */
+    EX_NOTFOUND = 4,     /* HTTP 404/410: no such sandbox, file, snapshot, ... */
+    EX_AUTH = 5,         /* HTTP 401/403: API key missing or refused */
+    EX_REJECTED = 6,     /* HTTP 400/405/413/415/422: the server refused the request */
+    EX_CONFLICT = 7,     /* HTTP 409/412/416: wrong state, revision or range */
+    EX_BUSY = 8,         /* HTTP 429/503/507: rate limited or no capacity, retry later */
+    EX_SERVER = 9,       /* other 5xx, an error inside a stream, a malformed response */
+    EX_CONNECT = 10,     /* DNS, connect, TLS or the connection broke */
+    EX_TIMEOUT = 11,     /* a deadline passed (request timeout, ready timeout) */
+    EX_LOCALIO = 12,     /* a local file could not be read or written */
+    EX_UNAVAILABLE = 13, /* not available in this build (e.g. https without TLS) */
+    EX_NOTIMPL = 14,     /* HTTP 501: the server does not implement it */
+    EX_INTERRUPTED = 130 /* Ctrl-C */
+};
+
+/* >>globals ================================================================ */
+typedef struct gopts {
+    const char *api_key, *domain, *protocol, *config_path, *output;
+    const char *request_timeout;
+    int use_server_proxy;          /* -1 unset, 0, 1 */
+    int verbose, no_color;
+} gopts;
+
+static gopts G = {NULL, NULL, NULL, NULL, NULL, NULL, -1, 0, 0};
+static osb_client *CLI;
+static volatile int g_cancel;           /* set by SIGINT; the library polls it */
+static volatile sig_atomic_t g_sigint;
+static int g_color;                      /* colour on stdout */
+static const char *g_prog = "osb";
+static const char *g_out = "table";   /* the resolved -o of the running command */
+
+/* Connection settings after flag > env > file > default. */
+static struct {
+    char api_key[512], domain[512], protocol[512];
+    double timeout_s;
+    int use_server_proxy;
+    int color;
+    char image[256], sandbox_timeout[64];
+    char path[1024];
+    int file_found;
+} C;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (g_sigint) _exit(EX_INTERRUPTED);  /* second Ctrl-C: leave now */
+    g_sigint = 1;
+    g_cancel = 1;
+}
+
+static void install_sigint(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  /* no SA_RESTART: blocking calls return EINTR */
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* >>util =================================================================== */
+static void die_oom(void) {
+    fputs("osb: out of memory\n", stderr);
+    exit(EX_ERROR);
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) die_oom();
+    return p;
+}
+
+static void *xrealloc(void *p, size_t n) {
+    p = realloc(p, n ? n : 1);
+    if (!p) die_oom();
+    return p;
+}
+
+static char *xstrndup(const char *s, size_t n) {
+    char *p = (char *)xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+static char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s: ", g_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EX_USAGE;
+}
+
+static int errorf(int code, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "%s: error: ", g_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+static void bput(osb_buf *b, const char *s) {
+    if (osb_buf_append_str(b, s) != OSB_OK) die_oom();
+}
+
+static void bputn(osb_buf *b, const char *s, size_t n) {
+    if (osb_buf_append(b, s, n) != OSB_OK) die_oom();
+}
+
+static void bprintf(osb_buf *b, const char *fmt, ...) {
+    char tmp[1024];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) {
+        bputn(b, tmp, (size_t)n);
+    } else {
+        char *big = (char *)xmalloc((size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        bputn(b, big, (size_t)n);
+        free(big);
+    }
+}
+
+static const char *bstr(const osb_buf *b) { return b->data ? b->data : ""; }
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int streq_ci(const char *a, const char *b) {
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+    return *a == *b;
+}
+
+/* "1h30m", "90s", "10m", "1h30m45s", "2d", "500ms", bare integer = seconds.
+ * Returns 0 and *out seconds, or -1. */
+static int parse_duration(const char *s, double *out) {
+    double total = 0;
+    int any = 0;
+    const char *p = s;
+    if (!s || !*s) return -1;
+    while (*p == ' ') p++;
+    if (!*p) return -1;
+    {
+        char *end;
+        double v = strtod(p, &end);
+        if (end != p && *end == 0 && isdigit((unsigned char)*p)) {
+            if (v < 0) return -1;
+            *out = v;
+            return 0;
+        }
+    }
+    while (*p) {
+        char *end;
+        double v;
+        if (!isdigit((unsigned char)*p) && *p != '.') return -1;
+        v = strtod(p, &end);
+        if (end == p) return -1;
+        p = end;
+        if (p[0] == 'm' && p[1] == 's') { total += v / 1000.0; p += 2; }
+        else if (*p == 'd') { total += v * 86400; p++; }
+        else if (*p == 'h') { total += v * 3600; p++; }
+        else if (*p == 'm') { total += v * 60; p++; }
+        else if (*p == 's') { total += v; p++; }
+        else return -1;
+        any = 1;
+    }
+    if (!any) return -1;
+    *out = total;
+    return 0;
+}
+
+static int parse_int(const char *s, long long lo, long long hi, long long *out) {
+    char *end;
+    long long v;
+    if (!s || !*s) return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+/* RFC 3339 UTC of now + secs. */
+static void rfc3339_in(double secs, char *out, size_t cap) {
+    time_t t = time(NULL) + (time_t)(secs + 0.5);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Reads a whole file (or stdin for "-"). */
+static int read_all(const char *path, osb_buf *out) {
+    char buf[65536];
+    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR && !g_sigint) continue;
+            if (fd) close(fd);
+            return -1;
+        }
+        if (n == 0) break;
+        bputn(out, buf, (size_t)n);
+    }
+    if (fd) close(fd);
+    if (!out->data) bputn(out, "", 0);
+    return 0;
+}
+
+/* >>args =================================================================== */
+enum { O_FLAG, O_VAL, O_MULTI, O_REQ };   /* O_REQ: a value that must be given */
+
+typedef struct opt {
+    const char *lng;      /* without "--" */
+    char shrt;            /* 0: none */
+    int kind;
+    const char *meta;
+    const char *help;
+} opt;
+
+#define MAXO 40
+#define MAXPOS 256
+
+struct cmd;
+typedef struct args {
+    const struct cmd *cmd;
+    const char *pos[MAXPOS];
+    int npos;
+    char **rest;          /* after "--" or the first word of a trailing command */
+    int nrest;
+    const char **vals[MAXO];
+    int nvals[MAXO];
+} args;
+
+typedef int (*cmd_fn)(args *a);
+
+typedef struct cmd {
+    const char *path;     /* "sandbox create" */
+    cmd_fn fn;            /* NULL: a group */
+    const opt *opts;
+    int min_pos, max_pos; /* -1: unlimited */
+    int rest;             /* 1: takes a trailing command (-- CMD...) */
+    const char *pos_usage;
+    const char *outputs;  /* "table,json,yaml" */
+    const char *def_out;
+    const char *help;
+} cmd;
+
+static int opt_index(const cmd *c, const char *name) {
+    int i;
+    for (i = 0; c->opts && c->opts[i].lng; i++)
+        if (strcmp(c->opts[i].lng, name) == 0) return i;
+    return -1;
+}
+
+static const char *A(const args *a, const char *name) {
+    int i = opt_index(a->cmd, name);
+    if (i < 0 || a->nvals[i] == 0) return NULL;
+    return a->vals[i][a->nvals[i] - 1];
+}
+
+static int AF(const args *a, const char *name) {
+    int i = opt_index(a->cmd, name);
+    return i >= 0 ? a->nvals[i] : 0;
+}
+
+static const char **AM(const args *a, const char *name, int *n) {
+    int i = opt_index(a->cmd, name);
+    *n = i >= 0 ? a->nvals[i] : 0;
+    return i >= 0 ? a->vals[i] : NULL;
+}
+
+static void args_add(args *a, int i, const char *v) {
+    a->vals[i] = (const char **)xrealloc((void *)a->vals[i], sizeof(char *) * (size_t)(a->nvals[i] + 1));
+    a->vals[i][a->nvals[i]++] = v;
+}
+
+/* >>progress =============================================================== */
+typedef struct progress {
+    int on;
+    int64_t total;        /* -1 unknown */
+    int64_t done, base;   /* base: bytes already there (resume) */
+    double start, last;
+    const char *label;
+} progress;
+
+static void human(double v, char *out, size_t cap) {
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int i = 0;
+    while (v >= 1024 && i < 4) { v /= 1024; i++; }
+    if (i == 0) snprintf(out, cap, "%.0f %s", v, u[i]);
+    else snprintf(out, cap, "%.1f %s", v, u[i]);
+}
+
+static void progress_start(progress *p, const char *label, int64_t total, int64_t base) {
+    memset(p, 0, sizeof *p);
+    p->on = isatty(2) && strcmp(g_out, "json") != 0;
+    p->total = total;
+    p->base = base;
+    p->label = label;
+    p->start = p->last = now_s();
+}
+
+static void progress_draw(progress *p, int final) {
+    char a[32], b[32], rate[32], eta[32], bar[32];
+    double t = now_s(), el = t - p->start, r;
+    int64_t cur = p->base + p->done;
+    if (!p->on) return;
+    if (!final && t - p->last < 0.1) return;
+    p->last = t;
+    r = el > 0 ? (double)p->done / el : 0;
+    human((double)cur, a, sizeof a);
+    human(r, rate, sizeof rate);
+    if (p->total > 0) {
+        int pct = (int)(cur * 100 / p->total), fill = (int)(cur * 20 / p->total), i;
+        if (pct > 100) pct = 100;
+        if (fill > 20) fill = 20;
+        for (i = 0; i < 20; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+        bar[20] = 0;
+        human((double)p->total, b, sizeof b);
+        if (final) snprintf(eta, sizeof eta, "%.1fs", el);
+        else if (r > 0) {
+            long s = (long)((double)(p->total - cur) / r);
+            snprintf(eta, sizeof eta, "ETA %ld:%02ld", s / 60, s % 60);
+        } else snprintf(eta, sizeof eta, "ETA --:--");
+        fprintf(stderr, "\r%s [%s] %3d%% %s / %s  %s/s  %s\033[K", p->label, bar, pct, a, b, rate, eta);
+    } else {
+        fprintf(stderr, "\r%s %s  %s/s  %.1fs\033[K", p->label, a, rate, el);
+    }
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}

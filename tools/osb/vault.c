@@ -1,0 +1,339 @@
+/* tools/osb/vault.c -- osb credential-vault ... (and the YAML payload reader).
+ * Part of osb: built as one translation unit by main.c. */
+
+/* >>yaml =================================================================== */
+/* The YAML the official CLI accepts for credential-vault payloads, read into
+ * the same tree as JSON: block mappings and sequences, "- key: value" items,
+ * plain / single- / double-quoted scalars, flow [a, b] and {k: v} of scalars,
+ * comments. Anchors, tags and block scalars (| >) are refused. */
+typedef struct yline {
+    int ind;
+    char *text;     /* after the indentation, comment and trailing spaces removed */
+} yline;
+
+static jv *y_scalar(const char *s, size_t n) {
+    jv *v;
+    char *end;
+    char tmp[64];
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        jv *j = jparse(s, n);   /* JSON escapes are a subset of YAML's */
+        if (j && j->t == J_STR) return j;
+        jv_free(j);
+    }
+    if (n >= 2 && s[0] == '\'' && s[n - 1] == '\'') {
+        osb_buf b;
+        size_t i;
+        memset(&b, 0, sizeof b);
+        for (i = 1; i + 1 < n; i++) {
+            bputn(&b, s + i, 1);
+            if (s[i] == '\'' && s[i + 1] == '\'') i++;
+        }
+        v = jv_new(J_STR);
+        v->s = b.data ? b.data : xstrdup("");
+        v->n = b.len;
+        return v;
+    }
+    if (n == 0 || (n == 1 && s[0] == '~') || (n == 4 && memcmp(s, "null", 4) == 0)) return jv_new(J_NULL);
+    if (n == 4 && memcmp(s, "true", 4) == 0) return jv_new(J_TRUE);
+    if (n == 5 && memcmp(s, "false", 5) == 0) return jv_new(J_FALSE);
+    if (n < sizeof tmp) {
+        memcpy(tmp, s, n);
+        tmp[n] = 0;
+        strtod(tmp, &end);
+        if (*end == 0 && (isdigit((unsigned char)tmp[0]) || tmp[0] == '-') && strspn(tmp, "0123456789+-.eE") == n) {
+            jv *num = jparse(tmp, n);   /* only JSON-shaped numbers stay numbers */
+            if (num && num->t == J_NUM) return num;
+            jv_free(num);
+        }
+    }
+    v = jv_new(J_STR);
+    v->s = xstrndup(s, n);
+    v->n = n;
+    return v;
+}
+
+/* Flow collections of scalars: [a, "b"] and {k: v}. */
+static jv *y_flow(const char *s, size_t n) {
+    jv *v = jv_new(s[0] == '[' ? J_ARR : J_OBJ);
+    size_t i = 1, end = n - 1;
+    while (i < end) {
+        size_t st, q;
+        char quote = 0;
+        while (i < end && (s[i] == ' ' || s[i] == ',')) i++;
+        if (i >= end) break;
+        st = i;
+        for (q = i; q < end; q++) {
+            if (quote) { if (s[q] == quote) quote = 0; continue; }
+            if (s[q] == '"' || s[q] == '\'') quote = s[q];
+            else if (s[q] == ',') break;
+        }
+        if (v->t == J_ARR) {
+            jv_add(v, y_scalar(s + st, q - st));
+        } else {
+            const char *colon = memchr(s + st, ':', q - st);
+            jv *k, *val;
+            if (!colon) { jv_free(v); return NULL; }
+            k = y_scalar(s + st, (size_t)(colon - (s + st)));
+            val = y_scalar(colon + 1 + strspn(colon + 1, " "), (size_t)(s + q - colon - 1) - strspn(colon + 1, " "));
+            val->k = xstrdup(k->s ? k->s : "");
+            jv_free(k);
+            jv_add(v, val);
+        }
+        i = q + 1;
+    }
+    return v;
+}
+
+static jv *y_value(const char *s) {
+    size_t n = strlen(s);
+    if (n >= 2 && ((s[0] == '[' && s[n - 1] == ']') || (s[0] == '{' && s[n - 1] == '}'))) return y_flow(s, n);
+    if (n && (s[0] == '&' || s[0] == '*' || s[0] == '!' || s[0] == '|' || s[0] == '>')) return NULL;
+    return y_scalar(s, n);
+}
+
+/* Where "key:" ends in a mapping line (the colon), or NULL. */
+static const char *y_colon(const char *t) {
+    char quote = 0;
+    const char *p;
+    for (p = t; *p; p++) {
+        if (quote) { if (*p == quote) quote = 0; continue; }
+        if ((*p == '"' || *p == '\'') && p == t) { quote = *p; continue; }
+        if (*p == ':' && (p[1] == ' ' || p[1] == 0)) return p;
+    }
+    return NULL;
+}
+
+static jv *y_block(yline *L, int n, int *i, int ind);
+
+static jv *y_seq(yline *L, int n, int *i, int ind) {
+    jv *seq = jv_new(J_ARR);
+    while (*i < n && L[*i].ind == ind && L[*i].text[0] == '-' && (L[*i].text[1] == ' ' || !L[*i].text[1])) {
+        char *rest = L[*i].text + 1;
+        int col = ind + 1;
+        jv *item;
+        while (*rest == ' ') { rest++; col++; }
+        if (!*rest) {
+            (*i)++;
+            item = *i < n && L[*i].ind > ind ? y_block(L, n, i, L[*i].ind) : jv_new(J_NULL);
+        } else if (y_colon(rest) && rest[0] != '[' && rest[0] != '{') {
+            /* "- key: value": a mapping whose first line starts at col */
+            L[*i].ind = col;
+            L[*i].text = rest;
+            item = y_block(L, n, i, col);
+        } else {
+            item = y_value(rest);
+            (*i)++;
+        }
+        if (!item) { jv_free(seq); return NULL; }
+        jv_add(seq, item);
+    }
+    return seq;
+}
+
+static jv *y_block(yline *L, int n, int *i, int ind) {
+    jv *map;
+    if (*i >= n) return jv_new(J_NULL);
+    if (L[*i].text[0] == '-' && (L[*i].text[1] == ' ' || !L[*i].text[1])) return y_seq(L, n, i, ind);
+    map = jv_new(J_OBJ);
+    while (*i < n && L[*i].ind == ind) {
+        const char *t = L[*i].text, *colon = y_colon(t);
+        jv *k, *v;
+        if (!colon) { jv_free(map); return NULL; }
+        k = y_scalar(t, (size_t)(colon - t));
+        (*i)++;
+        if (colon[1]) {
+            v = y_value(colon + 1 + strspn(colon + 1, " "));
+        } else if (*i < n && L[*i].ind > ind) {
+            v = y_block(L, n, i, L[*i].ind);
+        } else if (*i < n && L[*i].ind == ind && L[*i].text[0] == '-') {
+            v = y_seq(L, n, i, ind);
+        } else {
+            v = jv_new(J_NULL);
+        }
+        if (!v || !k->s) { jv_free(k); jv_free(v); jv_free(map); return NULL; }
+        v->k = xstrdup(k->s);
+        jv_free(k);
+        jv_add(map, v);
+    }
+    return map;
+}
+
+static jv *yaml_parse(char *text) {
+    yline *L = NULL;
+    int n = 0, cap = 0, i = 0;
+    char *p = text, *line;
+    jv *doc;
+    while ((line = p) != NULL && *p) {
+        char *nl = strchr(p, '\n'), *q, quote = 0;
+        int ind = 0;
+        if (nl) *nl = 0;
+        p = nl ? nl + 1 : NULL;
+        while (line[ind] == ' ') ind++;
+        if (line[ind] == '\t') { free(L); return NULL; }
+        for (q = line + ind; *q; q++) {
+            if (quote) { if (*q == quote) quote = 0; continue; }
+            if (*q == '"' || *q == '\'') quote = *q;
+            else if (*q == '#' && (q == line + ind || q[-1] == ' ')) { *q = 0; break; }
+        }
+        q = line + strlen(line);
+        while (q > line + ind && (q[-1] == ' ' || q[-1] == '\r')) *--q = 0;
+        if (!line[ind] || strcmp(line + ind, "---") == 0) {
+            if (!p) break;
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            L = (yline *)xrealloc(L, sizeof *L * (size_t)cap);
+        }
+        L[n].ind = ind;
+        L[n].text = line + ind;
+        n++;
+        if (!p) break;
+    }
+    doc = n ? y_block(L, n, &i, L[0].ind) : NULL;
+    if (doc && i != n) {   /* lines that fit nowhere */
+        jv_free(doc);
+        doc = NULL;
+    }
+    free(L);
+    return doc;
+}
+
+/* >>vault ================================================================== */
+static const view V_CREDS = {"NAME=name,SOURCE=sourceType,REVISION=revision", "credentials"};
+static const view V_BINDINGS = {"NAME=name,REVISION=revision,HOSTS=match.hosts,AUTH=auth.type", "bindings"};
+
+static int vault_show(osb_str raw, const view *vw) {
+    jv *doc = jparse(raw.ptr, raw.len);
+    if (!doc) return EX_OK;
+    if (strcmp(g_out, "table") == 0 && doc->t == J_OBJ && !vw && jget(doc, "credentials") && jget(doc, "bindings")) {
+        printf("revision: %s\n", jstr(doc, "revision") ? jstr(doc, "revision") : "-");
+        show(doc, &V_CREDS);
+        show(doc, &V_BINDINGS);
+    } else {
+        show(doc, vw);
+    }
+    jv_free(doc);
+    return EX_OK;
+}
+
+/* create/patch send the payload file as it is (JSON), through the sandbox's
+ * egress target. */
+static int vault_write(args *a, const char *method) {
+    osb_buf body;
+    jv *doc;
+    rq r;
+    ep e;
+    int code;
+    memset(&body, 0, sizeof body);
+    if (read_all(A(a, "file"), &body) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", A(a, "file"), strerror(errno));
+    doc = jparse(body.data, body.len);
+    if (!doc) {
+        /* not JSON: a YAML payload, sent as JSON */
+        doc = yaml_parse(body.data ? body.data : (char *)"");
+        if (doc && doc->t == J_OBJ) {
+            osb_buf js;
+            memset(&js, 0, sizeof js);
+            emit_json_buf(&js, doc);
+            osb_buf_free(&body);
+            body = js;
+        }
+    }
+    if (!doc || doc->t != J_OBJ) {
+        jv_free(doc);
+        osb_buf_free(&body);
+        return usage_error("%s: expected a JSON or YAML object", strcmp(A(a, "file"), "-") == 0 ? "stdin" : A(a, "file"));
+    }
+    jv_free(doc);
+    if ((code = connect_sb(a->pos[0], 1)) != 0) {
+        osb_buf_free(&body);
+        return code;
+    }
+    ep_from_target(EGRESS, &e);
+    rq_init(&r, method, &e);
+    bput(&r.path, "/credential-vault");
+    rq_json(&r, &body);
+    doc = NULL;
+    code = call_json(&r, &doc, "credential vault request failed");
+    if (!code && doc) {
+        osb_buf b;
+        osb_str s;
+        memset(&b, 0, sizeof b);
+        emit_json_buf(&b, doc);
+        s.ptr = bstr(&b);
+        s.len = b.len;
+        vault_show(s, NULL);
+        osb_buf_free(&b);
+    }
+    jv_free(doc);
+    ep_free(&e);
+    osb_buf_free(&body);
+    return code;
+}
+
+static int c_vault_create(args *a) { return vault_write(a, "POST"); }
+static int c_vault_patch(args *a) { return vault_write(a, "PATCH"); }
+
+/* The vault calls that answer the vault's state, shown with view vw. */
+static int vault_state_cmd(args *a, osb_err (*call)(osb_client *, const osb_target *, osb_vault_state **),
+                           const view *vw, const char *failed) {
+    osb_vault_state *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = call(CLI, EGRESS, &s);
+    if (e != OSB_OK) return report(e, failed);
+    vault_show(s->raw, vw);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_vault_get(args *a) {
+    return vault_state_cmd(a, osb_vault_get, NULL, "cannot get the credential vault");
+}
+
+static int c_vault_cred_list(args *a) {
+    return vault_state_cmd(a, osb_vault_credential_list, &V_CREDS, "cannot list credentials");
+}
+
+static int c_vault_cred_get(args *a) {
+    osb_vault_credential *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_credential_get(CLI, EGRESS, a->pos[1], &s);
+    if (e != OSB_OK) return report(e, "cannot get the credential");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_vault_bind_list(args *a) {
+    return vault_state_cmd(a, osb_vault_binding_list, &V_BINDINGS, "cannot list bindings");
+}
+
+static int c_vault_bind_get(args *a) {
+    osb_vault_binding *s = NULL;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_binding_get(CLI, EGRESS, a->pos[1], &s);
+    if (e != OSB_OK) return report(e, "cannot get the binding");
+    show_raw(s->raw, NULL);
+    osb_result_free(s);
+    return EX_OK;
+}
+
+static int c_vault_delete(args *a) {
+    jv *o;
+    osb_err e;
+    int code = connect_sb(a->pos[0], 1);
+    if (code) return code;
+    e = osb_vault_delete(CLI, EGRESS);
+    if (e != OSB_OK) return report(e, "cannot delete the credential vault");
+    o = jobj();
+    jset_str(o, "sandbox_id", a->pos[0]);
+    jset_bool(o, "deleted", 1);
+    return show_msg(o, "Deleted the credential vault of %s", a->pos[0]);
+}
