@@ -18,6 +18,12 @@ have openssl || need_pkgs+=(openssl)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 \
     || [ "$(uname -m)" != x86_64 ] || need_pkgs+=(libclang-rt-14-dev)
 have node || need_pkgs+=(nodejs npm)   # the conformance validator
+# `ensure-deps.sh upstream-e2e` (make test-upstream-e2e only): Go and testify
+if [ "${1:-}" = upstream-e2e ]; then
+    have go || need_pkgs+=(golang-go)
+    [ -d /usr/share/gocode/src/github.com/stretchr/testify/require ] \
+        || need_pkgs+=(golang-github-stretchr-testify-dev)
+fi
 [ ${#need_pkgs[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && have apt-get; then
     echo "installing: ${need_pkgs[*]}" >&2
