@@ -15,6 +15,11 @@
 #   RUN_CODE_INTERPRETER_E2E  true (default; the dev server has a Python interpreter) or false
 #   OPENSANDBOX_TEST_USE_SERVER_PROXY  true: execd through the lifecycle server's proxy
 #                                      (default false, as upstream CI)
+#   VAULT_TARGET            true: start the checkout's Credential Vault echo target
+#                           (tests/python/tests/support/credential_vault_echo_server.py) on
+#                           127.0.0.2:80 in the run's network namespace, as upstream CI
+#                           starts it in a container, so the Credential Vault tests run
+#                           instead of skipping (default false)
 set -u
 
 usage() {
@@ -65,9 +70,21 @@ export OPENSANDBOX_TEST_USE_SERVER_PROXY=${OPENSANDBOX_TEST_USE_SERVER_PROXY:-fa
 export OPENSANDBOX_TEST_HOST_VOLUME_DIR="$vol/host-volume-test"
 unset OPENSANDBOX_TEST_DOMAIN OPENSANDBOX_URL OPENSANDBOX_API_KEY LLM_ENDPOINT \
     OPENSANDBOX_CREDENTIAL_VAULT_E2E_TARGET_IP
+echo_server=$up/tests/python/tests/support/credential_vault_echo_server.py
+start_target=
+if [ "${VAULT_TARGET:-false}" = true ]; then
+    [ -f "$echo_server" ] || { echo "upstream-e2e: VAULT_TARGET=true needs $echo_server" >&2; exit 2; }
+    export OPENSANDBOX_CREDENTIAL_VAULT_E2E_TARGET_IP=127.0.0.2
+    start_target=1
+fi
 
+# The suite runs from its package directory; with VAULT_TARGET the echo target runs beside it
+# (in the namespace: 127.0.0.2 is loopback there too) and is stopped when the suite ends.
 run=(python3 "$root/tools/devserver/with_devserver.py" "${server_args[@]}" --
-     sh -c 'cd "$1" && shift && exec "$@"' sh "$mod/tests/go"
+     sh -c 'cd "$1" && shift && if [ -n "$2" ]; then
+         OPENSANDBOX_CREDENTIAL_VAULT_ECHO_HOST=127.0.0.2 python3 "$1" & t=$!; shift 2; "$@"; rc=$?
+         kill $t; wait $t 2>/dev/null; exit $rc; fi; shift 2; exec "$@"' sh "$mod/tests/go"
+     "$echo_server" "$start_target"
      "$go" test -v -count=1 -timeout 30m ${UPSTREAM_E2E_RUN:+-run "$UPSTREAM_E2E_RUN"} ./...)
 out=$work/test-output.txt
 # Where namespaces can be made (root, or user namespaces allowed): port 8080 in a network
