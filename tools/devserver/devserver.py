@@ -26,7 +26,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from osbdev import common, httpcore, lifecycle  # noqa: E402
+from osbdev import common, httpcore, lifecycle, sandboxfs  # noqa: E402
 
 
 def parse_args(argv):
@@ -60,6 +60,11 @@ def parse_args(argv):
     p.add_argument("--endpoint-mode", choices=("docker", "k8s-header", "k8s-uri"), default="docker",
                    help="endpoint shapes: Docker bridge (default) or a Kubernetes ingress gateway "
                         "(header or URI routing, signed routes with ?expires=)")
+    p.add_argument("--isolation", choices=("auto", "namespaces", "directories", "none"),
+                   default="none",
+                   help="how sandboxes are kept apart: their own namespaces (overlay root, /tmp, "
+                        "hostname, PIDs), only their own root directories for the file API, or "
+                        "none (the host's file system); auto = namespaces where they can be made")
     return p.parse_args(argv)
 
 
@@ -89,6 +94,14 @@ def main(argv=None):
     cfg.vault_state = args.vault_state
     cfg.endpoint_mode = args.endpoint_mode
     cfg.run_entrypoint = args.run_entrypoint
+    try:
+        note = sandboxfs.choose_mode(args.isolation, state_dir)
+    except sandboxfs.SandboxError as e:
+        sys.stderr.write("devserver: --isolation namespaces: %s\n" % e)
+        return 2
+    if note:
+        sys.stderr.write(note + "\n")
+        sys.stderr.flush()
     recorder = httpcore.Recorder(args.record) if args.record else None
     app = lifecycle.Lifecycle(cfg, recorder)
     server = httpcore.make_server(args.host, args.port, app, recorder)

@@ -3,20 +3,20 @@
 import http.client
 import json
 import os
-import pwd
 import queue
 import re
 import shutil
 import signal
 import subprocess
-import sys
+import tempfile
 import threading
 import time
 
-from . import common, files, metrics, ptys
+from . import common, egress, files, metrics, ptys, sandboxfs
+from .execd_base import (JSON_CT, ExecdError, bad_body, decode_json, getk, want_int,
+                         want_type)
 from .common import go_json, go_time, now_ms
 
-JSON_CT = "application/json; charset=utf-8"
 STREAM_HEADERS = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
                   ("Connection", "keep-alive"), ("X-Accel-Buffering", "no")]
 UNAUTHORIZED = {"error": "Unauthorized: invalid or missing header X-EXECD-ACCESS-TOKEN"}
@@ -28,66 +28,6 @@ CODE_LANGUAGES = ("python", "bash")
 KNOWN_LANGUAGES = ("python", "bash", "java", "javascript", "typescript", "go", "sql")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "trailers", "transfer-encoding", "upgrade"}
-
-
-class ExecdError(Exception):
-    def __init__(self, status, code, message):
-        Exception.__init__(self, message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def bad_body(detail):
-    return ExecdError(400, "INVALID_REQUEST_BODY",
-                      "error parsing request, MAYBE invalid body format. %s" % detail)
-
-
-def getk(d, name, default=None):
-    """Go-style case-insensitive key lookup (exact match preferred)."""
-    if not isinstance(d, dict):
-        return default
-    if name in d:
-        return d[name]
-    low = name.lower()
-    for k, v in d.items():
-        if k.lower() == low:
-            return v
-    return default
-
-
-def decode_json(req, allow_empty=False):
-    raw = req.body
-    text = raw.decode("utf-8", "replace").lstrip()
-    if not text:
-        if allow_empty:
-            return None
-        raise bad_body("EOF")
-    try:
-        obj, _ = json.JSONDecoder().raw_decode(text)
-    except ValueError as e:
-        raise bad_body(e.msg if hasattr(e, "msg") else str(e))
-    return obj
-
-
-def want_type(v, types, what):
-    if v is None:
-        return None
-    if isinstance(v, bool) and bool not in types:
-        raise bad_body("json: cannot unmarshal bool into Go struct field %s" % what)
-    if not isinstance(v, types):
-        raise bad_body("json: cannot unmarshal %s into Go struct field %s"
-                       % (type(v).__name__, what))
-    return v
-
-
-def want_int(v, what):
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and v != int(v)):
-        raise bad_body("json: cannot unmarshal %s into Go struct field %s of type int64"
-                       % (type(v).__name__, what))
-    return int(v)
 
 
 def split_lines(buf, final):
@@ -219,12 +159,10 @@ class CodeContext(object):
     def ensure_python(self):
         if self.proc is not None and self.proc.poll() is None:
             return
-        worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyworker.py")
-        self.proc = subprocess.Popen([sys.executable, "-u", worker], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=self.cwd or self.execd.cwd, env=self.execd.env,
-                                     start_new_session=True)
-        common.register_process(self.proc)
+        self.proc = self.execd.sb.popen(sandboxfs.python_worker_argv(), cwd=self.cwd or self.execd.cwd,
+                                        env=self.execd.env, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
         self.queue = queue.Queue()
         q, out = self.queue, self.proc.stdout
 
@@ -252,16 +190,17 @@ class CodeContext(object):
 
 
 class Execd(object):
-    def __init__(self, cfg, sandbox):
+    def __init__(self, cfg, sandbox, sb):
         self.cfg = cfg
         self.sandbox = sandbox
+        self.sb = sb  # sandboxfs.SandboxFS: every process and every file goes through it
         self.port = None
         self.lock = threading.RLock()
         self.commands = {}
         self.sessions = {}
         self.contexts = {}
         self.default_contexts = {}
-        self.cwd = os.getcwd()
+        self.cwd = sb.cwd
         env = dict(os.environ)
         env.update(sandbox.env or {})
         self.env = env
@@ -269,7 +208,6 @@ class Execd(object):
         os.makedirs(self.dir, exist_ok=True)
         self.egress = None
         if sandbox.network_policy is not None:
-            from . import egress
             self.egress = egress.Egress(sandbox.network_policy, sandbox.egress_token,
                                         sandbox.credential_proxy, cfg.vault_state)
         self.closed = False
@@ -460,6 +398,7 @@ class Execd(object):
         for c in ctxs:
             c.close()
         self.ptys.close_all()
+        self.sb.close()
         common.rmtree_quiet(self.dir)
 
     # ------------------------------------------------------------ simple routes
@@ -473,24 +412,9 @@ class Execd(object):
         env = dict(self.env)
         if envs:
             env.update({str(k): str(v) for k, v in envs.items()})
-        kw = dict(stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=cwd or self.cwd,
-                  env=env, start_new_session=True, close_fds=True)
-        if uid is not None:
-            kw["user"] = uid
-            if gid is not None:
-                kw["group"] = gid
-                kw["extra_groups"] = []
-            else:
-                try:
-                    pw = pwd.getpwuid(uid)
-                    kw["group"] = pw.pw_gid
-                    kw["extra_groups"] = os.getgrouplist(pw.pw_name, pw.pw_gid)
-                except KeyError:
-                    kw["group"] = uid
-                    kw["extra_groups"] = []
-        p = subprocess.Popen([SHELL, "-c", command], **kw)
-        common.register_process(p)
-        return p
+        return self.sb.popen([SHELL, "-c", command], cwd=cwd or self.cwd, env=env, uid=uid, gid=gid,
+                             stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                             start_new_session=True, close_fds=True)
 
     def _watch(self, cmd, timeout_ms):
         def wait():
@@ -540,7 +464,7 @@ class Execd(object):
                 cwd = self.expand(cwd)
             except ValueError as e:
                 raise ExecdError(400, "INVALID_REQUEST_BODY", str(e))
-            if not os.path.isdir(cwd):
+            if not os.path.isdir(self.sb.host(cwd)):
                 raise ExecdError(400, "INVALID_REQUEST_BODY", "working directory does not exist: %s" % cwd)
         if envs:
             envs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in envs.items()}
@@ -722,7 +646,7 @@ class Execd(object):
         if cwd:
             try:
                 cwd = self.expand(cwd)
-                os.makedirs(cwd, exist_ok=True)
+                os.makedirs(self.sb.host(cwd), exist_ok=True)
             except (ValueError, OSError) as e:
                 raise ExecdError(500, "RUNTIME_ERROR", "error creating session. %s" % e)
         s = Session(common.uuid4(), cwd or self.cwd, None)
@@ -750,20 +674,24 @@ class Execd(object):
 
         on_output(bytes) receives output (lines without terminator, or raw chunks when raw).
         Returns (exit_code or None, timed_out)."""
-        tag = common.hex32()
-        script = os.path.join(self.dir, "run-%s.sh" % tag)
-        envf = os.path.join(self.dir, "run-%s.env" % tag)
-        cwdf = os.path.join(self.dir, "run-%s.cwd" % tag)
-        with open(script, "w") as f:
-            f.write("trap '__osb_rc=$?; env -0 > %s; pwd > %s; exit $__osb_rc' EXIT\n"
-                    % (shquote(envf), shquote(cwdf)))
-            f.write("cd %s || exit 1\n" % shquote(cwd or state.cwd))
-            f.write(command + "\n")
+        # The state comes back through two host-side files the shell inherits as open fds (the
+        # sandbox has no path to them).
+        envf = tempfile.TemporaryFile(dir=self.dir)
+        cwdf = tempfile.TemporaryFile(dir=self.dir)
+        script = ("trap '__osb_rc=$?; env -0 >&%d; pwd >&%d; exit $__osb_rc' EXIT\n"
+                  % (envf.fileno(), cwdf.fileno()))
+        script += "cd %s || exit 1\n" % shquote(cwd or state.cwd)
+        script += command + "\n"
         env = state.env if state.env is not None else self.env
-        p = subprocess.Popen([BASH, "--noprofile", "--norc", script], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                             cwd=self.cwd, start_new_session=True)
-        common.register_process(p)
+        try:
+            p = self.sb.popen([BASH, "--noprofile", "--norc", "-c", script], cwd=self.cwd, env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, start_new_session=True,
+                              pass_fds=(envf.fileno(), cwdf.fileno()))
+        except BaseException:
+            envf.close()
+            cwdf.close()
+            raise
         state.procs.add(p)
         q = queue.Queue()
 
@@ -808,8 +736,8 @@ class Execd(object):
             p.stdout.close()
             if not timed_out and not state.closed:
                 try:
-                    with open(envf, "rb") as f:
-                        data = f.read()
+                    envf.seek(0)
+                    data = envf.read()
                     newenv = {}
                     for item in data.split(b"\0"):
                         if b"=" in item:
@@ -817,17 +745,14 @@ class Execd(object):
                             newenv[k.decode("utf-8", "replace")] = v.decode("utf-8", "replace")
                     if newenv:
                         state.env = newenv
-                    with open(cwdf) as f:
-                        c = f.read().strip()
+                    cwdf.seek(0)
+                    c = cwdf.read().decode("utf-8", "surrogateescape").strip()
                     if c:
                         state.cwd = c
                 except OSError:
                     pass
-            for f in (script, envf, cwdf):
-                try:
-                    os.unlink(f)
-                except OSError:
-                    pass
+            envf.close()
+            cwdf.close()
         if timed_out:
             return None, True
         return rc, False
@@ -852,7 +777,7 @@ class Execd(object):
                 cwd = self.expand(cwd)
             except ValueError as e:
                 raise ExecdError(400, "INVALID_REQUEST_BODY", str(e))
-            if not os.path.isdir(cwd):
+            if not os.path.isdir(self.sb.host(cwd)):
                 raise ExecdError(400, "INVALID_REQUEST_BODY", "working directory does not exist: %s" % cwd)
         with self.lock:
             s = self.sessions.get(sid)
@@ -904,7 +829,7 @@ class Execd(object):
         real_cwd = None
         if cwd:
             real_cwd = self.expand(cwd)
-            os.makedirs(real_cwd, exist_ok=True)
+            os.makedirs(self.sb.host(real_cwd), exist_ok=True)
         ctx = CodeContext(common.uuid4(), lang, real_cwd, self)
         if lang == "python":
             try:

@@ -12,6 +12,7 @@ import time
 import urllib.parse
 
 from .common import go_json, go_time
+from .execd_base import ExecdError, bad_body, decode_json, getk
 
 _VAR_RE = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
@@ -25,8 +26,8 @@ def expand_path(p, env, cwd):
 
     if "$" in p:
         p = _VAR_RE.sub(sub, p)
-    if p.startswith("~"):
-        p = os.path.expanduser(p)
+    if p == "~" or p.startswith("~/"):
+        p = env.get("HOME", "/") + p[1:]
     if not os.path.isabs(p):
         p = os.path.join(cwd, p)
     return os.path.normpath(p) if p != "/" else p
@@ -61,9 +62,10 @@ def group_name(gid):
         return str(gid)
 
 
-def file_info(path, st=None):
+def file_info(hp, path, st=None):
+    """FileInfo of the file at host path hp, shown as sandbox path `path`."""
     if st is None:
-        st = os.lstat(path)
+        st = os.lstat(hp)
     if stat.S_ISLNK(st.st_mode):
         typ = "symlink"
     elif stat.S_ISDIR(st.st_mode):
@@ -215,21 +217,27 @@ class Files(object):
         }
 
     def err(self, status, code, message):
-        from .execd import ExecdError
-        return ExecdError(status, code, message)
+        return ExecdError(status, code, self.x.sb.scrub(message))
 
     def expand(self, p):
+        """The absolute sandbox path of p (what messages and bodies show)."""
         try:
             return self.x.expand(p)
         except ValueError as e:
             raise self.err(500, "RUNTIME_ERROR", str(e))
+
+    def host(self, ap, follow=True):
+        """Where the sandbox path ap is on the host (every file operation goes there)."""
+        try:
+            return self.x.sb.host(ap, follow)
+        except OSError as e:
+            raise self.err(500, "RUNTIME_ERROR", "%s: %s" % (ap, e.strerror))
 
     def not_found(self, p, ap, what="lstat"):
         return self.err(404, "FILE_NOT_FOUND", "file not found. file not found: %s: %s %s: no such "
                         "file or directory" % (p, what, ap))
 
     def body_map(self, req):
-        from .execd import decode_json, bad_body
         body = decode_json(req)
         if not isinstance(body, dict):
             raise bad_body("json: cannot unmarshal %s into Go value of type map[string]"
@@ -243,7 +251,7 @@ class Files(object):
         for p in req.qall("path"):
             ap = self.expand(p)
             try:
-                out[p] = file_info(ap)
+                out[p] = file_info(self.host(ap, False), ap)
             except FileNotFoundError:
                 raise self.not_found(p, ap)
             except OSError as e:
@@ -254,10 +262,10 @@ class Files(object):
         for p in req.qall("path"):
             ap = self.expand(p)
             try:
-                if os.path.isdir(ap):  # stat follows links, as execd's DeleteFile does
+                if os.path.isdir(self.host(ap)):  # stat follows links, as execd's DeleteFile does
                     raise self.err(500, "RUNTIME_ERROR",
                                    "error removing file %s. path is a directory: %s" % (p, p))
-                os.unlink(ap)
+                os.unlink(self.host(ap, False))
             except FileNotFoundError:
                 continue
             except OSError as e:
@@ -267,13 +275,13 @@ class Files(object):
     def permissions(self, req, resp):
         body = self.body_map(req)
         for p, perm in body.items():
-            from .execd import getk
             ap = self.expand(p)
             perm = perm if isinstance(perm, dict) else {}
             try:
-                if not os.path.lexists(ap):
+                hp = self.host(ap)
+                if not os.path.lexists(hp):
                     raise FileNotFoundError(errno.ENOENT, "no such file or directory")
-                apply_perm(ap, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
+                apply_perm(hp, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
             except (OSError, ValueError) as e:
                 raise self.err(500, "RUNTIME_ERROR", "error changing permissions of %s. %s" % (p, e))
         self.x.ok(resp)
@@ -281,7 +289,6 @@ class Files(object):
     # ------------------------------------------------------------ mv / search / replace
 
     def move(self, req, resp):
-        from .execd import decode_json, bad_body, getk
         body = decode_json(req)
         if not isinstance(body, list):
             raise bad_body("json: cannot unmarshal %s into Go value of type []model.RenameFileItem"
@@ -292,16 +299,17 @@ class Files(object):
                 raise self.err(400, "INVALID_REQUEST_BODY",
                                "invalid request, validation error src and dest are required")
             asrc, adst = self.expand(src), self.expand(dst)
-            if not os.path.lexists(asrc):
+            hsrc, hdst = self.host(asrc, False), self.host(adst, False)
+            if not os.path.lexists(hsrc):
                 raise self.not_found(src, asrc)
-            if os.path.lexists(adst):
+            if os.path.lexists(hdst):
                 raise self.err(500, "RUNTIME_ERROR", "error renaming file %s. destination path "
                                "already exists: %s" % (src, dst))
             try:
-                parent = os.path.dirname(adst)
+                parent = os.path.dirname(hdst)
                 if parent:
                     os.makedirs(parent, mode=0o755, exist_ok=True)
-                os.rename(asrc, adst)
+                os.rename(hsrc, hdst)
             except OSError as e:
                 raise self.err(500, "RUNTIME_ERROR", "error renaming file %s. %s" % (src, e))
         self.x.ok(resp)
@@ -312,48 +320,48 @@ class Files(object):
             raise self.err(400, "MISSING_QUERY", "missing query parameter 'path'")
         pattern = req.q("pattern", "") or "**"
         ap = self.expand(p)
-        if not os.path.exists(ap):
+        hp = self.host(ap)
+        if not os.path.exists(hp):
             raise self.not_found(p, ap)
         try:
             rx = glob_to_regex(pattern)
         except (ValueError, re.error):
             raise self.err(500, "RUNTIME_ERROR", "error searching files. syntax error in pattern")
         out = []
-        for root, dirs, names in os.walk(ap, followlinks=False):
+        for root, dirs, names in os.walk(hp, followlinks=False):
             dirs.sort()
             for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
                 if rx.match(name):
                     full = os.path.join(root, name)
                     try:
-                        out.append(file_info(full))
+                        out.append(file_info(full, self.x.sb.guest(full)))
                     except OSError:
                         pass
         self.x.send_json(resp, 200, out)
 
     def replace(self, req, resp):
-        from .execd import getk
         body = self.body_map(req)
         items = []
         for p, spec in body.items():
             ap = self.expand(p)
-            if not os.path.exists(ap):
+            if not os.path.exists(self.host(ap)):
                 raise self.not_found(p, ap, "stat")
             spec = spec if isinstance(spec, dict) else {}
             old, new = getk(spec, "old") or "", getk(spec, "new") or ""
             if not old:
                 raise self.err(400, "INVALID_REQUEST_BODY", "old content must not be empty")
-            items.append((p, ap, old, new))
+            items.append((p, self.host(ap), old, new))
         counts = {}
-        for p, ap, old, new in items:
+        for p, hp, old, new in items:
             try:
-                with open(ap, "rb") as f:
+                with open(hp, "rb") as f:
                     data = f.read()
                 ob, nb = old.encode("utf-8"), new.encode("utf-8")
                 n = data.count(ob)
-                mode = os.stat(ap).st_mode
-                with open(ap, "wb") as f:
+                mode = os.stat(hp).st_mode
+                with open(hp, "wb") as f:
                     f.write(data.replace(ob, nb))
-                os.chmod(ap, stat.S_IMODE(mode))
+                os.chmod(hp, stat.S_IMODE(mode))
             except OSError as e:
                 raise self.err(500, "RUNTIME_ERROR", "error replacing content of %s. %s" % (p, e))
             counts[p] = {"replacedCount": n}
@@ -378,7 +386,6 @@ class Files(object):
         if len(metas) != len(datas):
             raise self.err(400, "INVALID_FILE", "metadata and file count mismatch: %d vs %d"
                            % (len(metas), len(datas)))
-        from .execd import getk
         for meta, data in zip(metas, datas):
             try:
                 md = json.loads(meta["data"].decode("utf-8"))
@@ -392,10 +399,11 @@ class Files(object):
                 raise self.err(400, "INVALID_FILE_METADATA", "metadata path is empty")
             ap = self.expand(path)
             try:
-                parent = os.path.dirname(ap)
+                hp = self.host(ap)
+                parent = os.path.dirname(hp)
                 if parent:
                     os.makedirs(parent, exist_ok=True)
-                fd = os.open(ap, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o777)
+                fd = os.open(hp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o777)
                 try:
                     view = memoryview(data["data"])
                     while view:
@@ -404,7 +412,7 @@ class Files(object):
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-                apply_perm(ap, getk(md, "owner"), getk(md, "group"), getk(md, "mode"))
+                apply_perm(hp, getk(md, "owner"), getk(md, "group"), getk(md, "mode"))
             except (OSError, ValueError) as e:
                 raise self.err(500, "RUNTIME_ERROR", "error uploading file %s. %s" % (path, e))
         self.x.ok(resp)
@@ -415,7 +423,7 @@ class Files(object):
             raise self.err(400, "MISSING_QUERY", "missing query parameter 'path'")
         ap = self.expand(p)
         try:
-            f = open(ap, "rb")
+            f = open(self.host(ap), "rb")
         except FileNotFoundError:
             raise self.not_found(p, ap, "open")
         except IsADirectoryError:
@@ -488,8 +496,9 @@ class Files(object):
             except ValueError:
                 raise self.err(400, "INVALID_REQUEST_BODY", "invalid query parameter 'depth': %s" % raw)
         ap = self.expand(p)
+        hp = self.host(ap, False)
         try:
-            st = os.lstat(ap)
+            st = os.lstat(hp)
         except FileNotFoundError:
             raise self.not_found(p, ap)
         if stat.S_ISLNK(st.st_mode):
@@ -512,25 +521,25 @@ class Files(object):
                     est = os.lstat(full)
                 except OSError:
                     continue
-                out.append(file_info(full, est))
+                out.append(file_info(full, self.x.sb.guest(full), est))
                 if stat.S_ISDIR(est.st_mode):
                     walk(full, level + 1)
 
-        walk(ap, 1)
+        walk(hp, 1)
         self.x.send_json(resp, 200, out)
 
     def make_dirs(self, req, resp):
-        from .execd import getk
         body = self.body_map(req)
         for p, perm in body.items():
             ap = self.expand(p)
             perm = perm if isinstance(perm, dict) else {}
             try:
-                existed = os.path.exists(ap)
-                os.makedirs(ap, exist_ok=True)
+                hp = self.host(ap)
+                existed = os.path.exists(hp)
+                os.makedirs(hp, exist_ok=True)
                 # Like current execd: a pre-existing directory (say /tmp) keeps its mode and owner.
                 if not existed:
-                    apply_perm(ap, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
+                    apply_perm(hp, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
             except FileNotFoundError as e:
                 raise self.err(404, "FILE_NOT_FOUND", "error creating directory %s. %s" % (p, e))
             except (OSError, ValueError) as e:
@@ -540,12 +549,12 @@ class Files(object):
     def remove_dirs(self, req, resp):
         import shutil
         for p in req.qall("path"):
-            ap = self.expand(p)
+            hp = self.host(self.expand(p), False)
             try:
-                if os.path.islink(ap) or (os.path.exists(ap) and not os.path.isdir(ap)):
-                    os.unlink(ap)
-                elif os.path.isdir(ap):
-                    shutil.rmtree(ap)
+                if os.path.islink(hp) or (os.path.exists(hp) and not os.path.isdir(hp)):
+                    os.unlink(hp)
+                elif os.path.isdir(hp):
+                    shutil.rmtree(hp)
             except FileNotFoundError:
                 continue
             except OSError as e:

@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.parse
 
-from . import common, httpcore
+from . import common, execd as execd_mod, httpcore, sandboxfs
 from .common import py_json, py_time
 
 EXECD_PORT = 44772
@@ -619,8 +619,15 @@ class Lifecycle(object):
             sb.pending_polls = self.cfg.spec_mode
         if sb.network_policy is not None:
             sb.egress_token = base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
-        from . import execd as execd_mod
-        sb.execd = execd_mod.Execd(self.cfg, sb)
+        sb.container_id = os.urandom(32).hex()
+        fs = sandboxfs.SandboxFS(self.cfg.state_dir, sb.id, sb.container_id)
+        try:
+            fs.start()
+        except (sandboxfs.SandboxError, OSError) as e:
+            fs.close()
+            raise HTTPError(500, "DOCKER::SANDBOX_START_FAILED",
+                            "Failed to create or start container: %s" % e)
+        sb.execd = execd_mod.Execd(self.cfg, sb, fs)
         sb.execd_server = httpcore.make_server(self.cfg.host, 0, sb.execd, self.recorder)
         httpcore.serve_in_thread(sb.execd_server)
         sb.execd.port = sb.execd_server.server_address[1]
@@ -636,15 +643,14 @@ class Lifecycle(object):
         sb.log_path = os.path.join(sb.execd.dir, "entrypoint.log")
         try:
             with open(sb.log_path, "wb") as log:
-                p = subprocess.Popen(sb.entrypoint, stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=subprocess.STDOUT, env=sb.execd.env, cwd=sb.execd.cwd,
-                                     start_new_session=True)
+                p = sb.execd.sb.popen(sb.entrypoint, cwd=sb.execd.cwd, env=sb.execd.env,
+                                      stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
         except (OSError, ValueError, subprocess.SubprocessError) as e:
             with open(sb.log_path, "ab") as log:
                 log.write(("exec %s: %s\n" % (sb.entrypoint[0], e)).encode())
             sb.set_state("Failed", "CONTAINER_EXITED_ERROR", "Sandbox container exited with code 127.")
             return
-        common.register_process(p)
         sb.entry_proc = p
 
         def wait():

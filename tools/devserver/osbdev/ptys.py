@@ -14,6 +14,7 @@ import threading
 
 from . import common
 from .common import go_json
+from .execd_base import ExecdError, decode_json, getk, want_type
 
 RING = 1 << 20
 PING_EVERY = 30.0
@@ -126,8 +127,9 @@ class WebSocket(object):
 
 
 class PtySession(object):
-    def __init__(self, sid, cwd, command, env):
+    def __init__(self, sid, cwd, command, env, sb):
         self.id = sid
+        self.sb = sb
         self.cwd = cwd
         self.command = command
         self.env = env
@@ -168,8 +170,8 @@ class PtySession(object):
         env.setdefault("TERM", "xterm-256color")
         if pipe_mode:
             self.mode = "pipe"
-            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, cwd=self.cwd, env=env, start_new_session=True)
+            p = self.sb.popen(argv, cwd=self.cwd, env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
             outs = [(p.stdout.fileno(), 0x01), (p.stderr.fileno(), 0x02)]
         else:
             self.mode = "pty"
@@ -180,13 +182,12 @@ class PtySession(object):
                 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
             try:
-                p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=self.cwd,
-                                     env=env, start_new_session=True, preexec_fn=ctty)
+                p = self.sb.popen(argv, cwd=self.cwd, env=env, stdin=slave, stdout=slave,
+                                  stderr=slave, start_new_session=True, preexec_fn=ctty)
             finally:
                 os.close(slave)
             self.master = master
             outs = [(master, 0x01)]
-        common.register_process(p)
         self.proc = p
         self.running = True
         readers = []
@@ -247,7 +248,6 @@ class Ptys(object):
         self.sessions = {}
 
     def err(self, status, code, message):
-        from .execd import ExecdError
         return ExecdError(status, code, message)
 
     def find(self, sid):
@@ -258,7 +258,6 @@ class Ptys(object):
         return s
 
     def create(self, req, resp):
-        from .execd import decode_json, getk, want_type
         body = decode_json(req, allow_empty=True)
         cwd = command = None
         if isinstance(body, dict):
@@ -267,10 +266,10 @@ class Ptys(object):
         if cwd:
             try:
                 cwd = self.x.expand(cwd)
-                os.makedirs(cwd, exist_ok=True)
+                os.makedirs(self.x.sb.host(cwd), exist_ok=True)
             except (ValueError, OSError) as e:
                 raise self.err(500, "RUNTIME_ERROR", "error creating pty session. %s" % e)
-        s = PtySession(common.uuid4(), cwd or self.x.cwd, command, self.x.env)
+        s = PtySession(common.uuid4(), cwd or self.x.cwd, command, self.x.env, self.x.sb)
         with self.lock:
             self.sessions[s.id] = s
         self.x.send_json(resp, 201, {"session_id": s.id})

@@ -1,0 +1,305 @@
+"""A sandbox's own view of the machine, as a container has one.
+
+Every process of a sandbox (commands, background commands, sessions, code contexts, PTY
+sessions, the entrypoint) starts through SandboxFS.popen, and every file the execd file API
+touches is reached through SandboxFS.host, so both always see the same files.
+
+Modes (chosen once at start-up by choose_mode):
+
+namespaces   The server is root (or may make user namespaces). Each sandbox has its own mount,
+             PID, UTS and IPC namespaces, held by a small init process (PID 1 inside). Its root
+             is an overlay: lower layer the host's root file system, upper layer in a tmpfs that
+             only the sandbox's mount namespace has. /tmp and /dev/shm are fresh tmpfs mounts,
+             /proc shows the sandbox's own processes, the hostname is the first 12 hex digits of
+             its container id. Processes join with nsenter; the file API reaches the files
+             through /proc/<init>/root and resolves symlinks inside the sandbox's root.
+             Killing the init (delete) makes the kernel kill every process left in the sandbox
+             and drop its mounts, upper layer included.
+directories  No namespace can be made. Each sandbox gets a root directory under the state
+             directory; file API paths map into it, and processes start in it with HOME and
+             TMPDIR inside it, but they see the host's file system.
+"""
+
+import errno
+import os
+import pwd
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+
+from . import common
+
+NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
+UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+SH = "/bin/sh"
+MAX_LINKS = 40
+
+# Runs as PID 1 of the new namespaces: build the root, report "ready", then reap orphans.
+# $1 = directory for the private tmpfs, $2 = hostname, then triples SRC DEST ro|rw (volumes).
+_INIT = r'''
+set -eu
+D=$1; HN=$2; shift 2
+mount -t tmpfs -o mode=0700 osb-sandbox "$D"
+mkdir "$D/upper" "$D/work" "$D/root"
+mount -t overlay osb-root -o "lowerdir=/,upperdir=$D/upper,workdir=$D/work" "$D/root"
+cd "$D/root"
+mkdir .osb-host
+pivot_root . .osb-host
+cd /
+O=/.osb-host
+mount -t proc proc /proc
+mount --rbind "$O/dev" /dev
+mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
+mount --rbind "$O/sys" /sys
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+echo "$HN" > /proc/sys/kernel/hostname
+echo "$HN" > /etc/hostname
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n' "$HN" > /etc/hosts
+while [ $# -ge 3 ]; do
+  if [ -d "$O$1" ]; then mkdir -p "$2"; else mkdir -p "$(dirname "$2")"; [ -e "$2" ] || : > "$2"; fi
+  mount --bind "$O$1" "$2"
+  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
+  shift 3
+done
+umount -l "$O"
+rmdir "$O"
+echo ready
+exec "$SH" -c 'while :; do sleep 2147483647 & wait; done' </dev/null >/dev/null 2>&1
+'''
+
+# Joins the working directory inside the sandbox, then runs the command.
+_CD = 'cd -- "$0" && exec "$@"'
+
+MODE = "none"
+MODE_REASON = ""
+
+
+class SandboxError(Exception):
+    pass
+
+
+def choose_mode(requested, state_dir):
+    """Pick the isolation mode ('auto' tries namespaces first). Returns the line to print at
+    start-up when the sandboxes cannot get their own namespaces (else None)."""
+    global MODE, MODE_REASON
+    if requested in ("none", "directories"):
+        MODE = requested
+        return None
+    probe = SandboxFS(state_dir, "probe-" + common.hex32()[:8], "0" * 64, mode="namespaces")
+    try:
+        probe.start()
+        MODE = "namespaces"
+        return None
+    except SandboxError as e:
+        if requested == "namespaces":
+            raise
+        MODE = "directories"
+        MODE_REASON = str(e)
+        return ("devserver: sandboxes cannot get their own namespaces (%s); each gets its own root "
+                "directory for the file API, but its commands see the host's file system" % e)
+    finally:
+        probe.close()
+
+
+class SandboxFS(object):
+    """One sandbox's root: popen() starts a process in it, host() maps one of its paths."""
+
+    def __init__(self, state_dir, sid, container_id, mounts=(), mode=None):
+        self.mode = mode or MODE
+        self.sid = sid
+        self.hostname = container_id[:12]
+        self.mounts = list(mounts)  # (host source, sandbox destination, read_only)
+        self.dir = os.path.join(state_dir, "sandbox-%s.root" % sid)
+        self.root = "/"
+        self.cwd = "/" if self.mode != "none" else os.getcwd()
+        self.init_proc = None
+        self.init_pid = None
+        self.lock = threading.Lock()
+        self.closed = False
+
+    # ------------------------------------------------------------ start / close
+
+    def start(self):
+        if self.mode == "namespaces":
+            self._start_namespaces()
+        elif self.mode == "directories":
+            os.makedirs(os.path.join(self.dir, "tmp"), exist_ok=True)
+            os.chmod(os.path.join(self.dir, "tmp"), 0o1777)
+            self.root = self.dir
+            for src, dst, ro in self.mounts:
+                self._link_volume(src, dst)
+        return self
+
+    def _start_namespaces(self):
+        os.makedirs(self.dir, exist_ok=True)
+        args = [self.dir, self.hostname]
+        for src, dst, ro in self.mounts:
+            args += [src, dst, "ro" if ro else "rw"]
+        argv = [UNSHARE, "--mount", "--pid", "--uts", "--ipc", "--fork", "--kill-child",
+                "--propagation", "private"]
+        if os.geteuid() != 0:
+            argv += ["--user", "--map-root-user"]
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "SH": SH}
+        err = tempfile.TemporaryFile()
+        try:
+            p = subprocess.Popen(argv + ["--", SH, "-c", _INIT, "osb-init"] + args,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                                 env=env, start_new_session=True)
+        except OSError as e:
+            err.close()
+            raise SandboxError("%s: %s" % (UNSHARE, e.strerror))
+        common.register_process(p)
+        self.init_proc = p
+        line = p.stdout.readline()
+        p.stdout.close()
+        if line.strip() != b"ready":
+            p.wait()
+            err.seek(0)
+            msg = err.read().decode("utf-8", "replace").strip().splitlines()
+            err.close()
+            raise SandboxError(msg[-1] if msg else "namespace set-up failed (exit %s)" % p.returncode)
+        err.close()
+        try:
+            with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+                self.init_pid = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError) as e:
+            raise SandboxError("cannot find the sandbox's init process: %s" % e)
+        self.root = "/proc/%d/root" % self.init_pid
+
+    def _link_volume(self, src, dst):
+        # directories mode: the best it can do is a symlink at the mapped mount path
+        hp = self.host(dst, follow=False)
+        os.makedirs(os.path.dirname(hp), exist_ok=True)
+        if not os.path.lexists(hp):
+            os.symlink(src, hp)
+
+    def alive(self):
+        return self.mode != "namespaces" or (self.init_proc is not None and self.init_proc.poll() is None)
+
+    def close(self):
+        """Kill everything in the sandbox and drop its files."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+        p = self.init_proc
+        if p is not None:
+            if self.init_pid is not None:
+                try:
+                    os.kill(self.init_pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            common.kill_group(p, signal.SIGKILL)
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            common.unregister_process(p)
+            try:
+                os.rmdir(self.dir)  # the tmpfs was mounted in the sandbox's namespace only
+            except OSError:
+                pass
+        elif self.mode == "directories":
+            common.rmtree_quiet(self.dir)
+
+    # ------------------------------------------------------------ paths
+
+    def host(self, path, follow=True):
+        """Host path for the absolute sandbox path `path`. Symlinks on the way resolve inside
+        the sandbox's root; with follow=False a symlink as last component is left alone."""
+        if self.root == "/":
+            return path
+        parts = [c for c in path.split("/") if c and c != "."]
+        done = []
+        links = 0
+        while parts:
+            name = parts.pop(0)
+            if name == "..":
+                if done:
+                    done.pop()
+                continue
+            cand = done + [name]
+            if parts or follow:
+                hp = self.root + "/" + "/".join(cand)
+                try:
+                    st = os.lstat(hp)
+                except OSError:
+                    st = None
+                if st is not None and stat.S_ISLNK(st.st_mode):
+                    links += 1
+                    if links > MAX_LINKS:
+                        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+                    target = os.readlink(hp)
+                    if target.startswith("/"):
+                        done = []
+                    parts = [c for c in target.split("/") if c and c != "."] + parts
+                    continue
+            done = cand
+        return self.root + "/" + "/".join(done) if done else self.root
+
+    def guest(self, host_path):
+        """The sandbox path of a host path that host() (or a walk below it) produced."""
+        if self.root == "/":
+            return host_path
+        if host_path == self.root:
+            return "/"
+        if host_path.startswith(self.root + "/"):
+            return host_path[len(self.root):]
+        return host_path
+
+    def scrub(self, text):
+        """Replace host paths of this sandbox in a message by sandbox paths."""
+        if self.root == "/" or not text:
+            return text
+        return text.replace(self.root + "/", "/").replace(self.root, "/")
+
+    # ------------------------------------------------------------ processes
+
+    def popen(self, argv, cwd=None, env=None, uid=None, gid=None, **kw):
+        """subprocess.Popen of argv inside the sandbox, working directory cwd (a sandbox path),
+        as uid/gid when given (supplementary groups: the user's, as execd sets them)."""
+        cwd = cwd or self.cwd
+        if self.mode == "namespaces":
+            pre = [NSENTER, "-t", str(self.init_pid), "-m", "-u", "-i", "-p", "-r", "-w", "--"]
+            if uid is not None:
+                g, groups = _ids(uid, gid)
+                pre += [SETPRIV, "--reuid=%d" % uid, "--regid=%d" % g]
+                pre += ["--groups=" + ",".join(str(x) for x in groups)] if groups else ["--clear-groups"]
+                pre += ["--"]
+            pre += [SH, "-c", _CD, cwd]
+            p = subprocess.Popen(pre + list(argv), env=env, **kw)
+        else:
+            if uid is not None:
+                g, groups = _ids(uid, gid)
+                kw.update(user=uid, group=g, extra_groups=groups)
+            if self.mode == "directories":
+                env = dict(env if env is not None else os.environ)
+                env["TMPDIR"] = os.path.join(self.root, "tmp")
+                env["HOME"] = self.root
+            p = subprocess.Popen(list(argv), cwd=self.host(cwd), env=env, **kw)
+        common.register_process(p)
+        return p
+
+
+def _ids(uid, gid):
+    """(gid, supplementary groups) for a command run as uid (and gid when given)."""
+    if gid is not None:
+        return gid, []
+    try:
+        pw = pwd.getpwuid(uid)
+        return pw.pw_gid, os.getgrouplist(pw.pw_name, pw.pw_gid)
+    except KeyError:
+        return uid, []
+
+
+def python_worker_argv():
+    """argv of a code-context Python worker (its source is passed inline: the sandbox may not
+    see this checkout)."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyworker.py")) as f:
+        src = f.read()
+    return [sys.executable, "-u", "-c", src]
