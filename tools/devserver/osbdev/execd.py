@@ -7,14 +7,15 @@ import queue
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
 import time
 
 from . import common, egress, files, metrics, ptys, sandboxfs
-from .execd_base import (JSON_CT, ExecdError, bad_body, decode_json, getk, want_int,
-                         want_type)
+from . import gojson
+from .execd_base import JSON_CT, ExecdError
 from .common import go_json, go_time, now_ms
 
 STREAM_HEADERS = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
@@ -433,42 +434,53 @@ class Execd(object):
                     common.kill_group(cmd.proc, signal.SIGKILL)
             threading.Thread(target=expire, daemon=True).start()
 
+    def decode(self, req, t, prefix="error parsing request, MAYBE invalid body format. "):
+        try:
+            return gojson.decode(req.body, t)
+        except gojson.GoJSONError as e:
+            raise ExecdError(400, "INVALID_REQUEST_BODY", prefix + str(e))
+
+    def check_cwd(self, cwd):
+        """execd's ValidateWorkingDir: the error text, or None."""
+        if not cwd:
+            return None
+        try:
+            rel = files.expand_path(cwd, self.env, self.cwd, absolute=False)
+        except ValueError as e:
+            return "cannot resolve working directory %s: %s" % (go_quote(cwd), e)
+        try:
+            st = os.stat(self.sb.host(self.expand(rel)))
+        except FileNotFoundError as e:
+            return "working directory does not exist: %s: %s" % (cwd, files.go_err("stat", rel, e))
+        except OSError as e:
+            return "cannot access working directory %s: %s" % (go_quote(cwd), files.go_err("stat", rel, e))
+        if not stat.S_ISDIR(st.st_mode):
+            return "working directory path is not a directory: %s" % cwd
+        return None
+
     def _parse_command_request(self, req):
-        body = decode_json(req)
-        if not isinstance(body, dict):
-            raise bad_body("json: cannot unmarshal %s into Go value of type model.RunCommandRequest"
-                           % type(body).__name__)
-        command = want_type(getk(body, "command"), (str,), "RunCommandRequest.command")
-        cwd = want_type(getk(body, "cwd"), (str,), "RunCommandRequest.cwd")
-        background = want_type(getk(body, "background"), (bool,), "RunCommandRequest.background")
-        timeout = want_int(getk(body, "timeout"), "RunCommandRequest.timeout")
-        uid = want_int(getk(body, "uid"), "RunCommandRequest.uid")
-        gid = want_int(getk(body, "gid"), "RunCommandRequest.gid")
-        envs = want_type(getk(body, "envs"), (dict,), "RunCommandRequest.envs")
+        body = self.decode(req, RUN_COMMAND)
+        command, cwd, timeout = body["command"], body["cwd"], body["timeout"]
+        uid, gid, envs = body["uid"], body["gid"], body["envs"]
+        failures = []
         if not command:
-            raise ExecdError(400, "INVALID_REQUEST_BODY",
-                             "invalid request, validation error Key: 'RunCommandRequest.Command' "
-                             "Error:Field validation for 'Command' failed on the 'required' tag")
-        if timeout is not None and timeout < 0:
-            raise ExecdError(400, "INVALID_REQUEST_BODY",
-                             "invalid request, validation error timeout must be >= 0")
-        for v, name in ((uid, "uid"), (gid, "gid")):
-            if v is not None and not 0 <= v <= 0xFFFFFFFF:
-                raise bad_body("json: cannot unmarshal number %d into Go struct field "
-                               "RunCommandRequest.%s of type uint32" % (v, name))
-        if gid is not None and uid is None:
-            raise ExecdError(400, "INVALID_REQUEST_BODY",
-                             "invalid request, validation error uid is required when gid is provided")
+            failures.append(("Command", "required"))
+        if timeout and timeout < 1:
+            failures.append(("TimeoutMs", "gte"))
+        problem = gojson.validation_error("RunCommandRequest", failures) if failures else None
+        if problem is None and gid is not None and uid is None:
+            problem = "uid is required when gid is provided"
+        if problem is None:
+            problem = self.check_cwd(cwd)
+        if problem is not None:
+            raise ExecdError(400, "INVALID_REQUEST_BODY", "invalid request, validation error " + problem)
         if cwd:
             try:
-                cwd = self.expand(cwd)
+                cwd = files.expand_path(cwd, dict(self.env, **(envs or {})), self.cwd)
             except ValueError as e:
-                raise ExecdError(400, "INVALID_REQUEST_BODY", str(e))
-            if not os.path.isdir(self.sb.host(cwd)):
-                raise ExecdError(400, "INVALID_REQUEST_BODY", "working directory does not exist: %s" % cwd)
-        if envs:
-            envs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in envs.items()}
-        return command, cwd, bool(background), timeout or 0, uid, gid, envs
+                raise ExecdError(500, "RUNTIME_ERROR", "error running commands resolve request cwd "
+                                 "%s: %s" % (body["cwd"], e))
+        return command, cwd, body["background"], timeout, uid, gid, envs
 
     def run_command(self, req, resp):
         command, cwd, background, timeout, uid, gid, envs = self._parse_command_request(req)
@@ -580,25 +592,18 @@ class Execd(object):
             raise ExecdError(400, "INVALID_REQUEST_BODY", "command not found: %s" % cid)
         if not cmd.background:
             raise ExecdError(400, "INVALID_REQUEST_BODY", "command %s is not running in background" % cid)
-        raw = req.q("cursor", "")
-        cursor = 0
-        if raw:
-            try:
-                cursor = int(raw)
-            except ValueError:
-                cursor = 0
-            if cursor < 0:
-                raise ExecdError(400, "INVALID_REQUEST_BODY", "invalid cursor: %s" % raw)
+        cursor = files.parse_go_int(req.q("cursor", "")) or 0
+        if cursor < 0:
+            raise ExecdError(400, "INVALID_REQUEST_BODY", "error seek file: seek /tmp/%s.output: "
+                             "invalid argument" % cid)
         try:
             with open(cmd.out_path, "rb") as f:
-                f.seek(0, 2)
-                size = f.tell()
-                data = b""
-                if cursor < size:
-                    f.seek(cursor)
-                    data = f.read(size - cursor)
+                f.seek(cursor)
+                data = f.read()
+                size = f.tell()  # a cursor past the end stays where it is
         except OSError as e:
-            raise ExecdError(500, "RUNTIME_ERROR", "error reading command logs: %s" % e)
+            raise ExecdError(400, "INVALID_REQUEST_BODY", "error open combined output file for "
+                             "command %s: %s" % (cid, files.go_err("open", "/tmp/%s.output" % cid, e)))
         resp.send(200, [("Content-Type", "text/plain; charset=utf-8"),
                         ("EXECD-COMMANDS-TAIL-CURSOR", str(size))], data)
 
@@ -639,16 +644,20 @@ class Execd(object):
     # ------------------------------------------------------------ bash sessions
 
     def create_session(self, req, resp):
-        body = decode_json(req, allow_empty=True)
-        cwd = None
-        if isinstance(body, dict):
-            cwd = want_type(getk(body, "cwd"), (str,), "CreateSessionRequest.cwd")
+        cwd = ""
+        if req.body.strip(b" \t\r\n"):
+            cwd = self.decode(req, CREATE_SESSION, "error parsing request. ")["cwd"]
         if cwd:
             try:
                 cwd = self.expand(cwd)
+            except ValueError as e:
+                raise ExecdError(500, "RUNTIME_ERROR", "error creating session. resolve request "
+                                 "cwd %s: %s" % (cwd, e))
+            try:
                 os.makedirs(self.sb.host(cwd), exist_ok=True)
-            except (ValueError, OSError) as e:
-                raise ExecdError(500, "RUNTIME_ERROR", "error creating session. %s" % e)
+            except OSError as e:
+                raise ExecdError(500, "RUNTIME_ERROR", "error creating session. %s"
+                                 % files.go_err("mkdir", cwd, e))
         s = Session(common.uuid4(), cwd or self.cwd, None)
         with self.lock:
             self.sessions[s.id] = s
@@ -758,27 +767,20 @@ class Execd(object):
         return rc, False
 
     def run_session(self, req, resp, sid):
-        body = decode_json(req)
-        if not isinstance(body, dict):
-            raise bad_body("json: cannot unmarshal %s into Go value of type model.RunInSessionRequest"
-                           % type(body).__name__)
-        command = want_type(getk(body, "command"), (str,), "RunInSessionRequest.command")
-        cwd = want_type(getk(body, "cwd"), (str,), "RunInSessionRequest.cwd")
-        timeout = want_int(getk(body, "timeout"), "RunInSessionRequest.timeout")
+        body = self.decode(req, RUN_IN_SESSION, "error parsing request. ")
+        command, cwd, timeout = body["command"], body["cwd"], body["timeout"]
+        failures = []
         if not command:
-            raise ExecdError(400, "INVALID_REQUEST_BODY",
-                             "invalid request, validation error Key: 'RunInSessionRequest.Command' "
-                             "Error:Field validation for 'Command' failed on the 'required' tag")
-        if timeout is not None and timeout < 0:
-            raise ExecdError(400, "INVALID_REQUEST_BODY",
-                             "invalid request, validation error timeout must be >= 0")
+            failures.append(("Command", "required"))
+        if timeout < 0:
+            failures.append(("Timeout", "gte"))
+        problem = gojson.validation_error("RunInSessionRequest", failures) if failures else None
+        if problem is None:
+            problem = self.check_cwd(cwd)
+        if problem is not None:
+            raise ExecdError(400, "INVALID_REQUEST_BODY", "invalid request. " + problem)
         if cwd:
-            try:
-                cwd = self.expand(cwd)
-            except ValueError as e:
-                raise ExecdError(400, "INVALID_REQUEST_BODY", str(e))
-            if not os.path.isdir(self.sb.host(cwd)):
-                raise ExecdError(400, "INVALID_REQUEST_BODY", "working directory does not exist: %s" % cwd)
+            cwd = self.expand(cwd)
         with self.lock:
             s = self.sessions.get(sid)
         if s is None:
@@ -809,16 +811,16 @@ class Execd(object):
     # ------------------------------------------------------------ code contexts
 
     def create_context(self, req, resp):
-        body = decode_json(req)
-        if not isinstance(body, dict):
-            raise bad_body("json: cannot unmarshal %s into Go value of type model.CodeContextRequest"
-                           % type(body).__name__)
-        lang = want_type(getk(body, "language"), (str,), "CodeContextRequest.language") or "python"
-        cwd = want_type(getk(body, "cwd"), (str,), "CodeContextRequest.cwd")
+        body = self.decode(req, CODE_CONTEXT_REQUEST)
+        lang, cwd = body["language"], body["cwd"]
         if lang not in CODE_LANGUAGES or not self.cfg.code_interpreter:
-            raise ExecdError(500, "RUNTIME_ERROR",
-                             "error creating code context. language %s is not available in the "
-                             "development server" % lang)
+            # what execd answers when Jupyter has no kernel for the language ("" included)
+            raise ExecdError(500, "RUNTIME_ERROR", "error creating code context. no kernel specs found")
+        if cwd:
+            try:
+                self.expand(cwd)
+            except ValueError as e:
+                raise ExecdError(500, "RUNTIME_ERROR", "error creating code context. %s" % e)
         ctx = self._new_context(lang, cwd)
         out = {"id": ctx.id, "language": lang}
         if cwd:
@@ -845,8 +847,7 @@ class Execd(object):
     def list_contexts(self, req, resp):
         lang = req.q("language", "")
         if lang in ("command", "background-command", "sql"):
-            raise ExecdError(500, "RUNTIME_ERROR", "error listing contexts. language %s does not "
-                             "support contexts" % lang)
+            raise ExecdError(500, "RUNTIME_ERROR", "unsupported language context operation: %s" % lang)
         with self.lock:
             ctxs = [c for c in self.contexts.values() if not lang or c.language == lang]
         self.send_json(resp, 200, [c.json() for c in ctxs])
@@ -883,18 +884,12 @@ class Execd(object):
         self.ok(resp)
 
     def run_code(self, req, resp):
-        body = decode_json(req)
-        if not isinstance(body, dict):
-            raise bad_body("json: cannot unmarshal %s into Go value of type model.RunCodeRequest"
-                           % type(body).__name__)
-        code = want_type(getk(body, "code"), (str,), "RunCodeRequest.code")
-        context = want_type(getk(body, "context"), (dict,), "RunCodeRequest.context") or {}
+        body = self.decode(req, RUN_CODE)
+        code = body["code"]
         if not code:
-            raise ExecdError(400, "INVALID_REQUEST_BODY",
-                             "invalid request, validation error Key: 'RunCodeRequest.Code' "
-                             "Error:Field validation for 'Code' failed on the 'required' tag")
-        lang = getk(context, "language") or ""
-        cid = getk(context, "id") or ""
+            raise ExecdError(400, "INVALID_REQUEST_BODY", "invalid request, validation error "
+                             + gojson.validation_error("RunCodeRequest", [("Code", "required")]))
+        lang, cid = body["context"]["language"], body["context"]["id"]
         if not lang:
             return self._run_foreground(resp, code, None, 0, None, None, None, 0)
         if lang not in KNOWN_LANGUAGES:
@@ -999,6 +994,42 @@ class Execd(object):
             except Exception as e:
                 line = go_json({"error": "failed to get CPU percent: %s" % e})
             resp.write_chunk(line + "\n")
+
+
+def go_quote(s):
+    """Go's %q of a string."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\x%02x" % o)
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+RUN_COMMAND = gojson.struct("model.RunCommandRequest", [
+    ("command", gojson.STRING), ("cwd", gojson.STRING), ("background", gojson.BOOL),
+    ("timeout", gojson.INT64), ("uid", gojson.ptr(gojson.UINT32)), ("gid", gojson.ptr(gojson.UINT32)),
+    ("envs", gojson.map_of(gojson.STRING, "map[string]string"))])
+RUN_IN_SESSION = gojson.struct("model.RunInSessionRequest", [
+    ("command", gojson.STRING), ("cwd", gojson.STRING), ("timeout", gojson.INT64)])
+CREATE_SESSION = gojson.struct("model.CreateSessionRequest", [("cwd", gojson.STRING)])
+CODE_CONTEXT_REQUEST = gojson.struct("model.CodeContextRequest", [
+    ("language", gojson.STRING), ("cwd", gojson.STRING)])
+RUN_CODE = gojson.struct("model.RunCodeRequest", [
+    ("context", gojson.struct("model.CodeContext", [
+        ("id", gojson.STRING), ("language", gojson.STRING, "CodeContextRequest"),
+        ("cwd", gojson.STRING, "CodeContextRequest")])),
+    ("code", gojson.STRING)])
 
 
 def shquote(s):

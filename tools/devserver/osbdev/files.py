@@ -12,40 +12,51 @@ import time
 import urllib.parse
 
 from .common import go_json, go_time
-from .execd_base import ExecdError, bad_body, decode_json, getk
+from . import gojson, searchglob
+from .execd_base import ExecdError, bad_body
 
-_VAR_RE = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_NAME_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_EXPAND_RE = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
-def expand_path(p, env, cwd):
-    def sub(m):
-        name = m.group(1) if m.group(1) is not None else m.group(2)
-        if name not in env:
-            raise ValueError("environment variable %s is not set" % name)
-        return env[name]
+def expand_path(p, env, cwd, absolute=True):
+    """execd's path expansion: $VAR / ${VAR} from the environment (every name must be set),
+    a leading ~ or ~/ to $HOME, then (absolute=True) relative to cwd and cleaned.
 
+    ValueError carries execd's message.  "" stays "" when absolute=False."""
+    if not p:
+        return cwd if absolute else ""
+    missing = sorted({m.group(1) or m.group(2) for m in _NAME_RE.finditer(p)} - set(env))
+    if missing:
+        raise ValueError("path references undefined environment variables: " + ",".join(missing))
     if "$" in p:
-        p = _VAR_RE.sub(sub, p)
+        p = _EXPAND_RE.sub(lambda m: env.get(m.group(1) if m.group(1) is not None else m.group(2),
+                                             ""), p)
     if p == "~" or p.startswith("~/"):
         p = env.get("HOME", "/") + p[1:]
+    if not absolute:
+        return p
     if not os.path.isabs(p):
         p = os.path.join(cwd, p)
     return os.path.normpath(p) if p != "/" else p
 
 
+def go_err(op, path, e):
+    """Go's *PathError text: "open /x: no such file or directory"."""
+    msg = os.strerror(e.errno) if getattr(e, "errno", None) else str(e)
+    return "%s %s: %s" % (op, path, msg[:1].lower() + msg[1:])
+
+
+def parse_go_int(raw):
+    """strconv.ParseInt(raw, 10, 64); None when Go would refuse it."""
+    if not re.match(r"^[+-]?[0-9]+$", raw or ""):
+        return None
+    v = int(raw)
+    return v if -(1 << 63) <= v < (1 << 63) else None
+
+
 def mode_to_json(m):
     return int("%o" % (m & 0o777))
-
-
-def json_to_mode(v):
-    """Decimal integer whose digits are octal -> permission bits (None = leave alone)."""
-    if v is None or v == 0:
-        return None
-    s = str(int(v))
-    try:
-        return int(s, 8) & 0o777
-    except ValueError:
-        raise ValueError('strconv.ParseUint: parsing "%s": invalid syntax' % s)
 
 
 def owner_name(uid):
@@ -80,69 +91,40 @@ def file_info(hp, path, st=None):
             "mode": mode_to_json(st.st_mode)}
 
 
-def apply_perm(path, owner, group, mode):
-    """chmod (when mode is non-zero), then always the execd chown rule (PROTOCOL.md 3.9)."""
-    m = json_to_mode(mode)
-    if m is not None:
-        os.chmod(path, m)
+def chmod_file(hp, ap, perm):
+    """execd's ChmodFile on host path hp (sandbox path ap): the mode when non-zero (its decimal
+    digits read as octal), then owner and group when either is given.  Returns the error text
+    or None."""
+    mode = perm.get("mode") or 0
+    if mode:
+        digits = str(mode)
+        if not re.match(r"^[0-7]+$", digits):
+            return 'strconv.ParseUint: parsing "%s": invalid syntax' % digits
+        if int(digits, 8) > 0xFFFFFFFF:
+            return 'strconv.ParseUint: parsing "%s": value out of range' % digits
+        try:
+            os.chmod(hp, int(digits, 8) & 0o777)
+        except OSError as e:
+            return go_err("chmod", ap, e)
+    owner, group = perm.get("owner") or "", perm.get("group") or ""
+    if not owner and not group:
+        return None
     uid = gid = -1
-    if isinstance(owner, str) and owner:
+    if owner:
         try:
             uid = pwd.getpwnam(owner).pw_uid
         except KeyError:
-            pass
-    if isinstance(group, str) and group:
+            return "failed to lookup user %s: user: unknown user %s" % (owner, owner)
+    if group:
         try:
             gid = grp.getgrnam(group).gr_gid
         except KeyError:
-            pass
-    if uid == -1 and gid == -1:
-        uid, gid = os.getuid(), os.getgid()
+            return "failed to lookup group %s: group: unknown group %s" % (group, group)
     try:
-        os.chown(path, uid, gid)
-    except PermissionError:
-        if os.getuid() == 0:
-            raise
-
-
-def glob_to_regex(pat):
-    """doublestar-like glob for a base name: * ? [..] {a,b} **."""
-    i, n, out = 0, len(pat), []
-    depth = 0
-    while i < n:
-        c = pat[i]
-        if c == "*":
-            while i + 1 < n and pat[i + 1] == "*":
-                i += 1
-            out.append(".*")
-        elif c == "?":
-            out.append(".")
-        elif c == "[":
-            j = pat.find("]", i + 1)
-            if j < 0:
-                raise ValueError("syntax error in pattern")
-            body = pat[i + 1:j]
-            if body.startswith("!") or body.startswith("^"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = j
-        elif c == "{":
-            depth += 1
-            out.append("(?:")
-        elif c == "}" and depth:
-            depth -= 1
-            out.append(")")
-        elif c == "," and depth:
-            out.append("|")
-        elif c == "\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(pat[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    if depth:
-        raise ValueError("syntax error in pattern")
-    return re.compile("^" + "".join(out) + "$", re.S)
+        os.chown(hp, uid, gid)
+    except OSError as e:
+        return "failed to set owner/group for %s: %s" % (ap, go_err("chown", ap, e))
+    return None
 
 
 def parse_range(header, size):
@@ -193,10 +175,6 @@ def parse_range(header, size):
     return "ok", first[0], first[1]
 
 
-class FileError(Exception):
-    pass
-
-
 class Files(object):
     def __init__(self, execd):
         self.x = execd
@@ -219,152 +197,172 @@ class Files(object):
     def err(self, status, code, message):
         return ExecdError(status, code, self.x.sb.scrub(message))
 
-    def expand(self, p):
-        """The absolute sandbox path of p (what messages and bodies show)."""
+    def expand(self, p, fmt, absolute=True):
+        """The sandbox path of p (absolute unless absolute=False, as execd's ExpandPath leaves
+        a relative path relative); fmt % {"p": p, "e": error} is the 500 message otherwise."""
         try:
-            return self.x.expand(p)
+            return expand_path(p, self.x.env, self.x.cwd, absolute)
         except ValueError as e:
-            raise self.err(500, "RUNTIME_ERROR", str(e))
+            raise self.err(500, "RUNTIME_ERROR", fmt % {"p": p, "e": e})
+
+    def absolute(self, path):
+        return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.x.cwd, path))
 
     def host(self, ap, follow=True):
         """Where the sandbox path ap is on the host (every file operation goes there)."""
         try:
-            return self.x.sb.host(ap, follow)
+            return self.x.sb.host(self.absolute(ap), follow)
         except OSError as e:
             raise self.err(500, "RUNTIME_ERROR", "%s: %s" % (ap, e.strerror))
 
-    def not_found(self, p, ap, what="lstat"):
-        return self.err(404, "FILE_NOT_FOUND", "file not found. file not found: %s: %s %s: no such "
-                        "file or directory" % (p, what, ap))
+    def file_error(self, text, missing):
+        """execd's handleFileError: 404 when the cause is a missing file, else 500."""
+        if missing:
+            return self.err(404, "FILE_NOT_FOUND", "file not found. %s" % text)
+        return self.err(500, "RUNTIME_ERROR", "error accessing file: %s" % text)
 
-    def body_map(self, req):
-        body = decode_json(req)
-        if not isinstance(body, dict):
-            raise bad_body("json: cannot unmarshal %s into Go value of type map[string]"
-                           % type(body).__name__)
-        return body
+    def decode(self, req, t):
+        try:
+            return gojson.decode(req.body, t)
+        except gojson.GoJSONError as e:
+            raise bad_body(str(e))
+
+    def chmod(self, ap, perm):
+        return chmod_file(self.host(ap), ap, perm)
 
     # ------------------------------------------------------------ info / delete / permissions
 
     def info(self, req, resp):
         out = {}
         for p in req.qall("path"):
-            ap = self.expand(p)
+            ap = self.expand(p, "error accessing file: invalid path %(p)s: %(e)s")
             try:
                 out[p] = file_info(self.host(ap, False), ap)
-            except FileNotFoundError:
-                raise self.not_found(p, ap)
+            except FileNotFoundError as e:
+                raise self.file_error("file not found: %s: %s" % (p, go_err("lstat", ap, e)), True)
             except OSError as e:
-                raise self.err(500, "RUNTIME_ERROR", "error getting file info %s: %s" % (p, e))
+                raise self.file_error("error accessing file %s: %s" % (p, go_err("lstat", ap, e)),
+                                      False)
         self.x.send_json(resp, 200, out)
 
     def delete_files(self, req, resp):
         for p in req.qall("path"):
-            ap = self.expand(p)
+            ap = self.expand(p, "error removing file %(p)s. invalid path: %(e)s")
             try:
-                if os.path.isdir(self.host(ap)):  # stat follows links, as execd's DeleteFile does
-                    raise self.err(500, "RUNTIME_ERROR",
-                                   "error removing file %s. path is a directory: %s" % (p, p))
-                os.unlink(self.host(ap, False))
+                st = os.stat(self.host(ap))  # stat follows links, as execd's DeleteFile does
             except FileNotFoundError:
                 continue
             except OSError as e:
-                raise self.err(500, "RUNTIME_ERROR", "error removing file %s. %s" % (p, e))
+                raise self.err(500, "RUNTIME_ERROR", "error removing file %s. %s"
+                               % (p, go_err("stat", ap, e)))
+            if stat.S_ISDIR(st.st_mode):
+                raise self.err(500, "RUNTIME_ERROR",
+                               "error removing file %s. path is a directory: %s" % (p, p))
+            try:
+                os.unlink(self.host(ap, False))
+            except OSError as e:
+                raise self.err(500, "RUNTIME_ERROR", "error removing file %s. failed to remove "
+                               "file: %s" % (p, go_err("remove", ap, e)))
         self.x.ok(resp)
 
     def permissions(self, req, resp):
-        body = self.body_map(req)
+        body = self.decode(req, PERMISSION_MAP)
         for p, perm in body.items():
-            ap = self.expand(p)
-            perm = perm if isinstance(perm, dict) else {}
-            try:
-                hp = self.host(ap)
-                if not os.path.lexists(hp):
-                    raise FileNotFoundError(errno.ENOENT, "no such file or directory")
-                apply_perm(hp, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
-            except (OSError, ValueError) as e:
-                raise self.err(500, "RUNTIME_ERROR", "error changing permissions of %s. %s" % (p, e))
+            ap = self.expand(p, "error changing permissions for %(p)s. %(e)s")
+            e = self.chmod(ap, perm)
+            if e:
+                raise self.err(500, "RUNTIME_ERROR", "error changing permissions for %s. %s" % (p, e))
         self.x.ok(resp)
 
     # ------------------------------------------------------------ mv / search / replace
 
     def move(self, req, resp):
-        body = decode_json(req)
-        if not isinstance(body, list):
-            raise bad_body("json: cannot unmarshal %s into Go value of type []model.RenameFileItem"
-                           % type(body).__name__)
-        for item in body:
-            src, dst = getk(item, "src") or "", getk(item, "dest") or ""
-            if not src or not dst:
-                raise self.err(400, "INVALID_REQUEST_BODY",
-                               "invalid request, validation error src and dest are required")
-            asrc, adst = self.expand(src), self.expand(dst)
-            hsrc, hdst = self.host(asrc, False), self.host(adst, False)
-            if not os.path.lexists(hsrc):
-                raise self.not_found(src, asrc)
-            if os.path.lexists(hdst):
-                raise self.err(500, "RUNTIME_ERROR", "error renaming file %s. destination path "
-                               "already exists: %s" % (src, dst))
+        items = self.decode(req, RENAME_LIST) or []
+        for item in items:
+            src, dst = item["src"], item["dest"]
+            asrc = self.expand(src, "error accessing file: invalid source path: %(e)s")
+            adst = self.expand(dst, "error accessing file: invalid destination path: %(e)s")
             try:
-                parent = os.path.dirname(hdst)
-                if parent:
-                    os.makedirs(parent, mode=0o755, exist_ok=True)
-                os.rename(hsrc, hdst)
+                os.stat(self.host(asrc))
+            except FileNotFoundError as e:
+                raise self.file_error("source path not found: %s: %s"
+                                      % (src, go_err("stat", asrc, e)), True)
+            except OSError:
+                pass
+            hdst = self.host(adst, False)
+            parent = os.path.dirname(adst)
+            try:
+                os.makedirs(self.host(parent), mode=0o755, exist_ok=True)
             except OSError as e:
-                raise self.err(500, "RUNTIME_ERROR", "error renaming file %s. %s" % (src, e))
+                raise self.file_error("failed to create destination directory: %s"
+                                      % go_err("mkdir", parent, e), isinstance(e, FileNotFoundError))
+            if os.path.exists(self.host(adst)):
+                raise self.file_error("destination path already exists: %s" % dst, False)
+            if asrc in ("/", self.x.sb.cwd) and self.host(asrc) in ("/", os.getcwd()):
+                # the working directory of a container (or of this server): never moved
+                raise self.file_error("failed to rename file: rename %s %s: device or resource busy"
+                                      % (asrc, adst), False)
+            try:
+                os.rename(self.host(asrc, False), hdst)
+            except OSError as e:
+                raise self.file_error("failed to rename file: rename %s %s: %s"
+                                      % (asrc, adst, go_err("", "", e)[3:]),
+                                      isinstance(e, FileNotFoundError))
         self.x.ok(resp)
 
     def search(self, req, resp):
         p = req.q("path", "")
         if not p:
             raise self.err(400, "MISSING_QUERY", "missing query parameter 'path'")
-        pattern = req.q("pattern", "") or "**"
-        ap = self.expand(p)
-        hp = self.host(ap)
-        if not os.path.exists(hp):
-            raise self.not_found(p, ap)
+        # (execd reports the path it failed to convert as "")
+        ap = self.expand(p, "error converting path  to absolute. %(e)s")
         try:
-            rx = glob_to_regex(pattern)
-        except (ValueError, re.error):
-            raise self.err(500, "RUNTIME_ERROR", "error searching files. syntax error in pattern")
+            os.stat(self.host(ap))
+        except OSError as e:
+            raise self.file_error(go_err("stat", ap, e), isinstance(e, FileNotFoundError))
+        pattern = req.q("pattern", "") or "**"
+        root = self.host(ap, False)
         out = []
-        for root, dirs, names in os.walk(hp, followlinks=False):
-            dirs.sort()
-            for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
-                if rx.match(name):
-                    full = os.path.join(root, name)
-                    try:
-                        out.append(file_info(full, self.x.sb.guest(full)))
-                    except OSError:
-                        pass
+        try:
+            for hp, st in searchglob.walk(root):
+                try:
+                    ok = searchglob.match(pattern, os.path.basename(hp))
+                except searchglob.BadPattern:
+                    raise self.err(500, "RUNTIME_ERROR", "error searching files. invalid pattern "
+                                   "%s: syntax error in pattern" % pattern)
+                if ok:
+                    out.append(file_info(hp, ap if hp == root else self.x.sb.guest(hp), st))
+        except searchglob.WalkError as e:
+            raise self.err(500, "RUNTIME_ERROR", "error searching files. %s" % e)
         self.x.send_json(resp, 200, out)
 
     def replace(self, req, resp):
-        body = self.body_map(req)
-        items = []
-        for p, spec in body.items():
-            ap = self.expand(p)
-            if not os.path.exists(self.host(ap)):
-                raise self.not_found(p, ap, "stat")
-            spec = spec if isinstance(spec, dict) else {}
-            old, new = getk(spec, "old") or "", getk(spec, "new") or ""
-            if not old:
-                raise self.err(400, "INVALID_REQUEST_BODY", "old content must not be empty")
-            items.append((p, self.host(ap), old, new))
+        body = self.decode(req, REPLACE_MAP)
         counts = {}
-        for p, hp, old, new in items:
+        for p, item in body.items():
+            try:
+                ap = expand_path(p, self.x.env, self.x.cwd)
+            except ValueError as e:
+                raise self.file_error(str(e), False)
+            hp = self.host(ap)
             try:
                 with open(hp, "rb") as f:
                     data = f.read()
-                ob, nb = old.encode("utf-8"), new.encode("utf-8")
-                n = data.count(ob)
-                mode = os.stat(hp).st_mode
-                with open(hp, "wb") as f:
-                    f.write(data.replace(ob, nb))
-                os.chmod(hp, stat.S_IMODE(mode))
+            except IsADirectoryError as e:
+                raise self.file_error(go_err("read", ap, e), False)
             except OSError as e:
-                raise self.err(500, "RUNTIME_ERROR", "error replacing content of %s. %s" % (p, e))
-            counts[p] = {"replacedCount": n}
+                op = "stat" if isinstance(e, FileNotFoundError) else "open"
+                raise self.file_error(go_err(op, ap, e), isinstance(e, FileNotFoundError))
+            old, new = item["old"], item["new"]
+            if not old:
+                raise self.err(400, "INVALID_REQUEST_BODY", "old content must not be empty")
+            ob = old.encode("utf-8")
+            try:
+                with open(hp, "wb") as f:
+                    f.write(data.replace(ob, new.encode("utf-8")))
+            except OSError as e:
+                raise self.file_error(go_err("open", ap, e), False)
+            counts[p] = {"replacedCount": data.count(ob)}
         if req.q("verbose") == "true":
             self.x.send_json(resp, 200, counts)
         else:
@@ -377,8 +375,9 @@ class Files(object):
         parts = parse_multipart(ctype, req.body)
         if parts is None:
             raise self.err(400, "INVALID_FILE", "multipart form is empty")
-        metas = [p for p in parts if p["name"] == "metadata" and p["filename"] is not None]
-        datas = [p for p in parts if p["name"] == "file" and p["filename"] is not None]
+        # Go's multipart reader: a part with no (or an empty) filename is a form value, not a file
+        metas = [p for p in parts if p["name"] == "metadata" and p["filename"]]
+        datas = [p for p in parts if p["name"] == "file" and p["filename"]]
         if not metas:
             raise self.err(400, "INVALID_FILE_METADATA", "metadata file is missing")
         if not datas:
@@ -388,97 +387,151 @@ class Files(object):
                            % (len(metas), len(datas)))
         for meta, data in zip(metas, datas):
             try:
-                md = json.loads(meta["data"].decode("utf-8"))
-                if not isinstance(md, dict):
-                    raise ValueError("json: cannot unmarshal %s into Go value of type model.FileMetadata"
-                                     % type(md).__name__)
-            except (ValueError, UnicodeDecodeError) as e:
+                md = gojson.decode(meta["data"], FILE_METADATA, whole=True)
+            except gojson.GoJSONError as e:
                 raise self.err(400, "INVALID_FILE_METADATA", "invalid metadata format. %s" % e)
-            path = getk(md, "path") or ""
+            path = md["path"]
             if not path:
                 raise self.err(400, "INVALID_FILE_METADATA", "metadata path is empty")
-            ap = self.expand(path)
+            ap = self.expand(path, "error resolving target path %(p)s. %(e)s", absolute=False)
+            parent = os.path.dirname(ap) or "."
             try:
-                hp = self.host(ap)
-                parent = os.path.dirname(hp)
-                if parent:
-                    os.makedirs(parent, exist_ok=True)
-                fd = os.open(hp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o777)
-                try:
-                    view = memoryview(data["data"])
-                    while view:
-                        n = os.write(fd, view)
-                        view = view[n:]
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                apply_perm(hp, getk(md, "owner"), getk(md, "group"), getk(md, "mode"))
-            except (OSError, ValueError) as e:
-                raise self.err(500, "RUNTIME_ERROR", "error uploading file %s. %s" % (path, e))
+                os.makedirs(self.host(parent), exist_ok=True)
+            except OSError as e:
+                raise self.err(500, "RUNTIME_ERROR", "error creating target directory %s. %s"
+                               % (parent, go_err("mkdir", parent, e)))
+            try:
+                fd = os.open(self.host(ap), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o777)
+            except OSError as e:
+                raise self.err(500, "RUNTIME_ERROR", "error opening destination file %s. %s"
+                               % (ap, go_err("open", ap, e)))
+            try:
+                view = memoryview(data["data"])
+                while view:
+                    n = os.write(fd, view)
+                    view = view[n:]
+                os.fsync(fd)
+            except OSError as e:
+                raise self.err(500, "RUNTIME_ERROR", "error copying file %s. %s"
+                               % (ap, go_err("write", ap, e)))
+            finally:
+                os.close(fd)
+            e = self.chmod(self.absolute(ap), md)
+            if e:
+                raise self.err(500, "RUNTIME_ERROR", "error chmoding file %s. %s" % (ap, e))
         self.x.ok(resp)
 
     def download(self, req, resp):
         p = req.q("path", "")
         if not p:
             raise self.err(400, "MISSING_QUERY", "missing query parameter 'path'")
-        ap = self.expand(p)
+        ap = self.expand(p, "error resolving file path: %(p)s. %(e)s", absolute=False)
+        raw_offset, raw_limit = req.q("offset", ""), req.q("limit", "")
+        lines = raw_offset != "" or raw_limit != ""
+        if lines and req.header("Range"):
+            raise self.err(400, "INVALID_REQUEST_BODY", "line-based reading (offset/limit) and byte "
+                           "range (Range header) are mutually exclusive")
+        hp = self.host(ap)
         try:
-            f = open(self.host(ap), "rb")
-        except FileNotFoundError:
-            raise self.not_found(p, ap, "open")
+            f = open(hp, "rb")
         except IsADirectoryError:
-            raise self.err(500, "RUNTIME_ERROR", "error reading file %s. is a directory" % p)
+            f = None  # Go opens a directory; reading it fails
         except OSError as e:
-            raise self.err(500, "RUNTIME_ERROR", "error reading file %s. %s" % (p, e))
+            raise self.file_error(go_err("open", ap, e), isinstance(e, FileNotFoundError))
+        if lines:
+            return self.serve_lines(resp, f, raw_offset, raw_limit)
+        if f is None:
+            raise self.err(500, "RUNTIME_ERROR", "error reading file %s. is a directory" % p)
         with f:
-            st = os.fstat(f.fileno())
-            if stat.S_ISDIR(st.st_mode):
-                raise self.err(500, "RUNTIME_ERROR", "error reading file %s. is a directory" % p)
-            size = st.st_size
-            base = os.path.basename(ap)
-            if all(32 <= ord(c) < 127 for c in base) and '"' not in base and "\\" not in base:
-                disp = 'attachment; filename="%s"' % base
-            else:
-                enc = urllib.parse.quote(base, safe="")
-                disp = "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (enc, enc)
-            ims = req.header("If-Modified-Since")
-            if ims and not req.header("If-None-Match"):
-                try:
-                    since = email.utils.parsedate_to_datetime(ims).timestamp()
-                except (TypeError, ValueError, IndexError):
-                    since = None
-                if since is not None and int(st.st_mtime) <= since:
-                    lm = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(st.st_mtime))
-                    resp.send(304, [("Content-Disposition", disp), ("Last-Modified", lm)], b"")
-                    return
-            kind, start, length = parse_range(req.header("Range"), size)
-            if kind == "bad":
-                resp.send(416, [("Content-Type", "application/octet-stream"),
-                                ("Content-Disposition", disp),
-                                ("Content-Length", str(size))], go_json({"code": "UNKNOWN"}))
-                return
-            if kind == "unsat":
-                if size == 0:
-                    kind, start, length = "none", 0, 0
+            self.serve_bytes(req, resp, f, ap)
+
+    def serve_lines(self, resp, f, raw_offset, raw_limit):
+        """3bb6fad3's line reads: lines offset.. (1-based), at most limit of them, without their
+        line ends, joined by \n; text/plain, no Content-Disposition."""
+        try:
+            offset = 1
+            if raw_offset != "":
+                offset = parse_go_int(raw_offset)
+                if offset is None or offset < 1:
+                    raise self.err(400, "INVALID_REQUEST_BODY",
+                                   "invalid query parameter 'offset': %s" % raw_offset)
+            limit = -1
+            if raw_limit != "":
+                limit = parse_go_int(raw_limit)
+                if limit is None or limit < 1:
+                    raise self.err(400, "INVALID_REQUEST_BODY",
+                                   "invalid query parameter 'limit': %s" % raw_limit)
+            hdrs = [("Content-Type", "text/plain; charset=utf-8")]
+            buf, streaming, n, written = [], False, 0, 0
+            size = 0
+            for line in (f if f is not None else ()):
+                n += 1
+                if n < offset:
+                    continue
+                piece = (b"\n" if written else b"") + line.rstrip(b"\r\n")
+                written += 1
+                if streaming:
+                    resp.write_chunk(piece)
                 else:
-                    resp.send(416, [("Content-Type", "text/plain; charset=utf-8"),
-                                    ("X-Content-Type-Options", "nosniff"),
-                                    ("Content-Range", "bytes */%d" % size)],
-                              b"invalid range: failed to overlap\n")
-                    return
-            if kind == "ok":
-                f.seek(start)
-                data = f.read(length)
-                resp.send(206, [("Content-Type", "application/octet-stream"),
-                                ("Content-Disposition", disp),
-                                ("Content-Range", "bytes %d-%d/%d" % (start, start + length - 1, size))],
-                          data)
+                    buf.append(piece)
+                    size += len(piece)
+                    if size > 2048:  # net/http sends a small body with a length, a big one chunked
+                        resp.start_stream(200, hdrs)
+                        streaming = True
+                        for b in buf:
+                            resp.write_chunk(b)
+                if 0 <= limit <= written:
+                    break
+            if streaming:
+                resp.end_stream()
+            else:
+                resp.send(200, hdrs, b"".join(buf))
+        finally:
+            if f is not None:
+                f.close()
+
+    def serve_bytes(self, req, resp, f, ap):
+        st = os.fstat(f.fileno())
+        size = st.st_size
+        disp = content_disposition(os.path.basename(ap))
+        ims = req.header("If-Modified-Since")
+        if ims and not req.header("If-None-Match"):
+            try:
+                since = email.utils.parsedate_to_datetime(ims).timestamp()
+            except (TypeError, ValueError, IndexError):
+                since = None
+            if since is not None and int(st.st_mtime) <= since:
+                lm = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(st.st_mtime))
+                resp.send(304, [("Content-Disposition", disp), ("Last-Modified", lm)], b"")
                 return
-            data = f.read()
-            lm = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(st.st_mtime))
-            resp.send(200, [("Content-Type", "application/octet-stream"),
-                            ("Content-Disposition", disp), ("Accept-Ranges", "bytes"),
-                            ("Last-Modified", lm)], data)
+        kind, start, length = parse_range(req.header("Range"), size)
+        if kind == "bad":
+            resp.send(416, [("Content-Type", "application/octet-stream"),
+                            ("Content-Disposition", disp),
+                            ("Content-Length", str(size))], go_json({"code": "UNKNOWN"}))
+            return
+        if kind == "unsat":
+            if size == 0:
+                kind, start, length = "none", 0, 0
+            else:
+                resp.send(416, [("Content-Type", "text/plain; charset=utf-8"),
+                                ("X-Content-Type-Options", "nosniff"),
+                                ("Content-Range", "bytes */%d" % size)],
+                          b"invalid range: failed to overlap\n")
+                return
+        if kind == "ok":
+            f.seek(start)
+            data = f.read(length)
+            resp.send(206, [("Content-Type", "application/octet-stream"),
+                            ("Content-Disposition", disp),
+                            ("Content-Range", "bytes %d-%d/%d" % (start, start + length - 1, size))],
+                      data)
+            return
+        data = f.read()
+        lm = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(st.st_mtime))
+        resp.send(200, [("Content-Type", "application/octet-stream"),
+                        ("Content-Disposition", disp), ("Accept-Ranges", "bytes"),
+                        ("Last-Modified", lm)], data)
 
     # ------------------------------------------------------------ directories
 
@@ -486,70 +539,94 @@ class Files(object):
         p = req.q("path", "")
         if not p:
             raise self.err(400, "MISSING_QUERY", "missing query parameter 'path'")
-        raw = req.q("depth")
+        raw = req.q("depth", "")
         depth = 1
-        if raw is not None and raw != "":
-            try:
-                depth = int(raw)
-                if depth < 0:
-                    raise ValueError
-            except ValueError:
+        if raw != "":
+            depth = parse_go_int(raw)
+            if depth is None or depth < 0 or depth >= 1 << 63:
                 raise self.err(400, "INVALID_REQUEST_BODY", "invalid query parameter 'depth': %s" % raw)
-        ap = self.expand(p)
+        ap = self.expand(p, "error converting path  to absolute. %(e)s")
         hp = self.host(ap, False)
         try:
             st = os.lstat(hp)
-        except FileNotFoundError:
-            raise self.not_found(p, ap)
+        except OSError as e:
+            raise self.file_error(go_err("lstat", ap, e), isinstance(e, FileNotFoundError))
         if stat.S_ISLNK(st.st_mode):
             raise self.err(400, "INVALID_REQUEST_BODY",
-                           "path is a symbolic link, refusing to traverse: %s" % p)
+                           "path is a symbolic link, refusing to traverse: %s" % ap)
         if not stat.S_ISDIR(st.st_mode):
-            raise self.err(400, "INVALID_REQUEST_BODY", "path is not a directory: %s" % p)
+            raise self.err(400, "INVALID_REQUEST_BODY", "path is not a directory: %s" % ap)
         out = []
 
         def walk(d, level):
-            if level > depth:
-                return
             try:
-                names = sorted(os.listdir(d), key=lambda n: n.encode("utf-8", "surrogateescape"))
-            except OSError:
-                return
+                names = sorted(os.listdir(d), key=os.fsencode)
+            except OSError as e:
+                raise self.err(500, "RUNTIME_ERROR", "error listing directory %s. %s"
+                               % (ap, go_err("open", self.x.sb.guest(d), e)))
             for n in names:
                 full = os.path.join(d, n)
                 try:
                     est = os.lstat(full)
-                except OSError:
-                    continue
+                except OSError as e:
+                    raise self.err(500, "RUNTIME_ERROR", "error listing directory %s. %s"
+                                   % (ap, go_err("lstat", self.x.sb.guest(full), e)))
                 out.append(file_info(full, self.x.sb.guest(full), est))
-                if stat.S_ISDIR(est.st_mode):
+                if stat.S_ISDIR(est.st_mode) and level + 1 < depth:
                     walk(full, level + 1)
 
-        walk(hp, 1)
+        if depth > 0:
+            walk(hp, 0)
         self.x.send_json(resp, 200, out)
 
     def make_dirs(self, req, resp):
-        body = self.body_map(req)
+        body = self.decode(req, PERMISSION_MAP)
         for p, perm in body.items():
-            ap = self.expand(p)
-            perm = perm if isinstance(perm, dict) else {}
             try:
-                hp = self.host(ap)
-                existed = os.path.exists(hp)
-                os.makedirs(hp, exist_ok=True)
-                # Like current execd: a pre-existing directory (say /tmp) keeps its mode and owner.
-                if not existed:
-                    apply_perm(hp, getk(perm, "owner"), getk(perm, "group"), getk(perm, "mode"))
-            except FileNotFoundError as e:
-                raise self.err(404, "FILE_NOT_FOUND", "error creating directory %s. %s" % (p, e))
-            except (OSError, ValueError) as e:
-                raise self.err(500, "RUNTIME_ERROR", "error creating directory %s. %s" % (p, e))
+                ap = expand_path(p, self.x.env, self.x.cwd)
+            except ValueError as e:
+                raise self.file_error(str(e), False)
+            hp = self.host(ap)
+            # 3bb6fad3: a directory that exists keeps its mode and owner
+            existed = os.path.exists(hp)
+            if existed and os.path.isdir(hp):
+                continue
+            err = self.mkdir_all(ap)
+            if err:
+                raise self.file_error(err[0], err[1])
+            e = self.chmod(ap, perm)
+            if e:
+                raise self.file_error(e, False)
         self.x.ok(resp)
+
+    def mkdir_all(self, ap):
+        """os.MkdirAll(ap, 0777): None, or (Go's error text, whether it is a missing file)."""
+        hp = self.host(ap)
+        if os.path.exists(hp):
+            if os.path.isdir(hp):
+                return None
+            return "mkdir %s: not a directory" % ap, False
+        parent = os.path.dirname(ap)
+        if parent != ap:
+            err = self.mkdir_all(parent)
+            if err:
+                return err
+        try:
+            os.mkdir(hp, 0o777)
+        except FileExistsError:
+            if not os.path.isdir(hp):
+                return "mkdir %s: file exists" % ap, False
+        except OSError as e:
+            return go_err("mkdir", ap, e), isinstance(e, FileNotFoundError)
+        return None
 
     def remove_dirs(self, req, resp):
         import shutil
         for p in req.qall("path"):
-            hp = self.host(self.expand(p), False)
+            rp = self.expand(p, "error resolving directory %(p)s. %(e)s", absolute=False)
+            if not rp:
+                continue  # os.RemoveAll("") does nothing
+            hp = self.host(rp, False)
             try:
                 if os.path.islink(hp) or (os.path.exists(hp) and not os.path.isdir(hp)):
                     os.unlink(hp)
@@ -558,14 +635,36 @@ class Files(object):
             except FileNotFoundError:
                 continue
             except OSError as e:
-                raise self.err(500, "RUNTIME_ERROR", "error removing directory %s. %s" % (p, e))
+                raise self.err(500, "RUNTIME_ERROR", "error removing directory %s. %s"
+                               % (p, go_err("unlinkat", self.x.sb.guest(e.filename or hp), e)))
         self.x.ok(resp)
+
+
+def content_disposition(base):
+    """execd's Content-Disposition: RFC 5987 form only for names with non-ASCII characters."""
+    base = base.replace("\r", " ").replace("\n", " ")
+    if all(ord(c) < 128 for c in base):
+        return 'attachment; filename="%s"' % base
+    enc = urllib.parse.quote(base, safe="$&+:=@")
+    return "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (enc, enc)
+
+
+PERMISSION = gojson.struct("model.Permission", [("owner", gojson.STRING), ("group", gojson.STRING),
+                                                ("mode", gojson.INT)])
+PERMISSION_MAP = gojson.map_of(PERMISSION, "map[string]model.Permission")
+FILE_METADATA = gojson.struct("model.FileMetadata", [
+    ("path", gojson.STRING), ("owner", gojson.STRING, "Permission"),
+    ("group", gojson.STRING, "Permission"), ("mode", gojson.INT, "Permission")])
+RENAME_LIST = gojson.list_of(gojson.struct("model.RenameFileItem", [
+    ("src", gojson.STRING), ("dest", gojson.STRING)]), "[]model.RenameFileItem")
+REPLACE_MAP = gojson.map_of(gojson.struct("model.ReplaceFileContentItem", [
+    ("old", gojson.STRING), ("new", gojson.STRING)]), "map[string]model.ReplaceFileContentItem")
 
 
 def parse_multipart(ctype, body):
     """Returns [{"name", "filename" (None without filename=), "data"}] or None if not multipart."""
-    if not ctype.lower().startswith("multipart/"):
-        return None
+    if ctype.split(";")[0].strip().lower() != "multipart/form-data":
+        return None  # Go's ParseMultipartForm takes multipart/form-data only
     m = re.search(r'boundary=(?:"([^"]+)"|([^;\s]+))', ctype, re.I)
     if not m:
         return None
@@ -605,6 +704,8 @@ def parse_multipart(ctype, body):
         for line in headers.decode("utf-8", "replace").splitlines():
             k, _, v = line.partition(":")
             if k.strip().lower() == "content-disposition":
+                if v.split(";")[0].strip().lower() != "form-data":
+                    continue  # not a form field: Go's FormName() is ""
                 for param in re.finditer(r';\s*([A-Za-z*]+)=(?:"((?:[^"\\]|\\.)*)"|([^;]*))', v):
                     key = param.group(1).lower()
                     val = param.group(2) if param.group(2) is not None else param.group(3).strip()
