@@ -45,6 +45,9 @@ SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
 endif
+ifneq ($(wildcard tests/devserver/test_strict.py),)
+SUITES += "devserver-strict=$(PYTHON) tests/devserver/test_strict.py"
+endif
 ifneq ($(wildcard tools/osb/main.c),)
 SUITES += "cli=$(PYTHON) tests/test_cli.py"
 TEST_EXTRA += $(B)/osb

@@ -850,12 +850,13 @@ TEST(config_headers_and_user_agent) {
     osb_client_free(c);
 }
 
-/* A second server that requires an execd token: it hands it out in the
- * endpoint headers, and the sandbox layer forwards it on every execd call. */
+/* A second server that requires an execd token and (unlike any real server,
+ * as the client has no option for execd headers) hands it out in the endpoint
+ * headers: the sandbox layer forwards it on every execd call. */
 TEST(execd_token_forwarded) {
     testproc p;
     const char *argv[] = {"python3", "tools/devserver/devserver.py", "--execd-token", "tok-123",
-                          "--api-key", "", NULL};
+                          "--endpoint-execd-token", "--api-key", "", NULL};
     osb_client_config cc;
     osb_client *c = NULL;
     osb_sandbox_create_req r;

@@ -85,7 +85,8 @@ def drive(domain):
     api("DELETE", "/v1/snapshots/" + snap["id"], ok=(204,))
 
     # ---------------------------------------------------------------- execd
-    ep, eh = ex["endpoint"], dict(ex.get("headers", {}))
+    # the lifecycle server never hands out the execd token: the client brings it
+    ep, eh = ex["endpoint"], dict(ex.get("headers", {}), **{"X-EXECD-ACCESS-TOKEN": TOKEN})
     jh = dict(JSON, **eh)
 
     def x(method, path, body=None, ok=(200,), headers=None):

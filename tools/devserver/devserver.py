@@ -37,6 +37,9 @@ def parse_args(argv):
                    help="lifecycle API key (default: a random key; empty string disables auth)")
     p.add_argument("--execd-token", default="",
                    help="require X-EXECD-ACCESS-TOKEN on every execd request")
+    p.add_argument("--endpoint-execd-token", action="store_true",
+                   help="also put X-EXECD-ACCESS-TOKEN in the endpoint headers (no real server "
+                        "does; for clients that cannot set execd headers)")
     p.add_argument("--record", default=None, help="append one JSON line per HTTP exchange to FILE")
     p.add_argument("--ready-file", default=None, help="write the ready line to FILE")
     p.add_argument("--command-grace", default=None,
@@ -93,6 +96,7 @@ def main(argv=None):
     cfg.code_interpreter = not args.no_code_interpreter
     cfg.vault_state = args.vault_state
     cfg.endpoint_mode = args.endpoint_mode
+    cfg.endpoint_execd_token = args.endpoint_execd_token
     cfg.run_entrypoint = args.run_entrypoint
     try:
         note = sandboxfs.choose_mode(args.isolation, state_dir)

@@ -25,6 +25,7 @@ class Config(object):
         self.code_interpreter = True
         self.vault_state = "ready"
         self.endpoint_mode = "docker"
+        self.endpoint_execd_token = False
         self.run_entrypoint = False
 
 

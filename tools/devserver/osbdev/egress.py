@@ -65,7 +65,8 @@ class Egress(object):
                 self.rules.append(norm_rule(r))
             except ValueError:
                 pass
-        self.default = (np_.get("defaultAction") or "deny").lower()
+        da = np_.get("defaultAction")
+        self.default = (da.strip().lower() if isinstance(da, str) else "") or "deny"
         self.enforcement = "dns"
         self.vault = None
 
@@ -100,7 +101,7 @@ class Egress(object):
     def mode(self, rules=None, default=None):
         rules = self.rules if rules is None else rules
         default = self.default if default is None else default
-        if not rules:
+        if not rules and default in ("allow", "deny"):
             return "allow_all" if default == "allow" else "deny_all"
         return "enforcing"
 
@@ -137,10 +138,14 @@ class Egress(object):
                                   "type policy.NetworkPolicy" % type(body).__name__)
             try:
                 rules = [norm_rule(r) for r in (body.get("egress") or [])]
-                default = body.get("defaultAction") or "deny"
-                if not isinstance(default, str) or default.strip().lower() not in ("allow", "deny"):
-                    raise ValueError('unsupported default action "%s"' % default)
-                default = default.strip().lower()
+                default = body.get("defaultAction") or ""
+                if not isinstance(default, str):
+                    raise ValueError("json: cannot unmarshal %s into Go struct field "
+                                     "NetworkPolicy.defaultAction of type string"
+                                     % ("number" if isinstance(default, (int, float)) else
+                                        type(default).__name__))
+                # the sidecar takes any default action (lower-cased); only allow lets traffic out
+                default = default.strip().lower() or "deny"
             except ValueError as e:
                 raise EgressError(400, "invalid policy: %s" % e)
             if MAX_RULES and len(rules) > MAX_RULES:

@@ -74,6 +74,11 @@ class Request(object):
         v = self.query.get(name)
         return v[0] if v else default
 
+    def q_last(self, name, default=None):
+        """The last value, as Starlette's query_params.get (FastAPI) returns it."""
+        v = self.query.get(name)
+        return v[-1] if v else default
+
     def qall(self, name):
         return self.query.get(name, [])
 

@@ -127,9 +127,19 @@ def check_dict(v, loc, errs):
     return True
 
 
+def is_json_content_type(value):
+    """FastAPI's test (through email.message): application/json or application/*+json."""
+    mt = (value or "").split(";")[0].strip().lower()
+    main, slash, sub = mt.partition("/")
+    if not value or not slash or not main or not sub or "/" in sub:
+        return False
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
 def check_model(v, loc, errs):
     if not isinstance(v, dict):
-        errs.append(verr("model_type", loc,
+        # FastAPI validates with from_attributes=True, so a non-object is this error
+        errs.append(verr("model_attributes_type", loc,
                          "Input should be a valid dictionary or object to extract fields from", v))
         return False
     return True
@@ -142,12 +152,6 @@ def check_str_map(v, loc, errs, nullable=False):
         if x is None and nullable:
             continue
         check_str(x, list(loc) + [k], errs)
-
-
-def check_literal(v, loc, errs, allowed):
-    if v not in allowed:
-        errs.append(verr("literal_error", loc, "Input should be " + " or ".join(
-            "'%s'" % a for a in allowed), v, {"expected": " or ".join("'%s'" % a for a in allowed)}))
 
 
 def field(body, *names):
@@ -385,11 +389,17 @@ class Lifecycle(object):
         resp.send(status, hdrs, text.encode("utf-8"))
 
     def json_body(self, req, required=True):
+        """The body as FastAPI (strict_content_type, the default since 0.132) hands it to
+        validation: parsed JSON only under a JSON Content-Type (application/json or */*+json);
+        any other body, also one without a Content-Type, stays bytes, shown as text, which no
+        model or dict accepts.  An empty body is no body."""
         raw = req.body
-        if not raw.strip():
+        if not raw:
             if required:
                 raise Invalid([missing(["body"], None)])
             return None
+        if not is_json_content_type(req.header("Content-Type")):
+            return raw.decode("utf-8", "replace")
         try:
             return json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as e:
@@ -476,9 +486,8 @@ class Lifecycle(object):
         if has and np_ is not None:
             if check_model(np_, ["body", "networkPolicy"], errs):
                 da = np_.get("defaultAction", np_.get("default_action"))
-                if da is not None:
-                    check_literal(da, ["body", "networkPolicy", "defaultAction"], errs,
-                                  ["allow", "deny"])
+                if da is not None:  # any string: the sidecar decides what it means
+                    check_str(da, ["body", "networkPolicy", "defaultAction"], errs)
                 eg = np_.get("egress")
                 if eg is not None:
                     if not isinstance(eg, list):
@@ -492,10 +501,12 @@ class Lifecycle(object):
                                     if k not in r:
                                         errs.append(missing(loc + [k], r))
                                 if "action" in r:
-                                    check_literal(r["action"], loc + ["action"], errs,
-                                                  ["allow", "deny"])
-                                if "target" in r:
-                                    check_str(r["target"], loc + ["target"], errs)
+                                    check_str(r["action"], loc + ["action"], errs)
+                                if "target" in r and check_str(r["target"], loc + ["target"], errs) \
+                                        and not r["target"]:
+                                    errs.append(verr("string_too_short", loc + ["target"],
+                                                     "String should have at least 1 character", "",
+                                                     {"min_length": 1}))
             spec["networkPolicy"] = np_
         has, cp = field(body, "credentialProxy", "credential_proxy")
         if has and cp is not None:
@@ -676,19 +687,14 @@ class Lifecycle(object):
             raise Invalid(errs)
         states = [s.lower() for s in req.qall("state")]
         md_filter = None
-        if req.q("metadata") is not None:
-            md_filter = {}
-            raw = req.q("metadata")
-            if raw.strip():
-                for seg in raw.split("&"):
-                    if not seg:
-                        continue
-                    if "=" not in seg:
-                        raise HTTPError(400, "INVALID_METADATA_FORMAT",
-                                        "Invalid metadata format: '%s'. Expected key=value pairs "
-                                        "separated by '&'." % seg)
-                    k, _, v = seg.partition("=")
-                    md_filter[urllib.parse.unquote_plus(k)] = urllib.parse.unquote_plus(v)
+        raw = req.q_last("metadata")
+        if raw:
+            # exactly the server's parse: strict, blank values kept ("a=1&&b=2" is refused)
+            try:
+                md_filter = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True,
+                                                        strict_parsing=True))
+            except ValueError as e:
+                raise HTTPError(400, "INVALID_METADATA_FORMAT", "Invalid metadata format: %s" % e)
         with self.lock:
             items = list(self.sandboxes.values())
         if states:
@@ -707,7 +713,7 @@ class Lifecycle(object):
                                "totalPages": pages, "hasNextPage": page < pages}}
 
     def _qint(self, req, name, default, errs, ge=None, le=None):
-        raw = req.q(name)
+        raw = req.q_last(name)
         if raw is None:
             return default
         v = check_int(raw, ["query", name], errs)
@@ -839,30 +845,42 @@ class Lifecycle(object):
         errs = []
         port = check_int(port_s, ["path", "port"], errs)
         usp = False
-        if req.q("use_server_proxy") is not None:
-            usp = check_bool(req.q("use_server_proxy"), ["query", "use_server_proxy"], errs)
+        if req.q_last("use_server_proxy") is not None:
+            usp = check_bool(req.q_last("use_server_proxy"), ["query", "use_server_proxy"], errs)
         expires = None
-        if req.q("expires") is not None:
-            expires = check_int(req.q("expires"), ["query", "expires"], errs)
+        if req.q_last("expires") is not None:
+            expires = check_int(req.q_last("expires"), ["query", "expires"], errs)
         if errs:
             raise Invalid(errs)
-        if not 1 <= port <= 65535:
-            raise HTTPError(400, "DOCKER::INVALID_PORT", "Port %d is out of range (1-65535)." % port)
         if usp and expires is not None:
             raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
-                            "use_server_proxy cannot be combined with expires.")
-        sb = self.find(sid)
+                            "use_server_proxy cannot be combined with expires; signed endpoints "
+                            "require the gateway route.")
         mode = self.cfg.endpoint_mode
-        if expires is not None:
-            if mode == "docker":
-                raise HTTPError(400, "SANDBOX::API_NOT_SUPPORTED",
-                                "Signed endpoints (expires) are not supported by the Docker runtime.")
-            if expires <= time.time():
-                raise HTTPError(400, "SANDBOX::INVALID_PARAMETER", "expires must be in the future.")
+        if expires is not None and mode == "docker":
+            # the Docker runtime refuses expires before it validates the port or looks the
+            # sandbox up
+            raise HTTPError(400, "SANDBOX::API_NOT_SUPPORTED",
+                            "Signed routes (expires parameter) are not supported when "
+                            "runtime.type='docker'. Use the Kubernetes runtime for signed routes.")
+        if not 1 <= port <= 65535:
+            raise HTTPError(400, "DOCKER::INVALID_PORT", "Port must be between 1 and 65535.")
+        if expires is not None:  # the Kubernetes runtime checks these before the lookup
+            now = int(time.time())
+            if expires < 0:
+                raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                                "expires must be a non-negative Unix timestamp (uint64).")
+            if expires <= now:
+                raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                                "expires (%d) must be greater than current time (%d)." % (expires, now))
+            if expires > 18446744073709551615:
+                raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                                "expires exceeds uint64 maximum value.")
+        sb = self.find(sid)
         headers = {}
         if port == EGRESS_PORT and sb.egress_token:
             headers["OPENSANDBOX-EGRESS-AUTH"] = sb.egress_token
-        if port != APP_PORT and self.cfg.execd_token:
+        if port != APP_PORT and self.cfg.execd_token and self.cfg.endpoint_execd_token:
             headers["X-EXECD-ACCESS-TOKEN"] = self.cfg.execd_token
         gw = "%s:%d" % (self._host(), self.gateway_port or 0)
         if usp:
@@ -1017,7 +1035,7 @@ class Lifecycle(object):
         size = self._qint(req, "pageSize", 20, errs, ge=1, le=200)
         if errs:
             raise Invalid(errs)
-        sid = req.q("sandboxId")
+        sid = req.q_last("sandboxId")
         states = [s.lower() for s in req.qall("state")]
         with self.lock:
             items = list(self.snapshots.values())
@@ -1078,7 +1096,7 @@ class Lifecycle(object):
         if not sb_path:
             return ""
         try:
-            tail = int(req.q("tail") or 100)
+            tail = int(req.q_last("tail") or 100)
         except ValueError:
             tail = 100
         tail = max(1, min(10000, tail))
