@@ -48,6 +48,9 @@ endif
 ifneq ($(wildcard tests/devserver/test_strict.py),)
 SUITES += "devserver-strict=$(PYTHON) tests/devserver/test_strict.py"
 endif
+ifneq ($(wildcard tests/jssdk/run.sh),)
+SUITES += "jssdk-flow=tests/jssdk/run.sh"
+endif
 ifneq ($(wildcard tools/osb/main.c),)
 SUITES += "cli=$(PYTHON) tests/test_cli.py"
 TEST_EXTRA += $(B)/osb

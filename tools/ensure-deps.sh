@@ -24,7 +24,18 @@ if [ "${1:-}" = upstream-e2e ]; then
     [ -d /usr/share/gocode/src/github.com/stretchr/testify/require ] \
         || need_pkgs+=(golang-github-stretchr-testify-dev)
 fi
-[ ${#need_pkgs[@]} -eq 0 ] && exit 0
+# The official JavaScript SDK for tests/jssdk (npm into build/, never global); without node,
+# npm or the registry that suite is skipped, so a failure here is only reported.
+jssdk() {
+    [ -f build/jssdk/node_modules/@alibaba-group/opensandbox/package.json ] && return 0
+    have node && have npm || return 0
+    mkdir -p build/jssdk
+    timeout 300 npm install --no-audit --no-fund --prefix build/jssdk --cache build/npm-cache \
+        "@alibaba-group/opensandbox@${OSB_JSSDK_VERSION:-0.1.11}" >build/jssdk-install.log 2>&1 \
+        || echo "npm could not install @alibaba-group/opensandbox (build/jssdk-install.log); the jssdk suite will be skipped" >&2
+    return 0
+}
+[ ${#need_pkgs[@]} -eq 0 ] && { jssdk; exit 0; }
 if [ "$(id -u)" = 0 ] && have apt-get; then
     echo "installing: ${need_pkgs[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
@@ -35,3 +46,4 @@ else
     echo "missing: ${need_pkgs[*]}; run: sudo apt-get install ${need_pkgs[*]}" >&2
     exit 1
 fi
+jssdk
