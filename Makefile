@@ -44,6 +44,7 @@ SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
 	"compile-matrix=tests/compile/matrix.sh"
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
+SUITES += "devserver-isolation=$(PYTHON) tests/devserver/test_isolation.py"
 endif
 ifneq ($(wildcard tests/devserver/test_strict.py),)
 SUITES += "devserver-strict=$(PYTHON) tests/devserver/test_strict.py"

@@ -602,9 +602,16 @@ static void upload_download_size(uint64_t size, unsigned seed) {
     CHECK(h.h == gen_hash(size, seed));
     if (h.h != gen_hash(size, seed)) fprintf(stderr, "  size %llu differs\n", (unsigned long long)size);
     {
-        /* the dev server writes the host file system: compare there too */
-        struct stat st;
-        CHECK(stat(path, &st) == 0 && (uint64_t)st.st_size == size && (st.st_mode & 0777) == 0600);
+        /* the file as the sandbox's own commands see it */
+        osb_execution x;
+        char cmd[320], want[64];
+        memset(&x, 0, sizeof x);
+        snprintf(cmd, sizeof cmd, "stat -c '%%s %%a' %s", path);
+        snprintf(want, sizeof want, "%llu 600\n", (unsigned long long)size);
+        CHECK_EQ_INT(run(cmd, &x), OSB_OK);
+        CHECK_EQ_INT(x.exit_code, 0);
+        CHECK_EQ_STR(x.out.data ? x.out.data : "", want);
+        osb_execution_free(&x);
     }
 }
 

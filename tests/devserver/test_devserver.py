@@ -217,10 +217,39 @@ class Base(unittest.TestCase):
         h.update(headers or {})
         return request(method, ep + path, body, h, timeout)
 
-    def tmpdir(self):
-        d = tempfile.mkdtemp(prefix="osb-ds-files-")
-        self.addCleanup(shutil.rmtree, d, True)
+    _sh_sessions = {}
+
+    def sh(self, command, ep=None):
+        """Run command in the sandbox (in a bash session: no command grace to wait for); its
+        output lines joined by newlines (exit 0 asserted)."""
+        ep = ep or self.execd()
+        sid = Base._sh_sessions.get(ep)
+        if sid is None:
+            sid = Base._sh_sessions[ep] = self.x("POST", "/session", {}, ep=ep).json()["session_id"]
+        r = self.x("POST", "/session/%s/run" % sid, {"command": "(%s)" % command}, ep=ep)
+        self.assertEqual(r.status, 200, r.text)
+        evs = no_pings(events(r.body))
+        self.assertEqual(evs[-1]["type"], "execution_complete", evs)
+        return "\n".join(e["text"] for e in evs if e["type"] == "stdout")
+
+    def tmpdir(self, ep=None):
+        """A new directory inside the sandbox (the host never sees it)."""
+        d = "/tmp/osb-ds-files-" + uuid.uuid4().hex[:12]
+        self.sh("mkdir " + d, ep=ep)
+        self.addCleanup(self.quiet_sh, "rm -rf " + d, ep)
         return d
+
+    def exists(self, path, ep=None):
+        return self.sh("if test -e %s; then echo yes; else echo no; fi" % path, ep=ep) == "yes"
+
+    def mode_of(self, path, ep=None):
+        return self.sh("stat -c %a " + path, ep=ep)
+
+    def quiet_sh(self, command, ep=None):
+        try:
+            self.sh(command, ep)
+        except (OSError, AssertionError):
+            pass
 
     def upload(self, path, data, mode=None, ep=None):
         md = {"path": path}
@@ -703,10 +732,11 @@ class TestCommands(Base):
 
     def test_envs_cwd_uid(self):
         d = self.tmpdir()
-        r = self.x("POST", "/command", {"command": "echo $FOO; pwd; id -u", "envs": {"FOO": "bar"},
-                                        "cwd": d, "uid": os.getuid()})
+        self.sh("chmod 777 " + d)
+        r = self.x("POST", "/command", {"command": "echo $FOO; pwd; id -u; id -g", "envs": {"FOO": "bar"},
+                                        "cwd": d, "uid": 65534, "gid": 65533})
         texts = [e["text"] for e in events(r.body) if e["type"] == "stdout"]
-        self.assertEqual(texts, ["bar", os.path.realpath(d), str(os.getuid())])
+        self.assertEqual(texts, ["bar", d, "65534", "65533"])
         r = self.x("POST", "/command", {"command": "true", "cwd": d + "/missing"})
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["code"], "INVALID_REQUEST_BODY")
@@ -839,7 +869,7 @@ class TestSessionsAndCode(Base):
         r = self.run_session(sid, {"command": "pwd; echo A=$A B=$B; echo; echo to-stderr >&2"}, ep)
         evs = no_pings(events(r.body))
         self.assertEqual([(e["type"], e.get("text")) for e in evs[1:]],
-                         [("stdout", os.path.realpath(d)), ("stdout", "A=1 B="),
+                         [("stdout", d), ("stdout", "A=1 B="),
                           ("stdout", "to-stderr"), ("execution_complete", None)])
         evs = no_pings(events(self.run_session(sid, {"command": "exit 7"}, ep).body))
         self.assertEqual(evs[-1]["error"], {"ename": "CommandExecError", "evalue": "7",
@@ -962,8 +992,7 @@ class TestFiles(Base):
         r = self.x("POST", "/command", {"command": "cat " + p})
         self.assertIn("hello from upload", [e.get("text") for e in events(r.body)])
         self.upload(p, "short")  # overwrite truncates
-        with open(p) as f:
-            self.assertEqual(f.read(), "short")
+        self.assertEqual(self.sh("cat " + p), "short")
 
     def test_file_info_and_octal_modes(self):
         d = self.tmpdir()
@@ -974,12 +1003,12 @@ class TestFiles(Base):
         self.assertEqual(list(info), ["path", "type", "size", "modified_at", "created_at", "owner",
                                       "group", "mode"])
         self.assertEqual((info["type"], info["size"], info["mode"]), ("file", 3, 640))
-        self.assertEqual(os.stat(d + "/a.txt").st_mode & 0o777, 0o640)
+        self.assertEqual(self.mode_of(d + "/a.txt"), "640")
         self.assertTrue(GO_TIME.match(info["modified_at"]))
         r = self.x("POST", "/files/permissions", {d + "/a.txt": {"mode": 7}})
         self.assertEqual((r.status, r.body), (200, b""))
         self.assertEqual(self.x("GET", "/files/info?path=%s/a.txt" % d).json()[d + "/a.txt"]["mode"], 7)
-        os.symlink(d + "/a.txt", d + "/link")
+        self.sh("ln -s %s/a.txt %s/link" % (d, d))
         info = self.x("GET", "/files/info?path=%s/link&path=%s" % (d, d)).json()
         self.assertEqual(info[d + "/link"]["type"], "symlink")
         self.assertEqual(info[d + "/link"]["size"], len(d + "/a.txt"))
@@ -1022,14 +1051,12 @@ class TestFiles(Base):
                               ("metadata", "m", json.dumps({"path": d + "/two", "mode": 600}))])
         r = self.x("POST", "/files/upload", body, {"Content-Type": ct})
         self.assertEqual(r.status, 200)
-        with open(d + "/two", "rb") as f:
-            self.assertEqual(f.read(), b"\x00\xfftwo")
-        self.assertEqual(os.stat(d + "/two").st_mode & 0o777, 0o600)
+        self.assertEqual(self.sh("od -An -tx1 %s/two" % d).split(), ["00", "ff", "74", "77", "6f"])
+        self.assertEqual(self.mode_of(d + "/two"), "600")
 
     def test_download_and_ranges(self):
         d = self.tmpdir()
-        with open(d + "/data.bin", "wb") as f:
-            f.write(b"0123456789")
+        self.sh("printf 0123456789 > %s/data.bin" % d)
         r = self.x("GET", "/files/download?path=%s/data.bin" % d)
         self.assertEqual((r.status, r.body), (200, b"0123456789"))
         self.assertEqual(r.h("Content-Type"), "application/octet-stream")
@@ -1076,21 +1103,20 @@ class TestFiles(Base):
 
     def test_delete_files(self):
         d = self.tmpdir()
-        open(d + "/f", "w").close()
+        self.sh("touch %s/f" % d)
         r = self.x("DELETE", "/files?path=%s/f&path=%s/never" % (d, d))
         self.assertEqual((r.status, r.body), (200, b""))
-        self.assertFalse(os.path.exists(d + "/f"))
+        self.assertFalse(self.exists(d + "/f"))
         r = self.x("DELETE", "/files?path=" + d)
         self.assertEqual(r.status, 500)
         self.assertIn("path is a directory", r.json()["message"])
 
     def test_move(self):
         d = self.tmpdir()
-        open(d + "/a", "w").close()
-        open(d + "/b", "w").close()
+        self.sh("touch %s/a %s/b" % (d, d))
         r = self.x("POST", "/files/mv", [{"src": d + "/a", "dest": d + "/new/deep/a2"}])
         self.assertEqual((r.status, r.body), (200, b""))
-        self.assertTrue(os.path.exists(d + "/new/deep/a2"))
+        self.assertTrue(self.exists(d + "/new/deep/a2"))
         r = self.x("POST", "/files/mv", [{"src": d + "/b", "dest": d + "/new/deep/a2"}])
         self.assertEqual(r.status, 500)
         self.assertIn("destination path already exists", r.json()["message"])
@@ -1099,9 +1125,8 @@ class TestFiles(Base):
 
     def test_search(self):
         d = self.tmpdir()
-        os.makedirs(d + "/src/pkg.py")  # a directory whose name matches: never returned
-        for p in ("/a.py", "/src/b.py", "/src/c.txt", "/src/pkg.py/d.py"):
-            open(d + p, "w").close()
+        self.sh("mkdir -p %s/src/pkg.py" % d)  # a directory whose name matches: never returned
+        self.sh("cd %s && touch a.py src/b.py src/c.txt src/pkg.py/d.py" % d)
         r = self.x("GET", "/files/search?path=%s&pattern=*.py" % d)
         self.assertEqual(r.status, 200)
         self.assertEqual(sorted(i["path"] for i in r.json()),
@@ -1117,14 +1142,11 @@ class TestFiles(Base):
 
     def test_replace(self):
         d = self.tmpdir()
-        with open(d + "/r.txt", "w") as f:
-            f.write("foo bar foo")
-        os.chmod(d + "/r.txt", 0o604)
+        self.sh("printf 'foo bar foo' > %s/r.txt && chmod 604 %s/r.txt" % (d, d))
         r = self.x("POST", "/files/replace?verbose=true", {d + "/r.txt": {"old": "foo", "new": "baz"}})
         self.assertEqual((r.status, r.json()), (200, {d + "/r.txt": {"replacedCount": 2}}))
-        with open(d + "/r.txt") as f:
-            self.assertEqual(f.read(), "baz bar baz")
-        self.assertEqual(os.stat(d + "/r.txt").st_mode & 0o777, 0o604)
+        self.assertEqual(self.sh("cat %s/r.txt" % d), "baz bar baz")
+        self.assertEqual(self.mode_of(d + "/r.txt"), "604")
         r = self.x("POST", "/files/replace", {d + "/r.txt": {"old": "bar", "new": "x"}})
         self.assertEqual((r.status, r.body), (200, b""))
         r = self.x("POST", "/files/replace", {d + "/r.txt": {"old": "", "new": "x"}})
@@ -1136,9 +1158,8 @@ class TestFiles(Base):
         d = self.tmpdir()
         r = self.x("POST", "/directories", {d + "/t/b": {"mode": 750}, d + "/t/a/x": {}})
         self.assertEqual((r.status, r.body), (200, b""))
-        self.assertEqual(os.stat(d + "/t/b").st_mode & 0o777, 0o750)
-        open(d + "/t/a/f", "w").close()
-        os.symlink(d + "/t/a", d + "/t/c")
+        self.assertEqual(self.mode_of(d + "/t/b"), "750")
+        self.sh("touch %s/t/a/f && ln -s %s/t/a %s/t/c" % (d, d, d))
         r = self.x("GET", "/directories/list?path=%s/t" % d)
         self.assertEqual([i["path"] for i in r.json()], [d + "/t/a", d + "/t/b", d + "/t/c"])
         r = self.x("GET", "/directories/list?path=%s/t&depth=2" % d)
@@ -1158,7 +1179,7 @@ class TestFiles(Base):
         self.assertEqual(self.x("GET", "/directories/list?path=%s/none" % d).status, 404)
         r = self.x("DELETE", "/directories?path=%s/t&path=%s/none" % (d, d))
         self.assertEqual((r.status, r.body), (200, b""))
-        self.assertFalse(os.path.exists(d + "/t"))
+        self.assertFalse(self.exists(d + "/t"))
 
 
 # ====================================================================== execd: metrics
@@ -1654,34 +1675,45 @@ class TestRecordingAndShutdown(Base):
 
     def test_sigterm_kills_children(self):
         srv = DevServer("--api-key", KEY)
+        marker = "osb-sigterm-" + uuid.uuid4().hex[:12]
         try:
             self.server = srv
             ep = self.execd(self.create())
-            r = request("POST", ep + "/command", {"command": "echo $$; exec sleep 300", "background": True})
-            cid = events(r.body)[0]["text"]
+            r = request("POST", ep + "/command", {"command": "exec -a %s sleep 300" % marker,
+                                                  "background": True})
+            self.assertEqual(r.status, 200)
             deadline = time.time() + 10
-            pid = b""
-            while not pid.strip():
+            pids = []
+            while not pids:  # the sandbox has its own PIDs: find it by its name on the host
                 self.assertLess(time.time(), deadline)
-                pid = request("GET", ep + "/command/%s/logs" % cid).body
+                pids = pids_with_argv0(marker)
                 time.sleep(0.05)
-            pid = int(pid.split()[0])
-            os.kill(pid, 0)  # alive
         finally:
             self.server = None
             srv.stop()
         self.assertEqual(srv.proc.returncode, 0)
         deadline = time.time() + 10
-        while True:
-            try:
-                os.kill(pid, 0)
-                with open("/proc/%d/stat" % pid) as f:
-                    if f.read().split(") ")[1].startswith("Z"):
-                        break  # zombie awaiting its reaper
-            except (ProcessLookupError, FileNotFoundError):
-                break
+        while pids_with_argv0(marker, zombies=False):
             self.assertLess(time.time(), deadline, "child survived shutdown")
             time.sleep(0.05)
+
+
+def pids_with_argv0(name, zombies=True):
+    """Host pids whose argv[0] is name (zombies awaiting their reaper only when zombies)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+            with open("/proc/%s/stat" % d) as f:
+                state = f.read().split(") ")[1][:1]
+        except OSError:
+            continue
+        if argv0 == name.encode() and (zombies or state != "Z"):
+            out.append(int(d))
+    return out
 
 
 def watchdog():

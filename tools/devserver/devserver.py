@@ -63,11 +63,10 @@ def parse_args(argv):
     p.add_argument("--endpoint-mode", choices=("docker", "k8s-header", "k8s-uri"), default="docker",
                    help="endpoint shapes: Docker bridge (default) or a Kubernetes ingress gateway "
                         "(header or URI routing, signed routes with ?expires=)")
-    p.add_argument("--isolation", choices=("auto", "namespaces", "directories", "none"),
-                   default="none",
-                   help="how sandboxes are kept apart: their own namespaces (overlay root, /tmp, "
-                        "hostname, PIDs), only their own root directories for the file API, or "
-                        "none (the host's file system); auto = namespaces where they can be made")
+    p.add_argument("--isolation", choices=("auto", "namespaces", "directories"), default="auto",
+                   help="auto (default): each sandbox gets its own namespaces (overlay root, /tmp, "
+                        "hostname, PIDs) where they can be made, else only its own root directory "
+                        "for the file API; namespaces: fail at start-up without them")
     return p.parse_args(argv)
 
 

@@ -187,6 +187,8 @@ def unregister_process(p):
 
 def kill_group(p, sig=signal.SIGKILL):
     """Signal the process group led by p (all our children start their own group)."""
+    if hasattr(p, "signal_group"):  # started in a sandbox's namespaces (sandboxfs.SandboxProc)
+        return p.signal_group(sig)
     try:
         os.killpg(p.pid, sig)
     except (ProcessLookupError, PermissionError, OSError):

@@ -360,6 +360,8 @@ class Execd(object):
                         break
                     resp.write_chunk(chunk)
                 resp.end_stream()
+        except (OSError, http.client.HTTPException):
+            resp.abort()  # the service went away mid-answer: so does the client's connection
         finally:
             conn.close()
 
@@ -391,6 +393,7 @@ class Execd(object):
 
     def close(self):
         self.closed = True
+        self.sb.close()  # with namespaces, this alone ends every process of the sandbox
         for p in self._all_procs():
             common.kill_group(p, signal.SIGKILL)
             common.kill_group(p, signal.SIGCONT)
@@ -399,7 +402,6 @@ class Execd(object):
         for c in ctxs:
             c.close()
         self.ptys.close_all()
-        self.sb.close()
         common.rmtree_quiet(self.dir)
 
     # ------------------------------------------------------------ simple routes
@@ -621,7 +623,7 @@ class Execd(object):
             if ctx.language == "python" and ctx.proc is not None and ctx.proc.poll() is None \
                     and ctx.busy.locked():
                 try:
-                    os.kill(ctx.proc.pid, signal.SIGINT)
+                    ctx.proc.send_signal(signal.SIGINT)
                 except OSError:
                     pass
             elif ctx.running_proc is not None:

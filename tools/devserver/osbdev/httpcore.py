@@ -5,6 +5,7 @@ import http.server
 import json
 import socket
 import socketserver
+import struct
 import threading
 import time
 import urllib.parse
@@ -170,6 +171,12 @@ class Response(object):
             except ClientGone:
                 pass
 
+    def abort(self):
+        """Drop the connection mid-answer (reset), as when the peer behind a proxy vanishes."""
+        self.gone = True
+        self.handler.close_connection = True
+        Server.abort_conn(self.handler.connection)
+
     def body_bytes(self):
         return b"".join(self.body_parts)
 
@@ -184,6 +191,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().setup()
         try:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        with self.server.conns_lock:
+            self.server.conns.add(self.connection)
+            gone = self.server.gone
+        if gone:
+            self.server.abort_conn(self.connection)
+
+    def finish(self):
+        with self.server.conns_lock:
+            self.server.conns.discard(self.connection)
+        try:
+            super().finish()
         except OSError:
             pass
 
@@ -229,6 +249,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ClientGone:
             pass
         except Exception:
+            if self.server.gone:  # its sandbox was deleted under it: the connection just drops
+                self.close_connection = True
+                return
             import traceback
             traceback.print_exc()
             if resp.status is None:
@@ -273,7 +296,40 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, addr, app, recorder):
         self.app = app
         self.recorder = recorder
+        self.conns = set()
+        self.conns_lock = threading.Lock()
+        self.gone = False
         http.server.HTTPServer.__init__(self, addr, Handler)
+
+    @staticmethod
+    def abort_conn(conn):
+        try:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def vanish(self):
+        """Behave as the listener of a container that no longer exists: refuse new connections,
+        reset the open ones, then stop (in the background)."""
+        with self.conns_lock:
+            self.gone = True
+            conns = list(self.conns)
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        for c in conns:
+            self.abort_conn(c)
+
+        def stop():
+            try:
+                self.shutdown()
+                self.server_close()
+            except Exception:
+                pass
+
+        threading.Thread(target=stop, daemon=True).start()
 
     def server_bind(self):
         # HTTPServer.server_bind would resolve the host name (slow without DNS).

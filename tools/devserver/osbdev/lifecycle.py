@@ -747,24 +747,12 @@ class Lifecycle(object):
             if self.sandboxes.get(sb.id) is not sb:
                 return
             del self.sandboxes[sb.id]
+        if sb.execd_server is not None:
+            sb.execd_server.vanish()  # as the container's address does: refused from now on
         if sb.entry_proc is not None and sb.entry_proc.poll() is None:
             common.kill_group(sb.entry_proc, signal.SIGKILL)
             common.kill_group(sb.entry_proc, signal.SIGCONT)
-        try:
-            sb.execd.close()
-        except Exception:
-            pass
-        srv = sb.execd_server
-        if srv is not None:
-            threading.Thread(target=self._stop_server, args=(srv,), daemon=True).start()
-
-    @staticmethod
-    def _stop_server(srv):
-        try:
-            srv.shutdown()
-            srv.server_close()
-        except Exception:
-            pass
+        sb.execd.close()
 
     def patch_metadata(self, req, resp, sid):
         body = self.json_body(req)
@@ -965,14 +953,15 @@ class Lifecycle(object):
             hdrs["Content-Length"] = str(len(body))
         conn = http.client.HTTPConnection(self._host().strip("[]"), target_port, timeout=3600)
         try:
-            conn.request(req.method, path, body=body if body else None, headers=hdrs)
-            up = conn.getresponse()
-        except (OSError, http.client.HTTPException) as e:
+            conn.connect()
+        except OSError as e:
             conn.close()
             return self.send_json(req, resp, 502, {
                 "code": "GENERAL::UNKNOWN_ERROR",
                 "message": "Could not connect to the backend sandbox %s on port %d: %s" % (sid, port, e)})
         try:
+            conn.request(req.method, path, body=body if body else None, headers=hdrs)
+            up = conn.getresponse()
             out_h = [(k, v) for k, v in up.getheaders()
                      if k.lower() not in HOP_BY_HOP and k.lower() not in ("content-length", "date")]
             out_h.append(("X-Request-ID", req.rid))
@@ -987,6 +976,12 @@ class Lifecycle(object):
                         break
                     resp.write_chunk(chunk)
                 resp.end_stream()
+        except (OSError, http.client.HTTPException) as e:
+            if resp.status is None:  # the backend went away before answering
+                return self.send_json(req, resp, 500, {
+                    "code": "GENERAL::UNKNOWN_ERROR",
+                    "message": "An internal error occurred in the proxy: %s" % e})
+            resp.abort()  # mid-answer: the client's connection drops too
         finally:
             conn.close()
 

@@ -171,19 +171,16 @@ class PtySession(object):
         if pipe_mode:
             self.mode = "pipe"
             p = self.sb.popen(argv, cwd=self.cwd, env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             outs = [(p.stdout.fileno(), 0x01), (p.stderr.fileno(), 0x02)]
         else:
             self.mode = "pty"
             master, slave = os.openpty()
             fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
 
-            def ctty():
-                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
             try:
                 p = self.sb.popen(argv, cwd=self.cwd, env=env, stdin=slave, stdout=slave,
-                                  stderr=slave, start_new_session=True, preexec_fn=ctty)
+                                  stderr=slave, ctty=True)
             finally:
                 os.close(slave)
             self.master = master

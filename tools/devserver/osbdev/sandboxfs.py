@@ -30,12 +30,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from . import common
 
 NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
+SETSID = shutil.which("setsid") or "/usr/bin/setsid"
 SH = "/bin/sh"
 MAX_LINKS = 40
 
@@ -75,8 +77,7 @@ exec "$SH" -c 'while :; do sleep 2147483647 & wait; done' </dev/null >/dev/null 
 # Joins the working directory inside the sandbox, then runs the command.
 _CD = 'cd -- "$0" && exec "$@"'
 
-MODE = "none"
-MODE_REASON = ""
+MODE = "namespaces"
 
 
 class SandboxError(Exception):
@@ -84,26 +85,25 @@ class SandboxError(Exception):
 
 
 def choose_mode(requested, state_dir):
-    """Pick the isolation mode ('auto' tries namespaces first). Returns the line to print at
-    start-up when the sandboxes cannot get their own namespaces (else None)."""
-    global MODE, MODE_REASON
-    if requested in ("none", "directories"):
-        MODE = requested
-        return None
-    probe = SandboxFS(state_dir, "probe-" + common.hex32()[:8], "0" * 64, mode="namespaces")
-    try:
-        probe.start()
-        MODE = "namespaces"
-        return None
-    except SandboxError as e:
-        if requested == "namespaces":
-            raise
-        MODE = "directories"
-        MODE_REASON = str(e)
-        return ("devserver: sandboxes cannot get their own namespaces (%s); each gets its own root "
-                "directory for the file API, but its commands see the host's file system" % e)
-    finally:
-        probe.close()
+    """Pick the isolation mode ('auto': namespaces where they can be made). Returns the line to
+    print at start-up when sandboxes do not get their own namespaces (else None)."""
+    global MODE
+    why = "--isolation directories"
+    if requested != "directories":
+        probe = SandboxFS(state_dir, "probe-" + common.hex32()[:8], "0" * 64, mode="namespaces")
+        try:
+            probe.start()
+            MODE = "namespaces"
+            return None
+        except SandboxError as e:
+            if requested == "namespaces":
+                raise
+            why = "no namespaces: %s" % e
+        finally:
+            probe.close()
+    MODE = "directories"
+    return ("devserver: sandboxes are not isolated (%s): each has its own root directory for the "
+            "file API, but its processes see the host's file system" % why)
 
 
 class SandboxFS(object):
@@ -115,8 +115,8 @@ class SandboxFS(object):
         self.hostname = container_id[:12]
         self.mounts = list(mounts)  # (host source, sandbox destination, read_only)
         self.dir = os.path.join(state_dir, "sandbox-%s.root" % sid)
-        self.root = "/"
-        self.cwd = "/" if self.mode != "none" else os.getcwd()
+        self.root = self.dir
+        self.cwd = "/"
         self.init_proc = None
         self.init_pid = None
         self.lock = threading.Lock()
@@ -190,15 +190,15 @@ class SandboxFS(object):
         p = self.init_proc
         if p is not None:
             if self.init_pid is not None:
-                try:
+                try:  # the kernel ends every other process of the namespace with it
                     os.kill(self.init_pid, signal.SIGKILL)
                 except OSError:
                     pass
-            common.kill_group(p, signal.SIGKILL)
             try:
-                p.wait(timeout=5)
+                p.wait(timeout=5)  # unshare reaps the init, then exits
             except subprocess.TimeoutExpired:
-                pass
+                common.kill_group(p, signal.SIGKILL)
+                p.wait()
             common.unregister_process(p)
             try:
                 os.rmdir(self.dir)  # the tmpfs was mounted in the sandbox's namespace only
@@ -212,8 +212,6 @@ class SandboxFS(object):
     def host(self, path, follow=True):
         """Host path for the absolute sandbox path `path`. Symlinks on the way resolve inside
         the sandbox's root; with follow=False a symlink as last component is left alone."""
-        if self.root == "/":
-            return path
         parts = [c for c in path.split("/") if c and c != "."]
         done = []
         links = 0
@@ -244,8 +242,6 @@ class SandboxFS(object):
 
     def guest(self, host_path):
         """The sandbox path of a host path that host() (or a walk below it) produced."""
-        if self.root == "/":
-            return host_path
         if host_path == self.root:
             return "/"
         if host_path.startswith(self.root + "/"):
@@ -254,29 +250,35 @@ class SandboxFS(object):
 
     def scrub(self, text):
         """Replace host paths of this sandbox in a message by sandbox paths."""
-        if self.root == "/" or not text:
+        if not text:
             return text
         return text.replace(self.root + "/", "/").replace(self.root, "/")
 
     # ------------------------------------------------------------ processes
 
-    def popen(self, argv, cwd=None, env=None, uid=None, gid=None, **kw):
+    def popen(self, argv, cwd=None, env=None, uid=None, gid=None, ctty=False, **kw):
         """subprocess.Popen of argv inside the sandbox, working directory cwd (a sandbox path),
-        as uid/gid when given (supplementary groups: the user's, as execd sets them)."""
+        as uid/gid when given (supplementary groups: the user's, as execd sets them), leader of
+        its own session (with its stdin as controlling terminal when ctty)."""
         cwd = cwd or self.cwd
         if self.mode == "namespaces":
-            pre = [NSENTER, "-t", str(self.init_pid), "-m", "-u", "-i", "-p", "-r", "-w", "--"]
+            kw.pop("start_new_session", None)
+            pre = [NSENTER, "-t", str(self.init_pid), "-m", "-u", "-i", "-p", "-r", "-w", "--",
+                   SETSID] + (["--ctty"] if ctty else []) + ["--"]
             if uid is not None:
                 g, groups = _ids(uid, gid)
                 pre += [SETPRIV, "--reuid=%d" % uid, "--regid=%d" % g]
                 pre += ["--groups=" + ",".join(str(x) for x in groups)] if groups else ["--clear-groups"]
                 pre += ["--"]
             pre += [SH, "-c", _CD, cwd]
-            p = subprocess.Popen(pre + list(argv), env=env, **kw)
+            p = SandboxProc(pre + list(argv), env=env, start_new_session=True, **kw)
         else:
             if uid is not None:
                 g, groups = _ids(uid, gid)
                 kw.update(user=uid, group=g, extra_groups=groups)
+            if ctty:
+                kw["preexec_fn"] = _take_ctty
+            kw["start_new_session"] = True
             if self.mode == "directories":
                 env = dict(env if env is not None else os.environ)
                 env["TMPDIR"] = os.path.join(self.root, "tmp")
@@ -284,6 +286,66 @@ class SandboxFS(object):
             p = subprocess.Popen(list(argv), cwd=self.host(cwd), env=env, **kw)
         common.register_process(p)
         return p
+
+
+class SandboxProc(subprocess.Popen):
+    """A process started in a sandbox's namespaces. Its pid is nsenter's, which waits for the
+    real process (its only child, leader of its own session) and exits as it does. Signals go
+    to the real process's group; stop, continue and kill also to nsenter's own."""
+
+    def inner_pid(self):
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
+                    kids = f.read().split()
+            except OSError:
+                return None
+            if kids:
+                return int(kids[0])
+            if self.returncode is not None or time.monotonic() > deadline or _exited(self.pid):
+                return None
+            time.sleep(0.005)
+
+    def signal_group(self, sig):
+        kid = self.inner_pid()
+        if kid is not None:
+            try:
+                os.killpg(kid, sig)
+            except OSError:  # not yet its own group leader
+                try:
+                    os.kill(kid, sig)
+                except OSError:
+                    pass
+        if kid is None or sig in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCONT):
+            try:
+                os.killpg(self.pid, sig)
+            except OSError:
+                pass
+
+    def send_signal(self, sig):
+        kid = self.inner_pid()
+        if kid is None:
+            subprocess.Popen.send_signal(self, sig)
+        else:
+            try:
+                os.kill(kid, sig)
+            except OSError:
+                pass
+
+
+def _exited(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def _take_ctty():
+    import fcntl
+    import termios
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def _ids(uid, gid):

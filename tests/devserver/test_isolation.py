@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""The dev server keeps sandboxes apart as containers are: own root, /tmp, hostname, PIDs.
+
+Each test is named after the behaviour of a real (Docker) sandbox it checks.
+"""
+
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import test_devserver as td  # noqa: E402
+from test_devserver import KEY, DevServer, WSClient, events, no_pings, request  # noqa: E402
+
+
+def setUpModule():
+    td.SERVER = DevServer("--api-key", KEY, "--command-grace", "0.2")
+
+
+def tearDownModule():
+    if td.SERVER is not None:
+        td.SERVER.stop()
+        td.SERVER = None
+
+
+def unique(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
+
+
+def ns_members(kind, inode):
+    """Host pids whose namespace of this kind ('pid', 'mnt') is inode (e.g. 'pid:[4026532]')."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if os.readlink("/proc/%s/ns/%s" % (d, kind)) == inode:
+                    out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+class Isolation(td.Base):
+    def read(self, path, ep):
+        r = self.x("GET", "/files/download?path=" + path, ep=ep)
+        self.assertEqual(r.status, 200, r.text)
+        return r.body
+
+    def not_found(self, path, ep):
+        r = self.x("GET", "/files/info?path=" + path, ep=ep)
+        self.assertEqual(r.status, 404, r.text)
+        self.assertEqual(r.json()["code"], "FILE_NOT_FOUND")
+        self.assertEqual(r.json()["message"], "file not found. file not found: %s: lstat %s: no such "
+                         "file or directory" % (path, path))
+
+    def test_a_file_written_in_one_sandbox_is_seen_by_neither_another_sandbox_nor_the_host(self):
+        a, b = self.execd(self.create()), self.execd(self.create())
+        up, cmd = "/tmp/" + unique("by-api"), "/tmp/" + unique("by-command")
+        self.upload(up, "from the file API\n", ep=a)
+        self.sh("echo from a command > " + cmd, ep=a)
+        for p in (up, cmd):
+            self.assertTrue(self.exists(p, ep=a))
+            self.not_found(p, b)
+            self.assertFalse(self.exists(p, ep=b))
+            self.assertFalse(os.path.lexists(p))
+        # the same path written in both holds each one's own content
+        self.upload("/tmp/same-name", "A", ep=a)
+        self.upload("/tmp/same-name", "B", ep=b)
+        self.assertEqual((self.read("/tmp/same-name", a), self.read("/tmp/same-name", b)), (b"A", b"B"))
+        # a sandbox's rm -rf never reaches the host: its root is its own copy of the host's
+        host_file = os.path.join(td.ROOT, "tests", "devserver", "test_isolation.py")
+        self.sh("rm -f " + host_file, ep=a)
+        self.assertFalse(self.exists(host_file, ep=a))
+        self.assertTrue(os.path.exists(host_file))
+        self.assertTrue(self.exists(host_file, ep=b))
+
+    def test_file_api_commands_sessions_code_and_ptys_see_the_same_files(self):
+        ep = self.execd(self.create())
+        p = "/tmp/" + unique("shared")
+        self.upload(p, "one view\n", ep=ep)
+        r = self.x("POST", "/command", {"command": "cat " + p}, ep=ep)
+        self.assertEqual([e["text"] for e in events(r.body) if e["type"] == "stdout"], ["one view"])
+        r = self.x("POST", "/command", {"command": "cat %s; echo bg >> %s" % (p, p), "background": True},
+                   ep=ep)
+        cid = events(r.body)[0]["text"]
+        deadline = time.time() + 10
+        while self.x("GET", "/command/status/" + cid, ep=ep).json()["running"]:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        self.assertEqual(self.x("GET", "/command/%s/logs" % cid, ep=ep).body, b"one view\n")
+        self.assertEqual(self.read(p, ep), b"one view\nbg\n")
+        self.assertEqual(self.sh("cat " + p, ep=ep), "one view\nbg")  # a bash session
+        r = self.x("POST", "/code", {"context": {"language": "python"},
+                                     "code": "print(open(%r).read().upper(), end='')" % p}, ep=ep)
+        self.assertEqual([e["text"] for e in no_pings(events(r.body)) if e["type"] == "stdout"],
+                         ["ONE VIEW\nBG\n"])
+        r = self.x("POST", "/code", {"context": {"language": "bash"}, "code": "wc -l < " + p}, ep=ep)
+        self.assertEqual([e["text"] for e in no_pings(events(r.body)) if e["type"] == "stdout"], ["2\n"])
+        sid = self.x("POST", "/pty", {"command": "cat " + p}, ep=ep).json()["session_id"]
+        ws = WSClient(ep + "/pty/%s/ws?pty=0" % sid)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.recv_data()[1]["type"], "connected")
+        out = b""
+        while True:
+            kind, data = ws.recv_data()
+            if kind != "binary":
+                self.assertEqual(data, {"type": "exit", "exit_code": 0})
+                break
+            out += data[1:]
+        self.assertEqual(out, b"one view\nbg\n")
+
+    def test_symlinks_resolve_inside_the_sandbox_root(self):
+        ep = self.execd(self.create())
+        d = self.tmpdir(ep=ep)
+        self.sh("echo inside > /tmp/target && ln -s /tmp/target %s/abs && ln -s ../target %s/rel "
+                "&& ln -s /etc/hostname %s/host" % (d, d, d), ep=ep)
+        self.assertEqual(self.read(d + "/abs", ep), b"inside\n")
+        self.assertEqual(self.read(d + "/rel", ep), b"inside\n")
+        # /etc/hostname of the sandbox (its hostname), not the host's
+        self.assertEqual(self.read(d + "/host", ep).decode().strip(), self.sh("hostname", ep=ep))
+        info = self.x("GET", "/files/info?path=%s/abs" % d, ep=ep).json()[d + "/abs"]
+        self.assertEqual((info["path"], info["type"], info["size"]), (d + "/abs", "symlink", 11))
+        r = self.x("GET", "/files/search?path=%s&pattern=*" % d, ep=ep)
+        self.assertEqual([i["path"] for i in r.json()], [d + "/abs", d + "/host", d + "/rel"])
+
+    def test_hostname_is_the_first_12_hex_digits_of_the_container_id(self):
+        a, b = self.execd(self.create()), self.execd(self.create())
+        ha, hb = self.sh("hostname", ep=a), self.sh("hostname", ep=b)
+        self.assertRegex(ha, r"^[0-9a-f]{12}$")
+        self.assertRegex(hb, r"^[0-9a-f]{12}$")
+        self.assertNotEqual(ha, hb)
+        self.assertNotEqual(ha, socket.gethostname())
+        self.assertEqual(self.sh("cat /etc/hostname", ep=a), ha)
+        self.assertEqual(self.read("/etc/hostname", a).decode(), ha + "\n")
+        r = self.x("POST", "/code", {"context": {"language": "python"},
+                                     "code": "import socket; print(socket.gethostname())"}, ep=a)
+        self.assertIn(ha + "\n", [e.get("text") for e in events(r.body)])
+
+    def test_a_sandbox_sees_its_own_processes_only(self):
+        a, b = self.execd(self.create()), self.execd(self.create())
+        marker = unique("osb-proc")
+        r = self.x("POST", "/command", {"command": "exec -a %s sleep 300" % marker, "background": True},
+                   ep=b)
+        self.assertEqual(r.status, 200)
+        scan = ("for f in /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < $f 2>/dev/null | head -1 | "
+                "grep -qxF %s && echo found; done; true" % marker)
+        deadline = time.time() + 10
+        while "found" not in self.sh(scan, ep=b):
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        self.assertEqual(self.sh(scan, ep=a), "")
+        # PID 1 is the sandbox's own init; the host's processes are not there
+        pids = sorted(int(x) for x in self.sh("ls /proc | grep -E '^[0-9]+$'", ep=a).split())
+        self.assertEqual(pids[0], 1)
+        self.assertNotIn(str(os.getpid()), self.sh("ls /proc", ep=a).split())
+        self.assertLess(len(pids), 20)
+
+    def test_delete_kills_every_process_and_drops_mounts_and_files(self):
+        state = tempfile.mkdtemp(prefix="osb-isolation-state-")
+        self.addCleanup(shutil.rmtree, state, True)
+        self.server = DevServer("--api-key", KEY, "--command-grace", "0", "--state-dir", state)
+        self.addCleanup(self.server.stop)
+        self.addCleanup(setattr, self, "server", None)
+        sid = self.create()
+        self.assertTrue([n for n in os.listdir(state) if sid in n])
+        ep = self.execd(sid)
+        marker = unique("osb-del")
+        self.x("POST", "/command", {"command": "exec -a %s sleep 300" % marker, "background": True}, ep=ep)
+        self.x("POST", "/command", {"command": "setsid bash -c 'exec -a %s-2 sleep 300' & echo started" % marker,
+                                    "background": True}, ep=ep)
+        self.upload("/tmp/upper-file", "x" * 1000, ep=ep)
+        deadline = time.time() + 10
+        while not (td.pids_with_argv0(marker) and td.pids_with_argv0(marker + "-2")):
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        pid = td.pids_with_argv0(marker)[0]
+        pidns, mntns = os.readlink("/proc/%d/ns/pid" % pid), os.readlink("/proc/%d/ns/mnt" % pid)
+        self.assertNotEqual(pidns, os.readlink("/proc/self/ns/pid"))
+        self.assertNotEqual(mntns, os.readlink("/proc/self/ns/mnt"))
+        self.assertTrue(os.path.isdir("/proc/%d/root/tmp" % pid))
+        r = self.api("DELETE", "/v1/sandboxes/" + sid)
+        self.assertEqual((r.status, r.body), (204, b""))
+        deadline = time.time() + 10
+        while ns_members("pid", pidns) or ns_members("mnt", mntns):
+            self.assertLess(time.time(), deadline, "processes of the deleted sandbox survive")
+            time.sleep(0.05)
+        self.assertEqual(td.pids_with_argv0(marker, zombies=False), [])
+        self.assertEqual(td.pids_with_argv0(marker + "-2", zombies=False), [])
+        self.assertEqual([n for n in os.listdir(state) if sid in n], [])
+        self.assertEqual(self.api("GET", "/v1/sandboxes/" + sid).status, 404)
+
+    def test_a_deleted_sandbox_answers_as_a_gone_container(self):
+        srv = DevServer("--api-key", KEY, "--command-grace", "0")
+        self.server = srv
+        self.addCleanup(srv.stop)
+        self.addCleanup(setattr, self, "server", None)
+        sid = self.create()
+        ep = self.execd(sid)
+        host, port, _ = td.split_target(ep)
+        # an open keep-alive connection and a command stream in flight
+        keep = td.http.client.HTTPConnection(host, port, timeout=10)
+        keep.request("GET", "/ping")
+        self.assertEqual(keep.getresponse().read(), b"")
+        stream = td.http.client.HTTPConnection(host, port, timeout=10)
+        stream.request("POST", "/command", json.dumps({"command": "echo go; sleep 30"}),
+                       {"Content-Type": "application/json"})
+        resp = stream.getresponse()
+        buf = b""
+        while b'"go"' not in buf:
+            chunk = resp.read1(4096)
+            self.assertTrue(chunk)
+            buf += chunk
+        proxied = self.api("GET", "/sandboxes/%s/proxy/44772/ping" % sid)
+        self.assertEqual(proxied.status, 200)
+        self.assertEqual(self.api("DELETE", "/v1/sandboxes/" + sid).status, 204)
+        # the stream ends without its final chunk; the kept connection is reset
+        with self.assertRaises((OSError, td.http.client.HTTPException)):
+            while resp.read1(4096):
+                pass
+            raise td.http.client.IncompleteRead(b"")  # ended cleanly: not what a gone peer does
+        with self.assertRaises((OSError, td.http.client.HTTPException)):
+            keep.request("GET", "/ping")
+            keep.getresponse().read()
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection((host, port), timeout=5).close()
+        r = self.api("GET", "/sandboxes/%s/proxy/44772/ping" % sid)
+        self.assertEqual((r.status, r.json()), (404, {"code": "DOCKER::SANDBOX_NOT_FOUND",
+                                                      "message": "Sandbox %s not found." % sid}))
+        r = self.api("GET", "/v1/sandboxes/%s/endpoints/44772" % sid)
+        self.assertEqual(r.status, 404)
+        keep.close()
+        stream.close()
+        time.sleep(0.3)  # let the handler threads of the dropped connections finish
+        with open(os.path.join(srv.dir, "stderr.log"), "rb") as f:
+            self.assertEqual(f.read(), b"")
+
+
+if __name__ == "__main__":
+    td.watchdog()
+    unittest.main()
