@@ -610,9 +610,9 @@ class TestLifecycle(Base):
         s.close()
         sid = self.create()
         r = request("GET", self.srv.domain + "/v1/sandboxes/%s/proxy/%d/x" % (sid, free))
-        self.assertEqual((r.status, r.body), (502, b"Bad Gateway"))  # execd's own proxy answer
+        self.assertEqual((r.status, r.body), (502, b"Bad Gateway\n"))  # execd's http.Error
         r = request("GET", self.execd(sid).replace("/proxy/44772", "/proxy/"))
-        self.assertEqual((r.status, r.body), (400, b"port is required"))
+        self.assertEqual((r.status, r.body), (400, b"port is required\n"))
 
     def test_snapshots(self):
         sid = self.create()

@@ -268,6 +268,20 @@ class TestExecdFiles(Strict):
         self.err(r, 400, "INVALID_REQUEST_BODY", "error seek file: seek /tmp/%s.output: invalid "
                  "argument" % cid)
 
+    def test_proxy_errors_are_go_http_errors(self):
+        r = self.x("GET", "/proxy/")
+        self.assertEqual((r.status, r.body, r.h("X-Content-Type-Options")),
+                         (400, b"port is required\n", "nosniff"))
+        r = self.x("GET", "/proxy/1/x")  # nothing listens on port 1
+        self.assertEqual((r.status, r.body), (502, b"Bad Gateway\n"))
+        r = self.x("GET", "/proxy")  # not the proxy: an unknown route
+        self.assertEqual((r.status, r.body), (404, b"404 page not found"))
+
+    def test_pty_create_parse_error_wording(self):
+        r = self.x("POST", "/pty", {"cwd": 5})
+        self.err(r, 400, "INVALID_REQUEST_BODY", "error parsing request: json: cannot unmarshal "
+                 "number into Go struct field CreatePTYSessionRequest.cwd of type string")
+
     def test_execd_sends_no_request_id(self):
         r = self.x("GET", "/ping", headers={"X-Request-ID": "abc"})
         self.assertEqual(r.status, 200)

@@ -15,7 +15,7 @@ import time
 
 from . import common, egress, files, metrics, ptys, sandboxfs
 from . import gojson
-from .execd_base import JSON_CT, ExecdError
+from .execd_base import JSON_CT, ExecdError, go_err, parse_go_int
 from .common import go_json, go_time, now_ms
 
 STREAM_HEADERS = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
@@ -251,7 +251,7 @@ class Execd(object):
         tok = self.cfg.execd_token
         if tok and req.header("X-EXECD-ACCESS-TOKEN") != tok:
             return self.send_json(resp, 401, UNAUTHORIZED)
-        if req.path.startswith("/proxy/") or req.path == "/proxy":
+        if req.path.startswith("/proxy/"):  # (plain "/proxy" is an unknown route)
             return self.proxy(req, resp)
         return self.route(req, resp)
 
@@ -306,7 +306,7 @@ class Execd(object):
         m = re.match(r"^/proxy/([^/]*)(/.*)?$", req.path)
         port_s = m.group(1) if m else ""
         if not port_s:
-            return resp.send(400, [("Content-Type", "text/plain; charset=utf-8")], b"port is required")
+            return http_error(resp, 400, "port is required")
         rest = (m.group(2) or "/")
         raw_rest = req.raw_path.split("/", 3)[3] if req.raw_path.count("/") >= 3 else ""
         raw_rest = "/" + raw_rest
@@ -318,10 +318,12 @@ class Execd(object):
             req.path = rest
             req.raw_path = raw_rest
             req.record_path = rest
+            if rest.startswith("/proxy/"):  # execd proxying to itself proxies again
+                return self.proxy(req, resp)
             return self.route(req, resp)
         if port == 18080:
             if self.egress is None:
-                return resp.send(502, [("Content-Type", "text/plain; charset=utf-8")], b"Bad Gateway")
+                return http_error(resp, 502, "Bad Gateway")
             req.path = rest
             req.raw_path = raw_rest
             req.record_path = rest
@@ -329,24 +331,34 @@ class Execd(object):
         return self.forward(req, resp, port, raw_rest)
 
     def forward(self, req, resp, port, path):
+        """httputil.ReverseProxy as execd sets it up: the client's Host kept, X-Forwarded-For
+        = the first of the client's X-Forwarded-For (else X-Real-IP, else its address with
+        port) followed by the client's IP, X-Forwarded-Proto: http, no X-Forwarded-Host."""
         if port <= 0 or port > 65535:
-            return resp.send(502, [("Content-Type", "text/plain; charset=utf-8")], b"Bad Gateway")
+            return http_error(resp, 502, "Bad Gateway")
         if req.query_string:
             path += "?" + req.query_string
-        hdrs = {k: v for k, v in req.headers.items()
-                if k.lower() not in HOP_BY_HOP and k.lower() not in ("content-length", "host")}
-        hdrs["X-Forwarded-For"] = req.peer
-        hdrs.setdefault("X-Forwarded-Proto", "http")
+        drop = HOP_BY_HOP | {"content-length", "x-forwarded-for", "x-forwarded-proto",
+                             "x-forwarded-host"}
+        hdrs = [(k, v) for k, v in req.headers.items() if k.lower() not in drop]
+        first = req.header("X-Forwarded-For")
+        first = first.split(",")[0] if first else (req.header("X-Real-IP") or
+                                                   "%s:%d" % (req.peer, req.peer_port))
+        hdrs += [("X-Forwarded-For", "%s, %s" % (first, req.peer)), ("X-Forwarded-Proto", "http")]
         body = req.body
         if body or req.method in ("POST", "PUT", "PATCH"):
-            hdrs["Content-Length"] = str(len(body))
+            hdrs.append(("Content-Length", str(len(body))))
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
         try:
-            conn.request(req.method, path, body=body or None, headers=hdrs)
+            conn.putrequest(req.method, path, skip_host=any(k.lower() == "host" for k, _ in hdrs),
+                            skip_accept_encoding=True)
+            for k, v in hdrs:
+                conn.putheader(k, v)
+            conn.endheaders(body or None)
             up = conn.getresponse()
         except (OSError, http.client.HTTPException):
             conn.close()
-            return resp.send(502, [("Content-Type", "text/plain; charset=utf-8")], b"Bad Gateway")
+            return http_error(resp, 502, "Bad Gateway")
         try:
             out_h = [(k, v) for k, v in up.getheaders()
                      if k.lower() not in HOP_BY_HOP and k.lower() not in ("content-length", "date")]
@@ -453,9 +465,9 @@ class Execd(object):
         try:
             st = os.stat(self.sb.host(self.expand(rel)))
         except FileNotFoundError as e:
-            return "working directory does not exist: %s: %s" % (cwd, files.go_err("stat", rel, e))
+            return "working directory does not exist: %s: %s" % (cwd, go_err("stat", rel, e))
         except OSError as e:
-            return "cannot access working directory %s: %s" % (go_quote(cwd), files.go_err("stat", rel, e))
+            return "cannot access working directory %s: %s" % (go_quote(cwd), go_err("stat", rel, e))
         if not stat.S_ISDIR(st.st_mode):
             return "working directory path is not a directory: %s" % cwd
         return None
@@ -594,7 +606,7 @@ class Execd(object):
             raise ExecdError(400, "INVALID_REQUEST_BODY", "command not found: %s" % cid)
         if not cmd.background:
             raise ExecdError(400, "INVALID_REQUEST_BODY", "command %s is not running in background" % cid)
-        cursor = files.parse_go_int(req.q("cursor", "")) or 0
+        cursor = parse_go_int(req.q("cursor", "")) or 0
         if cursor < 0:
             raise ExecdError(400, "INVALID_REQUEST_BODY", "error seek file: seek /tmp/%s.output: "
                              "invalid argument" % cid)
@@ -605,7 +617,7 @@ class Execd(object):
                 size = f.tell()  # a cursor past the end stays where it is
         except OSError as e:
             raise ExecdError(400, "INVALID_REQUEST_BODY", "error open combined output file for "
-                             "command %s: %s" % (cid, files.go_err("open", "/tmp/%s.output" % cid, e)))
+                             "command %s: %s" % (cid, go_err("open", "/tmp/%s.output" % cid, e)))
         resp.send(200, [("Content-Type", "text/plain; charset=utf-8"),
                         ("EXECD-COMMANDS-TAIL-CURSOR", str(size))], data)
 
@@ -659,7 +671,7 @@ class Execd(object):
                 os.makedirs(self.sb.host(cwd), exist_ok=True)
             except OSError as e:
                 raise ExecdError(500, "RUNTIME_ERROR", "error creating session. %s"
-                                 % files.go_err("mkdir", cwd, e))
+                                 % go_err("mkdir", cwd, e))
         s = Session(common.uuid4(), cwd or self.cwd, None)
         with self.lock:
             self.sessions[s.id] = s
@@ -984,7 +996,7 @@ class Execd(object):
         try:
             m = metrics.sample(0.25)
         except Exception as e:
-            raise ExecdError(500, "RUNTIME_ERROR", "error getting metrics %s" % e)
+            raise ExecdError(500, "RUNTIME_ERROR", "error reading runtime metrics. %s" % e)
         self.send_json(resp, 200, m)
 
     def metrics_watch(self, req, resp):
@@ -996,6 +1008,12 @@ class Execd(object):
             except Exception as e:
                 line = go_json({"error": "failed to get CPU percent: %s" % e})
             resp.write_chunk(line + "\n")
+
+
+def http_error(resp, status, text):
+    """Go's http.Error: the text and a newline, as text/plain with nosniff."""
+    resp.send(status, [("Content-Type", "text/plain; charset=utf-8"),
+                       ("X-Content-Type-Options", "nosniff")], (text + "\n").encode())
 
 
 def go_quote(s):

@@ -1,10 +1,11 @@
-"""What every execd route module shares: the error type and Go-style request decoding.
+"""What every execd route module shares: the error type and Go-style error texts.
 
 execd.py, files.py and ptys.py import from here (and never from each other's modules), so the
 imports run one way: lifecycle -> execd -> files, ptys -> execd_base.
 """
 
-import json
+import os
+import re
 
 JSON_CT = "application/json; charset=utf-8"
 
@@ -22,48 +23,15 @@ def bad_body(detail):
                       "error parsing request, MAYBE invalid body format. %s" % detail)
 
 
-def getk(d, name, default=None):
-    """Go-style case-insensitive key lookup (exact match preferred)."""
-    if not isinstance(d, dict):
-        return default
-    if name in d:
-        return d[name]
-    low = name.lower()
-    for k, v in d.items():
-        if k.lower() == low:
-            return v
-    return default
+def go_err(op, path, e):
+    """Go's *PathError text: "open /x: no such file or directory"."""
+    msg = os.strerror(e.errno) if getattr(e, "errno", None) else str(e)
+    return "%s %s: %s" % (op, path, msg[:1].lower() + msg[1:])
 
 
-def decode_json(req, allow_empty=False):
-    raw = req.body
-    text = raw.decode("utf-8", "replace").lstrip()
-    if not text:
-        if allow_empty:
-            return None
-        raise bad_body("EOF")
-    try:
-        obj, _ = json.JSONDecoder().raw_decode(text)
-    except ValueError as e:
-        raise bad_body(e.msg if hasattr(e, "msg") else str(e))
-    return obj
-
-
-def want_type(v, types, what):
-    if v is None:
+def parse_go_int(raw):
+    """strconv.ParseInt(raw, 10, 64); None when Go would refuse it."""
+    if not re.match(r"^[+-]?[0-9]+$", raw or ""):
         return None
-    if isinstance(v, bool) and bool not in types:
-        raise bad_body("json: cannot unmarshal bool into Go struct field %s" % what)
-    if not isinstance(v, types):
-        raise bad_body("json: cannot unmarshal %s into Go struct field %s"
-                       % (type(v).__name__, what))
-    return v
-
-
-def want_int(v, what):
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and v != int(v)):
-        raise bad_body("json: cannot unmarshal %s into Go struct field %s of type int64"
-                       % (type(v).__name__, what))
-    return int(v)
+    v = int(raw)
+    return v if -(1 << 63) <= v < (1 << 63) else None

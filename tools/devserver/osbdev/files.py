@@ -13,7 +13,7 @@ import urllib.parse
 
 from .common import go_json, go_time
 from . import gojson, searchglob
-from .execd_base import ExecdError, bad_body
+from .execd_base import ExecdError, bad_body, go_err, parse_go_int
 
 _NAME_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _EXPAND_RE = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -39,20 +39,6 @@ def expand_path(p, env, cwd, absolute=True):
     if not os.path.isabs(p):
         p = os.path.join(cwd, p)
     return os.path.normpath(p) if p != "/" else p
-
-
-def go_err(op, path, e):
-    """Go's *PathError text: "open /x: no such file or directory"."""
-    msg = os.strerror(e.errno) if getattr(e, "errno", None) else str(e)
-    return "%s %s: %s" % (op, path, msg[:1].lower() + msg[1:])
-
-
-def parse_go_int(raw):
-    """strconv.ParseInt(raw, 10, 64); None when Go would refuse it."""
-    if not re.match(r"^[+-]?[0-9]+$", raw or ""):
-        return None
-    v = int(raw)
-    return v if -(1 << 63) <= v < (1 << 63) else None
 
 
 def mode_to_json(m):

@@ -67,6 +67,7 @@ class Request(object):
         self.query = urllib.parse.parse_qs(self.query_string, keep_blank_values=True)
         self.headers = handler.headers
         self.peer = handler.client_address[0]
+        self.peer_port = handler.client_address[1]
         self._body = None
         self.arrival = time.time()
         self.seq = 0

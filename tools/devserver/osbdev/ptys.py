@@ -14,7 +14,8 @@ import threading
 
 from . import common
 from .common import go_json
-from .execd_base import ExecdError, decode_json, getk, want_type
+from . import gojson
+from .execd_base import ExecdError, go_err
 
 RING = 1 << 20
 PING_EVERY = 30.0
@@ -255,18 +256,33 @@ class Ptys(object):
         return s
 
     def create(self, req, resp):
-        body = decode_json(req, allow_empty=True)
-        cwd = command = None
-        if isinstance(body, dict):
-            cwd = want_type(getk(body, "cwd"), (str,), "PTYCreateRequest.cwd")
-            command = want_type(getk(body, "command"), (str,), "PTYCreateRequest.command")
+        body = {"cwd": "", "command": ""}
+        if req.body.strip(b" \t\r\n"):
+            try:
+                body = gojson.decode(req.body, PTY_CREATE)
+            except gojson.GoJSONError as e:
+                raise self.err(400, "INVALID_REQUEST_BODY", "error parsing request: %s" % e)
+        cwd, command = body["cwd"], body["command"] or None
+        sid = common.uuid4()
+        problem = None
         if cwd:
             try:
                 cwd = self.x.expand(cwd)
-                os.makedirs(self.x.sb.host(cwd), exist_ok=True)
-            except (ValueError, OSError) as e:
-                raise self.err(500, "RUNTIME_ERROR", "error creating pty session. %s" % e)
-        s = PtySession(common.uuid4(), cwd or self.x.cwd, command, self.x.env, self.x.sb)
+            except ValueError as e:
+                problem = "error resolving PTY session work directory: %s" % e
+            else:
+                try:
+                    os.makedirs(self.x.sb.host(cwd), exist_ok=True)
+                except OSError as e:
+                    problem = "error creating PTY session work directory: %s" % go_err(
+                        "mkdir", cwd, e)
+        if problem:
+            # execd writes its error and then, not returning, the 201 body after it
+            resp.send(500, [("Content-Type", "application/json; charset=utf-8")],
+                      (go_json({"code": "RUNTIME_ERROR", "message": "error creating pty session: "
+                                + problem}) + go_json({"session_id": sid})).encode("utf-8"))
+            return
+        s = PtySession(sid, cwd or self.x.cwd, command, self.x.env, self.x.sb)
         with self.lock:
             self.sessions[s.id] = s
         self.x.send_json(resp, 201, {"session_id": s.id})
@@ -439,3 +455,7 @@ class Ptys(object):
                 pass
             ws.drop()
             return False
+
+
+PTY_CREATE = gojson.struct("model.CreatePTYSessionRequest", [("cwd", gojson.STRING),
+                                                            ("command", gojson.STRING)])
