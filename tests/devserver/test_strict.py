@@ -358,6 +358,41 @@ class TestLifecycleStrict(Strict):
             "msg": "String should have at least 1 character", "input": "",
             "ctx": {"min_length": 1}}])
 
+    def test_pause_and_resume_conflict_messages(self):
+        sid = self.create()
+        r = self.api("POST", "/v1/sandboxes/%s/resume" % sid)
+        self.assertEqual((r.status, r.json()), (409, {"code": "DOCKER::SANDBOX_NOT_PAUSED",
+                                                      "message": "Sandbox is not in a paused state."}))
+        self.assertEqual(self.api("POST", "/v1/sandboxes/%s/pause" % sid).status, 202)
+        r = self.api("POST", "/v1/sandboxes/%s/pause" % sid)
+        self.assertEqual((r.status, r.json()), (409, {"code": "DOCKER::SANDBOX_NOT_RUNNING",
+                                                      "message": "Sandbox is not in a running state."}))
+
+    def test_renew_checks_the_time_before_the_expiration_mode(self):
+        sid = self.create(timeout=None)
+        r = self.api("POST", "/v1/sandboxes/%s/renew-expiration" % sid,
+                     {"expiresAt": "2001-01-01T00:00:00Z"})
+        self.assertEqual((r.status, r.json()), (400, {"code": "DOCKER::INVALID_EXPIRATION", "message":
+                                                      "New expiration time must be in the future."}))
+        r = self.api("POST", "/v1/sandboxes/%s/renew-expiration" % sid,
+                     {"expiresAt": "2999-01-01T00:00:00Z"})
+        self.assertEqual((r.status, r.json()), (409, {
+            "code": "DOCKER::INVALID_EXPIRATION",
+            "message": "Sandbox %s does not have automatic expiration enabled." % sid}))
+
+    def test_metadata_patch_label_messages(self):
+        sid = self.create()
+        r = self.api("PATCH", "/v1/sandboxes/%s/metadata" % sid, {"opensandbox.io/x": None})
+        self.assertEqual((r.status, r.json()), (400, {
+            "code": "INVALID_METADATA_LABEL",
+            "message": "Metadata key 'opensandbox.io/x' is reserved (opensandbox.io/ prefix)."}))
+        r = self.api("PATCH", "/v1/sandboxes/%s/metadata" % sid, {"team": "-bad-"})
+        self.assertEqual((r.status, r.json()), (400, {
+            "code": "SANDBOX::INVALID_METADATA_LABEL",
+            "message": "Metadata value '-bad-' is invalid: must be 63 characters or less, start/end "
+                       "with an alphanumeric character, and contain only alphanumeric, '-', '_', "
+                       "or '.' characters."}))
+
     def test_egress_takes_any_default_action(self):
         sid = self.create(networkPolicy={"defaultAction": "deny", "egress": []})
         ep = self.endpoint(sid, 18080)

@@ -162,20 +162,25 @@ def field(body, *names):
     return False, None
 
 
-def label_ok(key, value):
-    if not isinstance(key, str) or not key:
-        return False
-    prefix, _, name = key.rpartition("/")
-    if "/" in key:
-        if not prefix or len(prefix) > 253 or not DNS_SUBDOMAIN_RE.match(prefix):
-            return False
-    else:
+def label_error(key, value):
+    """The server's ensure_metadata_labels message for one label, or None when it is valid."""
+    if key.startswith(RESERVED_PREFIX):
+        return ("Metadata key '%s' uses the reserved prefix '%s'. Keys under this prefix are "
+                "managed by the system and cannot be set via metadata." % (key, RESERVED_PREFIX))
+    prefix, slash, name = key.partition("/")
+    if not slash:
         name = key
-    if not name or len(name) > 63 or not LABEL_NAME_RE.match(name):
-        return False
-    if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE_RE.match(value):
-        return False
-    return True
+    if (slash and (not prefix or not name or len(prefix) > 253 or not DNS_SUBDOMAIN_RE.match(prefix))) \
+            or len(name) > 63 or not LABEL_NAME_RE.match(name):
+        return ("Metadata key '%s' is invalid: must be either a name or a DNS-subdomain prefix and "
+                "name separated by /, where the name is up to 63 characters and matches "
+                "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, and the optional prefix is a valid DNS "
+                "subdomain up to 253 characters." % key)
+    if len(value) > 63 or not LABEL_VALUE_RE.match(value):
+        return ("Metadata value '%s' is invalid: must be 63 characters or less, start/end with an "
+                "alphanumeric character, and contain only alphanumeric, '-', '_', or '.' "
+                "characters." % value)
+    return None
 
 
 # ---------------------------------------------------------------- model
@@ -586,12 +591,9 @@ class Lifecycle(object):
             raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
                             "Unsupported platform %s/%s." % (pf.get("os"), pf.get("arch")))
         for k, v in (spec.get("metadata") or {}).items():
-            if k.startswith(RESERVED_PREFIX):
-                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL",
-                                "Metadata key '%s' uses the reserved prefix '%s'." % (k, RESERVED_PREFIX))
-            if not label_ok(k, v):
-                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL",
-                                "Invalid metadata label %s=%s." % (k, v))
+            msg = label_error(k, v)
+            if msg:
+                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL", msg)
         if spec.get("secureAccess"):
             raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
                             "secureAccess is not supported by the Docker runtime.")
@@ -765,13 +767,14 @@ class Lifecycle(object):
         if errs:
             raise Invalid(errs)
         sb = self.find(sid)
-        for k, v in body.items():
+        for k in body:  # reserved keys first (also to delete them), then the new values
             if k.startswith(RESERVED_PREFIX):
                 raise HTTPError(400, "INVALID_METADATA_LABEL",
-                                "Metadata key '%s' uses the reserved prefix '%s'." % (k, RESERVED_PREFIX))
-            if v is not None and not label_ok(k, v):
-                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL",
-                                "Invalid metadata label %s=%s." % (k, v))
+                                "Metadata key '%s' is reserved (opensandbox.io/ prefix)." % k)
+        for k, v in body.items():
+            msg = label_error(k, v) if v is not None else None
+            if msg:
+                raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL", msg)
         with self.lock:
             for k, v in body.items():
                 if v is None:
@@ -785,7 +788,7 @@ class Lifecycle(object):
         with self.lock:
             if sb.state != "Running":
                 raise HTTPError(409, "DOCKER::SANDBOX_NOT_RUNNING",
-                                "Sandbox %s is not running (state: %s)." % (sid, sb.state))
+                                "Sandbox is not in a running state.")
             sb.set_state("Paused", "CONTAINER_PAUSED", "Sandbox container is paused.")
         sb.execd.pause()
         if sb.entry_proc is not None and sb.entry_proc.poll() is None:
@@ -797,7 +800,7 @@ class Lifecycle(object):
         with self.lock:
             if sb.state != "Paused":
                 raise HTTPError(409, "DOCKER::SANDBOX_NOT_PAUSED",
-                                "Sandbox %s is not paused (state: %s)." % (sid, sb.state))
+                                "Sandbox is not in a paused state.")
             sb.set_state("Running", "CONTAINER_RUNNING", "Sandbox container is running.")
         sb.execd.resume()
         if sb.entry_proc is not None and sb.entry_proc.poll() is None:
@@ -819,12 +822,12 @@ class Lifecycle(object):
                                 "Input should be a valid datetime or date, invalid character in year",
                                 raw, {"error": "invalid character in year"})])
         sb = self.find(sid)
-        if sb.expires is None:
-            raise HTTPError(409, "DOCKER::INVALID_EXPIRATION",
-                            "Sandbox %s was created without a timeout and cannot be renewed." % sid)
-        if ts <= time.time():
+        if ts <= time.time():  # checked before the sandbox's own expiration mode
             raise HTTPError(400, "DOCKER::INVALID_EXPIRATION",
                             "New expiration time must be in the future.")
+        if sb.expires is None:
+            raise HTTPError(409, "DOCKER::INVALID_EXPIRATION",
+                            "Sandbox %s does not have automatic expiration enabled." % sid)
         with self.lock:
             sb.expires = ts
         self.send_json(req, resp, 200, {"expiresAt": py_time(ts)})
