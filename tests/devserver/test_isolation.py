@@ -242,6 +242,191 @@ class Isolation(td.Base):
             self.assertEqual(f.read(), b"")
 
 
+class Volumes(td.Base):
+    """Volumes as a Docker-runtime lifecycle server configured the same way answers them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="osb-volumes-test-")
+        cls.allowed = os.path.join(cls.tmp, "allowed")
+        os.makedirs(os.path.join(cls.allowed, "data"))
+        with open(os.path.join(cls.allowed, "data", "h.txt"), "w") as f:
+            f.write("from the host\n")
+        seed = os.path.join(cls.tmp, "seed")
+        os.makedirs(os.path.join(seed, "datasets", "train"))
+        with open(os.path.join(seed, "marker.txt"), "w") as f:
+            f.write("pvc-marker-data\n")
+        with open(os.path.join(seed, "datasets", "train", "marker.txt"), "w") as f:
+            f.write("pvc-subpath-marker\n")
+        cls.voldir = os.path.join(cls.tmp, "volumes")
+        cls.vserver = DevServer("--api-key", KEY, "--command-grace", "0",
+                                "--allowed-host-path", cls.allowed, "--volume-dir", cls.voldir,
+                                "--volume", "seeded=" + seed)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vserver.stop()
+        shutil.rmtree(cls.tmp, True)
+
+    def setUp(self):
+        self.server = self.vserver
+
+    def create_with(self, *vols):
+        body = {"image": {"uri": "python:3.11"}, "entrypoint": ["tail", "-f", "/dev/null"],
+                "resourceLimits": {}, "volumes": list(vols)}
+        r = self.api("POST", "/v1/sandboxes", body)
+        if r.status == 202:
+            self.addCleanup(self.quiet_delete, self.srv.domain, r.json()["id"])
+        return r
+
+    def assert_error(self, r, status, code, message):
+        self.assertEqual((r.status, r.json()), (status, {"code": code, "message": message}))
+
+    def test_host_path_outside_the_allow_list_is_refused(self):
+        r = self.create_with({"name": "h", "host": {"path": "/etc"}, "mountPath": "/mnt/h"})
+        self.assert_error(r, 400, "VOLUME::HOST_PATH_NOT_ALLOWED",
+                          "Host path '/etc' is not under any allowed prefix. Allowed prefixes: ['%s']"
+                          % self.allowed)
+        # a prefix match must end at a path separator
+        r = self.create_with({"name": "h", "host": {"path": self.allowed + "-x"}, "mountPath": "/m"})
+        self.assertEqual((r.status, r.json()["code"]), (400, "VOLUME::HOST_PATH_NOT_ALLOWED"))
+
+    def test_host_paths_are_refused_by_default(self):
+        # storage.allowed_host_paths is an empty list unless configured: every host path is refused
+        self.server = None  # the module's server runs without --allowed-host-path
+        r = self.create_with({"name": "h", "host": {"path": "/tmp"}, "mountPath": "/mnt/h"})
+        self.assert_error(r, 400, "VOLUME::HOST_PATH_NOT_ALLOWED",
+                          "Host path '/tmp' is not under any allowed prefix. Allowed prefixes: []")
+
+    def test_missing_named_volume_without_create_if_not_exists(self):
+        r = self.create_with({"name": "p", "pvc": {"claimName": "absent", "createIfNotExists": False},
+                              "mountPath": "/mnt/p"})
+        self.assert_error(r, 400, "VOLUME::PVC_NOT_FOUND",
+                          "Volume 'p': Docker named volume 'absent' does not exist. Named volumes must "
+                          "be created before sandbox creation (e.g., 'docker volume create <name>').")
+        self.assertFalse(os.path.exists(os.path.join(self.voldir, "absent")))
+
+    def test_volume_validation_errors(self):
+        r = self.create_with({"name": "a", "host": {"path": self.allowed}, "mountPath": "/a"},
+                             {"name": "a", "host": {"path": self.allowed}, "mountPath": "/b"})
+        self.assert_error(r, 400, "VOLUME::DUPLICATE_NAME",
+                          "Duplicate volume name 'a'. Each volume must have a unique name.")
+        r = self.create_with({"name": "a", "host": {"path": self.allowed}, "mountPath": "/a",
+                              "subPath": "../x"})
+        self.assert_error(r, 400, "VOLUME::INVALID_SUB_PATH",
+                          "SubPath '../x' contains path traversal '..' which is not allowed.")
+        r = self.create_with({"name": "a", "host": {"path": self.allowed + "//x"}, "mountPath": "/a"})
+        self.assert_error(r, 400, "VOLUME::INVALID_HOST_PATH", "Host path '%s//x' is not normalized. "
+                          "Remove redundant slashes." % self.allowed)
+        r = self.create_with({"name": "Bad", "pvc": {"claimName": "x"}, "mountPath": "/a"})
+        self.assertEqual(r.status, 422)
+        self.assertEqual(r.json()["detail"][0]["loc"], ["body", "volumes", 0, "name"])
+        self.assertEqual(r.json()["detail"][0]["type"], "string_pattern_mismatch")
+        r = self.create_with({"name": "a", "mountPath": "/a"})
+        self.assertEqual(r.status, 422)
+        self.assertEqual(r.json()["detail"][0]["msg"], "Value error, Exactly one backend (host, pvc, "
+                         "ossfs) must be specified, but none was provided.")
+        r = self.create_with({"name": "q", "pvc": {"claimName": "seeded"}, "mountPath": "/q",
+                              "subPath": "no/such/dir"})
+        self.assert_error(r, 500, "DOCKER::SANDBOX_START_FAILED",
+                          "Failed to create or start container: invalid mount config for type \"bind\": "
+                          "bind source path does not exist: %s/seeded/no/such/dir" % self.voldir)
+        r = self.create_with({"name": "o", "ossfs": {"bucket": "bkt", "endpoint": "e",
+                                                     "accessKeyId": "k", "accessKeySecret": "s"},
+                              "mountPath": "/o"})
+        self.assert_error(r, 500, "VOLUME::OSSFS_MOUNT_FAILED", "Volume 'o': failed to execute ossfs "
+                          "command: [Errno 2] No such file or directory: 'ossfs'")
+
+    def test_host_volume_is_mounted_read_write_and_read_only(self):
+        r = self.create_with({"name": "rw", "host": {"path": self.allowed}, "mountPath": "/mnt/rw"},
+                             {"name": "ro", "host": {"path": self.allowed}, "mountPath": "/mnt/ro",
+                              "subPath": "data", "readOnly": True})
+        self.assertEqual(r.status, 202, r.text)
+        ep = self.execd(r.json()["id"])
+        self.assertEqual(self.sh("cat /mnt/rw/data/h.txt /mnt/ro/h.txt", ep=ep),
+                         "from the host\nfrom the host")
+        self.assertEqual(self.x("GET", "/files/download?path=/mnt/ro/h.txt", ep=ep).body,
+                         b"from the host\n")
+        # writes through the read-write mount reach the host directory
+        self.sh("echo written > /mnt/rw/new.txt", ep=ep)
+        with open(os.path.join(self.allowed, "new.txt")) as f:
+            self.assertEqual(f.read(), "written\n")
+        self.upload("/mnt/rw/up.txt", "uploaded", ep=ep)
+        with open(os.path.join(self.allowed, "up.txt")) as f:
+            self.assertEqual(f.read(), "uploaded")
+        r = self.x("POST", "/command", {"command": "echo no > /mnt/ro/x"}, ep=ep)
+        evs = no_pings(events(r.body))
+        self.assertIn("Read-only file system", " ".join(e.get("text", "") for e in evs))
+        self.assertEqual(evs[-1]["error"]["evalue"], "1")
+        self.assertFalse(os.path.exists(os.path.join(self.allowed, "data", "x")))
+
+    def test_named_volume_is_mounted_with_sub_path_and_read_only(self):
+        r = self.create_with({"name": "all", "pvc": {"claimName": "seeded"}, "mountPath": "/data"},
+                             {"name": "train", "pvc": {"claimName": "seeded"}, "mountPath": "/train",
+                              "subPath": "datasets/train", "readOnly": True})
+        self.assertEqual(r.status, 202, r.text)
+        ep = self.execd(r.json()["id"])
+        self.assertEqual(self.sh("cat /data/marker.txt /train/marker.txt", ep=ep),
+                         "pvc-marker-data\npvc-subpath-marker")
+        self.sh("echo shared > /data/from-a.txt", ep=ep)
+        # another sandbox mounting the same named volume sees the write
+        r = self.create_with({"name": "v", "pvc": {"claimName": "seeded"}, "mountPath": "/v"})
+        self.assertEqual(self.sh("cat /v/from-a.txt", ep=self.execd(r.json()["id"])), "shared")
+        r = self.x("POST", "/command", {"command": "touch /train/x"}, ep=ep)
+        self.assertIn("Read-only file system", r.text)
+
+    def test_named_volume_created_on_demand_and_removed_with_its_sandbox(self):
+        r = self.create_with({"name": "t", "pvc": {"claimName": "scratch", "deleteOnSandboxTermination":
+                                                   True}, "mountPath": "/scratch"},
+                             {"name": "k", "pvc": {"claimName": "kept"}, "mountPath": "/kept"})
+        self.assertEqual(r.status, 202, r.text)
+        sid = r.json()["id"]
+        self.assertTrue(os.path.isdir(os.path.join(self.voldir, "scratch")))
+        self.sh("echo x > /scratch/f && echo y > /kept/f", ep=self.execd(sid))
+        self.assertEqual(self.api("DELETE", "/v1/sandboxes/" + sid).status, 204)
+        self.assertFalse(os.path.exists(os.path.join(self.voldir, "scratch")))
+        with open(os.path.join(self.voldir, "kept", "f")) as f:
+            self.assertEqual(f.read(), "y\n")
+        r = self.api("GET", "/devserver/volumes")
+        self.assertIn({"name": "kept", "mountpoint": os.path.join(self.voldir, "kept")}, r.json())
+
+    def test_admin_route_creates_and_seeds_a_named_volume(self):
+        r = self.api("PUT", "/devserver/volumes/made-here", {"files": {"a/b.txt": "seeded by route"}})
+        self.assertEqual((r.status, r.json()), (201, {"name": "made-here", "mountpoint":
+                                                      os.path.join(self.voldir, "made-here")}))
+        self.assertEqual(self.api("PUT", "/devserver/volumes/made-here", {}).status, 200)
+        r = self.create_with({"name": "m", "pvc": {"claimName": "made-here", "createIfNotExists": False},
+                              "mountPath": "/m"})
+        self.assertEqual(r.status, 202, r.text)
+        self.assertEqual(self.sh("cat /m/a/b.txt", ep=self.execd(r.json()["id"])), "seeded by route")
+        r = self.api("PUT", "/devserver/volumes/Bad_Name", {})
+        self.assert_error(r, 400, "VOLUME::INVALID_PVC_NAME",
+                          "PVC claim name 'Bad_Name' is not a valid Kubernetes resource name.")
+
+
+class WithoutNamespaces(td.Base):
+    def test_without_namespaces_each_sandbox_gets_its_own_root_directory_and_the_server_says_so(self):
+        srv = DevServer("--api-key", KEY, "--command-grace", "0", "--isolation", "directories")
+        self.server = srv
+        self.addCleanup(srv.stop)
+        with open(os.path.join(srv.dir, "stderr.log")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 1)
+        self.assertTrue(lines[0].startswith("devserver: sandboxes are not isolated (--isolation "
+                                            "directories): "), lines)
+        a, b = self.execd(self.create()), self.execd(self.create())
+        p = "/tmp/" + unique("mapped")
+        self.upload(p, "in a", ep=a)
+        self.assertEqual(self.x("GET", "/files/download?path=" + p, ep=a).body, b"in a")
+        self.assertEqual(self.x("GET", "/files/info?path=" + p, ep=b).status, 404)
+        self.assertFalse(os.path.lexists(p))
+        # commands start in the sandbox's root directory, with its tmp as TMPDIR
+        root = self.sh("pwd", ep=a)
+        self.assertNotEqual(root, "/")
+        self.assertEqual(self.sh("cat ." + p, ep=a), "in a")
+        self.assertEqual(self.sh("echo $TMPDIR", ep=a), root + "/tmp")
+
+
 if __name__ == "__main__":
     td.watchdog()
     unittest.main()

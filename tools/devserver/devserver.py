@@ -26,7 +26,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from osbdev import common, httpcore, lifecycle, sandboxfs  # noqa: E402
+from osbdev import common, httpcore, lifecycle, sandboxfs, volumes  # noqa: E402
 
 
 def parse_args(argv):
@@ -63,6 +63,14 @@ def parse_args(argv):
     p.add_argument("--endpoint-mode", choices=("docker", "k8s-header", "k8s-uri"), default="docker",
                    help="endpoint shapes: Docker bridge (default) or a Kubernetes ingress gateway "
                         "(header or URI routing, signed routes with ?expires=)")
+    p.add_argument("--allowed-host-path", action="append", default=[], metavar="PREFIX",
+                   help="host paths under PREFIX may be mounted as `host` volumes (repeatable; "
+                        "default none: every host volume answers 400 HOST_PATH_NOT_ALLOWED)")
+    p.add_argument("--volume-dir", default=None, metavar="DIR",
+                   help="where named (`pvc`) volumes live, one subdirectory each "
+                        "(default: STATE_DIR/volumes)")
+    p.add_argument("--volume", action="append", default=[], metavar="NAME[=SEED_DIR]",
+                   help="create named volume NAME at start-up, with a copy of SEED_DIR's tree")
     p.add_argument("--isolation", choices=("auto", "namespaces", "directories"), default="auto",
                    help="auto (default): each sandbox gets its own namespaces (overlay root, /tmp, "
                         "hostname, PIDs) where they can be made, else only its own root directory "
@@ -97,6 +105,9 @@ def main(argv=None):
     cfg.endpoint_mode = args.endpoint_mode
     cfg.endpoint_execd_token = args.endpoint_execd_token
     cfg.run_entrypoint = args.run_entrypoint
+    cfg.allowed_host_paths = list(args.allowed_host_path)
+    cfg.volume_dir = args.volume_dir
+    cfg.volume_seeds = [(v.partition("=")[0], v.partition("=")[2] or None) for v in args.volume]
     try:
         note = sandboxfs.choose_mode(args.isolation, state_dir)
     except sandboxfs.SandboxError as e:
@@ -106,7 +117,11 @@ def main(argv=None):
         sys.stderr.write(note + "\n")
         sys.stderr.flush()
     recorder = httpcore.Recorder(args.record) if args.record else None
-    app = lifecycle.Lifecycle(cfg, recorder)
+    try:
+        app = lifecycle.Lifecycle(cfg, recorder)
+    except (volumes.VolumeError, OSError) as e:
+        sys.stderr.write("devserver: --volume: %s\n" % e)
+        return 2
     server = httpcore.make_server(args.host, args.port, app, recorder)
     app.server = server
     port = server.server_address[1]

@@ -27,6 +27,9 @@ class Config(object):
         self.endpoint_mode = "docker"
         self.endpoint_execd_token = False
         self.run_entrypoint = False
+        self.allowed_host_paths = []  # storage.allowed_host_paths: empty refuses every host path
+        self.volume_dir = None       # named volumes (default: STATE_DIR/volumes)
+        self.volume_seeds = []       # [(name, seed directory or None)] created at start-up
 
 
 # ---------------------------------------------------------------- JSON

@@ -672,7 +672,7 @@ class Execd(object):
             except OSError as e:
                 raise ExecdError(500, "RUNTIME_ERROR", "error creating session. %s"
                                  % go_err("mkdir", cwd, e))
-        s = Session(common.uuid4(), cwd or self.cwd, None)
+        s = Session(common.uuid4(), self.sb.proc_path(cwd or self.cwd), None)
         with self.lock:
             self.sessions[s.id] = s
         self.send_json(resp, 200, {"session_id": s.id})
@@ -703,7 +703,7 @@ class Execd(object):
         cwdf = tempfile.TemporaryFile(dir=self.dir)
         script = ("trap '__osb_rc=$?; env -0 >&%d; pwd >&%d; exit $__osb_rc' EXIT\n"
                   % (envf.fileno(), cwdf.fileno()))
-        script += "cd %s || exit 1\n" % shquote(cwd or state.cwd)
+        script += "cd %s || exit 1\n" % shquote(self.sb.proc_path(cwd) if cwd else state.cwd)
         script += command + "\n"
         env = state.env if state.env is not None else self.env
         try:
@@ -853,7 +853,7 @@ class Execd(object):
             except OSError as e:
                 raise ExecdError(500, "RUNTIME_ERROR", "error creating code context. %s" % e)
         else:
-            ctx.session = Session(ctx.id, real_cwd or self.cwd, None)
+            ctx.session = Session(ctx.id, self.sb.proc_path(real_cwd or self.cwd), None)
         with self.lock:
             self.contexts[ctx.id] = ctx
         return ctx

@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.parse
 
-from . import common, execd as execd_mod, httpcore, sandboxfs
+from . import common, execd as execd_mod, httpcore, sandboxfs, volumes
 from .common import py_json, py_time
 
 EXECD_PORT = 44772
@@ -154,6 +154,100 @@ def check_str_map(v, loc, errs, nullable=False):
         check_str(x, list(loc) + [k], errs)
 
 
+NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+def check_constr(v, loc, errs, pattern=None, min_length=None, max_length=None):
+    """A constrained str field: type, then length, then pattern (pydantic-core's order)."""
+    if not check_str(v, loc, errs):
+        return False
+    if min_length is not None and len(v) < min_length:
+        errs.append(verr("string_too_short", loc, "String should have at least %d character%s"
+                         % (min_length, "" if min_length == 1 else "s"), v, {"min_length": min_length}))
+        return False
+    if max_length is not None and len(v) > max_length:
+        errs.append(verr("string_too_long", loc, "String should have at most %d characters"
+                         % max_length, v, {"max_length": max_length}))
+        return False
+    if pattern is not None and not re.search(pattern, v):
+        errs.append(verr("string_pattern_mismatch", loc, "String should match pattern '%s'" % pattern,
+                         v, {"pattern": pattern}))
+        return False
+    return True
+
+
+def check_volume_model(vol, loc, errs):
+    """The Volume model of the lifecycle API (with Host, PVC and OSSFS) as pydantic checks it."""
+    if not check_model(vol, loc, errs):
+        return
+    before = len(errs)
+    has, v = field(vol, "name")
+    if not has:
+        errs.append(missing(loc + ["name"], vol))
+    else:
+        check_constr(v, loc + ["name"], errs, NAME_PATTERN, max_length=63)
+    host = vol.get("host")
+    if host is not None and check_model(host, loc + ["host"], errs):
+        if "path" not in host:
+            errs.append(missing(loc + ["host", "path"], host))
+        else:
+            check_constr(host["path"], loc + ["host", "path"], errs, r"^(/|[A-Za-z]:[\\/])")
+    pvc = vol.get("pvc")
+    if pvc is not None and check_model(pvc, loc + ["pvc"], errs):
+        has, v = field(pvc, "claimName", "claim_name")
+        if not has:
+            errs.append(missing(loc + ["pvc", "claimName"], pvc))
+        else:
+            check_constr(v, loc + ["pvc", "claimName"], errs, NAME_PATTERN, max_length=253)
+        for names in (("createIfNotExists", "create_if_not_exists"),
+                      ("deleteOnSandboxTermination", "delete_on_sandbox_termination")):
+            has, v = field(pvc, *names)
+            if has:
+                check_bool(v, loc + ["pvc", names[0]], errs)
+        has, v = field(pvc, "storageClass", "storage_class")
+        if has and v is not None:
+            check_str(v, loc + ["pvc", "storageClass"], errs)
+        if pvc.get("storage") is not None:
+            check_constr(pvc["storage"], loc + ["pvc", "storage"], errs, r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei)?$")
+    ossfs = vol.get("ossfs")
+    if ossfs is not None and check_model(ossfs, loc + ["ossfs"], errs):
+        o_before = len(errs)
+        for k, lo, hi in (("bucket", 3, 63), ("endpoint", 1, None)):
+            if k not in ossfs:
+                errs.append(missing(loc + ["ossfs", k], ossfs))
+            else:
+                check_constr(ossfs[k], loc + ["ossfs", k], errs, min_length=lo, max_length=hi)
+        if "version" in ossfs and ossfs["version"] not in ("1.0", "2.0"):
+            errs.append(verr("literal_error", loc + ["ossfs", "version"], "Input should be '1.0' or '2.0'",
+                             ossfs["version"], {"expected": "'1.0' or '2.0'"}))
+        for names in (("accessKeyId", "access_key_id"), ("accessKeySecret", "access_key_secret")):
+            has, v = field(ossfs, *names)
+            if has and v is not None:
+                check_constr(v, loc + ["ossfs", names[0]], errs, min_length=1)
+        if len(errs) == o_before and not (field(ossfs, "accessKeyId", "access_key_id")[1] and
+                                          field(ossfs, "accessKeySecret", "access_key_secret")[1]):
+            errs.append(verr("value_error", loc + ["ossfs"], "Value error, OSSFS inline credentials are "
+                             "required: accessKeyId and accessKeySecret.", ossfs, {"error": {}}))
+    has, v = field(vol, "mountPath", "mount_path")
+    if not has:
+        errs.append(missing(loc + ["mountPath"], vol))
+    else:
+        check_constr(v, loc + ["mountPath"], errs, "^/.*")
+    has, v = field(vol, "readOnly", "read_only")
+    if has:
+        check_bool(v, loc + ["readOnly"], errs)
+    has, v = field(vol, "subPath", "sub_path")
+    if has and v is not None:
+        check_str(v, loc + ["subPath"], errs)
+    if len(errs) == before:
+        n = sum(1 for k in ("host", "pvc", "ossfs") if vol.get(k) is not None)
+        if n != 1:
+            errs.append(verr("value_error", loc, "Value error, Exactly one backend (host, pvc, ossfs) "
+                             "must be specified, but %s." % ("none was provided" if n == 0 else
+                                                            "multiple were provided"),
+                             vol, {"error": {}}))
+
+
 def field(body, *names):
     """camelCase alias or snake_case name (populate_by_name)."""
     for n in names:
@@ -199,6 +293,7 @@ class Sandbox(object):
         self.credential_proxy = False
         self.extensions = {}
         self.volumes = None
+        self.auto_volumes = []  # named volumes created for it, removed with it
         self.timeout = None
         self.created = time.time()
         self.expires = None
@@ -292,6 +387,10 @@ class Lifecycle(object):
         self.gateway = None
         self.gateway_server = None
         self.gateway_port = None
+        self.volumes = volumes.Volumes(cfg.volume_dir or os.path.join(cfg.state_dir, "volumes"),
+                                       cfg.allowed_host_paths)
+        for name, seed in cfg.volume_seeds:
+            self.volumes.create(name, seed)
         self.routes = [
             (re.compile(r"^/sandboxes$"), {"GET": self.list_sandboxes, "POST": self.create_sandbox}),
             (re.compile(r"^/sandboxes/([^/]+)$"), {"GET": self.get_sandbox,
@@ -309,6 +408,8 @@ class Lifecycle(object):
             (re.compile(r"^/sandboxes/([^/]+)/diagnostics/(inspect|summary)$"),
              {"GET": self.diag_text}),
             (re.compile(r"^/pools$"), {"GET": self.pools, "POST": self.pools}),
+            (re.compile(r"^/devserver/volumes$"), {"GET": self.list_volumes}),
+            (re.compile(r"^/devserver/volumes/([^/]+)$"), {"PUT": self.put_volume}),
             (re.compile(r"^/pools/([^/]+)$"), {"GET": self.pools, "PUT": self.pools,
                                                "DELETE": self.pools}),
         ]
@@ -530,18 +631,7 @@ class Lifecycle(object):
                 errs.append(verr("list_type", ["body", "volumes"], "Input should be a valid list", vols))
             else:
                 for i, vol in enumerate(vols):
-                    loc = ["body", "volumes", i]
-                    if check_model(vol, loc, errs):
-                        for k in ("name",):
-                            if k not in vol:
-                                errs.append(missing(loc + [k], vol))
-                        if "mountPath" not in vol and "mount_path" not in vol:
-                            errs.append(missing(loc + ["mountPath"], vol))
-                        n = sum(1 for k in ("host", "pvc", "ossfs") if vol.get(k) is not None)
-                        if n != 1 and not errs:
-                            errs.append(verr("value_error", loc,
-                                             "Value error, Exactly one backend (host, pvc, ossfs) "
-                                             "must be specified.", vol, {"error": {}}))
+                    check_volume_model(vol, ["body", "volumes", i], errs)
             spec["volumes"] = vols
         has, ext = field(body, "extensions")
         if has and ext is not None:
@@ -632,12 +722,17 @@ class Lifecycle(object):
             sb.pending_polls = self.cfg.spec_mode
         if sb.network_policy is not None:
             sb.egress_token = base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
+        try:
+            mounts, sb.auto_volumes = self.volumes.resolve(spec.get("volumes"))
+        except volumes.VolumeError as e:
+            raise HTTPError(e.status, e.code, e.message)
         sb.container_id = os.urandom(32).hex()
-        fs = sandboxfs.SandboxFS(self.cfg.state_dir, sb.id, sb.container_id)
+        fs = sandboxfs.SandboxFS(self.cfg.state_dir, sb.id, sb.container_id, mounts)
         try:
             fs.start()
         except (sandboxfs.SandboxError, OSError) as e:
             fs.close()
+            self.volumes.remove_managed(sb.auto_volumes)
             raise HTTPError(500, "DOCKER::SANDBOX_START_FAILED",
                             "Failed to create or start container: %s" % e)
         sb.execd = execd_mod.Execd(self.cfg, sb, fs)
@@ -755,6 +850,7 @@ class Lifecycle(object):
             common.kill_group(sb.entry_proc, signal.SIGKILL)
             common.kill_group(sb.entry_proc, signal.SIGCONT)
         sb.execd.close()
+        self.volumes.remove_managed(sb.auto_volumes)
 
     def patch_metadata(self, req, resp, sid):
         body = self.json_body(req)
@@ -1104,6 +1200,28 @@ class Lifecycle(object):
         except OSError:
             return ""
         return "\n".join(lines[-tail:])
+
+    # ------------------------------------------------------------ named volumes (dev server only)
+
+    def list_volumes(self, req, resp):
+        self.send_json(req, resp, 200, [{"name": n, "mountpoint": self.volumes.mountpoint(n)}
+                                        for n in self.volumes.names()])
+
+    def put_volume(self, req, resp, name):
+        """Create named volume `name` (as `docker volume create`) and write the body's
+        {"files": {"relative/path": "text", ...}} into it. 201 when new, else 200."""
+        body = self.json_body(req, required=False) or {}
+        files = body.get("files") if isinstance(body, dict) else None
+        if files is not None and (not isinstance(files, dict) or
+                                  not all(isinstance(v, str) for v in files.values())):
+            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                            "files must map relative paths to text contents.")
+        try:
+            created = self.volumes.create(name, files=files)
+        except volumes.VolumeError as e:
+            raise HTTPError(e.status, e.code, e.message)
+        self.send_json(req, resp, 201 if created else 200,
+                       {"name": name, "mountpoint": self.volumes.mountpoint(name)})
 
     def pools(self, req, resp, *args):
         raise HTTPError(501, "KUBERNETES::POOL_NOT_SUPPORTED",

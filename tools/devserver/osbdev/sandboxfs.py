@@ -113,7 +113,8 @@ class SandboxFS(object):
         self.mode = mode or MODE
         self.sid = sid
         self.hostname = container_id[:12]
-        self.mounts = list(mounts)  # (host source, sandbox destination, read_only)
+        # (host source, sandbox destination, read only), parents before what is mounted in them
+        self.mounts = sorted(mounts, key=lambda m: len([c for c in m[1].split("/") if c]))
         self.dir = os.path.join(state_dir, "sandbox-%s.root" % sid)
         self.root = self.dir
         self.cwd = "/"
@@ -239,6 +240,11 @@ class SandboxFS(object):
                     continue
             done = cand
         return self.root + "/" + "/".join(done) if done else self.root
+
+    def proc_path(self, path):
+        """How the sandbox's processes name the sandbox path `path` (they see the host's file
+        system in directories mode; a shell's own `cd` target, for instance)."""
+        return path if self.mode == "namespaces" else self.host(path)
 
     def guest(self, host_path):
         """The sandbox path of a host path that host() (or a walk below it) produced."""
