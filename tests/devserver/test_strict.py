@@ -393,6 +393,24 @@ class TestLifecycleStrict(Strict):
                        "with an alphanumeric character, and contain only alphanumeric, '-', '_', "
                        "or '.' characters."}))
 
+    def test_egress_bodies_are_go_json(self):
+        sid = self.create(networkPolicy={"defaultAction": "allow", "egress": []})
+        ep = self.endpoint(sid, 18080)
+        url, h = ep["endpoint"] + "/policy", ep["headers"]
+        r = request("POST", url, "oops", h)
+        self.assertEqual((r.status, r.text), (400, "invalid policy: invalid character 'o' looking "
+                                                   "for beginning of value\n"))
+        r = request("PATCH", url, [{"action": 1, "target": "a.com"}], h)
+        self.assertEqual((r.status, r.text), (400, "invalid patch rules: json: cannot unmarshal "
+                                                   "number into Go struct field EgressRule.action "
+                                                   "of type string\n"))
+        r = request("DELETE", url, "[1]", h)
+        self.assertEqual((r.status, r.text), (400, "invalid delete targets: json: cannot unmarshal "
+                                                   "number into Go value of type string\n"))
+        # "{}" is parsed (only an empty body is the reset with a reason)
+        r = request("POST", url, "{}", h)
+        self.assertEqual(r.json(), {"status": "ok", "mode": "deny_all", "enforcementMode": "dns"})
+
     def test_egress_takes_any_default_action(self):
         sid = self.create(networkPolicy={"defaultAction": "deny", "egress": []})
         ep = self.endpoint(sid, 18080)

@@ -5,6 +5,7 @@ import json
 import re
 import threading
 
+from . import gojson
 from .common import go_json
 
 MAX_RULES = 4096
@@ -28,14 +29,16 @@ def canonical_header(name):
     return "-".join(p[:1].upper() + p[1:].lower() for p in name.split("-"))
 
 
+EGRESS_RULE = gojson.struct("policy.EgressRule", [("action", gojson.STRING),
+                                                  ("target", gojson.STRING)])
+RULE_LIST = gojson.list_of(EGRESS_RULE, "[]policy.EgressRule")
+NETWORK_POLICY = gojson.struct("policy.NetworkPolicy", [("egress", RULE_LIST),
+                                                        ("defaultAction", gojson.STRING)])
+
+
 def norm_rule(r):
-    if not isinstance(r, dict):
-        raise ValueError("json: cannot unmarshal %s into Go value of type policy.EgressRule"
-                         % type(r).__name__)
-    action = r.get("action", r.get("Action", ""))
-    target = r.get("target", r.get("Target", ""))
-    if not isinstance(action, str) or not isinstance(target, str):
-        raise ValueError("json: cannot unmarshal non-string into Go struct field EgressRule")
+    """policy.normalizePolicy for one decoded rule."""
+    action, target = r["action"], r["target"]
     action = action.strip().lower() or "deny"
     if action not in ("allow", "deny"):
         raise ValueError('unsupported action "%s"' % action)
@@ -62,8 +65,9 @@ class Egress(object):
         self.rules = []
         for r in np_.get("egress") or []:
             try:
-                self.rules.append(norm_rule(r))
-            except ValueError:
+                self.rules.append(norm_rule({"action": str(r.get("action") or ""),
+                                             "target": str(r.get("target") or "")}))
+            except (ValueError, AttributeError):
                 pass
         da = np_.get("defaultAction")
         self.default = (da.strip().lower() if isinstance(da, str) else "") or "deny"
@@ -105,13 +109,16 @@ class Egress(object):
             return "allow_all" if default == "allow" else "deny_all"
         return "enforcing"
 
-    def read_json(self, req):
-        raw = req.body[:1 << 20]
-        text = raw.decode("utf-8", "replace").strip()
-        if not text:
+    def read_json(self, req, t):
+        """The trimmed body (at most 1 MiB) decoded as json.Unmarshal into t; (None, True) when
+        empty.  ValueError carries Go's message."""
+        raw = req.body[:1 << 20].strip(b" \t\r\n\v\f")
+        if not raw:
             return None, True
-        obj, _ = json.JSONDecoder().raw_decode(text)
-        return obj, False
+        try:
+            return gojson.decode(raw, t, whole=True), False
+        except gojson.GoJSONError as e:
+            raise ValueError(str(e))
 
     # ------------------------------------------------------------ policy
 
@@ -123,29 +130,17 @@ class Egress(object):
                     "status": "ok", "mode": self.mode(), "enforcementMode": self.enforcement,
                     "policy": {"egress": list(self.rules) or None, "defaultAction": self.default}})
         if m in ("POST", "PUT"):
-            try:
-                body, empty = self.read_json(req)
-            except ValueError as e:
-                raise EgressError(400, "invalid policy: %s" % e)
-            if empty or body is None or body == {}:
+            if not req.body[:1 << 20].strip(b" \t\r\n\v\f"):
                 with self.lock:
                     self._check_vault_cover([], "deny")
                     self.rules, self.default = [], "deny"
                 return self.json(resp, 200, {"status": "ok", "mode": "deny_all",
                                              "reason": "policy reset to default deny-all"})
-            if not isinstance(body, dict):
-                raise EgressError(400, "invalid policy: json: cannot unmarshal %s into Go value of "
-                                  "type policy.NetworkPolicy" % type(body).__name__)
             try:
-                rules = [norm_rule(r) for r in (body.get("egress") or [])]
-                default = body.get("defaultAction") or ""
-                if not isinstance(default, str):
-                    raise ValueError("json: cannot unmarshal %s into Go struct field "
-                                     "NetworkPolicy.defaultAction of type string"
-                                     % ("number" if isinstance(default, (int, float)) else
-                                        type(default).__name__))
+                body, _ = self.read_json(req, NETWORK_POLICY)
+                rules = [norm_rule(r) for r in (body["egress"] or [])]
                 # the sidecar takes any default action (lower-cased); only allow lets traffic out
-                default = default.strip().lower() or "deny"
+                default = body["defaultAction"].strip().lower() or "deny"
             except ValueError as e:
                 raise EgressError(400, "invalid policy: %s" % e)
             if MAX_RULES and len(rules) > MAX_RULES:
@@ -157,15 +152,12 @@ class Egress(object):
                 return self.json(resp, 200, {"status": "ok", "mode": self.mode(),
                                              "enforcementMode": self.enforcement})
         if m == "PATCH":
+            if not req.body[:1 << 20].strip(b" \t\r\n\v\f"):
+                raise EgressError(400, "empty body")
             try:
-                body, empty = self.read_json(req)
+                body, _ = self.read_json(req, RULE_LIST)
             except ValueError as e:
                 raise EgressError(400, "invalid patch rules: %s" % e)
-            if empty:
-                raise EgressError(400, "empty body")
-            if not isinstance(body, list):
-                raise EgressError(400, "invalid patch rules: json: cannot unmarshal %s into Go value "
-                                  "of type []policy.EgressRule" % type(body).__name__)
             if not body:
                 raise EgressError(400, "invalid patch rules: empty array")
             try:
@@ -190,15 +182,12 @@ class Egress(object):
                 return self.json(resp, 200, {"status": "ok", "mode": self.mode(),
                                              "enforcementMode": self.enforcement})
         if m == "DELETE":
+            if not req.body[:1 << 20].strip(b" \t\r\n\v\f"):
+                raise EgressError(400, "empty body")
             try:
-                body, empty = self.read_json(req)
+                body, _ = self.read_json(req, gojson.list_of(gojson.STRING, "[]string"))
             except ValueError as e:
                 raise EgressError(400, "invalid delete targets: %s" % e)
-            if empty:
-                raise EgressError(400, "empty body")
-            if not isinstance(body, list) or not all(isinstance(x, str) for x in body):
-                raise EgressError(400, "invalid delete targets: json: cannot unmarshal into Go value "
-                                  "of type []string")
             if not body:
                 raise EgressError(400, "invalid delete targets: empty array")
             targets = {t.strip().lower() for t in body}
@@ -300,9 +289,16 @@ class Egress(object):
                           "auth": b["auth_meta"]})
         return {"revision": v["revision"], "credentials": creds, "bindings": binds}
 
+    def read_plain_json(self, req):
+        text = req.body[:1 << 20].decode("utf-8", "replace").strip()
+        if not text:
+            return None, True
+        obj, _ = json.JSONDecoder().raw_decode(text)
+        return obj, False
+
     def _decode_strict(self, req, what):
         try:
-            body, empty = self.read_json(req)
+            body, empty = self.read_plain_json(req)
         except ValueError as e:
             raise EgressError(400, "invalid credential vault %s: %s" % (what, e))
         if empty or not isinstance(body, dict):
