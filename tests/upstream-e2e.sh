@@ -61,9 +61,13 @@ echo "upstream-e2e: $($go version); suite from $up (commit $(git -C "$up" rev-pa
 # volume its PVC test mounts, seeded as CI seeds it.
 vol=$work/volumes
 rm -rf "$vol"
-mkdir -p "$vol/host-volume-test" && echo "opensandbox-e2e-marker" > "$vol/host-volume-test/marker.txt"
+mkdir -p "$vol/host-volume-test" "$vol/pvc-seed/datasets/train" || exit 2
+echo "opensandbox-e2e-marker" > "$vol/host-volume-test/marker.txt"
+echo "pvc-marker-data" > "$vol/pvc-seed/marker.txt"
+echo "pvc-subpath-marker" > "$vol/pvc-seed/datasets/train/marker.txt"
 chmod -R 755 "$vol"
-server_args=(--host 127.0.0.1 --port 8080 --api-key '')
+server_args=(--host 127.0.0.1 --port 8080 --api-key '' --allowed-host-path "$vol"
+             --volume-dir "$vol/named" --volume "opensandbox-e2e-pvc-test=$vol/pvc-seed")
 
 export RUN_CODE_INTERPRETER_E2E=${RUN_CODE_INTERPRETER_E2E:-true}
 export OPENSANDBOX_TEST_USE_SERVER_PROXY=${OPENSANDBOX_TEST_USE_SERVER_PROXY:-false}
