@@ -358,6 +358,54 @@ class TestLifecycleStrict(Strict):
             "msg": "String should have at least 1 character", "input": "",
             "ctx": {"min_length": 1}}])
 
+    def value_error(self, body):
+        r = self.api("POST", "/v1/sandboxes", body)
+        self.assertEqual(r.status, 422, r.text)
+        d = r.json()["detail"]
+        self.assertEqual((len(d), d[0]["type"], d[0]["loc"]), (1, "value_error", ["body"]))
+        return d[0]["msg"]
+
+    def test_create_model_validator_order_and_wording(self):
+        b = dict(self.BODY)
+        self.assertEqual(self.value_error(dict(b, credentialProxy={"enabled": True}, image=None)),
+                         "Value error, credentialProxy.enabled requires networkPolicy.")
+        self.assertEqual(self.value_error({"image": b["image"], "resourceLimits": {}}),
+                         "Value error, Entrypoint is required when image is provided.")
+        self.assertEqual(self.value_error({"image": b["image"], "entrypoint": ["x"]}),
+                         "Value error, resourceLimits is required when poolRef is not provided.")
+        self.assertEqual(self.value_error(dict(b, snapshotId="s", extensions={"poolRef": "p"})),
+                         "Value error, snapshotId cannot be used together with poolRef.")
+        sid = self.create(credentialProxy={"enabled": True}, networkPolicy={})  # {} is a policy
+        self.assertTrue(sid)
+
+    def semantic(self, body):
+        r = self.api("POST", "/v1/sandboxes", body)
+        return r.status, r.json()
+
+    def test_create_checks_in_server_order_with_server_wording(self):
+        b = dict(self.BODY)
+        self.assertEqual(self.semantic(dict(b, extensions={"poolRef": "p"})), (400, {
+            "code": "SANDBOX::UNSUPPORTED_POOL_REF", "message": "poolRef is not supported by the "
+            "Docker provider. Use Kubernetes BatchSandbox provider instead."}))
+        # extensions are validated before poolRef
+        self.assertEqual(self.semantic(dict(b, extensions={"poolRef": "p",
+                                                           "access.renew.extend.seconds": "x"})), (
+            400, {"code": "SANDBOX::INVALID_PARAMETER", "message":
+                  'Invalid extensions["access.renew.extend.seconds"]: must be a base-10 integer '
+                  "string between 300 and 86400, got 'x'."}))
+        self.assertEqual(self.semantic({"snapshotId": "nope", "resourceLimits": {}}), (404, {
+            "code": "SNAPSHOT::NOT_FOUND", "message": "Snapshot nope not found"}))
+        self.assertEqual(self.semantic(dict(b, platform={"os": "mac", "arch": "amd64"})), (400, {
+            "code": "SANDBOX::INVALID_PARAMETER",
+            "message": "Unsupported platform.os 'mac'. Supported values: ['linux', 'windows']."}))
+        self.assertEqual(self.semantic(dict(b, secureAccess=True)), (400, {
+            "code": "SANDBOX::INVALID_PARAMETER", "message": "secureAccess is not supported when "
+            "runtime.type='docker'. Use the Kubernetes runtime to create secured sandboxes."}))
+        sid = self.create(platform={"os": " Linux", "arch": "AMD64"},
+                          extensions={"access.renew.extend.seconds": " 600"})
+        self.assertEqual(self.api("GET", "/v1/sandboxes/" + sid).json()["platform"],
+                         {"os": "linux", "arch": "amd64"})
+
     def test_pause_and_resume_conflict_messages(self):
         sid = self.create()
         r = self.api("POST", "/v1/sandboxes/%s/resume" % sid)

@@ -644,16 +644,21 @@ class Lifecycle(object):
         img = spec.get("image")
         img_set = isinstance(img, dict) and isinstance(img.get("uri"), str) and img["uri"].strip()
         snap_set = isinstance(spec.get("snapshotId"), str) and spec["snapshotId"].strip()
-        msg = None
-        if not pool:
-            if bool(img_set) == bool(snap_set):
-                msg = "Exactly one of image or snapshotId must be provided."
-            elif img_set and not spec.get("entrypoint"):
-                msg = "entrypoint is required when image is provided."
-            elif "resourceLimits" not in spec:
-                msg = "resourceLimits is required unless extensions.poolRef is set."
-        if msg is None and spec.get("credentialProxy") and not spec.get("networkPolicy"):
+        msg = None  # the model validator of CreateSandboxRequest, in its order
+        cp_on = bool(spec.get("credentialProxy"))
+        if pool:
+            if snap_set:
+                msg = "snapshotId cannot be used together with poolRef."
+            elif cp_on:
+                msg = "credentialProxy.enabled cannot be used together with poolRef."
+        elif cp_on and "networkPolicy" not in spec:
             msg = "credentialProxy.enabled requires networkPolicy."
+        elif bool(img_set) == bool(snap_set):
+            msg = "Exactly one of image or snapshotId must be provided."
+        elif img_set and not spec.get("entrypoint"):
+            msg = "Entrypoint is required when image is provided."
+        elif "resourceLimits" not in spec:
+            msg = "resourceLimits is required when poolRef is not provided."
         if msg:
             raise Invalid([verr("value_error", ["body"], "Value error, " + msg, body, {"error": {}})])
         return spec
@@ -663,42 +668,50 @@ class Lifecycle(object):
         spec = self.validate_create(body)
         cfg = self.cfg
         ext = spec.get("extensions") or {}
-        if ext.get("poolRef"):
+        self.check_renew_extension(ext)
+        if str(ext.get("poolRef") or "").strip():
             raise HTTPError(400, "SANDBOX::UNSUPPORTED_POOL_REF",
-                            "extensions.poolRef is only supported by the Kubernetes runtime.")
-        if "access.renew.extend.seconds" in ext:
-            v = ext["access.renew.extend.seconds"]
-            if not (isinstance(v, str) and v.isdigit() and 300 <= int(v) <= 86400):
+                            "poolRef is not supported by the Docker provider. Use Kubernetes "
+                            "BatchSandbox provider instead.")
+        # then the server's order: snapshot, entrypoint, metadata, platform, timeout, secureAccess
+        img = spec.get("image")
+        if not (isinstance(img, dict) and str(img.get("uri") or "").strip()):
+            sid_ = str(spec.get("snapshotId") or "").strip()
+            if not sid_:
                 raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
-                                "extensions['access.renew.extend.seconds'] must be an integer "
-                                "between 300 and 86400.")
-        if spec.get("timeout") is not None and cfg.max_timeout and spec["timeout"] > cfg.max_timeout:
-            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
-                            "timeout %d exceeds the maximum of %d seconds."
-                            % (spec["timeout"], cfg.max_timeout))
-        pf = spec.get("platform")
-        if pf and (pf.get("os") not in ("linux", "windows") or pf.get("arch") not in ("amd64", "arm64")):
-            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
-                            "Unsupported platform %s/%s." % (pf.get("os"), pf.get("arch")))
+                                "Either image or snapshotId must be provided.")
+            with self.lock:
+                snap = self.snapshots.get(sid_)
+            if snap is None:
+                raise HTTPError(404, "SNAPSHOT::NOT_FOUND", "Snapshot %s not found" % sid_)
+            if snap.state != "Ready":
+                raise HTTPError(409, "SNAPSHOT::NOT_READY",
+                                "Snapshot %s is not ready for restore." % sid_)
         for k, v in (spec.get("metadata") or {}).items():
             msg = label_error(k, v)
             if msg:
                 raise HTTPError(400, "SANDBOX::INVALID_METADATA_LABEL", msg)
+        pf = spec.get("platform")
+        if pf:
+            for part, allowed in (("os", ["linux", "windows"]), ("arch", ["amd64", "arm64"])):
+                if str(pf.get(part)).strip().lower() not in allowed:
+                    raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                                    "Unsupported platform.%s '%s'. Supported values: %s."
+                                    % (part, pf.get(part), allowed))
+            pf["os"], pf["arch"] = pf["os"].strip().lower(), pf["arch"].strip().lower()
+        if spec.get("timeout") is not None and cfg.max_timeout and spec["timeout"] > cfg.max_timeout:
+            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
+                            "Sandbox timeout %ds exceeds configured maximum of %ds."
+                            % (spec["timeout"], cfg.max_timeout))
         if spec.get("secureAccess"):
             raise HTTPError(400, "SANDBOX::INVALID_PARAMETER",
-                            "secureAccess is not supported by the Docker runtime.")
+                            "secureAccess is not supported when runtime.type='docker'. Use the "
+                            "Kubernetes runtime to create secured sandboxes.")
         entry = spec.get("entrypoint")
         snap_id = spec.get("snapshotId")
         snap_id = snap_id.strip() if isinstance(snap_id, str) and snap_id.strip() else None
-        if snap_id:
-            with self.lock:
-                snap = self.snapshots.get(snap_id)
-            if snap is None:
-                raise HTTPError(404, "SNAPSHOT::NOT_FOUND", "Snapshot %s not found." % snap_id)
-            if snap.state != "Ready":
-                raise HTTPError(409, "SNAPSHOT::NOT_READY", "Snapshot %s is not ready." % snap_id)
-            if not entry:
-                entry = ["tail", "-f", "/dev/null"]
+        if snap_id and not entry:
+            entry = ["tail", "-f", "/dev/null"]
         sb = Sandbox(common.uuid4())
         sb.image = spec.get("image") if not snap_id else None
         sb.snapshot_id = snap_id
@@ -744,6 +757,33 @@ class Lifecycle(object):
         if self.cfg.run_entrypoint and sb.entrypoint:
             self._start_entrypoint(sb)
         self.send_json(req, resp, 202, sb.to_json(create=True))
+
+    @staticmethod
+    def check_renew_extension(ext):
+        """The server's validate_extensions for access.renew.extend.seconds."""
+        key = "access.renew.extend.seconds"
+        if key not in ext:
+            return
+        raw = ext[key]
+        bad = None
+        if raw is None:
+            bad = ('Invalid extensions["%s"]: expected a string of digits between 300 and 86400 '
+                   "(5 minutes to 24 hours inclusive)." % key)
+        elif not str(raw).strip():
+            bad = ('Invalid extensions["%s"]: empty value; omit the key to disable renew-on-access, '
+                   "or use an integer between 300 and 86400 seconds." % key)
+        else:
+            try:
+                n = int(str(raw).strip())
+            except ValueError:
+                bad = ('Invalid extensions["%s"]: must be a base-10 integer string between 300 and '
+                       "86400, got %r." % (key, raw))
+            else:
+                if not 300 <= n <= 86400:
+                    bad = ('Invalid extensions["%s"]: must be between 300 and 86400 seconds '
+                           "(5 minutes to 24 hours inclusive), got %d." % (key, n))
+        if bad:
+            raise HTTPError(400, "SANDBOX::INVALID_PARAMETER", bad)
 
     def _start_entrypoint(self, sb):
         """--run-entrypoint: the entrypoint runs as the sandbox's main process (its output is the
