@@ -427,6 +427,84 @@ class WithoutNamespaces(td.Base):
         self.assertEqual(self.sh("echo $TMPDIR", ep=a), root + "/tmp")
 
 
+class ExecdEnvironment(td.Base):
+    """Settings execd reads from its own environment, i.e. from the sandbox's env."""
+
+    def stream_after_complete(self, ep, read_timeout):
+        """POST /command `true`: what follows the terminal event within read_timeout (EOF: b"")."""
+        host, port, path = td.split_target(ep + "/command")
+        s = socket.create_connection((host, port), timeout=10)
+        self.addCleanup(s.close)
+        body = json.dumps({"command": "true"}).encode()
+        s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Content-Length: %d\r\n\r\n" % (path, len(body))).encode() + body)
+        buf = b""
+        while b"execution_complete" not in buf:
+            chunk = s.recv(65536)
+            self.assertTrue(chunk, buf)
+            buf += chunk
+        buf = buf[buf.index(b"execution_complete"):]
+        s.settimeout(read_timeout)
+        try:
+            while not buf.endswith(b"0\r\n\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+            return "ended"
+        except socket.timeout:
+            return "open"
+
+    def test_execd_api_grace_shutdown_in_the_sandbox_env_sets_the_stream_grace(self):
+        srv = DevServer("--api-key", KEY, "--command-grace", "60s")
+        self.server = srv
+        self.addCleanup(srv.stop)
+        self.addCleanup(setattr, self, "server", None)
+        ep = self.execd(self.create(env={"EXECD_API_GRACE_SHUTDOWN": "0s"}))
+        self.assertEqual(self.stream_after_complete(ep, 10), "ended")
+        ep = self.execd(self.create())  # the image's default (here the server's 60s) applies
+        self.assertEqual(self.stream_after_complete(ep, 0.5), "open")
+
+    def test_unparsable_execd_api_grace_shutdown_leaves_no_execd_listening(self):
+        sid = self.create(env={"EXECD_API_GRACE_SHUTDOWN": "1"})  # Go wants a unit: execd panics
+        host, port, _ = td.split_target(self.execd(sid))
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection((host, port), timeout=5).close()
+        self.assertEqual(self.api("GET", "/v1/sandboxes/" + sid).json()["status"]["state"], "Running")
+
+    def test_execd_access_token_in_the_sandbox_env_is_required_by_that_execd(self):
+        ep = self.execd(self.create(env={"EXECD_ACCESS_TOKEN": "per-sandbox"}))
+        r = self.x("GET", "/ping", ep=ep)
+        self.assertEqual((r.status, r.json()), (401, {"error": "Unauthorized: invalid or missing "
+                                                      "header X-EXECD-ACCESS-TOKEN"}))
+        r = self.x("GET", "/ping", headers={"X-EXECD-ACCESS-TOKEN": "per-sandbox"}, ep=ep)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.x("GET", "/ping", ep=self.execd(self.create())).status, 200)
+
+    def test_execd_envs_file_adds_to_every_command_environment(self):
+        ep = self.execd(self.create(env={"GREETING": "hello"}))
+        r = self.x("POST", "/command", {"command": "echo $EXECD_ENVS"}, ep=ep)
+        self.assertIn("/opt/opensandbox/.env", [e.get("text") for e in events(r.body)])
+        self.assertEqual(self.x("GET", "/files/download?path=/opt/opensandbox/.env", ep=ep).body, b"")
+        self.upload("/opt/opensandbox/.env", "# extra\nFROM_FILE=${GREETING}-file\nBOTH=file\nbad line\n",
+                    ep=ep)
+        r = self.x("POST", "/command", {"command": "echo $FROM_FILE $BOTH", "envs": {"BOTH": "request"}},
+                   ep=ep)
+        self.assertIn("hello-file request", [e.get("text") for e in events(r.body)])
+        r = self.x("POST", "/command", {"command": "echo $FROM_FILE", "background": True}, ep=ep)
+        cid = events(r.body)[0]["text"]
+        deadline = time.time() + 10
+        while self.x("GET", "/command/status/" + cid, ep=ep).json()["running"]:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        self.assertEqual(self.x("GET", "/command/%s/logs" % cid, ep=ep).body, b"hello-file\n")
+        # a sandbox that names its own file
+        ep = self.execd(self.create(env={"EXECD_ENVS": "/etc/my-envs"}))
+        self.upload("/etc/my-envs", "MINE=1\n", ep=ep)
+        r = self.x("POST", "/command", {"command": "echo mine=$MINE"}, ep=ep)
+        self.assertIn("mine=1", [e.get("text") for e in events(r.body)])
+
+
 if __name__ == "__main__":
     td.watchdog()
     unittest.main()

@@ -138,6 +138,47 @@ def parse_duration(s):
     return total
 
 
+_GO_DUR_RE = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+
+
+def parse_go_duration(s):
+    """time.ParseDuration, strictly (a unit on every number; "0" alone allowed) -> seconds."""
+    orig = s
+    neg = s[:1] == "-"
+    if s[:1] in "+-":
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    if not s:
+        raise ValueError('time: invalid duration "%s"' % orig)
+    total, pos = 0.0, 0
+    for m in _GO_DUR_RE.finditer(s):
+        num = m.group(1)
+        if m.start() != pos or num in ("", "."):
+            raise ValueError('time: invalid duration "%s"' % orig)
+        total += float(num) * _DUR_UNIT.get(m.group(2), 1e-6)
+        pos = m.end()
+    if pos != len(s):
+        if s[pos:].replace(".", "").isdigit():
+            raise ValueError('time: missing unit in duration "%s"' % orig)
+        raise ValueError('time: invalid duration "%s"' % orig)
+    return -total if neg else total
+
+
+_EXPAND_RE = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z0-9_]+)|([*#$@!?\-]))")
+
+
+def go_expand_env(s, env):
+    """os.ExpandEnv: $NAME and ${NAME} replaced by their values (unset: empty)."""
+    def sub(m):
+        name = m.group(1) if m.group(1) is not None else (m.group(2) or m.group(3))
+        if m.group(2) and m.group(2)[0].isdigit():
+            name = m.group(2)[0]
+            return env.get(name, "") + m.group(2)[1:]
+        return env.get(name, "")
+    return _EXPAND_RE.sub(sub, s)
+
+
 def go_duration_ms(ms):
     """time.Duration.String() for a whole number of milliseconds."""
     if ms == 0:

@@ -25,6 +25,7 @@ PING_INTERVAL = 3.0
 POLL_INTERVAL = 0.05
 BASH = shutil.which("bash") or "/bin/bash"
 SHELL = BASH if os.path.exists(BASH) else "/bin/sh"
+DEFAULT_EXECD_ENVS = "/opt/opensandbox/.env"  # what the bootstrap script exports when unset
 CODE_LANGUAGES = ("python", "bash")
 KNOWN_LANGUAGES = ("python", "bash", "java", "javascript", "typescript", "go", "sql")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
@@ -207,6 +208,25 @@ class Execd(object):
         self.env = env
         self.dir = os.path.join(cfg.state_dir, "sandbox-" + sandbox.id)
         os.makedirs(self.dir, exist_ok=True)
+        # What execd reads from its environment, i.e. the sandbox's (PROTOCOL.md 3.1): a token,
+        # the stream grace, and (set by the bootstrap script) the file of extra command envs.
+        self.token = env.get("EXECD_ACCESS_TOKEN") or cfg.execd_token
+        self.grace = cfg.command_grace
+        self.start_error = None  # execd would exit at start-up: nothing listens
+        if env.get("EXECD_API_GRACE_SHUTDOWN"):
+            try:
+                self.grace = max(0.0, common.parse_go_duration(env["EXECD_API_GRACE_SHUTDOWN"]))
+            except ValueError as e:
+                self.start_error = "Failed to parse graceful shutdown timeout from env: %s" % e
+        if not env.get("EXECD_ENVS"):
+            env["EXECD_ENVS"] = DEFAULT_EXECD_ENVS
+        try:
+            hp = sb.host(env["EXECD_ENVS"] if env["EXECD_ENVS"].startswith("/") else
+                         os.path.join(self.cwd, env["EXECD_ENVS"]))
+            os.makedirs(os.path.dirname(hp), exist_ok=True)
+            open(hp, "ab").close()
+        except OSError:
+            pass  # as the bootstrap script: only a warning
         self.egress = None
         if sandbox.network_policy is not None:
             self.egress = egress.Egress(sandbox.network_policy, sandbox.egress_token,
@@ -248,7 +268,7 @@ class Execd(object):
         if m:
             # Record the exchange as the addressed service sees it (execd or egress path).
             req.record_path = m.group(2) or "/"
-        tok = self.cfg.execd_token
+        tok = self.token
         if tok and req.header("X-EXECD-ACCESS-TOKEN") != tok:
             return self.send_json(resp, 401, UNAUTHORIZED)
         if req.path.startswith("/proxy/"):  # (plain "/proxy" is an unknown route)
@@ -423,8 +443,27 @@ class Execd(object):
 
     # ------------------------------------------------------------ processes
 
+    def extra_envs(self):
+        """execd's loadExtraEnvFromFile: KEY=VALUE lines of the file $EXECD_ENVS names (read on
+        every command), values expanded against execd's environment."""
+        try:
+            p = self.expand(self.env["EXECD_ENVS"])
+            with open(self.sb.host(p), "rb") as f:
+                data = f.read().decode("utf-8", "replace")
+        except (OSError, ValueError, KeyError):
+            return {}
+        out = {}
+        for line in data.split("\n"):
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            k, _, v = line.partition("=")
+            out[k] = common.go_expand_env(v, self.env)
+        return out
+
     def _spawn(self, command, cwd, envs, uid, gid, stdout, stderr):
         env = dict(self.env)
+        env.update(self.extra_envs())
         if envs:
             env.update({str(k): str(v) for k, v in envs.items()})
         return self.sb.popen([SHELL, "-c", command], cwd=cwd or self.cwd, env=env, uid=uid, gid=gid,
@@ -500,7 +539,7 @@ class Execd(object):
         command, cwd, background, timeout, uid, gid, envs = self._parse_command_request(req)
         if background:
             return self._run_background(resp, command, cwd, timeout, uid, gid, envs)
-        self._run_foreground(resp, command, cwd, timeout, uid, gid, envs, self.cfg.command_grace)
+        self._run_foreground(resp, command, cwd, timeout, uid, gid, envs, self.grace)
 
     def _run_foreground(self, resp, command, cwd, timeout, uid, gid, envs, grace):
         cmd = Command(common.hex32(), command, False)
@@ -588,8 +627,8 @@ class Execd(object):
             return
         self._watch(cmd, timeout)
         stream.send(event("execution_complete", execution_time=int((time.monotonic() - t0) * 1000)))
-        if self.cfg.command_grace > 0:
-            time.sleep(self.cfg.command_grace)
+        if self.grace > 0:
+            time.sleep(self.grace)
         stream.end()
 
     def command_status(self, req, resp, cid):

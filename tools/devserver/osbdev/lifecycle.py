@@ -752,6 +752,8 @@ class Lifecycle(object):
         sb.execd_server = httpcore.make_server(self.cfg.host, 0, sb.execd, self.recorder)
         httpcore.serve_in_thread(sb.execd_server)
         sb.execd.port = sb.execd_server.server_address[1]
+        if sb.execd.start_error:  # execd exits at start-up (it panics): its port refuses
+            sb.execd_server.vanish()
         with self.lock:
             self.sandboxes[sb.id] = sb
         if self.cfg.run_entrypoint and sb.entrypoint:
