@@ -108,7 +108,11 @@ rc=${PIPESTATUS[0]}
 pass=$(grep -cE '^ *--- PASS: ' "$out")
 fail=$(grep -cE '^ *--- FAIL: ' "$out")
 skip=$(grep -cE '^ *--- SKIP: ' "$out")
-grep -E '^ *--- (FAIL|SKIP): ' "$out" | sed 's/^ */upstream-e2e: /'
+# each failed test, and each skipped one with the suite's reason (its last log line)
+awk '/^=== RUN/ { last = ""; next }
+     /^ +[A-Za-z0-9_]+\.go:[0-9]+: / { last = $0; sub(/^ +[A-Za-z0-9_]+\.go:[0-9]+: /, "", last); next }
+     /^ *--- SKIP: / { print "upstream-e2e: SKIP " $3 ": " last }
+     /^ *--- FAIL: / { print "upstream-e2e: FAIL " $3 }' "$out"
 echo "upstream-e2e: output in $out"
 echo "upstream-e2e: $pass passed, $fail failed, $skip skipped"
 [ "$rc" = 0 ] && [ "$fail" = 0 ] || exit 1
