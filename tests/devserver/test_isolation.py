@@ -196,6 +196,32 @@ class Isolation(td.Base):
         self.assertEqual([n for n in os.listdir(state) if sid in n], [])
         self.assertEqual(self.api("GET", "/v1/sandboxes/" + sid).status, 404)
 
+    def test_pause_freezes_every_process_of_the_sandbox(self):
+        sid = self.create()
+        ep = self.execd(sid)
+        marker = unique("osb-pause")
+        # one that leaves its command's process group and session
+        self.x("POST", "/command", {"command": "setsid bash -c 'exec -a %s sleep 300' &" % marker},
+               ep=ep)
+        deadline = time.time() + 10
+        while not td.pids_with_argv0(marker):
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        pid = td.pids_with_argv0(marker)[0]
+
+        def reaches(want):  # signals are delivered when the process next runs
+            deadline = time.time() + 10
+            while True:
+                with open("/proc/%d/stat" % pid) as f:
+                    st = f.read().rpartition(")")[2].split()[0]
+                if st == want or time.time() > deadline:
+                    return st
+
+        self.assertEqual(self.api("POST", "/v1/sandboxes/%s/pause" % sid).status, 202)
+        self.assertEqual(reaches("T"), "T")
+        self.assertEqual(self.api("POST", "/v1/sandboxes/%s/resume" % sid).status, 202)
+        self.assertEqual(reaches("S"), "S")
+
     def test_a_deleted_sandbox_answers_as_a_gone_container(self):
         srv = DevServer("--api-key", KEY, "--command-grace", "0")
         self.server = srv

@@ -416,12 +416,14 @@ class Execd(object):
         return procs
 
     def pause(self):
+        self.sb.signal_all(signal.SIGSTOP)  # also what left its process group
         for p in self._all_procs():
             common.kill_group(p, signal.SIGSTOP)
 
     def resume(self):
         for p in self._all_procs():
             common.kill_group(p, signal.SIGCONT)
+        self.sb.signal_all(signal.SIGCONT)
 
     def close(self):
         self.closed = True

@@ -208,6 +208,24 @@ class SandboxFS(object):
         elif self.mode == "directories":
             common.rmtree_quiet(self.dir)
 
+    def signal_all(self, sig):
+        """Signal every process of the sandbox (its init included), as a cgroup freeze reaches
+        all of them. Only with namespaces; returns whether it could."""
+        if self.mode != "namespaces" or self.init_pid is None:
+            return False
+        try:
+            ns = os.readlink("/proc/%d/ns/pid" % self.init_pid)
+        except OSError:
+            return False
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    if os.readlink("/proc/%s/ns/pid" % d) == ns:
+                        os.kill(int(d), sig)
+                except OSError:
+                    pass
+        return True
+
     # ------------------------------------------------------------ paths
 
     def host(self, path, follow=True):
