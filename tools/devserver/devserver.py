@@ -3,9 +3,9 @@
 
 A local server that speaks the OpenSandbox wire protocol (lifecycle API, one execd per
 sandbox, the egress sidecar API) as described in shared/PROTOCOL.md.  Python 3 standard
-library only.  It is a development and test tool, NOT a security boundary: sandboxes run
-their commands directly on the host, as the user running this server, on the host
-filesystem (a file written through the file API at /tmp/x is what `cat /tmp/x` prints).
+library only.  A development and test tool: where Linux namespaces can be made, each sandbox
+has its own overlay root, /tmp, hostname and PID namespace (osbdev/sandboxfs.py), which keeps
+sandboxes apart but is not a security boundary (README.md).
 
     python3 tools/devserver/devserver.py [--host 127.0.0.1] [--port 0] [--api-key KEY]
         [--execd-token TOKEN] [--record FILE] [--ready-file FILE]
