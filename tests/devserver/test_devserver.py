@@ -1326,12 +1326,59 @@ class TestPty(Base):
         self.addCleanup(w.close)
         self.assertEqual(w.status, 404)
 
+    def test_pty_websocket_through_the_server_proxy(self):
+        sid = self.shared_sandbox()
+        ep = self.execd()
+        pid = self.x("POST", "/pty", {"command": "cat"}, ep=ep).json()["session_id"]
+        proxy = "%s/v1/sandboxes/%s/proxy/44772" % (self.srv.domain, sid)
+        ws = WSClient(proxy + "/pty/%s/ws?pty=0" % pid)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.status, 101)
+        self.assertEqual(ws.recv_data(), ("text", {"type": "connected", "session_id": pid, "mode": "pipe"}))
+        ws.send(2, b"\x00via-proxy\n")
+        self.assertEqual(ws.recv_data(), ("binary", b"\x01via-proxy\n"))
+        ws.send_json({"type": "ping"})
+        self.assertEqual(ws.recv_data(), ("text", {"type": "pong"}))
+        # a session execd refuses (404 before the upgrade): accepted, then closed with 1008
+        bad = WSClient(proxy + "/pty/no-such-session/ws")
+        self.addCleanup(bad.close)
+        self.assertEqual(bad.status, 101)
+        self.assertEqual(bad.recv(), (8, b"\x03\xf0"))
+        # an unknown sandbox: accepted, then closed with 1011
+        gone = WSClient("%s/v1/sandboxes/nope/proxy/44772/pty/%s/ws" % (self.srv.domain, pid))
+        self.addCleanup(gone.close)
+        self.assertEqual(gone.status, 101)
+        op, data = gone.recv()
+        self.assertEqual((op, data[:2]), (8, b"\x03\xf3"))
+        # not a WebSocket handshake on the proxy route: 400
+        r = request("POST", proxy + "/pty/%s/ws" % pid, headers={"Upgrade": "websocket"})
+        self.assertEqual(r.status, 400)
+        self.x("DELETE", "/pty/" + pid, ep=ep)
+
+    def test_pty_websocket_refuses_unmasked_frames(self):
+        ep = self.execd()
+        pid = self.x("POST", "/pty", {"command": "cat"}, ep=ep).json()["session_id"]
+        ws = WSClient(ep + "/pty/%s/ws?pty=0" % pid)
+        self.addCleanup(ws.close)
+        self.assertEqual(ws.recv_data()[1]["type"], "connected")
+        ws.sock.sendall(b"\x82\x03\x00ab")   # unmasked: execd (gorilla) fails the connection
+        op, data = ws.recv()
+        self.assertEqual((op, data[:2]), (8, b"\x03\xea"))   # 1002
+        r = request("GET", ep + "/pty/%s/ws" % pid, headers={"Upgrade": "websocket", "Connection": "Upgrade",
+                                                             "Sec-WebSocket-Key": "x", "Sec-WebSocket-Version": "13"})
+        self.assertEqual(r.status, 400)   # not a 16-byte key
+        self.x("DELETE", "/pty/" + pid, ep=ep)
+
     def test_pty_mode_shell_runs_and_exits(self):
         ep = self.execd()
         pid = self.x("POST", "/pty", {"cwd": self.tmpdir()}, ep=ep).json()["session_id"]
         ws = WSClient(ep + "/pty/%s/ws" % pid)
         self.addCleanup(ws.close)
-        self.assertEqual(ws.recv_data()[1]["mode"], "pty")
+        kind, data = ws.recv_data()
+        if kind == "binary":   # the prompt, when the shell printed it before the attach (replay)
+            self.assertEqual(data[:1], b"\x03")
+            kind, data = ws.recv_data()
+        self.assertEqual(data["mode"], "pty")
         ws.send_json({"type": "resize", "cols": 120, "rows": 40})
         ws.send_json({"type": "stdin", "data": "echo pty-$((6*7)); exit 5\n"})
         out = b""

@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.parse
 
-from . import common, execd as execd_mod, httpcore, sandboxfs, volumes
+from . import common, execd as execd_mod, httpcore, sandboxfs, volumes, wsproxy
 from .common import py_json, py_time
 
 EXECD_PORT = 44772
@@ -1059,12 +1059,15 @@ class Lifecycle(object):
     def server_proxy(self, req, resp, sid, port_s, rest):
         if req.method not in ("GET", "POST", "PUT", "DELETE", "PATCH"):
             return self.send_json(req, resp, 405, {"detail": "Method Not Allowed"})
-        if (req.header("Upgrade") or "").lower() == "websocket":
+        ws = wsproxy.is_upgrade(req)
+        if (req.header("Upgrade") or "").lower() == "websocket" and not ws:
             return self.send_json(req, resp, 400, {"code": "GENERAL::UNKNOWN_ERROR",
-                                                   "message": "WebSocket upgrade requests must use "
-                                                              "the WebSocket route."})
+                                                   "message": "Websocket upgrade is not supported yet"})
         with self.lock:
             sb = self.sandboxes.get(sid)
+        if sb is None and ws:   # the WebSocket route accepts, then closes with 1011
+            return wsproxy.fail_client(resp, req.header("Sec-WebSocket-Key") or "", 1011,
+                                       b"Sandbox %s not found." % sid.encode())
         if sb is None:
             return self.send_json(req, resp, 404, {"code": "DOCKER::SANDBOX_NOT_FOUND",
                                                    "message": "Sandbox %s not found." % sid})
@@ -1089,6 +1092,8 @@ class Lifecycle(object):
         hdrs.setdefault("X-Forwarded-Proto", "http")
         hdrs.setdefault("X-Forwarded-Host", req.header("Host") or "")
         hdrs.setdefault("X-Forwarded-For", req.peer)
+        if ws:
+            return wsproxy.relay(req, resp, self._host().strip("[]"), target_port, path, hdrs)
         body = req.body
         if body or req.method in ("POST", "PUT", "PATCH"):
             hdrs["Content-Length"] = str(len(body))

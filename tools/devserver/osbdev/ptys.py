@@ -1,8 +1,6 @@
 """execd PTY sessions (PROTOCOL.md section 3.14): REST routes and the WebSocket attach."""
 
-import base64
 import fcntl
-import hashlib
 import json
 import os
 import signal
@@ -12,7 +10,7 @@ import subprocess
 import termios
 import threading
 
-from . import common
+from . import common, wsproxy
 from .common import go_json
 from . import gojson
 from .execd_base import ExecdError, go_err
@@ -21,7 +19,6 @@ RING = 1 << 20
 PING_EVERY = 30.0
 READ_DEADLINE = 60.0
 CHUNK = 32 * 1024
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL,
            "SIGQUIT": signal.SIGQUIT, "SIGHUP": signal.SIGHUP}
 
@@ -95,6 +92,23 @@ class WebSocket(object):
                 return None
             fin, op = head[0] & 0x80, head[0] & 0x0F
             masked, n = head[1] & 0x80, head[1] & 0x7F
+            # gorilla fails the connection (1002) on what RFC 6455 forbids a client to send
+            bad = None
+            if not masked:
+                bad = "incorrect mask flag"
+            elif head[0] & 0x70:
+                bad = "unexpected reserved bits 0x%02x" % (head[0] & 0x70)
+            elif op not in (0, 1, 2, 8, 9, 10):
+                bad = "unknown opcode %d" % op
+            elif op >= 8 and (not fin or n > 125):
+                bad = "control frame length > 125" if n > 125 else "control frame not final"
+            elif op == 0 and first_op is None:
+                bad = "continuation after final message frame"
+            elif op in (1, 2) and first_op is not None:
+                bad = "message start before final message frame"
+            if bad:
+                self.close(1002, bad)
+                return None
             try:
                 if n == 126:
                     n = struct.unpack("!H", rf.read(2))[0]
@@ -166,7 +180,8 @@ class PtySession(object):
                     break
 
     def start(self, pipe_mode):
-        argv = ["bash", "-c", self.command] if self.command else ["bash", "-i"]
+        # as execd: bash without rc files, interactive by its terminal in PTY mode
+        argv = ["bash", "--norc", "--noprofile"] + (["-c", self.command] if self.command else [])
         env = dict(self.env)
         env.setdefault("TERM", "xterm-256color")
         if pipe_mode:
@@ -323,20 +338,12 @@ class Ptys(object):
         if busy and not takeover:
             raise self.err(409, "ALREADY_CONNECTED",
                            "another client is already connected to pty session %s" % sid)
-        key = req.header("Sec-WebSocket-Key")
-        if (req.header("Upgrade") or "").lower() != "websocket" or not key:
+        if not wsproxy.handshake_ok(req):   # gorilla's checks: GET, Upgrade, Connection, version 13, key
             return resp.send(400, [("Content-Type", "text/plain; charset=utf-8"),
                                    ("Sec-Websocket-Version", "13")],
                              b"Bad Request")
-        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        wsproxy.send_101(resp, req.header("Sec-WebSocket-Key"))
         h = resp.handler
-        resp.status = 101
-        resp.headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
-                        ("Sec-WebSocket-Accept", accept)]
-        resp.finished = True
-        h.close_connection = True
-        h.wfile.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept).encode())
         ws = WebSocket(h)
         # 60 s read deadline (any frame, including a pong, extends it) and pings every 30 s.
         try:
