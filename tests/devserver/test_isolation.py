@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -529,6 +530,49 @@ class ExecdEnvironment(td.Base):
         self.upload("/etc/my-envs", "MINE=1\n", ep=ep)
         r = self.x("POST", "/command", {"command": "echo mine=$MINE"}, ep=ep)
         self.assertIn("mine=1", [e.get("text") for e in events(r.body)])
+
+
+class AsAnotherUser(td.Base):
+    def test_without_root_user_namespaces_isolate_sandboxes_too(self):
+        python = "/usr/bin/python3"
+        if os.geteuid() != 0 or not os.path.exists(python) or not shutil.which("setpriv"):
+            self.skipTest("needs root (to become nobody), setpriv and %s" % python)
+        probe = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                                "unshare", "--user", "--map-root-user", "--mount", "true"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if probe.returncode != 0:
+            self.skipTest("user namespaces are not allowed here")
+        d = tempfile.mkdtemp(prefix="osb-nobody-")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o777)
+        ready = os.path.join(d, "ready")
+        proc = subprocess.Popen(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                                 "env", "HOME=" + d, python, td.DEVSERVER, "--api-key", KEY,
+                                 "--isolation", "namespaces", "--ready-file", ready,
+                                 "--state-dir", os.path.join(d, "state")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def stop():
+            proc.terminate()
+            proc.wait(15)
+            proc.stderr.close()
+        self.addCleanup(stop)
+        deadline = time.time() + 30
+        while not os.path.exists(ready):
+            self.assertIsNone(proc.poll(), proc.stderr.read() if proc.poll() is not None else "")
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        with open(ready) as f:
+            domain = json.load(f)["domain"]
+        self.server = type("S", (), {"domain": domain})()
+        a, b = self.execd(self.create()), self.execd(self.create())
+        self.assertEqual(self.sh("id -u", ep=a), "0")  # root inside, nobody outside
+        self.assertRegex(self.sh("hostname", ep=a), r"^[0-9a-f]{12}$")
+        self.upload("/tmp/only-a", "a", ep=a)
+        self.assertEqual(self.sh("cat /tmp/only-a", ep=a), "a")
+        self.assertFalse(self.exists("/tmp/only-a", ep=b))
+        self.assertFalse(os.path.exists("/tmp/only-a"))
+        self.assertLess(int(self.sh("ls /proc | grep -cE '^[0-9]+$'", ep=a)), 20)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,24 @@ set -eu
 D=$1; HN=$2; shift 2
 mount -t tmpfs -o mode=0700 osb-sandbox "$D"
 mkdir "$D/upper" "$D/work" "$D/root"
-mount -t overlay osb-root -o "lowerdir=/,upperdir=$D/upper,workdir=$D/work" "$D/root"
+if ! mount -t overlay osb-root -o "lowerdir=/,upperdir=$D/upper,workdir=$D/work" "$D/root" 2>/dev/null
+then
+  # In a user namespace "/" cannot be a lower layer (its submounts are locked): one overlay
+  # per top-level directory on a tmpfs root instead.
+  mount -t tmpfs -o mode=0755 osb-root "$D/root"
+  mkdir "$D/u" "$D/w"
+  for p in /* /.[!.]*; do
+    e=${p#/}
+    if [ -L "$p" ]; then ln -s "$(readlink "$p")" "$D/root/$e"
+    elif [ -d "$p" ]; then
+      mkdir "$D/root/$e" "$D/u/$e" "$D/w/$e"
+      case $e in proc|sys|dev|tmp) continue ;; esac
+      mount -t overlay osb-root -o "userxattr,lowerdir=$p,upperdir=$D/u/$e,workdir=$D/w/$e" \
+        "$D/root/$e" 2>/dev/null || mount --rbind "$p" "$D/root/$e"
+    elif [ -e "$p" ]; then : > "$D/root/$e"; mount --bind "$p" "$D/root/$e"
+    fi
+  done
+fi
 cd "$D/root"
 mkdir .osb-host
 pivot_root . .osb-host
@@ -59,9 +76,11 @@ mount --rbind "$O/dev" /dev
 mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
 mount --rbind "$O/sys" /sys
 mount -t tmpfs -o mode=1777 tmpfs /tmp
-echo "$HN" > /proc/sys/kernel/hostname
-echo "$HN" > /etc/hostname
-printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n' "$HN" > /etc/hosts
+hostname "$HN" 2>/dev/null || echo "$HN" > /proc/sys/kernel/hostname
+# (in a user namespace the host's root-owned files stay read-only: best effort)
+echo "$HN" 2>/dev/null > /etc/hostname || true
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n' "$HN" \
+  2>/dev/null > /etc/hosts || true
 while [ $# -ge 3 ]; do
   if [ -d "$O$1" ]; then mkdir -p "$2"; else mkdir -p "$(dirname "$2")"; [ -e "$2" ] || : > "$2"; fi
   mount --bind "$O$1" "$2"
@@ -287,8 +306,10 @@ class SandboxFS(object):
         cwd = cwd or self.cwd
         if self.mode == "namespaces":
             kw.pop("start_new_session", None)
-            pre = [NSENTER, "-t", str(self.init_pid), "-m", "-u", "-i", "-p", "-r", "-w", "--",
-                   SETSID] + (["--ctty"] if ctty else []) + ["--"]
+            pre = [NSENTER, "-t", str(self.init_pid)]
+            if os.geteuid() != 0:  # its user namespace, where we are root
+                pre += ["-U", "--preserve-credentials"]
+            pre += ["-m", "-u", "-i", "-p", "-r", "-w", "--", SETSID] + (["--ctty"] if ctty else []) + ["--"]
             if uid is not None:
                 g, groups = _ids(uid, gid)
                 pre += [SETPRIV, "--reuid=%d" % uid, "--regid=%d" % g]
