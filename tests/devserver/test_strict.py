@@ -130,6 +130,17 @@ class TestExecdBodies(Strict):
         r = self.x("POST", "/code/context", {})
         self.err(r, 500, "RUNTIME_ERROR", "error creating code context. no kernel specs found")
 
+    def test_code_runs_on_the_named_context_whatever_the_language(self):
+        cid = self.x("POST", "/code/context", {"language": "bash"}).json()["id"]
+        r = self.x("POST", "/code", {"code": "echo $((6*7))", "context": {"id": cid,
+                                                                         "language": "python"}})
+        self.assertEqual(r.status, 200)
+        out = [e["text"] for e in tds.events(r.body) if e.get("type") == "stdout"]
+        self.assertEqual("".join(out).strip(), "42")
+        r = self.x("POST", "/code", {"code": "1", "context": {"language": "java"}})
+        self.err(r, 500, "RUNTIME_ERROR", "error running codes no kernel specs found")
+        self.x("DELETE", "/code/contexts/" + cid)
+
     def test_listing_contexts_of_command_is_unsupported(self):
         r = self.x("GET", "/code/contexts?language=command")
         self.err(r, 500, "RUNTIME_ERROR", "unsupported language context operation: command")
@@ -458,6 +469,14 @@ class TestLifecycleStrict(Strict):
         # "{}" is parsed (only an empty body is the reset with a reason)
         r = request("POST", url, "{}", h)
         self.assertEqual(r.json(), {"status": "ok", "mode": "deny_all", "enforcementMode": "dns"})
+
+    def test_egress_active_vault_route_checks_the_method_first(self):
+        sid = self.create(networkPolicy={"defaultAction": "allow"})
+        ep = self.endpoint(sid, 18080)["endpoint"]
+        r = request("POST", ep + "/credential-vault/_active", b"")  # no token either
+        self.assertEqual((r.status, r.text, r.h("Allow")), (405, "method not allowed\n", "GET"))
+        r = request("GET", ep + "/credential-vault/_active")
+        self.assertEqual((r.status, r.text), (403, "forbidden\n"))
 
     def test_egress_takes_any_default_action(self):
         sid = self.create(networkPolicy={"defaultAction": "deny", "egress": []})

@@ -88,7 +88,9 @@ class Egress(object):
         path = req.path
         if path == "/healthz":
             return resp.send(200, [("Content-Type", "text/plain; charset=utf-8")], b"ok")
-        if path == "/credential-vault/_active":
+        if path == "/credential-vault/_active":  # answered before the token check
+            if req.method != "GET":
+                return self.text(resp, 405, "method not allowed", [("Allow", "GET")])
             return self.text(resp, 403, "forbidden")
         known = path == "/policy" or path == "/credential-vault" or path.startswith("/credential-vault/")
         if not known:

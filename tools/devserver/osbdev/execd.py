@@ -949,14 +949,18 @@ class Execd(object):
             return self._run_foreground(resp, code, None, 0, None, None, None, 0)
         if lang not in KNOWN_LANGUAGES:
             raise ExecdError(500, "RUNTIME_ERROR", "error running codes unknown language: %s" % lang)
-        if lang not in CODE_LANGUAGES or not self.cfg.code_interpreter:
+        if not self.cfg.code_interpreter or lang == "sql":  # (no SQL server here)
             raise ExecdError(500, "RUNTIME_ERROR", "error running codes language runtime server not "
                              "configured, please check your image runtime")
         if cid:
+            # execd runs on the context's own kernel, whatever language the request names
             with self.lock:
                 ctx = self.contexts.get(cid)
-            if ctx is None or ctx.language != lang:
+            if ctx is None:
                 raise ExecdError(500, "RUNTIME_ERROR", "error running codes context not found")
+        elif lang not in CODE_LANGUAGES:
+            # Jupyter has no kernel for it (this server has python and bash only)
+            raise ExecdError(500, "RUNTIME_ERROR", "error running codes no kernel specs found")
         else:
             with self.lock:
                 ctx = self.default_contexts.get(lang)
