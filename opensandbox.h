@@ -727,6 +727,7 @@ typedef struct osb_sse {
     int status;                /* osb_sse_state of the last call */
     int after_cr;              /* the last byte was a CR */
     int bom;                   /* BOM bytes matched so far (3 = done) */
+    int bom_seen;              /* bytes of a BOM start that may turn out to be data */
     int has_data;              /* a data line was seen in this event */
     int bare;                  /* the current line is a bare JSON line */
     int field;                 /* which field the current line sets */
@@ -775,8 +776,9 @@ OSB_API int osb_sse_event_get(const osb_sse *s, osb_sse_event *ev);
 
 /* One part of a multipart/form-data body. The body comes from memory (data,
  * size) or from a reader (read, read_user) that must deliver exactly size
- * bytes. name and filename are quoted as browsers do ('"' as %22, CR and LF
- * as %0D %0A). */
+ * bytes. name and filename are written as quoted-strings that Go's
+ * multipart reader (execd) reads back: '"' and '\' as quoted-pairs,
+ * control characters (CR, LF, ...) as '_'. */
 typedef struct osb_mpart {
     const char *name;          /* form field name, required */
     const char *filename;      /* NULL: no filename parameter */
@@ -1048,14 +1050,20 @@ typedef struct osb_client_config {
     const char *domain;            /* "host:port", "http://host:port", optionally with a path
                                       prefix; a trailing "/v1" is accepted and not doubled */
     const char *protocol;          /* "http" (default) or "https" when domain has no scheme */
-    const char *api_key;           /* sent as OPEN-SANDBOX-API-KEY, to the lifecycle origin only */
+    const char *api_key;           /* sent as OPEN-SANDBOX-API-KEY on lifecycle API calls only
+                                      (never to execd, egress or a server-proxy route) */
     const char *user_agent;        /* default "opensandbox-c/<version>" */
-    const char *const *headers;    /* extra "Name: value" lines for lifecycle requests, NULL-terminated */
+    const char *const *headers;    /* extra "Name: value" lines for lifecycle API calls, NULL-terminated;
+                                      framing headers (Host, Content-Length, ...) are refused */
     osb_timeouts timeouts;
     osb_retry retry;
     int pool_max;                  /* idle keep-alive connections kept; 0 = OSB_POOL_MAX, <0 = none */
     const osb_allocator *allocator;/* NULL = libc; must outlive the client */
     osb_tls_config tls;
+    const char *client_ip;         /* NULL: not sent. An IPv4 or IPv6 address sent as
+                                      OPEN-SANDBOX-CLIENT-IP on lifecycle API calls only
+                                      (for gateways that log or route by it; the upstream
+                                      server itself does not read it) */
 } osb_client_config;
 
 /* Creates a client. On failure *out is NULL and the return code says why. */
@@ -1075,11 +1083,16 @@ typedef int (*osb_header_fn)(void *user, osb_str name, osb_str value);
 /* One HTTP request. Zero-initialise; only what you set is used. */
 typedef struct osb_http_request {
     const char *method;            /* NULL = "GET" */
-    const char *url;               /* absolute URL (another origin: no API key sent) ... */
-    const char *path;              /* ... or a path under the lifecycle URL, e.g. "/v1/sandboxes".
-                                      Already percent-encoded; spaces and controls are refused */
+    const char *url;               /* absolute URL (execd, egress, any endpoint; never gets the API
+                                      key or the configured headers), then path is appended ... */
+    const char *path;              /* ... or alone: a lifecycle API path, e.g. "/v1/sandboxes" (gets
+                                      the API key and configured headers, except the server-proxy
+                                      routes /v1/sandboxes/{id}/proxy/{port}/...). Already
+                                      percent-encoded; spaces and controls are refused */
     const char *query;             /* encoded query without '?', or NULL */
-    const char *const *headers;    /* "Name: value" lines, NULL-terminated, validated */
+    const char *const *headers;    /* "Name: value" lines, NULL-terminated, validated; Host,
+                                      Content-Length, Transfer-Encoding, Connection, Upgrade,
+                                      Expect and TE are the client's and refused here */
     const char *content_type;      /* for the body */
     const void *body;              /* body in memory ... */
     size_t body_len;
@@ -1096,6 +1109,7 @@ typedef struct osb_http_request {
     const volatile int *cancel;    /* optional: non-zero stops the transfer (checked between reads) */
     osb_timeouts timeouts;         /* 0 fields = the client's */
     size_t max_body;               /* cap for the in-memory body; 0 = 16 MiB */
+    const char *accept;            /* Accept value, unless a header line gives one; NULL: none */
 } osb_http_request;
 
 /* What came back. The library fills it; free with osb_http_response_free. */
@@ -4402,6 +4416,20 @@ OSB__HELPER int osb__sse_data_run(osb_sse *s, const unsigned char *d, size_t *i,
     return 0;
 }
 
+/* The first bytes matched the start of a BOM (EF, or EF BB) and then the
+ * stream went on otherwise: they were data after all. At the start of the
+ * stream they begin a line whose field name they are (no '{', '[' or ':'),
+ * so they go where the field-name state would have put them. */
+OSB__HELPER void osb__sse_bom_replay(osb_sse *s) {
+    static const unsigned char bom[2] = {0xEF, 0xBB};
+    int k;
+    s->line_start = 0;
+    s->state = OSB__SL_NAME;
+    s->name_len = 0;
+    for (k = 0; k < s->bom_seen && k < 2; k++) s->name[s->name_len++] = (char)bom[k];
+    s->bom_seen = 0;
+}
+
 OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
     static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
     const unsigned char *d = (const unsigned char *)data;
@@ -4416,12 +4444,13 @@ OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
         if (s->bom < 3) {
             if (c == bom[s->bom]) {
                 s->bom++;
+                s->bom_seen = s->bom < 3 ? s->bom : 0;
                 i++;
                 s->offset++;
                 continue;
             }
-            if (s->bom != 0) return osb__sse_fail(s, OSB_ERR_PROTOCOL, i);  /* broken BOM */
             s->bom = 3;
+            if (s->bom_seen) osb__sse_bom_replay(s);
         }
         if (s->after_cr) {
             s->after_cr = 0;
@@ -4453,6 +4482,13 @@ OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
             s->line_start = s->offset;
             if (c == ':') {
                 s->state = OSB__SL_IGNORE;
+            } else if ((c == '{' || c == '[') && s->has_data) {
+                /* data: lines not yet closed by a blank line, then a bare
+                   JSON line: two events, never one glued from both */
+                s->buf[s->len - 1] = 0;
+                s->bare = 0;
+                s->status = OSB_SSE_EVENT;
+                return i;
             } else if (c == '{' || c == '[') {
                 osb__sse_mark(s);
                 s->has_data = 1;
@@ -4516,7 +4552,10 @@ OSB_API osb_sse_state osb_sse_finish(osb_sse *s) {
     if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
     s->status = OSB_SSE_MORE;
     if (s->ended) return (osb_sse_state)(s->status = OSB_SSE_END);
-    if (s->bom > 0 && s->bom < 3) s->bom = 3;  /* a stream of a partial BOM only: nothing */
+    if (s->bom > 0 && s->bom < 3) {  /* a stream of the first bytes of a BOM only: a line of them */
+        s->bom = 3;
+        osb__sse_bom_replay(s);
+    }
     if (s->state != OSB__SL_START) {
         /* the last line had no line end: treat the end of input as one */
         r = osb__sse_line_end(s);
@@ -4563,18 +4602,22 @@ OSB__HELPER int osb__mp_bchar(char c) {
            (c != 0 && strchr("'()+_,-./:=?", c) != NULL);
 }
 
-/* Appends text to dst[*n..cap) with '"', CR and LF percent-encoded, as
- * browsers quote form-data names. 0 when it does not fit. */
+/* Appends text to dst[*n..cap) as the inside of a quoted-string that Go's
+ * mime.ParseMediaType (execd's multipart reader) reads back: '"' and '\'
+ * as quoted-pairs (\" and \\), every control character (CR and LF
+ * included, which no quoting can carry) as '_'. A name written as it is
+ * would end the string early (a trailing '\' escapes the closing quote)
+ * and the part would be dropped. 0 when it does not fit. */
 OSB__HELPER int osb__mp_quoted(char *dst, size_t cap, size_t *n, const char *s) {
     for (; *s; s++) {
-        const char *rep = NULL;
-        size_t k;
-        if (*s == '"') rep = "%22";
-        else if (*s == '\r') rep = "%0D";
-        else if (*s == '\n') rep = "%0A";
-        k = rep ? 3 : 1;
+        unsigned char c = (unsigned char)*s;
+        char rep[2];
+        size_t k = 1;
+        rep[0] = (char)c;
+        if (c == '"' || c == '\\') { rep[0] = '\\'; rep[1] = (char)c; k = 2; }
+        else if (c < 0x20 || c == 0x7f) rep[0] = '_';
         if (cap - *n < k + 1) return 0;
-        memcpy(dst + *n, rep ? rep : s, k);
+        memcpy(dst + *n, rep, k);
         *n += k;
     }
     return 1;
@@ -4656,7 +4699,7 @@ OSB_API osb_err osb_multipart_init(osb_multipart *m, const osb_mpart *parts, siz
             if (parts[i].content_type && strpbrk(parts[i].content_type, "\r\n")) m->err = OSB_ERR_INVALID_ARG;
             return m->err;
         }
-        if (parts[i].size > UINT64_MAX / 2 - total) return m->err = OSB_ERR_TOO_LARGE;
+        if (parts[i].size > (uint64_t)INT64_MAX / 2 - total) return m->err = OSB_ERR_TOO_LARGE;  /* the sum stays a valid Content-Length */
         total += h + parts[i].size + 2;  /* the body's closing CRLF */
     }
     total += 2 + blen + 4;  /* "--B--\r\n" */
@@ -5360,6 +5403,102 @@ OSB_API const char *osb_tls_strerror(int e) {
     return "TLS failure";
 }
 
+/* ---- IP literals ---------------------------------------------------------- */
+
+/* a.b.c.d, each 0-255 in decimal without a leading zero; returns 1 if s
+ * is exactly that. (The C library's resolver reads "010" as octal 8, so a
+ * leading zero would name one address here and another there.) */
+static int osb__parse_ip4(const char *p, unsigned char out[4]) {
+    int part;
+    for (part = 0; part < 4; part++) {
+        unsigned v = 0, digits = 0;
+        if (p[0] == '0' && p[1] >= '0' && p[1] <= '9') return 0;
+        while (*p >= '0' && *p <= '9' && digits < 4) {
+            v = v * 10 + (unsigned)(*p++ - '0');
+            digits++;
+        }
+        if (digits == 0 || digits > 3 || v > 255) return 0;
+        out[part] = (unsigned char)v;
+        if (part < 3) {
+            if (*p != '.') return 0;
+            p++;
+        }
+    }
+    return *p == 0;
+}
+
+/* Parses an IPv4 dotted quad or an IPv6 address (brackets and a %zone are
+ * ignored). Returns the address length (4 or 16), or 0 if s is a name. */
+static size_t osb__parse_ip(const char *s, unsigned char out[16]) {
+    size_t n = strlen(s), i;
+    char tmp[64];
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
+    for (i = 0; i < n && s[i] != '%'; i++) {}
+    n = i;
+    if (n == 0 || n >= sizeof tmp) return 0;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    if (!strchr(tmp, ':')) {
+        return osb__parse_ip4(tmp, out) ? 4 : 0;
+    } else {
+        unsigned short w[8];
+        int nw = 0, gap = -1;
+        const char *p = tmp;
+        if (p[0] == ':') { if (p[1] != ':') return 0; gap = 0; p += 2; }
+        while (*p) {
+            unsigned v = 0, digits = 0;
+            const char *start = p;
+            while (digits < 5) {
+                int c = *p, d;
+                if (c >= '0' && c <= '9') d = c - '0';
+                else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+                else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+                else break;
+                v = v * 16 + (unsigned)d;
+                digits++;
+                p++;
+            }
+            if (*p == '.') {
+                /* an IPv4 tail takes two words */
+                unsigned char v4[4];
+                if (nw > 6 || !osb__parse_ip4(start, v4)) return 0;
+                w[nw++] = (unsigned short)((v4[0] << 8) | v4[1]);
+                w[nw++] = (unsigned short)((v4[2] << 8) | v4[3]);
+                p = start + strlen(start);
+                break;
+            }
+            if (digits == 0 || digits > 4 || nw >= 8) return 0;
+            w[nw++] = (unsigned short)v;
+            if (*p == ':') {
+                p++;
+                if (*p == ':') {
+                    if (gap >= 0) return 0;
+                    gap = nw;
+                    p++;
+                } else if (*p == 0) {
+                    return 0;
+                }
+            } else if (*p != 0) {
+                return 0;
+            }
+        }
+        if (gap < 0 && nw != 8) return 0;
+        if (gap >= 0 && nw > 7) return 0;
+        memset(out, 0, 16);
+        if (gap < 0) gap = nw;
+        for (i = 0; i < (size_t)gap; i++) {
+            out[2 * i] = (unsigned char)(w[i] >> 8);
+            out[2 * i + 1] = (unsigned char)w[i];
+        }
+        for (i = (size_t)gap; i < (size_t)nw; i++) {
+            size_t at = 8 - ((size_t)nw - i);
+            out[2 * at] = (unsigned char)(w[i] >> 8);
+            out[2 * at + 1] = (unsigned char)w[i];
+        }
+        return 16;
+    }
+}
+
 #if OSB_TLS
 
 #include <bearssl.h>
@@ -5929,99 +6068,6 @@ OSB_API osb_err osb_tls_anchor_count(const osb_tls_config *cfg, size_t *count, c
     return OSB_OK;
 }
 
-/* ---- IP literals ---------------------------------------------------------- */
-
-/* a.b.c.d, each 0-255 in decimal; returns 1 if s is exactly that. */
-static int osb__tls_parse_ip4(const char *p, unsigned char out[4]) {
-    int part;
-    for (part = 0; part < 4; part++) {
-        unsigned v = 0, digits = 0;
-        while (*p >= '0' && *p <= '9' && digits < 4) {
-            v = v * 10 + (unsigned)(*p++ - '0');
-            digits++;
-        }
-        if (digits == 0 || digits > 3 || v > 255) return 0;
-        out[part] = (unsigned char)v;
-        if (part < 3) {
-            if (*p != '.') return 0;
-            p++;
-        }
-    }
-    return *p == 0;
-}
-
-/* Parses an IPv4 dotted quad or an IPv6 address (brackets and a %zone are
- * ignored). Returns the address length (4 or 16), or 0 if s is a name. */
-static size_t osb__tls_parse_ip(const char *s, unsigned char out[16]) {
-    size_t n = strlen(s), i;
-    char tmp[64];
-    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') { s++; n -= 2; }
-    for (i = 0; i < n && s[i] != '%'; i++) {}
-    n = i;
-    if (n == 0 || n >= sizeof tmp) return 0;
-    memcpy(tmp, s, n);
-    tmp[n] = 0;
-    if (!strchr(tmp, ':')) {
-        return osb__tls_parse_ip4(tmp, out) ? 4 : 0;
-    } else {
-        unsigned short w[8];
-        int nw = 0, gap = -1;
-        const char *p = tmp;
-        if (p[0] == ':') { if (p[1] != ':') return 0; gap = 0; p += 2; }
-        while (*p) {
-            unsigned v = 0, digits = 0;
-            const char *start = p;
-            while (digits < 5) {
-                int c = *p, d;
-                if (c >= '0' && c <= '9') d = c - '0';
-                else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-                else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-                else break;
-                v = v * 16 + (unsigned)d;
-                digits++;
-                p++;
-            }
-            if (*p == '.') {
-                /* an IPv4 tail takes two words */
-                unsigned char v4[4];
-                if (nw > 6 || !osb__tls_parse_ip4(start, v4)) return 0;
-                w[nw++] = (unsigned short)((v4[0] << 8) | v4[1]);
-                w[nw++] = (unsigned short)((v4[2] << 8) | v4[3]);
-                p = start + strlen(start);
-                break;
-            }
-            if (digits == 0 || digits > 4 || nw >= 8) return 0;
-            w[nw++] = (unsigned short)v;
-            if (*p == ':') {
-                p++;
-                if (*p == ':') {
-                    if (gap >= 0) return 0;
-                    gap = nw;
-                    p++;
-                } else if (*p == 0) {
-                    return 0;
-                }
-            } else if (*p != 0) {
-                return 0;
-            }
-        }
-        if (gap < 0 && nw != 8) return 0;
-        if (gap >= 0 && nw > 7) return 0;
-        memset(out, 0, 16);
-        if (gap < 0) gap = nw;
-        for (i = 0; i < (size_t)gap; i++) {
-            out[2 * i] = (unsigned char)(w[i] >> 8);
-            out[2 * i + 1] = (unsigned char)w[i];
-        }
-        for (i = (size_t)gap; i < (size_t)nw; i++) {
-            size_t at = 8 - ((size_t)nw - i);
-            out[2 * at] = (unsigned char)(w[i] >> 8);
-            out[2 * at + 1] = (unsigned char)w[i];
-        }
-        return 16;
-    }
-}
-
 /* One DER element at p[0..n): its tag, header size and content size. */
 static int osb__der_next(const unsigned char *p, size_t n, unsigned *tag, size_t *hdr,
                          size_t *len) {
@@ -6383,7 +6429,7 @@ OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *h
                        (unsigned long)hlen);
         return OSB_ERR_INVALID_ARG;
     }
-    ip_len = osb__tls_parse_ip(host, ip);
+    ip_len = osb__parse_ip(host, ip);
     size = sizeof *t + (ip_len && !ctx->insecure ? OSB_TLS_MAX_CERT : 0);
     t = (osb__tls_conn *)osb__alloc(&ctx->alloc, size);
     if (!t) {
@@ -6665,19 +6711,56 @@ OSB__HELPER void osb__tls_close(osb__conn *c, const osb_allocator *a) { (void)c;
 
 /* ---- URLs ---- */
 
-OSB_API osb_err osb_url_parse(const char *text, int default_https, osb_url *out) {
+/* Why a host cannot be used as it is written, or NULL. An address must
+ * read the same to every part that reads it: the resolver of the C library
+ * takes "010.0.0.1" as 8.0.0.1 (octal), "0x7f.1" and "127.1" as 127.0.0.1,
+ * while a certificate check or a person reads them otherwise. So a host
+ * whose last label is a number (as the URL standard decides) must be an
+ * IPv4 address in the one plain form, and a bracketed host an IPv6 one. */
+static const char *osb__host_problem(const char *host, int bracketed) {
+    unsigned char ip[16];
+    const char *label, *end;
+    if (bracketed)
+        return osb__parse_ip(host, ip) == 16 && !strchr(host, '%') ? NULL
+               : "a host in brackets must be an IPv6 address (without a zone)";
+    for (label = host; *label; label++)
+        if ((unsigned char)*label <= 0x20 || *label == 0x7f || strchr("@?#%/\\[]", *label))
+            return "the host holds a character a host name cannot have";
+    end = host + strlen(host);
+    if (end > host && end[-1] == '.') end--;                /* "a.b." reads as "a.b" */
+    for (label = end; label > host && label[-1] != '.'; label--) {}
+    if (label < end) {
+        const char *q = label;
+        int hex = end - label >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X');
+        if (hex) q += 2;
+        while (q < end && ((*q >= '0' && *q <= '9') ||
+                           (hex && ((*q >= 'a' && *q <= 'f') || (*q >= 'A' && *q <= 'F')))))
+            q++;
+        if (q == end && (end != host + strlen(host) || osb__parse_ip(host, ip) != 4))
+            return "an IPv4 address must be four decimal numbers 0-255 without leading zeros "
+                   "(octal, hex and short forms are refused)";
+    }
+    return NULL;
+}
+
+/* osb_url_parse with the reason for a refusal (a static string) in *why;
+ * out->host holds the host as written when the host is the problem. */
+static osb_err osb__url_parse_why(const char *text, int default_https, osb_url *out, const char **why) {
     const char *p = text, *host, *host_end, *port_s = NULL, *path;
     size_t hlen, plen;
+    int bracketed = 0;
     memset(out, 0, sizeof *out);
+    *why = "not a URL";
     if (!text) return OSB_ERR_INVALID_ARG;
     out->https = default_https ? 1 : 0;
     if (strncmp(p, "http://", 7) == 0) { out->https = 0; p += 7; }
     else if (strncmp(p, "https://", 8) == 0) { out->https = 1; p += 8; }
-    else if (strstr(p, "://")) return OSB_ERR_INVALID_ARG;   /* another scheme */
+    else if (strstr(p, "://")) { *why = "only http and https URLs are supported"; return OSB_ERR_INVALID_ARG; }
     if (*p == '[') {                                           /* IPv6 literal */
         host = p + 1;
         host_end = strchr(host, ']');
-        if (!host_end) return OSB_ERR_INVALID_ARG;
+        if (!host_end) { *why = "a '[' without its ']'"; return OSB_ERR_INVALID_ARG; }
+        bracketed = 1;
         p = host_end + 1;
         if (*p == ':') port_s = ++p;
     } else {
@@ -6687,10 +6770,14 @@ OSB_API osb_err osb_url_parse(const char *text, int default_https, osb_url *out)
         if (*p == ':') port_s = ++p;
     }
     hlen = (size_t)(host_end - host);
-    if (hlen == 0 || hlen >= sizeof out->host) return OSB_ERR_INVALID_ARG;
+    if (hlen == 0 || hlen >= sizeof out->host) {
+        *why = hlen ? "the host name is too long" : "no host";
+        return OSB_ERR_INVALID_ARG;
+    }
     memcpy(out->host, host, hlen);
     out->host[hlen] = 0;
-    if (strpbrk(out->host, "@?# \t\r\n%/\\")) return OSB_ERR_INVALID_ARG;
+    if ((*why = osb__host_problem(out->host, bracketed)) != NULL) return OSB_ERR_INVALID_ARG;
+    *why = "the port must be a number 1-65535";
     if (port_s) {
         unsigned long port = 0;
         int digits = 0;
@@ -6704,21 +6791,30 @@ OSB_API osb_err osb_url_parse(const char *text, int default_https, osb_url *out)
     } else {
         out->port = out->https ? 443 : 80;
     }
+    *why = "userinfo, a query or a fragment (or a stray character after the host)";
     if (*p && *p != '/') return OSB_ERR_INVALID_ARG;
     path = p;
     plen = strlen(path);
     while (plen > 0 && path[plen - 1] == '/') plen--;
+    *why = "the path is too long";
     if (plen >= sizeof out->prefix) return OSB_ERR_INVALID_ARG;
     {
         size_t i;
+        *why = "the path holds spaces, controls, non-ASCII bytes, '?' or '#'";
         for (i = 0; i < plen; i++) {
             unsigned char ch = (unsigned char)path[i];
-            if (ch <= 0x20 || ch == 0x7f || ch == '?' || ch == '#') return OSB_ERR_INVALID_ARG;
+            if (ch <= 0x20 || ch >= 0x7f || ch == '?' || ch == '#') return OSB_ERR_INVALID_ARG;
         }
     }
     memcpy(out->prefix, path, plen);
     out->prefix[plen] = 0;
+    *why = NULL;
     return OSB_OK;
+}
+
+OSB_API osb_err osb_url_parse(const char *text, int default_https, osb_url *out) {
+    const char *why;
+    return osb__url_parse_why(text, default_https, out, &why);
 }
 
 /* ---- connections ---- */
@@ -6787,7 +6883,8 @@ struct osb_client {
     osb_url base;                 /* the lifecycle server */
     char *api_key;
     char *user_agent;
-    char **headers;               /* extra "Name: value" lines for the lifecycle server */
+    char client_ip[48];           /* OPEN-SANDBOX-CLIENT-IP value, "" = none */
+    char **headers;               /* extra "Name: value" lines for lifecycle API calls */
     size_t nheaders;
     osb_timeouts timeouts;
     osb_retry retry;
@@ -6814,16 +6911,59 @@ static uint64_t osb__splitmix(uint64_t *s) {
     return z ^ (z >> 31);
 }
 
-/* Checks a "Name: value" line: the name a token, the value free of CR, LF
- * and NUL. Returns the length of the name, or 0 when it is unusable. */
+/* Checks the form of a "Name: value" line: the name a token, the value
+ * free of control characters but HTAB (so no CR, LF or NUL can split the
+ * head). Returns the length of the name, or 0 when it is unusable. */
 static size_t osb__check_header_line(const char *line) {
     size_t n = 0;
     const char *v;
     while (osb__is_tchar((unsigned char)line[n])) n++;
     if (n == 0 || line[n] != ':') return 0;
     for (v = line + n + 1; *v; v++)
-        if (*v == '\r' || *v == '\n') return 0;
+        if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f) return 0;
     return n;
+}
+
+/* The fields that frame a request or steer its connection. The client
+ * writes them itself (Host, Content-Length or Transfer-Encoding from the
+ * body) or never sends them; taken from a caller, the configuration or an
+ * endpoint's headers they could split one request into two, or make the
+ * server read the body differently from how it is sent. */
+static int osb__is_framing_header(const char *name, size_t n) {
+    static const char *const names[] = {"host", "content-length", "transfer-encoding", "connection",
+                                        "upgrade", "expect", "te", "trailer", "keep-alive",
+                                        "proxy-connection"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (osb__ieq(name, n, names[i])) return 1;
+    return 0;
+}
+
+/* The one check for every header line that does not come from the client
+ * itself (request headers, configured headers, an endpoint's headers):
+ * the form of the line, then its name. On refusal err says which line and
+ * why (the name only: a value may be a credential). from names the source
+ * ("request", "configured"). */
+static osb_err osb__header_allowed(const char *line, const char *from, osb_error *err) {
+    size_t n = osb__check_header_line(line);
+    if (n == 0) {
+        size_t k = 0;
+        while (osb__is_tchar((unsigned char)line[k])) k++;
+        if (k > 0 && k <= 64 && line[k] == ':')   /* the name only: the value may be a secret */
+            osb__set_error(err, OSB_ERR_INVALID_ARG, "%s header '%.*s': a control character in the value",
+                           from, (int)k, line);
+        else   /* no name: quote nothing (it might be a misplaced secret) */
+            osb__set_error(err, OSB_ERR_INVALID_ARG, "a %s header line is not 'Name: value'", from);
+        return OSB_ERR_INVALID_ARG;
+    }
+    if (osb__is_framing_header(line, n)) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG,
+                       "%s header '%.*s' refused: the client writes the framing headers (Host, "
+                       "Content-Length, Transfer-Encoding, Connection, Upgrade, Expect, TE) itself",
+                       from, (int)OSB__MIN(n, 64), line);
+        return OSB_ERR_INVALID_ARG;
+    }
+    return OSB_OK;
 }
 
 OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out) {
@@ -6861,9 +7001,18 @@ OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out) {
         if (strchr(ua, '\r') || strchr(ua, '\n')) { e = OSB_ERR_INVALID_ARG; goto fail; }
         if (!(c->user_agent = osb__strndup(a, ua, strlen(ua)))) goto nomem;
     }
+    if (cfg->client_ip) {
+        unsigned char ip[16];
+        size_t l = strlen(cfg->client_ip);
+        if (l >= sizeof c->client_ip || strpbrk(cfg->client_ip, "[]%") || !osb__parse_ip(cfg->client_ip, ip)) {
+            e = OSB_ERR_INVALID_ARG;
+            goto fail;
+        }
+        memcpy(c->client_ip, cfg->client_ip, l + 1);
+    }
     if (cfg->headers) {
         while (cfg->headers[n]) {
-            if (!osb__check_header_line(cfg->headers[n])) { e = OSB_ERR_INVALID_ARG; goto fail; }
+            if ((e = osb__header_allowed(cfg->headers[n], "configured", NULL)) != OSB_OK) goto fail;
             n++;
         }
         if (n) {
@@ -6936,10 +7085,6 @@ OSB_API void osb_client_free(osb_client *c) {
 OSB_API const osb_error *osb_client_error(const osb_client *c) { return &c->err; }
 OSB_API const osb_url *osb_client_url(const osb_client *c) { return &c->base; }
 OSB_API int osb_client_pooled(const osb_client *c) { return c->npool; }
-
-static int osb__same_origin(const osb_url *a, const osb_url *b) {
-    return a->https == b->https && a->port == b->port && osb__ieq(a->host, strlen(a->host), b->host);
-}
 
 static int osb__conn_matches(const osb__conn *k, const osb_url *u) {
     return k->https == u->https && k->port == u->port && strcmp(k->host, u->host) == 0;
@@ -7098,6 +7243,37 @@ static int osb__resolve(const osb_url *u, const char *port, int64_t deadline, st
 #endif
 }
 
+/* 1 when the resolved addresses are what the host spells: for an address
+ * literal exactly that address (the one TLS verifies is the one connected),
+ * for a name anything but a numeric reading of it. */
+static int osb__addresses_are_literal(const char *host, const struct addrinfo *res) {
+    unsigned char ip[16];
+    size_t n = osb__parse_ip(host, ip);
+    struct addrinfo hints, *num = NULL;
+    const struct addrinfo *ai;
+    if (n == 0) {
+        int numeric;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICHOST;
+        numeric = getaddrinfo(host, NULL, &hints, &num) == 0;
+        if (num) freeaddrinfo(num);
+        return !numeric;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        const unsigned char *a;
+        if (ai->ai_family == AF_INET && n == 4)
+            a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr;
+        else if (ai->ai_family == AF_INET6 && n == 16)
+            a = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr;
+        else
+            return 0;
+        if (memcmp(a, ip, n) != 0) return 0;
+    }
+    return 1;
+}
+
 static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, osb__conn **out,
                             osb_error *err) {
     struct addrinfo *res = NULL, *ai;
@@ -7124,6 +7300,16 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, 
         osb__set_error(err, OSB_ERR_DNS, "cannot resolve host '%s'", u->host);
         if (err) err->phase = OSB_PHASE_DNS;
         return OSB_ERR_DNS;
+    }
+    if (!osb__addresses_are_literal(u->host, res)) {
+        /* the resolver read the host as an address other than the one it
+           spells (or as one where we see a name): TLS would verify one
+           address and the socket reach another */
+        freeaddrinfo(res);
+        osb__set_error(err, OSB_ERR_INVALID_ARG,
+                       "host '%s' is an address in a form the resolver reads differently; write "
+                       "IPv4 as four decimal numbers without leading zeros, IPv6 in brackets", u->host);
+        return OSB_ERR_INVALID_ARG;
     }
     for (ai = res; ai; ai = ai->ai_next) n++;
     for (ai = res; ai; ai = ai->ai_next, i++) {
@@ -7245,6 +7431,50 @@ static int osb__has_header(const char *const *lines, const char *name) {
     return 0;
 }
 
+/* A server-proxy route, (/v1)/sandboxes/{id}/proxy/{port}[/...], read as
+ * the lifecycle server reads it (percent-decoded, the port all digits).
+ * What it carries is forwarded to code in the sandbox. */
+static int osb__is_proxy_route(const char *path) {
+    char d[320];
+    size_t n = 0;
+    const char *p = path, *q;
+    while (*p && n + 1 < sizeof d) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = osb__hexval(p[1])) >= 0 && (lo = osb__hexval(p[2])) >= 0) {
+            d[n++] = (char)(hi * 16 + lo);
+            p += 3;
+        } else {
+            d[n++] = *p++;
+        }
+    }
+    d[n] = 0;
+    q = d;
+    if (!strncmp(q, "/v1/", 4)) q += 3;
+    if (strncmp(q, "/sandboxes/", 11) != 0) return 0;
+    q += 11;
+    if (*q == '/' || !*q) return 0;
+    while (*q && *q != '/') q++;
+    if (strncmp(q, "/proxy/", 7) != 0) return 0;
+    q += 7;
+    if (*q < '0' || *q > '9') return 0;
+    while (*q >= '0' && *q <= '9') q++;
+    return *q == '/' || *q == 0;
+}
+
+/* Which credentials a request carries is decided here and nowhere else,
+ * by what the request is, not by where it goes:
+ *  - a lifecycle API call (req->path alone, under the lifecycle URL, and
+ *    not a server-proxy route) carries the API key, the configured headers
+ *    and OPEN-SANDBOX-CLIENT-IP;
+ *  - every other request (an absolute req->url: execd, egress, any
+ *    endpoint, even one on the lifecycle server's host and port; a
+ *    server-proxy route) carries its own header lines only: for an
+ *    endpoint, the headers the lifecycle server gave for it.
+ * Redirects are never followed, so nothing is re-sent to another origin. */
+static int osb__is_lifecycle_call(const osb_http_request *req) {
+    return !req->url && !osb__is_proxy_route(req->path ? req->path : "");
+}
+
 static osb_err osb__add_line(osb_buf *b, const char *name, const char *value) {
     osb_buf_append_str(b, name);
     osb_buf_append(b, ": ", 2);
@@ -7252,14 +7482,32 @@ static osb_err osb__add_line(osb_buf *b, const char *name, const char *value) {
     return osb_buf_append(b, "\r\n", 2);
 }
 
-/* Writes the request head into the client's scratch buffer. */
+/* Writes the request head into the client's scratch buffer. The one place
+ * that decides the head: every caller line is checked (form, and no
+ * framing header: those come from here only, once each), a field the
+ * library would add is left out when a caller line gives it, and the
+ * credentials follow osb__is_lifecycle_call. */
 static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const osb_url *u,
-                               const char *method, int to_lifecycle, osb_error *err) {
+                               const char *method, int lifecycle, osb_error *err) {
     osb_buf *b = &c->scratch;
+    const char *const *own = req->headers;
+    const char *const *cfg = lifecycle ? (const char *const *)c->headers : NULL;
     char tmp[64];
     size_t i;
     b->len = 0;
     b->failed = OSB_OK;
+    if (own) {
+        const char *const *h;
+        for (h = own; *h; h++) {
+            osb_err e = osb__header_allowed(*h, "request", err);
+            if (e) return e;
+        }
+    }
+    if (req->content_type && (osb__has_header(own, "Content-Type") || osb__has_header(cfg, "Content-Type"))) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG, "Content-Type given twice (content_type and a header line)");
+        return OSB_ERR_INVALID_ARG;
+    }
+#define OSB__GIVEN(name) (osb__has_header(own, name) || osb__has_header(cfg, name))
     osb_buf_append_str(b, method);
     osb_buf_append(b, " ", 1);
     osb_buf_append_str(b, u->prefix);
@@ -7282,31 +7530,35 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
         osb_buf_append_str(b, tmp);
     }
     osb_buf_append(b, "\r\n", 2);
-    if (!osb__has_header(req->headers, "User-Agent")) osb__add_line(b, "User-Agent", c->user_agent);
-    if (!osb__has_header(req->headers, "X-Request-ID") &&
-        !(to_lifecycle && osb__has_header((const char *const *)c->headers, "X-Request-ID"))) {
+    if (!OSB__GIVEN("User-Agent")) osb__add_line(b, "User-Agent", c->user_agent);
+    if (!OSB__GIVEN("X-Request-ID")) {
         uint64_t r1 = osb__splitmix(&c->rng), r2 = osb__splitmix(&c->rng);
         snprintf(tmp, sizeof tmp, "%08x%08x%08x%08x", (unsigned)(r1 >> 32), (unsigned)r1,
                  (unsigned)(r2 >> 32), (unsigned)r2);
         osb__add_line(b, "X-Request-ID", tmp);
     }
-    if (to_lifecycle) {
-        /* the API key and the configured headers belong to the lifecycle
-           origin only: never to execd, egress or any other host */
-        if (c->api_key && !osb__has_header(req->headers, "OPEN-SANDBOX-API-KEY"))
+    if (lifecycle) {
+        if (c->api_key && !OSB__GIVEN("OPEN-SANDBOX-API-KEY"))
             osb__add_line(b, "OPEN-SANDBOX-API-KEY", c->api_key);
+        if (c->client_ip[0] && !OSB__GIVEN("OPEN-SANDBOX-CLIENT-IP"))
+            osb__add_line(b, "OPEN-SANDBOX-CLIENT-IP", c->client_ip);
         for (i = 0; i < c->nheaders; i++) {
+            char name[128];
+            size_t n = osb__check_header_line(c->headers[i]);
+            if (n < sizeof name) {     /* a line of the caller's with the same name wins */
+                memcpy(name, c->headers[i], n);
+                name[n] = 0;
+                if (osb__has_header(own, name)) continue;
+            }
             osb_buf_append_str(b, c->headers[i]);
             osb_buf_append(b, "\r\n", 2);
         }
     }
-    if (req->headers) {
+    if (req->accept && !OSB__GIVEN("Accept")) osb__add_line(b, "Accept", req->accept);
+#undef OSB__GIVEN
+    if (own) {
         const char *const *h;
-        for (h = req->headers; *h; h++) {
-            if (!osb__check_header_line(*h)) {
-                osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid request header line");
-                return OSB_ERR_INVALID_ARG;
-            }
+        for (h = own; *h; h++) {
             osb_buf_append_str(b, *h);
             osb_buf_append(b, "\r\n", 2);
         }
@@ -7457,8 +7709,18 @@ static osb_err osb__note_header(osb_body *b, const osb_http_request *req, osb_ht
         if (osb__ieq(h->value.ptr, h->value.len, "chunked") && !*te_chunked) *te_chunked = 1;
         else *te_other = 1;
     } else if (osb__ieq(h->name.ptr, h->name.len, "connection")) {
-        if (osb__ieq(h->value.ptr, h->value.len, "close")) *conn_close = 1;
-        if (osb__ieq(h->value.ptr, h->value.len, "keep-alive")) *conn_keep = 1;
+        /* a comma-separated list of options, any case: "keep-alive, Close" closes */
+        const char *p = h->value.ptr, *end = p + h->value.len;
+        while (p < end) {
+            const char *t, *te;
+            while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
+            t = p;
+            while (p < end && *p != ',') p++;
+            te = p;
+            while (te > t && (te[-1] == ' ' || te[-1] == '\t')) te--;
+            if (osb__ieq(t, (size_t)(te - t), "close")) *conn_close = 1;
+            if (osb__ieq(t, (size_t)(te - t), "keep-alive")) *conn_keep = 1;
+        }
     } else if (osb__ieq(h->name.ptr, h->name.len, "x-request-id")) {
         osb__copy_field(r->request_id, sizeof r->request_id, h->value.ptr, h->value.len);
     } else if (osb__ieq(h->name.ptr, h->name.len, "content-type")) {
@@ -7668,6 +7930,47 @@ OSB_API void osb_body_close(osb_body *b) {
     if (b->allocated) osb__free(b->cl->alloc, b);
 }
 
+/* A value the library writes into a field: no control characters. */
+static int osb__field_value_ok(const char *v) {
+    for (; *v; v++)
+        if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f) return 0;
+    return 1;
+}
+
+/* Checks every part of a request that goes into its head and writes the
+ * head into the client's scratch buffer (osb__build_head). *u gets the URL
+ * it goes to (parsed into *target for an absolute req->url). */
+static osb_err osb__request_head(osb_client *c, const osb_http_request *req, osb_url *target,
+                                 const osb_url **u, osb_error *err) {
+    const char *method = req->method ? req->method : "GET", *m;
+    *u = &c->base;
+    for (m = method; *m; m++)
+        if (!osb__is_tchar((unsigned char)*m)) break;
+    if (*m || m == method) { osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid method"); return OSB_ERR_INVALID_ARG; }
+    if (req->url) {
+        const char *why;
+        if (osb__url_parse_why(req->url, c->base.https, target, &why) != OSB_OK) {
+            if (target->host[0] && !strchr(target->host, '@'))   /* userinfo may be a secret */
+                osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid URL (host '%s'): %s", target->host, why);
+            else
+                osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid URL: %s", why);
+            return OSB_ERR_INVALID_ARG;
+        }
+        *u = target;
+    }
+    if ((req->path && (req->path[0] != '/' || !osb__check_target(req->path, 0))) ||
+        (req->query && !osb__check_target(req->query, 1))) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG, "the path or query holds characters that must be percent-encoded");
+        return OSB_ERR_INVALID_ARG;
+    }
+    if ((req->content_type && !osb__field_value_ok(req->content_type)) ||
+        (req->accept && !osb__field_value_ok(req->accept))) {
+        osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid content type or accept value");
+        return OSB_ERR_INVALID_ARG;
+    }
+    return osb__build_head(c, req, *u, method, osb__is_lifecycle_call(req), err);
+}
+
 /* Sends the request (once more on a fresh connection if a pooled one turned
  * out to be dead) and reads the response head into b. */
 static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
@@ -7676,12 +7979,11 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
     const char *method = req->method ? req->method : "GET";
     osb_url target;
     const osb_url *u = &c->base;
-    int to_lifecycle, idempotent, attempt, is_head;
+    int idempotent, attempt, is_head;
     int connect_ms = osb__timeout_or(req->timeouts.connect_ms, c->timeouts.connect_ms);
     int first_ms = osb__timeout_or(req->timeouts.first_byte_ms, c->timeouts.first_byte_ms);
     int total_ms = req->stream ? 0 : osb__timeout_or(req->timeouts.total_ms, c->timeouts.total_ms);
     osb_err e;
-    const char *m;
 
     osb__reset_error(err);
     memset(res, 0, sizeof *res);
@@ -7695,30 +7997,10 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
     b->idle_ms = osb__timeout_or(req->timeouts.idle_ms, c->timeouts.idle_ms);
     b->total_deadline = osb__deadline_in(total_ms);
 
-    for (m = method; *m; m++)
-        if (!osb__is_tchar((unsigned char)*m)) break;
-    if (*m || m == method) { osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid method"); return OSB_ERR_INVALID_ARG; }
-    if (req->url) {
-        if (osb_url_parse(req->url, c->base.https, &target) != OSB_OK) {
-            osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid URL");
-            return OSB_ERR_INVALID_ARG;
-        }
-        u = &target;
-    }
-    if ((req->path && (req->path[0] != '/' || !osb__check_target(req->path, 0))) ||
-        (req->query && !osb__check_target(req->query, 1))) {
-        osb__set_error(err, OSB_ERR_INVALID_ARG, "the path or query holds characters that must be percent-encoded");
-        return OSB_ERR_INVALID_ARG;
-    }
-    if (req->content_type && (strchr(req->content_type, '\r') || strchr(req->content_type, '\n'))) {
-        osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid content type");
-        return OSB_ERR_INVALID_ARG;
-    }
-    to_lifecycle = osb__same_origin(u, &c->base);
+    e = osb__request_head(c, req, &target, &u, err);
+    if (e) return e;
     idempotent = req->idempotent ? req->idempotent > 0 : osb__method_idempotent(method);
     is_head = !strcmp(method, "HEAD");
-    e = osb__build_head(c, req, u, method, to_lifecycle, err);
-    if (e) return e;
 
     for (attempt = 0;; attempt++) {
         int64_t connect_deadline = osb__earlier(osb__deadline_in(connect_ms), b->total_deadline);
@@ -9947,6 +10229,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
     }
     req.stream = 1;
     req.cancel = cancel;
+    req.accept = "text/event-stream";   /* as the official SDKs ask for every stream */
     e = osb_request_open(c, &req, &s->res, &s->body);
     osb__call_free(k);
     if (!e && (s->res.status < 200 || s->res.status > 299)) e = osb__ex_http_error(c, s->body, s->res.status);
@@ -10293,7 +10576,7 @@ static int osb__ex_on_cursor(void *user, osb_str name, osb_str value) {
         if (osb__lower((unsigned char)name.ptr[i]) != osb__lower((unsigned char)h[i])) return 0;
     while (value.len && (value.ptr[value.len - 1] == ' ' || value.ptr[value.len - 1] == '\t')) value.len--;
     while (value.len && (value.ptr[0] == ' ' || value.ptr[0] == '\t')) { value.ptr++; value.len--; }
-    if (value.len && osb_json_to_u64(value.ptr, value.len, &v) == OSB_OK) {
+    if (value.len && osb_json_to_u64(value.ptr, value.len, &v) == OSB_OK && v <= (uint64_t)INT64_MAX) {
         cur->value = v;
         cur->seen = 1;
     }
@@ -10310,6 +10593,7 @@ OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const c
     char url[1400];
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no sink for the log");
+    if (cursor > (uint64_t)INT64_MAX) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the log cursor is above INT64_MAX");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     osb__call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/command/{}/logs", id);
@@ -10878,6 +11162,10 @@ OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const o
             e = osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload needs a path and a mode of octal digits");
             break;
         }
+        if (f->size > (uint64_t)INT64_MAX) {
+            e = osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload size is above INT64_MAX");
+            break;
+        }
         if (osb_upload_metadata(&meta[i], f->path, f->owner, f->group, f->mode) != OSB_OK) {
             e = osb__ex_fail(c, meta[i].failed ? meta[i].failed : OSB_ERR_INVALID_ARG, "bad upload metadata");
             break;
@@ -11014,6 +11302,8 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
     memset(info, 0, sizeof *info);
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!r || !r->path || !*r->path || !sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
+    if (r->offset > (uint64_t)INT64_MAX || r->length > (uint64_t)INT64_MAX - r->offset)
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the download offset and length must stay within INT64_MAX");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     max_resumes = r->max_resumes == 0 ? 3 : r->max_resumes < 0 ? 0 : r->max_resumes;
     osb__call_init(&k, c, "GET", execd);
@@ -11543,6 +11833,17 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     else {
         snprintf(cfg->message, sizeof cfg->message, "protocol (%s) must be http or https", src[PROTOCOL]);
         return OSB_ERR_INVALID_ARG;
+    }
+    if (val[DOMAIN]) {
+        osb_url u;
+        const char *why;
+        if (osb__url_parse_why(val[DOMAIN], !strcmp(val[PROTOCOL], "https"), &u, &why) != OSB_OK) {
+            if (u.host[0] && !strchr(u.host, '@'))    /* userinfo may be a secret */
+                snprintf(cfg->message, sizeof cfg->message, "domain (%s), host '%.40s': %s", src[DOMAIN], u.host, why);
+            else
+                snprintf(cfg->message, sizeof cfg->message, "domain (%s): %s", src[DOMAIN], why);
+            return OSB_ERR_INVALID_ARG;
+        }
     }
     if (src[TIMEOUT] && strcmp(src[TIMEOUT], "explicit") != 0) {
         int ms = osb__cfg_seconds(val[TIMEOUT]);

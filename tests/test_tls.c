@@ -674,33 +674,39 @@ TEST(tls_ip_literal_parser) {
     static const unsigned char v6_b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
                                            0, 0, 0, 0, 0, 0, 0x12, 0x34};
     static const unsigned char v6_m[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 5};
-    CHECK_EQ_INT(osb__tls_parse_ip("127.0.0.1", ip), 4);
+    CHECK_EQ_INT(osb__parse_ip("127.0.0.1", ip), 4);
     CHECK(ip[0] == 127 && ip[1] == 0 && ip[2] == 0 && ip[3] == 1);
-    CHECK_EQ_INT(osb__tls_parse_ip("255.255.255.255", ip), 4);
-    CHECK_EQ_INT(osb__tls_parse_ip("::1", ip), 16);
+    CHECK_EQ_INT(osb__parse_ip("255.255.255.255", ip), 4);
+    CHECK_EQ_INT(osb__parse_ip("::1", ip), 16);
     CHECK(memcmp(ip, v6_1, 16) == 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("[::1]", ip), 16);
+    CHECK_EQ_INT(osb__parse_ip("[::1]", ip), 16);
     CHECK(memcmp(ip, v6_1, 16) == 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("2001:db8::1234", ip), 16);
+    CHECK_EQ_INT(osb__parse_ip("2001:db8::1234", ip), 16);
     CHECK(memcmp(ip, v6_b, 16) == 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("2001:DB8:0:0:0:0:0:1234", ip), 16);
+    CHECK_EQ_INT(osb__parse_ip("2001:DB8:0:0:0:0:0:1234", ip), 16);
     CHECK(memcmp(ip, v6_b, 16) == 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("::ffff:10.0.0.5", ip), 16);
+    CHECK_EQ_INT(osb__parse_ip("::ffff:10.0.0.5", ip), 16);
     CHECK(memcmp(ip, v6_m, 16) == 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("fe80::1%eth0", ip), 16);
-    CHECK_EQ_INT(osb__tls_parse_ip("localhost", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("example.com", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("256.0.0.1", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3.4.5", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3.4x", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("1::2::3", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("1:2:3:4:5:6:7:8:9", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("12345::", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip(":1", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("1:", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("", ip), 0);
-    CHECK_EQ_INT(osb__tls_parse_ip("1.2.3.04", ip), 4);
+    CHECK_EQ_INT(osb__parse_ip("fe80::1%eth0", ip), 16);
+    CHECK_EQ_INT(osb__parse_ip("localhost", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("example.com", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("256.0.0.1", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("1.2.3", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("1.2.3.4.5", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("1.2.3.4x", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("1::2::3", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("1:2:3:4:5:6:7:8:9", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("12345::", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip(":1", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("1:", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("", ip), 0);
+    /* a leading zero is octal to the C library's resolver: refused, so that
+       the address checked is the address connected */
+    CHECK_EQ_INT(osb__parse_ip("1.2.3.04", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("010.0.0.1", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("::ffff:010.0.0.1", ip), 0);
+    CHECK_EQ_INT(osb__parse_ip("0.0.0.0", ip), 4);
+    CHECK_EQ_INT(osb__parse_ip("10.0.0.100", ip), 4);
 }
 
 /* ---- the iPAddress SAN reader ------------------------------------------------ */

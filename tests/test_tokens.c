@@ -784,8 +784,24 @@ TEST(sse_standard) {
     SSE_EXPECT("data: x\n", "E8@8");                   /* no blank line: truncated */
     SSE_EXPECT("data: x", "E8@7");
     SSE_EXPECT(": only a comment", "$");
-    SSE_EXPECT("\xef\xbb" "data", "E7@2");              /* broken BOM */
+    /* only a BOM at the very start is skipped; the first bytes of one that
+       then goes on otherwise are data (here: the name of an unknown field) */
+    SSE_EXPECT("\xef\xbb" "data", "$");
+    SSE_EXPECT("\xef", "$");
+    SSE_EXPECT("\xef\n{\"a\":1}\n\n", "[bare@2 ||{\"a\":1}]$");
+    SSE_EXPECT("\xef\xbb\n" "data: x\n\n", "[sse@3 ||x]$");
+    SSE_EXPECT("\xef" "data: x\n\n", "$");
+    SSE_EXPECT("\xef\xbb\xbf" "\xef\xbb\xbf" "data: x\n\n", "$");       /* a second BOM is not skipped */
+    SSE_EXPECT("data: x\n\n\xef\xbb\xbf" "data: y\n\n", "[sse@0 ||x]$");
     SSE_EXPECT("data: \xe2\x82\xac\n\n", "[sse@0 ||\\xe2\\x82\\xac]$");
+}
+
+/* data: lines and bare JSON lines in one stream are each their own event */
+TEST(sse_data_lines_and_bare_lines_never_glued) {
+    SSE_EXPECT("data: a\n{\"b\":1}\n\n", "[sse@0 ||a][bare@8 ||{\"b\":1}]$");
+    SSE_EXPECT("data: a\ndata: b\n[1]\ndata: c\n\n", "[sse@0 ||a\\x0ab][bare@16 ||[1]][sse@20 ||c]$");
+    SSE_EXPECT("event: e\ndata: a\n{\"b\":1}\n", "[sse@0 e||a][bare@17 ||{\"b\":1}]$");
+    SSE_EXPECT("{\"a\":1}\ndata: b\n\n{\"c\":2}\n", "[bare@0 ||{\"a\":1}][sse@8 ||b][bare@17 ||{\"c\":2}]$");
 }
 
 TEST(sse_execd_and_metrics) {
@@ -934,7 +950,7 @@ TEST(multipart_upload_body) {
         "Content-Type: application/json\r\n\r\n"
         "{\"path\":\"/workspace/b \\\"q\\\".bin\",\"owner\":\"root\",\"group\":\"root\",\"mode\":600}\r\n"
         "--XyZ\r\n"
-        "Content-Disposition: form-data; name=\"file\"; filename=\"b %22q%22%0D%0A.bin\"\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"b \\\"q\\\"__.bin\"\r\n"
         "Content-Type: application/octet-stream\r\n\r\n"
         "0123456789\r\n"
         "--XyZ--\r\n";

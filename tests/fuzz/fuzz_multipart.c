@@ -34,12 +34,19 @@ static char *take(const uint8_t **p, const uint8_t *end, size_t *len) {
     return out;
 }
 
+/* a quoted-string as Go's mime package reads it back: quoted-pairs for
+   '"' and '\\', '_' for every control character */
 static void quoted(osb_buf *b, const char *s) {
     for (; *s; s++) {
-        if (*s == '"') osb_buf_append_str(b, "%22");
-        else if (*s == '\r') osb_buf_append_str(b, "%0D");
-        else if (*s == '\n') osb_buf_append_str(b, "%0A");
-        else osb_buf_append(b, s, 1);
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            osb_buf_append(b, "\\", 1);
+            osb_buf_append(b, s, 1);
+        } else if (c < 0x20 || c == 0x7f) {
+            osb_buf_append(b, "_", 1);
+        } else {
+            osb_buf_append(b, s, 1);
+        }
     }
 }
 
