@@ -427,6 +427,25 @@ class TestLifecycleStrict(Strict):
         self.assertEqual((r.status, r.json()), (409, {"code": "DOCKER::SANDBOX_NOT_RUNNING",
                                                       "message": "Sandbox is not in a running state."}))
 
+    def test_snapshot_of_a_paused_sandbox_message(self):
+        sid = self.create()
+        self.assertEqual(self.api("POST", "/v1/sandboxes/%s/pause" % sid).status, 202)
+        r = self.api("POST", "/v1/sandboxes/%s/snapshots" % sid, {})
+        self.assertEqual((r.status, r.json()), (409, {
+            "code": "SNAPSHOT::INVALID_SOURCE_STATE",
+            "message": "Snapshot can only be created from a Running sandbox."}))
+
+    def test_snapshot_messages_have_no_final_period(self):
+        r = self.api("GET", "/v1/snapshots/no-such-snapshot")
+        self.assertEqual((r.status, r.json()), (404, {"code": "SNAPSHOT::NOT_FOUND",
+                                                      "message": "Snapshot no-such-snapshot not found"}))
+        sid = self.create()
+        snap = self.api("POST", "/v1/sandboxes/%s/snapshots" % sid, {}).json()["id"]
+        r = self.api("DELETE", "/v1/snapshots/" + snap)  # still Creating
+        self.assertEqual((r.status, r.json()), (409, {
+            "code": "SNAPSHOT::INVALID_STATE",
+            "message": "Snapshot %s is still being created and cannot be deleted" % snap}))
+
     def test_renew_checks_the_time_before_the_expiration_mode(self):
         sid = self.create(timeout=None)
         r = self.api("POST", "/v1/sandboxes/%s/renew-expiration" % sid,

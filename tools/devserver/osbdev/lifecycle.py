@@ -1152,8 +1152,7 @@ class Lifecycle(object):
         sb = self.find(sid)
         if sb.state != "Running":
             raise HTTPError(409, "SNAPSHOT::INVALID_SOURCE_STATE",
-                            "Sandbox %s must be Running to create a snapshot (state: %s)."
-                            % (sid, sb.state))
+                            "Snapshot can only be created from a Running sandbox.")
         snap = Snapshot(common.uuid4(), sid, name)
         with self.lock:
             self.snapshots[snap.id] = snap
@@ -1191,7 +1190,7 @@ class Lifecycle(object):
         with self.lock:
             snap = self.snapshots.get(snap_id)
         if snap is None:
-            raise HTTPError(404, "SNAPSHOT::NOT_FOUND", "Snapshot %s not found." % snap_id)
+            raise HTTPError(404, "SNAPSHOT::NOT_FOUND", "Snapshot %s not found" % snap_id)
         return snap
 
     def get_snapshot(self, req, resp, snap_id):
@@ -1202,7 +1201,7 @@ class Lifecycle(object):
         with self.lock:
             if snap.state == "Creating":
                 raise HTTPError(409, "SNAPSHOT::INVALID_STATE",
-                                "Snapshot %s is still being created." % snap_id)
+                                "Snapshot %s is still being created and cannot be deleted" % snap_id)
             self.snapshots.pop(snap_id, None)
         self.send_empty(req, resp, 204)
 
