@@ -53,7 +53,8 @@ def setUpModule():
     tmp = tempfile.mkdtemp(prefix="osb-cli-test-")
     ready = os.path.join(tmp, "ready")
     proc = subprocess.Popen([sys.executable, DEVSERVER, "--port", "0", "--ready-file", ready,
-                             "--command-grace", "0.1", "--state-dir", os.path.join(tmp, "state")],
+                             "--command-grace", "0.1", "--state-dir", os.path.join(tmp, "state"),
+                             "--allowed-host-path", tmp],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 20
     while not (os.path.exists(ready) and os.path.getsize(ready) > 0):
@@ -319,10 +320,16 @@ class Sandboxes(Base):
     def test_create_options(self):
         vols = os.path.join(SERVER["tmp"], "volumes.json")
         with open(vols, "w") as f:
-            json.dump([{"name": "data", "mountPath": "/data", "host": {"path": "/tmp"}, "readOnly": True}], f)
+            json.dump([{"name": "data", "mountPath": "/data", "host": {"path": SERVER["tmp"]},
+                        "readOnly": True}], f)
         sid = self.sandbox("--volumes-file", vols, "--entrypoint", "sleep", "--entrypoint", "1000",
                            "--extension", "k=v", "--image-auth-username", "u", "--image-auth-password", "p")
         self.assertEqual(self.json("sandbox", "get", sid)["entrypoint"], ["sleep", "1000"])
+        # the volume reached the server: its host directory is mounted, read-only
+        self.assertIn("volumes.json", self.ok("command", "run", sid, "--", "ls", "/data"))
+        code, out, err = osb("command", "run", sid, "--", "touch", "/data/x")
+        self.assertNotEqual(code, 0)
+        self.assertIn("Read-only file system", out + err)
         self.ok("sandbox", "kill", sid)
         # the Docker-mode dev server refuses secure access: the flag reached it
         code, out, err = osb("sandbox", "create", "-i", "x", "--secure-access")

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -573,6 +574,99 @@ class AsAnotherUser(td.Base):
         self.assertFalse(self.exists("/tmp/only-a", ep=b))
         self.assertFalse(os.path.exists("/tmp/only-a"))
         self.assertLess(int(self.sh("ls /proc | grep -cE '^[0-9]+$'", ep=a)), 20)
+
+
+DNS_QUERY = """
+import socket, struct, sys
+def rcode(name):
+    q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\\0"
+    q += struct.pack("!HH", 1, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(30)
+    s.sendto(q, ("127.0.0.1", 53))
+    d = s.recv(65535)
+    assert d[:2] == q[:2] and d[2] & 0x80
+    return d[3] & 15
+print(" ".join("%s=%d" % (n, rcode(n)) for n in sys.argv[1:]))
+"""
+
+
+class EgressNetwork(td.Base):
+    """A sandbox created with a networkPolicy has its own network namespace, whose DNS goes
+    through the dev egress as through the real sidecar."""
+
+    def rcodes(self, ep, *names):
+        out = self.sh("python3 /tmp/dnsq.py " + " ".join(names), ep=ep)
+        return dict(kv.split("=") for kv in out.split())
+
+    def upstream(self):
+        """A resolver of the test's own on loopback: every name is 192.0.2.7 (NOERROR)."""
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        self.addCleanup(u.close)
+        self.asked = []
+
+        def serve():
+            while True:
+                try:
+                    q, peer = u.recvfrom(65535)
+                except OSError:
+                    return
+                end = q.index(b"\0", 12) + 5
+                self.asked.append(q[12:end - 4])
+                u.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end] +
+                         b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc0\x00\x02\x07", peer)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return "127.0.0.1:%d" % u.getsockname()[1]
+
+    def test_denied_names_answer_nxdomain_as_the_sidecar_does(self):
+        srv = DevServer("--api-key", KEY, "--command-grace", "0", "--dns-upstream", self.upstream())
+        self.server = srv
+        self.addCleanup(srv.stop)
+        self.addCleanup(setattr, self, "server", None)
+        sid = self.create(networkPolicy={"defaultAction": "deny", "egress": [
+            {"action": "deny", "target": "blocked.allowed.test"},
+            {"action": "allow", "target": "*.allowed.test"},
+            {"action": "allow", "target": "10.0.0.0/8"}]})
+        ep = self.execd(sid)
+        self.upload("/tmp/dnsq.py", DNS_QUERY, ep=ep)
+        self.assertEqual(self.sh("cat /etc/resolv.conf", ep=ep), "nameserver 127.0.0.1")
+        # NXDOMAIN (3) where the first matching rule, else the default action, denies; the
+        # allowed name is forwarded to the resolver (NOERROR, 0)
+        self.assertEqual(self.rcodes(ep, "blocked.allowed.test", "other.example", "allowed.test",
+                                     "a.allowed.test", "B.Allowed.Test."),
+                         {"blocked.allowed.test": "3", "other.example": "3", "allowed.test": "3",
+                          "a.allowed.test": "0", "B.Allowed.Test.": "0"})
+        self.assertEqual(self.asked, [b"\x01a\x07allowed\x04test\x00", b"\x01B\x07Allowed\x04Test\x00"])
+        r = self.sh("python3 -c \"import socket\ntry: socket.getaddrinfo('other.example', 80)\n"
+                    "except socket.gaierror as e: print(e.errno == socket.EAI_NONAME)\"", ep=ep)
+        self.assertEqual(r, "True")
+        self.assertEqual(self.sh("getent hosts x.allowed.test", ep=ep).split(), ["192.0.2.7", "x.allowed.test"])
+        # the policy changes at run time, so do the answers
+        eg = self.endpoint(sid, 18080)
+        r = request("PATCH", eg["endpoint"] + "/policy", [{"action": "allow", "target": "other.example"}],
+                    dict(eg.get("headers", {}), **{"Content-Type": "application/json"}))
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(self.rcodes(ep, "other.example"), {"other.example": "0"})
+
+    def test_a_sandbox_with_a_network_policy_has_its_own_network(self):
+        ep = self.execd(self.create(networkPolicy={"defaultAction": "allow"}))
+        self.assertEqual(self.sh("ls /sys/class/net", ep=ep), "lo")
+        port = 20000 + int(uuid.uuid4().hex[:4], 16) % 20000
+        self.x("POST", "/command", {"command": "cd /tmp && echo inside > page.txt && exec python3 -m "
+                                               "http.server %d --bind 127.0.0.1" % port,
+                                    "background": True}, ep=ep)
+        deadline = time.time() + 10
+        while True:  # reached through execd's proxy, which runs where the service does
+            r = self.x("GET", "/proxy/%d/page.txt" % port, ep=ep)
+            if r.status == 200 or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual((r.status, r.body), (200, b"inside\n"))
+        with self.assertRaises(ConnectionRefusedError):  # not on the host's loopback
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
 if __name__ == "__main__":

@@ -71,6 +71,9 @@ def parse_args(argv):
                         "(default: STATE_DIR/volumes)")
     p.add_argument("--volume", action="append", default=[], metavar="NAME[=SEED_DIR]",
                    help="create named volume NAME at start-up, with a copy of SEED_DIR's tree")
+    p.add_argument("--dns-upstream", action="append", default=[], metavar="HOST[:PORT]",
+                   help="resolver the egress DNS proxy of sandboxes with a networkPolicy forwards "
+                        "allowed names to (repeatable; default: the host's /etc/resolv.conf)")
     p.add_argument("--isolation", choices=("auto", "namespaces", "directories"), default="auto",
                    help="auto (default): each sandbox gets its own namespaces (overlay root, /tmp, "
                         "hostname, PIDs) where they can be made, else only its own root directory "
@@ -106,6 +109,7 @@ def main(argv=None):
     cfg.endpoint_execd_token = args.endpoint_execd_token
     cfg.run_entrypoint = args.run_entrypoint
     cfg.allowed_host_paths = list(args.allowed_host_path)
+    cfg.dns_upstreams = list(args.dns_upstream)
     cfg.volume_dir = args.volume_dir
     cfg.volume_seeds = [(v.partition("=")[0], v.partition("=")[2] or None) for v in args.volume]
     try:

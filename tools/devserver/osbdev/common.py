@@ -30,6 +30,7 @@ class Config(object):
         self.allowed_host_paths = []  # storage.allowed_host_paths: empty refuses every host path
         self.volume_dir = None       # named volumes (default: STATE_DIR/volumes)
         self.volume_seeds = []       # [(name, seed directory or None)] created at start-up
+        self.dns_upstreams = []      # resolvers the egress DNS proxy forwards to (default: host's)
 
 
 # ---------------------------------------------------------------- JSON

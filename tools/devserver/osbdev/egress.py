@@ -55,6 +55,14 @@ def host_matches(target, host):
     return t == h
 
 
+def is_ip_target(t):
+    try:
+        ipaddress.ip_network(t, strict=False)
+        return True
+    except ValueError:
+        return False
+
+
 class Egress(object):
     def __init__(self, network_policy, token, credential_proxy, vault_state="ready"):
         self.vault_state = vault_state
@@ -103,6 +111,21 @@ class Egress(object):
             return self.vault_route(req, resp, path)
         except EgressError as e:
             self.text(resp, e.status, e.message)
+
+    def evaluate(self, domain):
+        """policy.Evaluate for a DNS name: the first domain rule that matches (exact name, or
+        `*.suffix` for names below it) decides, else the default action. IP and CIDR targets
+        are not domain rules."""
+        d = domain.lower().rstrip(".")
+        with self.lock:
+            rules, default = list(self.rules), self.default
+        for r in rules:
+            t = r["target"].strip().lower()
+            if not t or is_ip_target(t):
+                continue
+            if (t.startswith("*.") and d.endswith(t[1:])) or t == d:
+                return r["action"] or "deny"
+        return default or "deny"
 
     def mode(self, rules=None, default=None):
         rules = self.rules if rules is None else rules

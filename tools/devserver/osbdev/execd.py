@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from . import common, egress, files, metrics, ptys, sandboxfs
+from . import common, egress, egressdns, files, metrics, ptys, sandboxfs
 from . import gojson
 from .execd_base import JSON_CT, ExecdError, go_err, parse_go_int
 from .common import go_json, go_time, now_ms
@@ -231,6 +231,9 @@ class Execd(object):
         if sandbox.network_policy is not None:
             self.egress = egress.Egress(sandbox.network_policy, sandbox.egress_token,
                                         sandbox.credential_proxy, cfg.vault_state)
+        self.dns = None
+        if self.egress is not None and sb.net:  # the sidecar's DNS proxy, in its namespace
+            self.dns = egressdns.DnsProxy(self.egress, sb, cfg.dns_upstreams)
         self.closed = False
         self.routes = {
             ("GET", "/ping"): self.ping,
@@ -370,6 +373,10 @@ class Execd(object):
             hdrs.append(("Content-Length", str(len(body))))
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
         try:
+            if self.sb.net:  # the service listens in the sandbox's own network namespace
+                conn.sock = self.sb.socket()
+                conn.sock.settimeout(3600)
+                conn.sock.connect(("127.0.0.1", port))
             conn.putrequest(req.method, path, skip_host=any(k.lower() == "host" for k, _ in hdrs),
                             skip_accept_encoding=True)
             for k, v in hdrs:
@@ -427,6 +434,8 @@ class Execd(object):
 
     def close(self):
         self.closed = True
+        if self.dns is not None:
+            self.dns.close()
         self.sb.close()  # with namespaces, this alone ends every process of the sandbox
         for p in self._all_procs():
             common.kill_group(p, signal.SIGKILL)

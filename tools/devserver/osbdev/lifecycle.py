@@ -740,7 +740,8 @@ class Lifecycle(object):
         except volumes.VolumeError as e:
             raise HTTPError(e.status, e.code, e.message)
         sb.container_id = os.urandom(32).hex()
-        fs = sandboxfs.SandboxFS(self.cfg.state_dir, sb.id, sb.container_id, mounts)
+        fs = sandboxfs.SandboxFS(self.cfg.state_dir, sb.id, sb.container_id, mounts,
+                                 net=sb.network_policy is not None)
         try:
             fs.start()
         except (sandboxfs.SandboxError, OSError) as e:
@@ -748,7 +749,13 @@ class Lifecycle(object):
             self.volumes.remove_managed(sb.auto_volumes)
             raise HTTPError(500, "DOCKER::SANDBOX_START_FAILED",
                             "Failed to create or start container: %s" % e)
-        sb.execd = execd_mod.Execd(self.cfg, sb, fs)
+        try:
+            sb.execd = execd_mod.Execd(self.cfg, sb, fs)
+        except OSError as e:
+            fs.close()
+            self.volumes.remove_managed(sb.auto_volumes)
+            raise HTTPError(500, "DOCKER::SANDBOX_START_FAILED",
+                            "Failed to create or start container: %s" % e)
         sb.execd_server = httpcore.make_server(self.cfg.host, 0, sb.execd, self.recorder)
         httpcore.serve_in_thread(sb.execd_server)
         sb.execd.port = sb.execd_server.server_address[1]

@@ -25,6 +25,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -74,7 +75,7 @@ O=/.osb-host
 mount -t proc proc /proc
 mount --rbind "$O/dev" /dev
 mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm
-mount --rbind "$O/sys" /sys
+if [ "$NET" = 1 ]; then mount -t sysfs sysfs /sys; else mount --rbind "$O/sys" /sys; fi
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 hostname "$HN" 2>/dev/null || echo "$HN" > /proc/sys/kernel/hostname
 # (in a user namespace the host's root-owned files stay read-only: best effort)
@@ -87,6 +88,10 @@ while [ $# -ge 3 ]; do
   if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi
   shift 3
 done
+if [ "$NET" = 1 ]; then  # its own network namespace: loopback only, DNS from the dev egress
+  ip link set lo up
+  printf 'nameserver 127.0.0.1\n' > /etc/resolv.conf
+fi
 umount -l "$O"
 rmdir "$O"
 echo ready
@@ -128,8 +133,10 @@ def choose_mode(requested, state_dir):
 class SandboxFS(object):
     """One sandbox's root: popen() starts a process in it, host() maps one of its paths."""
 
-    def __init__(self, state_dir, sid, container_id, mounts=(), mode=None):
+    def __init__(self, state_dir, sid, container_id, mounts=(), mode=None, net=False):
         self.mode = mode or MODE
+        # its own network namespace too (needs root: the server joins it to open sockets there)
+        self.net = bool(net) and self.mode == "namespaces" and os.geteuid() == 0
         self.sid = sid
         self.hostname = container_id[:12]
         # (host source, sandbox destination, read only), parents before what is mounted in them
@@ -161,10 +168,11 @@ class SandboxFS(object):
         for src, dst, ro in self.mounts:
             args += [src, dst, "ro" if ro else "rw"]
         argv = [UNSHARE, "--mount", "--pid", "--uts", "--ipc", "--fork", "--kill-child",
-                "--propagation", "private"]
+                "--propagation", "private"] + (["--net"] if self.net else [])
         if os.geteuid() != 0:
             argv += ["--user", "--map-root-user"]
-        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "SH": SH}
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "SH": SH,
+               "NET": "1" if self.net else "0"}
         err = tempfile.TemporaryFile()
         try:
             p = subprocess.Popen(argv + ["--", SH, "-c", _INIT, "osb-init"] + args,
@@ -226,6 +234,39 @@ class SandboxFS(object):
                 pass
         elif self.mode == "directories":
             common.rmtree_quiet(self.dir)
+
+    def socket(self, family=socket.AF_INET, type=socket.SOCK_STREAM):
+        """A socket in the sandbox's network (its own namespace when it has one)."""
+        if not self.net:
+            return socket.socket(family, type)
+        out = {}
+
+        def make():  # setns changes only this thread's network namespace; it then ends
+            try:
+                own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+                try:
+                    target = os.open("/proc/%d/ns/net" % self.init_pid, os.O_RDONLY)
+                    try:
+                        _setns(target, CLONE_NEWNET)
+                        try:
+                            out["sock"] = socket.socket(family, type)
+                        finally:
+                            _setns(own, CLONE_NEWNET)
+                    finally:
+                        os.close(target)
+                finally:
+                    os.close(own)
+            except OSError as e:
+                out["error"] = e
+
+        t = threading.Thread(target=make)
+        t.start()
+        t.join()
+        if "error" in out:
+            if "sock" in out:
+                out["sock"].close()
+            raise out["error"]
+        return out["sock"]
 
     def signal_all(self, sig):
         """Signal every process of the sandbox (its init included), as a cgroup freeze reaches
@@ -309,7 +350,8 @@ class SandboxFS(object):
             pre = [NSENTER, "-t", str(self.init_pid)]
             if os.geteuid() != 0:  # its user namespace, where we are root
                 pre += ["-U", "--preserve-credentials"]
-            pre += ["-m", "-u", "-i", "-p", "-r", "-w", "--", SETSID] + (["--ctty"] if ctty else []) + ["--"]
+            pre += ["-m", "-u", "-i", "-p"] + (["-n"] if self.net else []) + ["-r", "-w", "--", SETSID]
+            pre += (["--ctty"] if ctty else []) + ["--"]
             if uid is not None:
                 g, groups = _ids(uid, gid)
                 pre += [SETPRIV, "--reuid=%d" % uid, "--regid=%d" % g]
@@ -377,6 +419,20 @@ class SandboxProc(subprocess.Popen):
                 os.kill(kid, sig)
             except OSError:
                 pass
+
+
+CLONE_NEWNET = 0x40000000
+_libc = []
+
+
+def _setns(fd, nstype):
+    if not _libc:
+        import ctypes
+        _libc.append(ctypes.CDLL(None, use_errno=True))
+    if _libc[0].setns(fd, nstype) != 0:
+        import ctypes
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
 
 
 def _exited(pid):
