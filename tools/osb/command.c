@@ -117,13 +117,35 @@ static int exec_finish(osb_err e, osb_execution *x, int kind, const char *ctx) {
 }
 
 /* >>command ================================================================ */
+/* One argument as a POSIX shell word, as the official CLI's shlex.quote:
+ * left alone when it has only letters, digits and @%+=:,./-_ ; otherwise
+ * in single quotes, each ' written as '"'"'. The empty string is ''. */
+static void shell_quote(osb_buf *b, const char *s) {
+    const char *p;
+    int safe = *s != 0;
+    for (p = s; *p && safe; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("@%+=:,./-_", *p)) safe = 0;
+    if (safe) {
+        bput(b, s);
+        return;
+    }
+    bput(b, "'");
+    for (p = s; *p; p++) {
+        if (*p == '\'') bput(b, "'\"'\"'");
+        else bputn(b, p, 1);
+    }
+    bput(b, "'");
+}
+
+/* The words after "--", quoted and joined: the remote shell splits them
+ * back into exactly these arguments. */
 static char *join_rest(const args *a) {
     osb_buf b;
     int i;
     memset(&b, 0, sizeof b);
     for (i = 0; i < a->nrest; i++) {
         if (i) bput(&b, " ");
-        bput(&b, a->rest[i]);
+        shell_quote(&b, a->rest[i]);
     }
     if (!b.data) bput(&b, "");
     return b.data;
@@ -173,6 +195,7 @@ static int c_command_run(args *a) {
         o = jobj();
         jset_str(o, "execution_id", id);
         jset_str(o, "sandbox_id", a->pos[0]);
+        jset_str(o, "mode", "background");
         if (strcmp(g_out, "raw") == 0) printf("%s\n", id);
         else if (strcmp(g_out, "table") == 0) printf("Started background command %s\n", id);
         else show(o, NULL);
@@ -199,7 +222,7 @@ static int c_command_status(args *a) {
     if (code) return code;
     e = osb_command_status_get(CLI, EXECD, a->pos[1], &s);
     if (e != OSB_OK) return report(e, "cannot get the command status");
-    show_raw(s->raw, NULL);
+    show_raw_shaped(s->raw, shape_command_status, NULL);
     osb_result_free(s);
     return EX_OK;
 }
@@ -221,13 +244,14 @@ static int c_command_logs(args *a) {
     }
     if (strcmp(g_out, "raw") == 0) {
         fwrite(bstr(&out), 1, out.len, stdout);
+        fputc('\n', stdout);   /* as the official CLI's echo */
     } else if (strcmp(g_out, "table") == 0) {
         fwrite(bstr(&out), 1, out.len, stdout);
         if (out.len && out.data[out.len - 1] != '\n') fputc('\n', stdout);
         printf("(cursor %llu)\n", (unsigned long long)next);
     } else {
-        jv *o = jobj();
-        jset_strn(o, "output", bstr(&out), out.len);
+        jv *o = jobj();   /* CommandLogs */
+        jset_strn(o, "content", bstr(&out), out.len);
         jset_num(o, "cursor", (long long)next);
         show(o, NULL);
         jv_free(o);
@@ -238,16 +262,12 @@ static int c_command_logs(args *a) {
 }
 
 static int c_command_interrupt(args *a) {
-    jv *o;
     osb_err e;
     int code = connect_sb(a->pos[0], 0);
     if (code) return code;
     e = osb_command_interrupt(CLI, EXECD, a->pos[1]);
     if (e != OSB_OK) return report(e, "cannot interrupt the command");
-    o = jobj();
-    jset_str(o, "execution_id", a->pos[1]);
-    jset_bool(o, "interrupted", 1);
-    return show_msg(o, "Interrupted %s", a->pos[1]);
+    return show_msg(status_msg("ok", "Interrupted: %s", a->pos[1]), "Interrupted: %s", a->pos[1]);
 }
 
 static int c_session_create(args *a) {
@@ -259,7 +279,9 @@ static int c_session_create(args *a) {
     e = osb_session_create(CLI, EXECD, A(a, "workdir"), sid, sizeof sid);
     if (e != OSB_OK) return report(e, "cannot create the session");
     o = jobj();
+    jset_str(o, "sandbox_id", a->pos[0]);
     jset_str(o, "session_id", sid);
+    jset_str(o, "working_directory", A(a, "workdir"));
     if (strcmp(g_out, "raw") == 0) {
         printf("%s\n", sid);
         jv_free(o);
@@ -299,16 +321,12 @@ static int c_session_run(args *a) {
 }
 
 static int c_session_delete(args *a) {
-    jv *o;
     osb_err e;
     int code = connect_sb(a->pos[0], 0);
     if (code) return code;
     e = osb_session_delete(CLI, EXECD, a->pos[1]);
     if (e != OSB_OK) return report(e, "cannot delete the session");
-    o = jobj();
-    jset_str(o, "session_id", a->pos[1]);
-    jset_bool(o, "deleted", 1);
-    return show_msg(o, "Deleted session %s", a->pos[1]);
+    return show_msg(status_msg("ok", "Deleted session: %s", a->pos[1]), "Deleted session: %s", a->pos[1]);
 }
 
 /* >>code =================================================================== */

@@ -92,6 +92,192 @@ static void load_toml(void) {
     if (read_all(path, &g_toml) == 0) C.file_found = 1;
 }
 
+/* Checks that text is TOML (the subset a config file uses, strictly): tables
+ * [a.b], key = value with strings, numbers, booleans, dates, arrays and
+ * inline tables, comments; no table or key twice. The official CLI refuses a
+ * file tomllib cannot read; so does osb (exit 3). Returns 0, or the line
+ * number of the first error with *why set. */
+static const char *toml_value_end(const char *p, const char *e, const char **why);
+
+static const char *toml_ws(const char *p, const char *e) {
+    while (p < e && (*p == ' ' || *p == '\t')) p++;
+    return p;
+}
+
+/* A key: bare, quoted, dotted. Returns its end, NULL if none; the key's text
+ * (dots and quotes kept) goes to out. */
+static const char *toml_key(const char *p, const char *e, osb_buf *out) {
+    int any = 0;
+    for (;;) {
+        p = toml_ws(p, e);
+        if (p < e && (*p == '"' || *p == '\'')) {
+            char q = *p;
+            const char *s = p++;
+            while (p < e && *p != q && *p != '\n') p += (q == '"' && *p == '\\' && p + 1 < e) ? 2 : 1;
+            if (p >= e || *p != q) return NULL;
+            p++;
+            bputn(out, s, (size_t)(p - s));
+        } else {
+            const char *s = p;
+            while (p < e && (isalnum((unsigned char)*p) || *p == '_' || *p == '-')) p++;
+            if (p == s) return NULL;
+            bputn(out, s, (size_t)(p - s));
+        }
+        any = 1;
+        p = toml_ws(p, e);
+        if (p < e && *p == '.') {
+            bput(out, ".");
+            p++;
+            continue;
+        }
+        return any ? p : NULL;
+    }
+}
+
+static const char *toml_string(const char *p, const char *e, const char **why) {
+    char q = *p;
+    if (e - p >= 3 && p[1] == q && p[2] == q) {   /* multi-line */
+        p += 3;
+        while (p + 2 < e && !(p[0] == q && p[1] == q && p[2] == q)) p += (q == '"' && *p == '\\') ? 2 : 1;
+        if (p + 2 >= e) { *why = "unterminated multi-line string"; return NULL; }
+        p += 3;
+        while (p < e && *p == q) p++;
+        return p;
+    }
+    p++;
+    while (p < e && *p != q && *p != '\n') {
+        if (q == '"' && *p == '\\') {
+            if (p + 1 >= e || !strchr("btnfr\"\\uU", p[1])) { *why = "invalid escape in a string"; return NULL; }
+            p += 2;
+            continue;
+        }
+        p++;
+    }
+    if (p >= e || *p != q) { *why = "unterminated string"; return NULL; }
+    return p + 1;
+}
+
+static int toml_scalar_ok(const char *s, size_t n) {
+    char t[128];
+    const char *re[] = {
+        "^[-+]?(0|[1-9](_?[0-9])*)$", "^0x[0-9A-Fa-f](_?[0-9A-Fa-f])*$", "^0o[0-7](_?[0-7])*$", "^0b[01](_?[01])*$",
+        "^[-+]?(0|[1-9](_?[0-9])*)(\\.[0-9](_?[0-9])*)?([eE][-+]?[0-9](_?[0-9])*)?$", "^[-+]?(inf|nan)$", "^(true|false)$",
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|z|[-+][0-9]{2}:[0-9]{2})?)?$",
+        "^[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?$", NULL};
+    int i;
+    if (n == 0 || n >= sizeof t) return 0;
+    memcpy(t, s, n);
+    t[n] = 0;
+    for (i = 0; re[i]; i++)
+        if (re_full(re[i], t)) return 1;
+    return 0;
+}
+
+static const char *toml_skip_ws_nl(const char *p, const char *e) {
+    for (;;) {
+        while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+        if (p < e && *p == '#') {
+            while (p < e && *p != '\n') p++;
+            continue;
+        }
+        return p;
+    }
+}
+
+static const char *toml_value_end(const char *p, const char *e, const char **why) {
+    p = toml_ws(p, e);
+    if (p >= e || *p == '\n' || *p == '#') { *why = "a key without a value"; return NULL; }
+    if (*p == '"' || *p == '\'') return toml_string(p, e, why);
+    if (*p == '[') {
+        p = toml_skip_ws_nl(p + 1, e);
+        while (p < e && *p != ']') {
+            if (!(p = toml_value_end(p, e, why))) return NULL;
+            p = toml_skip_ws_nl(p, e);
+            if (p < e && *p == ',') p = toml_skip_ws_nl(p + 1, e);
+            else if (p < e && *p != ']') { *why = "expected ',' or ']' in an array"; return NULL; }
+        }
+        if (p >= e) { *why = "unterminated array"; return NULL; }
+        return p + 1;
+    }
+    if (*p == '{') {
+        osb_buf k;
+        p = toml_ws(p + 1, e);
+        memset(&k, 0, sizeof k);
+        while (p < e && *p != '}') {
+            k.len = 0;
+            if (!(p = toml_key(p, e, &k)) || *p != '=') { osb_buf_free(&k); *why = "invalid inline table"; return NULL; }
+            if (!(p = toml_value_end(p + 1, e, why))) { osb_buf_free(&k); return NULL; }
+            p = toml_ws(p, e);
+            if (p < e && *p == ',') p = toml_ws(p + 1, e);
+            else if (p < e && *p != '}') { osb_buf_free(&k); *why = "expected ',' or '}' in an inline table"; return NULL; }
+        }
+        osb_buf_free(&k);
+        if (p >= e) { *why = "unterminated inline table"; return NULL; }
+        return p + 1;
+    }
+    {
+        const char *s = p;
+        while (p < e && *p != '\n' && *p != '\r' && *p != '#' && *p != ',' && *p != ']' && *p != '}') p++;
+        while (p > s && (p[-1] == ' ' || p[-1] == '\t')) p--;
+        if (!toml_scalar_ok(s, (size_t)(p - s))) { *why = "invalid value"; return NULL; }
+        return p;
+    }
+}
+
+static int toml_check(const char *text, size_t len, const char **why) {
+    const char *p = text, *e = text + len;
+    osb_buf seen, key, table;
+    int line = 1, bad = 0;
+    memset(&seen, 0, sizeof seen);
+    memset(&key, 0, sizeof key);
+    memset(&table, 0, sizeof table);
+    bput(&seen, "\n");
+    while (p < e && !bad) {
+        const char *q = toml_ws(p, e), *start = p;
+        key.len = 0;
+        if (q < e && *q == '[') {
+            int arr = q + 1 < e && q[1] == '[';
+            q = toml_key(q + 1 + arr, e, &key);
+            if (!q || *q != ']' || (arr && (q + 1 >= e || q[1] != ']'))) { *why = "invalid table header"; bad = 1; break; }
+            q += 1 + arr;
+            table.len = 0;
+            bputn(&table, key.data, key.len);
+            if (!arr) {
+                osb_buf probe;
+                memset(&probe, 0, sizeof probe);
+                bprintf(&probe, "\n[%.*s]\n", (int)key.len, bstr(&key));
+                if (strstr(bstr(&seen), bstr(&probe))) { *why = "a table defined twice"; bad = 1; }
+                else bputn(&seen, probe.data + 1, probe.len - 1);
+                osb_buf_free(&probe);
+                if (bad) break;
+            }
+        } else if (q < e && *q != '\n' && *q != '\r' && *q != '#') {
+            osb_buf probe;
+            q = toml_key(q, e, &key);
+            if (!q || q >= e || *q != '=') { *why = "expected key = value"; bad = 1; break; }
+            memset(&probe, 0, sizeof probe);
+            bprintf(&probe, "\n%.*s=%.*s\n", (int)table.len, bstr(&table), (int)key.len, bstr(&key));
+            if (strstr(bstr(&seen), bstr(&probe))) { *why = "a key defined twice"; bad = 1; }
+            else bputn(&seen, probe.data + 1, probe.len - 1);
+            osb_buf_free(&probe);
+            if (bad) break;
+            if (!(q = toml_value_end(q + 1, e, why))) { bad = 1; break; }
+        }
+        q = toml_ws(q, e);
+        if (q < e && *q == '#') while (q < e && *q != '\n') q++;
+        if (q < e && *q == '\r') q++;
+        if (q < e && *q != '\n') { *why = "unexpected text after a value"; bad = 1; break; }
+        for (; start < q; start++)
+            if (*start == '\n') line++;
+        p = q < e ? q + 1 : e;
+        if (p <= e) line++;
+    }
+    osb_buf_free(&seen);
+    osb_buf_free(&key);
+    osb_buf_free(&table);
+    return bad ? line : 0;
+}
+
 static int file_get(const char *section, const char *key, char *out, size_t cap) {
     if (!C.file_found) return 0;
     return toml_get(g_toml.data ? g_toml.data : "", g_toml.len, section, key, out, cap);
@@ -125,6 +311,13 @@ static int resolve_config(int use_file) {
     if (use_file && !G.config_path) {
         struct stat st;
         if (stat(C.path, &st) != 0) CFG.file = NULL;   /* a missing default file is fine */
+    }
+    if (use_file && CFG.file) {
+        const char *why = NULL;
+        int line;
+        load_toml();
+        if (C.file_found && (line = toml_check(bstr(&g_toml), g_toml.len, &why)) != 0)
+            return errorf(EX_CONFIG, "%s is not valid TOML: line %d: %s", C.path, line, why);
     }
     e = osb_config_load(&CFG);
     if (e != OSB_OK) {

@@ -19,22 +19,11 @@ static const char CONFIG_TEMPLATE[] =
     "image = \"python:3.11\"\n"
     "timeout = \"10m\"\n";
 
-static int mkdir_parent(const char *path) {
-    char dir[1024];
-    char *slash;
-    snprintf(dir, sizeof dir, "%s", path);
-    slash = strrchr(dir, '/');
-    if (!slash || slash == dir) return 0;
-    *slash = 0;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 static int write_file_atomic(const char *path, const char *data, size_t len) {
     char tmp[1100];
     int fd;
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (mkdir_parent(path) != 0) return -1;
+    if (mkdirs_for(path) != 0) return -1;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) return -1;
     while (len) {
@@ -58,14 +47,20 @@ static int write_file_atomic(const char *path, const char *data, size_t len) {
 static int c_config_init(args *a) {
     struct stat st;
     jv *o;
-    if (stat(C.path, &st) == 0 && !AF(a, "force"))
-        return errorf(EX_CONFLICT, "%s already exists (use --force to overwrite)", C.path);
+    if (stat(C.path, &st) == 0 && !AF(a, "force")) {
+        /* as the official CLI: a warning, the file left alone, success */
+        o = status_msg("warning", "Config file already exists at %s. Use --force to overwrite.", C.path);
+        if (strcmp(g_out, "table") == 0) {
+            fprintf(stderr, "WARN: %s\n", jstr(o, "message"));
+            jv_free(o);
+            return EX_OK;
+        }
+        return show_msg(o, "%s", "");
+    }
     if (write_file_atomic(C.path, CONFIG_TEMPLATE, strlen(CONFIG_TEMPLATE)) != 0)
         return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
-    o = jobj();
-    jset_str(o, "path", C.path);
-    jset_str(o, "status", "created");
-    return show_msg(o, "Created %s", C.path);
+    o = status_msg("ok", "Config file created: %s", C.path);
+    return show_msg(o, "Config file created: %s", C.path);
 }
 
 /* TOML value for a string: bool > int > float > string, as the official CLI. */
@@ -186,47 +181,61 @@ static int c_config_set(args *a) {
     osb_buf_free(&text);
     osb_buf_free(&out);
     osb_buf_free(&line);
-    o = jobj();
-    jset_str(o, "key", key);
-    jset_str(o, "value", strcmp(key, "connection.api_key") == 0 ? "********" : val);
-    jset_str(o, "path", C.path);
-    return show_msg(o, "Set %s in %s", key, C.path);
+    o = status_msg("ok", "Set %s = %s", key, val);
+    return show_msg(o, "Set %s = %s", key, val);
 }
 
+/* The official mask: the first and last two characters, '*' between; a
+ * key of four characters or fewer is all '*'. */
+static jv *masked(const char *k) {
+    size_t n, i;
+    char *m;
+    jv *v;
+    if (!k || !*k) return jv_new(J_NULL);
+    n = strlen(k);
+    m = xstrdup(k);
+    for (i = 0; i < n; i++)
+        if (n <= 4 || (i >= 2 && i < n - 2)) m[i] = '*';
+    v = jstrv(m);
+    free(m);
+    return v;
+}
+
+/* json/yaml: the official flat document (API key masked); the table adds
+ * where each connection setting came from. */
 static int c_config_show(args *a) {
-    jv *o = jobj(), *s;
-    char tmp[512];
+    jv *o, *n;
+    char tmp[64];
+    const char *dom;
     (void)a;
     if (resolve_config(1) != EX_OK) return EX_CONFIG;
-    jset_str(o, "config_file", C.path);
+    o = jobj();
+    dom = CFG.domain_source && strcmp(CFG.domain_source, "default") != 0 ? C.domain : NULL;
+    jset_raw(o, "api_key", masked(C.api_key));
+    jset_str(o, "domain", dom);
+    jset_str(o, "protocol", C.protocol);
+    if (C.timeout_s == (double)(long long)C.timeout_s) snprintf(tmp, sizeof tmp, "%lld", (long long)C.timeout_s);
+    else snprintf(tmp, sizeof tmp, "%.17g", C.timeout_s);
+    n = jv_new(J_NUM);
+    n->s = xstrdup(tmp);
+    n->n = strlen(tmp);
+    n->fl = strchr(tmp, '.') != NULL;
+    jset_raw(o, "request_timeout", n);
+    jset_bool(o, "use_server_proxy", C.use_server_proxy);
+    jset_bool(o, "color", C.color);
+    jset_str(o, "default_image", C.image[0] ? C.image : NULL);
+    jset_str(o, "default_timeout", C.sandbox_timeout[0] ? C.sandbox_timeout : NULL);
+    jset_str(o, "config_path", C.path);
     jset_bool(o, "config_file_exists", C.file_found);
-    s = jobj();
-    jset_str(s, "api_key", C.api_key[0] ? "********" : NULL);
-    jset_str(s, "domain", C.domain);
-    jset_str(s, "protocol", C.protocol);
-    snprintf(tmp, sizeof tmp, "%g", C.timeout_s);
-    {
-        jv *n = jv_new(J_NUM);
-        n->s = xstrdup(tmp);
-        n->n = strlen(tmp);
-        jset_raw(s, "request_timeout", n);
+    if (strcmp(g_out, "table") == 0) {
+        jv *s = jobj();
+        jset_str(s, "api_key", CFG.api_key_source);
+        jset_str(s, "domain", CFG.domain_source);
+        jset_str(s, "protocol", CFG.protocol_source);
+        jset_str(s, "request_timeout", CFG.timeout_source);
+        jset_str(s, "use_server_proxy", CFG.proxy_source);
+        jset_raw(o, "sources", s);
     }
-    jset_bool(s, "use_server_proxy", C.use_server_proxy);
-    jset_raw(o, "connection", s);
-    s = jobj();
-    jset_str(s, "api_key", CFG.api_key_source);
-    jset_str(s, "domain", CFG.domain_source);
-    jset_str(s, "protocol", CFG.protocol_source);
-    jset_str(s, "request_timeout", CFG.timeout_source);
-    jset_str(s, "use_server_proxy", CFG.proxy_source);
-    jset_raw(o, "sources", s);
-    s = jobj();
-    jset_bool(s, "color", C.color);
-    jset_raw(o, "output", s);
-    s = jobj();
-    jset_str(s, "image", C.image[0] ? C.image : NULL);
-    jset_str(s, "timeout", C.sandbox_timeout[0] ? C.sandbox_timeout : NULL);
-    jset_raw(o, "defaults", s);
     show(o, NULL);
     jv_free(o);
     return EX_OK;

@@ -13,15 +13,23 @@ static int diag(args *a, int events) {
             printf("sandbox: %s  kind: %s  scope: %s  delivery: %s%s\n", d->sandbox_id.ptr ? d->sandbox_id.ptr : a->pos[0],
                    d->kind.ptr ? d->kind.ptr : (events ? "events" : "logs"), d->scope.ptr ? d->scope.ptr : A(a, "scope"),
                    d->delivery.ptr ? d->delivery.ptr : "-", d->truncated ? "  (truncated)" : "");
-        if (c) {
-            fputs(c, stdout);
-            if (*c && c[strlen(c) - 1] != '\n') fputc('\n', stdout);
+        /* raw (the default) as the official CLI: the inline text and a
+         * newline, or the content URL */
+        if (d->delivery.ptr && strcmp(d->delivery.ptr, "inline") == 0) {
+            fputs(c ? c : "", stdout);
+            fputc('\n', stdout);
         } else if (d->content_url.ptr) {
             printf("%s\n", d->content_url.ptr);
+        } else if (c) {
+            fputs(c, stdout);
+            fputc('\n', stdout);
+        } else {
+            osb_result_free(d);
+            return errorf(EX_SERVER, "Diagnostic response did not include inline content or a content URL.");
         }
         fflush(stdout);
     } else {
-        show_raw(d->raw, NULL);
+        show_raw_shaped(d->raw, shape_diagnostic, NULL);
     }
     osb_result_free(d);
     return EX_OK;

@@ -49,6 +49,7 @@ static int c_file_write(args *a) {
     if ((code = check_encoding(A(a, "encoding"))) != 0) return code;
     if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 644)", A(a, "mode"));
     memset(&data, 0, sizeof data);
+    if (!A(a, "content") && isatty(0)) fputs("Reading from stdin (Ctrl+D to finish):\n", stderr);
     if (A(a, "content")) bput(&data, A(a, "content"));
     else if (read_all("-", &data) != 0) return errorf(EX_LOCALIO, "cannot read stdin: %s", strerror(errno));
     if ((code = connect_sb(a->pos[0], 0)) != 0) {
@@ -67,9 +68,7 @@ static int c_file_write(args *a) {
         osb_buf_free(&data);
         return report(e, "cannot write the file");
     }
-    o = jobj();
-    jset_str(o, "path", a->pos[1]);
-    jset_num(o, "bytes", (long long)data.len);
+    o = status_msg("ok", "Written: %s", a->pos[1]);
     show_msg(o, "Wrote %lu bytes to %s", (unsigned long)data.len, a->pos[1]);
     osb_buf_free(&data);
     return EX_OK;
@@ -112,10 +111,7 @@ static int c_file_upload(args *a) {
         return report(e, "upload failed");
     }
     progress_draw(&pg, 1);
-    o = jobj();
-    jset_str(o, "local", a->pos[1]);
-    jset_str(o, "remote", a->pos[2]);
-    jset_num(o, "bytes", (long long)st.st_size);
+    o = status_msg("ok", "Uploaded: %s \xE2\x86\x92 %s", a->pos[1], a->pos[2]);
     return show_msg(o, "Uploaded %s -> %s (%lld bytes)", a->pos[1], a->pos[2], (long long)st.st_size);
 }
 
@@ -257,6 +253,7 @@ static int c_file_download(args *a) {
         fflush(stdout);
         return download(a->pos[1], 1, range, 0, 0, &got, &already);
     }
+    if (mkdirs_for(local) != 0) return errorf(EX_LOCALIO, "cannot create the directory of %s: %s", local, strerror(errno));
     if (AF(a, "resume")) {
         struct stat st;
         if (stat(local, &st) == 0 && S_ISREG(st.st_mode)) from = (uint64_t)st.st_size;
@@ -268,17 +265,15 @@ static int c_file_download(args *a) {
     code = download(a->pos[1], fd, range, from, 1, &got, &already);
     if (close(fd) != 0 && !code) code = errorf(EX_LOCALIO, "cannot write %s: %s", local, strerror(errno));
     if (code) return code;
-    o = jobj();
-    jset_str(o, "remote", a->pos[1]);
-    jset_str(o, "local", local);
-    jset_num(o, "bytes", (long long)got);
-    if (AF(a, "resume")) jset_num(o, "resumed_from", (long long)from);
+    o = status_msg("ok", "Downloaded: %s \xE2\x86\x92 %s", a->pos[1], local);
     if (already) return show_msg(o, "%s is already complete (%llu bytes)", local, (unsigned long long)from);
     return show_msg(o, "Downloaded %s -> %s (%llu bytes)", a->pos[1], local, (unsigned long long)got);
 }
 
-static int paths_done(args *a, const char *verb) {
-    jv *o, *list;
+/* Table: "VERB PATH" lines; json/yaml: the official rows
+ * [{"path": PATH, "status": status}]. */
+static int paths_done(args *a, const char *verb, const char *status) {
+    jv *list;
     int i;
     if (strcmp(g_out, "table") == 0) {
         for (i = 1; i < a->npos; i++) printf("%s %s\n", verb, a->pos[i]);
@@ -286,12 +281,14 @@ static int paths_done(args *a, const char *verb) {
         return EX_OK;
     }
     list = jv_new(J_ARR);
-    for (i = 1; i < a->npos; i++) jv_add(list, jstrv(a->pos[i]));
-    o = jobj();
-    jset_raw(o, "paths", list);
-    jset_str(o, "status", verb);
-    show(o, NULL);
-    jv_free(o);
+    for (i = 1; i < a->npos; i++) {
+        jv *o = jobj();
+        jset_str(o, "path", a->pos[i]);
+        jset_str(o, "status", status);
+        jv_add(list, o);
+    }
+    show(list, NULL);
+    jv_free(list);
     return EX_OK;
 }
 
@@ -300,7 +297,7 @@ static int c_file_rm(args *a) {
     int code = connect_sb(a->pos[0], 0);
     if (code) return code;
     e = osb_files_delete(CLI, EXECD, (const char *const *)&a->pos[1], (size_t)(a->npos - 1));
-    return e != OSB_OK ? report(e, "cannot remove") : paths_done(a, "Removed");
+    return e != OSB_OK ? report(e, "cannot remove") : paths_done(a, "Removed", "deleted");
 }
 
 static int c_file_rmdir(args *a) {
@@ -308,7 +305,7 @@ static int c_file_rmdir(args *a) {
     int code = connect_sb(a->pos[0], 0);
     if (code) return code;
     e = osb_dir_delete(CLI, EXECD, (const char *const *)&a->pos[1], (size_t)(a->npos - 1));
-    return e != OSB_OK ? report(e, "cannot remove the directory") : paths_done(a, "Removed");
+    return e != OSB_OK ? report(e, "cannot remove the directory") : paths_done(a, "Removed", "removed");
 }
 
 static int c_file_mv(args *a) {
@@ -321,9 +318,7 @@ static int c_file_mv(args *a) {
     m.dest = a->pos[2];
     e = osb_files_move(CLI, EXECD, &m, 1);
     if (e != OSB_OK) return report(e, "cannot move");
-    o = jobj();
-    jset_str(o, "src", a->pos[1]);
-    jset_str(o, "dest", a->pos[2]);
+    o = status_msg("ok", "Moved: %s \xE2\x86\x92 %s", a->pos[1], a->pos[2]);
     return show_msg(o, "Moved %s -> %s", a->pos[1], a->pos[2]);
 }
 
@@ -350,7 +345,7 @@ static int c_file_mkdir(args *a) {
     if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     e = osb_dir_create(CLI, EXECD, p, (size_t)(a->npos - 1));
     free(p);
-    return e != OSB_OK ? report(e, "cannot create the directory") : paths_done(a, "Created");
+    return e != OSB_OK ? report(e, "cannot create the directory") : paths_done(a, "Created", "created");
 }
 
 static int c_file_chmod(args *a) {
@@ -363,9 +358,7 @@ static int c_file_chmod(args *a) {
     e = osb_files_chmod(CLI, EXECD, p, 1);
     free(p);
     if (e != OSB_OK) return report(e, "cannot change permissions");
-    o = jobj();
-    jset_str(o, "path", a->pos[1]);
-    jset_str(o, "mode", A(a, "mode"));
+    o = status_msg("ok", "Permissions set: %s", a->pos[1]);
     return show_msg(o, "Changed %s to mode %s", a->pos[1], A(a, "mode"));
 }
 
@@ -397,7 +390,8 @@ static int show_files(osb_file_info_list *l, int as_map) {
             jv_add(doc, f);
         }
     }
-    show(doc, &V_FILES);
+    if (strcmp(g_out, "table") == 0 && !as_map && l->count == 0) printf("No files found.\n");
+    else show_shaped(doc, as_map ? shape_file_info : shape_entries, &V_FILES);
     jv_free(doc);
     return EX_OK;
 }
@@ -457,9 +451,7 @@ static int c_file_replace(args *a) {
     if (e != OSB_OK) return report(e, "replace failed");
     if (counts && counts->count) n = (long long)counts->items[0].replaced;
     osb_result_free(counts);
-    o = jobj();
-    jset_str(o, "path", a->pos[1]);
-    if (n >= 0) jset_num(o, "replaced", n);
+    o = status_msg("ok", "Replaced in: %s", a->pos[1]);
     if (n >= 0) return show_msg(o, "Replaced %lld occurrence(s) in %s", n, a->pos[1]);
     return show_msg(o, "Replaced in %s", a->pos[1]);
 }

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -296,8 +297,8 @@ static const cmd TREE[] = {
     {"credential-vault binding list", c_vault_bind_list, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "List bindings"},
     {"credential-vault binding get", c_vault_bind_get, O_NONE, 2, 2, 0, "ID NAME", OUT_STD, "table", "Show a binding"},
     {"diagnostics", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Sandbox diagnostics"},
-    {"diagnostics logs", c_diag_logs, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "table", "Diagnostic logs"},
-    {"diagnostics events", c_diag_events, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "table", "Diagnostic events"},
+    {"diagnostics logs", c_diag_logs, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "raw", "Diagnostic logs"},
+    {"diagnostics events", c_diag_events, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "raw", "Diagnostic events"},
     {"devops", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Legacy plain-text diagnostics (experimental)"},
     {"devops logs", c_devops_logs, O_DEVOPS_LOGS, 1, 1, 0, "ID", "raw", "raw", "Container logs"},
     {"devops inspect", c_devops_inspect, O_NONE, 1, 1, 0, "ID", "raw", "raw", "Container inspection"},
@@ -585,6 +586,14 @@ int main(int argc, char **argv) {
     for (i = 0; c->opts[i].lng; i++)
         if (c->opts[i].kind == O_REQ && !a.nvals[i])
             return usage_error("missing option --%s (see '%s %s --help')", c->opts[i].lng, g_prog, c->path);
+    if (G.output) {
+        /* -o is case-insensitive, as in the official CLI */
+        static char lower[16];
+        size_t k;
+        for (k = 0; G.output[k] && k < sizeof lower - 1; k++) lower[k] = (char)tolower((unsigned char)G.output[k]);
+        lower[k] = 0;
+        if (!G.output[k]) G.output = lower;
+    }
     g_out = G.output ? G.output : c->def_out;
     if (!check_output(c, g_out))
         return usage_error("invalid output '%s' for '%s' (choose from %s)", g_out, c->path, c->outputs);
@@ -592,6 +601,7 @@ int main(int argc, char **argv) {
     code = resolve_config(strncmp(c->path, "config", 6) != 0);
     if (code) return code;
     g_color = !G.no_color && C.color && isatty(1) && !getenv("NO_COLOR");
+    g_json_ascii = G.no_color || !C.color;   /* the official plain-text path: json.dumps' ASCII escapes */
     /* Ctrl-C is caught only where it must reach the server (interrupting a
      * remote execution) or stop a transfer cleanly; elsewhere it ends osb at once. */
     {

@@ -10,6 +10,7 @@ typedef struct jv {
     char *s;          /* string/number text (NUL-terminated) */
     size_t n;
     char *k;          /* member name inside an object */
+    int fl;           /* J_NUM: a float of the official models (printed 2.0, not 2) */
     struct jv *kid, *last, *next;
     size_t nkids;
 } jv;
@@ -217,95 +218,559 @@ static void emit_json_buf(osb_buf *b, const jv *v) {
     free(mem);
 }
 
-static int yaml_plain_ok(const char *s, size_t n) {
-    size_t i;
-    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"};
-    char *end;
-    if (n == 0) return 0;
-    if (!isalnum((unsigned char)s[0]) && s[0] != '/' && s[0] != '_' && s[0] != '.') return 0;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!(isalnum(c) || c == '_' || c == '-' || c == '.' || c == '/' || c == '+' || c == '@' || c >= 0x80 ||
-              (c == ':' && i + 1 < n && s[i + 1] != ' ') || (c == ' ' && i + 1 < n && s[i + 1] != '#' && s[i + 1] != ' ')))
-            return 0;
-    }
-    if (s[n - 1] == ' ' || s[n - 1] == ':') return 0;
-    for (i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (streq_ci(s, words[i])) return 0;
-    strtod(s, &end);
-    if (*end == 0) return 0;  /* looks like a number */
-    return 1;
-}
-
-static void yaml_scalar(FILE *f, const jv *v) {
-    switch (v->t) {
-    case J_NULL: fputs("null", f); break;
-    case J_TRUE: fputs("true", f); break;
-    case J_FALSE: fputs("false", f); break;
-    case J_NUM: fputs(v->s, f); break;
-    case J_STR:
-        if (yaml_plain_ok(v->s, v->n)) fputs(v->s, f);
-        else json_escape(f, v->s, v->n);
-        break;
-    default:
-        fputs(v->t == J_OBJ ? "{}" : "[]", f);
-    }
-}
-
 static int jv_is_container(const jv *v) { return (v->t == J_OBJ || v->t == J_ARR) && v->kid; }
 
-static void emit_yaml(FILE *f, const jv *v, int ind) {
+/* >>official-json ========================================================== */
+/* -o json as the official CLI prints it: Python's json.dumps with indent 2
+ * (", " inside one-line documents, ": " after names), floats as Python
+ * writes them (2.0, 1e-05), non-ASCII as it is, or as \\uXXXX escapes when
+ * colour is off (its plain-text path uses json.dumps' defaults). */
+static int g_json_ascii;
+
+/* Decodes one UTF-8 character at s (n bytes left); *len = its length.
+ * Invalid bytes come back as U+FFFD, one byte long. */
+static unsigned long utf8_next(const char *s, size_t n, size_t *len) {
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned long c;
+    size_t need, i;
+    if (u[0] < 0x80) { *len = 1; return u[0]; }
+    if ((u[0] & 0xE0) == 0xC0) { need = 2; c = u[0] & 0x1F; }
+    else if ((u[0] & 0xF0) == 0xE0) { need = 3; c = u[0] & 0x0F; }
+    else if ((u[0] & 0xF8) == 0xF0) { need = 4; c = u[0] & 0x07; }
+    else { *len = 1; return 0xFFFD; }
+    if (need > n) { *len = 1; return 0xFFFD; }
+    for (i = 1; i < need; i++) {
+        if ((u[i] & 0xC0) != 0x80) { *len = 1; return 0xFFFD; }
+        c = (c << 6) | (u[i] & 0x3F);
+    }
+    *len = need;
+    return c;
+}
+
+/* Python's repr() of a float: the shortest text that reads back the same,
+ * fixed between 1e-4 and 1e16, with ".0" on whole numbers. */
+static void py_float(double d, char *out, size_t cap) {
+    char e[64], digits[32];
+    int prec, ex, nd = 0, i;
+    const char *p;
+    if (d != d) { snprintf(out, cap, "NaN"); return; }
+    if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308) {
+        snprintf(out, cap, d > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    for (prec = 0; prec < 17; prec++) {
+        snprintf(e, sizeof e, "%.*e", prec, d);
+        if (strtod(e, NULL) == d) break;
+    }
+    /* e: [-]D[.DDD]e[+-]XX */
+    p = e;
+    if (*p == '-') p++;
+    for (; *p && *p != 'e'; p++)
+        if (isdigit((unsigned char)*p) && nd < (int)sizeof digits - 1) digits[nd++] = *p;
+    digits[nd] = 0;
+    ex = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = 0;
+    {
+        osb_buf b;
+        memset(&b, 0, sizeof b);
+        if (d < 0 || (d == 0 && 1 / d < 0)) bput(&b, "-");
+        if (ex >= -4 && ex < 16) {
+            if (ex < 0) {
+                bput(&b, "0.");
+                for (i = 0; i < -ex - 1; i++) bput(&b, "0");
+                bput(&b, digits);
+            } else {
+                for (i = 0; i <= ex; i++) bputn(&b, i < nd ? &digits[i] : "0", 1);
+                bput(&b, ".");
+                if (nd > ex + 1) bput(&b, digits + ex + 1);
+                else bput(&b, "0");
+            }
+        } else {
+            bputn(&b, digits, 1);
+            if (nd > 1) {
+                bput(&b, ".");
+                bput(&b, digits + 1);
+            }
+            bprintf(&b, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
+        }
+        snprintf(out, cap, "%s", bstr(&b));
+        osb_buf_free(&b);
+    }
+}
+
+static void num_text(const jv *v, char *out, size_t cap) {
+    if (v->fl) py_float(strtod(v->s, NULL), out, cap);
+    else snprintf(out, cap, "%s", v->s);
+}
+
+static void py_json_str(FILE *f, const char *s, size_t n) {
+    size_t i = 0;
+    fputc('"', f);
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"') fputs("\\\"", f);
+        else if (c == '\\') fputs("\\\\", f);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\r') fputs("\\r", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c == '\b') fputs("\\b", f);
+        else if (c == '\f') fputs("\\f", f);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else if (c < 0x80 || !g_json_ascii) {
+            if (c < 0x80) fputc(c, f);
+            else {
+                size_t len;
+                unsigned long u = utf8_next(s + i, n - i, &len);
+                if (u == 0xFFFD && len == 1) fputs("\xEF\xBF\xBD", f);
+                else fwrite(s + i, 1, len, f);
+                i += len;
+                continue;
+            }
+        } else {
+            size_t len;
+            unsigned long u = utf8_next(s + i, n - i, &len);
+            if (u >= 0x10000) {
+                u -= 0x10000;
+                fprintf(f, "\\u%04lx\\u%04lx", 0xD800 + (u >> 10), 0xDC00 + (u & 0x3FF));
+            } else {
+                fprintf(f, "\\u%04lx", u);
+            }
+            i += len;
+            continue;
+        }
+        i++;
+    }
+    fputc('"', f);
+}
+
+/* ind < 0: one line, ", " and ": " between items, as json.dumps without indent. */
+static void emit_py_json(FILE *f, const jv *v, int ind) {
     const jv *c;
-    if (!jv_is_container(v)) {
-        indent(f, ind);
-        yaml_scalar(f, v);
-        fputc('\n', f);
+    char num[64];
+    switch (v->t) {
+    case J_NULL: fputs("null", f); return;
+    case J_TRUE: fputs("true", f); return;
+    case J_FALSE: fputs("false", f); return;
+    case J_NUM: num_text(v, num, sizeof num); fputs(num, f); return;
+    case J_STR: py_json_str(f, v->s, v->n); return;
+    default: break;
+    }
+    fputc(v->t == J_OBJ ? '{' : '[', f);
+    if (!v->kid) {
+        fputc(v->t == J_OBJ ? '}' : ']', f);
         return;
     }
     for (c = v->kid; c; c = c->next) {
-        indent(f, ind);
+        if (ind >= 0) {
+            fputc('\n', f);
+            indent(f, ind + 2);
+        }
         if (v->t == J_OBJ) {
-            if (yaml_plain_ok(c->k, strlen(c->k))) fputs(c->k, f);
-            else json_escape(f, c->k, strlen(c->k));
-            fputc(':', f);
-            if (jv_is_container(c)) {
-                fputc('\n', f);
-                emit_yaml(f, c, c->t == J_ARR ? ind : ind + 2);
-            } else {
-                fputc(' ', f);
-                yaml_scalar(f, c);
-                fputc('\n', f);
+            py_json_str(f, c->k, strlen(c->k));
+            fputs(": ", f);
+        }
+        emit_py_json(f, c, ind >= 0 ? ind + 2 : -1);
+        if (c->next) fputs(ind >= 0 ? "," : ", ", f);
+    }
+    if (ind >= 0) {
+        fputc('\n', f);
+        indent(f, ind);
+    }
+    fputc(v->t == J_OBJ ? '}' : ']', f);
+}
+
+/* >>official-yaml ========================================================== */
+/* -o yaml as the official CLI prints it: PyYAML's yaml.dump with
+ * default_flow_style=False and allow_unicode=True. Keys sorted; sequences
+ * inside mappings not indented; a scalar stays plain unless YAML 1.1 would
+ * read it as something else (true, 123, 1.5, null, a timestamp) or it holds
+ * indicators, in which case it is single-quoted ('' for '), or double-quoted
+ * when it has control characters; long scalars fold at column 80. */
+typedef struct yw {
+    FILE *f;
+    int column, whitespace, indention, indent;
+} yw;
+
+static int re_full(const char *re, const char *s) {
+    regex_t r;
+    int ok;
+    if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0) return 0;
+    ok = regexec(&r, s, 0, NULL, 0) == 0;
+    regfree(&r);
+    return ok;
+}
+
+/* Would YAML 1.1 (PyYAML's resolver) read s, written plain, as a non-string? */
+static int yaml_implicit_other(const char *s) {
+    static const char *const re[] = {
+        "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
+        "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
+        "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
+        "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
+        "^(<<)$",
+        "^(~|null|Null|NULL|)$",
+        "^([0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+        "([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](\\.[0-9]*)?([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)$",
+        "^(=)$",
+        NULL};
+    int i;
+    if (!*s) return 1;
+    for (i = 0; re[i]; i++)
+        if (re_full(re[i], s)) return 1;
+    return 0;
+}
+
+static int y_space(unsigned long c) { return c == 0 || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0x85 || c == 0x2028 || c == 0x2029; }
+static int y_break(unsigned long c) { return c == '\n' || c == 0x85 || c == 0x2028 || c == 0x2029; }
+static int y_printable(unsigned long c) {
+    return c == '\n' || (c >= 0x20 && c <= 0x7E) ||
+           ((c == 0x85 || (c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c < 0x10FFFF)) && c != 0xFEFF);
+}
+
+/* 0 plain, 1 single-quoted, 2 double-quoted (PyYAML's analyze_scalar and
+ * choose_scalar_style for a block context). */
+static int yaml_style(const unsigned long *t, size_t n, const char *utf8, int key) {
+    int block_ind = 0, flow_ind = 0, breaks = 0, special = 0;
+    int lead_sp = 0, lead_br = 0, trail_sp = 0, trail_br = 0, br_sp = 0, sp_br = 0;
+    int prev_sp = 0, prev_br = 0, preceded_ws = 1, followed_ws;
+    int plain = 1, single = 1;
+    size_t i;
+    if (n == 0) return 1;
+    if (n >= 3 && ((t[0] == '-' && t[1] == '-' && t[2] == '-') || (t[0] == '.' && t[1] == '.' && t[2] == '.')))
+        block_ind = flow_ind = 1;
+    followed_ws = n == 1 || y_space(t[1]);
+    for (i = 0; i < n; i++) {
+        unsigned long c = t[i];
+        if (i == 0) {
+            if (c < 128 && strchr("#,[]{}&*!|>'\"%@`", (int)c) && c) flow_ind = block_ind = 1;
+            if (c == '?' || c == ':') {
+                flow_ind = 1;
+                if (followed_ws) block_ind = 1;
             }
+            if (c == '-' && followed_ws) flow_ind = block_ind = 1;
         } else {
-            fputs("- ", f);
-            if (c->t == J_OBJ && c->kid) {
-                /* first member on the dash line, the rest indented */
-                const jv *m;
-                int first = 1;
-                for (m = c->kid; m; m = m->next) {
-                    if (!first) indent(f, ind + 2);
-                    first = 0;
-                    if (yaml_plain_ok(m->k, strlen(m->k))) fputs(m->k, f);
-                    else json_escape(f, m->k, strlen(m->k));
-                    fputc(':', f);
-                    if (jv_is_container(m)) {
-                        fputc('\n', f);
-                        emit_yaml(f, m, m->t == J_ARR ? ind + 2 : ind + 4);
-                    } else {
-                        fputc(' ', f);
-                        yaml_scalar(f, m);
-                        fputc('\n', f);
+            if (c < 128 && c && strchr(",?[]{}", (int)c)) flow_ind = 1;
+            if (c == ':') {
+                flow_ind = 1;
+                if (followed_ws) block_ind = 1;
+            }
+            if (c == '#' && preceded_ws) flow_ind = block_ind = 1;
+        }
+        if (y_break(c)) breaks = 1;
+        if (!y_printable(c)) special = 1;
+        if (c == ' ') {
+            if (i == 0) lead_sp = 1;
+            if (i == n - 1) trail_sp = 1;
+            if (prev_br) br_sp = 1;
+            prev_sp = 1;
+            prev_br = 0;
+        } else if (y_break(c)) {
+            if (i == 0) lead_br = 1;
+            if (i == n - 1) trail_br = 1;
+            if (prev_sp) sp_br = 1;
+            prev_sp = 0;
+            prev_br = 1;
+        } else {
+            prev_sp = prev_br = 0;
+        }
+        preceded_ws = y_space(c);
+        followed_ws = i + 2 >= n || y_space(t[i + 2]);
+    }
+    if (lead_sp || lead_br || trail_sp || trail_br) plain = 0;
+    if (br_sp) plain = single = 0;
+    if (sp_br || special) plain = single = 0;
+    if (breaks) plain = 0;
+    if (block_ind) plain = 0;
+    if (plain && !(key && breaks) && !yaml_implicit_other(utf8)) return 0;
+    if (single && !(key && breaks)) return 1;
+    return 2;
+}
+
+static void yw_put(yw *w, const unsigned long *t, size_t a, size_t b) {
+    size_t i;
+    for (i = a; i < b; i++) {
+        unsigned long c = t[i];
+        char u[4];
+        if (c < 0x80) { fputc((int)c, w->f); }
+        else if (c < 0x800) { u[0] = (char)(0xC0 | (c >> 6)); u[1] = (char)(0x80 | (c & 0x3F)); fwrite(u, 1, 2, w->f); }
+        else if (c < 0x10000) { u[0] = (char)(0xE0 | (c >> 12)); u[1] = (char)(0x80 | ((c >> 6) & 0x3F)); u[2] = (char)(0x80 | (c & 0x3F)); fwrite(u, 1, 3, w->f); }
+        else { u[0] = (char)(0xF0 | (c >> 18)); u[1] = (char)(0x80 | ((c >> 12) & 0x3F)); u[2] = (char)(0x80 | ((c >> 6) & 0x3F)); u[3] = (char)(0x80 | (c & 0x3F)); fwrite(u, 1, 4, w->f); }
+        w->column++;
+    }
+}
+
+static void yw_raw(yw *w, const char *s) {
+    fputs(s, w->f);
+    w->column += (int)strlen(s);
+}
+
+static void yw_break(yw *w) {
+    fputc('\n', w->f);
+    w->whitespace = w->indention = 1;
+    w->column = 0;
+}
+
+static void yw_indent(yw *w) {
+    if (!w->indention || w->column > w->indent || (w->column == w->indent && !w->whitespace)) yw_break(w);
+    if (w->column < w->indent) {
+        w->whitespace = 1;
+        while (w->column < w->indent) { fputc(' ', w->f); w->column++; }
+    }
+}
+
+#define YAML_WIDTH 80
+
+static void yw_plain(yw *w, const unsigned long *t, size_t n) {
+    size_t start = 0, end = 0;
+    int spaces = 0;
+    w->whitespace = w->indention = 0;
+    while (end <= n) {
+        unsigned long c = end < n ? t[end] : 0;
+        int none = end >= n;
+        if (spaces) {
+            if (none || c != ' ') {
+                if (start + 1 == end && w->column > YAML_WIDTH) {
+                    yw_indent(w);
+                    w->whitespace = w->indention = 0;
+                } else {
+                    yw_put(w, t, start, end);
+                }
+                start = end;
+            }
+        } else if (none || c == ' ') {
+            yw_put(w, t, start, end);
+            start = end;
+        }
+        if (!none) spaces = c == ' ';
+        end++;
+    }
+}
+
+static void yw_single(yw *w, const unsigned long *t, size_t n) {
+    size_t start = 0, end = 0, k;
+    int spaces = 0, breaks = 0;
+    yw_raw(w, "'");
+    w->whitespace = 0;
+    w->indention = 0;
+    while (end <= n) {
+        int none = end >= n;
+        unsigned long c = none ? 0 : t[end];
+        if (spaces) {
+            if (none || c != ' ') {
+                if (start + 1 == end && w->column > YAML_WIDTH && start != 0 && end != n) yw_indent(w);
+                else yw_put(w, t, start, end);
+                start = end;
+            }
+        } else if (breaks) {
+            if (none || !y_break(c)) {
+                if (t[start] == '\n') yw_break(w);
+                for (k = start; k < end; k++) {
+                    if (t[k] == '\n') yw_break(w);
+                    else {
+                        /* a Unicode line break is written as it is and counts as one */
+                        yw_put(w, t, k, k + 1);
+                        w->whitespace = w->indention = 1;
+                        w->column = 0;
                     }
                 }
-            } else if (jv_is_container(c)) {
-                fputc('\n', f);
-                emit_yaml(f, c, ind + 2);
-            } else {
-                yaml_scalar(f, c);
-                fputc('\n', f);
+                yw_indent(w);
+                start = end;
+            }
+        } else if (none || c == ' ' || y_break(c) || c == '\'') {
+            if (start < end) {
+                yw_put(w, t, start, end);
+                start = end;
             }
         }
+        if (!none && c == '\'') {
+            yw_raw(w, "''");
+            start = end + 1;
+        }
+        if (!none) {
+            spaces = c == ' ';
+            breaks = y_break(c);
+        }
+        end++;
     }
+    yw_raw(w, "'");
+    w->whitespace = w->indention = 0;
+}
+
+static void yw_double(yw *w, const unsigned long *t, size_t n) {
+    size_t start = 0, end = 0;
+    yw_raw(w, "\"");
+    w->whitespace = w->indention = 0;
+    while (end <= n) {
+        int none = end >= n;
+        unsigned long c = none ? 0 : t[end];
+        if (none || c == '"' || c == '\\' || c == 0x85 || c == 0x2028 || c == 0x2029 || c == 0xFEFF ||
+            !((c >= 0x20 && c <= 0x7E) || (c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD))) {
+            if (start < end) {
+                yw_put(w, t, start, end);
+                start = end;
+            }
+            if (!none) {
+                char esc[24];
+                const char *r = NULL;
+                switch (c) {
+                case 0: r = "0"; break; case 7: r = "a"; break; case 8: r = "b"; break; case 9: r = "t"; break;
+                case 10: r = "n"; break; case 11: r = "v"; break; case 12: r = "f"; break; case 13: r = "r"; break;
+                case 27: r = "e"; break; case '"': r = "\""; break; case '\\': r = "\\"; break; case 0x85: r = "N"; break;
+                case 0xA0: r = "_"; break; case 0x2028: r = "L"; break; case 0x2029: r = "P"; break;
+                default: break;
+                }
+                if (r) snprintf(esc, sizeof esc, "\\%s", r);
+                else if (c <= 0xFF) snprintf(esc, sizeof esc, "\\x%02lX", c);
+                else if (c <= 0xFFFF) snprintf(esc, sizeof esc, "\\u%04lX", c);
+                else snprintf(esc, sizeof esc, "\\U%08lX", c);
+                yw_raw(w, esc);
+                start = end + 1;
+            }
+        }
+        if (end > 0 && end + 1 < n && (c == ' ' || start >= end) && w->column + (int)(end - start) > YAML_WIDTH) {
+            yw_put(w, t, start, end);
+            yw_raw(w, "\\");
+            if (start < end) start = end;
+            yw_indent(w);
+            w->whitespace = w->indention = 0;
+            if (t[start] == ' ') yw_raw(w, "\\");
+        }
+        end++;
+    }
+    yw_raw(w, "\"");
+    w->whitespace = w->indention = 0;
+}
+
+static void yw_scalar_text(yw *w, const char *s, size_t n, int key) {
+    unsigned long *t = (unsigned long *)xmalloc(sizeof *t * (n + 1));
+    size_t m = 0, i = 0;
+    char *z = xstrndup(s, n);
+    int style;
+    while (i < n) {
+        size_t len;
+        t[m++] = utf8_next(s + i, n - i, &len);
+        i += len;
+    }
+    style = yaml_style(t, m, z, key);
+    if (style == 0) yw_plain(w, t, m);
+    else if (style == 1) yw_single(w, t, m);
+    else yw_double(w, t, m);
+    free(z);
+    free(t);
+}
+
+static void yw_scalar(yw *w, const jv *v) {
+    char num[80];
+    switch (v->t) {
+    case J_NULL: yw_raw(w, "null"); break;
+    case J_TRUE: yw_raw(w, "true"); break;
+    case J_FALSE: yw_raw(w, "false"); break;
+    case J_NUM:
+        if (v->fl) {
+            char *e, *p;
+            py_float(strtod(v->s, NULL), num, sizeof num - 2);
+            for (p = num; *p; p++) *p = (char)tolower((unsigned char)*p);
+            if (strcmp(num, "nan") == 0) snprintf(num, sizeof num, ".nan");
+            else if (strcmp(num, "infinity") == 0) snprintf(num, sizeof num, ".inf");
+            else if (strcmp(num, "-infinity") == 0) snprintf(num, sizeof num, "-.inf");
+            else if (!strchr(num, '.') && (e = strchr(num, 'e')) != NULL) {
+                memmove(e + 2, e, strlen(e) + 1);
+                e[0] = '.';
+                e[1] = '0';
+            }
+            yw_raw(w, num);
+        } else {
+            yw_raw(w, v->s);
+        }
+        break;
+    case J_STR: yw_scalar_text(w, v->s, v->n, 0); break;
+    default: yw_raw(w, v->t == J_OBJ ? "{}" : "[]");
+    }
+    w->whitespace = w->indention = 0;
+}
+
+static int kid_cmp(const void *a, const void *b) {
+    return strcmp((*(const jv *const *)a)->k, (*(const jv *const *)b)->k);
+}
+
+/* The members of o sorted by name (yaml.dump's sort_keys). */
+static const jv **sorted_kids(const jv *o) {
+    const jv **v = (const jv **)xmalloc(sizeof *v * (o->nkids + 1));
+    const jv *c;
+    size_t n = 0;
+    for (c = o->kid; c; c = c->next) v[n++] = c;
+    qsort((void *)v, n, sizeof *v, kid_cmp);
+    v[n] = NULL;
+    return v;
+}
+
+static void yw_node(yw *w, const jv *v, int ind);
+
+/* A mapping whose keys go at column ind; the first key is written where
+ * the writer stands (after "- " in a sequence). */
+static void yw_map(yw *w, const jv *o, int ind) {
+    const jv **kids = sorted_kids(o);
+    size_t i;
+    for (i = 0; kids[i]; i++) {
+        const jv *c = kids[i];
+        if (i > 0 || w->column != ind) {
+            if (w->column > 0) yw_break(w);
+            while (w->column < ind) { fputc(' ', w->f); w->column++; }
+        }
+        w->indent = ind;
+        w->whitespace = 1;
+        yw_scalar_text(w, c->k, strlen(c->k), 1);
+        yw_raw(w, ":");
+        if (jv_is_container(c)) {
+            yw_break(w);
+            yw_node(w, c, c->t == J_ARR ? ind : ind + 2);
+        } else {
+            yw_raw(w, " ");
+            w->indent = ind + 2;
+            w->whitespace = 1;
+            yw_scalar(w, c);
+        }
+    }
+    free((void *)kids);
+}
+
+/* A sequence whose dashes go at column ind. */
+static void yw_seq(yw *w, const jv *a, int ind) {
+    const jv *c;
+    for (c = a->kid; c; c = c->next) {
+        if (c != a->kid || w->column != ind) {
+            if (w->column > 0) yw_break(w);
+            while (w->column < ind) { fputc(' ', w->f); w->column++; }
+        }
+        yw_raw(w, "- ");
+        if (jv_is_container(c)) {
+            yw_node(w, c, ind + 2);
+        } else {
+            w->indent = ind + 2;
+            w->whitespace = 1;
+            yw_scalar(w, c);
+        }
+    }
+}
+
+static void yw_node(yw *w, const jv *v, int ind) {
+    if (v->t == J_OBJ && v->kid) yw_map(w, v, ind);
+    else if (v->t == J_ARR && v->kid) yw_seq(w, v, ind);
+    else {
+        w->indent = ind;
+        yw_scalar(w, v);
+    }
+}
+
+/* The document, ending in one newline (the CLI strips yaml.dump's end). */
+static void emit_official_yaml(FILE *f, const jv *v) {
+    yw w;
+    memset(&w, 0, sizeof w);
+    w.f = f;
+    w.whitespace = w.indention = 1;
+    yw_node(&w, v, 0);
+    if (!jv_is_container(v) && v->t != J_OBJ && v->t != J_ARR) fputs("\n...", f);
+    fputc('\n', f);
 }
 
 /* Text of a value for a table cell. */
@@ -501,15 +966,10 @@ typedef struct view {
 static int show(const jv *doc, const view *vw) {
     if (!doc) return EX_OK;
     if (strcmp(g_out, "json") == 0) {
-        emit_json(stdout, doc, 0, 1);
+        emit_py_json(stdout, doc, 0);
         fputc('\n', stdout);
     } else if (strcmp(g_out, "yaml") == 0) {
-        if (!jv_is_container(doc)) {
-            yaml_scalar(stdout, doc);
-            fputc('\n', stdout);
-        } else {
-            emit_yaml(stdout, doc, 0);
-        }
+        emit_official_yaml(stdout, doc);
     } else if (strcmp(g_out, "raw") == 0) {
         if (doc->t == J_STR) fputs(doc->s, stdout);
         else emit_json(stdout, doc, 0, 0);
@@ -626,6 +1086,435 @@ static int show_msg(jv *doc, const char *fmt, ...) {
         fputc('\n', stdout);
         fflush(stdout);
     }
+    jv_free(doc);
+    return EX_OK;
+}
+
+/* Shows a result's raw JSON. */
+static int show_raw(osb_str raw, const view *vw) {
+    jv *doc = raw.ptr ? jparse(raw.ptr, raw.len) : NULL;
+    if (!doc && raw.ptr && raw.len) {
+        doc = jv_new(J_STR);
+        doc->s = xstrndup(raw.ptr, raw.len);
+        doc->n = raw.len;
+    }
+    if (doc) show(doc, vw);
+    jv_free(doc);
+    return EX_OK;
+}
+
+static jv *sjv(osb_str s) {
+    jv *v = jv_new(s.ptr ? J_STR : J_NULL);
+    if (s.ptr) {
+        v->s = xstrndup(s.ptr, s.len);
+        v->n = s.len;
+    }
+    return v;
+}
+
+static jv *jstrv(const char *s) {
+    jv *v = jv_new(J_STR);
+    v->s = xstrdup(s);
+    v->n = strlen(s);
+    return v;
+}
+
+/* >>official-shapes ======================================================== */
+/* The documents the official CLI prints for -o json and -o yaml: the Python
+ * SDK's models dumped in JSON mode (snake_case names in model order, floats
+ * as floats, datetimes as pydantic writes them), built here from the wire
+ * JSON (camelCase). Table and raw output keep the wire document. */
+
+static jv *jdup(const jv *v) {
+    jv *d, *c;
+    const jv *k;
+    if (!v) return jv_new(J_NULL);
+    d = jv_new(v->t);
+    d->fl = v->fl;
+    if (v->s) {
+        d->s = xstrndup(v->s, v->n);
+        d->n = v->n;
+    }
+    for (k = v->kid; k; k = k->next) {
+        c = jdup(k);
+        if (k->k) c->k = xstrdup(k->k);
+        jv_add(d, c);
+    }
+    return d;
+}
+
+/* A copy, or null when absent or of another type (t = 0: any type). */
+static jv *jcopy(const jv *v, int t) {
+    if (!v || (t && v->t != t)) return jv_new(J_NULL);
+    return jdup(v);
+}
+
+static jv *jfloat(const jv *v) {
+    jv *n;
+    if (!v || v->t != J_NUM) return jv_new(J_NULL);
+    n = jdup(v);
+    n->fl = 1;
+    return n;
+}
+
+/* A bool member: true/false, else null. */
+static jv *jbool(const jv *v) {
+    if (!v || (v->t != J_TRUE && v->t != J_FALSE)) return jv_new(J_NULL);
+    return jv_new(v->t);
+}
+
+typedef struct dtime {
+    int y, mo, d, h, mi, s;
+    long us;
+    int tz;       /* 0 none, 1 UTC, 2 offset */
+    int off;      /* minutes east */
+} dtime;
+
+/* RFC 3339 / ISO 8601 "YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|+HH:MM]". */
+static int dt_parse(const char *s, dtime *t) {
+    int n = 0;
+    memset(t, 0, sizeof *t);
+    if (sscanf(s, "%4d-%2d-%2d%n", &t->y, &t->mo, &t->d, &n) != 3 || n != 10) return -1;
+    s += 10;
+    if (*s != 'T' && *s != 't' && *s != ' ') return -1;
+    s++;
+    if (sscanf(s, "%2d:%2d:%2d%n", &t->h, &t->mi, &t->s, &n) != 3 || n != 8) return -1;
+    s += 8;
+    if (*s == '.' || *s == ',') {
+        long mul = 100000;
+        s++;
+        if (!isdigit((unsigned char)*s)) return -1;
+        for (; isdigit((unsigned char)*s); s++) {
+            t->us += (*s - '0') * mul;   /* beyond microseconds: dropped, as dateutil */
+            mul /= 10;
+        }
+    }
+    if (*s == 'Z' || *s == 'z') {
+        t->tz = 1;
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        int hh = 0, mm = 0, sign = *s == '-' ? -1 : 1;
+        if (sscanf(s + 1, "%2d:%2d%n", &hh, &mm, &n) == 2 && n == 5) s += 6;
+        else if (sscanf(s + 1, "%2d%2d%n", &hh, &mm, &n) == 2 && n == 4) s += 5;
+        else if (sscanf(s + 1, "%2d%n", &hh, &n) == 1 && n == 2) s += 3;
+        else return -1;
+        t->off = sign * (hh * 60 + mm);
+        t->tz = t->off == 0 ? 1 : 2;
+    }
+    return *s ? -1 : 0;
+}
+
+/* pydantic's JSON form: 2026-01-02T03:04:05[.123456][Z|+08:00].
+ * pystr: Python's str(datetime) instead: a space, and +00:00 for UTC. */
+static void dt_format(const dtime *t, int pystr, osb_buf *b) {
+    bprintf(b, "%04d-%02d-%02d%c%02d:%02d:%02d", t->y, t->mo, t->d, pystr ? ' ' : 'T', t->h, t->mi, t->s);
+    if (t->us) bprintf(b, ".%06ld", t->us);
+    if (t->tz == 1 && !pystr) bput(b, "Z");
+    else if (t->tz) {
+        int o = t->off < 0 ? -t->off : t->off;
+        bprintf(b, "%c%02d:%02d", t->off < 0 ? '-' : '+', o / 60, o % 60);
+    }
+}
+
+static jv *jtime_as(const jv *v, int pystr) {
+    dtime t;
+    osb_buf b;
+    jv *r;
+    if (!v || v->t != J_STR) return jv_new(J_NULL);
+    if (dt_parse(v->s, &t) != 0) return jdup(v);
+    memset(&b, 0, sizeof b);
+    dt_format(&t, pystr, &b);
+    r = jstrv(bstr(&b));
+    osb_buf_free(&b);
+    return r;
+}
+
+static jv *jtime(const jv *v) { return jtime_as(v, 0); }
+
+static jv *jstrof(const jv *v) {
+    if (!v || v->t != J_STR) return jv_new(J_NULL);
+    return jdup(v);
+}
+
+/* SandboxStatus and SnapshotStatus. */
+static jv *shape_status(const jv *st) {
+    jv *o = jobj();
+    if (!st || st->t != J_OBJ) {
+        jset_str(o, "state", "Unknown");
+        jset_raw(o, "reason", jv_new(J_NULL));
+        jset_raw(o, "message", jv_new(J_NULL));
+        jset_raw(o, "last_transition_at", jv_new(J_NULL));
+        return o;
+    }
+    jset_raw(o, "state", jstrof(jget(st, "state")));
+    jset_raw(o, "reason", jstrof(jget(st, "reason")));
+    jset_raw(o, "message", jstrof(jget(st, "message")));
+    jset_raw(o, "last_transition_at", jtime(jget(st, "lastTransitionAt")));
+    return o;
+}
+
+/* SandboxInfo. */
+static jv *shape_sandbox(const jv *w) {
+    jv *o = jobj(), *img = jget(w, "image"), *pf = jget(w, "platform"), *md = jget(w, "metadata");
+    jset_raw(o, "id", jstrof(jget(w, "id")));
+    jset_raw(o, "status", shape_status(jget(w, "status")));
+    jset_raw(o, "entrypoint", jcopy(jget(w, "entrypoint"), J_ARR));
+    jset_raw(o, "expires_at", jtime(jget(w, "expiresAt")));
+    jset_raw(o, "created_at", jtime(jget(w, "createdAt")));
+    if (img && img->t == J_OBJ) {
+        jv *i = jobj(), *au = jget(img, "auth");
+        jset_raw(i, "image", jstrof(jget(img, "uri")));
+        if (au && jstr(au, "username") && jstr(au, "password") && jget(au, "username")->t == J_STR &&
+            jget(au, "password")->t == J_STR) {
+            jv *a = jobj();
+            jset_str(a, "username", jstr(au, "username"));
+            jset_str(a, "password", jstr(au, "password"));
+            jset_raw(i, "auth", a);
+        } else {
+            jset_raw(i, "auth", jv_new(J_NULL));
+        }
+        jset_raw(o, "image", i);
+    } else {
+        jset_raw(o, "image", jv_new(J_NULL));
+    }
+    jset_raw(o, "snapshot_id", jstrof(jget(w, "snapshotId")));
+    if (pf && pf->t == J_OBJ) {
+        jv *p = jobj();
+        jset_raw(p, "os", jstrof(jget(pf, "os")));
+        jset_raw(p, "arch", jstrof(jget(pf, "arch")));
+        jset_raw(o, "platform", p);
+    } else {
+        jset_raw(o, "platform", jv_new(J_NULL));
+    }
+    jset_raw(o, "metadata", md && md->t == J_OBJ ? jdup(md) : jobj());
+    return o;
+}
+
+static jv *shape_pagination(const jv *w) {
+    jv *o = jobj();
+    jset_raw(o, "page", jcopy(jget(w, "page"), J_NUM));
+    jset_raw(o, "page_size", jcopy(jget(w, "pageSize"), J_NUM));
+    jset_raw(o, "total_items", jcopy(jget(w, "totalItems"), J_NUM));
+    jset_raw(o, "total_pages", jcopy(jget(w, "totalPages"), J_NUM));
+    jset_raw(o, "has_next_page", jbool(jget(w, "hasNextPage")));
+    return o;
+}
+
+/* {"items": [...], "pagination": {...}} of sandbox list (and snapshot list). */
+static jv *shape_page(const jv *w, jv *(*item)(const jv *)) {
+    jv *o = jobj(), *items = jv_new(J_ARR), *it = jget(w, "items");
+    const jv *c;
+    for (c = it && it->t == J_ARR ? it->kid : NULL; c; c = c->next) jv_add(items, item(c));
+    jset_raw(o, "items", items);
+    jset_raw(o, "pagination", shape_pagination(jget(w, "pagination")));
+    return o;
+}
+
+static jv *shape_sandbox_page(const jv *w) { return shape_page(w, shape_sandbox); }
+
+/* SnapshotInfo (not printed by the official CLI; the SDK's model). */
+static jv *shape_snapshot(const jv *w) {
+    jv *o = jobj();
+    jset_raw(o, "id", jstrof(jget(w, "id")));
+    jset_raw(o, "sandbox_id", jstrof(jget(w, "sandboxId")));
+    jset_raw(o, "name", jstrof(jget(w, "name")));
+    jset_raw(o, "status", shape_status(jget(w, "status")));
+    jset_raw(o, "created_at", jtime(jget(w, "createdAt")));
+    return o;
+}
+
+static jv *shape_snapshot_page(const jv *w) { return shape_page(w, shape_snapshot); }
+
+/* SandboxEndpoint. */
+static jv *shape_endpoint(const jv *w) {
+    jv *o = jobj(), *h = jget(w, "headers");
+    jset_raw(o, "endpoint", jstrof(jget(w, "endpoint")));
+    jset_raw(o, "headers", h && h->t == J_OBJ ? jdup(h) : jobj());
+    return o;
+}
+
+/* SandboxMetrics, from execd's metrics document. */
+static jv *shape_metrics(const jv *w) {
+    jv *o = jobj();
+    jset_raw(o, "cpu_count", jfloat(jget(w, "cpu_count")));
+    jset_raw(o, "cpu_used_percentage", jfloat(jget(w, "cpu_used_pct")));
+    jset_raw(o, "memory_total_in_mib", jfloat(jget(w, "mem_total_mib")));
+    jset_raw(o, "memory_used_in_mib", jfloat(jget(w, "mem_used_mib")));
+    jset_raw(o, "timestamp", jcopy(jget(w, "timestamp"), J_NUM));
+    return o;
+}
+
+/* CommandStatus. */
+static jv *shape_command_status(const jv *w) {
+    jv *o = jobj();
+    jset_raw(o, "id", jstrof(jget(w, "id")));
+    jset_raw(o, "content", jstrof(jget(w, "content")));
+    jset_raw(o, "running", jbool(jget(w, "running")));
+    jset_raw(o, "exit_code", jcopy(jget(w, "exit_code"), J_NUM));
+    jset_raw(o, "error", jstrof(jget(w, "error")));
+    jset_raw(o, "started_at", jtime(jget(w, "started_at")));
+    jset_raw(o, "finished_at", jtime(jget(w, "finished_at")));
+    return o;
+}
+
+/* NetworkPolicy: what `egress get` prints (the policy of the status). */
+static jv *shape_policy(const jv *w) {
+    jv *o = jobj(), *p = jget(w, "policy"), *eg, *rules;
+    const jv *c;
+    if (!p || p->t != J_OBJ) p = (jv *)w;
+    eg = jget(p, "egress");
+    jset_raw(o, "default_action", jget(p, "defaultAction") ? jstrof(jget(p, "defaultAction")) : jstrv("deny"));
+    if (eg && eg->t == J_ARR) {
+        rules = jv_new(J_ARR);
+        for (c = eg->kid; c; c = c->next) {
+            jv *r = jobj();
+            jset_raw(r, "action", jstrof(jget(c, "action")));
+            jset_raw(r, "target", jstrof(jget(c, "target")));
+            jv_add(rules, r);
+        }
+        jset_raw(o, "egress", rules);
+    } else {
+        jset_raw(o, "egress", jv_new(J_NULL));
+    }
+    return o;
+}
+
+/* CredentialMetadata. */
+static jv *shape_credential(const jv *w) {
+    jv *o = jobj();
+    jset_raw(o, "name", jstrof(jget(w, "name")));
+    jset_raw(o, "source_type", jstrof(jget(w, "sourceType")));
+    jset_raw(o, "revision", jcopy(jget(w, "revision"), J_NUM));
+    return o;
+}
+
+/* CredentialBindingMetadata. */
+static jv *shape_binding(const jv *w) {
+    jv *o = jobj(), *m = jget(w, "match"), *a = jget(w, "auth");
+    jset_raw(o, "name", jstrof(jget(w, "name")));
+    jset_raw(o, "revision", jcopy(jget(w, "revision"), J_NUM));
+    if (m && m->t == J_OBJ) {
+        jv *x = jobj();
+        jset_raw(x, "schemes", jcopy(jget(m, "schemes"), J_ARR));
+        jset_raw(x, "ports", jcopy(jget(m, "ports"), J_ARR));
+        jset_raw(x, "hosts", jcopy(jget(m, "hosts"), J_ARR));
+        jset_raw(x, "methods", jcopy(jget(m, "methods"), J_ARR));
+        jset_raw(x, "paths", jcopy(jget(m, "paths"), J_ARR));
+        jset_raw(o, "match", x);
+    } else {
+        jset_raw(o, "match", jv_new(J_NULL));
+    }
+    if (a && a->t == J_OBJ) {
+        jv *x = jobj();
+        jset_raw(x, "type", jstrof(jget(a, "type")));
+        jset_raw(x, "name", jstrof(jget(a, "name")));
+        jset_raw(o, "auth", x);
+    } else {
+        jset_raw(o, "auth", jv_new(J_NULL));
+    }
+    return o;
+}
+
+static jv *shape_list(const jv *arr, jv *(*item)(const jv *)) {
+    jv *l = jv_new(J_ARR);
+    const jv *c;
+    for (c = arr && arr->t == J_ARR ? arr->kid : NULL; c; c = c->next) jv_add(l, item(c));
+    return l;
+}
+
+/* CredentialVaultState. */
+static jv *shape_vault(const jv *w) {
+    jv *o = jobj();
+    jset_raw(o, "revision", jcopy(jget(w, "revision"), J_NUM));
+    jset_raw(o, "credentials", shape_list(jget(w, "credentials"), shape_credential));
+    jset_raw(o, "bindings", shape_list(jget(w, "bindings"), shape_binding));
+    return o;
+}
+
+/* `credential list` and `binding list` print the bare lists. */
+static jv *shape_credential_list(const jv *w) { return shape_list(jget(w, "credentials"), shape_credential); }
+static jv *shape_binding_list(const jv *w) { return shape_list(jget(w, "bindings"), shape_binding); }
+
+/* DiagnosticContent. */
+static jv *shape_diagnostic(const jv *w) {
+    jv *o = jobj();
+    jset_raw(o, "sandbox_id", jstrof(jget(w, "sandboxId")));
+    jset_raw(o, "kind", jstrof(jget(w, "kind")));
+    jset_raw(o, "scope", jstrof(jget(w, "scope")));
+    jset_raw(o, "delivery", jstrof(jget(w, "delivery")));
+    jset_raw(o, "content_type", jstrof(jget(w, "contentType")));
+    jset_raw(o, "truncated", jbool(jget(w, "truncated")));
+    jset_raw(o, "content", jstrof(jget(w, "content")));
+    jset_raw(o, "content_url", jstrof(jget(w, "contentUrl")));
+    jset_raw(o, "content_length", jcopy(jget(w, "contentLength"), J_NUM));
+    jset_raw(o, "expires_at", jtime(jget(w, "expiresAt")));
+    jset_raw(o, "warnings", jcopy(jget(w, "warnings"), J_ARR));
+    return o;
+}
+
+/* EntryInfo (file search, file ls); path: the name to use when the entry
+ * has none. */
+static jv *shape_entry_at(const jv *w, const char *path) {
+    jv *o = jobj();
+    jset_raw(o, "path", jstr(w, "path") ? jstrof(jget(w, "path")) : path ? jstrv(path) : jv_new(J_NULL));
+    jset_raw(o, "entry_type", jstrof(jget(w, "type")));
+    jset_raw(o, "mode", jcopy(jget(w, "mode"), J_NUM));
+    jset_raw(o, "owner", jstrof(jget(w, "owner")));
+    jset_raw(o, "group", jstrof(jget(w, "group")));
+    jset_raw(o, "size", jcopy(jget(w, "size"), J_NUM));
+    jset_raw(o, "modified_at", jtime(jget(w, "modified_at")));
+    jset_raw(o, "created_at", jtime(jget(w, "created_at")));
+    return o;
+}
+
+static jv *shape_entry(const jv *w) { return shape_entry_at(w, NULL); }
+static jv *shape_entries(const jv *w) { return shape_list(w, shape_entry); }
+
+/* `file info`: one row per path, {"path": ..., then the entry}. */
+static jv *shape_file_info(const jv *w) {
+    jv *l = jv_new(J_ARR);
+    const jv *c;
+    for (c = w && w->t == J_OBJ ? w->kid : NULL; c; c = c->next) jv_add(l, shape_entry_at(c, c->k));
+    return l;
+}
+
+/* Python's str(timedelta(seconds=secs)): "0:10:00", "1 day, 2:00:00". */
+static void py_timedelta(long long secs, char *out, size_t cap) {
+    long long d = secs / 86400, r = secs % 86400;
+    if (d) snprintf(out, cap, "%lld day%s, %lld:%02lld:%02lld", d, d == 1 ? "" : "s", r / 3600, r / 60 % 60, r % 60);
+    else snprintf(out, cap, "%lld:%02lld:%02lld", r / 3600, r / 60 % 60, r % 60);
+}
+
+/* The official success(), info() and warning() messages in json/yaml. */
+static jv *status_msg(const char *status, const char *fmt, ...) {
+    char tmp[2048];
+    va_list ap;
+    jv *o = jobj();
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    jset_str(o, "status", status);
+    jset_str(o, "message", tmp);
+    return o;
+}
+
+/* A wire document: json/yaml as the official shape, table/raw as it came. */
+static int show_shaped(const jv *wire, jv *(*shape)(const jv *), const view *vw) {
+    if (!wire) return EX_OK;
+    if (strcmp(g_out, "json") == 0 || strcmp(g_out, "yaml") == 0) {
+        jv *d = shape(wire);
+        show(d, vw);
+        jv_free(d);
+    } else {
+        show(wire, vw);
+    }
+    return EX_OK;
+}
+
+static int show_raw_shaped(osb_str raw, jv *(*shape)(const jv *), const view *vw) {
+    jv *doc = raw.ptr ? jparse(raw.ptr, raw.len) : NULL;
+    if (!doc) return show_raw(raw, vw);
+    show_shaped(doc, shape, vw);
     jv_free(doc);
     return EX_OK;
 }

@@ -211,6 +211,29 @@ static void rfc3339_in(double secs, char *out, size_t cap) {
     strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Creates the missing directories above path (mkdir -p of its dirname). */
+static int mkdirs_for(const char *path) {
+    char dir[4096];
+    char *p;
+    size_t n = strlen(path);
+    if (n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(dir, path, n + 1);
+    p = strrchr(dir, '/');
+    if (!p || p == dir) return 0;
+    *p = 0;
+    for (p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
 /* Reads a whole file (or stdin for "-"). */
 static int read_all(const char *path, osb_buf *out) {
     char buf[65536];

@@ -233,35 +233,6 @@ static void ep_from_target(const osb_target *t, ep *out) {
     for (i = 0; t->headers && t->headers[i] && out->nhdrs < 16; i++) out->hdrs[out->nhdrs++] = xstrdup(t->headers[i]);
 }
 
-/* Shows a result's raw JSON. */
-static int show_raw(osb_str raw, const view *vw) {
-    jv *doc = raw.ptr ? jparse(raw.ptr, raw.len) : NULL;
-    if (!doc && raw.ptr && raw.len) {
-        doc = jv_new(J_STR);
-        doc->s = xstrndup(raw.ptr, raw.len);
-        doc->n = raw.len;
-    }
-    if (doc) show(doc, vw);
-    jv_free(doc);
-    return EX_OK;
-}
-
-static jv *sjv(osb_str s) {
-    jv *v = jv_new(s.ptr ? J_STR : J_NULL);
-    if (s.ptr) {
-        v->s = xstrndup(s.ptr, s.len);
-        v->n = s.len;
-    }
-    return v;
-}
-
-static jv *jstrv(const char *s) {
-    jv *v = jv_new(J_STR);
-    v->s = xstrdup(s);
-    v->n = strlen(s);
-    return v;
-}
-
 /* K=V strings into osb_pair (pointing into the argument strings). */
 static int pairs_of(const char *const *kvs, int n, osb_pair **out, const char *what) {
     int i;

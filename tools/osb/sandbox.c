@@ -196,6 +196,25 @@ static int c_sandbox_create(args *a) {
         code = report(e, "cannot create the sandbox");
         goto out;
     }
+    if (strcmp(g_out, "json") == 0 || strcmp(g_out, "yaml") == 0) {
+        /* the official result: id, image, status, timeout */
+        jv *r = jobj();
+        char sb_id[256];
+        snprintf(sb_id, sizeof sb_id, "%s", osb_sandbox_id(SB));
+        jset_str(r, "id", sb_id);
+        jset_str(r, "image", req.image);
+        jset_str(r, "status", "created");
+        if (!tmo) jset_str(r, "timeout", "sdk-default");
+        else if (streq_ci(tmo, "none")) jset_str(r, "timeout", "manual-cleanup");
+        else {
+            char td[64];
+            py_timedelta((long long)ttl, td, sizeof td);
+            jset_str(r, "timeout", td);
+        }
+        show(r, NULL);
+        jv_free(r);
+        goto out;
+    }
     e = osb_sandbox_describe(SB, &info);
     if (e != OSB_OK) {
         /* the create answer is all we have */
@@ -235,6 +254,22 @@ static int list_filters(args *a, const char *const **states, int *page, int *pag
     return EX_OK;
 }
 
+/* The sandbox states, case-insensitive on the command line as in the
+ * official CLI; an unknown one is an error that names the valid ones. */
+static int canonical_states(const char **states) {
+    static const char *const known[] = {"Failed", "Paused", "Pausing", "Pending", "Running", "Stopping",
+                                        "Terminated", "Unknown", NULL};
+    int i, k;
+    for (i = 0; states && states[i]; i++) {
+        for (k = 0; known[k] && !streq_ci(states[i], known[k]); k++) {}
+        if (!known[k])
+            return usage_error("Invalid sandbox state '%s'. Valid values: Failed, Paused, Pausing, Pending, Running, "
+                               "Stopping, Terminated, Unknown", states[i]);
+        states[i] = known[k];
+    }
+    return EX_OK;
+}
+
 static int c_sandbox_list(args *a) {
     osb_sandbox_list_req req;
     osb_sandbox_page *page = NULL;
@@ -244,13 +279,15 @@ static int c_sandbox_list(args *a) {
     osb_err e;
     memset(&req, 0, sizeof req);
     if ((code = list_filters(a, &req.states, &req.page, &req.page_size)) != EX_OK) return code;
+    if ((code = canonical_states((const char **)req.states)) != EX_OK) return code;
     v = AM(a, "metadata", &n);
     if (n && (code = pairs_of(v, n, &meta, "metadata filter")) != 0) return code;
     req.metadata = meta;
     req.metadata_count = (size_t)n;
     e = osb_sandbox_list(CLI, &req, &page);
     if (e != OSB_OK) return report(e, "cannot list sandboxes");
-    show_raw(page->raw, &V_SANDBOXES);
+    if (strcmp(g_out, "table") == 0 && page->items_count == 0) printf("No sandboxes found.\n");
+    else show_raw_shaped(page->raw, shape_sandbox_page, &V_SANDBOXES);
     osb_result_free(page);
     return EX_OK;
 }
@@ -259,25 +296,32 @@ static int c_sandbox_get(args *a) {
     osb_sandbox_info *info = NULL;
     osb_err e = osb_sandbox_get(CLI, a->pos[0], &info);
     if (e != OSB_OK) return report(e, "cannot get the sandbox");
-    show_raw(info->raw, NULL);
+    show_raw_shaped(info->raw, shape_sandbox, NULL);
     osb_result_free(info);
     return EX_OK;
 }
 
-/* Deletes every positional id with del, reporting each: a table line, or
- * one JSON/YAML list of {"id", flag: true|false}. */
-static int delete_each(args *a, osb_err (*del)(osb_client *, const char *), const char *flag,
+/* Deletes every positional id with del, going on past a failure (each is
+ * reported on stderr): a line per id in table output, else the official
+ * rows [{id_key: ID, "status": status}] of the ids that went. */
+static int delete_each(args *a, osb_err (*del)(osb_client *, const char *), const char *id_key, const char *status,
                        const char *done, const char *failed) {
     int i, code = EX_OK;
     jv *list = jv_new(J_ARR);
     for (i = 0; i < a->npos && !g_sigint; i++) {
         osb_err e = del(CLI, a->pos[i]);
-        jv *o = jobj();
-        jset_str(o, "id", a->pos[i]);
-        jset_bool(o, flag, e == OSB_OK);
-        jv_add(list, o);
-        if (e != OSB_OK) code = report(e, failed);
-        else if (strcmp(g_out, "table") == 0) printf("%s %s\n", done, a->pos[i]);
+        if (e != OSB_OK) {
+            code = report(e, failed);
+            continue;
+        }
+        if (strcmp(g_out, "table") == 0) {
+            printf("%s %s\n", done, a->pos[i]);
+        } else {
+            jv *o = jobj();
+            jset_str(o, id_key, a->pos[i]);
+            jset_str(o, "status", status);
+            jv_add(list, o);
+        }
     }
     if (strcmp(g_out, "table") != 0) show(list, NULL);
     fflush(stdout);
@@ -286,14 +330,11 @@ static int delete_each(args *a, osb_err (*del)(osb_client *, const char *), cons
 }
 
 static int c_sandbox_kill(args *a) {
-    return delete_each(a, osb_sandbox_delete, "killed", "Killed sandbox", "cannot kill the sandbox");
+    return delete_each(a, osb_sandbox_delete, "sandbox_id", "terminated", "Killed sandbox", "cannot kill the sandbox");
 }
 
 static int state_msg(const char *id, const char *verb) {
-    jv *o = jobj();
-    jset_str(o, "id", id);
-    jset_str(o, "status", verb);
-    return show_msg(o, "Sandbox %s %s", id, verb);
+    return show_msg(status_msg("ok", "Sandbox %s: %s", verb, id), "Sandbox %s: %s", verb, id);
 }
 
 static int c_sandbox_pause(args *a) {
@@ -331,8 +372,17 @@ static int c_sandbox_renew(args *a) {
     rfc3339_in(secs, when, sizeof when);
     e = osb_sandbox_renew(CLI, a->pos[0], when, &r);
     if (e != OSB_OK) return report(e, "cannot renew the sandbox");
-    if (strcmp(g_out, "table") == 0) printf("Sandbox %s expires at %s\n", a->pos[0], r->expires_at.ptr ? r->expires_at.ptr : when);
-    else show_raw(r->raw, NULL);
+    if (strcmp(g_out, "table") == 0) {
+        printf("Sandbox %s expires at %s\n", a->pos[0], r->expires_at.ptr ? r->expires_at.ptr : when);
+    } else {
+        /* the official result: expires_at as Python's str(datetime) */
+        jv *o = jobj(), *w = jparse(r->raw.ptr ? r->raw.ptr : "", r->raw.len);
+        jset_str(o, "sandbox_id", a->pos[0]);
+        jset_raw(o, "expires_at", jtime_as(jget(w, "expiresAt"), 1));
+        show(o, NULL);
+        jv_free(o);
+        jv_free(w);
+    }
     fflush(stdout);
     osb_result_free(r);
     return EX_OK;
@@ -353,7 +403,7 @@ static int c_sandbox_endpoint(args *a) {
     }
     e = osb_sandbox_endpoint(CLI, a->pos[0], (int)port, &req, &ep_);
     if (e != OSB_OK) return report(e, "cannot get the endpoint");
-    show_raw(ep_->raw, NULL);
+    show_raw_shaped(ep_->raw, shape_endpoint, NULL);
     osb_result_free(ep_);
     return EX_OK;
 }
@@ -364,43 +414,63 @@ static int c_sandbox_health(args *a) {
     int code = connect_sb(a->pos[0], 0);
     if (code) return code;
     e = osb_execd_ping(CLI, EXECD);
-    if (e != OSB_OK) return report(e, "the sandbox is not healthy");
     o = jobj();
-    jset_str(o, "id", a->pos[0]);
-    jset_bool(o, "healthy", 1);
+    jset_str(o, "sandbox_id", a->pos[0]);
+    jset_bool(o, "healthy", e == OSB_OK);
+    if (e != OSB_OK) {
+        /* the official document says healthy: false; the exit code says why */
+        if (strcmp(g_out, "table") != 0) show(o, NULL);
+        jv_free(o);
+        return report(e, "the sandbox is not healthy");
+    }
     return show_msg(o, "Sandbox %s is healthy", a->pos[0]);
 }
 
-static int g_watch_rows;
 
+/* One sample of `metrics --watch`, as the official CLI: table and raw a
+ * line "[ISO time] cpu=12.50% cores=2 mem=256.00/1024.00MiB", json one
+ * compact document per line, yaml one document per sample. */
 static int metrics_event(void *user, const osb_event *ev) {
-    jv *doc;
+    jv *doc, *m;
     (void)user;
     if (ev->type == OSB_EVENT_ERROR) {
-        fprintf(stderr, "%s: error: %s\n", g_prog, ev->text.ptr ? ev->text.ptr : "metrics sample failed");
+        const char *why = ev->text.ptr ? ev->text.ptr : "metrics sample failed";
+        if (strcmp(g_out, "json") == 0 || strcmp(g_out, "yaml") == 0) {
+            jv *w = status_msg("warning", "Metrics stream error: %s", why);
+            show(w, NULL);
+            jv_free(w);
+        } else {
+            fprintf(stderr, "%s: warning: Metrics stream error: %s\n", g_prog, why);
+        }
         return 0;
     }
     if (ev->type != OSB_EVENT_METRICS) return 0;
-    if (strcmp(g_out, "raw") == 0) {
-        fwrite(ev->metrics.raw.ptr, 1, ev->metrics.raw.len, stdout);
-        fputc('\n', stdout);
+    if (strcmp(g_out, "table") == 0 || strcmp(g_out, "raw") == 0) {
+        long long ms = (long long)ev->metrics.timestamp;
+        time_t secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+        long us = (long)((ms - (long long)secs * 1000) * 1000);
+        struct tm tm;
+        char when[64];
+        gmtime_r(&secs, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (us) printf("[%s.%06ld+00:00]", when, us);
+        else printf("[%s+00:00]", when);
+        printf(" cpu=%.2f%% cores=%g mem=%.2f/%.2fMiB\n", ev->metrics.cpu_used_pct, ev->metrics.cpu_count,
+               ev->metrics.mem_used_mib, ev->metrics.mem_total_mib);
         fflush(stdout);
         return 0;
     }
     doc = jparse(ev->metrics.raw.ptr, ev->metrics.raw.len);
     if (!doc) return 0;
+    m = shape_metrics(doc);
     if (strcmp(g_out, "json") == 0) {
-        emit_json(stdout, doc, 0, 0);
+        emit_py_json(stdout, m, -1);
         fputc('\n', stdout);
-    } else if (strcmp(g_out, "yaml") == 0) {
-        fputs("---\n", stdout);
-        emit_yaml(stdout, doc, 0);
     } else {
-        if (g_watch_rows++ == 0) printf("%-15s %5s %8s %12s %13s\n", "TIMESTAMP", "CPUS", "CPU%", "MEM_USED_MIB", "MEM_TOTAL_MIB");
-        printf("%-15lld %5g %8.1f %12.1f %13.1f\n", (long long)ev->metrics.timestamp, ev->metrics.cpu_count,
-               ev->metrics.cpu_used_pct, ev->metrics.mem_used_mib, ev->metrics.mem_total_mib);
+        emit_official_yaml(stdout, m);
     }
     fflush(stdout);
+    jv_free(m);
     jv_free(doc);
     return 0;
 }
@@ -418,7 +488,7 @@ static int c_sandbox_metrics(args *a) {
     }
     e = osb_metrics_get(CLI, EXECD, &m);
     if (e != OSB_OK) return report(e, "cannot read metrics");
-    show_raw(m->raw, NULL);
+    show_raw_shaped(m->raw, shape_metrics, NULL);
     osb_result_free(m);
     return EX_OK;
 }
@@ -463,7 +533,7 @@ static int c_sandbox_metadata(args *a) {
         fflush(stdout);
         jv_free(doc);
     } else {
-        show_raw(info->raw, NULL);
+        show_raw_shaped(info->raw, shape_sandbox, NULL);
     }
     osb_result_free(info);
     return EX_OK;
@@ -485,7 +555,7 @@ static int c_snapshot_create(args *a) {
         e = osb_snapshot_create(CLI, a->pos[0], A(a, "name"), &s);
     }
     if (e != OSB_OK) return report(e, "cannot create the snapshot");
-    show_raw(s->raw, NULL);
+    show_raw_shaped(s->raw, shape_snapshot, NULL);
     osb_result_free(s);
     return EX_OK;
 }
@@ -500,7 +570,7 @@ static int c_snapshot_list(args *a) {
     if ((code = list_filters(a, &req.states, &req.page, &req.page_size)) != EX_OK) return code;
     e = osb_snapshot_list(CLI, &req, &page);
     if (e != OSB_OK) return report(e, "cannot list snapshots");
-    show_raw(page->raw, &V_SNAPSHOTS);
+    show_raw_shaped(page->raw, shape_snapshot_page, &V_SNAPSHOTS);
     osb_result_free(page);
     return EX_OK;
 }
@@ -509,11 +579,11 @@ static int c_snapshot_get(args *a) {
     osb_snapshot *s = NULL;
     osb_err e = osb_snapshot_get(CLI, a->pos[0], &s);
     if (e != OSB_OK) return report(e, "cannot get the snapshot");
-    show_raw(s->raw, NULL);
+    show_raw_shaped(s->raw, shape_snapshot, NULL);
     osb_result_free(s);
     return EX_OK;
 }
 
 static int c_snapshot_delete(args *a) {
-    return delete_each(a, osb_snapshot_delete, "deleted", "Deleted snapshot", "cannot delete the snapshot");
+    return delete_each(a, osb_snapshot_delete, "snapshot_id", "deleted", "Deleted snapshot", "cannot delete the snapshot");
 }

@@ -204,7 +204,8 @@ static jv *yaml_parse(char *text) {
 static const view V_CREDS = {"NAME=name,SOURCE=sourceType,REVISION=revision", "credentials"};
 static const view V_BINDINGS = {"NAME=name,REVISION=revision,HOSTS=match.hosts,AUTH=auth.type", "bindings"};
 
-static int vault_show(osb_str raw, const view *vw) {
+/* shape: the official document of this answer (json/yaml). */
+static int vault_show(osb_str raw, const view *vw, jv *(*shape)(const jv *)) {
     jv *doc = jparse(raw.ptr, raw.len);
     if (!doc) return EX_OK;
     if (strcmp(g_out, "table") == 0 && doc->t == J_OBJ && !vw && jget(doc, "credentials") && jget(doc, "bindings")) {
@@ -212,7 +213,7 @@ static int vault_show(osb_str raw, const view *vw) {
         show(doc, &V_CREDS);
         show(doc, &V_BINDINGS);
     } else {
-        show(doc, vw);
+        show_shaped(doc, shape, vw);
     }
     jv_free(doc);
     return EX_OK;
@@ -245,8 +246,23 @@ static int vault_write(args *a, const char *method) {
         osb_buf_free(&body);
         return usage_error("%s: expected a JSON or YAML object", strcmp(A(a, "file"), "-") == 0 ? "stdin" : A(a, "file"));
     }
+    /* the official CLI's checks: create needs both lists, patch one of the
+     * two mutation objects */
+    code = EX_OK;
+    if (strcmp(method, "POST") == 0) {
+        const char *k = !jget(doc, "credentials") || jget(doc, "credentials")->t != J_ARR ? "credentials"
+                        : !jget(doc, "bindings") || jget(doc, "bindings")->t != J_ARR  ? "bindings" : NULL;
+        if (k) code = usage_error("Credential vault payload field '%s' must be a list.", k);
+    } else {
+        const jv *c = jget(doc, "credentials"), *b = jget(doc, "bindings");
+        if ((c && c->t != J_OBJ && c->t != J_NULL) || (b && b->t != J_OBJ && b->t != J_NULL))
+            code = usage_error("Credential vault patch field '%s' must be an object.",
+                               c && c->t != J_OBJ && c->t != J_NULL ? "credentials" : "bindings");
+        else if ((!c || c->t == J_NULL) && (!b || b->t == J_NULL))
+            code = usage_error("Credential vault patch payload must include credentials or bindings.");
+    }
     jv_free(doc);
-    if ((code = connect_sb(a->pos[0], 1)) != 0) {
+    if (code || (code = connect_sb(a->pos[0], 1)) != 0) {
         osb_buf_free(&body);
         return code;
     }
@@ -263,7 +279,7 @@ static int vault_write(args *a, const char *method) {
         emit_json_buf(&b, doc);
         s.ptr = bstr(&b);
         s.len = b.len;
-        vault_show(s, NULL);
+        vault_show(s, NULL, shape_vault);
         osb_buf_free(&b);
     }
     jv_free(doc);
@@ -277,24 +293,24 @@ static int c_vault_patch(args *a) { return vault_write(a, "PATCH"); }
 
 /* The vault calls that answer the vault's state, shown with view vw. */
 static int vault_state_cmd(args *a, osb_err (*call)(osb_client *, const osb_target *, osb_vault_state **),
-                           const view *vw, const char *failed) {
+                           const view *vw, jv *(*shape)(const jv *), const char *failed) {
     osb_vault_state *s = NULL;
     osb_err e;
     int code = connect_sb(a->pos[0], 1);
     if (code) return code;
     e = call(CLI, EGRESS, &s);
     if (e != OSB_OK) return report(e, failed);
-    vault_show(s->raw, vw);
+    vault_show(s->raw, vw, shape);
     osb_result_free(s);
     return EX_OK;
 }
 
 static int c_vault_get(args *a) {
-    return vault_state_cmd(a, osb_vault_get, NULL, "cannot get the credential vault");
+    return vault_state_cmd(a, osb_vault_get, NULL, shape_vault, "cannot get the credential vault");
 }
 
 static int c_vault_cred_list(args *a) {
-    return vault_state_cmd(a, osb_vault_credential_list, &V_CREDS, "cannot list credentials");
+    return vault_state_cmd(a, osb_vault_credential_list, &V_CREDS, shape_credential_list, "cannot list credentials");
 }
 
 static int c_vault_cred_get(args *a) {
@@ -304,13 +320,13 @@ static int c_vault_cred_get(args *a) {
     if (code) return code;
     e = osb_vault_credential_get(CLI, EGRESS, a->pos[1], &s);
     if (e != OSB_OK) return report(e, "cannot get the credential");
-    show_raw(s->raw, NULL);
+    show_raw_shaped(s->raw, shape_credential, NULL);
     osb_result_free(s);
     return EX_OK;
 }
 
 static int c_vault_bind_list(args *a) {
-    return vault_state_cmd(a, osb_vault_binding_list, &V_BINDINGS, "cannot list bindings");
+    return vault_state_cmd(a, osb_vault_binding_list, &V_BINDINGS, shape_binding_list, "cannot list bindings");
 }
 
 static int c_vault_bind_get(args *a) {
@@ -320,7 +336,7 @@ static int c_vault_bind_get(args *a) {
     if (code) return code;
     e = osb_vault_binding_get(CLI, EGRESS, a->pos[1], &s);
     if (e != OSB_OK) return report(e, "cannot get the binding");
-    show_raw(s->raw, NULL);
+    show_raw_shaped(s->raw, shape_binding, NULL);
     osb_result_free(s);
     return EX_OK;
 }
@@ -334,6 +350,6 @@ static int c_vault_delete(args *a) {
     if (e != OSB_OK) return report(e, "cannot delete the credential vault");
     o = jobj();
     jset_str(o, "sandbox_id", a->pos[0]);
-    jset_bool(o, "deleted", 1);
+    jset_str(o, "status", "deleted");
     return show_msg(o, "Deleted the credential vault of %s", a->pos[0]);
 }
