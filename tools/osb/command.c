@@ -314,6 +314,15 @@ static int c_session_run(args *a) {
     x.forward_only = !l.quiet;
     e = osb_session_run(CLI, EXECD, a->pos[1], &req, live_event, &l, &x);
     free(cmdline);
+    if (e == OSB_ERR_SERVER && !g_sigint) {
+        /* execd ends a run it could not finish (a --timeout that passed)
+         * with an error inside the stream: the official CLI prints it as an
+         * execution error and exits 1 */
+        const osb_error *d = osb_client_error(CLI);
+        fprintf(stderr, "%s: Execution Error: %s\n", g_prog, d && d->message[0] ? d->message : osb_strerror(e));
+        osb_execution_free(&x);
+        return EX_ERROR;
+    }
     code = exec_finish(e, &x, 1, NULL);
     if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
     osb_execution_free(&x);
