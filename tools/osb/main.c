@@ -229,9 +229,14 @@ static const opt O_LANG[] = {
 
 static const opt O_SKILLS_INSTALL[] = {
     {"all-builtins", 0, O_FLAG, NULL, "every built-in skill"},
-    {"target", 't', O_MULTI, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"},
+    {"target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"},
+    {"scope", 0, O_VAL, "SCOPE", "project (under the current directory) or global (under $HOME)"},
+    {"force", 'f', O_FLAG, NULL, "accepted; installing is idempotent"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SKILLS_UNINSTALL[] = {
+    {"target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"},
     {"scope", 0, O_VAL, "SCOPE", "project or global"},
-    {"force", 'f', O_FLAG, NULL, "overwrite"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const cmd TREE[] = {
@@ -308,11 +313,11 @@ static const cmd TREE[] = {
     {"config init", c_config_init, O_CONFIG_INIT, 0, 0, 0, "", OUT_STD, "table", "Write a default config file"},
     {"config show", c_config_show, O_NONE, 0, 0, 0, "", OUT_STD, "table", "Show the effective configuration (API key masked)"},
     {"config set", c_config_set, O_NONE, 2, 2, 0, "SECTION.FIELD VALUE", OUT_STD, "table", "Set a value, e.g. connection.domain"},
-    {"skills", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Agent skills (not available in this build)"},
-    {"skills install", c_unavailable, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "not available in this build"},
-    {"skills show", c_unavailable, O_NONE, 1, 1, 0, "SKILL", OUT_STD, "table", "not available in this build"},
-    {"skills list", c_unavailable, O_NONE, 0, 0, 0, "", OUT_STD, "table", "not available in this build"},
-    {"skills uninstall", c_unavailable, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "not available in this build"},
+    {"skills", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Guides that teach coding agents to use osb"},
+    {"skills list", c_skills_list, O_NONE, 0, 0, 0, "", OUT_STD, "table", "List the guides, the agent tools and what is installed"},
+    {"skills show", c_skills_show, O_NONE, 1, 1, 0, "SKILL", OUT_STD, "table", "Show a guide"},
+    {"skills install", c_skills_install, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "Install guides for an agent tool"},
+    {"skills uninstall", c_skills_uninstall, O_SKILLS_UNINSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "Remove a guide from an agent tool"},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL}};
 
 /* Global options: accepted before or after the command words. */
@@ -598,7 +603,7 @@ int main(int argc, char **argv) {
     if (!check_output(c, g_out))
         return usage_error("invalid output '%s' for '%s' (choose from %s)", g_out, c->path, c->outputs);
     /* settings: `osb config ...` uses only flags and the environment */
-    code = resolve_config(strncmp(c->path, "config", 6) != 0);
+    code = resolve_config(strncmp(c->path, "config", 6) != 0 && strncmp(c->path, "skills", 6) != 0);
     if (code) return code;
     g_color = !G.no_color && C.color && isatty(1) && !getenv("NO_COLOR");
     g_json_ascii = G.no_color || !C.color;   /* the official plain-text path: json.dumps' ASCII escapes */
@@ -610,7 +615,8 @@ int main(int argc, char **argv) {
         for (i = 0; catching[i]; i++)
             if (strcmp(c->path, catching[i]) == 0) install_sigint();
     }
-    if (strncmp(c->path, "config", 6) != 0 && c->fn != c_unavailable && (code = make_client()) != 0) return code;
+    if (strncmp(c->path, "config", 6) != 0 && strncmp(c->path, "skills", 6) != 0 && (code = make_client()) != 0)
+        return code;
     code = c->fn(&a);
     fflush(stdout);
     osb_client_free(CLI);

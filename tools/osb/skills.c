@@ -1,7 +1,882 @@
-/* tools/osb/skills.c -- osb skills ....
+/* tools/osb/skills.c -- osb skills ...: short guides that teach coding agents
+ * to drive sandboxes through osb, built into the binary, installed where each
+ * agent tool looks for them (the tools, places and file layouts of the
+ * official CLI's `skills` command; the guides are osb's own).
  * Part of osb: built as one translation unit by main.c. */
 
-/* >>unavailable ============================================================ */
-static int c_unavailable(args *a) {
-    return errorf(EX_UNAVAILABLE, "'%s' is not available in this build", a->cmd->path);
+/* >>guides ================================================================= */
+static const char *const GUIDE_SANDBOX_TROUBLESHOOTING[] = {
+    "---\n",
+    "name: sandbox-troubleshooting\n",
+    "description: Find out why an OpenSandbox sandbox failed, is stuck or cannot be reached, with osb state, health, metrics and diagnostics commands. Use when a sandbox does not start, crashes, runs out of memory or stops answering.\n",
+    "---\n",
+    "\n",
+    "# Troubleshooting sandboxes with osb\n",
+    "\n",
+    "## When To Use\n",
+    "\n",
+    "- `sandbox create` fails or times out, or a sandbox stays Pending\n",
+    "- commands fail with connection errors (exit 10) or the sandbox disappears (exit 4)\n",
+    "- the workload is slow or killed\n",
+    "\n",
+    "## Triage Order\n",
+    "\n",
+    "```bash\n",
+    "osb sandbox get \"$ID\" -o json | jq .status       # state, reason, message, last_transition_at\n",
+    "osb sandbox health \"$ID\" -o json                 # can execd inside be reached?\n",
+    "osb sandbox metrics \"$ID\" -o json                # cpu_used_percentage, memory_used_in_mib\n",
+    "osb sandbox metrics \"$ID\" --watch                # one line per sample until Ctrl-C\n",
+    "osb diagnostics events \"$ID\" --scope lifecycle   # raw text by default\n",
+    "osb diagnostics logs \"$ID\" --scope container\n",
+    "osb devops summary \"$ID\"                         # older servers: inspect + events + logs\n",
+    "```\n",
+    "\n",
+    "## Reading The Signals\n",
+    "\n",
+    "- state Failed with reason about the image: wrong image name or missing registry credentials\n",
+    "  (`--image-auth-username/--image-auth-password`)\n",
+    "- Pending for long: no capacity; exit 8 from create means retry later\n",
+    "- memory_used_in_mib close to memory_total_in_mib, or exit 137 from commands: out of memory;\n",
+    "  create again with `--resource memory=4Gi`\n",
+    "- health false with state Running: the service inside is not up yet, or the endpoint is\n",
+    "  not reachable from here; try `--use-server-proxy`\n",
+    "- `DIAGNOSTICS_NOT_IMPLEMENTED` (exit 14): the server has no stable diagnostics; use `osb devops`\n",
+    "\n",
+    "## Response Pattern\n",
+    "\n",
+    "State what failed, the evidence (status reason, event lines, metrics), and one\n",
+    "concrete next step.\n",
+    NULL};
+
+static const char *const GUIDE_SANDBOX_LIFECYCLE[] = {
+    "---\n",
+    "name: sandbox-lifecycle\n",
+    "description: Create, inspect, renew, pause, resume and delete OpenSandbox sandboxes with the osb command-line tool. Use when a task needs a sandbox started, found, kept alive or cleaned up.\n",
+    "---\n",
+    "\n",
+    "# Sandbox lifecycle with osb\n",
+    "\n",
+    "`osb` talks to an OpenSandbox server. Every command below takes `-o json` for\n",
+    "output a program can read; exit code 0 means it worked.\n",
+    "\n",
+    "## When To Use\n",
+    "\n",
+    "- a task needs an isolated machine to run code, install packages or test a change\n",
+    "- the user asks which sandboxes exist, or wants one kept alive, paused or removed\n",
+    "\n",
+    "## Before You Start\n",
+    "\n",
+    "```bash\n",
+    "osb config show -o json          # domain, protocol, masked api_key, config_path\n",
+    "osb sandbox list -o json         # fails fast (exit 10) when the server is unreachable\n",
+    "```\n",
+    "\n",
+    "Settings come from flags, then `OPEN_SANDBOX_DOMAIN` / `OPEN_SANDBOX_API_KEY`,\n",
+    "then `~/.opensandbox/config.toml` (`osb config init`, `osb config set connection.domain HOST:PORT`).\n",
+    "\n",
+    "## Core Workflow\n",
+    "\n",
+    "```bash\n",
+    "ID=$(osb sandbox create --image python:3.12 --timeout 30m -o json | jq -r .id)\n",
+    "osb sandbox get \"$ID\" -o json | jq -r .status.state      # Running\n",
+    "osb sandbox health \"$ID\" -o json                          # {\"sandbox_id\": ..., \"healthy\": true}\n",
+    "osb sandbox renew \"$ID\" --timeout 1h -o json              # new expires_at\n",
+    "osb sandbox kill \"$ID\" -o json                            # [{\"sandbox_id\": ..., \"status\": \"terminated\"}]\n",
+    "```\n",
+    "\n",
+    "- `--timeout none` keeps the sandbox until it is killed; omit it for the server default (10 minutes).\n",
+    "- `-e KEY=VALUE`, `-m KEY=VALUE`, `--resource cpu=1 --resource memory=2Gi`, `--entrypoint ARG` (repeat) shape the sandbox.\n",
+    "- `osb sandbox list -s running -m team=ci -o json` filters (states are case-insensitive).\n",
+    "- `osb sandbox pause ID` / `osb sandbox resume ID` keep state while not running.\n",
+    "- `osb sandbox endpoint ID --port 8080 -o json` gives the address of a service inside.\n",
+    "\n",
+    "## Exit Codes\n",
+    "\n",
+    "0 ok, 2 bad usage, 3 bad config file, 4 not found, 5 API key refused, 6 request\n",
+    "rejected, 7 wrong state or conflict, 8 busy (retry later), 9 server error,\n",
+    "10 connection failed, 11 timed out. Branch on these instead of parsing messages.\n",
+    "\n",
+    "## Response Pattern\n",
+    "\n",
+    "Report the sandbox id, its state and when it expires. Kill sandboxes you created\n",
+    "once the task is done unless the user wants to keep them.\n",
+    NULL};
+
+static const char *const GUIDE_COMMAND_EXECUTION[] = {
+    "---\n",
+    "name: command-execution\n",
+    "description: Run commands inside an OpenSandbox sandbox with osb - foreground with the remote exit code, background with status and logs, persistent shell sessions. Use when a task must execute something in a sandbox.\n",
+    "---\n",
+    "\n",
+    "# Running commands with osb\n",
+    "\n",
+    "## When To Use\n",
+    "\n",
+    "- run a build, a test suite, a script or a one-off command inside a sandbox\n",
+    "- start a long job, poll it, read its output, stop it\n",
+    "- keep shell state (cwd, exported variables) across several commands\n",
+    "\n",
+    "## Separator Rule\n",
+    "\n",
+    "Everything after `--` is the command, one argument per word, quoted for the\n",
+    "remote shell exactly as given. Use `sh -c '...'` for pipes, `;` or `$VAR`:\n",
+    "\n",
+    "```bash\n",
+    "osb command run \"$ID\" -- python -c 'print(1 + 1)'\n",
+    "osb command run \"$ID\" -- sh -c 'cd /app && make test 2>&1 | tail -20'\n",
+    "```\n",
+    "\n",
+    "## Golden Paths\n",
+    "\n",
+    "Foreground: output streams to stdout/stderr and osb exits with the command's\n",
+    "own exit code (137 when it was killed or passed `--timeout`).\n",
+    "\n",
+    "```bash\n",
+    "osb command run \"$ID\" -w /app -e CI=1 -t 10m -- make test; echo \"exit $?\"\n",
+    "```\n",
+    "\n",
+    "Background: returns at once with an execution id.\n",
+    "\n",
+    "```bash\n",
+    "EID=$(osb command run \"$ID\" --background -o json -- sh -c 'sleep 5; echo done' | jq -r .execution_id)\n",
+    "osb command status \"$ID\" \"$EID\" -o json     # running, exit_code, started_at, finished_at\n",
+    "osb command logs \"$ID\" \"$EID\" -o json       # {\"content\": ..., \"cursor\": N}; pass --cursor N for new output only\n",
+    "osb command interrupt \"$ID\" \"$EID\"\n",
+    "```\n",
+    "\n",
+    "Sessions keep state between runs:\n",
+    "\n",
+    "```bash\n",
+    "SID=$(osb command session create \"$ID\" --workdir /app -o json | jq -r .session_id)\n",
+    "osb command session run \"$ID\" \"$SID\" -- export FOO=bar\n",
+    "osb command session run \"$ID\" \"$SID\" -- sh -c 'echo $FOO'\n",
+    "osb command session delete \"$ID\" \"$SID\"\n",
+    "```\n",
+    "\n",
+    "## Failure Semantics\n",
+    "\n",
+    "- non-zero exit: the command failed; its stderr is on stderr\n",
+    "- 130: interrupted with Ctrl-C (the remote command is interrupted too)\n",
+    "- 1 from `session run`: the run did not finish (for example `--timeout` passed)\n",
+    "- 4, 9, 10: the sandbox or its execd is gone or unreachable - check `osb sandbox get`\n",
+    "\n",
+    "## Response Pattern\n",
+    "\n",
+    "Quote the command, its exit code and the relevant lines of output; do not paste\n",
+    "megabytes of logs.\n",
+    NULL};
+
+static const char *const GUIDE_FILE_OPERATIONS[] = {
+    "---\n",
+    "name: file-operations\n",
+    "description: Read, write, upload, download, search, move and change files inside an OpenSandbox sandbox with osb file commands. Use when a task needs files moved into or out of a sandbox or edited there.\n",
+    "---\n",
+    "\n",
+    "# Files with osb\n",
+    "\n",
+    "## When To Use\n",
+    "\n",
+    "- put source, data or configuration into a sandbox, or fetch results out\n",
+    "- inspect or edit a file in place without opening a shell\n",
+    "\n",
+    "## Command Map\n",
+    "\n",
+    "```bash\n",
+    "osb file write \"$ID\" /app/config.ini -c 'key=value'     # or pipe: cat x | osb file write \"$ID\" /app/x\n",
+    "osb file cat \"$ID\" /app/config.ini                      # raw bytes to stdout\n",
+    "osb file upload \"$ID\" ./data.csv /app/data.csv -o json\n",
+    "osb file download \"$ID\" /app/out/result.json ./out/result.json -o json   # creates ./out/\n",
+    "osb file info \"$ID\" /app/data.csv -o json               # [{\"path\", \"entry_type\", \"mode\", \"owner\", \"group\", \"size\", \"modified_at\", \"created_at\"}]\n",
+    "osb file search \"$ID\" /app --pattern '*.py' -o json\n",
+    "osb file ls \"$ID\" /app --depth 2 -o json\n",
+    "osb file mkdir \"$ID\" /app/a/b --mode 755\n",
+    "osb file mv \"$ID\" /app/old.txt /app/new.txt\n",
+    "osb file replace \"$ID\" /app/app.py --old 'DEBUG = True' --new 'DEBUG = False'\n",
+    "osb file chmod \"$ID\" /app/run.sh --mode 755\n",
+    "osb file rm \"$ID\" /app/tmp.txt\n",
+    "osb file rmdir \"$ID\" /app/build\n",
+    "```\n",
+    "\n",
+    "## Guidance\n",
+    "\n",
+    "- `file write` without `-c` reads stdin until end of file; on a terminal it says so.\n",
+    "- Large files: `upload` and `download` stream and show progress on a terminal;\n",
+    "  `download --resume` continues a partial file, `--range A-B` fetches a slice.\n",
+    "- Modes are octal digits (`644`, `755`).\n",
+    "- Exit 4 means the path does not exist; 12 means a local file could not be read or written.\n",
+    NULL};
+
+static const char *const GUIDE_NETWORK_EGRESS[] = {
+    "---\n",
+    "name: network-egress\n",
+    "description: Inspect and change which outbound hosts an OpenSandbox sandbox may reach, with osb egress. Use when a sandbox cannot reach a host, or access must be opened or closed.\n",
+    "---\n",
+    "\n",
+    "# Egress policy with osb\n",
+    "\n",
+    "A sandbox created with `--network-policy-file` has an egress sidecar that\n",
+    "allows or denies outbound hosts.\n",
+    "\n",
+    "## When To Use\n",
+    "\n",
+    "- package installs or API calls fail inside the sandbox with DNS or connection errors\n",
+    "- the user wants a host allowed or blocked at run time\n",
+    "\n",
+    "## Inspect Current Policy\n",
+    "\n",
+    "```bash\n",
+    "osb egress get \"$ID\" -o json      # {\"default_action\": \"deny\", \"egress\": [{\"action\": \"allow\", \"target\": \"pypi.org\"}]}\n",
+    "```\n",
+    "\n",
+    "## Change It\n",
+    "\n",
+    "```bash\n",
+    "osb egress patch \"$ID\" --rule allow=pypi.org --rule allow=files.pythonhosted.org -o json\n",
+    "osb egress patch \"$ID\" --rule deny=internal.example.com\n",
+    "osb egress delete \"$ID\" internal.example.com        # remove the rule for a target\n",
+    "```\n",
+    "\n",
+    "Rules are `ACTION=TARGET`, ACTION `allow` or `deny`; a target is a host name or\n",
+    "a wildcard such as `*.example.com`. A patch merges by target; the default action\n",
+    "does not change.\n",
+    "\n",
+    "## Verify\n",
+    "\n",
+    "```bash\n",
+    "osb command run \"$ID\" -- curl -sS -o /dev/null -w '%{http_code}\\n' https://pypi.org/simple/\n",
+    "```\n",
+    "\n",
+    "A policy file for `osb sandbox create --network-policy-file policy.json`:\n",
+    "\n",
+    "```json\n",
+    "{\"defaultAction\": \"deny\", \"egress\": [{\"action\": \"allow\", \"target\": \"pypi.org\"}]}\n",
+    "```\n",
+    NULL};
+
+static const char *const GUIDE_CREDENTIAL_VAULT[] = {
+    "---\n",
+    "name: credential-vault\n",
+    "description: Give tools inside an OpenSandbox sandbox access to outside services without putting secrets in the sandbox, with osb credential-vault. Use when sandboxed code needs API tokens injected on its outbound requests.\n",
+    "---\n",
+    "\n",
+    "# Credential Vault with osb\n",
+    "\n",
+    "The egress sidecar can add credentials to matching outbound requests, so the\n",
+    "secret never enters the sandbox. The sandbox must be created with\n",
+    "`--network-policy-file FILE --credential-proxy`.\n",
+    "\n",
+    "## When To Use\n",
+    "\n",
+    "- sandboxed code calls an API that needs a token the sandbox must not see\n",
+    "- credentials or bindings must be added, rotated or removed at run time\n",
+    "\n",
+    "## Core Workflow\n",
+    "\n",
+    "Write the payload to a file or pipe it (`--file -`); never put secret values in\n",
+    "command-line flags.\n",
+    "\n",
+    "```yaml\n",
+    "credentials:\n",
+    "  - name: gh\n",
+    "    source: {type: inline, value: \"<token>\"}\n",
+    "bindings:\n",
+    "  - name: github-api\n",
+    "    match: {hosts: [api.github.com]}\n",
+    "    auth: {type: bearer, credential: gh}\n",
+    "```\n",
+    "\n",
+    "```bash\n",
+    "osb credential-vault create \"$ID\" --file vault.yaml -o json   # sanitized state: revision, credentials, bindings\n",
+    "osb credential-vault get \"$ID\" -o json\n",
+    "osb credential-vault credential list \"$ID\" -o json\n",
+    "osb credential-vault binding get \"$ID\" github-api -o json\n",
+    "osb credential-vault patch \"$ID\" --file - -o json <<'P'\n",
+    "credentials: {delete: [gh]}\n",
+    "bindings: {delete: [github-api]}\n",
+    "P\n",
+    "osb credential-vault delete \"$ID\" -o json\n",
+    "```\n",
+    "\n",
+    "Outputs never contain secret values. Exit 7 on create means a vault already\n",
+    "exists (use patch); a patch with `expectedRevision` fails with 7 when someone\n",
+    "else changed the vault first.\n",
+    NULL};
+
+/* >>skills ================================================================= */
+typedef struct skill {
+    const char *slug, *file, *title, *summary, *trigger, *area;
+    const char *const *text;
+} skill;
+
+static const skill SKILLS[] = {
+    {"sandbox-troubleshooting", "opensandbox-sandbox-troubleshooting.md", "OpenSandbox Sandbox Troubleshooting",
+     "Find out why a sandbox failed, is stuck or cannot be reached: state, health, metrics, diagnostics.",
+     "Use when a sandbox does not start, crashes, runs out of memory, stays pending or stops answering.",
+     "Troubleshooting", GUIDE_SANDBOX_TROUBLESHOOTING},
+    {"sandbox-lifecycle", "opensandbox-sandbox-lifecycle.md", "OpenSandbox Sandbox Lifecycle",
+     "Create, inspect, renew, pause, resume and delete sandboxes with osb, and check the result.",
+     "Use when a task needs a sandbox started, found, kept alive or cleaned up.",
+     "Lifecycle", GUIDE_SANDBOX_LIFECYCLE},
+    {"command-execution", "opensandbox-command-execution.md", "OpenSandbox Command Execution",
+     "Run commands in a sandbox: foreground with the remote exit code, background with status and logs, sessions.",
+     "Use when a task must execute a build, test, script or one-off command inside a sandbox.",
+     "Execution", GUIDE_COMMAND_EXECUTION},
+    {"file-operations", "opensandbox-file-operations.md", "OpenSandbox File Operations",
+     "Write, read, upload, download, search, move and change files inside a sandbox.",
+     "Use when files must go into or out of a sandbox, or be inspected or edited there.",
+     "Files", GUIDE_FILE_OPERATIONS},
+    {"network-egress", "opensandbox-network-egress.md", "OpenSandbox Network Egress",
+     "Inspect and change which outbound hosts a sandbox may reach.",
+     "Use when a sandbox cannot reach a host, or outbound access must be opened or closed.",
+     "Network", GUIDE_NETWORK_EGRESS},
+    {"credential-vault", "opensandbox-credential-vault.md", "OpenSandbox Credential Vault",
+     "Inject credentials into a sandbox's outbound requests without the secret entering the sandbox.",
+     "Use when sandboxed code needs API tokens, or vault credentials and bindings must change at run time.",
+     "General", GUIDE_CREDENTIAL_VAULT},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
+
+/* Where a tool reads guides: one file per guide (copy) or blocks between
+ * markers in one instructions file (append). dir: relative to the project,
+ * or to $HOME for the global scope. */
+typedef struct agent_tool {
+    const char *name, *label;
+    int append, keep_frontmatter;
+    const char *dir;        /* copy: the directory; append: the file */
+    const char *suffix;     /* copy: ".md" or ".mdc" */
+    int per_dir;            /* copy: DIR/SLUG/SKILL.md */
+} agent_tool;
+
+static const agent_tool TOOLS[] = {
+    {"claude", "Claude Code", 0, 1, ".claude/skills", ".md", 0},
+    {"cursor", "Cursor", 0, 0, ".cursor/rules", ".mdc", 0},
+    {"codex", "Codex", 0, 1, ".codex/skills", ".md", 1},
+    {"copilot", "GitHub Copilot", 1, 0, ".github/copilot-instructions.md", NULL, 0},
+    {"windsurf", "Windsurf", 1, 0, ".windsurfrules", NULL, 0},
+    {"cline", "Cline", 1, 0, ".clinerules", NULL, 0},
+    {"opencode", "OpenCode", 0, 1, ".agents/skills", ".md", 1},
+    {NULL, NULL, 0, 0, NULL, NULL, 0}};
+
+static const char *const SCOPES[] = {"project", "global", NULL};
+
+static void skill_markdown(const skill *s, osb_buf *b) {
+    int i;
+    for (i = 0; s->text[i]; i++) bput(b, s->text[i]);
+}
+
+/* The text after the "---" front matter. */
+static const char *skill_body(const char *md) {
+    const char *end;
+    if (strncmp(md, "---\n", 4) != 0) return md;
+    end = strstr(md + 4, "\n---\n");
+    return end ? end + 5 : md;
+}
+
+/* s without leading and trailing white space, into b. */
+static void bput_trimmed(osb_buf *b, const char *s, size_t n) {
+    while (n && isspace((unsigned char)*s)) s++, n--;
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    bputn(b, s, n);
+}
+
+/* The guide as installed for a tool: as it is when the tool reads front
+ * matter, else a title and summary over the body. */
+static void skill_render(const skill *s, const agent_tool *t, osb_buf *out) {
+    osb_buf md;
+    memset(&md, 0, sizeof md);
+    skill_markdown(s, &md);
+    if (t->keep_frontmatter) {
+        bput_trimmed(out, bstr(&md), md.len);
+    } else {
+        const char *body = skill_body(bstr(&md));
+        bprintf(out, "# %s\n\n%s\n\n", s->title, s->summary);
+        bput_trimmed(out, body, strlen(body));
+    }
+    bput(out, "\n");
+    osb_buf_free(&md);
+}
+
+static void tool_base(const agent_tool *t, int global, osb_buf *b) {
+    const char *home = getenv("HOME");
+    if (global) bprintf(b, "%s/", home && *home ? home : ".");
+    bput(b, t->dir);
+}
+
+static void skill_dest(const agent_tool *t, int global, const skill *s, osb_buf *b) {
+    tool_base(t, global, b);
+    if (t->append) return;
+    if (t->per_dir) bprintf(b, "/%s/SKILL.md", s->slug);
+    else bprintf(b, "/%s%s", s->slug, t->suffix);
+}
+
+static void tool_layout(const agent_tool *t, int global, osb_buf *b) {
+    osb_buf base;
+    memset(&base, 0, sizeof base);
+    tool_base(t, global, &base);
+    if (t->append) bprintf(b, "aggregate into one instructions file at %s", bstr(&base));
+    else if (t->per_dir) bprintf(b, "install one file per skill under %s/<skill-name>/SKILL.md", bstr(&base));
+    else bprintf(b, "install one file per skill under %s/<skill-name>%s", bstr(&base), t->suffix);
+    osb_buf_free(&base);
+}
+
+static int file_text(const char *path, osb_buf *b) {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    return read_all(path, b);
+}
+
+static void marker(const skill *s, int end, osb_buf *b) {
+    bprintf(b, "<!-- %s opensandbox-%s -->", end ? "END" : "BEGIN", s->slug);
+}
+
+/* text without the guide's marked block (and the blank lines around it). */
+static void without_block(const skill *s, const char *text, osb_buf *out) {
+    osb_buf a, z;
+    const char *p, *q;
+    memset(&a, 0, sizeof a);
+    memset(&z, 0, sizeof z);
+    marker(s, 0, &a);
+    marker(s, 1, &z);
+    p = strstr(text, bstr(&a));
+    q = strstr(text, bstr(&z));
+    if (!p || !q) {
+        bput(out, text);
+    } else {
+        const char *bend = p, *after = q + z.len;
+        while (bend > text && bend[-1] == '\n') bend--;
+        while (*after == '\n') after++;
+        bputn(out, text, (size_t)(bend - text));
+        if (bend > text && *after) bput(out, "\n\n");
+        bput(out, after);
+    }
+    if (!out->data) bput(out, "");
+    osb_buf_free(&a);
+    osb_buf_free(&z);
+}
+
+static int has_block(const skill *s, const char *text) {
+    osb_buf a, z;
+    int r;
+    memset(&a, 0, sizeof a);
+    memset(&z, 0, sizeof z);
+    marker(s, 0, &a);
+    marker(s, 1, &z);
+    r = strstr(text, bstr(&a)) && strstr(text, bstr(&z));
+    osb_buf_free(&a);
+    osb_buf_free(&z);
+    return r;
+}
+
+static int skill_installed(const agent_tool *t, int global, const skill *s) {
+    osb_buf dest, text;
+    int r;
+    memset(&dest, 0, sizeof dest);
+    memset(&text, 0, sizeof text);
+    skill_dest(t, global, s, &dest);
+    if (t->append) r = file_text(bstr(&dest), &text) == 0 && has_block(s, bstr(&text));
+    else r = access(bstr(&dest), F_OK) == 0;
+    osb_buf_free(&dest);
+    osb_buf_free(&text);
+    return r;
+}
+
+/* Installs one guide for one tool; *status: installed, updated or
+ * already_present. -1 (errno) when a file could not be written. */
+static int skill_install(const agent_tool *t, int global, const skill *s, const char **status, osb_buf *dest) {
+    osb_buf content, old, next;
+    int had, r;
+    memset(&content, 0, sizeof content);
+    memset(&old, 0, sizeof old);
+    memset(&next, 0, sizeof next);
+    skill_dest(t, global, s, dest);
+    skill_render(s, t, &content);
+    had = file_text(bstr(dest), &old) == 0;
+    if (!t->append) {
+        *status = !had ? "installed" : (old.len == content.len && memcmp(bstr(&old), bstr(&content), old.len) == 0)
+                                           ? "already_present" : "updated";
+        bputn(&next, bstr(&content), content.len);
+    } else {
+        osb_buf cleaned;
+        memset(&cleaned, 0, sizeof cleaned);
+        without_block(s, had ? bstr(&old) : "", &cleaned);
+        while (cleaned.len && cleaned.data[cleaned.len - 1] == '\n') cleaned.len--;
+        if (cleaned.len) {
+            bputn(&next, cleaned.data, cleaned.len);
+            bput(&next, "\n\n");
+        }
+        marker(s, 0, &next);
+        bput(&next, "\n");
+        bput_trimmed(&next, bstr(&content), content.len);
+        bput(&next, "\n");
+        marker(s, 1, &next);
+        bput(&next, "\n");
+        if (!had || !old.len) *status = "installed";
+        else if (old.len == next.len && memcmp(old.data, next.data, old.len) == 0) *status = "already_present";
+        else *status = has_block(s, bstr(&old)) ? "updated" : "installed";
+        osb_buf_free(&cleaned);
+    }
+    r = mkdirs_for(bstr(dest)) == 0 ? write_file_atomic(bstr(dest), bstr(&next), next.len) : -1;
+    osb_buf_free(&content);
+    osb_buf_free(&old);
+    osb_buf_free(&next);
+    return r;
+}
+
+/* Removes one guide; 1 removed, 0 not installed, -1 (errno) on failure. */
+static int skill_uninstall(const agent_tool *t, int global, const skill *s, osb_buf *dest) {
+    osb_buf old, cleaned;
+    int r = 0;
+    skill_dest(t, global, s, dest);
+    if (access(bstr(dest), F_OK) != 0) return 0;
+    if (!t->append) {
+        char *slash;
+        if (unlink(bstr(dest)) != 0) return -1;
+        slash = strrchr(dest->data, '/');
+        if (slash) {
+            char *dir = xstrndup(dest->data, (size_t)(slash - dest->data));
+            rmdir(dir);   /* only when it is now empty */
+            free(dir);
+        }
+        return 1;
+    }
+    memset(&old, 0, sizeof old);
+    memset(&cleaned, 0, sizeof cleaned);
+    if (file_text(bstr(dest), &old) != 0) return -1;
+    without_block(s, bstr(&old), &cleaned);
+    if (cleaned.len != old.len || memcmp(bstr(&cleaned), bstr(&old), old.len) != 0) {
+        const char *p = bstr(&cleaned);
+        while (*p && isspace((unsigned char)*p)) p++;
+        if (*p) {
+            while (cleaned.len && cleaned.data[cleaned.len - 1] == '\n') cleaned.len--;
+            bput(&cleaned, "\n");
+            r = write_file_atomic(bstr(dest), bstr(&cleaned), cleaned.len) == 0 ? 1 : -1;
+        } else {
+            r = unlink(bstr(dest)) == 0 ? 1 : -1;
+        }
+    }
+    osb_buf_free(&old);
+    osb_buf_free(&cleaned);
+    return r;
+}
+
+static const skill *find_skill(const char *name) {
+    int i;
+    for (i = 0; SKILLS[i].slug; i++)
+        if (streq_ci(SKILLS[i].slug, name)) return &SKILLS[i];
+    return NULL;
+}
+
+static void names_of(osb_buf *b, int what) {
+    int i;
+    if (what == 0) for (i = 0; SKILLS[i].slug; i++) bprintf(b, "%s%s", i ? ", " : "", SKILLS[i].slug);
+    if (what == 1) for (i = 0; TOOLS[i].name; i++) bprintf(b, "%s%s", i ? ", " : "", TOOLS[i].name);
+    if (what == 2) bput(b, "project, global");
+}
+
+static int skills_usage(const char *why) {
+    osb_buf b;
+    memset(&b, 0, sizeof b);
+    bprintf(&b, "%s\n\nInstall guidance:\n\n"
+                "  Discover bundled skills first:\n    %s skills list\n    %s skills show <skill-name>\n\n"
+                "  Install one skill for one tool:\n    %s skills install <skill-name> --target <tool> --scope <scope>\n\n"
+                "  Install all bundled skills for one tool:\n"
+                "    %s skills install --all-builtins --target <tool> --scope <scope>\n\n  Available skills: ",
+            why, g_prog, g_prog, g_prog, g_prog);
+    names_of(&b, 0);
+    bput(&b, "\n  Available targets: ");
+    names_of(&b, 1);
+    bput(&b, ", all\n  Available scopes: ");
+    names_of(&b, 2);
+    usage_error("%s", bstr(&b));
+    osb_buf_free(&b);
+    return EX_USAGE;
+}
+
+/* --target and --scope: the tools (all of them for "all") and the scope. */
+static int skill_targets(args *a, const agent_tool **tools, int *ntools, int *global) {
+    const char *t = A(a, "target"), *sc = A(a, "scope");
+    int i;
+    if (!t) return skills_usage("Missing required option '--target'.");
+    if (!sc) return skills_usage("Missing required option '--scope'.");
+    if (streq_ci(sc, "project")) *global = 0;
+    else if (streq_ci(sc, "global")) *global = 1;
+    else return usage_error("invalid scope '%s' (project or global)", sc);
+    *ntools = 0;
+    for (i = 0; TOOLS[i].name; i++)
+        if (streq_ci(t, "all") || streq_ci(t, TOOLS[i].name)) tools[(*ntools)++] = &TOOLS[i];
+    if (!*ntools) {
+        osb_buf b;
+        memset(&b, 0, sizeof b);
+        names_of(&b, 1);
+        usage_error("invalid target '%s' (%s or all)", t, bstr(&b));
+        osb_buf_free(&b);
+        return EX_USAGE;
+    }
+    return EX_OK;
+}
+
+static int unknown_skill(const char *name) {
+    osb_buf b;
+    memset(&b, 0, sizeof b);
+    names_of(&b, 0);
+    usage_error("no skill '%s' (%s)", name, bstr(&b));
+    osb_buf_free(&b);
+    return EX_USAGE;
+}
+
+/* The operations of install and uninstall: table lines, or the official
+ * {"operations": [...], "requires_restart": true}. */
+static int skill_ops_done(jv *ops) {
+    if (strcmp(g_out, "table") == 0) {
+        const jv *o;
+        for (o = ops->kid; o; o = o->next)
+            printf("  %-15s %s [%s]: %s -> %s\n", jstr(o, "status"), jstr(o, "target_label"), jstr(o, "scope"),
+                   jstr(o, "skill"), jstr(o, "path"));
+        jv_free(ops);
+    } else {
+        jv *doc = jobj();
+        jset_raw(doc, "operations", ops);
+        jset_bool(doc, "requires_restart", 1);
+        g_json_ascii = 1;   /* the official skills commands print json.dumps' ASCII */
+        show(doc, NULL);
+        jv_free(doc);
+    }
+    fflush(stdout);
+    return EX_OK;
+}
+
+static jv *skill_op(const skill *s, const agent_tool *t, int global, const char *path, const char *status) {
+    jv *o = jobj();
+    jset_str(o, "skill", s->slug);
+    jset_str(o, "target", t->name);
+    jset_str(o, "target_label", t->label);
+    jset_str(o, "scope", global ? "global" : "project");
+    jset_str(o, "path", path);
+    jset_str(o, "status", status);
+    jset_bool(o, "requires_restart", 1);
+    return o;
+}
+
+static int c_skills_install(args *a) {
+    const agent_tool *tools[16];
+    const skill *one = NULL;
+    int ntools, global, i, k, code;
+    jv *ops;
+    if (AF(a, "all-builtins") && a->npos) return usage_error("Pass either a skill name or --all-builtins, not both.");
+    if ((code = skill_targets(a, tools, &ntools, &global)) != EX_OK) return code;
+    if (!AF(a, "all-builtins")) {
+        if (!a->npos) return skills_usage("A skill name is required unless --all-builtins is used.");
+        if (!(one = find_skill(a->pos[0]))) return unknown_skill(a->pos[0]);
+    }
+    if (strcmp(g_out, "table") == 0) {
+        printf("Install plan:\n\n");
+        for (k = 0; k < ntools; k++) {
+            osb_buf l;
+            memset(&l, 0, sizeof l);
+            tool_layout(tools[k], global, &l);
+            printf("  %s [%s]: %s\n", tools[k]->label, global ? "global" : "project", bstr(&l));
+            osb_buf_free(&l);
+        }
+        printf("\n");
+    }
+    ops = jv_new(J_ARR);
+    for (i = 0; SKILLS[i].slug; i++) {
+        if (one && one != &SKILLS[i]) continue;
+        for (k = 0; k < ntools; k++) {
+            osb_buf dest;
+            const char *status = NULL;
+            memset(&dest, 0, sizeof dest);
+            if (skill_install(tools[k], global, &SKILLS[i], &status, &dest) != 0) {
+                code = errorf(EX_LOCALIO, "cannot write %s: %s", bstr(&dest), strerror(errno));
+                osb_buf_free(&dest);
+                jv_free(ops);
+                return code;
+            }
+            jv_add(ops, skill_op(&SKILLS[i], tools[k], global, bstr(&dest), status));
+            osb_buf_free(&dest);
+        }
+    }
+    skill_ops_done(ops);
+    if (strcmp(g_out, "table") == 0) printf("\nDone! Restart your AI coding tool to pick up the updated skill set.\n");
+    return EX_OK;
+}
+
+static int c_skills_uninstall(args *a) {
+    const agent_tool *tools[16];
+    const skill *s = find_skill(a->npos ? a->pos[0] : "sandbox-troubleshooting");
+    int ntools, global, k, code;
+    jv *ops;
+    if (!s) return unknown_skill(a->pos[0]);
+    if ((code = skill_targets(a, tools, &ntools, &global)) != EX_OK) return code;
+    ops = jv_new(J_ARR);
+    for (k = 0; k < ntools; k++) {
+        osb_buf dest;
+        int r;
+        memset(&dest, 0, sizeof dest);
+        r = skill_uninstall(tools[k], global, s, &dest);
+        if (r < 0) {
+            code = errorf(EX_LOCALIO, "cannot change %s: %s", bstr(&dest), strerror(errno));
+            osb_buf_free(&dest);
+            jv_free(ops);
+            return code;
+        }
+        jv_add(ops, skill_op(s, tools[k], global, bstr(&dest), r ? "removed" : "not_installed"));
+        osb_buf_free(&dest);
+    }
+    return skill_ops_done(ops);
+}
+
+static int c_skills_list(args *a) {
+    jv *doc = jobj(), *sk = jv_new(J_ARR), *tg = jv_new(J_ARR);
+    int i, k, g;
+    (void)a;
+    for (i = 0; SKILLS[i].slug; i++) {
+        jv *o = jobj();
+        char tmp[256];
+        jset_str(o, "slug", SKILLS[i].slug);
+        jset_str(o, "package_file", SKILLS[i].file);
+        jset_str(o, "title", SKILLS[i].title);
+        jset_str(o, "summary", SKILLS[i].summary);
+        jset_str(o, "trigger_hint", SKILLS[i].trigger);
+        snprintf(tmp, sizeof tmp, "opensandbox-%s", SKILLS[i].slug);
+        jset_str(o, "marker_id", tmp);
+        jset_str(o, "area", SKILLS[i].area);
+        snprintf(tmp, sizeof tmp, "(built into %s)/%s", g_prog, SKILLS[i].file);
+        jset_str(o, "source_path", tmp);
+        jv_add(sk, o);
+    }
+    for (k = 0; TOOLS[k].name; k++)
+        for (g = 0; g < 2; g++) {
+            jv *o = jobj(), *list = jv_new(J_ARR);
+            osb_buf l;
+            memset(&l, 0, sizeof l);
+            tool_layout(&TOOLS[k], g, &l);
+            jset_str(o, "target", TOOLS[k].name);
+            jset_str(o, "scope", SCOPES[g]);
+            jset_str(o, "label", TOOLS[k].label);
+            jset_str(o, "layout", bstr(&l));
+            for (i = 0; SKILLS[i].slug; i++) {
+                jv *r = jobj();
+                osb_buf d;
+                memset(&d, 0, sizeof d);
+                skill_dest(&TOOLS[k], g, &SKILLS[i], &d);
+                jset_str(r, "skill", SKILLS[i].slug);
+                jset_str(r, "status", skill_installed(&TOOLS[k], g, &SKILLS[i]) ? "installed" : "not installed");
+                jset_str(r, "path", bstr(&d));
+                jv_add(list, r);
+                osb_buf_free(&d);
+            }
+            jset_raw(o, "skills", list);
+            jv_add(tg, o);
+            osb_buf_free(&l);
+        }
+    jset_raw(doc, "skills", sk);
+    jset_raw(doc, "targets", tg);
+    if (strcmp(g_out, "table") == 0) {
+        const jv *t, *r;
+        printf("Bundled skills:\n\n");
+        for (i = 0; SKILLS[i].slug; i++) {
+            printf("  %-24s  [%s] %s\n", SKILLS[i].slug, SKILLS[i].area, SKILLS[i].summary);
+            printf("  %-24s  Trigger: %s\n", "", SKILLS[i].trigger);
+        }
+        printf("\nSupported targets:\n\n");
+        for (t = tg->kid; t; t = t->next) {
+            printf("  %-10s  %-8s  %-18s  %s\n", jstr(t, "target"), jstr(t, "scope"), jstr(t, "label"), jstr(t, "layout"));
+            for (r = jget(t, "skills")->kid; r; r = r->next)
+                printf("  %-10s  %-8s  %-18s  %-24s  %-13s  (%s)\n", "", "", "", jstr(r, "skill"), jstr(r, "status"),
+                       jstr(r, "path"));
+        }
+    } else {
+        g_json_ascii = 1;
+        show(doc, NULL);
+    }
+    fflush(stdout);
+    jv_free(doc);
+    return EX_OK;
+}
+
+/* The text of a "## heading" or "### heading" section, trimmed. */
+static int md_section(const char *body, const char *heading, osb_buf *out) {
+    const char *p = body;
+    int level = 0;
+    size_t hl = strlen(heading);
+    osb_buf acc;
+    memset(&acc, 0, sizeof acc);
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        int h = n >= 3 && strncmp(p, "## ", 3) == 0 ? 2 : n >= 4 && strncmp(p, "### ", 4) == 0 ? 3 : 0;
+        if (h) {
+            if (level == 2 && h == 2) break;
+            if (level == 3) break;
+            if (!level && n == (size_t)h + 1 + hl && strncmp(p + h + 1, heading, hl) == 0) {
+                level = h;
+                p = nl ? nl + 1 : p + n;
+                continue;
+            }
+        }
+        if (level) {
+            bputn(&acc, p, n);
+            bput(&acc, "\n");
+        }
+        p = nl ? nl + 1 : p + n;
+    }
+    if (acc.len) bput_trimmed(out, acc.data, acc.len);
+    osb_buf_free(&acc);
+    return level && out->len;
+}
+
+static int c_skills_show(args *a) {
+    static const char *const quick[] = {"Triage Order", "Golden Paths", "Core Workflow", "Command Map",
+                                        "Inspect Current Policy", NULL};
+    const skill *s = find_skill(a->pos[0]);
+    osb_buf md, when, qs, shapes;
+    const char *body, *js;
+    jv *doc;
+    int i;
+    if (!s) return unknown_skill(a->pos[0]);
+    memset(&md, 0, sizeof md);
+    memset(&when, 0, sizeof when);
+    memset(&qs, 0, sizeof qs);
+    memset(&shapes, 0, sizeof shapes);
+    skill_markdown(s, &md);
+    body = skill_body(bstr(&md));
+    md_section(body, "When To Use", &when);
+    for (i = 0; quick[i] && !qs.len; i++) md_section(body, quick[i], &qs);
+    if ((js = strstr(body, "```json")) != NULL) {
+        const char *e = strstr(js + 7, "```");
+        if (e) bput_trimmed(&shapes, js + 7, (size_t)(e - js - 7));
+    }
+    if (strcmp(g_out, "table") == 0) {
+        printf("Skill: %s\nTitle: %s\nArea: %s\nSummary: %s\nTrigger: %s\n\n", s->slug, s->title, s->area, s->summary,
+               s->trigger);
+        if (when.len) printf("When To Use:\n%s\n\n", bstr(&when));
+        if (qs.len) printf("Quick Start:\n%s\n\n", bstr(&qs));
+        if (shapes.len) printf("JSON Shapes:\n%s\n\n", bstr(&shapes));
+        printf("Full Skill:\n");
+        fwrite(md.data, 1, md.len, stdout);
+    } else {
+        osb_buf full;
+        memset(&full, 0, sizeof full);
+        bput_trimmed(&full, bstr(&md), md.len);
+        doc = jobj();
+        jset_str(doc, "skill", s->slug);
+        jset_str(doc, "title", s->title);
+        jset_str(doc, "area", s->area);
+        jset_str(doc, "summary", s->summary);
+        jset_str(doc, "trigger_hint", s->trigger);
+        jset_str(doc, "when_to_use", when.len ? bstr(&when) : NULL);
+        jset_str(doc, "quick_start", qs.len ? bstr(&qs) : NULL);
+        jset_str(doc, "json_shapes", shapes.len ? bstr(&shapes) : NULL);
+        jset_str(doc, "content", bstr(&full));
+        g_json_ascii = 1;
+        show(doc, NULL);
+        jv_free(doc);
+        osb_buf_free(&full);
+    }
+    fflush(stdout);
+    osb_buf_free(&md);
+    osb_buf_free(&when);
+    osb_buf_free(&qs);
+    osb_buf_free(&shapes);
+    return EX_OK;
 }
