@@ -279,6 +279,15 @@ def run_all(ng):
         measure(wl, "curl CLI (no parsing)", ["curl", "-s", "-o", "/dev/null", "-X", "POST",
                                               "-d", '{"command":"x"}', U + "/x/%s/command" % which],
                 post=fix)
+        # the command-line tool: the stream printed to a pipe (read by cat)
+        cli = os.path.join(ROOT, "build", "osb")
+        if os.path.exists(cli):
+            base = ["sh", "-c", '"$@" | cat >/dev/null', "sh", cli, "--domain", "127.0.0.1:%d" % ng.port,
+                    "--api-key", "bench"]
+            measure(wl, "osb CLI command run, to a pipe", base + ["command", "run", which, "--", "x"], post=fix)
+            measure(wl, "osb CLI session run, to a pipe", base + ["command", "session", "run", which, "s1", "--", "x"],
+                    post=fix)
+            measure(wl, "osb CLI code run, to a pipe", base + ["code", "run", which, "-c", "x"], post=fix)
         if which == "big":
             measure(wl, "framing alone, in memory (reference)",
                     [tok, "sse", os.path.join(DATA, "events-big.txt"), "frame"], post=fix)

@@ -11,7 +11,7 @@ BENCH_BINS = build/bench/osb_bench build/bench/osb_bench_tls build/bench/osb_ben
              build/bench/curl_bench build/bench/tok_bench
 BENCH_HDRS = opensandbox.h $(wildcard parts/*.h)
 
-bench: bench-deps $(BENCH_BINS)
+bench: bench-deps $(BENCH_BINS) build/osb
 	@BENCH_RUNS=$(or $(BENCH_RUNS),5) BENCH_ONLY=$(BENCH_ONLY) $(PYTHON) bench/run.py
 
 bench-deps:

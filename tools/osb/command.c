@@ -8,20 +8,24 @@ typedef struct live {
     int quiet;          /* -o json/yaml: aggregate only */
 } live;
 
+/* Whether the stream holds received bytes not decoded yet (the next event
+ * may come without waiting on the network). */
+static int stream_has_more(const osb_stream *s) { return s->pending_len > 0; }
+
+/* Prints one event into the live-output buffers. */
 static int live_event(void *user, const osb_event *ev) {
     live *l = (live *)user;
-    FILE *f;
     if (l->quiet) return 0;
     switch (ev->type) {
     case OSB_EVENT_STDOUT:
-    case OSB_EVENT_STDERR:
-        f = ev->type == OSB_EVENT_STDOUT ? stdout : stderr;
+    case OSB_EVENT_STDERR: {
+        int w = ev->type == OSB_EVENT_STDERR;
         if (ev->text.ptr) {
-            fwrite(ev->text.ptr, 1, ev->text.len, f);
-            if (l->line_mode && !(ev->text.len == 1 && ev->text.ptr[0] == '\n')) fputc('\n', f);
+            ob_put(w, ev->text.ptr, ev->text.len);
+            if (l->line_mode && !(ev->text.len == 1 && ev->text.ptr[0] == '\n')) ob_put(w, "\n", 1);
         }
-        fflush(f);
         break;
+    }
     case OSB_EVENT_RESULT: {
         size_t i;
         const char *t = NULL;
@@ -30,9 +34,8 @@ static int live_event(void *user, const osb_event *ev) {
                                            strcmp(ev->results[i].key.ptr, "text") == 0))
                 t = ev->results[i].value.ptr;
         if (t) {
-            fputs(t, stdout);
-            fputc('\n', stdout);
-            fflush(stdout);
+            ob_puts(0, t);
+            ob_put(0, "\n", 1);
         }
         break;
     }
@@ -42,17 +45,42 @@ static int live_event(void *user, const osb_event *ev) {
         /* a command's exit status is the exit code, not an error to print */
         if (ev->evalue.ptr && parse_int(ev->evalue.ptr, -1000000, 1000000, &ec) == 0) break;
         if (ev->traceback_count) {
-            for (i = 0; i < ev->traceback_count; i++) fprintf(stderr, "%s\n", ev->traceback[i].ptr ? ev->traceback[i].ptr : "");
+            for (i = 0; i < ev->traceback_count; i++) {
+                ob_puts(1, ev->traceback[i].ptr ? ev->traceback[i].ptr : "");
+                ob_put(1, "\n", 1);
+            }
         } else {
-            fprintf(stderr, "%s: %s\n", ev->ename.ptr ? ev->ename.ptr : "Error", ev->evalue.ptr ? ev->evalue.ptr : "");
+            ob_puts(1, ev->ename.ptr ? ev->ename.ptr : "Error");
+            ob_puts(1, ": ");
+            ob_puts(1, ev->evalue.ptr ? ev->evalue.ptr : "");
+            ob_put(1, "\n", 1);
         }
-        fflush(stderr);
         break;
     }
     default:
         break;
     }
     return 0;
+}
+
+/* Runs an opened stream to its end: each event into x and onto the output;
+ * the output is written whenever the events already received are used up,
+ * that is before osb waits on the network again. */
+static osb_err live_drive(osb_stream *s, live *l, osb_execution *x) {
+    osb_err e;
+    fflush(stdout);
+    fflush(stderr);
+    for (;;) {
+        const osb_event *ev;
+        e = osb_stream_next(s, &ev);
+        if (e || !ev) break;
+        if ((e = osb_execution_add(x, ev)) != OSB_OK) break;
+        live_event(l, ev);
+        if (!stream_has_more(s)) ob_flush();
+    }
+    osb_stream_close(s);
+    ob_flush();
+    return e;
 }
 
 /* The CLI's exit status for a finished execution. */
@@ -207,7 +235,13 @@ static int c_command_run(args *a) {
     l.line_mode = 1;
     l.quiet = strcmp(g_out, "raw") != 0;
     x.forward_only = !l.quiet;
-    e = osb_command_run(CLI, EXECD, &req, live_event, &l, &x);
+    if (l.quiet) {
+        e = osb_command_run(CLI, EXECD, &req, live_event, &l, &x);
+    } else {
+        osb_stream *st = NULL;
+        e = osb_command_stream(CLI, EXECD, &req, 0, &st);
+        if (e == OSB_OK) e = live_drive(st, &l, &x);
+    }
     free(cmdline);
     code = exec_finish(e, &x, 0, NULL);
     if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
@@ -312,7 +346,13 @@ static int c_session_run(args *a) {
     l.line_mode = 1;
     l.quiet = strcmp(g_out, "raw") != 0;
     x.forward_only = !l.quiet;
-    e = osb_session_run(CLI, EXECD, a->pos[1], &req, live_event, &l, &x);
+    if (l.quiet) {
+        e = osb_session_run(CLI, EXECD, a->pos[1], &req, live_event, &l, &x);
+    } else {
+        osb_stream *st = NULL;
+        e = osb_session_stream(CLI, EXECD, a->pos[1], &req, &st);
+        if (e == OSB_OK) e = live_drive(st, &l, &x);
+    }
     free(cmdline);
     if (e == OSB_ERR_SERVER && !g_sigint) {
         /* execd ends a run it could not finish (a --timeout that passed)
@@ -366,7 +406,13 @@ static int c_code_run(args *a) {
     l.line_mode = 0;
     l.quiet = strcmp(g_out, "raw") != 0;
     x.forward_only = !l.quiet;
-    e = osb_code_run(CLI, EXECD, &req, live_event, &l, &x);
+    if (l.quiet) {
+        e = osb_code_run(CLI, EXECD, &req, live_event, &l, &x);
+    } else {
+        osb_stream *st = NULL;
+        e = osb_code_stream(CLI, EXECD, &req, &st);
+        if (e == OSB_OK) e = live_drive(st, &l, &x);
+    }
     code = exec_finish(e, &x, 2, A(a, "context"));
     if (l.quiet && e == OSB_OK && !g_sigint) exec_json(&x, code);
     osb_execution_free(&x);

@@ -322,6 +322,64 @@ static void args_add(args *a, int i, const char *v) {
     a->vals[i][a->nvals[i]++] = v;
 }
 
+/* >>live-output ============================================================ */
+/* What command/session/code runs print goes through two buffers (stdout,
+ * stderr) written with write(2): the output one network read decoded leaves
+ * in one call, and nothing is written between reads. Before one stream is
+ * written, the other is flushed, so their order is kept on a shared pipe. */
+#define OB_CAP 65536
+typedef struct obuf {
+    int fd;
+    size_t len;
+    char data[OB_CAP];
+} obuf;
+
+static obuf g_ob[2] = {{1, 0, {0}}, {2, 0, {0}}};
+
+static void ob_flush_one(obuf *b) {
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = write(b->fd, b->data + off, b->len - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;   /* a closed pipe: the output is lost, as with stdio */
+        }
+        off += (size_t)n;
+    }
+    b->len = 0;
+}
+
+static void ob_flush(void) {
+    ob_flush_one(&g_ob[0]);
+    ob_flush_one(&g_ob[1]);
+}
+
+/* which: 0 stdout, 1 stderr. */
+static void ob_put(int which, const char *p, size_t n) {
+    obuf *b = &g_ob[which];
+    if (g_ob[!which].len) ob_flush_one(&g_ob[!which]);
+    if (n > OB_CAP - b->len) {
+        ob_flush_one(b);
+        if (n >= OB_CAP) {
+            obuf big;
+            big.fd = b->fd;
+            while (n) {
+                size_t k = n < OB_CAP ? n : OB_CAP;
+                memcpy(big.data, p, k);
+                big.len = k;
+                ob_flush_one(&big);
+                p += k;
+                n -= k;
+            }
+            return;
+        }
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void ob_puts(int which, const char *s) { ob_put(which, s, strlen(s)); }
+
 /* >>progress =============================================================== */
 typedef struct progress {
     int on;
