@@ -18,6 +18,7 @@ have openssl || need_pkgs+=(openssl)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 \
     || [ "$(uname -m)" != x86_64 ] || need_pkgs+=(libclang-rt-14-dev)
 have node || need_pkgs+=(nodejs npm)   # the conformance validator
+python3 -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)   # tests/test_cli.py: the official -o yaml
 # `ensure-deps.sh upstream-e2e` (make test-upstream-e2e only): Go and testify
 if [ "${1:-}" = upstream-e2e ]; then
     have go || need_pkgs+=(golang-go)

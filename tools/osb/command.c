@@ -8,10 +8,6 @@ typedef struct live {
     int quiet;          /* -o json/yaml: aggregate only */
 } live;
 
-/* Whether the stream holds received bytes not decoded yet (the next event
- * may come without waiting on the network). */
-static int stream_has_more(const osb_stream *s) { return s->pending_len > 0; }
-
 /* Prints one event into the live-output buffers. */
 static int live_event(void *user, const osb_event *ev) {
     live *l = (live *)user;
@@ -76,7 +72,7 @@ static osb_err live_drive(osb_stream *s, live *l, osb_execution *x) {
         if (e || !ev) break;
         if ((e = osb_execution_add(x, ev)) != OSB_OK) break;
         live_event(l, ev);
-        if (!stream_has_more(s)) ob_flush();
+        ob_flush();
     }
     osb_stream_close(s);
     ob_flush();

@@ -2,22 +2,26 @@
  * Part of osb: built as one translation unit by main.c. */
 
 /* >>config-commands ======================================================== */
+/* What `osb config init` writes: every setting present and commented out,
+ * as the official CLI's file, so that nothing is decided before the user
+ * sets it (osb config set SECTION.FIELD VALUE uncomments and sets one). */
 static const char CONFIG_TEMPLATE[] =
-    "# OpenSandbox CLI configuration (osb config set SECTION.FIELD VALUE edits it)\n"
+    "# osb / OpenSandbox CLI settings. Order: flags, then OPEN_SANDBOX_* variables,\n"
+    "# then this file, then built-in defaults. Edit with: osb config set SECTION.FIELD VALUE\n"
     "\n"
     "[connection]\n"
     "# api_key = \"your-api-key\"\n"
-    "domain = \"localhost:8080\"\n"
-    "protocol = \"http\"\n"
-    "request_timeout = 30\n"
-    "use_server_proxy = false\n"
+    "# domain = \"localhost:8080\"\n"
+    "# protocol = \"http\"\n"
+    "# request_timeout = 30\n"
+    "# use_server_proxy = false\n"
     "\n"
     "[output]\n"
-    "color = true\n"
+    "# color = true\n"
     "\n"
     "[defaults]\n"
-    "image = \"python:3.11\"\n"
-    "timeout = \"10m\"\n";
+    "# image = \"python:3.11\"\n"
+    "# timeout = \"10m\"   # or \"none\": no time limit\n";
 
 static int write_file_atomic(const char *path, const char *data, size_t len) {
     char tmp[1100];
@@ -119,7 +123,7 @@ static int c_config_set(args *a) {
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
-        const char *q = skip_ws(p, le);
+        const char *q = skip_ws(p, le), *cq;
         size_t fl = strlen(field);
         if (q < le && *q == '[') {
             if (in_sec && !done) {
@@ -143,8 +147,9 @@ static int c_config_set(args *a) {
             }
             bputn(&out, p, (size_t)(le - p) + (nl ? 1 : 0));
             insert_at = out.len;
-        } else if (in_sec && !done && (size_t)(le - q) >= fl && memcmp(q, field, fl) == 0 &&
-                   *skip_ws(q + fl, le) == '=') {
+        } else if (in_sec && !done && (cq = *q == '#' ? skip_ws(q + 1, le) : q) != NULL && (size_t)(le - cq) >= fl &&
+                   memcmp(cq, field, fl) == 0 && *skip_ws(cq + fl, le) == '=') {
+            /* the field's line, also when commented out (as the official CLI) */
             bputn(&out, line.data, line.len);
             done = 1;
         } else {

@@ -53,34 +53,64 @@ static jv *y_scalar(const char *s, size_t n) {
     return v;
 }
 
-/* Flow collections of scalars: [a, "b"] and {k: v}. */
-static jv *y_flow(const char *s, size_t n) {
-    jv *v = jv_new(s[0] == '[' ? J_ARR : J_OBJ);
-    size_t i = 1, end = n - 1;
-    while (i < end) {
-        size_t st, q;
+/* Flow collections, nested: [a, "b", [c]] and {k: v, m: {n: [1, 2]}}.
+ * Parses the node at s[*i] (n bytes in all) and moves *i past it. */
+static jv *y_flow_at(const char *s, size_t n, size_t *i) {
+    while (*i < n && s[*i] == ' ') (*i)++;
+    if (*i < n && (s[*i] == '[' || s[*i] == '{')) {
+        int obj = s[*i] == '{';
+        char close = obj ? '}' : ']';
+        jv *v = jv_new(obj ? J_OBJ : J_ARR);
+        (*i)++;
+        for (;;) {
+            jv *item, *key = NULL;
+            while (*i < n && s[*i] == ' ') (*i)++;
+            if (*i < n && s[*i] == close) { (*i)++; return v; }
+            if (*i >= n) break;
+            if (obj) {
+                size_t st = *i;
+                char quote = 0;
+                for (; *i < n; (*i)++) {
+                    if (quote) { if (s[*i] == quote) quote = 0; continue; }
+                    if (s[*i] == '"' || s[*i] == '\'') quote = s[*i];
+                    else if (s[*i] == ':' || s[*i] == ',' || s[*i] == close) break;
+                }
+                if (*i >= n || s[*i] != ':') break;
+                key = y_scalar(s + st, *i - st);
+                (*i)++;
+            }
+            item = y_flow_at(s, n, i);
+            if (!item || (obj && !key->s)) { jv_free(key); jv_free(item); break; }
+            if (obj) {
+                item->k = xstrdup(key->s);
+                jv_free(key);
+            }
+            jv_add(v, item);
+            while (*i < n && s[*i] == ' ') (*i)++;
+            if (*i < n && s[*i] == ',') (*i)++;
+            else if (!(*i < n && s[*i] == close)) break;
+        }
+        jv_free(v);
+        return NULL;
+    } else {
+        size_t st = *i;
         char quote = 0;
-        while (i < end && (s[i] == ' ' || s[i] == ',')) i++;
-        if (i >= end) break;
-        st = i;
-        for (q = i; q < end; q++) {
-            if (quote) { if (s[q] == quote) quote = 0; continue; }
-            if (s[q] == '"' || s[q] == '\'') quote = s[q];
-            else if (s[q] == ',') break;
+        for (; *i < n; (*i)++) {
+            if (quote) { if (s[*i] == quote) quote = 0; continue; }
+            if (*i == st && (s[*i] == '"' || s[*i] == '\'')) quote = s[*i];
+            else if (s[*i] == ',' || s[*i] == ']' || s[*i] == '}') break;
         }
-        if (v->t == J_ARR) {
-            jv_add(v, y_scalar(s + st, q - st));
-        } else {
-            const char *colon = memchr(s + st, ':', q - st);
-            jv *k, *val;
-            if (!colon) { jv_free(v); return NULL; }
-            k = y_scalar(s + st, (size_t)(colon - (s + st)));
-            val = y_scalar(colon + 1 + strspn(colon + 1, " "), (size_t)(s + q - colon - 1) - strspn(colon + 1, " "));
-            val->k = xstrdup(k->s ? k->s : "");
-            jv_free(k);
-            jv_add(v, val);
-        }
-        i = q + 1;
+        return y_scalar(s + st, *i - st);
+    }
+}
+
+static jv *y_flow(const char *s, size_t n) {
+    size_t i = 0;
+    jv *v = y_flow_at(s, n, &i);
+    while (i < n && s[i] == ' ') i++;
+    if (v && i != n) {
+        jv_free(v);
+        return NULL;
     }
     return v;
 }
