@@ -13,7 +13,9 @@
 
 MUSL_CC ?= musl-gcc
 BEARSSL_INC ?= /usr/include/bearssl
-BEARSSL_LIB ?= $(firstword $(wildcard /usr/lib/*/libbearssl.a /usr/lib/libbearssl.a /usr/local/lib/libbearssl.a))
+# the host's own multiarch directory first (other architectures' copies may be installed too)
+BEARSSL_LIB ?= $(firstword $(wildcard /usr/lib/$(shell $(CC) -dumpmachine 2>/dev/null)/libbearssl.a \
+                 /usr/lib/*/libbearssl.a /usr/lib/libbearssl.a /usr/local/lib/libbearssl.a))
 STATIC_CFLAGS ?= -std=c99 -Os -ffunction-sections -fdata-sections
 STATIC_LDFLAGS ?= -static -Wl,--gc-sections -s
 # The program: the tool once it exists, else an example, else the size probe.
