@@ -1123,7 +1123,7 @@ class OfficialReadme(Base):
         with open(os.path.join(work, "network-policy.json"), "w") as f:
             json.dump({"defaultAction": "deny", "egress": [{"action": "allow", "target": "pypi.org"}]}, f)
         with open(os.path.join(work, "volumes.json"), "w") as f:
-            json.dump([{"name": "work", "mountPath": "/mnt/work", "host": {"path": "/tmp"}}], f)
+            json.dump([{"name": "work", "mountPath": "/mnt/work", "host": {"path": SERVER["tmp"]}}], f)
         sh("osb sandbox create --image python:3.12 --network-policy-file network-policy.json "
            "--volumes-file volumes.json")
         eg = json.loads(sh("osb sandbox create --image python:3.12 --network-policy-file network-policy.json "
