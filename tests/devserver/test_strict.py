@@ -23,7 +23,8 @@ from test_devserver import Base, DevServer, KEY, multipart, request  # noqa: E40
 
 
 def setUpModule():
-    tds.SERVER = DevServer("--api-key", KEY, "--command-grace", "0.1")
+    # no test resolves names; a loopback resolver keeps any DNS of the sandboxes local
+    tds.SERVER = DevServer("--api-key", KEY, "--command-grace", "0.1", "--dns-upstream", "127.0.0.1:9")
 
 
 def tearDownModule():
