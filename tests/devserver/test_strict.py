@@ -116,6 +116,23 @@ class TestExecdBodies(Strict):
                  "directory does not exist: /no/such/dir: stat /no/such/dir: no such file or "
                  "directory")
 
+    def run_out(self, body):
+        r = self.x("POST", "/command", body)
+        self.assertEqual(r.status, 200, r.text)
+        return "\n".join(e["text"] for e in tds.events(r.body) if e.get("type") == "stdout")
+
+    @unittest.skipUnless(os.getuid() == 0, "needs root to switch users")
+    def test_command_credentials_as_execd_builds_them(self):
+        import pwd
+        # an unknown uid runs with gid 0 (Go's zero Credential.Gid)
+        self.assertEqual(self.run_out({"command": "id -u; id -g", "uid": 54321}), "54321\n0")
+        nobody = pwd.getpwnam("nobody")
+        # a known user keeps its groups when gid is given as well
+        out = self.run_out({"command": "id -g; id -G", "uid": nobody.pw_uid, "gid": 4242})
+        gid, groups = out.split("\n")
+        self.assertEqual(gid, "4242")
+        self.assertIn(str(nobody.pw_gid), groups.split())
+
     def test_session_run_uses_its_own_error_prefixes(self):
         sid = self.x("POST", "/session", b"").json()["session_id"]
         r = self.x("POST", "/session/%s/run" % sid, b"[", {"Content-Type": "application/json"})

@@ -450,14 +450,15 @@ def _take_ctty():
 
 
 def _ids(uid, gid):
-    """(gid, supplementary groups) for a command run as uid (and gid when given)."""
-    if gid is not None:
-        return gid, []
+    """(gid, supplementary groups) for a command run as uid (and gid when given), as execd's
+    buildCredential: a known user brings its primary group and all its groups (kept when gid
+    is given too); an unknown uid runs with gid 0 unless gid is given, and no groups."""
     try:
         pw = pwd.getpwuid(uid)
-        return pw.pw_gid, os.getgrouplist(pw.pw_name, pw.pw_gid)
+        primary, groups = pw.pw_gid, os.getgrouplist(pw.pw_name, pw.pw_gid)
     except KeyError:
-        return uid, []
+        primary, groups = 0, []
+    return (gid if gid is not None else primary), groups
 
 
 def python_worker_argv():
