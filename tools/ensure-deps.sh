@@ -25,6 +25,35 @@ if [ "${1:-}" = upstream-e2e ]; then
     [ -d /usr/share/gocode/src/github.com/stretchr/testify/require ] \
         || need_pkgs+=(golang-github-stretchr-testify-dev)
 fi
+# `ensure-deps.sh cross` (make cross / test-cross): cross gcc, qemu-user, and
+# the targets' BearSSL and musl through Debian multiarch; `... wine` (make
+# test-wine): wine64 to run the mingw-w64 builds
+foreign=() norec=
+case "${1:-}" in cross|wine) norec=--no-install-recommends;; esac
+if [ "${1:-}" = cross ]; then
+    have aarch64-linux-gnu-gcc || need_pkgs+=(gcc-aarch64-linux-gnu)
+    have arm-linux-gnueabihf-gcc || need_pkgs+=(gcc-arm-linux-gnueabihf)
+    have s390x-linux-gnu-gcc || need_pkgs+=(gcc-s390x-linux-gnu)
+    have qemu-aarch64 || need_pkgs+=(qemu-user)
+    have file || need_pkgs+=(file)
+    [ -f /usr/lib/aarch64-linux-gnu/libbearssl.a ] || { foreign+=(arm64); need_pkgs+=(libbearssl-dev:arm64); }
+    [ -f /usr/lib/aarch64-linux-musl/musl-gcc.specs ] || { foreign+=(arm64); need_pkgs+=(musl-dev:arm64); }
+    [ -f /usr/lib/arm-linux-gnueabihf/libbearssl.a ] || { foreign+=(armhf); need_pkgs+=(libbearssl-dev:armhf); }
+    [ -f /usr/lib/arm-linux-musleabihf/musl-gcc.specs ] || { foreign+=(armhf); need_pkgs+=(musl-dev:armhf); }
+fi
+if [ "${1:-}" = wine ]; then
+    { have wine && [ -x /usr/lib/wine/wine64 ]; } || need_pkgs+=(wine wine64)
+    have dpkg-source || need_pkgs+=(dpkg-dev)
+    # BearSSL for mingw-w64 is built from Debian's source package
+    # (tools/bearssl-build.sh): apt needs a deb-src line for it
+    if [ ! -f "$(dirname "$0")/../build/bearssl-src/inc/bearssl.h" ] && [ "$(id -u)" = 0 ] &&
+        ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+            "$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")" > /etc/apt/sources.list.d/osb-deb-src.sources
+        echo "added /etc/apt/sources.list.d/osb-deb-src.sources (apt-get source bearssl)" >&2
+        apt-get update -qq >/dev/null 2>&1 || true
+    fi
+fi
 # The official JavaScript SDK for tests/jssdk (npm into build/, never global); without node,
 # npm or the registry that suite is skipped, so a failure here is only reported.
 jssdk() {
@@ -37,11 +66,16 @@ jssdk() {
     return 0
 }
 [ ${#need_pkgs[@]} -eq 0 ] && { jssdk; exit 0; }
+if [ ${#foreign[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && have dpkg; then
+    for a in $(printf '%s\n' "${foreign[@]}" | sort -u); do
+        dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
+    done
+fi
 if [ "$(id -u)" = 0 ] && have apt-get; then
     echo "installing: ${need_pkgs[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null 2>&1 || true
-    apt-get install -y -qq "${need_pkgs[@]}" >/dev/null 2>&1 || {
+    apt-get install -y -qq $norec "${need_pkgs[@]}" >/dev/null 2>&1 || {
         echo "apt-get install ${need_pkgs[*]} failed" >&2; exit 1; }
 else
     echo "missing: ${need_pkgs[*]}; run: sudo apt-get install ${need_pkgs[*]}" >&2

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+#include "portable.h"
 
 #include "plumbing.c"
 #include "output.c"
@@ -486,6 +487,7 @@ int main(int argc, char **argv) {
     char path[128] = "";
     int i, want_help = 0, want_version = 0, rest_mode = 0, code;
     memset(&a, 0, sizeof a);
+    portable_init();
     for (i = 1; i < argc; i++) {
         char *s = argv[i];
         int r;

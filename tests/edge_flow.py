@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""The quickstart and the osb flow for a build of another machine, run on this one.
+
+    edge_flow.py --dir build/cross/aarch64 --runner qemu-aarch64 --label aarch64
+    edge_flow.py --dir build/wine --runner wine --exe .exe --label windows
+
+DIR holds examples/quickstart (no TLS), quickstart-tls, osb (TLS) and osb-notls.
+RUNNER is the command that runs them here (qemu-user, wine; empty = directly).
+Starts a dev server on a free loopback port and, in front of it, an https
+front (python ssl) with a certificate from tests/tls/make-certs.sh, then checks:
+the quickstart over http and over https (the test CA from SSL_CERT_FILE);
+osb: sandbox create, command run with its exit code and UTF-8 output,
+a 10 MB upload and download compared byte for byte, no colour codes when the
+output is not a terminal, sandbox kill, the same over https, and that a
+server certificate from another CA is refused (exit code 10). The closing line
+is "N passed, N failed".
+"""
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEVSERVER = os.path.join(ROOT, "tools", "devserver", "devserver.py")
+EX_CONNECT = 10
+
+
+def start_devserver(tmp):
+    ready = os.path.join(tmp, "ready")
+    proc = subprocess.Popen([sys.executable, DEVSERVER, "--port", "0", "--ready-file", ready,
+                             "--command-grace", "0.1", "--state-dir", os.path.join(tmp, "state")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while not (os.path.exists(ready) and os.path.getsize(ready) > 0):
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("the dev server did not start")
+        time.sleep(0.05)
+    with open(ready) as f:
+        return proc, json.loads(f.read())
+
+
+class TlsFront:
+    """https on 127.0.0.1:port, each connection piped to the dev server in plain http."""
+
+    def __init__(self, backend_port, cert, key):
+        self.backend = backend_port
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        try:
+            c.settimeout(60)
+            t = self.ctx.wrap_socket(c, server_side=True)
+        except (OSError, ssl.SSLError):
+            c.close()
+            return
+        b = socket.create_connection(("127.0.0.1", self.backend))
+
+        def pump(src, dst):
+            try:
+                while True:
+                    d = src.recv(65536)
+                    if not d:
+                        break
+                    dst.sendall(d)
+            except (OSError, ssl.SSLError):
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except (OSError, ssl.SSLError):
+                    pass
+
+        th = threading.Thread(target=pump, args=(b, t), daemon=True)
+        th.start()
+        pump(t, b)
+        th.join(60)
+        t.close()
+        b.close()
+
+
+class Flow:
+    def __init__(self, args):
+        self.args = args
+        self.runner = shlex.split(args.runner)
+        self.passed = self.failed = 0
+
+    def binary(self, name):
+        return os.path.join(self.args.dir, name + self.args.exe)
+
+    def run(self, argv, env, timeout=300):
+        p = subprocess.run(self.runner + argv, capture_output=True, env=env, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok   %s: %s" % (self.args.label, name))
+        else:
+            self.failed += 1
+            print("FAIL %s: %s" % (self.args.label, name))
+            if detail:
+                for line in str(detail).splitlines()[-20:]:
+                    print("     | " + line)
+        sys.stdout.flush()
+        return ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--runner", default="")
+    ap.add_argument("--exe", default="")
+    ap.add_argument("--label", default="native")
+    args = ap.parse_args()
+    f = Flow(args)
+    tmp = tempfile.mkdtemp(prefix="osb-edge-")
+    certs = os.path.join(ROOT, "build", "tls-certs")
+    subprocess.run(["sh", os.path.join(ROOT, "tests", "tls", "make-certs.sh"), certs],
+                   check=True, stdout=subprocess.DEVNULL)
+    proc, info = start_devserver(tmp)
+    try:
+        flow(f, tmp, certs, info)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (f.passed, f.failed))
+    return 0 if f.failed == 0 else 1
+
+
+def flow(f, tmp, certs, info):
+    home = os.path.join(tmp, "home")
+    os.makedirs(home)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPEN_SANDBOX_", "SSL_CERT_"))}
+    base.update(HOME=home, USERPROFILE=home, OPEN_SANDBOX_API_KEY=info["api_key"])
+    front = TlsFront(int(info["domain"].rsplit(":", 1)[1]), os.path.join(certs, "iponly.pem"),
+                     os.path.join(certs, "iponly.key"))
+    plain = dict(base, OPEN_SANDBOX_DOMAIN=info["domain"], OPEN_SANDBOX_PROTOCOL="http",
+                 OPEN_SANDBOX_USE_SERVER_PROXY="false")
+    tls = dict(base, OPEN_SANDBOX_DOMAIN="127.0.0.1:%d" % front.port, OPEN_SANDBOX_PROTOCOL="https",
+               OPEN_SANDBOX_USE_SERVER_PROXY="true", SSL_CERT_FILE=os.path.join(certs, "ca.pem"))
+
+    want = [b"is ready", b"stdout | hello", b"exit code 3", b"read back 25 bytes: hello from opensandbox.h",
+            b"sandbox killed"]
+    for name, env in (("examples/quickstart", plain), ("quickstart-tls", plain), ("quickstart-tls", tls)):
+        if not os.path.exists(f.binary(name)):
+            continue
+        code, out, err = f.run([f.binary(name)], env)
+        out = out.replace(b"\r\n", b"\n")
+        f.check("%s (%s)" % (name, env["OPEN_SANDBOX_PROTOCOL"]),
+                code == 0 and all(w in out for w in want), out + err)
+
+    data = os.urandom(10 * 1024 * 1024)
+    src = os.path.join(tmp, "upload.bin")
+    with open(src, "wb") as fh:
+        fh.write(data)
+    for osb, env in (("osb-notls", plain), ("osb", plain), ("osb", tls)):
+        if os.path.exists(f.binary(osb)):
+            osb_flow(f, osb, env, src, data, tmp)
+
+    other = dict(tls, SSL_CERT_FILE=os.path.join(certs, "other-ca.pem"))
+    code, out, err = f.run([f.binary("osb"), "sandbox", "list"], other)
+    f.check("osb (https): a server certificate from another CA is refused (exit %d)" % code,
+            code == EX_CONNECT and b"certificate" in err.lower(), err)
+
+
+def osb_flow(f, osb, env, src, data, tmp):
+    tag = "%s (%s)" % (osb, env["OPEN_SANDBOX_PROTOCOL"])
+    exe = f.binary(osb)
+    code, out, err = f.run([exe, "-o", "json", "sandbox", "create", "-i", "python:3.11"], env)
+    try:
+        sid = json.loads(out)["id"]
+    except (ValueError, KeyError, TypeError):
+        f.check(tag + ": sandbox create", False, out + err)
+        return
+    f.check(tag + ": sandbox create", code == 0, err)
+    code, out, err = f.run([exe, "command", "run", sid, "--",
+                            "printf 'h\\303\\251llo \\342\\234\\223\\n'; exit 3"], env)
+    f.check(tag + ": command run exits with the command's code (3) and UTF-8 output",
+            code == 3 and out.replace(b"\r\n", b"\n") == "h\u00e9llo \u2713\n".encode(), (code, out, err))
+    code, out, err = f.run([exe, "sandbox", "get", sid], env)
+    f.check(tag + ": no colour codes when stdout is not a terminal",
+            code == 0 and sid.encode() in out and b"\x1b[" not in out + err, out + err)
+    code, out, err = f.run([exe, "file", "upload", sid, src, "/tmp/up.bin"], env)
+    f.check(tag + ": file upload 10 MB", code == 0, out + err)
+    dst = os.path.join(tmp, "down-%s-%s.bin" % (osb, env["OPEN_SANDBOX_PROTOCOL"]))
+    code, out, err = f.run([exe, "file", "download", sid, "/tmp/up.bin", dst], env)
+    got = open(dst, "rb").read() if os.path.exists(dst) else b""
+    f.check(tag + ": file download 10 MB, byte-exact", code == 0 and got == data,
+            "exit %d, %d bytes back, equal=%s\n%s" % (code, len(got), got == data, (out + err).decode("utf-8", "replace")))
+    code, out, err = f.run([exe, "sandbox", "kill", sid], env)
+    f.check(tag + ": sandbox kill", code == 0, out + err)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
