@@ -66,8 +66,11 @@ echo "opensandbox-e2e-marker" > "$vol/host-volume-test/marker.txt"
 echo "pvc-marker-data" > "$vol/pvc-seed/marker.txt"
 echo "pvc-subpath-marker" > "$vol/pvc-seed/datasets/train/marker.txt"
 chmod -R 755 "$vol"
+# The egress DNS of sandboxes with a network policy forwards to a loopback port where
+# nothing answers: no test traffic leaves the machine.
 server_args=(--host 127.0.0.1 --port 8080 --api-key '' --allowed-host-path "$vol"
-             --volume-dir "$vol/named" --volume "opensandbox-e2e-pvc-test=$vol/pvc-seed")
+             --volume-dir "$vol/named" --volume "opensandbox-e2e-pvc-test=$vol/pvc-seed"
+             --dns-upstream 127.0.0.1:9)
 
 export RUN_CODE_INTERPRETER_E2E=${RUN_CODE_INTERPRETER_E2E:-true}
 export OPENSANDBOX_TEST_USE_SERVER_PROXY=${OPENSANDBOX_TEST_USE_SERVER_PROXY:-false}
