@@ -1,0 +1,59 @@
+# mk/size.mk -- `make size`: static, stripped sizes of the quickstart and of
+# osb, with and without TLS, against the goals, and where the bytes go.
+# Included from the Makefile.
+#
+#   make size                 the table (build/size/sizes.md) and, per binary,
+#                             build/size/NAME.txt: bytes by origin (program,
+#                             libc.a, libbearssl.a) and the largest parts,
+#                             from the linker's map file (tools/size-report.py)
+#
+# musl (musl-gcc), -Os, one section per function and datum, no unwind
+# tables, --gc-sections. BearSSL is compiled for this build from Debian's
+# source package with the same flags (tools/bearssl-build.sh), so unused
+# functions drop out; without the source it falls back to Debian's
+# libbearssl.a (plus tools/musl_fortify_shim.c).
+
+SIZE_CC ?= musl-gcc
+SIZE_CFLAGS ?= -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+    -fno-unwind-tables
+SIZE_LDFLAGS ?= -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro
+SIZE_BEARSSL = build/size/libbearssl.a
+SIZE_TLS = -DOSB_TLS=1 -I/usr/include/bearssl
+SIZE_OSB_SRC := $(wildcard tools/osb/*.c tools/osb/*.h)
+# name | source | extra flags | goal in bytes
+SIZE_ROWS = quickstart-tls quickstart osb-tls osb
+size_src_quickstart = examples/quickstart.c
+size_src_quickstart-tls = examples/quickstart.c
+size_src_osb = tools/osb/main.c
+size_src_osb-tls = tools/osb/main.c
+size_goal_quickstart = 98304
+size_goal_quickstart-tls = 163840
+size_goal_osb = 204800
+size_goal_osb-tls = 307200
+
+$(SIZE_BEARSSL):
+	@mkdir -p $(@D)
+	@tools/bearssl-build.sh $(SIZE_CC) $@ $(SIZE_CFLAGS) >/dev/null 2>&1 || { \
+	    echo "size: BearSSL source not available; using Debian's libbearssl.a"; \
+	    cp $(BEARSSL_LIB) $@; }
+
+build/size/%: $(SIZE_OSB_SRC) examples/quickstart.c opensandbox.h $(SIZE_BEARSSL) tools/musl_fortify_shim.c
+	@mkdir -p $(@D)
+	@$(SIZE_CC) $(SIZE_CFLAGS) -I. $(if $(findstring -tls,$*),$(SIZE_TLS)) $(size_src_$*) \
+	    $(if $(findstring -tls,$*),tools/musl_fortify_shim.c $(SIZE_BEARSSL)) \
+	    $(SIZE_LDFLAGS) -Wl,-Map,build/size/$*.map -o build/size/$*.full
+	@strip -o $@ build/size/$*.full
+	@$(PYTHON) tools/size-report.py build/size/$*.map 8 > build/size/$*.txt
+
+size: $(addprefix build/size/,$(SIZE_ROWS))
+	@{ echo "| static, stripped (musl, x86-64) | bytes | KB | goal |"; echo "|---|---|---|---|"; \
+	  for r in $(SIZE_ROWS); do case $$r in \
+	    quickstart-tls) g=$(size_goal_quickstart-tls);; quickstart) g=$(size_goal_quickstart);; \
+	    osb-tls) g=$(size_goal_osb-tls);; osb) g=$(size_goal_osb);; esac; \
+	    n=$$(wc -c < build/size/$$r); \
+	    printf '| %s | %d | %d | %s %d KB |\n' $$r $$n $$(( (n + 1023) / 1024 )) \
+	      "$$( [ $$n -le $$g ] && echo met, '<=' || echo over, '<=' )" $$((g / 1024)); \
+	  done; } | tee build/size/sizes.md
+	@for r in $(SIZE_ROWS); do head -n 4 build/size/$$r.txt | tail -n 3 | sed "s|^ *|$$r: |"; done
+
+.PHONY: size
