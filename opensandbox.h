@@ -1060,6 +1060,10 @@ typedef struct osb_client_config {
     int pool_max;                  /* idle keep-alive connections kept; 0 = OSB_POOL_MAX, <0 = none */
     const osb_allocator *allocator;/* NULL = libc; must outlive the client */
     osb_tls_config tls;
+    const char *execd_access_token;/* NULL: not sent. Sent as X-EXECD-ACCESS-TOKEN on execd calls
+                                      only (the typed execd calls; osb_http_request.execd),
+                                      unless the endpoint's headers carry one: execd's
+                                      --access-token; the lifecycle server never hands it out */
     const char *client_ip;         /* NULL: not sent. An IPv4 or IPv6 address sent as
                                       OPEN-SANDBOX-CLIENT-IP on lifecycle API calls only
                                       (for gateways that log or route by it; the upstream
@@ -1110,6 +1114,8 @@ typedef struct osb_http_request {
     osb_timeouts timeouts;         /* 0 fields = the client's */
     size_t max_body;               /* cap for the in-memory body; 0 = 16 MiB */
     const char *accept;            /* Accept value, unless a header line gives one; NULL: none */
+    int execd;                     /* 1: an execd call (with url): it carries the client's
+                                      execd_access_token unless a header line gives one */
 } osb_http_request;
 
 /* What came back. The library fills it; free with osb_http_response_free. */
@@ -6882,6 +6888,7 @@ struct osb_client {
     const osb_allocator *alloc;
     osb_url base;                 /* the lifecycle server */
     char *api_key;
+    char *execd_token;            /* X-EXECD-ACCESS-TOKEN for execd calls, or NULL */
     char *user_agent;
     char client_ip[48];           /* OPEN-SANDBOX-CLIENT-IP value, "" = none */
     char **headers;               /* extra "Name: value" lines for lifecycle API calls */
@@ -6922,6 +6929,13 @@ static size_t osb__check_header_line(const char *line) {
     for (v = line + n + 1; *v; v++)
         if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f) return 0;
     return n;
+}
+
+/* A value the library writes into a field: no control characters. */
+static int osb__field_value_ok(const char *v) {
+    for (; *v; v++)
+        if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f) return 0;
+    return 1;
 }
 
 /* The fields that frame a request or steer its connection. The client
@@ -7001,6 +7015,11 @@ OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out) {
         if (strchr(ua, '\r') || strchr(ua, '\n')) { e = OSB_ERR_INVALID_ARG; goto fail; }
         if (!(c->user_agent = osb__strndup(a, ua, strlen(ua)))) goto nomem;
     }
+    if (cfg->execd_access_token) {
+        if (!osb__field_value_ok(cfg->execd_access_token)) { e = OSB_ERR_INVALID_ARG; goto fail; }
+        if (!(c->execd_token = osb__strndup(a, cfg->execd_access_token, strlen(cfg->execd_access_token))))
+            goto nomem;
+    }
     if (cfg->client_ip) {
         unsigned char ip[16];
         size_t l = strlen(cfg->client_ip);
@@ -7068,6 +7087,11 @@ OSB_API void osb_client_free(osb_client *c) {
         volatile char *p = c->api_key;  /* wipe the secret before it goes back */
         while (*p) *p++ = 0;
         osb__free(c->alloc, c->api_key);
+    }
+    if (c->execd_token) {
+        volatile char *p = c->execd_token;
+        while (*p) *p++ = 0;
+        osb__free(c->alloc, c->execd_token);
     }
     osb__free(c->alloc, c->user_agent);
     for (i = 0; i < c->nheaders; i++) osb__free(c->alloc, c->headers[i]);
@@ -7466,13 +7490,17 @@ static int osb__is_proxy_route(const char *path) {
  *  - a lifecycle API call (req->path alone, under the lifecycle URL, and
  *    not a server-proxy route) carries the API key, the configured headers
  *    and OPEN-SANDBOX-CLIENT-IP;
- *  - every other request (an absolute req->url: execd, egress, any
- *    endpoint, even one on the lifecycle server's host and port; a
- *    server-proxy route) carries its own header lines only: for an
- *    endpoint, the headers the lifecycle server gave for it.
+ *  - an execd call (req->execd: the typed execd calls) carries its own
+ *    lines (the endpoint's headers) and the configured execd access token;
+ *  - every other request (an absolute req->url: egress, any endpoint, even
+ *    one on the lifecycle server's host and port; a server-proxy route)
+ *    carries its own header lines only: for an endpoint, the headers the
+ *    lifecycle server gave for it.
  * Redirects are never followed, so nothing is re-sent to another origin. */
-static int osb__is_lifecycle_call(const osb_http_request *req) {
-    return !req->url && !osb__is_proxy_route(req->path ? req->path : "");
+enum { OSB__TO_OTHER, OSB__TO_LIFECYCLE, OSB__TO_EXECD };
+static int osb__request_kind(const osb_http_request *req) {
+    if (req->execd) return OSB__TO_EXECD;
+    return !req->url && !osb__is_proxy_route(req->path ? req->path : "") ? OSB__TO_LIFECYCLE : OSB__TO_OTHER;
 }
 
 static osb_err osb__add_line(osb_buf *b, const char *name, const char *value) {
@@ -7488,7 +7516,8 @@ static osb_err osb__add_line(osb_buf *b, const char *name, const char *value) {
  * library would add is left out when a caller line gives it, and the
  * credentials follow osb__is_lifecycle_call. */
 static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const osb_url *u,
-                               const char *method, int lifecycle, osb_error *err) {
+                               const char *method, int kind, osb_error *err) {
+    int lifecycle = kind == OSB__TO_LIFECYCLE;
     osb_buf *b = &c->scratch;
     const char *const *own = req->headers;
     const char *const *cfg = lifecycle ? (const char *const *)c->headers : NULL;
@@ -7554,6 +7583,8 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
             osb_buf_append(b, "\r\n", 2);
         }
     }
+    if (kind == OSB__TO_EXECD && c->execd_token && !OSB__GIVEN("X-EXECD-ACCESS-TOKEN"))
+        osb__add_line(b, "X-EXECD-ACCESS-TOKEN", c->execd_token);
     if (req->accept && !OSB__GIVEN("Accept")) osb__add_line(b, "Accept", req->accept);
 #undef OSB__GIVEN
     if (own) {
@@ -7930,13 +7961,6 @@ OSB_API void osb_body_close(osb_body *b) {
     if (b->allocated) osb__free(b->cl->alloc, b);
 }
 
-/* A value the library writes into a field: no control characters. */
-static int osb__field_value_ok(const char *v) {
-    for (; *v; v++)
-        if (((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f) return 0;
-    return 1;
-}
-
 /* Checks every part of a request that goes into its head and writes the
  * head into the client's scratch buffer (osb__build_head). *u gets the URL
  * it goes to (parsed into *target for an absolute req->url). */
@@ -7968,7 +7992,7 @@ static osb_err osb__request_head(osb_client *c, const osb_http_request *req, osb
         osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid content type or accept value");
         return OSB_ERR_INVALID_ARG;
     }
-    return osb__build_head(c, req, *u, method, osb__is_lifecycle_call(req), err);
+    return osb__build_head(c, req, *u, method, osb__request_kind(req), err);
 }
 
 /* Sends the request (once more on a fresh connection if a pooled one turned
@@ -8333,6 +8357,7 @@ typedef struct osb__call {
     const osb_type *type;         /* result type; NULL: the body is discarded */
     void **out;
     int stream;
+    int execd;                    /* an execd call (osb_http_request.execd) */
     osb_err err;                  /* sticky while building */
 } osb__call;
 
@@ -8344,6 +8369,13 @@ OSB__HELPER void osb__call_init(osb__call *k, osb_client *c, const char *method,
     osb_buf_init(&k->path, c->alloc);
     osb_buf_init(&k->query, c->alloc);
     osb_buf_init(&k->body, c->alloc);
+}
+
+/* An execd call: osb__call_init, and the request is marked as one (it then
+ * carries the client's execd access token). */
+OSB__HELPER void osb__ex_call_init(osb__call *k, osb_client *c, const char *method, const osb_target *execd) {
+    osb__call_init(k, c, method, execd);
+    k->execd = 1;
 }
 
 static void osb__call_free(osb__call *k) {
@@ -8471,6 +8503,7 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
         req.body_len = k->body.len;
     }
     req.headers = k->headers;
+    req.execd = k->execd;
     if (k->target) {
         const char *u = k->target->url;
         if (!u || !*u) {
@@ -10219,6 +10252,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
     memset(&req, 0, sizeof req);
     req.method = k->method;
     req.url = url;
+    req.execd = 1;
     req.path = k->path.data;
     req.query = k->query.len ? k->query.data : NULL;
     req.headers = k->target->headers;
@@ -10442,7 +10476,7 @@ static osb_err osb__ex_command_open(osb_client *c, const osb_target *execd, cons
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!execd || !r || !r->command || !*r->command || !out || r->timeout_ms < 0)
         return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/command");
     w = osb__call_json(&k);
     osb_jw_object(w);
@@ -10546,7 +10580,7 @@ OSB_API osb_err osb_command_status_get(osb_client *c, const osb_target *execd, c
     osb_err e;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/command/status/{}", id);
     k.type = &osb__ex_status_type;
     k.out = (void **)out;
@@ -10595,7 +10629,7 @@ OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const c
     if (!sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no sink for the log");
     if (cursor > (uint64_t)INT64_MAX) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the log cursor is above INT64_MAX");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/command/{}/logs", id);
     osb__call_query_int(&k, "cursor", (int64_t)cursor);
     if (k.err || k.query.failed) {
@@ -10606,6 +10640,7 @@ OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const c
     memset(&cur, 0, sizeof cur);
     memset(&req, 0, sizeof req);
     req.url = url;
+    req.execd = 1;
     req.path = k.path.data;
     req.query = k.query.data;
     req.headers = execd->headers;
@@ -10653,7 +10688,7 @@ static osb_err osb__ex_delete_query(osb_client *c, const osb_target *execd, cons
                                     const char *key, const char *value) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "DELETE", execd);
+    osb__ex_call_init(&k, c, "DELETE", execd);
     osb__call_path(&k, path);
     if (!value || !*value) k.err = OSB_ERR_INVALID_ARG;
     osb__call_query(&k, key, value);
@@ -10683,7 +10718,7 @@ OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!id || cap == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the session id");
     id[0] = 0;
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/session");
     w = osb__call_json(&k);
     osb_jw_object(w);
@@ -10708,7 +10743,7 @@ OSB_API osb_err osb_session_stream(osb_client *c, const osb_target *execd, const
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!execd || !r || !r->command || !*r->command || !out || r->timeout_ms < 0)
         return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/session/{}/run", session_id);
     w = osb__call_json(&k);
     osb_jw_object(w);
@@ -10737,7 +10772,7 @@ OSB_API osb_err osb_session_run(osb_client *c, const osb_target *execd, const ch
 OSB_API osb_err osb_session_delete(osb_client *c, const osb_target *execd, const char *session_id) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "DELETE", execd);
+    osb__ex_call_init(&k, c, "DELETE", execd);
     osb__call_path(&k, "/session/{}", session_id);
     return osb__call_run(&k);
 }
@@ -10761,7 +10796,7 @@ OSB_API osb_err osb_code_context_create(osb_client *c, const osb_target *execd, 
     osb_jw *w;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/code/context");
     if (!language || !*language) k.err = OSB_ERR_INVALID_ARG;
     w = osb__call_json(&k);
@@ -10779,7 +10814,7 @@ OSB_API osb_err osb_code_context_list(osb_client *c, const osb_target *execd, co
     osb__call k;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/code/contexts");
     osb__call_query(&k, "language", language);
     k.type = &osb__ex_ctx_list_type;
@@ -10792,7 +10827,7 @@ OSB_API osb_err osb_code_context_get(osb_client *c, const osb_target *execd, con
     osb__call k;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/code/contexts/{}", id);
     k.type = &osb__ex_ctx_type;
     k.out = (void **)out;
@@ -10802,7 +10837,7 @@ OSB_API osb_err osb_code_context_get(osb_client *c, const osb_target *execd, con
 OSB_API osb_err osb_code_context_delete(osb_client *c, const osb_target *execd, const char *id) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "DELETE", execd);
+    osb__ex_call_init(&k, c, "DELETE", execd);
     osb__call_path(&k, "/code/contexts/{}", id);
     return osb__call_run(&k);
 }
@@ -10820,7 +10855,7 @@ OSB_API osb_err osb_code_stream(osb_client *c, const osb_target *execd, const os
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!execd || !r || !r->code || !*r->code || !out)
         return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "code and a target are required");
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/code");
     w = osb__call_json(&k);
     osb_jw_object(w);
@@ -10967,7 +11002,7 @@ OSB_API osb_err osb_files_info(osb_client *c, const osb_target *execd, const cha
     osb__call k;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/files/info");
     osb__ex_query_paths(&k, paths, n);
     return osb__ex_call_map(&k, &osb__ex_info_list_type, (void **)out);
@@ -10976,7 +11011,7 @@ OSB_API osb_err osb_files_info(osb_client *c, const osb_target *execd, const cha
 OSB_API osb_err osb_files_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "DELETE", execd);
+    osb__ex_call_init(&k, c, "DELETE", execd);
     osb__call_path(&k, "/files");
     if (n == 0) k.err = OSB_ERR_INVALID_ARG;
     osb__ex_query_paths(&k, paths, n);
@@ -10990,7 +11025,7 @@ static osb_err osb__ex_perm_call(osb_client *c, const osb_target *execd, const c
     osb_jw *w;
     size_t i;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, path);
     if (!items || n == 0) k.err = OSB_ERR_INVALID_ARG;
     w = osb__call_json(&k);
@@ -11021,7 +11056,7 @@ OSB_API osb_err osb_files_move(osb_client *c, const osb_target *execd, const osb
     osb_jw *w;
     size_t i;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/files/mv");
     if (!items || n == 0) k.err = OSB_ERR_INVALID_ARG;
     w = osb__call_json(&k);
@@ -11045,7 +11080,7 @@ OSB_API osb_err osb_files_search(osb_client *c, const osb_target *execd, const c
     osb__call k;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/files/search");
     if (!dir || !*dir) k.err = OSB_ERR_INVALID_ARG;
     osb__call_query(&k, "path", dir);
@@ -11062,7 +11097,7 @@ OSB_API osb_err osb_files_replace(osb_client *c, const osb_target *execd, const 
     size_t i;
     if (!c) return OSB_ERR_INVALID_ARG;
     if (counts) *counts = NULL;
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/files/replace");
     if (counts) osb__call_query(&k, "verbose", "true");
     if (!items || n == 0) k.err = OSB_ERR_INVALID_ARG;
@@ -11224,11 +11259,12 @@ OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const o
         osb__ex_fail(c, e, "cannot build the multipart body");
     if (!e) {
         osb__call k;
-        osb__call_init(&k, c, "POST", execd);
+        osb__ex_call_init(&k, c, "POST", execd);
         osb__call_path(&k, "/files/upload");
         memset(&req, 0, sizeof req);
         req.method = "POST";
         req.url = url;
+        req.execd = 1;
         req.path = k.path.data;
         req.headers = execd->headers;
         req.content_type = osb_multipart_content_type(&mp);
@@ -11306,7 +11342,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
         return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the download offset and length must stay within INT64_MAX");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     max_resumes = r->max_resumes == 0 ? 3 : r->max_resumes < 0 ? 0 : r->max_resumes;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/files/download");
     osb__call_query(&k, "path", r->path);
     if (k.err || k.path.failed || k.query.failed) {
@@ -11337,6 +11373,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
         memset(&rng, 0, sizeof rng);
         memset(&req, 0, sizeof req);
         req.url = url;
+        req.execd = 1;
         req.path = k.path.data;
         req.query = k.query.data;
         req.headers = hdrs;
@@ -11480,7 +11517,7 @@ OSB_API osb_err osb_dir_list(osb_client *c, const osb_target *execd, const char 
     osb__call k;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/directories/list");
     if (!path || !*path) k.err = OSB_ERR_INVALID_ARG;
     osb__call_query(&k, "path", path);
@@ -11497,7 +11534,7 @@ OSB_API osb_err osb_dir_create(osb_client *c, const osb_target *execd, const osb
 OSB_API osb_err osb_dir_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "DELETE", execd);
+    osb__ex_call_init(&k, c, "DELETE", execd);
     osb__call_path(&k, "/directories");
     if (n == 0) k.err = OSB_ERR_INVALID_ARG;
     osb__ex_query_paths(&k, paths, n);
@@ -11519,7 +11556,7 @@ OSB_API osb_err osb_metrics_get(osb_client *c, const osb_target *execd, osb_metr
     osb__call k;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/metrics");
     k.type = &osb__ex_metrics_type;
     k.out = (void **)out;
@@ -11532,7 +11569,7 @@ OSB_API osb_err osb_metrics_stream(osb_client *c, const osb_target *execd, const
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!out || !execd) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a target is required");
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/metrics/watch");
     return osb__ex_open(&k, OSB__EX_METRICS, cancel, out);
 }
@@ -11548,7 +11585,7 @@ OSB_API osb_err osb_metrics_watch(osb_client *c, const osb_target *execd, osb_ev
 OSB_API osb_err osb_execd_ping(osb_client *c, const osb_target *execd) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/ping");
     return osb__call_run(&k);
 }
@@ -12048,6 +12085,7 @@ static osb_err osb__sb_ping(osb_sandbox *sb, int64_t deadline) {
     snprintf(url, sizeof url, "%s/ping", sb->url[0]);
     memset(&req, 0, sizeof req);
     req.url = url;
+    req.execd = 1;
     req.headers = sb->t[0].headers;
     if (deadline) {
         int64_t left = deadline - osb__now_ms();

@@ -850,29 +850,35 @@ TEST(config_headers_and_user_agent) {
     osb_client_free(c);
 }
 
-/* A second server that requires an execd token and (unlike any real server,
- * as the client has no option for execd headers) hands it out in the endpoint
- * headers: the sandbox layer forwards it on every execd call. */
+/* A second server that requires an execd token and, like every real
+ * server, does not hand it out: the client's execd_access_token goes on
+ * every execd call of the sandbox layer (readiness, commands). */
 TEST(execd_token_forwarded) {
     testproc p;
     const char *argv[] = {"python3", "tools/devserver/devserver.py", "--execd-token", "tok-123",
-                          "--endpoint-execd-token", "--api-key", "", NULL};
+                          "--api-key", "", NULL};
     osb_client_config cc;
     osb_client *c = NULL;
     osb_sandbox_create_req r;
     osb_sandbox *sb = NULL;
+    osb_execution x;
     char dom[128];
     if (testproc_start(&p, argv) != 0) SKIP("second dev server did not start");
     if (!testdev_json_field(p.ready, "domain", dom, sizeof dom)) { testproc_stop(&p); SKIP("no ready line"); }
     memset(&cc, 0, sizeof cc);
     cc.domain = dom;
+    cc.execd_access_token = "tok-123";
     CHECK_EQ_INT(osb_client_new(&cc, &c), OSB_OK);
     base_req(&r, NULL);
     CHECK_EQ_INT(osb_sandbox_open(c, &r, NULL, &sb), OSB_OK);
     if (sb) {
         const char *const *h = osb_sandbox_execd(sb)->headers;
-        CHECK(h && h[0] && strcmp(h[0], "X-EXECD-ACCESS-TOKEN: tok-123") == 0);
+        CHECK(!h || !h[0] || strstr(h[0], "tok-123") == NULL);   /* not from the endpoint */
         CHECK_EQ_INT(osb_sandbox_ping(sb), OSB_OK);
+        memset(&x, 0, sizeof x);
+        CHECK_EQ_INT(osb_sandbox_run(sb, "echo ok", NULL, NULL, &x), OSB_OK);
+        CHECK_EQ_STR(x.out.data, "ok\n");
+        osb_execution_free(&x);
         osb_sandbox_kill(sb);
         osb_sandbox_close(sb);
     }

@@ -327,6 +327,95 @@ TEST(no_api_key_on_execd_egress_or_proxy_routes) {
     check_flow_records(1);
 }
 
+static int sink_count(void *user, const void *data, size_t len) {
+    (void)data;
+    *(size_t *)user += len;
+    return 0;
+}
+
+/* The configured execd access token goes on execd calls only: never to the
+ * lifecycle server, egress or a proxy route; an endpoint's own token wins. */
+TEST(execd_access_token_only_on_execd_calls) {
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    osb_endpoint *ep = NULL, *eg = NULL, *ep2 = NULL;
+    osb_target t, te, t2;
+    osb_command_request cr;
+    osb_download_request dr;
+    osb_upload_file f;
+    osb_egress_status *st = NULL;
+    osb_http_response r;
+    rec_list *l;
+    size_t got = 0, i;
+    int execd = 0, with_endpoint_token = 0;
+    char dom[64];
+    NEED_SERVER();
+    log_reset();
+    snprintf(dom, sizeof dom, "127.0.0.1:%d", port_main);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = dom;
+    cfg.api_key = KEY;
+    cfg.execd_access_token = "cfg-tok-9";
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
+    if (!c) return;
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, "notoken", 44772, NULL, &ep), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, "notoken", 18080, NULL, &eg), OSB_OK);
+    CHECK_EQ_INT(osb_sandbox_endpoint(c, "sb1", 44772, NULL, &ep2), OSB_OK);
+    if (!ep || !eg || !ep2) { osb_client_free(c); return; }
+    t = osb_target_from_endpoint(ep);
+    te = osb_target_from_endpoint(eg);
+    t2 = osb_target_from_endpoint(ep2);
+    memset(&cr, 0, sizeof cr);
+    cr.command = "true";
+    CHECK_EQ_INT(osb_command_run(c, &t, &cr, NULL, NULL, NULL), OSB_OK);
+    CHECK_EQ_INT(osb_execd_ping(c, &t), OSB_OK);
+    CHECK_EQ_INT(osb_command_logs(c, &t, "cmd", 0, sink_count, &got, NULL), OSB_OK);
+    memset(&dr, 0, sizeof dr);
+    dr.path = "/f";
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, sink_count, &got, NULL), OSB_OK);
+    memset(&f, 0, sizeof f);
+    f.path = "/up.txt";
+    f.data = "x";
+    f.size = 1;
+    CHECK_EQ_INT(osb_files_upload(c, &t, &f, 1), OSB_OK);
+    CHECK_EQ_INT(osb_egress_policy_get(c, &te, &st), OSB_OK);
+    osb_result_free(st);
+    CHECK_EQ_INT(osb_execd_ping(c, &t2), OSB_OK);                 /* the endpoint's token wins */
+    CHECK_EQ_INT(plain(c, NULL, NULL, "/v1/sandboxes/notoken/proxy/44772/ping", NULL, &r), OSB_OK);
+    osb_http_response_free(&r);
+    osb_result_free(ep);
+    osb_result_free(eg);
+    osb_result_free(ep2);
+    osb_client_free(c);
+    l = log_get();
+    CHECK(l != NULL);
+    if (!l) return;
+    check_single_fields(l);
+    for (i = 0; i < l->count; i++) {
+        const rec *q = &l->items[i];
+        int is_execd = !starts(q->target, "/v1/") && !starts(q->target, "/policy");
+        if (is_execd && has_line(q, "X-EXECD-ACCESS-TOKEN: tok-44772")) {
+            with_endpoint_token++;
+            CHECK(strstr(q->head.ptr, "cfg-tok-9") == NULL);
+        } else if (is_execd) {
+            execd++;
+            CHECK(has_line(q, "X-EXECD-ACCESS-TOKEN: cfg-tok-9"));
+        } else {
+            CHECK(strstr(q->head.ptr, "cfg-tok-9") == NULL);
+            CHECK_EQ_INT(fields(q, "X-EXECD-ACCESS-TOKEN"), 0);
+        }
+        if (starts(q->target, "/policy")) CHECK(has_line(q, "OPENSANDBOX-EGRESS-AUTH: eg-18080"));
+    }
+    CHECK_EQ_INT(execd, 5);   /* command, ping, logs, download, upload */
+    CHECK_EQ_INT(with_endpoint_token, 1);
+    CHECK_EQ_INT(l->count, 3 + 5 + 1 + 1 + 1);
+    osb_result_free(l);
+    cfg.execd_access_token = "tok\r\nX-Evil: 1";
+    c = (osb_client *)1;
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_ERR_INVALID_ARG);
+    CHECK(c == NULL);
+}
+
 TEST(client_ip_only_when_configured) {
     osb_client *c;
     osb_http_response r;

@@ -9,6 +9,8 @@
  * the API key, the configured lines and the client IP only on a lifecycle
  * API call (path form, not a proxy route).
  *
+ * The execd access token only on execd calls.
+ *
  * Input: a flags byte, then fields separated by 0xFF: method, url, path,
  * query, content type, accept, then header lines (first byte even: a
  * caller line, odd: a configured line; the rest is the line).
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #define KEY "fuzz-key-3c9d"
+#define TOK "fuzz-tok-77e1"
 
 static char *take(const uint8_t **p, const uint8_t *end) {
     const uint8_t *s = *p, *e = s;
@@ -58,7 +61,7 @@ static void check_head(const char *h, size_t n, const osb_http_request *req, int
                                                "OPEN-SANDBOX-CLIENT-IP"};
     const char *p = h, *end = h + n, *eol;
     size_t i;
-    int k, framing, caller_key = 0, caller_ip = 0;
+    int k, framing, caller_key = 0, caller_ip = 0, caller_tok = 0;
     FUZZ_ASSERT(n >= 4 && memcmp(h + n - 4, "\r\n\r\n", 4) == 0);
     /* request line: METHOD SP target SP HTTP/1.1 */
     eol = strstr(p, "\r\n");
@@ -110,6 +113,13 @@ static void check_head(const char *h, size_t n, const osb_http_request *req, int
     for (k = 0; k < nown; k++) {
         caller_key |= line_has_name(own[k], "OPEN-SANDBOX-API-KEY");
         caller_ip |= line_has_name(own[k], "OPEN-SANDBOX-CLIENT-IP");
+        caller_tok |= line_has_name(own[k], "X-EXECD-ACCESS-TOKEN");
+    }
+    /* the execd token only on execd calls, once */
+    if (!req->execd && !caller_tok) FUZZ_ASSERT(count_field(h, n, "X-EXECD-ACCESS-TOKEN") == 0);
+    if (req->execd && !caller_tok) {
+        FUZZ_ASSERT(count_field(h, n, "X-EXECD-ACCESS-TOKEN") == 1);
+        FUZZ_ASSERT(strstr(h, "\r\nX-EXECD-ACCESS-TOKEN: " TOK "\r\n") != NULL);
     }
     /* the credentials follow what the request is */
     if (!lifecycle) {
@@ -173,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&cc, 0, sizeof cc);
     cc.domain = "127.0.0.1:8080";
     cc.api_key = KEY;
+    cc.execd_access_token = TOK;
     cc.client_ip = flags & 0x40 ? "192.0.2.1" : NULL;
     cc.headers = ncfg ? cfgp : NULL;
     e = osb_client_new(&cc, &c);
@@ -189,6 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         req.content_type = (flags & 2) ? ctype : NULL;
         req.accept = (flags & 4) ? accept : NULL;
         req.headers = nown ? ownp : NULL;
+        req.execd = (flags & 0x20) != 0;
         switch ((flags >> 3) & 3) {
         case 1: req.body = "abc"; req.body_len = 3; break;
         case 2: req.body_reader = no_read; req.body_reader_len = 0; break;
@@ -201,7 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             char *h = (char *)malloc(c->scratch.len + 1);
             memcpy(h, c->scratch.data, c->scratch.len);
             h[c->scratch.len] = 0;
-            check_head(h, c->scratch.len, &req, osb__is_lifecycle_call(&req), own, nown, cfgl, ncfg);
+            check_head(h, c->scratch.len, &req, osb__request_kind(&req) == OSB__TO_LIFECYCLE, own, nown, cfgl, ncfg);
             free(h);
         } else {
             /* a refusal never quotes the API key (unless the input itself spelled

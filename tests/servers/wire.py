@@ -20,7 +20,8 @@ Writes {"port": P, "port6": P6 or 0} to --ready-file.
                            an endpoint on this very server (the same host and
                            port as the lifecycle API), or its server-proxy
                            route; headers {"X-EXECD-ACCESS-TOKEN": "tok-PORT"}
-                           plus, for ID "hostile", {"Host": "evil.example"}
+                           plus, for ID "hostile", {"Host": "evil.example"};
+                           for ID "notoken" no token (egress: OPENSANDBOX-EGRESS-AUTH)
   POST .../command, .../code, .../session/S/run
                            an execd event stream (init, stdout, complete),
                            starting with a UTF-8 BOM, mixing a data: line
@@ -254,6 +255,8 @@ def handle(sock, port):
                 else:
                     ep = '127.0.0.1:%d' % port
                 hdrs = {'X-EXECD-ACCESS-TOKEN': 'tok-' + eport}
+                if sid == 'notoken':   # as real servers: no execd token handed out
+                    hdrs = {'OPENSANDBOX-EGRESS-AUTH': 'eg-' + eport} if eport == '18080' else {}
                 if sid == 'hostile':
                     hdrs['Host'] = 'evil.example'
                 send(sock, 200, json.dumps({'endpoint': ep, 'headers': hdrs}).encode())
