@@ -215,5 +215,38 @@ await step("list and kill", async () => {
   await sandbox.close();
 });
 
+await step("through the server proxy: commands, files, egress", async () => {
+  const proxied = new ConnectionConfig({
+    domain: process.env.OPEN_SANDBOX_DOMAIN,
+    apiKey: process.env.OPEN_SANDBOX_API_KEY,
+    protocol: "http",
+    requestTimeoutSeconds: 60,
+    useServerProxy: true,
+  });
+  const sb = await Sandbox.create({
+    connectionConfig: proxied,
+    image: "python:3.11",
+    entrypoint: ["tail", "-f", "/dev/null"],
+    timeoutSeconds: 5 * 60,
+    readyTimeoutSeconds: 60,
+    healthCheckPollingInterval: 200,
+    networkPolicy: { defaultAction: "deny" },
+  });
+  try {
+    const ep = await sb.getEndpoint(18080);
+    assert.ok(ep.endpoint.endsWith(`/sandboxes/${sb.id}/proxy/18080`));
+    assert.equal(stdout(await sb.commands.run("echo via-proxy")), "via-proxy");
+    await sb.files.writeFiles([{ path: "/tmp/p.txt", data: "one\ntwo\n" }]);
+    assert.equal(await sb.files.readFile("/tmp/p.txt", { offset: 2 }), "two");
+    const found = await sb.files.search({ path: "/tmp", pattern: "**/p.txt" });
+    assert.deepEqual(found.map((f) => f.path), ["/tmp/p.txt"]);
+    const p = await sb.getEgressPolicy();
+    assert.equal(p.defaultAction, "deny");
+  } finally {
+    await sb.kill();
+    await sb.close();
+  }
+});
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
