@@ -49,6 +49,17 @@ def ns_members(kind, inode):
     return out
 
 
+def background_logs(t, command, ep):
+    """Run command in the background, wait for it to end, return its logs."""
+    r = t.x("POST", "/command", {"command": command, "background": True}, ep=ep)
+    cid = events(r.body)[0]["text"]
+    deadline = time.time() + 10
+    while t.x("GET", "/command/status/" + cid, ep=ep).json()["running"]:
+        t.assertLess(time.time(), deadline)
+        time.sleep(0.05)
+    return t.x("GET", "/command/%s/logs" % cid, ep=ep).body
+
+
 class Isolation(td.Base):
     def read(self, path, ep):
         r = self.x("GET", "/files/download?path=" + path, ep=ep)
@@ -89,14 +100,7 @@ class Isolation(td.Base):
         self.upload(p, "one view\n", ep=ep)
         r = self.x("POST", "/command", {"command": "cat " + p}, ep=ep)
         self.assertEqual([e["text"] for e in events(r.body) if e["type"] == "stdout"], ["one view"])
-        r = self.x("POST", "/command", {"command": "cat %s; echo bg >> %s" % (p, p), "background": True},
-                   ep=ep)
-        cid = events(r.body)[0]["text"]
-        deadline = time.time() + 10
-        while self.x("GET", "/command/status/" + cid, ep=ep).json()["running"]:
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.05)
-        self.assertEqual(self.x("GET", "/command/%s/logs" % cid, ep=ep).body, b"one view\n")
+        self.assertEqual(background_logs(self, "cat %s; echo bg >> %s" % (p, p), ep), b"one view\n")
         self.assertEqual(self.read(p, ep), b"one view\nbg\n")
         self.assertEqual(self.sh("cat " + p, ep=ep), "one view\nbg")  # a bash session
         r = self.x("POST", "/code", {"context": {"language": "python"},
@@ -519,13 +523,7 @@ class ExecdEnvironment(td.Base):
         r = self.x("POST", "/command", {"command": "echo $FROM_FILE $BOTH", "envs": {"BOTH": "request"}},
                    ep=ep)
         self.assertIn("hello-file request", [e.get("text") for e in events(r.body)])
-        r = self.x("POST", "/command", {"command": "echo $FROM_FILE", "background": True}, ep=ep)
-        cid = events(r.body)[0]["text"]
-        deadline = time.time() + 10
-        while self.x("GET", "/command/status/" + cid, ep=ep).json()["running"]:
-            self.assertLess(time.time(), deadline)
-            time.sleep(0.05)
-        self.assertEqual(self.x("GET", "/command/%s/logs" % cid, ep=ep).body, b"hello-file\n")
+        self.assertEqual(background_logs(self, "echo $FROM_FILE", ep), b"hello-file\n")
         # a sandbox that names its own file
         ep = self.execd(self.create(env={"EXECD_ENVS": "/etc/my-envs"}))
         self.upload("/etc/my-envs", "MINE=1\n", ep=ep)
