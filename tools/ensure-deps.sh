@@ -19,6 +19,10 @@ ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 
     || [ "$(uname -m)" != x86_64 ] || need_pkgs+=(libclang-rt-14-dev)
 have node || need_pkgs+=(nodejs npm)   # the conformance validator
 python3 -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)   # tests/test_cli.py: the official -o yaml
+# tools/devserver gives each sandbox its own namespaces with these (tests/devserver/test_isolation.py)
+{ have unshare && have nsenter && have setpriv && have setsid && have pivot_root; } || need_pkgs+=(util-linux)
+have mount || need_pkgs+=(mount)
+have ip || need_pkgs+=(iproute2)   # a sandbox's own network namespace (networkPolicy)
 # `ensure-deps.sh upstream-e2e` (make test-upstream-e2e only): Go and testify
 if [ "${1:-}" = upstream-e2e ]; then
     have go || need_pkgs+=(golang-go)

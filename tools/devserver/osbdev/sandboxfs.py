@@ -39,6 +39,7 @@ NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 SETSID = shutil.which("setsid") or "/usr/bin/setsid"
+IP = shutil.which("ip")  # iproute2: without it, no network namespace of its own
 SH = "/bin/sh"
 MAX_LINKS = 40
 
@@ -136,7 +137,7 @@ class SandboxFS(object):
     def __init__(self, state_dir, sid, container_id, mounts=(), mode=None, net=False):
         self.mode = mode or MODE
         # its own network namespace too (needs root: the server joins it to open sockets there)
-        self.net = bool(net) and self.mode == "namespaces" and os.geteuid() == 0
+        self.net = bool(net) and self.mode == "namespaces" and os.geteuid() == 0 and bool(IP)
         self.sid = sid
         self.hostname = container_id[:12]
         # (host source, sandbox destination, read only), parents before what is mounted in them
