@@ -354,6 +354,18 @@ class TestLifecycleStrict(Strict):
             "msg": "Input should be a valid dictionary or object to extract fields from",
             "input": "python:3.11"}])
 
+    def test_query_numbers_and_booleans_are_pydantic_lax(self):
+        r = self.api("GET", "/v1/sandboxes?page=1.0&pageSize=%202%20")
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual((r.json()["pagination"]["page"], r.json()["pagination"]["pageSize"]), (1, 2))
+        r = self.api("GET", "/v1/sandboxes/x/endpoints/44772?use_server_proxy=%20true")
+        self.assertEqual(r.status, 422)
+        self.assertEqual(r.json()["detail"], [{
+            "type": "bool_parsing", "loc": ["query", "use_server_proxy"],
+            "msg": "Input should be a valid boolean, unable to interpret input", "input": " true"}])
+        r = self.api("POST", "/v1/sandboxes", dict(self.BODY, timeout=True))  # True is 1
+        self.assertEqual(r.json()["detail"][0]["type"], "greater_than_equal")
+
     def test_metadata_filter_with_empty_segment_is_refused(self):
         r = self.api("GET", "/v1/sandboxes?metadata=a%3D1%26%26b%3D2")
         self.assertEqual(r.status, 400)

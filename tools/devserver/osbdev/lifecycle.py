@@ -80,10 +80,14 @@ def check_str(v, loc, errs):
     return True
 
 
+_PYD_INT_RE = re.compile(r"^[+-]?[0-9]+(?:_[0-9]+)*(?:\.0+)?$")
+
+
 def check_int(v, loc, errs):
+    """pydantic's lax int: bools count (True is 1), integral floats, strings of ASCII digits
+    (sign, single underscores, a ".0" tail, surrounding white space)."""
     if isinstance(v, bool):
-        errs.append(verr("int_type", loc, "Input should be a valid integer", v))
-        return None
+        return int(v)
     if isinstance(v, int):
         return v
     if isinstance(v, float):
@@ -93,26 +97,29 @@ def check_int(v, loc, errs):
                          "Input should be a valid integer, got a number with a fractional part", v))
         return None
     if isinstance(v, str):
-        try:
-            return int(v.strip())
-        except ValueError:
-            errs.append(verr("int_parsing", loc,
-                             "Input should be a valid integer, unable to parse string as an integer", v))
-            return None
+        t = v.strip()
+        if _PYD_INT_RE.match(t):
+            return int(t.split(".")[0])
+        errs.append(verr("int_parsing", loc,
+                         "Input should be a valid integer, unable to parse string as an integer", v))
+        return None
     errs.append(verr("int_type", loc, "Input should be a valid integer", v))
     return None
 
 
 def check_bool(v, loc, errs):
+    """pydantic's lax bool: 0/1 numbers and the usual words, case-insensitive, not stripped."""
     if isinstance(v, bool):
         return v
-    if isinstance(v, int) and v in (0, 1):
+    if isinstance(v, (int, float)) and v in (0, 1):
         return bool(v)
-    if isinstance(v, str) and v.strip().lower() in BOOL_TRUE | BOOL_FALSE:
-        return v.strip().lower() in BOOL_TRUE
-    errs.append(verr("bool_parsing" if isinstance(v, str) else "bool_type", loc,
-                     "Input should be a valid boolean, unable to interpret input"
-                     if isinstance(v, str) else "Input should be a valid boolean", v))
+    if isinstance(v, str) and v.lower() in BOOL_TRUE | BOOL_FALSE:
+        return v.lower() in BOOL_TRUE
+    if isinstance(v, (str, int)) or (isinstance(v, float) and v == int(v)):
+        errs.append(verr("bool_parsing", loc,
+                         "Input should be a valid boolean, unable to interpret input", v))
+    else:
+        errs.append(verr("bool_type", loc, "Input should be a valid boolean", v))
     return None
 
 
