@@ -666,6 +666,30 @@ class EgressNetwork(td.Base):
         with self.assertRaises(ConnectionRefusedError):  # not on the host's loopback
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
+    def test_port_8080_of_a_sandbox_with_its_own_network_is_published_on_a_host_port(self):
+        sid = self.create(networkPolicy={"defaultAction": "deny"})
+        ep = self.execd(sid)
+        self.x("POST", "/command", {"command": "cd /tmp && echo app > app.txt && exec python3 -m "
+                                               "http.server 8080 --bind 127.0.0.1", "background": True},
+               ep=ep)
+        app = self.endpoint(sid, 8080)["endpoint"]
+        host, _, port = app.rpartition(":")
+        self.assertEqual(host, "127.0.0.1")
+        self.assertNotEqual(port, "8080")  # as Docker maps it: a host port of its own
+        deadline = time.time() + 10
+        while True:
+            try:
+                r = request("GET", app + "/app.txt")
+                if r.status == 200:
+                    break
+            except OSError:
+                pass
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        self.assertEqual(r.body, b"app\n")
+        r = self.api("GET", "/sandboxes/%s/proxy/8080/app.txt" % sid)
+        self.assertEqual((r.status, r.body), (200, b"app\n"))
+
 
 if __name__ == "__main__":
     td.watchdog()

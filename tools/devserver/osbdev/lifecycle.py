@@ -301,6 +301,7 @@ class Sandbox(object):
         self.extensions = {}
         self.volumes = None
         self.auto_volumes = []  # named volumes created for it, removed with it
+        self.app_port = APP_PORT  # the host port where its 8080 is reached
         self.timeout = None
         self.created = time.time()
         self.expires = None
@@ -763,6 +764,8 @@ class Lifecycle(object):
             self.volumes.remove_managed(sb.auto_volumes)
             raise HTTPError(500, "DOCKER::SANDBOX_START_FAILED",
                             "Failed to create or start container: %s" % e)
+        if fs.net:  # its own network: 8080 is published on a host port of its own, as by Docker
+            sb.app_port = fs.publish(APP_PORT, self.cfg.host)
         sb.execd_server = httpcore.make_server(self.cfg.host, 0, sb.execd, self.recorder)
         httpcore.serve_in_thread(sb.execd_server)
         sb.execd.port = sb.execd_server.server_address[1]
@@ -1040,7 +1043,7 @@ class Lifecycle(object):
             if expires is not None:
                 ep += "/%s/%s" % (b36(expires), self.sign(sid, port, expires))
         elif port == APP_PORT:
-            ep = "%s:%d" % (self._host(), APP_PORT)
+            ep = "%s:%d" % (self._host(), sb.app_port)
         else:
             ep = "%s:%d/proxy/%d" % (self._host(), sb.execd.port, port)
         out = {"endpoint": ep}
@@ -1091,7 +1094,7 @@ class Lifecycle(object):
             with self.lock:  # renew-on-access
                 sb.expires = max(sb.expires, time.time() + int(renew))
         if port == APP_PORT:
-            target_port, path = APP_PORT, rest or "/"
+            target_port, path = sb.app_port, rest or "/"
         else:
             target_port, path = sb.execd.port, "/proxy/%d%s" % (port, rest or "/")
         if req.query_string:

@@ -149,6 +149,7 @@ class SandboxFS(object):
         self.init_pid = None
         self.lock = threading.Lock()
         self.closed = False
+        self.published = []  # listening sockets of published ports
 
     # ------------------------------------------------------------ start / close
 
@@ -216,6 +217,12 @@ class SandboxFS(object):
             if self.closed:
                 return
             self.closed = True
+        for lsock in self.published:
+            try:
+                lsock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            lsock.close()
         p = self.init_proc
         if p is not None:
             if self.init_pid is not None:
@@ -268,6 +275,55 @@ class SandboxFS(object):
                 out["sock"].close()
             raise out["error"]
         return out["sock"]
+
+    def publish(self, port, host="127.0.0.1"):
+        """As Docker publishes a container port: a new host port whose connections are
+        relayed to `port` inside the sandbox's network. Returns the host port."""
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        lsock = socket.socket(fam, socket.SOCK_STREAM)
+        lsock.bind((host, 0))
+        lsock.listen(64)
+        self.published.append(lsock)
+
+        def pump(a, b):
+            try:
+                while True:
+                    data = a.recv(65536)
+                    if not data:
+                        break
+                    b.sendall(data)
+            except OSError:
+                pass
+            for s_, how in ((b, socket.SHUT_WR), (a, socket.SHUT_RD)):
+                try:
+                    s_.shutdown(how)
+                except OSError:
+                    pass
+
+        def relay(client):
+            try:
+                inner = self.socket()
+                inner.connect(("127.0.0.1", port))
+            except OSError:
+                client.close()  # nothing listens inside: as a refused connection, reset
+                return
+            t = threading.Thread(target=pump, args=(inner, client), daemon=True)
+            t.start()
+            pump(client, inner)
+            t.join()
+            client.close()
+            inner.close()
+
+        def serve():
+            while True:
+                try:
+                    client, _ = lsock.accept()
+                except OSError:
+                    return
+                threading.Thread(target=relay, args=(client,), daemon=True).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return lsock.getsockname()[1]
 
     def signal_all(self, sig):
         """Signal every process of the sandbox (its init included), as a cgroup freeze reaches
