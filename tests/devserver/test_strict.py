@@ -457,6 +457,16 @@ class TestLifecycleStrict(Strict):
         self.assertEqual((r.status, r.json()), (409, {"code": "DOCKER::SANDBOX_NOT_RUNNING",
                                                       "message": "Sandbox is not in a running state."}))
 
+    def test_renew_takes_unix_time_and_refuses_booleans(self):
+        sid = self.create()
+        r = self.api("POST", "/v1/sandboxes/%s/renew-expiration" % sid,
+                     {"expiresAt": str(int(time.time()) + 3600)})
+        self.assertEqual(r.status, 200, r.text)
+        r = self.api("POST", "/v1/sandboxes/%s/renew-expiration" % sid, {"expiresAt": True})
+        self.assertEqual((r.status, r.json()["detail"]), (422, [{
+            "type": "datetime_type", "loc": ["body", "expiresAt"],
+            "msg": "Input should be a valid datetime", "input": True}]))
+
     def test_snapshot_of_a_paused_sandbox_message(self):
         sid = self.create()
         self.assertEqual(self.api("POST", "/v1/sandboxes/%s/pause" % sid).status, 202)

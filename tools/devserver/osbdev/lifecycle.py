@@ -107,6 +107,33 @@ def check_int(v, loc, errs):
     return None
 
 
+_NUM_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+
+
+def check_datetime(v, loc, errs):
+    """pydantic's lax datetime: RFC 3339 / ISO text, or Unix time as a number or numeric text
+    (milliseconds above 2e10). Epoch seconds, or None with the error appended."""
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        errs.append(verr("datetime_type", loc, "Input should be a valid datetime", v))
+        return None
+    num = v if not isinstance(v, str) else (float(v) if _NUM_RE.match(v) else None)
+    if num is not None:
+        if abs(num) > 2e10:
+            num = num / 1000.0
+        if abs(num) > 253402300799:
+            errs.append(verr("datetime_parsing", loc, "Input should be a valid datetime, dates "
+                             "after 9999 are not supported as unix timestamps", v,
+                             {"error": "dates after 9999 are not supported as unix timestamps"}))
+            return None
+        return float(num)
+    ts = common.parse_iso(v)
+    if ts is None:
+        why = "input is too short" if len(v) < 10 else "invalid character in year"
+        errs.append(verr("datetime_from_date_parsing", loc,
+                         "Input should be a valid datetime or date, " + why, v, {"error": why}))
+    return ts
+
+
 def check_bool(v, loc, errs):
     """pydantic's lax bool: 0/1 numbers and the usual words, case-insensitive, not stripped."""
     if isinstance(v, bool):
@@ -971,11 +998,10 @@ class Lifecycle(object):
         has, raw = field(body, "expiresAt", "expires_at")
         if not has:
             raise Invalid([missing(["body", "expiresAt"], body)])
-        ts = common.parse_iso(raw)
-        if ts is None:
-            raise Invalid([verr("datetime_from_date_parsing", ["body", "expiresAt"],
-                                "Input should be a valid datetime or date, invalid character in year",
-                                raw, {"error": "invalid character in year"})])
+        errs = []
+        ts = check_datetime(raw, ["body", "expiresAt"], errs)
+        if errs:
+            raise Invalid(errs)
         sb = self.find(sid)
         if ts <= time.time():  # checked before the sandbox's own expiration mode
             raise HTTPError(400, "DOCKER::INVALID_EXPIRATION",
