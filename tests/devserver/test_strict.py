@@ -458,7 +458,7 @@ class TestLifecycleStrict(Strict):
                                                       "message": "Sandbox is not in a running state."}))
 
     def test_renew_takes_unix_time_and_refuses_booleans(self):
-        sid = self.create()
+        sid = self.create(timeout=600)
         r = self.api("POST", "/v1/sandboxes/%s/renew-expiration" % sid,
                      {"expiresAt": str(int(time.time()) + 3600)})
         self.assertEqual(r.status, 200, r.text)
