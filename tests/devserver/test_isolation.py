@@ -228,6 +228,37 @@ class Isolation(td.Base):
         self.assertEqual(self.api("POST", "/v1/sandboxes/%s/resume" % sid).status, 202)
         self.assertEqual(reaches("S"), "S")
 
+    def test_when_the_entrypoint_exits_the_container_stops_with_everything_in_it(self):
+        srv = DevServer("--api-key", KEY, "--command-grace", "0", "--run-entrypoint")
+        self.server = srv
+        self.addCleanup(srv.stop)
+        self.addCleanup(setattr, self, "server", None)
+        sid = self.create(entrypoint=["sh", "-c", "echo main-started; while [ ! -e /tmp/stop ]; do "
+                                                  "sleep 0.05; done; exit 4"])
+        ep = self.execd(sid)
+        marker = unique("osb-main")
+        self.x("POST", "/command", {"command": "exec -a %s sleep 300" % marker, "background": True},
+               ep=ep)
+        deadline = time.time() + 10
+        while not td.pids_with_argv0(marker):
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        self.upload("/tmp/stop", "", ep=ep)
+        deadline = time.time() + 20
+        while self.api("GET", "/v1/sandboxes/" + sid).json()["status"]["state"] != "Failed":
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        deadline = time.time() + 10
+        while td.pids_with_argv0(marker, zombies=False):
+            self.assertLess(time.time(), deadline, "a process outlived its container")
+            time.sleep(0.05)
+        host, port, _ = td.split_target(ep)
+        with self.assertRaises(ConnectionRefusedError):  # execd stopped with the container
+            socket.create_connection((host, port), timeout=5).close()
+        r = self.api("GET", "/v1/sandboxes/%s/diagnostics/logs" % sid)
+        self.assertIn("main-started", r.text)
+        self.assertEqual(self.api("DELETE", "/v1/sandboxes/" + sid).status, 204)
+
     def test_a_deleted_sandbox_answers_as_a_gone_container(self):
         srv = DevServer("--api-key", KEY, "--command-grace", "0")
         self.server = srv

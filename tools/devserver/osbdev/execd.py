@@ -432,7 +432,9 @@ class Execd(object):
             common.kill_group(p, signal.SIGCONT)
         self.sb.signal_all(signal.SIGCONT)
 
-    def close(self):
+    def close(self, keep_logs=False):
+        """End every process of the sandbox (the container stops); with keep_logs its state
+        directory (the container log) stays until the sandbox is deleted."""
         self.closed = True
         if self.dns is not None:
             self.dns.close()
@@ -445,7 +447,8 @@ class Execd(object):
         for c in ctxs:
             c.close()
         self.ptys.close_all()
-        common.rmtree_quiet(self.dir)
+        if not keep_logs:
+            common.rmtree_quiet(self.dir)
 
     # ------------------------------------------------------------ simple routes
 

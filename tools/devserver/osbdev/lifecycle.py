@@ -859,6 +859,9 @@ class Lifecycle(object):
                     code = rc if rc > 0 else 128 - rc
                     sb.set_state("Failed", "CONTAINER_EXITED_ERROR",
                                  "Sandbox container exited with code %d." % code)
+            # the container stopped: its execd and every other process with it
+            sb.execd_server.vanish()
+            sb.execd.close(keep_logs=True)
 
         threading.Thread(target=wait, daemon=True).start()
 
