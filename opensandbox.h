@@ -2104,7 +2104,17 @@ OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const o
                                  size_t n);
 
 /* GET /files/download options. Zero-initialised = the whole file, up to 3
- * resumptions. */
+ * resumptions.
+ *
+ * Line reads (execd of OpenSandbox 3bb6fad3 and later): line_offset and/or
+ * line_limit > 0 ask for lines instead of bytes (?offset=N&limit=M): lines
+ * split on '\n', each without its trailing CR/LF, joined by '\n' with no
+ * newline after the last one; an offset past the end gives an empty body;
+ * streamed to the sink like any download. They exclude a byte range
+ * (offset/length): both is OSB_ERR_INVALID_ARG before anything is sent, as
+ * execd refuses the pair. A line read is not resumed once bytes have
+ * arrived (a byte Range cannot continue it); an older execd ignores the
+ * parameters and sends the whole file. */
 typedef struct osb_download_request {
     const char *path;            /* the file in the sandbox, required */
     uint64_t offset;             /* first byte wanted */
@@ -2112,6 +2122,8 @@ typedef struct osb_download_request {
     int max_resumes;             /* after a dropped connection, continue with a Range from the
                                     last byte received: 0 = 3 times, negative = never */
     const volatile int *cancel;
+    int64_t line_offset;         /* > 0: line mode, the first line wanted (1-based); 0 = line 1 */
+    int64_t line_limit;          /* > 0: line mode, at most this many lines; 0 = to the end */
 } osb_download_request;
 
 /* What a download did. */
@@ -2394,6 +2406,12 @@ typedef int (*osb_progress_fn)(void *user, uint64_t done, uint64_t total);
 OSB_API osb_err osb_sandbox_write_file(osb_sandbox *sb, const char *path, const void *data, size_t len);
 /* Reads a whole file of the sandbox into out (appended; out->max caps it). */
 OSB_API osb_err osb_sandbox_read_file(osb_sandbox *sb, const char *path, osb_buf *out);
+/* Reads lines first_line .. first_line + max_lines - 1 (1-based; max_lines
+ * 0 = to the end) of a text file into out (appended), joined by '\n'
+ * without a final newline: osb_download_request.line_offset/line_limit.
+ * first_line < 1 or max_lines < 0: OSB_ERR_INVALID_ARG. */
+OSB_API osb_err osb_sandbox_read_lines(osb_sandbox *sb, const char *path, int64_t first_line,
+                                       int64_t max_lines, osb_buf *out);
 /* Uploads a local file, streamed (memory stays constant). progress may be NULL. */
 OSB_API osb_err osb_sandbox_upload(osb_sandbox *sb, const char *local_path, const char *remote_path,
                                    osb_progress_fn progress, void *user);
@@ -11330,7 +11348,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
     osb__call k;
     osb_download_info local;
     uint64_t got = 0;           /* bytes delivered */
-    int max_resumes;
+    int max_resumes, lines;
     osb_err e = OSB_OK;
     char url[1400];
     char range[80];
@@ -11340,11 +11358,19 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
     if (!r || !r->path || !*r->path || !sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
     if (r->offset > (uint64_t)INT64_MAX || r->length > (uint64_t)INT64_MAX - r->offset)
         return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the download offset and length must stay within INT64_MAX");
+    if (r->line_offset < 0 || r->line_limit < 0)
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "line_offset and line_limit must not be negative");
+    lines = r->line_offset > 0 || r->line_limit > 0;
+    if (lines && (r->offset || r->length))
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG,
+                            "a line read (line_offset/line_limit) and a byte range (offset/length) are exclusive");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     max_resumes = r->max_resumes == 0 ? 3 : r->max_resumes < 0 ? 0 : r->max_resumes;
     osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/files/download");
     osb__call_query(&k, "path", r->path);
+    if (r->line_offset > 0) osb__call_query_int(&k, "offset", r->line_offset);
+    if (r->line_limit > 0) osb__call_query_int(&k, "limit", r->line_limit);
     if (k.err || k.path.failed || k.query.failed) {
         osb__call_free(&k);
         return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
@@ -11357,7 +11383,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
         const char **hdrs;
         uint64_t want_from = r->offset + got;
         uint64_t skip = 0;               /* bytes of this body before the wanted range */
-        int ranged = want_from > 0 || r->length > 0;
+        int ranged = !lines && (want_from > 0 || r->length > 0);
         if (ranged) {
             if (r->length > 0)
                 snprintf(range, sizeof range, "Range: bytes=%llu-%llu", (unsigned long long)want_from,
@@ -11403,7 +11429,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
             break;
         }
         if (res.status == 206) {
-            if (!rng.seen || rng.start != want_from) {
+            if (lines || !rng.seen || rng.start != want_from) {
                 osb_body_close(body);
                 osb_http_response_free(&res);
                 e = osb__ex_fail(c, OSB_ERR_PROTOCOL, "the server answered another range than the one asked for");
@@ -11444,7 +11470,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
         if (e == OSB_ERR_CANCELLED || (r->cancel && *r->cancel)) break;
         if ((e == OSB_ERR_TRUNCATED || e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT || e == OSB_ERR_TIMEOUT ||
              e == OSB_ERR_PROTOCOL) &&
-            info->resumes < max_resumes) {
+            info->resumes < max_resumes && !(lines && got > 0)) {
             info->resumes++;
             continue;
         }
@@ -12500,6 +12526,19 @@ OSB_API osb_err osb_sandbox_read_file(osb_sandbox *sb, const char *path, osb_buf
     OSB__SB_EXECD(sb);
     memset(&r, 0, sizeof r);
     r.path = path;
+    return osb_files_download(sb->c, &sb->t[0], &r, osb_buf_sink, out, NULL);
+}
+
+OSB_API osb_err osb_sandbox_read_lines(osb_sandbox *sb, const char *path, int64_t first_line,
+                                       int64_t max_lines, osb_buf *out) {
+    osb_download_request r;
+    OSB__SB_EXECD(sb);
+    if (first_line < 1 || max_lines < 0)
+        return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "lines start at 1 and a count is not negative%s", NULL);
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.line_offset = first_line;
+    r.line_limit = max_lines;
     return osb_files_download(sb->c, &sb->t[0], &r, osb_buf_sink, out, NULL);
 }
 

@@ -738,6 +738,74 @@ TEST(files_download_ranges) {
     osb_buf_free(&b);
 }
 
+/* Line reads (GET /files/download?offset=N&limit=M): lines without their
+ * CR/LF, joined by '\n' without a final newline; exclusive with a range. */
+static void lines_expect(const char *path, int64_t off, int64_t lim, const char *want, int line) {
+    osb_download_request dr;
+    osb_download_info info;
+    osb_buf b;
+    osb_err e;
+    memset(&dr, 0, sizeof dr);
+    dr.path = path;
+    dr.line_offset = off;
+    dr.line_limit = lim;
+    osb_buf_init(&b, NULL);
+    e = osb_files_download(C, &T, &dr, osb_buf_sink, &b, &info);
+    if (e != OSB_OK || b.len != strlen(want) || (b.len && memcmp(b.data, want, b.len) != 0)) {
+        testlib_failed_checks++;
+        fprintf(stderr, "  line %d: lines %lld+%lld: err %d, got \"%.*s\", want \"%s\"\n", line, (long long)off,
+                (long long)lim, (int)e, (int)b.len, b.data ? b.data : "", want);
+    }
+    if (e == OSB_OK) CHECK_EQ_INT(info.status, 200);
+    osb_buf_free(&b);
+}
+
+TEST(files_download_lines) {
+    char path[256], path2[256];
+    osb_upload_file f;
+    osb_download_request dr;
+    osb_buf b;
+    static const char text[] = "one\ntwo\r\nthree\n\nfive";
+    NEED_SERVER();
+    memset(&f, 0, sizeof f);
+    f.path = tmp_path(path, sizeof path, "lines.txt");
+    f.data = text;
+    f.size = sizeof text - 1;
+    CHECK_EQ_INT(osb_files_upload(C, &T, &f, 1), OSB_OK);
+    lines_expect(path, 1, 0, "one\ntwo\nthree\n\nfive", __LINE__);
+    lines_expect(path, 2, 2, "two\nthree", __LINE__);
+    lines_expect(path, 0, 1, "one", __LINE__);            /* limit alone: from line 1 */
+    lines_expect(path, 4, 0, "\nfive", __LINE__);
+    lines_expect(path, 5, 9, "five", __LINE__);           /* a last line without '\n' counts */
+    lines_expect(path, 6, 0, "", __LINE__);               /* past the end: empty */
+    f.path = tmp_path(path2, sizeof path2, "lines-nl.txt");
+    f.data = "a\nb\n";
+    f.size = 4;
+    CHECK_EQ_INT(osb_files_upload(C, &T, &f, 1), OSB_OK);
+    lines_expect(path2, 1, 0, "a\nb", __LINE__);         /* no newline after the last line */
+    lines_expect(path2, 3, 0, "", __LINE__);
+    /* refused before sending: both kinds of range, negative values */
+    memset(&dr, 0, sizeof dr);
+    dr.path = path;
+    dr.line_offset = 2;
+    dr.offset = 3;
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, NULL), OSB_ERR_INVALID_ARG);
+    dr.offset = 0;
+    dr.length = 5;
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, NULL), OSB_ERR_INVALID_ARG);
+    dr.length = 0;
+    dr.line_offset = -1;
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, NULL), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(b.len, 0);
+    /* a missing file is the usual 404 */
+    dr.path = "/no/such/file.txt";
+    dr.line_offset = 1;
+    CHECK_EQ_INT(osb_files_download(C, &T, &dr, osb_buf_sink, &b, NULL), OSB_ERR_HTTP);
+    CHECK_EQ_INT(osb_client_error(C)->http_status, 404);
+    osb_buf_free(&b);
+}
+
 TEST(files_info_delete_chmod_move_search_replace) {
     char a[256], b[256], d[256], moved[256], dir[256];
     const char *paths[2];

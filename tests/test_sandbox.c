@@ -1047,6 +1047,16 @@ TEST(execd_shortcuts) {
     CHECK_EQ_INT(osb_sandbox_read_file(sb, remote, &b), OSB_OK);
     CHECK_EQ_STR(b.data, "content\n");
     osb_buf_free(&b);
+    /* line reads: lines 2..3, without the final newline */
+    CHECK_EQ_INT(osb_sandbox_write_file(sb, remote, "l1\nl2\nl3\nl4\n", 12), OSB_OK);
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(osb_sandbox_read_lines(sb, remote, 2, 2, &b), OSB_OK);
+    CHECK_EQ_STR(b.data, "l2\nl3");
+    b.len = 0;
+    CHECK_EQ_INT(osb_sandbox_read_lines(sb, remote, 4, 0, &b), OSB_OK);
+    CHECK_EQ_STR(b.data, "l4");
+    CHECK_EQ_INT(osb_sandbox_read_lines(sb, remote, 0, 1, &b), OSB_ERR_INVALID_ARG);
+    osb_buf_free(&b);
     snprintf(local, sizeof local, "/tmp/osb-test-sb-%ld.up", (long)getpid());
     snprintf(back, sizeof back, "/tmp/osb-test-sb-%ld.down", (long)getpid());
     f = fopen(local, "wb");

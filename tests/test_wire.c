@@ -846,6 +846,59 @@ TEST(integers_above_int64_max_refused_locally) {
     osb_result_free(l);
 }
 
+/* ---- line reads: the query, never a Range, no resumption ---- */
+
+TEST(line_reads_on_the_wire) {
+    osb_client *c;
+    osb_target t;
+    osb_download_request dr;
+    osb_download_info info;
+    osb_buf b;
+    rec_list *l;
+    char url[64];
+    NEED_SERVER();
+    log_reset();
+    c = client_with(NULL, NULL);
+    snprintf(url, sizeof url, "127.0.0.1:%d", port_main);
+    t.url = url;
+    t.headers = NULL;
+    memset(&dr, 0, sizeof dr);
+    dr.path = "/w/f.txt";
+    dr.line_offset = 2;
+    dr.line_limit = 3;
+    osb_buf_init(&b, NULL);
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, osb_buf_sink, &b, &info), OSB_OK);
+    CHECK_EQ_MEM(b.data, b.len, "l2\nl3", 5);
+    dr.line_offset = 0;                     /* a limit alone sends no offset */
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, osb_buf_sink, &b, &info), OSB_OK);
+    dr.line_limit = 0;
+    dr.line_offset = 7;
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, osb_buf_sink, &b, &info), OSB_OK);
+    /* refused locally: a byte range as well */
+    dr.offset = 1;
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, osb_buf_sink, &b, &info), OSB_ERR_INVALID_ARG);
+    dr.offset = 0;
+    /* a line read cut after some bytes is not resumed with a byte Range */
+    dr.path = "/cut";
+    b.len = 0;
+    CHECK_EQ_INT(osb_files_download(c, &t, &dr, osb_buf_sink, &b, &info), OSB_ERR_TRUNCATED);
+    CHECK_EQ_INT(info.resumes, 0);
+    CHECK_EQ_MEM(b.data, b.len, "abc", 3);
+    osb_buf_free(&b);
+    osb_client_free(c);
+    l = log_get();
+    CHECK(l && l->count == 4);
+    if (l && l->count == 4) {
+        size_t i;
+        CHECK_EQ_STR(l->items[0].target.ptr, "/files/download?path=%2Fw%2Ff.txt&offset=2&limit=3");
+        CHECK_EQ_STR(l->items[1].target.ptr, "/files/download?path=%2Fw%2Ff.txt&limit=3");
+        CHECK_EQ_STR(l->items[2].target.ptr, "/files/download?path=%2Fw%2Ff.txt&offset=7");
+        CHECK_EQ_STR(l->items[3].target.ptr, "/files/download?path=%2Fcut&offset=7");
+        for (i = 0; i < l->count; i++) CHECK_EQ_INT(fields(&l->items[i], "Range"), 0);
+    }
+    osb_result_free(l);
+}
+
 /* ---- redirects carry nothing anywhere ---- */
 
 TEST(redirects_not_followed_with_credentials) {

@@ -28,6 +28,8 @@ Writes {"port": P, "port6": P6 or 0} to --ready-file.
   POST .../files/upload    multipart read by the rules of Go's mime package
                            (and by --go-checker, execd's own reader, when
                            given): 200 with what arrived, or 400 as execd
+  GET .../files/download   200 "l2\\nl3"; for ?path=/cut 3 bytes of a Content-Length
+                           of 10, then the connection closes
   /redirect?to=URL         307 to URL
   anything else            200 {}
 """
@@ -263,6 +265,11 @@ def handle(sock, port):
             elif method == 'POST' and (path.endswith('/command') or path.endswith('/code') or
                                        (path.endswith('/run') and '/session/' in path)):
                 send(sock, 200, STREAM, 'text/event-stream')
+            elif method == 'GET' and path.endswith('/files/download'):
+                if q.get('path', [''])[0] == '/cut':   # 3 of 10 bytes, then the connection drops
+                    sock.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nabc')
+                    return
+                send(sock, 200, b'l2\nl3', 'text/plain; charset=utf-8')
             elif method == 'POST' and path.endswith('/files/upload'):
                 items, err = parse_form(hd.get('content-type', ''), body)
                 rec['upload'] = items
