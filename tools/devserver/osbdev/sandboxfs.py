@@ -14,7 +14,9 @@ namespaces   The server is root (or may make user namespaces). Each sandbox has 
              its container id. Processes join with nsenter; the file API reaches the files
              through /proc/<init>/root and resolves symlinks inside the sandbox's root.
              Killing the init (delete) makes the kernel kill every process left in the sandbox
-             and drop its mounts, upper layer included.
+             and drop its mounts, upper layer included. With net (sandboxes that have a
+             networkPolicy, as root) it also has a network namespace: loopback only, sockets
+             opened there by socket(), port 8080 relayed from a host port by publish().
 directories  No namespace can be made. Each sandbox gets a root directory under the state
              directory; file API paths map into it, and processes start in it with HOME and
              TMPDIR inside it, but they see the host's file system.
@@ -120,9 +122,9 @@ def choose_mode(requested, state_dir):
             probe.start()
             MODE = "namespaces"
             return None
-        except SandboxError as e:
+        except (SandboxError, OSError) as e:
             if requested == "namespaces":
-                raise
+                raise SandboxError(str(e))
             why = "no namespaces: %s" % e
         finally:
             probe.close()
