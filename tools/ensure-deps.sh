@@ -23,6 +23,7 @@ python3 -c 'import yaml' 2>/dev/null || need_pkgs+=(python3-yaml)   # tests/test
 { have unshare && have nsenter && have setpriv && have setsid && have pivot_root; } || need_pkgs+=(util-linux)
 have mount || need_pkgs+=(mount)
 have ip || need_pkgs+=(iproute2)   # a sandbox's own network namespace (networkPolicy)
+have nft || need_pkgs+=(nftables)  # and its credential proxy (credentialProxy)
 # `ensure-deps.sh upstream-e2e` (make test-upstream-e2e only): Go and testify
 if [ "${1:-}" = upstream-e2e ]; then
     have go || need_pkgs+=(golang-go)

@@ -722,6 +722,76 @@ class EgressNetwork(td.Base):
         self.assertEqual((r.status, r.body), (200, b"app\n"))
 
 
+class CredentialProxy(td.Base):
+    def echo_target(self):
+        """An HTTP server on port 80 of a loopback address of its own: answers with the headers
+        it got, and echoes Authorization back in a response header."""
+        import http.server
+        seen = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                seen.append(dict(self.headers.items()))
+                body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("X-Echo-Auth", self.headers.get("Authorization", "-"))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        addr = "127.%d.%d.%d" % tuple(2 + int(uuid.uuid4().hex[i:i + 2], 16) % 250 for i in (0, 2, 4))
+        srv = http.server.HTTPServer((addr, 80), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        return addr, seen
+
+    def curl(self, ep, addr, path):
+        out = self.sh("curl --silent --show-error --max-time 20 -D /tmp/h --resolve vault.target.test:80:%s "
+                      "http://vault.target.test%s; echo; cat /tmp/h" % (addr, path), ep=ep)
+        body, _, head = out.partition("\n")
+        return json.loads(body), head
+
+    def test_credential_vault_headers_are_injected_into_plain_http_to_bound_hosts(self):
+        if os.geteuid() != 0 or not shutil.which("nft") or not shutil.which("curl"):
+            self.skipTest("needs root, nft and curl")
+        addr, seen = self.echo_target()
+        sid = self.create(networkPolicy={"defaultAction": "allow", "egress": [
+            {"action": "allow", "target": "vault.target.test"}, {"action": "allow", "target": "*.target.test"}]},
+            credentialProxy={"enabled": True})
+        ep = self.execd(sid)
+        eg = self.endpoint(sid, 18080)
+        h = dict(eg.get("headers", {}), **{"Content-Type": "application/json"})
+        binding = {"name": "b", "match": {"schemes": ["http"], "ports": [80], "hosts": ["vault.target.test"],
+                                          "methods": ["GET"], "paths": ["/secure/*"]},
+                   "auth": {"type": "bearer", "credential": "tok"}}
+        r = request("POST", eg["endpoint"] + "/credential-vault", {
+            "credentials": [{"name": "tok", "source": {"type": "inline", "value": "s3cret-value"}},
+                            {"name": "key", "source": {"type": "inline", "value": "k3y"}}],
+            "bindings": [binding, {"name": "k", "match": {"schemes": ["http"], "ports": [80],
+                                                          "hosts": ["*.target.test"], "paths": ["/api"]},
+                                   "auth": {"type": "apiKey", "name": "X-Api-Key", "credential": "key"}}]}, h)
+        self.assertEqual(r.status, 201, r.text)
+        got, head = self.curl(ep, addr, "/secure/x?q=1")
+        self.assertEqual(got["headers"].get("Authorization"), "Bearer s3cret-value")
+        self.assertIn("X-Echo-Auth: [REDACTED]", head)  # credentials never come back in headers
+        got, _ = self.curl(ep, addr, "/elsewhere")  # no binding matches: untouched
+        self.assertNotIn("Authorization", got["headers"])
+        got, _ = self.curl(ep, addr, "/api")  # the wildcard binding (lower precedence) applies
+        self.assertEqual(got["headers"].get("X-Api-Key"), "k3y")
+        self.assertEqual(len(seen), 3)
+        # a binding removed at run time is no longer injected
+        r = request("PATCH", eg["endpoint"] + "/credential-vault",
+                    {"expectedRevision": 1, "bindings": {"delete": ["b"]}}, h)
+        self.assertEqual(r.status, 200, r.text)
+        got, _ = self.curl(ep, addr, "/secure/x")
+        self.assertNotIn("Authorization", got["headers"])
+
+
 if __name__ == "__main__":
     td.watchdog()
     unittest.main()

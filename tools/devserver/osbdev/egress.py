@@ -127,6 +127,52 @@ class Egress(object):
                 return r["action"] or "deny"
         return default or "deny"
 
+    def injection(self, scheme, host, port, method, path):
+        """What the credential proxy does to a request (the sidecar's mitmproxy addon):
+        (headers to set, values to redact from response headers), None when no binding
+        matches, "ambiguous" when several match with the same precedence."""
+        with self.lock:
+            v = self.vault
+            if v is None:
+                return None
+            bindings = [v["bindings"][n] for n in sorted(v["bindings"])]
+            creds = {n: c["value"] for n, c in v["credentials"].items()}
+        host = host.rstrip(".").lower()
+        matches = []
+        for b in bindings:
+            m = b["match"]
+            if scheme not in m["schemes"] or port not in m["ports"] or method.upper() not in m["methods"]:
+                continue
+            if not any(path.startswith(p[:-1]) if p.endswith("*") else path == p for p in m["paths"]):
+                continue
+            best = 0
+            for pat in m["hosts"]:
+                if pat.startswith("*."):
+                    if host.endswith(pat[1:]) and host != pat[2:]:
+                        best = max(best, 1)
+                elif host == pat:
+                    best = 2
+            if best:
+                matches.append((best, b))
+        if not matches:
+            return None
+        top = max(p for p, _ in matches)
+        chosen = [b for p, b in matches if p == top]
+        if len(chosen) != 1:
+            return "ambiguous"
+        b = chosen[0]
+        prefix = {"bearer": "Bearer ", "basic": "Basic "}.get(b["auth_meta"]["type"], "")
+        headers = [(n, prefix + creds.get(r, "")) for n, r in zip(b["header_names"], b["refs"])]
+        redact = set()
+        for other in bindings:
+            p = {"bearer": "Bearer ", "basic": "Basic "}.get(other["auth_meta"]["type"], "")
+            for r in other["refs"]:
+                if creds.get(r):
+                    redact.add(creds[r])
+                    if p:
+                        redact.add(p + creds[r])
+        return headers, sorted(redact, key=len, reverse=True)
+
     def mode(self, rules=None, default=None):
         rules = self.rules if rules is None else rules
         default = self.default if default is None else default
@@ -411,15 +457,18 @@ class Egress(object):
         self._unknown(auth, ("type", "credential", "name", "headers"), what)
         typ = auth.get("type")
         refs = []
+        names = []  # header names to inject, in order (Authorization for bearer and basic)
         meta = {"type": typ}
         if typ in ("bearer", "basic"):
             refs.append(auth.get("credential"))
+            names.append("Authorization")
         elif typ == "apiKey":
             hn = auth.get("name")
             if not isinstance(hn, str) or not TOKEN_RE.match(hn) or hn.lower() in FORBIDDEN_HEADERS:
                 raise EgressError(400, "binding %s: invalid header name %s" % (q, json.dumps(hn)))
             meta["name"] = canonical_header(hn)
             refs.append(auth.get("credential"))
+            names.append(hn)
         elif typ == "customHeaders":
             hs = auth.get("headers") or []
             if not isinstance(hs, list) or not hs:
@@ -434,6 +483,7 @@ class Egress(object):
                     raise EgressError(400, "binding %s: duplicate header %s" % (q, json.dumps(hn)))
                 seen.add(hn.lower())
                 refs.append(h.get("credential"))
+                names.append(hn)
         else:
             raise EgressError(400, "binding %s: unsupported auth type %s" % (q, json.dumps(typ)))
         for r in refs:
@@ -441,7 +491,7 @@ class Egress(object):
                 raise EgressError(400, "binding %s: auth credential is required" % q)
         return name, {"name": name, "match": {"schemes": schemes, "ports": ports, "hosts": hosts,
                                               "methods": methods, "paths": paths},
-                      "auth_meta": meta, "refs": refs}
+                      "auth_meta": meta, "refs": refs, "header_names": names}
 
     def _validate_vault(self, creds, binds):
         names = sorted(binds)

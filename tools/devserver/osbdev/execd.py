@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from . import common, egress, egressdns, files, metrics, ptys, sandboxfs
+from . import common, egress, egressdns, egressproxy, files, metrics, ptys, sandboxfs
 from . import gojson
 from .execd_base import JSON_CT, ExecdError, go_err, parse_go_int
 from .common import go_json, go_time, now_ms
@@ -234,6 +234,9 @@ class Execd(object):
         self.dns = None
         if self.egress is not None and sb.net:  # the sidecar's DNS proxy, in its namespace
             self.dns = egressdns.DnsProxy(self.egress, sb, cfg.dns_upstreams)
+        self.vault_proxy = None
+        if self.egress is not None and sb.intercept:  # the sidecar's credential proxy (HTTP)
+            self.vault_proxy = egressproxy.VaultProxy(self.egress, sb)
         self.closed = False
         self.routes = {
             ("GET", "/ping"): self.ping,
@@ -438,6 +441,8 @@ class Execd(object):
         self.closed = True
         if self.dns is not None:
             self.dns.close()
+        if self.vault_proxy is not None:
+            self.vault_proxy.close()
         self.sb.close()  # with namespaces, this alone ends every process of the sandbox
         for p in self._all_procs():
             common.kill_group(p, signal.SIGKILL)

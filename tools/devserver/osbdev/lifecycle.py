@@ -776,7 +776,7 @@ class Lifecycle(object):
             raise HTTPError(e.status, e.code, e.message)
         sb.container_id = os.urandom(32).hex()
         fs = sandboxfs.SandboxFS(self.cfg.state_dir, sb.id, sb.container_id, mounts,
-                                 net=sb.network_policy is not None)
+                                 net=sb.network_policy is not None, intercept=sb.credential_proxy)
         try:
             fs.start()
         except (sandboxfs.SandboxError, OSError) as e:

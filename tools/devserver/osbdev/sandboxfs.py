@@ -42,6 +42,7 @@ UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 SETSID = shutil.which("setsid") or "/usr/bin/setsid"
 IP = shutil.which("ip")  # iproute2: without it, no network namespace of its own
+NFT = shutil.which("nft")  # nftables: without it, no credential proxy
 SH = "/bin/sh"
 MAX_LINKS = 40
 
@@ -95,6 +96,12 @@ if [ "$NET" = 1 ]; then  # its own network namespace: loopback only, DNS from th
   ip link set lo up
   printf 'nameserver 127.0.0.1\n' > /etc/resolv.conf
 fi
+if [ "$INTERCEPT" = 1 ]; then  # plain HTTP to other loopback addresses: the credential proxy
+  nft add table ip osb-egress
+  nft 'add chain ip osb-egress out { type nat hook output priority -100; }'
+  nft add rule ip osb-egress out ip daddr 127.0.0.0/8 ip daddr != 127.0.0.1 tcp dport 80 \
+    redirect to :15080
+fi
 umount -l "$O"
 rmdir "$O"
 echo ready
@@ -136,10 +143,13 @@ def choose_mode(requested, state_dir):
 class SandboxFS(object):
     """One sandbox's root: popen() starts a process in it, host() maps one of its paths."""
 
-    def __init__(self, state_dir, sid, container_id, mounts=(), mode=None, net=False):
+    def __init__(self, state_dir, sid, container_id, mounts=(), mode=None, net=False,
+                 intercept=False):
         self.mode = mode or MODE
         # its own network namespace too (needs root: the server joins it to open sockets there)
         self.net = bool(net) and self.mode == "namespaces" and os.geteuid() == 0 and bool(IP)
+        # and port 80 of other loopback addresses redirected to the credential proxy
+        self.intercept = self.net and bool(intercept) and bool(NFT)
         self.sid = sid
         self.hostname = container_id[:12]
         # (host source, sandbox destination, read only), parents before what is mounted in them
@@ -176,7 +186,7 @@ class SandboxFS(object):
         if os.geteuid() != 0:
             argv += ["--user", "--map-root-user"]
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "SH": SH,
-               "NET": "1" if self.net else "0"}
+               "NET": "1" if self.net else "0", "INTERCEPT": "1" if self.intercept else "0"}
         err = tempfile.TemporaryFile()
         try:
             p = subprocess.Popen(argv + ["--", SH, "-c", _INIT, "osb-init"] + args,
