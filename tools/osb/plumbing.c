@@ -329,23 +329,26 @@ static void args_add(args *a, int i, const char *v) {
  * written, the other is flushed, so their order is kept on a shared pipe. */
 #define OB_CAP 65536
 typedef struct obuf {
-    int fd;
     size_t len;
     char data[OB_CAP];
 } obuf;
 
-static obuf g_ob[2] = {{1, 0, {0}}, {2, 0, {0}}};
+static obuf g_ob[2];   /* stdout, stderr (zero-initialised: not stored in the binary) */
 
-static void ob_flush_one(obuf *b) {
+static void ob_write(int fd, const char *p, size_t len) {
     size_t off = 0;
-    while (off < b->len) {
-        ssize_t n = write(b->fd, b->data + off, b->len - off);
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
         if (n < 0) {
             if (errno == EINTR) continue;
             break;   /* a closed pipe: the output is lost, as with stdio */
         }
         off += (size_t)n;
     }
+}
+
+static void ob_flush_one(obuf *b) {
+    ob_write(b == &g_ob[0] ? 1 : 2, b->data, b->len);
     b->len = 0;
 }
 
@@ -361,16 +364,7 @@ static void ob_put(int which, const char *p, size_t n) {
     if (n > OB_CAP - b->len) {
         ob_flush_one(b);
         if (n >= OB_CAP) {
-            obuf big;
-            big.fd = b->fd;
-            while (n) {
-                size_t k = n < OB_CAP ? n : OB_CAP;
-                memcpy(big.data, p, k);
-                big.len = k;
-                ob_flush_one(&big);
-                p += k;
-                n -= k;
-            }
+            ob_write(which ? 2 : 1, p, n);
             return;
         }
     }
