@@ -141,64 +141,12 @@ typedef struct out {
     FILE *f;
 } out;
 
-static void json_escape(FILE *f, const char *s, size_t n) {
-    size_t i;
-    fputc('"', f);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (c < 0x20 || c == 0x7f) fprintf(f, "\\u%04x", c);
-            else fputc(c, f);
-        }
-    }
-    fputc('"', f);
-}
-
 static void indent(FILE *f, int n) {
     while (n-- > 0) fputc(' ', f);
 }
 
-static void emit_json(FILE *f, const jv *v, int ind, int pretty) {
-    const jv *c;
-    switch (v->t) {
-    case J_NULL: fputs("null", f); return;
-    case J_TRUE: fputs("true", f); return;
-    case J_FALSE: fputs("false", f); return;
-    case J_NUM: fputs(v->s, f); return;
-    case J_STR: json_escape(f, v->s, v->n); return;
-    default: break;
-    }
-    fputc(v->t == J_OBJ ? '{' : '[', f);
-    if (!v->kid) {
-        fputc(v->t == J_OBJ ? '}' : ']', f);
-        return;
-    }
-    for (c = v->kid; c; c = c->next) {
-        if (pretty) {
-            fputc('\n', f);
-            indent(f, ind + 2);
-        }
-        if (v->t == J_OBJ) {
-            json_escape(f, c->k, strlen(c->k));
-            fputs(pretty ? ": " : ":", f);
-        }
-        emit_json(f, c, ind + 2, pretty);
-        if (c->next) fputc(',', f);
-    }
-    if (pretty) {
-        fputc('\n', f);
-        indent(f, ind);
-    }
-    fputc(v->t == J_OBJ ? '}' : ']', f);
-}
+enum { JSON_WIRE, JSON_PY };   /* emit_json's two styles (>>official-json) */
+static void emit_json(FILE *f, const jv *v, int ind, int style);
 
 /* Compact JSON into a buffer (for table cells). */
 static void emit_json_buf(osb_buf *b, const jv *v) {
@@ -212,7 +160,7 @@ static void emit_json_buf(osb_buf *b, const jv *v) {
         bput(b, "...");
         return;
     }
-    emit_json(f, v, 0, 0);
+    emit_json(f, v, -1, JSON_WIRE);
     fclose(f);
     bputn(b, mem, len);
     free(mem);
@@ -303,7 +251,7 @@ static void num_text(const jv *v, char *out, size_t cap) {
     else snprintf(out, cap, "%s", v->s);
 }
 
-static void py_json_str(FILE *f, const char *s, size_t n) {
+static void py_json_str(FILE *f, const char *s, size_t n, int ascii) {
     size_t i = 0;
     fputc('"', f);
     while (i < n) {
@@ -316,7 +264,7 @@ static void py_json_str(FILE *f, const char *s, size_t n) {
         else if (c == '\b') fputs("\\b", f);
         else if (c == '\f') fputs("\\f", f);
         else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else if (c < 0x80 || !g_json_ascii) {
+        else if (c < 0x80 || !ascii) {
             if (c < 0x80) fputc(c, f);
             else {
                 size_t len;
@@ -343,16 +291,24 @@ static void py_json_str(FILE *f, const char *s, size_t n) {
     fputc('"', f);
 }
 
-/* ind < 0: one line, ", " and ": " between items, as json.dumps without indent. */
-static void emit_py_json(FILE *f, const jv *v, int ind) {
+/* One JSON emitter for every JSON osb prints. ind >= 0: indented by two as
+ * json.dumps(indent=2); ind < 0: one line. style JSON_WIRE: the wire form
+ * ("," and ":", numbers as received); JSON_PY: json.dumps (", " and ": "
+ * on one line, floats as Python writes them, ASCII escapes when
+ * g_json_ascii). */
+static void emit_json(FILE *f, const jv *v, int ind, int style) {
     const jv *c;
     char num[64];
+    int ascii = style == JSON_PY && g_json_ascii;
     switch (v->t) {
     case J_NULL: fputs("null", f); return;
     case J_TRUE: fputs("true", f); return;
     case J_FALSE: fputs("false", f); return;
-    case J_NUM: num_text(v, num, sizeof num); fputs(num, f); return;
-    case J_STR: py_json_str(f, v->s, v->n); return;
+    case J_NUM:
+        if (style == JSON_PY) num_text(v, num, sizeof num);
+        fputs(style == JSON_PY ? num : v->s, f);
+        return;
+    case J_STR: py_json_str(f, v->s, v->n, ascii); return;
     default: break;
     }
     fputc(v->t == J_OBJ ? '{' : '[', f);
@@ -366,11 +322,11 @@ static void emit_py_json(FILE *f, const jv *v, int ind) {
             indent(f, ind + 2);
         }
         if (v->t == J_OBJ) {
-            py_json_str(f, c->k, strlen(c->k));
-            fputs(": ", f);
+            py_json_str(f, c->k, strlen(c->k), ascii);
+            fputs(style == JSON_PY || ind >= 0 ? ": " : ":", f);
         }
-        emit_py_json(f, c, ind >= 0 ? ind + 2 : -1);
-        if (c->next) fputs(ind >= 0 ? "," : ", ", f);
+        emit_json(f, c, ind >= 0 ? ind + 2 : -1, style);
+        if (c->next) fputs(ind < 0 && style == JSON_PY ? ", " : ",", f);
     }
     if (ind >= 0) {
         fputc('\n', f);
@@ -966,13 +922,13 @@ typedef struct view {
 static int show(const jv *doc, const view *vw) {
     if (!doc) return EX_OK;
     if (strcmp(g_out, "json") == 0) {
-        emit_py_json(stdout, doc, 0);
+        emit_json(stdout, doc, 0, JSON_PY);
         fputc('\n', stdout);
     } else if (strcmp(g_out, "yaml") == 0) {
         emit_official_yaml(stdout, doc);
     } else if (strcmp(g_out, "raw") == 0) {
         if (doc->t == J_STR) fputs(doc->s, stdout);
-        else emit_json(stdout, doc, 0, 0);
+        else emit_json(stdout, doc, -1, JSON_WIRE);
         fputc('\n', stdout);
     } else {
         const jv *list = NULL;

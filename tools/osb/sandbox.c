@@ -464,7 +464,7 @@ static int metrics_event(void *user, const osb_event *ev) {
     if (!doc) return 0;
     m = shape_metrics(doc);
     if (strcmp(g_out, "json") == 0) {
-        emit_py_json(stdout, m, -1);
+        emit_json(stdout, m, -1, JSON_PY);
         fputc('\n', stdout);
     } else {
         emit_official_yaml(stdout, m);
