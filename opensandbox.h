@@ -1793,6 +1793,13 @@ typedef struct osb_stream osb_stream;
  * object), OSB_ERR_TOO_LARGE (an event above max_event), OSB_ERR_CANCELLED
  * (the cancel flag). */
 OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev);
+/* Calls fn(user) inside osb_stream_next each time the stream has decoded every
+ * byte received so far and is about to wait on the network for more: the
+ * moment to write out what the events so far produced (one write per network
+ * read instead of one per event). Never called while a received event is still
+ * to be returned; not called from osb_stream_close. fn NULL removes it; s NULL
+ * is ignored. */
+OSB_API void osb_stream_on_wait(osb_stream *s, void (*fn)(void *user), void *user);
 /* Closes the stream (an unfinished body closes the connection) and frees it.
  * NULL is ignored. */
 OSB_API void osb_stream_close(osb_stream *s);
@@ -7441,6 +7448,8 @@ struct osb_body {
     int idle_ms;
     const volatile int *cancel;
     int allocated;               /* osb_body_close frees it */
+    void (*on_wait)(void *);     /* before waiting on the network (osb_stream_on_wait) */
+    void *on_wait_user;
 };
 
 static int osb__method_idempotent(const char *m) {
@@ -7935,6 +7944,7 @@ OSB_API osb_err osb_body_read(osb_body *b, const void **data, size_t *len) {
             b->res->body_bytes += *len;
             return OSB_OK;
         }
+        if (b->on_wait) b->on_wait(b->on_wait_user);   /* all received bytes are used */
         e = osb__fill(b, osb__idle_deadline(b, b->idle_ms), OSB_PHASE_IDLE, &got, err);
         if (e == OSB_ERR_CONNECT) {   /* a reset inside the body */
             osb__set_error(err, OSB_ERR_TRUNCATED, "connection reset after %llu body bytes",
@@ -10207,10 +10217,17 @@ OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev) {
     }
 }
 
+OSB_API void osb_stream_on_wait(osb_stream *s, void (*fn)(void *user), void *user) {
+    if (!s || !s->body) return;
+    s->body->on_wait = fn;
+    s->body->on_wait_user = user;
+}
+
 OSB_API void osb_stream_close(osb_stream *s) {
     const osb_allocator *a;
     if (!s) return;
     a = s->c->alloc;
+    if (s->body) s->body->on_wait = NULL;
     if (s->body && !s->eof && !s->err && s->finished &&
         (s->kind == OSB__EX_CODE || s->kind == OSB__EX_SESSION)) {
         /* these streams close right after their terminal event: reading

@@ -1125,6 +1125,52 @@ TEST(stream_canned_errors) {
     osb_execution_free(&x);
 }
 
+/* osb_stream_on_wait: called when every byte received so far is decoded,
+ * before the stream waits on the network; never while a received event is
+ * still to come. */
+typedef struct waits {
+    int events;        /* events the caller has taken so far */
+    int at[16];        /* the event count at each call */
+    int calls;
+} waits;
+
+static void on_wait(void *user) {
+    waits *w = (waits *)user;
+    if (w->calls < 16) w->at[w->calls] = w->events;
+    w->calls++;
+}
+
+TEST(stream_on_wait) {
+    char url[128];
+    osb_target t;
+    osb_code_request r;
+    osb_stream *s = NULL;
+    const osb_event *ev;
+    waits w;
+    osb_err e;
+    int i, seen3 = 0;
+    if (!drop_setup()) SKIP("python3 unavailable");
+    memset(&r, 0, sizeof r);
+    memset(&w, 0, sizeof w);
+    r.code = "anything";
+    t = canned("paced", url, sizeof url);
+    CHECK_EQ_INT(osb_code_stream(DC, &t, &r, &s), OSB_OK);
+    osb_stream_on_wait(s, on_wait, &w);
+    while ((e = osb_stream_next(s, &ev)) == OSB_OK && ev) w.events++;
+    CHECK_EQ_INT(e, OSB_OK);
+    CHECK_EQ_INT(w.events, 5);
+    /* the server sends events 1-3 in one write, pauses, then 4-5: the stream
+     * waited after the third event, and never with an event of a batch left */
+    CHECK(w.calls >= 1 && w.calls <= 16);
+    for (i = 0; i < w.calls && i < 16; i++) {
+        CHECK(w.at[i] == 0 || w.at[i] == 3 || w.at[i] == 5);
+        if (w.at[i] == 3) seen3 = 1;
+    }
+    CHECK(seen3);
+    osb_stream_close(s);
+    osb_stream_on_wait(NULL, on_wait, &w);   /* NULL is ignored */
+}
+
 typedef struct msamples {
     int n, errors;
     double used[4];

@@ -65,6 +65,11 @@ CANNED = {
     'big': (b'{"type":"init","text":"ctx-4","timestamp":1}\n\n'
             b'{"type":"stdout","text":"' + b'z' * (3 << 20) + b'","timestamp":2}\n\n'
             b'{"type":"execution_complete","execution_time":1,"timestamp":3}\n\n'),
+    'paced': [[b'{"type":"init","text":"ctx-6","timestamp":1}\n\n',
+               b'{"type":"stdout","text":"a","timestamp":2}\n\n',
+               b'{"type":"stdout","text":"b","timestamp":3}\n\n'],
+              [b'{"type":"stdout","text":"c","timestamp":4}\n\n',
+               b'{"type":"execution_complete","execution_time":1,"timestamp":5}\n\n']],
     'notjson': b'{"type":"init","text":"ctx-5","timestamp":1}\n\n{"type": oops}\n\n',
     # /metrics/watch: single newlines, a sampling failure line
     'metrics': (b'{"cpu_count":2,"cpu_used_pct":3.5,"mem_total_mib":100.5,"mem_used_mib":50,"timestamp":1000}\n'
@@ -174,6 +179,15 @@ class Handler(socketserver.BaseRequestHandler):
     def send_canned(self, data, name):
         self.request.sendall(head(200, 'OK', [('Content-Type', 'text/event-stream'),
                                              ('Cache-Control', 'no-cache'), ('Transfer-Encoding', 'chunked')]))
+        if name == 'paced':
+            # two batches, one HTTP chunk per event as execd sends them; each batch
+            # in one write, and a pause between: the client uses up the first
+            # batch before it has to wait for the second
+            for batch in data:
+                self.request.sendall(b''.join(b'%x\r\n' % len(ev) + ev + b'\r\n' for ev in batch))
+                time.sleep(0.3)
+            self.request.sendall(b'0\r\n\r\n')
+            return
         # chunks of 1, 7, 64 and 1000 bytes in turn: events and lines split anywhere
         sizes = [1, 7, 64, 1000] if name != 'big' else [65536]
         at, k = 0, 0

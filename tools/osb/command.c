@@ -59,20 +59,27 @@ static int live_event(void *user, const osb_event *ev) {
     return 0;
 }
 
+static void live_flush(void *user) {
+    (void)user;
+    ob_flush();
+}
+
 /* Runs an opened stream to its end: each event into x and onto the output;
  * the output is written whenever the events already received are used up,
- * that is before osb waits on the network again. */
+ * that is before osb waits on the network again (one write per read, on a
+ * terminal or a pipe alike, so a reader of the pipe sees each line as soon
+ * as a person at a terminal would). */
 static osb_err live_drive(osb_stream *s, live *l, osb_execution *x) {
     osb_err e;
     fflush(stdout);
     fflush(stderr);
+    osb_stream_on_wait(s, live_flush, NULL);
     for (;;) {
         const osb_event *ev;
         e = osb_stream_next(s, &ev);
         if (e || !ev) break;
         if ((e = osb_execution_add(x, ev)) != OSB_OK) break;
         live_event(l, ev);
-        ob_flush();
     }
     osb_stream_close(s);
     ob_flush();

@@ -2,7 +2,7 @@
  * Part of osb: built as one translation unit by main.c. */
 
 /* >>sandbox ================================================================ */
-static const view V_SANDBOXES = {"ID=id,STATE=status.state,IMAGE=image.uri,CREATED=createdAt,EXPIRES=expiresAt", "items"};
+static const view V_SANDBOXES = {"ID=id,STATUS=status.state,IMAGE=image.uri,CREATED_AT=createdAt,EXPIRES_AT=expiresAt", "items"};
 static const view V_SNAPSHOTS = {"ID=id,SANDBOX=sandboxId,NAME=name,STATE=status.state,CREATED=createdAt", "items"};
 
 /* --network-policy-file: {"defaultAction": ..., "egress": [{"action","target"}]} */
