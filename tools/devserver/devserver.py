@@ -37,9 +37,6 @@ def parse_args(argv):
                    help="lifecycle API key (default: a random key; empty string disables auth)")
     p.add_argument("--execd-token", default="",
                    help="require X-EXECD-ACCESS-TOKEN on every execd request")
-    p.add_argument("--endpoint-execd-token", action="store_true",
-                   help="also put X-EXECD-ACCESS-TOKEN in the endpoint headers (no real server "
-                        "does; for clients that cannot set execd headers)")
     p.add_argument("--record", default=None, help="append one JSON line per HTTP exchange to FILE")
     p.add_argument("--ready-file", default=None, help="write the ready line to FILE")
     p.add_argument("--command-grace", default=None,
@@ -106,7 +103,6 @@ def main(argv=None):
     cfg.code_interpreter = not args.no_code_interpreter
     cfg.vault_state = args.vault_state
     cfg.endpoint_mode = args.endpoint_mode
-    cfg.endpoint_execd_token = args.endpoint_execd_token
     cfg.run_entrypoint = args.run_entrypoint
     cfg.allowed_host_paths = list(args.allowed_host_path)
     cfg.dns_upstreams = list(args.dns_upstream)

@@ -25,7 +25,6 @@ class Config(object):
         self.code_interpreter = True
         self.vault_state = "ready"
         self.endpoint_mode = "docker"
-        self.endpoint_execd_token = False
         self.run_entrypoint = False
         self.allowed_host_paths = []  # storage.allowed_host_paths: empty refuses every host path
         self.volume_dir = None       # named volumes (default: STATE_DIR/volumes)

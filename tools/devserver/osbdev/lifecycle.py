@@ -1055,8 +1055,6 @@ class Lifecycle(object):
         headers = {}
         if port == EGRESS_PORT and sb.egress_token:
             headers["OPENSANDBOX-EGRESS-AUTH"] = sb.egress_token
-        if port != APP_PORT and self.cfg.execd_token and self.cfg.endpoint_execd_token:
-            headers["X-EXECD-ACCESS-TOKEN"] = self.cfg.execd_token
         gw = "%s:%d" % (self._host(), self.gateway_port or 0)
         if usp:
             host = req.header("Host") or self.domain
