@@ -820,6 +820,20 @@ class Files(Base):
         self.assertEqual(info[0]["size"], 7)
         self.assertEqual(osb("file", "cat", self.sid, self.r("missing"))[0], EX_NOTFOUND)
 
+    def test_cat_lines(self):
+        text = "".join("line %d\n" % i for i in range(1, 11))
+        self.ok("file", "write", self.sid, self.r("ten.txt"), "-c", text)
+        # execd's line reads: lines joined by newlines, from --offset (1-based), at most --limit
+        self.assertEqual(self.ok("file", "cat", self.sid, self.r("ten.txt"), "--offset", 3, "--limit", 2),
+                         "line 3\nline 4")
+        self.assertEqual(self.ok("file", "cat", self.sid, self.r("ten.txt"), "--offset", 9), "line 9\nline 10")
+        self.assertEqual(self.ok("file", "cat", self.sid, self.r("ten.txt"), "--limit", 1), "line 1")
+        self.assertEqual(self.ok("file", "cat", self.sid, self.r("ten.txt")), text)
+        for args in (["--offset", "0"], ["--limit", "-1"], ["--offset", "x"], ["--offset", "2", "--range", "0-3"]):
+            code, out, err = osb("file", "cat", self.sid, self.r("ten.txt"), *args)
+            self.assertEqual(code, EX_USAGE, args)
+            self.assertEqual(out, "")
+
     def test_write_on_a_terminal_says_it_reads_stdin(self):
         base = [OSB, "--domain", SERVER["domain"], "--api-key", SERVER["key"], "file", "write", self.sid]
         pid, fd = pty.fork()

@@ -192,8 +192,10 @@ static int file_size(const char *remote, uint64_t *size) {
 }
 
 /* Downloads remote into fd. Returns the exit code; *already: 416 on resume. */
+/* lines: NULL, or {first line (1-based), at most this many; 0 = not sent}
+ * for execd's line reads. */
 static int download(const char *remote, int fd, const char *range, uint64_t resume_from, int show_progress,
-                    uint64_t *got, int *already) {
+                    const int64_t *lines, uint64_t *got, int *already) {
     osb_download_request req;
     osb_download_info info;
     dl d;
@@ -205,6 +207,10 @@ static int download(const char *remote, int fd, const char *range, uint64_t resu
     memset(&info, 0, sizeof info);
     req.path = remote;
     req.cancel = &g_cancel;
+    if (lines) {
+        req.line_offset = lines[0];
+        req.line_limit = lines[1];
+    }
     d.fd = fd;
     if ((show_progress && isatty(2)) || (range && range[0] == '-')) {
         if ((code = file_size(remote, &size)) != 0) return code;
@@ -235,10 +241,21 @@ static int c_file_cat(args *a) {
     uint64_t got = 0;
     int already = 0, code;
     if ((code = check_encoding(A(a, "encoding"))) != 0) return code;
+    int64_t lines[2] = {0, 0};
+    long long v;
     if ((code = check_range(A(a, "range"))) != 0) return code;
+    if (A(a, "offset")) {
+        if (parse_int(A(a, "offset"), 1, INT64_MAX, &v) != 0) return usage_error("invalid --offset '%s' (a line number from 1)", A(a, "offset"));
+        lines[0] = v;
+    }
+    if (A(a, "limit")) {
+        if (parse_int(A(a, "limit"), 1, INT64_MAX, &v) != 0) return usage_error("invalid --limit '%s' (1 or more lines)", A(a, "limit"));
+        lines[1] = v;
+    }
+    if ((lines[0] || lines[1]) && A(a, "range")) return usage_error("--range and --offset/--limit are exclusive");
     if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     fflush(stdout);
-    return download(a->pos[1], 1, A(a, "range"), 0, 0, &got, &already);
+    return download(a->pos[1], 1, A(a, "range"), 0, 0, lines[0] || lines[1] ? lines : NULL, &got, &already);
 }
 
 static int c_file_download(args *a) {
@@ -251,7 +268,7 @@ static int c_file_download(args *a) {
     if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     if (strcmp(local, "-") == 0) {
         fflush(stdout);
-        return download(a->pos[1], 1, range, 0, 0, &got, &already);
+        return download(a->pos[1], 1, range, 0, 0, NULL, &got, &already);
     }
     if (mkdirs_for(local) != 0) return errorf(EX_LOCALIO, "cannot create the directory of %s: %s", local, strerror(errno));
     if (AF(a, "resume")) {
@@ -262,7 +279,7 @@ static int c_file_download(args *a) {
         fd = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     }
     if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", local, strerror(errno));
-    code = download(a->pos[1], fd, range, from, 1, &got, &already);
+    code = download(a->pos[1], fd, range, from, 1, NULL, &got, &already);
     if (close(fd) != 0 && !code) code = errorf(EX_LOCALIO, "cannot write %s: %s", local, strerror(errno));
     if (code) return code;
     o = status_msg("ok", "Downloaded: %s \xE2\x86\x92 %s", a->pos[1], local);

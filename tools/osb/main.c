@@ -138,6 +138,8 @@ static const opt O_SESSION_RUN[] = {
 static const opt O_FILE_CAT[] = {
     {"encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"},
     {"range", 0, O_VAL, "A-B", "only bytes A to B"},
+    {"offset", 0, O_VAL, "N", "from line N (1-based; execd line read)"},
+    {"limit", 0, O_VAL, "M", "at most M lines (execd line read)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_FILE_WRITE[] = {
