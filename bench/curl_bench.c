@@ -6,7 +6,8 @@
  *                                       cJSON and its type/text read
  *   curl_bench URL w2 small|big jsmn    ... parsed by jsmn (a plain tokenizer)
  *   curl_bench URL w3                   1 GiB download into a discarding callback
- *   curl_bench URL w4 MIB               multipart upload (curl_mime) from a read callback
+ *   curl_bench URL w4 MIB [FILE]        multipart upload (curl_mime) from a read callback,
+ *                                       or of FILE (curl_mime_filedata)
  *
  * allocs counts libcurl's and cJSON's allocator calls (curl_global_init_mem,
  * cJSON_InitHooks) during the timed part. */
@@ -236,7 +237,13 @@ int main(int argc, char **argv) {
         curl_mime_filename(part, "upload.bin");
         curl_mime_type(part, "application/octet-stream");
         z.left = size;
-        curl_mime_data_cb(part, (curl_off_t)size, zread, NULL, NULL, &z);
+        if (argc > 4) {
+            curl_mime_filedata(part, argv[4]);
+            curl_mime_filename(part, "upload.bin");
+            z.left = 0;
+        } else {
+            curl_mime_data_cb(part, (curl_off_t)size, zread, NULL, NULL, &z);
+        }
         snprintf(url, sizeof url, "%s/x/s/files/upload", base);
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);

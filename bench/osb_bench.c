@@ -7,7 +7,8 @@
  *   osb_bench URL w2tok small|big  the same through the tokenizers directly
  *                               (osb_sse + osb_bind_into), for comparison
  *   osb_bench URL w3            osb_files_download of 1 GiB into a discarding sink
- *   osb_bench URL w4 MIB        osb_files_upload of MIB MiB from a reader
+ *   osb_bench URL w4 MIB [FILE] osb_files_upload of MIB MiB from a reader, or
+ *                               of FILE from its descriptor (sendfile on Linux)
  *   osb_bench URL chunked       1 GiB chunked response through osb_request_raw's sink
  *   osb_bench URL w5            create, run `echo`, write and read a file, kill
  *                               (against tools/devserver; URL is its domain)
@@ -28,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 /* ---- counting allocator ------------------------------------------------ */
@@ -447,9 +450,17 @@ int main(int argc, char **argv) {
         f.read = zread;
         f.read_user = &z;
         z.left = size;
+        if (argc > 4) {   /* from a file: its descriptor */
+            f.read = NULL;
+            f.use_fd = 1;
+            f.fd = open(argv[4], O_RDONLY);
+            if (f.fd < 0) die(c, argv[4], OSB_ERR_IO);
+            z.left = 0;
+        }
         e = osb_files_upload(c, &t, &f, 1);
         if (e) die(c, "osb_files_upload", e);
         if (z.left) die(c, "upload short", OSB_ERR_STATE);
+        if (f.use_fd) close(f.fd);
         bytes = units = size;
     } else {
         fprintf(stderr, "osb_bench: unknown workload %s\n", w);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The python3 http.client peer: same workloads and output as osb_bench.c.
 
-  py_bench.py URL w1 N | w2 small|mid|big | w3 [SANDBOX] | w4 MIB
+  py_bench.py URL w1 N | w2 small|mid|big | w3 [SANDBOX] | w4 MIB [FILE]
 
 Times only the workload (not the interpreter's start); cpu_s is this
 process's user+sys over the same span. json.loads parses each document."""
@@ -67,12 +67,19 @@ elif w == "w4":
     tail = b"\r\n--" + boundary.encode() + b"--\r\n"
     block = bytes(256 * 1024)
 
+    src = open(sys.argv[4], "rb") if len(sys.argv) > 4 else None   # from a file
+
     def body():
         yield head
         left = size
         while left:
             k = min(left, len(block))
-            yield block if k == len(block) else block[:k]
+            if src:
+                d = src.read(k)
+                assert len(d) == k
+                yield d
+            else:
+                yield block if k == len(block) else block[:k]
             left -= k
         yield tail
 
