@@ -2490,6 +2490,10 @@ OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
 #  include <unistd.h>
 #  include <fcntl.h>
 #  include <poll.h>
+#  if defined(__linux__) && !defined(OSB_NO_SENDFILE)
+#    include <sys/sendfile.h>
+#    include <signal.h>
+#  endif
 #endif
 #ifndef OSB_RESOLVER_THREAD
 #  if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
@@ -5226,6 +5230,13 @@ typedef struct pollfd osb__pollfd;
 #else
 #  define OSB__SEND_FLAGS 0
 #endif
+/* Uploads from a file descriptor go out with sendfile(2) on Linux over
+ * plain http (define OSB_NO_SENDFILE to always use the read loop). */
+#if !defined(_WIN32) && defined(__linux__) && !defined(OSB_NO_SENDFILE)
+#  define OSB__HAVE_SENDFILE 1
+#else
+#  define OSB__HAVE_SENDFILE 0
+#endif
 
 typedef struct osb__conn {
     osb__socket fd;
@@ -5320,6 +5331,57 @@ static osb_err osb__sock_send_all(osb__conn *c, const void *data, size_t len, in
     }
     return OSB_OK;
 }
+
+#if OSB__HAVE_SENDFILE
+/* Sends up to len bytes of fd, from its position (which moves on), to the
+ * socket; *sent gets how many (> 0 on OSB_OK unless *unsupported). The socket
+ * is non-blocking: EAGAIN waits for room until the deadline. sendfile has no
+ * MSG_NOSIGNAL, so SIGPIPE is blocked for this thread around it and a
+ * SIGPIPE it raised is taken back (unless one was already pending).
+ * *unsupported = 1 (OSB_OK, nothing sent) when fd cannot be sent this
+ * way (a pipe, some file systems): the caller reads it instead. */
+static osb_err osb__sock_sendfile(osb__conn *c, int fd, uint64_t len, uint64_t *sent, int *unsupported,
+                                  int64_t deadline, osb_error *err) {
+    sigset_t pipe_set, old_set, pending;
+    size_t chunk = len > 0x40000000u ? 0x40000000u : (size_t)len;
+    *unsupported = 0;
+    *sent = 0;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    for (;;) {
+        ssize_t n;
+        int e, had_pipe;
+        sigemptyset(&pending);
+        sigpending(&pending);
+        had_pipe = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+        n = sendfile(c->fd, fd, NULL, chunk);
+        e = errno;
+        if (n < 0 && e == EPIPE && !had_pipe) {
+            struct timespec zero = {0, 0};
+            while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {}
+        }
+        pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+        if (n > 0) {
+            *sent = (uint64_t)n;
+            return OSB_OK;
+        }
+        if (n == 0) {
+            osb__set_error(err, OSB_ERR_IO, "the file to upload ended before its size");
+            return OSB_ERR_IO;
+        }
+        if (e == EINVAL || e == ENOSYS || e == EOPNOTSUPP || e == ESPIPE) {
+            *unsupported = 1;
+            return OSB_OK;
+        }
+        errno = e;
+        {
+            osb_err x = osb__sock_failure(c, 1, deadline, OSB_PHASE_SEND, err);
+            if (x) return x;
+        }
+    }
+}
+#endif
 
 /* Receives what is there (at least one byte, or EOF as *got == 0). */
 static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *got,
@@ -7642,6 +7704,87 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
     return OSB_OK;
 }
 
+/* osb_files_upload's file-descriptor parts (defined with it below). */
+static int osb__ex_src_fd(const osb_mpart *p);
+
+/* A multipart body (osb_multipart_read) of known length. Heads, tails and
+ * in-memory parts are staged in the connection's buffer, several per send;
+ * a part read from a file descriptor goes from the file to the socket with
+ * sendfile where there is one (plain http on Linux), without passing through
+ * this process; elsewhere, and for descriptors sendfile refuses (a pipe),
+ * it is read into the buffer as any reader. */
+static osb_err osb__send_multipart(osb__conn *k, const osb_http_request *req, osb_multipart *m,
+                                   int64_t deadline, osb_error *err) {
+    char *data = k->buf;
+    size_t room = k->cap, fill = 0;
+    int direct = OSB__HAVE_SENDFILE && !k->tls;
+    osb_err e;
+    for (;;) {
+        const osb_mpart *p = m->phase == OSB__MP_BODY ? &m->parts[m->part] : NULL;
+        int fd = p && direct ? osb__ex_src_fd(p) : -1;
+        size_t want;
+        ptrdiff_t n;
+        if (req->cancel && *req->cancel) {
+            osb__set_error(err, OSB_ERR_CANCELLED, "cancelled");
+            return OSB_ERR_CANCELLED;
+        }
+#if OSB__HAVE_SENDFILE
+        if (fd >= 0 && m->done_body < p->size) {
+            uint64_t got = 0;
+            int unsupported = 0;
+            if (fill && (e = osb__conn_send(k, data, fill, deadline, err)) != OSB_OK) return e;
+            fill = 0;
+            e = osb__sock_sendfile(k, fd, p->size - m->done_body, &got, &unsupported, deadline, err);
+            if (e) {
+                if (e == OSB_ERR_IO) m->err = OSB_ERR_IO;
+                return e;
+            }
+            if (unsupported) {
+                direct = 0;
+                continue;
+            }
+            m->done_body += got;
+            m->sent += got;
+            if (m->done_body == p->size) {
+                m->phase = OSB__MP_BODY_END;
+                memcpy(m->head, "\r\n", 2);
+                m->head_len = 2;
+                m->head_pos = 0;
+            }
+            continue;
+        }
+#else
+        (void)fd;
+#endif
+        if (m->phase == OSB__MP_DONE) break;
+        /* with sendfile at hand, stop at the end of this head or part so that
+         * a descriptor's part starts a sendfile of its own (reading a part
+         * of it would do no harm: the descriptor's position moves with it) */
+        want = room - fill;
+        if (direct) {
+            uint64_t seg = m->phase == OSB__MP_BODY ? p->size - m->done_body : (uint64_t)(m->head_len - m->head_pos);
+            if (seg > 0 && seg < want) want = (size_t)seg;
+        }
+        n = want ? osb_multipart_read(m, data + fill, want) : 0;
+        if (n < 0 || (size_t)n > want) {
+            osb__set_error(err, OSB_ERR_IO, "the request body reader failed");
+            return OSB_ERR_IO;
+        }
+        fill += (size_t)n;
+        if (fill == room) {
+            if ((e = osb__conn_send(k, data, fill, deadline, err)) != OSB_OK) return e;
+            fill = 0;
+        }
+    }
+    if (fill && (e = osb__conn_send(k, data, fill, deadline, err)) != OSB_OK) return e;
+    if (m->sent != m->total || m->total != (uint64_t)req->body_reader_len) {
+        osb__set_error(err, OSB_ERR_IO, "the multipart body ended after %llu of %lld bytes",
+                       (unsigned long long)m->sent, (long long)req->body_reader_len);
+        return OSB_ERR_IO;
+    }
+    return OSB_OK;
+}
+
 /* Streams a reader's body, chunk-encoded when its length is unknown. The
  * connection's receive buffer stages it: no response is read before the
  * request is sent, and large blocks mean few system calls. */
@@ -7652,6 +7795,8 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
     uint64_t sent = 0;
     int chunked = req->body_reader_len < 0;
     osb_err e;
+    if (!chunked && req->body_reader == osb_multipart_read)
+        return osb__send_multipart(k, req, (osb_multipart *)req->body_reader_user, deadline, err);
     for (;;) {
         ptrdiff_t n = req->body_reader(req->body_reader_user, data, room);
         if (n < 0 || (size_t)n > room) {
@@ -11176,11 +11321,9 @@ static ptrdiff_t osb__ex_read_fd(void *user, void *buf, size_t cap) {
     }
 }
 
-static ptrdiff_t osb__ex_read_file(void *user, void *buf, size_t cap) {
-    osb__ex_src *s = (osb__ex_src *)user;
-    size_t n = fread(buf, 1, cap, s->f);
-    if (n == 0 && ferror(s->f)) return -1;
-    return (ptrdiff_t)n;
+/* The descriptor behind a part that osb_files_upload reads from one, else -1. */
+static int osb__ex_src_fd(const osb_mpart *p) {
+    return p->read == osb__ex_read_fd ? ((const osb__ex_src *)p->read_user)->fd : -1;
 }
 
 /* The size of an open descriptor's file from its current position. */
@@ -11278,7 +11421,8 @@ OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const o
                 break;
             }
             src[i].kind = 2;
-            p->read = osb__ex_read_file;
+            src[i].fd = fileno(src[i].f);   /* read unbuffered, as a descriptor */
+            p->read = osb__ex_read_fd;
             p->read_user = &src[i];
             p->size = sz;
         } else {
@@ -11330,32 +11474,47 @@ typedef struct osb__ex_range {
     int has_total;
 } osb__ex_range;
 
-/* "bytes S-E/T" or "bytes * /T" (without the space). */
+/* "bytes S-E/T", "bytes S-E/" "*" or "bytes " "*" "/T" (RFC 9110 14.4): digits
+ * only, nothing around them; anything else is ignored (no range seen). */
 static int osb__ex_on_range(void *user, osb_str name, osb_str value) {
     osb__ex_range *r = (osb__ex_range *)user;
     static const char h[] = "content-range";
-    char tmp[96];
+    const char *p = value.ptr, *end = value.ptr + value.len, *dash, *slash;
+    osb_str a, b, t;
+    uint64_t av, bv, tv = 0;
+    int has_total;
     size_t i;
-    unsigned long long a, b, t;
     if (name.len != sizeof h - 1) return 0;
     for (i = 0; i < name.len; i++)
         if (osb__lower((unsigned char)name.ptr[i]) != h[i]) return 0;
-    if (value.len >= sizeof tmp) return 0;
-    memcpy(tmp, value.ptr, value.len);
-    tmp[value.len] = 0;
-    if (sscanf(tmp, "bytes %llu-%llu/%llu", &a, &b, &t) == 3) {
-        r->seen = 1;
-        r->start = a;
-        r->end = b;
-        r->total = t;
+    if (value.len < 6 || memcmp(p, "bytes ", 6) != 0) return 0;
+    p += 6;
+    slash = (const char *)memchr(p, '/', (size_t)(end - p));
+    if (!slash) return 0;
+    t.ptr = slash + 1;
+    t.len = (size_t)(end - t.ptr);
+    has_total = !(t.len == 1 && *t.ptr == '*');
+    if (has_total && !osb__parse_u64(t, &tv)) return 0;
+    if (slash - p == 1 && *p == '*') {
+        if (has_total) {
+            r->total = tv;
+            r->has_total = 1;
+        }
+        return 0;
+    }
+    dash = (const char *)memchr(p, '-', (size_t)(slash - p));
+    if (!dash) return 0;
+    a.ptr = p;
+    a.len = (size_t)(dash - p);
+    b.ptr = dash + 1;
+    b.len = (size_t)(slash - b.ptr);
+    if (!osb__parse_u64(a, &av) || !osb__parse_u64(b, &bv)) return 0;
+    r->seen = 1;
+    r->start = av;
+    r->end = bv;
+    if (has_total) {
+        r->total = tv;
         r->has_total = 1;
-    } else if (sscanf(tmp, "bytes */%llu", &t) == 1) {
-        r->total = t;
-        r->has_total = 1;
-    } else if (sscanf(tmp, "bytes %llu-%llu/*", &a, &b) == 2) {
-        r->seen = 1;
-        r->start = a;
-        r->end = b;
     }
     return 0;
 }

@@ -14,6 +14,8 @@
 #include "testdev.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -114,9 +116,9 @@ static const char *remote(char *buf, size_t cap, const char *name) {
 
 /* ---- the front (plain or TLS, optionally cutting one connection) ---- */
 
-static int front_start(testproc *p, int tls, long cut_after, char *url, size_t cap) {
+static int front_start(testproc *p, int tls, long cut_after, int rst, char *url, size_t cap) {
     char port[16], cut[32];
-    const char *argv[12];
+    const char *argv[14];
     int n = 0;
     snprintf(port, sizeof port, "%d", execd_port);
     argv[n++] = "python3";
@@ -133,6 +135,7 @@ static int front_start(testproc *p, int tls, long cut_after, char *url, size_t c
         snprintf(cut, sizeof cut, "%ld", cut_after);
         argv[n++] = "--cut-after";
         argv[n++] = cut;
+        if (rst) argv[n++] = "--rst";
     }
     argv[n] = NULL;
     if (testproc_start(p, argv) != 0) return 0;
@@ -266,7 +269,7 @@ TEST(upload_over_tls_byte_exact) {
     osb_target t;
     int fd;
     NEED_SERVER();
-    CHECK(front_start(&fr, 1, -1, url, sizeof url));
+    CHECK(front_start(&fr, 1, -1, 0, url, sizeof url));
     c = tls_client();
     CHECK(c != NULL);
     if (!c) { testproc_stop(&fr); return; }
@@ -282,8 +285,11 @@ TEST(upload_over_tls_byte_exact) {
     unlink(lp);
 }
 
-/* The connection dies after 1 MiB of an 8 MiB upload; then the same upload again. */
-static void cut_in_the_middle(int tls) {
+/* The connection dies after 1 MiB of an 8 MiB upload (the server closes, or
+ * resets it); then the same upload again. A close makes a later send fail
+ * with EPIPE: with sendfile that would be a SIGPIPE, which this program does
+ * not ignore. */
+static void cut_in_the_middle(int tls, int rst) {
     testproc fr;
     char url[128], lp[256], rp[256];
     uint64_t n = 8u << 20;
@@ -291,7 +297,7 @@ static void cut_in_the_middle(int tls) {
     osb_target t;
     osb_err e;
     int fd;
-    CHECK(front_start(&fr, tls, 1L << 20, url, sizeof url));
+    CHECK(front_start(&fr, tls, 1L << 20, rst, url, sizeof url));
     c = tls ? tls_client() : testdev_client();
     CHECK(c != NULL);
     if (!c) { testproc_stop(&fr); return; }
@@ -313,15 +319,91 @@ static void cut_in_the_middle(int tls) {
     unlink(lp);
 }
 
-TEST(upload_cut_in_the_middle_plain) {
+TEST(upload_cut_in_the_middle_plain_close) {
     NEED_SERVER();
-    cut_in_the_middle(0);
+    cut_in_the_middle(0, 0);
+}
+
+TEST(upload_cut_in_the_middle_plain_reset) {
+    NEED_SERVER();
+    cut_in_the_middle(0, 1);
 }
 
 TEST(upload_cut_in_the_middle_tls) {
     NEED_SERVER();
-    cut_in_the_middle(1);
+    cut_in_the_middle(1, 0);
 }
+
+/* Content-Range as the download's resume reads it: digits only, exactly. */
+static osb__ex_range range_of(const char *v) {
+    osb__ex_range r;
+    osb_str name, value;
+    memset(&r, 0, sizeof r);
+    name.ptr = "Content-Range";
+    name.len = 13;
+    value.ptr = v;
+    value.len = strlen(v);
+    osb__ex_on_range(&r, name, value);
+    return r;
+}
+
+TEST(content_range_parsing_is_strict) {
+    osb__ex_range r = range_of("bytes 0-9/100");
+    CHECK(r.seen && r.start == 0 && r.end == 9 && r.has_total && r.total == 100);
+    r = range_of("bytes 5-9/*");
+    CHECK(r.seen && r.start == 5 && r.end == 9 && !r.has_total);
+    r = range_of("bytes */4096");
+    CHECK(!r.seen && r.has_total && r.total == 4096);
+    r = range_of("bytes 18446744073709551615-1/2");   /* above INT64_MAX */
+    CHECK(!r.seen && !r.has_total);
+    r = range_of("bytes -1-5/10");
+    CHECK(!r.seen && !r.has_total);
+    r = range_of("bytes +1-5/10");
+    CHECK(!r.seen);
+    r = range_of("bytes  1-5/10");
+    CHECK(!r.seen);
+    r = range_of("bytes 1-5/10x");
+    CHECK(!r.seen && !r.has_total);
+    r = range_of("bytes 1-5");
+    CHECK(!r.seen);
+    r = range_of("items 1-5/10");
+    CHECK(!r.seen);
+    r = range_of("bytes */*");
+    CHECK(!r.seen && !r.has_total);
+}
+
+#if OSB__HAVE_SENDFILE
+/* sendfile into a socket whose peer is gone fails with EPIPE, which raises
+ * SIGPIPE (sendfile has no MSG_NOSIGNAL): the call must return an error and
+ * leave neither a dead process nor a pending signal. An AF_UNIX pair gives
+ * EPIPE on the first write, where TCP often says ECONNRESET first. */
+TEST(sendfile_to_a_closed_peer_is_an_error_not_a_signal) {
+    char lp[256];
+    int sv[2], fd, unsupported = 1;
+    uint64_t sent = 1;
+    osb__conn k;
+    osb_error err;
+    sigset_t pending;
+    CHECK(pat_file(lp, sizeof lp, "epipe.bin", 100000, 8) != NULL);
+    fd = open(lp, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    close(sv[1]);
+    memset(&k, 0, sizeof k);
+    memset(&err, 0, sizeof err);
+    k.fd = sv[0];
+    CHECK_EQ_INT(osb__sock_sendfile(&k, fd, 100000, &sent, &unsupported, osb__now_ms() + 5000, &err),
+                 OSB_ERR_CONNECT);
+    CHECK_EQ_INT(err.sys_errno, EPIPE);
+    CHECK_EQ_INT(unsupported, 0);
+    sigemptyset(&pending);
+    sigpending(&pending);
+    CHECK(!sigismember(&pending, SIGPIPE));
+    close(sv[0]);
+    close(fd);
+    unlink(lp);
+}
+#endif
 
 int main(int argc, char **argv) {
     int r = testlib_main(argc, argv);

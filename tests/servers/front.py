@@ -2,13 +2,13 @@
 """A TCP front on 127.0.0.1 that pipes each connection to a backend port, in
 plain TCP or terminating TLS, and can cut one connection in the middle.
 
-    front.py --backend PORT [--cert C --key K] [--cut-after N] [--ready-file F]
+    front.py --backend PORT [--cert C --key K] [--cut-after N [--rst]] [--ready-file F]
 
 --cert/--key   speak TLS to the client (the backend stays plain http)
 --cut-after N  the first connection that carries more than N bytes from the
-               client is closed on both sides (RST to the client) after N
-               bytes: a fault in the middle of an upload; later connections
-               pass untouched
+               client is closed on both sides after N bytes (a FIN; with
+               --rst a reset): a fault in the middle of an upload; later
+               connections pass untouched
 The port goes to --ready-file (or stdout). Runs until SIGTERM.
 """
 import argparse
@@ -63,10 +63,11 @@ def serve(c, args, ctx):
     back = threading.Thread(target=pump, args=(b, c), daemon=True)
     back.start()
     if pump(c, b, args.cut_after):
-        try:
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
+        if args.rst:
+            try:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
         for s in (c, b):
             try:
                 s.close()
@@ -87,6 +88,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--cut-after", type=int, default=None)
+    ap.add_argument("--rst", action="store_true")
     ap.add_argument("--ready-file")
     args = ap.parse_args()
     ctx = None
