@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -260,6 +261,24 @@ def kill_all_processes():
             p.wait(timeout=2)
         except Exception:
             pass
+
+
+def pump(a, b, half_close=True):
+    """Copy socket a into socket b until a ends; then (half_close) pass the end on."""
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    if half_close:
+        for s, how in ((b, socket.SHUT_WR), (a, socket.SHUT_RD)):
+            try:
+                s.shutdown(how)
+            except OSError:
+                pass
 
 
 def rmtree_quiet(path):

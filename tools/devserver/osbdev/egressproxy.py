@@ -14,6 +14,8 @@ import socket
 import struct
 import threading
 
+from . import common
+
 PROXY_PORT = 15080
 SO_ORIGINAL_DST = 80
 MAX_HEAD = 64 << 10
@@ -105,7 +107,7 @@ class VaultProxy(object):
                 rest = None  # stream the rest of the connection as it comes
                 if buf:
                     up.sendall(buf)
-                t = threading.Thread(target=_pump, args=(client, up), daemon=True)
+                t = threading.Thread(target=common.pump, args=(client, up, False), daemon=True)
                 t.start()
             else:
                 n = int(length) if length and length.isdigit() else 0
@@ -147,14 +149,3 @@ def _read_head(s, buf):
         buf += chunk
     head, _, rest = buf.partition(b"\r\n\r\n")
     return head, rest
-
-
-def _pump(a, b):
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data:
-                break
-            b.sendall(data)
-    except OSError:
-        pass

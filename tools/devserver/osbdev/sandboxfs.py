@@ -297,21 +297,6 @@ class SandboxFS(object):
         lsock.listen(64)
         self.published.append(lsock)
 
-        def pump(a, b):
-            try:
-                while True:
-                    data = a.recv(65536)
-                    if not data:
-                        break
-                    b.sendall(data)
-            except OSError:
-                pass
-            for s_, how in ((b, socket.SHUT_WR), (a, socket.SHUT_RD)):
-                try:
-                    s_.shutdown(how)
-                except OSError:
-                    pass
-
         def relay(client):
             try:
                 inner = self.socket()
@@ -319,9 +304,9 @@ class SandboxFS(object):
             except OSError:
                 client.close()  # nothing listens inside: as a refused connection, reset
                 return
-            t = threading.Thread(target=pump, args=(inner, client), daemon=True)
+            t = threading.Thread(target=common.pump, args=(inner, client), daemon=True)
             t.start()
-            pump(client, inner)
+            common.pump(client, inner)
             t.join()
             client.close()
             inner.close()
