@@ -7354,6 +7354,41 @@ static int osb__resolve(const osb_url *u, const char *port, int64_t deadline, st
 #endif
 }
 
+/* The order to try resolved addresses in (RFC 8305 section 4): the
+ * resolver's order, but alternating families, starting with the family of
+ * the first address, so that a dead IPv6 path does not hold back every
+ * IPv4 address (or the reverse). Fills out[0..n) and returns n. */
+static size_t osb__addr_order(struct addrinfo *res, struct addrinfo **out, size_t cap) {
+    struct addrinfo *a, *first = NULL, *other = NULL;
+    size_t n = 0;
+    int fam;
+    if (!res) return 0;
+    fam = res->ai_family;
+    first = res;
+    for (a = res; a && !other; a = a->ai_next)
+        if (a->ai_family != fam) other = a;
+    while (n < cap && (first || other)) {
+        if (first) {
+            out[n++] = first;
+            for (first = first->ai_next; first && first->ai_family != fam; first = first->ai_next) {}
+        }
+        if (other && n < cap) {
+            out[n++] = other;
+            for (other = other->ai_next; other && other->ai_family == fam; other = other->ai_next) {}
+        }
+    }
+    return n;
+}
+
+/* Appends "addr (why)" for one address tried to the list in buf. */
+static void osb__addr_note(char *buf, size_t cap, const struct addrinfo *ai, const char *why) {
+    char host[64];
+    size_t at = strlen(buf);
+    if (getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
+        memcpy(host, "?", 2);
+    if (at + 1 < cap) snprintf(buf + at, cap - at, "%s%s (%s)", at ? ", " : "", host, why);
+}
+
 /* 1 when the resolved addresses are what the host spells: for an address
  * literal exactly that address (the one TLS verifies is the one connected),
  * for a name anything but a numeric reading of it. */
@@ -7387,9 +7422,9 @@ static int osb__addresses_are_literal(const char *host, const struct addrinfo *r
 
 static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, osb__conn **out,
                             osb_error *err) {
-    struct addrinfo *res = NULL, *ai;
-    char port[8];
-    int rc, n = 0, i = 0, sys_err = 0, timed_out = 0;
+    struct addrinfo *res = NULL;
+    char port[8], tried[240] = "";
+    int rc, sys_err = 0, timed_out = 0;
     osb__conn *k;
     osb__socket fd = OSB__BAD_SOCKET;
     *out = NULL;
@@ -7422,27 +7457,33 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, 
                        "IPv4 as four decimal numbers without leading zeros, IPv6 in brackets", u->host);
         return OSB_ERR_INVALID_ARG;
     }
-    for (ai = res; ai; ai = ai->ai_next) n++;
-    for (ai = res; ai; ai = ai->ai_next, i++) {
-        /* share what is left of the deadline among the remaining addresses,
-           so one black-holed address cannot use all of it */
-        int64_t now = osb__now_ms(), d = deadline;
-        if (deadline) {
-            if (now >= deadline) { timed_out = 1; break; }
-            if (n - i > 1) d = now + (deadline - now) / (n - i);
+    {
+        /* every address, families alternating, each with its share of what
+           is left of the deadline: one dead address cannot use all of it */
+        struct addrinfo *order[32];
+        size_t n = osb__addr_order(res, order, sizeof order / sizeof order[0]), i;
+        for (i = 0; i < n; i++) {
+            int64_t now = osb__now_ms(), d = deadline;
+            if (deadline) {
+                if (now >= deadline) { timed_out = 1; break; }
+                if (n - i > 1) d = now + (deadline - now) / (int64_t)(n - i);
+            }
+            if (osb__connect_one(order[i], d, &fd, &sys_err, &timed_out) == 0) break;
+            osb__addr_note(tried, sizeof tried, order[i], timed_out ? "timed out" : strerror(sys_err));
+            fd = OSB__BAD_SOCKET;
         }
-        if (osb__connect_one(ai, d, &fd, &sys_err, &timed_out) == 0) break;
-        fd = OSB__BAD_SOCKET;
+        for (; i < n && fd == OSB__BAD_SOCKET; i++) osb__addr_note(tried, sizeof tried, order[i], "not tried");
     }
     freeaddrinfo(res);
     if (fd == OSB__BAD_SOCKET) {
         if (timed_out && (!deadline || osb__now_ms() >= deadline - 1)) {
-            osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %s:%u timed out", u->host, (unsigned)u->port);
+            osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %.200s:%u timed out; tried %s", u->host,
+                           (unsigned)u->port, tried);
             if (err) err->phase = OSB_PHASE_CONNECT;
             return OSB_ERR_TIMEOUT;
         }
-        osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %s:%u: %s", u->host,
-                       (unsigned)u->port, sys_err ? strerror(sys_err) : "timed out");
+        osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %.200s:%u: %s; tried %s", u->host,
+                       (unsigned)u->port, sys_err ? strerror(sys_err) : "timed out", tried);
         if (err) { err->sys_errno = sys_err; err->phase = OSB_PHASE_CONNECT; err->retryable = 1; }
         return OSB_ERR_CONNECT;
     }
