@@ -174,6 +174,11 @@ class Base(unittest.TestCase):
 
 
 
+def slurp(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
 def official_json(doc, ascii=False):
     """What the official CLI prints for -o json (rich's print_json / json.dumps, indent 2)."""
     return json.dumps(doc, indent=2, ensure_ascii=ascii) + "\n"
@@ -288,7 +293,7 @@ class HelpAndUsage(Base):
             self.assertIn(word, out)
         for code in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 130):
             self.assertRegex(out, r"\n  %d\s" % code)
-        readme = open(os.path.join(ROOT, "tools", "README.md")).read()
+        readme = slurp(os.path.join(ROOT, "tools", "README.md"))
         for code in (2, 4, 5, 10, 13, 14, 130):
             self.assertIn("| %d " % code, readme)
 
@@ -391,20 +396,20 @@ class Config(Base):
         self.assertEqual(code, 0, err)
         self.assertIn("already exists", err)
         self.assertIn("--force", err)
-        self.assertIn("# mine", open(self.path).read())
+        self.assertIn("# mine", slurp(self.path))
         code, out, err = osb("-o", "json", "config", "init", env=self.env, flags=False)
         self.assertEqual((code, json.loads(out)), (0, ok_msg("Config file already exists at %s. Use --force to "
                                                              "overwrite." % self.path, "warning")))
         code, out, err = osb("-o", "json", "config", "init", "--force", env=self.env, flags=False)
         self.assertEqual(json.loads(out), ok_msg("Config file created: %s" % self.path))
-        self.assertNotIn("# mine", open(self.path).read())
+        self.assertNotIn("# mine", slurp(self.path))
         self.assertEqual(self.json("config", "set", "connection.domain", SERVER["domain"], env=self.env, flags=False),
                          ok_msg("Set connection.domain = %s" % SERVER["domain"]))
         self.ok("config", "set", "connection.api_key", SERVER["key"], env=self.env, flags=False)
         self.ok("config", "set", "connection.request_timeout", "45", env=self.env, flags=False)
         self.ok("config", "set", "output.color", "false", env=self.env, flags=False)
         self.ok("config", "set", "defaults.image", "python:3.12", env=self.env, flags=False)
-        text = open(self.path).read()
+        text = slurp(self.path)
         self.assertIn('domain = "%s"' % SERVER["domain"], text)
         self.assertIn("request_timeout = 45", text)
         self.assertIn("color = false", text)
@@ -460,7 +465,7 @@ class Config(Base):
     def test_new_section_and_invalid_key(self):
         self.ok("config", "set", "connection.domain", "h:1", env=self.env, flags=False)
         self.ok("config", "set", "connection.protocol", "http", env=self.env, flags=False)
-        text = open(self.path).read()
+        text = slurp(self.path)
         self.assertIn("[connection]", text)
         self.assertIn('protocol = "http"', text)
         self.assertEqual(osb("config", "set", "nodot", "x", env=self.env, flags=False)[0], EX_USAGE)
@@ -909,13 +914,13 @@ class Files(Base):
         back = self.p("new/dirs/back.bin")
         doc = self.json("file", "download", self.sid, self.r("remote.bin"), back)
         self.assertEqual(doc, ok_msg("Downloaded: %s \u2192 %s" % (self.r("remote.bin"), back)))
-        self.assertEqual(open(back, "rb").read(), data)
+        self.assertEqual(slurp(back, "rb"), data)
         self.json("file", "download", self.sid, self.r("remote.bin"), self.p("part.bin"), "--range", "100-199")
-        self.assertEqual(open(self.p("part.bin"), "rb").read(), data[100:200])
+        self.assertEqual(slurp(self.p("part.bin"), "rb"), data[100:200])
         with open(self.p("resume.bin"), "wb") as f:
             f.write(data[:12345])
         self.ok("file", "download", self.sid, self.r("remote.bin"), self.p("resume.bin"), "--resume")
-        self.assertEqual(open(self.p("resume.bin"), "rb").read(), data)
+        self.assertEqual(slurp(self.p("resume.bin"), "rb"), data)
         self.assertIn("already complete",
                       self.ok("file", "download", self.sid, self.r("remote.bin"), self.p("resume.bin"), "--resume"))
         code, out, err = osb("file", "upload", self.sid, self.p("nope.bin"), self.r("x"))
@@ -994,7 +999,7 @@ class Egress(Base):
         self.assertEqual(self.yaml_of("credential-vault", "binding", "get", sid, "b1"), binds[0])
         with open(vault, "w") as f:
             json.dump({"credentials": {"delete": ["gh"]}, "bindings": {"delete": ["b1"]}}, f)
-        code, out, err = osb("credential-vault", "patch", sid, "--file", "-", stdin=open(vault, "rb").read())
+        code, out, err = osb("credential-vault", "patch", sid, "--file", "-", stdin=slurp(vault, "rb"))
         self.assertEqual(code, 0, err)
         self.assertEqual(self.yaml_of("credential-vault", "delete", sid, once=True), {"sandbox_id": sid, "status": "deleted"})
         self.assertEqual(osb("credential-vault", "get", sid)[0], EX_NOTFOUND)
@@ -1043,7 +1048,7 @@ class Skills(Base):
         self.assertEqual(json.loads(out), {"operations": [
             {"skill": "command-execution", "target": "claude", "target_label": "Claude Code", "scope": "global",
              "path": path, "status": "installed", "requires_restart": True}], "requires_restart": True})
-        text = open(path).read()
+        text = slurp(path)
         self.assertTrue(text.startswith("---\nname: command-execution\n"), text[:80])
         self.assertIn("osb command run", text)
         self.assertEqual(json.loads(run("-o", "json", "skills", "install", "command-execution", "-t", "claude",
@@ -1052,7 +1057,7 @@ class Skills(Base):
         code, out, err = run("skills", "install", "--all-builtins", "-t", "copilot", "--scope", "project")
         self.assertEqual(code, 0, err)
         self.assertIn("Restart your AI coding tool", out)
-        agg = open(os.path.join(proj, ".github", "copilot-instructions.md")).read()
+        agg = slurp(os.path.join(proj, ".github", "copilot-instructions.md"))
         for s in slugs:
             self.assertEqual(agg.count("<!-- BEGIN opensandbox-%s -->" % s), 1)
         self.assertNotIn("\nname: ", agg)   # no front matter in an instructions file
@@ -1076,7 +1081,7 @@ class Skills(Base):
         self.assertEqual({o["status"] for o in ops if o["target"] != "claude"}, {"not_installed"})
         self.assertFalse(os.path.exists(path))
         run("skills", "uninstall", "file-operations", "-t", "copilot", "--scope", "project")
-        agg = open(os.path.join(proj, ".github", "copilot-instructions.md")).read()
+        agg = slurp(os.path.join(proj, ".github", "copilot-instructions.md"))
         self.assertNotIn("opensandbox-file-operations", agg)
         self.assertIn("opensandbox-network-egress", agg)
         for s in slugs:
@@ -1169,7 +1174,7 @@ class OfficialReadme(Base):
         sh("osb file write %s /workspace/app.py -c 'x = \"old\"'" % sid)
         sh("osb file write %s /workspace/script.sh -c 'echo hi'" % sid)
         sh("osb file download %s /workspace/result.json ./result.json -o json" % sid)
-        self.assertEqual(json.load(open(os.path.join(work, "result.json"))), {"ok": True})
+        self.assertEqual(json.loads(slurp(os.path.join(work, "result.json"))), {"ok": True})
         self.assertEqual([e["path"] for e in json.loads(sh('osb file search %s /workspace --pattern "*.py" -o json'
                                                            % sid))], ["/workspace/app.py", "/workspace/main.py"])
         self.assertEqual(json.loads(sh("osb file info %s /workspace/main.py -o json" % sid))[0]["path"],
