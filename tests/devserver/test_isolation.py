@@ -74,6 +74,12 @@ class Isolation(td.Base):
                          "file or directory" % (path, path))
 
     def test_a_file_written_in_one_sandbox_is_seen_by_neither_another_sandbox_nor_the_host(self):
+        # a host file outside /tmp (each sandbox's /tmp is its own, and the checkout may be there)
+        host_dir = tempfile.mkdtemp(prefix="osb-isolation-", dir="/var/tmp")
+        self.addCleanup(shutil.rmtree, host_dir, True)
+        host_file = os.path.join(host_dir, "kept")
+        with open(host_file, "w") as f:
+            f.write("the host's\n")
         a, b = self.execd(self.create()), self.execd(self.create())
         up, cmd = "/tmp/" + unique("by-api"), "/tmp/" + unique("by-command")
         self.upload(up, "from the file API\n", ep=a)
@@ -88,7 +94,6 @@ class Isolation(td.Base):
         self.upload("/tmp/same-name", "B", ep=b)
         self.assertEqual((self.read("/tmp/same-name", a), self.read("/tmp/same-name", b)), (b"A", b"B"))
         # a sandbox's rm -rf never reaches the host: its root is its own copy of the host's
-        host_file = os.path.join(td.ROOT, "tests", "devserver", "test_isolation.py")
         self.sh("rm -f " + host_file, ep=a)
         self.assertFalse(self.exists(host_file, ep=a))
         self.assertTrue(os.path.exists(host_file))
