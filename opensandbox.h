@@ -16,10 +16,12 @@
  *   >>tls         HTTPS through BearSSL: trust anchors, host names, limits
  *   >>transport   URLs, clients, timeouts, keep-alive pool, raw requests
  *   >>rest        targets (execd / egress endpoints), error classes, retries
+ *   >>ws          WebSocket client (RFC 6455): frame codec and connections
  *   >>lifecycle >>diagnostics >>egress
  *                 every Lifecycle, Diagnostics and Egress operation
  *   >>execd       every execd operation: commands, sessions, code, files,
  *                 directories, metrics; event streams and executions
+ *   >>pty         interactive terminals: execd's PTY sessions over a WebSocket
  *   >>config >>sandbox >>manager
  *                 configuration, the sandbox handle, listing and killing
  *   >>impl        the implementation (only with OPENSANDBOX_IMPLEMENTATION)
@@ -117,6 +119,16 @@
  *   or an osb_read_fn. Streams have no total deadline, only a connect deadline
  *   and an idle deadline (no byte for that long).
  *
+ * TERMINALS
+ * =========
+ *   osb_ws_open speaks WebSocket (RFC 6455) to any sandbox port, on the same
+ *   connections, pool, TLS and error detail as HTTP, through an endpoint or
+ *   the server proxy. execd's interactive terminals (osb_pty_*, and
+ *   osb_sandbox_shell for a shell in one call) run on it: input, window
+ *   size, signals, output as it comes, detach and re-attach, the exit code.
+ *   Incoming messages are read in pieces as they arrive, never collected;
+ *   pings are answered. No total deadline, only an idle one the caller sets.
+ *
  * TLS
  * ===
  *   Built with OSB_TLS=1 (link -lbearssl), https URLs go through BearSSL:
@@ -145,6 +157,8 @@
  *     OSB_BODY_MAX             16 MiB  a response body collected in memory
  *     OSB_JSON_MAX_DEPTH       64      nesting of JSON arrays and objects
  *     OSB_SSE_MAX_EVENT        16 MiB  one event of an event stream
+ *     OSB_WS_MAX_MESSAGE       16 MiB  one incoming WebSocket message (default of
+ *                                      osb_ws_options.max_message)
  *     OSB_STREAM_BUFFER        16384   first size of a stream's event buffer
  *     OSB_TLS_MAX_CERT         16384   server certificate kept for IP hosts
  *
@@ -1175,6 +1189,175 @@ OSB_API int osb_error_is_capacity(const osb_error *e);      /* HTTP 503 or 507: 
 OSB_API int osb_error_is_retryable(const osb_error *e);
 
 
+/* >>ws =====================================================================
+ *
+ * A WebSocket client (RFC 6455) on the same transport as every other call:
+ * the client's pool, TLS, connect deadline, allocator and error detail. It
+ * reaches any sandbox port that speaks WebSocket, directly through an
+ * endpoint or through the lifecycle server's proxy (an osb_target either way).
+ *
+ * Two layers:
+ *   - the frame codec (no I/O, no allocation): osb_ws_parse_frame reads one
+ *     frame head with the picohttpparser contract (head length / -2 need
+ *     more / -1 malformed); osb_ws_decoder turns a byte stream into message
+ *     pieces and control frames, checking fragmentation, masking, UTF-8 of
+ *     text and close frames, and the size limit of a message;
+ *   - the connection: osb_ws_open (the opening handshake, Sec-WebSocket-Accept
+ *     checked), osb_ws_send / osb_ws_send_frame (masked, optionally
+ *     fragmented), osb_ws_read (pieces of messages as they arrive: a large
+ *     message is never collected in memory), osb_ws_close (the closing
+ *     handshake). Pings are answered inside osb_ws_read; pongs are dropped.
+ *
+ * No total deadline: osb_ws_options.idle_ms (0 = none) bounds the silence
+ * between two received frames; sends use the client's idle timeout. One
+ * thread at a time per connection (and per client), as everywhere.
+ * Errors: OSB_ERR_HTTP (the server answered the handshake with a status:
+ * its code and message are in the error detail), OSB_ERR_PROTOCOL (a bad
+ * handshake answer or a malformed frame: the connection is failed with close
+ * code 1002, or 1007 for bad UTF-8), OSB_ERR_TOO_LARGE (a message over
+ * max_message: close code 1009), OSB_ERR_TRUNCATED (the connection ended
+ * without a close frame), OSB_ERR_TIMEOUT (phase OSB_PHASE_IDLE), and the
+ * transport's errors. */
+
+#define OSB_WS_MALFORMED (-1)   /* osb_ws_parse_frame / osb_ws_feed: not RFC 6455 */
+#define OSB_WS_INCOMPLETE (-2)  /* osb_ws_parse_frame: need more bytes */
+#define OSB_WS_TOO_LARGE (-3)   /* osb_ws_feed: a message over the decoder's limit */
+
+/* Opcodes. */
+#define OSB_WS_CONT 0x0
+#define OSB_WS_TEXT 0x1
+#define OSB_WS_BINARY 0x2
+#define OSB_WS_CLOSE 0x8
+#define OSB_WS_PING 0x9
+#define OSB_WS_PONG 0xA
+
+/* Close status codes used here (RFC 6455 section 7.4.1). */
+#define OSB_WS_NORMAL 1000         /* done */
+#define OSB_WS_GOING_AWAY 1001
+#define OSB_WS_PROTOCOL_ERROR 1002
+#define OSB_WS_NO_STATUS 1005      /* a close frame without a code (never sent) */
+#define OSB_WS_ABNORMAL 1006       /* the connection dropped without a close frame (never sent) */
+#define OSB_WS_INVALID_DATA 1007   /* text that is not UTF-8 */
+#define OSB_WS_TOO_BIG 1009        /* a message over the limit */
+
+/* One frame head. */
+typedef struct osb_ws_frame_head {
+    int fin;                 /* 1: the last frame of its message */
+    int opcode;              /* OSB_WS_* */
+    int masked;
+    unsigned char mask[4];
+    uint64_t length;         /* payload bytes */
+} osb_ws_frame_head;
+
+/* Parses the frame head at buf[0..len): returns its length (2 to 14) when
+ * complete, OSB_WS_INCOMPLETE, or OSB_WS_MALFORMED (reserved bits set, an
+ * unknown opcode, a fragmented or over-125-byte control frame, a length not
+ * in its shortest form or above 2^63). Stateless; never allocates. */
+OSB_API int osb_ws_parse_frame(const char *buf, size_t len, osb_ws_frame_head *h);
+/* Writes a frame head (at most 14 bytes) into out; mask NULL: unmasked.
+ * Returns its length. */
+OSB_API size_t osb_ws_write_head(unsigned char out[14], int fin, int opcode, const unsigned char *mask,
+                                 uint64_t length);
+/* XORs len bytes with the mask, as the bytes at payload offset 'offset'
+ * (so a payload can be masked or unmasked in pieces). */
+OSB_API void osb_ws_mask(void *data, size_t len, const unsigned char mask[4], uint64_t offset);
+
+/* What osb_ws_feed found. opcode 0: nothing complete yet (feed more). */
+typedef struct osb_ws_piece {
+    int opcode;              /* OSB_WS_TEXT / OSB_WS_BINARY: a piece of a message;
+                                OSB_WS_CLOSE / _PING / _PONG: a whole control frame */
+    const char *data;        /* the payload bytes (unmasked), inside the fed buffer for data,
+                                inside the decoder for control frames */
+    size_t len;
+    int first;               /* the first piece of its message */
+    int last;                /* the message ends with this piece */
+    uint64_t offset;         /* offset of data[0] in its message */
+    int close_code;          /* OSB_WS_CLOSE: the status code, 1005 when none */
+} osb_ws_piece;
+
+/* A streaming decoder of the frames of one direction. Zero-initialise (or
+ * osb_ws_decoder_init), set the two inputs, feed. */
+typedef struct osb_ws_decoder {
+    int expect_masked;       /* input: 0 = frames from a server (a masked one is an error),
+                                1 = frames from a client (an unmasked one is an error) */
+    uint64_t max_message;    /* input: largest data message; 0 = no limit */
+    const char *error;       /* after a failure: what was wrong */
+    int fail_code;           /* after a failure: the close code to send (1002, 1007, 1009) */
+    /* private */
+    int failed, in_frame, msg_op, msg_first;
+    uint32_t utf8;
+    size_t head_len, ctl_len;
+    uint64_t done, msg_len;
+    osb_ws_frame_head f;
+    char head[14];
+    char ctl[125];
+} osb_ws_decoder;
+
+OSB_API void osb_ws_decoder_init(osb_ws_decoder *d, int expect_masked, uint64_t max_message);
+/* Feeds len bytes. Returns the number consumed (>= 0) and fills *p when a
+ * piece or a control frame is complete (then call again with the rest), or
+ * OSB_WS_MALFORMED / OSB_WS_TOO_LARGE (sticky; d->error says why). Masked
+ * payloads are unmasked in place (buf is written). Data pieces point into
+ * buf; an empty data frame that starts or ends a message gives an empty
+ * piece. Control frames may come between the frames of a message. Bytes are
+ * consumed as far as they go, so a call that finds nothing consumed all. */
+OSB_API ptrdiff_t osb_ws_feed(osb_ws_decoder *d, char *buf, size_t len, osb_ws_piece *p);
+
+/* ---- the connection -------------------------------------------------------- */
+
+typedef struct osb_ws osb_ws;
+
+/* Zero-initialise; path is required. */
+typedef struct osb_ws_options {
+    const char *path;              /* under the target URL, percent-encoded, e.g. "/pty/ID/ws" */
+    const char *query;             /* encoded query without '?', or NULL */
+    const char *const *headers;    /* more "Name: value" lines (after the target's), or NULL */
+    const char *protocol;          /* Sec-WebSocket-Protocol to offer, or NULL */
+    uint64_t max_message;          /* largest incoming message; 0 = OSB_WS_MAX_MESSAGE */
+    int idle_ms;                   /* longest silence from the server; 0 = no limit */
+    const volatile int *cancel;    /* non-zero stops a wait with OSB_ERR_CANCELLED */
+} osb_ws_options;
+
+/* What osb_ws_read gives: a piece of a message, the close, or nothing. */
+typedef struct osb_ws_msg {
+    int opcode;                    /* OSB_WS_TEXT / OSB_WS_BINARY, OSB_WS_CLOSE (the peer closed:
+                                      close_code and the reason in data), 0 = nothing yet */
+    const void *data;              /* valid until the next call on the connection */
+    size_t len;
+    int first, last;               /* where the piece sits in its message */
+    uint64_t offset;               /* of data[0] in the message */
+    int close_code;
+} osb_ws_msg;
+
+/* Connects (or takes a pooled connection), sends the upgrade request (GET,
+ * Sec-WebSocket-Key from the OS's randomness, version 13, the target's
+ * headers) and checks the answer: 101, Upgrade: websocket, Connection:
+ * upgrade, the Sec-WebSocket-Accept for the key, no extension, a protocol
+ * only if offered. On failure *out is NULL. */
+OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_options *o, osb_ws **out);
+/* Sends a whole message as one frame (TEXT, BINARY, PING, PONG). */
+OSB_API osb_err osb_ws_send(osb_ws *ws, int opcode, const void *data, size_t len);
+/* Sends one frame of a fragmented message: the first with OSB_WS_TEXT or
+ * OSB_WS_BINARY, the next ones with OSB_WS_CONT, fin = 1 on the last.
+ * Control frames (osb_ws_send) may go in between. */
+OSB_API osb_err osb_ws_send_frame(osb_ws *ws, int opcode, const void *data, size_t len, int fin);
+/* The next piece of an incoming message. wait_ms < 0: wait until one comes
+ * (bounded by idle_ms only); 0: only what is already here; > 0: at most that
+ * long. Nothing yet: OSB_OK with m->opcode 0. After the peer's close frame
+ * (answered at once) every call gives OSB_WS_CLOSE again. */
+OSB_API osb_err osb_ws_read(osb_ws *ws, osb_ws_msg *m, int wait_ms);
+/* The socket, to wait on with poll()/select() together with other files;
+ * call osb_ws_read(ws, m, 0) when it is readable, and before waiting
+ * whenever osb_ws_buffered says bytes are already here. */
+OSB_API int osb_ws_fd(const osb_ws *ws);
+OSB_API int osb_ws_buffered(const osb_ws *ws);
+/* The close status the peer sent (0 while open, 1006 for a dropped connection). */
+OSB_API int osb_ws_close_code(const osb_ws *ws);
+/* Closes: sends a close frame with code (and reason, at most 123 bytes) unless
+ * one was sent, waits up to 2 s for the peer's, closes the connection and
+ * frees ws. code 0: drop the connection without a close frame. NULL is fine. */
+OSB_API osb_err osb_ws_close(osb_ws *ws, int code, const char *reason);
+
 /* >>lifecycle ============================================================== */
 
 /* The Lifecycle (13 operations), Diagnostics (2) and Egress sidecar (11)
@@ -2180,6 +2363,131 @@ OSB_API osb_err osb_metrics_stream(osb_client *c, const osb_target *execd, const
 /* GET /ping: OSB_OK once execd answers. */
 OSB_API osb_err osb_execd_ping(osb_client *c, const osb_target *execd);
 
+/* >>pty ---------------------------------------------------------------------
+ * Interactive terminals: execd's PTY sessions (PROTOCOL.md 3.14), a bash (or
+ * one command) on a pseudo-terminal, driven over a WebSocket (>>ws).
+ *
+ *   create (POST /pty) -> attach (GET /pty/{id}/ws) -> write input, resize,
+ *   signal, read output as it comes -> the exit event -> delete (DELETE /pty/{id})
+ *
+ * The session outlives a connection: detach (osb_pty_detach) and attach again
+ * later (output produced meanwhile is replayed from execd's 1 MiB ring, from
+ * an offset of your choice); after the program exits, the next attach starts
+ * it again in the same session. One client at a time (409 for a second one,
+ * unless it takes over: the first then sees close code 4001).
+ *
+ * Reading comes in the two forms of the other streams: the pull form
+ * (osb_pty_read, with a wait so that it fits a poll() loop on osb_pty_fd) and
+ * the callback form (osb_pty_run). No total deadline: only the idle_ms the
+ * caller sets (execd pings every 30 s, so 90 s notices a dead server). */
+
+typedef struct osb_pty osb_pty;
+
+/* POST /pty. Zero-initialise. */
+typedef struct osb_pty_request {
+    const char *command;           /* run as `bash -c command`; NULL = an interactive bash */
+    const char *cwd;               /* created if missing; NULL = execd's */
+    const char *const *envs;       /* "NAME=value", NULL-terminated. execd takes no environment
+                                      for a PTY: they are exported by the command line
+                                      (`export NAME='value'; exec ...`) */
+} osb_pty_request;
+
+/* Creates a session (the program starts at the first attach) and stores its
+ * id in id[0..cap). */
+OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb_pty_request *req,
+                               char *id, size_t cap);
+
+/* GET /pty/{id}. */
+typedef struct osb_pty_status {
+    osb_str session_id;
+    int running;                   /* the program runs now */
+    int64_t output_offset;         /* bytes of output ever produced (pass as since to catch up) */
+    osb_str raw;
+} osb_pty_status;
+/* *out is one result (osb_result_free). Unknown id: OSB_ERR_HTTP 404. */
+OSB_API osb_err osb_pty_status_get(osb_client *c, const osb_target *execd, const char *id,
+                                   osb_pty_status **out);
+/* DELETE /pty/{id}: the process group is killed and the session removed.
+ * (execd offers no listing of PTY sessions: keep the ids you create.) */
+OSB_API osb_err osb_pty_delete(osb_client *c, const osb_target *execd, const char *id);
+
+/* How to attach. Zero-initialise: PTY mode, replay of everything buffered. */
+typedef struct osb_pty_attach_options {
+    int pipe_mode;                 /* 1: no terminal, stdout and stderr apart (only when the
+                                      program starts with this attach) */
+    int64_t since;                 /* replay from this output offset; 0 = all that is buffered */
+    int no_replay;                 /* 1: skip replayed output (since = the current offset) */
+    int takeover;                  /* 1: evict a client that is attached */
+    int cols, rows;                /* window size sent right after attaching; 0 = leave it */
+    int idle_ms;                   /* longest silence from the server; 0 = no limit */
+    uint64_t max_message;          /* largest WebSocket message; 0 = OSB_WS_MAX_MESSAGE */
+    const volatile int *cancel;
+} osb_pty_attach_options;
+
+/* Opens the WebSocket of session id (o may be NULL). Errors before the
+ * upgrade are OSB_ERR_HTTP: 404 unknown session, 409 another client is
+ * attached. */
+OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const char *id,
+                               const osb_pty_attach_options *o, osb_pty **out);
+
+typedef enum osb_pty_event_type {
+    OSB_PTY_NONE = 0,              /* nothing yet (a pull with a wait that ran out) */
+    OSB_PTY_OUTPUT = 1,            /* data: terminal output (stdout in pipe mode) */
+    OSB_PTY_STDERR = 2,            /* data: stderr (pipe mode) */
+    OSB_PTY_REPLAY = 3,            /* data: output from before this attach; offset says where */
+    OSB_PTY_CONNECTED = 4,         /* mode ("pty" / "pipe"), session_id */
+    OSB_PTY_EXIT = 5,              /* exit_code (-1: killed by a signal) */
+    OSB_PTY_ERROR = 6,             /* code, message: an error frame from execd */
+    OSB_PTY_PONG = 7,              /* the answer to osb_pty_ping */
+    OSB_PTY_CLOSED = 8             /* the end: close_code (1000 after an exit, 4001 taken over) */
+} osb_pty_event_type;
+
+/* One event. Pointers are valid until the next read (or until the callback
+ * returns). Output comes in pieces as it arrives, never collected. */
+typedef struct osb_pty_event {
+    osb_pty_event_type type;
+    const void *data;
+    size_t len;
+    uint64_t offset;               /* OUTPUT / REPLAY: session output offset of data[0] (counted
+                                      from the replay's offset, or from the attach when none) */
+    int exit_code;
+    int close_code;
+    osb_str mode, session_id;      /* CONNECTED */
+    osb_str code, message;         /* ERROR */
+    osb_str raw;                   /* a text frame's JSON */
+} osb_pty_event;
+
+/* The next event. wait_ms as osb_ws_read (< 0: until one comes). After
+ * OSB_PTY_CLOSED every call gives it again. Errors: OSB_ERR_TRUNCATED (the
+ * connection dropped), OSB_ERR_PROTOCOL / OSB_ERR_TOO_LARGE (bad frames),
+ * OSB_ERR_JSON (a text frame that is not a JSON object), OSB_ERR_TIMEOUT. */
+OSB_API osb_err osb_pty_read(osb_pty *p, osb_pty_event *ev, int wait_ms);
+/* Callback form: every event until the session's end. Returns OSB_OK after
+ * a normal end (exit, then close 1000; *exit_code set, -1 if none came);
+ * OSB_ERR_SERVER when the server ended it otherwise (an error frame, close
+ * code not 1000: the detail says which); OSB_ERR_CANCELLED when fn returned
+ * non-zero. fn may be NULL. */
+typedef int (*osb_pty_fn)(void *user, const osb_pty_event *ev);
+OSB_API osb_err osb_pty_run(osb_pty *p, osb_pty_fn fn, void *user, int *exit_code);
+
+/* Input (binary frames: 0x00 + bytes), window size, a signal to the process
+ * group (execd: SIGINT SIGTERM SIGKILL SIGQUIT SIGHUP; others are ignored by
+ * it and refused here), an application-level ping. */
+OSB_API osb_err osb_pty_write(osb_pty *p, const void *data, size_t len);
+OSB_API osb_err osb_pty_resize(osb_pty *p, int cols, int rows);
+OSB_API osb_err osb_pty_signal(osb_pty *p, const char *name);
+OSB_API osb_err osb_pty_ping(osb_pty *p);
+/* For poll(): see osb_ws_fd / osb_ws_buffered. */
+OSB_API int osb_pty_fd(const osb_pty *p);
+OSB_API int osb_pty_buffered(const osb_pty *p);
+OSB_API const char *osb_pty_id(const osb_pty *p);
+/* The exit code once OSB_PTY_EXIT came, else -1; *known (may be NULL) says which. */
+OSB_API int osb_pty_exit_code(const osb_pty *p, int *known);
+/* The WebSocket underneath (for osb_ws_* calls). */
+OSB_API osb_ws *osb_pty_ws(osb_pty *p);
+/* Leaves the session running (close 1000) and frees p. NULL is fine. */
+OSB_API void osb_pty_detach(osb_pty *p);
+
 /* >>config ----------------------------------------------------------------
  * Connection settings resolved as the official CLI resolves them: a value set
  * in the struct wins, then the environment, then the [connection] table of
@@ -2431,6 +2739,13 @@ OSB_API osb_err osb_sandbox_list_dir(osb_sandbox *sb, const char *path, int dept
  * non-zero or *cancel is set: then OSB_ERR_CANCELLED). */
 OSB_API osb_err osb_sandbox_metrics(osb_sandbox *sb, osb_metrics **out);
 OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *user, const volatile int *cancel);
+
+/* An interactive terminal in the sandbox: creates a PTY session (req NULL:
+ * an interactive bash) and attaches to it (o NULL: defaults). osb_pty_id()
+ * names the session; it outlives osb_pty_detach until osb_pty_delete (on
+ * osb_sandbox_execd(sb)). When the attach fails the session is deleted. */
+OSB_API osb_err osb_sandbox_shell(osb_sandbox *sb, const osb_pty_request *req,
+                                  const osb_pty_attach_options *o, osb_pty **out);
 
 /* >>manager ----------------------------------------------------------------
  * Sandboxes of a lifecycle server as a whole. */
@@ -7551,6 +7866,7 @@ struct osb_body {
     int idle_ms;
     const volatile int *cancel;
     int allocated;               /* osb_body_close frees it */
+    int upgrade;                 /* a 101 answer ends the head (WebSocket) */
     void (*on_wait)(void *);     /* before waiting on the network (osb_stream_on_wait) */
     void *on_wait_user;
 };
@@ -8049,7 +8365,7 @@ static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_h
         if (r == OSB_HTTP_MALFORMED) return osb__fail(b, OSB_ERR_PROTOCOL, err, "malformed response head");
         if (r == OSB_HTTP_TOO_LARGE) return osb__fail(b, OSB_ERR_TOO_LARGE, err, "response head over its limits");
         k->start += (size_t)r;
-        if (h.status < 200) {
+        if (h.status < 200 && !(h.status == 101 && b->upgrade)) {
             if (h.status == 101) return osb__fail(b, OSB_ERR_PROTOCOL, err, "unexpected protocol upgrade");
             if (++interim > OSB_HTTP_MAX_INTERIM) return osb__fail(b, OSB_ERR_PROTOCOL, err, "too many interim responses");
             continue;
@@ -8073,7 +8389,7 @@ static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_h
                 return osb__fail(b, OSB_ERR_PROTOCOL, err, "both Content-Length and Transfer-Encoding");
             if (te_other) return osb__fail(b, OSB_ERR_PROTOCOL, err, "unsupported Transfer-Encoding");
             b->keep_alive = h.minor_version == 1 ? !conn_close : (conn_keep && !conn_close);
-            if (is_head || h.status == 204 || h.status == 304) {
+            if (is_head || h.status == 204 || h.status == 304 || h.status == 101) {
                 b->framing = OSB__BODY_NONE;
             } else if (te_chunked) {
                 b->framing = OSB__BODY_CHUNKED;
@@ -8210,9 +8526,10 @@ static osb_err osb__request_head(osb_client *c, const osb_http_request *req, osb
 }
 
 /* Sends the request (once more on a fresh connection if a pooled one turned
- * out to be dead) and reads the response head into b. */
+ * out to be dead) and reads the response head into b. upgrade: a 101 answer
+ * is the end of the head (the WebSocket handshake), not an error. */
 static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
-                                   osb_http_response *res, osb_body *b) {
+                                   osb_http_response *res, osb_body *b, int upgrade) {
     osb_error *err = &c->err;
     const char *method = req->method ? req->method : "GET";
     osb_url target;
@@ -8231,12 +8548,20 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
     memset(b, 0, sizeof *b);
     b->cl = c;
     b->res = res;
+    b->upgrade = upgrade;
     b->cancel = req->cancel;
     b->idle_ms = osb__timeout_or(req->timeouts.idle_ms, c->timeouts.idle_ms);
     b->total_deadline = osb__deadline_in(total_ms);
 
     e = osb__request_head(c, req, &target, &u, err);
     if (e) return e;
+    if (upgrade) {   /* framing fields are the client's own: they go before the blank line */
+        c->scratch.len -= 2;
+        if (osb_buf_append_str(&c->scratch, "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n") != OSB_OK) {
+            osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
+            return OSB_ERR_NOMEM;
+        }
+    }
     idempotent = req->idempotent ? req->idempotent > 0 : osb__method_idempotent(method);
     is_head = !strcmp(method, "HEAD");
 
@@ -8295,7 +8620,7 @@ OSB_API osb_err osb_request_open(osb_client *c, const osb_http_request *req,
         osb__set_error(&c->err, OSB_ERR_NOMEM, "out of memory");
         return OSB_ERR_NOMEM;
     }
-    e = osb__exchange_begin(c, req, response, b);
+    e = osb__exchange_begin(c, req, response, b, 0);
     if (e) {
         osb__free(c->alloc, b);
         return e;
@@ -8503,7 +8828,7 @@ OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
     char errbody[OSB_ERROR_BODY_MAX];
     size_t errlen = 0;
     if (!c || !req || !response) return OSB_ERR_INVALID_ARG;
-    e = osb__exchange_begin(c, req, response, &b);
+    e = osb__exchange_begin(c, req, response, &b, 0);
     if (e) return e;
     response->body.max = req->max_body ? req->max_body : OSB_BODY_MAX;
     is_error = (response->status < 200 || response->status > 299) && !req->accept_error_body;
@@ -8762,6 +9087,674 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
     osb_http_response_free(&res);
     osb__call_free(k);
     return e;
+}
+
+/* >>impl-ws ----------------------------------------------------------------- */
+
+#ifndef OSB_WS_MAX_MESSAGE
+#  define OSB_WS_MAX_MESSAGE (16u * 1024u * 1024u)
+#endif
+#define OSB__WS_SEND_CHUNK 16384
+
+/* SHA-1 (FIPS 180-4) of a short message, for Sec-WebSocket-Accept only. */
+static void osb__sha1(const unsigned char *msg, size_t len, unsigned char out[20]) {
+    uint32_t h[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
+    unsigned char blk[64];
+    uint64_t bits = (uint64_t)len * 8;
+    size_t off = 0, total = ((len + 8) / 64 + 1) * 64, i;
+    for (off = 0; off < total; off += 64) {
+        uint32_t w[80], a, b, c, d, e, t;
+        for (i = 0; i < 64; i++) {
+            size_t at = off + i;
+            if (at < len) blk[i] = msg[at];
+            else if (at == len) blk[i] = 0x80;
+            else if (at >= total - 8) blk[i] = (unsigned char)(bits >> (8 * (total - 1 - at)));
+            else blk[i] = 0;
+        }
+        for (i = 0; i < 16; i++)
+            w[i] = (uint32_t)blk[4 * i] << 24 | (uint32_t)blk[4 * i + 1] << 16 | (uint32_t)blk[4 * i + 2] << 8 | blk[4 * i + 3];
+        for (i = 16; i < 80; i++) {
+            t = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
+            w[i] = t << 1 | t >> 31;
+        }
+        a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4];
+        for (i = 0; i < 80; i++) {
+            uint32_t f, k;
+            if (i < 20) { f = (b & c) | (~b & d); k = 0x5A827999u; }
+            else if (i < 40) { f = b ^ c ^ d; k = 0x6ED9EBA1u; }
+            else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDCu; }
+            else { f = b ^ c ^ d; k = 0xCA62C1D6u; }
+            t = (a << 5 | a >> 27) + f + e + k + w[i];
+            e = d; d = c; c = b << 30 | b >> 2; b = a; a = t;
+        }
+        h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+    }
+    for (i = 0; i < 20; i++) out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/* Standard base64 with padding; out needs 4 * ((n + 2) / 3) + 1 bytes. */
+static void osb__b64_encode(const unsigned char *p, size_t n, char *out) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *out++ = tab[v >> 18]; *out++ = tab[(v >> 12) & 63]; *out++ = tab[(v >> 6) & 63]; *out++ = tab[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        *out++ = tab[v >> 18];
+        *out++ = tab[(v >> 12) & 63];
+        *out++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *out++ = '=';
+    }
+    *out = 0;
+}
+
+/* Unpredictable bytes from the OS (the handshake key, the mask seed), mixed
+ * with the clock and the client's generator (all there is on Windows). */
+static void osb__os_random(osb_client *c, void *buf, size_t n) {
+    unsigned char *p = (unsigned char *)buf;
+    size_t i;
+#ifndef _WIN32
+    size_t got = 0;
+    int fd;
+#endif
+    memset(p, 0, n);
+#ifndef _WIN32
+#  ifdef O_CLOEXEC
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+#  else
+    fd = open("/dev/urandom", O_RDONLY);
+#  endif
+    if (fd >= 0) {
+        while (got < n) {
+            ptrdiff_t r = read(fd, p + got, n - got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        close(fd);
+    }
+#endif
+    c->rng ^= (uint64_t)osb__now_ms() << 20 ^ (uint64_t)(uintptr_t)buf;
+    for (i = 0; i < n; i++) {
+        if (i % 8 == 0) osb__splitmix(&c->rng);
+        p[i] ^= (unsigned char)(osb__splitmix(&c->rng) >> 24);
+    }
+}
+
+/* ---- the codec ---- */
+
+OSB_API int osb_ws_parse_frame(const char *buf, size_t len, osb_ws_frame_head *h) {
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t need = 2, i;
+    uint64_t n;
+    int op;
+    if (len < 2) return OSB_WS_INCOMPLETE;
+    op = p[0] & 0x0F;
+    if (p[0] & 0x70) return OSB_WS_MALFORMED;                   /* no extension was agreed */
+    if (op > OSB_WS_BINARY && (op < OSB_WS_CLOSE || op > OSB_WS_PONG)) return OSB_WS_MALFORMED;
+    n = p[1] & 0x7F;
+    if (op >= OSB_WS_CLOSE && (!(p[0] & 0x80) || n > 125)) return OSB_WS_MALFORMED;
+    if (n == 126) need += 2;
+    else if (n == 127) need += 8;
+    if (p[1] & 0x80) need += 4;
+    if (len < need) return OSB_WS_INCOMPLETE;
+    if (n == 126) {
+        n = (uint64_t)p[2] << 8 | p[3];
+        if (n < 126) return OSB_WS_MALFORMED;
+    } else if (n == 127) {
+        n = 0;
+        for (i = 0; i < 8; i++) n = n << 8 | p[2 + i];
+        if (n >> 63 || n < 65536) return OSB_WS_MALFORMED;
+    }
+    h->fin = (p[0] & 0x80) != 0;
+    h->opcode = op;
+    h->masked = (p[1] & 0x80) != 0;
+    if (h->masked) memcpy(h->mask, p + need - 4, 4);
+    else memset(h->mask, 0, 4);
+    h->length = n;
+    return (int)need;
+}
+
+OSB_API size_t osb_ws_write_head(unsigned char out[14], int fin, int opcode, const unsigned char *mask,
+                                 uint64_t length) {
+    size_t n = 2, i;
+    out[0] = (unsigned char)((fin ? 0x80 : 0) | (opcode & 0x0F));
+    if (length < 126) {
+        out[1] = (unsigned char)length;
+    } else if (length < 65536) {
+        out[1] = 126;
+        out[2] = (unsigned char)(length >> 8);
+        out[3] = (unsigned char)length;
+        n = 4;
+    } else {
+        out[1] = 127;
+        for (i = 0; i < 8; i++) out[2 + i] = (unsigned char)(length >> (56 - 8 * i));
+        n = 10;
+    }
+    if (mask) {
+        out[1] |= 0x80;
+        memcpy(out + n, mask, 4);
+        n += 4;
+    }
+    return n;
+}
+
+OSB_API void osb_ws_mask(void *data, size_t len, const unsigned char mask[4], uint64_t offset) {
+    unsigned char *p = (unsigned char *)data;
+    size_t i;
+    for (i = 0; i < len; i++) p[i] ^= mask[(offset + i) & 3];
+}
+
+OSB_API void osb_ws_decoder_init(osb_ws_decoder *d, int expect_masked, uint64_t max_message) {
+    memset(d, 0, sizeof *d);
+    d->expect_masked = expect_masked;
+    d->max_message = max_message;
+}
+
+/* One step of a UTF-8 check. State: continuation bytes still due (bits
+ * 0-3) and the range of the next one (bits 8-15 low, 16-23 high). */
+static int osb__utf8_step(uint32_t *st, unsigned char c) {
+    uint32_t need = *st & 0xF, lo = (*st >> 8) & 0xFF, hi = (*st >> 16) & 0xFF;
+    if (need == 0) {
+        if (c < 0x80) return 1;
+        lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) need = 1;
+        else if (c == 0xE0) need = 2, lo = 0xA0;
+        else if (c == 0xED) need = 2, hi = 0x9F;
+        else if (c >= 0xE1 && c <= 0xEF) need = 2;
+        else if (c == 0xF0) need = 3, lo = 0x90;
+        else if (c >= 0xF1 && c <= 0xF3) need = 3;
+        else if (c == 0xF4) need = 3, hi = 0x8F;
+        else return 0;
+    } else {
+        if (c < lo || c > hi) return 0;
+        need--;
+        lo = 0x80, hi = 0xBF;
+    }
+    *st = need | lo << 8 | hi << 16;
+    return 1;
+}
+
+static int osb__utf8_ok(uint32_t *st, const char *p, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!osb__utf8_step(st, (unsigned char)p[i])) return 0;
+    return 1;
+}
+
+static ptrdiff_t osb__ws_bad(osb_ws_decoder *d, int code, const char *why) {
+    d->failed = code == OSB_WS_TOO_BIG ? OSB_WS_TOO_LARGE : OSB_WS_MALFORMED;
+    d->fail_code = code;
+    d->error = why;
+    return d->failed;
+}
+
+static int osb__ws_code_ok(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+OSB_API ptrdiff_t osb_ws_feed(osb_ws_decoder *d, char *buf, size_t len, osb_ws_piece *p) {
+    size_t used = 0;
+    memset(p, 0, sizeof *p);
+    if (d->failed) return d->failed;
+    for (;;) {
+        size_t take;
+        if (!d->in_frame) {
+            int r;
+            for (;;) {
+                r = osb_ws_parse_frame(d->head, d->head_len, &d->f);
+                if (r > 0) break;
+                if (r == OSB_WS_MALFORMED) return osb__ws_bad(d, OSB_WS_PROTOCOL_ERROR, "malformed frame head");
+                if (used == len) return (ptrdiff_t)used;
+                d->head[d->head_len++] = buf[used++];
+            }
+            d->head_len = 0;
+            if (d->f.masked != (d->expect_masked != 0))
+                return osb__ws_bad(d, OSB_WS_PROTOCOL_ERROR, d->expect_masked ? "an unmasked frame from a client"
+                                                                              : "a masked frame from the server");
+            if (d->f.opcode == OSB_WS_CONT) {
+                if (!d->msg_op) return osb__ws_bad(d, OSB_WS_PROTOCOL_ERROR, "a continuation frame outside a message");
+            } else if (d->f.opcode < OSB_WS_CLOSE) {
+                if (d->msg_op) return osb__ws_bad(d, OSB_WS_PROTOCOL_ERROR, "a new message inside a fragmented one");
+                d->msg_op = d->f.opcode;
+                d->msg_first = 1;
+                d->msg_len = 0;
+                d->utf8 = 0;
+            }
+            if (d->f.opcode < OSB_WS_CLOSE && d->max_message && d->f.length > d->max_message - d->msg_len)
+                return osb__ws_bad(d, OSB_WS_TOO_BIG, "a message over the size limit");
+            d->in_frame = 1;
+            d->done = 0;
+            d->ctl_len = 0;
+        }
+        take = len - used;
+        if ((uint64_t)take > d->f.length - d->done) take = (size_t)(d->f.length - d->done);
+        if (d->f.masked) osb_ws_mask(buf + used, take, d->f.mask, d->done);
+        if (d->f.opcode >= OSB_WS_CLOSE) {
+            memcpy(d->ctl + d->ctl_len, buf + used, take);
+            d->ctl_len += take;
+            d->done += take;
+            used += take;
+            if (d->done < d->f.length) return (ptrdiff_t)used;
+            d->in_frame = 0;
+            p->opcode = d->f.opcode;
+            p->data = d->ctl;
+            p->len = d->ctl_len;
+            p->first = p->last = 1;
+            if (d->f.opcode == OSB_WS_CLOSE) {
+                uint32_t st = 0;
+                if (d->ctl_len == 1) return osb__ws_bad(d, OSB_WS_PROTOCOL_ERROR, "a close frame of one byte");
+                p->close_code = OSB_WS_NO_STATUS;
+                if (d->ctl_len >= 2) {
+                    p->close_code = (unsigned char)d->ctl[0] << 8 | (unsigned char)d->ctl[1];
+                    if (!osb__ws_code_ok(p->close_code))
+                        return osb__ws_bad(d, OSB_WS_PROTOCOL_ERROR, "an invalid close status code");
+                    if (!osb__utf8_ok(&st, d->ctl + 2, d->ctl_len - 2) || (st & 0xF))
+                        return osb__ws_bad(d, OSB_WS_INVALID_DATA, "a close reason that is not UTF-8");
+                    p->data = d->ctl + 2;
+                    p->len = d->ctl_len - 2;
+                }
+            }
+            return (ptrdiff_t)used;
+        }
+        if (take == 0 && d->f.length > 0) return (ptrdiff_t)used;
+        {
+            int last = d->f.fin && d->done + take == d->f.length;
+            int first = d->msg_first;
+            if (d->msg_op == OSB_WS_TEXT &&
+                (!osb__utf8_ok(&d->utf8, buf + used, take) || (last && (d->utf8 & 0xF))))
+                return osb__ws_bad(d, OSB_WS_INVALID_DATA, "text that is not UTF-8");
+            if (d->done + take == d->f.length) d->in_frame = 0;
+            if (take == 0 && !first && !last) continue;   /* an empty middle frame says nothing */
+            p->opcode = d->msg_op;
+            p->data = buf + used;
+            p->len = take;
+            p->first = first;
+            p->last = last;
+            p->offset = d->msg_len;
+            d->msg_first = 0;
+            d->msg_len += take;
+            d->done += take;
+            used += take;
+            if (last) d->msg_op = 0;
+            return (ptrdiff_t)used;
+        }
+    }
+}
+
+/* ---- the connection ---- */
+
+struct osb_ws {
+    osb_client *c;
+    osb__conn *k;
+    osb_ws_decoder dec;
+    int idle_ms;
+    int64_t last_rx;
+    const volatile int *cancel;
+    uint64_t mask_rng;
+    int send_op;                     /* opcode of a fragmented message being sent; 0 none */
+    int sent_close, got_close, close_code;
+    osb_err sticky;
+    unsigned char out[OSB__WS_SEND_CHUNK + 14];
+};
+
+static osb_err osb__ws_fail(osb_client *c, osb_err code, const char *msg) {
+    osb__set_error(&c->err, code, "%s", msg);
+    return code;
+}
+
+static osb_err osb__ws_set(osb_ws *ws, osb_err e, const char *fmt, const char *detail) {
+    osb__set_error(&ws->c->err, e, fmt, detail);
+    ws->sticky = e;
+    return e;
+}
+
+static osb_err osb__ws_send_raw(osb_ws *ws, int fin, int opcode, const void *data, size_t len) {
+    osb_client *c = ws->c;
+    unsigned char mask[4];
+    uint64_t r = osb__splitmix(&ws->mask_rng);
+    size_t hl, off = 0;
+    int ms = ws->idle_ms > 0 ? ws->idle_ms : c->timeouts.idle_ms;
+    osb_err e;
+    memcpy(mask, &r, 4);
+    hl = osb_ws_write_head(ws->out, fin, opcode, mask, len);
+    ws->k->cancel = ws->cancel;
+    do {
+        size_t n = len - off, room = OSB__WS_SEND_CHUNK - (off == 0 ? hl : 0);
+        unsigned char *dst = ws->out + (off == 0 ? hl : 0);
+        if (n > room) n = room;
+        if (n) memcpy(dst, (const char *)data + off, n);
+        osb_ws_mask(dst, n, mask, off);
+        e = osb__conn_send(ws->k, ws->out, (size_t)(dst - ws->out) + n, osb__deadline_in(ms), &c->err);
+        if (e) {
+            ws->sticky = e;
+            return e;
+        }
+        off += n;
+    } while (off < len);
+    return OSB_OK;
+}
+
+static osb_err osb__ws_check(osb_ws *ws) {
+    if (!ws) return OSB_ERR_INVALID_ARG;
+    osb__reset_error(&ws->c->err);
+    if (ws->sticky) {
+        osb__set_error(&ws->c->err, ws->sticky, "the WebSocket connection failed earlier");
+        return ws->sticky;
+    }
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_ws_send_frame(osb_ws *ws, int opcode, const void *data, size_t len, int fin) {
+    osb_err e = osb__ws_check(ws);
+    if (e) return e;
+    if (ws->sent_close) return osb__ws_set(ws, OSB_ERR_STATE, "%s", "the WebSocket connection is closing");
+    if (!data && len) return OSB_ERR_INVALID_ARG;
+    if (opcode >= OSB_WS_CLOSE) {
+        if (opcode > OSB_WS_PONG || len > 125 || !fin) {
+            osb__set_error(&ws->c->err, OSB_ERR_INVALID_ARG, "a control frame is one frame of at most 125 bytes");
+            return OSB_ERR_INVALID_ARG;
+        }
+    } else if ((opcode == OSB_WS_CONT) != (ws->send_op != 0) || opcode > OSB_WS_BINARY) {
+        osb__set_error(&ws->c->err, OSB_ERR_INVALID_ARG,
+                       ws->send_op ? "a fragmented message goes on with OSB_WS_CONT frames"
+                                   : "a message starts with OSB_WS_TEXT or OSB_WS_BINARY");
+        return OSB_ERR_INVALID_ARG;
+    } else {
+        ws->send_op = fin ? 0 : (opcode ? opcode : ws->send_op);
+    }
+    return osb__ws_send_raw(ws, fin, opcode, data, len);
+}
+
+OSB_API osb_err osb_ws_send(osb_ws *ws, int opcode, const void *data, size_t len) {
+    return osb_ws_send_frame(ws, opcode, data, len, 1);
+}
+
+static osb_err osb__ws_send_close(osb_ws *ws, int code, const char *reason, size_t rl) {
+    char pl[125];
+    if (ws->sent_close) return OSB_OK;
+    ws->sent_close = 1;
+    if (rl > 123) rl = 123;
+    pl[0] = (char)(code >> 8);
+    pl[1] = (char)code;
+    if (rl) memcpy(pl + 2, reason, rl);
+    return osb__ws_send_raw(ws, 1, OSB_WS_CLOSE, pl, code ? 2 + rl : 0);
+}
+
+OSB_API int osb_ws_fd(const osb_ws *ws) { return ws && ws->k ? (int)ws->k->fd : -1; }
+
+OSB_API int osb_ws_buffered(const osb_ws *ws) {
+    if (!ws || !ws->k || ws->sticky) return 0;
+    return ws->got_close || ws->k->start < ws->k->end || osb__tls_pending(ws->k);
+}
+
+OSB_API int osb_ws_close_code(const osb_ws *ws) { return ws ? ws->close_code : 0; }
+
+/* Readable within wait_ms? 1 yes, 0 not yet, -1 error (poll failed). */
+static int osb__ws_ready(osb_ws *ws, int wait_ms) {
+    osb__pollfd pf;
+    int r;
+    if (ws->k->start < ws->k->end || osb__tls_pending(ws->k)) return 1;
+    pf.fd = ws->k->fd;
+    pf.events = POLLIN;
+    pf.revents = 0;
+    r = osb__poll(&pf, 1, wait_ms);
+    if (r < 0 && osb__sock_errno() == OSB__EINTR) return 0;
+    return r < 0 ? -1 : r > 0;
+}
+
+OSB_API osb_err osb_ws_read(osb_ws *ws, osb_ws_msg *m, int wait_ms) {
+    osb_client *c;
+    osb__conn *k;
+    int64_t until = wait_ms > 0 ? osb__now_ms() + wait_ms : 0;
+    osb_err e;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    memset(m, 0, sizeof *m);
+    e = osb__ws_check(ws);
+    if (e) return e;
+    c = ws->c;
+    k = ws->k;
+    if (ws->got_close) {
+        m->opcode = OSB_WS_CLOSE;
+        m->close_code = ws->close_code;
+        return OSB_OK;
+    }
+    for (;;) {
+        size_t got;
+        int64_t idle_deadline = ws->idle_ms > 0 ? ws->last_rx + ws->idle_ms : 0;
+        if (k->start < k->end) {
+            osb_ws_piece p;
+            ptrdiff_t used = osb_ws_feed(&ws->dec, k->buf + k->start, k->end - k->start, &p);
+            if (used < 0) {
+                osb_err fe = used == OSB_WS_TOO_LARGE ? OSB_ERR_TOO_LARGE : OSB_ERR_PROTOCOL;
+                osb__ws_send_close(ws, ws->dec.fail_code, ws->dec.error, strlen(ws->dec.error));
+                osb__reset_error(&c->err);
+                return osb__ws_set(ws, fe, "WebSocket: %s", ws->dec.error);
+            }
+            k->start += (size_t)used;
+            if (p.opcode == OSB_WS_PING) {
+                if (!ws->sent_close && (e = osb__ws_send_raw(ws, 1, OSB_WS_PONG, p.data, p.len)) != OSB_OK) return e;
+                continue;
+            }
+            if (p.opcode == OSB_WS_PONG) continue;
+            if (p.opcode == OSB_WS_CLOSE) {
+                ws->got_close = 1;
+                ws->close_code = p.close_code;
+                /* answer with the same code; a close without one is answered without one */
+                if (!ws->sent_close)
+                    osb__ws_send_close(ws, p.close_code == OSB_WS_NO_STATUS ? 0 : p.close_code, NULL, 0);
+            }
+            if (p.opcode) {
+                m->opcode = p.opcode;
+                m->data = p.data;
+                m->len = p.len;
+                m->first = p.first;
+                m->last = p.last;
+                m->offset = p.offset;
+                m->close_code = p.close_code;
+                return OSB_OK;
+            }
+            continue;
+        }
+        k->start = k->end = 0;
+        if (wait_ms >= 0) {
+            int64_t now = osb__now_ms();
+            int left = wait_ms == 0 ? 0 : (int)(until > now ? until - now : 0);
+            int r;
+            if (idle_deadline && idle_deadline - now < left) left = (int)(idle_deadline > now ? idle_deadline - now : 0);
+            r = osb__ws_ready(ws, left);
+            if (r < 0) return osb__ws_set(ws, OSB_ERR_CONNECT, "%s", "poll on the WebSocket connection failed");
+            if (r == 0) {
+                if (idle_deadline && osb__now_ms() >= idle_deadline) {
+                    osb__timeout(&c->err, OSB_PHASE_IDLE);
+                    ws->sticky = OSB_ERR_TIMEOUT;
+                    return OSB_ERR_TIMEOUT;
+                }
+                if (ws->cancel && *ws->cancel) return osb__ws_set(ws, OSB_ERR_CANCELLED, "%s", "cancelled");
+                return OSB_OK;
+            }
+        }
+        k->cancel = ws->cancel;
+        e = osb__conn_recv(k, k->buf, k->cap, &got, idle_deadline, OSB_PHASE_IDLE, &c->err);
+        if (e) {
+            ws->sticky = e;
+            return e;
+        }
+        if (got == 0) {
+            ws->close_code = OSB_WS_ABNORMAL;
+            return osb__ws_set(ws, OSB_ERR_TRUNCATED, "%s", "the WebSocket connection ended without a close frame");
+        }
+        k->end = got;
+        ws->last_rx = osb__now_ms();
+    }
+}
+
+OSB_API osb_err osb_ws_close(osb_ws *ws, int code, const char *reason) {
+    osb_client *c;
+    osb_err e = OSB_OK;
+    if (!ws) return OSB_OK;
+    c = ws->c;
+    if (code && !ws->sticky) {
+        int64_t until = osb__now_ms() + 2000;
+        e = osb__ws_send_close(ws, code, reason, reason ? strlen(reason) : 0);
+        while (!e && !ws->got_close) {
+            osb_ws_msg m;
+            int64_t left = until - osb__now_ms();
+            if (left <= 0) break;
+            e = osb_ws_read(ws, &m, (int)left);
+        }
+        if (e == OSB_ERR_TRUNCATED) e = OSB_OK;   /* a peer that just hangs up is fine here */
+    }
+    if (ws->k) osb__conn_close(ws->k, c->alloc);
+    osb__free(c->alloc, ws);
+    return e;
+}
+
+typedef struct osb__ws_hs {
+    int upgrade, connection, accept_ok, extensions, protocol_ok, protocol_seen;
+    const char *accept;
+    const char *protocol;
+} osb__ws_hs;
+
+/* Does the comma-separated list v hold token t (any case)? */
+static int osb__has_token(osb_str v, const char *t) {
+    size_t i = 0, n = strlen(t);
+    while (i < v.len) {
+        size_t s, e;
+        while (i < v.len && (v.ptr[i] == ' ' || v.ptr[i] == '\t' || v.ptr[i] == ',')) i++;
+        s = i;
+        while (i < v.len && v.ptr[i] != ',') i++;
+        e = i;
+        while (e > s && (v.ptr[e - 1] == ' ' || v.ptr[e - 1] == '\t')) e--;
+        if (e - s == n && osb__ieq(v.ptr + s, n, t)) return 1;
+    }
+    return 0;
+}
+
+static int osb__ws_on_header(void *user, osb_str name, osb_str value) {
+    osb__ws_hs *h = (osb__ws_hs *)user;
+    if (osb__ieq(name.ptr, name.len, "upgrade")) h->upgrade = osb__has_token(value, "websocket");
+    else if (osb__ieq(name.ptr, name.len, "connection")) h->connection = osb__has_token(value, "upgrade");
+    else if (osb__ieq(name.ptr, name.len, "sec-websocket-accept"))
+        h->accept_ok = value.len == strlen(h->accept) && memcmp(value.ptr, h->accept, value.len) == 0;
+    else if (osb__ieq(name.ptr, name.len, "sec-websocket-extensions")) h->extensions = 1;
+    else if (osb__ieq(name.ptr, name.len, "sec-websocket-protocol")) {
+        h->protocol_seen = 1;
+        h->protocol_ok = h->protocol && value.len == strlen(h->protocol) && memcmp(value.ptr, h->protocol, value.len) == 0;
+    }
+    return 0;
+}
+
+OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_options *o, osb_ws **out) {
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    osb_http_request req;
+    osb_http_response res;
+    osb_body b;
+    osb__ws_hs hs;
+    osb_ws *ws;
+    unsigned char nonce[16], digest[20], src[24 + 36];
+    char key[25], accept[29], url[1400], l_key[64], l_proto[300];
+    const char **lines;
+    size_t n = 0, i;
+    osb_err e;
+    int ul;
+    if (out) *out = NULL;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__reset_error(&c->err);
+    if (!out || !o || !o->path || o->path[0] != '/' || !t || !t->url || !*t->url)
+        return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "osb_ws_open needs a target URL and a path");
+    ul = snprintf(url, sizeof url, "%s%s", strstr(t->url, "://") ? "" : (c->base.https ? "https://" : "http://"), t->url);
+    if (ul < 0 || (size_t)ul >= sizeof url) return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
+    if (o->protocol && (strlen(o->protocol) > 256 || !*o->protocol))
+        return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "invalid WebSocket protocol name");
+    osb__os_random(c, nonce, sizeof nonce);
+    osb__b64_encode(nonce, sizeof nonce, key);
+    memcpy(src, key, 24);
+    memcpy(src + 24, guid, 36);
+    osb__sha1(src, sizeof src, digest);
+    osb__b64_encode(digest, sizeof digest, accept);
+    snprintf(l_key, sizeof l_key, "Sec-WebSocket-Key: %s", key);
+    if (o->protocol) snprintf(l_proto, sizeof l_proto, "Sec-WebSocket-Protocol: %s", o->protocol);
+    for (i = 0; t->headers && t->headers[i]; i++) n++;
+    for (i = 0; o->headers && o->headers[i]; i++) n++;
+    lines = (const char **)osb__alloc(c->alloc, (n + 6) * sizeof *lines);
+    if (!lines) return osb__ws_fail(c, OSB_ERR_NOMEM, "out of memory");
+    n = 0;
+    lines[n++] = "Sec-WebSocket-Version: 13";
+    lines[n++] = l_key;
+    if (o->protocol) lines[n++] = l_proto;
+    for (i = 0; t->headers && t->headers[i]; i++) lines[n++] = t->headers[i];
+    for (i = 0; o->headers && o->headers[i]; i++) lines[n++] = o->headers[i];
+    lines[n] = NULL;
+    memset(&hs, 0, sizeof hs);
+    hs.accept = accept;
+    hs.protocol = o->protocol;
+    memset(&req, 0, sizeof req);
+    req.method = "GET";
+    req.url = url;
+    req.path = o->path;
+    req.query = o->query;
+    req.headers = lines;
+    req.on_header = osb__ws_on_header;
+    req.on_header_user = &hs;
+    req.stream = 1;
+    req.cancel = o->cancel;
+    e = osb__exchange_begin(c, &req, &res, &b, 1);
+    osb__free(c->alloc, lines);
+    if (e) return e;
+    if (res.status != 101) {
+        char errbody[OSB_ERROR_BODY_MAX];
+        size_t errlen = 0;
+        int status = res.status;
+        for (;;) {
+            const void *d;
+            size_t got;
+            if (osb_body_read(&b, &d, &got) || got == 0) break;
+            if (got > sizeof errbody - errlen) got = sizeof errbody - errlen;
+            memcpy(errbody + errlen, d, got);
+            errlen += got;
+            if (errlen == sizeof errbody) break;
+        }
+        osb__body_end(&b);
+        osb_http_response_free(&res);
+        if (status >= 200 && status < 300) {
+            osb__set_error(&c->err, OSB_ERR_PROTOCOL, "the server answered %d instead of switching to WebSocket", status);
+            return OSB_ERR_PROTOCOL;
+        }
+        osb__http_error_detail(c, status, errbody, errlen);
+        return OSB_ERR_HTTP;
+    }
+    osb_http_response_free(&res);
+    {
+        const char *why = NULL;
+        if (!hs.upgrade) why = "no 'Upgrade: websocket' in the 101 answer";
+        else if (!hs.connection) why = "no 'Connection: upgrade' in the 101 answer";
+        else if (!hs.accept_ok) why = "the Sec-WebSocket-Accept of the 101 answer does not match the key";
+        else if (hs.extensions) why = "the server chose a WebSocket extension that was not offered";
+        else if (hs.protocol_seen && !hs.protocol_ok) why = "the server chose a WebSocket protocol that was not offered";
+        if (why) {
+            osb__set_error(&c->err, OSB_ERR_PROTOCOL, "%s", why);
+            osb__conn_close(b.conn, c->alloc);
+            return OSB_ERR_PROTOCOL;
+        }
+    }
+    ws = (osb_ws *)osb__alloc(c->alloc, sizeof *ws);
+    if (!ws) {
+        osb__conn_close(b.conn, c->alloc);
+        return osb__ws_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    memset(ws, 0, sizeof *ws);
+    ws->c = c;
+    ws->k = b.conn;
+    b.conn = NULL;
+    osb_ws_decoder_init(&ws->dec, 0, o->max_message ? o->max_message : OSB_WS_MAX_MESSAGE);
+    ws->idle_ms = o->idle_ms > 0 ? o->idle_ms : 0;
+    ws->cancel = o->cancel;
+    ws->last_rx = osb__now_ms();
+    osb__os_random(c, &ws->mask_rng, sizeof ws->mask_rng);
+    *out = ws;
+    return OSB_OK;
 }
 
 /* >>impl-lifecycle --------------------------------------------------------- */
@@ -10930,6 +11923,16 @@ static const osb_field osb__ex_session_id_fields[] = {
 };
 static const osb_type osb__ex_session_id_type = OSB_TYPE(osb__ex_session_id, osb__ex_session_id_fields);
 
+/* Copies the session_id of an answer into id[0..cap) and frees the answer. */
+static osb_err osb__ex_take_session_id(osb_client *c, osb__ex_session_id *r, char *id, size_t cap) {
+    osb_err e = OSB_OK;
+    if (!r->session_id.ptr || !r->session_id.len) e = osb__ex_fail(c, OSB_ERR_JSON, "no session_id in the answer");
+    else if (r->session_id.len >= cap) e = osb__ex_fail(c, OSB_ERR_TOO_LARGE, "the session id does not fit the buffer");
+    else memcpy(id, r->session_id.ptr, r->session_id.len + 1);
+    osb_result_free(r);
+    return e;
+}
+
 OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const char *cwd,
                                    char *id, size_t cap) {
     osb__call k;
@@ -10949,11 +11952,7 @@ OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const
     k.out = (void **)&r;
     e = osb__call_run(&k);
     if (e) return e;
-    if (!r->session_id.ptr || !r->session_id.len) e = osb__ex_fail(c, OSB_ERR_JSON, "no session_id in the answer");
-    else if (r->session_id.len >= cap) e = osb__ex_fail(c, OSB_ERR_TOO_LARGE, "the session id does not fit the buffer");
-    else memcpy(id, r->session_id.ptr, r->session_id.len + 1);
-    osb_result_free(r);
-    return e;
+    return osb__ex_take_session_id(c, r, id, cap);
 }
 
 OSB_API osb_err osb_session_stream(osb_client *c, const osb_target *execd, const char *session_id,
@@ -11832,6 +12831,416 @@ OSB_API osb_err osb_execd_ping(osb_client *c, const osb_target *execd) {
     osb__call_path(&k, "/ping");
     return osb__call_run(&k);
 }
+/* >>impl-pty ---------------------------------------------------------------- */
+
+#define OSB__PTY_TEXT_MAX (1u << 20)   /* a text (JSON) frame from execd */
+
+struct osb_pty {
+    osb_client *c;
+    osb_ws *ws;
+    char id[OSB_EXEC_ID_MAX];
+    osb_buf text;                /* the text message being collected */
+    int chan;                    /* channel byte of the binary message; -1 not read yet */
+    unsigned char hdr[9];
+    size_t hdr_len;
+    uint64_t offset;             /* output offset of the next byte */
+    int exit_known, exit_code, ended, close_code;
+    void *result;                /* the last decoded text frame (freed on the next read) */
+    char err_code[64];           /* the last error frame */
+    char err_msg[256];
+};
+
+typedef struct osb__pty_frame {
+    osb_str type, session_id, mode, error, code, exit_code;
+    osb_str raw;
+} osb__pty_frame;
+static const osb_field osb__pty_frame_fields[] = {
+    OSB_FIELD_STR(osb__pty_frame, type, "type"),
+    OSB_FIELD_STR(osb__pty_frame, session_id, "session_id"),
+    OSB_FIELD_STR(osb__pty_frame, mode, "mode"),
+    OSB_FIELD_STR(osb__pty_frame, error, "error"),
+    OSB_FIELD_STR(osb__pty_frame, code, "code"),
+    OSB_FIELD_RAW(osb__pty_frame, exit_code, "exit_code"),
+};
+static const osb_type osb__pty_frame_type = OSB_TYPE_RAW(osb__pty_frame, osb__pty_frame_fields, raw);
+
+static const osb_field osb__pty_status_fields[] = {
+    OSB_FIELD_STR(osb_pty_status, session_id, "session_id"),
+    OSB_FIELD_BOOL(osb_pty_status, running, "running"),
+    OSB_FIELD_I64(osb_pty_status, output_offset, "output_offset"),
+};
+static const osb_type osb__pty_status_type = OSB_TYPE_RAW(osb_pty_status, osb__pty_status_fields, raw);
+
+/* Appends s to b inside single quotes, for bash. */
+static void osb__sh_quote(osb_buf *b, const char *s, size_t n) {
+    size_t i;
+    osb_buf_append(b, "'", 1);
+    for (i = 0; i < n; i++) {
+        if (s[i] == '\'') osb_buf_append(b, "'\\''", 4);
+        else osb_buf_append(b, s + i, 1);
+    }
+    osb_buf_append(b, "'", 1);
+}
+
+OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb_pty_request *req,
+                               char *id, size_t cap) {
+    osb__call k;
+    osb_jw *w;
+    osb__ex_session_id *r = NULL;
+    osb_buf cmd;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!id || cap == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the session id");
+    id[0] = 0;
+    osb_buf_init(&cmd, c->alloc);
+    if (req && req->envs && req->envs[0]) {
+        size_t i;
+        for (i = 0; req->envs[i]; i++) {
+            const char *s = req->envs[i], *eq = strchr(s, '=');
+            size_t j;
+            int ok = eq && eq > s && !(s[0] >= '0' && s[0] <= '9');
+            for (j = 0; ok && s + j < eq; j++)
+                ok = s[j] == '_' || (s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9');
+            if (!ok) {
+                osb_buf_free(&cmd);
+                return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an environment entry is not NAME=value");
+            }
+            osb_buf_append_str(&cmd, "export ");
+            osb_buf_append(&cmd, s, (size_t)(eq - s) + 1);
+            osb__sh_quote(&cmd, eq + 1, strlen(eq + 1));
+            osb_buf_append_str(&cmd, "; ");
+        }
+        osb_buf_append_str(&cmd, req->command ? req->command : "exec bash --norc --noprofile");
+        if (cmd.failed) {
+            osb_buf_free(&cmd);
+            return osb__ex_fail(c, cmd.failed, "out of memory");
+        }
+    }
+    osb__call_init(&k, c, "POST", execd);
+    osb__call_path(&k, "/pty");
+    w = osb__call_json(&k);
+    osb_jw_object(w);
+    osb__ex_jw_kstr(w, "cwd", req ? req->cwd : NULL);
+    osb__ex_jw_kstr(w, "command", cmd.len ? cmd.data : req ? req->command : NULL);
+    osb_jw_object_end(w);
+    k.type = &osb__ex_session_id_type;
+    k.out = (void **)&r;
+    e = osb__call_run(&k);
+    osb_buf_free(&cmd);
+    if (e) return e;
+    return osb__ex_take_session_id(c, r, id, cap);
+}
+
+OSB_API osb_err osb_pty_status_get(osb_client *c, const osb_target *execd, const char *id,
+                                   osb_pty_status **out) {
+    osb__call k;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    *out = NULL;
+    osb__call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/pty/{}", id);
+    k.type = &osb__pty_status_type;
+    k.out = (void **)out;
+    return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_pty_delete(osb_client *c, const osb_target *execd, const char *id) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__call_init(&k, c, "DELETE", execd);
+    osb__call_path(&k, "/pty/{}", id);
+    return osb__call_run(&k);
+}
+
+static osb_err osb__pty_text(osb_pty *p, const char *json) {
+    char msg[160];
+    int n = snprintf(msg, sizeof msg, "{\"type\":\"%s\"}", json);
+    if (n < 0 || (size_t)n >= sizeof msg) return OSB_ERR_INVALID_ARG;
+    return osb_ws_send(p->ws, OSB_WS_TEXT, msg, (size_t)n);
+}
+
+OSB_API osb_err osb_pty_resize(osb_pty *p, int cols, int rows) {
+    char msg[96];
+    if (!p) return OSB_ERR_INVALID_ARG;
+    if (cols <= 0 || rows <= 0 || cols > 65535 || rows > 65535)
+        return osb__ex_fail(p->c, OSB_ERR_INVALID_ARG, "a window size is 1..65535 columns and rows");
+    snprintf(msg, sizeof msg, "{\"type\":\"resize\",\"cols\":%d,\"rows\":%d}", cols, rows);
+    return osb_ws_send(p->ws, OSB_WS_TEXT, msg, strlen(msg));
+}
+
+OSB_API osb_err osb_pty_signal(osb_pty *p, const char *name) {
+    static const char *const known[] = {"SIGINT", "SIGTERM", "SIGKILL", "SIGQUIT", "SIGHUP"};
+    char msg[64];
+    size_t i;
+    if (!p || !name) return OSB_ERR_INVALID_ARG;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(name, known[i])) break;
+    if (i == sizeof known / sizeof known[0])
+        return osb__ex_fail(p->c, OSB_ERR_INVALID_ARG, "execd sends only SIGINT, SIGTERM, SIGKILL, SIGQUIT and SIGHUP");
+    snprintf(msg, sizeof msg, "signal\",\"signal\":\"%s", name);
+    return osb__pty_text(p, msg);
+}
+
+OSB_API osb_err osb_pty_ping(osb_pty *p) {
+    if (!p) return OSB_ERR_INVALID_ARG;
+    return osb__pty_text(p, "ping");
+}
+
+OSB_API osb_err osb_pty_write(osb_pty *p, const void *data, size_t len) {
+    static const unsigned char stdin_tag = 0x00;
+    osb_err e;
+    if (!p || (!data && len)) return OSB_ERR_INVALID_ARG;
+    if (len == 0) return OSB_OK;
+    /* one message in two frames: the channel byte, then the bytes as they are */
+    e = osb_ws_send_frame(p->ws, OSB_WS_BINARY, &stdin_tag, 1, 0);
+    if (!e) e = osb_ws_send_frame(p->ws, OSB_WS_CONT, data, len, 1);
+    return e;
+}
+
+OSB_API int osb_pty_fd(const osb_pty *p) { return p ? osb_ws_fd(p->ws) : -1; }
+OSB_API int osb_pty_buffered(const osb_pty *p) { return p ? (p->ended || osb_ws_buffered(p->ws)) : 0; }
+OSB_API const char *osb_pty_id(const osb_pty *p) { return p ? p->id : ""; }
+OSB_API osb_ws *osb_pty_ws(osb_pty *p) { return p ? p->ws : NULL; }
+OSB_API int osb_pty_exit_code(const osb_pty *p, int *known) {
+    if (known) *known = p && p->exit_known;
+    return p && p->exit_known ? p->exit_code : -1;
+}
+
+OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const char *id,
+                               const osb_pty_attach_options *o, osb_pty **out) {
+    osb_pty_attach_options none;
+    osb_ws_options wo;
+    osb_buf path, query;
+    osb_pty *p;
+    int64_t since;
+    osb_err e;
+    if (out) *out = NULL;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    if (!id || !*id || strlen(id) >= OSB_EXEC_ID_MAX) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "invalid pty session id");
+    if (!o) {
+        memset(&none, 0, sizeof none);
+        o = &none;
+    }
+    since = o->since > 0 ? o->since : 0;
+    if (o->no_replay) {
+        osb_pty_status *st = NULL;
+        e = osb_pty_status_get(c, execd, id, &st);
+        if (e) return e;
+        since = st->output_offset;
+        osb_result_free(st);
+    }
+    p = (osb_pty *)osb__alloc(c->alloc, sizeof *p);
+    if (!p) return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    memset(p, 0, sizeof *p);
+    p->c = c;
+    p->chan = -1;
+    memcpy(p->id, id, strlen(id) + 1);
+    osb_buf_init(&p->text, c->alloc);
+    p->text.max = OSB__PTY_TEXT_MAX;
+    osb_buf_init(&path, c->alloc);
+    osb_buf_init(&query, c->alloc);
+    osb_buf_append_str(&path, "/pty/");
+    osb_url_encode(&path, id, strlen(id));
+    osb_buf_append_str(&path, "/ws");
+    if (o->pipe_mode) osb_buf_append_str(&query, "pty=0&");
+    if (since > 0) {
+        char num[40];
+        snprintf(num, sizeof num, "since=%lld&", (long long)since);
+        osb_buf_append_str(&query, num);
+    }
+    if (o->takeover) osb_buf_append_str(&query, "takeover=1&");
+    if (path.failed || query.failed) {
+        e = osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    } else {
+        if (query.len) query.data[--query.len] = 0;   /* the last '&' */
+        memset(&wo, 0, sizeof wo);
+        wo.path = path.data;
+        wo.query = query.len ? query.data : NULL;
+        wo.max_message = o->max_message;
+        wo.idle_ms = o->idle_ms;
+        wo.cancel = o->cancel;
+        e = osb_ws_open(c, execd, &wo, &p->ws);
+    }
+    osb_buf_free(&path);
+    osb_buf_free(&query);
+    if (!e && o->cols > 0 && o->rows > 0) e = osb_pty_resize(p, o->cols, o->rows);
+    if (e) {
+        if (p->ws) osb_ws_close(p->ws, 0, NULL);
+        osb_buf_free(&p->text);
+        osb__free(c->alloc, p);
+        return e;
+    }
+    p->offset = (uint64_t)since;
+    *out = p;
+    return OSB_OK;
+}
+
+OSB_API void osb_pty_detach(osb_pty *p) {
+    if (!p) return;
+    osb_ws_close(p->ws, OSB_WS_NORMAL, "detach");
+    osb_result_free(p->result);
+    osb_buf_free(&p->text);
+    osb__free(p->c->alloc, p);
+}
+
+static void osb__pty_copy(char *dst, size_t cap, osb_str s) {
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    if (n) memcpy(dst, s.ptr, n);
+    dst[n] = 0;
+}
+
+/* A whole text frame: the JSON events of execd. 1 = an event, 0 = skip it. */
+static int osb__pty_json(osb_pty *p, osb_pty_event *ev, osb_err *e) {
+    osb__pty_frame *f = NULL;
+    osb_error scratch;
+    memset(&scratch, 0, sizeof scratch);
+    *e = osb_bind(&osb__pty_frame_type, p->text.data ? p->text.data : "", p->text.len, p->c->alloc,
+                  (void **)&f, &scratch);
+    if (*e) {
+        osb__reset_error(&p->c->err);
+        osb__set_error(&p->c->err, *e, "a text frame from execd that is not a JSON object: %s", scratch.message);
+        return 0;
+    }
+    p->result = f;
+    ev->raw = f->raw;
+    if (f->type.ptr && !strcmp(f->type.ptr, "connected")) {
+        ev->type = OSB_PTY_CONNECTED;
+        ev->mode = f->mode;
+        ev->session_id = f->session_id;
+    } else if (f->type.ptr && !strcmp(f->type.ptr, "exit")) {
+        int64_t v = -1;
+        if (f->exit_code.ptr) osb_json_to_i64(f->exit_code.ptr, f->exit_code.len, &v);
+        ev->type = OSB_PTY_EXIT;
+        ev->exit_code = (int)v;
+        p->exit_known = 1;
+        p->exit_code = (int)v;
+    } else if (f->type.ptr && !strcmp(f->type.ptr, "error")) {
+        ev->type = OSB_PTY_ERROR;
+        ev->code = f->code;
+        ev->message = f->error;
+        osb__pty_copy(p->err_code, sizeof p->err_code, f->code);
+        osb__pty_copy(p->err_msg, sizeof p->err_msg, f->error);
+    } else if (f->type.ptr && !strcmp(f->type.ptr, "pong")) {
+        ev->type = OSB_PTY_PONG;
+    } else {
+        return 0;   /* a type this library does not know */
+    }
+    return 1;
+}
+
+OSB_API osb_err osb_pty_read(osb_pty *p, osb_pty_event *ev, int wait_ms) {
+    osb_err e;
+    if (!p || !ev) return OSB_ERR_INVALID_ARG;
+    memset(ev, 0, sizeof *ev);
+    osb_result_free(p->result);
+    p->result = NULL;
+    if (p->ended) {
+        ev->type = OSB_PTY_CLOSED;
+        ev->close_code = p->close_code;
+        return OSB_OK;
+    }
+    for (;;) {
+        osb_ws_msg m;
+        const unsigned char *d;
+        size_t n;
+        e = osb_ws_read(p->ws, &m, wait_ms);
+        if (e) {
+            if (e == OSB_ERR_TRUNCATED && p->err_code[0]) {
+                osb__set_error(&p->c->err, OSB_ERR_SERVER, "execd: %s (%s)", p->err_msg, p->err_code);
+                snprintf(p->c->err.server_code, sizeof p->c->err.server_code, "%s", p->err_code);
+                return OSB_ERR_SERVER;
+            }
+            return e;
+        }
+        if (m.opcode == 0) return OSB_OK;
+        if (m.opcode == OSB_WS_CLOSE) {
+            p->ended = 1;
+            p->close_code = m.close_code;
+            ev->type = OSB_PTY_CLOSED;
+            ev->close_code = m.close_code;
+            ev->message.ptr = (const char *)m.data;
+            ev->message.len = m.len;
+            return OSB_OK;
+        }
+        if (m.opcode == OSB_WS_TEXT) {
+            if (m.first) p->text.len = 0;
+            if ((e = osb_buf_append(&p->text, m.data, m.len)) != OSB_OK) {
+                osb__reset_error(&p->c->err);
+                osb__set_error(&p->c->err, e, "a text frame from execd over %u bytes", (unsigned)OSB__PTY_TEXT_MAX);
+                return e;
+            }
+            if (!m.last) continue;
+            if (osb__pty_json(p, ev, &e)) return OSB_OK;
+            if (e) return e;
+            continue;
+        }
+        d = (const unsigned char *)m.data;
+        n = m.len;
+        if (m.first) {
+            p->chan = -1;
+            p->hdr_len = 0;
+        }
+        if (p->chan < 0) {
+            while (n > 0 && (p->hdr_len == 0 || (p->hdr[0] == 0x03 && p->hdr_len < 9))) {
+                p->hdr[p->hdr_len++] = *d++;
+                n--;
+            }
+            if (p->hdr_len == 0 || (p->hdr[0] == 0x03 && p->hdr_len < 9)) {
+                if (!m.last) continue;
+                if (p->hdr_len == 0) continue;   /* an empty binary message */
+                osb__reset_error(&p->c->err);
+                osb__set_error(&p->c->err, OSB_ERR_PROTOCOL, "%s", "a replay frame shorter than its header");
+                return OSB_ERR_PROTOCOL;
+            }
+            p->chan = p->hdr[0];
+            if (p->chan == 0x03) {
+                size_t i;
+                p->offset = 0;
+                for (i = 1; i < 9; i++) p->offset = p->offset << 8 | p->hdr[i];
+            }
+        }
+        if (n == 0 || p->chan < 1 || p->chan > 3) continue;   /* other channels are not for clients */
+        ev->type = p->chan == 1 ? OSB_PTY_OUTPUT : p->chan == 2 ? OSB_PTY_STDERR : OSB_PTY_REPLAY;
+        ev->data = d;
+        ev->len = n;
+        ev->offset = p->offset;
+        p->offset += n;
+        return OSB_OK;
+    }
+}
+
+OSB_API osb_err osb_pty_run(osb_pty *p, osb_pty_fn fn, void *user, int *exit_code) {
+    osb_pty_event ev;
+    osb_err e;
+    if (exit_code) *exit_code = -1;
+    if (!p) return OSB_ERR_INVALID_ARG;
+    for (;;) {
+        e = osb_pty_read(p, &ev, -1);
+        if (e == OSB_ERR_TRUNCATED && p->exit_known) {   /* exited, then hung up without a close frame */
+            if (exit_code) *exit_code = p->exit_code;
+            return OSB_OK;
+        }
+        if (e) return e;
+        if (fn && fn(user, &ev)) {
+            osb__reset_error(&p->c->err);
+            osb__set_error(&p->c->err, OSB_ERR_CANCELLED, "%s", "the callback stopped the session");
+            return OSB_ERR_CANCELLED;
+        }
+        if (ev.type != OSB_PTY_CLOSED) continue;
+        if (exit_code && p->exit_known) *exit_code = p->exit_code;
+        if (p->exit_known && ev.close_code == OSB_WS_NORMAL) return OSB_OK;
+        osb__reset_error(&p->c->err);
+        if (p->err_code[0]) {
+            osb__set_error(&p->c->err, OSB_ERR_SERVER, "execd: %s (%s)", p->err_msg, p->err_code);
+            snprintf(p->c->err.server_code, sizeof p->c->err.server_code, "%s", p->err_code);
+        } else {
+            osb__set_error(&p->c->err, OSB_ERR_SERVER, "the server closed the session with code %d%s%.*s",
+                           ev.close_code, ev.message.len ? ": " : "", (int)ev.message.len,
+                           ev.message.ptr ? ev.message.ptr : "");
+        }
+        return OSB_ERR_SERVER;
+    }
+}
+
 /* >>impl-config ------------------------------------------------------------ */
 
 OSB_API int osb_config_bool(const char *s) {
@@ -12856,6 +14265,23 @@ OSB_API osb_err osb_sandbox_metrics(osb_sandbox *sb, osb_metrics **out) {
 OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *user, const volatile int *cancel) {
     OSB__SB_EXECD(sb);
     return osb_metrics_watch(sb->c, &sb->t[0], on_event, user, cancel);
+}
+
+OSB_API osb_err osb_sandbox_shell(osb_sandbox *sb, const osb_pty_request *req,
+                                  const osb_pty_attach_options *o, osb_pty **out) {
+    char id[OSB_EXEC_ID_MAX];
+    osb_err e;
+    if (out) *out = NULL;
+    OSB__SB_EXECD(sb);
+    e = osb_pty_create(sb->c, &sb->t[0], req, id, sizeof id);
+    if (e) return e;
+    e = osb_pty_attach(sb->c, &sb->t[0], id, o, out);
+    if (e) {
+        osb_error keep = sb->c->err;
+        osb_pty_delete(sb->c, &sb->t[0], id);
+        sb->c->err = keep;
+    }
+    return e;
 }
 
 /* >>impl-manager ----------------------------------------------------------- */
