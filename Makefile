@@ -55,6 +55,7 @@ SUITES += "jssdk-flow=tests/jssdk/run.sh"
 endif
 ifneq ($(wildcard tools/osb/main.c),)
 SUITES += "cli=$(PYTHON) tests/test_cli.py"
+SUITES += "shell=$(PYTHON) tests/test_shell.py"
 TEST_EXTRA += $(B)/osb
 endif
 ifneq ($(wildcard tests/json_diff.py),)

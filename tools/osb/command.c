@@ -193,6 +193,7 @@ static int c_command_run(args *a) {
     osb_err e;
     char *cmdline;
     if (a->nrest == 0) return usage_error("missing command (osb command run ID -- CMD...)");
+    if (AF(a, "interactive") > 0) return c_sandbox_shell(a);   /* -it: shell.c */
     if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
         return usage_error("invalid timeout '%s'", A(a, "timeout"));
     if (A(a, "uid") && parse_int(A(a, "uid"), 0, 4294967294LL, &uid) != 0) return usage_error("invalid uid '%s'", A(a, "uid"));

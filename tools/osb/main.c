@@ -36,6 +36,7 @@
 #include "output.c"
 #include "config.c"
 #include "remote.c"
+#include "shell.c"
 #include "sandbox.c"
 #include "command.c"
 #include "file.c"
@@ -76,6 +77,11 @@ static const opt O_SB_LIST[] = {
     {"metadata", 'm', O_MULTI, "K=V", "filter by metadata (repeatable: AND)"},
     {"page", 0, O_VAL, "N", "page number (from 1)"},
     {"page-size", 0, O_VAL, "N", "items per page"},
+    {NULL, 0, 0, NULL, NULL}};
+
+static const opt O_SB_SHELL[] = {
+    {"workdir", 'w', O_VAL, "DIR", "working directory (created if missing)"},
+    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_SB_RESUME[] = {
@@ -120,6 +126,7 @@ static const opt O_CMD_RUN[] = {
     {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
     {"uid", 0, O_VAL, "UID", "run as this user id"},
     {"gid", 0, O_VAL, "GID", "run with this group id (needs --uid)"},
+    {"interactive", 'i', O_FLAG, NULL, "on a terminal in the sandbox (-i or -it): keys, window size and exit code pass through"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_CMD_LOGS[] = {
@@ -254,6 +261,7 @@ static const cmd TREE[] = {
     {"sandbox endpoint", c_sandbox_endpoint, O_SB_ENDPOINT, 1, 1, 0, "ID", OUT_ALL, "table", "Show the endpoint of a sandbox port"},
     {"sandbox health", c_sandbox_health, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Check that the sandbox answers"},
     {"sandbox metrics", c_sandbox_metrics, O_SB_METRICS, 1, 1, 0, "ID", OUT_ALL, "table", "CPU and memory of a sandbox"},
+    {"sandbox shell", c_sandbox_shell, O_SB_SHELL, 1, 1, 1, "ID [-- CMD...]", "raw", "raw", "A terminal in the sandbox: a shell, or CMD (exits with its code)"},
     {"sandbox metadata", c_sandbox_metadata, O_SB_METADATA, 1, -1, 0, "ID [KEY=VALUE | KEY-]...", OUT_ALL, "table", "Change metadata (JSON merge patch)"},
     {"snapshot", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Manage snapshots"},
     {"snapshot create", c_snapshot_create, O_SNAP_CREATE, 1, 1, 0, "SANDBOX_ID", OUT_ALL, "table", "Snapshot a sandbox"},
@@ -511,6 +519,7 @@ int main(int argc, char **argv) {
             }
             break;
         }
+        if (c && c->fn == c_command_run && (strcmp(s, "-it") == 0 || strcmp(s, "-ti") == 0)) s = (char *)"-i";
         /* command options first (they may shadow a global short flag) */
         if (c && c->fn && s[0] == '-' && s[1]) {
             const opt *o = NULL;
