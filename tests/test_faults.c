@@ -126,19 +126,7 @@ static int have_tool(const char *name) {
  * command; the child prints "child NAME: ok" on success. */
 static char self_path[512];
 
-static int run_child(const char *cmd, char *out, size_t cap) {
-    FILE *p;
-    size_t n = 0;
-    p = popen(cmd, "r");
-    if (!p) return -1;
-    while (n + 1 < cap) {
-        size_t got = fread(out + n, 1, cap - 1 - n, p);
-        if (got == 0) break;
-        n += got;
-    }
-    out[n] = 0;
-    return pclose(p);
-}
+static int run_child(const char *cmd, char *out, size_t cap) { return testproc_capture(cmd, out, cap); }
 
 static int write_file(const char *dir, const char *name, const char *text) {
     char path[512];

@@ -11,6 +11,7 @@
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../opensandbox.h"
 #include "testlib.h"
+#include "testproc.h"
 #include <arpa/inet.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
@@ -172,18 +173,7 @@ static int child_multi(void) {
     return 0;
 }
 
-static int run_child(const char *cmd, char *out, size_t cap) {
-    FILE *p = popen(cmd, "r");
-    size_t n = 0;
-    if (!p) return -1;
-    while (n + 1 < cap) {
-        size_t got = fread(out + n, 1, cap - 1 - n, p);
-        if (got == 0) break;
-        n += got;
-    }
-    out[n] = 0;
-    return pclose(p);
-}
+static int run_child(const char *cmd, char *out, size_t cap) { return testproc_capture(cmd, out, cap); }
 
 TEST(dead_addresses_then_a_live_one) {
     char cmd[2048], out[4096], hosts[128];

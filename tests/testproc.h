@@ -2,7 +2,8 @@
  *
  * testproc_start(&p, argv) runs argv with "--ready-file F" appended, waits
  * (at most 20 s) until F exists, and returns its contents (a port, or a JSON
- * line) in p.ready. testproc_stop(&p) sends SIGTERM to that pid only. */
+ * line) in p.ready. testproc_stop(&p) sends SIGTERM to that pid only.
+ * testproc_capture(cmd, out, cap) runs a shell command and keeps its output. */
 #ifndef TESTPROC_H
 #define TESTPROC_H
 #include <signal.h>
@@ -17,7 +18,10 @@
 #include <sys/prctl.h>
 #endif
 
-static void testproc_sleep_ms(long ms) {
+/* a suite may use only some of these */
+#define TESTPROC_FN static __attribute__((unused))
+
+TESTPROC_FN void testproc_sleep_ms(long ms) {
     struct timespec ts;
     ts.tv_sec = ms / 1000;
     ts.tv_nsec = (ms % 1000) * 1000000L;
@@ -30,7 +34,7 @@ typedef struct testproc {
     char ready[512];
 } testproc;
 
-static int testproc_start(testproc *p, const char *const *argv) {
+TESTPROC_FN int testproc_start(testproc *p, const char *const *argv) {
     const char *args[64];
     int n = 0, i;
     FILE *f;
@@ -68,7 +72,23 @@ static int testproc_start(testproc *p, const char *const *argv) {
     return -1;
 }
 
-static void testproc_stop(testproc *p) {
+/* Runs cmd through the shell and keeps its output (stdout, and stderr if
+ * the command redirects it) in out[0..cap), NUL-terminated. Returns the
+ * pclose status, -1 when it could not start. */
+TESTPROC_FN int testproc_capture(const char *cmd, char *out, size_t cap) {
+    FILE *f = popen(cmd, "r");
+    size_t n = 0;
+    if (!f) return -1;
+    while (n + 1 < cap) {
+        size_t got = fread(out + n, 1, cap - 1 - n, f);
+        if (got == 0) break;
+        n += got;
+    }
+    out[n] = 0;
+    return pclose(f);
+}
+
+TESTPROC_FN void testproc_stop(testproc *p) {
     if (p->pid > 0) {
         int st, i;
         kill(p->pid, SIGTERM);

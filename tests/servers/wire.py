@@ -33,8 +33,11 @@ Writes {"port": P, "port6": P6 or 0} to --ready-file.
   /redirect?to=URL         307 to URL
   anything else            200 {}
 """
-import argparse, json, os, socket, subprocess, threading, time
-from urllib.parse import urlsplit, parse_qs, unquote
+import argparse, json, os, socket, subprocess, sys, threading, time
+from urllib.parse import urlsplit, parse_qs
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpfault  # noqa: E402  (its request reader)
 
 lock = threading.Lock()
 records = []
@@ -49,36 +52,17 @@ STREAM = (b'\xef\xbb\xbf{"type":"init","text":"exec-1","timestamp":1}\n\n'
 
 
 def read_request(f):
-    lines = []
-    while True:
-        line = f.readline(65537)
-        if not line:
-            return None
-        lines.append(line)
-        if line in (b'\r\n', b'\n'):
-            break
-    head = b''.join(lines)
-    parts = lines[0].split()
-    if len(parts) < 3:
+    """httpfault.read_request, plus the header fields (lower-case names)."""
+    req = httpfault.read_request(f)
+    if req is None:
         return None
-    headers = []
-    for l in lines[1:-1]:
-        k, _, v = l.decode('latin-1').partition(':')
-        headers.append((k.strip().lower(), v.strip()))
-    hd = dict(headers)
-    body = b''
-    if 'content-length' in hd:
-        body = f.read(int(hd['content-length']))
-    elif hd.get('transfer-encoding', '').lower() == 'chunked':
-        while True:
-            size = int(f.readline().split(b';')[0], 16)
-            if size == 0:
-                while f.readline() not in (b'\r\n', b'\n', b''):
-                    pass
-                break
-            body += f.read(size)
-            f.readline()
-    return parts[0].decode(), parts[1].decode(), head, hd, body
+    method, target, head, body = req
+    hd = {}
+    for l in head.split(b'\r\n')[1:]:
+        k, sep, v = l.decode('latin-1').partition(':')
+        if sep:
+            hd[k.strip().lower()] = v.strip()
+    return method, target, head, hd, body
 
 
 # ---- multipart by the rules of Go's mime package ----
