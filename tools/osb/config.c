@@ -159,18 +159,10 @@ static const char *toml_string(const char *p, const char *e, const char **why) {
 
 static int toml_scalar_ok(const char *s, size_t n) {
     char t[128];
-    const char *re[] = {
-        "^[-+]?(0|[1-9](_?[0-9])*)$", "^0x[0-9A-Fa-f](_?[0-9A-Fa-f])*$", "^0o[0-7](_?[0-7])*$", "^0b[01](_?[01])*$",
-        "^[-+]?(0|[1-9](_?[0-9])*)(\\.[0-9](_?[0-9])*)?([eE][-+]?[0-9](_?[0-9])*)?$", "^[-+]?(inf|nan)$", "^(true|false)$",
-        "^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|z|[-+][0-9]{2}:[0-9]{2})?)?$",
-        "^[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?$", NULL};
-    int i;
     if (n == 0 || n >= sizeof t) return 0;
     memcpy(t, s, n);
     t[n] = 0;
-    for (i = 0; re[i]; i++)
-        if (re_full(re[i], t)) return 1;
-    return 0;
+    return toml_is_scalar(t);
 }
 
 static const char *toml_skip_ws_nl(const char *p, const char *e) {

@@ -347,32 +347,154 @@ typedef struct yw {
     int column, whitespace, indention, indent;
 } yw;
 
-static int re_full(const char *re, const char *s) {
-    regex_t r;
-    int ok;
-    if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0) return 0;
-    ok = regexec(&r, s, 0, NULL, 0) == 0;
-    regfree(&r);
-    return ok;
+/* Small matchers for the few fixed patterns osb checks (YAML 1.1 implicit
+ * types as PyYAML resolves them, TOML scalars): each returns the end of
+ * what it matched, or NULL. No regex library: it is not everywhere (mingw). */
+#define M_DIG "0123456789"
+
+static int m_in(char c, const char *set) { return c && strchr(set, c) != NULL; }
+static const char *m_span(const char *p, const char *set) {
+    while (m_in(*p, set)) p++;
+    return p;
+}
+static const char *m_sign(const char *p) { return *p == '+' || *p == '-' ? p + 1 : p; }
+
+/* n to m characters of set */
+static const char *m_rep(const char *p, const char *set, int n, int m) {
+    int k = 0;
+    while (k < m && m_in(p[k], set)) k++;
+    return k < n ? NULL : p + k;
+}
+
+/* [set](_?[set])* : digits with single underscores between them */
+static const char *m_digits_us(const char *p, const char *set) {
+    if (!m_in(*p, set)) return NULL;
+    p++;
+    for (;;) {
+        if (m_in(*p, set)) p++;
+        else if (*p == '_' && m_in(p[1], set)) p += 2;
+        else return p;
+    }
+}
+
+/* (:[0-5]?[0-9])+ */
+static const char *m_sexagesimal(const char *p) {
+    const char *end = NULL;
+    while (*p == ':') {
+        const char *r = p + 1;
+        if (m_in(r[0], "012345") && m_in(r[1], M_DIG)) r += 2;
+        else if (m_in(r[0], M_DIG)) r += 1;
+        else break;
+        end = p = r;
+    }
+    return end;
+}
+
+/* ([eE][-+][0-9]+)? */
+static const char *m_yaml_exp(const char *p) {
+    if ((*p == 'e' || *p == 'E') && (p[1] == '-' || p[1] == '+') && m_in(p[2], M_DIG)) return m_span(p + 2, M_DIG);
+    return p;
+}
+
+static int m_full(const char *p) { return p && !*p; }
+
+static int yaml_is_float(const char *s) {
+    const char *p = m_sign(s), *q;
+    if (m_in(*p, M_DIG)) {
+        q = m_span(p + 1, M_DIG "_");
+        if (*q == '.' && m_full(m_yaml_exp(m_span(q + 1, M_DIG "_")))) return 1;
+        q = m_sexagesimal(q);
+        if (q && *q == '.' && m_full(m_span(q + 1, M_DIG "_"))) return 1;
+    }
+    if (s[0] == '.' && m_in(s[1], M_DIG) && m_full(m_yaml_exp(m_span(s + 2, M_DIG "_")))) return 1;
+    if (!strcmp(p, ".inf") || !strcmp(p, ".Inf") || !strcmp(p, ".INF")) return 1;
+    return !strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN");
+}
+
+static int yaml_is_int(const char *s) {
+    const char *p = m_sign(s);
+    if (p[0] == '0' && p[1] == 'b' && m_in(p[2], "01_") && m_full(m_span(p + 2, "01_"))) return 1;
+    if (p[0] == '0' && p[1] == 'x' && m_in(p[2], M_DIG "abcdefABCDEF_") && m_full(m_span(p + 2, M_DIG "abcdefABCDEF_")))
+        return 1;
+    if (p[0] == '0' && (!p[1] || (m_in(p[1], "01234567_") && m_full(m_span(p + 1, "01234567_"))))) return 1;
+    if (m_in(*p, "123456789")) {
+        const char *q = m_span(p + 1, M_DIG "_");
+        if (!*q || m_full(m_sexagesimal(q))) return 1;
+    }
+    return 0;
+}
+
+static int yaml_is_timestamp(const char *s) {
+    const char *p = m_rep(s, M_DIG, 4, 4), *q;
+    if (!p || *p != '-') return 0;
+    if (m_rep(p + 1, M_DIG, 2, 2) && p[3] == '-' && m_rep(p + 4, M_DIG, 2, 2) && !p[6]) return 1;
+    if (!(p = m_rep(p + 1, M_DIG, 1, 2)) || *p != '-' || !(p = m_rep(p + 1, M_DIG, 1, 2))) return 0;
+    if (*p == 'T' || *p == 't') p++;
+    else if (*p == ' ' || *p == '\t') p = m_span(p, " \t");
+    else return 0;
+    if (!(p = m_rep(p, M_DIG, 1, 2)) || *p != ':' || !(p = m_rep(p + 1, M_DIG, 2, 2)) || *p != ':' ||
+        !(p = m_rep(p + 1, M_DIG, 2, 2)))
+        return 0;
+    if (*p == '.') p = m_span(p + 1, M_DIG);
+    q = m_span(p, " \t");
+    if (*q == 'Z') {
+        p = q + 1;
+    } else if (*q == '+' || *q == '-') {
+        const char *r = m_rep(q + 1, M_DIG, 1, 2);
+        if (r) {
+            p = r;
+            if (*r == ':' && m_rep(r + 1, M_DIG, 2, 2)) p = r + 3;
+        }
+    }
+    return !*p;
 }
 
 /* Would YAML 1.1 (PyYAML's resolver) read s, written plain, as a non-string? */
 static int yaml_implicit_other(const char *s) {
-    static const char *const re[] = {
-        "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
-        "^([-+]?([0-9][0-9_]*)\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
-        "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
-        "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
-        "^(<<)$",
-        "^(~|null|Null|NULL|)$",
-        "^([0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
-        "([Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](\\.[0-9]*)?([ \t]*(Z|[-+][0-9][0-9]?(:[0-9][0-9])?))?)$",
-        "^(=)$",
-        NULL};
+    static const char *const words[] = {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false",
+                                        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null",
+                                        "Null", "NULL", "", "<<", "=", NULL};
     int i;
-    if (!*s) return 1;
-    for (i = 0; re[i]; i++)
-        if (re_full(re[i], s)) return 1;
+    for (i = 0; words[i]; i++)
+        if (!strcmp(s, words[i])) return 1;
+    return yaml_is_float(s) || yaml_is_int(s) || yaml_is_timestamp(s);
+}
+
+/* A TOML scalar: integer (decimal, 0x, 0o, 0b), float, inf/nan, boolean,
+ * date, date-time or time. */
+static int toml_is_scalar(const char *s) {
+    const char *p = m_sign(s), *q;
+    if (!strcmp(s, "true") || !strcmp(s, "false") || !strcmp(p, "inf") || !strcmp(p, "nan")) return 1;
+    if (s[0] == '0' && s[1] == 'x' && m_full(m_digits_us(s + 2, M_DIG "abcdefABCDEF"))) return 1;
+    if (s[0] == '0' && s[1] == 'o' && m_full(m_digits_us(s + 2, "01234567"))) return 1;
+    if (s[0] == '0' && s[1] == 'b' && m_full(m_digits_us(s + 2, "01"))) return 1;
+    q = *p == '0' ? p + 1 : m_in(*p, "123456789") ? m_digits_us(p, M_DIG) : NULL;
+    if (q) {
+        if (*q == '.') q = m_digits_us(q + 1, M_DIG);
+        if (q && (*q == 'e' || *q == 'E')) q = m_digits_us(m_sign(q + 1), M_DIG);
+        if (m_full(q)) return 1;
+    }
+    /* 1979-05-27[T07:32:00[.999][Z|+07:00]], 07:32:00[.999] */
+    if ((p = m_rep(s, M_DIG, 4, 4)) && *p == '-' && (p = m_rep(p + 1, M_DIG, 2, 2)) && *p == '-' &&
+        (p = m_rep(p + 1, M_DIG, 2, 2))) {
+        if (!*p) return 1;
+        if (*p != 'T' && *p != 't' && *p != ' ') return 0;
+        s = p + 1;
+        if (!(p = m_rep(s, M_DIG, 2, 2)) || *p != ':' || !(p = m_rep(p + 1, M_DIG, 2, 2))) return 0;
+        if (*p == ':' && (q = m_rep(p + 1, M_DIG, 2, 2))) {
+            p = q;
+            if (*p == '.' && m_in(p[1], M_DIG)) p = m_span(p + 1, M_DIG);
+        }
+        if (*p == 'Z' || *p == 'z') p++;
+        else if ((*p == '+' || *p == '-') && (q = m_rep(p + 1, M_DIG, 2, 2)) && *q == ':' && m_rep(q + 1, M_DIG, 2, 2))
+            p = q + 3;
+        return !*p;
+    }
+    if ((p = m_rep(s, M_DIG, 2, 2)) && *p == ':' && (p = m_rep(p + 1, M_DIG, 2, 2)) && *p == ':' &&
+        (p = m_rep(p + 1, M_DIG, 2, 2))) {
+        if (*p == '.' && m_in(p[1], M_DIG)) p = m_span(p + 1, M_DIG);
+        return !*p;
+    }
     return 0;
 }
 
