@@ -201,7 +201,8 @@ def osb_flow(f, osb, env, src, data, tmp):
         f.check(tag + ": sandbox create", False, out + err)
         return
     f.check(tag + ": sandbox create", code == 0, err)
-    code, out, err = f.run([exe, "command", "run", sid, "--",
+    # the words after -- are quoted one by one for the remote shell: shell syntax goes in sh -c
+    code, out, err = f.run([exe, "command", "run", sid, "--", "sh", "-c",
                             "printf 'h\\303\\251llo \\342\\234\\223\\n'; exit 3"], env)
     f.check(tag + ": command run exits with the command's code (3) and UTF-8 output",
             code == 3 and out.replace(b"\r\n", b"\n") == "h\u00e9llo \u2713\n".encode(), (code, out, err))
