@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The feature switches: each OSB_NO_* builds (C99 and C++17, every warning an
+# error), its family's symbols are gone from the implementation object
+# (nm; no --gc-sections, so nothing else removes them) while they are there
+# without it, and every switch at once still builds and links the quickstart.
+# Also prints the object's text size per switch. Closing line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+out=build/compile/switches; mkdir -p "$out"
+W="-Wall -Wextra -Werror -pedantic -I."
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ -f "${2:-}" ] && head -n 20 "$2"; }
+
+# switch | symbols it leaves out (extended regex over nm's names)
+switches=(
+    "OSB_NO_EGRESS|^osb_(sandbox_)?egress_(policy|patch|delete)"
+    "OSB_NO_VAULT|^osb_(sandbox_)?vault_"
+    "OSB_NO_CODE|^osb_(sandbox_)?code(_|$)"
+    "OSB_NO_SESSION|^osb_(sandbox_)?session(_|$)"
+    "OSB_NO_MANAGER|^osb_manager_"
+)
+
+obj() {  # obj NAME FLAGS...: compiles the implementation unit into $out/NAME.o
+    local name=$1; shift
+    gcc -std=c99 $W -O1 "$@" -c tests/compile/impl.c -o "$out/$name.o" >"$out/$name.log" 2>&1
+}
+syms() { nm --defined-only "$out/$1.o" | awk '{print $3}'; }
+text() { size "$out/$1.o" | awk 'NR == 2 {print $1}'; }
+
+if obj all; then ok "no switch: builds"; else bad "no switch: builds" "$out/all.log"; fi
+base=$(text all)
+for s in "${switches[@]}"; do
+    sw=${s%%|*} re=${s#*|}
+    n=$(syms all | grep -cE "$re")
+    if [ "$n" -gt 0 ]; then ok "$sw: $n symbols without the switch"; else bad "$sw: no symbol matches /$re/ without it"; fi
+    if obj "$sw" -D"$sw"=1; then
+        left=$(syms "$sw" | grep -E "$re" | tr '\n' ' ')
+        if [ -z "$left" ]; then ok "$sw=1: builds, its symbols are gone ($(( (base - $(text "$sw")) / 1024 )) KB less text)"
+        else bad "$sw=1: symbols left: $left"; fi
+    else
+        bad "$sw=1: does not build" "$out/$sw.log"
+    fi
+    if g++ -std=c++17 $W -D"$sw"=1 -x c++ -c tests/compile/impl.c -o "$out/$sw-cxx.o" >"$out/$sw-cxx.log" 2>&1; then
+        ok "$sw=1: builds as C++17"
+    else
+        bad "$sw=1: does not build as C++17" "$out/$sw-cxx.log"
+    fi
+done
+
+all_flags=()
+for s in "${switches[@]}"; do all_flags+=(-D"${s%%|*}"=1); done
+if gcc -std=c99 $W -Os "${all_flags[@]}" examples/quickstart.c -o "$out/quickstart" -lm >"$out/quickstart.log" 2>&1; then
+    ok "every switch: the quickstart builds and links"
+else
+    bad "every switch: the quickstart does not build" "$out/quickstart.log"
+fi
+# a call into a family that is switched off does not compile
+printf '#define OPENSANDBOX_IMPLEMENTATION\n#include "opensandbox.h"\nint main(void) { return osb_vault_delete(NULL, NULL); }\n' > "$out/use_vault.c"
+if gcc -std=c99 $W -DOSB_NO_VAULT=1 -c "$out/use_vault.c" -o "$out/use_vault.o" >"$out/use_vault.log" 2>&1; then
+    bad "OSB_NO_VAULT=1: a call to osb_vault_delete still compiles"
+else
+    ok "OSB_NO_VAULT=1: a call to osb_vault_delete does not compile"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
