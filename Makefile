@@ -42,7 +42,8 @@ matrix: deps
 	@tests/compile/matrix.sh
 
 SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
-	"compile-matrix=tests/compile/matrix.sh"
+	"compile-matrix=tests/compile/matrix.sh" \
+	"feature-switches=tests/compile/switches.sh"
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
 SUITES += "devserver-isolation=$(PYTHON) tests/devserver/test_isolation.py"

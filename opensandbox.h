@@ -184,6 +184,16 @@
  *     OSB_DEFAULT_SANDBOX_TIMEOUT_S  600    time to live of a new sandbox
  *     OSB_DEFAULT_READY_TIMEOUT_MS   30000  wait for a new sandbox's execd
  *     OSB_DEFAULT_READY_POLL_MS      200    first wait between readiness probes
+ *     OSB_NO_SENDFILE             defined: uploads from a descriptor use read(),
+ *                                 never sendfile (Linux)
+ *   Feature switches (0 by default; 1 leaves the family out of the
+ *   declarations and the implementation, for builds without section garbage
+ *   collection; define them alike wherever the header is included):
+ *     OSB_NO_EGRESS           osb_egress_policy_*, osb_sandbox_egress_{policy,patch,delete}
+ *     OSB_NO_VAULT            osb_vault_*, osb_sandbox_vault_*
+ *     OSB_NO_CODE             osb_code_*, osb_sandbox_code, osb_sandbox_code_context
+ *     OSB_NO_SESSION          osb_session_*, osb_sandbox_session, osb_sandbox_session_run
+ *     OSB_NO_MANAGER          osb_manager_*
  */
 /* The implementation needs POSIX declarations (sockets, poll, clock_gettime)
  * even under -std=c99; this only works if nothing was included before. */
@@ -222,6 +232,23 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* feature switches (CONFIGURATION above) */
+#ifndef OSB_NO_EGRESS
+#  define OSB_NO_EGRESS 0
+#endif
+#ifndef OSB_NO_VAULT
+#  define OSB_NO_VAULT 0
+#endif
+#ifndef OSB_NO_CODE
+#  define OSB_NO_CODE 0
+#endif
+#ifndef OSB_NO_SESSION
+#  define OSB_NO_SESSION 0
+#endif
+#ifndef OSB_NO_MANAGER
+#  define OSB_NO_MANAGER 0
 #endif
 
 /* >>core ================================================================= */
@@ -1743,6 +1770,7 @@ typedef struct osb_egress_status {
 } osb_egress_status;
 
 /* GET /policy: the policy and its mode. */
+#if !OSB_NO_EGRESS
 OSB_API osb_err osb_egress_policy_get(osb_client *c, const osb_target *t, osb_egress_status **out);
 /* PATCH /policy: merges rules (count >= 1; incoming first, first duplicate
  * target wins; default action unchanged). *out (may be NULL): mode only.
@@ -1756,6 +1784,7 @@ OSB_API osb_err osb_egress_policy_patch(osb_client *c, const osb_target *t,
 OSB_API osb_err osb_egress_policy_delete(osb_client *c, const osb_target *t,
                                          const char *const *targets, size_t count,
                                          osb_egress_status **out);
+#endif /* OSB_NO_EGRESS */
 
 /* Credential Vault inputs. Secrets are write-only: they are never returned. */
 typedef struct osb_vault_credential_in {
@@ -1869,6 +1898,7 @@ typedef struct osb_vault_state {
 /* POST /credential-vault (201). 409 exists, 412 not ready (sandbox created
  * without credential_proxy), 400 invalid (e.g. a host not allowed by the
  * egress policy), 426 insecure transport. out may be NULL. */
+#if !OSB_NO_VAULT
 OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_vault_create_req *req,
                                  osb_vault_state **out);
 /* GET /credential-vault. 404 when there is none. */
@@ -1888,6 +1918,7 @@ OSB_API osb_err osb_vault_binding_list(osb_client *c, const osb_target *t, osb_v
 /* GET /credential-vault/bindings/{name}. 404 unknown. */
 OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const char *name,
                                       osb_vault_binding **out);
+#endif /* OSB_NO_VAULT */
 
 /* The execd API: commands, bash sessions, code contexts, files,
  * directories and metrics inside one sandbox. Every call takes the client
@@ -2115,8 +2146,10 @@ OSB_API osb_err osb_command_interrupt(osb_client *c, const osb_target *execd, co
 /* POST /session: a session whose exported variables and working directory
  * persist from one run to the next. cwd (may be NULL) is created if
  * missing. The id goes to id[0..cap). */
+#if !OSB_NO_SESSION
 OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const char *cwd,
                                    char *id, size_t cap);
+#endif /* OSB_NO_SESSION */
 
 /* POST /session/{id}/run. */
 typedef struct osb_session_run_request {
@@ -2130,6 +2163,7 @@ typedef struct osb_session_run_request {
 /* Runs a command in the session. stderr is merged into stdout by execd; each
  * output line is one stdout event. Arguments as osb_command_run. Unknown
  * session: OSB_ERR_HTTP 500. */
+#if !OSB_NO_SESSION
 OSB_API osb_err osb_session_run(osb_client *c, const osb_target *execd, const char *session_id,
                                 const osb_session_run_request *req, osb_event_fn on_event, void *user,
                                 osb_execution *x);
@@ -2137,6 +2171,7 @@ OSB_API osb_err osb_session_stream(osb_client *c, const osb_target *execd, const
                                    const osb_session_run_request *req, osb_stream **out);
 /* DELETE /session/{id}. Unknown: OSB_ERR_HTTP 404. */
 OSB_API osb_err osb_session_delete(osb_client *c, const osb_target *execd, const char *session_id);
+#endif /* OSB_NO_SESSION */
 
 /* ---- code interpreter --------------------------------------------------------- */
 
@@ -2157,6 +2192,7 @@ typedef struct osb_code_contexts {
  * Beware: execd retries a failing creation (unknown language, no
  * interpreter) for a very long time; the call then ends by the client's
  * total deadline. */
+#if !OSB_NO_CODE
 OSB_API osb_err osb_code_context_create(osb_client *c, const osb_target *execd, const char *language,
                                         const char *cwd, osb_code_context **out);
 /* GET /code/contexts?language=. language NULL omits the parameter: execd
@@ -2172,6 +2208,7 @@ OSB_API osb_err osb_code_context_delete(osb_client *c, const osb_target *execd, 
 /* DELETE /code/contexts?language=: every context of that language. */
 OSB_API osb_err osb_code_context_delete_language(osb_client *c, const osb_target *execd,
                                                  const char *language);
+#endif /* OSB_NO_CODE */
 
 /* POST /code. */
 typedef struct osb_code_request {
@@ -2186,12 +2223,14 @@ typedef struct osb_code_request {
  * the stream still ends with execution_complete (x->has_error is set, the
  * exit code stays unknown). A busy context: OSB_ERR_SERVER. Arguments as
  * osb_command_run. */
+#if !OSB_NO_CODE
 OSB_API osb_err osb_code_run(osb_client *c, const osb_target *execd, const osb_code_request *req,
                              osb_event_fn on_event, void *user, osb_execution *x);
 OSB_API osb_err osb_code_stream(osb_client *c, const osb_target *execd, const osb_code_request *req,
                                 osb_stream **out);
 /* DELETE /code?id=: interrupts the code running in a context (or a command). */
 OSB_API osb_err osb_code_interrupt(osb_client *c, const osb_target *execd, const char *id);
+#endif /* OSB_NO_CODE */
 
 /* ---- files and directories ---------------------------------------------------- */
 
@@ -2673,17 +2712,21 @@ OSB_API osb_err osb_sandbox_expose_signed(osb_sandbox *sb, int port, int64_t exp
 OSB_API osb_err osb_sandbox_snapshot(osb_sandbox *sb, const char *name, int wait_ms, osb_snapshot **out);
 /* Diagnostics as text (req NULL: container logs). */
 OSB_API osb_err osb_sandbox_diagnostics(osb_sandbox *sb, const osb_diagnostics_text_req *req, osb_text **out);
+#if !OSB_NO_EGRESS
 OSB_API osb_err osb_sandbox_egress_policy(osb_sandbox *sb, osb_egress_status **out);
 OSB_API osb_err osb_sandbox_egress_patch(osb_sandbox *sb, const osb_network_rule *rules, size_t count,
                                          osb_egress_status **out);
 OSB_API osb_err osb_sandbox_egress_delete(osb_sandbox *sb, const char *const *targets, size_t count,
                                           osb_egress_status **out);
+#endif /* OSB_NO_EGRESS */
+#if !OSB_NO_VAULT
 OSB_API osb_err osb_sandbox_vault_create(osb_sandbox *sb, const osb_vault_create_req *req, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_get(osb_sandbox *sb, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_patch(osb_sandbox *sb, const osb_vault_patch_req *req, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_delete(osb_sandbox *sb);
 OSB_API osb_err osb_sandbox_vault_credentials(osb_sandbox *sb, osb_vault_state **out);
 OSB_API osb_err osb_sandbox_vault_bindings(osb_sandbox *sb, osb_vault_state **out);
+#endif /* OSB_NO_VAULT */
 
 
 /* Shortcuts: the execd calls with this sandbox's target (see the execd
@@ -2704,14 +2747,18 @@ OSB_API osb_err osb_sandbox_start(osb_sandbox *sb, const char *command, char *id
 OSB_API osb_err osb_sandbox_follow(osb_sandbox *sb, const char *id, osb_write_fn sink, void *user, int *exit_code);
 OSB_API osb_err osb_sandbox_interrupt(osb_sandbox *sb, const char *id);
 /* A bash session (state kept between runs) and a run in it. */
+#if !OSB_NO_SESSION
 OSB_API osb_err osb_sandbox_session(osb_sandbox *sb, const char *cwd, char *id, size_t cap);
 OSB_API osb_err osb_sandbox_session_run(osb_sandbox *sb, const char *session_id, const char *command,
                                         osb_event_fn on_event, void *user, osb_execution *x);
+#endif /* OSB_NO_SESSION */
 /* Code interpreter: a context (language NULL: "python") and code run in it
  * (context_id NULL: the language's default context). */
+#if !OSB_NO_CODE
 OSB_API osb_err osb_sandbox_code_context(osb_sandbox *sb, const char *language, osb_code_context **out);
 OSB_API osb_err osb_sandbox_code(osb_sandbox *sb, const char *context_id, const char *language, const char *code,
                                  osb_event_fn on_event, void *user, osb_execution *x);
+#endif /* OSB_NO_CODE */
 
 /* Progress of a transfer: done bytes of total (0 when unknown). Return
  * non-zero to stop it (OSB_ERR_CANCELLED). */
@@ -2751,11 +2798,13 @@ OSB_API osb_err osb_sandbox_shell(osb_sandbox *sb, const osb_pty_request *req,
  * Sandboxes of a lifecycle server as a whole. */
 
 /* One page (the list call itself; req NULL: no filter). */
+#if !OSB_NO_MANAGER
 OSB_API osb_err osb_manager_list(osb_client *c, const osb_sandbox_list_req *req, osb_sandbox_page **out);
 OSB_API osb_err osb_manager_get(osb_client *c, const char *sandbox_id, osb_sandbox_info **out);
 /* Deletes every id (all are tried). results (may be NULL) gets one code per
  * id; the return value is OSB_OK or the first failure's code. */
 OSB_API osb_err osb_manager_kill(osb_client *c, const char *const *ids, size_t count, osb_err *results);
+#endif /* OSB_NO_MANAGER */
 
 /* Every sandbox matching a filter, page after page:
  *     osb_sandbox_iter it;
@@ -2773,10 +2822,12 @@ typedef struct osb_sandbox_iter {
     int done;
     osb_err err;
 } osb_sandbox_iter;
+#if !OSB_NO_MANAGER
 OSB_API void osb_manager_iter(osb_sandbox_iter *it, osb_client *c, const osb_sandbox_list_req *filter);
 /* *item: the next sandbox, or NULL at the end (return OSB_OK). */
 OSB_API osb_err osb_manager_next(osb_sandbox_iter *it, const osb_sandbox_info **item);
 OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
+#endif /* OSB_NO_MANAGER */
 #ifdef __cplusplus
 }
 #endif
@@ -10431,11 +10482,12 @@ OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *id, const osb_di
 
 /* >>impl-egress */
 
-static osb_err osb__lc_need_target(osb_client *c, const osb_target *t) {
+OSB__HELPER osb_err osb__lc_need_target(osb_client *c, const osb_target *t) {
     if (!t || osb__lc_bad(t->url)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no egress target");
     return OSB_OK;
 }
 
+#if !OSB_NO_EGRESS
 OSB_API osb_err osb_egress_policy_get(osb_client *c, const osb_target *t, osb_egress_status **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
@@ -10474,8 +10526,9 @@ OSB_API osb_err osb_egress_policy_delete(osb_client *c, const osb_target *t, con
     k.out = (void **)out;
     return osb__call_run(&k);
 }
+#endif /* OSB_NO_EGRESS */
 
-static void osb__lc_vcreds(osb_jw *w, const osb_vault_credential_in *v, size_t n) {
+OSB__HELPER void osb__lc_vcreds(osb_jw *w, const osb_vault_credential_in *v, size_t n) {
     size_t i;
     if (osb__lc_jw_bad(w, v, n)) return;
     osb_jw_array(w);
@@ -10492,7 +10545,7 @@ static void osb__lc_vcreds(osb_jw *w, const osb_vault_credential_in *v, size_t n
     osb_jw_array_end(w);
 }
 
-static void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t n) {
+OSB__HELPER void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t n) {
     size_t i, j;
     if (osb__lc_jw_bad(w, b, n)) return;
     osb_jw_array(w);
@@ -10536,6 +10589,7 @@ static void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t n) {
     osb_jw_array_end(w);
 }
 
+#if !OSB_NO_VAULT
 OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_vault_create_req *r,
                                  osb_vault_state **out) {
     osb__call k;
@@ -10638,6 +10692,7 @@ OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const 
     if (osb__lc_bad(name)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no binding name");
     return osb__lc_simple(c, "GET", t, "/credential-vault/bindings/{}", name, &osb__lc_vbind_type, (void **)out);
 }
+#endif /* OSB_NO_VAULT */
 #include <limits.h>
 #include <sys/stat.h>
 #ifdef _WIN32
@@ -11933,6 +11988,7 @@ static osb_err osb__ex_take_session_id(osb_client *c, osb__ex_session_id *r, cha
     return e;
 }
 
+#if !OSB_NO_SESSION
 OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const char *cwd,
                                    char *id, size_t cap) {
     osb__call k;
@@ -11996,6 +12052,7 @@ OSB_API osb_err osb_session_delete(osb_client *c, const osb_target *execd, const
     osb__call_path(&k, "/session/{}", session_id);
     return osb__call_run(&k);
 }
+#endif /* OSB_NO_SESSION */
 
 /* ---- code ------------------------------------------------------------------------ */
 
@@ -12010,6 +12067,7 @@ static const osb_field osb__ex_ctx_list_fields[] = {
 };
 static const osb_type osb__ex_ctx_list_type = OSB_TYPE_RAW(osb_code_contexts, osb__ex_ctx_list_fields, raw);
 
+#if !OSB_NO_CODE
 OSB_API osb_err osb_code_context_create(osb_client *c, const osb_target *execd, const char *language,
                                         const char *cwd, osb_code_context **out) {
     osb__call k;
@@ -12103,6 +12161,7 @@ OSB_API osb_err osb_code_run(osb_client *c, const osb_target *execd, const osb_c
 OSB_API osb_err osb_code_interrupt(osb_client *c, const osb_target *execd, const char *id) {
     return osb__ex_delete_query(c, execd, "/code", "id", id);
 }
+#endif /* OSB_NO_CODE */
 
 /* ---- files --------------------------------------------------------------------------- */
 
@@ -14023,6 +14082,7 @@ OSB_API osb_err osb_sandbox_diagnostics(osb_sandbox *sb, const osb_diagnostics_t
             return osb__sb_fail((sb)->c, OSB_ERR_STATE, "the egress endpoint is not resolved%s", NULL); \
     } while (0)
 
+#if !OSB_NO_EGRESS
 OSB_API osb_err osb_sandbox_egress_policy(osb_sandbox *sb, osb_egress_status **out) {
     OSB__SB_EGRESS(sb, out);
     return osb_egress_policy_get(sb->c, &sb->t[1], out);
@@ -14037,6 +14097,8 @@ OSB_API osb_err osb_sandbox_egress_delete(osb_sandbox *sb, const char *const *ta
     OSB__SB_EGRESS(sb, out);
     return osb_egress_policy_delete(sb->c, &sb->t[1], targets, count, out);
 }
+#endif /* OSB_NO_EGRESS */
+#if !OSB_NO_VAULT
 OSB_API osb_err osb_sandbox_vault_create(osb_sandbox *sb, const osb_vault_create_req *req, osb_vault_state **out) {
     OSB__SB_EGRESS(sb, out);
     return osb_vault_create(sb->c, &sb->t[1], req, out);
@@ -14062,6 +14124,7 @@ OSB_API osb_err osb_sandbox_vault_bindings(osb_sandbox *sb, osb_vault_state **ou
     OSB__SB_EGRESS(sb, out);
     return osb_vault_binding_list(sb->c, &sb->t[1], out);
 }
+#endif /* OSB_NO_VAULT */
 
 
 /* >>impl-sandbox-execd ----------------------------------------------------- */
@@ -14106,6 +14169,7 @@ OSB_API osb_err osb_sandbox_interrupt(osb_sandbox *sb, const char *id) {
     return osb_command_interrupt(sb->c, &sb->t[0], id);
 }
 
+#if !OSB_NO_SESSION
 OSB_API osb_err osb_sandbox_session(osb_sandbox *sb, const char *cwd, char *id, size_t cap) {
     OSB__SB_EXECD(sb);
     return osb_session_create(sb->c, &sb->t[0], cwd, id, cap);
@@ -14119,7 +14183,9 @@ OSB_API osb_err osb_sandbox_session_run(osb_sandbox *sb, const char *session_id,
     r.command = command;
     return osb_session_run(sb->c, &sb->t[0], session_id, &r, on_event, user, x);
 }
+#endif /* OSB_NO_SESSION */
 
+#if !OSB_NO_CODE
 OSB_API osb_err osb_sandbox_code_context(osb_sandbox *sb, const char *language, osb_code_context **out) {
     if (out) *out = NULL;
     OSB__SB_EXECD(sb);
@@ -14136,6 +14202,7 @@ OSB_API osb_err osb_sandbox_code(osb_sandbox *sb, const char *context_id, const 
     r.language = language ? language : "python";
     return osb_code_run(sb->c, &sb->t[0], &r, on_event, user, x);
 }
+#endif /* OSB_NO_CODE */
 
 OSB_API osb_err osb_sandbox_write_file(osb_sandbox *sb, const char *path, const void *data, size_t len) {
     osb_upload_file f;
@@ -14286,6 +14353,7 @@ OSB_API osb_err osb_sandbox_shell(osb_sandbox *sb, const osb_pty_request *req,
 
 /* >>impl-manager ----------------------------------------------------------- */
 
+#if !OSB_NO_MANAGER
 OSB_API osb_err osb_manager_list(osb_client *c, const osb_sandbox_list_req *req, osb_sandbox_page **out) {
     return osb_sandbox_list(c, req, out);
 }
@@ -14346,6 +14414,7 @@ OSB_API void osb_manager_iter_free(osb_sandbox_iter *it) {
     it->page = NULL;
     it->done = 1;
 }
+#endif /* OSB_NO_MANAGER */
 
 OSB_API const char *osb_build_config(void) {
     return "version=" OSB_VERSION_STRING
