@@ -6995,10 +6995,19 @@ OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *h
     }
 }
 
-OSB__HELPER osb_err osb__tls_send_all(osb__conn *c, const void *buf, size_t len,
+/* Where osb__tls_send_src takes its plaintext: memory (p), or a reader
+ * that writes straight into the engine's record buffer (no staging copy;
+ * cancel, if set, is checked before each record). */
+typedef struct osb__tls_src {
+    const unsigned char *p;
+    osb_read_fn read;
+    void *user;
+    const volatile int *cancel;
+} osb__tls_src;
+
+OSB__HELPER osb_err osb__tls_send_src(osb__conn *c, osb__tls_src *src, uint64_t len,
                                       int64_t deadline_ms, osb_error *err) {
     osb__tls_conn *t = (osb__tls_conn *)c->tls;
-    const unsigned char *p = (const unsigned char *)buf;
     if (!t) {
         osb__set_error(err, OSB_ERR_STATE, "TLS: the connection has no TLS session");
         return OSB_ERR_STATE;
@@ -7022,11 +7031,26 @@ OSB__HELPER osb_err osb__tls_send_all(osb__conn *c, const void *buf, size_t len,
         if (st & BR_SSL_SENDAPP) {
             size_t avail, n;
             unsigned char *dst = br_ssl_engine_sendapp_buf(&t->sc.eng, &avail);
-            n = OSB__MIN(avail, len);
-            memcpy(dst, p, n);
+            n = (size_t)OSB__MIN((uint64_t)avail, len);
+            if (src->read) {
+                ptrdiff_t got;
+                if (src->cancel && *src->cancel) {
+                    osb__set_error(err, OSB_ERR_CANCELLED, "cancelled");
+                    return OSB_ERR_CANCELLED;
+                }
+                got = src->read(src->user, dst, n);
+                if (got <= 0 || (size_t)got > n) {
+                    osb__set_error(err, OSB_ERR_IO, got == 0 ? "the request body reader ended early"
+                                                             : "the request body reader failed");
+                    return OSB_ERR_IO;
+                }
+                n = (size_t)got;
+            } else {
+                memcpy(dst, src->p, n);
+                src->p += n;
+            }
             br_ssl_engine_sendapp_ack(&t->sc.eng, n);
             t->got_app = 0;
-            p += n;
             len -= n;
             if (len == 0) br_ssl_engine_flush(&t->sc.eng, 0);
             continue;
@@ -7045,6 +7069,14 @@ OSB__HELPER osb_err osb__tls_send_all(osb__conn *c, const void *buf, size_t len,
         osb__set_error(err, OSB_ERR_TLS, "TLS: engine stalled while sending");
         return OSB_ERR_TLS;
     }
+}
+
+OSB__HELPER osb_err osb__tls_send_all(osb__conn *c, const void *buf, size_t len,
+                                      int64_t deadline_ms, osb_error *err) {
+    osb__tls_src src;
+    memset(&src, 0, sizeof src);
+    src.p = (const unsigned char *)buf;
+    return osb__tls_send_src(c, &src, len, deadline_ms, err);
 }
 
 OSB__HELPER osb_err osb__tls_recv_some(osb__conn *c, void *buf, size_t cap, size_t *got,
@@ -8203,6 +8235,16 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
     uint64_t sent = 0;
     int chunked = req->body_reader_len < 0;
     osb_err e;
+#if OSB_TLS
+    if (!chunked && k->tls) {   /* the reader fills TLS records directly */
+        osb__tls_src src;
+        memset(&src, 0, sizeof src);
+        src.read = req->body_reader;
+        src.user = req->body_reader_user;
+        src.cancel = req->cancel;
+        return osb__tls_send_src(k, &src, (uint64_t)req->body_reader_len, deadline, err);
+    }
+#endif
     if (!chunked && req->body_reader == osb_multipart_read)
         return osb__send_multipart(k, req, (osb_multipart *)req->body_reader_user, deadline, err);
     for (;;) {

@@ -285,6 +285,41 @@ TEST(upload_over_tls_byte_exact) {
     unlink(lp);
 }
 
+/* Over https the body is read straight into the TLS records: a pipe that
+ * ends before its size is an I/O error there too, and the client goes on. */
+TEST(upload_over_tls_from_a_short_pipe_is_an_io_error) {
+    testproc fr;
+    char url[128], rp[256];
+    osb_client *c;
+    osb_target t;
+    int p[2];
+    NEED_SERVER();
+    CHECK(front_start(&fr, 1, -1, 0, url, sizeof url));
+    c = tls_client();
+    CHECK(c != NULL);
+    if (!c) { testproc_stop(&fr); return; }
+    t.url = url;
+    t.headers = NULL;
+    CHECK(pipe(p) == 0);
+    CHECK(write(p[1], "only this", 9) == 9);
+    close(p[1]);
+    CHECK_EQ_INT(upload_fd(c, &t, p[0], 100000, remote(rp, sizeof rp, "tls-short.bin")), OSB_ERR_IO);
+    close(p[0]);
+    CHECK(pipe(p) == 0);
+    CHECK(write(p[1], "0123456789", 10) == 10);
+    close(p[1]);
+    CHECK_EQ_INT(upload_fd(c, &t, p[0], 10, rp), OSB_OK);
+    close(p[0]);
+    {
+        hasher h;
+        h_init(&h);
+        h_add(&h, "0123456789", 10);
+        CHECK(same_in_sandbox(rp, 10, h.h));
+    }
+    osb_client_free(c);
+    testproc_stop(&fr);
+}
+
 /* The connection dies after 1 MiB of an 8 MiB upload (the server closes, or
  * resets it); then the same upload again. A close makes a later send fail
  * with EPIPE: with sendfile that would be a SIGPIPE, which this program does
