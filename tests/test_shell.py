@@ -169,7 +169,7 @@ class TestShellOnATerminal(unittest.TestCase):
 
     def test_command_run_it(self):
         t = Terminal(self, ["command", "run", "-it", SERVER["sid"], "--", "bash", "--norc", "-c",
-                            "'read -r line; echo got-$line; tty >/dev/null && echo on-a-tty; exit 3'"])
+                            "read -r line; echo got-$line; tty >/dev/null && echo on-a-tty; exit 3"])
         time.sleep(0.3)
         t.send(b"xyz\r")
         t.expect("got-xyz")
@@ -227,8 +227,13 @@ class TestShellInPipes(unittest.TestCase):
         code, out, err = osb("sandbox", "shell", SERVER["sid"], "--", "wc", "-c", stdin=b"")
         self.assertEqual((code, out.strip()), (0, "0"), err)
 
+    def test_words_after_dashes_arrive_as_they_are(self):
+        code, out, err = osb("sandbox", "shell", SERVER["sid"], "--", "printf", "%s|", "a b", "c'd", "$HOME",
+                             stdin=b"")
+        self.assertEqual((code, out), (0, "a b|c'd|$HOME|"), err)
+
     def test_50_mb_of_output(self):
-        p = subprocess.Popen(argv("sandbox", "shell", SERVER["sid"], "--",
+        p = subprocess.Popen(argv("sandbox", "shell", SERVER["sid"], "--", "sh", "-c",
                                   "head -c 50000000 /dev/zero | tr '\\0' x"),
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env())
         n = xs = 0

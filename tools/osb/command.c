@@ -182,6 +182,8 @@ static char *join_rest(const args *a) {
     return b.data;
 }
 
+static int c_sandbox_shell(args *a);   /* shell.c: command run -i */
+
 static int c_command_run(args *a) {
     osb_command_request req;
     osb_execution x;

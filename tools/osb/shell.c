@@ -279,12 +279,11 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
 }
 
 /* `sandbox shell ID [-- CMD...]` and `command run -it ID -- CMD...`: the
- * trailing words are joined with spaces into one command line, as `command run`
- * does. */
+ * words after -- are quoted and joined as `command run` does (join_rest). */
 static int c_sandbox_shell(args *a) {
     const char **envs;
     int nenv, i, code;
-    osb_buf cmd;
+    char *cmd = NULL;
     if (a->cmd && strcmp(a->cmd->path, "command run") == 0) {
         if (A(a, "timeout") || A(a, "uid") || A(a, "gid") || AF(a, "background") > 0)
             return usage_error("-i runs on a terminal session: --timeout, --uid, --gid and -d do not apply");
@@ -292,12 +291,8 @@ static int c_sandbox_shell(args *a) {
     envs = AM(a, "env", &nenv);
     for (i = 0; i < nenv; i++)
         if (!strchr(envs[i], '=') || envs[i][0] == '=') return usage_error("invalid env '%s' (expected KEY=VALUE)", envs[i]);
-    memset(&cmd, 0, sizeof cmd);
-    for (i = 0; i < a->nrest; i++) {
-        if (i) bput(&cmd, " ");
-        bput(&cmd, a->rest[i]);
-    }
-    code = shell_session(a->pos[0], cmd.data, A(a, "workdir"), envs, nenv);
-    osb_buf_free(&cmd);
+    if (a->nrest > 0) cmd = join_rest(a);
+    code = shell_session(a->pos[0], cmd, A(a, "workdir"), envs, nenv);
+    free(cmd);
     return code;
 }
