@@ -1,9 +1,11 @@
 /* WebSocket tests: the frame codec (osb_ws_parse_frame, osb_ws_decoder) fed
  * whole, byte by byte and in random pieces; the connection against the
  * scripted server tests/servers/wsserver.py (handshake checks, masking,
- * fragments, ping/pong, close codes, limits, bad frames); the PTY API and
+ * fragments, ping/pong, close codes, limits, bad frames), also over TLS
+ * (certificates from tests/tls/make-certs.sh); the PTY API and
  * the WebSocket route of the server proxy against tools/devserver. */
 #define _DEFAULT_SOURCE
+#define OSB_TLS 1
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../opensandbox.h"
 #include "testlib.h"
@@ -616,6 +618,54 @@ TEST(ws_poll_style_read) {
     CHECK_EQ_INT(osb_ws_read(ws, &m, 5000), OSB_OK);
     CHECK_EQ_INT(m.opcode, OSB_WS_TEXT);
     osb_ws_close(ws, 1000, NULL);
+}
+
+/* The same server behind TLS: a wss connection through BearSSL. */
+TEST(ws_over_tls) {
+    testproc tp;
+    const char *argv[] = {"python3", "tests/servers/wsserver.py", "--lifetime", "60",
+                          "--cert", "build/tls-certs/good.pem", "--key", "build/tls-certs/good.key", NULL};
+    osb_client_config cfg;
+    osb_client *tc = NULL;
+    osb_target t;
+    osb_ws_options o;
+    osb_ws *ws = NULL;
+    osb_buf b;
+    char url[80];
+    static char big[100000];
+    if (system("sh tests/tls/make-certs.sh build/tls-certs >/dev/null 2>&1") != 0) {
+        CHECK(!"tests/tls/make-certs.sh failed");
+        return;
+    }
+    if (testproc_start(&tp, argv) != 0) {
+        CHECK(!"the TLS WebSocket server did not start");
+        return;
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = "https://localhost:1";
+    cfg.tls.ca_file = "build/tls-certs/ca.pem";
+    CHECK_EQ_INT(osb_client_new(&cfg, &tc), OSB_OK);
+    snprintf(url, sizeof url, "https://localhost:%d", atoi(tp.ready));
+    t.url = url;
+    t.headers = NULL;
+    memset(&o, 0, sizeof o);
+    o.path = "/echo";
+    o.idle_ms = 10000;
+    osb_buf_init(&b, NULL);
+    if (tc) CHECK_EQ_INT(osb_ws_open(tc, &t, &o, &ws), OSB_OK);
+    if (ws) {
+        memset(big, 'z', sizeof big);
+        CHECK_EQ_INT(osb_ws_send(ws, OSB_WS_TEXT, "over tls", 8), OSB_OK);
+        CHECK_EQ_INT(ws_message(ws, &b), OSB_WS_TEXT);
+        CHECK_EQ_MEM(b.data, b.len, "over tls", 8);
+        CHECK_EQ_INT(osb_ws_send(ws, OSB_WS_BINARY, big, sizeof big), OSB_OK);
+        CHECK_EQ_INT(ws_message(ws, &b), OSB_WS_BINARY);
+        CHECK_EQ_MEM(b.data, b.len, big, sizeof big);
+        CHECK_EQ_INT(osb_ws_close(ws, 1000, NULL), OSB_OK);
+    }
+    osb_buf_free(&b);
+    osb_client_free(tc);
+    testproc_stop(&tp);
 }
 
 /* ---- PTY sessions against tools/devserver: directly and through the server proxy ---- */

@@ -2,7 +2,7 @@
 """A scripted WebSocket server (RFC 6455) for tests/test_ws.c.
 
 Loopback only, threaded, bounded in time (--lifetime). Writes its port to
---ready-file. The opening handshake is checked strictly (GET, Upgrade,
+--ready-file. With --cert/--key it speaks TLS (wss). The opening handshake is checked strictly (GET, Upgrade,
 Connection, version 13, a 16-byte base64 key); a bad one gets 400. What the
 client sent is recorded: GET /record (plain HTTP) returns a JSON object with
 the frames seen per scenario ({"fin","op","masked","len"}), the close code
@@ -26,7 +26,7 @@ the client sent, and the request headers. Scenarios, by path:
   /no-upgrade  200 with a body
   /extension   101 with a Sec-WebSocket-Extensions the client did not offer
 """
-import argparse, base64, hashlib, json, os, socket, socketserver, struct, sys, threading, time
+import argparse, base64, hashlib, json, os, socket, socketserver, ssl, struct, sys, threading, time
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 RECORD = {}
@@ -113,6 +113,11 @@ class Handler(socketserver.BaseRequestHandler):
     def handle(self):
         s = self.request
         s.settimeout(30)
+        if self.server.tls:
+            try:
+                s = self.server.tls.wrap_socket(s, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
         head = b""
         while b"\r\n\r\n" not in head:
             d = s.recv(4096)
@@ -223,8 +228,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ready-file")
     ap.add_argument("--lifetime", type=float, default=300)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
+    srv.tls = None
+    if a.cert:
+        srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.tls.load_cert_chain(a.cert, a.key)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     if a.ready_file:
         with open(a.ready_file + ".tmp", "w") as f:
