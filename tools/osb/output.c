@@ -1314,20 +1314,61 @@ static jv *jstrof(const jv *v) {
     return jdup(v);
 }
 
-/* SandboxStatus and SnapshotStatus. */
-static jv *shape_status(const jv *st) {
+/* A model as a table of its fields, in the model's order: the output name,
+ * the wire name, and what the value is: 's' string, 'n' number, 'f' float,
+ * 'b' boolean, 't' datetime, 'a' array (each null when absent). */
+typedef struct field {
+    const char *out, *wire;
+    char kind;
+} field;
+
+static jv *shape_fields(const jv *w, const field *f) {
     jv *o = jobj();
-    if (!st || st->t != J_OBJ) {
-        jset_str(o, "state", "Unknown");
-        jset_raw(o, "reason", jv_new(J_NULL));
-        jset_raw(o, "message", jv_new(J_NULL));
-        jset_raw(o, "last_transition_at", jv_new(J_NULL));
-        return o;
+    for (; f->out; f++) {
+        const jv *v = jget(w, f->wire);
+        jset_raw(o, f->out, f->kind == 's' ? jstrof(v) : f->kind == 'n' ? jcopy(v, J_NUM) : f->kind == 'f' ? jfloat(v)
+                            : f->kind == 'b' ? jbool(v) : f->kind == 't' ? jtime(v) : jcopy(v, J_ARR));
     }
-    jset_raw(o, "state", jstrof(jget(st, "state")));
-    jset_raw(o, "reason", jstrof(jget(st, "reason")));
-    jset_raw(o, "message", jstrof(jget(st, "message")));
-    jset_raw(o, "last_transition_at", jtime(jget(st, "lastTransitionAt")));
+    return o;
+}
+
+static const field F_STATUS[] = {{"state", "state", 's'}, {"reason", "reason", 's'}, {"message", "message", 's'},
+                                 {"last_transition_at", "lastTransitionAt", 't'}, {NULL, NULL, 0}};
+static const field F_PAGINATION[] = {{"page", "page", 'n'}, {"page_size", "pageSize", 'n'},
+                                     {"total_items", "totalItems", 'n'}, {"total_pages", "totalPages", 'n'},
+                                     {"has_next_page", "hasNextPage", 'b'}, {NULL, NULL, 0}};
+static const field F_METRICS[] = {{"cpu_count", "cpu_count", 'f'}, {"cpu_used_percentage", "cpu_used_pct", 'f'},
+                                  {"memory_total_in_mib", "mem_total_mib", 'f'},
+                                  {"memory_used_in_mib", "mem_used_mib", 'f'}, {"timestamp", "timestamp", 'n'},
+                                  {NULL, NULL, 0}};
+static const field F_COMMAND_STATUS[] = {{"id", "id", 's'}, {"content", "content", 's'}, {"running", "running", 'b'},
+                                         {"exit_code", "exit_code", 'n'}, {"error", "error", 's'},
+                                         {"started_at", "started_at", 't'}, {"finished_at", "finished_at", 't'},
+                                         {NULL, NULL, 0}};
+static const field F_CREDENTIAL[] = {{"name", "name", 's'}, {"source_type", "sourceType", 's'},
+                                     {"revision", "revision", 'n'}, {NULL, NULL, 0}};
+static const field F_DIAGNOSTIC[] = {{"sandbox_id", "sandboxId", 's'}, {"kind", "kind", 's'}, {"scope", "scope", 's'},
+                                     {"delivery", "delivery", 's'}, {"content_type", "contentType", 's'},
+                                     {"truncated", "truncated", 'b'}, {"content", "content", 's'},
+                                     {"content_url", "contentUrl", 's'}, {"content_length", "contentLength", 'n'},
+                                     {"expires_at", "expiresAt", 't'}, {"warnings", "warnings", 'a'}, {NULL, NULL, 0}};
+static const field F_ENTRY[] = {{"path", "path", 's'}, {"entry_type", "type", 's'}, {"mode", "mode", 'n'},
+                                {"owner", "owner", 's'}, {"group", "group", 's'}, {"size", "size", 'n'},
+                                {"modified_at", "modified_at", 't'}, {"created_at", "created_at", 't'},
+                                {NULL, NULL, 0}};
+
+/* Makes v the string t (keeping its member name). */
+static void jv_become_str(jv *v, const char *t) {
+    free(v->s);
+    v->t = J_STR;
+    v->s = xstrdup(t);
+    v->n = strlen(t);
+}
+
+/* SandboxStatus and SnapshotStatus (state "Unknown" when there is none). */
+static jv *shape_status(const jv *st) {
+    jv *o = shape_fields(st && st->t == J_OBJ ? st : NULL, F_STATUS);
+    if (!st || st->t != J_OBJ) jv_become_str(o->kid, "Unknown");
     return o;
 }
 
@@ -1368,15 +1409,7 @@ static jv *shape_sandbox(const jv *w) {
     return o;
 }
 
-static jv *shape_pagination(const jv *w) {
-    jv *o = jobj();
-    jset_raw(o, "page", jcopy(jget(w, "page"), J_NUM));
-    jset_raw(o, "page_size", jcopy(jget(w, "pageSize"), J_NUM));
-    jset_raw(o, "total_items", jcopy(jget(w, "totalItems"), J_NUM));
-    jset_raw(o, "total_pages", jcopy(jget(w, "totalPages"), J_NUM));
-    jset_raw(o, "has_next_page", jbool(jget(w, "hasNextPage")));
-    return o;
-}
+static jv *shape_pagination(const jv *w) { return shape_fields(w, F_PAGINATION); }
 
 /* {"items": [...], "pagination": {...}} of sandbox list (and snapshot list). */
 static jv *shape_page(const jv *w, jv *(*item)(const jv *)) {
@@ -1412,28 +1445,10 @@ static jv *shape_endpoint(const jv *w) {
 }
 
 /* SandboxMetrics, from execd's metrics document. */
-static jv *shape_metrics(const jv *w) {
-    jv *o = jobj();
-    jset_raw(o, "cpu_count", jfloat(jget(w, "cpu_count")));
-    jset_raw(o, "cpu_used_percentage", jfloat(jget(w, "cpu_used_pct")));
-    jset_raw(o, "memory_total_in_mib", jfloat(jget(w, "mem_total_mib")));
-    jset_raw(o, "memory_used_in_mib", jfloat(jget(w, "mem_used_mib")));
-    jset_raw(o, "timestamp", jcopy(jget(w, "timestamp"), J_NUM));
-    return o;
-}
+static jv *shape_metrics(const jv *w) { return shape_fields(w, F_METRICS); }
 
 /* CommandStatus. */
-static jv *shape_command_status(const jv *w) {
-    jv *o = jobj();
-    jset_raw(o, "id", jstrof(jget(w, "id")));
-    jset_raw(o, "content", jstrof(jget(w, "content")));
-    jset_raw(o, "running", jbool(jget(w, "running")));
-    jset_raw(o, "exit_code", jcopy(jget(w, "exit_code"), J_NUM));
-    jset_raw(o, "error", jstrof(jget(w, "error")));
-    jset_raw(o, "started_at", jtime(jget(w, "started_at")));
-    jset_raw(o, "finished_at", jtime(jget(w, "finished_at")));
-    return o;
-}
+static jv *shape_command_status(const jv *w) { return shape_fields(w, F_COMMAND_STATUS); }
 
 /* NetworkPolicy: what `egress get` prints (the policy of the status). */
 static jv *shape_policy(const jv *w) {
@@ -1458,13 +1473,7 @@ static jv *shape_policy(const jv *w) {
 }
 
 /* CredentialMetadata. */
-static jv *shape_credential(const jv *w) {
-    jv *o = jobj();
-    jset_raw(o, "name", jstrof(jget(w, "name")));
-    jset_raw(o, "source_type", jstrof(jget(w, "sourceType")));
-    jset_raw(o, "revision", jcopy(jget(w, "revision"), J_NUM));
-    return o;
-}
+static jv *shape_credential(const jv *w) { return shape_fields(w, F_CREDENTIAL); }
 
 /* CredentialBindingMetadata. */
 static jv *shape_binding(const jv *w) {
@@ -1514,34 +1523,13 @@ static jv *shape_credential_list(const jv *w) { return shape_list(jget(w, "crede
 static jv *shape_binding_list(const jv *w) { return shape_list(jget(w, "bindings"), shape_binding); }
 
 /* DiagnosticContent. */
-static jv *shape_diagnostic(const jv *w) {
-    jv *o = jobj();
-    jset_raw(o, "sandbox_id", jstrof(jget(w, "sandboxId")));
-    jset_raw(o, "kind", jstrof(jget(w, "kind")));
-    jset_raw(o, "scope", jstrof(jget(w, "scope")));
-    jset_raw(o, "delivery", jstrof(jget(w, "delivery")));
-    jset_raw(o, "content_type", jstrof(jget(w, "contentType")));
-    jset_raw(o, "truncated", jbool(jget(w, "truncated")));
-    jset_raw(o, "content", jstrof(jget(w, "content")));
-    jset_raw(o, "content_url", jstrof(jget(w, "contentUrl")));
-    jset_raw(o, "content_length", jcopy(jget(w, "contentLength"), J_NUM));
-    jset_raw(o, "expires_at", jtime(jget(w, "expiresAt")));
-    jset_raw(o, "warnings", jcopy(jget(w, "warnings"), J_ARR));
-    return o;
-}
+static jv *shape_diagnostic(const jv *w) { return shape_fields(w, F_DIAGNOSTIC); }
 
 /* EntryInfo (file search, file ls); path: the name to use when the entry
  * has none. */
 static jv *shape_entry_at(const jv *w, const char *path) {
-    jv *o = jobj();
-    jset_raw(o, "path", jstr(w, "path") ? jstrof(jget(w, "path")) : path ? jstrv(path) : jv_new(J_NULL));
-    jset_raw(o, "entry_type", jstrof(jget(w, "type")));
-    jset_raw(o, "mode", jcopy(jget(w, "mode"), J_NUM));
-    jset_raw(o, "owner", jstrof(jget(w, "owner")));
-    jset_raw(o, "group", jstrof(jget(w, "group")));
-    jset_raw(o, "size", jcopy(jget(w, "size"), J_NUM));
-    jset_raw(o, "modified_at", jtime(jget(w, "modified_at")));
-    jset_raw(o, "created_at", jtime(jget(w, "created_at")));
+    jv *o = shape_fields(w, F_ENTRY);
+    if (!jstr(w, "path") && path) jv_become_str(o->kid, path);
     return o;
 }
 
