@@ -7,7 +7,8 @@
 DIR holds examples/quickstart (no TLS), quickstart-tls, osb (TLS) and osb-notls.
 RUNNER is the command that runs them here (qemu-user, wine; empty = directly).
 Starts a dev server on a free loopback port and, in front of it, an https
-front (python ssl) with a certificate from tests/tls/make-certs.sh, then checks:
+front (tests/servers/front.py) with a certificate from tests/tls/make-certs.sh,
+then checks:
 the quickstart over http and over https (the test CA from SSL_CERT_FILE);
 osb: sandbox create, command run with its exit code and UTF-8 output,
 a 10 MB upload and download compared byte for byte, no colour codes when the
@@ -21,12 +22,9 @@ import json
 import os
 import shlex
 import shutil
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,57 +47,20 @@ def start_devserver(tmp):
         return proc, json.loads(f.read())
 
 
-class TlsFront:
-    """https on 127.0.0.1:port, each connection piped to the dev server in plain http."""
-
-    def __init__(self, backend_port, cert, key):
-        self.backend = backend_port
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
-
-    def serve(self, c):
-        try:
-            c.settimeout(60)
-            t = self.ctx.wrap_socket(c, server_side=True)
-        except (OSError, ssl.SSLError):
-            c.close()
-            return
-        b = socket.create_connection(("127.0.0.1", self.backend))
-
-        def pump(src, dst):
-            try:
-                while True:
-                    d = src.recv(65536)
-                    if not d:
-                        break
-                    dst.sendall(d)
-            except (OSError, ssl.SSLError):
-                pass
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except (OSError, ssl.SSLError):
-                    pass
-
-        th = threading.Thread(target=pump, args=(b, t), daemon=True)
-        th.start()
-        pump(t, b)
-        th.join(60)
-        t.close()
-        b.close()
+def start_front(tmp, backend_port, cert, key):
+    """tests/servers/front.py: https on 127.0.0.1, piped to the dev server in plain http."""
+    ready = os.path.join(tmp, "front-ready")
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "servers", "front.py"),
+                             "--backend", str(backend_port), "--cert", cert, "--key", key,
+                             "--ready-file", ready])
+    deadline = time.time() + 20
+    while not os.path.exists(ready):
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("tests/servers/front.py did not start")
+        time.sleep(0.05)
+    with open(ready) as f:
+        return proc, int(f.read())
 
 
 class Flow:
@@ -160,11 +121,19 @@ def flow(f, tmp, certs, info):
     os.makedirs(home)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OPEN_SANDBOX_", "SSL_CERT_"))}
     base.update(HOME=home, USERPROFILE=home, OPEN_SANDBOX_API_KEY=info["api_key"])
-    front = TlsFront(int(info["domain"].rsplit(":", 1)[1]), os.path.join(certs, "iponly.pem"),
-                     os.path.join(certs, "iponly.key"))
+    front, front_port = start_front(tmp, int(info["domain"].rsplit(":", 1)[1]),
+                                    os.path.join(certs, "iponly.pem"), os.path.join(certs, "iponly.key"))
+    try:
+        flows(f, tmp, certs, base, info, front_port)
+    finally:
+        front.terminate()
+        front.wait(10)
+
+
+def flows(f, tmp, certs, base, info, front_port):
     plain = dict(base, OPEN_SANDBOX_DOMAIN=info["domain"], OPEN_SANDBOX_PROTOCOL="http",
                  OPEN_SANDBOX_USE_SERVER_PROXY="false")
-    tls = dict(base, OPEN_SANDBOX_DOMAIN="127.0.0.1:%d" % front.port, OPEN_SANDBOX_PROTOCOL="https",
+    tls = dict(base, OPEN_SANDBOX_DOMAIN="127.0.0.1:%d" % front_port, OPEN_SANDBOX_PROTOCOL="https",
                OPEN_SANDBOX_USE_SERVER_PROXY="true", SSL_CERT_FILE=os.path.join(certs, "ca.pem"))
 
     want = [b"is ready", b"stdout | hello", b"exit code 3", b"read back 25 bytes: hello from opensandbox.h",
