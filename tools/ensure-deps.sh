@@ -45,6 +45,7 @@ if [ "${1:-}" = cross ]; then
     [ -f /usr/lib/aarch64-linux-musl/musl-gcc.specs ] || { foreign+=(arm64); need_pkgs+=(musl-dev:arm64); }
     [ -f /usr/lib/arm-linux-gnueabihf/libbearssl.a ] || { foreign+=(armhf); need_pkgs+=(libbearssl-dev:armhf); }
     [ -f /usr/lib/arm-linux-musleabihf/musl-gcc.specs ] || { foreign+=(armhf); need_pkgs+=(musl-dev:armhf); }
+    [ -f /usr/lib/s390x-linux-gnu/libbearssl.a ] || { foreign+=(s390x); need_pkgs+=(libbearssl-dev:s390x); }
 fi
 if [ "${1:-}" = wine ]; then
     { have wine && [ -x /usr/lib/wine/wine64 ]; } || need_pkgs+=(wine wine64)
