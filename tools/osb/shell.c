@@ -17,6 +17,13 @@
  * program sees end-of-file when our stdin ends. Ctrl-C sends SIGINT to the
  * remote program (a second one leaves at once). */
 
+#ifdef _WIN32
+/* Windows (make win): no terminal sessions yet; the commands say so. */
+static int shell_session(const char *id, const char *cmd, const char *cwd, const char **envs, int nenv) {
+    (void)id, (void)cmd, (void)cwd, (void)envs, (void)nenv;
+    return errorf(EX_UNAVAILABLE, "interactive terminals are not available in the Windows build");
+}
+#else
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -277,6 +284,8 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
     sh_wake[0] = sh_wake[1] = -1;
     return code;
 }
+
+#endif /* _WIN32 */
 
 /* `sandbox shell ID [-- CMD...]` and `command run -it ID -- CMD...`: the
  * words after -- are quoted and joined as `command run` does (join_rest). */
