@@ -9683,11 +9683,36 @@ OSB_API osb_err osb_ws_read(osb_ws *ws, osb_ws_msg *m, int wait_ms) {
     }
 }
 
+/* After a bad frame we sent our close frame and gave up reading. Closing a
+ * socket that still holds unread bytes makes the kernel send a reset, and a
+ * reset can reach the peer before it has read our close frame, which is then
+ * lost (the peer sees 1006, not 1002/1007/1009). So we stop sending (plain
+ * sockets: FIN after the close frame) and read and drop what still comes until
+ * the peer closes, for at most 2 s and 4 MiB. */
+static void osb__ws_linger(osb_ws *ws) {
+    osb__conn *k = ws->k;
+    int64_t until = osb__now_ms() + 2000;
+    size_t drained = 0, got = 0;
+    osb_error scratch;
+#if OSB_TLS
+    if (!k->tls)
+#endif
+        (void)shutdown(k->fd, 1);   /* SHUT_WR, SD_SEND on Windows */
+    while (drained < ((size_t)4 << 20)) {
+        osb__reset_error(&scratch);
+        if (osb__conn_recv(k, k->buf, k->cap, &got, until, OSB_PHASE_IDLE, &scratch) != OSB_OK || got == 0) break;
+        drained += got;
+    }
+}
+
 OSB_API osb_err osb_ws_close(osb_ws *ws, int code, const char *reason) {
     osb_client *c;
     osb_err e = OSB_OK;
     if (!ws) return OSB_OK;
     c = ws->c;
+    if (ws->k && ws->sent_close && !ws->got_close &&
+        (ws->sticky == OSB_ERR_PROTOCOL || ws->sticky == OSB_ERR_TOO_LARGE))
+        osb__ws_linger(ws);
     if (code && !ws->sticky) {
         int64_t until = osb__now_ms() + 2000;
         e = osb__ws_send_close(ws, code, reason, reason ? strlen(reason) : 0);

@@ -807,10 +807,10 @@ TEST(pty_signal_and_pipe_mode) {
     seen_init(&s);
     memset(&rq, 0, sizeof rq);
     memset(&o, 0, sizeof o);
-    rq.command = "sleep 100";
+    rq.command = "echo sig-ready; exec sleep 100";
     CHECK_EQ_INT(osb_sandbox_shell(DSB, &rq, &o, &p), OSB_OK);
     if (!p) return;
-    testproc_sleep_ms(200);
+    CHECK(wait_for(p, &s, "sig-ready"));   /* the program runs before the signal goes */
     CHECK_EQ_INT(osb_pty_signal(p, "SIGTERM"), OSB_OK);
     CHECK_EQ_INT(osb_pty_run(p, on_pty_event, &s, &code), OSB_OK);
     CHECK_EQ_INT(code, -1);   /* killed by a signal */

@@ -142,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     text = (char *)malloc(size + 1);
     memcpy(text, data, size);
     text[size] = 0;
-    r = (int)osb__tls_parse_ip(text, ip);
+    r = (int)osb__parse_ip(text, ip);
     FZ_ASSERT(r == 0 || r == 4 || r == 16);
     free(text);
     return 0;
