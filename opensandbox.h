@@ -1343,6 +1343,8 @@ typedef struct osb_ws_options {
     uint64_t max_message;          /* largest incoming message; 0 = OSB_WS_MAX_MESSAGE */
     int idle_ms;                   /* longest silence from the server; 0 = no limit */
     const volatile int *cancel;    /* non-zero stops a wait with OSB_ERR_CANCELLED */
+    int execd;                     /* 1: the target is execd (the client's execd access token
+                                      goes with the upgrade, as on every execd call) */
 } osb_ws_options;
 
 /* What osb_ws_read gives: a piece of a message, the close, or nothing. */
@@ -9818,6 +9820,7 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     req.on_header_user = &hs;
     req.stream = 1;
     req.cancel = o->cancel;
+    req.execd = o->execd;
     e = osb__exchange_begin(c, &req, &res, &b, 1);
     osb__free(c->alloc, lines);
     if (e) return e;
@@ -13042,7 +13045,7 @@ OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb
             return osb__ex_fail(c, cmd.failed, "out of memory");
         }
     }
-    osb__call_init(&k, c, "POST", execd);
+    osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/pty");
     w = osb__call_json(&k);
     osb_jw_object(w);
@@ -13062,7 +13065,7 @@ OSB_API osb_err osb_pty_status_get(osb_client *c, const osb_target *execd, const
     osb__call k;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
     *out = NULL;
-    osb__call_init(&k, c, "GET", execd);
+    osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/pty/{}", id);
     k.type = &osb__pty_status_type;
     k.out = (void **)out;
@@ -13072,7 +13075,7 @@ OSB_API osb_err osb_pty_status_get(osb_client *c, const osb_target *execd, const
 OSB_API osb_err osb_pty_delete(osb_client *c, const osb_target *execd, const char *id) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
-    osb__call_init(&k, c, "DELETE", execd);
+    osb__ex_call_init(&k, c, "DELETE", execd);
     osb__call_path(&k, "/pty/{}", id);
     return osb__call_run(&k);
 }
@@ -13184,6 +13187,7 @@ OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const cha
         wo.max_message = o->max_message;
         wo.idle_ms = o->idle_ms;
         wo.cancel = o->cancel;
+        wo.execd = 1;
         e = osb_ws_open(c, execd, &wo, &p->ws);
     }
     osb_buf_free(&path);

@@ -879,6 +879,20 @@ TEST(execd_token_forwarded) {
         CHECK_EQ_INT(osb_sandbox_run(sb, "echo ok", NULL, NULL, &x), OSB_OK);
         CHECK_EQ_STR(x.out.data, "ok\n");
         osb_execution_free(&x);
+        {   /* PTY sessions: the REST calls and the WebSocket upgrade carry it too */
+            osb_pty_request pr;
+            osb_pty *pt = NULL;
+            int code = -2;
+            memset(&pr, 0, sizeof pr);
+            pr.command = "exit 4";
+            CHECK_EQ_INT(osb_sandbox_shell(sb, &pr, NULL, &pt), OSB_OK);
+            if (pt) {
+                CHECK_EQ_INT(osb_pty_run(pt, NULL, NULL, &code), OSB_OK);
+                CHECK_EQ_INT(code, 4);
+                CHECK_EQ_INT(osb_pty_delete(c, osb_sandbox_execd(sb), osb_pty_id(pt)), OSB_OK);
+                osb_pty_detach(pt);
+            }
+        }
         osb_sandbox_kill(sb);
         osb_sandbox_close(sb);
     }
