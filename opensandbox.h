@@ -2855,6 +2855,7 @@ OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
 #  include <netdb.h>
 #  include <netinet/in.h>
 #  include <netinet/tcp.h>
+#  include <arpa/inet.h>
 #  include <unistd.h>
 #  include <fcntl.h>
 #  include <poll.h>
@@ -2897,6 +2898,122 @@ extern "C" {
 #else
 #  define OSB__HELPER static
 #endif
+/* The library's formats are checked like printf's (osb__fmt). */
+#if defined(__GNUC__) || defined(__clang__)
+#  define OSB__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#  define OSB__PRINTF(f, a)
+#endif
+
+/* ---- formatting: one small snprintf for the library's own messages ----
+ * Only what the header's formats use: %s %.Ns %.*s %c %d %i %u %x %X with
+ * l, ll, z, a width (0 or - flag) and %%; GCC/Clang check the calls as
+ * printf formats. A program that prints nothing itself links no printf. */
+typedef struct osb__out {
+    char *buf;
+    size_t cap, n;                          /* n counts what would be written */
+} osb__out;
+
+OSB__HELPER void osb__out_c(osb__out *o, char c) {
+    if (o->n + 1 < o->cap) o->buf[o->n] = c;
+    o->n++;
+}
+
+OSB__HELPER void osb__out_pad(osb__out *o, const char *s, size_t len, size_t width, int left, char pad) {
+    size_t i;
+    if (!left)
+        for (i = len; i < width; i++) osb__out_c(o, pad);
+    for (i = 0; i < len; i++) osb__out_c(o, s[i]);
+    if (left)
+        for (i = len; i < width; i++) osb__out_c(o, ' ');
+}
+
+OSB__HELPER int osb__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) {
+    osb__out o;
+    o.buf = buf;
+    o.cap = cap;
+    o.n = 0;
+    for (; *fmt; fmt++) {
+        char num[24], conv;
+        const char *s;
+        size_t width = 0, prec = (size_t)-1, len;
+        int left = 0, zero = 0, longs = 0, size_t_arg = 0;
+        unsigned long long u;
+        int neg = 0;
+        if (*fmt != '%') { osb__out_c(&o, *fmt); continue; }
+        for (fmt++; *fmt == '-' || *fmt == '0'; fmt++) {
+            if (*fmt == '-') left = 1;
+            else zero = 1;
+        }
+        if (*fmt == '*') { int w = va_arg(ap, int); if (w < 0) { left = 1; w = -w; } width = (size_t)w; fmt++; }
+        for (; *fmt >= '0' && *fmt <= '9'; fmt++) width = width * 10 + (size_t)(*fmt - '0');
+        if (*fmt == '.') {
+            fmt++;
+            if (*fmt == '*') { int p = va_arg(ap, int); prec = p < 0 ? (size_t)-1 : (size_t)p; fmt++; }
+            else for (prec = 0; *fmt >= '0' && *fmt <= '9'; fmt++) prec = prec * 10 + (size_t)(*fmt - '0');
+        }
+        for (; *fmt == 'l'; fmt++) longs++;
+        if (*fmt == 'z') { size_t_arg = 1; fmt++; }
+        conv = *fmt;
+        switch (conv) {
+        case 's':
+            s = va_arg(ap, const char *);
+            if (!s) s = "(null)";
+            for (len = 0; len < prec && s[len]; len++) {}
+            osb__out_pad(&o, s, len, width, left, ' ');
+            continue;
+        case 'c':
+            num[0] = (char)va_arg(ap, int);
+            osb__out_pad(&o, num, 1, width, left, ' ');
+            continue;
+        case 'd': case 'i': {
+            long long v = size_t_arg ? (long long)va_arg(ap, size_t) : longs >= 2 ? va_arg(ap, long long)
+                        : longs ? (long long)va_arg(ap, long) : (long long)va_arg(ap, int);
+            neg = v < 0;
+            u = neg ? 0ull - (unsigned long long)v : (unsigned long long)v;
+            break;
+        }
+        case 'u': case 'x': case 'X':
+            u = size_t_arg ? (unsigned long long)va_arg(ap, size_t) : longs >= 2 ? va_arg(ap, unsigned long long)
+              : longs ? (unsigned long long)va_arg(ap, unsigned long) : (unsigned long long)va_arg(ap, unsigned);
+            break;
+        case '%':
+            osb__out_c(&o, '%');
+            continue;
+        default:                                            /* not used by the header */
+            osb__out_c(&o, '%');
+            if (conv) osb__out_c(&o, conv);
+            else fmt--;                                     /* the format ended inside it */
+            continue;
+        }
+        {   /* digits right to left, then sign and padding */
+            unsigned base = conv == 'x' || conv == 'X' ? 16 : 10;
+            const char *dig = conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+            size_t at = sizeof num;
+            do { num[--at] = dig[u % base]; u /= base; } while (u);
+            if (neg && zero && !left) {
+                osb__out_c(&o, '-');
+                width = width ? width - 1 : 0;
+            } else if (neg) {
+                num[--at] = '-';
+            }
+            osb__out_pad(&o, num + at, sizeof num - at, width, left, zero && !left ? '0' : ' ');
+        }
+    }
+    if (cap) buf[o.n < cap ? o.n : cap - 1] = 0;
+    return (int)o.n;
+}
+
+OSB__HELPER int osb__fmt(char *buf, size_t cap, const char *fmt, ...) OSB__PRINTF(3, 4);
+OSB__HELPER int osb__fmt(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = osb__vfmt(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 
 OSB_API const char *osb_version(void) { return OSB_VERSION_STRING; }
 
@@ -3777,20 +3894,259 @@ OSB_API osb_err osb_json_to_i64(const char *text, size_t len, int64_t *out) {
     return OSB_OK;
 }
 
+/* ---- exact decimal <-> double, without strtod and printf ----
+ * Both directions come down to one step on big integers: the quotient of two
+ * exact integers to 64 bits, and whether a remainder is left. 4160 bits hold
+ * every case (768 significant digits, powers of five up to 5^1112); a number
+ * that would not fit is refused, never guessed. */
+typedef struct osb__big {
+    size_t n;               /* words in use; no zero word on top */
+    uint32_t w[130];        /* little-endian, base 2^32 */
+} osb__big;
+
+OSB__HELPER void osb__big_set(osb__big *b, uint64_t v) {
+    b->w[0] = (uint32_t)v;
+    b->w[1] = (uint32_t)(v >> 32);
+    b->n = b->w[1] ? 2 : b->w[0] ? 1 : 0;
+}
+
+/* b = b * m + add; -1 when it no longer fits */
+OSB__HELPER int osb__big_muladd(osb__big *b, uint32_t m, uint32_t add) {
+    uint64_t carry = add;
+    size_t i;
+    for (i = 0; i < b->n; i++) {
+        carry += (uint64_t)b->w[i] * m;
+        b->w[i] = (uint32_t)carry;
+        carry >>= 32;
+    }
+    if (!carry) return 0;
+    if (b->n == sizeof b->w / sizeof b->w[0]) return -1;
+    b->w[b->n++] = (uint32_t)carry;
+    return 0;
+}
+
+/* b *= 5^k */
+OSB__HELPER int osb__big_pow5(osb__big *b, uint32_t k) {
+    static const uint32_t p5[13] = {1, 5, 25, 125, 625, 3125, 15625, 78125, 390625, 1953125,
+                                    9765625, 48828125, 244140625};
+    for (; k >= 13; k -= 13)
+        if (osb__big_muladd(b, 1220703125u, 0)) return -1;
+    return osb__big_muladd(b, p5[k], 0);
+}
+
+OSB__HELPER size_t osb__big_bits(const osb__big *b) {
+    size_t bits;
+    uint32_t top;
+    if (!b->n) return 0;
+    bits = (b->n - 1) * 32;
+    for (top = b->w[b->n - 1]; top; top >>= 1) bits++;
+    return bits;
+}
+
+/* b <<= k */
+OSB__HELPER int osb__big_shl(osb__big *b, size_t k) {
+    size_t words = k / 32, i;
+    unsigned bits = (unsigned)(k % 32);
+    if (!b->n) return 0;
+    if (b->n + words + 1 > sizeof b->w / sizeof b->w[0]) return -1;
+    b->w[b->n + words] = 0;
+    for (i = b->n; i-- > 0;) {
+        b->w[i + words + 1] |= bits ? b->w[i] >> (32 - bits) : 0;
+        b->w[i + words] = b->w[i] << bits;
+    }
+    for (i = 0; i < words; i++) b->w[i] = 0;
+    b->n += words + 1;
+    while (b->n && !b->w[b->n - 1]) b->n--;
+    return 0;
+}
+
+OSB__HELPER void osb__big_shr1(osb__big *b) {
+    size_t i;
+    for (i = 0; i < b->n; i++) b->w[i] = (b->w[i] >> 1) | (i + 1 < b->n ? b->w[i + 1] << 31 : 0);
+    while (b->n && !b->w[b->n - 1]) b->n--;
+}
+
+OSB__HELPER int osb__big_cmp(const osb__big *a, const osb__big *b) {
+    size_t i;
+    if (a->n != b->n) return a->n < b->n ? -1 : 1;
+    for (i = a->n; i-- > 0;)
+        if (a->w[i] != b->w[i]) return a->w[i] < b->w[i] ? -1 : 1;
+    return 0;
+}
+
+/* a -= b, a >= b */
+OSB__HELPER void osb__big_sub(osb__big *a, const osb__big *b) {
+    uint64_t borrow = 0;
+    size_t i;
+    for (i = 0; i < a->n; i++) {
+        uint64_t d = (uint64_t)a->w[i] - (i < b->n ? b->w[i] : 0) - borrow;
+        a->w[i] = (uint32_t)d;
+        borrow = (d >> 32) & 1;
+    }
+    while (a->n && !a->w[a->n - 1]) a->n--;
+}
+
+/* q = num / den for a quotient below 2^(top+1) (top <= 63); num keeps the
+ * remainder. Bit by bit: at most 64 rounds of compare and subtract. */
+OSB__HELPER int osb__big_div(osb__big *num, const osb__big *den, unsigned top, uint64_t *q) {
+    osb__big t = *den;
+    unsigned i;
+    *q = 0;
+    if (osb__big_shl(&t, top)) return -1;
+    for (i = top + 1; i-- > 0;) {
+        if (osb__big_cmp(num, &t) >= 0) {
+            osb__big_sub(num, &t);
+            *q |= (uint64_t)1 << i;
+        }
+        osb__big_shr1(&t);
+    }
+    return 0;
+}
+
+/* The double nearest to q * 2^e (ties to even), q >= 2^62; sticky: a
+ * non-zero remainder lies below q's last bit. Built from its bits (IEEE 754
+ * binary64, the byte order of uint64_t), so no ldexp (libm) is needed.
+ * -1 when it is beyond DBL_MAX. */
+OSB__HELPER int osb__double_from(uint64_t q, int64_t e, int sticky, double *out) {
+    uint64_t mant, rest, half, bits;
+    int64_t top, drop;
+    while (!(q >> 63)) { q <<= 1; e--; }
+    top = e + 63;                                   /* q * 2^e is in [2^top, 2^(top+1)) */
+    drop = top >= -1022 ? 11 : 11 + (-1022 - top);  /* below the smallest subnormal bit */
+    if (drop > 64) { *out = 0.0; return 0; }
+    mant = drop == 64 ? 0 : q >> drop;
+    rest = drop == 64 ? q : q & (((uint64_t)1 << drop) - 1);
+    half = (uint64_t)1 << (drop - 1);
+    if (rest > half || (rest == half && (sticky || (mant & 1)))) mant++;
+    if (top >= -1022) {
+        if (mant >> 53) { mant >>= 1; top++; }
+        if (top > 1023) return -1;
+        bits = ((uint64_t)(top + 1023) << 52) | (mant & (((uint64_t)1 << 52) - 1));
+    } else {
+        bits = mant;                                /* subnormal; 2^52 is the smallest normal */
+    }
+    memcpy(out, &bits, sizeof *out);
+    return 0;
+}
+
+/* digits (nd of them, from m->lead) * 10^exp10, exactly rounded. */
+OSB__HELPER osb_err osb__num_to_double(const osb__num *m, size_t nd, int sticky_digit, int64_t exp10,
+                                     double *out) {
+    osb__big num, den;
+    size_t i, nb, db;
+    uint64_t q;
+    int64_t shift;
+    osb__big_set(&num, 0);
+    for (i = 0; i < nd; i++)
+        if (osb__big_muladd(&num, 10, (uint32_t)osb__num_digit(m, m->lead + i))) return OSB_ERR_RANGE;
+    if (sticky_digit) {                     /* stands for the non-zero digits cut off */
+        if (osb__big_muladd(&num, 10, 1)) return OSB_ERR_RANGE;
+        exp10--;
+    }
+    osb__big_set(&den, 1);
+    if (osb__big_pow5(exp10 >= 0 ? &num : &den, (uint32_t)(exp10 >= 0 ? exp10 : -exp10))) return OSB_ERR_RANGE;
+    /* num * 2^shift / den in [2^62, 2^64) */
+    nb = osb__big_bits(&num);
+    db = osb__big_bits(&den);
+    shift = (int64_t)db - (int64_t)nb + 63;
+    if (shift > 0 ? osb__big_shl(&num, (size_t)shift) : osb__big_shl(&den, (size_t)-shift)) return OSB_ERR_RANGE;
+    if (osb__big_div(&num, &den, 63, &q)) return OSB_ERR_RANGE;
+    return osb__double_from(q, exp10 - shift, num.n != 0, out) ? OSB_ERR_RANGE : OSB_OK;
+}
+
+/* The prec (<= 17) significant digits of v > 0 rounded to nearest (ties to
+ * even, as printf does on the exact binary value), and the power of ten of
+ * the first. */
+OSB__HELPER int osb__double_digits(double v, int prec, uint64_t *digits, int *x10) {
+    static const uint64_t p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                                   1000000000, 10000000000ull, 100000000000ull, 1000000000000ull,
+                                   10000000000000ull, 100000000000000ull, 1000000000000000ull,
+                                   10000000000000000ull, 100000000000000000ull};
+    osb__big num, den;
+    uint64_t bits, m, q;
+    int e, x, t, tries, c;
+    memcpy(&bits, &v, sizeof bits);
+    m = bits & (((uint64_t)1 << 52) - 1);
+    e = (int)((bits >> 52) & 0x7ff);
+    if (e) m |= (uint64_t)1 << 52;
+    e = e ? e - 1075 : -1074;
+    /* first guess from the binary exponent; corrected below */
+    for (x = 63; x >= 0 && !(m >> x); x--) {}
+    x += e;                                                 /* v in [2^x, 2^(x+1)) */
+    x = x < 0 ? -(int)((double)-x * 0.30102999566398120) - 1 : (int)((double)x * 0.30102999566398120);
+    for (tries = 0; tries < 4; tries++) {
+        t = prec - 1 - x;                                   /* q = v * 10^t */
+        osb__big_set(&num, m);
+        osb__big_set(&den, 1);
+        if (osb__big_shl(&num, (size_t)(e > 0 ? e : 0)) || osb__big_shl(&den, (size_t)(e < 0 ? -e : 0)) ||
+            osb__big_pow5(t > 0 ? &num : &den, (uint32_t)(t > 0 ? t : -t)) ||
+            osb__big_shl(t > 0 ? &num : &den, (size_t)(t > 0 ? t : -t)))
+            return -1;
+        if (osb__big_bits(&num) > osb__big_bits(&den) + 62) { x++; continue; }
+        if (osb__big_div(&num, &den, 62, &q)) return -1;
+        if (q >= p10[prec]) { x++; continue; }
+        if (q < p10[prec - 1]) { x--; continue; }
+        if (osb__big_shl(&num, 1)) return -1;               /* 2 * remainder against den */
+        c = osb__big_cmp(&num, &den);
+        if (c > 0 || (c == 0 && (q & 1))) q++;
+        if (q == p10[prec]) { q = p10[prec - 1]; x++; }
+        *digits = q;
+        *x10 = x;
+        return 0;
+    }
+    return -1;
+}
+
+/* v as printf's "%.{prec}g" writes it in the C locale (trailing zeros
+ * dropped; exponent form below 1e-4 and from 10^prec on). */
+OSB__HELPER size_t osb__double_g(char *out, double v, int prec) {
+    char d[20];
+    uint64_t bits, q;
+    size_t o = 0;
+    int nd, x, i;
+    memcpy(&bits, &v, sizeof bits);
+    if (bits >> 63) out[o++] = '-';
+    if (v == 0 || osb__double_digits(v < 0 ? -v : v, prec, &q, &x)) {
+        out[o++] = '0';
+        out[o] = 0;
+        return o;
+    }
+    for (i = prec; i-- > 0; q /= 10) d[i] = (char)('0' + q % 10);
+    for (nd = prec; nd > 1 && d[nd - 1] == '0'; nd--) {}
+    if (x < -4 || x >= prec) {
+        int a = x < 0 ? -x : x;
+        out[o++] = d[0];
+        if (nd > 1) out[o++] = '.';
+        for (i = 1; i < nd; i++) out[o++] = d[i];
+        out[o++] = 'e';
+        out[o++] = x < 0 ? '-' : '+';
+        if (a >= 100) out[o++] = (char)('0' + a / 100);
+        out[o++] = (char)('0' + a / 10 % 10);
+        out[o++] = (char)('0' + a % 10);
+    } else if (x < 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (i = x + 1; i < 0; i++) out[o++] = '0';
+        for (i = 0; i < nd; i++) out[o++] = d[i];
+    } else {
+        for (i = 0; i <= x; i++) out[o++] = i < nd ? d[i] : '0';
+        if (nd > x + 1) out[o++] = '.';
+        for (i = x + 1; i < nd; i++) out[o++] = d[i];
+    }
+    out[o] = 0;
+    return o;
+}
+
 OSB_API osb_err osb_json_to_double(const char *text, size_t len, double *out) {
     /* Exact powers of ten representable in a double. */
     static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
                                    1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
                                    1e20, 1e21, 1e22};
-    /* 767 significant digits decide the rounding of any double; one more
-     * "sticky" digit stands for everything cut off after them. */
-    char buf[800];
     osb__num m;
-    size_t i, keep, o = 0;
-    int64_t e10;
+    size_t i, keep;
+    int64_t e10, mag;
     int sticky = 0;
     double v;
-    char *end;
     osb_err e = osb__num_parse(text, len, &m);
     if (e) return e;
     if (m.nd == 0) { *out = m.neg ? -0.0 : 0.0; return OSB_OK; }
@@ -3804,20 +4160,18 @@ OSB_API osb_err osb_json_to_double(const char *text, size_t len, double *out) {
         *out = m.neg ? -v : v;
         return OSB_OK;
     }
-    /* Otherwise strtod on a rewritten copy: digits then an exponent, with
-     * no decimal point, so the locale's decimal separator plays no part. */
-    keep = m.nd > 767 ? 767 : m.nd;
-    if (m.neg) buf[o++] = '-';
-    for (i = 0; i < keep; i++) buf[o++] = (char)('0' + osb__num_digit(&m, m.lead + i));
+    mag = (int64_t)m.nd - 1 + e10;                  /* the value is in [10^mag, 10^(mag+1)) */
+    if (mag > 308) return OSB_ERR_RANGE;
+    if (mag < -325) { *out = m.neg ? -0.0 : 0.0; return OSB_OK; }   /* below half the least subnormal */
+    /* Otherwise exactly, on big integers. A point halfway between two
+     * doubles has at most 768 significant digits, so 800 decide the rounding;
+     * one more "sticky" digit stands for everything cut off after them. */
+    keep = m.nd > 800 ? 800 : m.nd;
     for (i = keep; i < m.nd; i++)
         if (osb__num_digit(&m, m.lead + i)) { sticky = 1; break; }
     e10 += (int64_t)(m.nd - keep);
-    if (sticky) { buf[o++] = '1'; e10--; }
-    o += (size_t)sprintf(buf + o, "e%ld", (long)(e10 < -100000 ? -100000 : e10 > 100000 ? 100000 : e10));
-    buf[o] = 0;
-    v = strtod(buf, &end);
-    if (v > DBL_MAX || v < -DBL_MAX) return OSB_ERR_RANGE;
-    *out = v;
+    if ((e = osb__num_to_double(&m, keep, sticky, e10, &v)) != OSB_OK) return e;
+    *out = m.neg ? -v : v;
     return OSB_OK;
 }
 
@@ -4020,28 +4374,13 @@ OSB_API osb_err osb_jw_int(osb_jw *w, int64_t v) {
     return osb__jw_scalar(w, p, (size_t)(buf + sizeof buf - p));
 }
 
-/* printf's %g obeys the locale's decimal separator (possibly several bytes,
- * e.g. ","): turn any run of bytes that a number cannot contain into '.'. */
-OSB__HELPER size_t osb__fix_decimal_point(char *s, size_t n) {
-    size_t i, o = 0;
-    for (i = 0; i < n; i++) {
-        char c = s[i];
-        if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') s[o++] = c;
-        else if (o == 0 || s[o - 1] != '.') s[o++] = '.';
-    }
-    s[o] = 0;
-    return o;
-}
-
-/* The shortest "%.*g" text (15 to 17 digits) that reads back as v exactly. */
-OSB__HELPER size_t osb__double_text(char *buf, size_t cap, double v) {
+/* The shortest "%.{15,16,17}g" text that reads back as v exactly. */
+OSB__HELPER size_t osb__double_text(char buf[40], double v) {
     int prec;
     size_t n = 0;
     for (prec = 15; prec <= 17; prec++) {
         double back;
-        n = (size_t)snprintf(buf, cap, "%.*g", prec, v);
-        if (n >= cap) n = cap - 1;
-        n = osb__fix_decimal_point(buf, n);
+        n = osb__double_g(buf, v, prec);
         if (osb_json_to_double(buf, n, &back) == OSB_OK && back == v) break;
     }
     return n;
@@ -4052,7 +4391,7 @@ OSB_API osb_err osb_jw_double(osb_jw *w, double v) {
     size_t n;
     if (w->err) return w->err;
     if (v != v || v > DBL_MAX || v < -DBL_MAX) return w->err = OSB_ERR_INVALID_ARG;
-    n = osb__double_text(buf, sizeof buf, v);
+    n = osb__double_text(buf, v);
     return osb__jw_scalar(w, buf, n);
 }
 
@@ -4556,7 +4895,7 @@ OSB__HELPER osb_err osb__bind_report(const osb__bind *b, const osb_type *t, osb_
     err->code = e;
     err->offset = b->err_offset;
     err->retry_after_ms = -1;
-    n = snprintf(msg, sizeof msg, "%s at byte %llu (%s%s%s)", b->msg ? b->msg : "",
+    n = osb__fmt(msg, sizeof msg, "%s at byte %llu (%s%s%s)", b->msg ? b->msg : "",
                  (unsigned long long)b->err_offset, t && t->name ? t->name : "",
                  b->where ? "." : "", b->where ? b->where : "");
     if (n < 0) n = 0;
@@ -5114,7 +5453,7 @@ OSB_API osb_err osb_multipart_init(osb_multipart *m, const osb_mpart *parts, siz
         m->phase = OSB__MP_HEAD;
         m->head_len = osb__mp_head(m, 0, m->head, sizeof m->head);
     } else {
-        m->head_len = (size_t)snprintf(m->head, sizeof m->head, "--%s--\r\n", m->boundary);
+        m->head_len = (size_t)osb__fmt(m->head, sizeof m->head, "--%s--\r\n", m->boundary);
     }
     m->err = OSB_OK;
     return OSB_OK;
@@ -5133,7 +5472,7 @@ OSB__HELPER void osb__mp_next_part(osb_multipart *m) {
         m->head_len = osb__mp_head(m, m->part, m->head, sizeof m->head);
     } else {
         m->phase = OSB__MP_TAIL;
-        m->head_len = (size_t)snprintf(m->head, sizeof m->head, "--%s--\r\n", m->boundary);
+        m->head_len = (size_t)osb__fmt(m->head, sizeof m->head, "--%s--\r\n", m->boundary);
     }
 }
 
@@ -5560,7 +5899,7 @@ static void osb__set_error(osb_error *err, osb_err code, const char *fmt, ...) {
     if (!err) return;
     err->code = code;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    osb__vfmt(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
 }
 
@@ -7784,9 +8123,15 @@ static size_t osb__addr_order(struct addrinfo *res, struct addrinfo **out, size_
 static void osb__addr_note(char *buf, size_t cap, const struct addrinfo *ai, const char *why) {
     char host[64];
     size_t at = strlen(buf);
+#ifdef _WIN32
     if (getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
         memcpy(host, "?", 2);
-    if (at + 1 < cap) snprintf(buf + at, cap - at, "%s%s (%s)", at ? ", " : "", host, why);
+#else
+    const void *addr = ai->ai_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+                                                 : (const void *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
+    if (!inet_ntop(ai->ai_family, addr, host, sizeof host)) memcpy(host, "?", 2);
+#endif
+    if (at + 1 < cap) osb__fmt(buf + at, cap - at, "%s%s (%s)", at ? ", " : "", host, why);
 }
 
 /* 1 when the resolved addresses are what the host spells: for an address
@@ -7835,7 +8180,7 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, 
         return OSB_ERR_UNSUPPORTED;
     }
 #endif
-    snprintf(port, sizeof port, "%u", (unsigned)u->port);
+    osb__fmt(port, sizeof port, "%u", (unsigned)u->port);
     rc = osb__resolve(u, port, deadline, &res);
     if (rc == -1) {
         osb__set_error(err, OSB_ERR_TIMEOUT, "resolving host '%s' timed out", u->host);
@@ -8086,14 +8431,14 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
         osb_buf_append_str(b, u->host);
     }
     if (u->port != (u->https ? 443 : 80)) {
-        snprintf(tmp, sizeof tmp, ":%u", (unsigned)u->port);
+        osb__fmt(tmp, sizeof tmp, ":%u", (unsigned)u->port);
         osb_buf_append_str(b, tmp);
     }
     osb_buf_append(b, "\r\n", 2);
     if (!OSB__GIVEN("User-Agent")) osb__add_line(b, "User-Agent", c->user_agent);
     if (!OSB__GIVEN("X-Request-ID")) {
         uint64_t r1 = osb__splitmix(&c->rng), r2 = osb__splitmix(&c->rng);
-        snprintf(tmp, sizeof tmp, "%08x%08x%08x%08x", (unsigned)(r1 >> 32), (unsigned)r1,
+        osb__fmt(tmp, sizeof tmp, "%08x%08x%08x%08x", (unsigned)(r1 >> 32), (unsigned)r1,
                  (unsigned)(r2 >> 32), (unsigned)r2);
         osb__add_line(b, "X-Request-ID", tmp);
     }
@@ -8127,11 +8472,11 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
     }
     if (req->content_type) osb__add_line(b, "Content-Type", req->content_type);
     if (req->body || req->body_len) {
-        snprintf(tmp, sizeof tmp, "%lu", (unsigned long)req->body_len);
+        osb__fmt(tmp, sizeof tmp, "%lu", (unsigned long)req->body_len);
         osb__add_line(b, "Content-Length", tmp);
     } else if (req->body_reader) {
         if (req->body_reader_len >= 0) {
-            snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)req->body_reader_len);
+            osb__fmt(tmp, sizeof tmp, "%llu", (unsigned long long)req->body_reader_len);
             osb__add_line(b, "Content-Length", tmp);
         } else {
             osb__add_line(b, "Transfer-Encoding", "chunked");
@@ -8261,7 +8606,7 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
         }
         if (chunked) {
             char head[12];
-            int hl = snprintf(head, sizeof head, "%lx\r\n", (unsigned long)n);
+            int hl = osb__fmt(head, sizeof head, "%lx\r\n", (unsigned long)n);
             memcpy(data - hl, head, (size_t)hl);
             memcpy(data + n, "\r\n", 2);   /* ends the data, or for the last chunk the empty trailer */
             e = osb__conn_send(k, data - hl, (size_t)(hl + n + 2), deadline, err);
@@ -8878,7 +9223,7 @@ static void osb__http_error_detail(osb_client *c, int status, const char *body, 
     err->http_status = status;
     err->retryable = status == 429 || status == 502 || status == 503 || status == 504;
     err->server_code[0] = 0;
-    snprintf(err->message, sizeof err->message, "HTTP %d", status);
+    osb__fmt(err->message, sizeof err->message, "HTTP %d", status);
     while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' ')) len--;
     if (len && body[0] == '{' &&
         osb_bind_into(&osb__errbody_type, body, len, &eb, buf, sizeof buf, NULL, NULL) == OSB_OK) {
@@ -9052,7 +9397,7 @@ OSB__HELPER void osb__call_query(osb__call *k, const char *key, const char *valu
 
 OSB__HELPER void osb__call_query_int(osb__call *k, const char *key, int64_t v) {
     char num[32];
-    snprintf(num, sizeof num, "%lld", (long long)v);
+    osb__fmt(num, sizeof num, "%lld", (long long)v);
     osb__call_query(k, key, num);
 }
 
@@ -9146,7 +9491,7 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
             osb__call_free(k);
             return OSB_ERR_INVALID_ARG;
         }
-        snprintf(url, sizeof url, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
+        osb__fmt(url, sizeof url, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
         req.url = url;
         req.headers = k->headers ? k->headers : k->target->headers;
     }
@@ -9784,7 +10129,7 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     osb__reset_error(&c->err);
     if (!out || !o || !o->path || o->path[0] != '/' || !t || !t->url || !*t->url)
         return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "osb_ws_open needs a target URL and a path");
-    ul = snprintf(url, sizeof url, "%s%s", strstr(t->url, "://") ? "" : (c->base.https ? "https://" : "http://"), t->url);
+    ul = osb__fmt(url, sizeof url, "%s%s", strstr(t->url, "://") ? "" : (c->base.https ? "https://" : "http://"), t->url);
     if (ul < 0 || (size_t)ul >= sizeof url) return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
     if (o->protocol && (strlen(o->protocol) > 256 || !*o->protocol))
         return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "invalid WebSocket protocol name");
@@ -9794,8 +10139,8 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     memcpy(src + 24, guid, 36);
     osb__sha1(src, sizeof src, digest);
     osb__b64_encode(digest, sizeof digest, accept);
-    snprintf(l_key, sizeof l_key, "Sec-WebSocket-Key: %s", key);
-    if (o->protocol) snprintf(l_proto, sizeof l_proto, "Sec-WebSocket-Protocol: %s", o->protocol);
+    osb__fmt(l_key, sizeof l_key, "Sec-WebSocket-Key: %s", key);
+    if (o->protocol) osb__fmt(l_proto, sizeof l_proto, "Sec-WebSocket-Protocol: %s", o->protocol);
     for (i = 0; t->headers && t->headers[i]; i++) n++;
     for (i = 0; o->headers && o->headers[i]; i++) n++;
     lines = (const char **)osb__alloc(c->alloc, (n + 6) * sizeof *lines);
@@ -10379,7 +10724,7 @@ OSB_API osb_err osb_sandbox_endpoint(osb_client *c, const char *id, int port, co
     if (!out) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no result pointer");
     if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     if (port < 1 || port > 65535) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "port out of range");
-    snprintf(num, sizeof num, "%d", port);
+    osb__fmt(num, sizeof num, "%d", port);
     osb__call_init(&k, c, "GET", NULL);
     osb__call_path(&k, "/v1/sandboxes/{}/endpoints/{}", id, num);
     if (req) {
@@ -10458,7 +10803,7 @@ OSB_API char *osb_format_time(int64_t t, char *out, size_t cap) {
     d = doy - (153 * mp + 2) / 5 + 1;
     m = mp < 10 ? mp + 3 : mp - 9;
     if (m <= 2) y++;
-    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d, (int)(secs / 3600),
+    osb__fmt(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, (int)m, (int)d, (int)(secs / 3600),
              (int)(secs / 60 % 60), (int)(secs % 60));
     return out;
 }
@@ -10783,7 +11128,7 @@ static osb_err osb__ex_url(osb_client *c, const osb_target *t, char *url, size_t
     const char *u = t ? t->url : NULL;
     int n;
     if (!u || !*u) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target has no URL");
-    n = snprintf(url, cap, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
+    n = osb__fmt(url, cap, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
     if (n < 0 || (size_t)n >= cap) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
     return OSB_OK;
 }
@@ -11069,7 +11414,7 @@ static osb_err osb__ex_server_error(osb_stream *s, const osb_str *code, const os
     c->err.http_status = s->res.status;
     memcpy(c->err.request_id, s->res.request_id, sizeof c->err.request_id);
     if (code->ptr) osb__copy_field(c->err.server_code, sizeof c->err.server_code, code->ptr, code->len);
-    snprintf(c->err.message, sizeof c->err.message, "the stream reported an error");
+    osb__fmt(c->err.message, sizeof c->err.message, "the stream reported an error");
     if (code->ptr) {
         osb__append_clean(c->err.message, sizeof c->err.message, ": ", 2);
         osb__append_clean(c->err.message, sizeof c->err.message, code->ptr, code->len);
@@ -12731,10 +13076,10 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
         int ranged = !lines && (want_from > 0 || r->length > 0);
         if (ranged) {
             if (r->length > 0)
-                snprintf(range, sizeof range, "Range: bytes=%llu-%llu", (unsigned long long)want_from,
+                osb__fmt(range, sizeof range, "Range: bytes=%llu-%llu", (unsigned long long)want_from,
                          (unsigned long long)(r->offset + r->length - 1));
             else
-                snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)want_from);
+                osb__fmt(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)want_from);
         }
         hdrs = osb__ex_headers(c, execd, ranged ? range : NULL, NULL);
         if (!hdrs) {
@@ -13082,7 +13427,7 @@ OSB_API osb_err osb_pty_delete(osb_client *c, const osb_target *execd, const cha
 
 static osb_err osb__pty_text(osb_pty *p, const char *json) {
     char msg[160];
-    int n = snprintf(msg, sizeof msg, "{\"type\":\"%s\"}", json);
+    int n = osb__fmt(msg, sizeof msg, "{\"type\":\"%s\"}", json);
     if (n < 0 || (size_t)n >= sizeof msg) return OSB_ERR_INVALID_ARG;
     return osb_ws_send(p->ws, OSB_WS_TEXT, msg, (size_t)n);
 }
@@ -13092,7 +13437,7 @@ OSB_API osb_err osb_pty_resize(osb_pty *p, int cols, int rows) {
     if (!p) return OSB_ERR_INVALID_ARG;
     if (cols <= 0 || rows <= 0 || cols > 65535 || rows > 65535)
         return osb__ex_fail(p->c, OSB_ERR_INVALID_ARG, "a window size is 1..65535 columns and rows");
-    snprintf(msg, sizeof msg, "{\"type\":\"resize\",\"cols\":%d,\"rows\":%d}", cols, rows);
+    osb__fmt(msg, sizeof msg, "{\"type\":\"resize\",\"cols\":%d,\"rows\":%d}", cols, rows);
     return osb_ws_send(p->ws, OSB_WS_TEXT, msg, strlen(msg));
 }
 
@@ -13105,7 +13450,7 @@ OSB_API osb_err osb_pty_signal(osb_pty *p, const char *name) {
         if (!strcmp(name, known[i])) break;
     if (i == sizeof known / sizeof known[0])
         return osb__ex_fail(p->c, OSB_ERR_INVALID_ARG, "execd sends only SIGINT, SIGTERM, SIGKILL, SIGQUIT and SIGHUP");
-    snprintf(msg, sizeof msg, "signal\",\"signal\":\"%s", name);
+    osb__fmt(msg, sizeof msg, "signal\",\"signal\":\"%s", name);
     return osb__pty_text(p, msg);
 }
 
@@ -13173,7 +13518,7 @@ OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const cha
     if (o->pipe_mode) osb_buf_append_str(&query, "pty=0&");
     if (since > 0) {
         char num[40];
-        snprintf(num, sizeof num, "since=%lld&", (long long)since);
+        osb__fmt(num, sizeof num, "since=%lld&", (long long)since);
         osb_buf_append_str(&query, num);
     }
     if (o->takeover) osb_buf_append_str(&query, "takeover=1&");
@@ -13276,7 +13621,7 @@ OSB_API osb_err osb_pty_read(osb_pty *p, osb_pty_event *ev, int wait_ms) {
         if (e) {
             if (e == OSB_ERR_TRUNCATED && p->err_code[0]) {
                 osb__set_error(&p->c->err, OSB_ERR_SERVER, "execd: %s (%s)", p->err_msg, p->err_code);
-                snprintf(p->c->err.server_code, sizeof p->c->err.server_code, "%s", p->err_code);
+                osb__fmt(p->c->err.server_code, sizeof p->c->err.server_code, "%s", p->err_code);
                 return OSB_ERR_SERVER;
             }
             return e;
@@ -13361,7 +13706,7 @@ OSB_API osb_err osb_pty_run(osb_pty *p, osb_pty_fn fn, void *user, int *exit_cod
         osb__reset_error(&p->c->err);
         if (p->err_code[0]) {
             osb__set_error(&p->c->err, OSB_ERR_SERVER, "execd: %s (%s)", p->err_msg, p->err_code);
-            snprintf(p->c->err.server_code, sizeof p->c->err.server_code, "%s", p->err_code);
+            osb__fmt(p->c->err.server_code, sizeof p->c->err.server_code, "%s", p->err_code);
         } else {
             osb__set_error(&p->c->err, OSB_ERR_SERVER, "the server closed the session with code %d%s%.*s",
                            ev.close_code, ev.message.len ? ": " : "", (int)ev.message.len,
@@ -13534,13 +13879,11 @@ static long osb__cfg_read_file(const char *path, char *buf, size_t cap) {
 
 /* Seconds ("30", "2.5") to milliseconds; -1 when not a positive number. */
 static int osb__cfg_seconds(const char *s) {
-    char *end;
+    size_t n;
     double d;
     while (*s == ' ' || *s == '\t') s++;
-    if (!*s) return -1;
-    d = strtod(s, &end);
-    while (*end == ' ' || *end == '\t') end++;
-    if (*end || !(d > 0) || d > 2000000.0) return -1;
+    for (n = strlen(s); n && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--) {}
+    if (!n || osb_json_to_double(s, n, &d) != OSB_OK || !(d > 0) || d > 2000000.0) return -1;
     return (int)(d * 1000.0 + 0.999);
 }
 
@@ -13590,21 +13933,21 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     if (i < NSET && !(cfg->file && !*cfg->file)) {
         int named = cfg->file != NULL;
         if (named) {
-            snprintf(path, sizeof path, "%s", cfg->file);
+            osb__fmt(path, sizeof path, "%s", cfg->file);
         } else {
             const char *home = getenv("HOME");
 #ifdef _WIN32
             if (!home || !*home) home = getenv("USERPROFILE");
 #endif
             path[0] = 0;
-            if (home && *home) snprintf(path, sizeof path, "%s/.opensandbox/config.toml", home);
+            if (home && *home) osb__fmt(path, sizeof path, "%s/.opensandbox/config.toml", home);
         }
         if (path[0]) {
             filetext = (char *)malloc(65536);
             if (!filetext) return OSB_ERR_NOMEM;
             filelen = osb__cfg_read_file(path, filetext, 65536);
             if (filelen < 0 && named) {
-                snprintf(cfg->message, sizeof cfg->message, "cannot read the config file %.150s", path);
+                osb__fmt(cfg->message, sizeof cfg->message, "cannot read the config file %.150s", path);
                 free(filetext);
                 return OSB_ERR_IO;
             }
@@ -13617,7 +13960,7 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
             n = osb__toml_get(filetext, (size_t)filelen, "connection", file_keys[i], tmp, sizeof tmp);
             if (n == -1) continue;
             if (n < 0) {
-                snprintf(cfg->message, sizeof cfg->message,
+                osb__fmt(cfg->message, sizeof cfg->message,
                          "config file %.100s: [connection].%s is not a one-line value", path, file_keys[i]);
                 e = OSB_ERR_INVALID_ARG;
                 break;
@@ -13629,7 +13972,7 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     }
     free(filetext);
     if (e) {
-        if (e == OSB_ERR_TOO_LARGE) snprintf(cfg->message, sizeof cfg->message, "a configuration value is too long");
+        if (e == OSB_ERR_TOO_LARGE) osb__fmt(cfg->message, sizeof cfg->message, "a configuration value is too long");
         return e;
     }
 
@@ -13637,7 +13980,7 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     for (i = 0; i < NSET; i++) {
         if (src[i] && strcmp(src[i], "env") == 0) {
             if (!(val[i] = osb__cfg_keep(cfg, &used, val[i], strlen(val[i])))) {
-                snprintf(cfg->message, sizeof cfg->message, "%s is too long", env_names[i]);
+                osb__fmt(cfg->message, sizeof cfg->message, "%s is too long", env_names[i]);
                 return OSB_ERR_TOO_LARGE;
             }
         }
@@ -13650,7 +13993,7 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     if (osb__ieq(val[PROTOCOL], strlen(val[PROTOCOL]), "http")) val[PROTOCOL] = "http";
     else if (osb__ieq(val[PROTOCOL], strlen(val[PROTOCOL]), "https")) val[PROTOCOL] = "https";
     else {
-        snprintf(cfg->message, sizeof cfg->message, "protocol (%s) must be http or https", src[PROTOCOL]);
+        osb__fmt(cfg->message, sizeof cfg->message, "protocol (%s) must be http or https", src[PROTOCOL]);
         return OSB_ERR_INVALID_ARG;
     }
     if (val[DOMAIN]) {
@@ -13658,16 +14001,16 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
         const char *why;
         if (osb__url_parse_why(val[DOMAIN], !strcmp(val[PROTOCOL], "https"), &u, &why) != OSB_OK) {
             if (u.host[0] && !strchr(u.host, '@'))    /* userinfo may be a secret */
-                snprintf(cfg->message, sizeof cfg->message, "domain (%s), host '%.40s': %s", src[DOMAIN], u.host, why);
+                osb__fmt(cfg->message, sizeof cfg->message, "domain (%s), host '%.40s': %s", src[DOMAIN], u.host, why);
             else
-                snprintf(cfg->message, sizeof cfg->message, "domain (%s): %s", src[DOMAIN], why);
+                osb__fmt(cfg->message, sizeof cfg->message, "domain (%s): %s", src[DOMAIN], why);
             return OSB_ERR_INVALID_ARG;
         }
     }
     if (src[TIMEOUT] && strcmp(src[TIMEOUT], "explicit") != 0) {
         int ms = osb__cfg_seconds(val[TIMEOUT]);
         if (ms < 0) {
-            snprintf(cfg->message, sizeof cfg->message, "request timeout (%s) must be a positive number of seconds",
+            osb__fmt(cfg->message, sizeof cfg->message, "request timeout (%s) must be a positive number of seconds",
                      src[TIMEOUT]);
             return OSB_ERR_INVALID_ARG;
         }
@@ -13678,7 +14021,7 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     if (src[PROXY] && strcmp(src[PROXY], "explicit") != 0) {
         int b = osb_config_bool(val[PROXY]);
         if (b < 0) {
-            snprintf(cfg->message, sizeof cfg->message, "use_server_proxy (%s) must be true or false", src[PROXY]);
+            osb__fmt(cfg->message, sizeof cfg->message, "use_server_proxy (%s) must be true or false", src[PROXY]);
             return OSB_ERR_INVALID_ARG;
         }
         cfg->use_server_proxy = b;
@@ -13864,7 +14207,7 @@ static osb_err osb__sb_ping(osb_sandbox *sb, int64_t deadline) {
     osb_err e;
     char url[1400];
     if (!sb->url[0]) return osb__sb_fail(sb->c, OSB_ERR_STATE, "the execd endpoint is not resolved%s", NULL);
-    snprintf(url, sizeof url, "%s/ping", sb->url[0]);
+    osb__fmt(url, sizeof url, "%s/ping", sb->url[0]);
     memset(&req, 0, sizeof req);
     req.url = url;
     req.execd = 1;
@@ -13904,11 +14247,11 @@ OSB_API osb_err osb_sandbox_wait_ready(osb_sandbox *sb, int timeout_ms) {
             ok = sb->opt.health_check(sb->opt.health_user, sb);
             if (ok < 0)
                 return osb__sb_fail(sb->c, OSB_ERR_STATE, "the health check rejected sandbox %s", sb->id);
-            if (!ok) snprintf(last, sizeof last, "the health check said not ready");
+            if (!ok) osb__fmt(last, sizeof last, "the health check said not ready");
         } else {
             osb_err e = osb__sb_ping(sb, deadline);
             ok = e == OSB_OK;
-            if (!ok) snprintf(last, sizeof last, "%.190s", sb->c->err.message[0] ? sb->c->err.message : osb_strerror(e));
+            if (!ok) osb__fmt(last, sizeof last, "%.190s", sb->c->err.message[0] ? sb->c->err.message : osb_strerror(e));
         }
         if (ok > 0) {
             osb__reset_error(&sb->c->err);
@@ -13950,7 +14293,7 @@ static osb_err osb__sb_wait_running(osb_sandbox *sb, int64_t deadline) {
         if (osb__sb_state_is(s, "Running")) { osb_result_free(s); return OSB_OK; }
         if (osb__sb_state_is(s, "Failed") || osb__sb_state_is(s, "Terminated")) {
             char msg[160];
-            snprintf(msg, sizeof msg, "%.40s: %.110s", s->status.state.ptr,
+            osb__fmt(msg, sizeof msg, "%.40s: %.110s", s->status.state.ptr,
                      s->status.message.ptr ? s->status.message.ptr : "");
             osb_result_free(s);
             return osb__sb_fail(sb->c, OSB_ERR_STATE, "sandbox did not start (%s)", msg);

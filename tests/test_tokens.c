@@ -345,6 +345,60 @@ TEST(json_conversions) {
     }
 }
 
+/* The reader and the writer agree with the C library's own conversions
+ * (correctly rounded both ways) on bit patterns over the whole range. */
+TEST(json_doubles_agree_with_libc) {
+    /* halfway between two subnormals; 768 significant digits, so the digits
+     * kept before the sticky one must reach that far: ties to even (up) */
+    static const char mid768[] =
+            "1.2852679433818756136606632824275345449232125214997383336263936890068193916354439901613454687342"
+            "675760201054242184846097423005567437421046154722295611157527265681577952931233295554119869530655"
+            "217279256758904613721915881272143575803808790773185486597210907463587281510510215595371656417457"
+            "791094926830853096098750221943499326534115159752765285359086012506169126996965764167073566067605"
+            "462892874566289072397540622585136063139257633042347268091893233147447089043780982675016005323519"
+            "029217889306650668833441181141107628936225225437977119279569112650647399207926233594541154150271"
+            "291261214994816104150252765536770673085057702519783313706905483199683314465657688382522153276768"
+            "890952078730607228940021634244362029786427229817695071147770624619965929014142602682113647460937"
+            "5e-308";
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    double d = 0, want = 0x0.93df8432a8be6p-1022;
+    int i, bad = 0;
+    CHECK_EQ_INT(osb_json_to_double(mid768, strlen(mid768), &d), OSB_OK);
+    CHECK(d == want);
+    for (i = 0; i < 20000; i++) {
+        char libc[64], ours[64];
+        double v, back = 0;
+        uint64_t bits;
+        osb_buf b;
+        osb_jw w;
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        bits = i % 4 == 0 ? x & 0x800fffffffffffffull : x;       /* subnormals too */
+        memcpy(&v, &bits, sizeof v);
+        if (v != v || v > DBL_MAX || v < -DBL_MAX) continue;
+        snprintf(libc, sizeof libc, "%.25e", v * 0.75);
+        if (osb_json_to_double(libc, strlen(libc), &back) != OSB_OK || back != strtod(libc, NULL)) bad++;
+        osb_buf_init(&b, NULL);
+        osb_jw_init(&w, &b);
+        osb_jw_double(&w, v);
+        if (osb_jw_finish(&w) != OSB_OK) bad++;
+        else {
+            int prec;
+            for (prec = 15; prec <= 17; prec++) {           /* libc's shortest %.Ng that reads back */
+                snprintf(libc, sizeof libc, "%.*g", prec, v);
+                if (strtod(libc, NULL) == v) break;
+            }
+            snprintf(ours, sizeof ours, "%.*s", (int)b.len, b.data);
+            if (strcmp(ours, libc) != 0) {
+                if (bad < 3) fprintf(stderr, "  %s vs libc %s\n", ours, libc);
+                bad++;
+            }
+            if (osb_json_to_double(b.data, b.len, &back) != OSB_OK || back != v) bad++;
+        }
+        osb_buf_free(&b);
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* ---- JSON writer ------------------------------------------------------------ */
 
 TEST(jsonw_buffer) {
