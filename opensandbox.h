@@ -1109,6 +1109,14 @@ typedef struct osb_client_config {
                                       OPEN-SANDBOX-CLIENT-IP on lifecycle API calls only
                                       (for gateways that log or route by it; the upstream
                                       server itself does not read it) */
+    const char *proxy;             /* NULL: from the environment (https_proxy / HTTPS_PROXY,
+                                      http_proxy / HTTP_PROXY, all_proxy / ALL_PROXY; README.md
+                                      "Behind a proxy"). "http://[user:password@]host[:port]":
+                                      this proxy for every request. "": no proxy, the environment
+                                      is not read. https:// and socks proxies fail the requests
+                                      that would use them with OSB_ERR_UNSUPPORTED */
+    const char *no_proxy;          /* hosts reached directly (osb_no_proxy_match); NULL:
+                                      no_proxy / NO_PROXY from the environment */
 } osb_client_config;
 
 /* Creates a client. On failure *out is NULL and the return code says why. */
@@ -1121,6 +1129,23 @@ OSB_API const osb_error *osb_client_error(const osb_client *c);
 OSB_API const osb_url *osb_client_url(const osb_client *c);
 /* Idle connections currently pooled (for tests and diagnostics). */
 OSB_API int osb_client_pooled(const osb_client *c);
+
+/* 1 when host (a name or an address, IPv6 with or without brackets) at port
+ * is in list, a NO_PROXY value: entries separated by commas or spaces, "*"
+ * for every host; "example.com", ".example.com" and "*.example.com" all
+ * match example.com and every name under it (whole labels, any case, as
+ * curl reads them); an address matches itself, "10.0.0.0/8" or "fd00::/8"
+ * the addresses in the range; ":port" after an entry ("[::1]:8080" for
+ * IPv6) limits it to that port. Names never match addresses, and no
+ * resolving is done. Entries that cannot be read match nothing. */
+OSB_API int osb_no_proxy_match(const char *list, const char *host, unsigned port);
+/* The proxy a client made from cfg would use for url (absolute, or
+ * host[:port] with cfg's protocol): out gets "http://host:port" (never
+ * credentials), or "" for a direct connection. OSB_ERR_UNSUPPORTED (out
+ * naming it) for an https:// or socks proxy, OSB_ERR_INVALID_ARG for a
+ * proxy URL or url that cannot be read, OSB_ERR_TOO_LARGE when out is too
+ * small. Reads the environment as osb_client_new does. */
+OSB_API osb_err osb_proxy_for(const osb_client_config *cfg, const char *url, char *out, size_t cap);
 
 /* Called for each response header; return non-zero to cancel. */
 typedef int (*osb_header_fn)(void *user, osb_str name, osb_str value);
@@ -1137,7 +1162,8 @@ typedef struct osb_http_request {
     const char *query;             /* encoded query without '?', or NULL */
     const char *const *headers;    /* "Name: value" lines, NULL-terminated, validated; Host,
                                       Content-Length, Transfer-Encoding, Connection, Upgrade,
-                                      Expect and TE are the client's and refused here */
+                                      Expect, TE and Proxy-Authorization are the client's and
+                                      refused here */
     const char *content_type;      /* for the body */
     const void *body;              /* body in memory ... */
     size_t body_len;
@@ -5945,6 +5971,11 @@ typedef struct pollfd osb__pollfd;
 #  define OSB__HAVE_SENDFILE 0
 #endif
 
+/* How a connection reaches its target: directly, through a proxy's CONNECT
+ * tunnel (https, WebSocket upgrades), or as requests a proxy forwards
+ * (plain http in absolute form: one connection serves every http target). */
+enum { OSB__ROUTE_DIRECT, OSB__ROUTE_TUNNEL, OSB__ROUTE_FORWARD };
+
 typedef struct osb__conn {
     osb__socket fd;
     void *tls;                /* TLS engine state, NULL for plain http */
@@ -5954,6 +5985,9 @@ typedef struct osb__conn {
     int64_t idle_since;       /* when it went back to the pool */
     int reused;               /* served an earlier request */
     const volatile int *cancel; /* the running request's cancel flag */
+    int route;                /* OSB__ROUTE_* */
+    char via[300];            /* the proxy's "host:port", "" when direct */
+    int proxy_auth;           /* credentials went to the proxy (for a 407's message) */
     char *buf;                /* receive buffer */
     size_t cap, start, end;   /* unread bytes are buf[start..end) */
 } osb__conn;
@@ -7649,6 +7683,323 @@ OSB_API osb_err osb_url_parse(const char *text, int default_https, osb_url *out)
     return osb__url_parse_why(text, default_https, out, &why);
 }
 
+/* ---- proxies ---- */
+
+/* Where a client's proxy settings come from, and what one proxy URL says.
+ * A proxy URL is "[http://][user[:password]@]host[:port][/]": the port
+ * defaults to 80, user and password are percent-decoded and go to the proxy
+ * only, as Basic credentials. https:// proxies (TLS to the proxy, and inside
+ * it TLS to the target: a second TLS engine per connection) and SOCKS
+ * proxies are read but refused when a request would use them. */
+enum { OSB__PX_NONE, OSB__PX_HTTP, OSB__PX_UNSUPPORTED, OSB__PX_INVALID };
+
+typedef struct osb__proxy {
+    int state;                /* OSB__PX_* */
+    const char *scheme;       /* "http", "https", "socks5", ... */
+    osb_url url;              /* its host and port */
+    char name[300];           /* "host:port", IPv6 in brackets: messages and the pool key */
+    char auth[352];           /* "Basic <base64 of user:password>" or "": a secret */
+    const char *from;         /* where it was set: "HTTPS_PROXY", "the configuration", ... */
+    const char *why;          /* OSB__PX_INVALID, OSB__PX_UNSUPPORTED: why it cannot be used */
+} osb__proxy;
+
+/* A client's proxies: one for http targets, one for https targets (and
+ * WebSocket upgrades to http targets), and the hosts reached directly. */
+typedef struct osb__proxies {
+    osb__proxy http, https;
+    char *no_proxy;           /* a NO_PROXY list, or NULL */
+} osb__proxies;
+
+static void osb__b64_encode(const unsigned char *p, size_t n, char *out);
+
+static void osb__wipe(void *p, size_t n) {
+    volatile unsigned char *v = (volatile unsigned char *)p;
+    while (n--) *v++ = 0;
+}
+
+/* "host:port" with an IPv6 host in brackets. */
+static void osb__hostport(char *out, size_t cap, const osb_url *u) {
+    osb__fmt(out, cap, strchr(u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, (unsigned)u->port);
+}
+
+/* Basic credentials from the userinfo u[0..n) of a proxy URL, user and
+ * password percent-decoded. 0, or a reason. */
+static const char *osb__proxy_auth(const char *u, size_t n, char *auth) {
+    unsigned char cred[256];
+    const char *colon = (const char *)memchr(u, ':', n);
+    size_t ul = 0, pl = 0, un = colon ? (size_t)(colon - u) : n;
+    const char *why = NULL;
+    osb_err e = osb_url_decode(u, un, (char *)cred, sizeof cred, &ul, 0);
+    if (!e && ul + 1 < sizeof cred) {
+        cred[ul++] = ':';
+        if (colon) e = osb_url_decode(colon + 1, n - un - 1, (char *)cred + ul, sizeof cred - ul, &pl, 0);
+    } else if (!e) {
+        e = OSB_ERR_TOO_LARGE;
+    }
+    if (e == OSB_ERR_TOO_LARGE) why = "the proxy credentials are longer than 255 bytes";
+    else if (e) why = "the proxy credentials hold a '%' that is not %XX";
+    else {
+        memcpy(auth, "Basic ", 6);
+        osb__b64_encode(cred, ul + pl, auth + 6);
+    }
+    osb__wipe(cred, sizeof cred);
+    return why;
+}
+
+/* Reads a proxy URL into out (see osb__proxy); out->state is always set. */
+static void osb__proxy_parse(const char *text, osb__proxy *out) {
+    const char *p = text, *s, *end, *at = NULL, *why;
+    char hostport[300];
+    size_t n;
+    int default_https = 0;
+    memset(out, 0, sizeof *out);
+    out->state = OSB__PX_INVALID;
+    out->scheme = "http";
+    out->why = "not a proxy URL";
+    if (!text) return;
+    for (s = p; (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'); s++) {}
+    if (s > p && !strncmp(s, "://", 3)) {
+        static const char *const socks[] = {"socks4", "socks4a", "socks5", "socks5h"};
+        size_t i, sl = (size_t)(s - p);
+        out->scheme = NULL;
+        if (osb__ieq(p, sl, "http")) out->scheme = "http";
+        if (osb__ieq(p, sl, "https")) out->scheme = "https", default_https = 1;
+        for (i = 0; i < sizeof socks / sizeof socks[0]; i++)
+            if (osb__ieq(p, sl, socks[i])) out->scheme = socks[i];
+        if (!out->scheme) {
+            out->scheme = "http";
+            out->why = "a proxy URL must start with http:// (or give host:port alone)";
+            return;
+        }
+        p = s + 3;
+    }
+    end = p + strcspn(p, "/?#");
+    if (*end && strcmp(end, "/") != 0) { out->why = "a proxy URL has no path, query or fragment"; return; }
+    for (s = p; s < end; s++)
+        if (*s == '@') at = s;
+    s = at ? at + 1 : p;
+    n = (size_t)(end - s);
+    if (n == 0 || n >= sizeof hostport) { out->why = n ? "the proxy host is too long" : "no proxy host"; return; }
+    memcpy(hostport, s, n);
+    hostport[n] = 0;
+    if (osb__url_parse_why(hostport, default_https, &out->url, &why) != OSB_OK) {
+        out->url.host[0] = 0;
+        out->why = why;
+        return;
+    }
+    out->url.https = 0;
+    osb__hostport(out->name, sizeof out->name, &out->url);
+    if (at && (out->why = osb__proxy_auth(p, (size_t)(at - p), out->auth)) != NULL) return;
+    out->why = NULL;
+    out->state = OSB__PX_HTTP;
+    if (strcmp(out->scheme, "http") != 0) {
+        osb__wipe(out->auth, sizeof out->auth);
+        out->state = OSB__PX_UNSUPPORTED;
+        out->why = default_https ? "https:// proxies are not supported (TLS to the proxy around TLS to "
+                                   "the target); use an http:// proxy, which tunnels https with CONNECT"
+                                 : "SOCKS proxies are not supported; use an http:// proxy";
+    }
+}
+
+/* A port "1".."65535" at p[0..n); 0 if it is not one. */
+static unsigned osb__port_of(const char *p, size_t n) {
+    unsigned long v = 0;
+    size_t i;
+    if (n == 0 || n > 5) return 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return 0;
+        v = v * 10 + (unsigned long)(p[i] - '0');
+    }
+    return v <= 65535 ? (unsigned)v : 0;
+}
+
+/* One NO_PROXY entry, e (NUL-terminated, a copy we may cut), against a
+ * host (without brackets or a trailing dot) whose address is ip[0..ipn)
+ * when it is an address literal. */
+static int osb__no_proxy_entry(char *e, const char *host, const unsigned char *ip, size_t ipn, unsigned port) {
+    unsigned char want[16];
+    size_t wn, hl, el;
+    char *q, *slash;
+    if (!strcmp(e, "*")) return 1;
+    if (e[0] == '[') {                                   /* "[v6]", "[v6]:port", "[v6]/bits" */
+        q = strchr(e, ']');
+        if (!q) return 0;
+        *q++ = 0;
+        e++;
+        if (*q == ':') {
+            unsigned p = osb__port_of(q + 1, strlen(q + 1));
+            if (!p || p != port) return 0;
+        } else if (*q == '/') {
+            memmove(e + strlen(e), q, strlen(q) + 1);   /* back to "v6/bits" */
+        } else if (*q) {
+            return 0;
+        }
+    } else if ((q = strchr(e, ':')) != NULL && !strchr(q + 1, ':')) {   /* "name:port", "a.b.c.d:port" */
+        unsigned p = osb__port_of(q + 1, strlen(q + 1));
+        if (!p || p != port) return 0;
+        *q = 0;
+    }
+    if ((slash = strchr(e, '/')) != NULL) {              /* a CIDR range */
+        unsigned bits = osb__port_of(slash + 1, strlen(slash + 1)), i;
+        if (!strcmp(slash + 1, "0")) bits = 0;
+        else if (!bits) return 0;
+        *slash = 0;
+        wn = osb__parse_ip(e, want);
+        if (!wn || wn != ipn || strchr(e, '%') || bits > wn * 8) return 0;
+        for (i = 0; i < bits; i++)
+            if (((want[i / 8] ^ ip[i / 8]) >> (7 - i % 8)) & 1) return 0;
+        return 1;
+    }
+    if ((wn = osb__parse_ip(e, want)) != 0)
+        return !strchr(e, '%') && wn == ipn && memcmp(want, ip, wn) == 0;
+    if (ipn) return 0;                                    /* names never match an address */
+    if (e[0] == '*' && e[1] == '.') e += 2;               /* "*.example.com" as ".example.com" */
+    if (e[0] == '.') e++;                                 /* curl: ".example.com" as "example.com" */
+    el = strlen(e);
+    if (el && e[el - 1] == '.') e[--el] = 0;
+    hl = strlen(host);
+    if (el == 0 || el > hl) return 0;
+    if (!osb__ieq(host + hl - el, el, e)) return 0;
+    return hl == el || host[hl - el - 1] == '.';          /* whole labels only */
+}
+
+OSB_API int osb_no_proxy_match(const char *list, const char *host, unsigned port) {
+    char h[256], e[300];
+    unsigned char ip[16];
+    size_t hl, ipn;
+    const char *p;
+    if (!list || !host) return 0;
+    hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { host++; hl -= 2; }
+    if (hl && host[hl - 1] == '.') hl--;
+    if (hl == 0 || hl >= sizeof h) return 0;
+    memcpy(h, host, hl);
+    h[hl] = 0;
+    ipn = strchr(h, '%') ? 0 : osb__parse_ip(h, ip);
+    for (p = list; *p;) {
+        size_t n = strcspn(p, ", \t\r\n");
+        if (n > 0 && n < sizeof e) {
+            memcpy(e, p, n);
+            e[n] = 0;
+            if (osb__no_proxy_entry(e, h, ip, ipn, port)) return 1;
+        }
+        p += n;
+        if (*p) p++;
+    }
+    return 0;
+}
+
+/* A variable of the environment when it is set and not empty. */
+static const char *osb__env(const char *name, const char **from) {
+    const char *v = getenv(name);
+    if (!v || !*v) return NULL;
+    *from = name;
+    return v;
+}
+
+/* The proxy for targets of one scheme from the environment, in curl's
+ * order: the lower-case name, the upper-case one, then ALL_PROXY. For http
+ * targets HTTP_PROXY is not read while REQUEST_METHOD is set: in a CGI
+ * program a request's "Proxy:" header arrives as HTTP_PROXY ("httpoxy"),
+ * which is why Go's net/http ignores it there too. */
+static const char *osb__proxy_env(int https, const char **from) {
+    const char *v = NULL;
+    if (https) {
+        if ((v = osb__env("https_proxy", from)) || (v = osb__env("HTTPS_PROXY", from))) return v;
+    } else {
+        if ((v = osb__env("http_proxy", from))) return v;
+        if (!getenv("REQUEST_METHOD") && (v = osb__env("HTTP_PROXY", from))) return v;
+    }
+    if ((v = osb__env("all_proxy", from)) || (v = osb__env("ALL_PROXY", from))) return v;
+    return NULL;
+}
+
+static void osb__proxies_free(osb__proxies *px, const osb_allocator *a) {
+    osb__wipe(px->http.auth, sizeof px->http.auth);
+    osb__wipe(px->https.auth, sizeof px->https.auth);
+    osb__free(a, px->no_proxy);
+    px->no_proxy = NULL;
+}
+
+/* A client's proxies from cfg and, unless cfg sets the proxy, the
+ * environment. A cfg->proxy that cannot be read is OSB_ERR_INVALID_ARG; a
+ * variable that cannot be read fails only the requests that would use it
+ * (as Go does), so it cannot stop calls that go direct. */
+static osb_err osb__proxies_init(osb__proxies *px, const osb_client_config *cfg, const osb_allocator *a) {
+    const char *list = cfg->no_proxy, *from = NULL, *v;
+    memset(px, 0, sizeof *px);
+    if (cfg->proxy && !*cfg->proxy) return OSB_OK;          /* "": no proxy, the environment unread */
+    if (cfg->proxy) {
+        osb__proxy_parse(cfg->proxy, &px->http);
+        px->http.from = "the configuration";
+        if (px->http.state == OSB__PX_INVALID) {
+            osb__proxies_free(px, a);
+            return OSB_ERR_INVALID_ARG;
+        }
+        px->https = px->http;
+    } else {
+        if ((v = osb__proxy_env(0, &from)) != NULL) {
+            osb__proxy_parse(v, &px->http);
+            px->http.from = from;
+        }
+        if ((v = osb__proxy_env(1, &from)) != NULL) {
+            osb__proxy_parse(v, &px->https);
+            px->https.from = from;
+        }
+    }
+    if (!list && !(list = osb__env("no_proxy", &from))) list = osb__env("NO_PROXY", &from);
+    if (list && *list && !(px->no_proxy = osb__strndup(a, list, strlen(list)))) {
+        osb__proxies_free(px, a);
+        return OSB_ERR_NOMEM;
+    }
+    return OSB_OK;
+}
+
+/* The proxy a request to u goes through, or NULL for a direct connection. */
+static const osb__proxy *osb__proxy_of(const osb__proxies *px, const osb_url *u) {
+    const osb__proxy *p = u->https ? &px->https : &px->http;
+    if (p->state == OSB__PX_NONE) return NULL;
+    if (px->no_proxy && osb_no_proxy_match(px->no_proxy, u->host, u->port)) return NULL;
+    return p;
+}
+
+/* A proxy that cannot be used, as an error naming it (host and port
+ * only: never its credentials). */
+static osb_err osb__proxy_unusable(const osb__proxy *p, osb_error *err) {
+    if (p->state == OSB__PX_UNSUPPORTED) {
+        osb__set_error(err, OSB_ERR_UNSUPPORTED, "proxy %s://%s (from %s): %s", p->scheme, p->name, p->from, p->why);
+        return OSB_ERR_UNSUPPORTED;
+    }
+    osb__set_error(err, OSB_ERR_INVALID_ARG, "the proxy URL in %s cannot be read: %s", p->from, p->why);
+    return OSB_ERR_INVALID_ARG;
+}
+
+OSB_API osb_err osb_proxy_for(const osb_client_config *cfg, const char *url, char *out, size_t cap) {
+    osb__proxies px;
+    const osb__proxy *p;
+    osb_url u;
+    osb_err e;
+    if (!cfg || !url || !out || cap == 0) return OSB_ERR_INVALID_ARG;
+    out[0] = 0;
+    if (osb_url_parse(url, cfg->protocol && !strcmp(cfg->protocol, "https"), &u) != OSB_OK)
+        return OSB_ERR_INVALID_ARG;
+    if ((e = osb__proxies_init(&px, cfg, cfg->allocator)) != OSB_OK) return e;
+    p = osb__proxy_of(&px, &u);
+    if (p && p->state == OSB__PX_INVALID) {
+        e = OSB_ERR_INVALID_ARG;
+    } else if (p) {
+        if ((size_t)osb__fmt(out, cap, "%s://%s", p->scheme, p->name) >= cap) {
+            out[0] = 0;
+            e = OSB_ERR_TOO_LARGE;
+        } else if (p->state == OSB__PX_UNSUPPORTED) {
+            e = OSB_ERR_UNSUPPORTED;
+        }
+    }
+    osb__proxies_free(&px, cfg->allocator);
+    return e;
+}
+
+
 /* ---- connections ---- */
 
 static void osb__conn_close(osb__conn *c, const osb_allocator *a) {
@@ -7705,8 +8056,8 @@ static int osb__connect_one(const struct addrinfo *ai, int64_t deadline, osb__so
     return 0;
 }
 
-static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, osb__conn **out,
-                            osb_error *err);
+static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *px, int route,
+                            int64_t deadline, osb__conn **out, osb_error *err);
 
 /* ---- the client ---- */
 
@@ -7730,6 +8081,7 @@ struct osb_client {
     uint64_t rng;                 /* request ids */
     osb_tls_config tls;
     void *tls_ctx;                /* trust anchors, loaded on the first https request */
+    osb__proxies proxies;
 #ifdef _WIN32
     int wsa_started;
 #endif
@@ -7772,7 +8124,7 @@ static int osb__field_value_ok(const char *v) {
 static int osb__is_framing_header(const char *name, size_t n) {
     static const char *const names[] = {"host", "content-length", "transfer-encoding", "connection",
                                         "upgrade", "expect", "te", "trailer", "keep-alive",
-                                        "proxy-connection"};
+                                        "proxy-connection", "proxy-authorization"};
     size_t i;
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
         if (osb__ieq(name, n, names[i])) return 1;
@@ -7799,7 +8151,8 @@ static osb_err osb__header_allowed(const char *line, const char *from, osb_error
     if (osb__is_framing_header(line, n)) {
         osb__set_error(err, OSB_ERR_INVALID_ARG,
                        "%s header '%.*s' refused: the client writes the framing headers (Host, "
-                       "Content-Length, Transfer-Encoding, Connection, Upgrade, Expect, TE) itself",
+                       "Content-Length, Transfer-Encoding, Connection, Upgrade, Expect, TE) and "
+                       "Proxy-Authorization (from the proxy URL) itself",
                        from, (int)OSB__MIN(n, 64), line);
         return OSB_ERR_INVALID_ARG;
     }
@@ -7886,6 +8239,7 @@ OSB_API osb_err osb_client_new(const osb_client_config *cfg, osb_client **out) {
         if (!c->pool) goto nomem;
     }
     c->tls = cfg->tls;
+    if ((e = osb__proxies_init(&c->proxies, cfg, a)) != OSB_OK) goto fail;
     c->rng = (uint64_t)osb__now_ms() ^ ((uint64_t)(uintptr_t)c << 16) ^ (uint64_t)time(NULL);
 #ifdef _WIN32
     {
@@ -7920,6 +8274,7 @@ OSB_API void osb_client_free(osb_client *c) {
         osb__free(c->alloc, c->execd_token);
     }
     osb__free(c->alloc, c->user_agent);
+    osb__proxies_free(&c->proxies, c->alloc);
     for (i = 0; i < c->nheaders; i++) osb__free(c->alloc, c->headers[i]);
     osb__free(c->alloc, c->headers);
     osb_buf_free(&c->scratch);
@@ -7936,7 +8291,11 @@ OSB_API const osb_error *osb_client_error(const osb_client *c) { return &c->err;
 OSB_API const osb_url *osb_client_url(const osb_client *c) { return &c->base; }
 OSB_API int osb_client_pooled(const osb_client *c) { return c->npool; }
 
-static int osb__conn_matches(const osb__conn *k, const osb_url *u) {
+/* The pool key: the route and the proxy, then the target (a forwarding
+ * proxy connection serves every http target, so its target does not count). */
+static int osb__conn_matches(const osb__conn *k, const osb_url *u, const osb__proxy *px, int route) {
+    if (k->route != route || strcmp(k->via, px ? px->name : "") != 0) return 0;
+    if (route == OSB__ROUTE_FORWARD) return 1;
     return k->https == u->https && k->port == u->port && strcmp(k->host, u->host) == 0;
 }
 
@@ -7951,13 +8310,13 @@ static int osb__conn_alive(osb__conn *k) {
     return osb__poll(&p, 1, 0) == 0;
 }
 
-static osb__conn *osb__pool_take(osb_client *c, const osb_url *u) {
+static osb__conn *osb__pool_take(osb_client *c, const osb_url *u, const osb__proxy *px, int route) {
     int i;
     int64_t now = osb__now_ms();
     for (i = c->npool - 1; i >= 0; i--) {
         osb__conn *k = c->pool[i];
         int expired = now - k->idle_since > OSB_POOL_IDLE_MS;
-        if (!expired && !osb__conn_matches(k, u)) continue;
+        if (!expired && !osb__conn_matches(k, u, px, route)) continue;
         c->pool[i] = c->pool[--c->npool];
         if (!expired && osb__conn_alive(k)) return k;
         osb__conn_close(k, c->alloc);
@@ -8165,8 +8524,103 @@ static int osb__addresses_are_literal(const char *host, const struct addrinfo *r
     return 1;
 }
 
-static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, osb__conn **out,
-                            osb_error *err) {
+static void osb__append_clean(char *dst, size_t cap, const char *src, size_t n);
+
+/* A proxy's refusal as an error: OSB_ERR_CONNECT (the request never
+ * reached its target), http_status the proxy's status, retryable only
+ * for 502/503/504. Names the proxy by host and port. */
+static osb_err osb__proxy_refused(osb_error *err, const char *proxy, const char *target, int status,
+                                  osb_str reason, int sent_auth) {
+    char what[320];
+    if (target) osb__fmt(what, sizeof what, "CONNECT to %s", target);
+    else osb__fmt(what, sizeof what, "the request");
+    if (status == 407)
+        osb__set_error(err, OSB_ERR_CONNECT, "proxy %s refused %s: HTTP 407, it wants credentials; %s", proxy,
+                       what, sent_auth ? "the credentials sent were refused"
+                                       : "none were sent (give them in the proxy URL: http://user:password@host:port)");
+    else
+        osb__set_error(err, OSB_ERR_CONNECT, "proxy %s refused %s: HTTP %d", proxy, what, status);
+    if (err) {
+        if (status != 407 && reason.len) {
+            osb__append_clean(err->message, sizeof err->message, " ", 1);
+            osb__append_clean(err->message, sizeof err->message, reason.ptr, OSB__MIN(reason.len, 80));
+        }
+        err->http_status = status;
+        err->phase = OSB_PHASE_CONNECT;
+        err->retryable = status == 502 || status == 503 || status == 504;
+    }
+    return OSB_ERR_CONNECT;
+}
+
+/* Opens a tunnel to u through the proxy on the fresh connection k:
+ * "CONNECT host:port" with the proxy's credentials when it has them, the
+ * answer read within the connect deadline. A 2xx answer leaves k a clean
+ * byte stream to the target (TLS with the target's name comes next). */
+static osb_err osb__tunnel(osb_client *cl, osb__conn *k, const osb__proxy *px, const osb_url *u,
+                           int64_t deadline, osb_error *err) {
+    char head[1400], target[300];
+    osb_http_header fields[OSB_HTTP_MAX_HEADERS];
+    osb_http_head h;
+    int n, r;
+    osb_err e;
+    osb__hostport(target, sizeof target, u);
+    n = osb__fmt(head, sizeof head, "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %.200s\r\n%s%s%s\r\n", target,
+                 target, cl->user_agent, px->auth[0] ? "Proxy-Authorization: " : "", px->auth,
+                 px->auth[0] ? "\r\n" : "");
+    e = osb__sock_send_all(k, head, (size_t)n, deadline, err);
+    osb__wipe(head, sizeof head);
+    k->start = k->end = 0;
+    for (;;) {
+        size_t got = 0;
+        if (e) {
+            if (e == OSB_ERR_TIMEOUT)
+                osb__set_error(err, OSB_ERR_TIMEOUT, "proxy %s did not answer CONNECT to %s in time", px->name, target);
+            else if (err && e != OSB_ERR_CANCELLED) {
+                char was[sizeof err->message];
+                memcpy(was, err->message, sizeof was);
+                osb__set_error(err, e, "proxy %s, CONNECT to %s: %.200s", px->name, target, was);
+            }
+            if (err) err->phase = OSB_PHASE_CONNECT;
+            return e;
+        }
+        h.headers = fields;
+        h.num_headers = OSB_HTTP_MAX_HEADERS;
+        r = k->end ? osb_http_parse_response(k->buf, k->end, &h) : OSB_HTTP_INCOMPLETE;
+        if (r > 0 && h.status < 200) {                   /* an interim answer: skip it */
+            memmove(k->buf, k->buf + r, k->end - (size_t)r);
+            k->end -= (size_t)r;
+            continue;
+        }
+        if (r != OSB_HTTP_INCOMPLETE) break;
+        if (k->end == k->cap) { r = OSB_HTTP_TOO_LARGE; break; }
+        e = osb__sock_recv_some(k, k->buf + k->end, k->cap - k->end, &got, deadline, OSB_PHASE_CONNECT, err);
+        if (!e && got == 0) {
+            osb__set_error(err, OSB_ERR_CONNECT, "proxy %s closed the connection before answering CONNECT to %s",
+                           px->name, target);
+            if (err) err->phase = OSB_PHASE_CONNECT;
+            return OSB_ERR_CONNECT;
+        }
+        k->end += got;
+    }
+    if (r < 0) {
+        osb__set_error(err, OSB_ERR_PROTOCOL, "proxy %s answered CONNECT to %s with a malformed head", px->name, target);
+        return OSB_ERR_PROTOCOL;
+    }
+    if (h.status >= 300) return osb__proxy_refused(err, px->name, target, h.status, h.reason, px->auth[0] != 0);
+    if ((size_t)r != k->end) {   /* the target speaks only after the client: these came from the proxy */
+        osb__set_error(err, OSB_ERR_PROTOCOL, "proxy %s sent bytes after accepting CONNECT to %s", px->name, target);
+        return OSB_ERR_PROTOCOL;
+    }
+    k->start = k->end = 0;
+    return OSB_OK;
+}
+
+/* Connects to u: directly, or to the proxy px (then route says whether to
+ * open a CONNECT tunnel to u on it); TLS with u's name when u is https. */
+static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *px, int route,
+                            int64_t deadline, osb__conn **out, osb_error *err) {
+    const osb_url *dial = px ? &px->url : u;   /* where the socket goes */
+    const char *to = px ? "proxy " : "";
     struct addrinfo *res = NULL;
     char port[8], tried[240] = "";
     int rc, sys_err = 0, timed_out = 0;
@@ -8180,26 +8634,26 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, 
         return OSB_ERR_UNSUPPORTED;
     }
 #endif
-    osb__fmt(port, sizeof port, "%u", (unsigned)u->port);
-    rc = osb__resolve(u, port, deadline, &res);
+    osb__fmt(port, sizeof port, "%u", (unsigned)dial->port);
+    rc = osb__resolve(dial, port, deadline, &res);
     if (rc == -1) {
-        osb__set_error(err, OSB_ERR_TIMEOUT, "resolving host '%s' timed out", u->host);
+        osb__set_error(err, OSB_ERR_TIMEOUT, "resolving %shost '%s' timed out", to, dial->host);
         if (err) err->phase = OSB_PHASE_DNS;
         return OSB_ERR_TIMEOUT;
     }
     if (rc != 0 || !res) {
-        osb__set_error(err, OSB_ERR_DNS, "cannot resolve host '%s'", u->host);
+        osb__set_error(err, OSB_ERR_DNS, "cannot resolve %shost '%s'", to, dial->host);
         if (err) err->phase = OSB_PHASE_DNS;
         return OSB_ERR_DNS;
     }
-    if (!osb__addresses_are_literal(u->host, res)) {
+    if (!osb__addresses_are_literal(dial->host, res)) {
         /* the resolver read the host as an address other than the one it
            spells (or as one where we see a name): TLS would verify one
            address and the socket reach another */
         freeaddrinfo(res);
         osb__set_error(err, OSB_ERR_INVALID_ARG,
                        "host '%s' is an address in a form the resolver reads differently; write "
-                       "IPv4 as four decimal numbers without leading zeros, IPv6 in brackets", u->host);
+                       "IPv4 as four decimal numbers without leading zeros, IPv6 in brackets", dial->host);
         return OSB_ERR_INVALID_ARG;
     }
     {
@@ -8222,13 +8676,13 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, 
     freeaddrinfo(res);
     if (fd == OSB__BAD_SOCKET) {
         if (timed_out && (!deadline || osb__now_ms() >= deadline - 1)) {
-            osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %.200s:%u timed out; tried %s", u->host,
-                           (unsigned)u->port, tried);
+            osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %s%.200s:%u timed out; tried %s", to, dial->host,
+                           (unsigned)dial->port, tried);
             if (err) err->phase = OSB_PHASE_CONNECT;
             return OSB_ERR_TIMEOUT;
         }
-        osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %.200s:%u: %s; tried %s", u->host,
-                       (unsigned)u->port, sys_err ? strerror(sys_err) : "timed out", tried);
+        osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %s%.200s:%u: %s; tried %s", to, dial->host,
+                       (unsigned)dial->port, sys_err ? strerror(sys_err) : "timed out", tried);
         if (err) { err->sys_errno = sys_err; err->phase = OSB_PHASE_CONNECT; err->retryable = 1; }
         return OSB_ERR_CONNECT;
     }
@@ -8248,6 +8702,18 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, int64_t deadline, 
     k->https = u->https;
     k->port = u->port;
     memcpy(k->host, u->host, sizeof k->host);
+    k->route = route;
+    if (px) {
+        memcpy(k->via, px->name, sizeof k->via);
+        k->proxy_auth = px->auth[0] != 0;
+    }
+    if (route == OSB__ROUTE_TUNNEL) {
+        osb_err e = osb__tunnel(cl, k, px, u, deadline, err);
+        if (e) {
+            osb__conn_close(k, cl->alloc);
+            return e;
+        }
+    }
 #if OSB_TLS
     if (u->https) {
         osb_err e = OSB_OK;
@@ -8391,8 +8857,26 @@ static osb_err osb__add_line(osb_buf *b, const char *name, const char *value) {
  * framing header: those come from here only, once each), a field the
  * library would add is left out when a caller line gives it, and the
  * credentials follow osb__is_lifecycle_call. */
+static void osb__append_authority(osb_buf *b, const osb_url *u) {
+    char port[16];
+    if (strchr(u->host, ':')) {
+        osb_buf_append(b, "[", 1);
+        osb_buf_append_str(b, u->host);
+        osb_buf_append(b, "]", 1);
+    } else {
+        osb_buf_append_str(b, u->host);
+    }
+    if (u->port != (u->https ? 443 : 80)) {
+        osb__fmt(port, sizeof port, ":%u", (unsigned)u->port);
+        osb_buf_append_str(b, port);
+    }
+}
+
+/* fwd: the proxy that forwards this request (plain http through a proxy):
+ * the request line takes the absolute form, and the proxy's credentials go
+ * in Proxy-Authorization (the proxy removes it; it is not the target's). */
 static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const osb_url *u,
-                               const char *method, int kind, osb_error *err) {
+                               const osb__proxy *fwd, const char *method, int kind, osb_error *err) {
     int lifecycle = kind == OSB__TO_LIFECYCLE;
     osb_buf *b = &c->scratch;
     const char *const *own = req->headers;
@@ -8415,6 +8899,10 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
 #define OSB__GIVEN(name) (osb__has_header(own, name) || osb__has_header(cfg, name))
     osb_buf_append_str(b, method);
     osb_buf_append(b, " ", 1);
+    if (fwd) {
+        osb_buf_append_str(b, "http://");
+        osb__append_authority(b, u);
+    }
     osb_buf_append_str(b, u->prefix);
     if (req->path && *req->path) osb_buf_append_str(b, req->path);
     else if (!u->prefix[0]) osb_buf_append(b, "/", 1);
@@ -8423,18 +8911,9 @@ static osb_err osb__build_head(osb_client *c, const osb_http_request *req, const
         osb_buf_append_str(b, req->query);
     }
     osb_buf_append(b, " HTTP/1.1\r\nHost: ", 17);
-    if (strchr(u->host, ':')) {
-        osb_buf_append(b, "[", 1);
-        osb_buf_append_str(b, u->host);
-        osb_buf_append(b, "]", 1);
-    } else {
-        osb_buf_append_str(b, u->host);
-    }
-    if (u->port != (u->https ? 443 : 80)) {
-        osb__fmt(tmp, sizeof tmp, ":%u", (unsigned)u->port);
-        osb_buf_append_str(b, tmp);
-    }
+    osb__append_authority(b, u);
     osb_buf_append(b, "\r\n", 2);
+    if (fwd && fwd->auth[0]) osb__add_line(b, "Proxy-Authorization", fwd->auth);
     if (!OSB__GIVEN("User-Agent")) osb__add_line(b, "User-Agent", c->user_agent);
     if (!OSB__GIVEN("X-Request-ID")) {
         uint64_t r1 = osb__splitmix(&c->rng), r2 = osb__splitmix(&c->rng);
@@ -8805,6 +9284,10 @@ static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_h
         if (r == OSB_HTTP_MALFORMED) return osb__fail(b, OSB_ERR_PROTOCOL, err, "malformed response head");
         if (r == OSB_HTTP_TOO_LARGE) return osb__fail(b, OSB_ERR_TOO_LARGE, err, "response head over its limits");
         k->start += (size_t)r;
+        if (h.status == 407 && k->route == OSB__ROUTE_FORWARD) {   /* the proxy's answer, not the target's */
+            b->sticky = osb__proxy_refused(err, k->via, NULL, 407, h.reason, k->proxy_auth);
+            return b->sticky;
+        }
         if (h.status < 200 && !(h.status == 101 && b->upgrade)) {
             if (h.status == 101) return osb__fail(b, OSB_ERR_PROTOCOL, err, "unexpected protocol upgrade");
             if (++interim > OSB_HTTP_MAX_INTERIM) return osb__fail(b, OSB_ERR_PROTOCOL, err, "too many interim responses");
@@ -8935,7 +9418,8 @@ OSB_API void osb_body_close(osb_body *b) {
  * head into the client's scratch buffer (osb__build_head). *u gets the URL
  * it goes to (parsed into *target for an absolute req->url). */
 static osb_err osb__request_head(osb_client *c, const osb_http_request *req, osb_url *target,
-                                 const osb_url **u, osb_error *err) {
+                                 const osb_url **u, int upgrade, const osb__proxy **px, int *route,
+                                 osb_error *err) {
     const char *method = req->method ? req->method : "GET", *m;
     *u = &c->base;
     for (m = method; *m; m++)
@@ -8962,7 +9446,13 @@ static osb_err osb__request_head(osb_client *c, const osb_http_request *req, osb
         osb__set_error(err, OSB_ERR_INVALID_ARG, "invalid content type or accept value");
         return OSB_ERR_INVALID_ARG;
     }
-    return osb__build_head(c, req, *u, method, osb__request_kind(req), err);
+    /* through a proxy: https and WebSocket upgrades in a CONNECT tunnel,
+       plain http forwarded in absolute form */
+    *px = osb__proxy_of(&c->proxies, *u);
+    *route = !*px ? OSB__ROUTE_DIRECT : ((*u)->https || upgrade) ? OSB__ROUTE_TUNNEL : OSB__ROUTE_FORWARD;
+    if (*px && (*px)->state != OSB__PX_HTTP) return osb__proxy_unusable(*px, err);
+    return osb__build_head(c, req, *u, *route == OSB__ROUTE_FORWARD ? *px : NULL, method,
+                           osb__request_kind(req), err);
 }
 
 /* Sends the request (once more on a fresh connection if a pooled one turned
@@ -8974,7 +9464,8 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
     const char *method = req->method ? req->method : "GET";
     osb_url target;
     const osb_url *u = &c->base;
-    int idempotent, attempt, is_head;
+    const osb__proxy *px = NULL;
+    int idempotent, attempt, is_head, route = OSB__ROUTE_DIRECT;
     int connect_ms = osb__timeout_or(req->timeouts.connect_ms, c->timeouts.connect_ms);
     int first_ms = osb__timeout_or(req->timeouts.first_byte_ms, c->timeouts.first_byte_ms);
     int total_ms = req->stream ? 0 : osb__timeout_or(req->timeouts.total_ms, c->timeouts.total_ms);
@@ -8993,7 +9484,7 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
     b->idle_ms = osb__timeout_or(req->timeouts.idle_ms, c->timeouts.idle_ms);
     b->total_deadline = osb__deadline_in(total_ms);
 
-    e = osb__request_head(c, req, &target, &u, err);
+    e = osb__request_head(c, req, &target, &u, upgrade, &px, &route, err);
     if (e) return e;
     if (upgrade) {   /* framing fields are the client's own: they go before the blank line */
         c->scratch.len -= 2;
@@ -9008,9 +9499,9 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
     for (attempt = 0;; attempt++) {
         int64_t connect_deadline = osb__earlier(osb__deadline_in(connect_ms), b->total_deadline);
         int got_any = 0, fresh = 0;
-        osb__conn *k = osb__pool_take(c, u);
+        osb__conn *k = osb__pool_take(c, u, px, route);
         if (!k) {
-            e = osb__connect(c, u, connect_deadline, &k, err);
+            e = osb__connect(c, u, px, route, connect_deadline, &k, err);
             if (e) {
                 if (e == OSB_ERR_TIMEOUT && b->total_deadline && osb__now_ms() >= b->total_deadline)
                     osb__timeout(err, OSB_PHASE_TOTAL);
@@ -9044,7 +9535,7 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
         if (!fresh && !got_any && attempt == 0 && idempotent && !req->body_reader &&
             (e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT))
             continue;
-        if (e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT) err->retryable = idempotent;
+        if ((e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT) && !err->http_status) err->retryable = idempotent;
         return e;
     }
 }
@@ -9434,6 +9925,7 @@ static int osb__may_retry(const osb__call *k, osb_err e, const osb_error *err) {
         return idempotent && (s == 503 || s == 504);
     }
     if (e == OSB_ERR_DNS) return 1;   /* nothing left the machine */
+    if (e == OSB_ERR_CONNECT && err->http_status) return err->retryable;   /* a proxy refused */
     if (e == OSB_ERR_CONNECT && err->phase == OSB_PHASE_CONNECT) return 1;
     if (e == OSB_ERR_TIMEOUT && err->phase == OSB_PHASE_CONNECT) return 1;
     return idempotent && (e == OSB_ERR_CONNECT || e == OSB_ERR_CLOSED || e == OSB_ERR_TIMEOUT);

@@ -91,8 +91,13 @@ def tearDownModule():
         shutil.rmtree(SERVER["tmp"], ignore_errors=True)
 
 
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
 def base_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPEN_SANDBOX_")}
+    # the dev server is on loopback: a proxy of the machine's must not be in the way
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("OPEN_SANDBOX_") and k.lower() not in PROXY_VARS}
     env["HOME"] = SERVER["home"]
     env.update(extra)
     return env
@@ -1098,6 +1103,45 @@ class Skills(Base):
             code, out, err = run(*args)
             self.assertEqual(code, EX_USAGE, args)
             self.assertIn(what, err)
+
+
+class Proxy(Base):
+    """osb honours the proxy of the environment without flags (tests/servers/proxy.py)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(dir=SERVER["tmp"])
+        self.log = os.path.join(self.tmp, "proxy.log")
+        ready = os.path.join(self.tmp, "proxy-ready")
+        self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "servers", "proxy.py"),
+                                      "--log", self.log, "--ready-file", ready])
+        deadline = time.time() + 20
+        while not os.path.exists(ready):
+            if time.time() > deadline or self.proc.poll() is not None:
+                self.proc.kill()
+                self.fail("tests/servers/proxy.py did not start")
+            time.sleep(0.05)
+        with open(ready) as f:
+            self.port = int(f.read())
+
+    def tearDown(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    def test_environment_proxy(self):
+        env = base_env(http_proxy="http://alice:pw-hidden@127.0.0.1:%d" % self.port)
+        doc = self.json("sandbox", "list", env=env)
+        self.assertIn("items", doc)
+        with open(self.log) as f:
+            lines = [json.loads(ln) for ln in f]
+        want = "GET http://%s/v1/sandboxes" % SERVER["domain"]
+        self.assertTrue(any(ln["line"].startswith(want) for ln in lines), lines)
+        self.assertTrue(all(ln["auth"] == "Basic YWxpY2U6cHctaGlkZGVu" for ln in lines))
+        # config show: the proxy in the table, never its credentials; json keeps the official shape
+        table = self.ok("config", "show", env=env, flags=False)
+        self.assertIn("http://127.0.0.1:%d" % self.port, table)
+        self.assertNotIn("pw-hidden", table)
+        self.assertNotIn("proxy", self.json("config", "show", env=env, flags=False))
+        self.assertIn("none", self.ok("config", "show", env=base_env(no_proxy="*", http_proxy="x:1"), flags=False))
 
 
 class OfficialReadme(Base):

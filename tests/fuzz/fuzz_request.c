@@ -186,12 +186,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cc.execd_access_token = TOK;
     cc.client_ip = flags & 0x40 ? "192.0.2.1" : NULL;
     cc.headers = ncfg ? cfgp : NULL;
+    cc.proxy = "";   /* direct: the head in origin form, whatever the environment says */
     e = osb_client_new(&cc, &c);
     FUZZ_ASSERT(cfg_bad ? e == OSB_ERR_INVALID_ARG : e == OSB_OK);
     if (c) {
         osb_http_request req;
         osb_url target;
         const osb_url *u = NULL;
+        const osb__proxy *px = NULL;
+        int route = 0;
         memset(&req, 0, sizeof req);
         req.method = (flags & 0x80) ? method : NULL;
         req.url = (flags & 1) ? url : NULL;
@@ -207,7 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 3: req.body_reader = no_read; req.body_reader_len = -1; break;
         default: break;
         }
-        e = osb__request_head(c, &req, &target, &u, &c->err);
+        e = osb__request_head(c, &req, &target, &u, 0, &px, &route, &c->err);
         FUZZ_ASSERT(e == OSB_OK || e == OSB_ERR_INVALID_ARG);
         if (e == OSB_OK) {
             char *h = (char *)malloc(c->scratch.len + 1);

@@ -233,6 +233,16 @@ static int c_config_show(args *a) {
     jset_str(o, "config_path", C.path);
     jset_bool(o, "config_file_exists", C.file_found);
     if (strcmp(g_out, "table") == 0) {
+        /* the proxy the lifecycle server is reached through (never its
+           credentials); json and yaml keep the official CLI's document */
+        char px[320], line[360];
+        osb_err pe = osb_proxy_for(&CFG.client, C.domain, px, sizeof px);
+        if (pe == OSB_OK) snprintf(line, sizeof line, "%s", px[0] ? px : "none");
+        else if (pe == OSB_ERR_UNSUPPORTED) snprintf(line, sizeof line, "%s (not supported)", px);
+        else snprintf(line, sizeof line, "(the proxy URL cannot be read)");
+        jset_str(o, "proxy", line);
+    }
+    if (strcmp(g_out, "table") == 0) {
         jv *s = jobj();
         jset_str(s, "api_key", CFG.api_key_source);
         jset_str(s, "domain", CFG.domain_source);
