@@ -16,7 +16,7 @@
 SIZE_CC ?= musl-gcc
 SIZE_CFLAGS ?= -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
     -fno-unwind-tables
-SIZE_LDFLAGS ?= -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro
+SIZE_LDFLAGS ?= -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noseparate-code
 SIZE_BEARSSL = build/size/libbearssl.a
 SIZE_TLS = -DOSB_TLS=1 -I/usr/include/bearssl
 SIZE_OSB_SRC := $(wildcard tools/osb/*.c tools/osb/*.h)
