@@ -19,6 +19,7 @@ LDLIBS_test_tls = $(TLS_LIBS)
 LDLIBS_test_upload = $(TLS_LIBS)
 LDLIBS_test_ws = $(TLS_LIBS)
 LDLIBS_test_proxy = $(TLS_LIBS)
+LDLIBS_test_multi = $(TLS_LIBS)
 LDLIBS_test_alloc = -DOSB_TEST_TLS=1 $(TLS_LIBS)
 LDLIBS_test_security = -DOSB_TEST_TLS=1 $(TLS_LIBS)
 
@@ -76,7 +77,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 check: deps
 	@mkdir -p $(B)/asan-gcc $(B)/asan-clang $(B)/vg
 	@set -e; for t in $(TEST_SRCS); do n=$$(basename $$t .c); \
-	  case $$n in test_tls|test_upload|test_ws|test_proxy) libs="$(TLS_LIBS)";; test_alloc|test_security) libs="-DOSB_TEST_TLS=1 $(TLS_LIBS)";; *) libs="";; esac; \
+	  case $$n in test_tls|test_upload|test_ws|test_proxy|test_multi) libs="$(TLS_LIBS)";; test_alloc|test_security) libs="-DOSB_TEST_TLS=1 $(TLS_LIBS)";; *) libs="";; esac; \
 	  gcc $(WARN) -O1 -g $(SAN) -I. $$t -o $(B)/asan-gcc/$$n $$libs -lm; \
 	  clang $(WARN) -O1 -g $(SAN) -I. $$t -o $(B)/asan-clang/$$n $$libs -lm; \
 	  gcc $(WARN) -O1 -g -I. $$t -o $(B)/vg/$$n $$libs -lm; done

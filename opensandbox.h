@@ -24,6 +24,7 @@
  *   >>pty         interactive terminals: execd's PTY sessions over a WebSocket
  *   >>config >>sandbox >>manager
  *                 configuration, the sandbox handle, listing and killing
+ *   >>multi       many transfers from one thread: poll or your own event loop
  *   >>impl        the implementation (only with OPENSANDBOX_IMPLEMENTATION)
  *
  * DO THIS
@@ -194,6 +195,8 @@
  *     OSB_NO_CODE             osb_code_*, osb_sandbox_code, osb_sandbox_code_context
  *     OSB_NO_SESSION          osb_session_*, osb_sandbox_session, osb_sandbox_session_run
  *     OSB_NO_MANAGER          osb_manager_*
+ *     OSB_NO_MULTI            osb_multi_*, osb_transfer_*, osb_sandbox_open_many,
+ *                             osb_sandbox_run_many
  */
 /* The implementation needs POSIX declarations (sockets, poll, clock_gettime)
  * even under -std=c99; this only works if nothing was included before. */
@@ -249,6 +252,9 @@ extern "C" {
 #endif
 #ifndef OSB_NO_MANAGER
 #  define OSB_NO_MANAGER 0
+#endif
+#ifndef OSB_NO_MULTI
+#  define OSB_NO_MULTI 0
 #endif
 
 /* >>core ================================================================= */
@@ -2856,6 +2862,167 @@ OSB_API void osb_manager_iter(osb_sandbox_iter *it, osb_client *c, const osb_san
 OSB_API osb_err osb_manager_next(osb_sandbox_iter *it, const osb_sandbox_info **item);
 OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
 #endif /* OSB_NO_MANAGER */
+
+/* >>multi ==================================================================
+ *
+ * Many transfers from one thread, in the manner of curl's multi interface
+ * and c-ares: add requests, command streams, metrics watches and lifecycle
+ * calls to a multi as transfers, then either
+ *   - let the library wait: osb_multi_perform(m, timeout_ms, &running)
+ *     polls every socket once (at most timeout_ms), moves every transfer on
+ *     and returns; call it until running is 0; or
+ *   - wait in your own loop (epoll, kqueue, libuv, a game loop):
+ *     osb_multi_fds lists the sockets and what each waits for,
+ *     osb_multi_timeout_ms says when to come back at the latest, and
+ *     osb_multi_socket_ready(m, fd, events, &running) moves the transfers
+ *     on (fd OSB_MULTI_NO_FD: time passed, no socket). The socket set
+ *     changes between calls: ask osb_multi_fds again after each.
+ * Every transfer ends exactly once, in its on_done callback, with the
+ * osb_err and osb_error detail the blocking call gives. Nothing blocks
+ * except name resolution: each host name is resolved once per multi (with
+ * the blocking resolver, bounded by the connect deadline; address literals
+ * and /etc/hosts names cost nothing) and its addresses are reused; and
+ * through an HTTP proxy (osb_client_config.proxy) the connect to the proxy
+ * and its CONNECT tunnel, which use the blocking connect.
+ *
+ * It is the blocking client's own machinery, not a second HTTP client: the
+ * same head builder, head parser, chunked and event-stream decoders, TLS
+ * engine and pool. Where the blocking path waits for a socket, a multi's
+ * connection returns "not yet" and the step resumes from the state kept
+ * in the connection, the body and the TLS engine. Connects are
+ * non-blocking over every address (families alternating, each with a
+ * share of the connect deadline), so is the TLS handshake. Connections
+ * come from and go back to the client's pool (osb_client_config.pool_max
+ * idle ones kept: raise it to reuse more), so a transfer to a host that an
+ * earlier one used skips the connect. A multi never retries (the blocking
+ * REST calls do): on_done tells, the caller adds the transfer again.
+ *
+ * Threads and ownership: a multi belongs to its client, one thread at a
+ * time; while it runs it uses the client's error detail as its scratch
+ * (each transfer has its own, given to on_done). osb_multi_add copies the
+ * request head at once; a body in memory over 64 KiB, a body reader, a
+ * sink and the callbacks must stay valid until on_done. A transfer pointer
+ * is valid until its on_done returns. on_done may add transfers and cancel
+ * others.
+ *
+ * Memory: a transfer holds about 3 KB while it waits (more for a stream:
+ * its decoder state and first event buffer, OSB_STREAM_BUFFER); its
+ * connection adds a receive buffer of OSB_MULTI_IO_BUFFER (16 KiB) instead
+ * of the blocking client's OSB_IO_BUFFER, and TLS its engine (>>tls). */
+#if !OSB_NO_MULTI
+typedef struct osb_multi osb_multi;
+typedef struct osb_transfer osb_transfer;
+
+/* Zero-initialise (or pass NULL) for the defaults. */
+typedef struct osb_multi_config {
+    int max_per_host;     /* connections at once to one scheme://host:port; 0 = no cap.
+                             Transfers over the cap wait in line, in the order added */
+    int max_total;        /* transfers running at once; 0 = no cap */
+} osb_multi_config;
+
+/* The end of a transfer: result OSB_OK or the error, err its detail (as
+ * osb_client_error after the blocking call). */
+typedef void (*osb_done_fn)(void *user, osb_transfer *t, osb_err result, const osb_error *err);
+
+/* Zero-initialise; only what you set is used. */
+typedef struct osb_transfer_config {
+    osb_done_fn on_done;
+    void *user;                   /* for both callbacks */
+    osb_event_fn on_event;        /* streams: each event (non-zero stops it: OSB_ERR_CANCELLED) */
+    osb_execution *execution;     /* streams: events collected as osb_command_run does, or NULL */
+    int timeout_ms;               /* the whole transfer, streams too, time in line included;
+                                     0 = only the request's and client's timeouts */
+} osb_transfer_config;
+
+OSB_API osb_err osb_multi_new(osb_client *c, const osb_multi_config *cfg, osb_multi **out);
+/* Cancels what is left (each on_done gets OSB_ERR_CANCELLED), closes its
+ * connections and frees the multi. NULL is fine. */
+OSB_API void osb_multi_free(osb_multi *m);
+
+/* A raw request, sent as osb_request_raw sends it (an idempotent one goes
+ * once more on a new connection when a pooled one turns out dead before
+ * any answer). The response: osb_transfer_response(t) in on_done. */
+OSB_API osb_err osb_multi_add(osb_multi *m, const osb_http_request *req, const osb_transfer_config *tc,
+                              osb_transfer **out);
+/* osb_command_run as a transfer: events to tc->on_event and tc->execution. */
+OSB_API osb_err osb_multi_command(osb_multi *m, const osb_target *execd, const osb_command_request *req,
+                                  const osb_transfer_config *tc, osb_transfer **out);
+/* osb_metrics_watch as a transfer (it ends when cancelled or on a timeout). */
+OSB_API osb_err osb_multi_metrics_watch(osb_multi *m, const osb_target *execd, const osb_transfer_config *tc,
+                                        osb_transfer **out);
+/* osb_files_download as a transfer: the file's bytes go to sink. */
+OSB_API osb_err osb_multi_file_download(osb_multi *m, const osb_target *execd, const char *path,
+                                        osb_write_fn sink, void *sink_user, const osb_transfer_config *tc,
+                                        osb_transfer **out);
+/* Lifecycle calls as transfers; the decoded result (osb_sandbox_info for
+ * create and get) comes from osb_transfer_take_result in on_done. */
+OSB_API osb_err osb_multi_sandbox_create(osb_multi *m, const osb_sandbox_create_req *req,
+                                         const osb_transfer_config *tc, osb_transfer **out);
+OSB_API osb_err osb_multi_sandbox_get(osb_multi *m, const char *sandbox_id, const osb_transfer_config *tc,
+                                      osb_transfer **out);
+OSB_API osb_err osb_multi_sandbox_delete(osb_multi *m, const char *sandbox_id, const osb_transfer_config *tc,
+                                         osb_transfer **out);
+
+/* Ends t now (on_done is called with OSB_ERR_CANCELLED before this
+ * returns); its connection is closed, the others go on. */
+OSB_API void osb_multi_cancel(osb_multi *m, osb_transfer *t);
+/* The status, headers and (without a sink) the body of t's response. */
+OSB_API const osb_http_response *osb_transfer_response(const osb_transfer *t);
+/* The decoded result of a typed call; the caller owns it then
+ * (osb_result_free). NULL when there is none. */
+OSB_API void *osb_transfer_take_result(osb_transfer *t);
+OSB_API void *osb_transfer_user(const osb_transfer *t);
+
+/* Waits at most timeout_ms (0: not at all; negative: until the next
+ * deadline or socket event) for the sockets, moves every transfer on,
+ * calls the on_done of the ended ones. *running (may be NULL): transfers
+ * not ended yet. */
+OSB_API osb_err osb_multi_perform(osb_multi *m, int timeout_ms, int *running);
+
+#define OSB_MULTI_IN 1            /* wait until readable */
+#define OSB_MULTI_OUT 2           /* wait until writable */
+#define OSB_MULTI_NO_FD (-1)      /* osb_multi_socket_ready: no socket, time passed */
+typedef struct osb_multi_socket {
+    int fd;                       /* the socket (a SOCKET on Windows) */
+    int events;                   /* OSB_MULTI_IN or OSB_MULTI_OUT */
+} osb_multi_socket;
+/* Fills up to cap sockets the transfers wait on; returns how many there
+ * are (more than cap: call again with more room). */
+OSB_API size_t osb_multi_fds(osb_multi *m, osb_multi_socket *out, size_t cap);
+/* The longest wait before osb_multi_socket_ready must be called anyway:
+ * milliseconds, 0 = now (work that needs no socket), -1 = no deadline. */
+OSB_API int osb_multi_timeout_ms(osb_multi *m);
+/* Tells that fd is ready for events (OSB_MULTI_IN / OSB_MULTI_OUT; an
+ * error or hang-up counts as both), or OSB_MULTI_NO_FD when the timeout
+ * passed; moves the transfers on. */
+OSB_API osb_err osb_multi_socket_ready(osb_multi *m, int fd, int events, int *running);
+OSB_API int osb_multi_running(const osb_multi *m);
+#endif /* OSB_NO_MULTI */
+
+/* ---- the sandbox layer on a multi ------------------------------------------ */
+#if !OSB_NO_MULTI
+/* Creates n sandboxes from one request, the create calls all at once on a
+ * multi, and waits for each as osb_sandbox_open does (Running, execd
+ * reachable; that wait goes one sandbox after the other, and is short once
+ * they all run). out[0..n) get the handles. When any fails, or *cancel
+ * (may be NULL) becomes non-zero, the sandboxes created so far are killed
+ * (unless opt->keep_on_failure) and closed, every out[i] is NULL, and the
+ * first failure's code is returned (its detail in osb_client_error). */
+OSB_API osb_err osb_sandbox_open_many(osb_client *c, const osb_sandbox_create_req *req, size_t n,
+                                      const osb_sandbox_options *opt, const volatile int *cancel,
+                                      osb_sandbox **out);
+/* An event of sandbox index's run (osb_sandbox_run_many); non-zero stops
+ * that run with OSB_ERR_CANCELLED. */
+typedef int (*osb_batch_event_fn)(void *user, size_t index, const osb_event *ev);
+/* Runs `bash -c command` in each of n sandboxes (all of one client) at
+ * once, from this thread. x (may be NULL) gets n executions (as
+ * osb_sandbox_run fills one), results (may be NULL) each run's code.
+ * Returns OSB_OK when every run did (then see x[i].exit_code), else the
+ * first failure's code. */
+OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const char *command,
+                                     osb_batch_event_fn on_event, void *user, osb_execution *x,
+                                     osb_err *results);
+#endif /* OSB_NO_MULTI */
 #ifdef __cplusplus
 }
 #endif
@@ -5897,6 +6064,11 @@ OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
 
 static void osb__set_error(osb_error *err, osb_err code, const char *fmt, ...);
 
+/* "Would block": what a step on a connection driven by a multi (>>multi)
+ * returns where the blocking path would wait; osb__conn.want says for what.
+ * Internal: no public call ever returns it. */
+#define OSB__AGAIN ((osb_err)1000)
+
 /* ---- clock ---- */
 
 static int64_t osb__now_ms(void) {
@@ -5985,6 +6157,8 @@ typedef struct osb__conn {
     int64_t idle_since;       /* when it went back to the pool */
     int reused;               /* served an earlier request */
     const volatile int *cancel; /* the running request's cancel flag */
+    int nb;                   /* a multi drives it: never wait, return OSB__AGAIN */
+    int want;                 /* after OSB__AGAIN: 1 = until readable, 2 = writable */
     int route;                /* OSB__ROUTE_* */
     char via[300];            /* the proxy's "host:port", "" when direct */
     int proxy_auth;           /* credentials went to the proxy (for a 407's message) */
@@ -6035,7 +6209,12 @@ static osb_err osb__sock_failure(osb__conn *c, int for_write, int64_t deadline, 
     int e = osb__sock_errno();
     if (e == OSB__EINTR) return OSB_OK;
     if (e == OSB__EAGAIN || e == EWOULDBLOCK) {
-        int w = osb__wait(c->fd, for_write, deadline, c->cancel);
+        int w;
+        if (c->nb) {
+            c->want = for_write ? 2 : 1;
+            return OSB__AGAIN;
+        }
+        w = osb__wait(c->fd, for_write, deadline, c->cancel);
         if (w > 0) return OSB_OK;
         if (w == 0) return osb__timeout(err, phase);
         if (w == -2) {
@@ -6052,23 +6231,37 @@ static osb_err osb__sock_failure(osb__conn *c, int for_write, int64_t deadline, 
     return OSB_ERR_CONNECT;
 }
 
-static osb_err osb__sock_send_all(osb__conn *c, const void *data, size_t len, int64_t deadline,
-                                  osb_error *err) {
-    const char *p = (const char *)data;
-    while (len > 0) {
-        int chunk = len > 0x40000000u ? 0x40000000 : (int)len;
+/* Sends what the socket takes now (*sent > 0 on OSB_OK), waiting for room
+ * first if there is none (a multi's connection: OSB__AGAIN instead). */
+static osb_err osb__sock_send_some(osb__conn *c, const void *data, size_t len, size_t *sent,
+                                   int64_t deadline, osb_error *err) {
+    int chunk = len > 0x40000000u ? 0x40000000 : (int)len;
+    *sent = 0;
+    for (;;) {
 #ifdef _WIN32
-        int n = send(c->fd, p, chunk, 0);
+        int n = send(c->fd, (const char *)data, chunk, 0);
 #else
-        ptrdiff_t n = send(c->fd, p, (size_t)chunk, OSB__SEND_FLAGS);
+        ptrdiff_t n = send(c->fd, data, (size_t)chunk, OSB__SEND_FLAGS);
 #endif
         if (n > 0) {
-            p += n;
-            len -= (size_t)n;
+            *sent = (size_t)n;
+            return OSB_OK;
         } else {
             osb_err e = osb__sock_failure(c, 1, deadline, OSB_PHASE_SEND, err);
             if (e) return e;
         }
+    }
+}
+
+static osb_err osb__sock_send_all(osb__conn *c, const void *data, size_t len, int64_t deadline,
+                                  osb_error *err) {
+    const char *p = (const char *)data;
+    while (len > 0) {
+        size_t n;
+        osb_err e = osb__sock_send_some(c, p, len, &n, deadline, err);
+        if (e) return e;
+        p += n;
+        len -= n;
     }
     return OSB_OK;
 }
@@ -7194,20 +7387,21 @@ static osb_err osb__tls_engine_error(osb__tls_conn *t, osb_error *err) {
 static osb_err osb__tls_flush_records(osb__conn *c, osb__tls_conn *t, int64_t deadline_ms,
                                       int lenient, osb_error *err) {
     for (;;) {
-        size_t len;
+        size_t len, sent;
         unsigned char *buf;
         osb_err e;
         if (!(br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDREC)) return OSB_OK;
         buf = br_ssl_engine_sendrec_buf(&t->sc.eng, &len);
-        e = osb__sock_send_all(c, buf, len, deadline_ms, err);
+        e = osb__sock_send_some(c, buf, len, &sent, deadline_ms, err);
         if (e) {
             /* While reading, what the engine sends is an alert or a
              * close_notify answer: losing it is harmless and the next read
              * tells what happened. A deadline or a cancel is reported. */
             if (!lenient || e != OSB_ERR_CONNECT) return e;
             t->sent_failed = 1;
+            sent = len;
         }
-        br_ssl_engine_sendrec_ack(&t->sc.eng, len);
+        br_ssl_engine_sendrec_ack(&t->sc.eng, sent);
     }
 }
 
@@ -7247,8 +7441,11 @@ OSB__HELPER void osb__tls_close(osb__conn *c, const osb_allocator *a) {
     c->tls = NULL;
 }
 
-OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *host,
-                                  int64_t deadline_ms, osb_error *err) {
+OSB__HELPER osb_err osb__tls_handshake(osb__tls_ctx *ctx, osb__conn *c, int64_t deadline_ms, osb_error *err);
+
+/* Sets up the TLS session of a connection (c->tls); the handshake is
+ * osb__tls_handshake's. */
+OSB__HELPER osb_err osb__tls_start(osb__tls_ctx *ctx, osb__conn *c, const char *host, osb_error *err) {
     osb__tls_conn *t;
     size_t hlen, size, ip_len;
     unsigned char ip[16];
@@ -7310,7 +7507,22 @@ OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *h
         return OSB_ERR_TLS;
     }
     c->tls = t;
-    /* The handshake is done once the engine accepts application data. */
+    return OSB_OK;
+}
+
+OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *host,
+                                  int64_t deadline_ms, osb_error *err) {
+    osb_err e = osb__tls_start(ctx, c, host, err);
+    return e ? e : osb__tls_handshake(ctx, c, deadline_ms, err);
+}
+
+/* Drives the handshake until the engine accepts application data. The
+ * engine keeps the state: on a multi's connection OSB__AGAIN returns with
+ * everything in place, to be called again once the socket is ready. Any
+ * failure closes the TLS session. */
+OSB__HELPER osb_err osb__tls_handshake(osb__tls_ctx *ctx, osb__conn *c, int64_t deadline_ms, osb_error *err) {
+    osb__tls_conn *t = (osb__tls_conn *)c->tls;
+    const char *host = t->host;
     for (;;) {
         unsigned st = br_ssl_engine_current_state(&t->sc.eng);
         osb_err e;
@@ -7352,6 +7564,7 @@ OSB__HELPER osb_err osb__tls_open(osb__tls_ctx *ctx, osb__conn *c, const char *h
             e = OSB_ERR_TLS;
         }
         if (e) {
+            if (e == OSB__AGAIN) return e;
             if (e == OSB_ERR_TIMEOUT) {
                 if (err) err->phase = OSB_PHASE_TLS;
             } else if (e == OSB_ERR_CONNECT) {
@@ -8012,12 +8225,12 @@ static void osb__conn_close(osb__conn *c, const osb_allocator *a) {
     osb__free(a, c);
 }
 
-/* Connects to one resolved address, waiting until the deadline. */
-static int osb__connect_one(const struct addrinfo *ai, int64_t deadline, osb__socket *out,
-                            int *sys_err, int *timed_out) {
+/* Starts a non-blocking connect to one resolved address: 0 connected, 1
+ * under way (wait until writable, then osb__connect_result), -1 failed
+ * (*sys_err says why). */
+static int osb__connect_start(const struct addrinfo *ai, osb__socket *out, int *sys_err) {
     osb__socket fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     int one = 1, r;
-    *timed_out = 0;
     if (fd == OSB__BAD_SOCKET) { *sys_err = osb__sock_errno(); return -1; }
 #if defined(SO_NOSIGPIPE)
     setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, (const char *)&one, sizeof one);
@@ -8028,29 +8241,46 @@ static int osb__connect_one(const struct addrinfo *ai, int64_t deadline, osb__so
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
     if (osb__set_nonblocking(fd) != 0) { *sys_err = osb__sock_errno(); osb__sock_close(fd); return -1; }
     r = connect(fd, ai->ai_addr, (int)ai->ai_addrlen);
-    if (r != 0) {
-        int e = osb__sock_errno(), w;
-        if (e != OSB__EINPROGRESS && e != EINPROGRESS && e != OSB__EAGAIN) {
-            *sys_err = e;
-            osb__sock_close(fd);
-            return -1;
-        }
-        w = osb__wait(fd, 1, deadline, NULL);
-        if (w <= 0) {
-            *timed_out = (w == 0);
-            *sys_err = w == 0 ? 0 : osb__sock_errno();
-            osb__sock_close(fd);
-            return -1;
-        } else {
-            int soerr = 0;
-            socklen_t sl = sizeof soerr;
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl);
-            if (soerr != 0) {
-                *sys_err = soerr;
-                osb__sock_close(fd);
-                return -1;
-            }
-        }
+    *out = fd;
+    if (r == 0) return 0;
+    r = osb__sock_errno();
+    if (r == OSB__EINPROGRESS || r == EINPROGRESS || r == OSB__EAGAIN) return 1;
+    *sys_err = r;
+    osb__sock_close(fd);
+    *out = OSB__BAD_SOCKET;
+    return -1;
+}
+
+/* Once a connect under way made the socket writable: 0 connected, -1 failed
+ * (*sys_err). */
+static int osb__connect_result(osb__socket fd, int *sys_err) {
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&soerr, &sl);
+    *sys_err = soerr;
+    return soerr ? -1 : 0;
+}
+
+/* Connects to one resolved address, waiting until the deadline. */
+static int osb__connect_one(const struct addrinfo *ai, int64_t deadline, osb__socket *out,
+                            int *sys_err, int *timed_out) {
+    osb__socket fd;
+    int r = osb__connect_start(ai, &fd, sys_err), w;
+    *timed_out = 0;
+    if (r <= 0) {
+        if (r == 0) *out = fd;
+        return r;
+    }
+    w = osb__wait(fd, 1, deadline, NULL);
+    if (w <= 0) {
+        *timed_out = (w == 0);
+        *sys_err = w == 0 ? 0 : osb__sock_errno();
+        osb__sock_close(fd);
+        return -1;
+    }
+    if (osb__connect_result(fd, sys_err) != 0) {
+        osb__sock_close(fd);
+        return -1;
     }
     *out = fd;
     return 0;
@@ -8081,6 +8311,7 @@ struct osb_client {
     uint64_t rng;                 /* request ids */
     osb_tls_config tls;
     void *tls_ctx;                /* trust anchors, loaded on the first https request */
+    void *defer;                  /* a multi turning the next typed call into a transfer */
     osb__proxies proxies;
 #ifdef _WIN32
     int wsa_started;
@@ -8617,23 +8848,15 @@ static osb_err osb__tunnel(osb_client *cl, osb__conn *k, const osb__proxy *px, c
 
 /* Connects to u: directly, or to the proxy px (then route says whether to
  * open a CONNECT tunnel to u on it); TLS with u's name when u is https. */
-static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *px, int route,
-                            int64_t deadline, osb__conn **out, osb_error *err) {
-    const osb_url *dial = px ? &px->url : u;   /* where the socket goes */
-    const char *to = px ? "proxy " : "";
+/* Resolves where a connection dials (the target, or "proxy " to = its
+ * proxy) with the checks every connect makes: the addresses are what the
+ * host spells. */
+static osb_err osb__resolve_checked(const osb_url *dial, const char *to, int64_t deadline,
+                                    struct addrinfo **out, osb_error *err) {
     struct addrinfo *res = NULL;
-    char port[8], tried[240] = "";
-    int rc, sys_err = 0, timed_out = 0;
-    osb__conn *k;
-    osb__socket fd = OSB__BAD_SOCKET;
+    char port[8];
+    int rc;
     *out = NULL;
-#if !OSB_TLS
-    if (u->https) {
-        osb__set_error(err, OSB_ERR_UNSUPPORTED,
-                       "https needs TLS: build the implementation with OSB_TLS=1 and link -lbearssl");
-        return OSB_ERR_UNSUPPORTED;
-    }
-#endif
     osb__fmt(port, sizeof port, "%u", (unsigned)dial->port);
     rc = osb__resolve(dial, port, deadline, &res);
     if (rc == -1) {
@@ -8656,6 +8879,79 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
                        "IPv4 as four decimal numbers without leading zeros, IPv6 in brackets", dial->host);
         return OSB_ERR_INVALID_ARG;
     }
+    *out = res;
+    return OSB_OK;
+}
+
+/* The error of a connect that reached no address of dial; tried lists them. */
+static osb_err osb__connect_failed(const osb_url *dial, const char *to, const char *tried, int timed_out,
+                                   int sys_err, int64_t deadline, osb_error *err) {
+    if (timed_out && (!deadline || osb__now_ms() >= deadline - 1)) {
+        osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %s%.200s:%u timed out; tried %s", to, dial->host,
+                       (unsigned)dial->port, tried);
+        if (err) err->phase = OSB_PHASE_CONNECT;
+        return OSB_ERR_TIMEOUT;
+    }
+    osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %s%.200s:%u: %s; tried %s", to, dial->host,
+                   (unsigned)dial->port, sys_err ? strerror(sys_err) : "timed out", tried);
+    if (err) { err->sys_errno = sys_err; err->phase = OSB_PHASE_CONNECT; err->retryable = 1; }
+    return OSB_ERR_CONNECT;
+}
+
+/* Wraps a connected socket (closed on failure) into a direct connection to
+ * u with a receive buffer of cap bytes. */
+static osb_err osb__conn_new(osb_client *cl, osb__socket fd, const osb_url *u, size_t cap, osb__conn **out,
+                             osb_error *err) {
+    osb__conn *k = (osb__conn *)osb__alloc(cl->alloc, sizeof *k);
+    *out = NULL;
+    if (k) {
+        memset(k, 0, sizeof *k);
+        k->fd = fd;
+        k->buf = (char *)osb__alloc(cl->alloc, cap);
+        k->cap = cap;
+    }
+    if (!k || !k->buf) {
+        if (k) osb__free(cl->alloc, k);
+        osb__sock_close(fd);
+        osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
+        return OSB_ERR_NOMEM;
+    }
+    k->https = u->https;
+    k->port = u->port;
+    memcpy(k->host, u->host, sizeof k->host);
+    *out = k;
+    return OSB_OK;
+}
+
+#if OSB_TLS
+/* The client's trust anchors, loaded on its first https connection. */
+static osb_err osb__tls_ctx_of(osb_client *cl, osb__tls_ctx **out, osb_error *err) {
+    osb_err e = OSB_OK;
+    if (!cl->tls_ctx) e = osb__tls_ctx_new(&cl->tls, cl->alloc, (osb__tls_ctx **)&cl->tls_ctx, err);
+    *out = (osb__tls_ctx *)cl->tls_ctx;
+    return e;
+}
+#endif
+
+static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *px, int route,
+                            int64_t deadline, osb__conn **out, osb_error *err) {
+    const osb_url *dial = px ? &px->url : u;   /* where the socket goes */
+    const char *to = px ? "proxy " : "";
+    struct addrinfo *res = NULL;
+    char tried[240] = "";
+    int sys_err = 0, timed_out = 0;
+    osb__conn *k;
+    osb__socket fd = OSB__BAD_SOCKET;
+    osb_err e;
+    *out = NULL;
+#if !OSB_TLS
+    if (u->https) {
+        osb__set_error(err, OSB_ERR_UNSUPPORTED,
+                       "https needs TLS: build the implementation with OSB_TLS=1 and link -lbearssl");
+        return OSB_ERR_UNSUPPORTED;
+    }
+#endif
+    if ((e = osb__resolve_checked(dial, to, deadline, &res, err)) != OSB_OK) return e;
     {
         /* every address, families alternating, each with its share of what
            is left of the deadline: one dead address cannot use all of it */
@@ -8674,34 +8970,8 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
         for (; i < n && fd == OSB__BAD_SOCKET; i++) osb__addr_note(tried, sizeof tried, order[i], "not tried");
     }
     freeaddrinfo(res);
-    if (fd == OSB__BAD_SOCKET) {
-        if (timed_out && (!deadline || osb__now_ms() >= deadline - 1)) {
-            osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %s%.200s:%u timed out; tried %s", to, dial->host,
-                           (unsigned)dial->port, tried);
-            if (err) err->phase = OSB_PHASE_CONNECT;
-            return OSB_ERR_TIMEOUT;
-        }
-        osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %s%.200s:%u: %s; tried %s", to, dial->host,
-                       (unsigned)dial->port, sys_err ? strerror(sys_err) : "timed out", tried);
-        if (err) { err->sys_errno = sys_err; err->phase = OSB_PHASE_CONNECT; err->retryable = 1; }
-        return OSB_ERR_CONNECT;
-    }
-    k = (osb__conn *)osb__alloc(cl->alloc, sizeof *k);
-    if (k) {
-        memset(k, 0, sizeof *k);
-        k->fd = fd;
-        k->buf = (char *)osb__alloc(cl->alloc, OSB_IO_BUFFER);
-        k->cap = OSB_IO_BUFFER;
-    }
-    if (!k || !k->buf) {
-        if (k) osb__free(cl->alloc, k);
-        osb__sock_close(fd);
-        osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
-        return OSB_ERR_NOMEM;
-    }
-    k->https = u->https;
-    k->port = u->port;
-    memcpy(k->host, u->host, sizeof k->host);
+    if (fd == OSB__BAD_SOCKET) return osb__connect_failed(dial, to, tried, timed_out, sys_err, deadline, err);
+    if ((e = osb__conn_new(cl, fd, u, OSB_IO_BUFFER, &k, err)) != OSB_OK) return e;
     k->route = route;
     if (px) {
         memcpy(k->via, px->name, sizeof k->via);
@@ -8716,9 +8986,9 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
     }
 #if OSB_TLS
     if (u->https) {
-        osb_err e = OSB_OK;
-        if (!cl->tls_ctx) e = osb__tls_ctx_new(&cl->tls, cl->alloc, (osb__tls_ctx **)&cl->tls_ctx, err);
-        if (!e) e = osb__tls_open((osb__tls_ctx *)cl->tls_ctx, k, u->host, deadline, err);
+        osb__tls_ctx *ctx;
+        e = osb__tls_ctx_of(cl, &ctx, err);
+        if (!e) e = osb__tls_open(ctx, k, u->host, deadline, err);
         if (e) {
             osb__conn_close(k, cl->alloc);
             return e;
@@ -8763,6 +9033,8 @@ struct osb_body {
     const volatile int *cancel;
     int allocated;               /* osb_body_close frees it */
     int upgrade;                 /* a 101 answer ends the head (WebSocket) */
+    int got_any;                 /* reading the head: a byte of the answer came */
+    int interim;                 /* reading the head: 1xx answers skipped */
     void (*on_wait)(void *);     /* before waiting on the network (osb_stream_on_wait) */
     void *on_wait_user;
 };
@@ -9054,10 +9326,56 @@ static osb_err osb__send_multipart(osb__conn *k, const osb_http_request *req, os
 /* Streams a reader's body, chunk-encoded when its length is unknown. The
  * connection's receive buffer stages it: no response is read before the
  * request is sent, and large blocks mean few system calls. */
-static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64_t deadline,
-                                osb_error *err) {
+/* Reads the next piece of a reader's body into the connection's buffer,
+ * chunk-framed when the length is unknown: *out / *out_len name what to
+ * send (possibly nothing), *last is 1 once the body is complete with it.
+ * *sent counts the reader's bytes. */
+static osb_err osb__reader_stage(osb__conn *k, const osb_http_request *req, uint64_t *sent,
+                                 const char **out, size_t *out_len, int *last, osb_error *err) {
     char *data = k->buf + 12;                 /* room before the data for a chunk-size line */
     size_t room = k->cap - 16;                /* and after it for CRLF */
+    ptrdiff_t n = req->body_reader(req->body_reader_user, data, room);
+    *out = data;
+    *out_len = 0;
+    *last = 0;
+    if (n < 0 || (size_t)n > room) {
+        osb__set_error(err, OSB_ERR_IO, "the request body reader failed");
+        return OSB_ERR_IO;
+    }
+    if (req->cancel && *req->cancel) {
+        osb__set_error(err, OSB_ERR_CANCELLED, "cancelled");
+        return OSB_ERR_CANCELLED;
+    }
+    if (req->body_reader_len < 0) {
+        char head[12];
+        int hl = osb__fmt(head, sizeof head, "%lx\r\n", (unsigned long)n);
+        memcpy(data - hl, head, (size_t)hl);
+        memcpy(data + n, "\r\n", 2);   /* ends the data, or for the last chunk the empty trailer */
+        *out = data - hl;
+        *out_len = (size_t)(hl + n + 2);
+        *last = n == 0;
+        return OSB_OK;
+    }
+    if (n == 0) {
+        if (*sent != (uint64_t)req->body_reader_len) {
+            osb__set_error(err, OSB_ERR_IO, "the request body reader ended after %llu of %lld bytes",
+                           (unsigned long long)*sent, (long long)req->body_reader_len);
+            return OSB_ERR_IO;
+        }
+        *last = 1;
+        return OSB_OK;
+    }
+    if (*sent + (uint64_t)n > (uint64_t)req->body_reader_len) {
+        osb__set_error(err, OSB_ERR_IO, "the request body reader gave more than body_reader_len bytes");
+        return OSB_ERR_IO;
+    }
+    *sent += (uint64_t)n;
+    *out_len = (size_t)n;
+    return OSB_OK;
+}
+
+static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64_t deadline,
+                                osb_error *err) {
     uint64_t sent = 0;
     int chunked = req->body_reader_len < 0;
     osb_err e;
@@ -9074,40 +9392,13 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
     if (!chunked && req->body_reader == osb_multipart_read)
         return osb__send_multipart(k, req, (osb_multipart *)req->body_reader_user, deadline, err);
     for (;;) {
-        ptrdiff_t n = req->body_reader(req->body_reader_user, data, room);
-        if (n < 0 || (size_t)n > room) {
-            osb__set_error(err, OSB_ERR_IO, "the request body reader failed");
-            return OSB_ERR_IO;
-        }
-        if (req->cancel && *req->cancel) {
-            osb__set_error(err, OSB_ERR_CANCELLED, "cancelled");
-            return OSB_ERR_CANCELLED;
-        }
-        if (chunked) {
-            char head[12];
-            int hl = osb__fmt(head, sizeof head, "%lx\r\n", (unsigned long)n);
-            memcpy(data - hl, head, (size_t)hl);
-            memcpy(data + n, "\r\n", 2);   /* ends the data, or for the last chunk the empty trailer */
-            e = osb__conn_send(k, data - hl, (size_t)(hl + n + 2), deadline, err);
-            if (e) return e;
-            if (n == 0) return OSB_OK;
-            continue;
-        }
-        if (n == 0) break;
-        if (sent + (uint64_t)n > (uint64_t)req->body_reader_len) {
-            osb__set_error(err, OSB_ERR_IO, "the request body reader gave more than body_reader_len bytes");
-            return OSB_ERR_IO;
-        }
-        e = osb__conn_send(k, data, (size_t)n, deadline, err);
-        if (e) return e;
-        sent += (uint64_t)n;
+        const char *p;
+        size_t n;
+        int last;
+        e = osb__reader_stage(k, req, &sent, &p, &n, &last, err);
+        if (!e && n) e = osb__conn_send(k, p, n, deadline, err);
+        if (e || last) return e;
     }
-    if (sent != (uint64_t)req->body_reader_len) {
-        osb__set_error(err, OSB_ERR_IO, "the request body reader ended after %llu of %lld bytes",
-                       (unsigned long long)sent, (long long)req->body_reader_len);
-        return OSB_ERR_IO;
-    }
-    return OSB_OK;
 }
 
 static int osb__parse_u64(osb_str s, uint64_t *out) {
@@ -9245,7 +9536,10 @@ static osb_err osb__fill(osb_body *b, int64_t deadline, osb_phase phase, size_t 
         if (e == OSB_ERR_TIMEOUT && b->total_deadline && osb__now_ms() >= b->total_deadline) {
             osb__timeout(err, OSB_PHASE_TOTAL);
         }
-        if (e) { b->sticky = e; return e; }
+        if (e) {
+            if (e != OSB__AGAIN) b->sticky = e;   /* a multi comes back */
+            return e;
+        }
     }
     k->end += *got;
     return OSB_OK;
@@ -9255,13 +9549,13 @@ static int64_t osb__idle_deadline(osb_body *b, int ms) {
     return osb__earlier(osb__deadline_in(ms), b->total_deadline);
 }
 
-/* Reads and parses the response head; skips 1xx responses. */
+/* Reads and parses the response head; skips 1xx responses. Resumable: the
+ * parse starts over on the buffered bytes, progress is in b (got_any and
+ * interim, zeroed by the caller before the first call). */
 static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_head,
-                              int first_byte_ms, int *got_any, osb_error *err) {
+                              int first_byte_ms, osb_error *err) {
     osb__conn *k = b->conn;
-    int interim = 0;
     osb_http_header fields[OSB_HTTP_MAX_HEADERS];
-    *got_any = 0;
     for (;;) {
         osb_http_head h;
         int r;
@@ -9271,14 +9565,14 @@ static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_h
                               : OSB_HTTP_INCOMPLETE;
         if (r == OSB_HTTP_INCOMPLETE) {
             size_t got;
-            osb_err e = osb__fill(b, osb__idle_deadline(b, *got_any ? b->idle_ms : first_byte_ms),
-                                  *got_any ? OSB_PHASE_IDLE : OSB_PHASE_FIRST_BYTE, &got, err);
+            osb_err e = osb__fill(b, osb__idle_deadline(b, b->got_any ? b->idle_ms : first_byte_ms),
+                                  b->got_any ? OSB_PHASE_IDLE : OSB_PHASE_FIRST_BYTE, &got, err);
             if (e) return e;
             if (got == 0) {
-                if (!*got_any) return osb__fail(b, OSB_ERR_CLOSED, err, "the server closed the connection without a response");
+                if (!b->got_any) return osb__fail(b, OSB_ERR_CLOSED, err, "the server closed the connection without a response");
                 return osb__fail(b, OSB_ERR_TRUNCATED, err, "the connection closed inside the response head");
             }
-            *got_any = 1;
+            b->got_any = 1;
             continue;
         }
         if (r == OSB_HTTP_MALFORMED) return osb__fail(b, OSB_ERR_PROTOCOL, err, "malformed response head");
@@ -9290,7 +9584,7 @@ static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_h
         }
         if (h.status < 200 && !(h.status == 101 && b->upgrade)) {
             if (h.status == 101) return osb__fail(b, OSB_ERR_PROTOCOL, err, "unexpected protocol upgrade");
-            if (++interim > OSB_HTTP_MAX_INTERIM) return osb__fail(b, OSB_ERR_PROTOCOL, err, "too many interim responses");
+            if (++b->interim > OSB_HTTP_MAX_INTERIM) return osb__fail(b, OSB_ERR_PROTOCOL, err, "too many interim responses");
             continue;
         }
         {
@@ -9402,10 +9696,12 @@ static void osb__body_end(osb_body *b) {
 #if OSB_TLS
         && !(k->tls && osb__tls_pending(k))
 #endif
-    )
+    ) {
+        k->nb = 0;
         osb__pool_put(b->cl, k);
-    else
+    } else {
         osb__conn_close(k, b->cl->alloc);
+    }
 }
 
 OSB_API void osb_body_close(osb_body *b) {
@@ -9498,7 +9794,7 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
 
     for (attempt = 0;; attempt++) {
         int64_t connect_deadline = osb__earlier(osb__deadline_in(connect_ms), b->total_deadline);
-        int got_any = 0, fresh = 0;
+        int fresh = 0;
         osb__conn *k = osb__pool_take(c, u, px, route);
         if (!k) {
             e = osb__connect(c, u, px, route, connect_deadline, &k, err);
@@ -9526,13 +9822,14 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
             if (!e && req->body && !joined) e = osb__conn_send(k, req->body, req->body_len, send_deadline, err);
             if (!e && !req->body && req->body_reader) e = osb__send_reader(k, req, send_deadline, err);
         }
-        if (!e) e = osb__read_head(b, req, is_head, first_ms, &got_any, err);
+        b->got_any = b->interim = 0;
+        if (!e) e = osb__read_head(b, req, is_head, first_ms, err);
         if (!e) return OSB_OK;
         b->sticky = OSB_OK;
         osb__body_end(b);
         /* a pooled connection the server had closed: the request never
            reached it, so an idempotent one may go once more */
-        if (!fresh && !got_any && attempt == 0 && idempotent && !req->body_reader &&
+        if (!fresh && !b->got_any && attempt == 0 && idempotent && !req->body_reader &&
             (e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT))
             continue;
         if ((e == OSB_ERR_CLOSED || e == OSB_ERR_CONNECT) && !err->http_status) err->retryable = idempotent;
@@ -9751,6 +10048,30 @@ static void osb__http_error_detail(osb_client *c, int status, const char *body, 
     osb__redact_credentials(c, err->message);
 }
 
+/* Takes one piece of a response body as osb_request_raw does: into errbody
+ * for an error status (up to OSB_ERROR_BODY_MAX bytes, then *enough), else
+ * to the sink or into res->body. */
+static osb_err osb__body_piece(osb_body *b, const osb_http_request *req, osb_http_response *res,
+                               char *errbody, size_t *errlen, const void *d, size_t n, int *enough) {
+    osb_err e;
+    *enough = 0;
+    if (errbody) {
+        size_t room = OSB_ERROR_BODY_MAX - *errlen;
+        if (n > room) n = room;
+        memcpy(errbody + *errlen, d, n);
+        *errlen += n;
+        *enough = *errlen == OSB_ERROR_BODY_MAX;   /* enough to explain; drop the rest */
+        return OSB_OK;
+    }
+    if (req->sink) {
+        if (!req->sink(req->sink_user, d, n)) return OSB_OK;
+        return osb__fail(b, OSB_ERR_CANCELLED, &b->cl->err, "the body sink stopped the transfer");
+    }
+    if ((e = osb_buf_append(&res->body, d, n)) != OSB_OK)
+        osb__fail(b, e, &b->cl->err, e == OSB_ERR_TOO_LARGE ? "response body over max_body" : "out of memory");
+    return e;
+}
+
 OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
                                 osb_http_response *response) {
     osb_body b;
@@ -9766,23 +10087,11 @@ OSB_API osb_err osb_request_raw(osb_client *c, const osb_http_request *req,
     for (;;) {
         const void *d;
         size_t n;
+        int enough;
         e = osb_body_read(&b, &d, &n);
         if (e || n == 0) break;
-        if (is_error) {
-            size_t room = sizeof errbody - errlen;
-            if (n > room) n = room;
-            memcpy(errbody + errlen, d, n);
-            errlen += n;
-            if (errlen == sizeof errbody) break;  /* enough to explain; drop the rest */
-        } else if (req->sink) {
-            if (req->sink(req->sink_user, d, n)) {
-                e = osb__fail(&b, OSB_ERR_CANCELLED, &c->err, "the body sink stopped the transfer");
-                break;
-            }
-        } else if ((e = osb_buf_append(&response->body, d, n)) != OSB_OK) {
-            osb__fail(&b, e, &c->err, e == OSB_ERR_TOO_LARGE ? "response body over max_body" : "out of memory");
-            break;
-        }
+        e = osb__body_piece(&b, req, response, is_error ? errbody : NULL, &errlen, d, n, &enough);
+        if (e || enough) break;
     }
     osb__body_end(&b);
     if (e) {
@@ -9944,6 +10253,13 @@ static int64_t osb__backoff_ms(osb_client *c, int n, const osb_error *err) {
     return wait;
 }
 
+#if !OSB_NO_MULTI
+/* >>impl-multi: hands a typed call's request (and its result type, or its
+ * stream) to the multi that captures calls on c (c->defer). */
+static osb_err osb__multi_defer(osb_client *c, const osb_http_request *req, const osb_type *type,
+                                osb_stream *s);
+#endif
+
 /* Sends the call, retrying as the contract allows, and decodes the result. */
 OSB__HELPER osb_err osb__call_run(osb__call *k) {
     osb_client *c = k->c;
@@ -9987,6 +10303,13 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
         req.url = url;
         req.headers = k->headers ? k->headers : k->target->headers;
     }
+#if !OSB_NO_MULTI
+    if (c->defer) {   /* a multi's typed adder: the call becomes a transfer */
+        e = osb__multi_defer(c, &req, k->type, NULL);
+        osb__call_free(k);
+        return e;
+    }
+#endif
     for (attempt = 0;; attempt++) {
         e = osb_request_raw(c, &req, &res);
         if (e == OSB_OK) break;
@@ -12304,6 +12627,7 @@ OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev) {
                 const void *d;
                 size_t n;
                 e = osb_body_read(s->body, &d, &n);
+                if (e == OSB__AGAIN) return e;   /* a multi's: nothing lost, call again */
                 if (e) {
                     s->err = e;
                     s->finished = 1;
@@ -12440,6 +12764,18 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
     req.stream = 1;
     req.cancel = cancel;
     req.accept = "text/event-stream";   /* as the official SDKs ask for every stream */
+#if !OSB_NO_MULTI
+    if (c->defer) {   /* a multi's typed adder: the stream becomes a transfer */
+        e = osb__multi_defer(c, &req, NULL, s);
+        osb__call_free(k);
+        if (e) {
+            osb_stream_close(s);
+            return e;
+        }
+        *out = s;
+        return OSB_OK;
+    }
+#endif
     e = osb_request_open(c, &req, &s->res, &s->body);
     osb__call_free(k);
     if (!e && (s->res.status < 200 || s->res.status > 299)) e = osb__ex_http_error(c, s->body, s->res.status);
@@ -14798,29 +15134,36 @@ static osb_err osb__sb_wait_running(osb_sandbox *sb, int64_t deadline) {
     }
 }
 
-OSB_API osb_err osb_sandbox_open(osb_client *c, const osb_sandbox_create_req *req,
-                                 const osb_sandbox_options *opt, osb_sandbox **out) {
+/* The create request osb_sandbox_open sends: req with its defaults (time
+ * to live, an entrypoint that keeps the container up, resource limits
+ * unless a pool gives them). */
+static void osb__sb_create_defaults(const osb_sandbox_create_req *req, osb_sandbox_create_req *r) {
     static const char *const default_entrypoint[] = {"tail", "-f", "/dev/null", NULL};
     static const osb_pair default_limits[] = {{"cpu", "1"}, {"memory", "2Gi"}};
+    size_t i;
+    int pool = 0;
+    *r = *req;
+    for (i = 0; i < r->extensions_count; i++)
+        if (r->extensions[i].key && strcmp(r->extensions[i].key, "poolRef") == 0) pool = 1;
+    if (r->timeout_s == 0) r->timeout_s = OSB_DEFAULT_SANDBOX_TIMEOUT_S;
+    else if (r->timeout_s < 0) r->timeout_s = 0;
+    if (!r->entrypoint && r->image && *r->image) r->entrypoint = default_entrypoint;
+    if (!r->resource_limits_count && !pool) {
+        r->resource_limits = default_limits;
+        r->resource_limits_count = 2;
+    }
+}
+
+OSB_API osb_err osb_sandbox_open(osb_client *c, const osb_sandbox_create_req *req,
+                                 const osb_sandbox_options *opt, osb_sandbox **out) {
     osb_sandbox_create_req r;
     osb_sandbox_info *info = NULL;
     osb_sandbox *sb = NULL;
     osb_err e;
-    size_t i;
-    int pool = 0;
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!req || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no create request or result pointer%s", NULL);
-    r = *req;
-    for (i = 0; i < r.extensions_count; i++)
-        if (r.extensions[i].key && strcmp(r.extensions[i].key, "poolRef") == 0) pool = 1;
-    if (r.timeout_s == 0) r.timeout_s = OSB_DEFAULT_SANDBOX_TIMEOUT_S;
-    else if (r.timeout_s < 0) r.timeout_s = 0;
-    if (!r.entrypoint && r.image && *r.image) r.entrypoint = default_entrypoint;
-    if (!r.resource_limits_count && !pool) {
-        r.resource_limits = default_limits;
-        r.resource_limits_count = 2;
-    }
+    osb__sb_create_defaults(req, &r);
     e = osb_sandbox_create(c, &r, &info);
     if (e) return e;
     if (!info->id.ptr || !*info->id.ptr) {
@@ -15331,6 +15674,1122 @@ OSB_API const char *osb_build_config(void) {
 #endif
         ;
 }
+
+/* >>impl-multi ------------------------------------------------------------- */
+#if !OSB_NO_MULTI
+
+#ifndef OSB_MULTI_IO_BUFFER
+#  define OSB_MULTI_IO_BUFFER 16384   /* receive buffer of a multi's connection */
+#endif
+#ifndef OSB_MULTI_STREAM_BUFFER
+#  define OSB_MULTI_STREAM_BUFFER 2048  /* first event buffer of a multi's stream (it grows
+                                           as events need, as every stream's does) */
+#endif
+#ifndef OSB_MULTI_STEP_READS
+#  define OSB_MULTI_STEP_READS 32     /* body pieces per transfer per turn, so one busy
+                                         stream cannot starve the others */
+#endif
+
+enum { OSB__TS_QUEUED, OSB__TS_CONNECT, OSB__TS_TLS, OSB__TS_SEND, OSB__TS_HEAD, OSB__TS_BODY, OSB__TS_DONE };
+enum { OSB__TK_RAW, OSB__TK_CALL, OSB__TK_STREAM };
+
+/* A host's addresses, resolved once per multi, in connect order. */
+typedef struct osb__mdns {
+    struct osb__mdns *next;
+    char host[256];
+    uint16_t port;
+    struct addrinfo *res;
+    struct addrinfo *order[32];
+    size_t n;
+} osb__mdns;
+
+struct osb_transfer {
+    osb_multi *m;
+    osb_transfer *next;
+    int state, kind;
+    osb_transfer_config tc;
+    osb_http_request req;         /* the caller's; its head is already in out */
+    osb_url url;
+    osb_buf out;                  /* request head, with a small body joined */
+    size_t out_off;
+    const char *big;              /* a body over 64 KiB, sent from the caller's memory */
+    size_t big_len, big_off;
+    const char *stage;            /* a reader's piece staged in the connection buffer */
+    size_t stage_len;
+    int stage_last, stage_done;
+    uint64_t reader_sent;
+    const osb__proxy *px;         /* the proxy it goes through, or NULL */
+    int route;                    /* OSB__ROUTE_* */
+    osb__mdns *dns;
+    size_t at;                    /* address being tried */
+    osb__socket fd;               /* its connect under way */
+    int sys_err, timed_out;
+    char tried[160];
+    int fresh, attempt, idempotent, is_head, ready, drain;
+    int first_ms;
+    int64_t connect_deadline, addr_deadline, head_deadline, total_deadline, deadline;
+    osb_body b;
+    osb_http_response res;
+    char *errbody;                /* an error status's body, for the detail */
+    size_t errlen;
+    osb_stream *stream;
+    const osb_type *type;         /* a typed call's result */
+    void *result;
+    osb_error err;
+};
+
+struct osb_multi {
+    osb_client *c;
+    osb_multi_config cfg;
+    osb_transfer *head, *tail;    /* ended ones stay (state DONE) until the turn ends */
+    int count;                    /* not ended */
+    int active;                   /* started, not ended */
+    int sched;                    /* a queued transfer may start */
+    int depth;                    /* inside a turn: ended transfers are freed at its end */
+    osb__mdns *dns;
+    const osb_transfer_config *defer_tc;
+    osb_transfer *deferred;
+    osb__pollfd *pfd;
+    osb_transfer **pt;
+    size_t pcap;
+};
+
+OSB_API osb_err osb_multi_new(osb_client *c, const osb_multi_config *cfg, osb_multi **out) {
+    osb_multi *m;
+    if (out) *out = NULL;
+    if (!c || !out) return OSB_ERR_INVALID_ARG;
+    if (cfg && (cfg->max_per_host < 0 || cfg->max_total < 0)) {
+        osb__set_error(&c->err, OSB_ERR_INVALID_ARG, "max_per_host and max_total must not be negative");
+        return OSB_ERR_INVALID_ARG;
+    }
+    m = (osb_multi *)osb__alloc(c->alloc, sizeof *m);
+    if (!m) return OSB_ERR_NOMEM;
+    memset(m, 0, sizeof *m);
+    m->c = c;
+    if (cfg) m->cfg = *cfg;
+    *out = m;
+    return OSB_OK;
+}
+
+OSB_API int osb_multi_running(const osb_multi *m) { return m ? m->count : 0; }
+OSB_API const osb_http_response *osb_transfer_response(const osb_transfer *t) { return t ? t->b.res : NULL; }
+OSB_API void *osb_transfer_user(const osb_transfer *t) { return t ? t->tc.user : NULL; }
+OSB_API void *osb_transfer_take_result(osb_transfer *t) {
+    void *r = t ? t->result : NULL;
+    if (t) t->result = NULL;
+    return r;
+}
+
+/* ---- ending ---- */
+
+/* Ends a transfer: gives its connection back (to the pool when the
+ * exchange ended cleanly), fills its error detail from the client's (the
+ * scratch of the step that failed) and calls on_done. Freed later, when
+ * the turn ends (osb__multi_reap), so that pointers held by the turn stay
+ * valid. */
+static void osb__t_end(osb_transfer *t, osb_err e) {
+    osb_multi *m = t->m;
+    osb_client *c = m->c;
+    if (t->state == OSB__TS_DONE) return;
+    if (t->state != OSB__TS_QUEUED) m->active--;
+    t->state = OSB__TS_DONE;
+    m->count--;
+    m->sched = 1;
+    if (t->fd != OSB__BAD_SOCKET) osb__sock_close(t->fd);
+    t->fd = OSB__BAD_SOCKET;
+    if (t->b.conn) osb__body_end(&t->b);
+    if (e) {
+        t->err = c->err;
+        t->err.code = e;
+        if (!t->err.message[0]) osb__set_error(&t->err, e, "%s", osb_strerror(e));
+    } else {
+        osb__reset_error(&t->err);
+    }
+    if (!t->err.http_status) t->err.http_status = t->b.res->status;
+    if (!t->err.request_id[0]) memcpy(t->err.request_id, t->b.res->request_id, sizeof t->err.request_id);
+    t->err.attempts = t->attempt + 1;
+    if (t->tc.on_done) t->tc.on_done(t->tc.user, t, e, &t->err);
+}
+
+static osb_err osb__t_fail(osb_transfer *t, osb_err e, const char *msg) {
+    osb__reset_error(&t->m->c->err);
+    osb__set_error(&t->m->c->err, e, "%s", msg);
+    osb__t_end(t, e);
+    return e;
+}
+
+static void osb__t_free(osb_transfer *t) {
+    const osb_allocator *a = t->m->c->alloc;
+    osb_buf_free(&t->out);
+    osb_http_response_free(&t->res);
+    osb__free(a, t->errbody);
+    if (t->stream) {
+        t->stream->body = NULL;   /* the transfer's, already given back */
+        osb_stream_close(t->stream);
+    }
+    if (t->result) osb_result_free(t->result);
+    osb__free(a, t);
+}
+
+/* Frees the ended transfers once no turn is running. */
+static void osb__multi_reap(osb_multi *m) {
+    osb_transfer **pp = &m->head, *last = NULL;
+    if (m->depth) return;
+    while (*pp) {
+        osb_transfer *t = *pp;
+        if (t->state == OSB__TS_DONE) {
+            *pp = t->next;
+            osb__t_free(t);
+        } else {
+            last = t;
+            pp = &t->next;
+        }
+    }
+    m->tail = last;
+}
+
+OSB_API void osb_multi_cancel(osb_multi *m, osb_transfer *t) {
+    if (!m || !t || t->m != m || t->state == OSB__TS_DONE) return;
+    m->depth++;
+    osb__t_fail(t, OSB_ERR_CANCELLED, "cancelled");
+    m->depth--;
+    osb__multi_reap(m);
+}
+
+OSB_API void osb_multi_free(osb_multi *m) {
+    osb_transfer *t;
+    if (!m) return;
+    m->depth++;
+    for (t = m->head; t; t = t->next) osb_multi_cancel(m, t);
+    m->depth--;
+    osb__multi_reap(m);
+    while (m->dns) {
+        osb__mdns *d = m->dns;
+        m->dns = d->next;
+        freeaddrinfo(d->res);
+        osb__free(m->c->alloc, d);
+    }
+    osb__free(m->c->alloc, m->pfd);
+    osb__free(m->c->alloc, m->pt);
+    osb__free(m->c->alloc, m);
+}
+
+/* ---- adding ---- */
+
+static osb_err osb__multi_add_req(osb_multi *m, const osb_http_request *req, const osb_transfer_config *tc,
+                                  int kind, osb_transfer **out) {
+    osb_client *c = m->c;
+    osb_transfer *t;
+    const osb_url *u;
+    const char *method = req->method ? req->method : "GET";
+    int total_ms;
+    osb_err e;
+    t = (osb_transfer *)osb__alloc(c->alloc, sizeof *t);
+    if (!t) {
+        osb__set_error(&c->err, OSB_ERR_NOMEM, "out of memory");
+        return OSB_ERR_NOMEM;
+    }
+    memset(t, 0, sizeof *t);
+    t->m = m;
+    t->kind = kind;
+    t->fd = OSB__BAD_SOCKET;
+    if (tc) t->tc = *tc;
+    osb__reset_error(&c->err);
+    osb_buf_init(&t->out, c->alloc);
+    osb_buf_init(&t->res.body, c->alloc);
+    e = osb__request_head(c, req, &t->url, &u, 0, &t->px, &t->route, &c->err);
+    if (!e) {
+        if (u != &t->url) t->url = *u;
+        osb_buf_append(&t->out, c->scratch.data, c->scratch.len);
+        if (req->body && req->body_len <= 65536) osb_buf_append(&t->out, req->body, req->body_len);
+        else if (req->body) {
+            t->big = (const char *)req->body;
+            t->big_len = req->body_len;
+        }
+        if (t->out.failed) {
+            osb__set_error(&c->err, OSB_ERR_NOMEM, "out of memory");
+            e = OSB_ERR_NOMEM;
+        }
+    }
+    if (e) {
+        osb_buf_free(&t->out);
+        osb__free(c->alloc, t);
+        return e;
+    }
+    /* what the head holds is not needed again; the rest stays the caller's */
+    t->req = *req;
+    t->req.url = t->req.path = t->req.query = t->req.content_type = t->req.accept = NULL;
+    t->req.headers = NULL;
+    t->req.method = NULL;
+    t->req.body = NULL;
+    if (!req->body_reader || req->body) t->req.body_reader = NULL;
+    t->idempotent = req->idempotent ? req->idempotent > 0 : osb__method_idempotent(method);
+    t->is_head = !strcmp(method, "HEAD");
+    t->first_ms = osb__timeout_or(req->timeouts.first_byte_ms, c->timeouts.first_byte_ms);
+    total_ms = req->stream ? 0 : osb__timeout_or(req->timeouts.total_ms, c->timeouts.total_ms);
+    t->total_deadline = osb__earlier(osb__deadline_in(total_ms), osb__deadline_in(t->tc.timeout_ms));
+    t->res.content_length = -1;
+    t->res.retry_after_ms = -1;
+    t->res.body.max = req->max_body ? req->max_body : OSB_BODY_MAX;
+    t->b.cl = c;
+    t->b.res = &t->res;
+    t->b.cancel = req->cancel;
+    t->b.idle_ms = osb__timeout_or(req->timeouts.idle_ms, c->timeouts.idle_ms);
+    t->b.total_deadline = t->total_deadline;
+    t->state = OSB__TS_QUEUED;
+    t->deadline = t->total_deadline;
+    if (m->tail) m->tail->next = t;
+    else m->head = t;
+    m->tail = t;
+    m->count++;
+    m->sched = 1;
+    if (out) *out = t;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_multi_add(osb_multi *m, const osb_http_request *req, const osb_transfer_config *tc,
+                              osb_transfer **out) {
+    if (out) *out = NULL;
+    if (!m || !req) return OSB_ERR_INVALID_ARG;
+    return osb__multi_add_req(m, req, tc, OSB__TK_RAW, out);
+}
+
+static osb_err osb__multi_defer(osb_client *c, const osb_http_request *req, const osb_type *type,
+                                osb_stream *s) {
+    osb_multi *m = (osb_multi *)c->defer;
+    osb_transfer *t;
+    osb_err e = osb__multi_add_req(m, req, m->defer_tc, s ? OSB__TK_STREAM : OSB__TK_CALL, &t);
+    if (e) return e;
+    t->type = type;
+    if (s) {
+        char *small = (char *)osb__realloc(c->alloc, s->evbuf, s->evcap, OSB_MULTI_STREAM_BUFFER);
+        if (small) {   /* nothing decoded yet: a waiting stream keeps a small buffer */
+            s->evbuf = small;
+            s->evcap = OSB_MULTI_STREAM_BUFFER;
+            osb_sse_set_buffer(&s->sse, s->evbuf, s->evcap);
+        }
+        t->stream = s;
+        s->body = &t->b;
+        s->res = t->res;          /* as initialised; the stream's is the one filled */
+        t->b.res = &s->res;
+    }
+    m->deferred = t;
+    return OSB_OK;
+}
+
+/* A typed adder: the typed call, run with c->defer set, hands its request
+ * to osb__multi_defer instead of sending it. */
+static void osb__multi_capture(osb_multi *m, const osb_transfer_config *tc) {
+    m->c->defer = m;
+    m->defer_tc = tc;
+    m->deferred = NULL;
+}
+
+static osb_err osb__multi_captured(osb_multi *m, osb_err e, osb_transfer **out) {
+    m->c->defer = NULL;
+    if (!e && !m->deferred) e = OSB_ERR_STATE;
+    if (out) *out = e ? NULL : m->deferred;
+    return e;
+}
+
+OSB_API osb_err osb_multi_command(osb_multi *m, const osb_target *execd, const osb_command_request *req,
+                                  const osb_transfer_config *tc, osb_transfer **out) {
+    osb_stream *s = NULL;
+    osb_err e;
+    if (out) *out = NULL;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    if (tc && tc->execution) osb__ex_exec_begin(m->c, tc->execution, 1);
+    osb__multi_capture(m, tc);
+    e = osb__ex_command_open(m->c, execd, req, 0, &s);
+    return osb__multi_captured(m, e, out);
+}
+
+OSB_API osb_err osb_multi_metrics_watch(osb_multi *m, const osb_target *execd, const osb_transfer_config *tc,
+                                        osb_transfer **out) {
+    osb_stream *s = NULL;
+    osb_err e;
+    if (out) *out = NULL;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    if (tc && tc->execution) osb__ex_exec_begin(m->c, tc->execution, 0);
+    osb__multi_capture(m, tc);
+    e = osb_metrics_stream(m->c, execd, NULL, &s);
+    return osb__multi_captured(m, e, out);
+}
+
+OSB_API osb_err osb_multi_file_download(osb_multi *m, const osb_target *execd, const char *path,
+                                        osb_write_fn sink, void *sink_user, const osb_transfer_config *tc,
+                                        osb_transfer **out) {
+    osb_client *c;
+    osb__call k;
+    osb_http_request req;
+    char url[1400];
+    osb_err e;
+    if (out) *out = NULL;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    c = m->c;
+    if (!path || !*path || !sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
+    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
+    osb__ex_call_init(&k, c, "GET", execd);
+    osb__call_path(&k, "/files/download");
+    osb__call_query(&k, "path", path);
+    if (k.err || k.query.failed) {
+        osb__call_free(&k);
+        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    }
+    memset(&req, 0, sizeof req);
+    req.url = url;
+    req.execd = 1;
+    req.path = k.path.data;
+    req.query = k.query.data;
+    req.headers = execd->headers;
+    req.sink = sink;
+    req.sink_user = sink_user;
+    req.stream = 1;               /* a long download has no total deadline */
+    e = osb__multi_add_req(m, &req, tc, OSB__TK_RAW, out);
+    osb__call_free(&k);
+    return e;
+}
+
+OSB_API osb_err osb_multi_sandbox_create(osb_multi *m, const osb_sandbox_create_req *req,
+                                         const osb_transfer_config *tc, osb_transfer **out) {
+    osb_sandbox_info *unused = NULL;
+    if (out) *out = NULL;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    osb__multi_capture(m, tc);
+    return osb__multi_captured(m, osb_sandbox_create(m->c, req, &unused), out);
+}
+
+OSB_API osb_err osb_multi_sandbox_get(osb_multi *m, const char *sandbox_id, const osb_transfer_config *tc,
+                                      osb_transfer **out) {
+    osb_sandbox_info *unused = NULL;
+    if (out) *out = NULL;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    osb__multi_capture(m, tc);
+    return osb__multi_captured(m, osb_sandbox_get(m->c, sandbox_id, &unused), out);
+}
+
+OSB_API osb_err osb_multi_sandbox_delete(osb_multi *m, const char *sandbox_id, const osb_transfer_config *tc,
+                                         osb_transfer **out) {
+    if (out) *out = NULL;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    osb__multi_capture(m, tc);
+    return osb__multi_captured(m, osb_sandbox_delete(m->c, sandbox_id), out);
+}
+
+/* ---- the steps ---- */
+
+static osb_err osb__t_connect_next(osb_transfer *t);
+
+/* The addresses of t's host, resolved on the first transfer there. */
+static osb_err osb__t_resolve(osb_transfer *t) {
+    osb_multi *m = t->m;
+    osb__mdns *d;
+    struct addrinfo *res;
+    osb_err e;
+    for (d = m->dns; d; d = d->next)
+        if (d->port == t->url.port && !strcmp(d->host, t->url.host)) {
+            t->dns = d;
+            return OSB_OK;
+        }
+    if ((e = osb__resolve_checked(&t->url, "", t->connect_deadline, &res, &m->c->err)) != OSB_OK) return e;
+    d = (osb__mdns *)osb__alloc(m->c->alloc, sizeof *d);
+    if (!d) {
+        freeaddrinfo(res);
+        osb__set_error(&m->c->err, OSB_ERR_NOMEM, "out of memory");
+        return OSB_ERR_NOMEM;
+    }
+    memset(d, 0, sizeof *d);
+    memcpy(d->host, t->url.host, sizeof d->host);
+    d->port = t->url.port;
+    d->res = res;
+    d->n = osb__addr_order(res, d->order, sizeof d->order / sizeof d->order[0]);
+    d->next = m->dns;
+    m->dns = d;
+    t->dns = d;
+    return OSB_OK;
+}
+
+/* A connection is there (pooled or new): send. */
+static void osb__t_attach(osb_transfer *t, osb__conn *k) {
+    k->nb = 1;
+    k->want = 0;
+    k->cancel = t->req.cancel;
+    t->b.conn = k;
+    t->b.got_any = t->b.interim = 0;
+    t->out_off = t->big_off = 0;
+    t->state = OSB__TS_SEND;
+}
+
+static osb_err osb__t_connected(osb_transfer *t) {
+    osb_client *c = t->m->c;
+    osb__conn *k;
+    osb__socket fd = t->fd;
+    osb_err e;
+    t->fd = OSB__BAD_SOCKET;
+    if ((e = osb__conn_new(c, fd, &t->url, OSB_MULTI_IO_BUFFER, &k, &c->err)) != OSB_OK) return e;
+    osb__t_attach(t, k);
+#if OSB_TLS
+    if (t->url.https) {
+        osb__tls_ctx *ctx;
+        e = osb__tls_ctx_of(c, &ctx, &c->err);
+        if (!e) e = osb__tls_start(ctx, k, t->url.host, &c->err);
+        if (e) return e;
+        t->state = OSB__TS_TLS;
+    }
+#endif
+    return OSB_OK;
+}
+
+/* Starts connects until one is under way or done; the error once every
+ * address failed. */
+static osb_err osb__t_connect_next(osb_transfer *t) {
+    osb__mdns *d = t->dns;
+    while (t->at < d->n) {
+        int64_t now = osb__now_ms(), cd = t->connect_deadline;
+        int r;
+        if (cd && now >= cd) {
+            t->timed_out = 1;
+            break;
+        }
+        t->addr_deadline = cd && d->n - t->at > 1 ? now + (cd - now) / (int64_t)(d->n - t->at) : cd;
+        r = osb__connect_start(d->order[t->at], &t->fd, &t->sys_err);
+        if (r == 0) return osb__t_connected(t);
+        if (r == 1) {
+            t->state = OSB__TS_CONNECT;
+            return OSB__AGAIN;
+        }
+        osb__addr_note(t->tried, sizeof t->tried, d->order[t->at], strerror(t->sys_err));
+        t->at++;
+    }
+    for (; t->at < d->n; t->at++) osb__addr_note(t->tried, sizeof t->tried, d->order[t->at], "not tried");
+    return osb__connect_failed(&t->url, "", t->tried, t->timed_out, t->sys_err, t->connect_deadline, &t->m->c->err);
+}
+
+/* The connect under way reported (writable, or its share of time is up). */
+static osb_err osb__t_connect_done(osb_transfer *t, int timed_out) {
+    if (!timed_out && osb__connect_result(t->fd, &t->sys_err) == 0) return osb__t_connected(t);
+    osb__addr_note(t->tried, sizeof t->tried, t->dns->order[t->at], timed_out ? "timed out" : strerror(t->sys_err));
+    if (timed_out) t->timed_out = 1;
+    osb__sock_close(t->fd);
+    t->fd = OSB__BAD_SOCKET;
+    t->at++;
+    return osb__t_connect_next(t);
+}
+
+static osb_err osb__t_connect_begin(osb_transfer *t) {
+    osb_client *c = t->m->c;
+    osb_err e;
+    t->fresh = 1;
+    t->at = 0;
+    t->tried[0] = 0;
+    t->timed_out = t->sys_err = 0;
+    t->connect_deadline = osb__earlier(osb__deadline_in(osb__timeout_or(t->req.timeouts.connect_ms, c->timeouts.connect_ms)),
+                                       t->total_deadline);
+    t->state = OSB__TS_CONNECT;
+#if !OSB_TLS
+    if (t->url.https) {
+        osb__set_error(&c->err, OSB_ERR_UNSUPPORTED,
+                       "https needs TLS: build the implementation with OSB_TLS=1 and link -lbearssl");
+        return OSB_ERR_UNSUPPORTED;
+    }
+#endif
+    if (t->px) {
+        /* through a proxy the connect (and its CONNECT tunnel) is the
+           blocking one, bounded by the connect deadline */
+        osb__conn *k;
+        if ((e = osb__connect(c, &t->url, t->px, t->route, t->connect_deadline, &k, &c->err)) != OSB_OK) return e;
+        osb__t_attach(t, k);
+        return OSB_OK;
+    }
+    if ((e = osb__t_resolve(t)) != OSB_OK) return e;
+    return osb__t_connect_next(t);
+}
+
+static osb_err osb__t_start(osb_transfer *t) {
+    osb__conn *k = osb__pool_take(t->m->c, &t->url, t->px, t->route);
+    t->m->active++;
+    if (!k) return osb__t_connect_begin(t);
+    t->fresh = 0;
+    osb__t_attach(t, k);
+    return OSB_OK;
+}
+
+/* What the transport sends now: plain, or into the TLS engine. *sent > 0
+ * on OSB_OK. */
+static osb_err osb__t_send_some(osb__conn *k, const char *p, size_t n, size_t *sent, osb_error *err) {
+#if OSB_TLS
+    if (k->tls) {
+        osb__tls_src src;
+        osb_err e;
+        memset(&src, 0, sizeof src);
+        src.p = (const unsigned char *)p;
+        e = osb__tls_send_src(k, &src, n, 0, err);
+        *sent = (size_t)((const char *)src.p - p);
+        if (e == OSB__AGAIN && *sent > 0) e = OSB_OK;   /* the rest of the records go out later */
+        return e;
+    }
+#endif
+    return osb__sock_send_some(k, p, n, sent, 0, err);
+}
+
+/* Sends the head, then the body (in memory or a reader's), resuming where
+ * the last turn stopped. */
+static osb_err osb__t_send(osb_transfer *t) {
+    osb__conn *k = t->b.conn;
+    osb_error *err = &t->m->c->err;
+    for (;;) {
+        const char *p;
+        size_t n, sent;
+        osb_err e;
+        if (t->out_off < t->out.len) {
+            p = t->out.data + t->out_off;
+            n = t->out.len - t->out_off;
+        } else if (t->big_off < t->big_len) {
+            p = t->big + t->big_off;
+            n = t->big_len - t->big_off;
+        } else if (t->req.body_reader && !t->stage_done) {
+            if (t->stage_len == 0) {
+                if (t->stage_last) {
+                    t->stage_done = 1;
+                } else if ((e = osb__reader_stage(k, &t->req, &t->reader_sent, &t->stage, &t->stage_len,
+                                                  &t->stage_last, err)) != OSB_OK) {
+                    return e;
+                }
+                continue;
+            }
+            p = t->stage;
+            n = t->stage_len;
+        } else {
+            return OSB_OK;
+        }
+        if ((e = osb__t_send_some(k, p, n, &sent, err)) != OSB_OK) return e;
+        if (t->out_off < t->out.len) t->out_off += sent;
+        else if (t->big_off < t->big_len) t->big_off += sent;
+        else {
+            t->stage += sent;
+            t->stage_len -= sent;
+        }
+    }
+}
+
+static osb_err osb__t_head_done(osb_transfer *t) {
+    const osb_http_response *r = t->b.res;
+    int is_error = (r->status < 200 || r->status > 299) && (t->kind != OSB__TK_RAW || !t->req.accept_error_body);
+    if (is_error) {
+        t->errbody = (char *)osb__alloc(t->m->c->alloc, OSB_ERROR_BODY_MAX);
+        if (!t->errbody) return osb__fail(&t->b, OSB_ERR_NOMEM, &t->m->c->err, "out of memory");
+    }
+    t->state = OSB__TS_BODY;
+    return OSB_OK;
+}
+
+/* The end of a body: the result as the blocking call gives it. */
+static osb_err osb__t_body_done(osb_transfer *t) {
+    osb_client *c = t->m->c;
+    if (t->errbody) {
+        osb__http_error_detail(c, t->b.res->status, t->errbody, t->errlen);
+        return OSB_ERR_HTTP;
+    }
+    if (t->kind == OSB__TK_CALL && t->type) {
+        osb_http_response *r = t->b.res;
+        osb_err e = osb_bind(t->type, r->body.data ? r->body.data : "", r->body.len, c->alloc, &t->result, &c->err);
+        if (e && !c->err.message[0]) osb__set_error(&c->err, e, "unexpected response body");
+        return e;
+    }
+    return OSB_OK;
+}
+
+/* Reads the body on: at most OSB_MULTI_STEP_READS pieces (then t->ready
+ * asks for another turn without waiting). OSB_OK: it ended. */
+static osb_err osb__t_body(osb_transfer *t) {
+    osb_client *c = t->m->c;
+    int i;
+    for (i = 0; i < OSB_MULTI_STEP_READS; i++) {
+        const void *d;
+        size_t n;
+        int enough = 0;
+        osb_err e;
+        if (t->stream && !t->errbody && !t->drain) {
+            const osb_event *ev;
+            if ((e = osb_stream_next(t->stream, &ev)) != OSB_OK) return e;
+            if (!ev) {
+                t->drain = 1;   /* read what is left, so the connection can be kept */
+                continue;
+            }
+            if (t->tc.execution && (e = osb_execution_add(t->tc.execution, ev)) != OSB_OK)
+                return osb__ex_fail(c, e, "out of memory");
+            if (t->tc.on_event && t->tc.on_event(t->tc.user, ev))
+                return osb__ex_fail(c, OSB_ERR_CANCELLED, "the event callback stopped the stream");
+            continue;
+        }
+        if ((e = osb_body_read(&t->b, &d, &n)) != OSB_OK) {
+            if (t->drain && e != OSB__AGAIN) return OSB_OK;   /* the stream's result stands */
+            return e;
+        }
+        if (n == 0) return t->drain ? OSB_OK : osb__t_body_done(t);
+        if (t->drain) continue;
+        e = osb__body_piece(&t->b, &t->req, t->b.res, t->errbody, &t->errlen, d, n, &enough);
+        if (e) return e;
+        if (enough) return osb__t_body_done(t);
+    }
+    t->ready = 1;
+    return OSB__AGAIN;
+}
+
+/* A pooled connection that the server had closed before any answer: the
+ * request never reached it, so an idempotent one goes on a new connection. */
+static int osb__t_resend(osb_transfer *t, osb_err e) {
+    if (t->fresh || t->b.got_any || t->attempt > 0 || !t->idempotent || t->req.body_reader ||
+        (e != OSB_ERR_CLOSED && e != OSB_ERR_CONNECT))
+        return 0;
+    t->b.sticky = OSB_OK;
+    osb__body_end(&t->b);
+    t->attempt++;
+    return 1;
+}
+
+/* Moves t on as far as it goes without waiting. */
+static void osb__t_drive(osb_transfer *t, int events) {
+    osb_client *c = t->m->c;
+    osb_err e = OSB_OK;
+    int64_t now;
+    t->ready = 0;
+    osb__reset_error(&c->err);
+    for (;;) {
+        int state = t->state;
+        switch (state) {
+        case OSB__TS_QUEUED: e = osb__t_start(t); break;
+        case OSB__TS_CONNECT:
+            if (!(events & OSB_MULTI_OUT)) { e = OSB__AGAIN; break; }
+            e = osb__t_connect_done(t, 0);
+            break;
+#if OSB_TLS
+        case OSB__TS_TLS: {
+            osb__tls_ctx *ctx;
+            e = osb__tls_ctx_of(c, &ctx, &c->err);
+            if (!e) e = osb__tls_handshake(ctx, t->b.conn, 0, &c->err);
+            if (!e) t->state = OSB__TS_SEND;
+            break;
+        }
+#endif
+        case OSB__TS_SEND:
+            e = osb__t_send(t);
+            if (!e) {
+                t->state = OSB__TS_HEAD;
+                t->head_deadline = osb__deadline_in(t->first_ms);
+            }
+            break;
+        case OSB__TS_HEAD:
+            e = osb__read_head(&t->b, &t->req, t->is_head, t->first_ms, &c->err);
+            if (!e) e = osb__t_head_done(t);
+            break;
+        case OSB__TS_BODY:
+            e = osb__t_body(t);
+            if (!e) {
+                osb__t_end(t, OSB_OK);
+                return;
+            }
+            break;
+        default: return;
+        }
+        if (e == OSB__AGAIN) break;
+        if (e) {
+            if ((state == OSB__TS_SEND || state == OSB__TS_HEAD) && osb__t_resend(t, e)) {
+                osb__reset_error(&c->err);
+                t->m->active--;
+                t->state = OSB__TS_QUEUED;
+                e = osb__t_connect_begin(t);
+                t->m->active++;
+                if (e == OSB__AGAIN) break;
+                if (!e) continue;
+            }
+            osb__t_end(t, e);
+            return;
+        }
+        events = 0;
+    }
+    /* waiting: for what, and until when */
+    now = osb__now_ms();
+    switch (t->state) {
+    case OSB__TS_CONNECT: t->deadline = t->addr_deadline; break;
+    case OSB__TS_TLS: t->deadline = t->connect_deadline; break;
+    case OSB__TS_HEAD:
+        t->deadline = t->b.got_any ? (t->b.idle_ms > 0 ? now + t->b.idle_ms : 0) : t->head_deadline;
+        break;
+    default: t->deadline = t->b.idle_ms > 0 ? now + t->b.idle_ms : 0; break;
+    }
+    t->deadline = osb__earlier(t->deadline, t->total_deadline);
+}
+
+/* t's deadline passed. */
+static void osb__t_expire(osb_transfer *t, int64_t now) {
+    osb_client *c = t->m->c;
+    osb_phase phase;
+    osb__reset_error(&c->err);
+    if (t->total_deadline && now >= t->total_deadline) {
+        osb__t_end(t, osb__timeout(&c->err, OSB_PHASE_TOTAL));
+        return;
+    }
+    switch (t->state) {
+    case OSB__TS_CONNECT: {
+        osb_err e = osb__t_connect_done(t, 1);
+        if (e == OSB__AGAIN) t->deadline = osb__earlier(t->addr_deadline, t->total_deadline);
+        else if (e) osb__t_end(t, e);
+        else osb__t_drive(t, 0);
+        return;
+    }
+    case OSB__TS_TLS: phase = OSB_PHASE_TLS; break;
+    case OSB__TS_SEND: phase = OSB_PHASE_SEND; break;
+    case OSB__TS_HEAD: phase = t->b.got_any ? OSB_PHASE_IDLE : OSB_PHASE_FIRST_BYTE; break;
+    default: phase = OSB_PHASE_IDLE; break;
+    }
+    osb__t_end(t, osb__timeout(&c->err, phase));
+}
+
+/* ---- the loop ---- */
+
+static osb__socket osb__t_socket(const osb_transfer *t, int *events) {
+    if (t->state == OSB__TS_CONNECT && t->fd != OSB__BAD_SOCKET) {
+        *events = OSB_MULTI_OUT;
+        return t->fd;
+    }
+    if (t->state > OSB__TS_CONNECT && t->state < OSB__TS_DONE && t->b.conn && !t->ready) {
+        *events = t->b.conn->want == 2 ? OSB_MULTI_OUT : OSB_MULTI_IN;
+        return t->b.conn->fd;
+    }
+    return OSB__BAD_SOCKET;
+}
+
+/* Starts queued transfers as far as the caps allow. */
+static void osb__multi_schedule(osb_multi *m) {
+    osb_transfer *t;
+    m->sched = 0;
+    for (t = m->head; t; t = t->next) {
+        if (t->state != OSB__TS_QUEUED) continue;
+        if (m->cfg.max_total && m->active >= m->cfg.max_total) break;
+        if (m->cfg.max_per_host) {
+            const osb_transfer *o;
+            int n = 0;
+            for (o = m->head; o; o = o->next)
+                if (o->state > OSB__TS_QUEUED && o->state < OSB__TS_DONE && o->url.port == t->url.port &&
+                    o->url.https == t->url.https && !strcmp(o->url.host, t->url.host))
+                    n++;
+            if (n >= m->cfg.max_per_host) continue;
+        }
+        osb__t_drive(t, 0);
+    }
+}
+
+/* Everything that needs no socket: transfers with more to do, deadlines,
+ * queued transfers that may start now, cancel flags. */
+static void osb__multi_sweep(osb_multi *m) {
+    osb_transfer *t;
+    int64_t now = osb__now_ms();
+    for (t = m->head; t; t = t->next) {
+        if (t->state == OSB__TS_DONE) continue;
+        if (t->req.cancel && *t->req.cancel) osb__t_fail(t, OSB_ERR_CANCELLED, "cancelled");
+        else if (t->ready) osb__t_drive(t, 0);
+        else if (t->deadline && now >= t->deadline) osb__t_expire(t, now);
+    }
+    if (m->sched) osb__multi_schedule(m);
+}
+
+OSB_API size_t osb_multi_fds(osb_multi *m, osb_multi_socket *out, size_t cap) {
+    osb_transfer *t;
+    size_t n = 0;
+    if (!m) return 0;
+    for (t = m->head; t; t = t->next) {
+        int ev;
+        osb__socket fd = osb__t_socket(t, &ev);
+        if (fd == OSB__BAD_SOCKET) continue;
+        if (out && n < cap) {
+            out[n].fd = (int)fd;
+            out[n].events = ev;
+        }
+        n++;
+    }
+    return n;
+}
+
+OSB_API int osb_multi_timeout_ms(osb_multi *m) {
+    osb_transfer *t;
+    int64_t next = 0, now;
+    if (!m) return -1;
+    if (m->sched) return 0;
+    for (t = m->head; t; t = t->next) {
+        if (t->state == OSB__TS_DONE) continue;
+        if (t->ready) return 0;
+        if (t->req.cancel) next = osb__earlier(next, osb__now_ms() + 1000);   /* look at the flag */
+        next = osb__earlier(next, t->deadline);
+    }
+    if (!next) return -1;
+    now = osb__now_ms();
+    if (next <= now) return 0;
+    return next - now > 0x7fffffff ? 0x7fffffff : (int)(next - now);
+}
+
+OSB_API osb_err osb_multi_socket_ready(osb_multi *m, int fd, int events, int *running) {
+    if (!m) return OSB_ERR_INVALID_ARG;
+    m->depth++;
+    if (fd != OSB_MULTI_NO_FD) {
+        osb_transfer *t;
+        for (t = m->head; t; t = t->next) {
+            int ev;
+            if (t->state == OSB__TS_DONE || (int)osb__t_socket(t, &ev) != fd) continue;
+            osb__t_drive(t, events);
+            break;
+        }
+    }
+    osb__multi_sweep(m);
+    m->depth--;
+    osb__multi_reap(m);
+    if (running) *running = m->count;
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_multi_perform(osb_multi *m, int timeout_ms, int *running) {
+    size_t n, i;
+    int wait, r;
+    if (running) *running = m ? m->count : 0;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    if (m->sched) osb_multi_socket_ready(m, OSB_MULTI_NO_FD, 0, NULL);
+    n = osb_multi_fds(m, NULL, 0);
+    if (n > m->pcap) {
+        size_t cap = n * 2;
+        osb__pollfd *p = (osb__pollfd *)osb__realloc(m->c->alloc, m->pfd, m->pcap * sizeof *p, cap * sizeof *p);
+        osb_transfer **q;
+        if (p) m->pfd = p;
+        q = p ? (osb_transfer **)osb__realloc(m->c->alloc, m->pt, m->pcap * sizeof *q, cap * sizeof *q) : NULL;
+        if (!q) {
+            osb__set_error(&m->c->err, OSB_ERR_NOMEM, "out of memory");
+            return OSB_ERR_NOMEM;
+        }
+        m->pt = q;
+        m->pcap = cap;
+    }
+    n = 0;
+    {
+        osb_transfer *t;
+        for (t = m->head; t; t = t->next) {
+            int ev;
+            osb__socket fd = osb__t_socket(t, &ev);
+            if (fd == OSB__BAD_SOCKET) continue;
+            m->pfd[n].fd = fd;
+            m->pfd[n].events = ev == OSB_MULTI_OUT ? POLLOUT : POLLIN;
+            m->pfd[n].revents = 0;
+            m->pt[n++] = t;
+        }
+    }
+    wait = osb_multi_timeout_ms(m);
+    if (timeout_ms >= 0 && (wait < 0 || wait > timeout_ms)) wait = timeout_ms;
+    if (n == 0 && wait < 0) wait = 0;    /* nothing to wait for */
+    r = n ? osb__poll(m->pfd, (unsigned long)n, wait) : 0;
+    if (!n && wait > 0) osb__sleep_ms(wait);
+    m->depth++;
+    for (i = 0; r > 0 && i < n; i++) {
+        osb_transfer *t = m->pt[i];
+        int ev = 0, want;
+        short re = m->pfd[i].revents;
+        if (!re || t->state == OSB__TS_DONE || osb__t_socket(t, &want) != m->pfd[i].fd) continue;
+        if (re & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) ev |= OSB_MULTI_IN;
+        if (re & (POLLOUT | POLLHUP | POLLERR | POLLNVAL)) ev |= OSB_MULTI_OUT;
+        osb__t_drive(t, ev);
+    }
+    osb__multi_sweep(m);
+    m->depth--;
+    osb__multi_reap(m);
+    if (running) *running = m->count;
+    return OSB_OK;
+}
+
+#endif /* OSB_NO_MULTI */
+
+/* ---- the sandbox layer on a multi ---- */
+#if !OSB_NO_MULTI
+
+typedef struct osb__batch_slot {
+    size_t index;
+    osb_err result;
+    osb_error err;
+    osb_sandbox_info *info;        /* a create's result */
+    osb_batch_event_fn on_event;
+    void *user;
+    int done;
+} osb__batch_slot;
+
+static void osb__batch_done(void *user, osb_transfer *t, osb_err result, const osb_error *err) {
+    osb__batch_slot *s = (osb__batch_slot *)user;
+    s->done = 1;
+    s->result = result;
+    s->err = *err;
+    s->info = (osb_sandbox_info *)osb_transfer_take_result(t);
+}
+
+static int osb__batch_event(void *user, const osb_event *ev) {
+    osb__batch_slot *s = (osb__batch_slot *)user;
+    return s->on_event ? s->on_event(s->user, s->index, ev) : 0;
+}
+
+/* Runs the multi until every transfer ended, or until *cancel: the
+ * caller's osb_multi_free then cancels the rest. */
+static void osb__batch_wait(osb_multi *m, const volatile int *cancel) {
+    int running = osb_multi_running(m);
+    while (running > 0 && !(cancel && *cancel))
+        if (osb_multi_perform(m, cancel ? 200 : -1, &running) != OSB_OK) break;
+}
+
+/* Kills (unless keep) and deletes the created ones, all at once. */
+static void osb__batch_kill(osb_client *c, osb__batch_slot *slots, size_t n, int keep) {
+    osb_multi *m = NULL;
+    size_t i;
+    if (keep || osb_multi_new(c, NULL, &m) != OSB_OK) return;
+    for (i = 0; i < n; i++) {
+        if (!slots[i].info || !slots[i].info->id.ptr || !*slots[i].info->id.ptr) continue;
+        osb_multi_sandbox_delete(m, slots[i].info->id.ptr, NULL, NULL);
+    }
+    osb__batch_wait(m, NULL);
+    osb_multi_free(m);
+}
+
+OSB_API osb_err osb_sandbox_open_many(osb_client *c, const osb_sandbox_create_req *req, size_t n,
+                                      const osb_sandbox_options *opt, const volatile int *cancel,
+                                      osb_sandbox **out) {
+    osb_sandbox_create_req r;
+    osb__batch_slot *slots;
+    osb_multi *m = NULL;
+    osb_err e = OSB_OK;
+    osb_error first;
+    size_t i;
+    int keep = opt && opt->keep_on_failure;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    if (!req || !out || n == 0) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no create request, count or result array%s", NULL);
+    for (i = 0; i < n; i++) out[i] = NULL;
+    osb__sb_create_defaults(req, &r);
+    slots = (osb__batch_slot *)osb__alloc(c->alloc, n * sizeof *slots);
+    if (!slots || osb_multi_new(c, NULL, &m) != OSB_OK) {
+        osb__free(c->alloc, slots);
+        return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    }
+    memset(slots, 0, n * sizeof *slots);
+    memset(&first, 0, sizeof first);
+    for (i = 0; i < n && !e; i++) {
+        osb_transfer_config tc;
+        memset(&tc, 0, sizeof tc);
+        tc.on_done = osb__batch_done;
+        tc.user = &slots[i];
+        slots[i].index = i;
+        if ((e = osb_multi_sandbox_create(m, &r, &tc, NULL)) != OSB_OK) first = c->err;
+    }
+    osb__batch_wait(m, cancel);
+    osb_multi_free(m);
+    for (i = 0; i < n; i++) {
+        if (!slots[i].done || e) continue;
+        if (slots[i].result) {
+            e = slots[i].result;
+            first = slots[i].err;
+        } else if (!slots[i].info || !slots[i].info->id.ptr || !*slots[i].info->id.ptr) {
+            e = osb__sb_fail(c, OSB_ERR_JSON, "the create answer has no sandbox id%s", NULL);
+            first = c->err;
+        }
+    }
+    /* every create answered: wait for each as osb_sandbox_open does */
+    for (i = 0; i < n && !e; i++) {
+        osb_sandbox *sb = NULL;
+        if (cancel && *cancel) {
+            e = osb__sb_fail(c, OSB_ERR_CANCELLED, "cancelled%s", NULL);
+            first = c->err;
+            break;
+        }
+        if ((e = osb__sb_new(c, slots[i].info->id.ptr, opt, &sb)) == OSB_OK) {
+            sb->created = slots[i].info;
+            slots[i].info = NULL;
+            out[i] = sb;
+            if (sb->created->status.state.ptr && !osb__sb_state_is(sb->created, "Running"))
+                e = osb__sb_wait_running(sb, osb__now_ms() + sb->opt.ready_timeout_ms);
+            if (!e) e = osb__sb_reach(sb);
+        }
+            if (e) first = c->err;
+    }
+    if (e) {
+        /* the handles' infos go back to their slots, so one pass kills all */
+        for (i = 0; i < n; i++) {
+            if (!out[i]) continue;
+            slots[i].info = out[i]->created;
+            out[i]->created = NULL;
+            osb__sb_free(out[i]);
+            out[i] = NULL;
+        }
+        osb__batch_kill(c, slots, n, keep);
+        c->err = first;
+        c->err.code = e;
+    }
+    for (i = 0; i < n; i++)
+        if (slots[i].info) osb_result_free(slots[i].info);
+    osb__free(c->alloc, slots);
+    return e;
+}
+
+OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const char *command,
+                                     osb_batch_event_fn on_event, void *user, osb_execution *x,
+                                     osb_err *results) {
+    osb_client *c;
+    osb__batch_slot *slots;
+    osb_multi *m = NULL;
+    osb_err e = OSB_OK;
+    osb_error first;
+    size_t i;
+    if (!sbs || n == 0 || !sbs[0]) return OSB_ERR_INVALID_ARG;
+    c = sbs[0]->c;
+    for (i = 0; i < n; i++)
+        if (!sbs[i] || sbs[i]->c != c) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "every sandbox must be of one client%s", NULL);
+    if (!command || !*command) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no command%s", NULL);
+    slots = (osb__batch_slot *)osb__alloc(c->alloc, n * sizeof *slots);
+    if (!slots || osb_multi_new(c, NULL, &m) != OSB_OK) {
+        osb__free(c->alloc, slots);
+        return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    }
+    memset(slots, 0, n * sizeof *slots);
+    memset(&first, 0, sizeof first);
+    for (i = 0; i < n; i++) {
+        osb_command_request r;
+        osb_transfer_config tc;
+        osb_err ae;
+        memset(&r, 0, sizeof r);
+        memset(&tc, 0, sizeof tc);
+        r.command = command;
+        slots[i].index = i;
+        slots[i].on_event = on_event;
+        slots[i].user = user;
+        tc.on_done = osb__batch_done;
+        tc.on_event = osb__batch_event;
+        tc.user = &slots[i];
+        tc.execution = x ? &x[i] : NULL;
+        if (!sbs[i]->t[0].url) {
+            ae = osb__sb_fail(c, OSB_ERR_STATE, "the sandbox has no execd endpoint%s", NULL);
+        } else {
+            ae = osb_multi_command(m, &sbs[i]->t[0], &r, &tc, NULL);
+        }
+        if (ae) {
+            slots[i].done = 1;
+            slots[i].result = ae;
+            slots[i].err = c->err;
+        }
+    }
+    osb__batch_wait(m, NULL);
+    osb_multi_free(m);
+    for (i = 0; i < n; i++) {
+        if (results) results[i] = slots[i].result;
+        if (slots[i].result && !e) {
+            e = slots[i].result;
+            first = slots[i].err;
+        }
+    }
+    if (e) c->err = first;
+    osb__free(c->alloc, slots);
+    return e;
+}
+
+#endif /* OSB_NO_MULTI */
 
 #ifdef __cplusplus
 }

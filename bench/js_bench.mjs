@@ -2,6 +2,7 @@
 // same workloads and output as osb_bench.c, through the SDK's public API.
 //
 //   node js_bench.mjs URL w1 N | w2 small|mid|big | w3 [SANDBOX] | w4 MIB | w5 [N] | cold
+//                     | m1 N (N command streams of the small stream at once: Promise.all)
 //
 // The SDK is imported from BENCH_JS_SDK (a path to its package directory).
 // Times only the workload: Sandbox.connect (which resolves the execd
@@ -14,7 +15,7 @@ const t00 = performance.now();
 const sdk = await import(process.env.BENCH_JS_SDK + "/dist/index.js");
 const { ConnectionConfig, Sandbox } = sdk;
 const domain = base.replace(/^https?:\/\//, "");
-const id = (w === "w2" || w === "w3") && arg ? arg : "s";
+const id = w === "m1" ? "small" : (w === "w2" || w === "w3") && arg ? arg : "s";
 
 async function connect() {
   return Sandbox.connect({
@@ -72,6 +73,14 @@ if (w === "w1") {
   if (!stdout) throw new Error("no stdout events");
   units = stdout + 3; // init, ping and execution_complete are not counted by onStdout
   bytes = Number(process.env.BENCH_W2_BYTES || 0);
+} else if (w === "m1") {
+  const n = Number(arg || 256);
+  let events = 0;
+  await Promise.all(Array.from({ length: n }, () => sbx.commands.run("cat /var/log/build.log", {}, {
+    onEvent: () => { events++; },
+  })));
+  units = events;
+  console.log(`streams=${n}`);
 } else if (w === "w3") {
   for await (const chunk of sbx.files.readBytesStream("/data/big.bin")) bytes += chunk.length;
   units = bytes;

@@ -15,6 +15,10 @@
  *   osb_bench URL cold          one GET, typed, then exit (cold start)
  *   osb_bench URL idle N        N clients, each holding one idle pooled
  *                               connection; reports heap and RSS per connection
+ *   osb_bench URL m1 N small|big    N command streams at once from one thread
+ *                               (a multi handle; typed events counted)
+ *   osb_bench URL m1threads N small|big  the same as N blocking osb_command_run
+ *                               on N threads (one client each)
  *
  * URL is the server's base ("http://127.0.0.1:PORT" or https://...).
  * Prints one line of key=value pairs: wall_s, cpu_s (user+sys of this
@@ -32,6 +36,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <pthread.h>
 
 /* ---- counting allocator ------------------------------------------------ */
 
@@ -235,6 +240,90 @@ static void target_for(osb_target *t, char *buf, size_t cap, const char *url, co
     t->url = buf;
 }
 
+/* ---- M1: many streams at once ------------------------------------------ */
+
+typedef struct m1_job {
+    const char *url, *which;
+    w2_stats st;
+    osb_err e;
+} m1_job;
+
+static void m1_done(void *user, osb_transfer *t, osb_err result, const osb_error *err) {
+    m1_job *j = (m1_job *)user;
+    (void)t;
+    j->e = result;
+    if (result) fprintf(stderr, "osb_bench: a stream failed: %s\n", err->message);
+}
+
+static int m1_event(void *user, const osb_event *ev) { return on_typed(&((m1_job *)user)->st, ev); }
+
+/* One thread, one client, one multi: every stream in flight together. */
+static uint64_t m1_multi(osb_client *c, m1_job *jobs, int n, const char *url, const char *which) {
+    char tu[256];
+    osb_target t;
+    osb_command_request rq;
+    osb_multi *m = NULL;
+    osb_multi_config mc;
+    uint64_t events = 0;
+    int i, running = 0;
+    memset(&mc, 0, sizeof mc);
+    memset(&rq, 0, sizeof rq);
+    target_for(&t, tu, sizeof tu, url, which);
+    rq.command = "cat /var/log/build.log";
+    if (osb_multi_new(c, &mc, &m)) die(c, "osb_multi_new", OSB_ERR_NOMEM);
+    for (i = 0; i < n; i++) {
+        osb_transfer_config tc;
+        memset(&tc, 0, sizeof tc);
+        tc.on_done = m1_done;
+        tc.on_event = m1_event;
+        tc.user = &jobs[i];
+        if (osb_multi_command(m, &t, &rq, &tc, NULL)) die(c, "osb_multi_command", OSB_ERR_STATE);
+    }
+    do
+        if (osb_multi_perform(m, 1000, &running)) die(c, "osb_multi_perform", OSB_ERR_STATE);
+    while (running > 0);
+    osb_multi_free(m);
+    for (i = 0; i < n; i++) {
+        if (jobs[i].e || jobs[i].st.stdout_events == 0) die(c, "a stream failed", jobs[i].e ? jobs[i].e : OSB_ERR_STATE);
+        events += jobs[i].st.events;
+    }
+    return events;
+}
+
+/* One blocking stream on its own thread and client. */
+static void *m1_thread(void *arg) {
+    m1_job *j = (m1_job *)arg;
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    char tu[256];
+    osb_target t;
+    osb_command_request rq;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = j->url;
+    memset(&rq, 0, sizeof rq);
+    rq.command = "cat /var/log/build.log";
+    target_for(&t, tu, sizeof tu, j->url, j->which);
+    j->e = osb_client_new(&cfg, &c);
+    if (!j->e) j->e = osb_command_run(c, &t, &rq, on_typed, &j->st, NULL);
+    osb_client_free(c);
+    return NULL;
+}
+
+static uint64_t m1_threads(m1_job *jobs, int n) {
+    pthread_t *th = (pthread_t *)calloc((size_t)n, sizeof *th);
+    uint64_t events = 0;
+    int i;
+    for (i = 0; i < n; i++)
+        if (pthread_create(&th[i], NULL, m1_thread, &jobs[i]) != 0) die(NULL, "pthread_create", OSB_ERR_STATE);
+    for (i = 0; i < n; i++) pthread_join(th[i], NULL);
+    for (i = 0; i < n; i++) {
+        if (jobs[i].e || jobs[i].st.stdout_events == 0) die(NULL, "a stream failed", jobs[i].e ? jobs[i].e : OSB_ERR_STATE);
+        events += jobs[i].st.events;
+    }
+    free(th);
+    return events;
+}
+
 /* the sandbox layer is there (merged into the header, or included above) */
 #if defined(OSB_DEFAULT_READY_TIMEOUT_MS)
 #define HAVE_W5 1
@@ -315,6 +404,27 @@ int main(int argc, char **argv) {
         c0 = cpu_s();
         for (i = 0; i < n; i++) w5(url);
         printf("wall_s=%.6f cpu_s=%.6f units=%d\n", now_s() - t0, cpu_s() - c0, n);
+        return 0;
+    }
+    if (strcmp(w, "m1") == 0 || strcmp(w, "m1threads") == 0) {
+        int n = argc > 3 ? atoi(argv[3]) : 256, i;
+        const char *which = argc > 4 ? argv[4] : "small";
+        m1_job *jobs = (m1_job *)calloc((size_t)n, sizeof *jobs);
+        uint64_t events;
+        for (i = 0; i < n; i++) {
+            jobs[i].url = url;
+            jobs[i].which = which;
+        }
+        c = make_client(url, n);
+        t0 = now_s();
+        c0 = cpu_s();
+        events = strcmp(w, "m1") == 0 ? m1_multi(c, jobs, n, url, which) : m1_threads(jobs, n);
+        t1 = now_s();
+        c1 = cpu_s();
+        printf("wall_s=%.6f cpu_s=%.6f units=%llu streams=%d peak_heap=%zu heap_per_stream=%.0f\n", t1 - t0, c1 - c0,
+               (unsigned long long)events, n, K.peak, (double)K.peak / n);
+        osb_client_free(c);
+        free(jobs);
         return 0;
     }
     if (strcmp(w, "idle") == 0) {

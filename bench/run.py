@@ -292,6 +292,18 @@ def run_all(ng):
             measure(wl, "framing alone, in memory (reference)",
                     [tok, "sse", os.path.join(DATA, "events-big.txt"), "frame"], post=fix)
 
+    if want("M1"):
+        # 256 command streams at once: one thread on a multi handle against
+        # 256 blocking calls on 256 threads (and the JS SDK's Promise.all)
+        nev, size = count_of("small")
+
+        def m1fix(r, size=size):
+            r["bytes"] = size * r.get("streams", 256)
+        measure("M1", "osb multi, 1 thread", [osb, U, "m1", "256", "small"], post=m1fix)
+        measure("M1", "osb blocking, 256 threads", [osb, U, "m1threads", "256", "small"], post=m1fix)
+        if have_js:
+            measure("M1", "JS SDK (Promise.all)", js + [U, "m1", "256"], env=jsenv, post=m1fix)
+
     if want("W3"):
         url = U + "/x/s/files/download?path=%2Fdata%2Fbig.bin"
 
@@ -437,6 +449,8 @@ TABLES = [
      "MB/s", lambda r: r["bytes"] / r["wall_s"] / 1e6, "client CPU s/GB", lambda r: r["cpu_s"] / (r["bytes"] / 1e9)),
     ("W2-10k", "W2: execd event stream of 10,000 events",
      "events/s", lambda r: r["units"] / r["wall_s"], "client CPU µs/event", lambda r: r["cpu_s"] / r["units"] * 1e6),
+    ("M1", "M1: 256 execd command streams at once (10,000 events each), typed events",
+     "events/s", lambda r: r["units"] / r["wall_s"], "client CPU µs/event", lambda r: r["cpu_s"] / r["units"] * 1e6),
     ("W3", "W3: 1 GiB download to a discarding sink",
      "MB/s", lambda r: r["bytes"] / r["wall_s"] / 1e6, "client CPU s/GB", lambda r: r["cpu_s"] / (r["bytes"] / 1e9)),
     ("T2", "Transport (issue 2): 1 GiB chunked response through the sink",
@@ -519,6 +533,19 @@ def goals_table():
         row("W2 memory flat", "RSS independent of stream length",
             "%.1f MiB (200 MB) vs %.1f MiB (10k events)" % (a, med("W2-10k", "osb", rss) or 0),
             abs(a - (med("W2-10k", "osb", rss) or a)) < 1.0)
+    a, b = med("M1", "osb multi, 1 thread", thr), med("M1", "osb blocking, 256 threads", thr)
+    if a and b:
+        row("M1 256 streams from one thread", ">= 0.9x 256 blocking threads",
+            "%.2fx (%s vs %s events/s)" % (a / b, fmt(a), fmt(b)), a / b >= 0.9)
+    a = med("M1", "osb multi, 1 thread", lambda r: r["heap_per_stream"])
+    if a:
+        row("M1 heap per stream in flight", "buffers (16 KiB receive, event buffer) + < 16 KiB",
+            "%s bytes (peak heap / 256)" % fmt(a), None)
+    a, b = med("M1", "osb multi, 1 thread", thr), med("M1", "JS SDK (Promise.all)", thr)
+    if a and b:
+        row("M1 vs the JS SDK", ">= 2x events/s, <= 1/10 the memory",
+            "%.2fx, %.1f vs %.1f MiB" % (a / b, med("M1", "osb multi, 1 thread", rss) or 0,
+                                         med("M1", "JS SDK (Promise.all)", rss) or 0), None)
     a, b = med("W3", "osb", mbs), med("W3", "libcurl", mbs)
     if a and b:
         row("W3 throughput", ">= 1.0x libcurl", "%.2fx (%s vs %s MB/s)" % (a / b, fmt(a), fmt(b)), a / b >= 1.0)

@@ -52,6 +52,8 @@ expect egress '^mode enforcing, default deny: allow pypi.org;$' \
     '^mode enforcing, default deny: allow \*\.github\.com; deny evil\.example;$'
 expect metrics '^now: [0-9]+ cpus' '^watch: cpu .* MiB$' '^watch stopped after 3 samples$'
 expect manager '^created 3 sandboxes' '^  [0-9a-f-]+ Running ' '^listed 3 \(page size 2\)$' '^killed 3 sandboxes$'
+expect fanout '^created 100 sandboxes$' '^ran in 100 of 100, [0-9]+ output bytes; sandbox 0 said: 42 from ' \
+    '^killed 100 sandboxes$'
 expect snapshots 'snapshot [0-9a-f-]+ \(checkpoint-1\) is Ready' '^restored into sandbox ' '^snapshot deleted$'
 
 # `make demo` on its own: it starts (and stops) a dev server of its own.

@@ -764,6 +764,50 @@ class Commands(Base):
         self.assertEqual(osb("code", "context", "delete", self.sid)[0], EX_USAGE)
 
 
+class ManyAtOnce(Base):
+    """sandbox create --count N and command run --all: many sandboxes from one osb process,
+    their requests in flight together."""
+
+    def test_create_count_then_run_all_with_prefixed_lines_and_the_worst_exit_code(self):
+        tag = "fan=%d" % os.getpid()
+        docs = self.json("sandbox", "create", "-i", "python:3.11", "--count", "3", "-m", tag)
+        ids = sorted(d["id"] for d in docs)
+        self.assertEqual(len(set(ids)), 3)
+        self.assertTrue(all(d["status"] == "created" for d in docs))
+        try:
+            listed = self.json("sandbox", "list", "-m", tag)["items"]
+            self.assertEqual(sorted(i["id"] for i in listed), ids)
+            self.assertTrue(all(i["status"]["state"] == "Running" for i in listed))
+            # every output line carries its sandbox's id
+            code, out, err = osb("command", "run", "--all", "-m", tag, "--", "sh", "-c",
+                                 "echo out; echo err >&2; exit 5")
+            self.assertEqual(code, 5, err)
+            self.assertEqual(sorted(out.splitlines()), ["%s | out" % i for i in ids])
+            self.assertEqual(sorted(err.splitlines()), ["%s | err" % i for i in ids])
+            # the worst exit code of all: one sandbox exits 9, the others 2
+            host = self.ok("command", "run", ids[1], "--", "hostname").strip()
+            code, out, err = osb("command", "run", "--all", "-m", tag, "--", "sh", "-c",
+                                 'test "$(hostname)" = "$0" && exit 9; exit 2', host)
+            self.assertEqual(code, 9, err)
+            # a metadata filter that matches nothing
+            code, out, err = osb("command", "run", "--all", "-m", tag + "-none", "--", "true")
+            self.assertEqual(code, 1)
+            self.assertIn("no running sandbox matches", err)
+        finally:
+            self.ok("sandbox", "kill", *ids)
+        self.assertEqual(self.json("sandbox", "list", "-m", tag)["items"], [])
+
+    def test_usage(self):
+        for args in (["command", "run", "--all", "some-id", "--", "true"],
+                     ["command", "run", "--", "true"],
+                     ["command", "run", "-m", "a=b", "some-id", "--", "true"],
+                     ["command", "run", "--all", "-d", "--", "true"],
+                     ["sandbox", "create", "-i", "python:3.11", "--count", "0"],
+                     ["sandbox", "create", "-i", "python:3.11", "--count", "many"]):
+            code, out, err = osb(*args)
+            self.assertEqual(code, 2, "%s: %s" % (args, err))
+
+
 class Yaml(Base):
     """The YAML emitter against PyYAML on awkward strings: each value is printed by a
     background command and read back with `command logs` (content = the value)."""

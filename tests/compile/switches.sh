@@ -19,6 +19,7 @@ switches=(
     "OSB_NO_CODE|^osb_(sandbox_)?code(_|$)"
     "OSB_NO_SESSION|^osb_(sandbox_)?session(_|$)"
     "OSB_NO_MANAGER|^osb_manager_"
+    "OSB_NO_MULTI|^osb_(multi|transfer)_"
 )
 
 obj() {  # obj NAME FLAGS...: compiles the implementation unit into $out/NAME.o

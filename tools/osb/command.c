@@ -184,6 +184,134 @@ static char *join_rest(const args *a) {
 
 static int c_sandbox_shell(args *a);   /* shell.c: command run -i */
 
+/* >>command-all ============================================================ */
+/* command run --all: one command in every running sandbox (or in those
+ * whose metadata match), all at once from this one thread on a multi
+ * handle; every output line starts with its sandbox's id; the exit status
+ * is the worst of all. */
+typedef struct all_run {
+    char *id;
+    osb_execution x;
+    osb_err e;
+    int code;
+} all_run;
+
+static int all_event(void *user, const osb_event *ev) {
+    all_run *r = (all_run *)user;
+    int w = ev->type == OSB_EVENT_STDERR;
+    if ((ev->type != OSB_EVENT_STDOUT && !w) || !ev->text.ptr) return 0;
+    ob_puts(w, r->id);
+    ob_put(w, " | ", 3);
+    if (!(ev->text.len == 1 && ev->text.ptr[0] == '\n')) ob_put(w, ev->text.ptr, ev->text.len);
+    ob_put(w, "\n", 1);
+    return 0;
+}
+
+static void all_done(void *user, osb_transfer *t, osb_err e, const osb_error *err) {
+    all_run *r = (all_run *)user;
+    (void)t;
+    r->e = e;
+    if (e) {
+        ob_flush();
+        fprintf(stderr, "%s: %s: error: %s\n", g_prog, r->id, err->message);
+        r->code = exit_for(e, err);
+    } else if (!r->x.exit_code_known && !r->x.completed && !r->x.has_error) {
+        fprintf(stderr, "%s: %s: the stream ended before the execution finished\n", g_prog, r->id);
+        r->code = EX_SERVER;
+    } else {
+        r->code = exec_status(&r->x);
+    }
+}
+
+/* The ids of the running sandboxes that match the -m filters. */
+static int all_ids(args *a, char ***out, int *count) {
+    static const char *const running[] = {"Running", NULL};
+    osb_sandbox_list_req f;
+    osb_sandbox_iter it;
+    const osb_sandbox_info *s;
+    osb_pair *meta = NULL;
+    const char **v;
+    char **ids = NULL;
+    int n, code, cap = 0, got = 0;
+    osb_err e;
+    memset(&f, 0, sizeof f);
+    v = AM(a, "metadata", &n);
+    if (n && (code = pairs_of(v, n, &meta, "metadata filter")) != 0) return code;
+    f.states = running;
+    f.metadata = meta;
+    f.metadata_count = (size_t)n;
+    osb_manager_iter(&it, CLI, &f);
+    while ((e = osb_manager_next(&it, &s)) == OSB_OK && s) {
+        if (got == cap) {
+            cap = cap ? cap * 2 : 16;
+            ids = (char **)xrealloc(ids, sizeof *ids * (size_t)cap);
+        }
+        ids[got++] = xstrndup(s->id.ptr ? s->id.ptr : "", s->id.len);
+    }
+    osb_manager_iter_free(&it);
+    if (e != OSB_OK) return report(e, "cannot list sandboxes");
+    *out = ids;
+    *count = got;
+    return EX_OK;
+}
+
+static int command_run_all(args *a, const osb_command_request *req) {
+    osb_sandbox_options o;
+    osb_sandbox **sbs;
+    all_run *runs;
+    osb_multi *m = NULL;
+    char **ids = NULL;
+    int n = 0, i, code, worst = EX_OK, running = 0;
+    if ((code = all_ids(a, &ids, &n)) != EX_OK) return code;
+    if (n == 0) return errorf(EX_ERROR, "no running sandbox matches");
+    sbs = (osb_sandbox **)xmalloc(sizeof *sbs * (size_t)n);
+    runs = (all_run *)xmalloc(sizeof *runs * (size_t)n);
+    memset(runs, 0, sizeof *runs * (size_t)n);
+    memset(&o, 0, sizeof o);
+    o.use_server_proxy = C.use_server_proxy;
+    o.skip_health_check = 1;
+    o.skip_egress = 1;
+    if (osb_multi_new(CLI, NULL, &m) != OSB_OK) return report(OSB_ERR_NOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        osb_transfer_config tc;
+        osb_err e;
+        runs[i].id = ids[i];
+        runs[i].x.forward_only = 1;   /* the output is printed as it comes */
+        sbs[i] = NULL;
+        memset(&tc, 0, sizeof tc);
+        tc.on_done = all_done;
+        tc.on_event = all_event;
+        tc.user = &runs[i];
+        tc.execution = &runs[i].x;
+        e = osb_sandbox_connect(CLI, ids[i], &o, &sbs[i]);
+        if (e == OSB_OK) e = osb_multi_command(m, osb_sandbox_execd(sbs[i]), req, &tc, NULL);
+        if (e != OSB_OK) {
+            char what[300];
+            snprintf(what, sizeof what, "%s", ids[i]);
+            runs[i].code = report(e, what);
+        }
+    }
+    running = osb_multi_running(m);
+    while (running > 0 && !g_cancel) {
+        if (osb_multi_perform(m, 200, &running) != OSB_OK) break;
+        ob_flush();
+    }
+    osb_multi_free(m);   /* after Ctrl-C: the rest end as cancelled */
+    ob_flush();
+    for (i = 0; i < n; i++) {
+        if (g_sigint && runs[i].e == OSB_ERR_CANCELLED) runs[i].code = EX_INTERRUPTED;
+        if (runs[i].code > worst) worst = runs[i].code;
+        osb_execution_free(&runs[i].x);
+        osb_sandbox_close(sbs[i]);
+        free(ids[i]);
+    }
+    if (g_sigint) fprintf(stderr, "%s: interrupted\n", g_prog);
+    free(ids);
+    free(runs);
+    free(sbs);
+    return worst;
+}
+
 static int c_command_run(args *a) {
     osb_command_request req;
     osb_execution x;
@@ -195,6 +323,13 @@ static int c_command_run(args *a) {
     osb_err e;
     char *cmdline;
     if (a->nrest == 0) return usage_error("missing command (osb command run ID -- CMD...)");
+    if (AF(a, "all") > 0) {
+        if (a->npos) return usage_error("--all runs in every running sandbox: give no ID");
+        if (AF(a, "interactive") > 0 || AF(a, "background") > 0) return usage_error("--all does not go with -i or -d");
+    } else {
+        if (!a->npos) return usage_error("missing sandbox ID (osb command run ID -- CMD..., or --all)");
+        if (AM(a, "metadata", &i) && i) return usage_error("-m/--metadata selects sandboxes for --all");
+    }
     if (AF(a, "interactive") > 0) return c_sandbox_shell(a);   /* -it: shell.c */
     if (A(a, "timeout") && (parse_duration(A(a, "timeout"), &t) != 0 || t <= 0))
         return usage_error("invalid timeout '%s'", A(a, "timeout"));
@@ -205,7 +340,7 @@ static int c_command_run(args *a) {
     for (i = 0; i < nenv; i++)
         if (!strchr(envs[i], '=') || envs[i][0] == '=') return usage_error("invalid env '%s' (expected KEY=VALUE)", envs[i]);
     if (bg && !G.output) g_out = "table";
-    if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
+    if (AF(a, "all") <= 0 && (code = connect_sb(a->pos[0], 0)) != 0) return code;
     cmdline = join_rest(a);
     memset(&req, 0, sizeof req);
     req.command = cmdline;
@@ -220,6 +355,12 @@ static int c_command_run(args *a) {
         req.envs = v;
     }
     req.cancel = &g_cancel;
+    if (AF(a, "all") > 0) {
+        code = command_run_all(a, &req);
+        free(cmdline);
+        free((void *)req.envs);
+        return code;
+    }
     if (bg) {
         char id[OSB_EXEC_ID_MAX];
         jv *o;

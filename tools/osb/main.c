@@ -69,6 +69,7 @@ static const opt O_SB_CREATE[] = {
     {"platform", 0, O_VAL, "OS[/ARCH]", "platform, e.g. linux/amd64, linux/arm64"},
     {"secure-access", 0, O_FLAG, NULL, "require the secure-access token on sandbox endpoints"},
     {"snapshot", 0, O_VAL, "SNAPSHOT_ID", "restore from a snapshot instead of an image"},
+    {"count", 'n', O_VAL, "N", "create N sandboxes at once (all or none: a failure kills the ones created)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_SB_LIST[] = {
@@ -126,6 +127,8 @@ static const opt O_CMD_RUN[] = {
     {"uid", 0, O_VAL, "UID", "run as this user id"},
     {"gid", 0, O_VAL, "GID", "run with this group id (needs --uid)"},
     {"interactive", 'i', O_FLAG, NULL, "on a terminal in the sandbox (-i or -it): keys, window size and exit code pass through"},
+    {"all", 0, O_FLAG, NULL, "in every running sandbox at once (no ID); each output line starts with the sandbox id"},
+    {"metadata", 'm', O_MULTI, "K=V", "with --all: only sandboxes with this metadata (repeatable: AND)"},
     {NULL, 0, 0, NULL, NULL}};
 
 static const opt O_CMD_LOGS[] = {
@@ -268,7 +271,7 @@ static const cmd TREE[] = {
     {"snapshot get", c_snapshot_get, O_NONE, 1, 1, 0, "SNAPSHOT_ID", OUT_ALL, "table", "Show a snapshot"},
     {"snapshot delete", c_snapshot_delete, O_NONE, 1, -1, 0, "SNAPSHOT_ID...", OUT_STD, "table", "Delete snapshots"},
     {"command", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Run commands in a sandbox"},
-    {"command run", c_command_run, O_CMD_RUN, 1, 1, 1, "ID -- CMD...", "raw,json,table,yaml", "raw", "Run a command (streams its output, exits with its code)"},
+    {"command run", c_command_run, O_CMD_RUN, 0, 1, 1, "ID -- CMD... | --all [-m K=V]... -- CMD...", "raw,json,table,yaml", "raw", "Run a command (streams its output, exits with its code)"},
     {"command status", c_command_status, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_ALL, "table", "Status of a command"},
     {"command logs", c_command_logs, O_CMD_LOGS, 2, 2, 0, "ID EXECUTION_ID", OUT_ALL, "table", "Output of a background command"},
     {"command interrupt", c_command_interrupt, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_STD, "table", "Interrupt a command"},

@@ -104,6 +104,33 @@ static jv *json_file(const char *path, int want, int *code) {
     return doc;
 }
 
+/* sandbox create --count N: N sandboxes at once, all or none. */
+static int create_many(const osb_sandbox_create_req *req, const osb_sandbox_options *o, long long n,
+                       const char *tmo) {
+    osb_sandbox **sbs = (osb_sandbox **)xmalloc(sizeof *sbs * (size_t)n);
+    osb_err e = osb_sandbox_open_many(CLI, req, (size_t)n, o, &g_cancel, sbs);
+    long long i;
+    jv *arr;
+    if (e != OSB_OK) {
+        free(sbs);
+        return report(e, "cannot create the sandboxes (the ones created were killed)");
+    }
+    arr = jv_new(J_ARR);   /* one official create result each */
+    for (i = 0; i < n; i++) {
+        jv *r = jobj();
+        jset_str(r, "id", osb_sandbox_id(sbs[i]));
+        jset_str(r, "image", req->image);
+        jset_str(r, "status", "created");
+        jset_str(r, "timeout", !tmo ? "sdk-default" : streq_ci(tmo, "none") ? "manual-cleanup" : tmo);
+        jv_add(arr, r);
+        osb_sandbox_close(sbs[i]);
+    }
+    show(arr, NULL);
+    jv_free(arr);
+    free(sbs);
+    return EX_OK;
+}
+
 static int c_sandbox_create(args *a) {
     osb_sandbox_create_req req;
     osb_sandbox_options o;
@@ -119,6 +146,7 @@ static int c_sandbox_create(args *a) {
     size_t nvols = 0;
     jv *npdoc = NULL, *voldoc = NULL;
     char os_[32];
+    long long count = 1;
     osb_err e;
     memset(&req, 0, sizeof req);
     if (!image && !snapshot && C.image[0]) image = C.image;
@@ -134,6 +162,8 @@ static int c_sandbox_create(args *a) {
         return usage_error("invalid ready timeout '%s'", A(a, "ready-timeout"));
     if (AF(a, "credential-proxy") && !A(a, "network-policy-file"))
         return usage_error("--credential-proxy needs --network-policy-file");
+    if (A(a, "count") && parse_int(A(a, "count"), 1, 1000, &count) != 0)
+        return usage_error("invalid count '%s' (1 to 1000)", A(a, "count"));
     req.image = snapshot ? NULL : image;
     req.snapshot_id = snapshot;
     req.image_username = A(a, "image-auth-username");
@@ -191,6 +221,10 @@ static int c_sandbox_create(args *a) {
     o.ready_timeout_ms = (int)(ready * 1000);
     o.skip_health_check = AF(a, "skip-health-check") > 0;
     o.skip_egress = !req.network_policy;
+    if (count > 1) {
+        code = create_many(&req, &o, count, tmo);
+        goto out;
+    }
     e = osb_sandbox_open(CLI, &req, &o, &SB);
     if (e != OSB_OK) {
         code = report(e, "cannot create the sandbox");

@@ -1,0 +1,888 @@
+/* The multi interface: many transfers from one thread against the scripted
+ * server tests/servers/multiserver.py (slow answers, answers out of order,
+ * errors, dropped connections, streams), through osb_multi_perform and
+ * through the test's own poll loop; cancel, timeouts, the per-host cap,
+ * connection reuse, memory per waiting transfer. */
+#define _DEFAULT_SOURCE
+#define OSB_TLS 1
+#define OPENSANDBOX_IMPLEMENTATION
+#include "../opensandbox.h"
+#include "testlib.h"
+#include "testproc.h"
+#include "testdev.h"
+#include <poll.h>
+
+static testproc srv;
+static char base[64];
+static char stream_url[96];
+static osb_target execd;
+
+static int server_up(void) {
+    const char *argv[] = {"python3", "tests/servers/multiserver.py", "--lifetime", "300", NULL};
+    if (srv.pid) return 1;
+    if (testproc_start(&srv, argv) != 0) return 0;
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(srv.ready));
+    snprintf(stream_url, sizeof stream_url, "%s/ex", base);
+    execd.url = stream_url;
+    execd.headers = NULL;
+    return 1;
+}
+
+/* ---- a counting allocator ---- */
+
+typedef struct counter {
+    long live;        /* bytes in use */
+    long blocks;
+} counter;
+
+static void *c_alloc(void *ctx, size_t size) {
+    counter *k = (counter *)ctx;
+    size_t *p = (size_t *)malloc(size + sizeof(size_t) * 2);
+    if (!p) return NULL;
+    p[0] = size;
+    k->live += (long)size;
+    k->blocks++;
+    return p + 2;
+}
+static void c_free(void *ctx, void *ptr) {
+    counter *k = (counter *)ctx;
+    size_t *p;
+    if (!ptr) return;
+    p = (size_t *)ptr - 2;
+    k->live -= (long)p[0];
+    k->blocks--;
+    free(p);
+}
+static void *c_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size) {
+    void *n;
+    (void)old_size;
+    if (!ptr) return c_alloc(ctx, new_size);
+    n = c_alloc(ctx, new_size);
+    if (!n) return NULL;
+    memcpy(n, ptr, old_size < new_size ? old_size : new_size);
+    c_free(ctx, ptr);
+    return n;
+}
+
+static osb_client *client_with(counter *k, int pool_max) {
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    static osb_allocator a;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = base;
+    cfg.pool_max = pool_max;
+    if (k) {
+        a.alloc = c_alloc;
+        a.realloc = c_realloc;
+        a.free = c_free;
+        a.ctx = k;
+        cfg.allocator = &a;
+    }
+    if (osb_client_new(&cfg, &c) != OSB_OK) return NULL;
+    return c;
+}
+
+/* ---- what each transfer ended with ---- */
+
+typedef struct outcome {
+    int done;             /* on_done calls */
+    int order;            /* when it ended (1-based) */
+    osb_err result;
+    osb_error err;
+    int status;
+    char body[256];
+    int events;
+    int stop_after;       /* on_event: return 1 after this many (0 = never) */
+    osb_multi *m;
+    osb_transfer *t;
+    int cancel_at;        /* on_event: cancel this transfer after this many events */
+} outcome;
+
+static int finished_count;
+
+static void on_done(void *user, osb_transfer *t, osb_err result, const osb_error *err) {
+    outcome *o = (outcome *)user;
+    const osb_http_response *r = osb_transfer_response(t);
+    o->done++;
+    o->order = ++finished_count;
+    o->result = result;
+    o->err = *err;
+    o->status = r ? r->status : 0;
+    if (r && r->body.len < sizeof o->body) {
+        memcpy(o->body, r->body.data ? r->body.data : "", r->body.len);
+        o->body[r->body.len] = 0;
+    }
+}
+
+static int on_event(void *user, const osb_event *ev) {
+    outcome *o = (outcome *)user;
+    (void)ev;
+    o->events++;
+    if (o->cancel_at && o->events == o->cancel_at) osb_multi_cancel(o->m, o->t);
+    return o->stop_after && o->events >= o->stop_after;
+}
+
+static osb_transfer *add_get(osb_multi *m, const char *target, outcome *o, int timeout_ms) {
+    char path[256], *q;
+    osb_http_request req;
+    osb_transfer_config tc;
+    osb_transfer *t = NULL;
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    snprintf(path, sizeof path, "%s", target);
+    if ((q = strchr(path, '?')) != NULL) {
+        *q = 0;
+        req.query = q + 1;
+    }
+    req.url = base;
+    req.path = path;
+    tc.on_done = on_done;
+    tc.user = o;
+    tc.timeout_ms = timeout_ms;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, &t), OSB_OK);
+    o->m = m;
+    o->t = t;
+    return t;
+}
+
+static void run_all(osb_multi *m) {
+    int running = 1, rounds = 0;
+    while (running && rounds++ < 100000) CHECK_EQ_INT(osb_multi_perform(m, 1000, &running), OSB_OK);
+    CHECK_EQ_INT(running, 0);
+}
+
+/* The server's counters. */
+static void stats(osb_client *c, long *accepted, long *peak, long *closed_early) {
+    osb_http_request req;
+    osb_http_response res;
+    char url[128];
+    const char *p;
+    memset(&req, 0, sizeof req);
+    snprintf(url, sizeof url, "%s/stats", base);
+    req.url = url;
+    *accepted = *peak = *closed_early = -1;
+    if (osb_request_raw(c, &req, &res) != OSB_OK) return;
+    osb_buf_append(&res.body, "", 1);
+    if ((p = strstr(res.body.data, "\"accepted\": "))) *accepted = atol(p + 12);
+    if ((p = strstr(res.body.data, "\"peak\": "))) *peak = atol(p + 8);
+    if ((p = strstr(res.body.data, "\"closed_early\": "))) *closed_early = atol(p + 16);
+    osb_http_response_free(&res);
+}
+
+/* ---- tests ---- */
+
+TEST(interleaved_requests_end_out_of_order_with_their_own_bodies) {
+    enum { N = 40 };
+    static outcome o[N];
+    osb_client *c;
+    osb_multi *m = NULL;
+    int i, out_of_order = 0;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, 64);
+    memset(o, 0, sizeof o);
+    finished_count = 0;
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    for (i = 0; i < N; i++) {
+        char path[64];
+        /* later ones answer sooner: they end first */
+        snprintf(path, sizeof path, "/echo?id=%d&delay=%d", i, (N - i) * 15);
+        add_get(m, path, &o[i], 0);
+    }
+    CHECK_EQ_INT(osb_multi_running(m), N);
+    run_all(m);
+    for (i = 0; i < N; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "id=%d", i);
+        CHECK_EQ_INT(o[i].done, 1);
+        CHECK_EQ_INT(o[i].result, OSB_OK);
+        CHECK_EQ_INT(o[i].status, 200);
+        CHECK_EQ_STR(o[i].body, want);
+        if (i > 0 && o[i].order < o[i - 1].order) out_of_order++;
+    }
+    CHECK(out_of_order > N / 2);
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
+TEST(errors_drops_and_good_answers_each_end_with_their_own_result) {
+    static outcome ok1, busy, drop, mid, bad, ok2, gone;
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_http_request req;
+    osb_transfer_config tc;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, -1);   /* no pool: every transfer on its own connection */
+    memset(&ok1, 0, sizeof ok1); memset(&busy, 0, sizeof busy); memset(&drop, 0, sizeof drop);
+    memset(&mid, 0, sizeof mid); memset(&bad, 0, sizeof bad); memset(&ok2, 0, sizeof ok2);
+    memset(&gone, 0, sizeof gone);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    add_get(m, "/echo?id=a&delay=50", &ok1, 0);
+    add_get(m, "/error?status=503", &busy, 0);
+    add_get(m, "/drop", &drop, 0);
+    add_get(m, "/drop-mid", &mid, 0);
+    add_get(m, "/malformed", &bad, 0);
+    add_get(m, "/echo?id=b&delay=0", &ok2, 0);
+    /* a port nobody listens on */
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    req.url = "http://127.0.0.1:1/x";
+    tc.on_done = on_done;
+    tc.user = &gone;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    run_all(m);
+    CHECK_EQ_INT(ok1.result, OSB_OK);
+    CHECK_EQ_STR(ok1.body, "id=a");
+    CHECK_EQ_INT(ok2.result, OSB_OK);
+    CHECK_EQ_STR(ok2.body, "id=b");
+    CHECK_EQ_INT(busy.result, OSB_ERR_HTTP);
+    CHECK_EQ_INT(busy.err.http_status, 503);
+    CHECK_EQ_STR(busy.err.server_code, "BUSY");
+    CHECK(strstr(busy.err.message, "try later") != NULL);
+    CHECK(osb_error_is_capacity(&busy.err));
+    CHECK_EQ_INT(drop.result, OSB_ERR_CLOSED);
+    CHECK_EQ_INT(mid.result, OSB_ERR_TRUNCATED);
+    CHECK_EQ_INT(bad.result, OSB_ERR_PROTOCOL);
+    CHECK_EQ_INT(gone.result, OSB_ERR_CONNECT);
+    CHECK_EQ_INT(gone.err.phase, OSB_PHASE_CONNECT);
+    CHECK(strstr(gone.err.message, "127.0.0.1") != NULL);
+    CHECK_EQ_INT(ok1.done + busy.done + drop.done + mid.done + bad.done + ok2.done + gone.done, 7);
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
+TEST(command_streams_interleave_into_their_executions) {
+    enum { N = 24 };
+    static outcome o[N];
+    static osb_execution x[N];
+    static char cmd[N][64];
+    osb_client *c;
+    osb_multi *m = NULL;
+    int i;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, 4);
+    memset(o, 0, sizeof o);
+    memset(x, 0, sizeof x);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    for (i = 0; i < N; i++) {
+        osb_command_request cr;
+        osb_transfer_config tc;
+        memset(&cr, 0, sizeof cr);
+        memset(&tc, 0, sizeof tc);
+        if (i == 5) snprintf(cmd[i], sizeof cmd[i], "fail 3");
+        else snprintf(cmd[i], sizeof cmd[i], "emit %d %d s%d", 3 + i % 4, (i * 7) % 20, i);
+        cr.command = cmd[i];
+        tc.on_done = on_done;
+        tc.on_event = on_event;
+        tc.user = &o[i];
+        tc.execution = &x[i];
+        CHECK_EQ_INT(osb_multi_command(m, &execd, &cr, &tc, &o[i].t), OSB_OK);
+        o[i].m = m;
+    }
+    run_all(m);
+    for (i = 0; i < N; i++) {
+        CHECK_EQ_INT(o[i].done, 1);
+        CHECK_EQ_INT(o[i].result, OSB_OK);
+        if (i == 5) {
+            CHECK_EQ_INT(x[i].exit_code, 3);
+            CHECK_EQ_STR(x[i].err.data, "failing\n");
+        } else {
+            int n = 3 + i % 4, k;
+            char want[256] = "";
+            for (k = 0; k < n; k++) {
+                size_t at = strlen(want);
+                snprintf(want + at, sizeof want - at, "s%d %d\n", i, k);
+            }
+            CHECK(x[i].out.data != NULL);
+            if (x[i].out.data) CHECK_EQ_STR(x[i].out.data, want);
+            CHECK_EQ_INT(x[i].exit_code, 0);
+            CHECK_EQ_INT(o[i].events, n + 2);   /* init, the lines, complete */
+        }
+        osb_execution_free(&x[i]);
+    }
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
+TEST(a_stream_cancelled_mid_way_ends_alone_while_the_others_go_on) {
+    enum { N = 6 };
+    static outcome o[N];
+    static osb_execution x[N];
+    osb_client *c;
+    osb_multi *m = NULL;
+    long acc0, acc, peak, early0, early;
+    int i, polls = 0;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, -1);
+    memset(o, 0, sizeof o);
+    memset(x, 0, sizeof x);
+    stats(c, &acc0, &peak, &early0);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    for (i = 0; i < N; i++) {
+        osb_command_request cr;
+        osb_transfer_config tc;
+        memset(&cr, 0, sizeof cr);
+        memset(&tc, 0, sizeof tc);
+        cr.command = i == 2 ? "idle" : "emit 8 30 t";
+        tc.on_done = on_done;
+        tc.on_event = on_event;
+        tc.user = &o[i];
+        tc.execution = &x[i];
+        if (i == 4) o[i].stop_after = 3;   /* the callback stops this one */
+        CHECK_EQ_INT(osb_multi_command(m, &execd, &cr, &tc, &o[i].t), OSB_OK);
+        o[i].m = m;
+    }
+    /* the idle stream: cancelled by the test once its first event is in */
+    for (;;) {
+        int running;
+        CHECK_EQ_INT(osb_multi_perform(m, 200, &running), OSB_OK);
+        if (o[2].events >= 1 || ++polls > 500) break;
+    }
+    CHECK_EQ_INT(o[2].done, 0);
+    osb_multi_cancel(m, o[2].t);
+    CHECK_EQ_INT(o[2].done, 1);
+    CHECK_EQ_INT(o[2].result, OSB_ERR_CANCELLED);
+    CHECK(o[0].done == 0 || o[0].events > 0);
+    run_all(m);
+    for (i = 0; i < N; i++) {
+        CHECK_EQ_INT(o[i].done, 1);
+        if (i == 2) continue;
+        if (i == 4) {
+            CHECK_EQ_INT(o[i].result, OSB_ERR_CANCELLED);
+            CHECK_EQ_INT(o[i].events, 3);
+        } else {
+            CHECK_EQ_INT(o[i].result, OSB_OK);
+            CHECK_EQ_INT(o[i].events, 10);
+            CHECK_EQ_INT(x[i].exit_code, 0);
+        }
+    }
+    for (i = 0; i < N; i++) osb_execution_free(&x[i]);
+    osb_multi_free(m);
+    /* the server saw the cancelled connections close (poll: it notices late) */
+    for (i = 0; i < 200; i++) {
+        stats(c, &acc, &peak, &early);
+        if (early - early0 >= 1) break;
+        testproc_sleep_ms(10);
+    }
+    CHECK(early - early0 >= 1);
+    CHECK(acc - acc0 >= N);   /* one connection a stream (and one a stats call) */
+    osb_client_free(c);
+}
+
+TEST(the_tests_own_poll_loop_drives_the_multi) {
+    enum { N = 16 };
+    static outcome o[N];
+    static osb_execution x[4];
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_multi_socket socks[64];
+    struct pollfd pf[64];
+    int i, running = 1, rounds = 0;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, 8);
+    memset(o, 0, sizeof o);
+    memset(x, 0, sizeof x);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    for (i = 0; i < N; i++) {
+        if (i < 4) {
+            osb_command_request cr;
+            osb_transfer_config tc;
+            memset(&cr, 0, sizeof cr);
+            memset(&tc, 0, sizeof tc);
+            cr.command = "emit 4 10 loop";
+            tc.on_done = on_done;
+            tc.on_event = on_event;
+            tc.user = &o[i];
+            tc.execution = &x[i];
+            CHECK_EQ_INT(osb_multi_command(m, &execd, &cr, &tc, NULL), OSB_OK);
+        } else {
+            char path[64];
+            snprintf(path, sizeof path, "/echo?id=%d&delay=%d", i, (i % 5) * 20);
+            add_get(m, path, &o[i], 0);
+        }
+    }
+    /* nothing started yet: the first call needs no socket */
+    CHECK_EQ_INT(osb_multi_timeout_ms(m), 0);
+    CHECK_EQ_INT(osb_multi_fds(m, socks, 64), 0);
+    CHECK_EQ_INT(osb_multi_socket_ready(m, OSB_MULTI_NO_FD, 0, &running), OSB_OK);
+    while (running && rounds++ < 10000) {
+        size_t n = osb_multi_fds(m, socks, 64), k;
+        int wait = osb_multi_timeout_ms(m), r;
+        CHECK(n <= 64);
+        for (k = 0; k < n; k++) {
+            pf[k].fd = socks[k].fd;
+            pf[k].events = socks[k].events == OSB_MULTI_OUT ? POLLOUT : POLLIN;
+            pf[k].revents = 0;
+        }
+        r = poll(pf, (nfds_t)n, wait < 0 || wait > 1000 ? 1000 : wait);
+        if (r <= 0) {
+            osb_multi_socket_ready(m, OSB_MULTI_NO_FD, 0, &running);
+            continue;
+        }
+        for (k = 0; k < n; k++) {
+            int ev = 0;
+            if (!pf[k].revents) continue;
+            if (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) ev |= OSB_MULTI_IN;
+            if (pf[k].revents & (POLLOUT | POLLHUP | POLLERR)) ev |= OSB_MULTI_OUT;
+            osb_multi_socket_ready(m, pf[k].fd, ev, &running);
+        }
+    }
+    CHECK_EQ_INT(running, 0);
+    for (i = 0; i < N; i++) {
+        CHECK_EQ_INT(o[i].done, 1);
+        CHECK_EQ_INT(o[i].result, OSB_OK);
+        if (i < 4) {
+            CHECK_EQ_STR(x[i].out.data, "loop 0\nloop 1\nloop 2\nloop 3\n");
+            osb_execution_free(&x[i]);
+        } else {
+            char want[32];
+            snprintf(want, sizeof want, "id=%d", i);
+            CHECK_EQ_STR(o[i].body, want);
+        }
+    }
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
+TEST(timeouts_end_only_their_transfer) {
+    static outcome hang, slow, ok, queued;
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_multi_config mc;
+    osb_http_request req;
+    osb_transfer_config tc;
+    char url[128];
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, -1);
+    memset(&hang, 0, sizeof hang); memset(&slow, 0, sizeof slow);
+    memset(&ok, 0, sizeof ok); memset(&queued, 0, sizeof queued);
+    memset(&mc, 0, sizeof mc);
+    mc.max_total = 3;   /* the fourth waits in line, and its deadline runs there */
+    CHECK_EQ_INT(osb_multi_new(c, &mc, &m), OSB_OK);
+    add_get(m, "/hang", &hang, 300);                 /* the transfer's own deadline */
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    (void)url;
+    req.url = base;
+    req.path = "/echo";
+    req.query = "id=s&delay=3000";
+    req.timeouts.first_byte_ms = 200;                /* the request's first-byte deadline */
+    tc.on_done = on_done;
+    tc.user = &slow;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    add_get(m, "/echo?id=ok&delay=100", &ok, 0);
+    add_get(m, "/echo?id=q&delay=0", &queued, 50);
+    run_all(m);
+    CHECK_EQ_INT(hang.result, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(hang.err.phase, OSB_PHASE_TOTAL);
+    CHECK_EQ_INT(slow.result, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(slow.err.phase, OSB_PHASE_FIRST_BYTE);
+    CHECK_EQ_INT(ok.result, OSB_OK);
+    CHECK_EQ_STR(ok.body, "id=ok");
+    CHECK_EQ_INT(queued.result, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(queued.err.phase, OSB_PHASE_TOTAL);
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
+static osb_multi *chain_m;
+static outcome chain[5];
+static int chain_at;
+static void chain_done(void *user, osb_transfer *t, osb_err result, const osb_error *err) {
+    on_done(user, t, result, err);
+    if (++chain_at < 5) {   /* the next one, added from inside on_done */
+        osb_http_request req;
+        osb_transfer_config tc;
+        memset(&req, 0, sizeof req);
+        memset(&tc, 0, sizeof tc);
+        req.url = base;
+        req.path = "/conn";
+        tc.on_done = chain_done;
+        tc.user = &chain[chain_at];
+        CHECK_EQ_INT(osb_multi_add(chain_m, &req, &tc, NULL), OSB_OK);
+    }
+}
+
+TEST(transfers_to_one_host_reuse_the_connection) {
+    osb_client *c;
+    osb_transfer_config tc;
+    osb_http_request req;
+    char url[128];
+    long acc0, acc, peak, early;
+    int i;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, 4);
+    stats(c, &acc0, &peak, &early);   /* its connection is pooled: the multi takes it */
+    memset(chain, 0, sizeof chain);
+    chain_at = 0;
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &chain_m), OSB_OK);
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    snprintf(url, sizeof url, "%s/conn", base);
+    req.url = url;
+    tc.on_done = chain_done;
+    tc.user = &chain[0];
+    CHECK_EQ_INT(osb_multi_add(chain_m, &req, &tc, NULL), OSB_OK);
+    run_all(chain_m);
+    for (i = 0; i < 5; i++) {
+        CHECK_EQ_INT(chain[i].result, OSB_OK);
+        if (i) CHECK_EQ_STR(chain[i].body, chain[0].body);
+    }
+    osb_multi_free(chain_m);
+    stats(c, &acc, &peak, &early);   /* and the blocking call gets it back */
+    CHECK_EQ_INT(acc, acc0);
+    osb_client_free(c);
+}
+
+TEST(the_per_host_cap_queues_the_rest) {
+    enum { N = 12 };
+    static outcome o[N];
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_multi_config mc;
+    long acc0, acc, peak0, peak, early;
+    int i;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, -1);
+    memset(o, 0, sizeof o);
+    stats(c, &acc0, &peak0, &early);
+    memset(&mc, 0, sizeof mc);
+    mc.max_per_host = 3;
+    CHECK_EQ_INT(osb_multi_new(c, &mc, &m), OSB_OK);
+    for (i = 0; i < N; i++) add_get(m, "/echo?id=x&delay=60", &o[i], 0);
+    run_all(m);
+    for (i = 0; i < N; i++) CHECK_EQ_INT(o[i].result, OSB_OK);
+    osb_multi_free(m);
+    stats(c, &acc, &peak, &early);
+    CHECK_EQ_INT(acc - acc0, N + 1);
+    /* the server's peak counts every connection of this run, and an earlier
+       test's may still be closing: the cap holds if no run went over it */
+    CHECK(peak <= (peak0 > 4 ? peak0 : 4));
+    osb_client_free(c);
+}
+
+static ptrdiff_t count_reader(void *user, void *buf, size_t cap) {
+    long *left = (long *)user;
+    size_t n = *left < (long)cap ? (size_t)*left : cap, i;
+    for (i = 0; i < n; i++) ((unsigned char *)buf)[i] = (unsigned char)((*left - (long)i) & 0xff);
+    *left -= (long)n;
+    return (ptrdiff_t)n;
+}
+
+TEST(request_bodies_from_memory_and_readers_arrive_whole) {
+    static outcome big, chunked, sized;
+    static char data[300000];
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_http_request req;
+    osb_transfer_config tc;
+    char url[128], want[64];
+    long left1 = 200001, left2 = 150000;
+    unsigned long sum = 0, sum1 = 0, sum2 = 0;
+    size_t i;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, 4);
+    memset(&big, 0, sizeof big); memset(&chunked, 0, sizeof chunked); memset(&sized, 0, sizeof sized);
+    for (i = 0; i < sizeof data; i++) {
+        data[i] = (char)(i * 7);
+        sum += (unsigned char)data[i];
+    }
+    for (i = 0; i < 200001; i++) sum1 += (unsigned char)((200001 - i) & 0xff);
+    for (i = 0; i < 150000; i++) sum2 += (unsigned char)((150000 - i) & 0xff);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    snprintf(url, sizeof url, "%s/upload", base);
+    memset(&tc, 0, sizeof tc);
+    tc.on_done = on_done;
+    memset(&req, 0, sizeof req);
+    req.method = "POST";
+    req.url = url;
+    req.body = data;
+    req.body_len = sizeof data;
+    tc.user = &big;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    memset(&req, 0, sizeof req);
+    req.method = "POST";
+    req.url = url;
+    req.body_reader = count_reader;
+    req.body_reader_user = &left1;
+    req.body_reader_len = -1;
+    tc.user = &chunked;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    req.body_reader_user = &left2;
+    req.body_reader_len = 150000;
+    tc.user = &sized;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    run_all(m);
+    CHECK_EQ_INT(big.result, OSB_OK);
+    snprintf(want, sizeof want, "len=%lu sum=%lu", (unsigned long)sizeof data, sum & 0xffffffffUL);
+    CHECK_EQ_STR(big.body, want);
+    CHECK_EQ_INT(chunked.result, OSB_OK);
+    snprintf(want, sizeof want, "len=200001 sum=%lu", sum1 & 0xffffffffUL);
+    CHECK_EQ_STR(chunked.body, want);
+    CHECK_EQ_INT(sized.result, OSB_OK);
+    snprintf(want, sizeof want, "len=150000 sum=%lu", sum2 & 0xffffffffUL);
+    CHECK_EQ_STR(sized.body, want);
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
+TEST(a_waiting_stream_costs_less_than_16_KiB_beyond_its_buffers) {
+    enum { N = 64 };
+    static outcome o[N];
+    counter k;
+    osb_client *c;
+    osb_multi *m = NULL;
+    long before, per;
+    int i, polls = 0;
+    if (!server_up()) { SKIP("no python3"); return; }
+    memset(&k, 0, sizeof k);
+    c = client_with(&k, -1);
+    memset(o, 0, sizeof o);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    before = k.live;
+    for (i = 0; i < N; i++) {
+        osb_command_request cr;
+        osb_transfer_config tc;
+        memset(&cr, 0, sizeof cr);
+        memset(&tc, 0, sizeof tc);
+        cr.command = "idle";
+        tc.on_done = on_done;
+        tc.on_event = on_event;
+        tc.user = &o[i];
+        CHECK_EQ_INT(osb_multi_command(m, &execd, &cr, &tc, NULL), OSB_OK);
+    }
+    for (;;) {   /* until every stream has its first event and waits */
+        int running, all = 1;
+        CHECK_EQ_INT(osb_multi_perform(m, 200, &running), OSB_OK);
+        for (i = 0; i < N; i++) all &= o[i].events >= 1;
+        if (all || ++polls > 1000) break;
+    }
+    per = (k.live - before) / N;
+    printf("    a waiting command stream: %ld bytes, %ld beyond its buffers (receive %d, first event %d)\n",
+           per, per - (long)(OSB_MULTI_IO_BUFFER + OSB_MULTI_STREAM_BUFFER), (int)OSB_MULTI_IO_BUFFER,
+           (int)OSB_MULTI_STREAM_BUFFER);
+    CHECK(per - (long)(OSB_MULTI_IO_BUFFER + OSB_MULTI_STREAM_BUFFER) < 16384);
+    osb_multi_free(m);
+    for (i = 0; i < N; i++) CHECK_EQ_INT(o[i].result, OSB_ERR_CANCELLED);   /* on_done from osb_multi_free */
+    osb_client_free(c);
+    CHECK_EQ_INT(k.live, 0);
+    CHECK_EQ_INT(k.blocks, 0);
+}
+
+TEST(bad_arguments_are_refused_without_a_transfer) {
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_http_request req;
+    osb_transfer *t = (osb_transfer *)&req;
+    osb_command_request cr;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, 0);
+    CHECK_EQ_INT(osb_multi_new(NULL, NULL, &m), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    memset(&req, 0, sizeof req);
+    req.url = "http://127.0.0.1:1/a b";
+    CHECK_EQ_INT(osb_multi_add(m, &req, NULL, &t), OSB_ERR_INVALID_ARG);
+    CHECK(t == NULL);
+    memset(&cr, 0, sizeof cr);
+    CHECK_EQ_INT(osb_multi_command(m, &execd, &cr, NULL, &t), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(osb_multi_running(m), 0);
+    CHECK_EQ_INT(osb_multi_timeout_ms(m), -1);
+    CHECK_EQ_INT(osb_multi_perform(m, 0, NULL), OSB_OK);
+    osb_multi_free(m);
+    osb_multi_free(NULL);
+    osb_client_free(c);
+}
+
+#define CERTS "build/multi-certs"
+
+TEST(https_handshakes_and_streams_without_blocking) {
+    enum { N = 12 };
+    static outcome o[N], plain;
+    static osb_execution x[4];
+    static testproc front;
+    static char https_base[64], https_ex[96];
+    osb_client_config cfg;
+    osb_client *c = NULL;
+    osb_multi *m = NULL;
+    osb_target tx;
+    osb_http_request req;
+    osb_transfer_config tc;
+    const char *argv[10];
+    char port[16];
+    int i;
+    if (!server_up()) { SKIP("no python3"); return; }
+    if (system("sh tests/tls/make-certs.sh " CERTS " >/dev/null 2>&1") != 0) { SKIP("no openssl"); return; }
+    snprintf(port, sizeof port, "%d", atoi(srv.ready));
+    argv[0] = "python3"; argv[1] = "tests/servers/front.py"; argv[2] = "--backend"; argv[3] = port;
+    argv[4] = "--cert"; argv[5] = CERTS "/iponly.pem"; argv[6] = "--key"; argv[7] = CERTS "/iponly.key";
+    argv[8] = NULL;
+    CHECK_EQ_INT(testproc_start(&front, argv), 0);
+    snprintf(https_base, sizeof https_base, "https://127.0.0.1:%d", atoi(front.ready));
+    snprintf(https_ex, sizeof https_ex, "%s/ex", https_base);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.domain = https_base;
+    cfg.tls.ca_file = CERTS "/ca.pem";
+    cfg.pool_max = 8;
+    CHECK_EQ_INT(osb_client_new(&cfg, &c), OSB_OK);
+    memset(o, 0, sizeof o);
+    memset(&plain, 0, sizeof plain);
+    memset(x, 0, sizeof x);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    tx.url = https_ex;
+    tx.headers = NULL;
+    for (i = 0; i < N; i++) {
+        memset(&tc, 0, sizeof tc);
+        tc.on_done = on_done;
+        tc.user = &o[i];
+        if (i < 4) {
+            osb_command_request cr;
+            memset(&cr, 0, sizeof cr);
+            cr.command = "emit 5 5 tls";
+            tc.on_event = on_event;
+            tc.execution = &x[i];
+            CHECK_EQ_INT(osb_multi_command(m, &tx, &cr, &tc, NULL), OSB_OK);
+        } else {
+            char q[32];
+            memset(&req, 0, sizeof req);
+            snprintf(q, sizeof q, "id=%d&delay=%d", i, (i % 3) * 30);
+            req.path = "/echo";   /* the client's own (https) base */
+            req.query = q;
+            CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+        }
+    }
+    /* TLS to a port that speaks plain HTTP (and waits for a request head):
+       the handshake runs out of its connect deadline, alone */
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    {
+        static char wrong[64];
+        snprintf(wrong, sizeof wrong, "https://127.0.0.1:%d", atoi(srv.ready));
+        req.url = wrong;
+    }
+    req.path = "/echo";
+    req.timeouts.connect_ms = 300;
+    tc.on_done = on_done;
+    tc.user = &plain;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    run_all(m);
+    for (i = 0; i < N; i++) {
+        CHECK_EQ_INT(o[i].result, OSB_OK);
+        if (i < 4) {
+            CHECK_EQ_STR(x[i].out.data, "tls 0\ntls 1\ntls 2\ntls 3\ntls 4\n");
+            osb_execution_free(&x[i]);
+        } else {
+            char want[32];
+            snprintf(want, sizeof want, "id=%d", i);
+            CHECK_EQ_STR(o[i].body, want);
+        }
+    }
+    CHECK_EQ_INT(plain.result, OSB_ERR_TIMEOUT);
+    CHECK_EQ_INT(plain.err.phase, OSB_PHASE_TLS);
+    osb_multi_free(m);
+    osb_client_free(c);
+    testproc_stop(&front);
+}
+
+/* ---- the sandbox layer, against the dev server ---- */
+
+static size_t count_tagged(osb_client *c, const osb_pair *tag) {
+    osb_sandbox_list_req f;
+    osb_sandbox_page *page = NULL;
+    size_t n = 0;
+    memset(&f, 0, sizeof f);
+    f.metadata = tag;
+    f.metadata_count = 1;
+    f.page_size = 200;
+    if (osb_manager_list(c, &f, &page) != OSB_OK) return (size_t)-1;
+    n = page->items_count;
+    osb_result_free(page);
+    return n;
+}
+
+typedef struct batch_seen { int events[8]; int bad_index; } batch_seen;
+static int batch_event(void *user, size_t index, const osb_event *ev) {
+    batch_seen *b = (batch_seen *)user;
+    (void)ev;
+    if (index >= 8) b->bad_index++;
+    else b->events[index]++;
+    return 0;
+}
+
+TEST(sandboxes_open_together_and_run_one_command_each) {
+    enum { N = 5 };
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req req;
+    osb_sandbox *sb[N];
+    osb_execution x[N];
+    osb_err results[N];
+    osb_pair tag = {"batch", "ok-run"};
+    batch_seen seen;
+    int i;
+    if (!c) { SKIP("dev server unavailable"); return; }
+    memset(&req, 0, sizeof req);
+    memset(x, 0, sizeof x);
+    memset(&seen, 0, sizeof seen);
+    req.image = "python:3.11";
+    req.metadata = &tag;
+    req.metadata_count = 1;
+    CHECK_EQ_INT(osb_sandbox_open_many(c, &req, N, NULL, NULL, sb), OSB_OK);
+    CHECK_EQ_INT(count_tagged(c, &tag), N);
+    for (i = 0; i < N; i++) CHECK(sb[i] != NULL);
+    CHECK_EQ_INT(osb_sandbox_run_many(sb, N, "echo out-$((6*7)); echo err >&2; exit 3", batch_event, &seen, x,
+                                      results), OSB_OK);
+    for (i = 0; i < N; i++) {
+        CHECK_EQ_INT(results[i], OSB_OK);
+        CHECK_EQ_STR(x[i].out.data, "out-42\n");
+        CHECK_EQ_STR(x[i].err.data, "err\n");
+        CHECK_EQ_INT(x[i].exit_code, 3);
+        CHECK(seen.events[i] >= 3);
+        osb_execution_free(&x[i]);
+        CHECK_EQ_INT(osb_sandbox_kill(sb[i]), OSB_OK);
+        osb_sandbox_close(sb[i]);
+    }
+    CHECK_EQ_INT(seen.bad_index, 0);
+    CHECK_EQ_INT(count_tagged(c, &tag), 0);
+    osb_client_free(c);
+}
+
+static int health_calls;
+static int third_never_ready(void *user, osb_sandbox *sb) {
+    (void)user;
+    (void)sb;
+    return ++health_calls == 3 ? -1 : 1;
+}
+
+TEST(a_batch_that_fails_kills_the_sandboxes_it_created) {
+    enum { N = 4 };
+    osb_client *c = testdev_client();
+    osb_sandbox_create_req req;
+    osb_sandbox_options opt;
+    osb_sandbox *sb[N];
+    osb_pair tag = {"batch", "fails"};
+    int i;
+    if (!c) { SKIP("dev server unavailable"); return; }
+    memset(&req, 0, sizeof req);
+    memset(&opt, 0, sizeof opt);
+    req.image = "python:3.11";
+    req.metadata = &tag;
+    req.metadata_count = 1;
+    opt.health_check = third_never_ready;
+    health_calls = 0;
+    CHECK_EQ_INT(osb_sandbox_open_many(c, &req, N, &opt, NULL, sb), OSB_ERR_STATE);
+    CHECK_EQ_INT(osb_client_error(c)->code, OSB_ERR_STATE);
+    for (i = 0; i < N; i++) CHECK(sb[i] == NULL);
+    CHECK_EQ_INT(count_tagged(c, &tag), 0);
+    /* a cancel flag already set: nothing is created */
+    {
+        volatile int stop = 1;
+        CHECK_EQ_INT(osb_sandbox_open_many(c, &req, N, NULL, &stop, sb), OSB_ERR_CANCELLED);
+        CHECK_EQ_INT(count_tagged(c, &tag), 0);
+    }
+    osb_client_free(c);
+}
+
+int main(int argc, char **argv) {
+    int r = testlib_main(argc, argv);
+    testproc_stop(&srv);
+    testdev_stop();
+    return r;
+}
