@@ -91,6 +91,7 @@ typedef struct outcome {
     osb_error err;
     int status;
     char body[256];
+    size_t body_len;
     int events;
     int stop_after;       /* on_event: return 1 after this many (0 = never) */
     osb_multi *m;
@@ -108,6 +109,7 @@ static void on_done(void *user, osb_transfer *t, osb_err result, const osb_error
     o->result = result;
     o->err = *err;
     o->status = r ? r->status : 0;
+    o->body_len = r ? r->body.len : 0;
     if (r && r->body.len < sizeof o->body) {
         memcpy(o->body, r->body.data ? r->body.data : "", r->body.len);
         o->body[r->body.len] = 0;
@@ -780,6 +782,145 @@ TEST(https_handshakes_and_streams_without_blocking) {
     osb_multi_free(m);
     osb_client_free(c);
     testproc_stop(&front);
+}
+
+/* ---- the faults of the blocking suite, through a multi ---- */
+
+/* Every fault scenario of tests/servers/faults.py that test_faults runs
+ * through the blocking calls, run here once blocking and once as transfers
+ * of one multi all at once: each must end with the same result, status,
+ * error detail and body. */
+typedef struct fault_case {
+    int port;            /* 0 main, 1 drip (a byte per send), 2 stop (black hole after 600 bytes) */
+    const char *path, *query;
+    int idle_ms;
+    int sink;            /* the body to a sink (else into the response) */
+} fault_case;
+
+typedef struct fault_seen {
+    outcome o;
+    uint64_t sunk;
+    int pattern_bad;
+} fault_seen;
+
+static int fault_sink(void *user, const void *data, size_t len) {
+    fault_seen *f = (fault_seen *)user;
+    const unsigned char *p = (const unsigned char *)data;
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (p[i] != (unsigned char)((f->sunk + i) & 0xff)) f->pattern_bad = 1;
+    f->sunk += len;
+    return 0;
+}
+
+static void fault_request(const fault_case *fc, const int *ports, char *url, size_t cap, osb_http_request *req,
+                          fault_seen *f) {
+    snprintf(url, cap, "http://127.0.0.1:%d", ports[fc->port]);
+    memset(req, 0, sizeof *req);
+    req->url = url;
+    req->path = fc->path;
+    req->query = fc->query;
+    req->timeouts.connect_ms = 2000;
+    req->timeouts.first_byte_ms = 3000;
+    req->timeouts.idle_ms = fc->idle_ms ? fc->idle_ms : 3000;
+    req->idempotent = -1;   /* one exchange each, as the scenario sends it */
+    if (fc->sink) {
+        req->sink = fault_sink;
+        req->sink_user = f;
+    }
+}
+
+TEST(the_fault_scenarios_end_as_they_do_for_the_blocking_calls) {
+    static const fault_case cases[] = {
+        {0, "/ok", NULL, 0, 0},
+        {0, "/bytes", "n=300000", 0, 1},
+        {0, "/chunkedbytes", "n=200000&c=777", 0, 1},
+        {0, "/reset-head", NULL, 0, 0},
+        {0, "/reset-chunk", NULL, 0, 1},
+        {0, "/reset-length", NULL, 0, 1},
+        {0, "/endless-headers", NULL, 0, 0},
+        {0, "/bigheaders", NULL, 0, 0},
+        {0, "/gzip-unasked", NULL, 0, 0},
+        {0, "/stall-chunk", "s=3", 400, 1},
+        {0, "/status", "code=409", 0, 0},
+        {0, "/502-html", NULL, 0, 0},
+        {0, "/429", NULL, 0, 0},
+        {0, "/sse", "kind=cut", 0, 1},
+        {0, "/json", "kind=deep", 0, 0},
+        {0, "/no-such-scenario", NULL, 0, 0},
+        {1, "/bytes", "n=3000", 0, 1},
+        {1, "/chunkedbytes", "n=3000&c=100", 0, 1},
+        {2, "/bytes", "n=100000", 400, 1},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    static fault_seen blocking[N], multi[N];
+    static const char *const argv[] = {"python3", "tests/servers/faults.py", "--lifetime", "120", NULL};
+    static testproc faults;
+    static char urls[N][64];
+    int ports[3];
+    osb_client *c;
+    osb_multi *m = NULL;
+    size_t i;
+    if (!server_up() || testproc_start(&faults, argv) != 0) { SKIP("no python3"); return; }
+    {
+        const char *keys[3] = {"\"port\": ", "\"drip\": ", "\"stop\": "};
+        for (i = 0; i < 3; i++) {
+            const char *p = strstr(faults.ready, keys[i]);
+            ports[i] = p ? atoi(p + strlen(keys[i])) : 0;
+        }
+    }
+    memset(blocking, 0, sizeof blocking);
+    memset(multi, 0, sizeof multi);
+    c = client_with(NULL, -1);
+    for (i = 0; i < N; i++) {
+        osb_http_request req;
+        osb_http_response res;
+        osb_err e;
+        fault_request(&cases[i], ports, urls[i], sizeof urls[i], &req, &blocking[i]);
+        e = osb_request_raw(c, &req, &res);
+        blocking[i].o.result = e;
+        blocking[i].o.err = *osb_client_error(c);
+        blocking[i].o.status = res.status;
+        blocking[i].o.events = (int)res.body.len;   /* (the body's length, for the comparison) */
+        osb_http_response_free(&res);
+    }
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    for (i = 0; i < N; i++) {
+        osb_http_request req;
+        osb_transfer_config tc;
+        fault_request(&cases[i], ports, urls[i], sizeof urls[i], &req, &multi[i]);
+        memset(&tc, 0, sizeof tc);
+        tc.on_done = on_done;
+        tc.user = &multi[i].o;
+        CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    }
+    run_all(m);
+    for (i = 0; i < N; i++) {
+        const outcome *b = &blocking[i].o, *x = &multi[i].o;
+        if (x->result != b->result || x->status != b->status || x->err.phase != b->err.phase ||
+            x->err.http_status != b->err.http_status || strcmp(x->err.server_code, b->err.server_code) != 0 ||
+            strcmp(x->err.request_id, b->err.request_id) != 0 || multi[i].sunk != blocking[i].sunk)
+            fprintf(stderr, "  %s?%s: blocking %d (%s) status %d, %llu bytes; multi %d (%s) status %d, %llu bytes\n",
+                    cases[i].path, cases[i].query ? cases[i].query : "", b->result, b->err.message, b->status,
+                    (unsigned long long)blocking[i].sunk, x->result, x->err.message, x->status,
+                    (unsigned long long)multi[i].sunk);
+        CHECK_EQ_INT(x->done, 1);
+        CHECK_EQ_INT(x->result, b->result);
+        CHECK_EQ_INT(x->status, b->status);
+        CHECK_EQ_INT(x->err.phase, b->err.phase);
+        CHECK_EQ_INT(x->err.http_status, b->err.http_status);
+        CHECK_EQ_STR(x->err.server_code, b->err.server_code);
+        CHECK_EQ_STR(x->err.request_id, b->err.request_id);
+        CHECK_EQ_INT(x->err.retry_after_ms, b->err.retry_after_ms);
+        CHECK_EQ_INT(multi[i].sunk, blocking[i].sunk);
+        CHECK_EQ_INT(multi[i].pattern_bad, blocking[i].pattern_bad);   /* /bytes: byte i is i & 255 */
+        if (!strcmp(cases[i].path, "/bytes") || !strcmp(cases[i].path, "/chunkedbytes"))
+            CHECK_EQ_INT(multi[i].pattern_bad, 0);
+        if (!cases[i].sink && b->result == OSB_OK) CHECK_EQ_INT(x->body_len, (size_t)b->events);
+    }
+    osb_multi_free(m);
+    osb_client_free(c);
+    testproc_stop(&faults);
 }
 
 /* ---- the sandbox layer, against the dev server ---- */
