@@ -3375,11 +3375,23 @@ OSB_API int osb_buf_sink(void *user, const void *data, size_t len) {
 
 // >>json ---------------------------------------------------------------------
 
-/* Eight bytes as a little-endian word. Written byte by byte so it means the
- * same on every machine; compilers turn it into one load. */
+/* Eight bytes as a little-endian word, so byte k of the input is byte k of
+ * the word on every machine. One load (memcpy: any alignment) where the
+ * compiler names the byte order, byte by byte elsewhere. It has to stay
+ * small enough to be inlined into every scanning loop. */
 OSB__HELPER uint64_t osb__load_le64(const unsigned char *p) {
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+#elif defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return __builtin_bswap64(x);
+#else
     return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
            (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+#endif
 }
 
 /* The index of the first byte in s[p..n) that string text cannot take as it
@@ -5479,6 +5491,26 @@ OSB_API size_t osb_sse_push(osb_sse *s, const void *data, size_t len) {
         s->offset++;
     }
     return i;
+}
+
+/* For a reader that takes whole lines past the tokenizer (the execd stream,
+ * to decode bare JSON lines where they lie): whether the tokenizer is at the
+ * start of a line with no event, data, event type or BOM pending, so that a
+ * bare JSON line pushed now would be an event of its own and nothing else.
+ * An event handed out before is cleared, as the next push would. */
+OSB__HELPER int osb__sse_at_line(osb_sse *s) {
+    if (s->status == OSB_SSE_EVENT) osb__sse_clear(s);
+    return s->status == OSB_SSE_MORE && !s->ended && s->bom == 3 && !s->after_cr && s->state == OSB__SL_START &&
+           !s->has_data && !s->type_len;
+}
+
+/* The reader took n bytes itself after osb__sse_at_line: a bare JSON line
+ * (with its LF) and perhaps a blank line. The state becomes what pushing
+ * them would leave, the event's start (osb_sse_event.offset) included. */
+OSB__HELPER void osb__sse_skip_lines(osb_sse *s, size_t n) {
+    s->ev_offset = s->offset;
+    s->offset += n;
+    s->line_start = s->offset;
 }
 
 OSB_API osb_sse_state osb_sse_finish(osb_sse *s) {
@@ -12210,13 +12242,33 @@ static osb_err osb__ex_results(osb_stream *s, const osb_str *raw) {
     return OSB_OK;
 }
 
+/* Once per event: by length first, then one comparison of known size. */
 static osb_event_type osb__ex_type(const osb_str *t) {
-    static const char *const names[] = {"init", "status", "stdout", "stderr", "result", "error",
-                                        "execution_complete", "execution_count", "ping"};
-    size_t i;
-    if (!t->ptr) return OSB_EVENT_UNKNOWN;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (t->len == strlen(names[i]) && !memcmp(t->ptr, names[i], t->len)) return (osb_event_type)(i + 1);
+    const char *p = t->ptr;
+    if (!p) return OSB_EVENT_UNKNOWN;
+    switch (t->len) {
+    case 4:
+        if (!memcmp(p, "init", 4)) return OSB_EVENT_INIT;
+        if (!memcmp(p, "ping", 4)) return OSB_EVENT_PING;
+        break;
+    case 5:
+        if (!memcmp(p, "error", 5)) return OSB_EVENT_ERROR;
+        break;
+    case 6:
+        if (!memcmp(p, "stdout", 6)) return OSB_EVENT_STDOUT;
+        if (!memcmp(p, "stderr", 6)) return OSB_EVENT_STDERR;
+        if (!memcmp(p, "status", 6)) return OSB_EVENT_STATUS;
+        if (!memcmp(p, "result", 6)) return OSB_EVENT_RESULT;
+        break;
+    case 15:
+        if (!memcmp(p, "execution_count", 15)) return OSB_EVENT_EXECUTION_COUNT;
+        break;
+    case 18:
+        if (!memcmp(p, "execution_complete", 18)) return OSB_EVENT_EXECUTION_COMPLETE;
+        break;
+    default:
+        break;
+    }
     return OSB_EVENT_UNKNOWN;
 }
 
@@ -12246,199 +12298,168 @@ static osb_err osb__ex_server_error(osb_stream *s, const osb_str *code, const os
 /* The fast path for the events that make up nearly all of a stream (init,
  * ping, stdout, stderr, status, execution_count, execution_complete): one
  * flat object whose values are strings and integers. One pass, strings
- * unescaped into out (which has room for n + 16 bytes). Returns 1 when w is
+ * unescaped into out (which has room for n + 256 bytes). Returns 1 when w is
  * filled, 0 when the event needs the general decoder (nested values,
  * fractions, odd keys, anything malformed: the general decoder then reports
- * the error precisely). */
+ * the error precisely, so this path only has to be right about accepting). */
+
+/* The byte each one-letter escape stands for, by the letter; 0 for 'u' and
+ * for letters that are no escape. */
+static const unsigned char osb__ex_esc[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '/',
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
+    0, 0, '\b', 0, 0, 0, '\f', 0, 0, 0, 0, 0, 0, 0, '\n', 0,
+    0, 0, '\r', 0, '\t', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static int osb__ex_hex4(const char *p, uint32_t *v) {
     int i;
     *v = 0;
     for (i = 0; i < 4; i++) {
-        char ch = p[i];
-        *v <<= 4;
-        if (ch >= '0' && ch <= '9') *v |= (uint32_t)(ch - '0');
-        else if (ch >= 'a' && ch <= 'f') *v |= (uint32_t)(ch - 'a' + 10);
-        else if (ch >= 'A' && ch <= 'F') *v |= (uint32_t)(ch - 'A' + 10);
-        else return 0;
+        int d = osb__json_hexval((unsigned char)p[i]);
+        if (d < 0) return 0;
+        *v = *v << 4 | (uint32_t)d;
     }
     return 1;
 }
 
-/* Checks UTF-8 in p[0..n) (RFC 3629: no overlongs, surrogates or values
- * above U+10FFFF). */
-static int osb__ex_utf8_ok(const unsigned char *p, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c0 = p[i];
-        size_t k;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c0 < 0x80) { i++; continue; }
-        if (c0 >= 0xC2 && c0 <= 0xDF) k = 1;
-        else if (c0 >= 0xE0 && c0 <= 0xEF) {
-            k = 2;
-            if (c0 == 0xE0) lo = 0xA0;
-            if (c0 == 0xED) hi = 0x9F;
-        } else if (c0 >= 0xF0 && c0 <= 0xF4) {
-            k = 3;
-            if (c0 == 0xF0) lo = 0x90;
-            if (c0 == 0xF4) hi = 0x8F;
-        } else return 0;
-        if (n - i <= k) return 0;
-        if (p[i + 1] < lo || p[i + 1] > hi) return 0;
-        if (k >= 2 && (p[i + 2] & 0xC0) != 0x80) return 0;
-        if (k == 3 && (p[i + 3] & 0xC0) != 0x80) return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
-/* Appends code point u as UTF-8 at *w. */
-static char *osb__ex_put_utf8(char *w, uint32_t u) {
-    if (u < 0x80) *w++ = (char)u;
-    else if (u < 0x800) { *w++ = (char)(0xC0 | (u >> 6)); *w++ = (char)(0x80 | (u & 0x3F)); }
-    else if (u < 0x10000) {
-        *w++ = (char)(0xE0 | (u >> 12));
-        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-        *w++ = (char)(0x80 | (u & 0x3F));
-    } else {
-        *w++ = (char)(0xF0 | (u >> 18));
-        *w++ = (char)(0x80 | ((u >> 12) & 0x3F));
-        *w++ = (char)(0x80 | ((u >> 6) & 0x3F));
-        *w++ = (char)(0x80 | (u & 0x3F));
-    }
-    return w;
-}
-
-/* Decodes the escape at p[*at] (a '\\'), moving *at past it; appends its
- * UTF-8 at *w when w is not NULL. Returns 0 for a malformed escape. */
-static int osb__ex_unescape(const char *p, size_t n, size_t *at, char **w) {
+/* Decodes the \u escape at p[*at] (a '\\' then 'u'), a surrogate pair as one
+ * character, moving *at past it and appending its UTF-8 at *w. Returns 0 for
+ * a malformed escape or a lone surrogate. */
+static int osb__ex_unescape_u(const char *p, size_t n, size_t *at, char **w) {
     size_t i = *at;
-    char c;
     uint32_t u, u2;
-    if (i + 1 >= n) return 0;
-    switch (p[i + 1]) {
-    case '"': case '\\': case '/': c = p[i + 1]; break;
-    case 'n': c = '\n'; break;
-    case 't': c = '\t'; break;
-    case 'r': c = '\r'; break;
-    case 'b': c = '\b'; break;
-    case 'f': c = '\f'; break;
-    case 'u':
-        if (i + 6 > n || !osb__ex_hex4(p + i + 2, &u)) return 0;
+    if (i + 6 > n || !osb__ex_hex4(p + i + 2, &u)) return 0;
+    i += 6;
+    if (u >= 0xDC00 && u <= 0xDFFF) return 0;
+    if (u >= 0xD800 && u <= 0xDBFF) {
+        if (i + 6 > n || p[i] != '\\' || p[i + 1] != 'u' || !osb__ex_hex4(p + i + 2, &u2) || u2 < 0xDC00 ||
+            u2 > 0xDFFF)
+            return 0;
         i += 6;
-        if (u >= 0xDC00 && u <= 0xDFFF) return 0;
-        if (u >= 0xD800 && u <= 0xDBFF) {
-            if (i + 6 > n || p[i] != '\\' || p[i + 1] != 'u' || !osb__ex_hex4(p + i + 2, &u2) ||
-                u2 < 0xDC00 || u2 > 0xDFFF)
-                return 0;
-            i += 6;
-            u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
-        }
-        if (w) *w = osb__ex_put_utf8(*w, u);
-        *at = i;
-        return 1;
-    default: return 0;
+        u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
     }
-    if (w) *(*w)++ = c;
-    *at = i + 2;
+    *w += osb__utf8_put(*w, u);
+    *at = i;
     return 1;
 }
 
-/* Copies the plain run at p[*i] to *w, moving both past it (see
- * osb__str_plain_end). Whole words are stored, the bytes after the run's end
- * included: they are overwritten by what follows or lie past the text. That
- * needs 7 bytes of slack, which osb__ex_fast's output always has: it never
- * runs ahead of the input (a string's text is shorter than its JSON), and
- * the buffer is 256 bytes longer than the event. */
-static void osb__ex_copy_plain(const char *p, size_t n, size_t *i, char **w) {
-    size_t k = *i;
-    char *o = *w;
-    while (n - k >= 8) {
-        uint64_t m = osb__str_special(osb__load_le64((const unsigned char *)p + k));
-        memcpy(o, p + k, 8);
-        if (m) {
-            size_t f = osb__str_first(m);
-            *i = k + f;
-            *w = o + f;
-            return;
+/* Whether s[0..n) is UTF-8 (RFC 3629: no overlongs, surrogates or values
+ * above U+10FFFF). ASCII goes by words; each other character is checked as a
+ * whole: its lead byte gives its length and the range of its second byte,
+ * the bytes after that must be continuation bytes, and a stray continuation
+ * byte is no lead byte. */
+static int osb__ex_utf8_valid(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    for (;;) {
+        unsigned c0, b1, len, lo, hi;
+        while (n - i >= 8) {
+            uint64_t h = osb__load_le64(s + i) & 0x8080808080808080ull;
+            if (h) {
+                i += osb__str_first(h);
+                break;
+            }
+            i += 8;
         }
-        k += 8;
-        o += 8;
+        while (i < n && s[i] < 0x80) i++;
+        if (i >= n) return 1;
+        c0 = s[i];
+        len = c0 < 0xC2 ? 0 : c0 < 0xE0 ? 2 : c0 < 0xF0 ? 3 : c0 < 0xF5 ? 4 : 0;
+        if (len == 0 || n - i < len) return 0;
+        lo = c0 == 0xE0 ? 0xA0 : c0 == 0xF0 ? 0x90 : 0x80;
+        hi = c0 == 0xED ? 0x9F : c0 == 0xF4 ? 0x8F : 0xBF;
+        b1 = s[i + 1];
+        if (b1 < lo || b1 > hi) return 0;
+        if (len > 2 && (s[i + 2] & 0xC0) != 0x80) return 0;
+        if (len > 3 && (s[i + 3] & 0xC0) != 0x80) return 0;
+        i += len;
     }
-    while (k < n) {
-        unsigned char ch = (unsigned char)p[k];
-        if (ch < 0x20 || ch >= 0x80 || ch == '"' || ch == '\\') break;
-        *o++ = (char)ch;
-        k++;
-    }
-    *i = k;
-    *w = o;
 }
 
-/* Takes the UTF-8 character at p[*i] (a byte >= 0x80): its lead byte and
- * all the continuation bytes after it, checked as a whole, so a stray or an
- * extra continuation byte fails. The common two- and three-byte forms are
- * checked inline; the rest go through osb__ex_utf8_ok. Appends the bytes at
- * *w when w is not NULL. */
-static int osb__ex_copy_utf8(const char *p, size_t n, size_t *i, char **w) {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t k = *i, r, len;
-    unsigned char c0 = s[k];
-#define OSB__EX_CONT(at) ((at) < n && (s[at] & 0xC0) == 0x80)
-    if (c0 >= 0xC2 && c0 <= 0xDF && OSB__EX_CONT(k + 1) && !OSB__EX_CONT(k + 2)) {
-        len = 2;
-    } else if (c0 >= 0xE1 && c0 <= 0xEF && c0 != 0xED && OSB__EX_CONT(k + 1) && OSB__EX_CONT(k + 2) &&
-               !OSB__EX_CONT(k + 3)) {
-        len = 3;   /* E0 and ED allow narrower second bytes: the general check */
-    } else {
-        r = k + 1;
-        while (OSB__EX_CONT(r)) r++;
-        if (!osb__ex_utf8_ok(s + k, r - k)) return 0;
-        len = r - k;
-    }
-#undef OSB__EX_CONT
-    if (w) {   /* one to four bytes: a loop is cheaper than a memcpy call */
-        size_t t;
-        for (t = 0; t < len; t++) (*w)[t] = p[k + t];
-        *w += len;
-    }
-    *i = k + len;
-    return 1;
+/* osb__str_special without the bytes at or above 0x80: '"', '\\' and control
+ * bytes only. High bytes cause no borrow, so the lowest flag is still exact. */
+OSB__HELPER uint64_t osb__ex_stop(uint64_t x) {
+    return ((x - 0x2020202020202020ull) | ((x ^ 0x5C5C5C5C5C5C5C5Cull) - 0x0101010101010101ull) |
+            ((x ^ 0x2222222222222222ull) - 0x0101010101010101ull)) &
+           ~x & 0x8080808080808080ull;
 }
 
-/* Reads the string starting after its opening quote at p[*at]; copies its
- * text into out at *o when dst is not NULL. Plain runs go by words and one
- * memcpy each; only escapes and non-ASCII sequences are looked at alone. */
+/* Reads the string starting after its opening quote at p[*at] and unescapes
+ * it into out at *o; the text is kept (and *o moved past it and its NUL) only
+ * when dst is not NULL. Plain text, non-ASCII included, is copied by words
+ * up to the next '"', '\\' or control byte; whole words are stored, the bytes
+ * after the stop included: they are overwritten by what follows or lie past
+ * the text. That needs 7 bytes of slack, which out always has: the output
+ * never runs ahead of the input (a string's text is shorter than its JSON)
+ * and out is 256 bytes longer than the event. Bytes at or above 0x80 are
+ * noted on the way and the text is checked as UTF-8 once at the end, only if
+ * it had any (the characters escapes make are valid by construction, and
+ * none of them starts with a continuation byte, so raw bytes around them are
+ * judged as they would be in the input). */
 static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
     size_t i = *at;
-    char *w = dst ? out + *o : NULL;
+    char *const start = out + *o;
+    char *w = start;
+    uint64_t high = 0;
     for (;;) {
-        unsigned char ch;
-        if (w) osb__ex_copy_plain(p, n, &i, &w);
-        else i = osb__str_plain_end((const unsigned char *)p, i, n);
+        unsigned char ch, e;
+        while (n - i >= 8) {
+            uint64_t x = osb__load_le64((const unsigned char *)p + i), m = osb__ex_stop(x);
+            memcpy(w, p + i, 8);
+            if (m) {
+                size_t f = osb__str_first(m);
+                high |= x & ((m & (0 - m)) - 1);   /* the bytes before the stop */
+                i += f;
+                w += f;
+                goto stop;
+            }
+            high |= x;
+            i += 8;
+            w += 8;
+        }
+        while (i < n) {
+            ch = (unsigned char)p[i];
+            if (ch < 0x20 || ch == '"' || ch == '\\') break;
+            high |= ch;
+            *w++ = (char)ch;
+            i++;
+        }
         if (i >= n) return 0;
+    stop:
         ch = (unsigned char)p[i];
         if (ch == '"') break;
-        if (ch < 0x20) return 0;
-        if (ch >= 0x80) {
-            if (!osb__ex_copy_utf8(p, n, &i, w ? &w : NULL)) return 0;
-            continue;
+        if (ch != '\\' || i + 1 >= n) return 0;   /* a control byte, or the end */
+        e = (unsigned char)p[i + 1];
+        if (e < 128 && osb__ex_esc[e]) {
+            *w++ = (char)osb__ex_esc[e];
+            i += 2;
+        } else if (e != 'u' || !osb__ex_unescape_u(p, n, &i, &w)) {
+            return 0;
         }
-        if (!osb__ex_unescape(p, n, &i, w ? &w : NULL)) return 0;
     }
+    if ((high & 0x8080808080808080ull) && !osb__ex_utf8_valid((const unsigned char *)start, (size_t)(w - start)))
+        return 0;
     *at = i + 1;   /* past the closing quote */
     if (dst) {
-        size_t len = (size_t)(w - (out + *o));
-        out[*o + len] = 0;
-        dst->ptr = out + *o;
-        dst->len = len;
-        *o += len + 1;
+        *w = 0;
+        dst->ptr = start;
+        dst->len = (size_t)(w - start);
+        *o += dst->len + 1;
     }
     return 1;
 }
 
-static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out) {
-    size_t i = 0, o = 0;
+/* The whole of p[0..n) is the event, or, when line is not NULL, the event
+ * is the line at the start of p: the object and any spaces or tabs after it
+ * up to a LF, whose index goes to *line. A line holds no CR or LF (not even
+ * as whitespace between tokens), so it is the line the event tokenizer
+ * would cut. */
+static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out, size_t *line) {
+    size_t i = 0, o = 0, start, end;
     int first = 1;
     /* field by field: cheaper than a memset of the whole struct per event */
     w->type.ptr = w->text.ptr = w->results.ptr = w->code.ptr = w->message.ptr = NULL;
@@ -12448,10 +12469,11 @@ static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out) {
     w->error.ename.len = w->error.evalue.len = 0;
     w->error.traceback = NULL;
     w->error.traceback_count = 0;
-#define OSB__EX_WS() while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++
+#define OSB__EX_WS()                                                                             \
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || (!line && (p[i] == '\n' || p[i] == '\r')))) i++
     OSB__EX_WS();
     if (i >= n || p[i] != '{') return 0;
-    i++;
+    start = i++;
     for (;;) {
         const char *key;
         size_t klen;
@@ -12519,52 +12541,22 @@ static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out) {
         if (i < n && p[i] == '}') { i++; break; }
         return 0;
     }
+    end = i;
     OSB__EX_WS();
 #undef OSB__EX_WS
-    if (i != n) return 0;
-    w->raw.ptr = p;
-    w->raw.len = n;
+    if (line) {
+        if (i >= n || p[i] != '\n') return 0;
+        *line = i;
+    } else if (i != n) {
+        return 0;
+    }
+    w->raw.ptr = p + start;   /* the object, as the general decoder has it */
+    w->raw.len = end - start;
     return 1;
 }
 
-/* Decodes the event the tokenizer holds into s->ev. Returns OSB_OK with
- * *skip = 1 for an event without data. */
-static osb_err osb__ex_decode(osb_stream *s, int *skip) {
-    osb_sse_event se;
-    osb_error berr;
-    size_t need = 0;
-    osb_err e;
-    const osb_type *type = s->kind == OSB__EX_METRICS ? &osb__ex_mwire_type : &osb__ex_wire_type;
-    void *dst = s->kind == OSB__EX_METRICS ? (void *)&s->mwire : (void *)&s->wire;
-    *skip = 0;
-    osb_sse_event_get(&s->sse, &se);
-    if (se.data_len == 0) { *skip = 1; return OSB_OK; }
-    if (s->bindcap < se.data_len + 256 &&
-        osb__ex_grow(s, &s->bindbuf, &s->bindcap, se.data_len + 256))
-        return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
-    if (s->kind != OSB__EX_METRICS && !s->no_fast && osb__ex_fast(se.data, se.data_len, &s->wire, s->bindbuf)) {
-        e = OSB_OK;
-        goto decoded;
-    }
-    for (;;) {
-        memset(&berr, 0, sizeof berr);
-        e = osb_bind_into(type, se.data, se.data_len, dst, s->bindbuf, s->bindcap, &need, &berr);
-        if (e != OSB_ERR_TOO_LARGE || need <= s->bindcap) break;
-        if (osb__ex_grow(s, &s->bindbuf, &s->bindcap, need))
-            return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
-    }
-    if (e) {
-        osb__reset_error(&s->c->err);
-        s->c->err = berr;
-        s->c->err.code = e;
-        s->c->err.http_status = s->res.status;
-        s->c->err.offset = se.offset;
-        if (!s->c->err.message[0]) osb__set_error(&s->c->err, e, "a stream event is not a JSON object");
-        s->err = e;
-        s->finished = 1;
-        return e;
-    }
-decoded:
+/* Makes s->ev of the decoded wire form. */
+static osb_err osb__ex_event(osb_stream *s) {
     if (s->kind == OSB__EX_METRICS) {
         osb__ex_mwire *m = &s->mwire;
         memset(&s->ev, 0, sizeof s->ev);
@@ -12609,6 +12601,86 @@ decoded:
     }
 }
 
+/* Decodes the event the tokenizer holds into s->ev. Returns OSB_OK with
+ * *skip = 1 for an event without data. */
+static osb_err osb__ex_decode(osb_stream *s, int *skip) {
+    osb_sse_event se;
+    osb_error berr;
+    size_t need = 0;
+    osb_err e;
+    const osb_type *type = s->kind == OSB__EX_METRICS ? &osb__ex_mwire_type : &osb__ex_wire_type;
+    void *dst = s->kind == OSB__EX_METRICS ? (void *)&s->mwire : (void *)&s->wire;
+    *skip = 0;
+    osb_sse_event_get(&s->sse, &se);
+    if (se.data_len == 0) { *skip = 1; return OSB_OK; }
+    if (s->bindcap < se.data_len + 256 &&
+        osb__ex_grow(s, &s->bindbuf, &s->bindcap, se.data_len + 256))
+        return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
+    if (s->kind != OSB__EX_METRICS && !s->no_fast && osb__ex_fast(se.data, se.data_len, &s->wire, s->bindbuf, NULL)) {
+        s->evbuf[(size_t)(s->wire.raw.ptr - s->evbuf) + s->wire.raw.len] = 0;   /* over any whitespace after it */
+        return osb__ex_event(s);
+    }
+    for (;;) {
+        memset(&berr, 0, sizeof berr);
+        e = osb_bind_into(type, se.data, se.data_len, dst, s->bindbuf, s->bindcap, &need, &berr);
+        if (e != OSB_ERR_TOO_LARGE || need <= s->bindcap) break;
+        if (osb__ex_grow(s, &s->bindbuf, &s->bindcap, need))
+            return osb__ex_stream_fail(s, OSB_ERR_NOMEM, "out of memory");
+    }
+    if (e) {
+        osb__reset_error(&s->c->err);
+        s->c->err = berr;
+        s->c->err.code = e;
+        s->c->err.http_status = s->res.status;
+        s->c->err.offset = se.offset;
+        if (!s->c->err.message[0]) osb__set_error(&s->c->err, e, "a stream event is not a JSON object");
+        s->err = e;
+        s->finished = 1;
+        return e;
+    }
+    return osb__ex_event(s);
+}
+
+/* The common case without the event tokenizer: a bare JSON line at the
+ * front of the unread body bytes, while the tokenizer waits at the start of
+ * a line with nothing pending, decoded by the fast path where it lies. The
+ * fast path takes no CR or LF inside a line, so the line it finds is the one
+ * the tokenizer would cut. The object is copied to the event buffer (ev.raw
+ * is NUL-terminated there, as always), and the tokenizer moves past the line
+ * and a blank line after it as if it had read them. Its limits hold
+ * (max_event, the LF counted) and the buffers stay as they are: a longer
+ * line goes the general way, which grows them. Returns 1 when s->wire holds
+ * the event. */
+static int osb__ex_take_line(osb_stream *s) {
+    const char *p = s->pending;
+    size_t n = s->pending_len, end, used;
+    if (s->kind == OSB__EX_METRICS || s->no_fast || p[0] != '{' || s->bindcap <= 256 || s->evcap < 2 ||
+        s->sse.max_event < 2 || !osb__sse_at_line(&s->sse))
+        return 0;
+    n = OSB__MIN(n, s->bindcap - 256);
+    n = OSB__MIN(n, s->evcap - 1);
+    n = OSB__MIN(n, s->sse.max_event - 1);
+    if (!osb__ex_fast(p, n, &s->wire, s->bindbuf, &end)) return 0;
+    memcpy(s->evbuf, s->wire.raw.ptr, s->wire.raw.len);
+    s->evbuf[s->wire.raw.len] = 0;
+    s->wire.raw.ptr = s->evbuf;
+    used = end + 1;
+    if (used < s->pending_len && p[used] == '\n') used++;
+    osb__sse_skip_lines(&s->sse, used);
+    s->pending += used;
+    s->pending_len -= used;
+    return 1;
+}
+
+/* Hands out the event in s->ev. */
+static osb_err osb__ex_deliver(osb_stream *s, const osb_event **ev) {
+    if (s->ev.type == OSB_EVENT_EXECUTION_COMPLETE ||
+        (s->ev.type == OSB_EVENT_ERROR && (s->kind == OSB__EX_COMMAND || s->kind == OSB__EX_SESSION)))
+        s->finished = 1;   /* the terminal event: nothing useful follows */
+    *ev = &s->ev;
+    return OSB_OK;
+}
+
 OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev) {
     if (ev) *ev = NULL;
     if (!s || !ev) return OSB_ERR_INVALID_ARG;
@@ -12639,6 +12711,11 @@ OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev) {
                 }
                 s->pending = (const char *)d;
                 s->pending_len = n;
+            }
+            if (osb__ex_take_line(s)) {
+                e = osb__ex_event(s);
+                if (e) return e;
+                return osb__ex_deliver(s, ev);
             }
             {
                 size_t used = osb_sse_push(&s->sse, s->pending, s->pending_len);
@@ -12674,11 +12751,7 @@ OSB_API osb_err osb_stream_next(osb_stream *s, const osb_event **ev) {
         e = osb__ex_decode(s, &skip);
         if (e) return e;
         if (skip) continue;
-        if (s->ev.type == OSB_EVENT_EXECUTION_COMPLETE ||
-            (s->ev.type == OSB_EVENT_ERROR && (s->kind == OSB__EX_COMMAND || s->kind == OSB__EX_SESSION)))
-            s->finished = 1;   /* the terminal event: nothing useful follows */
-        *ev = &s->ev;
-        return OSB_OK;
+        return osb__ex_deliver(s, ev);
     }
 }
 

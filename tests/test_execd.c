@@ -7,6 +7,7 @@
 #include "../opensandbox.h"
 #include "testlib.h"
 #include "testdev.h"
+#include "fuzz/feed.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1434,6 +1435,145 @@ TEST(event_fast_decoder_matches_general) {
         }
         CHECK_EQ_INT(bad, 0);
     }
+}
+
+/* ---- unit: bare lines decoded where they lie agree with the tokenizer's events -------- */
+
+/* The stream decoded with bare lines taken where they lie and the fast
+ * path, and with the general decoder only, gives the same events and ends
+ * the same way (error, message and offset). */
+static int same_stream(const char *data, size_t len, size_t max_event) {
+    static osb_client *uc;
+    feed_out a = {NULL, 0, 0}, b = {NULL, 0, 0};
+    int same;
+    if (!uc) {
+        osb_client_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.domain = "127.0.0.1:1";
+        osb_client_new(&cfg, &uc);
+    }
+    feed_events(uc, data, len, 0, max_event, &a);
+    feed_events(uc, data, len, 1, max_event, &b);
+    same = strcmp(a.p, b.p) == 0 && !strstr(a.p, "\\unterminated");
+    if (!same) fprintf(stderr, "  the paths differ on [%.*s]:\n%s----\n%s", (int)len, data, a.p, b.p);
+    feed_free(&a);
+    feed_free(&b);
+    return same;
+}
+
+#define SAME_STREAM(lit) same_stream(lit, sizeof lit - 1, 0)
+
+TEST(stream_bare_lines_match_the_tokenizer) {
+    static char buf[8192];
+    size_t i;
+    /* the shapes around a bare line the fast way must leave to the tokenizer */
+    CHECK(SAME_STREAM("{\"type\":\"init\",\"text\":\"c\",\"timestamp\":1}\n\n{\"type\":\"stdout\",\"text\":\"a\\u00e9\\n\","
+                      "\"timestamp\":3}\n\n{\"type\":\"execution_complete\",\"execution_time\":5}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"ping\"} \t\n\n{\"type\":\"stdout\",\"text\":\"x\"}\t\n"));
+    CHECK(SAME_STREAM("{\"type\":\"ping\",\r\"text\":\"x\"}\n\n{\"type\":\"stdout\",\"text\":\"y\"}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"ping\",\n\"text\":\"x\"}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"ping\"}\r\n\r\n{\"type\":\"stdout\",\"text\":\"y\"}\r\n{\"type\":\"stdout\"}\n"));
+    CHECK(SAME_STREAM("{\"type\":\"ping\"}\r{\"type\":\"stdout\",\"text\":\"y\"}\n\n"));
+    CHECK(SAME_STREAM("event: odd\n{\"type\":\"ping\",\"text\":\"p\"}\n\n{\"type\":\"stdout\",\"text\":\"q\"}\n\n"));
+    CHECK(SAME_STREAM("data: {\"type\":\"init\",\"text\":\"a\"}\n{\"type\":\"ping\"}\n\n"));
+    CHECK(SAME_STREAM("data: {\"type\":\"init\",\n{\"type\":\"ping\"}\n\n"));
+    CHECK(SAME_STREAM("\xEF\xBB\xBF{\"type\":\"ping\"}\n\n{\"type\":\"stdout\",\"text\":\"b\"}\n\n"));
+    CHECK(SAME_STREAM("\xEF\xBB{\"type\":\"ping\"}\n\n"));
+    CHECK(SAME_STREAM(": comment\n{\"type\":\"ping\"}\n:\n{\"type\":\"stdout\",\"text\":\"c\"}\n\n\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"a\"}\n{\"type\":\"stdout\",\"text\":\"b\"}\n"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"no line end\"}"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"a\"}\n\n{\"type\":\"stdout\",\"text\":\"bad \xc3\x28\"}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"a\"}\n\n{\"type\":\"stdout\",\"text\":\"ctl \x01\"}\n\n"));
+    CHECK(same_stream("{\"type\":\"stdout\",\"text\":\"a\\u0000b\"}\n\n{\"text\":\"n\0ul\"}\n\n", 51, 0));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"a\"}\n\n{\"type\": oops}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"a\"}\n\n{\"code\":\"RUNTIME_ERROR\",\"message\":\"busy\"}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"error\",\"error\":{\"ename\":\"E\",\"evalue\":\"3\",\"traceback\":[]}}\n\n"
+                      "{\"type\":\"stdout\",\"text\":\"after\"}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"x\"} {\"type\":\"ping\"}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"x\"}}\n\n"));
+    CHECK(SAME_STREAM("{\"type\":\"stdout\",\"text\":\"x\"}\n\n[1,2]\n\n{\"type\":\"ping\"}\n\n"));
+    CHECK(SAME_STREAM("\n\n\n{\"type\":\"stdout\",\"text\":\"after blank lines\"}\n\n"));
+    /* longer than the first event buffer (64 bytes), then a line of each
+     * length around max_event (which counts the line's LF) */
+    for (i = 0; i < 3; i++) {
+        size_t n = 0, k;
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"type\":\"stdout\",\"text\":\"");
+        for (k = 0; k < 200 + i * 700; k++) buf[n++] = (char)('a' + k % 26);
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "\"}\n\n{\"type\":\"ping\"}\n\n");
+        CHECK(same_stream(buf, n, 0));
+    }
+    for (i = 0; i < 4; i++) {
+        /* {"type":"stdout","text":"<k bytes>"} is 28 + k bytes */
+        size_t n = 0, k, line = 60 + i - 2;
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"type\":\"stdout\",\"text\":\"");
+        for (k = 0; k < line - 28; k++) buf[n++] = 'z';
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "\"}\n\n{\"type\":\"ping\"}\n\n");
+        CHECK(same_stream(buf, n, 60));
+        CHECK(same_stream(buf, n, 61));
+    }
+    /* random streams from lines, blank lines, CRs and broken pieces */
+    {
+        static const char *const pieces[] = {
+            "{\"type\":\"stdout\",\"text\":\"plain\",\"timestamp\":1}\n",
+            "{\"type\":\"stderr\",\"text\":\"tab\\there \\\"q\\\" r\xc3\xa9sum\xc3\xa9 \xe6\x97\xa5\",\"timestamp\":2}\n",
+            "{\"type\":\"stdout\",\"text\":\"\\ud83d\\ude00 \\/ \\\\\"}\n", "\n", "\r\n", "\r", ": c\n",
+            "{\"type\":\"ping\"}", " ", "data: {\"type\":\"init\",\"text\":\"i\"}\n", "event: e\n",
+            "{\"type\":\"execution_count\",\"execution_count\":4}\n", "{\"type\":\"stdout\",\"text\":\"\xc3\"}\n",
+            "{\"type\":\"stdout\",\"text\":\"x\\q\"}\n", "{\"type\":\"stdout\",\"text\":\"x\",}\n", "{\"a\":[1]}\n",
+            "{\"type\":\"result\",\"results\":{\"text\":\"4\"}}\n", "id: 7\n", "{\"type\":1.5}\n", "{",
+        };
+        uint64_t rng = 99;
+        int k, bad = 0;
+        for (k = 0; k < 3000 && bad < 5; k++) {
+            size_t n = 0, m, j;
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            m = 1 + (size_t)(rng >> 59) % 12;
+            for (j = 0; j < m; j++) {
+                const char *pc;
+                size_t pl;
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                pc = pieces[(rng >> 33) % (sizeof pieces / sizeof pieces[0])];
+                pl = strlen(pc);
+                if (n + pl >= sizeof buf) break;
+                memcpy(buf + n, pc, pl);
+                n += pl;
+            }
+            if (!same_stream(buf, n, 0)) bad++;
+        }
+        CHECK_EQ_INT(bad, 0);
+    }
+}
+
+/* The same through the transport: the scripted server sends the stream in
+ * HTTP chunks of 1, 7, 64 and 1000 bytes, so some lines arrive whole at the
+ * front of a read and others in pieces. */
+TEST(stream_canned_lines_both_ways) {
+    feed_out out[2] = {{NULL, 0, 0}, {NULL, 0, 0}};
+    char url[128];
+    osb_target t;
+    osb_command_request r;
+    osb_stream *s = NULL;
+    int no_fast;
+    if (!drop_setup()) SKIP("python3 unavailable");
+    t = canned("lines", url, sizeof url);
+    memset(&r, 0, sizeof r);
+    r.command = "anything";
+    for (no_fast = 0; no_fast < 2; no_fast++) {
+        CHECK_EQ_INT(osb_command_stream(DC, &t, &r, 0, &s), OSB_OK);
+        if (!s) return;
+        s->no_fast = no_fast;
+        feed_stream(s, &out[no_fast]);
+        osb_stream_close(s);
+    }
+    if (!out[0].p || !out[1].p) return;
+    CHECK_EQ_STR(out[0].p, out[1].p);
+    CHECK(strstr(out[0].p, "ts=7 count=0 time=0 name=stdout text=tab\\x09here \"q\" r\\xc3\\xa9sum\\xc3\\xa9 "
+                           "\\xe6\\x97\\xa5 ") != NULL);
+    CHECK(strstr(out[0].p, "event 7 ts=12 count=0 time=3 name=execution_complete") != NULL);
+    CHECK(strstr(out[0].p, "\nend 0 offset 0: \n") != NULL);
+    CHECK(strstr(out[0].p, "\\unterminated") == NULL);
+    feed_free(&out[0]);
+    feed_free(&out[1]);
 }
 
 TEST(zz_stop_server) {

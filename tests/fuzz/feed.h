@@ -287,4 +287,65 @@ out:
     free(buf);
 }
 
+#if defined(OSB__EX_COMMAND)
+/* The execd event stream (the execd layer is compiled in): every event
+ * osb_stream_next hands out, then how the stream ended. */
+FEED_FN void feed_stream(osb_stream *s, feed_out *o) {
+    const osb_event *ev;
+    char b[160];
+    osb_err e;
+    for (;;) {
+        e = osb_stream_next(s, &ev);
+        if (e || !ev) break;
+        snprintf(b, sizeof b, "event %d ts=%lld count=%lld time=%lld name=", (int)ev->type, (long long)ev->timestamp,
+                 (long long)ev->execution_count, (long long)ev->execution_time_ms);
+        feed_puts(o, b);
+        feed_put_escaped(o, ev->type_name.ptr, ev->type_name.len);
+        feed_puts(o, " text=");
+        feed_put_escaped(o, ev->text.ptr, ev->text.len);
+        snprintf(b, sizeof b, " results=%zu evalue=", ev->results_count);
+        feed_puts(o, b);
+        feed_put_escaped(o, ev->evalue.ptr, ev->evalue.len);
+        /* raw is NUL-terminated right after its length (the mark has a bare
+           backslash, which escaped text never has) */
+        snprintf(b, sizeof b, " raw(%zu%s)=", ev->raw.len, strlen(ev->raw.ptr) == ev->raw.len ? "" : " \\unterminated");
+        feed_puts(o, b);
+        feed_put_escaped(o, ev->raw.ptr, ev->raw.len);
+        feed_puts(o, "\n");
+    }
+    snprintf(b, sizeof b, "end %d offset %llu: ", (int)e, e ? (unsigned long long)s->c->err.offset : 0ull);
+    feed_puts(o, b);
+    if (e) feed_puts(o, s->c->err.message);
+    feed_puts(o, "\n");
+}
+
+/* in[0..len) as a command's whole response body, already received, through
+ * osb_stream_next. no_fast: the general decoder for every event (no bare
+ * lines decoded where they lie, no fast path). max_event 0: the default. c
+ * only carries the errors. */
+FEED_FN void feed_events(osb_client *c, const char *in, size_t len, int no_fast, size_t max_event, feed_out *o) {
+    osb_stream s;
+    osb_body b;
+    memset(&s, 0, sizeof s);
+    memset(&b, 0, sizeof b);
+    b.cl = c;
+    b.finished = 1;   /* nothing more to read */
+    s.c = c;
+    s.kind = OSB__EX_COMMAND;
+    s.no_fast = no_fast;
+    s.body = &b;
+    s.evcap = 64;     /* small: longer events grow it on the general path */
+    s.evbuf = (char *)malloc(s.evcap);
+    if (!s.evbuf) abort();
+    osb_sse_init(&s.sse, s.evbuf, s.evcap);
+    if (max_event) s.sse.max_event = max_event;
+    s.pending = in;
+    s.pending_len = len;
+    feed_stream(&s, o);
+    free(s.evbuf);
+    free(s.bindbuf);
+    free(s.resbuf);
+}
+#endif
+
 #endif

@@ -70,6 +70,22 @@ CANNED = {
                b'{"type":"stdout","text":"b","timestamp":3}\n\n'],
               [b'{"type":"stdout","text":"c","timestamp":4}\n\n',
                b'{"type":"execution_complete","execution_time":1,"timestamp":5}\n\n']],
+    # bare lines of every shape the client decodes in place or leaves to its
+    # tokenizer: escapes, UTF-8, spaces after the object, CRLF, an event:
+    # line, a data: line, a comment, lines longer than a read
+    'lines': (b'{"type":"init","text":"cmd-1","timestamp":1}\n\n'
+              b'{"type":"stdout","text":"plain","timestamp":2}\n\n'
+              + b''.join(b'{"type":"stdout","text":"%s","timestamp":3}\n\n' % (b'x' * k) for k in (1, 200, 900, 3000))
+              + b'{"type":"stderr","text":"spaces after","timestamp":4} \t\n\n'
+              b'{"type":"stdout","text":"crlf","timestamp":5}\r\n\r\n'
+              b'event: stdout\n{"type":"stdout","text":"typed","timestamp":6}\n\n'
+              b'{"type":"stdout","text":"tab\\there \\"q\\" r\xc3\xa9sum\xc3\xa9 \xe6\x97\xa5","timestamp":7}\n\n'
+              b': a comment\n'
+              b'data: {"type":"stdout","text":"data line","timestamp":8}\n\n'
+              b'{"type":"stdout","text":"\\ud83d\\ude00","timestamp":9}\n'
+              b'{"type":"stdout","text":"no blank line","timestamp":10}\n\n'
+              b'{"type":"ping","text":"pong","timestamp":11}\n\n'
+              b'{"type":"execution_complete","execution_time":3,"timestamp":12}\n\n'),
     'notjson': b'{"type":"init","text":"ctx-5","timestamp":1}\n\n{"type": oops}\n\n',
     # /metrics/watch: single newlines, a sampling failure line
     'metrics': (b'{"cpu_count":2,"cpu_used_pct":3.5,"mem_total_mib":100.5,"mem_used_mib":50,"timestamp":1000}\n'
