@@ -442,13 +442,20 @@ static int c_command_logs(args *a) {
     return EX_OK;
 }
 
-static int c_command_interrupt(args *a) {
+/* A command that is one execd call on the id in its second argument: the
+ * message done (one %s, the id) with status "ok" when it worked. */
+static int execd_call(args *a, osb_err (*call)(osb_client *, const osb_target *, const char *), const char *fail,
+                      const char *done) {
     osb_err e;
     int code = connect_sb(a->pos[0], 0);
     if (code) return code;
-    e = osb_command_interrupt(CLI, EXECD, a->pos[1]);
-    if (e != OSB_OK) return report(e, "cannot interrupt the command");
-    return show_msg(status_msg("ok", "Interrupted: %s", a->pos[1]), "Interrupted: %s", a->pos[1]);
+    e = call(CLI, EXECD, a->pos[1]);
+    if (e != OSB_OK) return report(e, fail);
+    return show_msg(status_msg("ok", done, a->pos[1]), done, a->pos[1]);
+}
+
+static int c_command_interrupt(args *a) {
+    return execd_call(a, osb_command_interrupt, "cannot interrupt the command", "Interrupted: %s");
 }
 
 static int c_session_create(args *a) {
@@ -517,12 +524,7 @@ static int c_session_run(args *a) {
 }
 
 static int c_session_delete(args *a) {
-    osb_err e;
-    int code = connect_sb(a->pos[0], 0);
-    if (code) return code;
-    e = osb_session_delete(CLI, EXECD, a->pos[1]);
-    if (e != OSB_OK) return report(e, "cannot delete the session");
-    return show_msg(status_msg("ok", "Deleted session: %s", a->pos[1]), "Deleted session: %s", a->pos[1]);
+    return execd_call(a, osb_session_delete, "cannot delete the session", "Deleted session: %s");
 }
 
 /* >>code =================================================================== */
