@@ -10,7 +10,10 @@
 #include "../opensandbox.h"
 #include "testlib.h"
 #include "testdev.h"
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #define CERTS "build/tls-certs"
@@ -771,6 +774,93 @@ TEST(websocket_through_proxy) {
     osb_buf_free(&log);
     proxy_stop(&px);
     testproc_stop(&ws);
+}
+
+/* ---- a real proxy, when one is installed (optional) ---- */
+
+/* Runs tinyproxy -d -c CONF and writes its port to the ready file once it
+ * accepts connections; SIGTERM stops it. */
+static const char TINY_WRAPPER[] =
+    "import os, signal, socket, subprocess, sys, time\n"
+    "conf, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[4]\n"
+    "p = subprocess.Popen(['tinyproxy', '-d', '-c', conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "signal.signal(signal.SIGTERM, lambda *a: (p.terminate(), sys.exit(0)))\n"
+    "for i in range(400):\n"
+    "    try:\n"
+    "        socket.create_connection(('127.0.0.1', port), 1).close(); break\n"
+    "    except OSError:\n"
+    "        if p.poll() is not None: sys.exit(1)\n"
+    "        time.sleep(0.05)\n"
+    "open(ready + '.tmp', 'w').write(str(port)); os.rename(ready + '.tmp', ready)\n"
+    "p.wait()\n";
+
+static int free_port(void) {
+    struct sockaddr_in a;
+    socklen_t l = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = 0;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &l) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+static int tiny_start(testproc *p, const char *conf_path, int auth, char *port_s, size_t cap) {
+    const char *argv[] = {"python3", "-c", TINY_WRAPPER, conf_path, port_s, NULL};
+    FILE *f;
+    int port = free_port();
+    if (!port) return 0;
+    snprintf(port_s, cap, "%d", port);
+    f = fopen(conf_path, "w");
+    if (!f) return 0;
+    fprintf(f, "Port %d\nListen 127.0.0.1\nTimeout 60\nMaxClients 20\nAllow 127.0.0.1\nLogLevel Critical\n%s", port,
+            auth ? "BasicAuth alice s3cret\n" : "");
+    fclose(f);
+    return testproc_start(p, argv) == 0;
+}
+
+/* tinyproxy (when installed): https through its CONNECT, http forwarded,
+ * its 407 with and without credentials. */
+TEST(tinyproxy_when_installed) {
+    testproc tp, fr;
+    char conf[96], port_s[16], proxy[96], domain[64];
+    osb_client *c;
+    int fport, auth;
+    if (system("command -v tinyproxy >/dev/null 2>&1") != 0) SKIP("tinyproxy is not installed (optional)");
+    clear_proxy_env();
+    NEED(testdev_start(), "dev server");
+    NEED(certs_ready(), "tests/tls/make-certs.sh");
+    NEED((fport = front_start(&fr, dev_port())) > 0, "tests/servers/front.py");
+    snprintf(domain, sizeof domain, "localhost:%d", fport);
+    for (auth = 0; auth < 2; auth++) {
+        snprintf(conf, sizeof conf, "/tmp/osb-tinyproxy-%ld-%d.conf", (long)getpid(), auth);
+        if (!tiny_start(&tp, conf, auth, port_s, sizeof port_s)) {
+            CHECK(!"tinyproxy did not start");
+            break;
+        }
+        snprintf(proxy, sizeof proxy, "http://%s127.0.0.1:%s", auth ? "alice:s3cret@" : "", port_s);
+        CHECK_EQ_INT(get_through(domain, "https", proxy, &c), OSB_OK);
+        if (osb_client_error(c)->code) fprintf(stderr, "  tinyproxy https: %s\n", osb_client_error(c)->message);
+        osb_client_free(c);
+        CHECK_EQ_INT(get_through(testdev_domain, "http", proxy, &c), OSB_OK);
+        if (osb_client_error(c)->code) fprintf(stderr, "  tinyproxy http: %s\n", osb_client_error(c)->message);
+        osb_client_free(c);
+        if (auth) {
+            snprintf(proxy, sizeof proxy, "http://127.0.0.1:%s", port_s);
+            CHECK_EQ_INT(get_through(domain, "https", proxy, &c), OSB_ERR_CONNECT);
+            CHECK_EQ_INT(osb_client_error(c)->http_status, 407);
+            osb_client_free(c);
+            CHECK_EQ_INT(get_through(testdev_domain, "http", proxy, &c), OSB_ERR_CONNECT);
+            CHECK_EQ_INT(osb_client_error(c)->http_status, 407);
+            CHECK(strstr(osb_client_error(c)->message, "none were sent") != NULL);
+            osb_client_free(c);
+        }
+        testproc_stop(&tp);
+        unlink(conf);
+    }
+    testproc_stop(&fr);
 }
 
 int main(int argc, char **argv) {
