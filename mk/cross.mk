@@ -50,14 +50,14 @@ cross_tls = -DOSB_TLS=1 -I/usr/include/bearssl \
 CROSS_SUITES := $(patsubst tests/%.c,%,$(TEST_SRCS))
 CROSS_BE_SUITES ?= test_tokens test_http test_ws
 CROSS_EXAMPLES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
-CROSS_TLS_SUITES = test_tls test_upload test_ws test_multi test_alloc test_security
+CROSS_TLS_SUITES = test_tls test_upload test_ws test_multi test_proxy test_alloc test_security
 CROSS_SRC_DEPS = opensandbox.h $(wildcard tests/*.h) tools/musl_fortify_shim.c
 
 define cross_target_rules
 build/cross/$(1)/test_%: tests/test_%.c $(CROSS_SRC_DEPS)
 	@mkdir -p $$(@D)
 	$$(call cross_cc,$(1)) $$(CROSS_TEST_CFLAGS) -I. $$< -o $$@ \
-	    $$(if $$(filter $$(notdir $$@),$$(CROSS_TLS_SUITES)),$$(if $$(filter test_tls test_upload test_ws test_multi,$$(notdir $$@)),,-DOSB_TEST_TLS=1) $$(call cross_tls,$(1))) \
+	    $$(if $$(filter $$(notdir $$@),$$(CROSS_TLS_SUITES)),$$(if $$(filter test_tls test_upload test_ws test_multi test_proxy,$$(notdir $$@)),,-DOSB_TEST_TLS=1) $$(call cross_tls,$(1))) \
 	    $$(CROSS_LDFLAGS) -lm
 build/cross/$(1)/examples/%: examples/%.c opensandbox.h
 	@mkdir -p $$(@D)
