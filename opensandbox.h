@@ -197,6 +197,9 @@
  *     OSB_NO_MANAGER          osb_manager_*
  *     OSB_NO_MULTI            osb_multi_*, osb_transfer_*, osb_sandbox_open_many,
  *                             osb_sandbox_run_many
+ *     OSB_NO_PTY              osb_pty_*, osb_sandbox_shell
+ *     OSB_NO_WS               osb_ws_* (the WebSocket codec and connection);
+ *                             implies OSB_NO_PTY (terminals speak WebSocket)
  */
 /* The implementation needs POSIX declarations (sockets, poll, clock_gettime)
  * even under -std=c99; this only works if nothing was included before. */
@@ -255,6 +258,15 @@ extern "C" {
 #endif
 #ifndef OSB_NO_MULTI
 #  define OSB_NO_MULTI 0
+#endif
+#ifndef OSB_NO_WS
+#  define OSB_NO_WS 0
+#endif
+#ifndef OSB_NO_PTY
+#  define OSB_NO_PTY OSB_NO_WS
+#endif
+#if OSB_NO_WS && !OSB_NO_PTY
+#  error "the terminals (OSB_NO_PTY=0) speak WebSocket: they need OSB_NO_WS=0"
 #endif
 
 /* >>core ================================================================= */
@@ -962,7 +974,9 @@ OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
  *   2. $SSL_CERT_FILE (a PEM bundle);
  *   3. $SSL_CERT_DIR (every regular file in it; PEM certificates are kept,
  *      other files are ignored; not on MSVC builds);
- *   4. the first readable system bundle: /etc/ssl/certs/ca-certificates.crt,
+ *   4. on Windows the system's ROOT certificate store ("windows:ROOT";
+ *      links crypt32); then the first readable system bundle:
+ *      /etc/ssl/certs/ca-certificates.crt,
  *      /etc/pki/tls/certs/ca-bundle.crt, /usr/share/ssl/certs/ca-bundle.crt,
  *      /usr/local/share/certs/ca-root-nss.crt, /etc/ssl/cert.pem;
  *   5. anchors compiled in: define OSB_TLS_EMBEDDED_ANCHORS to an array of
@@ -1308,6 +1322,7 @@ typedef struct osb_ws_frame_head {
     uint64_t length;         /* payload bytes */
 } osb_ws_frame_head;
 
+#if !OSB_NO_WS
 /* Parses the frame head at buf[0..len): returns its length (2 to 14) when
  * complete, OSB_WS_INCOMPLETE, or OSB_WS_MALFORMED (reserved bits set, an
  * unknown opcode, a fragmented or over-125-byte control frame, a length not
@@ -1320,6 +1335,7 @@ OSB_API size_t osb_ws_write_head(unsigned char out[14], int fin, int opcode, con
 /* XORs len bytes with the mask, as the bytes at payload offset 'offset'
  * (so a payload can be masked or unmasked in pieces). */
 OSB_API void osb_ws_mask(void *data, size_t len, const unsigned char mask[4], uint64_t offset);
+#endif /* OSB_NO_WS */
 
 /* What osb_ws_feed found. opcode 0: nothing complete yet (feed more). */
 typedef struct osb_ws_piece {
@@ -1352,6 +1368,7 @@ typedef struct osb_ws_decoder {
     char ctl[125];
 } osb_ws_decoder;
 
+#if !OSB_NO_WS
 OSB_API void osb_ws_decoder_init(osb_ws_decoder *d, int expect_masked, uint64_t max_message);
 /* Feeds len bytes. Returns the number consumed (>= 0) and fills *p when a
  * piece or a control frame is complete (then call again with the rest), or
@@ -1361,6 +1378,7 @@ OSB_API void osb_ws_decoder_init(osb_ws_decoder *d, int expect_masked, uint64_t 
  * piece. Control frames may come between the frames of a message. Bytes are
  * consumed as far as they go, so a call that finds nothing consumed all. */
 OSB_API ptrdiff_t osb_ws_feed(osb_ws_decoder *d, char *buf, size_t len, osb_ws_piece *p);
+#endif /* OSB_NO_WS */
 
 /* ---- the connection -------------------------------------------------------- */
 
@@ -1390,6 +1408,7 @@ typedef struct osb_ws_msg {
     int close_code;
 } osb_ws_msg;
 
+#if !OSB_NO_WS
 /* Connects (or takes a pooled connection), sends the upgrade request (GET,
  * Sec-WebSocket-Key from the OS's randomness, version 13, the target's
  * headers) and checks the answer: 101, Upgrade: websocket, Connection:
@@ -1418,6 +1437,7 @@ OSB_API int osb_ws_close_code(const osb_ws *ws);
  * one was sent, waits up to 2 s for the peer's, closes the connection and
  * frees ws. code 0: drop the connection without a close frame. NULL is fine. */
 OSB_API osb_err osb_ws_close(osb_ws *ws, int code, const char *reason);
+#endif /* OSB_NO_WS */
 
 /* >>lifecycle ============================================================== */
 
@@ -2465,10 +2485,12 @@ typedef struct osb_pty_request {
                                       (`export NAME='value'; exec ...`) */
 } osb_pty_request;
 
+#if !OSB_NO_PTY
 /* Creates a session (the program starts at the first attach) and stores its
  * id in id[0..cap). */
 OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb_pty_request *req,
                                char *id, size_t cap);
+#endif /* OSB_NO_PTY */
 
 /* GET /pty/{id}. */
 typedef struct osb_pty_status {
@@ -2477,12 +2499,14 @@ typedef struct osb_pty_status {
     int64_t output_offset;         /* bytes of output ever produced (pass as since to catch up) */
     osb_str raw;
 } osb_pty_status;
+#if !OSB_NO_PTY
 /* *out is one result (osb_result_free). Unknown id: OSB_ERR_HTTP 404. */
 OSB_API osb_err osb_pty_status_get(osb_client *c, const osb_target *execd, const char *id,
                                    osb_pty_status **out);
 /* DELETE /pty/{id}: the process group is killed and the session removed.
  * (execd offers no listing of PTY sessions: keep the ids you create.) */
 OSB_API osb_err osb_pty_delete(osb_client *c, const osb_target *execd, const char *id);
+#endif /* OSB_NO_PTY */
 
 /* How to attach. Zero-initialise: PTY mode, replay of everything buffered. */
 typedef struct osb_pty_attach_options {
@@ -2497,11 +2521,13 @@ typedef struct osb_pty_attach_options {
     const volatile int *cancel;
 } osb_pty_attach_options;
 
+#if !OSB_NO_PTY
 /* Opens the WebSocket of session id (o may be NULL). Errors before the
  * upgrade are OSB_ERR_HTTP: 404 unknown session, 409 another client is
  * attached. */
 OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const char *id,
                                const osb_pty_attach_options *o, osb_pty **out);
+#endif /* OSB_NO_PTY */
 
 typedef enum osb_pty_event_type {
     OSB_PTY_NONE = 0,              /* nothing yet (a pull with a wait that ran out) */
@@ -2530,6 +2556,7 @@ typedef struct osb_pty_event {
     osb_str raw;                   /* a text frame's JSON */
 } osb_pty_event;
 
+#if !OSB_NO_PTY
 /* The next event. wait_ms as osb_ws_read (< 0: until one comes). After
  * OSB_PTY_CLOSED every call gives it again. Errors: OSB_ERR_TRUNCATED (the
  * connection dropped), OSB_ERR_PROTOCOL / OSB_ERR_TOO_LARGE (bad frames),
@@ -2560,6 +2587,7 @@ OSB_API int osb_pty_exit_code(const osb_pty *p, int *known);
 OSB_API osb_ws *osb_pty_ws(osb_pty *p);
 /* Leaves the session running (close 1000) and frees p. NULL is fine. */
 OSB_API void osb_pty_detach(osb_pty *p);
+#endif /* OSB_NO_PTY */
 
 /* >>config ----------------------------------------------------------------
  * Connection settings resolved as the official CLI resolves them: a value set
@@ -2821,12 +2849,14 @@ OSB_API osb_err osb_sandbox_list_dir(osb_sandbox *sb, const char *path, int dept
 OSB_API osb_err osb_sandbox_metrics(osb_sandbox *sb, osb_metrics **out);
 OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *user, const volatile int *cancel);
 
+#if !OSB_NO_PTY
 /* An interactive terminal in the sandbox: creates a PTY session (req NULL:
  * an interactive bash) and attaches to it (o NULL: defaults). osb_pty_id()
  * names the session; it outlives osb_pty_detach until osb_pty_delete (on
  * osb_sandbox_execd(sb)). When the attach fails the session is deleted. */
 OSB_API osb_err osb_sandbox_shell(osb_sandbox *sb, const osb_pty_request *req,
                                   const osb_pty_attach_options *o, osb_pty **out);
+#endif /* OSB_NO_PTY */
 
 /* >>manager ----------------------------------------------------------------
  * Sandboxes of a lifecycle server as a whole. */
@@ -3048,7 +3078,6 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 #  include <netdb.h>
 #  include <netinet/in.h>
 #  include <netinet/tcp.h>
-#  include <arpa/inet.h>
 #  include <unistd.h>
 #  include <fcntl.h>
 #  include <poll.h>
@@ -6558,11 +6587,63 @@ static size_t osb__parse_ip(const char *s, unsigned char out[16]) {
     }
 }
 
+/* The text of an address (4 or 16 bytes), as inet_ntop writes it (RFC 5952:
+ * lower-case hex, the longest run of two or more zero groups as "::", the
+ * first of equal runs; ::ffff:a.b.c.d for IPv4-mapped). Our own, because
+ * musl's inet_ntop goes through snprintf and so links all of printf. */
+static void osb__ip_text(const unsigned char *a, size_t len, char out[46]) {
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    int i, best = -1, best_n = 0, run = 0, v4 = len == 4, groups = 8;
+    if (len == 16) {
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a, mapped, 12) == 0) { memcpy(out, "::ffff:", 7); o = 7; v4 = 1; a += 12; }
+    }
+    if (v4) {
+        for (i = 0; i < 4; i++) {
+            unsigned b = a[i];
+            if (i) out[o++] = '.';
+            if (b >= 100) out[o++] = (char)('0' + b / 100);
+            if (b >= 10) out[o++] = (char)('0' + b / 10 % 10);
+            out[o++] = (char)('0' + b % 10);
+        }
+        out[o] = 0;
+        return;
+    }
+    for (i = 0; i < groups; i++) {                  /* the longest run of zero groups */
+        run = a[2 * i] || a[2 * i + 1] ? 0 : run + 1;
+        if (run > best_n) { best_n = run; best = i - run + 1; }
+    }
+    if (best_n < 2) best = -1;
+    for (i = 0; i < groups; i++) {
+        unsigned g = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+        int shift, lead = 1;
+        if (i == best) {
+            out[o++] = ':';
+            out[o++] = ':';
+            i += best_n - 1;
+            continue;
+        }
+        if (i && !(best >= 0 && i == best + best_n)) out[o++] = ':';
+        for (shift = 12; shift >= 0; shift -= 4) {
+            unsigned d = (g >> shift) & 15;
+            if (d || !lead || shift == 0) { out[o++] = hex[d]; lead = 0; }
+        }
+    }
+    out[o] = 0;
+}
+
 #if OSB_TLS
 
 #include <bearssl.h>
 #include <time.h>
 #include <sys/stat.h>
+#ifdef _WIN32
+#  include <wincrypt.h>             /* the system's ROOT certificate store (crypt32) */
+#  ifdef _MSC_VER
+#    pragma comment(lib, "crypt32")
+#  endif
+#endif
 #if !defined(_MSC_VER)
 #  include <dirent.h>
 #  define OSB__TLS_HAVE_DIR 1
@@ -6872,6 +6953,43 @@ static long osb__tls_load_mem(osb__tls_ctx *ctx, const char *pem, size_t len, co
     return osb__tls_load_end(&L);
 }
 
+#ifdef _WIN32
+/* One DER certificate, taken as if it had come from a PEM file. */
+static void osb__tls_load_der(osb__pem_load *L, const unsigned char *der, size_t len) {
+    L->bad = 0;
+    L->nacc = L->pads = 0;
+    L->nout = 0;
+    L->dn.len = 0;
+    L->dn.failed = OSB_OK;
+    br_x509_decoder_init(&L->x509, osb__tls_dn_append, &L->dn);
+    for (; len > sizeof L->out && !L->bad; der += sizeof L->out, len -= sizeof L->out) {
+        memcpy(L->out, der, sizeof L->out);
+        L->nout = sizeof L->out;
+        osb__pem_flush(L);
+    }
+    memcpy(L->out, der, len);               /* the rest goes in at the end */
+    L->nout = len;
+    osb__pem_cert_done(L);
+}
+
+/* The certificates of the system's "ROOT" store (the user's view, which
+ * includes the machine's); ones BearSSL cannot use are skipped. Returns -2
+ * when the store cannot be opened, else as osb__tls_load_file. */
+static long osb__tls_load_windows(osb__tls_ctx *ctx, osb_error *err) {
+    osb__pem_load L;
+    PCCERT_CONTEXT cert = NULL;
+    HCERTSTORE store = CertOpenSystemStoreA(0, "ROOT");
+    if (!store) return -2;
+    osb__tls_load_begin(&L, ctx, "windows:ROOT", 0, err);
+    while (!L.failed && (cert = CertEnumCertificatesInStore(store, cert)) != NULL)
+        if (cert->dwCertEncodingType & X509_ASN_ENCODING)
+            osb__tls_load_der(&L, cert->pbCertEncoded, cert->cbCertEncoded);
+    if (cert) CertFreeCertificateContext(cert);
+    CertCloseStore(store, 0);
+    return osb__tls_load_end(&L);
+}
+#endif
+
 /* Returns -2 when the file cannot be opened (errno kept), -1 on a failed
  * load, else the number of certificates taken. */
 static long osb__tls_load_file(osb__tls_ctx *ctx, const char *path, int strict, osb_error *err) {
@@ -7038,6 +7156,14 @@ static osb_err osb__tls_load_anchors(osb__tls_ctx *ctx, const osb_tls_config *cf
         osb__copy_field(ctx->source, sizeof ctx->source, env, strlen(env));
         return OSB_OK;
     }
+#ifdef _WIN32
+    got = osb__tls_load_windows(ctx, err);
+    if (got == -1) return err ? err->code : OSB_ERR_TLS;
+    if (got > 0) {
+        osb__copy_field(ctx->source, sizeof ctx->source, "windows:ROOT", 12);
+        return OSB_OK;
+    }
+#endif
     for (i = 0; i < sizeof system_paths / sizeof system_paths[0]; i++) {
         got = osb__tls_load_file(ctx, system_paths[i], 0, err);
         if (got == -2) continue;
@@ -8745,14 +8871,12 @@ static size_t osb__addr_order(struct addrinfo *res, struct addrinfo **out, size_
 static void osb__addr_note(char *buf, size_t cap, const struct addrinfo *ai, const char *why) {
     char host[64];
     size_t at = strlen(buf);
-#ifdef _WIN32
-    if (getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST) != 0)
+    if (ai->ai_family == AF_INET6)
+        osb__ip_text((const unsigned char *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16, host);
+    else if (ai->ai_family == AF_INET)
+        osb__ip_text((const unsigned char *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr, 4, host);
+    else
         memcpy(host, "?", 2);
-#else
-    const void *addr = ai->ai_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-                                                 : (const void *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
-    if (!inet_ntop(ai->ai_family, addr, host, sizeof host)) memcpy(host, "?", 2);
-#endif
     if (at + 1 < cap) osb__fmt(buf + at, cap - at, "%s%s (%s)", at ? ", " : "", host, why);
 }
 
@@ -10378,6 +10502,26 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
 
 /* >>impl-ws ----------------------------------------------------------------- */
 
+/* Standard base64 with padding; out needs 4 * ((n + 2) / 3) + 1 bytes. */
+static void osb__b64_encode(const unsigned char *p, size_t n, char *out) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *out++ = tab[v >> 18]; *out++ = tab[(v >> 12) & 63]; *out++ = tab[(v >> 6) & 63]; *out++ = tab[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        *out++ = tab[v >> 18];
+        *out++ = tab[(v >> 12) & 63];
+        *out++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *out++ = '=';
+    }
+    *out = 0;
+}
+
+#if !OSB_NO_WS
+
 #ifndef OSB_WS_MAX_MESSAGE
 #  define OSB_WS_MAX_MESSAGE (16u * 1024u * 1024u)
 #endif
@@ -10417,24 +10561,6 @@ static void osb__sha1(const unsigned char *msg, size_t len, unsigned char out[20
         h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
     }
     for (i = 0; i < 20; i++) out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
-/* Standard base64 with padding; out needs 4 * ((n + 2) / 3) + 1 bytes. */
-static void osb__b64_encode(const unsigned char *p, size_t n, char *out) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *out++ = tab[v >> 18]; *out++ = tab[(v >> 12) & 63]; *out++ = tab[(v >> 6) & 63]; *out++ = tab[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        *out++ = tab[v >> 18];
-        *out++ = tab[(v >> 12) & 63];
-        *out++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        *out++ = '=';
-    }
-    *out = 0;
 }
 
 /* Unpredictable bytes from the OS (the handshake key, the mask seed), mixed
@@ -11069,6 +11195,8 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     *out = ws;
     return OSB_OK;
 }
+
+#endif /* OSB_NO_WS */
 
 /* >>impl-lifecycle --------------------------------------------------------- */
 
@@ -13295,7 +13423,7 @@ static const osb_field osb__ex_session_id_fields[] = {
 static const osb_type osb__ex_session_id_type = OSB_TYPE(osb__ex_session_id, osb__ex_session_id_fields);
 
 /* Copies the session_id of an answer into id[0..cap) and frees the answer. */
-static osb_err osb__ex_take_session_id(osb_client *c, osb__ex_session_id *r, char *id, size_t cap) {
+OSB__HELPER osb_err osb__ex_take_session_id(osb_client *c, osb__ex_session_id *r, char *id, size_t cap) {
     osb_err e = OSB_OK;
     if (!r->session_id.ptr || !r->session_id.len) e = osb__ex_fail(c, OSB_ERR_JSON, "no session_id in the answer");
     else if (r->session_id.len >= cap) e = osb__ex_fail(c, OSB_ERR_TOO_LARGE, "the session id does not fit the buffer");
@@ -14208,6 +14336,8 @@ OSB_API osb_err osb_execd_ping(osb_client *c, const osb_target *execd) {
 }
 /* >>impl-pty ---------------------------------------------------------------- */
 
+#if !OSB_NO_PTY
+
 #define OSB__PTY_TEXT_MAX (1u << 20)   /* a text (JSON) frame from execd */
 
 struct osb_pty {
@@ -14616,6 +14746,8 @@ OSB_API osb_err osb_pty_run(osb_pty *p, osb_pty_fn fn, void *user, int *exit_cod
         return OSB_ERR_SERVER;
     }
 }
+
+#endif /* OSB_NO_PTY */
 
 /* >>impl-config ------------------------------------------------------------ */
 
@@ -15656,6 +15788,7 @@ OSB_API osb_err osb_sandbox_watch(osb_sandbox *sb, osb_event_fn on_event, void *
     return osb_metrics_watch(sb->c, &sb->t[0], on_event, user, cancel);
 }
 
+#if !OSB_NO_PTY
 OSB_API osb_err osb_sandbox_shell(osb_sandbox *sb, const osb_pty_request *req,
                                   const osb_pty_attach_options *o, osb_pty **out) {
     char id[OSB_EXEC_ID_MAX];
@@ -15672,6 +15805,7 @@ OSB_API osb_err osb_sandbox_shell(osb_sandbox *sb, const osb_pty_request *req,
     }
     return e;
 }
+#endif /* OSB_NO_PTY */
 
 /* >>impl-manager ----------------------------------------------------------- */
 

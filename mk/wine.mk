@@ -5,7 +5,8 @@
 #                     (https through BearSSL) and osb-notls.exe, static
 #   make test-wine    runs them under wine against the dev server on loopback
 #                     (tests/edge_flow.py: the quickstart, the osb flow with a
-#                     10 MB upload/download, https with a test CA file)
+#                     10 MB upload/download, https with a test CA file, trust
+#                     anchors from the Windows ROOT store: tls_anchors.exe)
 #
 # BearSSL for mingw-w64 is built from Debian's source package
 # (tools/bearssl-build.sh); tools/ensure-deps.sh wine installs wine64 and adds
@@ -18,9 +19,10 @@ WIN_LDFLAGS ?= -static -s -Wl,--gc-sections
 WIN_LIBS = -lws2_32
 WIN_BEARSSL = build/mingw/libbearssl.a
 WIN_TLS = -DOSB_TLS=1 -Ibuild/bearssl-src/inc
-WIN_TLS_LIBS = $(WIN_BEARSSL) -ladvapi32
+WIN_TLS_LIBS = $(WIN_BEARSSL) -ladvapi32 -lcrypt32
 WIN_EXAMPLES := $(patsubst examples/%.c,build/win/examples/%.exe,$(wildcard examples/*.c))
-WIN_BINS = $(WIN_EXAMPLES) build/win/quickstart-tls.exe build/win/osb.exe build/win/osb-notls.exe
+WIN_BINS = $(WIN_EXAMPLES) build/win/quickstart-tls.exe build/win/osb.exe build/win/osb-notls.exe \
+    build/win/tls_anchors.exe
 WIN_OSB_SRC := $(wildcard tools/osb/*.c tools/osb/*.h)
 
 $(WIN_BEARSSL):
@@ -31,6 +33,10 @@ build/win/examples/%.exe: examples/%.c opensandbox.h
 	$(WIN_CC) $(WIN_CFLAGS) -I. $< -o $@ $(WIN_LDFLAGS) $(WIN_LIBS)
 
 build/win/quickstart-tls.exe: examples/quickstart.c opensandbox.h $(WIN_BEARSSL)
+	@mkdir -p $(@D)
+	$(WIN_CC) $(WIN_CFLAGS) $(WIN_TLS) -I. $< -o $@ $(WIN_LDFLAGS) $(WIN_TLS_LIBS) $(WIN_LIBS)
+
+build/win/tls_anchors.exe: tests/tls_anchors.c opensandbox.h $(WIN_BEARSSL)
 	@mkdir -p $(@D)
 	$(WIN_CC) $(WIN_CFLAGS) $(WIN_TLS) -I. $< -o $@ $(WIN_LDFLAGS) $(WIN_TLS_LIBS) $(WIN_LIBS)
 

@@ -13,7 +13,10 @@ the quickstart over http and over https (the test CA from SSL_CERT_FILE);
 osb: sandbox create, command run with its exit code and UTF-8 output,
 a 10 MB upload and download compared byte for byte, no colour codes when the
 output is not a terminal, sandbox kill, the same over https, and that a
-server certificate from another CA is refused (exit code 10). The closing line
+server certificate from another CA is refused (exit code 10); where a
+tls_anchors program was built (tests/tls_anchors.c): the trust anchors of a
+client with nothing configured (Windows: the ROOT certificate store) and an
+https call with tls.ca_file. The closing line
 is "N passed, N failed".
 """
 
@@ -154,10 +157,33 @@ def flows(f, tmp, certs, base, info, front_port):
         if os.path.exists(f.binary(osb)):
             osb_flow(f, osb, env, src, data, tmp)
 
+    if os.path.exists(f.binary("tls_anchors")):
+        anchors_flow(f, certs, base, info, front_port)
+
     other = dict(tls, SSL_CERT_FILE=os.path.join(certs, "other-ca.pem"))
     code, out, err = f.run([f.binary("osb"), "sandbox", "list"], other)
     f.check("osb (https): a server certificate from another CA is refused (exit %d)" % code,
             code == EX_CONNECT and b"certificate" in err.lower(), err)
+
+
+def anchors_flow(f, certs, base, info, front_port):
+    """tests/tls_anchors.c: with nothing configured the anchors come from the
+    system (on Windows its ROOT certificate store); a CA file replaces them
+    and an https call verified with it works."""
+    code, out, err = f.run([f.binary("tls_anchors")], base)
+    words = out.decode("utf-8", "replace").split()
+    count = int(words[2]) if len(words) == 3 and words[2].isdigit() else 0
+    if f.args.exe == ".exe":
+        f.check("trust anchors from the Windows ROOT store when nothing is configured (%s)" % " ".join(words[1:]),
+                code == 0 and words[1:2] == ["windows:ROOT"] and count > 0, out + err)
+    else:
+        f.check("trust anchors from the system when nothing is configured (%s)" % " ".join(words[1:]),
+                code == 0 and count > 0, out + err)
+    ca = os.path.join(certs, "ca.pem")
+    code, out, err = f.run([f.binary("tls_anchors"), ca, "127.0.0.1:%d" % front_port, info["api_key"]], base)
+    f.check("tls.ca_file replaces the system anchors (1 certificate) and https works with it",
+            code == 0 and out.replace(b"\r\n", b"\n") == ("anchors: %s 1\nhttps with the CA file: ok\n" % ca).encode(),
+            out + err)
 
 
 def osb_flow(f, osb, env, src, data, tmp):

@@ -399,6 +399,39 @@ TEST(json_doubles_agree_with_libc) {
     CHECK_EQ_INT(bad, 0);
 }
 
+/* Address text for error messages (RFC 5952), without the C library. */
+TEST(ip_text) {
+    static const struct { const char *in, *want; } cases[] = {
+        {"::1", "::1"}, {"::", "::"}, {"1::", "1::"}, {"2001:DB8:0:0:0:0:0:1", "2001:db8::1"},
+        {"1:0:1:0:1:0:1:0", "1:0:1:0:1:0:1:0"},               /* one zero group stays */
+        {"1:0:0:1:0:0:1:1", "1::1:0:0:1:1"},                  /* equal runs: the first */
+        {"1:0:0:1:0:0:0:1", "1:0:0:1::1"},                    /* the longest */
+        {"0:0:0:0:0:ffff:102:304", "::ffff:1.2.3.4"}, {"fe80:0:0:0:0:0:0:a", "fe80::a"},
+        {"0001:00a0:0b00:c000:0:0:0:0", "1:a0:b00:c000::"}, {"10.0.255.1", "10.0.255.1"},
+        {"0.0.0.0", "0.0.0.0"},
+    };
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    unsigned char a[16], back[16];
+    char text[46];
+    size_t i, n;
+    int k, bad = 0;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        n = osb__parse_ip(cases[i].in, a);
+        CHECK(n == 4 || n == 16);
+        osb__ip_text(a, n, text);
+        CHECK_EQ_STR(text, cases[i].want);
+    }
+    for (i = 0; i < 20000; i++) {      /* random addresses with zero runs read back the same */
+        for (k = 0; k < 16; k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            a[k] = x % 3 == 0 ? 0 : (unsigned char)(x >> 8);
+        }
+        osb__ip_text(a, 16, text);
+        if (osb__parse_ip(text, back) != 16 || memcmp(a, back, 16) != 0) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* ---- JSON writer ------------------------------------------------------------ */
 
 TEST(jsonw_buffer) {

@@ -20,6 +20,8 @@ switches=(
     "OSB_NO_SESSION|^osb_(sandbox_)?session(_|$)"
     "OSB_NO_MANAGER|^osb_manager_"
     "OSB_NO_MULTI|^osb_(multi|transfer)_"
+    "OSB_NO_PTY|^osb_(pty_|sandbox_shell$)"
+    "OSB_NO_WS|^osb_(ws_|pty_|sandbox_shell$)"
 )
 
 obj() {  # obj NAME FLAGS...: compiles the implementation unit into $out/NAME.o
@@ -62,6 +64,14 @@ if gcc -std=c99 $W -DOSB_NO_VAULT=1 -c "$out/use_vault.c" -o "$out/use_vault.o" 
     bad "OSB_NO_VAULT=1: a call to osb_vault_delete still compiles"
 else
     ok "OSB_NO_VAULT=1: a call to osb_vault_delete does not compile"
+fi
+# the terminals need the WebSocket family: asking for them without it is an error
+if gcc -std=c99 $W -DOSB_NO_WS=1 -DOSB_NO_PTY=0 -c tests/compile/impl.c -o "$out/ws-pty.o" >"$out/ws-pty.log" 2>&1; then
+    bad "OSB_NO_WS=1 with OSB_NO_PTY=0 builds (the terminals need WebSocket)"
+elif grep -q 'they need OSB_NO_WS=0' "$out/ws-pty.log"; then
+    ok "OSB_NO_WS=1 with OSB_NO_PTY=0: #error says the terminals need WebSocket"
+else
+    bad "OSB_NO_WS=1 with OSB_NO_PTY=0: failed for another reason" "$out/ws-pty.log"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
