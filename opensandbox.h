@@ -89,7 +89,9 @@
  *   tokenizers are plain functions on caller-owned structs and are safe on any
  *   thread. Where OSB_RESOLVER_THREAD is 1 (Linux, macOS, the BSDs), a host
  *   name is resolved on a short-lived detached thread so that the connect
- *   deadline bounds DNS too; address literals never start one.
+ *   deadline bounds DNS too; address literals never start one. For many
+ *   calls at once from one thread (hundreds of sandboxes, your own event
+ *   loop) there is the multi handle (>>multi).
  *
  * MEMORY
  * ======
@@ -185,6 +187,9 @@
  *     OSB_DEFAULT_SANDBOX_TIMEOUT_S  600    time to live of a new sandbox
  *     OSB_DEFAULT_READY_TIMEOUT_MS   30000  wait for a new sandbox's execd
  *     OSB_DEFAULT_READY_POLL_MS      200    first wait between readiness probes
+ *     OSB_MULTI_IO_BUFFER  8192   receive buffer of a multi's connection (>>multi)
+ *     OSB_MULTI_STREAM_BUFFER 2048 first event buffer of a multi's stream
+ *     OSB_MULTI_STEP_READS   32   body pieces one transfer reads per turn
  *     OSB_NO_SENDFILE             defined: uploads from a descriptor use read(),
  *                                 never sendfile (Linux)
  *   Feature switches (0 by default; 1 leaves the family out of the
@@ -2936,9 +2941,11 @@ OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
  * others.
  *
  * Memory: a transfer holds about 3 KB while it waits (more for a stream:
- * its decoder state and first event buffer, OSB_STREAM_BUFFER); its
- * connection adds a receive buffer of OSB_MULTI_IO_BUFFER (16 KiB) instead
- * of the blocking client's OSB_IO_BUFFER, and TLS its engine (>>tls). */
+ * its decoder state, about 3 KB more, and its first event buffer,
+ * OSB_MULTI_STREAM_BUFFER, 2 KiB, grown as events need); its connection
+ * adds a receive buffer of OSB_MULTI_IO_BUFFER (8 KiB) instead of the
+ * blocking client's OSB_IO_BUFFER, and TLS its engine (>>tls). A command
+ * stream waiting for output holds about 16 KB in all. */
 #if !OSB_NO_MULTI
 typedef struct osb_multi osb_multi;
 typedef struct osb_transfer osb_transfer;
@@ -15886,7 +15893,8 @@ OSB_API const char *osb_build_config(void) {
 #if !OSB_NO_MULTI
 
 #ifndef OSB_MULTI_IO_BUFFER
-#  define OSB_MULTI_IO_BUFFER 16384   /* receive buffer of a multi's connection */
+#  define OSB_MULTI_IO_BUFFER 8192    /* receive buffer of a multi's connection (a head
+                                         that needs more grows it, as everywhere) */
 #endif
 #ifndef OSB_MULTI_STREAM_BUFFER
 #  define OSB_MULTI_STREAM_BUFFER 2048  /* first event buffer of a multi's stream (it grows
@@ -16759,6 +16767,7 @@ OSB_API osb_err osb_multi_perform(osb_multi *m, int timeout_ms, int *running) {
     int wait, r;
     if (running) *running = m ? m->count : 0;
     if (!m) return OSB_ERR_INVALID_ARG;
+    if (m->count == 0) return OSB_OK;   /* nothing to wait for */
     if (m->sched) osb_multi_socket_ready(m, OSB_MULTI_NO_FD, 0, NULL);
     n = osb_multi_fds(m, NULL, 0);
     if (n > m->pcap) {

@@ -218,6 +218,30 @@ def count_of(which):
     return int(n), int(size)
 
 
+def build_go_bench():
+    """bench/go_bench against the official Go SDK, when BENCH_GO_SDK names a
+    checkout of it (github.com/alibaba/OpenSandbox/sdks/sandbox/go: standard
+    library only, so nothing is downloaded). Returns the binary or None."""
+    sdk = os.environ.get("BENCH_GO_SDK")
+    if not sdk or not shutil.which("go"):
+        notes.append("Go SDK: BENCH_GO_SDK (a checkout of sdks/sandbox/go) not given, skipped")
+        return None
+    d = os.path.join(B, "go_bench")
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "bench", "go_bench"), d)
+    env = dict(os.environ, GOPROXY="off", GOFLAGS="-mod=mod", GOCACHE=os.path.join(B, "go-cache"))
+    try:
+        subprocess.run(["go", "mod", "edit", "-replace",
+                        "github.com/alibaba/OpenSandbox/sdks/sandbox/go=" + os.path.abspath(sdk)],
+                       cwd=d, env=env, check=True, capture_output=True, timeout=60)
+        subprocess.run(["go", "build", "-o", "go_bench", "."], cwd=d, env=env, check=True, capture_output=True,
+                       timeout=600)
+    except (subprocess.SubprocessError, OSError) as ex:
+        notes.append("Go SDK: bench/go_bench did not build: %s" % str(ex)[:200])
+        return None
+    return os.path.join(d, "go_bench")
+
+
 def run_all(ng):
     U = "http://127.0.0.1:%d" % ng.port
     osb = os.path.join(B, "osb_bench")
@@ -303,6 +327,9 @@ def run_all(ng):
         measure("M1", "osb blocking, 256 threads", [osb, U, "m1threads", "256", "small"], post=m1fix)
         if have_js:
             measure("M1", "JS SDK (Promise.all)", js + [U, "m1", "256"], env=jsenv, post=m1fix)
+        gob = build_go_bench()
+        if gob:
+            measure("M1", "Go SDK (goroutines)", [gob, U, "m1", "256"], post=m1fix)
 
     if want("W3"):
         url = U + "/x/s/files/download?path=%2Fdata%2Fbig.bin"
@@ -549,11 +576,12 @@ def goals_table():
     if a:
         row("M1 heap per stream in flight", "buffers (16 KiB receive, event buffer) + < 16 KiB",
             "%s bytes (peak heap / 256)" % fmt(a), None)
-    a, b = med("M1", "osb multi, 1 thread", thr), med("M1", "JS SDK (Promise.all)", thr)
-    if a and b:
-        row("M1 vs the JS SDK", ">= 2x events/s, <= 1/10 the memory",
-            "%.2fx, %.1f vs %.1f MiB" % (a / b, med("M1", "osb multi, 1 thread", rss) or 0,
-                                         med("M1", "JS SDK (Promise.all)", rss) or 0), None)
+    for peer in ("JS SDK (Promise.all)", "Go SDK (goroutines)"):
+        a, b = med("M1", "osb multi, 1 thread", thr), med("M1", peer, thr)
+        ma, mb = med("M1", "osb multi, 1 thread", rss), med("M1", peer, rss)
+        if a and b and ma and mb:
+            row("M1 vs the %s" % peer, ">= 2x events/s, <= 1/10 the memory",
+                "%.2fx, %.1f vs %.1f MiB" % (a / b, ma, mb), a / b >= 2 and ma * 10 <= mb)
     a, b = med("W3", "osb", mbs), med("W3", "libcurl", mbs)
     if a and b:
         row("W3 throughput", ">= 1.0x libcurl", "%.2fx (%s vs %s MB/s)" % (a / b, fmt(a), fmt(b)), a / b >= 1.0)
