@@ -3042,9 +3042,11 @@ OSB_API int osb_multi_running(const osb_multi *m);
  * multi, and waits for each as osb_sandbox_open does (Running, execd
  * reachable; that wait goes one sandbox after the other, and is short once
  * they all run). out[0..n) get the handles. When any fails, or *cancel
- * (may be NULL) becomes non-zero, the sandboxes created so far are killed
- * (unless opt->keep_on_failure) and closed, every out[i] is NULL, and the
- * first failure's code is returned (its detail in osb_client_error). */
+ * (may be NULL) becomes non-zero (creates already sent are waited for,
+ * the others dropped), the sandboxes created are killed (unless
+ * opt->keep_on_failure) and closed, every out[i] is NULL, and the first
+ * failure's code is returned (OSB_ERR_CANCELLED; the detail in
+ * osb_client_error). */
 OSB_API osb_err osb_sandbox_open_many(osb_client *c, const osb_sandbox_create_req *req, size_t n,
                                       const osb_sandbox_options *opt, const volatile int *cancel,
                                       osb_sandbox **out);
@@ -16846,12 +16848,23 @@ static int osb__batch_event(void *user, const osb_event *ev) {
     return s->on_event ? s->on_event(s->user, s->index, ev) : 0;
 }
 
-/* Runs the multi until every transfer ended, or until *cancel: the
- * caller's osb_multi_free then cancels the rest. */
+/* Runs the multi until every transfer ended. Once *cancel is set, the
+ * transfers not started yet are dropped; the ones under way are answered,
+ * so that what they created is known and can be killed. */
 static void osb__batch_wait(osb_multi *m, const volatile int *cancel) {
     int running = osb_multi_running(m);
-    while (running > 0 && !(cancel && *cancel))
+    while (running > 0) {
+        if (cancel && *cancel) {
+            osb_transfer *t;
+            m->depth++;
+            for (t = m->head; t; t = t->next)
+                if (t->state == OSB__TS_QUEUED) osb_multi_cancel(m, t);
+            m->depth--;
+            osb__multi_reap(m);
+            if ((running = m->count) == 0) break;
+        }
         if (osb_multi_perform(m, cancel ? 200 : -1, &running) != OSB_OK) break;
+    }
 }
 
 /* Kills (unless keep) and deletes the created ones, all at once. */

@@ -986,6 +986,11 @@ TEST(sandboxes_open_together_and_run_one_command_each) {
 }
 
 static int health_calls;
+static int cancel_on_second(void *user, osb_sandbox *sb) {
+    (void)sb;
+    if (++health_calls == 2) *(volatile int *)user = 1;   /* Ctrl-C in the middle of the batch */
+    return 1;
+}
 static int third_never_ready(void *user, osb_sandbox *sb) {
     (void)user;
     (void)sb;
@@ -1016,6 +1021,17 @@ TEST(a_batch_that_fails_kills_the_sandboxes_it_created) {
     {
         volatile int stop = 1;
         CHECK_EQ_INT(osb_sandbox_open_many(c, &req, N, NULL, &stop, sb), OSB_ERR_CANCELLED);
+        CHECK_EQ_INT(count_tagged(c, &tag), 0);
+    }
+    /* cancelled once every create answered: the batch kills what it created */
+    {
+        volatile int stop = 0;
+        health_calls = 0;
+        opt.health_check = cancel_on_second;
+        opt.health_user = (void *)&stop;
+        CHECK_EQ_INT(osb_sandbox_open_many(c, &req, N, &opt, &stop, sb), OSB_ERR_CANCELLED);
+        CHECK_EQ_INT(stop, 1);
+        for (i = 0; i < N; i++) CHECK(sb[i] == NULL);
         CHECK_EQ_INT(count_tagged(c, &tag), 0);
     }
     osb_client_free(c);
