@@ -776,6 +776,59 @@ TEST(websocket_through_proxy) {
     testproc_stop(&ws);
 }
 
+/* The multi interface goes through the proxy too: a forwarded request and
+ * one in a CONNECT tunnel, side by side. */
+static void multi_done(void *user, osb_transfer *t, osb_err result, const osb_error *err) {
+    int *status = (int *)user;
+    (void)err;
+    *status = result == OSB_OK ? osb_transfer_response(t)->status : -(int)result;
+}
+
+TEST(multi_through_proxy) {
+    proxy_srv px;
+    testproc fr;
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_http_request req[2];
+    osb_transfer_config tc[2];
+    osb_buf log;
+    char urls[2][128], line[256];
+    int status[2] = {0, 0}, fport, i, running = 1, rounds = 0;
+    clear_proxy_env();
+    NEED(testdev_start(), "dev server");
+    NEED(certs_ready(), "tests/tls/make-certs.sh");
+    NEED((fport = front_start(&fr, dev_port())) > 0, "tests/servers/front.py");
+    NEED(proxy_start(&px, NULL), "tests/servers/proxy.py");
+    c = client_via(testdev_domain, NULL, px.url);
+    NEED(c, "client");
+    NEED(osb_multi_new(c, NULL, &m) == OSB_OK, "multi");
+    snprintf(urls[0], sizeof urls[0], "http://%.80s/v1/sandboxes", testdev_domain);
+    snprintf(urls[1], sizeof urls[1], "https://localhost:%d/v1/sandboxes", fport);
+    for (i = 0; i < 2; i++) {
+        memset(&req[i], 0, sizeof req[i]);
+        memset(&tc[i], 0, sizeof tc[i]);
+        req[i].url = urls[i];
+        req[i].accept_error_body = 1;   /* no API key on an absolute URL: 401 is an answer too */
+        tc[i].on_done = multi_done;
+        tc[i].user = &status[i];
+        CHECK_EQ_INT(osb_multi_add(m, &req[i], &tc[i], NULL), OSB_OK);
+    }
+    while (running && rounds++ < 1000) CHECK_EQ_INT(osb_multi_perform(m, 1000, &running), OSB_OK);
+    CHECK(status[0] >= 200 && status[0] < 500);
+    CHECK(status[1] >= 200 && status[1] < 500);
+    osb_multi_free(m);
+    osb_client_free(c);
+    osb_buf_init(&log, NULL);
+    proxy_log(&px, &log);
+    snprintf(line, sizeof line, "\"line\": \"GET %s HTTP/1.1\"", urls[0]);
+    CHECK_EQ_INT(count_of(log.data, line), 1);
+    snprintf(line, sizeof line, "\"line\": \"CONNECT localhost:%d HTTP/1.1\"", fport);
+    CHECK_EQ_INT(count_of(log.data, line), 1);
+    osb_buf_free(&log);
+    proxy_stop(&px);
+    testproc_stop(&fr);
+}
+
 /* ---- a real proxy, when one is installed (optional) ---- */
 
 /* Runs tinyproxy -d -c CONF and writes its port to the ready file once it
