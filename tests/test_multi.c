@@ -33,11 +33,15 @@ static int server_up(void) {
 typedef struct counter {
     long live;        /* bytes in use */
     long blocks;
+    long calls;       /* allocations asked for */
+    long fail_at;     /* > 0: that allocation (1-based) fails */
 } counter;
 
 static void *c_alloc(void *ctx, size_t size) {
     counter *k = (counter *)ctx;
-    size_t *p = (size_t *)malloc(size + sizeof(size_t) * 2);
+    size_t *p;
+    if (++k->calls == k->fail_at) return NULL;
+    p = (size_t *)malloc(size + sizeof(size_t) * 2);
     if (!p) return NULL;
     p[0] = size;
     k->live += (long)size;
@@ -668,6 +672,88 @@ TEST(a_waiting_stream_costs_less_than_16_KiB_beyond_its_buffers) {
     osb_client_free(c);
     CHECK_EQ_INT(k.live, 0);
     CHECK_EQ_INT(k.blocks, 0);
+}
+
+/* One run of three transfers (a raw GET, a command stream, an upload from
+ * a reader) with allocation number fail_at failing (0: none). Returns how
+ * many allocations the run asked for. */
+static long alloc_run(long fail_at, int *ended, int *added) {
+    static outcome o[3];
+    static osb_execution x;
+    counter k;
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_transfer_config tc;
+    osb_http_request req;
+    osb_command_request cr;
+    long left = 70000, calls;
+    int i;
+    memset(&k, 0, sizeof k);
+    memset(o, 0, sizeof o);
+    memset(&x, 0, sizeof x);
+    *ended = *added = 0;
+    k.fail_at = fail_at;
+    c = client_with(&k, 4);
+    if (!c) return k.calls;
+    if (osb_multi_new(c, NULL, &m) == OSB_OK) {
+        memset(&tc, 0, sizeof tc);
+        tc.on_done = on_done;
+        tc.user = &o[0];
+        memset(&req, 0, sizeof req);
+        req.url = base;
+        req.path = "/echo";
+        req.query = "id=a&delay=0";
+        *added += osb_multi_add(m, &req, &tc, NULL) == OSB_OK;
+        memset(&cr, 0, sizeof cr);
+        cr.command = "emit 3 0 al";
+        tc.user = &o[1];
+        tc.execution = &x;
+        *added += osb_multi_command(m, &execd, &cr, &tc, NULL) == OSB_OK;
+        tc.execution = NULL;
+        tc.user = &o[2];
+        memset(&req, 0, sizeof req);
+        req.method = "POST";
+        req.url = base;
+        req.path = "/upload";
+        req.body_reader = count_reader;
+        req.body_reader_user = &left;
+        req.body_reader_len = -1;
+        *added += osb_multi_add(m, &req, &tc, NULL) == OSB_OK;
+        {   /* perform itself may fail once (its poll array): called again, it goes on */
+            int running = 1, rounds = 0;
+            osb_err e;
+            while (running && rounds++ < 10000) {
+                e = osb_multi_perform(m, 1000, &running);
+                CHECK(e == OSB_OK || e == OSB_ERR_NOMEM);
+            }
+        }
+        osb_multi_free(m);
+    }
+    for (i = 0; i < 3; i++) {
+        CHECK(o[i].done <= 1);
+        *ended += o[i].done;
+        if (o[i].done) CHECK(o[i].result == OSB_OK || o[i].result == OSB_ERR_NOMEM || fail_at);
+    }
+    osb_execution_free(&x);
+    osb_client_free(c);
+    calls = k.calls;
+    CHECK_EQ_INT(k.live, 0);     /* nothing leaks, whichever allocation failed */
+    CHECK_EQ_INT(k.blocks, 0);
+    return calls;
+}
+
+TEST(every_failing_allocation_ends_cleanly) {
+    long n, i;
+    int ended, added;
+    if (!server_up()) { SKIP("no python3"); return; }
+    n = alloc_run(0, &ended, &added);
+    CHECK_EQ_INT(added, 3);
+    CHECK_EQ_INT(ended, 3);
+    for (i = 1; i <= n; i++) {
+        alloc_run(i, &ended, &added);
+        CHECK_EQ_INT(ended, added);   /* every transfer added ends exactly once */
+    }
+    printf("    %ld allocation points, each failed once\n", n);
 }
 
 TEST(bad_arguments_are_refused_without_a_transfer) {
