@@ -817,18 +817,25 @@ TEST(pty_signal_and_pipe_mode) {
     osb_pty_delete(DC, osb_sandbox_execd(DSB), osb_pty_id(p));
     osb_pty_detach(p);
     seen_free(&s);
-    /* pipe mode: stdout and stderr apart, environment and working directory */
+    /* pipe mode: stdout and stderr apart, environment and working directory.
+     * execd starts the program at the attach and replays what it wrote before
+     * the output is attached as one untagged stream (stdout and stderr merged,
+     * runtime/pty_session.go writeAndFanout), so the program first waits for a
+     * line: stdin is read only once the output is attached, so all it writes
+     * arrives live, each byte on its own channel. */
     seen_init(&s);
-    rq.command = "echo \"out $GREETING $N $(pwd)\"; echo err >&2; exit 3";
+    rq.command = "read -r go; echo \"out $GREETING $N $(pwd) $go\"; echo err >&2; exit 3";
     rq.envs = envs;
     rq.cwd = "/tmp/osb-pty-cwd";
     o.pipe_mode = 1;
     CHECK_EQ_INT(osb_sandbox_shell(DSB, &rq, &o, &p), OSB_OK);
     if (!p) return;
+    CHECK_EQ_INT(osb_pty_write(p, "go\n", 3), OSB_OK);
     CHECK_EQ_INT(osb_pty_run(p, on_pty_event, &s, &code), OSB_OK);
+    CHECK_EQ_INT(s.replays, 0);
     CHECK_EQ_INT(code, 3);
     CHECK_EQ_STR(s.mode, "pipe");
-    CHECK_EQ_STR(s.out.data, "out it's me 3 /tmp/osb-pty-cwd\n");
+    CHECK_EQ_STR(s.out.data, "out it's me 3 /tmp/osb-pty-cwd go\n");
     CHECK_EQ_STR(s.err.data, "err\n");
     osb_pty_delete(DC, osb_sandbox_execd(DSB), osb_pty_id(p));
     osb_pty_detach(p);
