@@ -574,7 +574,7 @@ def goals_table():
             "%.2fx (%s vs %s events/s)" % (a / b, fmt(a), fmt(b)), a / b >= 0.9)
     a = med("M1", "osb multi, 1 thread", lambda r: r["heap_per_stream"])
     if a:
-        row("M1 heap per stream in flight", "buffers (16 KiB receive, event buffer) + < 16 KiB",
+        row("M1 heap per stream in flight", "buffers (8 KiB receive, event buffer) + < 16 KiB",
             "%s bytes (peak heap / 256)" % fmt(a), None)
     for peer in ("JS SDK (Promise.all)", "Go SDK (goroutines)"):
         a, b = med("M1", "osb multi, 1 thread", thr), med("M1", peer, thr)
