@@ -2901,8 +2901,8 @@ OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
 /* >>multi ==================================================================
  *
  * Many transfers from one thread, in the manner of curl's multi interface
- * and c-ares: add requests, command streams, metrics watches and lifecycle
- * calls to a multi as transfers, then either
+ * and c-ares: add requests, command streams, metrics watches, file uploads
+ * and downloads and lifecycle calls to a multi as transfers, then either
  *   - let the library wait: osb_multi_perform(m, timeout_ms, &running)
  *     polls every socket once (at most timeout_ms), moves every transfer on
  *     and returns; call it until running is 0; or
@@ -2991,6 +2991,13 @@ OSB_API osb_err osb_multi_metrics_watch(osb_multi *m, const osb_target *execd, c
 OSB_API osb_err osb_multi_file_download(osb_multi *m, const osb_target *execd, const char *path,
                                         osb_write_fn sink, void *sink_user, const osb_transfer_config *tc,
                                         osb_transfer **out);
+/* osb_files_upload as a transfer: the same multipart request, result and
+ * errors. Paths and metadata are copied; memory contents (data), readers
+ * and descriptors (use_fd) must stay valid until on_done; a local_path is
+ * opened now and closed when the transfer ends. Readers and descriptors
+ * are sent through the connection buffer (never sendfile). */
+OSB_API osb_err osb_multi_file_upload(osb_multi *m, const osb_target *execd, const osb_upload_file *files,
+                                      size_t n, const osb_transfer_config *tc, osb_transfer **out);
 /* Lifecycle calls as transfers; the decoded result (osb_sandbox_info for
  * create and get) comes from osb_transfer_take_result in on_done. */
 OSB_API osb_err osb_multi_sandbox_create(osb_multi *m, const osb_sandbox_create_req *req,
@@ -13894,127 +13901,156 @@ static int osb__ex_fd_size(int fd, uint64_t *out) {
     return 1;
 }
 
-OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const osb_upload_file *files,
-                                 size_t n) {
-    osb_mpart *parts = NULL;
-    osb_buf *meta = NULL;
-    osb__ex_src *src = NULL;
+/* An upload request put together: its parts, their metadata and sources,
+ * the multipart body and the request reading it. Nothing in it points into
+ * the caller's osb_upload_file array (paths and names are copied); memory
+ * contents and readers stay the caller's. osb_files_upload keeps it on its
+ * stack, osb_multi_file_upload on the heap for its transfer. */
+typedef struct osb__upload {
+    osb_client *c;
+    size_t n;
+    osb_mpart *parts;
+    osb_buf *meta;                /* per file: the metadata JSON, then its file name */
+    osb__ex_src *src;
     osb_multipart mp;
+    osb__call k;
     osb_http_request req;
-    osb_http_response res;
-    osb_err e = OSB_OK;
-    size_t i;
     char url[1400];
-    if (!c) return OSB_ERR_INVALID_ARG;
-    if (!files || n == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no files to upload");
-    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
-    parts = (osb_mpart *)osb__alloc(c->alloc, 2 * n * sizeof *parts);
-    meta = (osb_buf *)osb__alloc(c->alloc, n * sizeof *meta);
-    src = (osb__ex_src *)osb__alloc(c->alloc, n * sizeof *src);
-    if (!parts || !meta || !src) {
-        osb__free(c->alloc, parts);
-        osb__free(c->alloc, meta);
-        osb__free(c->alloc, src);
+} osb__upload;
+
+static void osb__upload_free(osb__upload *u) {
+    size_t i;
+    for (i = 0; u->meta && i < u->n; i++) osb_buf_free(&u->meta[i]);
+    for (i = 0; u->src && i < u->n; i++)
+        if (u->src[i].f) fclose(u->src[i].f);
+    osb__free(u->c->alloc, u->parts);
+    osb__free(u->c->alloc, u->meta);
+    osb__free(u->c->alloc, u->src);
+    osb__call_free(&u->k);
+}
+
+/* Fills p (a file's content part) from f's source. */
+static osb_err osb__upload_source(osb_client *c, const osb_upload_file *f, osb__ex_src *s, osb_mpart *p) {
+    s->fd = -1;
+    if (f->read) {
+        p->read = f->read;
+        p->read_user = f->read_user;
+        p->size = f->size;
+    } else if (f->use_fd) {
+        uint64_t sz = f->size;
+        if (f->fd < 0 || (!sz && !osb__ex_fd_size(f->fd, &sz)))
+            return osb__ex_fail(c, OSB_ERR_IO, "cannot measure the file descriptor to upload");
+        s->kind = 1;
+        s->fd = f->fd;
+        p->read = osb__ex_read_fd;
+        p->read_user = s;
+        p->size = sz;
+    } else if (f->local_path) {
+        uint64_t sz = 0;
+        s->f = fopen(f->local_path, "rb");
+        if (!s->f || !osb__ex_fd_size(fileno(s->f), &sz)) {
+            osb__reset_error(&c->err);
+            osb__set_error(&c->err, OSB_ERR_IO, "cannot open %s", f->local_path);
+            c->err.sys_errno = errno;
+            return OSB_ERR_IO;
+        }
+        s->kind = 2;
+        s->fd = fileno(s->f);   /* read unbuffered, as a descriptor */
+        p->read = osb__ex_read_fd;
+        p->read_user = s;
+        p->size = sz;
+    } else {
+        if (!f->data && f->size) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload has no content source");
+        p->data = f->data ? f->data : "";
+        p->size = f->size;
+    }
+    return OSB_OK;
+}
+
+/* Fills the metadata part m and names the content part p after f's path. */
+static osb_err osb__upload_meta(osb_client *c, const osb_upload_file *f, osb_buf *meta, osb_mpart *m,
+                                osb_mpart *p) {
+    const char *base;
+    size_t json_len;
+    if (!f->path || !*f->path || !osb__ex_mode_ok(f->mode))
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload needs a path and a mode of octal digits");
+    if (f->size > (uint64_t)INT64_MAX)
+        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload size is above INT64_MAX");
+    if (osb_upload_metadata(meta, f->path, f->owner, f->group, f->mode) != OSB_OK)
+        return osb__ex_fail(c, meta->failed ? meta->failed : OSB_ERR_INVALID_ARG, "bad upload metadata");
+    base = strrchr(f->path, '/');
+    base = base && base[1] ? base + 1 : "file";
+    json_len = meta->len;
+    if (osb_buf_append(meta, base, strlen(base) + 1) != OSB_OK)
         return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
-    }
-    memset(parts, 0, 2 * n * sizeof *parts);
-    memset(src, 0, n * sizeof *src);
-    for (i = 0; i < n; i++) osb_buf_init(&meta[i], c->alloc);
-    for (i = 0; i < n && !e; i++) {
-        const osb_upload_file *f = &files[i];
-        osb_mpart *m = &parts[2 * i], *p = &parts[2 * i + 1];
-        if (!f->path || !*f->path || !osb__ex_mode_ok(f->mode)) {
-            e = osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload needs a path and a mode of octal digits");
-            break;
-        }
-        if (f->size > (uint64_t)INT64_MAX) {
-            e = osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload size is above INT64_MAX");
-            break;
-        }
-        if (osb_upload_metadata(&meta[i], f->path, f->owner, f->group, f->mode) != OSB_OK) {
-            e = osb__ex_fail(c, meta[i].failed ? meta[i].failed : OSB_ERR_INVALID_ARG, "bad upload metadata");
-            break;
-        }
-        m->name = "metadata";
-        m->filename = "metadata";
-        m->content_type = "application/json";
-        m->data = meta[i].data;
-        m->size = meta[i].len;
-        p->name = "file";
-        {
-            const char *base = strrchr(f->path, '/');
-            p->filename = base && base[1] ? base + 1 : "file";
-        }
-        p->content_type = "application/octet-stream";
-        src[i].fd = -1;
-        if (f->read) {
-            p->read = f->read;
-            p->read_user = f->read_user;
-            p->size = f->size;
-        } else if (f->use_fd) {
-            uint64_t sz = f->size;
-            if (f->fd < 0 || (!sz && !osb__ex_fd_size(f->fd, &sz))) {
-                e = osb__ex_fail(c, OSB_ERR_IO, "cannot measure the file descriptor to upload");
-                break;
-            }
-            src[i].kind = 1;
-            src[i].fd = f->fd;
-            p->read = osb__ex_read_fd;
-            p->read_user = &src[i];
-            p->size = sz;
-        } else if (f->local_path) {
-            uint64_t sz = 0;
-            src[i].f = fopen(f->local_path, "rb");
-            if (!src[i].f || !osb__ex_fd_size(fileno(src[i].f), &sz)) {
-                osb__reset_error(&c->err);
-                osb__set_error(&c->err, OSB_ERR_IO, "cannot open %s", f->local_path);
-                c->err.sys_errno = errno;
-                e = OSB_ERR_IO;
-                break;
-            }
-            src[i].kind = 2;
-            src[i].fd = fileno(src[i].f);   /* read unbuffered, as a descriptor */
-            p->read = osb__ex_read_fd;
-            p->read_user = &src[i];
-            p->size = sz;
-        } else {
-            if (!f->data && f->size) {
-                e = osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload has no content source");
-                break;
-            }
-            p->data = f->data ? f->data : "";
-            p->size = f->size;
-        }
-    }
-    if (!e && (e = osb_multipart_init(&mp, parts, 2 * n, NULL)) != OSB_OK)
-        osb__ex_fail(c, e, "cannot build the multipart body");
-    if (!e) {
-        osb__call k;
-        osb__ex_call_init(&k, c, "POST", execd);
-        osb__call_path(&k, "/files/upload");
-        memset(&req, 0, sizeof req);
-        req.method = "POST";
-        req.url = url;
-        req.execd = 1;
-        req.path = k.path.data;
-        req.headers = execd->headers;
-        req.content_type = osb_multipart_content_type(&mp);
-        req.body_reader = osb_multipart_read;
-        req.body_reader_user = &mp;
-        req.body_reader_len = (int64_t)osb_multipart_length(&mp);
-        req.stream = 1;   /* large files: the idle deadline applies, not the total one */
-        e = osb_request_raw(c, &req, &res);
-        osb_http_response_free(&res);
-        osb__call_free(&k);
-        if (e && mp.err && (e == OSB_ERR_IO || e == OSB_ERR_CANCELLED)) c->err.code = e;
+    m->name = "metadata";
+    m->filename = "metadata";
+    m->content_type = "application/json";
+    m->data = meta->data;
+    m->size = json_len;
+    p->name = "file";
+    p->filename = meta->data + json_len;
+    p->content_type = "application/octet-stream";
+    return OSB_OK;
+}
+
+/* Puts u together for files[0..n) (u's address must not change after). On
+ * an error the detail is in c's error; osb__upload_free(u) in every case. */
+static osb_err osb__upload_build(osb__upload *u, osb_client *c, const osb_target *execd,
+                                 const osb_upload_file *files, size_t n) {
+    osb_err e;
+    size_t i;
+    memset(u, 0, sizeof *u);
+    u->c = c;
+    osb__ex_call_init(&u->k, c, "POST", execd);
+    if (!files || n == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no files to upload");
+    if ((e = osb__ex_url(c, execd, u->url, sizeof u->url)) != OSB_OK) return e;
+    u->parts = (osb_mpart *)osb__alloc(c->alloc, 2 * n * sizeof *u->parts);
+    u->meta = (osb_buf *)osb__alloc(c->alloc, n * sizeof *u->meta);
+    u->src = (osb__ex_src *)osb__alloc(c->alloc, n * sizeof *u->src);
+    if (!u->parts || !u->meta || !u->src) return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    u->n = n;
+    memset(u->parts, 0, 2 * n * sizeof *u->parts);
+    memset(u->src, 0, n * sizeof *u->src);
+    for (i = 0; i < n; i++) {
+        osb_buf_init(&u->meta[i], c->alloc);
+        u->src[i].fd = -1;
     }
     for (i = 0; i < n; i++) {
-        osb_buf_free(&meta[i]);
-        if (src[i].f) fclose(src[i].f);
+        osb_mpart *p = &u->parts[2 * i + 1];
+        if ((e = osb__upload_meta(c, &files[i], &u->meta[i], &u->parts[2 * i], p)) != OSB_OK) return e;
+        if ((e = osb__upload_source(c, &files[i], &u->src[i], p)) != OSB_OK) return e;
     }
-    osb__free(c->alloc, parts);
-    osb__free(c->alloc, meta);
-    osb__free(c->alloc, src);
+    if ((e = osb_multipart_init(&u->mp, u->parts, 2 * n, NULL)) != OSB_OK)
+        return osb__ex_fail(c, e, "cannot build the multipart body");
+    osb__call_path(&u->k, "/files/upload");
+    if (u->k.err || u->k.path.failed) return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    u->req.method = "POST";
+    u->req.url = u->url;
+    u->req.execd = 1;
+    u->req.path = u->k.path.data;
+    u->req.headers = execd->headers;
+    u->req.content_type = osb_multipart_content_type(&u->mp);
+    u->req.body_reader = osb_multipart_read;
+    u->req.body_reader_user = &u->mp;
+    u->req.body_reader_len = (int64_t)osb_multipart_length(&u->mp);
+    u->req.stream = 1;   /* large files: the idle deadline applies, not the total one */
+    return OSB_OK;
+}
+
+OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const osb_upload_file *files,
+                                 size_t n) {
+    osb__upload u;
+    osb_http_response res;
+    osb_err e;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    e = osb__upload_build(&u, c, execd, files, n);
+    if (!e) {
+        e = osb_request_raw(c, &u.req, &res);
+        osb_http_response_free(&res);
+        if (e && u.mp.err && (e == OSB_ERR_IO || e == OSB_ERR_CANCELLED)) c->err.code = e;
+    }
+    osb__upload_free(&u);
     return e;
 }
 
@@ -15952,6 +15988,7 @@ struct osb_transfer {
     osb_stream *stream;
     const osb_type *type;         /* a typed call's result */
     void *result;
+    struct osb__upload *upload;   /* an upload's parts and body, freed with it */
     osb_error err;
 };
 
@@ -16045,6 +16082,10 @@ static void osb__t_free(osb_transfer *t) {
         osb_stream_close(t->stream);
     }
     if (t->result) osb_result_free(t->result);
+    if (t->upload) {
+        osb__upload_free(t->upload);
+        osb__free(a, t->upload);
+    }
     osb__free(a, t);
 }
 
@@ -16265,6 +16306,27 @@ OSB_API osb_err osb_multi_file_download(osb_multi *m, const osb_target *execd, c
     e = osb__multi_add_req(m, &req, tc, OSB__TK_RAW, out);
     osb__call_free(&k);
     return e;
+}
+
+OSB_API osb_err osb_multi_file_upload(osb_multi *m, const osb_target *execd, const osb_upload_file *files,
+                                      size_t n, const osb_transfer_config *tc, osb_transfer **out) {
+    osb__upload *u;
+    osb_transfer *t = NULL;
+    osb_err e;
+    if (out) *out = NULL;
+    if (!m) return OSB_ERR_INVALID_ARG;
+    u = (osb__upload *)osb__alloc(m->c->alloc, sizeof *u);
+    if (!u) return osb__ex_fail(m->c, OSB_ERR_NOMEM, "out of memory");
+    e = osb__upload_build(u, m->c, execd, files, n);
+    if (!e) e = osb__multi_add_req(m, &u->req, tc, OSB__TK_RAW, &t);
+    if (e) {
+        osb__upload_free(u);
+        osb__free(m->c->alloc, u);
+        return e;
+    }
+    t->upload = u;   /* the transfer reads the body from it until it is freed */
+    if (out) *out = t;
+    return OSB_OK;
 }
 
 OSB_API osb_err osb_multi_sandbox_create(osb_multi *m, const osb_sandbox_create_req *req,

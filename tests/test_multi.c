@@ -11,6 +11,10 @@
 #include "testproc.h"
 #include "testdev.h"
 #include <poll.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 static testproc srv;
 static char base[64];
@@ -678,7 +682,9 @@ TEST(a_waiting_stream_costs_less_than_16_KiB_beyond_its_buffers) {
  * a reader) with allocation number fail_at failing (0: none). Returns how
  * many allocations the run asked for. */
 static long alloc_run(long fail_at, int *ended, int *added) {
-    static outcome o[3];
+    static outcome o[4];
+    static const char text[] = "a file upload";
+    osb_upload_file f;
     static osb_execution x;
     counter k;
     osb_client *c;
@@ -719,6 +725,12 @@ static long alloc_run(long fail_at, int *ended, int *added) {
         req.body_reader_user = &left;
         req.body_reader_len = -1;
         *added += osb_multi_add(m, &req, &tc, NULL) == OSB_OK;
+        memset(&f, 0, sizeof f);
+        f.path = "/tmp/alloc.txt";
+        f.data = text;
+        f.size = sizeof text - 1;
+        tc.user = &o[3];
+        *added += osb_multi_file_upload(m, &execd, &f, 1, &tc, NULL) == OSB_OK;
         {   /* perform itself may fail once (its poll array): called again, it goes on */
             int running = 1, rounds = 0;
             osb_err e;
@@ -729,7 +741,11 @@ static long alloc_run(long fail_at, int *ended, int *added) {
         }
         osb_multi_free(m);
     }
-    for (i = 0; i < 3; i++) {
+    if (!fail_at) {   /* the upload went through the multipart body to the server */
+        CHECK_EQ_INT(o[3].result, OSB_OK);
+        CHECK(strncmp(o[3].body, "len=", 4) == 0);
+    }
+    for (i = 0; i < 4; i++) {
         CHECK(o[i].done <= 1);
         *ended += o[i].done;
         if (o[i].done) CHECK(o[i].result == OSB_OK || o[i].result == OSB_ERR_NOMEM || fail_at);
@@ -747,8 +763,8 @@ TEST(every_failing_allocation_ends_cleanly) {
     int ended, added;
     if (!server_up()) { SKIP("no python3"); return; }
     n = alloc_run(0, &ended, &added);
-    CHECK_EQ_INT(added, 3);
-    CHECK_EQ_INT(ended, 3);
+    CHECK_EQ_INT(added, 4);
+    CHECK_EQ_INT(ended, 4);
     for (i = 1; i <= n; i++) {
         alloc_run(i, &ended, &added);
         CHECK_EQ_INT(ended, added);   /* every transfer added ends exactly once */
@@ -1127,10 +1143,19 @@ static int sink_buf(void *user, const void *data, size_t len) {
     return osb_buf_append((osb_buf *)user, data, len) != OSB_OK;
 }
 
-TEST(metrics_watches_and_downloads_run_beside_each_other) {
-    osb_client *c = testdev_client();
+/* A sandbox of the dev server to read and write files in. */
+static osb_sandbox *python_sandbox(osb_client *c) {
     osb_sandbox_create_req req;
     osb_sandbox *sb = NULL;
+    memset(&req, 0, sizeof req);
+    req.image = "python:3.11";
+    CHECK_EQ_INT(osb_sandbox_open(c, &req, NULL, &sb), OSB_OK);
+    return sb;
+}
+
+TEST(metrics_watches_and_downloads_run_beside_each_other) {
+    osb_client *c = testdev_client();
+    osb_sandbox *sb;
     osb_multi *m = NULL;
     osb_transfer_config tc;
     static outcome watch, dl, missing, got;
@@ -1138,11 +1163,9 @@ TEST(metrics_watches_and_downloads_run_beside_each_other) {
     static char big[100000];
     size_t i;
     if (!c) { SKIP("dev server unavailable"); return; }
-    memset(&req, 0, sizeof req);
     memset(&watch, 0, sizeof watch); memset(&dl, 0, sizeof dl);
     memset(&missing, 0, sizeof missing); memset(&got, 0, sizeof got);
-    req.image = "python:3.11";
-    CHECK_EQ_INT(osb_sandbox_open(c, &req, NULL, &sb), OSB_OK);
+    sb = python_sandbox(c);
     if (!sb) { osb_client_free(c); return; }
     for (i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
     CHECK_EQ_INT(osb_sandbox_write_file(sb, "/tmp/multi.txt", big, sizeof big), OSB_OK);
@@ -1172,6 +1195,197 @@ TEST(metrics_watches_and_downloads_run_beside_each_other) {
     CHECK_EQ_INT(got.result, OSB_OK);
     osb_multi_free(m);   /* the get's result, not taken, is freed with its transfer */
     osb_buf_free(&file);
+    CHECK_EQ_INT(osb_sandbox_kill(sb), OSB_OK);
+    osb_sandbox_close(sb);
+    osb_client_free(c);
+}
+
+/* A long upload body (a byte pattern); once past 1 MiB it asks the test's
+ * loop to cancel its transfer. */
+typedef struct endless {
+    uint64_t given;
+    int want_cancel;
+} endless;
+static ptrdiff_t endless_read(void *user, void *buf, size_t cap) {
+    endless *e = (endless *)user;
+    memset(buf, 'z', cap);
+    e->given += cap;
+    if (e->given > (1u << 20)) e->want_cancel = 1;
+    return (ptrdiff_t)cap;
+}
+
+/* A loopback listener that never accepts or reads: a body sent to it fills
+ * the socket buffers and then waits. Returns the socket, -1 on failure. */
+static int stalled_listener(char *url, size_t cap) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0) return -1;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 4) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) != 0) {
+        close(s);
+        return -1;
+    }
+    snprintf(url, cap, "http://127.0.0.1:%d/stalled", ntohs(a.sin_port));
+    return s;
+}
+
+/* Accepts the listener's connection and reads it to the end: 1 when the
+ * client closed it (end of stream or reset). */
+static int closed_by_client(int listener) {
+    char buf[65536];
+    ssize_t n;
+    int s = accept(listener, NULL, NULL);
+    if (s < 0) return 0;
+    while ((n = recv(s, buf, sizeof buf, 0)) > 0) continue;
+    close(s);
+    return n == 0 || errno == ECONNRESET;
+}
+
+static int download_to(osb_client *c, const osb_target *t, const char *path, osb_buf *out) {
+    osb_multi *m = NULL;
+    osb_transfer_config tc;
+    static outcome o;
+    memset(&o, 0, sizeof o);
+    memset(&tc, 0, sizeof tc);
+    tc.on_done = on_done;
+    tc.user = &o;
+    out->len = 0;
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    CHECK_EQ_INT(osb_multi_file_download(m, t, path, sink_buf, out, &tc, NULL), OSB_OK);
+    run_all(m);
+    osb_multi_free(m);
+    return o.result;
+}
+
+TEST(uploads_run_together_and_end_as_the_blocking_call_does) {
+    osb_client *c = testdev_client();
+    osb_sandbox *sb;
+    const osb_target *t;
+    osb_multi *m = NULL;
+    osb_transfer_config tc;
+    osb_transfer *endless_t = NULL;
+    static outcome big, two, bad, cut;
+    static char mem[1536 * 1024 + 7], local[300001], viafd[777];
+    osb_upload_file f[2], refused, forever;
+    endless fill;
+    osb_buf got;
+    osb_err blocking;
+    osb_target stalled;
+    char stalled_url[80];
+    int blocking_status, running = 1, rounds = 0, fd, listener;
+    char local_path[] = "build/test_multi_upload_XXXXXX", fd_path[] = "build/test_multi_fd_XXXXXX";
+    FILE *lf;
+    size_t i;
+    if (!c) { SKIP("dev server unavailable"); return; }
+    memset(&big, 0, sizeof big); memset(&two, 0, sizeof two);
+    memset(&bad, 0, sizeof bad); memset(&cut, 0, sizeof cut);
+    sb = python_sandbox(c);
+    if (!sb) { osb_client_free(c); return; }
+    t = osb_sandbox_execd(sb);
+    for (i = 0; i < sizeof mem; i++) mem[i] = (char)(i * 31 + i / 4096);
+    for (i = 0; i < sizeof local; i++) local[i] = (char)(i * 7 + 3);
+    for (i = 0; i < sizeof viafd; i++) viafd[i] = (char)('A' + i % 23);
+    fd = mkstemp(local_path);
+    CHECK(fd >= 0);
+    lf = fdopen(fd, "wb");
+    CHECK(lf != NULL && fwrite(local, 1, sizeof local, lf) == sizeof local);
+    if (lf) fclose(lf);
+    fd = mkstemp(fd_path);
+    CHECK(fd >= 0);
+    CHECK(write(fd, viafd, sizeof viafd) == (ssize_t)sizeof viafd);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    /* a path the server refuses (its parent is a file): the blocking call's result first */
+    CHECK_EQ_INT(osb_sandbox_write_file(sb, "/tmp/up-plain", "x", 1), OSB_OK);
+    memset(&refused, 0, sizeof refused);
+    refused.path = "/tmp/up-plain/inside";
+    refused.data = "no";
+    refused.size = 2;
+    blocking = osb_files_upload(c, t, &refused, 1);
+    blocking_status = osb_client_error(c)->http_status;
+    CHECK_EQ_INT(blocking, OSB_ERR_HTTP);
+    CHECK_EQ_INT(blocking_status, 500);
+
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    memset(&tc, 0, sizeof tc);
+    tc.on_done = on_done;
+    memset(f, 0, sizeof f);
+    {   /* the path strings are the adder's to copy: these go out of scope first */
+        char p0[64], p1[64];
+        snprintf(p0, sizeof p0, "/tmp/up/big.bin");
+        f[0].path = p0;
+        f[0].data = mem;
+        f[0].size = sizeof mem;
+        tc.user = &big;
+        CHECK_EQ_INT(osb_multi_file_upload(m, t, f, 1, &tc, NULL), OSB_OK);
+        snprintf(p0, sizeof p0, "/tmp/up/local.bin");
+        snprintf(p1, sizeof p1, "/tmp/up/fd.bin");
+        f[0].path = p0;
+        f[0].data = NULL;
+        f[0].size = 0;
+        f[0].local_path = local_path;
+        f[1].path = p1;
+        f[1].use_fd = 1;
+        f[1].fd = fd;
+        f[1].mode = 600;
+        tc.user = &two;
+        CHECK_EQ_INT(osb_multi_file_upload(m, t, f, 2, &tc, NULL), OSB_OK);
+        memset(p0, 0, sizeof p0);
+        memset(p1, 0, sizeof p1);
+    }
+    tc.user = &bad;
+    CHECK_EQ_INT(osb_multi_file_upload(m, t, &refused, 1, &tc, NULL), OSB_OK);
+    memset(&forever, 0, sizeof forever);
+    memset(&fill, 0, sizeof fill);
+    forever.path = "/tmp/up/long.bin";
+    forever.read = endless_read;
+    forever.read_user = &fill;
+    forever.size = (uint64_t)64 << 20;
+    tc.user = &cut;
+    listener = stalled_listener(stalled_url, sizeof stalled_url);
+    CHECK(listener >= 0);
+    memset(&stalled, 0, sizeof stalled);
+    stalled.url = stalled_url;
+    CHECK_EQ_INT(osb_multi_file_upload(m, &stalled, &forever, 1, &tc, &endless_t), OSB_OK);
+    CHECK_EQ_INT(osb_multi_running(m), 4);
+    while (running && rounds++ < 100000) {
+        CHECK_EQ_INT(osb_multi_perform(m, 1000, &running), OSB_OK);
+        if (fill.want_cancel && endless_t) {
+            osb_multi_cancel(m, endless_t);   /* mid-way: on_done runs now */
+            endless_t = NULL;
+            CHECK_EQ_INT(cut.done, 1);
+        }
+    }
+    CHECK_EQ_INT(running, 0);
+    osb_multi_free(m);
+    CHECK_EQ_INT(big.done, 1);
+    CHECK_EQ_INT(big.result, OSB_OK);
+    CHECK_EQ_INT(two.done, 1);
+    CHECK_EQ_INT(two.result, OSB_OK);
+    CHECK_EQ_INT(bad.done, 1);
+    CHECK_EQ_INT(bad.result, blocking);
+    CHECK_EQ_INT(bad.err.http_status, blocking_status);
+    CHECK(strstr(bad.err.message, "error creating target directory") != NULL);
+    CHECK_EQ_INT(cut.done, 1);
+    CHECK_EQ_INT(cut.result, OSB_ERR_CANCELLED);
+    CHECK(fill.given > (1u << 20) && fill.given < forever.size);
+    CHECK(closed_by_client(listener));
+    close(listener);
+
+    osb_buf_init(&got, NULL);
+    CHECK_EQ_INT(download_to(c, t, "/tmp/up/big.bin", &got), OSB_OK);
+    CHECK_EQ_MEM(got.data, got.len, mem, sizeof mem);
+    CHECK_EQ_INT(download_to(c, t, "/tmp/up/local.bin", &got), OSB_OK);
+    CHECK_EQ_MEM(got.data, got.len, local, sizeof local);
+    CHECK_EQ_INT(download_to(c, t, "/tmp/up/fd.bin", &got), OSB_OK);
+    CHECK_EQ_MEM(got.data, got.len, viafd, sizeof viafd);
+    osb_buf_free(&got);
+    close(fd);
+    remove(local_path);
+    remove(fd_path);
     CHECK_EQ_INT(osb_sandbox_kill(sb), OSB_OK);
     osb_sandbox_close(sb);
     osb_client_free(c);

@@ -15,7 +15,7 @@ records what arrives: GET /stats answers {"accepted": connections accepted,
   GET  /hang                  never answers (until the client goes)
   GET  /malformed             a response head that is not HTTP
   POST /upload                200, body "len=L sum=S" (S: byte sum mod 2^32),
-                              Content-Length or chunked
+                              Content-Length or chunked; {prefix}/files/upload too
   POST {prefix}/command       an execd command stream (chunked), by the
                               JSON "command": "emit N GAP TAG" sends init,
                               N stdout events "TAG i" GAP ms apart, then
@@ -136,7 +136,7 @@ class Handler(socketserver.BaseRequestHandler):
         elif p == '/malformed':
             self.request.sendall(b'HTTX/1.1 200 OK\r\n\r\n')
             return False
-        elif p == '/upload':
+        elif p == '/upload' or (p.endswith('/files/upload') and method == 'POST'):
             self.send(200, 'OK', ('len=%d sum=%d' % (len(body), sum(body) & 0xffffffff)).encode())
         elif p.endswith('/command') and method == 'POST':
             return self.command(json.loads(body.decode()).get('command', ''))
