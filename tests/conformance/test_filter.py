@@ -54,7 +54,9 @@ class TestFilter(unittest.TestCase):
         self.assertEqual(rc, 2)
 
     def test_project_allowlist_parses(self):
-        rc, out = run(open(os.path.join(HERE, "allowlist.txt")).read(), "0 passed, 0 failed\n")
+        with open(os.path.join(HERE, "allowlist.txt")) as f:
+            allowlist = f.read()
+        rc, out = run(allowlist, "0 passed, 0 failed\n")
         self.assertEqual(rc, 0, out)
 
 
