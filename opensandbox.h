@@ -190,6 +190,7 @@
  *     OSB_MULTI_IO_BUFFER  8192   receive buffer of a multi's connection (>>multi)
  *     OSB_MULTI_STREAM_BUFFER 2048 first event buffer of a multi's stream
  *     OSB_MULTI_STEP_READS   32   body pieces one transfer reads per turn
+ *     OSB_MULTI_STEP_WRITES  32   sends of one transfer's request per turn
  *     OSB_NO_SENDFILE             defined: uploads from a descriptor use read(),
  *                                 never sendfile (Linux)
  *   Feature switches (0 by default; 1 leaves the family out of the
@@ -15942,6 +15943,10 @@ OSB_API const char *osb_build_config(void) {
 #  define OSB_MULTI_STEP_READS 32     /* body pieces per transfer per turn, so one busy
                                          stream cannot starve the others */
 #endif
+#ifndef OSB_MULTI_STEP_WRITES
+#  define OSB_MULTI_STEP_WRITES 32    /* sends per transfer per turn, so one big upload to
+                                         a fast reader cannot starve the others */
+#endif
 
 enum { OSB__TS_QUEUED, OSB__TS_CONNECT, OSB__TS_TLS, OSB__TS_SEND, OSB__TS_HEAD, OSB__TS_BODY, OSB__TS_DONE };
 enum { OSB__TK_RAW, OSB__TK_CALL, OSB__TK_STREAM };
@@ -16512,10 +16517,13 @@ static osb_err osb__t_send_some(osb__conn *k, const char *p, size_t n, size_t *s
 }
 
 /* Sends the head, then the body (in memory or a reader's), resuming where
- * the last turn stopped. */
+ * the last turn stopped. After OSB_MULTI_STEP_WRITES sends in one turn it
+ * yields as a full socket would: OSB__AGAIN with the socket wanted for
+ * writing, so the next turn goes on from the kept offsets at once. */
 static osb_err osb__t_send(osb_transfer *t) {
     osb__conn *k = t->b.conn;
     osb_error *err = &t->m->c->err;
+    int sends = 0;
     for (;;) {
         const char *p;
         size_t n, sent;
@@ -16541,7 +16549,12 @@ static osb_err osb__t_send(osb_transfer *t) {
         } else {
             return OSB_OK;
         }
+        if (sends == OSB_MULTI_STEP_WRITES) {
+            k->want = 2;
+            return OSB__AGAIN;
+        }
         if ((e = osb__t_send_some(k, p, n, &sent, err)) != OSB_OK) return e;
+        sends++;
         if (t->out_off < t->out.len) t->out_off += sent;
         else if (t->big_off < t->big_len) t->big_off += sent;
         else {

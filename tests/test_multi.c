@@ -635,6 +635,105 @@ TEST(request_bodies_from_memory_and_readers_arrive_whole) {
     osb_client_free(c);
 }
 
+/* A sized body from a reader, a byte pattern; counts what it gave. */
+typedef struct pattern {
+    uint64_t given, total;
+    unsigned long sum;
+} pattern;
+static ptrdiff_t pattern_read(void *user, void *buf, size_t cap) {
+    pattern *p = (pattern *)user;
+    unsigned char *b = (unsigned char *)buf;
+    size_t i, n = p->total - p->given < cap ? (size_t)(p->total - p->given) : cap;
+    for (i = 0; i < n; i++) {
+        b[i] = (unsigned char)(((p->given + i) * 13) >> 3);
+        p->sum += b[i];
+    }
+    p->given += n;
+    return (ptrdiff_t)n;
+}
+
+/* One turn of a caller's own loop: poll what the multi wants (at most as
+ * long as it says), then tell it what became ready. Returns how many of
+ * its sockets it wanted for writing. */
+static int poll_turn(osb_multi *m, int *running) {
+    osb_multi_socket socks[16];
+    struct pollfd pf[16];
+    size_t n = osb_multi_fds(m, socks, 16), k;
+    int wait = osb_multi_timeout_ms(m), writers = 0, r;
+    CHECK(n <= 16);
+    if (n > 16) n = 16;
+    for (k = 0; k < n; k++) {
+        pf[k].fd = socks[k].fd;
+        pf[k].events = socks[k].events == OSB_MULTI_OUT ? POLLOUT : POLLIN;
+        pf[k].revents = 0;
+        writers += socks[k].events == OSB_MULTI_OUT;
+    }
+    r = poll(pf, (nfds_t)n, wait < 0 || wait > 1000 ? 1000 : wait);
+    if (r <= 0) {
+        osb_multi_socket_ready(m, OSB_MULTI_NO_FD, 0, running);
+        return writers;
+    }
+    for (k = 0; k < n; k++) {
+        int ev = 0;
+        if (!pf[k].revents) continue;
+        if (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) ev |= OSB_MULTI_IN;
+        if (pf[k].revents & (POLLOUT | POLLHUP | POLLERR)) ev |= OSB_MULTI_OUT;
+        osb_multi_socket_ready(m, pf[k].fd, ev, running);
+    }
+    return writers;
+}
+
+TEST(a_big_upload_to_a_fast_reader_leaves_turns_to_the_others) {
+    static outcome up, small;
+    static pattern pat;
+    static char url[96], want[64];
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_http_request req;
+    osb_transfer_config tc;
+    uint64_t given_when_small_ended = 0;
+    int running = 1, rounds = 0, writers_mid_way = 0;
+    if (!server_up()) { SKIP("no python3"); return; }
+    c = client_with(NULL, 4);
+    memset(&up, 0, sizeof up); memset(&small, 0, sizeof small); memset(&pat, 0, sizeof pat);
+    pat.total = 16u << 20;
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    snprintf(url, sizeof url, "%s/upload", base);
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    req.method = "POST";
+    req.url = url;
+    req.body_reader = pattern_read;
+    req.body_reader_user = &pat;
+    req.body_reader_len = (int64_t)pat.total;
+    tc.on_done = on_done;
+    tc.user = &up;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    /* the upload starts (the server reads as fast as it comes) ... */
+    while (running && pat.given == 0 && rounds++ < 10000) poll_turn(m, &running);
+    CHECK(pat.given > 0);
+    /* ... and a small request added now ends while it is still going out */
+    add_get(m, "/echo?id=small", &small, 0);
+    while (running && !small.done && rounds++ < 10000) {
+        int writers = poll_turn(m, &running);
+        if (pat.given < pat.total) writers_mid_way += writers;
+    }
+    given_when_small_ended = pat.given;
+    CHECK_EQ_INT(small.result, OSB_OK);
+    CHECK_EQ_STR(small.body, "id=small");
+    CHECK(given_when_small_ended < pat.total);
+    CHECK_EQ_INT(up.done, 0);
+    CHECK(writers_mid_way > 0);   /* yielding, the upload still wanted its socket for writing */
+    while (running && rounds++ < 100000) poll_turn(m, &running);
+    CHECK_EQ_INT(running, 0);
+    /* every byte arrived, once and in order */
+    CHECK_EQ_INT(up.result, OSB_OK);
+    snprintf(want, sizeof want, "len=%lu sum=%lu", (unsigned long)pat.total, pat.sum & 0xffffffffUL);
+    CHECK_EQ_STR(up.body, want);
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
 TEST(a_waiting_stream_costs_less_than_16_KiB_beyond_its_buffers) {
     enum { N = 64 };
     static outcome o[N];
