@@ -52,6 +52,7 @@ static int allowed(osb_err e) {
     case OSB_OK: case OSB_ERR_HTTP: case OSB_ERR_PROTOCOL: case OSB_ERR_TOO_LARGE: case OSB_ERR_TRUNCATED:
     case OSB_ERR_CLOSED: case OSB_ERR_CONNECT: case OSB_ERR_JSON: case OSB_ERR_SERVER: case OSB_ERR_TIMEOUT:
     case OSB_ERR_CANCELLED:
+    case OSB_ERR_RANGE:     /* a number in an event that does not fit its field */
         return 1;
     default:
         return 0;
