@@ -1,7 +1,7 @@
 // bench/js_bench.mjs -- the official JS SDK (@alibaba-group/opensandbox) peer:
 // same workloads and output as osb_bench.c, through the SDK's public API.
 //
-//   node js_bench.mjs URL w1 N | w2 small|mid|big | w3 [SANDBOX] | w4 MIB | w5 [N] | cold
+//   node js_bench.mjs URL w1 N | w2 small|mid|big | w3 [SANDBOX] | w4 MIB [SANDBOX] | w5 [N] | cold
 //                     | m1 N (N command streams of the small stream at once: Promise.all)
 //
 // The SDK is imported from BENCH_JS_SDK (a path to its package directory).
@@ -15,7 +15,9 @@ const t00 = performance.now();
 const sdk = await import(process.env.BENCH_JS_SDK + "/dist/index.js");
 const { ConnectionConfig, Sandbox } = sdk;
 const domain = base.replace(/^https?:\/\//, "");
-const id = w === "m1" ? "small" : (w === "w2" || w === "w3") && arg ? arg : "s";
+// w4: an optional sandbox id ("sink": its execd endpoint is bench/sink.c)
+const id = w === "m1" ? "small" : (w === "w2" || w === "w3") && arg ? arg
+  : w === "w4" && process.argv[5] ? process.argv[5] : "s";
 
 async function connect() {
   return Sandbox.connect({

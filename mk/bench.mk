@@ -8,7 +8,7 @@
 
 BENCH_CFLAGS ?= -std=c99 -O2 -Wall -Wextra
 BENCH_BINS = build/bench/osb_bench build/bench/osb_bench_tls build/bench/osb_bench_io128 \
-             build/bench/curl_bench build/bench/tok_bench
+             build/bench/curl_bench build/bench/tok_bench build/bench/sink
 BENCH_HDRS = opensandbox.h $(wildcard parts/*.h)
 
 bench: bench-deps $(BENCH_BINS) build/osb
@@ -33,6 +33,11 @@ build/bench/osb_bench_io128: bench/osb_bench.c $(BENCH_HDRS)
 build/bench/curl_bench: bench/curl_bench.c
 	@mkdir -p build/bench
 	$(CC) $(BENCH_CFLAGS) $< -o $@ -lcurl -lcjson
+
+# W4's upload sink (a server: takes the upload route, drops the body)
+build/bench/sink: bench/sink.c
+	@mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) $< -o $@ -lpthread
 
 build/bench/tok_bench: bench/tok_bench.c $(BENCH_HDRS)
 	@mkdir -p build/bench
