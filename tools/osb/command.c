@@ -71,8 +71,7 @@ static void live_flush(void *user) {
  * as a person at a terminal would). */
 static osb_err live_drive(osb_stream *s, live *l, osb_execution *x) {
     osb_err e;
-    fflush(stdout);
-    fflush(stderr);
+    out_flush();
     osb_stream_on_wait(s, live_flush, NULL);
     for (;;) {
         const osb_event *ev;
@@ -135,9 +134,9 @@ static int exec_finish(osb_err e, osb_execution *x, int kind, const char *ctx) {
             g_cancel = 0;
             ie = kind == 2 ? osb_code_interrupt(CLI, EXECD, id) : osb_command_interrupt(CLI, EXECD, id);
             g_sigint = saved;
-            fprintf(stderr, "%s: interrupted; %s %s\n", g_prog, ie == OSB_OK ? "stopped" : "could not stop", id);
+            out_fmt(1, "%s: interrupted; %s %s\n", g_prog, ie == OSB_OK ? "stopped" : "could not stop", id);
         } else {
-            fprintf(stderr, "%s: interrupted\n", g_prog);
+            out_fmt(1, "%s: interrupted\n", g_prog);
         }
         return EX_INTERRUPTED;
     }
@@ -213,10 +212,10 @@ static void all_done(void *user, osb_transfer *t, osb_err e, const osb_error *er
     r->e = e;
     if (e) {
         ob_flush();
-        fprintf(stderr, "%s: %s: error: %s\n", g_prog, r->id, err->message);
+        out_fmt(1, "%s: %s: error: %s\n", g_prog, r->id, err->message);
         r->code = exit_for(e, err);
     } else if (!r->x.exit_code_known && !r->x.completed && !r->x.has_error) {
-        fprintf(stderr, "%s: %s: the stream ended before the execution finished\n", g_prog, r->id);
+        out_fmt(1, "%s: %s: the stream ended before the execution finished\n", g_prog, r->id);
         r->code = EX_SERVER;
     } else {
         r->code = exec_status(&r->x);
@@ -287,7 +286,7 @@ static int command_run_all(args *a, const osb_command_request *req) {
         if (e == OSB_OK) e = osb_multi_command(m, osb_sandbox_execd(sbs[i]), req, &tc, NULL);
         if (e != OSB_OK) {
             char what[300];
-            snprintf(what, sizeof what, "%s", ids[i]);
+            osb__fmt(what, sizeof what, "%s", ids[i]);
             runs[i].code = report(e, what);
         }
     }
@@ -305,7 +304,7 @@ static int command_run_all(args *a, const osb_command_request *req) {
         osb_sandbox_close(sbs[i]);
         free(ids[i]);
     }
-    if (g_sigint) fprintf(stderr, "%s: interrupted\n", g_prog);
+    if (g_sigint) out_fmt(1, "%s: interrupted\n", g_prog);
     free(ids);
     free(runs);
     free(sbs);
@@ -371,10 +370,10 @@ static int c_command_run(args *a) {
         jset_str(o, "execution_id", id);
         jset_str(o, "sandbox_id", a->pos[0]);
         jset_str(o, "mode", "background");
-        if (strcmp(g_out, "raw") == 0) printf("%s\n", id);
-        else if (strcmp(g_out, "table") == 0) printf("Started background command %s\n", id);
+        if (strcmp(g_out, "raw") == 0) out_fmt(0, "%s\n", id);
+        else if (strcmp(g_out, "table") == 0) out_fmt(0, "Started background command %s\n", id);
         else show(o, NULL);
-        fflush(stdout);
+        out_flush();
         jv_free(o);
         return EX_OK;
     }
@@ -424,12 +423,12 @@ static int c_command_logs(args *a) {
         return report(e, "cannot read the command logs");
     }
     if (strcmp(g_out, "raw") == 0) {
-        fwrite(bstr(&out), 1, out.len, stdout);
-        fputc('\n', stdout);   /* as the official CLI's echo */
+        out_put(0, bstr(&out), out.len);
+        out_put(0, "\n", 1);   /* as the official CLI's echo */
     } else if (strcmp(g_out, "table") == 0) {
-        fwrite(bstr(&out), 1, out.len, stdout);
-        if (out.len && out.data[out.len - 1] != '\n') fputc('\n', stdout);
-        printf("(cursor %llu)\n", (unsigned long long)next);
+        out_put(0, bstr(&out), out.len);
+        if (out.len && out.data[out.len - 1] != '\n') out_put(0, "\n", 1);
+        out_fmt(0, "(cursor %llu)\n", (unsigned long long)next);
     } else {
         jv *o = jobj();   /* CommandLogs */
         jset_strn(o, "content", bstr(&out), out.len);
@@ -437,7 +436,7 @@ static int c_command_logs(args *a) {
         show(o, NULL);
         jv_free(o);
     }
-    fflush(stdout);
+    out_flush();
     osb_buf_free(&out);
     return EX_OK;
 }
@@ -471,7 +470,7 @@ static int c_session_create(args *a) {
     jset_str(o, "session_id", sid);
     jset_str(o, "working_directory", A(a, "workdir"));
     if (strcmp(g_out, "raw") == 0) {
-        printf("%s\n", sid);
+        out_fmt(0, "%s\n", sid);
         jv_free(o);
         return EX_OK;
     }
@@ -513,7 +512,7 @@ static int c_session_run(args *a) {
          * with an error inside the stream: the official CLI prints it as an
          * execution error and exits 1 */
         const osb_error *d = osb_client_error(CLI);
-        fprintf(stderr, "%s: Execution Error: %s\n", g_prog, d && d->message[0] ? d->message : osb_strerror(e));
+        out_fmt(1, "%s: Execution Error: %s\n", g_prog, d && d->message[0] ? d->message : osb_strerror(e));
         osb_execution_free(&x);
         return EX_ERROR;
     }

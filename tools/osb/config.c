@@ -13,8 +13,8 @@ static int g_toml_loaded;
 
 static void config_path(char *out, size_t cap) {
     const char *home = getenv("HOME");
-    if (G.config_path) snprintf(out, cap, "%s", G.config_path);
-    else snprintf(out, cap, "%s/.opensandbox/config.toml", home && *home ? home : ".");
+    if (G.config_path) osb__fmt(out, cap, "%s", G.config_path);
+    else osb__fmt(out, cap, "%s/.opensandbox/config.toml", home && *home ? home : ".");
 }
 
 static const char *skip_ws(const char *p, const char *e) {
@@ -88,7 +88,7 @@ static void load_toml(void) {
     if (g_toml_loaded) return;
     g_toml_loaded = 1;
     config_path(path, sizeof path);
-    snprintf(C.path, sizeof C.path, "%s", path);
+    osb__fmt(C.path, sizeof C.path, "%s", path);
     if (read_all(path, &g_toml) == 0) C.file_found = 1;
 }
 
@@ -316,9 +316,9 @@ static int resolve_config(int use_file) {
         if (e == OSB_ERR_IO) return errorf(EX_CONFIG, "cannot read %s", C.path);
         return errorf(EX_CONFIG, "%s", CFG.message[0] ? CFG.message : osb_strerror(e));
     }
-    snprintf(C.api_key, sizeof C.api_key, "%s", CFG.client.api_key ? CFG.client.api_key : "");
-    snprintf(C.domain, sizeof C.domain, "%s", CFG.client.domain ? CFG.client.domain : "localhost:8080");
-    snprintf(C.protocol, sizeof C.protocol, "%s", CFG.client.protocol ? CFG.client.protocol : "http");
+    osb__fmt(C.api_key, sizeof C.api_key, "%s", CFG.client.api_key ? CFG.client.api_key : "");
+    osb__fmt(C.domain, sizeof C.domain, "%s", CFG.client.domain ? CFG.client.domain : "localhost:8080");
+    osb__fmt(C.protocol, sizeof C.protocol, "%s", CFG.client.protocol ? CFG.client.protocol : "http");
     C.timeout_s = CFG.request_timeout_ms > 0 ? CFG.request_timeout_ms / 1000.0 : 30;
     C.use_server_proxy = CFG.use_server_proxy == 1;
     C.color = 1;

@@ -26,7 +26,7 @@ static const char CONFIG_TEMPLATE[] =
 static int write_file_atomic(const char *path, const char *data, size_t len) {
     char tmp[1100];
     int fd;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    osb__fmt(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (mkdirs_for(path) != 0) return -1;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) return -1;
@@ -55,7 +55,7 @@ static int c_config_init(args *a) {
         /* as the official CLI: a warning, the file left alone, success */
         o = status_msg("warning", "Config file already exists at %s. Use --force to overwrite.", C.path);
         if (strcmp(g_out, "table") == 0) {
-            fprintf(stderr, "WARN: %s\n", jstr(o, "message"));
+            out_fmt(1, "WARN: %s\n", jstr(o, "message"));
             jv_free(o);
             return EX_OK;
         }
@@ -69,13 +69,17 @@ static int c_config_init(args *a) {
 
 /* TOML value for a string: bool > int > float > string, as the official CLI. */
 static void toml_value(osb_buf *b, const char *v) {
-    char *end;
+    const char *p = m_sign(v), *q;
     long long i;
     if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) { bput(b, v); return; }
     if (streq_ci(v, "true")) { bput(b, "true"); return; }
     if (streq_ci(v, "false")) { bput(b, "false"); return; }
     if (parse_int(v, INT64_MIN, INT64_MAX, &i) == 0) { bprintf(b, "%lld", i); return; }
-    if (*v && (strtod(v, &end), *end == 0) && strspn(v, "0123456789.eE+-") == strlen(v)) { bput(b, v); return; }
+    /* a decimal float as strtod reads one: [+-](D+[.D*] | .D+)[(e|E)[+-]D+] */
+    q = m_span(p, M_DIG);
+    if (*q == '.') q = m_span(q + 1, M_DIG);
+    if (q - p > (*p == '.' ? 1 : 0) && (*q == 'e' || *q == 'E') && m_in(*m_sign(q + 1), M_DIG)) q = m_span(m_sign(q + 1), M_DIG);
+    if (q - p > (*p == '.' ? 1 : 0) && !*q) { bput(b, v); return; }
     bput(b, "\"");
     for (; *v; v++) {
         if (*v == '"' || *v == '\\') bprintf(b, "\\%c", *v);
@@ -107,7 +111,7 @@ static int c_config_set(args *a) {
         return usage_error("invalid key '%s' (expected SECTION.FIELD, e.g. connection.domain)", key);
     memcpy(section, key, (size_t)(dot - key));
     section[dot - key] = 0;
-    snprintf(field, sizeof field, "%s", dot + 1);
+    osb__fmt(field, sizeof field, "%s", dot + 1);
     memset(&text, 0, sizeof text);
     memset(&out, 0, sizeof out);
     memset(&line, 0, sizeof line);
@@ -219,8 +223,8 @@ static int c_config_show(args *a) {
     jset_raw(o, "api_key", masked(C.api_key));
     jset_str(o, "domain", dom);
     jset_str(o, "protocol", C.protocol);
-    if (C.timeout_s == (double)(long long)C.timeout_s) snprintf(tmp, sizeof tmp, "%lld", (long long)C.timeout_s);
-    else snprintf(tmp, sizeof tmp, "%.17g", C.timeout_s);
+    if (C.timeout_s == (double)(long long)C.timeout_s) osb__fmt(tmp, sizeof tmp, "%lld", (long long)C.timeout_s);
+    else osb__double_g(tmp, C.timeout_s, 17);
     n = jv_new(J_NUM);
     n->s = xstrdup(tmp);
     n->n = strlen(tmp);
@@ -237,9 +241,9 @@ static int c_config_show(args *a) {
            credentials); json and yaml keep the official CLI's document */
         char px[320], line[360];
         osb_err pe = osb_proxy_for(&CFG.client, C.domain, px, sizeof px);
-        if (pe == OSB_OK) snprintf(line, sizeof line, "%s", px[0] ? px : "none");
-        else if (pe == OSB_ERR_UNSUPPORTED) snprintf(line, sizeof line, "%s (not supported)", px);
-        else snprintf(line, sizeof line, "(the proxy URL cannot be read)");
+        if (pe == OSB_OK) osb__fmt(line, sizeof line, "%s", px[0] ? px : "none");
+        else if (pe == OSB_ERR_UNSUPPORTED) osb__fmt(line, sizeof line, "%s (not supported)", px);
+        else osb__fmt(line, sizeof line, "(the proxy URL cannot be read)");
         jset_str(o, "proxy", line);
     }
     if (strcmp(g_out, "table") == 0) {

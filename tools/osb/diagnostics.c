@@ -10,24 +10,22 @@ static int diag(args *a, int events) {
     if (strcmp(g_out, "raw") == 0 || strcmp(g_out, "table") == 0) {
         const char *c = d->content.ptr ? d->content.ptr : NULL;
         if (strcmp(g_out, "table") == 0)
-            printf("sandbox: %s  kind: %s  scope: %s  delivery: %s%s\n", d->sandbox_id.ptr ? d->sandbox_id.ptr : a->pos[0],
-                   d->kind.ptr ? d->kind.ptr : (events ? "events" : "logs"), d->scope.ptr ? d->scope.ptr : A(a, "scope"),
-                   d->delivery.ptr ? d->delivery.ptr : "-", d->truncated ? "  (truncated)" : "");
+            out_fmt(0, "sandbox: %s  kind: %s  scope: %s  delivery: %s%s\n", d->sandbox_id.ptr ? d->sandbox_id.ptr : a->pos[0], d->kind.ptr ? d->kind.ptr : (events ? "events" : "logs"), d->scope.ptr ? d->scope.ptr : A(a, "scope"), d->delivery.ptr ? d->delivery.ptr : "-", d->truncated ? "  (truncated)" : "");
         /* raw (the default) as the official CLI: the inline text and a
          * newline, or the content URL */
         if (d->delivery.ptr && strcmp(d->delivery.ptr, "inline") == 0) {
-            fputs(c ? c : "", stdout);
-            fputc('\n', stdout);
+            out_puts(0, c ? c : "");
+            out_put(0, "\n", 1);
         } else if (d->content_url.ptr) {
-            printf("%s\n", d->content_url.ptr);
+            out_fmt(0, "%s\n", d->content_url.ptr);
         } else if (c) {
-            fputs(c, stdout);
-            fputc('\n', stdout);
+            out_puts(0, c);
+            out_put(0, "\n", 1);
         } else {
             osb_result_free(d);
             return errorf(EX_SERVER, "Diagnostic response did not include inline content or a content URL.");
         }
-        fflush(stdout);
+        out_flush();
     } else {
         show_raw_shaped(d->raw, shape_diagnostic, NULL);
     }
@@ -62,10 +60,10 @@ static int devops(args *a, const char *kind) {
     e = osb_diagnostics_text(CLI, a->pos[0], &req, &t);
     if (e != OSB_OK) return report(e, "cannot read diagnostics");
     if (t->text.len) {
-        fwrite(t->text.ptr, 1, t->text.len, stdout);
-        if (t->text.ptr[t->text.len - 1] != '\n') fputc('\n', stdout);
+        out_put(0, t->text.ptr, t->text.len);
+        if (t->text.ptr[t->text.len - 1] != '\n') out_put(0, "\n", 1);
     }
-    fflush(stdout);
+    out_flush();
     osb_result_free(t);
     return EX_OK;
 }

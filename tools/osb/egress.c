@@ -8,11 +8,9 @@ static int show_policy(osb_str raw) {
     jv *doc = jparse(raw.ptr, raw.len);
     if (!doc) return EX_OK;
     if (strcmp(g_out, "table") == 0 && doc->t == J_OBJ) {
-        printf("status: %s  mode: %s  enforcement: %s  default: %s\n", jstr(doc, "status") ? jstr(doc, "status") : "-",
-               jstr(doc, "mode") ? jstr(doc, "mode") : "-", jstr(doc, "enforcementMode") ? jstr(doc, "enforcementMode") : "-",
-               jstr(doc, "policy.defaultAction") ? jstr(doc, "policy.defaultAction") : "-");
+        out_fmt(0, "status: %s  mode: %s  enforcement: %s  default: %s\n", jstr(doc, "status") ? jstr(doc, "status") : "-", jstr(doc, "mode") ? jstr(doc, "mode") : "-", jstr(doc, "enforcementMode") ? jstr(doc, "enforcementMode") : "-", jstr(doc, "policy.defaultAction") ? jstr(doc, "policy.defaultAction") : "-");
         if (jget(doc, "policy.egress")) show(doc, &V_RULES);
-        fflush(stdout);
+        out_flush();
     } else {
         show_shaped(doc, shape_policy, NULL);
     }

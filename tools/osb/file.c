@@ -49,7 +49,7 @@ static int c_file_write(args *a) {
     if ((code = check_encoding(A(a, "encoding"))) != 0) return code;
     if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 644)", A(a, "mode"));
     memset(&data, 0, sizeof data);
-    if (!A(a, "content") && isatty(0)) fputs("Reading from stdin (Ctrl+D to finish):\n", stderr);
+    if (!A(a, "content") && isatty(0)) out_puts(1, "Reading from stdin (Ctrl+D to finish):\n");
     if (A(a, "content")) bput(&data, A(a, "content"));
     else if (read_all("-", &data) != 0) return errorf(EX_LOCALIO, "cannot read stdin: %s", strerror(errno));
     if ((code = connect_sb(a->pos[0], 0)) != 0) {
@@ -107,7 +107,7 @@ static int c_file_upload(args *a) {
     e = osb_files_upload(CLI, EXECD, &f, 1);
     close(fd);
     if (e != OSB_OK) {
-        if (pg.on) fputc('\n', stderr);
+        if (pg.on) out_put(1, "\n", 1);
         return report(e, "upload failed");
     }
     progress_draw(&pg, 1);
@@ -254,7 +254,7 @@ static int c_file_cat(args *a) {
     }
     if ((lines[0] || lines[1]) && A(a, "range")) return usage_error("--range and --offset/--limit are exclusive");
     if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
-    fflush(stdout);
+    out_flush();
     return download(a->pos[1], 1, A(a, "range"), 0, 0, lines[0] || lines[1] ? lines : NULL, &got, &already);
 }
 
@@ -267,7 +267,7 @@ static int c_file_download(args *a) {
     if ((code = check_range(range)) != 0) return code;
     if ((code = connect_sb(a->pos[0], 0)) != 0) return code;
     if (strcmp(local, "-") == 0) {
-        fflush(stdout);
+        out_flush();
         return download(a->pos[1], 1, range, 0, 0, NULL, &got, &already);
     }
     if (mkdirs_for(local) != 0) return errorf(EX_LOCALIO, "cannot create the directory of %s: %s", local, strerror(errno));
@@ -293,8 +293,8 @@ static int paths_done(args *a, const char *verb, const char *status) {
     jv *list;
     int i;
     if (strcmp(g_out, "table") == 0) {
-        for (i = 1; i < a->npos; i++) printf("%s %s\n", verb, a->pos[i]);
-        fflush(stdout);
+        for (i = 1; i < a->npos; i++) out_fmt(0, "%s %s\n", verb, a->pos[i]);
+        out_flush();
         return EX_OK;
     }
     list = jv_new(J_ARR);
@@ -407,7 +407,7 @@ static int show_files(osb_file_info_list *l, int as_map) {
             jv_add(doc, f);
         }
     }
-    if (strcmp(g_out, "table") == 0 && !as_map && l->count == 0) printf("No files found.\n");
+    if (strcmp(g_out, "table") == 0 && !as_map && l->count == 0) out_fmt(0, "No files found.\n");
     else show_shaped(doc, as_map ? shape_file_info : shape_entries, &V_FILES);
     jv_free(doc);
     return EX_OK;

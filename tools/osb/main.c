@@ -20,6 +20,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -398,47 +400,47 @@ static size_t path_words(const char *p) {
     return n;
 }
 
-static void print_opts(FILE *f, const opt *o) {
+static void print_opts(const opt *o) {
     for (; o && o->lng; o++) {
         char left[96];
-        if (o->shrt) snprintf(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
-        else snprintf(left, sizeof left, "    --%s%s%s", o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
-        fprintf(f, "  %-34s %s\n", left, o->help);
+        if (o->shrt) osb__fmt(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
+        else osb__fmt(left, sizeof left, "    --%s%s%s", o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
+        out_fmt(0, "  %-34s %s\n", left, o->help);
     }
 }
 
-static void print_help(FILE *f, const cmd *c) {
+static void print_help(const cmd *c) {
     const cmd *k;
     if (!c) {
         int i;
-        fprintf(f, "Usage: %s [GLOBAL OPTIONS] COMMAND [ARGS]...\n\n", g_prog);
-        fprintf(f, "The OpenSandbox command-line tool (opensandbox.h %s, %s).\n\n", osb_version(), osb_build_config());
-        fputs("Global options:\n", f);
-        print_opts(f, GLOBAL_OPTS);
-        fputs("\nCommands:\n", f);
+        out_fmt(0, "Usage: %s [GLOBAL OPTIONS] COMMAND [ARGS]...\n\n", g_prog);
+        out_fmt(0, "The OpenSandbox command-line tool (opensandbox.h %s, %s).\n\n", osb_version(), osb_build_config());
+        out_puts(0, "Global options:\n");
+        print_opts(GLOBAL_OPTS);
+        out_puts(0, "\nCommands:\n");
         for (k = TREE; k->path; k++)
-            if (path_words(k->path) == 1) fprintf(f, "  %-18s %s\n", k->path, k->help);
-        fputs("\nDurations: 90s, 10m, 1h30m, 1h30m45s, 2d; a bare number is seconds.\n", f);
-        fputs("Settings: flag > environment > config file > default.\n", f);
-        fputs("\nExit codes:\n", f);
-        for (i = 0; EXIT_HELP[i]; i++) fprintf(f, "%s\n", EXIT_HELP[i]);
-        fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", g_prog);
+            if (path_words(k->path) == 1) out_fmt(0, "  %-18s %s\n", k->path, k->help);
+        out_puts(0, "\nDurations: 90s, 10m, 1h30m, 1h30m45s, 2d; a bare number is seconds.\n");
+        out_puts(0, "Settings: flag > environment > config file > default.\n");
+        out_puts(0, "\nExit codes:\n");
+        for (i = 0; EXIT_HELP[i]; i++) out_fmt(0, "%s\n", EXIT_HELP[i]);
+        out_fmt(0, "\nRun '%s COMMAND --help' for a command's options.\n", g_prog);
         return;
     }
     if (!c->fn) {
         size_t depth = path_words(c->path), l = strlen(c->path);
-        fprintf(f, "Usage: %s %s COMMAND [ARGS]...\n\n%s.\n\nCommands:\n", g_prog, c->path, c->help);
+        out_fmt(0, "Usage: %s %s COMMAND [ARGS]...\n\n%s.\n\nCommands:\n", g_prog, c->path, c->help);
         for (k = TREE; k->path; k++)
             if (path_words(k->path) == depth + 1 && strncmp(k->path, c->path, l) == 0 && k->path[l] == ' ')
-                fprintf(f, "  %-18s %s\n", k->path + l + 1, k->help);
+                out_fmt(0, "  %-18s %s\n", k->path + l + 1, k->help);
         return;
     }
-    fprintf(f, "Usage: %s %s [OPTIONS]%s%s\n\n%s.\n\nOptions:\n", g_prog, c->path, c->pos_usage && *c->pos_usage ? " " : "",
+    out_fmt(0, "Usage: %s %s [OPTIONS]%s%s\n\n%s.\n\nOptions:\n", g_prog, c->path, c->pos_usage && *c->pos_usage ? " " : "",
             c->pos_usage ? c->pos_usage : "", c->help);
-    print_opts(f, c->opts);
-    fprintf(f, "  %-34s output format: %s (default %s)\n", "-o, --output FORMAT", c->outputs, c->def_out);
-    fprintf(f, "  %-34s show this help\n", "-h, --help");
-    fprintf(f, "\nGlobal options (%s --help) are accepted too.\n", g_prog);
+    print_opts(c->opts);
+    out_fmt(0, "  %-34s output format: %s (default %s)\n", "-o, --output FORMAT", c->outputs, c->def_out);
+    out_fmt(0, "  %-34s show this help\n", "-h, --help");
+    out_fmt(0, "\nGlobal options (%s --help) are accepted too.\n", g_prog);
 }
 
 /* Handles a global option at argv[*i]; 1 if it was one, -1 on error. */
@@ -500,6 +502,8 @@ int main(int argc, char **argv) {
     int i, want_help = 0, want_version = 0, rest_mode = 0, code;
     memset(&a, 0, sizeof a);
     portable_init();
+    g_tty_out = isatty(1);
+    atexit(out_flush);   /* what is still buffered, on every way out */
     for (i = 1; i < argc; i++) {
         char *s = argv[i];
         int r;
@@ -592,11 +596,11 @@ int main(int argc, char **argv) {
         a.pos[a.npos++] = s;
     }
     if (want_version) {
-        printf("osb %s (opensandbox.h %s, %s)\n", OSB_VERSION_STRING, osb_version(), osb_build_config());
+        out_fmt(0, "osb %s (opensandbox.h %s, %s)\n", OSB_VERSION_STRING, osb_version(), osb_build_config());
         return EX_OK;
     }
     if (want_help || !c || !c->fn) {
-        print_help(stdout, c);
+        print_help(c);
         return (want_help || !c || !c->fn) ? EX_OK : EX_USAGE;
     }
     if (a.npos < c->min_pos) return usage_error("missing argument (usage: %s %s %s)", g_prog, c->path, c->pos_usage);
@@ -633,7 +637,7 @@ int main(int argc, char **argv) {
     if (strncmp(c->path, "config", 6) != 0 && strncmp(c->path, "skills", 6) != 0 && (code = make_client()) != 0)
         return code;
     code = c->fn(&a);
-    fflush(stdout);
+    out_flush();
     osb_client_free(CLI);
     return code;
 }

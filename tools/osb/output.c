@@ -137,34 +137,18 @@ static const char *jstr(const jv *o, const char *path) {
 }
 
 /* >>emit =================================================================== */
-typedef struct out {
-    FILE *f;
-} out;
+/* The emitters write into an osb_buf; show() prints it. */
+static void bputc(osb_buf *b, char c) { bputn(b, &c, 1); }
 
-static void indent(FILE *f, int n) {
-    while (n-- > 0) fputc(' ', f);
+static void indent(osb_buf *f, int n) {
+    while (n-- > 0) bputc(f, ' ');
 }
 
 enum { JSON_WIRE, JSON_PY };   /* emit_json's two styles (>>official-json) */
-static void emit_json(FILE *f, const jv *v, int ind, int style);
+static void emit_json(osb_buf *f, const jv *v, int ind, int style);
 
 /* Compact JSON into a buffer (for table cells). */
-static void emit_json_buf(osb_buf *b, const jv *v) {
-    char *mem = NULL;
-    size_t len = 0;
-    FILE *f = NULL;
-#if defined(__GLIBC__) || defined(__linux__)
-    f = open_memstream(&mem, &len);
-#endif
-    if (!f) {
-        bput(b, "...");
-        return;
-    }
-    emit_json(f, v, -1, JSON_WIRE);
-    fclose(f);
-    bputn(b, mem, len);
-    free(mem);
-}
+static void emit_json_buf(osb_buf *b, const jv *v) { emit_json(b, v, -1, JSON_WIRE); }
 
 static int jv_is_container(const jv *v) { return (v->t == J_OBJ || v->t == J_ARR) && v->kid; }
 
@@ -195,28 +179,33 @@ static unsigned long utf8_next(const char *s, size_t n, size_t *len) {
     return c;
 }
 
+/* A J_NUM's value, read exactly (beyond the range of a double: infinity,
+ * as strtod and Python's json read it). */
+static double jv_double(const jv *v) {
+    double d = 0;
+    if (osb_json_to_double(v->s, v->n, &d) == OSB_ERR_RANGE) d = v->s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+    return d;
+}
+
 /* Python's repr() of a float: the shortest text that reads back the same,
  * fixed between 1e-4 and 1e16, with ".0" on whole numbers. */
 static void py_float(double d, char *out, size_t cap) {
-    char e[64], digits[32];
-    int prec, ex, nd = 0, i;
-    const char *p;
-    if (d != d) { snprintf(out, cap, "NaN"); return; }
-    if (d > 1.7976931348623157e308 || d < -1.7976931348623157e308) {
-        snprintf(out, cap, d > 0 ? "Infinity" : "-Infinity");
+    char e[48], digits[24];
+    double a = d < 0 ? -d : d, back;
+    uint64_t q = 0;
+    int prec = 1, ex = 0, nd, i;
+    if (d != d) { osb__fmt(out, cap, "NaN"); return; }
+    if (a > DBL_MAX) {
+        osb__fmt(out, cap, d > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    for (prec = 0; prec < 17; prec++) {
-        snprintf(e, sizeof e, "%.*e", prec, d);
-        if (strtod(e, NULL) == d) break;
+    /* the fewest significant digits that read back as a (at most 17) */
+    for (; a != 0 && prec <= 17; prec++) {
+        if (osb__double_digits(a, prec, &q, &ex) != 0) break;
+        nd = osb__fmt(e, sizeof e, "%llue%d", (unsigned long long)q, ex - prec + 1);
+        if (osb_json_to_double(e, (size_t)nd, &back) == OSB_OK && back == a) break;
     }
-    /* e: [-]D[.DDD]e[+-]XX */
-    p = e;
-    if (*p == '-') p++;
-    for (; *p && *p != 'e'; p++)
-        if (isdigit((unsigned char)*p) && nd < (int)sizeof digits - 1) digits[nd++] = *p;
-    digits[nd] = 0;
-    ex = atoi(p + 1);
+    nd = osb__fmt(digits, sizeof digits, "%llu", (unsigned long long)q);
     while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = 0;
     {
         osb_buf b;
@@ -241,36 +230,36 @@ static void py_float(double d, char *out, size_t cap) {
             }
             bprintf(&b, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
         }
-        snprintf(out, cap, "%s", bstr(&b));
+        osb__fmt(out, cap, "%s", bstr(&b));
         osb_buf_free(&b);
     }
 }
 
 static void num_text(const jv *v, char *out, size_t cap) {
-    if (v->fl) py_float(strtod(v->s, NULL), out, cap);
-    else snprintf(out, cap, "%s", v->s);
+    if (v->fl) py_float(jv_double(v), out, cap);
+    else osb__fmt(out, cap, "%s", v->s);
 }
 
-static void py_json_str(FILE *f, const char *s, size_t n, int ascii) {
+static void py_json_str(osb_buf *f, const char *s, size_t n, int ascii) {
     size_t i = 0;
-    fputc('"', f);
+    bputc(f, '"');
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"') fputs("\\\"", f);
-        else if (c == '\\') fputs("\\\\", f);
-        else if (c == '\n') fputs("\\n", f);
-        else if (c == '\r') fputs("\\r", f);
-        else if (c == '\t') fputs("\\t", f);
-        else if (c == '\b') fputs("\\b", f);
-        else if (c == '\f') fputs("\\f", f);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        if (c == '"') bput(f, "\\\"");
+        else if (c == '\\') bput(f, "\\\\");
+        else if (c == '\n') bput(f, "\\n");
+        else if (c == '\r') bput(f, "\\r");
+        else if (c == '\t') bput(f, "\\t");
+        else if (c == '\b') bput(f, "\\b");
+        else if (c == '\f') bput(f, "\\f");
+        else if (c < 0x20) bprintf(f, "\\u%04x", c);
         else if (c < 0x80 || !ascii) {
-            if (c < 0x80) fputc(c, f);
+            if (c < 0x80) bputc(f, (char)c);
             else {
                 size_t len;
                 unsigned long u = utf8_next(s + i, n - i, &len);
-                if (u == 0xFFFD && len == 1) fputs("\xEF\xBF\xBD", f);
-                else fwrite(s + i, 1, len, f);
+                if (u == 0xFFFD && len == 1) bput(f, "\xEF\xBF\xBD");
+                else bputn(f, s + i, len);
                 i += len;
                 continue;
             }
@@ -279,16 +268,16 @@ static void py_json_str(FILE *f, const char *s, size_t n, int ascii) {
             unsigned long u = utf8_next(s + i, n - i, &len);
             if (u >= 0x10000) {
                 u -= 0x10000;
-                fprintf(f, "\\u%04lx\\u%04lx", 0xD800 + (u >> 10), 0xDC00 + (u & 0x3FF));
+                bprintf(f, "\\u%04lx\\u%04lx", 0xD800 + (u >> 10), 0xDC00 + (u & 0x3FF));
             } else {
-                fprintf(f, "\\u%04lx", u);
+                bprintf(f, "\\u%04lx", u);
             }
             i += len;
             continue;
         }
         i++;
     }
-    fputc('"', f);
+    bputc(f, '"');
 }
 
 /* One JSON emitter for every JSON osb prints. ind >= 0: indented by two as
@@ -296,43 +285,43 @@ static void py_json_str(FILE *f, const char *s, size_t n, int ascii) {
  * ("," and ":", numbers as received); JSON_PY: json.dumps (", " and ": "
  * on one line, floats as Python writes them, ASCII escapes when
  * g_json_ascii). */
-static void emit_json(FILE *f, const jv *v, int ind, int style) {
+static void emit_json(osb_buf *f, const jv *v, int ind, int style) {
     const jv *c;
     char num[64];
     int ascii = style == JSON_PY && g_json_ascii;
     switch (v->t) {
-    case J_NULL: fputs("null", f); return;
-    case J_TRUE: fputs("true", f); return;
-    case J_FALSE: fputs("false", f); return;
+    case J_NULL: bput(f, "null"); return;
+    case J_TRUE: bput(f, "true"); return;
+    case J_FALSE: bput(f, "false"); return;
     case J_NUM:
         if (style == JSON_PY) num_text(v, num, sizeof num);
-        fputs(style == JSON_PY ? num : v->s, f);
+        bput(f, style == JSON_PY ? num : v->s);
         return;
     case J_STR: py_json_str(f, v->s, v->n, ascii); return;
     default: break;
     }
-    fputc(v->t == J_OBJ ? '{' : '[', f);
+    bputc(f, v->t == J_OBJ ? '{' : '[');
     if (!v->kid) {
-        fputc(v->t == J_OBJ ? '}' : ']', f);
+        bputc(f, v->t == J_OBJ ? '}' : ']');
         return;
     }
     for (c = v->kid; c; c = c->next) {
         if (ind >= 0) {
-            fputc('\n', f);
+            bputc(f, '\n');
             indent(f, ind + 2);
         }
         if (v->t == J_OBJ) {
             py_json_str(f, c->k, strlen(c->k), ascii);
-            fputs(style == JSON_PY || ind >= 0 ? ": " : ":", f);
+            bput(f, style == JSON_PY || ind >= 0 ? ": " : ":");
         }
         emit_json(f, c, ind >= 0 ? ind + 2 : -1, style);
-        if (c->next) fputs(ind < 0 && style == JSON_PY ? ", " : ",", f);
+        if (c->next) bput(f, ind < 0 && style == JSON_PY ? ", " : ",");
     }
     if (ind >= 0) {
-        fputc('\n', f);
+        bputc(f, '\n');
         indent(f, ind);
     }
-    fputc(v->t == J_OBJ ? '}' : ']', f);
+    bputc(f, v->t == J_OBJ ? '}' : ']');
 }
 
 /* >>official-yaml ========================================================== */
@@ -343,7 +332,7 @@ static void emit_json(FILE *f, const jv *v, int ind, int style) {
  * indicators, in which case it is single-quoted ('' for '), or double-quoted
  * when it has control characters; long scalars fold at column 80. */
 typedef struct yw {
-    FILE *f;
+    osb_buf *f;
     int column, whitespace, indention, indent;
 } yw;
 
@@ -569,21 +558,21 @@ static void yw_put(yw *w, const unsigned long *t, size_t a, size_t b) {
     for (i = a; i < b; i++) {
         unsigned long c = t[i];
         char u[4];
-        if (c < 0x80) { fputc((int)c, w->f); }
-        else if (c < 0x800) { u[0] = (char)(0xC0 | (c >> 6)); u[1] = (char)(0x80 | (c & 0x3F)); fwrite(u, 1, 2, w->f); }
-        else if (c < 0x10000) { u[0] = (char)(0xE0 | (c >> 12)); u[1] = (char)(0x80 | ((c >> 6) & 0x3F)); u[2] = (char)(0x80 | (c & 0x3F)); fwrite(u, 1, 3, w->f); }
-        else { u[0] = (char)(0xF0 | (c >> 18)); u[1] = (char)(0x80 | ((c >> 12) & 0x3F)); u[2] = (char)(0x80 | ((c >> 6) & 0x3F)); u[3] = (char)(0x80 | (c & 0x3F)); fwrite(u, 1, 4, w->f); }
+        if (c < 0x80) { bputc(w->f, (char)c); }
+        else if (c < 0x800) { u[0] = (char)(0xC0 | (c >> 6)); u[1] = (char)(0x80 | (c & 0x3F)); bputn(w->f, u, 2); }
+        else if (c < 0x10000) { u[0] = (char)(0xE0 | (c >> 12)); u[1] = (char)(0x80 | ((c >> 6) & 0x3F)); u[2] = (char)(0x80 | (c & 0x3F)); bputn(w->f, u, 3); }
+        else { u[0] = (char)(0xF0 | (c >> 18)); u[1] = (char)(0x80 | ((c >> 12) & 0x3F)); u[2] = (char)(0x80 | ((c >> 6) & 0x3F)); u[3] = (char)(0x80 | (c & 0x3F)); bputn(w->f, u, 4); }
         w->column++;
     }
 }
 
 static void yw_raw(yw *w, const char *s) {
-    fputs(s, w->f);
+    bput(w->f, s);
     w->column += (int)strlen(s);
 }
 
 static void yw_break(yw *w) {
-    fputc('\n', w->f);
+    bputc(w->f, '\n');
     w->whitespace = w->indention = 1;
     w->column = 0;
 }
@@ -592,7 +581,7 @@ static void yw_indent(yw *w) {
     if (!w->indention || w->column > w->indent || (w->column == w->indent && !w->whitespace)) yw_break(w);
     if (w->column < w->indent) {
         w->whitespace = 1;
-        while (w->column < w->indent) { fputc(' ', w->f); w->column++; }
+        while (w->column < w->indent) { bputc(w->f, ' '); w->column++; }
     }
 }
 
@@ -697,10 +686,10 @@ static void yw_double(yw *w, const unsigned long *t, size_t n) {
                 case 0xA0: r = "_"; break; case 0x2028: r = "L"; break; case 0x2029: r = "P"; break;
                 default: break;
                 }
-                if (r) snprintf(esc, sizeof esc, "\\%s", r);
-                else if (c <= 0xFF) snprintf(esc, sizeof esc, "\\x%02lX", c);
-                else if (c <= 0xFFFF) snprintf(esc, sizeof esc, "\\u%04lX", c);
-                else snprintf(esc, sizeof esc, "\\U%08lX", c);
+                if (r) osb__fmt(esc, sizeof esc, "\\%s", r);
+                else if (c <= 0xFF) osb__fmt(esc, sizeof esc, "\\x%02lX", c);
+                else if (c <= 0xFFFF) osb__fmt(esc, sizeof esc, "\\u%04lX", c);
+                else osb__fmt(esc, sizeof esc, "\\U%08lX", c);
                 yw_raw(w, esc);
                 start = end + 1;
             }
@@ -746,11 +735,11 @@ static void yw_scalar(yw *w, const jv *v) {
     case J_NUM:
         if (v->fl) {
             char *e, *p;
-            py_float(strtod(v->s, NULL), num, sizeof num - 2);
+            py_float(jv_double(v), num, sizeof num - 2);
             for (p = num; *p; p++) *p = (char)tolower((unsigned char)*p);
-            if (strcmp(num, "nan") == 0) snprintf(num, sizeof num, ".nan");
-            else if (strcmp(num, "infinity") == 0) snprintf(num, sizeof num, ".inf");
-            else if (strcmp(num, "-infinity") == 0) snprintf(num, sizeof num, "-.inf");
+            if (strcmp(num, "nan") == 0) strcpy(num, ".nan");
+            else if (strcmp(num, "infinity") == 0) strcpy(num, ".inf");
+            else if (strcmp(num, "-infinity") == 0) strcpy(num, "-.inf");
             else if (!strchr(num, '.') && (e = strchr(num, 'e')) != NULL) {
                 memmove(e + 2, e, strlen(e) + 1);
                 e[0] = '.';
@@ -767,17 +756,16 @@ static void yw_scalar(yw *w, const jv *v) {
     w->whitespace = w->indention = 0;
 }
 
-static int kid_cmp(const void *a, const void *b) {
-    return strcmp((*(const jv *const *)a)->k, (*(const jv *const *)b)->k);
-}
-
-/* The members of o sorted by name (yaml.dump's sort_keys). */
+/* The members of o sorted by name (yaml.dump's sort_keys; stable, as
+ * Python's sorted()). */
 static const jv **sorted_kids(const jv *o) {
     const jv **v = (const jv **)xmalloc(sizeof *v * (o->nkids + 1));
     const jv *c;
-    size_t n = 0;
-    for (c = o->kid; c; c = c->next) v[n++] = c;
-    qsort((void *)v, n, sizeof *v, kid_cmp);
+    size_t n = 0, k;
+    for (c = o->kid; c; c = c->next) {
+        for (k = n++; k > 0 && strcmp(v[k - 1]->k, c->k) > 0; k--) v[k] = v[k - 1];
+        v[k] = c;
+    }
     v[n] = NULL;
     return v;
 }
@@ -793,7 +781,7 @@ static void yw_map(yw *w, const jv *o, int ind) {
         const jv *c = kids[i];
         if (i > 0 || w->column != ind) {
             if (w->column > 0) yw_break(w);
-            while (w->column < ind) { fputc(' ', w->f); w->column++; }
+            while (w->column < ind) { bputc(w->f, ' '); w->column++; }
         }
         w->indent = ind;
         w->whitespace = 1;
@@ -818,7 +806,7 @@ static void yw_seq(yw *w, const jv *a, int ind) {
     for (c = a->kid; c; c = c->next) {
         if (c != a->kid || w->column != ind) {
             if (w->column > 0) yw_break(w);
-            while (w->column < ind) { fputc(' ', w->f); w->column++; }
+            while (w->column < ind) { bputc(w->f, ' '); w->column++; }
         }
         yw_raw(w, "- ");
         if (jv_is_container(c)) {
@@ -841,14 +829,14 @@ static void yw_node(yw *w, const jv *v, int ind) {
 }
 
 /* The document, ending in one newline (the CLI strips yaml.dump's end). */
-static void emit_official_yaml(FILE *f, const jv *v) {
+static void emit_official_yaml(osb_buf *f, const jv *v) {
     yw w;
     memset(&w, 0, sizeof w);
     w.f = f;
     w.whitespace = w.indention = 1;
     yw_node(&w, v, 0);
-    if (!jv_is_container(v) && v->t != J_OBJ && v->t != J_ARR) fputs("\n...", f);
-    fputc('\n', f);
+    if (!jv_is_container(v) && v->t != J_OBJ && v->t != J_ARR) bput(f, "\n...");
+    bputc(f, '\n');
 }
 
 /* Text of a value for a table cell. */
@@ -938,15 +926,15 @@ static void table_print(table *t) {
     for (r = 0; r < t->nrows; r++) {
         for (c = 0; c < t->ncols; c++) {
             const char *s = t->cells[r * t->ncols + c];
-            if (r == 0 && g_color) fputs("\033[1m", stdout);
-            fputs(s, stdout);
-            if (r == 0 && g_color) fputs("\033[0m", stdout);
+            if (r == 0 && g_color) out_puts(0, "\033[1m");
+            out_puts(0, s);
+            if (r == 0 && g_color) out_puts(0, "\033[0m");
             if (c + 1 < t->ncols) {
                 size_t pad = w[c] - utf8_width(s) + 2;
-                while (pad--) fputc(' ', stdout);
+                while (pad--) out_put(0, " ", 1);
             }
         }
-        fputc('\n', stdout);
+        out_put(0, "\n", 1);
     }
     for (r = 0; r < t->nrows * t->ncols; r++) free(t->cells[r]);
     free(t->cells);
@@ -956,14 +944,16 @@ static void table_print(table *t) {
 /* Columns "HEADER=path,HEADER=path". */
 static void table_of_list(const jv *items, const char *cols) {
     table t;
-    char *spec = xstrdup(cols), *save = NULL, *tok;
+    char *spec = xstrdup(cols), *next, *tok;
     const char *paths[32];
     char *heads[32];
     int n = 0, i;
     const jv *it;
-    for (tok = strtok_r(spec, ",", &save); tok && n < 32; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq) continue;
+    for (tok = spec; tok && n < 32; tok = next) {
+        char *eq, *comma = strchr(tok, ',');
+        next = comma ? comma + 1 : NULL;
+        if (comma) *comma = 0;
+        if (!(eq = strchr(tok, '='))) continue;
         *eq = 0;
         heads[n] = xstrdup(tok);
         paths[n] = eq + 1;
@@ -1043,15 +1033,15 @@ typedef struct view {
 
 static int show(const jv *doc, const view *vw) {
     if (!doc) return EX_OK;
-    if (strcmp(g_out, "json") == 0) {
-        emit_json(stdout, doc, 0, JSON_PY);
-        fputc('\n', stdout);
-    } else if (strcmp(g_out, "yaml") == 0) {
-        emit_official_yaml(stdout, doc);
-    } else if (strcmp(g_out, "raw") == 0) {
-        if (doc->t == J_STR) fputs(doc->s, stdout);
-        else emit_json(stdout, doc, -1, JSON_WIRE);
-        fputc('\n', stdout);
+    if (strcmp(g_out, "json") == 0 || strcmp(g_out, "yaml") == 0 || strcmp(g_out, "raw") == 0) {
+        osb_buf b;
+        memset(&b, 0, sizeof b);
+        if (g_out[0] == 'y') emit_official_yaml(&b, doc);
+        else if (g_out[0] == 'r' && doc->t == J_STR) bput(&b, doc->s);
+        else emit_json(&b, doc, g_out[0] == 'j' ? 0 : -1, g_out[0] == 'j' ? JSON_PY : JSON_WIRE);
+        if (g_out[0] != 'y') bputc(&b, '\n');
+        out_put(0, bstr(&b), b.len);
+        osb_buf_free(&b);
     } else {
         const jv *list = NULL;
         if (vw && vw->cols) {
@@ -1087,7 +1077,7 @@ static int show(const jv *doc, const view *vw) {
             if (vw && vw->list_key && *vw->list_key) {
                 const jv *pg = jget(doc, "pagination");
                 if (pg && jstr(pg, "totalItems"))
-                    fprintf(stdout, "(page %s of %s, %s total)\n", jstr(pg, "page") ? jstr(pg, "page") : "?",
+                    out_fmt(0, "(page %s of %s, %s total)\n", jstr(pg, "page") ? jstr(pg, "page") : "?",
                             jstr(pg, "totalPages") ? jstr(pg, "totalPages") : "?", jstr(pg, "totalItems"));
             }
         } else if (doc->t == J_OBJ) {
@@ -1096,11 +1086,11 @@ static int show(const jv *doc, const view *vw) {
             osb_buf b;
             memset(&b, 0, sizeof b);
             cell_text(&b, doc);
-            printf("%s\n", bstr(&b));
+            out_fmt(0, "%s\n", bstr(&b));
             osb_buf_free(&b);
         }
     }
-    fflush(stdout);
+    out_flush();
     return EX_OK;
 }
 
@@ -1131,7 +1121,7 @@ static void jset_strn(jv *o, const char *k, const char *s, size_t n) {
 static void jset_num(jv *o, const char *k, long long n) {
     char tmp[32];
     jv *v = jv_new(J_NUM);
-    snprintf(tmp, sizeof tmp, "%lld", n);
+    osb__fmt(tmp, sizeof tmp, "%lld", n);
     v->s = xstrdup(tmp);
     v->n = strlen(tmp);
     jset_raw(o, k, v);
@@ -1159,10 +1149,10 @@ static int show_msg(jv *doc, const char *fmt, ...) {
     } else {
         va_list ap;
         va_start(ap, fmt);
-        vprintf(fmt, ap);
+        out_vfmt(0, fmt, ap);
         va_end(ap);
-        fputc('\n', stdout);
-        fflush(stdout);
+        out_put(0, "\n", 1);
+        out_flush();
     }
     jv_free(doc);
     return EX_OK;
@@ -1248,16 +1238,30 @@ typedef struct dtime {
     int off;      /* minutes east */
 } dtime;
 
+/* s against shape: each run of one letter (D or d) is a number of exactly
+ * that many digits, stored in turn from v on (which starts at zero); every
+ * other character stands for itself. The end of the match, or NULL. */
+static const char *dt_digits(const char *s, const char *shape, int *v) {
+    for (; *shape; shape++, s++) {
+        if (*shape != 'D' && *shape != 'd') {
+            if (*s != *shape) return NULL;
+            continue;
+        }
+        if (!isdigit((unsigned char)*s)) return NULL;
+        *v = *v * 10 + (*s - '0');
+        if (shape[1] != *shape) v++;
+    }
+    return s;
+}
+
 /* RFC 3339 / ISO 8601 "YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|+HH:MM]". */
 static int dt_parse(const char *s, dtime *t) {
-    int n = 0;
+    int f[6] = {0, 0, 0, 0, 0, 0};
     memset(t, 0, sizeof *t);
-    if (sscanf(s, "%4d-%2d-%2d%n", &t->y, &t->mo, &t->d, &n) != 3 || n != 10) return -1;
-    s += 10;
-    if (*s != 'T' && *s != 't' && *s != ' ') return -1;
-    s++;
-    if (sscanf(s, "%2d:%2d:%2d%n", &t->h, &t->mi, &t->s, &n) != 3 || n != 8) return -1;
-    s += 8;
+    if (!(s = dt_digits(s, "DDDD-DD-DD", f)) || (*s != 'T' && *s != 't' && *s != ' ') ||
+        !(s = dt_digits(s + 1, "DD:DD:DD", f + 3)))
+        return -1;
+    t->y = f[0], t->mo = f[1], t->d = f[2], t->h = f[3], t->mi = f[4], t->s = f[5];
     if (*s == '.' || *s == ',') {
         long mul = 100000;
         s++;
@@ -1271,12 +1275,16 @@ static int dt_parse(const char *s, dtime *t) {
         t->tz = 1;
         s++;
     } else if (*s == '+' || *s == '-') {
-        int hh = 0, mm = 0, sign = *s == '-' ? -1 : 1;
-        if (sscanf(s + 1, "%2d:%2d%n", &hh, &mm, &n) == 2 && n == 5) s += 6;
-        else if (sscanf(s + 1, "%2d%2d%n", &hh, &mm, &n) == 2 && n == 4) s += 5;
-        else if (sscanf(s + 1, "%2d%n", &hh, &n) == 1 && n == 2) s += 3;
-        else return -1;
-        t->off = sign * (hh * 60 + mm);
+        static const char *const shapes[] = {"DD:DD", "DDdd", "DD"};
+        int hm[2], sign = *s == '-' ? -1 : 1, k;
+        const char *e = NULL;
+        for (k = 0; k < 3 && !e; k++) {
+            hm[0] = hm[1] = 0;
+            e = dt_digits(s + 1, shapes[k], hm);
+        }
+        if (!e) return -1;
+        s = e;
+        t->off = sign * (hm[0] * 60 + hm[1]);
         t->tz = t->off == 0 ? 1 : 2;
     }
     return *s ? -1 : 0;
@@ -1547,8 +1555,8 @@ static jv *shape_file_info(const jv *w) {
 /* Python's str(timedelta(seconds=secs)): "0:10:00", "1 day, 2:00:00". */
 static void py_timedelta(long long secs, char *out, size_t cap) {
     long long d = secs / 86400, r = secs % 86400;
-    if (d) snprintf(out, cap, "%lld day%s, %lld:%02lld:%02lld", d, d == 1 ? "" : "s", r / 3600, r / 60 % 60, r % 60);
-    else snprintf(out, cap, "%lld:%02lld:%02lld", r / 3600, r / 60 % 60, r % 60);
+    if (d) osb__fmt(out, cap, "%lld day%s, %lld:%02lld:%02lld", d, d == 1 ? "" : "s", r / 3600, r / 60 % 60, r % 60);
+    else osb__fmt(out, cap, "%lld:%02lld:%02lld", r / 3600, r / 60 % 60, r % 60);
 }
 
 /* The official success(), info() and warning() messages in json/yaml. */
@@ -1557,7 +1565,7 @@ static jv *status_msg(const char *status, const char *fmt, ...) {
     va_list ap;
     jv *o = jobj();
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    osb__vfmt(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     jset_str(o, "status", status);
     jset_str(o, "message", tmp);

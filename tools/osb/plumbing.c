@@ -65,9 +65,76 @@ static void install_sigint(void) {
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* >>print ================================================================== */
+/* Everything osb prints goes through two buffers (stdout, stderr) written
+ * with write(2); no stdio, so no printf: formats go through the library's
+ * formatter (osb__vfmt: printf's %s %d %u %x %c with widths and flags),
+ * numbers with a fraction through fmt_fixed / osb__double_g. Before one
+ * stream is written, the other is flushed, so their order is kept on a
+ * shared pipe. The live output of command/session/code runs (ob_put) is
+ * written once per network read; everything else (out_put) as stdio did:
+ * stderr at each newline, stdout at each newline on a terminal, otherwise
+ * when full, at out_flush() and at exit. */
+#define OB_CAP 65536
+typedef struct obuf {
+    size_t len;
+    char data[OB_CAP];
+} obuf;
+
+static obuf g_ob[2];   /* stdout, stderr (zero-initialised: not stored in the binary) */
+static int g_tty_out;  /* stdout is a terminal */
+
+static void ob_write(int fd, const char *p, size_t len) {
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;   /* a closed pipe: the output is lost, as with stdio */
+        }
+        off += (size_t)n;
+    }
+}
+
+static void ob_flush_one(obuf *b) {
+    ob_write(b == &g_ob[0] ? 1 : 2, b->data, b->len);
+    b->len = 0;
+}
+
+static void ob_flush(void) {
+    ob_flush_one(&g_ob[0]);
+    ob_flush_one(&g_ob[1]);
+}
+
+/* which: 0 stdout, 1 stderr. */
+static void ob_put(int which, const char *p, size_t n) {
+    obuf *b = &g_ob[which];
+    if (g_ob[!which].len) ob_flush_one(&g_ob[!which]);
+    if (n > OB_CAP - b->len) {
+        ob_flush_one(b);
+        if (n >= OB_CAP) {
+            ob_write(which ? 2 : 1, p, n);
+            return;
+        }
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void ob_puts(int which, const char *s) { ob_put(which, s, strlen(s)); }
+
+static void out_put(int which, const char *p, size_t n) {
+    ob_put(which, p, n);
+    if ((which || g_tty_out) && memchr(p, '\n', n)) ob_flush_one(&g_ob[which]);
+}
+
+static void out_puts(int which, const char *s) { out_put(which, s, strlen(s)); }
+
+static void out_flush(void) { ob_flush(); }
+
 /* >>util =================================================================== */
 static void die_oom(void) {
-    fputs("osb: out of memory\n", stderr);
+    out_puts(1, "osb: out of memory\n");
     exit(EX_ERROR);
 }
 
@@ -92,26 +159,6 @@ static char *xstrndup(const char *s, size_t n) {
 
 static char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
 
-static int usage_error(const char *fmt, ...) {
-    va_list ap;
-    fprintf(stderr, "%s: ", g_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return EX_USAGE;
-}
-
-static int errorf(int code, const char *fmt, ...) {
-    va_list ap;
-    fprintf(stderr, "%s: error: ", g_prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
-
 static void bput(osb_buf *b, const char *s) {
     if (osb_buf_append_str(b, s) != OSB_OK) die_oom();
 }
@@ -120,24 +167,102 @@ static void bputn(osb_buf *b, const char *s, size_t n) {
     if (osb_buf_append(b, s, n) != OSB_OK) die_oom();
 }
 
-static void bprintf(osb_buf *b, const char *fmt, ...) {
-    char tmp[1024];
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof tmp) {
-        bputn(b, tmp, (size_t)n);
-    } else {
-        char *big = (char *)xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        bputn(b, big, (size_t)n);
-        free(big);
+/* Appends the formatted text (the library's formatter: see >>print). */
+static void bvprintf(osb_buf *b, const char *fmt, va_list ap) {
+    va_list again;
+    size_t n, room;
+    va_copy(again, ap);
+    if (osb_buf_reserve(b, 256) != OSB_OK) die_oom();
+    room = b->cap - b->len;
+    n = (size_t)osb__vfmt(b->data + b->len, room, fmt, ap);
+    if (n >= room) {
+        if (osb_buf_reserve(b, n) != OSB_OK) die_oom();
+        osb__vfmt(b->data + b->len, b->cap - b->len, fmt, again);
     }
+    va_end(again);
+    b->len += n;
+}
+
+static void bprintf(osb_buf *b, const char *fmt, ...) OSB__PRINTF(2, 3);
+static void bprintf(osb_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    bvprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+/* Formatted output on stdout (which 0) or stderr (1). */
+static void out_vfmt(int which, const char *fmt, va_list ap) {
+    static osb_buf line;
+    line.len = 0;
+    bvprintf(&line, fmt, ap);
+    out_put(which, line.data, line.len);
+}
+
+static void out_fmt(int which, const char *fmt, ...) OSB__PRINTF(2, 3);
+static void out_fmt(int which, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    out_vfmt(which, fmt, ap);
+    va_end(ap);
+}
+
+/* "osb: [error: ]MESSAGE" on stderr. */
+static void say_error(const char *kind, const char *fmt, va_list ap) {
+    out_fmt(1, "%s: %s", g_prog, kind);
+    out_vfmt(1, fmt, ap);
+    out_put(1, "\n", 1);
+}
+
+static int usage_error(const char *fmt, ...) OSB__PRINTF(1, 2);
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say_error("", fmt, ap);
+    va_end(ap);
+    return EX_USAGE;
+}
+
+static int errorf(int code, const char *fmt, ...) OSB__PRINTF(2, 3);
+static int errorf(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say_error("error: ", fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* v with d (0 to 2) decimals, as printf's "%.{d}f": rounded exactly (to
+ * even on a tie of the binary value), on the library's big integers.
+ * Beyond 1e17 (never a size, rate or percentage): "%.17g". */
+static const char *fmt_fixed(char out[48], double v, int d) {
+    uint64_t bits, m, q, p10 = d == 2 ? 100 : d == 1 ? 10 : 1;
+    osb__big num, den;
+    int e, c, neg;
+    memcpy(&bits, &v, sizeof bits);
+    neg = (int)(bits >> 63);
+    if (v != v) return neg ? "-nan" : "nan";
+    if (v > DBL_MAX || v < -DBL_MAX) return neg ? "-inf" : "inf";
+    if (v >= 1e17 || v <= -1e17) {
+        osb__double_g(out, v, 17);
+        return out;
+    }
+    m = bits & (((uint64_t)1 << 52) - 1);
+    e = (int)((bits >> 52) & 0x7ff);
+    if (e) m |= (uint64_t)1 << 52;
+    e = e ? e - 1075 : -1074;                  /* |v| = m * 2^e */
+    osb__big_set(&num, m * p10);               /* m < 2^53: no overflow */
+    osb__big_set(&den, 1);
+    if (e > 0) osb__big_shl(&num, (size_t)e);
+    else osb__big_shl(&den, (size_t)-e);
+    osb__big_div(&num, &den, 63, &q);
+    osb__big_shl(&num, 1);                     /* twice the remainder against den */
+    c = osb__big_cmp(&num, &den);
+    if (c > 0 || (c == 0 && (q & 1))) q++;
+    if (d) osb__fmt(out, 48, "%s%llu.%0*llu", neg ? "-" : "", (unsigned long long)(q / p10), d,
+                    (unsigned long long)(q % p10));
+    else osb__fmt(out, 48, "%s%llu", neg ? "-" : "", (unsigned long long)q);
+    return out;
 }
 
 static const char *bstr(const osb_buf *b) { return b->data ? b->data : ""; }
@@ -154,30 +279,54 @@ static int streq_ci(const char *a, const char *b) {
     return *a == *b;
 }
 
-/* "1h30m", "90s", "10m", "1h30m45s", "2d", "500ms", bare integer = seconds.
+/* An unsigned decimal number at p ("12", "1.5", ".5", "2.", "1e3"):
+ * its end, or NULL; *v its value (read exactly by the library). */
+static const char *scan_decimal(const char *p, double *v) {
+    char t[80];
+    size_t n = 0;
+    const char *q, *r;
+    while (*p == '0' && isdigit((unsigned char)p[1])) p++;   /* JSON has no leading zeros */
+    for (q = p; isdigit((unsigned char)*q); q++) {}
+    if (q == p && !(*q == '.' && isdigit((unsigned char)q[1]))) return NULL;
+    if (q == p) t[n++] = '0';
+    if ((size_t)(q - p) > sizeof t - 8) return NULL;
+    memcpy(t + n, p, (size_t)(q - p));
+    n += (size_t)(q - p);
+    if (*q == '.') {
+        for (r = ++q; isdigit((unsigned char)*q); q++) {}
+        if (q > r) {
+            if (n + (size_t)(q - r) > sizeof t - 8) return NULL;
+            t[n++] = '.';
+            memcpy(t + n, r, (size_t)(q - r));
+            n += (size_t)(q - r);
+        }
+    }
+    r = q + 1 + (q[1] == '+' || q[1] == '-');
+    if ((*q == 'e' || *q == 'E') && isdigit((unsigned char)*r)) {
+        while (isdigit((unsigned char)*r)) r++;
+        if (n + (size_t)(r - q) >= sizeof t) return NULL;
+        memcpy(t + n, q, (size_t)(r - q));
+        n += (size_t)(r - q);
+        q = r;
+    }
+    return osb_json_to_double(t, n, v) == OSB_OK ? q : NULL;
+}
+
+/* "1h30m", "90s", "10m", "1h30m45s", "2d", "500ms", bare number = seconds.
  * Returns 0 and *out seconds, or -1. */
 static int parse_duration(const char *s, double *out) {
-    double total = 0;
+    double total = 0, v;
     int any = 0;
-    const char *p = s;
+    const char *p = s, *end;
     if (!s || !*s) return -1;
     while (*p == ' ') p++;
     if (!*p) return -1;
-    {
-        char *end;
-        double v = strtod(p, &end);
-        if (end != p && *end == 0 && isdigit((unsigned char)*p)) {
-            if (v < 0) return -1;
-            *out = v;
-            return 0;
-        }
+    if (isdigit((unsigned char)*p) && (end = scan_decimal(p, &v)) != NULL && !*end) {
+        *out = v;
+        return 0;
     }
     while (*p) {
-        char *end;
-        double v;
-        if (!isdigit((unsigned char)*p) && *p != '.') return -1;
-        v = strtod(p, &end);
-        if (end == p) return -1;
+        if (!(end = scan_decimal(p, &v))) return -1;
         p = end;
         if (p[0] == 'm' && p[1] == 's') { total += v / 1000.0; p += 2; }
         else if (*p == 'd') { total += v * 86400; p++; }
@@ -203,12 +352,23 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out) 
     return 0;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of t seconds since 1970 in UTC (the civil date of a
+ * day number: Howard Hinnant's days_from_civil, inverted). */
+static void utc_text(long long t, char out[40]) {
+    long long days = (t >= 0 ? t : t - 86399) / 86400, s = t - days * 86400, z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    unsigned day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+    osb__fmt(out, 40, "%04lld-%02u-%02uT%02lld:%02lld:%02lld", (long long)yoe + era * 400 + (month <= 2), month, day,
+             s / 3600, s / 60 % 60, s % 60);
+}
+
 /* RFC 3339 UTC of now + secs. */
-static void rfc3339_in(double secs, char *out, size_t cap) {
-    time_t t = time(NULL) + (time_t)(secs + 0.5);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+static void rfc3339_in(double secs, char out[40]) {
+    utc_text((long long)time(NULL) + (long long)(secs + 0.5), out);
+    strcat(out, "Z");
 }
 
 /* Creates the missing directories above path (mkdir -p of its dirname). */
@@ -322,58 +482,6 @@ static void args_add(args *a, int i, const char *v) {
     a->vals[i][a->nvals[i]++] = v;
 }
 
-/* >>live-output ============================================================ */
-/* What command/session/code runs print goes through two buffers (stdout,
- * stderr) written with write(2): the output one network read decoded leaves
- * in one call, and nothing is written between reads. Before one stream is
- * written, the other is flushed, so their order is kept on a shared pipe. */
-#define OB_CAP 65536
-typedef struct obuf {
-    size_t len;
-    char data[OB_CAP];
-} obuf;
-
-static obuf g_ob[2];   /* stdout, stderr (zero-initialised: not stored in the binary) */
-
-static void ob_write(int fd, const char *p, size_t len) {
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, p + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            break;   /* a closed pipe: the output is lost, as with stdio */
-        }
-        off += (size_t)n;
-    }
-}
-
-static void ob_flush_one(obuf *b) {
-    ob_write(b == &g_ob[0] ? 1 : 2, b->data, b->len);
-    b->len = 0;
-}
-
-static void ob_flush(void) {
-    ob_flush_one(&g_ob[0]);
-    ob_flush_one(&g_ob[1]);
-}
-
-/* which: 0 stdout, 1 stderr. */
-static void ob_put(int which, const char *p, size_t n) {
-    obuf *b = &g_ob[which];
-    if (g_ob[!which].len) ob_flush_one(&g_ob[!which]);
-    if (n > OB_CAP - b->len) {
-        ob_flush_one(b);
-        if (n >= OB_CAP) {
-            ob_write(which ? 2 : 1, p, n);
-            return;
-        }
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-static void ob_puts(int which, const char *s) { ob_put(which, s, strlen(s)); }
-
 /* >>progress =============================================================== */
 typedef struct progress {
     int on;
@@ -383,12 +491,12 @@ typedef struct progress {
     const char *label;
 } progress;
 
-static void human(double v, char *out, size_t cap) {
-    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+static void human(double v, char out[64]) {
+    static const char u[][4] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    char num[48];
     int i = 0;
     while (v >= 1024 && i < 4) { v /= 1024; i++; }
-    if (i == 0) snprintf(out, cap, "%.0f %s", v, u[i]);
-    else snprintf(out, cap, "%.1f %s", v, u[i]);
+    osb__fmt(out, 64, "%s %s", fmt_fixed(num, v, i ? 1 : 0), u[i]);
 }
 
 static void progress_start(progress *p, const char *label, int64_t total, int64_t base) {
@@ -401,31 +509,30 @@ static void progress_start(progress *p, const char *label, int64_t total, int64_
 }
 
 static void progress_draw(progress *p, int final) {
-    char a[32], b[32], rate[32], eta[32], bar[32];
+    char a[64], b[64], rate[64], eta[64], bar[32], num[48];
     double t = now_s(), el = t - p->start, r;
     int64_t cur = p->base + p->done;
     if (!p->on) return;
     if (!final && t - p->last < 0.1) return;
     p->last = t;
     r = el > 0 ? (double)p->done / el : 0;
-    human((double)cur, a, sizeof a);
-    human(r, rate, sizeof rate);
+    human((double)cur, a);
+    human(r, rate);
     if (p->total > 0) {
         int pct = (int)(cur * 100 / p->total), fill = (int)(cur * 20 / p->total), i;
         if (pct > 100) pct = 100;
         if (fill > 20) fill = 20;
         for (i = 0; i < 20; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
         bar[20] = 0;
-        human((double)p->total, b, sizeof b);
-        if (final) snprintf(eta, sizeof eta, "%.1fs", el);
+        human((double)p->total, b);
+        if (final) osb__fmt(eta, sizeof eta, "%ss", fmt_fixed(num, el, 1));
         else if (r > 0) {
             long s = (long)((double)(p->total - cur) / r);
-            snprintf(eta, sizeof eta, "ETA %ld:%02ld", s / 60, s % 60);
-        } else snprintf(eta, sizeof eta, "ETA --:--");
-        fprintf(stderr, "\r%s [%s] %3d%% %s / %s  %s/s  %s\033[K", p->label, bar, pct, a, b, rate, eta);
+            osb__fmt(eta, sizeof eta, "ETA %ld:%02ld", s / 60, s % 60);
+        } else osb__fmt(eta, sizeof eta, "ETA --:--");
+        out_fmt(1, "\r%s [%s] %3d%% %s / %s  %s/s  %s\033[K%s", p->label, bar, pct, a, b, rate, eta, final ? "\n" : "");
     } else {
-        fprintf(stderr, "\r%s %s  %s/s  %.1fs\033[K", p->label, a, rate, el);
+        out_fmt(1, "\r%s %s  %s/s  %ss\033[K%s", p->label, a, rate, fmt_fixed(num, el, 1), final ? "\n" : "");
     }
-    if (final) fputc('\n', stderr);
-    fflush(stderr);
+    out_flush();
 }

@@ -37,20 +37,20 @@ static int report(osb_err e, const char *what) {
     const osb_error *d = CLI ? osb_client_error(CLI) : NULL;
     int code = exit_for(e, d);
     if (g_sigint) {
-        fprintf(stderr, "%s: interrupted\n", g_prog);
+        out_fmt(1, "%s: interrupted\n", g_prog);
         return EX_INTERRUPTED;
     }
-    fprintf(stderr, "%s: error: %s", g_prog, what ? what : osb_strerror(e));
-    if (d && d->message[0]) fprintf(stderr, ": %s", d->message);
-    fputc('\n', stderr);
+    out_fmt(1, "%s: error: %s", g_prog, what ? what : osb_strerror(e));
+    if (d && d->message[0]) out_fmt(1, ": %s", d->message);
+    out_put(1, "\n", 1);
     if (d) {
-        if (d->http_status) fprintf(stderr, "  status:     %d\n", d->http_status);
-        if (d->server_code[0]) fprintf(stderr, "  code:       %s\n", d->server_code);
-        if (d->request_id[0]) fprintf(stderr, "  request id: %s\n", d->request_id);
-        if (e == OSB_ERR_TIMEOUT && d->phase) fprintf(stderr, "  phase:      %s\n", osb_phase_name(d->phase));
+        if (d->http_status) out_fmt(1, "  status:     %d\n", d->http_status);
+        if (d->server_code[0]) out_fmt(1, "  code:       %s\n", d->server_code);
+        if (d->request_id[0]) out_fmt(1, "  request id: %s\n", d->request_id);
+        if (e == OSB_ERR_TIMEOUT && d->phase) out_fmt(1, "  phase:      %s\n", osb_phase_name(d->phase));
     }
     if (e == OSB_ERR_UNSUPPORTED && strcmp(C.protocol, "https") == 0)
-        fprintf(stderr, "  this build has no TLS: https is not available in this build\n");
+        out_fmt(1, "  this build has no TLS: https is not available in this build\n");
     return code;
 }
 
@@ -61,9 +61,7 @@ static int make_client(void) {
     e = osb_client_new(&CFG.client, &CLI);
     if (e == OSB_OK && G.verbose) {
         const osb_url *u = osb_client_url(CLI);
-        fprintf(stderr, "%s: server %s://%s:%u%s (domain from %s, API key from %s)\n", g_prog, u->https ? "https" : "http",
-                u->host, (unsigned)u->port, u->prefix, CFG.domain_source ? CFG.domain_source : "-",
-                C.api_key[0] ? (CFG.api_key_source ? CFG.api_key_source : "-") : "nowhere");
+        out_fmt(1, "%s: server %s://%s:%u%s (domain from %s, API key from %s)\n", g_prog, u->https ? "https" : "http", u->host, (unsigned)u->port, u->prefix, CFG.domain_source ? CFG.domain_source : "-", C.api_key[0] ? (CFG.api_key_source ? CFG.api_key_source : "-") : "nowhere");
     }
     if (e != OSB_OK) {
         if (e == OSB_ERR_UNSUPPORTED)
@@ -153,15 +151,14 @@ static osb_err rq_send(rq *r, osb_http_response *res) {
     q.accept_error_body = r->accept_error;
     q.cancel = r->no_cancel ? NULL : &g_cancel;
     if (G.verbose)
-        fprintf(stderr, "> %s %s%s%s%s\n", r->method, r->to ? r->to->base : C.domain, bstr(&r->path),
-                r->query.len ? "?" : "", bstr(&r->query));
+        out_fmt(1, "> %s %s%s%s%s\n", r->method, r->to ? r->to->base : C.domain, bstr(&r->path), r->query.len ? "?" : "", bstr(&r->query));
     memset(res, 0, sizeof *res);
     e = osb_request_raw(CLI, &q, res);
     if (G.verbose) {
         if (e == OSB_OK)
-            fprintf(stderr, "< %d%s%s\n", res->status, res->request_id[0] ? " request-id " : "", res->request_id);
+            out_fmt(1, "< %d%s%s\n", res->status, res->request_id[0] ? " request-id " : "", res->request_id);
         else
-            fprintf(stderr, "< %s (HTTP %d)\n", osb_strerror(e), osb_client_error(CLI)->http_status);
+            out_fmt(1, "< %s (HTTP %d)\n", osb_strerror(e), osb_client_error(CLI)->http_status);
     }
     osb_buf_free(&url);
     return e;
@@ -217,8 +214,8 @@ static int connect_sb(const char *id, int want_egress) {
     EGRESS = osb_sandbox_egress(SB);
     if (G.verbose) {
         /* URLs only: endpoint header values are access tokens */
-        if (EXECD) fprintf(stderr, "%s: execd %s\n", g_prog, EXECD->url);
-        if (EGRESS) fprintf(stderr, "%s: egress %s\n", g_prog, EGRESS->url);
+        if (EXECD) out_fmt(1, "%s: execd %s\n", g_prog, EXECD->url);
+        if (EGRESS) out_fmt(1, "%s: egress %s\n", g_prog, EGRESS->url);
     }
     if (want_egress && !EGRESS) return errorf(EX_SERVER, "sandbox %s has no egress endpoint", id);
     return EX_OK;
@@ -228,8 +225,8 @@ static int connect_sb(const char *id, int want_egress) {
 static void ep_from_target(const osb_target *t, ep *out) {
     int i;
     memset(out, 0, sizeof *out);
-    if (strstr(t->url, "://")) snprintf(out->base, sizeof out->base, "%s", t->url);
-    else snprintf(out->base, sizeof out->base, "%s://%s", C.protocol, t->url);
+    if (strstr(t->url, "://")) osb__fmt(out->base, sizeof out->base, "%s", t->url);
+    else osb__fmt(out->base, sizeof out->base, "%s://%s", C.protocol, t->url);
     for (i = 0; t->headers && t->headers[i] && out->nhdrs < 16; i++) out->hdrs[out->nhdrs++] = xstrdup(t->headers[i]);
 }
 

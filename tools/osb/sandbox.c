@@ -234,7 +234,7 @@ static int c_sandbox_create(args *a) {
         /* the official result: id, image, status, timeout */
         jv *r = jobj();
         char sb_id[256];
-        snprintf(sb_id, sizeof sb_id, "%s", osb_sandbox_id(SB));
+        osb__fmt(sb_id, sizeof sb_id, "%s", osb_sandbox_id(SB));
         jset_str(r, "id", sb_id);
         jset_str(r, "image", req.image);
         jset_str(r, "status", "created");
@@ -320,7 +320,7 @@ static int c_sandbox_list(args *a) {
     req.metadata_count = (size_t)n;
     e = osb_sandbox_list(CLI, &req, &page);
     if (e != OSB_OK) return report(e, "cannot list sandboxes");
-    if (strcmp(g_out, "table") == 0 && page->items_count == 0) printf("No sandboxes found.\n");
+    if (strcmp(g_out, "table") == 0 && page->items_count == 0) out_fmt(0, "No sandboxes found.\n");
     else show_raw_shaped(page->raw, shape_sandbox_page, &V_SANDBOXES);
     osb_result_free(page);
     return EX_OK;
@@ -349,7 +349,7 @@ static int delete_each(args *a, osb_err (*del)(osb_client *, const char *), cons
             continue;
         }
         if (strcmp(g_out, "table") == 0) {
-            printf("%s %s\n", done, a->pos[i]);
+            out_fmt(0, "%s %s\n", done, a->pos[i]);
         } else {
             jv *o = jobj();
             jset_str(o, id_key, a->pos[i]);
@@ -358,7 +358,7 @@ static int delete_each(args *a, osb_err (*del)(osb_client *, const char *), cons
         }
     }
     if (strcmp(g_out, "table") != 0) show(list, NULL);
-    fflush(stdout);
+    out_flush();
     jv_free(list);
     return code;
 }
@@ -403,11 +403,11 @@ static int c_sandbox_renew(args *a) {
     osb_err e;
     if (parse_duration(A(a, "timeout"), &secs) != 0 || secs <= 0)
         return usage_error("invalid timeout '%s'", A(a, "timeout"));
-    rfc3339_in(secs, when, sizeof when);
+    rfc3339_in(secs, when);
     e = osb_sandbox_renew(CLI, a->pos[0], when, &r);
     if (e != OSB_OK) return report(e, "cannot renew the sandbox");
     if (strcmp(g_out, "table") == 0) {
-        printf("Sandbox %s expires at %s\n", a->pos[0], r->expires_at.ptr ? r->expires_at.ptr : when);
+        out_fmt(0, "Sandbox %s expires at %s\n", a->pos[0], r->expires_at.ptr ? r->expires_at.ptr : when);
     } else {
         /* the official result: expires_at as Python's str(datetime) */
         jv *o = jobj(), *w = jparse(r->raw.ptr ? r->raw.ptr : "", r->raw.len);
@@ -417,7 +417,7 @@ static int c_sandbox_renew(args *a) {
         jv_free(o);
         jv_free(w);
     }
-    fflush(stdout);
+    out_flush();
     osb_result_free(r);
     return EX_OK;
 }
@@ -474,36 +474,41 @@ static int metrics_event(void *user, const osb_event *ev) {
             show(w, NULL);
             jv_free(w);
         } else {
-            fprintf(stderr, "%s: warning: Metrics stream error: %s\n", g_prog, why);
+            out_fmt(1, "%s: warning: Metrics stream error: %s\n", g_prog, why);
         }
         return 0;
     }
     if (ev->type != OSB_EVENT_METRICS) return 0;
     if (strcmp(g_out, "table") == 0 || strcmp(g_out, "raw") == 0) {
         long long ms = (long long)ev->metrics.timestamp;
-        time_t secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
-        long us = (long)((ms - (long long)secs * 1000) * 1000);
-        struct tm tm;
-        char when[64];
-        gmtime_r(&secs, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (us) printf("[%s.%06ld+00:00]", when, us);
-        else printf("[%s+00:00]", when);
-        printf(" cpu=%.2f%% cores=%g mem=%.2f/%.2fMiB\n", ev->metrics.cpu_used_pct, ev->metrics.cpu_count,
-               ev->metrics.mem_used_mib, ev->metrics.mem_total_mib);
-        fflush(stdout);
+        long long secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+        long us = (long)((ms - secs * 1000) * 1000);
+        char when[40], cpu[48], total[48], used[48], cores[40];
+        utc_text(secs, when);
+        if (us) out_fmt(0, "[%s.%06ld+00:00]", when, us);
+        else out_fmt(0, "[%s+00:00]", when);
+        osb__double_g(cores, ev->metrics.cpu_count, 6);   /* %g */
+        out_fmt(0, " cpu=%s%% cores=%s mem=%s/%sMiB\n", fmt_fixed(cpu, ev->metrics.cpu_used_pct, 2), cores,
+                fmt_fixed(used, ev->metrics.mem_used_mib, 2), fmt_fixed(total, ev->metrics.mem_total_mib, 2));
+        out_flush();
         return 0;
     }
     doc = jparse(ev->metrics.raw.ptr, ev->metrics.raw.len);
     if (!doc) return 0;
     m = shape_metrics(doc);
-    if (strcmp(g_out, "json") == 0) {
-        emit_json(stdout, m, -1, JSON_PY);
-        fputc('\n', stdout);
-    } else {
-        emit_official_yaml(stdout, m);
+    {
+        osb_buf b;
+        memset(&b, 0, sizeof b);
+        if (strcmp(g_out, "json") == 0) {
+            emit_json(&b, m, -1, JSON_PY);
+            bputc(&b, '\n');
+        } else {
+            emit_official_yaml(&b, m);
+        }
+        out_put(0, bstr(&b), b.len);
+        osb_buf_free(&b);
     }
-    fflush(stdout);
+    out_flush();
     jv_free(m);
     jv_free(doc);
     return 0;
@@ -563,8 +568,8 @@ static int c_sandbox_metadata(args *a) {
     if (strcmp(g_out, "table") == 0) {
         jv *doc = jparse(info->raw.ptr, info->raw.len), *m = jget(doc, "metadata");
         if (m && m->kid) table_of_object(m);
-        else printf("Sandbox %s has no metadata\n", a->pos[0]);
-        fflush(stdout);
+        else out_fmt(0, "Sandbox %s has no metadata\n", a->pos[0]);
+        out_flush();
         jv_free(doc);
     } else {
         show_raw_shaped(info->raw, shape_sandbox, NULL);

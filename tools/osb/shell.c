@@ -97,7 +97,8 @@ static int sh_write_all(int fd, const void *p, size_t n) {
 /* Prints a message on stderr while the terminal may be raw. */
 static void sh_note(const char *fmt, const char *a, const char *b) {
     char line[600];
-    int n = snprintf(line, sizeof line, fmt, a, b);
+    int n = osb__fmt(line, sizeof line, fmt, a, b);
+    out_flush();
     if (n < 0) return;
     if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
     sh_write_all(2, line, (size_t)n);
@@ -118,7 +119,7 @@ static char *sh_pipe_command(const char *cmd) {
 
 static osb_err sh_send_framed(osb_pty *p, const char *data, size_t n) {
     char head[32];
-    int hl = snprintf(head, sizeof head, "%lu\n", (unsigned long)n);
+    int hl = osb__fmt(head, sizeof head, "%lu\n", (unsigned long)n);
     osb_err e = osb_pty_write(p, head, (size_t)hl);
     if (!e && n) e = osb_pty_write(p, data, n);
     return e;
@@ -182,6 +183,7 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
         return code;
     }
 
+    out_flush();   /* what osb printed goes before the session's output */
     while (!ended && !e) {
         struct pollfd fds[3];
         int nf = 0, r;
@@ -221,7 +223,7 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
                 ended = 1;
                 if (!have_exit) {
                     char num[16];
-                    snprintf(num, sizeof num, "%d", ev.close_code);
+                    osb__fmt(num, sizeof num, "%d", ev.close_code);
                     sh_restore();
                     sh_note(ev.close_code == 4001 ? "osb: error: another client took the session over (close code %s)%s"
                                                   : "osb: error: the server ended the session (close code %s)%s",
@@ -272,7 +274,9 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
     if (e) {
         code = report(e, "the terminal session failed");
     } else if (sh_quit && !ended) {
-        if (sh_quit != SIGPIPE) fprintf(stderr, "%s: %s: leaving the session\n", g_prog, strsignal(sh_quit));
+        if (sh_quit != SIGPIPE)
+            out_fmt(1, "%s: %s: leaving the session\n", g_prog,
+                    sh_quit == SIGTERM ? "Terminated" : sh_quit == SIGHUP ? "Hangup" : "Quit");
         code = sh_quit == SIGPIPE ? EX_ERROR : 128 + sh_quit;
     } else if (have_exit) {
         code = exit_code < 0 ? 137 : exit_code;

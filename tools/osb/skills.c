@@ -629,8 +629,7 @@ static int skill_ops_done(jv *ops) {
     if (strcmp(g_out, "table") == 0) {
         const jv *o;
         for (o = ops->kid; o; o = o->next)
-            printf("  %-15s %s [%s]: %s -> %s\n", jstr(o, "status"), jstr(o, "target_label"), jstr(o, "scope"),
-                   jstr(o, "skill"), jstr(o, "path"));
+            out_fmt(0, "  %-15s %s [%s]: %s -> %s\n", jstr(o, "status"), jstr(o, "target_label"), jstr(o, "scope"), jstr(o, "skill"), jstr(o, "path"));
         jv_free(ops);
     } else {
         jv *doc = jobj();
@@ -640,7 +639,7 @@ static int skill_ops_done(jv *ops) {
         show(doc, NULL);
         jv_free(doc);
     }
-    fflush(stdout);
+    out_flush();
     return EX_OK;
 }
 
@@ -668,15 +667,15 @@ static int c_skills_install(args *a) {
         if (!(one = find_skill(a->pos[0]))) return unknown_skill(a->pos[0]);
     }
     if (strcmp(g_out, "table") == 0) {
-        printf("Install plan:\n\n");
+        out_fmt(0, "Install plan:\n\n");
         for (k = 0; k < ntools; k++) {
             osb_buf l;
             memset(&l, 0, sizeof l);
             tool_layout(tools[k], global, &l);
-            printf("  %s [%s]: %s\n", tools[k]->label, global ? "global" : "project", bstr(&l));
+            out_fmt(0, "  %s [%s]: %s\n", tools[k]->label, global ? "global" : "project", bstr(&l));
             osb_buf_free(&l);
         }
-        printf("\n");
+        out_fmt(0, "\n");
     }
     ops = jv_new(J_ARR);
     for (i = 0; SKILLS[i].slug; i++) {
@@ -696,7 +695,7 @@ static int c_skills_install(args *a) {
         }
     }
     skill_ops_done(ops);
-    if (strcmp(g_out, "table") == 0) printf("\nDone! Restart your AI coding tool to pick up the updated skill set.\n");
+    if (strcmp(g_out, "table") == 0) out_fmt(0, "\nDone! Restart your AI coding tool to pick up the updated skill set.\n");
     return EX_OK;
 }
 
@@ -737,10 +736,10 @@ static int c_skills_list(args *a) {
         jset_str(o, "title", SKILLS[i].title);
         jset_str(o, "summary", SKILLS[i].summary);
         jset_str(o, "trigger_hint", SKILLS[i].trigger);
-        snprintf(tmp, sizeof tmp, "opensandbox-%s", SKILLS[i].slug);
+        osb__fmt(tmp, sizeof tmp, "opensandbox-%s", SKILLS[i].slug);
         jset_str(o, "marker_id", tmp);
         jset_str(o, "area", SKILLS[i].area);
-        snprintf(tmp, sizeof tmp, "(built into %s)/%s", g_prog, SKILLS[i].file);
+        osb__fmt(tmp, sizeof tmp, "(built into %s)/%s", g_prog, SKILLS[i].file);
         jset_str(o, "source_path", tmp);
         jv_add(sk, o);
     }
@@ -773,23 +772,22 @@ static int c_skills_list(args *a) {
     jset_raw(doc, "targets", tg);
     if (strcmp(g_out, "table") == 0) {
         const jv *t, *r;
-        printf("Bundled skills:\n\n");
+        out_fmt(0, "Bundled skills:\n\n");
         for (i = 0; SKILLS[i].slug; i++) {
-            printf("  %-24s  [%s] %s\n", SKILLS[i].slug, SKILLS[i].area, SKILLS[i].summary);
-            printf("  %-24s  Trigger: %s\n", "", SKILLS[i].trigger);
+            out_fmt(0, "  %-24s  [%s] %s\n", SKILLS[i].slug, SKILLS[i].area, SKILLS[i].summary);
+            out_fmt(0, "  %-24s  Trigger: %s\n", "", SKILLS[i].trigger);
         }
-        printf("\nSupported targets:\n\n");
+        out_fmt(0, "\nSupported targets:\n\n");
         for (t = tg->kid; t; t = t->next) {
-            printf("  %-10s  %-8s  %-18s  %s\n", jstr(t, "target"), jstr(t, "scope"), jstr(t, "label"), jstr(t, "layout"));
+            out_fmt(0, "  %-10s  %-8s  %-18s  %s\n", jstr(t, "target"), jstr(t, "scope"), jstr(t, "label"), jstr(t, "layout"));
             for (r = jget(t, "skills")->kid; r; r = r->next)
-                printf("  %-10s  %-8s  %-18s  %-24s  %-13s  (%s)\n", "", "", "", jstr(r, "skill"), jstr(r, "status"),
-                       jstr(r, "path"));
+                out_fmt(0, "  %-10s  %-8s  %-18s  %-24s  %-13s  (%s)\n", "", "", "", jstr(r, "skill"), jstr(r, "status"), jstr(r, "path"));
         }
     } else {
         g_json_ascii = 1;
         show(doc, NULL);
     }
-    fflush(stdout);
+    out_flush();
     jv_free(doc);
     return EX_OK;
 }
@@ -847,13 +845,12 @@ static int c_skills_show(args *a) {
         if (e) bput_trimmed(&shapes, js + 7, (size_t)(e - js - 7));
     }
     if (strcmp(g_out, "table") == 0) {
-        printf("Skill: %s\nTitle: %s\nArea: %s\nSummary: %s\nTrigger: %s\n\n", s->slug, s->title, s->area, s->summary,
-               s->trigger);
-        if (when.len) printf("When To Use:\n%s\n\n", bstr(&when));
-        if (qs.len) printf("Quick Start:\n%s\n\n", bstr(&qs));
-        if (shapes.len) printf("JSON Shapes:\n%s\n\n", bstr(&shapes));
-        printf("Full Skill:\n");
-        fwrite(md.data, 1, md.len, stdout);
+        out_fmt(0, "Skill: %s\nTitle: %s\nArea: %s\nSummary: %s\nTrigger: %s\n\n", s->slug, s->title, s->area, s->summary, s->trigger);
+        if (when.len) out_fmt(0, "When To Use:\n%s\n\n", bstr(&when));
+        if (qs.len) out_fmt(0, "Quick Start:\n%s\n\n", bstr(&qs));
+        if (shapes.len) out_fmt(0, "JSON Shapes:\n%s\n\n", bstr(&shapes));
+        out_fmt(0, "Full Skill:\n");
+        out_put(0, md.data, md.len);
     } else {
         osb_buf full;
         memset(&full, 0, sizeof full);
@@ -873,7 +870,7 @@ static int c_skills_show(args *a) {
         jv_free(doc);
         osb_buf_free(&full);
     }
-    fflush(stdout);
+    out_flush();
     osb_buf_free(&md);
     osb_buf_free(&when);
     osb_buf_free(&qs);

@@ -13,7 +13,6 @@ typedef struct yline {
 
 static jv *y_scalar(const char *s, size_t n) {
     jv *v;
-    char *end;
     char tmp[64];
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
@@ -40,8 +39,7 @@ static jv *y_scalar(const char *s, size_t n) {
     if (n < sizeof tmp) {
         memcpy(tmp, s, n);
         tmp[n] = 0;
-        strtod(tmp, &end);
-        if (*end == 0 && (isdigit((unsigned char)tmp[0]) || tmp[0] == '-') && strspn(tmp, "0123456789+-.eE") == n) {
+        if ((isdigit((unsigned char)tmp[0]) || tmp[0] == '-') && strspn(tmp, "0123456789+-.eE") == n) {
             jv *num = jparse(tmp, n);   /* only JSON-shaped numbers stay numbers */
             if (num && num->t == J_NUM) return num;
             jv_free(num);
@@ -239,7 +237,7 @@ static int vault_show(osb_str raw, const view *vw, jv *(*shape)(const jv *)) {
     jv *doc = jparse(raw.ptr, raw.len);
     if (!doc) return EX_OK;
     if (strcmp(g_out, "table") == 0 && doc->t == J_OBJ && !vw && jget(doc, "credentials") && jget(doc, "bindings")) {
-        printf("revision: %s\n", jstr(doc, "revision") ? jstr(doc, "revision") : "-");
+        out_fmt(0, "revision: %s\n", jstr(doc, "revision") ? jstr(doc, "revision") : "-");
         show(doc, &V_CREDS);
         show(doc, &V_BINDINGS);
     } else {
