@@ -89,7 +89,9 @@
  *   tokenizers are plain functions on caller-owned structs and are safe on any
  *   thread. Where OSB_RESOLVER_THREAD is 1 (Linux, macOS, the BSDs), a host
  *   name is resolved on a short-lived detached thread so that the connect
- *   deadline bounds DNS too; address literals never start one. For many
+ *   deadline bounds DNS too; address literals never start one. With
+ *   OSB_DNS=1 the library's own resolver asks the DNS servers itself within
+ *   the deadline, and no thread is ever started. For many
  *   calls at once from one thread (hundreds of sandboxes, your own event
  *   loop) there is the multi handle (>>multi).
  *
@@ -179,6 +181,16 @@
  *     OSB_TOTAL_TIMEOUT_MS        0   default total deadline (0 = none), never
  *                                     applied to streams
  *     OSB_RESOLVER_THREAD   1 on Linux/BSD/macOS: bound DNS by the deadline
+ *     OSB_DNS                 0   1 = the built-in stub resolver instead of
+ *                                 getaddrinfo (POSIX only; an #error on
+ *                                 Windows): /etc/hosts, then A and AAAA over
+ *                                 UDP (TCP when truncated) to the servers of
+ *                                 /etc/resolv.conf (nameserver, search/domain,
+ *                                 options ndots timeout attempts), within the
+ *                                 connect deadline, without a thread; the
+ *                                 environment variables OSB_RESOLV_CONF and
+ *                                 OSB_HOSTS name other files. No getaddrinfo
+ *                                 or pthreads in a static link.
  *     OSB_TLS_HALF_DUPLEX     0   1 = 24 KB per TLS connection instead of 40 KB
  *     OSB_TLS_EMBEDDED_ANCHORS    br_x509_trust_anchor array compiled in (with
  *                                 OSB_TLS_EMBEDDED_ANCHORS_NUM), tried last
@@ -3102,6 +3114,22 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 #    include <sys/sendfile.h>
 #    include <signal.h>
 #  endif
+#endif
+#ifndef OSB_DNS
+#  define OSB_DNS 0
+#endif
+#if OSB_DNS != 0 && OSB_DNS != 1
+#  error "OSB_DNS must be 0 (getaddrinfo) or 1 (the built-in resolver)"
+#endif
+#if OSB_DNS && defined(_WIN32)
+#  error "OSB_DNS=1 is for POSIX systems; Windows builds resolve with getaddrinfo (OSB_DNS=0)"
+#endif
+#if OSB_DNS && defined(__linux__) && (!defined(__GLIBC__) || __GLIBC__ > 2 || __GLIBC_MINOR__ >= 25)
+#  include <sys/random.h>
+#endif
+#if OSB_DNS
+#  undef OSB_RESOLVER_THREAD
+#  define OSB_RESOLVER_THREAD 0  /* the built-in resolver keeps the deadline itself */
 #endif
 #ifndef OSB_RESOLVER_THREAD
 #  if defined(__linux__) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
@@ -8388,6 +8416,56 @@ OSB_API osb_err osb_proxy_for(const osb_client_config *cfg, const char *url, cha
 }
 
 
+/* ---- addresses ---- */
+
+/* One address to connect to: what a resolver (getaddrinfo or the built-in
+ * one) found, without the C library's linked list. */
+typedef struct osb__addr {
+    int family;                   /* AF_INET or AF_INET6 */
+    unsigned char ip[16];         /* 4 or 16 bytes used */
+    uint16_t port;
+} osb__addr;
+
+#define OSB__MAX_ADDRS 32         /* addresses kept per host */
+typedef struct osb__addrs {
+    osb__addr a[OSB__MAX_ADDRS];
+    size_t n;
+} osb__addrs;
+
+/* Appends one address (4 or 16 bytes) unless the list is full or has it. */
+static void osb__addrs_add(osb__addrs *l, const unsigned char *ip, size_t len, uint16_t port) {
+    osb__addr *a;
+    size_t i;
+    for (i = 0; i < l->n; i++)
+        if (l->a[i].family == (len == 16 ? AF_INET6 : AF_INET) && !memcmp(l->a[i].ip, ip, len))
+            return;
+    if (l->n == OSB__MAX_ADDRS) return;
+    a = &l->a[l->n++];
+    memset(a, 0, sizeof *a);
+    a->family = len == 16 ? AF_INET6 : AF_INET;
+    memcpy(a->ip, ip, len);
+    a->port = port;
+}
+
+/* The socket address of a; returns its length. */
+static socklen_t osb__addr_sockaddr(const osb__addr *a, struct sockaddr_storage *ss) {
+    memset(ss, 0, sizeof *ss);
+    if (a->family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(a->port);
+        memcpy(&s6->sin6_addr, a->ip, 16);
+        return (socklen_t)sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(a->port);
+        memcpy(&s4->sin_addr, a->ip, 4);
+        return (socklen_t)sizeof *s4;
+    }
+}
+
+
 /* ---- connections ---- */
 
 static void osb__conn_close(osb__conn *c, const osb_allocator *a) {
@@ -8403,8 +8481,9 @@ static void osb__conn_close(osb__conn *c, const osb_allocator *a) {
 /* Starts a non-blocking connect to one resolved address: 0 connected, 1
  * under way (wait until writable, then osb__connect_result), -1 failed
  * (*sys_err says why). */
-static int osb__connect_start(const struct addrinfo *ai, osb__socket *out, int *sys_err) {
-    osb__socket fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+static int osb__connect_start(const osb__addr *a, osb__socket *out, int *sys_err) {
+    osb__socket fd = socket(a->family, SOCK_STREAM, 0);
+    struct sockaddr_storage ss;
     int one = 1, r;
     if (fd == OSB__BAD_SOCKET) { *sys_err = osb__sock_errno(); return -1; }
 #if defined(SO_NOSIGPIPE)
@@ -8415,7 +8494,7 @@ static int osb__connect_start(const struct addrinfo *ai, osb__socket *out, int *
 #endif
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
     if (osb__set_nonblocking(fd) != 0) { *sys_err = osb__sock_errno(); osb__sock_close(fd); return -1; }
-    r = connect(fd, ai->ai_addr, (int)ai->ai_addrlen);
+    r = connect(fd, (struct sockaddr *)&ss, (int)osb__addr_sockaddr(a, &ss));
     *out = fd;
     if (r == 0) return 0;
     r = osb__sock_errno();
@@ -8437,10 +8516,10 @@ static int osb__connect_result(osb__socket fd, int *sys_err) {
 }
 
 /* Connects to one resolved address, waiting until the deadline. */
-static int osb__connect_one(const struct addrinfo *ai, int64_t deadline, osb__socket *out,
+static int osb__connect_one(const osb__addr *a, int64_t deadline, osb__socket *out,
                             int *sys_err, int *timed_out) {
     osb__socket fd;
-    int r = osb__connect_start(ai, &fd, sys_err), w;
+    int r = osb__connect_start(a, &fd, sys_err), w;
     *timed_out = 0;
     if (r <= 0) {
         if (r == 0) *out = fd;
@@ -8746,7 +8825,7 @@ static void osb__pool_put(osb_client *c, osb__conn *k) {
 
 /* ---- name resolution ---- */
 
-#if OSB_RESOLVER_THREAD
+#if OSB_RESOLVER_THREAD && !OSB_DNS
 /* getaddrinfo cannot be cancelled or given a deadline, and a resolver that
  * never answers would hold the caller for as long as the C library likes.
  * So a name (not an address literal) is resolved on a detached thread while
@@ -8839,22 +8918,693 @@ static int osb__resolve_bounded(const char *host, const char *port, const struct
 }
 #endif
 
-/* Resolves u's host, bounded by the deadline where the platform allows. An
- * address literal never waits on a resolver. Returns 0, a getaddrinfo code,
- * or -1 when the deadline passed. */
-static int osb__resolve(const osb_url *u, const char *port, int64_t deadline, struct addrinfo **res) {
-    struct addrinfo hints;
+#if OSB_DNS
+/* The built-in stub resolver (OSB_DNS=1): /etc/hosts, then A and AAAA
+ * questions over UDP (TCP when an answer is truncated) to the servers of
+ * /etc/resolv.conf, as a state machine: osb__dns_start, then, while it
+ * says OSB__DNS_WAIT, wait until d->fd is ready for d->want (1 read, 2
+ * write) or the clock reaches d->wake, and call osb__dns_step. The caller
+ * owns the deadline; the state machine only times its tries. It needs no
+ * thread, no allocation and no C library resolver, so getaddrinfo and
+ * pthreads stay out of a static link. OSB_RESOLV_CONF and OSB_HOSTS name
+ * other files (tests, chroots). */
+enum { OSB__DNS_WAIT, OSB__DNS_FOUND, OSB__DNS_NOTFOUND, OSB__DNS_FAILED };
+enum { OSB__DQ_UDP, OSB__DQ_TCP_CONNECT, OSB__DQ_TCP_SEND, OSB__DQ_TCP_READ };
+
+#define OSB__DNS_SERVERS 3        /* nameserver lines read, as the C libraries do */
+#define OSB__DNS_SEARCH 6         /* search domains read */
+#define OSB__DNS_MAX_ANSWERS 64   /* an answer with more records is refused */
+#define OSB__DNS_MSG 4096         /* the largest answer taken, UDP or TCP */
+#define OSB__DNS_CNAME_HOPS 8     /* aliases followed inside one answer */
+
+typedef struct osb__dns_conf {
+    osb__addr server[OSB__DNS_SERVERS];
+    size_t nserver;
+    char search[OSB__DNS_SEARCH][254];
+    size_t nsearch;
+    int ndots, timeout_ms, attempts;
+} osb__dns_conf;
+
+typedef struct osb__dns {
+    osb__dns_conf conf;
+    char host[254];               /* the name asked, without a trailing dot */
+    char name[256];               /* the candidate (host or host.search) asked now */
+    int cand;                     /* which candidate */
+    int tries;                    /* tries of this candidate so far (servers x attempts) */
+    int phase;                    /* OSB__DQ_* */
+    osb__socket fd;
+    int want;                     /* 1 readable, 2 writable */
+    int64_t wake;                 /* the current try gives up at */
+    const osb__addr *server;      /* asked now */
+    unsigned char q[2][280];      /* the A and AAAA questions (2 bytes for TCP's length first) */
+    size_t qlen[2];
+    uint16_t id[2];
+    int pending;                  /* bit k: question k not answered yet */
+    int truncated;                /* bit k: answer k was truncated, ask again over TCP */
+    int tq;                       /* the question asked over TCP */
+    size_t io;                    /* bytes of it sent, or of the answer read */
+    int nxdomain;                 /* a server said the candidate does not exist */
+    int absolute;                 /* the host ended with a dot: no search domains */
+    unsigned char msg[OSB__DNS_MSG];
+    osb__addrs out;
+    uint16_t port;                /* given to every address found */
+    char why[160];                /* why it failed, for the error message */
+} osb__dns;
+
+static size_t osb__dns_question(unsigned char *q, const char *name, int qtype, uint16_t id);
+
+/* Unpredictable bytes from the kernel (getrandom on Linux, else
+ * /dev/urandom): query ids and source ports an off-path attacker cannot
+ * guess. 0 when none were to be had. */
+static int osb__random(void *buf, size_t n) {
+    unsigned char *p = (unsigned char *)buf;
+    int fd;
+#if defined(__linux__) && (!defined(__GLIBC__) || __GLIBC__ > 2 || __GLIBC_MINOR__ >= 25)
+    while (n) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r <= 0) break;
+        p += r;
+        n -= (size_t)r;
+    }
+    if (!n) return 1;
+#endif
+    fd = open("/dev/urandom", O_RDONLY);
+    if (fd < 0) return 0;
+    while (n) {
+        ssize_t r = read(fd, p, n);
+        if (r <= 0) break;
+        p += r;
+        n -= (size_t)r;
+    }
+    close(fd);
+    return n == 0;
+}
+
+/* The next whitespace-separated word of *p into w (cut at cap - 1);
+ * 0 at the end of the line. */
+static size_t osb__dns_word(const char **p, char *w, size_t cap) {
+    const char *s = *p;
+    size_t n = 0;
+    while (*s == ' ' || *s == '\t') s++;
+    while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+        if (n + 1 < cap) w[n++] = *s;
+        s++;
+    }
+    w[n] = 0;
+    *p = s;
+    return n;
+}
+
+/* Reads one line of f into line (NUL-terminated, the newline dropped);
+ * a longer line is cut and the rest skipped. 0 at the end of the file. */
+static int osb__dns_line(FILE *f, char *line, size_t cap) {
+    size_t n;
+    if (!fgets(line, (int)cap, f)) return 0;
+    n = strlen(line);
+    if (n && line[n - 1] == '\n') line[--n] = 0;
+    else if (n + 1 == cap) {
+        int c;
+        while ((c = getc(f)) != EOF && c != '\n') {}
+    }
+    if ((n = strcspn(line, "#;")) < strlen(line)) line[n] = 0;
+    return 1;
+}
+
+/* "ADDR" or, as an extension for tests, "ADDR:PORT" / "[ADDR6]:PORT". */
+static int osb__dns_server(const char *w, osb__addr *out) {
+    osb__addrs one;
+    char host[64];
+    const char *colon = strrchr(w, ':');
+    unsigned long port = 53;
+    size_t hl = strlen(w);
+    unsigned char ip[16];
+    size_t n;
+    one.n = 0;
+    if (hl >= sizeof host) return 0;
+    if (w[0] == '[' || (colon && strchr(w, ':') == colon)) {   /* a port follows */
+        const char *ps = colon + 1;
+        char *end;
+        if (!colon || !*ps) return 0;
+        port = strtoul(ps, &end, 10);
+        if (*end || port == 0 || port > 65535) return 0;
+        hl = (size_t)(colon - w);
+        if (w[0] == '[') {
+            if (hl < 2 || w[hl - 1] != ']') return 0;
+        }
+    }
+    memcpy(host, w, hl);
+    host[hl] = 0;
+    if ((n = osb__parse_ip(host, ip)) == 0 || strchr(host, '%')) return 0;
+    osb__addrs_add(&one, ip, n, (uint16_t)port);
+    *out = one.a[0];
+    return 1;
+}
+
+/* An "option:N" value, clamped to [lo, hi]. */
+static int osb__dns_opt(const char *w, const char *name, int lo, int hi, int *out) {
+    size_t n = strlen(name);
+    long v = 0;
+    const char *p;
+    if (strncmp(w, name, n) != 0 || w[n] != ':') return 0;
+    for (p = w + n + 1; *p >= '0' && *p <= '9' && v < 1000; p++) v = v * 10 + (*p - '0');
+    *out = v < lo ? lo : v > hi ? hi : (int)v;
+    return 1;
+}
+
+/* Reads resolv.conf: nameserver (up to 3), search / domain (the last one
+ * wins), options ndots timeout attempts. Without a nameserver line the
+ * server is 127.0.0.1, as in glibc and musl. */
+static void osb__dns_conf_load(osb__dns_conf *c) {
+    const char *path = getenv("OSB_RESOLV_CONF");
+    char line[1024], w[256];
+    unsigned char q[280];
+    FILE *f;
+    memset(c, 0, sizeof *c);
+    c->ndots = 1;
+    c->timeout_ms = 5000;
+    c->attempts = 2;
+    f = fopen(path && *path ? path : "/etc/resolv.conf", "r");
+    while (f && osb__dns_line(f, line, sizeof line)) {
+        const char *p = line;
+        osb__dns_word(&p, w, sizeof w);
+        if (!strcmp(w, "nameserver")) {
+            if (c->nserver < OSB__DNS_SERVERS && osb__dns_word(&p, w, sizeof w) &&
+                osb__dns_server(w, &c->server[c->nserver]))
+                c->nserver++;
+        } else if (!strcmp(w, "search") || !strcmp(w, "domain")) {
+            c->nsearch = 0;
+            while (c->nsearch < OSB__DNS_SEARCH && osb__dns_word(&p, w, sizeof w)) {
+                size_t n = strlen(w);
+                if (n && w[n - 1] == '.') w[--n] = 0;
+                if (n == 0 || n > 200 || !osb__dns_question(q, w, 1, 0)) continue;
+                memcpy(c->search[c->nsearch++], w, n + 1);
+            }
+        } else if (!strcmp(w, "options")) {
+            int t;
+            while (osb__dns_word(&p, w, sizeof w)) {
+                osb__dns_opt(w, "ndots", 0, 15, &c->ndots);
+                if (osb__dns_opt(w, "timeout", 1, 30, &t)) c->timeout_ms = t * 1000;
+                osb__dns_opt(w, "attempts", 1, 5, &c->attempts);
+            }
+        }
+    }
+    if (f) fclose(f);
+    if (!c->nserver) {
+        static const unsigned char lo[4] = {127, 0, 0, 1};
+        osb__addrs one;
+        one.n = 0;
+        osb__addrs_add(&one, lo, 4, 53);
+        c->server[c->nserver++] = one.a[0];
+    }
+}
+
+/* Looks host up in the hosts file (OSB_HOSTS, else /etc/hosts): every
+ * address of every line that names it, in file order. */
+static void osb__dns_hosts(const char *host, uint16_t port, osb__addrs *out) {
+    const char *path = getenv("OSB_HOSTS");
+    char line[1024], w[256];
+    FILE *f = fopen(path && *path ? path : "/etc/hosts", "r");
+    while (f && osb__dns_line(f, line, sizeof line)) {
+        const char *p = line;
+        unsigned char ip[16];
+        size_t n;
+        if (!osb__dns_word(&p, w, sizeof w) || strchr(w, '%') || (n = osb__parse_ip(w, ip)) == 0) continue;
+        while (osb__dns_word(&p, w, sizeof w)) {
+            size_t l = strlen(w);
+            if (l && w[l - 1] == '.') w[--l] = 0;
+            if (osb__ieq(w, l, host)) {
+                osb__addrs_add(out, ip, n, port);
+                break;
+            }
+        }
+    }
+    if (f) fclose(f);
+}
+
+/* ---- DNS messages ---- */
+
+/* Reads the name at off in m[0..len) as dotted lowercase text without the
+ * final dot (at most 253 characters) into out. Returns the offset just
+ * past the name where it sits, 0 when it is malformed. A compression
+ * pointer must point below the last place jumped to (or the name's
+ * start), so every chain of pointers ends. */
+static size_t osb__dns_name(const unsigned char *m, size_t len, size_t off, char out[256]) {
+    size_t end = 0, o = 0, below = off;
+    for (;;) {
+        unsigned c;
+        if (off >= len) return 0;
+        c = m[off];
+        if (c == 0) break;
+        if ((c & 0xC0) == 0xC0) {
+            size_t to;
+            if (off + 1 >= len) return 0;
+            to = ((size_t)(c & 0x3F) << 8) | m[off + 1];
+            if (!end) end = off + 2;
+            if (to >= below) return 0;
+            below = off = to;
+            continue;
+        }
+        if (c & 0xC0) return 0;                       /* the 0x40 and 0x80 label types */
+        if (off + 1 + c > len || o + (o ? 1 : 0) + c > 253) return 0;
+        if (o) out[o++] = '.';
+        for (off++; c; c--, off++) {
+            int ch = m[off];
+            if (ch == '.' || ch == 0) return 0;       /* would read as another name */
+            out[o++] = (char)osb__lower(ch);
+        }
+    }
+    out[o] = 0;
+    return end ? end : off + 1;
+}
+
+/* Writes the question "name, type qtype, class IN" with a recursion-
+ * desired header and the given id into q (after 2 bytes left for TCP's
+ * length); returns its length, 0 when the name cannot be asked (an empty
+ * label, a label over 63 bytes). */
+static size_t osb__dns_question(unsigned char *q, const char *name, int qtype, uint16_t id) {
+    unsigned char *p = q + 2;
+    const char *s = name;
+    static const unsigned char head[10] = {0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    p[0] = (unsigned char)(id >> 8);
+    p[1] = (unsigned char)id;
+    memcpy(p + 2, head, sizeof head);
+    p += 12;
+    while (*s) {
+        size_t l = strcspn(s, ".");
+        if (l == 0 || l > 63) return 0;
+        *p++ = (unsigned char)l;
+        memcpy(p, s, l);
+        p += l;
+        s += l;
+        if (*s) s++;
+    }
+    *p++ = 0;
+    *p++ = 0;
+    *p++ = (unsigned char)qtype;
+    *p++ = 0;
+    *p++ = 1;
+    q[0] = (unsigned char)((p - q - 2) >> 8);
+    q[1] = (unsigned char)(p - q - 2);
+    return (size_t)(p - q - 2);
+}
+
+static unsigned osb__dns_u16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
+
+/* One record of the answer section. */
+typedef struct osb__dns_rr {
+    size_t owner, rd;             /* offsets of its name and its data */
+    unsigned type, rdlen;
+} osb__dns_rr;
+
+/* Reads an answer to the question (id, name, qtype 1 or 28) and appends
+ * the addresses it gives for name, following CNAMEs inside the answer.
+ * Returns -2 when the message does not answer that question (a stray or
+ * spoofed datagram: ignore it), -1 when it is malformed, else 0 with
+ * *rcode and *tc set. */
+static int osb__dns_parse(const unsigned char *m, size_t len, uint16_t id, const char *name, unsigned qtype,
+                          uint16_t port, osb__addrs *out, int *rcode, int *tc) {
+    osb__dns_rr rr[OSB__DNS_MAX_ANSWERS];
+    char qn[256], owner[256], target[256];
+    size_t off, n, i, hops;
+    unsigned ancount;
+    if (len < 12 || osb__dns_u16(m) != id || !(m[2] & 0x80) || (m[2] & 0x78) != 0) return -2;
+    if (osb__dns_u16(m + 4) != 1) return -2;
+    off = osb__dns_name(m, len, 12, qn);
+    if (!off || off + 4 > len || strcmp(qn, name) != 0 || osb__dns_u16(m + off) != qtype ||
+        osb__dns_u16(m + off + 2) != 1)
+        return -2;
+    off += 4;
+    *rcode = m[3] & 0x0F;
+    *tc = (m[2] & 0x02) != 0;
+    if (*rcode != 0 || *tc) return 0;
+    ancount = osb__dns_u16(m + 6);
+    if (ancount > OSB__DNS_MAX_ANSWERS) return -1;
+    for (n = 0; n < ancount; n++) {
+        size_t at = osb__dns_name(m, len, off, owner);
+        if (!at || at + 10 > len) return -1;
+        rr[n].owner = off;
+        rr[n].type = osb__dns_u16(m + at);
+        rr[n].rdlen = osb__dns_u16(m + at + 8);
+        rr[n].rd = at + 10;
+        if (rr[n].rd + rr[n].rdlen > len) return -1;
+        if (osb__dns_u16(m + at + 2) != 1) rr[n].type = 0;   /* not class IN: not ours */
+        off = rr[n].rd + rr[n].rdlen;
+    }
+    memcpy(target, name, strlen(name) + 1);
+    for (hops = 0; hops <= OSB__DNS_CNAME_HOPS; hops++) {   /* follow the aliases */
+        int moved = 0;
+        for (i = 0; i < n && !moved; i++) {
+            if (rr[i].type != 5) continue;
+            osb__dns_name(m, len, rr[i].owner, owner);
+            if (strcmp(owner, target) != 0) continue;
+            if (osb__dns_name(m, len, rr[i].rd, target) != rr[i].rd + rr[i].rdlen) return -1;
+            moved = 1;
+        }
+        if (!moved) break;
+    }
+    if (hops > OSB__DNS_CNAME_HOPS) return -1;
+    for (i = 0; i < n; i++) {
+        if (rr[i].type != qtype) continue;
+        osb__dns_name(m, len, rr[i].owner, owner);
+        if (strcmp(owner, target) != 0) continue;
+        if (rr[i].rdlen != (qtype == 1 ? 4u : 16u)) return -1;
+        osb__addrs_add(out, m + rr[i].rd, rr[i].rdlen, port);
+    }
+    return 0;
+}
+
+/* ---- the exchange ---- */
+
+static void osb__dns_close(osb__dns *d) {
+    if (d->fd != OSB__BAD_SOCKET) osb__sock_close(d->fd);
+    d->fd = OSB__BAD_SOCKET;
+}
+
+/* Sets d->name to the cand-th name to ask for host: with fewer than ndots
+ * dots the search domains first and the name as given last, otherwise
+ * the other way round; a name with a final dot only as given. 0 when
+ * there are no more. A name too long to ask is skipped. */
+static int osb__dns_candidate(osb__dns *d, int cand) {
+    const osb__dns_conf *c = &d->conf;
+    size_t dots = 0, i, hl = strlen(d->host);
+    int nsearch = d->absolute ? 0 : (int)c->nsearch, as_is_first;
+    for (i = 0; i < hl; i++) dots += d->host[i] == '.';
+    as_is_first = (int)dots >= c->ndots;
+    for (; cand <= nsearch; cand++) {
+        int as_is = as_is_first ? cand == 0 : cand == nsearch;
+        const char *dom = c->search[as_is_first ? cand - 1 : cand];
+        d->cand = cand;
+        if (as_is) {
+            memcpy(d->name, d->host, hl + 1);
+            return 1;
+        }
+        if (hl + 1 + strlen(dom) <= 253) {
+            osb__fmt(d->name, sizeof d->name, "%s.%s", d->host, dom);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A UDP socket for the server's family bound to a random port (a few
+ * tries, then any port the kernel picks). */
+static osb__socket osb__dns_udp(const osb__addr *server) {
+    osb__socket fd = socket(server->family, SOCK_DGRAM, 0);
+    int i;
+    if (fd == OSB__BAD_SOCKET) return fd;
+    if (osb__set_nonblocking(fd) != 0) {
+        osb__sock_close(fd);
+        return OSB__BAD_SOCKET;
+    }
+#if defined(FD_CLOEXEC)
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+    for (i = 0; i < 8; i++) {
+        struct sockaddr_storage ss;
+        osb__addr any;
+        unsigned char r[2];
+        memset(&any, 0, sizeof any);
+        any.family = server->family;
+        if (!osb__random(r, 2)) break;
+        any.port = (uint16_t)(1024 + (((unsigned)r[0] << 8 | r[1]) % (65536 - 1024)));
+        if (bind(fd, (struct sockaddr *)&ss, osb__addr_sockaddr(&any, &ss)) == 0) break;
+    }
+    return fd;
+}
+
+/* Starts the next try of the current name: the next server in turn, a
+ * fresh socket and fresh ids, both questions sent. OSB__DNS_FAILED when
+ * every server had its attempts. */
+static int osb__dns_try(osb__dns *d, int64_t now) {
+    const osb__dns_conf *c = &d->conf;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int k;
+    osb__dns_close(d);
+    if (d->tries >= (int)c->nserver * c->attempts) {
+        if (!d->why[0]) osb__fmt(d->why, sizeof d->why, "no DNS server answered");
+        return OSB__DNS_FAILED;
+    }
+    d->server = &c->server[d->tries % (int)c->nserver];
+    d->tries++;
+    d->out.n = 0;
+    d->pending = 3;
+    d->truncated = 0;
+    d->phase = OSB__DQ_UDP;
+    d->want = 1;
+    d->wake = now + c->timeout_ms;
+    if (!osb__random(d->id, sizeof d->id)) {
+        osb__fmt(d->why, sizeof d->why, "no random numbers for DNS query ids");
+        return OSB__DNS_FAILED;
+    }
+    if (d->id[0] == d->id[1]) d->id[1] ^= 1;
+    if ((d->fd = osb__dns_udp(d->server)) == OSB__BAD_SOCKET) {
+        osb__fmt(d->why, sizeof d->why, "cannot open a UDP socket: %s", strerror(osb__sock_errno()));
+        return OSB__DNS_FAILED;
+    }
+    sl = osb__addr_sockaddr(d->server, &ss);
+    for (k = 0; k < 2; k++) {
+        d->qlen[k] = osb__dns_question(d->q[k], d->name, k ? 28 : 1, d->id[k]);
+        /* a lost datagram is a silent server: the try times out */
+        sendto(d->fd, (const char *)d->q[k] + 2, d->qlen[k], 0, (struct sockaddr *)&ss, sl);
+    }
+    return OSB__DNS_WAIT;
+}
+
+/* Starts asking for the cand-th name, or ends: the last name asked does
+ * not exist, or has no address. */
+static int osb__dns_ask(osb__dns *d, int cand, int64_t now) {
+    if (!osb__dns_candidate(d, cand)) {
+        osb__fmt(d->why, sizeof d->why, "%s", d->nxdomain ? "no such name" : "the name has no address");
+        return OSB__DNS_NOTFOUND;
+    }
+    d->nxdomain = 0;
+    d->tries = 0;
+    return osb__dns_try(d, now);
+}
+
+/* What one answer to question k says, once it is ours. */
+static int osb__dns_answered(osb__dns *d, int k, const unsigned char *m, size_t len, int64_t now) {
+    int rcode = 0, tc = 0, r;
+    char srv[64];
+    r = osb__dns_parse(m, len, d->id[k], d->name, k ? 28u : 1u, d->port, &d->out, &rcode, &tc);
+    if (r == -2) return OSB__DNS_WAIT;                         /* not an answer to it */
+    osb__ip_text(d->server->ip, d->server->family == AF_INET6 ? 16 : 4, srv);
+    if (r == -1 || (rcode != 0 && rcode != 3)) {               /* this server is no help */
+        osb__fmt(d->why, sizeof d->why, "DNS server %s %s", srv,
+                 r == -1 ? "sent a malformed answer"
+                 : rcode == 2 ? "failed (SERVFAIL)"
+                 : rcode == 5 ? "refused the query" : "answered with an error");
+        return osb__dns_try(d, now);
+    }
+    d->pending &= ~(1 << k);
+    if (tc && d->phase == OSB__DQ_UDP) d->truncated |= 1 << k;
+    if (rcode == 3) d->nxdomain = 1;
+    if (d->pending) return OSB__DNS_WAIT;
+    if (d->truncated) {                                        /* again over TCP */
+        struct sockaddr_storage ss;
+        int sys;
+        d->tq = (d->truncated & 1) ? 0 : 1;
+        d->truncated &= ~(1 << d->tq);
+        d->pending |= 1 << d->tq;
+        osb__dns_close(d);
+        d->fd = socket(d->server->family, SOCK_STREAM, 0);
+        if (d->fd == OSB__BAD_SOCKET || osb__set_nonblocking(d->fd) != 0) return osb__dns_try(d, now);
+        d->phase = OSB__DQ_TCP_CONNECT;
+        d->want = 2;
+        d->io = 0;
+        d->wake = now + d->conf.timeout_ms;
+        if (connect(d->fd, (struct sockaddr *)&ss, osb__addr_sockaddr(d->server, &ss)) == 0) return OSB__DNS_WAIT;
+        sys = osb__sock_errno();
+        return sys == OSB__EINPROGRESS || sys == OSB__EAGAIN ? OSB__DNS_WAIT : osb__dns_try(d, now);
+    }
+    if (d->out.n) {
+        osb__dns_close(d);
+        return OSB__DNS_FOUND;
+    }
+    return osb__dns_ask(d, d->cand + 1, now);                  /* no such name or no address */
+}
+
+/* Reads every datagram waiting; only one from the server asked can
+ * answer. */
+static int osb__dns_udp_step(osb__dns *d, int64_t now) {
+    for (;;) {
+        struct sockaddr_storage from, ss;
+        socklen_t fl = sizeof from, sl = osb__addr_sockaddr(d->server, &ss);
+        int r = (int)recvfrom(d->fd, (char *)d->msg, sizeof d->msg, 0, (struct sockaddr *)&from, &fl);
+        int st;
+        if (r < 0) {
+            int e = osb__sock_errno();
+            if (e == OSB__EAGAIN || e == EWOULDBLOCK || e == OSB__EINTR) return OSB__DNS_WAIT;
+            return osb__dns_try(d, now);                       /* e.g. ICMP port unreachable */
+        }
+        if (fl != sl || memcmp(&from, &ss, sl) != 0) continue;  /* not from the server asked */
+        if (r >= 2 && (osb__dns_u16(d->msg) == d->id[0] || osb__dns_u16(d->msg) == d->id[1])) {
+            int k = osb__dns_u16(d->msg) == d->id[1];
+            if (!(d->pending & (1 << k))) continue;
+            st = osb__dns_answered(d, k, d->msg, (size_t)r, now);
+            if (st != OSB__DNS_WAIT || d->phase != OSB__DQ_UDP) return st;
+        }
+    }
+}
+
+/* The TCP exchange for question d->tq: connect, send it with its length,
+ * read the length and the answer. */
+static int osb__dns_tcp_step(osb__dns *d, int64_t now) {
+    int sys = 0;
+    if (d->phase == OSB__DQ_TCP_CONNECT) {
+        if (osb__connect_result(d->fd, &sys) != 0) return osb__dns_try(d, now);
+        d->phase = OSB__DQ_TCP_SEND;
+    }
+    if (d->phase == OSB__DQ_TCP_SEND) {
+        size_t total = d->qlen[d->tq] + 2;
+        while (d->io < total) {
+            int r = (int)send(d->fd, (const char *)d->q[d->tq] + d->io, total - d->io, OSB__SEND_FLAGS);
+            if (r < 0) {
+                sys = osb__sock_errno();
+                if (sys == OSB__EAGAIN || sys == EWOULDBLOCK || sys == OSB__EINTR) return OSB__DNS_WAIT;
+                return osb__dns_try(d, now);
+            }
+            d->io += (size_t)r;
+        }
+        d->phase = OSB__DQ_TCP_READ;
+        d->want = 1;
+        d->io = 0;
+    }
+    for (;;) {
+        size_t need = d->io < 2 ? 2 : 2 + osb__dns_u16(d->msg);
+        int r;
+        if (d->io >= 2 && need > sizeof d->msg) {
+            osb__fmt(d->why, sizeof d->why, "a DNS answer over TCP is larger than %u bytes", (unsigned)sizeof d->msg);
+            return osb__dns_try(d, now);
+        }
+        if (d->io == need) break;
+        r = (int)recv(d->fd, (char *)d->msg + d->io, need - d->io, 0);
+        if (r < 0) {
+            sys = osb__sock_errno();
+            if (sys == OSB__EAGAIN || sys == EWOULDBLOCK || sys == OSB__EINTR) return OSB__DNS_WAIT;
+        }
+        if (r <= 0) return osb__dns_try(d, now);
+        d->io += (size_t)r;
+    }
+    d->phase = OSB__DQ_TCP_READ + 1;           /* answers over TCP: no more truncation */
+    {
+        int st = osb__dns_answered(d, d->tq, d->msg + 2, d->io - 2, now);
+        if (st == OSB__DNS_WAIT && d->phase == OSB__DQ_TCP_READ + 1) {  /* not an answer to it */
+            osb__fmt(d->why, sizeof d->why, "a DNS answer over TCP did not match the question");
+            return osb__dns_try(d, now);
+        }
+        return st;
+    }
+}
+
+/* Starts resolving host (not an address literal) for port: the hosts file
+ * first, then DNS. */
+static int osb__dns_start(osb__dns *d, const char *host, uint16_t port, int64_t now) {
+    size_t hl = strlen(host);
+    memset(d, 0, sizeof *d);
+    d->fd = OSB__BAD_SOCKET;
+    d->port = port;
+    if (hl && host[hl - 1] == '.') {
+        d->absolute = 1;
+        hl--;
+    }
+    if (hl == 0 || hl > 253) {
+        osb__fmt(d->why, sizeof d->why, "not a host name");
+        return OSB__DNS_NOTFOUND;
+    }
+    memcpy(d->host, host, hl);
+    d->host[hl] = 0;
+    for (hl = 0; d->host[hl]; hl++) d->host[hl] = (char)osb__lower((unsigned char)d->host[hl]);
+    if (!osb__dns_question(d->q[0], d->host, 1, 0)) {      /* an empty or overlong label */
+        osb__fmt(d->why, sizeof d->why, "not a host name");
+        return OSB__DNS_NOTFOUND;
+    }
+    osb__dns_hosts(d->host, port, &d->out);
+    if (d->out.n) return OSB__DNS_FOUND;
+    osb__dns_conf_load(&d->conf);
+    return osb__dns_ask(d, 0, now);
+}
+
+/* Goes on after d->fd became ready or the clock passed d->wake. */
+static int osb__dns_step(osb__dns *d, int64_t now) {
+    int st = d->phase == OSB__DQ_UDP ? osb__dns_udp_step(d, now) : osb__dns_tcp_step(d, now);
+    if (st == OSB__DNS_WAIT && now >= d->wake) {
+        char srv[64];
+        osb__ip_text(d->server->ip, d->server->family == AF_INET6 ? 16 : 4, srv);
+        osb__fmt(d->why, sizeof d->why, "DNS server %s did not answer", srv);
+        st = osb__dns_try(d, now);
+    }
+    if (st != OSB__DNS_WAIT) osb__dns_close(d);
+    return st;
+}
+#endif
+
+/* Resolves u's host into out (the resolver's order), bounded by the
+ * deadline where the platform allows. An address literal never waits on a
+ * resolver. Returns 0, -1 when the deadline passed, or 1 on failure with
+ * the reason in why ("" when the resolver gave none). */
+static int osb__resolve(const osb_url *u, int64_t deadline, osb__addrs *out, char *why, size_t whycap) {
+#if OSB_DNS
+    osb__dns d;
+    int st;
+    out->n = 0;
+    why[0] = 0;
+    if (osb__parse_ip(u->host, d.msg)) {
+        osb__addrs_add(out, d.msg, osb__parse_ip(u->host, d.msg), u->port);
+        return 0;
+    }
+    st = osb__dns_start(&d, u->host, u->port, osb__now_ms());
+    while (st == OSB__DNS_WAIT) {
+        if (deadline && osb__now_ms() >= deadline) {
+            osb__dns_close(&d);
+            return -1;
+        }
+        osb__wait(d.fd, d.want == 2, osb__earlier(deadline, d.wake), NULL);
+        st = osb__dns_step(&d, osb__now_ms());
+    }
+    if (st == OSB__DNS_FOUND) {
+        *out = d.out;
+        return 0;
+    }
+    osb__fmt(why, whycap, "%s", d.why);
+    return 1;
+#else
+    struct addrinfo hints, *res = NULL, *ai;
+    unsigned char ip[16];
+    char port[8];
+    size_t n = osb__parse_ip(u->host, ip);
+    int rc;
+    OSB__UNUSED(whycap);
+    out->n = 0;
+    why[0] = 0;
+    if (n) {
+        osb__addrs_add(out, ip, n, u->port);
+        return 0;
+    }
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
-    if (getaddrinfo(u->host, port, &hints, res) == 0) return 0;
     hints.ai_flags = AI_NUMERICSERV;
+    osb__fmt(port, sizeof port, "%u", (unsigned)u->port);
 #if OSB_RESOLVER_THREAD
-    return osb__resolve_bounded(u->host, port, &hints, deadline, res);
+    rc = osb__resolve_bounded(u->host, port, &hints, deadline, &res);
 #else
     OSB__UNUSED(deadline);
-    return getaddrinfo(u->host, port, &hints, res);
+    rc = getaddrinfo(u->host, port, &hints, &res);
+#endif
+    if (rc == -1) return -1;
+    if (rc != 0 || !res) return 1;
+    for (ai = res; ai; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET6)
+            osb__addrs_add(out, (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr,
+                           16, u->port);
+        else if (ai->ai_family == AF_INET)
+            osb__addrs_add(out, (const unsigned char *)&((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr,
+                           4, u->port);
+    }
+    freeaddrinfo(res);
+    return out->n ? 0 : 1;
 #endif
 }
 
@@ -8862,50 +9612,46 @@ static int osb__resolve(const osb_url *u, const char *port, int64_t deadline, st
  * resolver's order, but alternating families, starting with the family of
  * the first address, so that a dead IPv6 path does not hold back every
  * IPv4 address (or the reverse). Fills out[0..n) and returns n. */
-static size_t osb__addr_order(struct addrinfo *res, struct addrinfo **out, size_t cap) {
-    struct addrinfo *a, *first = NULL, *other = NULL;
-    size_t n = 0;
+static size_t osb__addr_order(const osb__addrs *res, osb__addr *out, size_t cap) {
+    size_t n = 0, f = 0, o = 0;
     int fam;
-    if (!res) return 0;
-    fam = res->ai_family;
-    first = res;
-    for (a = res; a && !other; a = a->ai_next)
-        if (a->ai_family != fam) other = a;
-    while (n < cap && (first || other)) {
-        if (first) {
-            out[n++] = first;
-            for (first = first->ai_next; first && first->ai_family != fam; first = first->ai_next) {}
+    if (!res || !res->n) return 0;
+    fam = res->a[0].family;
+    while (o < res->n && res->a[o].family == fam) o++;
+    while (n < cap && (f < res->n || o < res->n)) {
+        if (f < res->n) {
+            out[n++] = res->a[f];
+            for (f++; f < res->n && res->a[f].family != fam; f++) {}
         }
-        if (other && n < cap) {
-            out[n++] = other;
-            for (other = other->ai_next; other && other->ai_family == fam; other = other->ai_next) {}
+        if (o < res->n && n < cap) {
+            out[n++] = res->a[o];
+            for (o++; o < res->n && res->a[o].family == fam; o++) {}
         }
     }
     return n;
 }
 
 /* Appends "addr (why)" for one address tried to the list in buf. */
-static void osb__addr_note(char *buf, size_t cap, const struct addrinfo *ai, const char *why) {
+static void osb__addr_note(char *buf, size_t cap, const osb__addr *a, const char *why) {
     char host[64];
     size_t at = strlen(buf);
-    if (ai->ai_family == AF_INET6)
-        osb__ip_text((const unsigned char *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16, host);
-    else if (ai->ai_family == AF_INET)
-        osb__ip_text((const unsigned char *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr, 4, host);
-    else
-        memcpy(host, "?", 2);
+    osb__ip_text(a->ip, a->family == AF_INET6 ? 16 : 4, host);
     if (at + 1 < cap) osb__fmt(buf + at, cap - at, "%s%s (%s)", at ? ", " : "", host, why);
 }
 
 /* 1 when the resolved addresses are what the host spells: for an address
  * literal exactly that address (the one TLS verifies is the one connected),
- * for a name anything but a numeric reading of it. */
-static int osb__addresses_are_literal(const char *host, const struct addrinfo *res) {
+ * for a name anything but a numeric reading of it (the C library's
+ * resolver reads "127.1" as 127.0.0.1; the built-in one never reads
+ * numbers, and the URL rules refuse such hosts already). */
+static int osb__addresses_are_literal(const char *host, const osb__addrs *res) {
     unsigned char ip[16];
-    size_t n = osb__parse_ip(host, ip);
-    struct addrinfo hints, *num = NULL;
-    const struct addrinfo *ai;
+    size_t n = osb__parse_ip(host, ip), i;
     if (n == 0) {
+#if OSB_DNS
+        return osb__host_problem(host, 0) == NULL;
+#else
+        struct addrinfo hints, *num = NULL;
         int numeric;
         memset(&hints, 0, sizeof hints);
         hints.ai_family = AF_UNSPEC;
@@ -8914,17 +9660,10 @@ static int osb__addresses_are_literal(const char *host, const struct addrinfo *r
         numeric = getaddrinfo(host, NULL, &hints, &num) == 0;
         if (num) freeaddrinfo(num);
         return !numeric;
+#endif
     }
-    for (ai = res; ai; ai = ai->ai_next) {
-        const unsigned char *a;
-        if (ai->ai_family == AF_INET && n == 4)
-            a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)ai->ai_addr)->sin_addr;
-        else if (ai->ai_family == AF_INET6 && n == 16)
-            a = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)ai->ai_addr)->sin6_addr;
-        else
-            return 0;
-        if (memcmp(a, ip, n) != 0) return 0;
-    }
+    for (i = 0; i < res->n; i++)
+        if (res->a[i].family != (n == 16 ? AF_INET6 : AF_INET) || memcmp(res->a[i].ip, ip, n) != 0) return 0;
     return 1;
 }
 
@@ -9025,34 +9764,29 @@ static osb_err osb__tunnel(osb_client *cl, osb__conn *k, const osb__proxy *px, c
  * proxy) with the checks every connect makes: the addresses are what the
  * host spells. */
 static osb_err osb__resolve_checked(const osb_url *dial, const char *to, int64_t deadline,
-                                    struct addrinfo **out, osb_error *err) {
-    struct addrinfo *res = NULL;
-    char port[8];
-    int rc;
-    *out = NULL;
-    osb__fmt(port, sizeof port, "%u", (unsigned)dial->port);
-    rc = osb__resolve(dial, port, deadline, &res);
+                                    osb__addrs *out, osb_error *err) {
+    char why[160];
+    int rc = osb__resolve(dial, deadline, out, why, sizeof why);
     if (rc == -1) {
         osb__set_error(err, OSB_ERR_TIMEOUT, "resolving %shost '%s' timed out", to, dial->host);
         if (err) err->phase = OSB_PHASE_DNS;
         return OSB_ERR_TIMEOUT;
     }
-    if (rc != 0 || !res) {
-        osb__set_error(err, OSB_ERR_DNS, "cannot resolve %shost '%s'", to, dial->host);
+    if (rc != 0 || !out->n) {
+        osb__set_error(err, OSB_ERR_DNS, "cannot resolve %shost '%s'%s%s", to, dial->host, why[0] ? ": " : "", why);
         if (err) err->phase = OSB_PHASE_DNS;
         return OSB_ERR_DNS;
     }
-    if (!osb__addresses_are_literal(dial->host, res)) {
+    if (!osb__addresses_are_literal(dial->host, out)) {
         /* the resolver read the host as an address other than the one it
            spells (or as one where we see a name): TLS would verify one
            address and the socket reach another */
-        freeaddrinfo(res);
+        out->n = 0;
         osb__set_error(err, OSB_ERR_INVALID_ARG,
                        "host '%s' is an address in a form the resolver reads differently; write "
                        "IPv4 as four decimal numbers without leading zeros, IPv6 in brackets", dial->host);
         return OSB_ERR_INVALID_ARG;
     }
-    *out = res;
     return OSB_OK;
 }
 
@@ -9110,7 +9844,7 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
                             int64_t deadline, osb__conn **out, osb_error *err) {
     const osb_url *dial = px ? &px->url : u;   /* where the socket goes */
     const char *to = px ? "proxy " : "";
-    struct addrinfo *res = NULL;
+    osb__addrs res;
     char tried[240] = "";
     int sys_err = 0, timed_out = 0;
     osb__conn *k;
@@ -9128,21 +9862,20 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
     {
         /* every address, families alternating, each with its share of what
            is left of the deadline: one dead address cannot use all of it */
-        struct addrinfo *order[32];
-        size_t n = osb__addr_order(res, order, sizeof order / sizeof order[0]), i;
+        osb__addr order[OSB__MAX_ADDRS];
+        size_t n = osb__addr_order(&res, order, OSB__MAX_ADDRS), i;
         for (i = 0; i < n; i++) {
             int64_t now = osb__now_ms(), d = deadline;
             if (deadline) {
                 if (now >= deadline) { timed_out = 1; break; }
                 if (n - i > 1) d = now + (deadline - now) / (int64_t)(n - i);
             }
-            if (osb__connect_one(order[i], d, &fd, &sys_err, &timed_out) == 0) break;
-            osb__addr_note(tried, sizeof tried, order[i], timed_out ? "timed out" : strerror(sys_err));
+            if (osb__connect_one(&order[i], d, &fd, &sys_err, &timed_out) == 0) break;
+            osb__addr_note(tried, sizeof tried, &order[i], timed_out ? "timed out" : strerror(sys_err));
             fd = OSB__BAD_SOCKET;
         }
-        for (; i < n && fd == OSB__BAD_SOCKET; i++) osb__addr_note(tried, sizeof tried, order[i], "not tried");
+        for (; i < n && fd == OSB__BAD_SOCKET; i++) osb__addr_note(tried, sizeof tried, &order[i], "not tried");
     }
-    freeaddrinfo(res);
     if (fd == OSB__BAD_SOCKET) return osb__connect_failed(dial, to, tried, timed_out, sys_err, deadline, err);
     if ((e = osb__conn_new(cl, fd, u, OSB_IO_BUFFER, &k, err)) != OSB_OK) return e;
     k->route = route;
@@ -15956,8 +16689,7 @@ typedef struct osb__mdns {
     struct osb__mdns *next;
     char host[256];
     uint16_t port;
-    struct addrinfo *res;
-    struct addrinfo *order[32];
+    osb__addr order[OSB__MAX_ADDRS];
     size_t n;
 } osb__mdns;
 
@@ -16129,7 +16861,6 @@ OSB_API void osb_multi_free(osb_multi *m) {
     while (m->dns) {
         osb__mdns *d = m->dns;
         m->dns = d->next;
-        freeaddrinfo(d->res);
         osb__free(m->c->alloc, d);
     }
     osb__free(m->c->alloc, m->pfd);
@@ -16368,7 +17099,7 @@ static osb_err osb__t_connect_next(osb_transfer *t);
 static osb_err osb__t_resolve(osb_transfer *t) {
     osb_multi *m = t->m;
     osb__mdns *d;
-    struct addrinfo *res;
+    osb__addrs res;
     osb_err e;
     for (d = m->dns; d; d = d->next)
         if (d->port == t->url.port && !strcmp(d->host, t->url.host)) {
@@ -16378,15 +17109,13 @@ static osb_err osb__t_resolve(osb_transfer *t) {
     if ((e = osb__resolve_checked(&t->url, "", t->connect_deadline, &res, &m->c->err)) != OSB_OK) return e;
     d = (osb__mdns *)osb__alloc(m->c->alloc, sizeof *d);
     if (!d) {
-        freeaddrinfo(res);
         osb__set_error(&m->c->err, OSB_ERR_NOMEM, "out of memory");
         return OSB_ERR_NOMEM;
     }
     memset(d, 0, sizeof *d);
     memcpy(d->host, t->url.host, sizeof d->host);
     d->port = t->url.port;
-    d->res = res;
-    d->n = osb__addr_order(res, d->order, sizeof d->order / sizeof d->order[0]);
+    d->n = osb__addr_order(&res, d->order, OSB__MAX_ADDRS);
     d->next = m->dns;
     m->dns = d;
     t->dns = d;
@@ -16436,23 +17165,23 @@ static osb_err osb__t_connect_next(osb_transfer *t) {
             break;
         }
         t->addr_deadline = cd && d->n - t->at > 1 ? now + (cd - now) / (int64_t)(d->n - t->at) : cd;
-        r = osb__connect_start(d->order[t->at], &t->fd, &t->sys_err);
+        r = osb__connect_start(&d->order[t->at], &t->fd, &t->sys_err);
         if (r == 0) return osb__t_connected(t);
         if (r == 1) {
             t->state = OSB__TS_CONNECT;
             return OSB__AGAIN;
         }
-        osb__addr_note(t->tried, sizeof t->tried, d->order[t->at], strerror(t->sys_err));
+        osb__addr_note(t->tried, sizeof t->tried, &d->order[t->at], strerror(t->sys_err));
         t->at++;
     }
-    for (; t->at < d->n; t->at++) osb__addr_note(t->tried, sizeof t->tried, d->order[t->at], "not tried");
+    for (; t->at < d->n; t->at++) osb__addr_note(t->tried, sizeof t->tried, &d->order[t->at], "not tried");
     return osb__connect_failed(&t->url, "", t->tried, t->timed_out, t->sys_err, t->connect_deadline, &t->m->c->err);
 }
 
 /* The connect under way reported (writable, or its share of time is up). */
 static osb_err osb__t_connect_done(osb_transfer *t, int timed_out) {
     if (!timed_out && osb__connect_result(t->fd, &t->sys_err) == 0) return osb__t_connected(t);
-    osb__addr_note(t->tried, sizeof t->tried, t->dns->order[t->at], timed_out ? "timed out" : strerror(t->sys_err));
+    osb__addr_note(t->tried, sizeof t->tried, &t->dns->order[t->at], timed_out ? "timed out" : strerror(t->sys_err));
     if (timed_out) t->timed_out = 1;
     osb__sock_close(t->fd);
     t->fd = OSB__BAD_SOCKET;

@@ -23,43 +23,24 @@ static const char *self_path = "build/test_net";
 
 /* ---- the order of addresses (RFC 8305 section 4) ---- */
 
-typedef struct fake_addr {
-    struct addrinfo ai;
-    struct sockaddr_storage ss;
-} fake_addr;
-
-/* A chain from "4:1.2.3.4" / "6:::1" strings. */
-static struct addrinfo *chain(fake_addr *store, const char *const *spec, size_t n) {
+/* An address list from "4:1.2.3.4" / "6:::1" strings. */
+static const osb__addrs *addr_list(osb__addrs *l, const char *const *spec, size_t n) {
     size_t i;
-    memset(store, 0, n * sizeof *store);
+    l->n = 0;
     for (i = 0; i < n; i++) {
-        fake_addr *f = &store[i];
-        if (spec[i][0] == '6') {
-            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)&f->ss;
-            s6->sin6_family = AF_INET6;
-            inet_pton(AF_INET6, spec[i] + 2, &s6->sin6_addr);
-            f->ai.ai_family = AF_INET6;
-            f->ai.ai_addrlen = sizeof *s6;
-        } else {
-            struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)&f->ss;
-            s4->sin_family = AF_INET;
-            inet_pton(AF_INET, spec[i] + 2, &s4->sin_addr);
-            f->ai.ai_family = AF_INET;
-            f->ai.ai_addrlen = sizeof *s4;
-        }
-        f->ai.ai_socktype = SOCK_STREAM;
-        f->ai.ai_addr = (struct sockaddr *)(void *)&f->ss;
-        f->ai.ai_next = i + 1 < n ? &store[i + 1].ai : NULL;
+        unsigned char ip[16];
+        size_t len = osb__parse_ip(spec[i] + 2, ip);
+        osb__addrs_add(l, ip, len, 9999);
     }
-    return &store[0].ai;
+    return l;
 }
 
 static void order_is(const char *const *spec, size_t n, const char *want, int line) {
-    fake_addr store[8];
-    struct addrinfo *out[8];
+    osb__addrs l;
+    osb__addr out[8];
     char got[256] = "";
-    size_t k, m = osb__addr_order(chain(store, spec, n), out, 8);
-    for (k = 0; k < m; k++) osb__addr_note(got, sizeof got, out[k], "x");
+    size_t k, m = osb__addr_order(addr_list(&l, spec, n), out, 8);
+    for (k = 0; k < m; k++) osb__addr_note(got, sizeof got, &out[k], "x");
     if (strcmp(got, want) != 0) {
         testlib_failed_checks++;
         fprintf(stderr, "  line %d: order \"%s\", want \"%s\"\n", line, got, want);
@@ -79,11 +60,11 @@ TEST(addresses_alternate_families) {
     ORDER_IS(d, "fd00::1 (x)");
     ORDER_IS(e, "fd00::1 (x), 10.0.0.1 (x), fd00::2 (x), 10.0.0.2 (x)");
     {   /* more addresses than room: the first ones, still alternating */
-        fake_addr store[5];
-        struct addrinfo *out[2];
-        CHECK_EQ_INT(osb__addr_order(chain(store, b, 5), out, 2), 2);
-        CHECK_EQ_INT(out[0]->ai_family, AF_INET);
-        CHECK_EQ_INT(out[1]->ai_family, AF_INET6);
+        osb__addrs l;
+        osb__addr out[2];
+        CHECK_EQ_INT(osb__addr_order(addr_list(&l, b, 5), out, 2), 2);
+        CHECK_EQ_INT(out[0].family, AF_INET);
+        CHECK_EQ_INT(out[1].family, AF_INET6);
         CHECK_EQ_INT(osb__addr_order(NULL, out, 2), 0);
     }
 }
@@ -136,15 +117,14 @@ static int child_multi(void) {
     pid_t srv = serve_on("127.0.0.2", 9999);
     if (srv < 0) { printf("child: no server\n"); return 1; }
     {   /* the order the client will try multi.test's addresses in */
-        struct addrinfo hints, *res = NULL, *order[8];
-        char list[256] = "";
+        osb__addrs res;
+        osb__addr order[8];
+        osb_url u;
+        char list[256] = "", why[160];
         size_t n, k;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_socktype = SOCK_STREAM;
-        if (getaddrinfo("multi.test", "9999", &hints, &res) == 0) {
-            n = osb__addr_order(res, order, 8);
-            for (k = 0; k < n; k++) osb__addr_note(list, sizeof list, order[k], "-");
-            freeaddrinfo(res);
+        if (osb_url_parse("multi.test:9999", 0, &u) == OSB_OK && osb__resolve(&u, 0, &res, why, sizeof why) == 0) {
+            n = osb__addr_order(&res, order, 8);
+            for (k = 0; k < n; k++) osb__addr_note(list, sizeof list, &order[k], "-");
         }
         printf("order: %s\n", list);
     }
