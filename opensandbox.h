@@ -2399,7 +2399,16 @@ typedef struct osb_upload_file {
 
 /* POST /files/upload: files[0..n) in one multipart request, streamed with a
  * Content-Length (memory stays constant whatever the sizes). Existing files
- * are overwritten. Errors: OSB_ERR_IO (a local file or reader failed),
+ * are overwritten. Over plain http, content from a descriptor or a local
+ * path goes from the file to the socket with sendfile(2) on Linux
+ * (OSB_NO_SENDFILE: read() instead); other content is staged in the
+ * connection's buffer, and every send but the last carries MSG_MORE (whole
+ * segments, not a small one at the end of each send). Over https the body is
+ * read straight into the TLS records. For 1 MiB and more (Linux) the
+ * socket's send buffer is raised (SO_SNDBUF, kept by the pooled connection)
+ * where net.core.wmem_max allows more than TCP's autotuning would reach
+ * (tcp_wmem's maximum): more of the body stays queued while the receiver
+ * is away. Errors: OSB_ERR_IO (a local file or reader failed),
  * OSB_ERR_HTTP (400 bad metadata, 500), transport errors. */
 OSB_API osb_err osb_files_upload(osb_client *c, const osb_target *execd, const osb_upload_file *files,
                                  size_t n);
@@ -6241,6 +6250,13 @@ typedef struct pollfd osb__pollfd;
 #else
 #  define OSB__SEND_FLAGS 0
 #endif
+/* A send that more of the same request follows: no partial segment is
+ * pushed at its end (Linux; elsewhere every send is pushed). */
+#if defined(MSG_MORE)
+#  define OSB__MSG_MORE MSG_MORE
+#else
+#  define OSB__MSG_MORE 0
+#endif
 /* Uploads from a file descriptor go out with sendfile(2) on Linux over
  * plain http (define OSB_NO_SENDFILE to always use the read loop). */
 #if !defined(_WIN32) && defined(__linux__) && !defined(OSB_NO_SENDFILE)
@@ -6268,6 +6284,7 @@ typedef struct osb__conn {
     int route;                /* OSB__ROUTE_* */
     char via[300];            /* the proxy's "host:port", "" when direct */
     int proxy_auth;           /* credentials went to the proxy (for a 407's message) */
+    int more;                 /* the request goes on after the next send (MSG_MORE) */
     char *buf;                /* receive buffer */
     size_t cap, start, end;   /* unread bytes are buf[start..end) */
 } osb__conn;
@@ -6347,7 +6364,7 @@ static osb_err osb__sock_send_some(osb__conn *c, const void *data, size_t len, s
 #ifdef _WIN32
         int n = send(c->fd, (const char *)data, chunk, 0);
 #else
-        ptrdiff_t n = send(c->fd, data, (size_t)chunk, OSB__SEND_FLAGS);
+        ptrdiff_t n = send(c->fd, data, (size_t)chunk, OSB__SEND_FLAGS | (c->more ? OSB__MSG_MORE : 0));
 #endif
         if (n > 0) {
             *sent = (size_t)n;
@@ -6422,6 +6439,61 @@ static osb_err osb__sock_sendfile(osb__conn *c, int fd, uint64_t len, uint64_t *
     }
 }
 #endif
+
+/* The send buffer for a large upload. TCP autotunes a socket's send buffer
+ * up to tcp_wmem's maximum (4 MiB by default); a buffer set with SO_SNDBUF
+ * may be larger, up to twice net.core.wmem_max, and then stays fixed. A
+ * larger one keeps more of the body queued while the receiver is away (on
+ * loopback the sender waits for the receiving process to be scheduled), so
+ * for bodies of OSB__BIG_UPLOAD bytes and more it is raised -- only where
+ * the system allows more than autotuning would reach, since a fixed buffer
+ * below that ceiling would slow a long, fast path. Linux only. */
+#define OSB__BIG_UPLOAD (1u << 20)
+
+/* What SO_SNDBUF to ask for given net.core.wmem_max and tcp_wmem's maximum
+ * (0: leave autotuning alone). The kernel doubles the value; 16 MiB at most. */
+OSB__HELPER int osb__sndbuf_rule(long wmem_max, long tcp_wmem_max) {
+    long want = wmem_max < (8L << 20) ? wmem_max : (8L << 20);
+    return wmem_max > 0 && tcp_wmem_max > 0 && 2 * want > tcp_wmem_max ? (int)want : 0;
+}
+
+#if defined(__linux__)
+/* The index-th number (from 0) of a small file such as /proc/sys/...; -1
+ * when there is none. */
+OSB__HELPER long osb__file_number(const char *path, int index) {
+    char b[128];
+    ptrdiff_t n;
+    int fd = open(path, O_RDONLY), i = 0;
+    long v = -1;
+    const char *p = b;
+    if (fd < 0) return -1;
+    n = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    b[n] = 0;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+        if (*p < '0' || *p > '9') return -1;
+        for (v = 0; *p >= '0' && *p <= '9'; p++)
+            if (v < 0x7fffffffL / 10) v = v * 10 + (*p - '0');
+        if (i++ == index) return v;
+    }
+}
+#endif
+
+/* Raises k's send buffer for a body of len bytes (-1: unknown length). */
+static void osb__sndbuf_for_upload(osb__conn *k, int64_t len) {
+#if defined(__linux__)
+    int want;
+    if (len >= 0 && len < (int64_t)OSB__BIG_UPLOAD) return;
+    want = osb__sndbuf_rule(osb__file_number("/proc/sys/net/core/wmem_max", 0),
+                            osb__file_number("/proc/sys/net/ipv4/tcp_wmem", 2));
+    if (want) setsockopt(k->fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+#else
+    (void)k;
+    (void)len;
+#endif
+}
 
 /* Receives what is there (at least one byte, or EOF as *got == 0). */
 static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *got,
@@ -10176,7 +10248,10 @@ static osb_err osb__send_multipart(osb__conn *k, const osb_http_request *req, os
         if (fd >= 0 && m->done_body < p->size) {
             uint64_t got = 0;
             int unsupported = 0;
-            if (fill && (e = osb__conn_send(k, data, fill, deadline, err)) != OSB_OK) return e;
+            k->more = 1;   /* the file's bytes follow */
+            e = fill ? osb__conn_send(k, data, fill, deadline, err) : OSB_OK;
+            k->more = 0;
+            if (e) return e;
             fill = 0;
             e = osb__sock_sendfile(k, fd, p->size - m->done_body, &got, &unsupported, deadline, err);
             if (e) {
@@ -10216,7 +10291,10 @@ static osb_err osb__send_multipart(osb__conn *k, const osb_http_request *req, os
         }
         fill += (size_t)n;
         if (fill == room) {
-            if ((e = osb__conn_send(k, data, fill, deadline, err)) != OSB_OK) return e;
+            k->more = m->phase != OSB__MP_DONE;
+            e = osb__conn_send(k, data, fill, deadline, err);
+            k->more = 0;
+            if (e) return e;
             fill = 0;
         }
     }
@@ -10285,6 +10363,7 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
     uint64_t sent = 0;
     int chunked = req->body_reader_len < 0;
     osb_err e;
+    osb__sndbuf_for_upload(k, req->body_reader_len);
 #if OSB_TLS
     if (!chunked && k->tls) {   /* the reader fills TLS records directly */
         osb__tls_src src;
@@ -10302,7 +10381,11 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
         size_t n;
         int last;
         e = osb__reader_stage(k, req, &sent, &p, &n, &last, err);
+        /* a body of known length: MSG_MORE until its last piece (a chunked
+         * one may be a live stream: each piece goes out as it comes) */
+        k->more = !chunked && sent < (uint64_t)req->body_reader_len;
         if (!e && n) e = osb__conn_send(k, p, n, deadline, err);
+        k->more = 0;
         if (e || last) return e;
     }
 }
@@ -10723,7 +10806,10 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
                 osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
                 return OSB_ERR_NOMEM;
             }
+            /* a body sent after the head: no partial segment between them */
+            k->more = (req->body && !joined) || (!req->body && req->body_reader && req->body_reader_len > 0);
             e = osb__conn_send(k, c->scratch.data, c->scratch.len, send_deadline, err);
+            k->more = 0;
             if (joined) c->scratch.len -= req->body_len;
             if (!e && req->body && !joined) e = osb__conn_send(k, req->body, req->body_len, send_deadline, err);
             if (!e && !req->body && req->body_reader) e = osb__send_reader(k, req, send_deadline, err);

@@ -755,13 +755,20 @@ the causes, whatever a single run says.
   each body into memory) every client landed at the same ~0.4-1 GB/s, so the rows measured
   nginx. The sink drops bodies in the kernel (recv MSG_TRUNC), and every client sends the same
   bytes in the same multipart shape to it in the same run. What is left is the client: its CPU
-  per GB (one copy into the kernel for a reader's bytes, none for sendfile) and how much it
-  keeps queued while the sink waits for its core: on loopback the sender's progress hangs on the
-  receiver being scheduled, so on a busy machine the throughput follows the send buffer as much
-  as the CPU. osb from a file: sendfile, no copy in the process (about 0.15 s/GB against 0.4 for
-  python reading the file and sending it); from a reader: the reader fills the connection
-  buffer and each 64 KiB goes out with one send, one copy into the kernel as python's
-  generator body has.
+  per GB and how much it keeps queued while the sink waits for its core (on loopback a sender
+  stalls until the receiving process runs, so on a busy machine the throughput follows the send
+  buffer as much as the CPU). osb from a file: sendfile, no copy in the process (~0.13 s/GB
+  against ~0.45 for python and libcurl, which read the file and send it: two copies). From a
+  reader: the reader fills the connection buffer and each 64 KiB goes out with one send, every
+  send but the last with MSG_MORE (whole 64 KiB segments, not a full one and a 53-byte one per
+  send); for 1 MiB and more the send buffer is raised to 8 MiB where net.core.wmem_max allows
+  it (autotuning stops at tcp_wmem's 4 MiB), which measured +25-40% on this machine under load.
+  The reader row against python stays near 1x: python's generator body also costs one copy
+  into the kernel per byte (~0.21 s/GB, osb ~0.22 including the reader's own memcpy), and a
+  quiet machine makes both CPU-bound. 1.5x would need no copy at all: vmsplice(2) of the
+  caller's pages into a pipe spliced to the socket measured ~0.13-0.17 s/GB, but the socket then
+  holds the caller's pages until the receiver has read them, so the bytes must not change until
+  the upload returns -- a contract a reader (which refills its block) cannot keep; not done.
 - **T1 JSON vs jsmn**: jsmn neither unescapes nor validates UTF-8 and only records offsets;
   osb_json validates and unescapes every string byte by byte. The SWAR string scan above is the
   fix; a jsmn-like "offsets only, no validation" mode is not worth the API.

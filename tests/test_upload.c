@@ -1,11 +1,13 @@
 /* Upload paths of osb_files_upload against tools/devserver's execd, checked
  * byte for byte by downloading the file again: from a file descriptor and a
  * local path (sendfile on Linux over plain http), from a pipe (no sendfile:
- * the read loop), from a descriptor that is not at its start, over https
- * (tests/servers/front.py terminating TLS in front of execd), and with the
- * connection cut in the middle of the body (front.py --cut-after), plain and
- * https: the call fails with a transport error, the process lives (SIGPIPE
- * is not ignored here), and the next upload on the same client is whole. */
+ * the read loop), from a reader of several sizes, from a descriptor that is
+ * not at its start, over https (tests/servers/front.py terminating TLS in
+ * front of execd), and with the connection cut in the middle of the body
+ * (front.py --cut-after), plain and https: the call fails with a transport
+ * error, the process lives (SIGPIPE is not ignored here), and the next
+ * upload on the same client is whole. Also: the send buffer of a large
+ * upload is raised only where the system allows more than autotuning. */
 #define _DEFAULT_SOURCE
 #define OSB_TLS 1
 #define OPENSANDBOX_IMPLEMENTATION
@@ -368,6 +370,92 @@ TEST(upload_cut_in_the_middle_tls) {
     NEED_SERVER();
     cut_in_the_middle(1, 0);
 }
+
+/* A reader's bytes (no descriptor: staged in the connection buffer, each
+ * full buffer sent with MSG_MORE but the last): sizes around the buffer. */
+typedef struct pat_reader { uint64_t at, n; unsigned seed; } pat_reader;
+static ptrdiff_t pat_read(void *user, void *buf, size_t cap) {
+    pat_reader *r = (pat_reader *)user;
+    unsigned char *b = (unsigned char *)buf;
+    size_t k = 0;
+    if (cap > 10007) cap = 10007;   /* pieces that do not line up with the buffer */
+    while (k < cap && r->at < r->n) b[k++] = pat(r->at++, r->seed);
+    return (ptrdiff_t)k;
+}
+
+TEST(upload_from_a_reader_byte_exact) {
+    static const uint64_t sizes[] = {0, 1, 65536, 65536 * 3 + 1, (3u << 20) + 7};
+    size_t i;
+    NEED_SERVER();
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char rp[256], name[32];
+        osb_upload_file f;
+        pat_reader r;
+        r.at = 0;
+        r.n = sizes[i];
+        r.seed = 9 + (unsigned)i;
+        memset(&f, 0, sizeof f);
+        snprintf(name, sizeof name, "reader-%u.bin", (unsigned)i);
+        f.path = remote(rp, sizeof rp, name);
+        f.read = pat_read;
+        f.read_user = &r;
+        f.size = sizes[i];
+        CHECK_EQ_INT(osb_files_upload(C, &T, &f, 1), OSB_OK);
+        CHECK(r.at == sizes[i]);
+        CHECK(same_in_sandbox(rp, sizes[i], pat_hash(0, sizes[i], 9 + (unsigned)i)));
+    }
+}
+
+/* The send buffer of a large upload: raised only where the system lets a
+ * fixed buffer go above what autotuning would reach. */
+TEST(sndbuf_rule_and_proc_numbers) {
+    CHECK_EQ_INT(osb__sndbuf_rule(4194304, 4194304), 4194304);   /* 8 MiB > 4 MiB */
+    CHECK_EQ_INT(osb__sndbuf_rule(212992, 4194304), 0);          /* Linux's default cap: leave it */
+    CHECK_EQ_INT(osb__sndbuf_rule(64L << 20, 4194304), 8 << 20); /* at most 8 MiB asked */
+    CHECK_EQ_INT(osb__sndbuf_rule(-1, 4194304), 0);              /* unreadable */
+    CHECK_EQ_INT(osb__sndbuf_rule(4194304, -1), 0);
+#if defined(__linux__)
+    {
+        char lp[256];
+        FILE *f;
+        snprintf(lp, sizeof lp, "/tmp/osb-upload-%ld-wmem", (long)getpid());
+        f = fopen(lp, "w");
+        CHECK(f != NULL);
+        if (!f) return;
+        fputs("4096\t16384\t4194304\n", f);
+        fclose(f);
+        CHECK_EQ_INT(osb__file_number(lp, 0), 4096);
+        CHECK_EQ_INT(osb__file_number(lp, 2), 4194304);
+        CHECK_EQ_INT(osb__file_number(lp, 3), -1);
+        CHECK_EQ_INT(osb__file_number("/nonexistent/osb", 0), -1);
+        unlink(lp);
+    }
+#endif
+}
+
+#if defined(__linux__)
+TEST(a_large_upload_raises_the_send_buffer_where_allowed) {
+    osb__conn k;
+    int before = 0, after = 0, want;
+    socklen_t len = sizeof before;
+    memset(&k, 0, sizeof k);
+    k.fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(k.fd >= 0);
+    if (k.fd < 0) return;
+    CHECK(getsockopt(k.fd, SOL_SOCKET, SO_SNDBUF, &before, &len) == 0);
+    osb__sndbuf_for_upload(&k, 100000);   /* small: untouched */
+    len = sizeof after;
+    CHECK(getsockopt(k.fd, SOL_SOCKET, SO_SNDBUF, &after, &len) == 0);
+    CHECK_EQ_INT(after, before);
+    want = osb__sndbuf_rule(osb__file_number("/proc/sys/net/core/wmem_max", 0),
+                            osb__file_number("/proc/sys/net/ipv4/tcp_wmem", 2));
+    osb__sndbuf_for_upload(&k, (int64_t)OSB__BIG_UPLOAD);
+    len = sizeof after;
+    CHECK(getsockopt(k.fd, SOL_SOCKET, SO_SNDBUF, &after, &len) == 0);
+    CHECK_EQ_INT(after, want ? 2 * want : before);   /* Linux doubles what was asked */
+    close(k.fd);
+}
+#endif
 
 /* Content-Range as the download's resume reads it: digits only, exactly. */
 static osb__ex_range range_of(const char *v) {
