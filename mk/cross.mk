@@ -12,8 +12,9 @@
 # compilers, qemu-user, and through multiarch the target's libbearssl.a and,
 # where Debian has it, musl (musl-dev:ARCH ships a specs file for the cross
 # gcc). Without the target's musl the build is static glibc. s390x builds
-# the tokenizer/multipart, HTTP framing and WebSocket suites and runs them
-# big-endian.
+# the tokenizer/multipart, HTTP framing, WebSocket and resolver (test_dns,
+# the OSB_DNS=1 resolver against tests/servers/dnsserver.py) suites and runs
+# them big-endian.
 #
 # Output: build/cross/TARGET/{test_*,quickstart,examples/*,osb,osb-notls}
 
@@ -48,7 +49,7 @@ cross_tls = -DOSB_TLS=1 -I/usr/include/bearssl \
     $(if $(call cross_specs,$(1)),tools/musl_fortify_shim.c) $(call cross_bearssl,$(1))
 
 CROSS_SUITES := $(patsubst tests/%.c,%,$(TEST_SRCS))
-CROSS_BE_SUITES ?= test_tokens test_http test_ws
+CROSS_BE_SUITES ?= test_tokens test_http test_ws test_dns
 CROSS_EXAMPLES := $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 CROSS_TLS_SUITES = test_tls test_upload test_ws test_multi test_proxy test_alloc test_security
 CROSS_SRC_DEPS = opensandbox.h $(wildcard tests/*.h) tools/musl_fortify_shim.c

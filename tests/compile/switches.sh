@@ -73,5 +73,29 @@ elif grep -q 'they need OSB_NO_WS=0' "$out/ws-pty.log"; then
 else
     bad "OSB_NO_WS=1 with OSB_NO_PTY=0: failed for another reason" "$out/ws-pty.log"
 fi
+# OSB_DNS=1, the built-in resolver: a static musl quickstart links neither
+# getaddrinfo nor threads (with OSB_DNS=0 it has both, so the check can fail)
+if g++ -std=c++17 $W -DOSB_DNS=1 -x c++ -c tests/compile/impl.c -o "$out/dns-cxx.o" >"$out/dns-cxx.log" 2>&1; then
+    ok "OSB_DNS=1: builds as C++17"
+else
+    bad "OSB_DNS=1: does not build as C++17" "$out/dns-cxx.log"
+fi
+resolver_syms='^(getaddrinfo|freeaddrinfo|pthread_create|pthread_cond_timedwait)$'
+if command -v musl-gcc >/dev/null 2>&1; then
+    for dns in 0 1; do
+        if musl-gcc -std=c99 $W -Os -ffunction-sections -fdata-sections -DOSB_DNS=$dns examples/quickstart.c \
+                -o "$out/quickstart-dns$dns" -static -Wl,--gc-sections >"$out/quickstart-dns$dns.log" 2>&1; then
+            left=$(nm "$out/quickstart-dns$dns" | awk '{print $NF}' | grep -E "$resolver_syms" | sort | tr '\n' ' ')
+            if [ "$dns" = 1 ] && [ -z "$left" ]; then ok "OSB_DNS=1: static musl quickstart has no getaddrinfo/pthread_create"
+            elif [ "$dns" = 1 ]; then bad "OSB_DNS=1: static musl quickstart still has: $left"
+            elif [ -n "$left" ]; then ok "OSB_DNS=0: static musl quickstart has $left"
+            else bad "OSB_DNS=0: no resolver symbols found (the OSB_DNS=1 check would prove nothing)"; fi
+        else
+            bad "OSB_DNS=$dns: static musl quickstart does not build" "$out/quickstart-dns$dns.log"
+        fi
+    done
+else
+    echo "skip OSB_DNS=1 symbol check: no musl-gcc (apt-get install musl-tools)"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
