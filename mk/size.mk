@@ -8,7 +8,7 @@
 #                             from the linker's map file (tools/size-report.py)
 #
 # musl (musl-gcc), -Os, one section per function and datum, no unwind
-# tables, --gc-sections. BearSSL is compiled for this build from Debian's
+# tables, --gc-sections, the edge profile (SIZE_PROFILE, below). BearSSL is compiled for this build from Debian's
 # source package with the same flags (tools/bearssl-build.sh), so unused
 # functions drop out; without the source it falls back to Debian's
 # libbearssl.a (plus tools/musl_fortify_shim.c).
@@ -16,6 +16,11 @@
 SIZE_CC ?= musl-gcc
 SIZE_CFLAGS ?= -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
     -fno-unwind-tables
+# The edge profile: compile-time choices for small static binaries, part of
+# every size build. OSB_DNS=1: the built-in resolver instead of getaddrinfo
+# (no libc resolver, no resolver thread, so no pthreads). `make size
+# SIZE_PROFILE=` measures the default build.
+SIZE_PROFILE ?= -DOSB_DNS=1
 SIZE_LDFLAGS ?= -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noseparate-code
 SIZE_BEARSSL = build/size/libbearssl.a
 SIZE_TLS = -DOSB_TLS=1 -I/usr/include/bearssl
@@ -39,7 +44,7 @@ $(SIZE_BEARSSL):
 
 build/size/%: $(SIZE_OSB_SRC) examples/quickstart.c opensandbox.h $(SIZE_BEARSSL) tools/musl_fortify_shim.c
 	@mkdir -p $(@D)
-	@$(SIZE_CC) $(SIZE_CFLAGS) -I. $(if $(findstring -tls,$*),$(SIZE_TLS)) $(size_src_$*) \
+	@$(SIZE_CC) $(SIZE_CFLAGS) $(SIZE_PROFILE) -I. $(if $(findstring -tls,$*),$(SIZE_TLS)) $(size_src_$*) \
 	    $(if $(findstring -tls,$*),tools/musl_fortify_shim.c $(SIZE_BEARSSL)) \
 	    $(SIZE_LDFLAGS) -Wl,-Map,build/size/$*.map -o build/size/$*.full
 	@strip -o $@ build/size/$*.full
