@@ -205,6 +205,8 @@
  *     OSB_MULTI_STEP_WRITES  32   sends of one transfer's request per turn
  *     OSB_NO_SENDFILE             defined: uploads from a descriptor use read(),
  *                                 never sendfile (Linux)
+ *     OSB_NO_SIMD                 defined: JSON strings are scanned by 8-byte
+ *                                 words, never with SSE2 or NEON
  *   Feature switches (0 by default; 1 leaves the family out of the
  *   declarations and the implementation, for builds without section garbage
  *   collection; define them alike wherever the header is included):
@@ -3150,6 +3152,17 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 #if OSB_RESOLVER_THREAD
 #  include <pthread.h>
 #endif
+/* JSON strings are scanned 16 bytes per step where the machine has 16-byte
+ * vectors in its baseline (SSE2 on x86-64, NEON on little-endian aarch64),
+ * by 8-byte words elsewhere (>>json). OSB_NO_SIMD forces the words. */
+#if !defined(OSB_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__)
+#  include <emmintrin.h>
+#  define OSB__SIMD_SSE2 1
+#elif !defined(OSB_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && defined(__ARM_NEON) && \
+    defined(__aarch64__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#  include <arm_neon.h>
+#  define OSB__SIMD_NEON 1
+#endif
 
 #ifndef OSB_TLS
 #  define OSB_TLS 0
@@ -3496,7 +3509,7 @@ OSB__HELPER size_t osb__str_first(uint64_t m) {
     return (size_t)((((m & (0 - m)) >> 7) * 0x0001020304050607ull) >> 56);
 }
 
-OSB__HELPER size_t osb__str_plain_end(const unsigned char *s, size_t p, size_t n) {
+OSB__HELPER size_t osb__str_plain_end_words(const unsigned char *s, size_t p, size_t n) {
     while (n - p >= 8) {
         uint64_t m = osb__str_special(osb__load_le64(s + p));
         if (m) return p + osb__str_first(m);
@@ -3504,6 +3517,177 @@ OSB__HELPER size_t osb__str_plain_end(const unsigned char *s, size_t p, size_t n
     }
     while (p < n && s[p] >= 0x20 && s[p] < 0x80 && s[p] != '"' && s[p] != '\\') p++;
     return p;
+}
+
+#if defined(OSB__SIMD_SSE2) || defined(OSB__SIMD_NEON)
+#define OSB__SIMD 1
+/* Vector helpers are small and only pay inside their loops. */
+#define OSB__V16_FN static inline __attribute__((always_inline, unused))
+/* Sixteen bytes per step (osb__v16). The same byte classes as the words
+ * above; a mask has OSB__V16_BITS bits per byte, byte k's lowest at bit
+ * k * OSB__V16_BITS, so a trailing zero count shifted right by
+ * OSB__V16_SHIFT is the index of the lowest flagged byte. Loads and stores
+ * are unaligned; no load reaches past the end of its input. */
+#if defined(OSB__SIMD_SSE2)
+typedef __m128i osb__v16;
+#define OSB__V16_SHIFT 0
+
+OSB__V16_FN osb__v16 osb__v16_load(const void *p) { return _mm_loadu_si128((const __m128i *)p); }
+OSB__V16_FN void osb__v16_store(void *w, osb__v16 x) { _mm_storeu_si128((__m128i *)w, x); }
+OSB__V16_FN osb__v16 osb__v16_zero(void) { return _mm_setzero_si128(); }
+OSB__V16_FN osb__v16 osb__v16_or(osb__v16 a, osb__v16 b) { return _mm_or_si128(a, b); }
+/* movemask: a flagged lane has its top bit set */
+OSB__V16_FN uint64_t osb__v16_mask(osb__v16 m) { return (uint64_t)(unsigned)_mm_movemask_epi8(m); }
+OSB__V16_FN osb__v16 osb__v16_bytes(int c) { return _mm_set1_epi8((char)c); }
+
+/* Unsigned a >= c, as a == max(a, c) (SSE2 compares bytes signed only). */
+OSB__V16_FN osb__v16 osb__v16_ge(osb__v16 a, int c) {
+    return _mm_cmpeq_epi8(_mm_max_epu8(a, osb__v16_bytes(c)), a);
+}
+
+/* '"', '\\' and control bytes (x <= 0x1F as x == min(x, 0x1F)). */
+OSB__V16_FN osb__v16 osb__v16_stops(osb__v16 x) {
+    osb__v16 ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, osb__v16_bytes(0x1F)), x);
+    return _mm_or_si128(ctl, _mm_or_si128(_mm_cmpeq_epi8(x, osb__v16_bytes('"')),
+                                          _mm_cmpeq_epi8(x, osb__v16_bytes('\\'))));
+}
+
+/* Bytes at or above 0x80: their top bit is the flag already. */
+OSB__V16_FN osb__v16 osb__v16_highs(osb__v16 x) { return x; }
+
+/* The bytes one, two and three places before each byte of x, prev being the
+ * 16 bytes before x. */
+#define OSB__V16_BEFORE(x, prev, k) _mm_or_si128(_mm_slli_si128(x, k), _mm_srli_si128(prev, 16 - (k)))
+
+/* The second bytes of three- and four-byte characters whose lead narrows
+ * their range (E0: A0-BF, ED: 80-9F, F0: 90-BF, F4: 80-8F), as signed
+ * compares: 0x80-0xBF are -128..-65 signed. A byte out of 0x80-0xBF is
+ * flagged by the continuation rule anyway. */
+OSB__V16_FN osb__v16 osb__v16_utf8_ranges(osb__v16 x, osb__v16 p1) {
+    osb__v16 e0 = _mm_and_si128(_mm_cmpeq_epi8(p1, osb__v16_bytes(0xE0)), _mm_cmplt_epi8(x, osb__v16_bytes(0xA0)));
+    osb__v16 ed = _mm_and_si128(_mm_cmpeq_epi8(p1, osb__v16_bytes(0xED)), _mm_cmpgt_epi8(x, osb__v16_bytes(0x9F)));
+    osb__v16 f0 = _mm_and_si128(_mm_cmpeq_epi8(p1, osb__v16_bytes(0xF0)), _mm_cmplt_epi8(x, osb__v16_bytes(0x90)));
+    osb__v16 f4 = _mm_and_si128(_mm_cmpeq_epi8(p1, osb__v16_bytes(0xF4)), _mm_cmpgt_epi8(x, osb__v16_bytes(0x8F)));
+    return _mm_or_si128(_mm_or_si128(e0, ed), _mm_or_si128(f0, f4));
+}
+
+/* Continuation bytes (0x80-0xBF, below -64 signed) and the bytes no UTF-8
+ * has (C0, C1, F5-FF). */
+OSB__V16_FN osb__v16 osb__v16_is_cont(osb__v16 x) { return _mm_cmplt_epi8(x, osb__v16_bytes(-64)); }
+OSB__V16_FN osb__v16 osb__v16_never(osb__v16 x) {
+    return _mm_or_si128(_mm_cmpeq_epi8(_mm_and_si128(x, osb__v16_bytes(0xFE)), osb__v16_bytes(0xC0)),
+                        osb__v16_ge(x, 0xF5));
+}
+
+/* Where a continuation byte is due after leads of two or three bytes (a
+ * byte before at C0 or above, or two before at E0 or above) and x has none,
+ * or x has one not due. Saturating subtraction leaves nonzero exactly where
+ * a byte is above the bound. */
+OSB__V16_FN osb__v16 osb__v16_utf8_common(osb__v16 x, osb__v16 prev) {
+    osb__v16 due = _mm_or_si128(_mm_subs_epu8(OSB__V16_BEFORE(x, prev, 1), osb__v16_bytes(0xBF)),
+                                _mm_subs_epu8(OSB__V16_BEFORE(x, prev, 2), osb__v16_bytes(0xDF)));
+    return _mm_cmpeq_epi8(_mm_cmpeq_epi8(due, _mm_setzero_si128()), osb__v16_is_cont(x));
+}
+
+/* The bytes that need more than osb__v16_utf8_common: never allowed (C0,
+ * C1, F5-FF), leads of a narrowed second byte (E0, ED, F0, F4) and the other
+ * leads of four bytes (F1-F3). */
+OSB__V16_FN osb__v16 osb__v16_utf8_rare(osb__v16 x) {
+    return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_and_si128(x, osb__v16_bytes(0xFE)), osb__v16_bytes(0xC0)),
+                                     _mm_cmpeq_epi8(x, osb__v16_bytes(0xE0))),
+                        _mm_or_si128(_mm_cmpeq_epi8(x, osb__v16_bytes(0xED)), osb__v16_ge(x, 0xF0)));
+}
+#else /* OSB__SIMD_NEON */
+typedef uint8x16_t osb__v16;
+#define OSB__V16_SHIFT 2
+
+OSB__V16_FN osb__v16 osb__v16_load(const void *p) { return vld1q_u8((const uint8_t *)p); }
+OSB__V16_FN void osb__v16_store(void *w, osb__v16 x) { vst1q_u8((uint8_t *)w, x); }
+OSB__V16_FN osb__v16 osb__v16_zero(void) { return vdupq_n_u8(0); }
+OSB__V16_FN osb__v16 osb__v16_or(osb__v16 a, osb__v16 b) { return vorrq_u8(a, b); }
+/* A flagged lane is 0xFF; shifting each 16-bit pair right by 4 and
+ * narrowing keeps four bits of every byte. */
+OSB__V16_FN uint64_t osb__v16_mask(osb__v16 m) {
+    return vget_lane_u64(vreinterpret_u64_u8(vshrn_n_u16(vreinterpretq_u16_u8(m), 4)), 0);
+}
+OSB__V16_FN osb__v16 osb__v16_bytes(int c) { return vdupq_n_u8((uint8_t)c); }
+OSB__V16_FN osb__v16 osb__v16_ge(osb__v16 a, int c) { return vcgeq_u8(a, osb__v16_bytes(c)); }
+
+OSB__V16_FN osb__v16 osb__v16_stops(osb__v16 x) {
+    return vorrq_u8(vcltq_u8(x, osb__v16_bytes(0x20)),
+                    vorrq_u8(vceqq_u8(x, osb__v16_bytes('"')), vceqq_u8(x, osb__v16_bytes('\\'))));
+}
+
+OSB__V16_FN osb__v16 osb__v16_highs(osb__v16 x) { return vcgeq_u8(x, osb__v16_bytes(0x80)); }
+
+#define OSB__V16_BEFORE(x, prev, k) vextq_u8(prev, x, 16 - (k))
+
+OSB__V16_FN osb__v16 osb__v16_utf8_ranges(osb__v16 x, osb__v16 p1) {
+    osb__v16 e0 = vandq_u8(vceqq_u8(p1, osb__v16_bytes(0xE0)), vcltq_u8(x, osb__v16_bytes(0xA0)));
+    osb__v16 ed = vandq_u8(vceqq_u8(p1, osb__v16_bytes(0xED)), vcgtq_u8(x, osb__v16_bytes(0x9F)));
+    osb__v16 f0 = vandq_u8(vceqq_u8(p1, osb__v16_bytes(0xF0)), vcltq_u8(x, osb__v16_bytes(0x90)));
+    osb__v16 f4 = vandq_u8(vceqq_u8(p1, osb__v16_bytes(0xF4)), vcgtq_u8(x, osb__v16_bytes(0x8F)));
+    return vorrq_u8(vorrq_u8(e0, ed), vorrq_u8(f0, f4));
+}
+
+OSB__V16_FN osb__v16 osb__v16_is_cont(osb__v16 x) {
+    return vceqq_u8(vandq_u8(x, osb__v16_bytes(0xC0)), osb__v16_bytes(0x80));
+}
+OSB__V16_FN osb__v16 osb__v16_never(osb__v16 x) {
+    return vorrq_u8(vceqq_u8(vandq_u8(x, osb__v16_bytes(0xFE)), osb__v16_bytes(0xC0)), osb__v16_ge(x, 0xF5));
+}
+
+OSB__V16_FN osb__v16 osb__v16_utf8_common(osb__v16 x, osb__v16 prev) {
+    osb__v16 due = vorrq_u8(osb__v16_ge(OSB__V16_BEFORE(x, prev, 1), 0xC0), osb__v16_ge(OSB__V16_BEFORE(x, prev, 2), 0xE0));
+    return veorq_u8(due, osb__v16_is_cont(x));
+}
+
+OSB__V16_FN osb__v16 osb__v16_utf8_rare(osb__v16 x) {
+    return vorrq_u8(vorrq_u8(vceqq_u8(vandq_u8(x, osb__v16_bytes(0xFE)), osb__v16_bytes(0xC0)),
+                             vceqq_u8(x, osb__v16_bytes(0xE0))),
+                    vorrq_u8(vceqq_u8(x, osb__v16_bytes(0xED)), osb__v16_ge(x, 0xF0)));
+}
+#endif
+
+/* The index of the lowest flagged byte of a nonzero mask. */
+OSB__V16_FN size_t osb__v16_first(uint64_t m) { return (size_t)__builtin_ctzll(m) >> OSB__V16_SHIFT; }
+
+/* The UTF-8 errors of x (RFC 3629, as osb__u8_step judges byte by byte),
+ * prev being the 16 bytes before it (zero where ASCII came before). A byte
+ * must be a continuation byte exactly when the byte before it is a lead
+ * byte (C0 and up), or the one two before leads three or four bytes (E0 and
+ * up), or the one three before leads four (F0 and up); on top of that come
+ * the bytes never allowed and the narrowed second-byte ranges. Valid text
+ * flags no byte; in other text the byte where reading it character by
+ * character first fails is flagged (for a character cut short, the first
+ * byte after it that is no continuation byte). So a run checked up to and
+ * including the ASCII byte after it is valid exactly when none of those
+ * bytes is flagged. */
+OSB__V16_FN osb__v16 osb__v16_utf8_errors(osb__v16 x, osb__v16 prev) {
+    osb__v16 p1 = OSB__V16_BEFORE(x, prev, 1), p2 = OSB__V16_BEFORE(x, prev, 2), p3 = OSB__V16_BEFORE(x, prev, 3);
+    osb__v16 need = osb__v16_or(osb__v16_ge(p1, 0xC0), osb__v16_or(osb__v16_ge(p2, 0xE0), osb__v16_ge(p3, 0xF0)));
+#if defined(OSB__SIMD_SSE2)
+    osb__v16 wrong = _mm_xor_si128(need, osb__v16_is_cont(x));
+#else
+    osb__v16 wrong = veorq_u8(need, osb__v16_is_cont(x));
+#endif
+    return osb__v16_or(osb__v16_or(wrong, osb__v16_never(x)), osb__v16_utf8_ranges(x, p1));
+}
+#endif /* OSB__SIMD */
+
+/* The index of the first byte in s[p..n) that string text cannot take as it
+ * is, or n (see osb__str_special): 16 bytes per step where the machine has
+ * vectors, the rest (fewer than 16 bytes) by words. */
+OSB__HELPER size_t osb__str_plain_end(const unsigned char *s, size_t p, size_t n) {
+#if defined(OSB__SIMD)
+    while (n - p >= 16) {
+        osb__v16 x = osb__v16_load(s + p);
+        uint64_t m = osb__v16_mask(osb__v16_or(osb__v16_stops(x), osb__v16_highs(x)));
+        if (m) return p + osb__v16_first(m);
+        p += 16;
+    }
+#endif
+    return osb__str_plain_end_words(s, p, n);
 }
 
 /* Grammar states: what the next significant byte may be. */
@@ -5397,10 +5581,10 @@ OSB__HELPER int osb__sse_line_end(osb_sse *s) {
         }
     } else if (st == OSB__SL_VALUE || st == OSB__SL_SPACE) {
         if (s->field == OSB__SF_EVENT) {
+            if (s->val_len) osb__sse_mark(s);   /* before type_len says the event has begun */
             memcpy(s->type, s->val, s->val_len);
             s->type_len = s->val_len;
             s->type[s->type_len] = 0;
-            if (s->type_len) osb__sse_mark(s);
         } else if (s->field == OSB__SF_ID) {
             /* per the SSE spec an id holding NUL is ignored */
             if (!memchr(s->val, 0, s->val_len)) {
@@ -13352,25 +13536,55 @@ OSB__HELPER uint64_t osb__ex_stop(uint64_t x) {
            ~x & 0x8080808080808080ull;
 }
 
+/* The escape at p[*at] ('\\'), unescaped at *w; *at moves past it. Returns 0
+ * for a malformed or unfinished escape. */
+static int osb__ex_fast_escape(const char *p, size_t n, size_t *at, char **w) {
+    size_t i = *at;
+    unsigned char e;
+    if (i + 1 >= n) return 0;
+    e = (unsigned char)p[i + 1];
+    if (e < 128 && osb__ex_esc[e]) {
+        *(*w)++ = (char)osb__ex_esc[e];
+        *at = i + 2;
+        return 1;
+    }
+    return e == 'u' && osb__ex_unescape_u(p, n, at, w);
+}
+
+/* The string's text is complete at w: *at moves past the closing quote at
+ * p[i], and the text is kept (NUL-terminated, *o moved past it) when dst is
+ * not NULL. */
+static int osb__ex_fast_done(size_t i, size_t *at, char *start, char *w, size_t *o, osb_str *dst) {
+    *at = i + 1;
+    if (dst) {
+        *w = 0;
+        dst->ptr = start;
+        dst->len = (size_t)(w - start);
+        *o += dst->len + 1;
+    }
+    return 1;
+}
+
 /* Reads the string starting after its opening quote at p[*at] and unescapes
  * it into out at *o; the text is kept (and *o moved past it and its NUL) only
  * when dst is not NULL. Plain text, non-ASCII included, is copied by words
  * up to the next '"', '\\' or control byte; whole words are stored, the bytes
  * after the stop included: they are overwritten by what follows or lie past
- * the text. That needs 7 bytes of slack, which out always has: the output
- * never runs ahead of the input (a string's text is shorter than its JSON)
- * and out is 256 bytes longer than the event. Bytes at or above 0x80 are
- * noted on the way and the text is checked as UTF-8 once at the end, only if
- * it had any (the characters escapes make are valid by construction, and
- * none of them starts with a continuation byte, so raw bytes around them are
- * judged as they would be in the input). */
-static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
+ * the text. That needs 15 bytes of slack (16-byte steps, osb__ex_fast_str),
+ * which out always has: the output never runs ahead of the input (a
+ * string's text is shorter than its JSON) and out is 256 bytes longer than
+ * the event. Bytes at or above 0x80 are noted on the way and the text is
+ * checked as UTF-8 once at the end, only if it had any (the characters
+ * escapes make are valid by construction, and none of them starts with a
+ * continuation byte, so raw bytes around them are judged as they would be
+ * in the input). The portable way, and the reference of osb__ex_fast_str. */
+OSB__HELPER int osb__ex_fast_str_words(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
     size_t i = *at;
     char *const start = out + *o;
     char *w = start;
     uint64_t high = 0;
     for (;;) {
-        unsigned char ch, e;
+        unsigned char ch;
         while (n - i >= 8) {
             uint64_t x = osb__load_le64((const unsigned char *)p + i), m = osb__ex_stop(x);
             memcpy(w, p + i, 8);
@@ -13394,27 +13608,77 @@ static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size
         }
         if (i >= n) return 0;
     stop:
-        ch = (unsigned char)p[i];
-        if (ch == '"') break;
-        if (ch != '\\' || i + 1 >= n) return 0;   /* a control byte, or the end */
-        e = (unsigned char)p[i + 1];
-        if (e < 128 && osb__ex_esc[e]) {
-            *w++ = (char)osb__ex_esc[e];
-            i += 2;
-        } else if (e != 'u' || !osb__ex_unescape_u(p, n, &i, &w)) {
-            return 0;
-        }
+        if (p[i] == '"') break;
+        if (p[i] != '\\' || !osb__ex_fast_escape(p, n, &i, &w)) return 0;   /* a control byte, a bad escape */
     }
     if ((high & 0x8080808080808080ull) && !osb__ex_utf8_valid((const unsigned char *)start, (size_t)(w - start)))
         return 0;
-    *at = i + 1;   /* past the closing quote */
-    if (dst) {
-        *w = 0;
-        dst->ptr = start;
-        dst->len = (size_t)(w - start);
-        *o += dst->len + 1;
+    return osb__ex_fast_done(i, at, start, w, o, dst);
+}
+
+#if defined(OSB__SIMD)
+/* osb__ex_fast_str_words 16 bytes per step, with the UTF-8 check in the
+ * same pass: a step whose bytes before the stop include any at or above
+ * 0x80, or that follows such a step (a character may go on into it), is
+ * checked against the step before it (osb__v16_utf8_errors). A run of text
+ * starts after '"' or an escape, ASCII both, so it starts with zero as the
+ * bytes before; in the step that stops the run the stop byte (ASCII) is
+ * checked too, which catches a character cut short by it. This judges the
+ * raw text between escapes, as the general decoder does. Fewer than 16
+ * bytes left are copied to a zeroed block first, so no load passes the end
+ * of the input: the first NUL added is a stop, past the input's end. */
+static int osb__ex_fast_str_v16(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
+    size_t i = *at;
+    char *const start = out + *o;
+    char *w = start;
+    uint64_t bad = 0;
+    for (;;) {
+        osb__v16 prev = osb__v16_zero();
+        uint64_t prev_rare = 0;
+        for (;;) {
+            unsigned char tail[16];
+            osb__v16 x, err;
+            uint64_t m, rare;
+            if (n - i >= 16) {
+                x = osb__v16_load(p + i);
+            } else {
+                memset(tail, 0, sizeof tail);
+                memcpy(tail, p + i, n - i);
+                x = osb__v16_load(tail);
+            }
+            m = osb__v16_mask(osb__v16_stops(x));
+            rare = osb__v16_mask(osb__v16_utf8_rare(x));
+            osb__v16_store(w, x);
+            err = (rare | prev_rare) ? osb__v16_utf8_errors(x, prev) : osb__v16_utf8_common(x, prev);
+            if (m) {
+                size_t f = osb__v16_first(m);
+                bad |= osb__v16_mask(err) & (m ^ (m - 1));   /* up to the stop, the stop included */
+                if (f >= n - i) return 0;   /* the end of the input, no closing quote */
+                i += f;
+                w += f;
+                break;
+            }
+            bad |= osb__v16_mask(err);
+            prev = x;
+            prev_rare = rare;
+            i += 16;
+            w += 16;
+        }
+        if (p[i] == '"') break;
+        if (p[i] != '\\' || !osb__ex_fast_escape(p, n, &i, &w)) return 0;   /* a control byte, a bad escape */
     }
-    return 1;
+    if (bad) return 0;
+    return osb__ex_fast_done(i, at, start, w, o, dst);
+}
+#endif
+
+/* A string of an event the fast way (osb__ex_fast_str_words: the contract). */
+static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
+#if defined(OSB__SIMD)
+    return osb__ex_fast_str_v16(p, n, at, out, o, dst);
+#else
+    return osb__ex_fast_str_words(p, n, at, out, o, dst);
+#endif
 }
 
 /* The whole of p[0..n) is the event, or, when line is not NULL, the event

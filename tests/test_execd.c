@@ -1442,18 +1442,22 @@ TEST(event_fast_decoder_matches_general) {
 /* The stream decoded with bare lines taken where they lie and the fast
  * path, and with the general decoder only, gives the same events and ends
  * the same way (error, message and offset). */
-static int same_stream(const char *data, size_t len, size_t max_event) {
+static osb_client *unit_client(void) {
     static osb_client *uc;
-    feed_out a = {NULL, 0, 0}, b = {NULL, 0, 0};
-    int same;
     if (!uc) {
         osb_client_config cfg;
         memset(&cfg, 0, sizeof cfg);
         cfg.domain = "127.0.0.1:1";
         osb_client_new(&cfg, &uc);
     }
-    feed_events(uc, data, len, 0, max_event, &a);
-    feed_events(uc, data, len, 1, max_event, &b);
+    return uc;
+}
+
+static int same_stream(const char *data, size_t len, size_t max_event) {
+    feed_out a = {NULL, 0, 0}, b = {NULL, 0, 0};
+    int same;
+    feed_events(unit_client(), data, len, 0, max_event, &a);
+    feed_events(unit_client(), data, len, 1, max_event, &b);
     same = strcmp(a.p, b.p) == 0 && !strstr(a.p, "\\unterminated");
     if (!same) fprintf(stderr, "  the paths differ on [%.*s]:\n%s----\n%s", (int)len, data, a.p, b.p);
     feed_free(&a);
@@ -1541,6 +1545,20 @@ TEST(stream_bare_lines_match_the_tokenizer) {
             if (!same_stream(buf, n, 0)) bad++;
         }
         CHECK_EQ_INT(bad, 0);
+    }
+}
+
+/* A malformed event after an event: line is reported at that event's start
+ * (the event: line, byte 17), not at the start of the event before it. */
+TEST(stream_error_offset_after_an_event_line) {
+    static const char in[] = "{\"type\":\"ping\"}\n\nevent: e\n{\"type\": oops}\n\n";
+    int no_fast;
+    for (no_fast = 0; no_fast < 2; no_fast++) {
+        feed_out o = {NULL, 0, 0};
+        feed_events(unit_client(), in, sizeof in - 1, no_fast, 0, &o);
+        CHECK(o.p && strstr(o.p, "offset 17: ") != NULL);
+        if (o.p && !strstr(o.p, "offset 17: ")) fprintf(stderr, "  got:\n%s", o.p);
+        feed_free(&o);
     }
 }
 

@@ -883,6 +883,16 @@ TEST(sse_standard) {
     SSE_EXPECT("data: \xe2\x82\xac\n\n", "[sse@0 ||\\xe2\\x82\\xac]$");
 }
 
+/* An event starts at its first line that gives it content, an event: line
+ * included: an event after another one does not report the first one's
+ * start. */
+TEST(sse_event_offset_after_an_event_line) {
+    SSE_EXPECT("data: a\n\nevent: e\ndata: b\n\n", "[sse@0 ||a][sse@9 e||b]$");
+    SSE_EXPECT("{\"a\":1}\n\nevent: e\n{\"b\":2}\n", "[bare@0 ||{\"a\":1}][bare@9 e||{\"b\":2}]$");
+    SSE_EXPECT("data: a\n\nid: 1\nevent: e\nevent: f\ndata: b\n\n", "[sse@0 ||a][sse@15 f|1|b]$");
+    SSE_EXPECT("data: a\n\nevent:\ndata: b\n\n", "[sse@0 ||a][sse@16 ||b]$");   /* an empty type is no content */
+}
+
 /* data: lines and bare JSON lines in one stream are each their own event */
 TEST(sse_data_lines_and_bare_lines_never_glued) {
     SSE_EXPECT("data: a\n{\"b\":1}\n\n", "[sse@0 ||a][bare@8 ||{\"b\":1}]$");
@@ -989,6 +999,107 @@ TEST(sse_retry_and_errors) {
     osb_sse_init(&s, NULL, 0);
     CHECK_EQ_INT(osb_sse_push(&s, "data: x\n\n", 9), 6);
     CHECK_EQ_INT(osb_sse_status(&s), OSB_SSE_FULL);
+}
+
+/* ---- JSON string scan: 16 bytes per step against the words ------------------ */
+
+/* Pieces of string text of every byte class: plain ASCII, the stops ('"',
+ * '\\', control bytes), escapes good and bad, UTF-8 characters of each
+ * length, the leads whose second byte is narrowed at both edges of their
+ * range, and malformed UTF-8 (stray continuation bytes, bytes never
+ * allowed, overlongs, surrogates, characters cut short). */
+static const char *const scan_valid[] = {
+    "a", "Zz", "0123456789abcdef", " ", "~", "\x7f", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t",
+    "\\u0041", "\\u00e9", "\\ud83d\\ude00", "\xc2\x80", "\xc3\xa9", "\xdf\xbf", "\xe0\xa0\x80", "\xe0\xbf\xbf",
+    "\xe6\x97\xa5", "\xec\xbf\xbf", "\xed\x80\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf",
+    "\xf0\x90\x80\x80", "\xf0\xbf\xbf\xbf", "\xf1\x80\x80\x80", "\xf3\xbf\xbf\xbf", "\xf4\x80\x80\x80",
+    "\xf4\x8f\xbf\xbf",
+};
+static const char *const scan_bad[] = {
+    "\"", "\\", "\x01", "\x1f", "\t", "\n", "\\x", "\\u12", "\\ud800", "\\udc00", "\\ud800\\u0041", "\x80", "\xbf",
+    "\xc0\x80", "\xc1\xbf", "\xc2", "\xc3\x41", "\xe0\x9f\xbf", "\xe0\xa0", "\xe6\x97", "\xed\xa0\x80",
+    "\xed\xbf\xbf", "\xf0\x8f\xbf\xbf", "\xf0\x9f\x98", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8", "\xff",
+    "\xe6\x41\xa5", "\xf0\x90\x41\x80",
+};
+
+/* Random text of exactly len bytes from the pieces (cut at len); mostly
+ * valid ones, a bad one now and then when bad is set, and sometimes a
+ * closing quote at the end. */
+static void scan_text(char *buf, size_t len, int bad, uint32_t *rng) {
+    size_t at = 0;
+    while (at < len) {
+        const char *pc;
+        size_t pl;
+        uint32_t r = feed_rand(rng);
+        if (bad && r % 8 == 0) pc = scan_bad[(r >> 8) % (sizeof scan_bad / sizeof scan_bad[0])];
+        else pc = scan_valid[(r >> 8) % (sizeof scan_valid / sizeof scan_valid[0])];
+        pl = strlen(pc);
+        if (pl > len - at) pl = len - at;
+        memcpy(buf + at, pc, pl);
+        at += pl;
+    }
+    if (len && feed_rand(rng) % 3) buf[len - 1] = '"';
+}
+
+/* One string both ways, starting at p[at] with the input ending at p[n]:
+ * the same result, end and text. Counts the strings taken in *ok. */
+static int scan_same(const char *p, size_t n, size_t at, int *ok) {
+    static char out_v[512], out_w[512];
+    size_t at_v = at, at_w = at, o_v = 3, o_w = 3;
+    osb_str sv = {NULL, 0}, sw = {NULL, 0};
+    int rv = osb__ex_fast_str(p, n, &at_v, out_v, &o_v, &sv);
+    int rw = osb__ex_fast_str_words(p, n, &at_w, out_w, &o_w, &sw);
+    *ok += rv;
+    if (rv != rw || (rv && (at_v != at_w || o_v != o_w || sv.len != sw.len || memcmp(sv.ptr, sw.ptr, sv.len) != 0 ||
+                            sv.ptr[sv.len] != 0))) {
+        fprintf(stderr, "  string scans differ at %zu of %zu: vector %d (end %zu, %zu bytes), words %d (end %zu, %zu bytes)\n",
+                at, n, rv, at_v, sv.len, rw, at_w, sw.len);
+        return 0;
+    }
+    return 1;
+}
+
+/* osb__ex_fast_str and osb__str_plain_end (16 bytes per step where the
+ * machine has vectors) against their portable word versions, on texts of
+ * every length 0..80 starting at every alignment, ending right before an
+ * unreadable page (the scan must not read on) and inside a longer input. */
+TEST(json_string_scan_vector_matches_words) {
+    feed_mem mem;
+    char text[200];
+    uint32_t rng = 2024;
+    size_t len, align;
+    int k, bad = 0, ok = 0, plain_bad = 0;
+    feed_mem_init(&mem, 256);
+    for (len = 0; len <= 80 && bad < 5; len++) {
+        for (align = 0; align < 16; align++) {
+            for (k = 0; k < 12; k++) {
+                size_t n, at, q;
+                const char *p;
+                int mode = k % 3;   /* 0: valid text, 1: with bad pieces, 2: any bytes */
+                memset(text, 'p', align);
+                if (mode == 2) {
+                    for (q = 0; q < len; q++) text[align + q] = (char)(feed_rand(&rng) & 0xff);
+                } else {
+                    scan_text(text + align, len, mode == 1, &rng);
+                }
+                /* ending right at the guard page */
+                n = align + len;
+                p = feed_place(&mem, text, n);
+                if (!scan_same(p, n, align, &ok)) bad++;
+                /* followed by more input */
+                memcpy(text + n, "\",\"x\":\"0123456789abcdef0123456789\"}", 36);
+                if (!scan_same(text, n + 36, align, &ok)) bad++;
+                for (at = align; at <= n; at++)
+                    if (osb__str_plain_end((const unsigned char *)p, at, n) !=
+                        osb__str_plain_end_words((const unsigned char *)p, at, n))
+                        plain_bad++;
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(plain_bad, 0);
+    CHECK(ok > 1000);   /* the valid texts do get through */
+    feed_mem_free(&mem);
 }
 
 /* ---- multipart --------------------------------------------------------------- */
