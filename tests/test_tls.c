@@ -1222,6 +1222,31 @@ TEST(e2e_versions_and_non_tls_peers) {
     CHECK_EQ_INT(e2e_hello("good", "silent", "localhost", &tls, &err), OSB_ERR_TLS);
 }
 
+/* Every suite the client offers (with an ECDSA and an RSA certificate) and
+ * every ECDHE group it supports, each against a TLS 1.2 server allowing only
+ * that one, completes a request; a CBC suite and X448, which it does not
+ * offer, fail the handshake (so the server's restriction is real). */
+TEST(e2e_every_offered_suite_and_group) {
+    static const char *const kinds[] = {"AES128-GCM-SHA256", "AES256-GCM-SHA384", "CHACHA20-POLY1305"};
+    static const char *const groups[] = {"X25519", "prime256v1", "secp384r1", "secp521r1"};
+    osb_tls_config tls = ca_file_cfg();
+    osb_error err;
+    char mode[64];
+    size_t i;
+    for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        snprintf(mode, sizeof mode, "suite=ECDHE-ECDSA-%s", kinds[i]);
+        CHECK_EQ_INT(e2e_hello("good", mode, "localhost", &tls, &err), OSB_OK);
+        snprintf(mode, sizeof mode, "suite=ECDHE-RSA-%s", kinds[i]);
+        CHECK_EQ_INT(e2e_hello("rsa", mode, "localhost", &tls, &err), OSB_OK);
+    }
+    for (i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        snprintf(mode, sizeof mode, "group=%s", groups[i]);
+        CHECK_EQ_INT(e2e_hello("good", mode, "localhost", &tls, &err), OSB_OK);
+    }
+    CHECK_EQ_INT(e2e_hello("rsa", "suite=ECDHE-RSA-AES128-SHA256", "localhost", &tls, &err), OSB_ERR_TLS);
+    CHECK_EQ_INT(e2e_hello("good", "group=X448", "localhost", &tls, &err), OSB_ERR_TLS);
+}
+
 TEST(e2e_zero_anchors_is_an_error) {
     osb_tls_config tls;
     osb_error err;

@@ -20,6 +20,8 @@ Modes:
              /eof-bare           body until close, then TCP close without close_notify
   tls10    like http, but the server speaks TLS 1.0 only
   tls13    like http, but the server speaks TLS 1.3 only
+  suite=S  like http, TLS 1.2 with the one cipher suite S (OpenSSL's name)
+  group=G  like http, TLS 1.2 with the one ECDHE group G (X25519, prime256v1, ...)
   plain    plain HTTP (no TLS): answers 400 to whatever comes
   reset    accepts, reads the ClientHello, then resets the connection (RST)
   silent   accepts, reads, closes without a word
@@ -193,8 +195,15 @@ def main():
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         sys.exit("loopback only")
     ctx = None
-    if args.mode in ("http", "tls10", "tls13"):
+    kind, _, arg = args.mode.partition("=")
+    if args.mode in ("http", "tls10", "tls13") or kind in ("suite", "group"):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if kind in ("suite", "group"):
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            if kind == "suite":
+                ctx.set_ciphers(arg)
+            else:
+                ctx.set_ecdh_curve(arg)
         if args.mode == "tls10":
             ctx.set_ciphers("DEFAULT@SECLEVEL=0")
             ctx.minimum_version = ssl.TLSVersion.TLSv1
