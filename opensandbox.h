@@ -105,7 +105,9 @@
  *   decoded from a response) is one block, freed with osb_result_free(). The
  *   one exception to the allocator rule is the resolver thread's job (a few
  *   hundred bytes from malloc), which may outlive the client when a lookup
- *   passes its deadline.
+ *   passes its deadline. The built-in resolver (OSB_DNS=1) keeps its ~8 KB
+ *   of state on the stack of the blocking call, or from the client's
+ *   allocator for a multi's lookup, and has no global state.
  *
  * ERRORS
  * ======
@@ -2940,7 +2942,10 @@ OSB_API void osb_manager_iter_free(osb_sandbox_iter *it);
  * osb_err and osb_error detail the blocking call gives. Nothing blocks
  * except name resolution: each host name is resolved once per multi (with
  * the blocking resolver, bounded by the connect deadline; address literals
- * and /etc/hosts names cost nothing) and its addresses are reused; and
+ * and /etc/hosts names cost nothing; with OSB_DNS=1 the built-in resolver's
+ * socket is one more to wait on, and nothing blocks) and its addresses are
+ * reused (transfers to one host that start before its lookup ends each
+ * look it up); and
  * through an HTTP proxy (osb_client_config.proxy) the connect to the proxy
  * and its CONNECT tunnel, which use the blocking connect.
  *
@@ -9271,19 +9276,46 @@ static size_t osb__dns_word(const char **p, char *w, size_t cap) {
     return n;
 }
 
-/* Reads one line of f into line (NUL-terminated, the newline dropped);
- * a longer line is cut and the rest skipped. 0 at the end of the file. */
-static int osb__dns_line(FILE *f, char *line, size_t cap) {
-    size_t n;
-    if (!fgets(line, (int)cap, f)) return 0;
-    n = strlen(line);
-    if (n && line[n - 1] == '\n') line[--n] = 0;
-    else if (n + 1 == cap) {
-        int c;
-        while ((c = getc(f)) != EOF && c != '\n') {}
+/* A text file read in pieces (fread: no fgets or getc to link). */
+typedef struct osb__dns_file {
+    FILE *f;
+    size_t at, end;
+    char buf[1024];
+} osb__dns_file;
+
+/* Reads the next line into line (NUL-terminated, without its newline and
+ * its # or ; comment); a longer line is cut. 0 at the end of the file. */
+static int osb__dns_line(osb__dns_file *r, char *line, size_t cap) {
+    size_t n = 0;
+    int any = 0;
+    for (;;) {
+        char ch;
+        if (r->at == r->end) {
+            r->at = 0;
+            r->end = r->f ? fread(r->buf, 1, sizeof r->buf, r->f) : 0;
+            if (r->end == 0) break;
+        }
+        any = 1;
+        ch = r->buf[r->at++];
+        if (ch == '\n') break;
+        if (n + 1 < cap) line[n++] = ch;
     }
-    if ((n = strcspn(line, "#;")) < strlen(line)) line[n] = 0;
-    return 1;
+    line[n] = 0;
+    line[strcspn(line, "#;")] = 0;
+    return any;
+}
+
+/* A decimal number at p (at most 6 digits, so no overflow), *end past
+ * it; -1 when there is none. (strtoul would link musl's intscan.) */
+static long osb__dns_num(const char *p, const char **end) {
+    long v = 0;
+    int n = 0;
+    while (*p >= '0' && *p <= '9' && n < 6) {
+        v = v * 10 + (*p++ - '0');
+        n++;
+    }
+    *end = p;
+    return n ? v : -1;
 }
 
 /* "ADDR" or, as an extension for tests, "ADDR:PORT" / "[ADDR6]:PORT". */
@@ -9291,18 +9323,17 @@ static int osb__dns_server(const char *w, osb__addr *out) {
     osb__addrs one;
     char host[64];
     const char *colon = strrchr(w, ':');
-    unsigned long port = 53;
+    long port = 53;
     size_t hl = strlen(w);
     unsigned char ip[16];
     size_t n;
     one.n = 0;
     if (hl >= sizeof host) return 0;
     if (w[0] == '[' || (colon && strchr(w, ':') == colon)) {   /* a port follows */
-        const char *ps = colon + 1;
-        char *end;
-        if (!colon || !*ps) return 0;
-        port = strtoul(ps, &end, 10);
-        if (*end || port == 0 || port > 65535) return 0;
+        const char *end;
+        if (!colon) return 0;
+        port = osb__dns_num(colon + 1, &end);
+        if (*end || port <= 0 || port > 65535) return 0;
         hl = (size_t)(colon - w);
         if (w[0] == '[') {
             if (hl < 2 || w[hl - 1] != ']') return 0;
@@ -9319,10 +9350,10 @@ static int osb__dns_server(const char *w, osb__addr *out) {
 /* An "option:N" value, clamped to [lo, hi]. */
 static int osb__dns_opt(const char *w, const char *name, int lo, int hi, int *out) {
     size_t n = strlen(name);
-    long v = 0;
-    const char *p;
+    const char *end;
+    long v;
     if (strncmp(w, name, n) != 0 || w[n] != ':') return 0;
-    for (p = w + n + 1; *p >= '0' && *p <= '9' && v < 1000; p++) v = v * 10 + (*p - '0');
+    v = osb__dns_num(w + n + 1, &end);
     *out = v < lo ? lo : v > hi ? hi : (int)v;
     return 1;
 }
@@ -9334,13 +9365,14 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
     const char *path = getenv("OSB_RESOLV_CONF");
     char line[1024], w[256];
     unsigned char q[280];
-    FILE *f;
+    osb__dns_file f;
     memset(c, 0, sizeof *c);
     c->ndots = 1;
     c->timeout_ms = 5000;
     c->attempts = 2;
-    f = fopen(path && *path ? path : "/etc/resolv.conf", "r");
-    while (f && osb__dns_line(f, line, sizeof line)) {
+    f.at = f.end = 0;
+    f.f = fopen(path && *path ? path : "/etc/resolv.conf", "r");
+    while (osb__dns_line(&f, line, sizeof line)) {
         const char *p = line;
         osb__dns_word(&p, w, sizeof w);
         if (!strcmp(w, "nameserver")) {
@@ -9364,7 +9396,7 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
             }
         }
     }
-    if (f) fclose(f);
+    if (f.f) fclose(f.f);
     if (!c->nserver) {
         static const unsigned char lo[4] = {127, 0, 0, 1};
         osb__addrs one;
@@ -9379,8 +9411,10 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
 static void osb__dns_hosts(const char *host, uint16_t port, osb__addrs *out) {
     const char *path = getenv("OSB_HOSTS");
     char line[1024], w[256];
-    FILE *f = fopen(path && *path ? path : "/etc/hosts", "r");
-    while (f && osb__dns_line(f, line, sizeof line)) {
+    osb__dns_file f;
+    f.at = f.end = 0;
+    f.f = fopen(path && *path ? path : "/etc/hosts", "r");
+    while (osb__dns_line(&f, line, sizeof line)) {
         const char *p = line;
         unsigned char ip[16];
         size_t n;
@@ -9394,7 +9428,7 @@ static void osb__dns_hosts(const char *host, uint16_t port, osb__addrs *out) {
             }
         }
     }
-    if (f) fclose(f);
+    if (f.f) fclose(f.f);
 }
 
 /* ---- DNS messages ---- */
@@ -9548,12 +9582,13 @@ static int osb__dns_candidate(osb__dns *d, int cand) {
     as_is_first = (int)dots >= c->ndots;
     for (; cand <= nsearch; cand++) {
         int as_is = as_is_first ? cand == 0 : cand == nsearch;
-        const char *dom = c->search[as_is_first ? cand - 1 : cand];
+        const char *dom;
         d->cand = cand;
         if (as_is) {
             memcpy(d->name, d->host, hl + 1);
             return 1;
         }
+        dom = c->search[as_is_first ? cand - 1 : cand];
         if (hl + 1 + strlen(dom) <= 253) {
             osb__fmt(d->name, sizeof d->name, "%s.%s", d->host, dom);
             return 1;
@@ -10019,10 +10054,10 @@ static osb_err osb__tunnel(osb_client *cl, osb__conn *k, const osb__proxy *px, c
 /* Resolves where a connection dials (the target, or "proxy " to = its
  * proxy) with the checks every connect makes: the addresses are what the
  * host spells. */
-static osb_err osb__resolve_checked(const osb_url *dial, const char *to, int64_t deadline,
-                                    osb__addrs *out, osb_error *err) {
-    char why[160];
-    int rc = osb__resolve(dial, deadline, out, why, sizeof why);
+/* What a resolution of dial (rc as osb__resolve returns it, why its
+ * reason) means: OSB_OK with out checked, or the error. */
+static osb_err osb__resolve_outcome(const osb_url *dial, const char *to, int rc, const char *why, osb__addrs *out,
+                                    osb_error *err) {
     if (rc == -1) {
         osb__set_error(err, OSB_ERR_TIMEOUT, "resolving %shost '%s' timed out", to, dial->host);
         if (err) err->phase = OSB_PHASE_DNS;
@@ -10044,6 +10079,13 @@ static osb_err osb__resolve_checked(const osb_url *dial, const char *to, int64_t
         return OSB_ERR_INVALID_ARG;
     }
     return OSB_OK;
+}
+
+static osb_err osb__resolve_checked(const osb_url *dial, const char *to, int64_t deadline,
+                                    osb__addrs *out, osb_error *err) {
+    char why[160];
+    int rc = osb__resolve(dial, deadline, out, why, sizeof why);
+    return osb__resolve_outcome(dial, to, rc, why, out, err);
 }
 
 /* The error of a connect that reached no address of dial; tried lists them. */
@@ -17031,7 +17073,7 @@ OSB_API const char *osb_build_config(void) {
                                          a fast reader cannot starve the others */
 #endif
 
-enum { OSB__TS_QUEUED, OSB__TS_CONNECT, OSB__TS_TLS, OSB__TS_SEND, OSB__TS_HEAD, OSB__TS_BODY, OSB__TS_DONE };
+enum { OSB__TS_QUEUED, OSB__TS_RESOLVE, OSB__TS_CONNECT, OSB__TS_TLS, OSB__TS_SEND, OSB__TS_HEAD, OSB__TS_BODY, OSB__TS_DONE };
 enum { OSB__TK_RAW, OSB__TK_CALL, OSB__TK_STREAM };
 
 /* A host's addresses, resolved once per multi, in connect order. */
@@ -17061,6 +17103,9 @@ struct osb_transfer {
     const osb__proxy *px;         /* the proxy it goes through, or NULL */
     int route;                    /* OSB__ROUTE_* */
     osb__mdns *dns;
+#if OSB_DNS
+    osb__dns *lookup;             /* its host being resolved (state RESOLVE), else NULL */
+#endif
     size_t at;                    /* address being tried */
     osb__socket fd;               /* its connect under way */
     int sys_err, timed_out;
@@ -17138,6 +17183,13 @@ static void osb__t_end(osb_transfer *t, osb_err e) {
     m->sched = 1;
     if (t->fd != OSB__BAD_SOCKET) osb__sock_close(t->fd);
     t->fd = OSB__BAD_SOCKET;
+#if OSB_DNS
+    if (t->lookup) {
+        osb__dns_close(t->lookup);
+        osb__free(c->alloc, t->lookup);
+        t->lookup = NULL;
+    }
+#endif
     if (t->b.conn) osb__body_end(&t->b);
     if (e) {
         t->err = c->err;
@@ -17445,7 +17497,55 @@ OSB_API osb_err osb_multi_sandbox_delete(osb_multi *m, const char *sandbox_id, c
 
 static osb_err osb__t_connect_next(osb_transfer *t);
 
-/* The addresses of t's host, resolved on the first transfer there. */
+/* Keeps the addresses of t's host for the multi's later transfers there. */
+static osb_err osb__t_resolved(osb_transfer *t, const osb__addrs *res) {
+    osb_multi *m = t->m;
+    osb__mdns *d = (osb__mdns *)osb__alloc(m->c->alloc, sizeof *d);
+    if (!d) {
+        osb__set_error(&m->c->err, OSB_ERR_NOMEM, "out of memory");
+        return OSB_ERR_NOMEM;
+    }
+    memset(d, 0, sizeof *d);
+    memcpy(d->host, t->url.host, sizeof d->host);
+    d->port = t->url.port;
+    d->n = osb__addr_order(res, d->order, OSB__MAX_ADDRS);
+    d->next = m->dns;
+    m->dns = d;
+    t->dns = d;
+    return OSB_OK;
+}
+
+#if OSB_DNS
+/* The lookup of t's host ended (st, or -1: the connect deadline passed):
+ * the addresses, or the error, as the blocking resolution gives them. */
+static osb_err osb__t_lookup_end(osb_transfer *t, int st) {
+    osb__dns *q = t->lookup;
+    osb_client *c = t->m->c;
+    osb_err e = osb__resolve_outcome(&t->url, "", st == OSB__DNS_FOUND ? 0 : st == -1 ? -1 : 1, q->why, &q->out,
+                                     &c->err);
+    if (!e) e = osb__t_resolved(t, &q->out);
+    osb__dns_close(q);
+    osb__free(c->alloc, q);
+    t->lookup = NULL;
+    return e;
+}
+
+/* The lookup's socket is ready or its try's time is up: on with it, then
+ * to the connects. */
+static osb_err osb__t_lookup_step(osb_transfer *t) {
+    int64_t now = osb__now_ms();
+    int st;
+    osb_err e;
+    if (t->connect_deadline && now >= t->connect_deadline) return osb__t_lookup_end(t, -1);
+    st = osb__dns_step(t->lookup, now);
+    if (st == OSB__DNS_WAIT) return OSB__AGAIN;
+    if ((e = osb__t_lookup_end(t, st)) != OSB_OK) return e;
+    return osb__t_connect_next(t);
+}
+#endif
+
+/* The addresses of t's host, resolved on the first transfer there; with
+ * OSB_DNS a name is looked up without waiting (OSB__AGAIN, state RESOLVE). */
 static osb_err osb__t_resolve(osb_transfer *t) {
     osb_multi *m = t->m;
     osb__mdns *d;
@@ -17456,20 +17556,21 @@ static osb_err osb__t_resolve(osb_transfer *t) {
             t->dns = d;
             return OSB_OK;
         }
-    if ((e = osb__resolve_checked(&t->url, "", t->connect_deadline, &res, &m->c->err)) != OSB_OK) return e;
-    d = (osb__mdns *)osb__alloc(m->c->alloc, sizeof *d);
-    if (!d) {
-        osb__set_error(&m->c->err, OSB_ERR_NOMEM, "out of memory");
-        return OSB_ERR_NOMEM;
+#if OSB_DNS
+    if (!osb__parse_ip(t->url.host, (unsigned char *)res.a[0].ip)) {
+        int st;
+        if (!(t->lookup = (osb__dns *)osb__alloc(m->c->alloc, sizeof *t->lookup))) {
+            osb__set_error(&m->c->err, OSB_ERR_NOMEM, "out of memory");
+            return OSB_ERR_NOMEM;
+        }
+        st = osb__dns_start(t->lookup, t->url.host, t->url.port, osb__now_ms());
+        if (st != OSB__DNS_WAIT) return osb__t_lookup_end(t, st);
+        t->state = OSB__TS_RESOLVE;
+        return OSB__AGAIN;
     }
-    memset(d, 0, sizeof *d);
-    memcpy(d->host, t->url.host, sizeof d->host);
-    d->port = t->url.port;
-    d->n = osb__addr_order(&res, d->order, OSB__MAX_ADDRS);
-    d->next = m->dns;
-    m->dns = d;
-    t->dns = d;
-    return OSB_OK;
+#endif
+    if ((e = osb__resolve_checked(&t->url, "", t->connect_deadline, &res, &m->c->err)) != OSB_OK) return e;
+    return osb__t_resolved(t, &res);
 }
 
 /* A connection is there (pooled or new): send. */
@@ -17730,6 +17831,9 @@ static void osb__t_drive(osb_transfer *t, int events) {
         int state = t->state;
         switch (state) {
         case OSB__TS_QUEUED: e = osb__t_start(t); break;
+#if OSB_DNS
+        case OSB__TS_RESOLVE: e = osb__t_lookup_step(t); break;
+#endif
         case OSB__TS_CONNECT:
             if (!(events & OSB_MULTI_OUT)) { e = OSB__AGAIN; break; }
             e = osb__t_connect_done(t, 0);
@@ -17782,6 +17886,9 @@ static void osb__t_drive(osb_transfer *t, int events) {
     /* waiting: for what, and until when */
     now = osb__now_ms();
     switch (t->state) {
+#if OSB_DNS
+    case OSB__TS_RESOLVE: t->deadline = osb__earlier(t->lookup->wake, t->connect_deadline); break;
+#endif
     case OSB__TS_CONNECT: t->deadline = t->addr_deadline; break;
     case OSB__TS_TLS: t->deadline = t->connect_deadline; break;
     case OSB__TS_HEAD:
@@ -17802,6 +17909,9 @@ static void osb__t_expire(osb_transfer *t, int64_t now) {
         return;
     }
     switch (t->state) {
+    case OSB__TS_RESOLVE:                     /* a try's time or the connect deadline */
+        osb__t_drive(t, 0);
+        return;
     case OSB__TS_CONNECT: {
         osb_err e = osb__t_connect_done(t, 1);
         if (e == OSB__AGAIN) t->deadline = osb__earlier(t->addr_deadline, t->total_deadline);
@@ -17820,6 +17930,12 @@ static void osb__t_expire(osb_transfer *t, int64_t now) {
 /* ---- the loop ---- */
 
 static osb__socket osb__t_socket(const osb_transfer *t, int *events) {
+#if OSB_DNS
+    if (t->state == OSB__TS_RESOLVE && t->lookup && t->lookup->fd != OSB__BAD_SOCKET) {
+        *events = t->lookup->want == 2 ? OSB_MULTI_OUT : OSB_MULTI_IN;
+        return t->lookup->fd;
+    }
+#endif
     if (t->state == OSB__TS_CONNECT && t->fd != OSB__BAD_SOCKET) {
         *events = OSB_MULTI_OUT;
         return t->fd;

@@ -451,6 +451,91 @@ TEST(dev_server_through_a_resolved_name) {
     dns_stop(&s);
 }
 
+/* ---- the multi resolves without waiting ---- */
+
+typedef struct done_rec {
+    int n;                          /* transfers ended so far */
+    int order[4];                   /* which, in the order they ended */
+    osb_err result[4];
+    int status[4];
+    char message[4][512];
+} done_rec;
+
+static done_rec dones;
+
+static void on_done(void *user, osb_transfer *t, osb_err result, const osb_error *err) {
+    int which = (int)(intptr_t)user;
+    const osb_http_response *r = osb_transfer_response(t);
+    if (dones.n < 4) dones.order[dones.n++] = which;
+    dones.result[which] = result;
+    dones.status[which] = r ? r->status : 0;
+    snprintf(dones.message[which], sizeof dones.message[which], "%s", err ? err->message : "");
+}
+
+static void add_get(osb_multi *m, const char *url, int which, int connect_ms) {
+    osb_http_request req;
+    osb_transfer_config tc;
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    req.url = url;
+    req.path = "/health";                   /* the API key goes only to the client's own domain */
+    req.timeouts.connect_ms = connect_ms;
+    tc.on_done = on_done;
+    tc.user = (void *)(intptr_t)which;
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+}
+
+TEST(multi_resolves_without_blocking_the_others) {
+    dns_srv mute, good;
+    osb_client *c;
+    osb_multi *m = NULL;
+    char named[160], literal[160], muted[160], log[4096];
+    const char *colon;
+    int running = 1, rounds = 0, fds_while_resolving = -1;
+    c = testdev_client();
+    NEED(c != NULL, "the dev server");
+    NEED(dns_start(&mute, "{}", "silent"), "tests/servers/dnsserver.py");
+    NEED(dns_start(&good, zone, "normal"), "tests/servers/dnsserver.py");
+    colon = strrchr(testdev_domain, ':');
+    snprintf(literal, sizeof literal, "http://%s", testdev_domain);
+    snprintf(named, sizeof named, "http://devbox.test%s", colon);
+    snprintf(muted, sizeof muted, "http://mute.test%s", colon);
+    memset(&dones, 0, sizeof dones);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    /* mute.test: its only server never answers, so its lookup lasts until
+       its connect deadline; added first, it must not hold up the others */
+    use_servers(&mute, NULL, "options timeout:30 attempts:1\n");
+    add_get(m, muted, 0, 1500);
+    CHECK_EQ_INT(osb_multi_perform(m, 0, &running), OSB_OK);
+    CHECK_EQ_INT(running, 1);
+    CHECK(osb_multi_fds(m, NULL, 0) == 1);     /* the lookup's socket, to wait on */
+    use_servers(&good, NULL, NULL);
+    add_get(m, literal, 1, 5000);
+    add_get(m, named, 2, 5000);
+    while (running && rounds++ < 10000) {
+        CHECK_EQ_INT(osb_multi_perform(m, 1000, &running), OSB_OK);
+        if (dones.n == 2 && fds_while_resolving < 0) fds_while_resolving = (int)osb_multi_fds(m, NULL, 0);
+    }
+    CHECK_EQ_INT(running, 0);
+    CHECK_EQ_INT(dones.n, 3);
+    CHECK_EQ_INT(dones.order[2], 0);          /* the muted lookup ended last */
+    CHECK_EQ_INT(fds_while_resolving, 1);
+    CHECK_EQ_INT(dones.result[1], OSB_OK);
+    CHECK_EQ_INT(dones.status[1], 200);
+    CHECK_EQ_INT(dones.result[2], OSB_OK);
+    CHECK_EQ_INT(dones.status[2], 200);
+    CHECK_EQ_INT(dones.result[0], OSB_ERR_TIMEOUT);
+    CHECK_EQ_STR(dones.message[0], "resolving host 'mute.test' timed out");
+    dns_log(&good, log, sizeof log);
+    CHECK(strstr(log, "devbox.test") != NULL);
+    dns_log(&mute, log, sizeof log);
+    CHECK(strstr(log, "mute.test") != NULL);
+    osb_multi_free(m);
+    osb_client_free(c);
+    dns_stop(&mute);
+    dns_stop(&good);
+}
+
 int main(int argc, char **argv) {
     int r;
     snprintf(conf_path, sizeof conf_path, "/tmp/osb-dns-resolv-%ld", (long)getpid());
