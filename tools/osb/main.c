@@ -48,9 +48,6 @@
 #include "skills.c"
 
 /* >>tree =================================================================== */
-#define OUT_ALL "table,json,yaml,raw"
-#define OUT_STD "table,json,yaml"
-
 static const opt O_NONE[] = {{NULL, 0, 0, NULL, NULL}};
 
 static const opt O_SB_CREATE[] = {
@@ -254,86 +251,86 @@ static const opt O_SKILLS_UNINSTALL[] = {
     {NULL, 0, 0, NULL, NULL}};
 
 static const cmd TREE[] = {
-    {"sandbox", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Manage sandboxes"},
-    {"sandbox create", c_sandbox_create, O_SB_CREATE, 0, 0, 0, "", OUT_STD, "table", "Create a sandbox and wait until it is ready"},
-    {"sandbox list", c_sandbox_list, O_SB_LIST, 0, 0, 0, "", OUT_ALL, "table", "List sandboxes"},
-    {"sandbox get", c_sandbox_get, O_NONE, 1, 1, 0, "ID", OUT_ALL, "table", "Show a sandbox"},
-    {"sandbox kill", c_sandbox_kill, O_NONE, 1, -1, 0, "ID...", OUT_STD, "table", "Delete sandboxes"},
-    {"sandbox pause", c_sandbox_pause, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Pause a sandbox"},
-    {"sandbox resume", c_sandbox_resume, O_SB_RESUME, 1, 1, 0, "ID", OUT_STD, "table", "Resume a paused sandbox"},
-    {"sandbox renew", c_sandbox_renew, O_SB_RENEW, 1, 1, 0, "ID", OUT_STD, "table", "Extend a sandbox's time to live"},
-    {"sandbox endpoint", c_sandbox_endpoint, O_SB_ENDPOINT, 1, 1, 0, "ID", OUT_ALL, "table", "Show the endpoint of a sandbox port"},
-    {"sandbox health", c_sandbox_health, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Check that the sandbox answers"},
-    {"sandbox metrics", c_sandbox_metrics, O_SB_METRICS, 1, 1, 0, "ID", OUT_ALL, "table", "CPU and memory of a sandbox"},
-    {"sandbox shell", c_sandbox_shell, O_SB_SHELL, 1, 1, 1, "ID [-- CMD...]", "raw", "raw", "A terminal in the sandbox: a shell, or CMD (exits with its code)"},
-    {"sandbox metadata", c_sandbox_metadata, O_SB_METADATA, 1, -1, 0, "ID [KEY=VALUE | KEY-]...", OUT_ALL, "table", "Change metadata (JSON merge patch)"},
-    {"snapshot", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Manage snapshots"},
-    {"snapshot create", c_snapshot_create, O_SNAP_CREATE, 1, 1, 0, "SANDBOX_ID", OUT_ALL, "table", "Snapshot a sandbox"},
-    {"snapshot list", c_snapshot_list, O_SNAP_LIST, 0, 0, 0, "", OUT_ALL, "table", "List snapshots"},
-    {"snapshot get", c_snapshot_get, O_NONE, 1, 1, 0, "SNAPSHOT_ID", OUT_ALL, "table", "Show a snapshot"},
-    {"snapshot delete", c_snapshot_delete, O_NONE, 1, -1, 0, "SNAPSHOT_ID...", OUT_STD, "table", "Delete snapshots"},
-    {"command", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Run commands in a sandbox"},
-    {"command run", c_command_run, O_CMD_RUN, 0, 1, 1, "ID -- CMD... | --all [-m K=V]... -- CMD...", "raw,json,table,yaml", "raw", "Run a command (streams its output, exits with its code)"},
-    {"command status", c_command_status, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_ALL, "table", "Status of a command"},
-    {"command logs", c_command_logs, O_CMD_LOGS, 2, 2, 0, "ID EXECUTION_ID", OUT_ALL, "table", "Output of a background command"},
-    {"command interrupt", c_command_interrupt, O_NONE, 2, 2, 0, "ID EXECUTION_ID", OUT_STD, "table", "Interrupt a command"},
-    {"command session", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Persistent shell sessions"},
-    {"command session create", c_session_create, O_WORKDIR, 1, 1, 0, "ID", OUT_ALL, "table", "Create a session"},
-    {"command session run", c_session_run, O_SESSION_RUN, 2, 2, 1, "ID SESSION_ID -- CMD...", "raw,json,yaml", "raw", "Run a command in a session"},
-    {"command session delete", c_session_delete, O_NONE, 2, 2, 0, "ID SESSION_ID", OUT_STD, "table", "Delete a session"},
-    {"code", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Run code in a code interpreter"},
-    {"code run", c_code_run, O_CODE_RUN, 1, 2, 0, "ID [FILE]", "raw,json,yaml", "raw", "Run code (from -c, FILE or stdin)"},
-    {"code context", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Code contexts (interpreter state)"},
-    {"code context create", c_context_create, O_LANG, 1, 1, 0, "ID", OUT_ALL, "table", "Create a context"},
-    {"code context list", c_context_list, O_LANG, 1, 1, 0, "ID", OUT_ALL, "table", "List contexts of a language"},
-    {"code context delete", c_context_delete, O_LANG, 1, 2, 0, "ID [CONTEXT_ID]", OUT_STD, "table", "Delete a context (or all of --language)"},
-    {"file", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Files and directories in a sandbox"},
-    {"file cat", c_file_cat, O_FILE_CAT, 2, 2, 0, "ID PATH", "raw", "raw", "Print a file"},
-    {"file write", c_file_write, O_FILE_WRITE, 2, 2, 0, "ID PATH", OUT_STD, "table", "Write a file from -c or stdin"},
-    {"file upload", c_file_upload, O_FILE_UPLOAD, 3, 3, 0, "ID LOCAL_PATH REMOTE_PATH", OUT_STD, "table", "Upload a file"},
-    {"file download", c_file_download, O_FILE_DOWNLOAD, 3, 3, 0, "ID REMOTE_PATH LOCAL_PATH", OUT_STD, "table", "Download a file"},
-    {"file rm", c_file_rm, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Remove files"},
-    {"file mv", c_file_mv, O_NONE, 3, 3, 0, "ID SRC DEST", OUT_STD, "table", "Move or rename"},
-    {"file mkdir", c_file_mkdir, O_PERM, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Create directories (with parents)"},
-    {"file rmdir", c_file_rmdir, O_NONE, 2, -1, 0, "ID PATH...", OUT_STD, "table", "Remove directories (recursively)"},
-    {"file search", c_file_search, O_FILE_SEARCH, 2, 2, 0, "ID DIR", OUT_ALL, "table", "Find files by glob"},
-    {"file info", c_file_info, O_NONE, 2, -1, 0, "ID PATH...", OUT_ALL, "table", "File metadata"},
-    {"file chmod", c_file_chmod, O_CHMOD, 2, 2, 0, "ID PATH", OUT_STD, "table", "Change mode, owner, group"},
-    {"file replace", c_file_replace, O_FILE_REPLACE, 2, 2, 0, "ID PATH", OUT_STD, "table", "Replace text in a file"},
-    {"file ls", c_file_ls, O_FILE_LS, 1, 2, 0, "ID [PATH]", OUT_ALL, "table", "List a directory"},
-    {"egress", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Network egress policy"},
-    {"egress get", c_egress_get, O_NONE, 1, 1, 0, "ID", OUT_ALL, "table", "Show the egress policy"},
-    {"egress patch", c_egress_patch, O_EGRESS_PATCH, 1, 1, 0, "ID", OUT_STD, "table", "Add or change rules"},
-    {"egress delete", c_egress_delete, O_EGRESS_DELETE, 1, -1, 0, "ID [TARGET...]", OUT_ALL, "table", "Remove the rules of targets"},
-    {"credential-vault", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Credentials injected by the egress proxy"},
-    {"credential-vault create", c_vault_create, O_VAULT_FILE, 1, 1, 0, "ID", OUT_STD, "table", "Create the vault"},
-    {"credential-vault get", c_vault_get, O_NONE, 1, 1, 0, "ID", OUT_ALL, "table", "Show the vault (sanitised)"},
-    {"credential-vault patch", c_vault_patch, O_VAULT_FILE, 1, 1, 0, "ID", OUT_STD, "table", "Change the vault"},
-    {"credential-vault delete", c_vault_delete, O_NONE, 1, 1, 0, "ID", OUT_STD, "table", "Delete the vault"},
-    {"credential-vault credential", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Vault credentials"},
-    {"credential-vault credential list", c_vault_cred_list, O_NONE, 1, 1, 0, "ID", OUT_ALL, "table", "List credentials"},
-    {"credential-vault credential get", c_vault_cred_get, O_NONE, 2, 2, 0, "ID NAME", OUT_ALL, "table", "Show a credential"},
-    {"credential-vault binding", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Vault bindings"},
-    {"credential-vault binding list", c_vault_bind_list, O_NONE, 1, 1, 0, "ID", OUT_ALL, "table", "List bindings"},
-    {"credential-vault binding get", c_vault_bind_get, O_NONE, 2, 2, 0, "ID NAME", OUT_ALL, "table", "Show a binding"},
-    {"diagnostics", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Sandbox diagnostics"},
-    {"diagnostics logs", c_diag_logs, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "raw", "Diagnostic logs"},
-    {"diagnostics events", c_diag_events, O_DIAG, 1, 1, 0, "ID", OUT_ALL, "raw", "Diagnostic events"},
-    {"devops", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Legacy plain-text diagnostics (experimental)"},
-    {"devops logs", c_devops_logs, O_DEVOPS_LOGS, 1, 1, 0, "ID", "raw", "raw", "Container logs"},
-    {"devops inspect", c_devops_inspect, O_NONE, 1, 1, 0, "ID", "raw", "raw", "Container inspection"},
-    {"devops events", c_devops_events, O_DEVOPS_EVENTS, 1, 1, 0, "ID", "raw", "raw", "Container events"},
-    {"devops summary", c_devops_summary, O_DEVOPS_SUMMARY, 1, 1, 0, "ID", "raw", "raw", "Everything above, short"},
-    {"config", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "The config file (~/.opensandbox/config.toml)"},
-    {"config init", c_config_init, O_CONFIG_INIT, 0, 0, 0, "", OUT_STD, "table", "Write a default config file"},
-    {"config show", c_config_show, O_NONE, 0, 0, 0, "", OUT_STD, "table", "Show the effective configuration (API key masked)"},
-    {"config set", c_config_set, O_NONE, 2, 2, 0, "SECTION.FIELD VALUE", OUT_STD, "table", "Set a value, e.g. connection.domain"},
-    {"skills", NULL, O_NONE, 0, 0, 0, NULL, NULL, NULL, "Guides that teach coding agents to use osb"},
-    {"skills list", c_skills_list, O_NONE, 0, 0, 0, "", OUT_STD, "table", "List the guides, the agent tools and what is installed"},
-    {"skills show", c_skills_show, O_NONE, 1, 1, 0, "SKILL", OUT_STD, "table", "Show a guide"},
-    {"skills install", c_skills_install, O_SKILLS_INSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "Install guides for an agent tool"},
-    {"skills uninstall", c_skills_uninstall, O_SKILLS_UNINSTALL, 0, 1, 0, "[SKILL]", OUT_STD, "table", "Remove a guide from an agent tool"},
-    {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL}};
+    {"sandbox", NULL, O_NONE, NULL, "Manage sandboxes", 0, 0, 0, OUTS_NONE},
+    {"sandbox create", c_sandbox_create, O_SB_CREATE, "", "Create a sandbox and wait until it is ready", 0, 0, 0, OUTS_STD},
+    {"sandbox list", c_sandbox_list, O_SB_LIST, "", "List sandboxes", 0, 0, 0, OUTS_ALL},
+    {"sandbox get", c_sandbox_get, O_NONE, "ID", "Show a sandbox", 1, 1, 0, OUTS_ALL},
+    {"sandbox kill", c_sandbox_kill, O_NONE, "ID...", "Delete sandboxes", 1, -1, 0, OUTS_STD},
+    {"sandbox pause", c_sandbox_pause, O_NONE, "ID", "Pause a sandbox", 1, 1, 0, OUTS_STD},
+    {"sandbox resume", c_sandbox_resume, O_SB_RESUME, "ID", "Resume a paused sandbox", 1, 1, 0, OUTS_STD},
+    {"sandbox renew", c_sandbox_renew, O_SB_RENEW, "ID", "Extend a sandbox's time to live", 1, 1, 0, OUTS_STD},
+    {"sandbox endpoint", c_sandbox_endpoint, O_SB_ENDPOINT, "ID", "Show the endpoint of a sandbox port", 1, 1, 0, OUTS_ALL},
+    {"sandbox health", c_sandbox_health, O_NONE, "ID", "Check that the sandbox answers", 1, 1, 0, OUTS_STD},
+    {"sandbox metrics", c_sandbox_metrics, O_SB_METRICS, "ID", "CPU and memory of a sandbox", 1, 1, 0, OUTS_ALL},
+    {"sandbox shell", c_sandbox_shell, O_SB_SHELL, "ID [-- CMD...]", "A terminal in the sandbox: a shell, or CMD (exits with its code)", 1, 1, 1, OUTS_RAW},
+    {"sandbox metadata", c_sandbox_metadata, O_SB_METADATA, "ID [KEY=VALUE | KEY-]...", "Change metadata (JSON merge patch)", 1, -1, 0, OUTS_ALL},
+    {"snapshot", NULL, O_NONE, NULL, "Manage snapshots", 0, 0, 0, OUTS_NONE},
+    {"snapshot create", c_snapshot_create, O_SNAP_CREATE, "SANDBOX_ID", "Snapshot a sandbox", 1, 1, 0, OUTS_ALL},
+    {"snapshot list", c_snapshot_list, O_SNAP_LIST, "", "List snapshots", 0, 0, 0, OUTS_ALL},
+    {"snapshot get", c_snapshot_get, O_NONE, "SNAPSHOT_ID", "Show a snapshot", 1, 1, 0, OUTS_ALL},
+    {"snapshot delete", c_snapshot_delete, O_NONE, "SNAPSHOT_ID...", "Delete snapshots", 1, -1, 0, OUTS_STD},
+    {"command", NULL, O_NONE, NULL, "Run commands in a sandbox", 0, 0, 0, OUTS_NONE},
+    {"command run", c_command_run, O_CMD_RUN, "ID -- CMD... | --all [-m K=V]... -- CMD...", "Run a command (streams its output, exits with its code)", 0, 1, 1, OUTS_RUN},
+    {"command status", c_command_status, O_NONE, "ID EXECUTION_ID", "Status of a command", 2, 2, 0, OUTS_ALL},
+    {"command logs", c_command_logs, O_CMD_LOGS, "ID EXECUTION_ID", "Output of a background command", 2, 2, 0, OUTS_ALL},
+    {"command interrupt", c_command_interrupt, O_NONE, "ID EXECUTION_ID", "Interrupt a command", 2, 2, 0, OUTS_STD},
+    {"command session", NULL, O_NONE, NULL, "Persistent shell sessions", 0, 0, 0, OUTS_NONE},
+    {"command session create", c_session_create, O_WORKDIR, "ID", "Create a session", 1, 1, 0, OUTS_ALL},
+    {"command session run", c_session_run, O_SESSION_RUN, "ID SESSION_ID -- CMD...", "Run a command in a session", 2, 2, 1, OUTS_STREAM},
+    {"command session delete", c_session_delete, O_NONE, "ID SESSION_ID", "Delete a session", 2, 2, 0, OUTS_STD},
+    {"code", NULL, O_NONE, NULL, "Run code in a code interpreter", 0, 0, 0, OUTS_NONE},
+    {"code run", c_code_run, O_CODE_RUN, "ID [FILE]", "Run code (from -c, FILE or stdin)", 1, 2, 0, OUTS_STREAM},
+    {"code context", NULL, O_NONE, NULL, "Code contexts (interpreter state)", 0, 0, 0, OUTS_NONE},
+    {"code context create", c_context_create, O_LANG, "ID", "Create a context", 1, 1, 0, OUTS_ALL},
+    {"code context list", c_context_list, O_LANG, "ID", "List contexts of a language", 1, 1, 0, OUTS_ALL},
+    {"code context delete", c_context_delete, O_LANG, "ID [CONTEXT_ID]", "Delete a context (or all of --language)", 1, 2, 0, OUTS_STD},
+    {"file", NULL, O_NONE, NULL, "Files and directories in a sandbox", 0, 0, 0, OUTS_NONE},
+    {"file cat", c_file_cat, O_FILE_CAT, "ID PATH", "Print a file", 2, 2, 0, OUTS_RAW},
+    {"file write", c_file_write, O_FILE_WRITE, "ID PATH", "Write a file from -c or stdin", 2, 2, 0, OUTS_STD},
+    {"file upload", c_file_upload, O_FILE_UPLOAD, "ID LOCAL_PATH REMOTE_PATH", "Upload a file", 3, 3, 0, OUTS_STD},
+    {"file download", c_file_download, O_FILE_DOWNLOAD, "ID REMOTE_PATH LOCAL_PATH", "Download a file", 3, 3, 0, OUTS_STD},
+    {"file rm", c_file_rm, O_NONE, "ID PATH...", "Remove files", 2, -1, 0, OUTS_STD},
+    {"file mv", c_file_mv, O_NONE, "ID SRC DEST", "Move or rename", 3, 3, 0, OUTS_STD},
+    {"file mkdir", c_file_mkdir, O_PERM, "ID PATH...", "Create directories (with parents)", 2, -1, 0, OUTS_STD},
+    {"file rmdir", c_file_rmdir, O_NONE, "ID PATH...", "Remove directories (recursively)", 2, -1, 0, OUTS_STD},
+    {"file search", c_file_search, O_FILE_SEARCH, "ID DIR", "Find files by glob", 2, 2, 0, OUTS_ALL},
+    {"file info", c_file_info, O_NONE, "ID PATH...", "File metadata", 2, -1, 0, OUTS_ALL},
+    {"file chmod", c_file_chmod, O_CHMOD, "ID PATH", "Change mode, owner, group", 2, 2, 0, OUTS_STD},
+    {"file replace", c_file_replace, O_FILE_REPLACE, "ID PATH", "Replace text in a file", 2, 2, 0, OUTS_STD},
+    {"file ls", c_file_ls, O_FILE_LS, "ID [PATH]", "List a directory", 1, 2, 0, OUTS_ALL},
+    {"egress", NULL, O_NONE, NULL, "Network egress policy", 0, 0, 0, OUTS_NONE},
+    {"egress get", c_egress_get, O_NONE, "ID", "Show the egress policy", 1, 1, 0, OUTS_ALL},
+    {"egress patch", c_egress_patch, O_EGRESS_PATCH, "ID", "Add or change rules", 1, 1, 0, OUTS_STD},
+    {"egress delete", c_egress_delete, O_EGRESS_DELETE, "ID [TARGET...]", "Remove the rules of targets", 1, -1, 0, OUTS_ALL},
+    {"credential-vault", NULL, O_NONE, NULL, "Credentials injected by the egress proxy", 0, 0, 0, OUTS_NONE},
+    {"credential-vault create", c_vault_create, O_VAULT_FILE, "ID", "Create the vault", 1, 1, 0, OUTS_STD},
+    {"credential-vault get", c_vault_get, O_NONE, "ID", "Show the vault (sanitised)", 1, 1, 0, OUTS_ALL},
+    {"credential-vault patch", c_vault_patch, O_VAULT_FILE, "ID", "Change the vault", 1, 1, 0, OUTS_STD},
+    {"credential-vault delete", c_vault_delete, O_NONE, "ID", "Delete the vault", 1, 1, 0, OUTS_STD},
+    {"credential-vault credential", NULL, O_NONE, NULL, "Vault credentials", 0, 0, 0, OUTS_NONE},
+    {"credential-vault credential list", c_vault_cred_list, O_NONE, "ID", "List credentials", 1, 1, 0, OUTS_ALL},
+    {"credential-vault credential get", c_vault_cred_get, O_NONE, "ID NAME", "Show a credential", 2, 2, 0, OUTS_ALL},
+    {"credential-vault binding", NULL, O_NONE, NULL, "Vault bindings", 0, 0, 0, OUTS_NONE},
+    {"credential-vault binding list", c_vault_bind_list, O_NONE, "ID", "List bindings", 1, 1, 0, OUTS_ALL},
+    {"credential-vault binding get", c_vault_bind_get, O_NONE, "ID NAME", "Show a binding", 2, 2, 0, OUTS_ALL},
+    {"diagnostics", NULL, O_NONE, NULL, "Sandbox diagnostics", 0, 0, 0, OUTS_NONE},
+    {"diagnostics logs", c_diag_logs, O_DIAG, "ID", "Diagnostic logs", 1, 1, 0, OUTS_ALL_RAW},
+    {"diagnostics events", c_diag_events, O_DIAG, "ID", "Diagnostic events", 1, 1, 0, OUTS_ALL_RAW},
+    {"devops", NULL, O_NONE, NULL, "Legacy plain-text diagnostics (experimental)", 0, 0, 0, OUTS_NONE},
+    {"devops logs", c_devops_logs, O_DEVOPS_LOGS, "ID", "Container logs", 1, 1, 0, OUTS_RAW},
+    {"devops inspect", c_devops_inspect, O_NONE, "ID", "Container inspection", 1, 1, 0, OUTS_RAW},
+    {"devops events", c_devops_events, O_DEVOPS_EVENTS, "ID", "Container events", 1, 1, 0, OUTS_RAW},
+    {"devops summary", c_devops_summary, O_DEVOPS_SUMMARY, "ID", "Everything above, short", 1, 1, 0, OUTS_RAW},
+    {"config", NULL, O_NONE, NULL, "The config file (~/.opensandbox/config.toml)", 0, 0, 0, OUTS_NONE},
+    {"config init", c_config_init, O_CONFIG_INIT, "", "Write a default config file", 0, 0, 0, OUTS_STD},
+    {"config show", c_config_show, O_NONE, "", "Show the effective configuration (API key masked)", 0, 0, 0, OUTS_STD},
+    {"config set", c_config_set, O_NONE, "SECTION.FIELD VALUE", "Set a value, e.g. connection.domain", 2, 2, 0, OUTS_STD},
+    {"skills", NULL, O_NONE, NULL, "Guides that teach coding agents to use osb", 0, 0, 0, OUTS_NONE},
+    {"skills list", c_skills_list, O_NONE, "", "List the guides, the agent tools and what is installed", 0, 0, 0, OUTS_STD},
+    {"skills show", c_skills_show, O_NONE, "SKILL", "Show a guide", 1, 1, 0, OUTS_STD},
+    {"skills install", c_skills_install, O_SKILLS_INSTALL, "[SKILL]", "Install guides for an agent tool", 0, 1, 0, OUTS_STD},
+    {"skills uninstall", c_skills_uninstall, O_SKILLS_UNINSTALL, "[SKILL]", "Remove a guide from an agent tool", 0, 1, 0, OUTS_STD},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, OUTS_NONE}};
 
 /* Global options: accepted before or after the command words. */
 static const opt GLOBAL_OPTS[] = {
@@ -438,7 +435,7 @@ static void print_help(const cmd *c) {
     out_fmt(0, "Usage: %s %s [OPTIONS]%s%s\n\n%s.\n\nOptions:\n", g_prog, c->path, c->pos_usage && *c->pos_usage ? " " : "",
             c->pos_usage ? c->pos_usage : "", c->help);
     print_opts(c->opts);
-    out_fmt(0, "  %-34s output format: %s (default %s)\n", "-o, --output FORMAT", c->outputs, c->def_out);
+    out_fmt(0, "  %-34s output format: %s (default %s)\n", "-o, --output FORMAT", OUTS[c->outs][0], OUTS[c->outs][1]);
     out_fmt(0, "  %-34s show this help\n", "-h, --help");
     out_fmt(0, "\nGlobal options (%s --help) are accepted too.\n", g_prog);
 }
@@ -618,9 +615,9 @@ int main(int argc, char **argv) {
         lower[k] = 0;
         if (!G.output[k]) G.output = lower;
     }
-    g_out = G.output ? G.output : c->def_out;
+    g_out = G.output ? G.output : OUTS[c->outs][1];
     if (!check_output(c, g_out))
-        return usage_error("invalid output '%s' for '%s' (choose from %s)", g_out, c->path, c->outputs);
+        return usage_error("invalid output '%s' for '%s' (choose from %s)", g_out, c->path, OUTS[c->outs][0]);
     /* settings: `osb config ...` uses only flags and the environment */
     code = resolve_config(strncmp(c->path, "config", 6) != 0 && strncmp(c->path, "skills", 6) != 0);
     if (code) return code;

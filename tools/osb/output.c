@@ -1131,7 +1131,7 @@ static void jset_bool(jv *o, const char *k, int b) { jset_raw(o, k, jv_new(b ? J
 
 /* >>output-helpers ========================================================= */
 static int check_output(const cmd *c, const char *o) {
-    const char *p = c->outputs ? c->outputs : "table,json,yaml";
+    const char *p = OUTS[c->outs][0];
     size_t n = strlen(o);
     while (*p) {
         const char *e = strchr(p, ',');

@@ -441,16 +441,23 @@ typedef struct args {
 
 typedef int (*cmd_fn)(args *a);
 
+/* The -o choices of a command and its default (cmd.outs: an index, so a
+ * row of the command tree is half as large as with two pointers). */
+enum { OUTS_NONE, OUTS_STD, OUTS_ALL, OUTS_ALL_RAW, OUTS_RAW, OUTS_RUN, OUTS_STREAM };
+static const char *const OUTS[][2] = {{"table,json,yaml", "table"},     {"table,json,yaml", "table"},
+                                      {"table,json,yaml,raw", "table"}, {"table,json,yaml,raw", "raw"},
+                                      {"raw", "raw"},                   {"raw,json,table,yaml", "raw"},
+                                      {"raw,json,yaml", "raw"}};
+
 typedef struct cmd {
     const char *path;     /* "sandbox create" */
     cmd_fn fn;            /* NULL: a group */
     const opt *opts;
-    int min_pos, max_pos; /* -1: unlimited */
-    int rest;             /* 1: takes a trailing command (-- CMD...) */
     const char *pos_usage;
-    const char *outputs;  /* "table,json,yaml" */
-    const char *def_out;
     const char *help;
+    signed char min_pos, max_pos; /* -1: unlimited */
+    signed char rest;     /* 1: takes a trailing command (-- CMD...) */
+    unsigned char outs;   /* OUTS_... */
 } cmd;
 
 static int opt_index(const cmd *c, const char *name) {
