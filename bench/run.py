@@ -45,6 +45,29 @@ def free_port():
     return p
 
 
+def wait_port(port, seconds=10):
+    """True once 127.0.0.1:port accepts a connection (a server started)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def stop_process(proc):
+    """Stops a server started under `timeout` (which forwards SIGTERM)."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 # ---- data ------------------------------------------------------------------
 
 def ensure_data():
@@ -95,24 +118,13 @@ class Nginx:
         self.proc = subprocess.Popen(
             ["taskset", "-c", SERVER_CPU, "timeout", "900", "nginx", "-p", tmp, "-c",
              os.path.join(tmp, "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
+        if wait_port(self.port):
+            return
         self.stop()
         raise SystemExit("nginx did not start: " + open(os.path.join(tmp, "error.log")).read()[-2000:])
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)   # timeout forwards it to nginx
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 
@@ -131,14 +143,8 @@ class Sink:
             return
         self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, "timeout", "900", exe, str(port), self.log],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
+        if not wait_port(port):
+            self.stop()
 
     def lines(self):
         if not os.path.exists(self.log):
@@ -146,13 +152,7 @@ class Sink:
         return [l.strip().split(None, 2) for l in open(self.log) if l.strip()]
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)   # timeout forwards it to the sink
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 
@@ -495,11 +495,7 @@ def run_w5(osb, js, jsenv):
             env.update(jsenv)
             measure("W5", "JS SDK", js + ["http://" + info["domain"], "w5", "3"], env=env)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def make_cert():
