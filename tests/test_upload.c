@@ -406,6 +406,42 @@ TEST(upload_from_a_reader_byte_exact) {
     }
 }
 
+/* The staged path (MSG_MORE on all but the last send, a raised send buffer)
+ * with the connection cut after 1 MiB of an 8 MiB reader: a transport
+ * error, then the same upload again on the same client, whole. */
+TEST(upload_from_a_reader_cut_in_the_middle) {
+    testproc fr;
+    char url[128], rp[256];
+    uint64_t n = 8u << 20;
+    osb_client *c;
+    osb_target t;
+    osb_upload_file f;
+    pat_reader r;
+    osb_err e;
+    NEED_SERVER();
+    CHECK(front_start(&fr, 0, 1L << 20, 0, url, sizeof url));
+    c = testdev_client();
+    CHECK(c != NULL);
+    if (!c) { testproc_stop(&fr); return; }
+    t.url = url;
+    t.headers = NULL;
+    memset(&f, 0, sizeof f);
+    f.path = remote(rp, sizeof rp, "reader-cut.bin");
+    f.read = pat_read;
+    f.read_user = &r;
+    f.size = n;
+    r.at = 0;
+    r.n = n;
+    r.seed = 20;
+    e = osb_files_upload(c, &t, &f, 1);
+    CHECK(e == OSB_ERR_CONNECT || e == OSB_ERR_CLOSED || e == OSB_ERR_TRUNCATED);
+    r.at = 0;
+    CHECK_EQ_INT(osb_files_upload(c, &t, &f, 1), OSB_OK);
+    CHECK(same_in_sandbox(rp, n, pat_hash(0, n, 20)));
+    osb_client_free(c);
+    testproc_stop(&fr);
+}
+
 /* The send buffer of a large upload: raised only where the system lets a
  * fixed buffer go above what autotuning would reach. */
 TEST(sndbuf_rule_and_proc_numbers) {
