@@ -70,12 +70,11 @@ TEST(g6_agrees_with_printf) {
     CHECK_EQ_INT(bad, 0);
 }
 
-/* What py_float was before: the first %.*e that strtod reads back. */
+/* The digits py_float chose before: the first %.*e that strtod reads back. */
 static void py_float_libc(double d, char *out, size_t cap) {
     char e[64], digits[32];
-    int prec, ex, nd = 0, i;
+    int prec, nd = 0;
     const char *p;
-    osb_buf b;
     for (prec = 0; prec < 17; prec++) {
         snprintf(e, sizeof e, "%.*e", prec, d);
         if (strtod(e, NULL) == d) break;
@@ -85,32 +84,8 @@ static void py_float_libc(double d, char *out, size_t cap) {
     for (; *p && *p != 'e'; p++)
         if (isdigit((unsigned char)*p) && nd < (int)sizeof digits - 1) digits[nd++] = *p;
     digits[nd] = 0;
-    ex = atoi(p + 1);
     while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = 0;
-    memset(&b, 0, sizeof b);
-    if (d < 0 || (d == 0 && 1 / d < 0)) bput(&b, "-");
-    if (ex >= -4 && ex < 16) {
-        if (ex < 0) {
-            bput(&b, "0.");
-            for (i = 0; i < -ex - 1; i++) bput(&b, "0");
-            bput(&b, digits);
-        } else {
-            for (i = 0; i <= ex; i++) bputn(&b, i < nd ? &digits[i] : "0", 1);
-            bput(&b, ".");
-            if (nd > ex + 1) bput(&b, digits + ex + 1);
-            else bput(&b, "0");
-        }
-    } else {
-        bputn(&b, digits, 1);
-        if (nd > 1) {
-            bput(&b, ".");
-            bput(&b, digits + 1);
-        }
-        snprintf(e, sizeof e, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
-        bput(&b, e);
-    }
-    snprintf(out, cap, "%s", bstr(&b));
-    osb_buf_free(&b);
+    py_float_layout(d < 0 || (d == 0 && 1 / d < 0), digits, atoi(p + 1), out, cap);
 }
 
 TEST(python_floats_as_before) {

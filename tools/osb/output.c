@@ -187,13 +187,43 @@ static double jv_double(const jv *v) {
     return d;
 }
 
-/* Python's repr() of a float: the shortest text that reads back the same,
- * fixed between 1e-4 and 1e16, with ".0" on whole numbers. */
+/* Python's layout of a float's significant digits (no trailing zeros) with
+ * the power of ten ex of the first: fixed between 1e-4 and 1e16, with ".0"
+ * on whole numbers, else d.ddde+XX. */
+static void py_float_layout(int neg, const char *digits, int ex, char *out, size_t cap) {
+    int nd = (int)strlen(digits), i;
+    osb_buf b;
+    memset(&b, 0, sizeof b);
+    if (neg) bput(&b, "-");
+    if (ex >= -4 && ex < 16) {
+        if (ex < 0) {
+            bput(&b, "0.");
+            for (i = 0; i < -ex - 1; i++) bput(&b, "0");
+            bput(&b, digits);
+        } else {
+            for (i = 0; i <= ex; i++) bputn(&b, i < nd ? &digits[i] : "0", 1);
+            bput(&b, ".");
+            if (nd > ex + 1) bput(&b, digits + ex + 1);
+            else bput(&b, "0");
+        }
+    } else {
+        bputn(&b, digits, 1);
+        if (nd > 1) {
+            bput(&b, ".");
+            bput(&b, digits + 1);
+        }
+        bprintf(&b, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
+    }
+    osb__fmt(out, cap, "%s", bstr(&b));
+    osb_buf_free(&b);
+}
+
+/* Python's repr() of a float: the shortest digits that read back the same. */
 static void py_float(double d, char *out, size_t cap) {
     char e[48], digits[24];
     double a = d < 0 ? -d : d, back;
     uint64_t q = 0;
-    int prec = 1, ex = 0, nd, i;
+    int prec = 1, ex = 0, nd;
     if (d != d) { osb__fmt(out, cap, "NaN"); return; }
     if (a > DBL_MAX) {
         osb__fmt(out, cap, d > 0 ? "Infinity" : "-Infinity");
@@ -207,32 +237,7 @@ static void py_float(double d, char *out, size_t cap) {
     }
     nd = osb__fmt(digits, sizeof digits, "%llu", (unsigned long long)q);
     while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = 0;
-    {
-        osb_buf b;
-        memset(&b, 0, sizeof b);
-        if (d < 0 || (d == 0 && 1 / d < 0)) bput(&b, "-");
-        if (ex >= -4 && ex < 16) {
-            if (ex < 0) {
-                bput(&b, "0.");
-                for (i = 0; i < -ex - 1; i++) bput(&b, "0");
-                bput(&b, digits);
-            } else {
-                for (i = 0; i <= ex; i++) bputn(&b, i < nd ? &digits[i] : "0", 1);
-                bput(&b, ".");
-                if (nd > ex + 1) bput(&b, digits + ex + 1);
-                else bput(&b, "0");
-            }
-        } else {
-            bputn(&b, digits, 1);
-            if (nd > 1) {
-                bput(&b, ".");
-                bput(&b, digits + 1);
-            }
-            bprintf(&b, "e%c%02d", ex < 0 ? '-' : '+', ex < 0 ? -ex : ex);
-        }
-        osb__fmt(out, cap, "%s", bstr(&b));
-        osb_buf_free(&b);
-    }
+    py_float_layout(d < 0 || (d == 0 && 1 / d < 0), digits, ex, out, cap);
 }
 
 static void num_text(const jv *v, char *out, size_t cap) {
