@@ -194,6 +194,9 @@
  *                                 OSB_HOSTS name other files. No getaddrinfo
  *                                 or pthreads in a static link.
  *     OSB_TLS_HALF_DUPLEX     0   1 = 24 KB per TLS connection instead of 40 KB
+ *     OSB_TLS_SMALL_EC        0   1 = the same curves (X25519, P-256/384/521) through
+ *                                 BearSSL's generic code: 9 KB less, each ECDHE and
+ *                                 ECDSA check several times slower
  *     OSB_TLS_EMBEDDED_ANCHORS    br_x509_trust_anchor array compiled in (with
  *                                 OSB_TLS_EMBEDDED_ANCHORS_NUM), tried last
  *     OSB_EXECD_PORT      44772   execd's port inside a sandbox
@@ -222,6 +225,11 @@
  *     OSB_NO_PTY              osb_pty_*, osb_sandbox_shell
  *     OSB_NO_WS               osb_ws_* (the WebSocket codec and connection);
  *                             implies OSB_NO_PTY (terminals speak WebSocket)
+ *     OSB_NO_PROXY            HTTP proxies: osb_no_proxy_match, osb_proxy_for; the
+ *                             proxy variables (https_proxy, ...) are not read, every
+ *                             connection is direct, and osb_client_new refuses a
+ *                             client_config.proxy other than NULL or "" with
+ *                             OSB_ERR_UNSUPPORTED
  */
 /* The implementation needs POSIX declarations (sockets, poll, clock_gettime)
  * even under -std=c99; this only works if nothing was included before. */
@@ -283,6 +291,9 @@ extern "C" {
 #endif
 #ifndef OSB_NO_WS
 #  define OSB_NO_WS 0
+#endif
+#ifndef OSB_NO_PROXY
+#  define OSB_NO_PROXY 0
 #endif
 #ifndef OSB_NO_PTY
 #  define OSB_NO_PTY OSB_NO_WS
@@ -1172,6 +1183,7 @@ OSB_API const osb_url *osb_client_url(const osb_client *c);
 /* Idle connections currently pooled (for tests and diagnostics). */
 OSB_API int osb_client_pooled(const osb_client *c);
 
+#if !OSB_NO_PROXY
 /* 1 when host (a name or an address, IPv6 with or without brackets) at port
  * is in list, a NO_PROXY value: entries separated by commas or spaces, "*"
  * for every host; "example.com", ".example.com" and "*.example.com" all
@@ -1188,6 +1200,7 @@ OSB_API int osb_no_proxy_match(const char *list, const char *host, unsigned port
  * proxy URL or url that cannot be read, OSB_ERR_TOO_LARGE when out is too
  * small. Reads the environment as osb_client_new does. */
 OSB_API osb_err osb_proxy_for(const osb_client_config *cfg, const char *url, char *out, size_t cap);
+#endif /* OSB_NO_PROXY */
 
 /* Called for each response header; return non-zero to cancel. */
 typedef int (*osb_header_fn)(void *user, osb_str name, osb_str value);
@@ -3341,6 +3354,17 @@ OSB_API const char *osb_phase_name(osb_phase phase) {
                                         "first byte", "idle", "total"};
     if ((unsigned)phase < sizeof names / sizeof names[0]) return names[phase];
     return "unknown";
+}
+
+/* strstr for the short strings searched here ("://" in a URL, a secret in
+ * a message): a plain scan, where a static C library's strstr brings a
+ * two-way search of 1.3 KB. */
+OSB__HELPER char *osb__strstr(const char *s, const char *sub) {
+    size_t n = strlen(sub);
+    for (;; s++) {
+        if (strncmp(s, sub, n) == 0) return (char *)(uintptr_t)s;
+        if (!*s) return NULL;
+    }
 }
 
 /* Allocation goes through these three; a NULL allocator means libc. */
@@ -6960,6 +6984,9 @@ static void osb__ip_text(const unsigned char *a, size_t len, char out[46]) {
 #ifndef OSB_TLS_HALF_DUPLEX
 #  define OSB_TLS_HALF_DUPLEX 0
 #endif
+#ifndef OSB_TLS_SMALL_EC
+#  define OSB_TLS_SMALL_EC 0
+#endif
 #ifndef OSB_TLS_MAX_CERT
 #  define OSB_TLS_MAX_CERT 16384
 #endif
@@ -7777,28 +7804,87 @@ static const uint16_t osb__tls_suites[] = {
     BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
     BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
     BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,   /* these two last: left out */
+    BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,     /* without ChaCha20 code */
 };
 
-/* Sets up the engine and the X.509 checks of one connection. */
+#if OSB_TLS_SMALL_EC
+/* OSB_TLS_SMALL_EC: the same curves through BearSSL's generic 31-bit code
+ * (X25519: br_ec_c25519_i31, P-256/P-384/P-521: br_ec_prime_i31) instead of
+ * the P-256 and X25519 code specialised for speed: 9 KB less, each curve
+ * operation several times slower. */
+static const br_ec_impl *osb__ec_of(int curve) {
+    return curve == BR_EC_curve25519 ? &br_ec_c25519_i31 : &br_ec_prime_i31;
+}
+static const unsigned char *osb__ec_generator(int curve, size_t *len) {
+    return osb__ec_of(curve)->generator(curve, len);
+}
+static const unsigned char *osb__ec_order(int curve, size_t *len) {
+    return osb__ec_of(curve)->order(curve, len);
+}
+static size_t osb__ec_xoff(int curve, size_t *len) {
+    return osb__ec_of(curve)->xoff(curve, len);
+}
+static uint32_t osb__ec_mul(unsigned char *g, size_t glen, const unsigned char *x, size_t xlen, int curve) {
+    return osb__ec_of(curve)->mul(g, glen, x, xlen, curve);
+}
+static size_t osb__ec_mulgen(unsigned char *r, const unsigned char *x, size_t xlen, int curve) {
+    return osb__ec_of(curve)->mulgen(r, x, xlen, curve);
+}
+static uint32_t osb__ec_muladd(unsigned char *a, const unsigned char *b, size_t len, const unsigned char *x,
+                               size_t xlen, const unsigned char *y, size_t ylen, int curve) {
+    return osb__ec_of(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
+}
+static const br_ec_impl osb__ec_small = {
+    (uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1 | (uint32_t)1 << BR_EC_secp521r1 |
+        (uint32_t)1 << BR_EC_curve25519,
+    osb__ec_generator, osb__ec_order, osb__ec_xoff, osb__ec_mul, osb__ec_mulgen, osb__ec_muladd};
+#  define OSB__TLS_EC (&osb__ec_small)
+#else
+#  define OSB__TLS_EC br_ec_get_default()
+#endif
+
+/* ChaCha20 and Poly1305 as br_ssl_engine_set_default_chapol picks them,
+ * without linking the portable code where the fast one always exists:
+ * SSE2 ChaCha20 on x86-64, the 128-bit multiply Poly1305 on 64-bit
+ * compilers (BearSSL's own test for it). 0 when none is at hand: the
+ * ChaCha20 suites are then not offered. */
+static int osb__tls_set_chapol(br_ssl_engine_context *eng) {
+    br_chacha20_run chacha = br_chacha20_sse2_get();
+    br_poly1305_run poly = br_poly1305_ctmulq_get();
+#if !defined(__x86_64__) && !defined(_M_X64)
+    if (!chacha) chacha = &br_chacha20_ct_run;
+#endif
+#if !defined(__SIZEOF_INT128__) && !defined(_M_X64)
+    if (!poly) poly = &br_poly1305_ctmul_run;
+#endif
+    if (!chacha || !poly) return 0;
+    br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+    br_ssl_engine_set_chacha20(eng, chacha);
+    br_ssl_engine_set_poly1305(eng, poly);
+    return 1;
+}
+
+/* Sets up the engine and the X.509 checks of one connection. RSA
+ * signatures are checked with the 31-bit code: a public exponent is small,
+ * and the 62-bit code would add 3 KB for no measurable gain. */
 static void osb__tls_setup(osb__tls_conn *t, const osb__tls_ctx *ctx) {
     br_ssl_engine_context *eng = &t->sc.eng;
     br_x509_minimal_context *xc = &t->x509.u.minimal;
     br_ssl_client_zero(&t->sc);
     br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
     br_ssl_engine_set_suites(eng, osb__tls_suites,
-                             sizeof osb__tls_suites / sizeof osb__tls_suites[0]);
+                             sizeof osb__tls_suites / sizeof osb__tls_suites[0] - (osb__tls_set_chapol(eng) ? 0 : 2));
     br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
     br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
     br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
     br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
     br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
     br_ssl_engine_set_default_aes_gcm(eng);
-    br_ssl_engine_set_default_chapol(eng);
-    br_ssl_engine_set_default_ec(eng);
-    br_ssl_engine_set_default_rsavrfy(eng);
-    br_ssl_engine_set_default_ecdsa(eng);
+    br_ssl_engine_set_ec(eng, OSB__TLS_EC);
+    br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
+    br_ssl_engine_set_ecdsa(eng, br_ecdsa_vrfy_asn1_get_default());   /* set_default_ecdsa would
+                                                                        also reset the curves */
     br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 
     t->x509.vtable = &osb__x509_vtable;
@@ -7810,8 +7896,8 @@ static void osb__tls_setup(osb__tls_conn *t, const osb__tls_ctx *ctx) {
         br_x509_minimal_set_hash(xc, br_sha256_ID, &br_sha256_vtable);
         br_x509_minimal_set_hash(xc, br_sha384_ID, &br_sha384_vtable);
         br_x509_minimal_set_hash(xc, br_sha512_ID, &br_sha512_vtable);
-        br_x509_minimal_set_rsa(xc, br_rsa_pkcs1_vrfy_get_default());
-        br_x509_minimal_set_ecdsa(xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+        br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);
+        br_x509_minimal_set_ecdsa(xc, OSB__TLS_EC, br_ecdsa_vrfy_asn1_get_default());
     }
     br_ssl_engine_set_x509(eng, &t->x509.vtable);
     br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, !OSB_TLS_HALF_DUPLEX);
@@ -8298,7 +8384,7 @@ static osb_err osb__url_parse_why(const char *text, int default_https, osb_url *
     out->https = default_https ? 1 : 0;
     if (strncmp(p, "http://", 7) == 0) { out->https = 0; p += 7; }
     else if (strncmp(p, "https://", 8) == 0) { out->https = 1; p += 8; }
-    else if (strstr(p, "://")) { *why = "only http and https URLs are supported"; return OSB_ERR_INVALID_ARG; }
+    else if (osb__strstr(p, "://")) { *why = "only http and https URLs are supported"; return OSB_ERR_INVALID_ARG; }
     if (*p == '[') {                                           /* IPv6 literal */
         host = p + 1;
         host_end = strchr(host, ']');
@@ -8387,6 +8473,7 @@ typedef struct osb__proxies {
     char *no_proxy;           /* a NO_PROXY list, or NULL */
 } osb__proxies;
 
+#if !OSB_NO_PROXY
 static void osb__b64_encode(const unsigned char *p, size_t n, char *out);
 
 static void osb__wipe(void *p, size_t n) {
@@ -8676,6 +8763,22 @@ OSB_API osb_err osb_proxy_for(const osb_client_config *cfg, const char *url, cha
     return e;
 }
 
+#else /* OSB_NO_PROXY: no proxy is read or used; an explicit one is refused */
+static void osb__proxies_free(osb__proxies *px, const osb_allocator *a) {
+    (void)px;
+    (void)a;
+}
+
+static osb_err osb__proxies_init(osb__proxies *px, const osb_client_config *cfg, const osb_allocator *a) {
+    (void)a;
+    memset(px, 0, sizeof *px);
+    return cfg->proxy && *cfg->proxy ? OSB_ERR_UNSUPPORTED : OSB_OK;
+}
+
+#  define osb__proxy_of(px, u) ((void)(px), (void)(u), (const osb__proxy *)NULL)
+#  define osb__proxy_unusable(p, err) ((void)(p), (void)(err), OSB_ERR_UNSUPPORTED)
+#endif /* OSB_NO_PROXY */
+
 
 /* ---- addresses ---- */
 
@@ -8827,6 +8930,9 @@ struct osb_client {
     osb_tls_config tls;
     void *tls_ctx;                /* trust anchors, loaded on the first https request */
     void *defer;                  /* a multi turning the next typed call into a transfer */
+    /* what hands the call to it (osb__multi_defer): through a pointer, so a
+       program that never adds a typed transfer links no multi code */
+    osb_err (*defer_fn)(osb_client *c, const osb_http_request *req, const osb_type *type, osb_stream *s);
     osb__proxies proxies;
 #ifdef _WIN32
     int wsa_started;
@@ -9960,6 +10066,7 @@ static int osb__addresses_are_literal(const char *host, const osb__addrs *res) {
 
 static void osb__append_clean(char *dst, size_t cap, const char *src, size_t n);
 
+#if !OSB_NO_PROXY
 /* A proxy's refusal as an error: OSB_ERR_CONNECT (the request never
  * reached its target), http_status the proxy's status, retryable only
  * for 502/503/504. Names the proxy by host and port. */
@@ -10048,6 +10155,8 @@ static osb_err osb__tunnel(osb_client *cl, osb__conn *k, const osb__proxy *px, c
     k->start = k->end = 0;
     return OSB_OK;
 }
+
+#endif /* OSB_NO_PROXY */
 
 /* Connects to u: directly, or to the proxy px (then route says whether to
  * open a CONNECT tunnel to u on it); TLS with u's name when u is https. */
@@ -10181,6 +10290,7 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
         memcpy(k->via, px->name, sizeof k->via);
         k->proxy_auth = px->auth[0] != 0;
     }
+#if !OSB_NO_PROXY
     if (route == OSB__ROUTE_TUNNEL) {
         osb_err e = osb__tunnel(cl, k, px, u, deadline, err);
         if (e) {
@@ -10188,6 +10298,7 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
             return e;
         }
     }
+#endif
 #if OSB_TLS
     if (u->https) {
         osb__tls_ctx *ctx;
@@ -10793,10 +10904,12 @@ static osb_err osb__read_head(osb_body *b, const osb_http_request *req, int is_h
         if (r == OSB_HTTP_MALFORMED) return osb__fail(b, OSB_ERR_PROTOCOL, err, "malformed response head");
         if (r == OSB_HTTP_TOO_LARGE) return osb__fail(b, OSB_ERR_TOO_LARGE, err, "response head over its limits");
         k->start += (size_t)r;
+#if !OSB_NO_PROXY
         if (h.status == 407 && k->route == OSB__ROUTE_FORWARD) {   /* the proxy's answer, not the target's */
             b->sticky = osb__proxy_refused(err, k->via, NULL, 407, h.reason, k->proxy_auth);
             return b->sticky;
         }
+#endif
         if (h.status < 200 && !(h.status == 101 && b->upgrade)) {
             if (h.status == 101) return osb__fail(b, OSB_ERR_PROTOCOL, err, "unexpected protocol upgrade");
             if (++b->interim > OSB_HTTP_MAX_INTERIM) return osb__fail(b, OSB_ERR_PROTOCOL, err, "too many interim responses");
@@ -11170,7 +11283,7 @@ static void osb__redact(char *msg, const char *secret, size_t sl) {
     char *hit;
     size_t ml, k;
     if (sl == 0) return;
-    while ((hit = strstr(msg, secret)) != NULL) {
+    while ((hit = osb__strstr(msg, secret)) != NULL) {
         if (sl < 3) { memset(hit, '*', sl); continue; }
         memcpy(hit, "***", 3);
         memmove(hit + 3, hit + sl, strlen(hit + sl) + 1);
@@ -11471,13 +11584,6 @@ static int64_t osb__backoff_ms(osb_client *c, int n, const osb_error *err) {
     return wait;
 }
 
-#if !OSB_NO_MULTI
-/* >>impl-multi: hands a typed call's request (and its result type, or its
- * stream) to the multi that captures calls on c (c->defer). */
-static osb_err osb__multi_defer(osb_client *c, const osb_http_request *req, const osb_type *type,
-                                osb_stream *s);
-#endif
-
 /* Sends the call, retrying as the contract allows, and decodes the result. */
 OSB__HELPER osb_err osb__call_run(osb__call *k) {
     osb_client *c = k->c;
@@ -11517,13 +11623,13 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
             osb__call_free(k);
             return OSB_ERR_INVALID_ARG;
         }
-        osb__fmt(url, sizeof url, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
+        osb__fmt(url, sizeof url, "%s%s", osb__strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
         req.url = url;
         req.headers = k->headers ? k->headers : k->target->headers;
     }
 #if !OSB_NO_MULTI
     if (c->defer) {   /* a multi's typed adder: the call becomes a transfer */
-        e = osb__multi_defer(c, &req, k->type, NULL);
+        e = c->defer_fn(c, &req, k->type, NULL);
         osb__call_free(k);
         return e;
     }
@@ -11564,8 +11670,9 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
 
 /* >>impl-ws ----------------------------------------------------------------- */
 
-/* Standard base64 with padding; out needs 4 * ((n + 2) / 3) + 1 bytes. */
-static void osb__b64_encode(const unsigned char *p, size_t n, char *out) {
+/* Standard base64 with padding; out needs 4 * ((n + 2) / 3) + 1 bytes
+ * (WebSocket keys, a proxy's Basic credentials). */
+OSB__HELPER void osb__b64_encode(const unsigned char *p, size_t n, char *out) {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t i;
     for (i = 0; i + 2 < n; i += 3) {
@@ -12164,7 +12271,7 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     osb__reset_error(&c->err);
     if (!out || !o || !o->path || o->path[0] != '/' || !t || !t->url || !*t->url)
         return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "osb_ws_open needs a target URL and a path");
-    ul = osb__fmt(url, sizeof url, "%s%s", strstr(t->url, "://") ? "" : (c->base.https ? "https://" : "http://"), t->url);
+    ul = osb__fmt(url, sizeof url, "%s%s", osb__strstr(t->url, "://") ? "" : (c->base.https ? "https://" : "http://"), t->url);
     if (ul < 0 || (size_t)ul >= sizeof url) return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
     if (o->protocol && (strlen(o->protocol) > 256 || !*o->protocol))
         return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "invalid WebSocket protocol name");
@@ -12708,7 +12815,7 @@ static char *osb__lc_put(char *p, osb_str *dst, const char *src, size_t n) {
 /* Re-packs a bound endpoint into one block that also holds the URL with a
  * scheme and the "Name: value" header lines. */
 static osb_err osb__lc_endpoint_finish(osb_client *c, osb_endpoint *ep, osb_endpoint **out) {
-    const char *scheme = strstr(ep->endpoint.ptr ? ep->endpoint.ptr : "", "://") ? ""
+    const char *scheme = osb__strstr(ep->endpoint.ptr ? ep->endpoint.ptr : "", "://") ? ""
                          : (c->base.https ? "https://" : "http://");
     size_t n = ep->headers_count, i, size, slen = strlen(scheme);
     char *p, **lines;
@@ -13165,7 +13272,7 @@ static osb_err osb__ex_url(osb_client *c, const osb_target *t, char *url, size_t
     const char *u = t ? t->url : NULL;
     int n;
     if (!u || !*u) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target has no URL");
-    n = osb__fmt(url, cap, "%s%s", strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
+    n = osb__fmt(url, cap, "%s%s", osb__strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
     if (n < 0 || (size_t)n >= cap) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
     return OSB_OK;
 }
@@ -14109,7 +14216,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
     req.accept = "text/event-stream";   /* as the official SDKs ask for every stream */
 #if !OSB_NO_MULTI
     if (c->defer) {   /* a multi's typed adder: the stream becomes a transfer */
-        e = osb__multi_defer(c, &req, NULL, s);
+        e = c->defer_fn(c, &req, NULL, s);
         osb__call_free(k);
         if (e) {
             osb_stream_close(s);
@@ -16328,7 +16435,7 @@ nomem:
 /* The endpoint URL with its host replaced when a rewrite rule names it. */
 static char *osb__sb_rewrite(osb_sandbox *sb, const char *url) {
     const osb_allocator *a = sb->c->alloc;
-    const char *h = strstr(url, "://"), *he;
+    const char *h = osb__strstr(url, "://"), *he;
     size_t i;
     h = h ? h + 3 : url;
     if (*h == '[') {
@@ -17350,6 +17457,8 @@ OSB_API osb_err osb_multi_add(osb_multi *m, const osb_http_request *req, const o
     return osb__multi_add_req(m, req, tc, OSB__TK_RAW, out);
 }
 
+/* Hands a typed call's request (and its result type, or its stream) to the
+ * multi that captures calls on c (c->defer). */
 static osb_err osb__multi_defer(osb_client *c, const osb_http_request *req, const osb_type *type,
                                 osb_stream *s) {
     osb_multi *m = (osb_multi *)c->defer;
@@ -17377,6 +17486,7 @@ static osb_err osb__multi_defer(osb_client *c, const osb_http_request *req, cons
  * to osb__multi_defer instead of sending it. */
 static void osb__multi_capture(osb_multi *m, const osb_transfer_config *tc) {
     m->c->defer = m;
+    m->c->defer_fn = osb__multi_defer;
     m->defer_tc = tc;
     m->deferred = NULL;
 }

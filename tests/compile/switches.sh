@@ -22,6 +22,7 @@ switches=(
     "OSB_NO_MULTI|^osb_(multi|transfer)_"
     "OSB_NO_PTY|^osb_(pty_|sandbox_shell$)"
     "OSB_NO_WS|^osb_(ws_|pty_|sandbox_shell$)"
+    "OSB_NO_PROXY|^osb_(no_proxy_match|proxy_for|_tunnel|_proxy_parse)$"
 )
 
 obj() {  # obj NAME FLAGS...: compiles the implementation unit into $out/NAME.o
@@ -64,6 +65,18 @@ if gcc -std=c99 $W -DOSB_NO_VAULT=1 -c "$out/use_vault.c" -o "$out/use_vault.o" 
     bad "OSB_NO_VAULT=1: a call to osb_vault_delete still compiles"
 else
     ok "OSB_NO_VAULT=1: a call to osb_vault_delete does not compile"
+fi
+# without proxies, an explicit proxy is refused and "" (none) is fine
+printf '%s\n' '#define OPENSANDBOX_IMPLEMENTATION' '#include "opensandbox.h"' \
+    'int main(void) {' '    osb_client_config cfg = {0};' '    osb_client *c = NULL;' '    int bad, none;' '    cfg.domain = "localhost:8080";' \
+    '    cfg.proxy = "http://proxy.example:3128";' '    bad = osb_client_new(&cfg, &c);' \
+    '    cfg.proxy = "";' '    none = osb_client_new(&cfg, &c);' '    osb_client_free(c);' \
+    '    return !(bad == OSB_ERR_UNSUPPORTED && none == OSB_OK);' '}' > "$out/no_proxy.c"
+if gcc -std=c99 $W -DOSB_NO_PROXY=1 "$out/no_proxy.c" -o "$out/no_proxy" -lm >"$out/no_proxy.log" 2>&1 &&
+    "$out/no_proxy" >>"$out/no_proxy.log" 2>&1; then
+    ok "OSB_NO_PROXY=1: osb_client_new refuses an explicit proxy (OSB_ERR_UNSUPPORTED), accepts \"\""
+else
+    bad "OSB_NO_PROXY=1: an explicit proxy is not refused" "$out/no_proxy.log"
 fi
 # the terminals need the WebSocket family: asking for them without it is an error
 if gcc -std=c99 $W -DOSB_NO_WS=1 -DOSB_NO_PTY=0 -c tests/compile/impl.c -o "$out/ws-pty.o" >"$out/ws-pty.log" 2>&1; then
