@@ -30,7 +30,7 @@ static double some_double(int i) {
     case 1: return (double)(bits % 2000000) / 1000.0;               /* 3 decimals: ties for .2f */
     case 2: return (double)(bits % 200000) / 200.0 - 500;           /* halves of a cent */
     case 3: return (double)(bits % 100000000000ull) / 8.0;          /* exact binary fractions */
-    default: return (double)(bits % 1000000) * 1e-6 * (double)(1u << (bits % 40));
+    default: return (double)(bits % 1000000) * 1e-6 * (double)((uint64_t)1 << (bits % 40));
     }
 }
 

@@ -301,13 +301,15 @@ static const char *scan_decimal(const char *p, double *v) {
             n += (size_t)(q - r);
         }
     }
-    r = q + 1 + (q[1] == '+' || q[1] == '-');
-    if ((*q == 'e' || *q == 'E') && isdigit((unsigned char)*r)) {
-        while (isdigit((unsigned char)*r)) r++;
-        if (n + (size_t)(r - q) >= sizeof t) return NULL;
-        memcpy(t + n, q, (size_t)(r - q));
-        n += (size_t)(r - q);
-        q = r;
+    if (*q == 'e' || *q == 'E') {   /* an exponent only when digits follow, as strtod */
+        r = q + 1 + (q[1] == '+' || q[1] == '-');
+        if (isdigit((unsigned char)*r)) {
+            while (isdigit((unsigned char)*r)) r++;
+            if (n + (size_t)(r - q) >= sizeof t) return NULL;
+            memcpy(t + n, q, (size_t)(r - q));
+            n += (size_t)(r - q);
+            q = r;
+        }
     }
     return osb_json_to_double(t, n, v) == OSB_OK ? q : NULL;
 }
