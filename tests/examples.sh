@@ -76,5 +76,36 @@ if [ -z "$ONLY" ] || [ "$ONLY" = demo ]; then
     fi
 fi
 
+# The binaries `make size` measures (static musl, the edge profile: the
+# built-in resolver, the quickstart without the families it does not use)
+# are programs too: the quickstart and osb from that build against this
+# script's dev server. Where musl-gcc is missing this check is skipped.
+if { [ -z "$ONLY" ] || [ "$ONLY" = size ]; } && command -v musl-gcc >/dev/null 2>&1; then
+    ok=1
+    make -s build/size/quickstart build/size/osb >"$out" 2>&1 || ok=0
+    if [ $ok = 1 ] && timeout 120 build/size/quickstart >"$out" 2>&1; then
+        for pat in 'sandbox [0-9a-f-]+ is ready' 'stdout \| hello$' '^exit code 3$' \
+            'read back 25 bytes: hello from opensandbox.h$' '^sandbox killed$'; do
+            grep -Eq -- "$pat" "$out" || { echo "FAIL size build quickstart: no line matches /$pat/"; ok=0; }
+        done
+    else
+        ok=0
+    fi
+    if [ $ok = 1 ]; then
+        id=$(timeout 60 build/size/osb -o json sandbox create --image python:3.11 2>"$out" |
+            sed -n 's/^  "id": "\([^"]*\)".*/\1/p')
+        rc=none
+        if [ -n "$id" ]; then
+            timeout 60 build/size/osb command run "$id" -- sh -c 'echo "a  b"; exit 3' >"$out" 2>&1
+            rc=$?
+        fi
+        if [ "$rc" != 3 ] || ! grep -qx 'a  b' "$out" || ! timeout 60 build/size/osb sandbox kill "$id" >>"$out" 2>&1; then
+            echo "FAIL size build osb: create, command run (exit $rc, want 3), kill"; ok=0
+        fi
+    fi
+    if [ $ok = 1 ]; then passed=$((passed + 1)); echo "ok   size build: quickstart and osb"
+    else failed=$((failed + 1)); sed 's/^/     | /' "$out"; fi
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
