@@ -18,6 +18,12 @@ dir=${1:?usage: make-certs.sh DIR}
 version=4   # bump when the set below changes: the directory is then made anew
 mkdir -p "$dir"
 cd "$dir"
+# Suites that run at once (make test-cross runs the targets side by side)
+# may ask for the same directory: one makes it, the others wait for it.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"../.$(basename "$dir").lock"
+    flock 9
+fi
 if [ "$(cat .done 2>/dev/null)" = "$version" ]; then exit 0; fi
 rm -rf ./*
 
