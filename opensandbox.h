@@ -230,6 +230,10 @@
  *                             connection is direct, and osb_client_new refuses a
  *                             client_config.proxy other than NULL or "" with
  *                             OSB_ERR_UNSUPPORTED
+ *     OSB_NO_CONFIG_FILE      osb_config_load without the config file: explicit
+ *                             settings and the environment only, no TOML reader;
+ *                             an osb_config.file other than NULL or "" is refused
+ *                             with OSB_ERR_UNSUPPORTED
  */
 /* The implementation needs POSIX declarations (sockets, poll, clock_gettime)
  * even under -std=c99; this only works if nothing was included before. */
@@ -297,6 +301,12 @@ extern "C" {
 #endif
 #ifndef OSB_NO_PTY
 #  define OSB_NO_PTY OSB_NO_WS
+#endif
+#ifndef OSB_NO_CONFIG_FILE
+#  define OSB_NO_CONFIG_FILE 0
+#endif
+#ifndef OSB_NO_FAST_EVENTS
+#  define OSB_NO_FAST_EVENTS 0
 #endif
 #if OSB_NO_WS && !OSB_NO_PTY
 #  error "the terminals (OSB_NO_PTY=0) speak WebSocket: they need OSB_NO_WS=0"
@@ -2675,7 +2685,9 @@ typedef struct osb_config {
  * (bad protocol, boolean or timeout; 'message' names the setting and its
  * source), OSB_ERR_IO when an explicitly named file cannot be read,
  * OSB_ERR_TOO_LARGE when a value does not fit 'store'. A missing default file
- * is not an error. Call it once per struct (the resolved strings live in it). */
+ * is not an error. Call it once per struct (the resolved strings live in it).
+ * Built with OSB_NO_CONFIG_FILE no file is read (the table's config.toml
+ * column does not apply) and a named 'file' is OSB_ERR_UNSUPPORTED. */
 OSB_API osb_err osb_config_load(osb_config *cfg);
 
 /* Parses a boolean as the CLI does: 1 / 0, or -1 when unrecognised. */
@@ -3130,6 +3142,8 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 #  include <winsock2.h>
 #  include <ws2tcpip.h>
 #  include <windows.h>
+#  include <io.h>
+#  include <fcntl.h>
 #else
 #  include <sys/types.h>
 #  include <sys/socket.h>
@@ -6434,6 +6448,35 @@ static void osb__reset_error(osb_error *err) {
     err->retry_after_ms = -1;
 }
 
+/* ---- small local files ----
+ * Read with read(2), not stdio: a static program that reads only its
+ * settings, resolv.conf or a CA file then links no FILE code. */
+#ifdef _WIN32
+#  define osb__file_open(path) _open((path), _O_RDONLY | _O_BINARY)
+#  define osb__file_close _close
+#else
+#  define osb__file_open(path) open((path), O_RDONLY | O_CLOEXEC)
+#  define osb__file_close close
+#endif
+
+/* Reads fd until buf is full or the file ends: the bytes read, -1 on a
+ * read error. */
+OSB__HELPER ptrdiff_t osb__file_read(int fd, char *buf, size_t cap) {
+    size_t got = 0;
+    while (got < cap) {
+#ifdef _WIN32
+        int r = _read(fd, buf + got, (unsigned)OSB__MIN(cap - got, (size_t)1 << 30));
+#else
+        ssize_t r = read(fd, buf + got, cap - got);
+        if (r < 0 && errno == EINTR) continue;
+#endif
+        if (r < 0) return -1;
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    return (ptrdiff_t)got;
+}
+
 /* ---- sockets ---- */
 
 #ifdef _WIN32
@@ -7327,17 +7370,17 @@ static long osb__tls_load_windows(osb__tls_ctx *ctx, osb_error *err) {
  * load, else the number of certificates taken. */
 static long osb__tls_load_file(osb__tls_ctx *ctx, const char *path, int strict, osb_error *err) {
     osb__pem_load L;
-    unsigned char buf[4096];
-    size_t got;
-    FILE *f = fopen(path, "rb");
-    if (!f) return -2;
+    char buf[4096];
+    ptrdiff_t got;
+    int fd = osb__file_open(path);
+    if (fd < 0) return -2;
     osb__tls_load_begin(&L, ctx, path, strict, err);
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        if (osb__tls_pem_push(&L, buf, got)) break;
-    if (!L.failed && ferror(f)) {
+    while ((got = osb__file_read(fd, buf, sizeof buf)) > 0)
+        if (osb__tls_pem_push(&L, (const unsigned char *)buf, (size_t)got)) break;
+    if (!L.failed && got < 0) {
         osb__set_error(err, L.failed = OSB_ERR_IO, "trust anchors: cannot read %s", path);
     }
-    fclose(f);
+    osb__file_close(fd);
     return osb__tls_load_end(&L);
 }
 
@@ -9382,9 +9425,9 @@ static size_t osb__dns_word(const char **p, char *w, size_t cap) {
     return n;
 }
 
-/* A text file read in pieces (fread: no fgets or getc to link). */
+/* A text file read in pieces (-1: none). */
 typedef struct osb__dns_file {
-    FILE *f;
+    int fd;
     size_t at, end;
     char buf[1024];
 } osb__dns_file;
@@ -9395,11 +9438,13 @@ static int osb__dns_line(osb__dns_file *r, char *line, size_t cap) {
     size_t n = 0;
     int any = 0;
     for (;;) {
+        ptrdiff_t got;
         char ch;
         if (r->at == r->end) {
             r->at = 0;
-            r->end = r->f ? fread(r->buf, 1, sizeof r->buf, r->f) : 0;
-            if (r->end == 0) break;
+            got = r->fd >= 0 ? osb__file_read(r->fd, r->buf, sizeof r->buf) : 0;
+            if (got <= 0) break;
+            r->end = (size_t)got;
         }
         any = 1;
         ch = r->buf[r->at++];
@@ -9477,7 +9522,7 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
     c->timeout_ms = 5000;
     c->attempts = 2;
     f.at = f.end = 0;
-    f.f = fopen(path && *path ? path : "/etc/resolv.conf", "r");
+    f.fd = osb__file_open(path && *path ? path : "/etc/resolv.conf");
     while (osb__dns_line(&f, line, sizeof line)) {
         const char *p = line;
         osb__dns_word(&p, w, sizeof w);
@@ -9502,7 +9547,7 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
             }
         }
     }
-    if (f.f) fclose(f.f);
+    if (f.fd >= 0) osb__file_close(f.fd);
     if (!c->nserver) {
         static const unsigned char lo[4] = {127, 0, 0, 1};
         osb__addrs one;
@@ -9519,7 +9564,7 @@ static void osb__dns_hosts(const char *host, uint16_t port, osb__addrs *out) {
     char line[1024], w[256];
     osb__dns_file f;
     f.at = f.end = 0;
-    f.f = fopen(path && *path ? path : "/etc/hosts", "r");
+    f.fd = osb__file_open(path && *path ? path : "/etc/hosts");
     while (osb__dns_line(&f, line, sizeof line)) {
         const char *p = line;
         unsigned char ip[16];
@@ -9534,7 +9579,7 @@ static void osb__dns_hosts(const char *host, uint16_t port, osb__addrs *out) {
             }
         }
     }
-    if (f.f) fclose(f.f);
+    if (f.fd >= 0) osb__file_close(f.fd);
 }
 
 /* ---- DNS messages ---- */
@@ -13592,6 +13637,7 @@ static osb_err osb__ex_server_error(osb_stream *s, const osb_str *code, const os
     return OSB_ERR_SERVER;
 }
 
+#if !OSB_NO_FAST_EVENTS
 /* The fast path for the events that make up nearly all of a stream (init,
  * ping, stdout, stderr, status, execution_count, execution_complete): one
  * flat object whose values are strings and integers. One pass, strings
@@ -13931,6 +13977,9 @@ static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out, siz
     w->raw.len = end - start;
     return 1;
 }
+#else /* OSB_NO_FAST_EVENTS: every event goes through the general decoder (osb_bind_into) */
+#  define osb__ex_fast(p, n, w, out, line) ((void)(p), (void)(n), (void)(w), (void)(out), (void)(line), 0)
+#endif
 
 /* Makes s->ev of the decoded wire form. */
 static osb_err osb__ex_event(osb_stream *s) {
@@ -15095,9 +15144,8 @@ OSB_API osb_err osb_files_replace(osb_client *c, const osb_target *execd, const 
 
 /* One file's content source, as a reader. */
 typedef struct osb__ex_src {
-    FILE *f;                      /* local_path */
-    int fd;                       /* use_fd */
-    int kind;                     /* 0 memory/reader (direct), 1 fd, 2 FILE */
+    int fd;                       /* use_fd, or local_path opened */
+    int kind;                     /* 0 memory/reader (direct), 1 fd, 2 local_path (closed with the upload) */
 } osb__ex_src;
 
 static ptrdiff_t osb__ex_read_fd(void *user, void *buf, size_t cap) {
@@ -15155,7 +15203,7 @@ static void osb__upload_free(osb__upload *u) {
     size_t i;
     for (i = 0; u->meta && i < u->n; i++) osb_buf_free(&u->meta[i]);
     for (i = 0; u->src && i < u->n; i++)
-        if (u->src[i].f) fclose(u->src[i].f);
+        if (u->src[i].kind == 2) osb__file_close(u->src[i].fd);
     osb__free(u->c->alloc, u->parts);
     osb__free(u->c->alloc, u->meta);
     osb__free(u->c->alloc, u->src);
@@ -15180,15 +15228,14 @@ static osb_err osb__upload_source(osb_client *c, const osb_upload_file *f, osb__
         p->size = sz;
     } else if (f->local_path) {
         uint64_t sz = 0;
-        s->f = fopen(f->local_path, "rb");
-        if (!s->f || !osb__ex_fd_size(fileno(s->f), &sz)) {
+        s->fd = osb__file_open(f->local_path);   /* read unbuffered, as a descriptor */
+        if (s->fd >= 0) s->kind = 2;
+        if (s->fd < 0 || !osb__ex_fd_size(s->fd, &sz)) {
             osb__reset_error(&c->err);
             osb__set_error(&c->err, OSB_ERR_IO, "cannot open %s", f->local_path);
             c->err.sys_errno = errno;
             return OSB_ERR_IO;
         }
-        s->kind = 2;
-        s->fd = fileno(s->f);   /* read unbuffered, as a descriptor */
         p->read = osb__ex_read_fd;
         p->read_user = s;
         p->size = sz;
@@ -16055,6 +16102,7 @@ static const char *osb__cfg_keep(osb_config *cfg, size_t *used, const char *s, s
     return p;
 }
 
+#if !OSB_NO_CONFIG_FILE
 static int osb__toml_space(int c) { return c == ' ' || c == '\t'; }
 
 /* Decodes the TOML value at v (up to end) into out. Handles basic strings
@@ -16178,15 +16226,16 @@ static long osb__toml_get(const char *text, size_t len, const char *section, con
 
 /* Reads a whole small file into a buffer of the caller's (at most cap-1 bytes). */
 static long osb__cfg_read_file(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    size_t got;
-    if (!f) return -1;
-    got = fread(buf, 1, cap - 1, f);
-    if (ferror(f)) { fclose(f); return -1; }
-    fclose(f);
+    int fd = osb__file_open(path);
+    ptrdiff_t got;
+    if (fd < 0) return -1;
+    got = osb__file_read(fd, buf, cap - 1);
+    osb__file_close(fd);
+    if (got < 0) return -1;
     buf[got] = 0;
     return (long)got;
 }
+#endif /* OSB_NO_CONFIG_FILE */
 
 /* Seconds ("30", "2.5") to milliseconds; -1 when not a positive number. */
 static int osb__cfg_seconds(const char *s) {
@@ -16203,17 +16252,19 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
     static const char *const env_names[NSET] = {
         "OPEN_SANDBOX_DOMAIN", "OPEN_SANDBOX_API_KEY", "OPEN_SANDBOX_PROTOCOL",
         "OPEN_SANDBOX_REQUEST_TIMEOUT", "OPEN_SANDBOX_USE_SERVER_PROXY"};
-    static const char *const file_keys[NSET] = {"domain", "api_key", "protocol", "request_timeout",
-                                                "use_server_proxy"};
     const char *val[NSET];
     const char *src[NSET];
-    char *filetext = NULL;
-    long filelen = -1;
     size_t used = 0;
     int i;
+#if !OSB_NO_CONFIG_FILE
+    static const char *const file_keys[NSET] = {"domain", "api_key", "protocol", "request_timeout",
+                                                "use_server_proxy"};
+    char *filetext = NULL;
+    long filelen = -1;
     osb_err e = OSB_OK;
     char path[1024];
     char tmp[512];
+#endif
 
     if (!cfg) return OSB_ERR_INVALID_ARG;
     cfg->message[0] = 0;
@@ -16239,6 +16290,12 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
         }
     }
 
+#if OSB_NO_CONFIG_FILE
+    if (cfg->file && *cfg->file) {
+        osb__fmt(cfg->message, sizeof cfg->message, "config files are not compiled in (OSB_NO_CONFIG_FILE)");
+        return OSB_ERR_UNSUPPORTED;
+    }
+#else
     /* the config file, read only when something is still unset */
     for (i = 0; i < NSET; i++) if (!src[i]) break;
     if (i < NSET && !(cfg->file && !*cfg->file)) {
@@ -16286,6 +16343,7 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
         if (e == OSB_ERR_TOO_LARGE) osb__fmt(cfg->message, sizeof cfg->message, "a configuration value is too long");
         return e;
     }
+#endif /* OSB_NO_CONFIG_FILE */
 
     /* env values are copied too, so the result does not depend on the environment later */
     for (i = 0; i < NSET; i++) {

@@ -27,11 +27,13 @@ SIZE_PROFILE ?= -DOSB_DNS=1
 SIZE_LDFLAGS ?= -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noseparate-code \
     -Wl,-z,common-page-size=64
 # The quickstart rows also switch off every family the quickstart does not
-# use (README "Sizes"); osb uses them all. With TLS, OSB_TLS_SMALL_EC: the
+# use (README "Sizes"); osb uses them all. The small-program choices: no
+# config file (settings from the environment or the program), execd events
+# through the general JSON decoder only. With TLS, OSB_TLS_SMALL_EC: the
 # same curves through BearSSL's generic code (9 KB less, about twice the
 # client CPU per new TLS connection).
 SIZE_QUICKSTART = -DOSB_NO_EGRESS=1 -DOSB_NO_VAULT=1 -DOSB_NO_CODE=1 -DOSB_NO_SESSION=1 -DOSB_NO_MANAGER=1 \
-    -DOSB_NO_WS=1 -DOSB_NO_MULTI=1 -DOSB_NO_PROXY=1
+    -DOSB_NO_WS=1 -DOSB_NO_MULTI=1 -DOSB_NO_PROXY=1 -DOSB_NO_CONFIG_FILE=1 -DOSB_NO_FAST_EVENTS=1
 SIZE_BEARSSL = build/size/libbearssl.a
 SIZE_TLS = -DOSB_TLS=1 -I/usr/include/bearssl
 SIZE_OSB_SRC := $(wildcard tools/osb/*.c tools/osb/*.h)

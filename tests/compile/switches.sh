@@ -23,6 +23,7 @@ switches=(
     "OSB_NO_PTY|^osb_(pty_|sandbox_shell$)"
     "OSB_NO_WS|^osb_(ws_|pty_|sandbox_shell$)"
     "OSB_NO_PROXY|^osb_(no_proxy_match|proxy_for|_tunnel|_proxy_parse)$"
+    "OSB_NO_FAST_EVENTS|^osb__ex_(fast|fast_str|fast_str_v16|fast_escape|take_line|utf8_valid)$"
 )
 
 obj() {  # obj NAME FLAGS...: compiles the implementation unit into $out/NAME.o
@@ -52,7 +53,21 @@ for s in "${switches[@]}"; do
     fi
 done
 
-all_flags=()
+# OSB_NO_CONFIG_FILE: the file reader is inlined into osb_config_load, so
+# the object is checked for the default file's name and the TOML error text
+sw=OSB_NO_CONFIG_FILE
+file_text='opensandbox/config\.toml|is not a one-line value'
+if obj "$sw" -D"$sw"=1 && g++ -std=c++17 $W -D"$sw"=1 -x c++ -c tests/compile/impl.c -o "$out/$sw-cxx.o" >"$out/$sw-cxx.log" 2>&1; then
+    if grep -aqE "$file_text" "$out/all.o" && ! grep -aqE "$file_text" "$out/$sw.o"; then
+        ok "$sw=1: builds (C99, C++17), the config file reader is gone ($(( (base - $(text "$sw")) / 1024 )) KB less text)"
+    else
+        bad "$sw=1: the config file reader's strings are not (only) in the default object"
+    fi
+else
+    bad "$sw=1: does not build" "$out/$sw.log"
+fi
+
+all_flags=(-DOSB_NO_CONFIG_FILE=1)
 for s in "${switches[@]}"; do all_flags+=(-D"${s%%|*}"=1); done
 if gcc -std=c99 $W -Os "${all_flags[@]}" examples/quickstart.c -o "$out/quickstart" -lm >"$out/quickstart.log" 2>&1; then
     ok "every switch: the quickstart builds and links"
@@ -78,6 +93,29 @@ if gcc -std=c99 $W -DOSB_NO_PROXY=1 "$out/no_proxy.c" -o "$out/no_proxy" -lm >"$
 else
     bad "OSB_NO_PROXY=1: an explicit proxy is not refused" "$out/no_proxy.log"
 fi
+# without the config file: a named file is refused, the default one is not
+# read (the same program fails with the default build: the named file is
+# missing, OSB_ERR_IO, and the default one gives the domain)
+mkdir -p "$out/home/.opensandbox"
+printf '[connection]\ndomain = "from-file.example:1"\n' > "$out/home/.opensandbox/config.toml"
+printf '%s\n' '#define OPENSANDBOX_IMPLEMENTATION' '#include "opensandbox.h"' '#include <string.h>' \
+    'int main(void) {' '    osb_config a = {0}, b = {0};' '    int named, dflt;' \
+    '    a.file = "build/compile/switches/missing.toml";' '    named = osb_config_load(&a);' \
+    '    b.skip_env = 1;' '    dflt = osb_config_load(&b);' \
+    '    return !(named == OSB_ERR_UNSUPPORTED && strstr(a.message, "OSB_NO_CONFIG_FILE") && dflt == OSB_OK &&' \
+    '             !strcmp(b.client.domain, "localhost:8080") && !strcmp(b.domain_source, "default"));' '}' > "$out/no_config_file.c"
+if gcc -std=c99 $W -DOSB_NO_CONFIG_FILE=1 "$out/no_config_file.c" -o "$out/no_config_file" -lm >"$out/no_config_file.log" 2>&1 &&
+    HOME="$PWD/$out/home" "$out/no_config_file" >>"$out/no_config_file.log" 2>&1; then
+    ok "OSB_NO_CONFIG_FILE=1: osb_config_load refuses a named file (OSB_ERR_UNSUPPORTED), reads no default file"
+else
+    bad "OSB_NO_CONFIG_FILE=1: a named file is not refused or the default file is read" "$out/no_config_file.log"
+fi
+if gcc -std=c99 $W "$out/no_config_file.c" -o "$out/config_file" -lm >"$out/config_file.log" 2>&1 &&
+    ! HOME="$PWD/$out/home" "$out/config_file" >>"$out/config_file.log" 2>&1; then
+    ok "default build: the same program fails (the config file is read)"
+else
+    bad "default build: the OSB_NO_CONFIG_FILE check cannot fail" "$out/config_file.log"
+fi
 # the terminals need the WebSocket family: asking for them without it is an error
 if gcc -std=c99 $W -DOSB_NO_WS=1 -DOSB_NO_PTY=0 -c tests/compile/impl.c -o "$out/ws-pty.o" >"$out/ws-pty.log" 2>&1; then
     bad "OSB_NO_WS=1 with OSB_NO_PTY=0 builds (the terminals need WebSocket)"
@@ -94,6 +132,9 @@ else
     bad "OSB_DNS=1: does not build as C++17" "$out/dns-cxx.log"
 fi
 resolver_syms='^(getaddrinfo|freeaddrinfo|pthread_create|pthread_cond_timedwait)$'
+# files (settings, resolv.conf, hosts, CA files, uploads) are read with
+# read(2): the quickstart, which prints with fputs only, links no FILE reading
+stdio_read_syms='^(fopen|fopen64|fdopen|fread|fclose|__stdio_read)$'
 if command -v musl-gcc >/dev/null 2>&1; then
     for dns in 0 1; do
         if musl-gcc -std=c99 $W -Os -ffunction-sections -fdata-sections -DOSB_DNS=$dns examples/quickstart.c \
@@ -103,6 +144,9 @@ if command -v musl-gcc >/dev/null 2>&1; then
             elif [ "$dns" = 1 ]; then bad "OSB_DNS=1: static musl quickstart still has: $left"
             elif [ -n "$left" ]; then ok "OSB_DNS=0: static musl quickstart has $left"
             else bad "OSB_DNS=0: no resolver symbols found (the OSB_DNS=1 check would prove nothing)"; fi
+            left=$(nm "$out/quickstart-dns$dns" | awk '{print $NF}' | grep -E "$stdio_read_syms" | sort | tr '\n' ' ')
+            if [ "$dns" = 1 ] && [ -z "$left" ]; then ok "OSB_DNS=1: static musl quickstart reads no file through stdio"
+            elif [ "$dns" = 1 ]; then bad "OSB_DNS=1: static musl quickstart links stdio reading: $left"; fi
         else
             bad "OSB_DNS=$dns: static musl quickstart does not build" "$out/quickstart-dns$dns.log"
         fi
