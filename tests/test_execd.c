@@ -1437,6 +1437,107 @@ TEST(event_fast_decoder_matches_general) {
     }
 }
 
+/* Whether the fast path takes the event json (whole, as osb__ex_decode
+ * hands it over). */
+static int fast_takes(const char *json) {
+    static char out[2048];
+    osb__ex_wire w;
+    return osb__ex_fast(json, strlen(json), &w, out, NULL);
+}
+
+/* The parts of the fast path that take the usual shapes whole: the keys
+ * "type", "text" and "timestamp" written as they come, numbers eight digits
+ * at a time, and UTF-8 checked by the common rules with the full rules only
+ * for a string that has a byte needing them. Each case decodes as the
+ * general decoder does (value, or the same error), and the well-formed
+ * ones are taken by the fast path, so the fast code is what is compared. */
+TEST(event_fast_keys_numbers_and_utf8) {
+    static const char *const nums[] = {
+        "0", "7", "1234567", "12345678", "123456789", "1780308000105", "1234567812345678", "12345678123456789",
+        "922337203685477580", "9223372036854775807", "-9223372036854775807", "-12345678", "-0",
+        "9223372036854775808", "-9223372036854775808", "18446744073709551615", "18446744073709551616",
+        "99999999999999999999", "123456781234567812345678", "100000000000000000000000",
+        "400000000000000000000001", "1000000000000000000000000000000001", "1234567812345678123456789", "00", "01234567",
+        "012345678", "12345678.5", "12345678e3", "1234567812345678E1", "12345678x", "1234567/", "12345678:",
+        "1234567:8", "-", "-a", "--1",
+    };
+    static const char *const seqs[] = {
+        /* valid: 2, 3 and 4 bytes, each narrowed second-byte range at its edges */
+        "\xc3\xa9", "\xe6\x97\xa5", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80", "\xf0\x90\x80\x80",
+        "\xf4\x8f\xbf\xbf", "\xf3\xbf\xbf\xbf", "\xc2\x80", "\xdf\xbf",
+        /* invalid: overlong, surrogate, above U+10FFFF, never-bytes, stray and missing continuations */
+        "\xe0\x9f\xbf", "\xed\xa0\x80", "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xc0\xaf", "\xc1\xbf", "\xf5\x80\x80\x80",
+        "\xff", "\x80", "\xbf\xbf", "\xc3", "\xe6\x97", "\xf0\x90\x80", "\xc3\xc3\xa9", "\xf0\x90\x80\x80\x80",
+        /* a character cut short by an escape, an escape between its bytes */
+        "\xc3\\t", "\xe6\x97\\n\xa5", "\xf0\x90\\\"\x80\x80", "\\t\xa9", "\xf0\x90\x80\x80\\u00e9\xc3\xa9",
+    };
+    static char ev[1024];
+    size_t i, pad, post;
+    int bad = 0, taken = 0, want_taken = 0;
+    for (i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        const char *form[] = {"{\"type\":\"stdout\",\"text\":\"x\",\"timestamp\":%s}",
+                              "{\"timestamp\":%s,\"type\":\"stdout\"}", "{\"timestamp\" : %s }",
+                              "{\"type\":\"execution_complete\",\"execution_time\":%s}"};
+        size_t f;
+        for (f = 0; f < 4; f++) {
+            char *end = NULL;
+            long long v;
+            snprintf(ev, sizeof ev, form[f], nums[i]);
+            if (!same_decoding(ev)) bad++;
+            /* a plain integer within int64 (no leading zero) must be taken;
+             * INT64_MIN alone is left to the general decoder */
+            errno = 0;
+            v = strtoll(nums[i], &end, 10);
+            if (!errno && end && !*end && end != nums[i] && (nums[i][0] != '0' || !nums[i][1]) &&
+                !(nums[i][0] == '-' && (nums[i][1] == '0' || !nums[i][1])) && v != LLONG_MIN) {
+                want_taken++;
+                if (fast_takes(ev)) taken++;
+                else fprintf(stderr, "  the fast path leaves %s\n", ev);
+            }
+        }
+    }
+    /* keys close to the usual ones, and the usual ones spaced out */
+    {
+        static const char *const keyed[] = {
+            "{\"text\" :\"a\",\"type\": \"stdout\" ,\"timestamp\" :5}", "{\"texts\":\"a\",\"type\":\"stdout\"}",
+            "{\"tex\":\"a\",\"type\":\"stdout\"}", "{\"type\":\"stdout\",\"timestampx\":1}",
+            "{\"type\":\"stdout\",\"timestamp\":\"1\"}", "{\"type\":5}", "{\"text\":1}", "{\"type\":\"stdout\",\"text\"}",
+            "{\"type\":\"stdout\",\"text\":}", "{\"type\"\"stdout\"}", "{\"text\\u0022:\"a\"}", "{\"type\":\"s\",\"te",
+            "{\"typ", "{\"timestamp\":", "{\"timestamp\":1", "{\"timestamp\":12345678", "{\"timestamp\":123456789012",
+        };
+        for (i = 0; i < sizeof keyed / sizeof keyed[0]; i++)
+            if (!same_decoding(keyed[i])) bad++;
+        CHECK(fast_takes(keyed[0]));
+    }
+    /* each sequence at every place around the 16-byte steps, with an escape
+     * before it or not, and raw bytes after the closing quote */
+    for (i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+        for (pad = 0; pad < 34; pad++) {
+            for (post = 0; post < 3; post++) {
+                static const char *const after[] = {"", ",\"code\":\"\xff\"", ",\"code\":\"\xf0\x90\x80\x80\""};
+                size_t n = 0, k;
+                decoded a;
+                n += (size_t)snprintf(ev + n, sizeof ev - n, "{\"type\":\"stdout\",\"text\":\"%s",
+                                      pad % 3 == 2 ? "\\t" : "");
+                for (k = 0; k < pad; k++) ev[n++] = (char)('a' + k % 26);
+                n += (size_t)snprintf(ev + n, sizeof ev - n, "%s%s\"%s,\"timestamp\":1}", seqs[i],
+                                      pad % 2 ? "z" : "", after[post]);
+                if (!same_decoding(ev)) bad++;
+                /* what the general decoder takes, the fast path takes too */
+                decode_one(ev, 1, &a);
+                if (!a.err && post != 1) {
+                    want_taken++;
+                    if (fast_takes(ev)) taken++;
+                    else fprintf(stderr, "  the fast path leaves %s\n", ev);
+                }
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(taken, want_taken);
+    CHECK(want_taken > 500);
+}
+
 /* ---- unit: bare lines decoded where they lie agree with the tokenizer's events -------- */
 
 /* The stream decoded with bare lines taken where they lie and the fast

@@ -169,6 +169,46 @@ TEST(chunked_rejects) {
     }
 }
 
+/* The size line after a chunk's data is taken whole when a read holds it
+ * (osb__chunked_next) and byte by byte otherwise: each input decodes the
+ * same both ways, with the same error where there is one. */
+TEST(chunked_size_lines_whole_and_by_bytes) {
+    static const struct { const char *in; ptrdiff_t want; const char *out; } cases[] = {
+        {"1\r\na\r\n3\r\nbcd\r\n0\r\n\r\n", 0, "abcd"},
+        {"1\r\na\r\n0003\r\nbcd\r\n0\r\n\r\n", 0, "abcd"},                         /* leading zeros */
+        {"1\r\na\r\n00000000000000B\r\nbcdefghijkl\r\n0\r\n\r\n", 0, "abcdefghijkl"},  /* 15 digits */
+        {"1\r\na\r\n000000000000000B\r\nbcdefghijkl\r\n0\r\n\r\n", OSB_HTTP_TOO_LARGE, NULL},   /* 16 */
+        {"1\r\na\r\nb\r\nbcdefghijkl\r\n0\r\n\r\n", 0, "abcdefghijkl"},               /* lower case */
+        {"1\r\na\r\n3;ext=1\r\nbcd\r\n0\r\n\r\n", 0, "abcd"},
+        {"1\r\na\r\n3 \r\nbcd\r\n0\r\n\r\n", 0, "abcd"},
+        {"1\r\na\r\n0\r\nT: v\r\n\r\n", 0, "a"},
+        {"1\r\na\r\n00\r\n\r\n", 0, "a"},
+        {"1\r\na\r\n3\nbcd\r\n0\r\n\r\n", OSB_HTTP_MALFORMED, NULL},
+        {"1\r\na\r\n3\rXbcd\r\n0\r\n\r\n", OSB_HTTP_MALFORMED, NULL},
+        {"1\r\na\r\n\r\nbcd\r\n0\r\n\r\n", OSB_HTTP_MALFORMED, NULL},
+        {"1\r\na\r\nG\r\nbcd\r\n0\r\n\r\n", OSB_HTTP_MALFORMED, NULL},
+        {"1\r\na\n3\r\nbcd\r\n0\r\n\r\n", OSB_HTTP_MALFORMED, NULL},
+        {"1\r\naX\r\n3\r\nbcd\r\n0\r\n\r\n", OSB_HTTP_MALFORMED, NULL},
+        {"1\r\na\r\n3\r\nbcd\r\n2\r\nef\r\n1\r\ng\r\n0\r\n\r\n", 0, "abcdefg"},
+    };
+    size_t i, step, n;
+    char out[64];
+    int done;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = strlen(cases[i].in);
+        for (step = 0; step < 8; step++) {
+            ptrdiff_t r = dechunk(cases[i].in, len, step, 0, out, &n, &done);
+            if (cases[i].out) {
+                CHECK_EQ_INT(r, (ptrdiff_t)len);
+                CHECK(done);
+                CHECK_EQ_MEM(out, n, cases[i].out, strlen(cases[i].out));
+            } else {
+                CHECK_EQ_INT(r, cases[i].want);
+            }
+        }
+    }
+}
+
 /* ---- URLs ---- */
 
 TEST(url_parse) {
