@@ -6281,6 +6281,26 @@ static int osb__hexval(char c) {
     return -1;
 }
 
+/* The usual step after a chunk's data, taken whole: CRLF, the next
+ * chunk's size in hex (1-15 digits, not zero) and CRLF, all in buf from *at.
+ * Returns 0, changing nothing, for anything else (an extension, the last
+ * chunk, a line cut by the end of buf): the byte-by-byte states take it. */
+static int osb__chunked_next(osb_chunked *d, const char *buf, size_t len, size_t *at) {
+    size_t i = *at, k = i + 2;
+    uint64_t v = 0;
+    int h;
+    if (len - i < 5 || buf[i] != '\r' || buf[i + 1] != '\n') return 0;
+    while (k < len && k - i - 2 < 15 && (h = osb__hexval(buf[k])) >= 0) {
+        v = v * 16 + (uint64_t)h;
+        k++;
+    }
+    if (v == 0 || len - k < 2 || buf[k] != '\r' || buf[k + 1] != '\n') return 0;
+    d->remaining = v;
+    d->state = OSB__CH_DATA;
+    *at = k + 2;
+    return 1;
+}
+
 OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
                                    const char **data, size_t *data_len) {
     size_t i = 0;
@@ -6288,6 +6308,7 @@ OSB_API ptrdiff_t osb_chunked_feed(osb_chunked *d, const char *buf, size_t len,
     *data_len = 0;
     while (i < len) {
         char c = buf[i];
+        if (d->state == OSB__CH_DATA_CR && osb__chunked_next(d, buf, len, &i)) continue;
         switch (d->state) {
         case OSB__CH_SIZE: {
             int v = osb__hexval(c);
@@ -13822,47 +13843,99 @@ OSB__HELPER int osb__ex_fast_str_words(const char *p, size_t n, size_t *at, char
  * raw text between escapes, as the general decoder does. Fewer than 16
  * bytes left are copied to a zeroed block first, so no load passes the end
  * of the input: the first NUL added is a stop, past the input's end. */
+/* Whether the raw string text p[s..e] has a UTF-8 error, e (the closing
+ * quote) included, 16 bytes per step from s with zero (ASCII) before it and
+ * by the full rules. Escapes are ASCII in the raw text, so this judges each
+ * run between them with ASCII before and after it, exactly as checking the
+ * runs one by one does. */
+static int osb__ex_utf8_raw_v16(const char *p, size_t s, size_t e) {
+    osb__v16 prev = osb__v16_zero();
+    uint64_t prev_rare = 0, bad = 0;
+    size_t i = s;
+    e++;
+    for (;;) {
+        unsigned char tail[16];
+        osb__v16 x;
+        uint64_t rare;
+        if (i >= e) return bad != 0;
+        if (e - i >= 16) {
+            x = osb__v16_load(p + i);
+        } else {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p + i, e - i);
+            x = osb__v16_load(tail);
+        }
+        rare = osb__v16_mask(osb__v16_utf8_rare(x));
+        bad |= osb__v16_mask((rare | prev_rare) ? osb__v16_utf8_errors(x, prev) : osb__v16_utf8_common(x, prev));
+        prev = x;
+        prev_rare = rare;
+        i += 16;
+    }
+}
+
+/* osb__ex_fast_str_words 16 bytes per step, with the UTF-8 check in the
+ * same pass: osb__v16_utf8_common on every step, and the full rules over
+ * the whole raw string (osb__ex_utf8_raw_v16) only when it has a byte that
+ * needs them (osb__v16_utf8_rare). A step is judged against the 16 raw
+ * bytes before it, or zero (ASCII) after an escape; in the step that stops
+ * a run, the bytes up to the stop, the stop included, which catches a
+ * character cut short by it. This judges the raw text between escapes, as
+ * the general decoder does. Fewer than 16 bytes left are copied to a zeroed
+ * block first, so no load passes the end of the input: the first NUL added
+ * is a stop, past the input's end. */
 static int osb__ex_fast_str_v16(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
     size_t i = *at;
     char *const start = out + *o;
     char *w = start;
-    uint64_t bad = 0;
+    osb__v16 prev = osb__v16_zero(), bad = osb__v16_zero(), rare = osb__v16_zero();
+    uint64_t bad_stop = 0, rare_stop = 0;
     for (;;) {
-        osb__v16 prev = osb__v16_zero();
-        uint64_t prev_rare = 0;
-        for (;;) {
-            unsigned char tail[16];
-            osb__v16 x, err;
-            uint64_t m, rare;
-            if (n - i >= 16) {
-                x = osb__v16_load(p + i);
-            } else {
-                memset(tail, 0, sizeof tail);
-                memcpy(tail, p + i, n - i);
-                x = osb__v16_load(tail);
-            }
-            m = osb__v16_mask(osb__v16_stops(x));
-            rare = osb__v16_mask(osb__v16_utf8_rare(x));
-            osb__v16_store(w, x);
-            err = (rare | prev_rare) ? osb__v16_utf8_errors(x, prev) : osb__v16_utf8_common(x, prev);
-            if (m) {
-                size_t f = osb__v16_first(m);
-                bad |= osb__v16_mask(err) & (m ^ (m - 1));   /* up to the stop, the stop included */
-                if (f >= n - i) return 0;   /* the end of the input, no closing quote */
-                i += f;
-                w += f;
-                break;
-            }
-            bad |= osb__v16_mask(err);
+        unsigned char tail[16], e;
+        osb__v16 x, err, r;
+        uint64_t m;
+        if (n - i >= 16) {
+            x = osb__v16_load(p + i);
+        } else {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p + i, n - i);
+            x = osb__v16_load(tail);
+        }
+        osb__v16_store(w, x);
+        m = osb__v16_mask(osb__v16_stops(x));
+        err = osb__v16_utf8_common(x, prev);
+        r = osb__v16_utf8_rare(x);
+        if (!m) {
+            bad = osb__v16_or(bad, err);
+            rare = osb__v16_or(rare, r);
             prev = x;
-            prev_rare = rare;
             i += 16;
             w += 16;
+            continue;
         }
-        if (p[i] == '"') break;
-        if (p[i] != '\\' || !osb__ex_fast_escape(p, n, &i, &w)) return 0;   /* a control byte, a bad escape */
+        {
+            size_t f = osb__v16_first(m);
+            uint64_t upto = m ^ (m - 1);   /* up to the stop, the stop included */
+            bad_stop |= osb__v16_mask(err) & upto;
+            rare_stop |= osb__v16_mask(r) & upto;
+            if (f >= n - i) return 0;   /* the end of the input, no closing quote */
+            i += f;
+            w += f;
+        }
+        if (p[i] != '\\') break;
+        if (i + 1 >= n) return 0;
+        e = (unsigned char)p[i + 1];
+        if (e < 128 && osb__ex_esc[e]) {
+            *w++ = (char)osb__ex_esc[e];
+            i += 2;
+        } else if (!(e == 'u' && osb__ex_unescape_u(p, n, &i, &w))) {
+            return 0;
+        }
+        prev = osb__v16_zero();
     }
-    if (bad) return 0;
+    if (p[i] != '"') return 0;   /* a control byte */
+    /* bad UTF-8; with a rare byte, the full rules alone decide */
+    if ((rare_stop || osb__v16_mask(rare)) ? osb__ex_utf8_raw_v16(p, *at, i) : (bad_stop || osb__v16_mask(bad)))
+        return 0;
     return osb__ex_fast_done(i, at, start, w, o, dst);
 }
 #endif
@@ -13874,6 +13947,24 @@ static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size
 #else
     return osb__ex_fast_str_words(p, n, at, out, o, dst);
 #endif
+}
+
+/* Whether the eight bytes at p are all ASCII digits: each byte's high
+ * nibble is 3 and adding 6 keeps it there (so the low one is 0-9). */
+static int osb__ex_digits8(const char *p) {
+    uint64_t x = osb__load_le64((const unsigned char *)p);
+    return ((x & 0xF0F0F0F0F0F0F0F0ull) | ((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4) ==
+           0x3333333333333333ull;
+}
+
+/* The value of eight ASCII digits at p (checked by osb__ex_digits8), the
+ * first the most significant: pairs, then fours, then eights, each step
+ * one multiply-add in every lane. */
+static uint64_t osb__ex_value8(const char *p) {
+    uint64_t x = osb__load_le64((const unsigned char *)p) - 0x3030303030303030ull;
+    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFull;
+    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFull;
+    return (x * 10000 + (x >> 32)) & 0xFFFFFFFFull;
 }
 
 /* The whole of p[0..n) is the event, or, when line is not NULL, the event
@@ -13905,36 +13996,47 @@ static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out, siz
         OSB__EX_WS();
         if (i < n && p[i] == '}' && first) { i++; break; }
         if (i >= n || p[i] != '"') return 0;
-        i++;
-        key = p + i;
-        {
-            /* a plain ASCII name; anything else is the general decoder's */
-            size_t q = osb__str_plain_end((const unsigned char *)p, i, n);
-            if (q >= n || p[q] != '"') return 0;
-            klen = q - i;
-            i = q + 1;
+        if (n - i >= 12 && !memcmp(p + i, "\"text\":", 7)) {   /* the usual keys, as they come */
+            sdst = &w->text;
+            i += 7;
+        } else if (n - i >= 12 && !memcmp(p + i, "\"type\":", 7)) {
+            sdst = &w->type;
+            i += 7;
+        } else if (n - i >= 12 && !memcmp(p + i, "\"timestamp\":", 12)) {
+            idst = &w->timestamp;
+            i += 12;
+        } else {
+            i++;
+            key = p + i;
+            {
+                /* a plain ASCII name; anything else is the general decoder's */
+                size_t q = osb__str_plain_end((const unsigned char *)p, i, n);
+                if (q >= n || p[q] != '"') return 0;
+                klen = q - i;
+                i = q + 1;
+            }
+            OSB__EX_WS();
+            if (i >= n || p[i] != ':') return 0;
+            i++;
+            switch (klen) {
+            case 4:
+                if (!memcmp(key, "type", 4)) sdst = &w->type;
+                else if (!memcmp(key, "text", 4)) sdst = &w->text;
+                else if (!memcmp(key, "code", 4)) sdst = &w->code;
+                break;
+            case 5: if (!memcmp(key, "error", 5)) return 0; break;
+            case 7:
+                if (!memcmp(key, "message", 7)) sdst = &w->message;
+                else if (!memcmp(key, "results", 7)) return 0;
+                break;
+            case 9: if (!memcmp(key, "timestamp", 9)) idst = &w->timestamp; break;
+            case 14: if (!memcmp(key, "execution_time", 14)) idst = &w->execution_time; break;
+            case 15: if (!memcmp(key, "execution_count", 15)) idst = &w->execution_count; break;
+            default: break;
+            }
         }
-        OSB__EX_WS();
-        if (i >= n || p[i] != ':') return 0;
-        i++;
         OSB__EX_WS();
         if (i >= n) return 0;
-        switch (klen) {
-        case 4:
-            if (!memcmp(key, "type", 4)) sdst = &w->type;
-            else if (!memcmp(key, "text", 4)) sdst = &w->text;
-            else if (!memcmp(key, "code", 4)) sdst = &w->code;
-            break;
-        case 5: if (!memcmp(key, "error", 5)) return 0; break;
-        case 7:
-            if (!memcmp(key, "message", 7)) sdst = &w->message;
-            else if (!memcmp(key, "results", 7)) return 0;
-            break;
-        case 9: if (!memcmp(key, "timestamp", 9)) idst = &w->timestamp; break;
-        case 14: if (!memcmp(key, "execution_time", 14)) idst = &w->execution_time; break;
-        case 15: if (!memcmp(key, "execution_count", 15)) idst = &w->execution_count; break;
-        default: break;
-        }
         if (p[i] == '"') {
             if (idst) return 0;
             i++;
@@ -13946,6 +14048,11 @@ static int osb__ex_fast(const char *p, size_t n, osb__ex_wire *w, char *out, siz
             if (sdst) return 0;
             if (neg) i++;
             d0 = i;
+            while (n - i >= 8 && osb__ex_digits8(p + i)) {   /* eight digits at a time, then one by one */
+                if (i - d0 >= 16) return 0;
+                v = v * 100000000u + osb__ex_value8(p + i);
+                i += 8;
+            }
             while (i < n && p[i] >= '0' && p[i] <= '9') {
                 if (v > (UINT64_MAX - 9) / 10) return 0;
                 v = v * 10 + (uint64_t)(p[i] - '0');
