@@ -3167,8 +3167,17 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 #if OSB_DNS && defined(_WIN32)
 #  error "OSB_DNS=1 is for POSIX systems; Windows builds resolve with getaddrinfo (OSB_DNS=0)"
 #endif
-#if OSB_DNS && defined(__linux__) && (!defined(__GLIBC__) || __GLIBC__ > 2 || __GLIBC_MINOR__ >= 25)
+/* the resolver's query ids and a WebSocket's key and masks come from the OS */
+#if OSB_DNS || !OSB_NO_WS
+#  define OSB__OS_RANDOM 1
+#else
+#  define OSB__OS_RANDOM 0
+#endif
+#if OSB__OS_RANDOM && defined(__linux__) && (!defined(__GLIBC__) || __GLIBC__ > 2 || __GLIBC_MINOR__ >= 25)
+#  define OSB__GETRANDOM 1
 #  include <sys/random.h>
+#else
+#  define OSB__GETRANDOM 0
 #endif
 #if OSB_DNS
 #  undef OSB_RESOLVER_THREAD
@@ -6772,6 +6781,30 @@ static void osb__sndbuf_for_upload(osb__conn *k, int64_t len) {
 #endif
 }
 
+/* How a request's body goes out, for the blocking call and the multi alike.
+ * A body of at most OSB__JOIN_BODY bytes in memory travels with the head in
+ * one write; any other is sent after the head, and then: every send of the
+ * request but its last carries MSG_MORE, so the kernel fills whole segments
+ * instead of sending a short one at the end of each send -- except for a
+ * reader of unknown length (chunked), which may be a live stream whose
+ * pieces must go out as they come; and a body of OSB__BIG_UPLOAD bytes or
+ * more (or of unknown length) gets the larger send buffer. */
+#define OSB__JOIN_BODY 65536
+
+/* The length of what req sends after its head: 0 when there is nothing or
+ * the body travels with the head, -1 for a reader of unknown length. */
+OSB__HELPER int64_t osb__body_after_head(const osb_http_request *req) {
+    if (req->body) return req->body_len <= OSB__JOIN_BODY ? 0 : (int64_t)req->body_len;
+    return req->body_reader ? req->body_reader_len : 0;
+}
+
+/* Whether a send leaves more of the request to follow at once (MSG_MORE):
+ * after the send, done of the body_len bytes that follow the head are out
+ * or staged (0 for the head itself). */
+OSB__HELPER int osb__more_follows(int64_t body_len, uint64_t done) {
+    return body_len > 0 && done < (uint64_t)body_len;
+}
+
 /* Receives what is there (at least one byte, or EOF as *got == 0). */
 static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *got,
                                    int64_t deadline, osb_phase phase, osb_error *err) {
@@ -9254,6 +9287,67 @@ static void osb__pool_put(osb_client *c, osb__conn *k) {
     c->pool[c->npool++] = k;
 }
 
+/* ---- random bytes from the OS ---- */
+
+#if OSB__OS_RANDOM
+#if defined(_WIN32)
+/* RtlGenRandom, found at run time so that no program needs -ladvapi32 */
+typedef BOOLEAN (WINAPI *osb__rtl_gen_random)(PVOID, ULONG);
+#endif
+
+/* n unpredictable bytes into buf, for what an attacker must not guess: the
+ * resolver's query ids and source ports, a WebSocket's key and mask seed.
+ * getrandom(2) on Linux; /dev/urandom where that is missing (an old kernel,
+ * a sandbox refusing the call) and on other POSIX systems; RtlGenRandom on
+ * Windows. 0 when the OS gave fewer than n bytes: the callers then fail
+ * rather than go on with guessable ones. */
+static int osb__os_random(void *buf, size_t n) {
+    unsigned char *p = (unsigned char *)buf;
+#if defined(_WIN32)
+    HMODULE lib = LoadLibraryA("advapi32.dll");
+    osb__rtl_gen_random gen = NULL;
+    int ok = 0;
+    if (lib) gen = (osb__rtl_gen_random)(void (*)(void))GetProcAddress(lib, "SystemFunction036");
+    while (gen && n) {   /* it takes a ULONG: larger requests in pieces */
+        ULONG piece = n > 0x10000u ? 0x10000u : (ULONG)n;
+        if (!gen(p, piece)) break;
+        p += piece;
+        n -= piece;
+    }
+    ok = n == 0;
+    if (lib) FreeLibrary(lib);
+    return ok;
+#else
+    int fd;
+#if OSB__GETRANDOM
+    while (n) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        p += r;
+        n -= (size_t)r;
+    }
+    if (!n) return 1;
+#endif
+#if defined(O_CLOEXEC)
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+#else
+    fd = open("/dev/urandom", O_RDONLY);
+#endif
+    if (fd < 0) return 0;
+    while (n) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;   /* an end of file is not random bytes */
+        p += r;
+        n -= (size_t)r;
+    }
+    close(fd);
+    return n == 0;
+#endif
+}
+#endif /* OSB__OS_RANDOM */
+
 /* ---- name resolution ---- */
 
 #if OSB_RESOLVER_THREAD && !OSB_DNS
@@ -9403,33 +9497,6 @@ typedef struct osb__dns {
 } osb__dns;
 
 static size_t osb__dns_question(unsigned char *q, const char *name, int qtype, uint16_t id);
-
-/* Unpredictable bytes from the kernel (getrandom on Linux, else
- * /dev/urandom): query ids and source ports an off-path attacker cannot
- * guess. 0 when none were to be had. */
-static int osb__random(void *buf, size_t n) {
-    unsigned char *p = (unsigned char *)buf;
-    int fd;
-#if defined(__linux__) && (!defined(__GLIBC__) || __GLIBC__ > 2 || __GLIBC_MINOR__ >= 25)
-    while (n) {
-        ssize_t r = getrandom(p, n, 0);
-        if (r <= 0) break;
-        p += r;
-        n -= (size_t)r;
-    }
-    if (!n) return 1;
-#endif
-    fd = open("/dev/urandom", O_RDONLY);
-    if (fd < 0) return 0;
-    while (n) {
-        ssize_t r = read(fd, p, n);
-        if (r <= 0) break;
-        p += r;
-        n -= (size_t)r;
-    }
-    close(fd);
-    return n == 0;
-}
 
 /* The next whitespace-separated word of *p into w (cut at cap - 1);
  * 0 at the end of the line. */
@@ -9788,7 +9855,7 @@ static osb__socket osb__dns_udp(const osb__addr *server) {
         unsigned char r[2];
         memset(&any, 0, sizeof any);
         any.family = server->family;
-        if (!osb__random(r, 2)) break;
+        if (!osb__os_random(r, 2)) break;   /* then the kernel picks the port */
         any.port = (uint16_t)(1024 + (((unsigned)r[0] << 8 | r[1]) % (65536 - 1024)));
         if (bind(fd, (struct sockaddr *)&ss, osb__addr_sockaddr(&any, &ss)) == 0) break;
     }
@@ -9816,8 +9883,8 @@ static int osb__dns_try(osb__dns *d, int64_t now) {
     d->phase = OSB__DQ_UDP;
     d->want = 1;
     d->wake = now + c->timeout_ms;
-    if (!osb__random(d->id, sizeof d->id)) {
-        osb__fmt(d->why, sizeof d->why, "no random numbers for DNS query ids");
+    if (!osb__os_random(d->id, sizeof d->id)) {
+        osb__fmt(d->why, sizeof d->why, "the OS gave no random bytes for DNS query ids");
         return OSB__DNS_FAILED;
     }
     if (d->id[0] == d->id[1]) d->id[1] ^= 1;
@@ -10766,7 +10833,6 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
     uint64_t sent = 0;
     int chunked = req->body_reader_len < 0;
     osb_err e;
-    osb__sndbuf_for_upload(k, req->body_reader_len);
 #if OSB_TLS
     if (!chunked && k->tls) {   /* the reader fills TLS records directly */
         osb__tls_src src;
@@ -10784,9 +10850,7 @@ static osb_err osb__send_reader(osb__conn *k, const osb_http_request *req, int64
         size_t n;
         int last;
         e = osb__reader_stage(k, req, &sent, &p, &n, &last, err);
-        /* a body of known length: MSG_MORE until its last piece (a chunked
-         * one may be a live stream: each piece goes out as it comes) */
-        k->more = !chunked && sent < (uint64_t)req->body_reader_len;
+        k->more = osb__more_follows(req->body_reader_len, sent);
         if (!e && n) e = osb__conn_send(k, p, n, deadline, err);
         k->more = 0;
         if (e || last) return e;
@@ -11204,15 +11268,15 @@ static osb_err osb__exchange_begin(osb_client *c, const osb_http_request *req,
         err->attempts = attempt + 1;
         {
             int64_t send_deadline = osb__idle_deadline(b, b->idle_ms);
-            /* a small body travels with the head in one write */
-            int joined = req->body && req->body_len <= 65536;
+            int64_t after = osb__body_after_head(req);
+            int joined = req->body && after == 0;
             if (joined && osb_buf_append(&c->scratch, req->body, req->body_len) != OSB_OK) {
                 osb__body_end(b);
                 osb__set_error(err, OSB_ERR_NOMEM, "out of memory");
                 return OSB_ERR_NOMEM;
             }
-            /* a body sent after the head: no partial segment between them */
-            k->more = (req->body && !joined) || (!req->body && req->body_reader && req->body_reader_len > 0);
+            osb__sndbuf_for_upload(k, after);
+            k->more = osb__more_follows(after, 0);
             e = osb__conn_send(k, c->scratch.data, c->scratch.len, send_deadline, err);
             k->more = 0;
             if (joined) c->scratch.len -= req->body_len;
@@ -11798,38 +11862,6 @@ static void osb__sha1(const unsigned char *msg, size_t len, unsigned char out[20
     for (i = 0; i < 20; i++) out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
 }
 
-/* Unpredictable bytes from the OS (the handshake key, the mask seed), mixed
- * with the clock and the client's generator (all there is on Windows). */
-static void osb__os_random(osb_client *c, void *buf, size_t n) {
-    unsigned char *p = (unsigned char *)buf;
-    size_t i;
-#ifndef _WIN32
-    size_t got = 0;
-    int fd;
-#endif
-    memset(p, 0, n);
-#ifndef _WIN32
-#  ifdef O_CLOEXEC
-    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-#  else
-    fd = open("/dev/urandom", O_RDONLY);
-#  endif
-    if (fd >= 0) {
-        while (got < n) {
-            ptrdiff_t r = read(fd, p + got, n - got);
-            if (r <= 0) break;
-            got += (size_t)r;
-        }
-        close(fd);
-    }
-#endif
-    c->rng ^= (uint64_t)osb__now_ms() << 20 ^ (uint64_t)(uintptr_t)buf;
-    for (i = 0; i < n; i++) {
-        if (i % 8 == 0) osb__splitmix(&c->rng);
-        p[i] ^= (unsigned char)(osb__splitmix(&c->rng) >> 24);
-    }
-}
-
 /* ---- the codec ---- */
 
 OSB_API int osb_ws_parse_frame(const char *buf, size_t len, osb_ws_frame_head *h) {
@@ -12327,6 +12359,7 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     osb__ws_hs hs;
     osb_ws *ws;
     unsigned char nonce[16], digest[20], src[24 + 36];
+    uint64_t mask_seed;
     char key[25], accept[29], url[1400], l_key[64], l_proto[300];
     const char **lines;
     size_t n = 0, i;
@@ -12341,7 +12374,8 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     if (ul < 0 || (size_t)ul >= sizeof url) return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
     if (o->protocol && (strlen(o->protocol) > 256 || !*o->protocol))
         return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "invalid WebSocket protocol name");
-    osb__os_random(c, nonce, sizeof nonce);
+    if (!osb__os_random(nonce, sizeof nonce) || !osb__os_random(&mask_seed, sizeof mask_seed))
+        return osb__ws_fail(c, OSB_ERR_IO, "the OS gave no random bytes for the WebSocket key and masks");
     osb__b64_encode(nonce, sizeof nonce, key);
     memcpy(src, key, 24);
     memcpy(src + 24, guid, 36);
@@ -12426,7 +12460,7 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     ws->idle_ms = o->idle_ms > 0 ? o->idle_ms : 0;
     ws->cancel = o->cancel;
     ws->last_rx = osb__now_ms();
-    osb__os_random(c, &ws->mask_rng, sizeof ws->mask_rng);
+    ws->mask_rng = mask_seed;
     *out = ws;
     return OSB_OK;
 }
@@ -17366,17 +17400,19 @@ struct osb_transfer {
     osb_url url;
     osb_buf out;                  /* request head, with a small body joined */
     size_t out_off;
-    const char *big;              /* a body over 64 KiB, sent from the caller's memory */
+    const char *big;              /* a body over OSB__JOIN_BODY, sent from the caller's memory */
     size_t big_len, big_off;
     const char *stage;            /* a reader's piece staged in the connection buffer */
     size_t stage_len;
     int stage_last, stage_done;
     uint64_t reader_sent;
+    int64_t body_after;           /* osb__body_after_head of the request */
     const osb__proxy *px;         /* the proxy it goes through, or NULL */
     int route;                    /* OSB__ROUTE_* */
     osb__mdns *dns;
 #if OSB_DNS
-    osb__dns *lookup;             /* its host being resolved (state RESOLVE), else NULL */
+    osb__dns *lookup;             /* its host being resolved (state RESOLVE), else NULL: in
+                                     state RESOLVE then it waits on another transfer's lookup */
 #endif
     size_t at;                    /* address being tried */
     osb__socket fd;               /* its connect under way */
@@ -17440,6 +17476,24 @@ OSB_API void *osb_transfer_take_result(osb_transfer *t) {
 
 /* ---- ending ---- */
 
+#if OSB_DNS
+static int osb__t_same_host(const osb_transfer *a, const osb_transfer *b) {
+    return a->url.port == b->url.port && !strcmp(a->url.host, b->url.host);
+}
+
+/* Ends t's lookup. The transfers waiting on it go on at the next sweep:
+ * with the addresses it found (the multi's now), or else with a lookup of
+ * their own. */
+static void osb__t_lookup_drop(osb_transfer *t) {
+    osb_transfer *o;
+    osb__dns_close(t->lookup);
+    osb__free(t->m->c->alloc, t->lookup);
+    t->lookup = NULL;
+    for (o = t->m->head; o; o = o->next)
+        if (o != t && o->state == OSB__TS_RESOLVE && !o->lookup && osb__t_same_host(o, t)) o->ready = 1;
+}
+#endif
+
 /* Ends a transfer: gives its connection back (to the pool when the
  * exchange ended cleanly), fills its error detail from the client's (the
  * scratch of the step that failed) and calls on_done. Freed later, when
@@ -17456,11 +17510,7 @@ static void osb__t_end(osb_transfer *t, osb_err e) {
     if (t->fd != OSB__BAD_SOCKET) osb__sock_close(t->fd);
     t->fd = OSB__BAD_SOCKET;
 #if OSB_DNS
-    if (t->lookup) {
-        osb__dns_close(t->lookup);
-        osb__free(c->alloc, t->lookup);
-        t->lookup = NULL;
-    }
+    if (t->lookup) osb__t_lookup_drop(t);
 #endif
     if (t->b.conn) osb__body_end(&t->b);
     if (e) {
@@ -17569,7 +17619,8 @@ static osb_err osb__multi_add_req(osb_multi *m, const osb_http_request *req, con
     if (!e) {
         if (u != &t->url) t->url = *u;
         osb_buf_append(&t->out, c->scratch.data, c->scratch.len);
-        if (req->body && req->body_len <= 65536) osb_buf_append(&t->out, req->body, req->body_len);
+        t->body_after = osb__body_after_head(req);
+        if (req->body && t->body_after == 0) osb_buf_append(&t->out, req->body, req->body_len);
         else if (req->body) {
             t->big = (const char *)req->body;
             t->big_len = req->body_len;
@@ -17799,11 +17850,11 @@ static osb_err osb__t_lookup_end(osb_transfer *t, int st) {
     osb_err e = osb__resolve_outcome(&t->url, "", st == OSB__DNS_FOUND ? 0 : st == -1 ? -1 : 1, q->why, &q->out,
                                      &c->err);
     if (!e) e = osb__t_resolved(t, &q->out);
-    osb__dns_close(q);
-    osb__free(c->alloc, q);
-    t->lookup = NULL;
+    osb__t_lookup_drop(t);
     return e;
 }
+
+static osb_err osb__t_resolve(osb_transfer *t);
 
 /* The lookup's socket is ready or its try's time is up: on with it, then
  * to the connects. */
@@ -17811,7 +17862,14 @@ static osb_err osb__t_lookup_step(osb_transfer *t) {
     int64_t now = osb__now_ms();
     int st;
     osb_err e;
-    if (t->connect_deadline && now >= t->connect_deadline) return osb__t_lookup_end(t, -1);
+    if (t->connect_deadline && now >= t->connect_deadline) {
+        if (!t->lookup) return osb__resolve_outcome(&t->url, "", -1, "", NULL, &t->m->c->err);
+        return osb__t_lookup_end(t, -1);
+    }
+    if (!t->lookup) {   /* the lookup it waited on ended (or it runs still) */
+        if ((e = osb__t_resolve(t)) != OSB_OK) return e;
+        return osb__t_connect_next(t);
+    }
     st = osb__dns_step(t->lookup, now);
     if (st == OSB__DNS_WAIT) return OSB__AGAIN;
     if ((e = osb__t_lookup_end(t, st)) != OSB_OK) return e;
@@ -17820,7 +17878,8 @@ static osb_err osb__t_lookup_step(osb_transfer *t) {
 #endif
 
 /* The addresses of t's host, resolved on the first transfer there; with
- * OSB_DNS a name is looked up without waiting (OSB__AGAIN, state RESOLVE). */
+ * OSB_DNS a name is looked up without waiting (OSB__AGAIN, state RESOLVE),
+ * once for all the transfers that want it while the lookup runs. */
 static osb_err osb__t_resolve(osb_transfer *t) {
     osb_multi *m = t->m;
     osb__mdns *d;
@@ -17833,14 +17892,18 @@ static osb_err osb__t_resolve(osb_transfer *t) {
         }
 #if OSB_DNS
     if (!osb__parse_ip(t->url.host, (unsigned char *)res.a[0].ip)) {
+        osb_transfer *o;
         int st;
+        t->state = OSB__TS_RESOLVE;
+        for (o = m->head; o; o = o->next)
+            if (o != t && o->state == OSB__TS_RESOLVE && o->lookup && osb__t_same_host(o, t))
+                return OSB__AGAIN;   /* its answer will do for t too */
         if (!(t->lookup = (osb__dns *)osb__alloc(m->c->alloc, sizeof *t->lookup))) {
             osb__set_error(&m->c->err, OSB_ERR_NOMEM, "out of memory");
             return OSB_ERR_NOMEM;
         }
         st = osb__dns_start(t->lookup, t->url.host, t->url.port, osb__now_ms());
         if (st != OSB__DNS_WAIT) return osb__t_lookup_end(t, st);
-        t->state = OSB__TS_RESOLVE;
         return OSB__AGAIN;
     }
 #endif
@@ -17857,6 +17920,7 @@ static void osb__t_attach(osb_transfer *t, osb__conn *k) {
     t->b.got_any = t->b.interim = 0;
     t->out_off = t->big_off = 0;
     t->state = OSB__TS_SEND;
+    osb__sndbuf_for_upload(k, t->body_after);
 }
 
 static osb_err osb__t_connected(osb_transfer *t) {
@@ -17982,13 +18046,16 @@ static osb_err osb__t_send(osb_transfer *t) {
     for (;;) {
         const char *p;
         size_t n, sent;
+        uint64_t done;            /* of the body after the head, once this send is out */
         osb_err e;
         if (t->out_off < t->out.len) {
             p = t->out.data + t->out_off;
             n = t->out.len - t->out_off;
+            done = 0;
         } else if (t->big_off < t->big_len) {
             p = t->big + t->big_off;
             n = t->big_len - t->big_off;
+            done = t->big_len;
         } else if (t->req.body_reader && !t->stage_done) {
             if (t->stage_len == 0) {
                 if (t->stage_last) {
@@ -18001,6 +18068,7 @@ static osb_err osb__t_send(osb_transfer *t) {
             }
             p = t->stage;
             n = t->stage_len;
+            done = t->reader_sent;
         } else {
             return OSB_OK;
         }
@@ -18008,7 +18076,10 @@ static osb_err osb__t_send(osb_transfer *t) {
             k->want = 2;
             return OSB__AGAIN;
         }
-        if ((e = osb__t_send_some(k, p, n, &sent, err)) != OSB_OK) return e;
+        k->more = osb__more_follows(t->body_after, done);
+        e = osb__t_send_some(k, p, n, &sent, err);
+        k->more = 0;
+        if (e != OSB_OK) return e;
         sends++;
         if (t->out_off < t->out.len) t->out_off += sent;
         else if (t->big_off < t->big_len) t->big_off += sent;
@@ -18162,7 +18233,9 @@ static void osb__t_drive(osb_transfer *t, int events) {
     now = osb__now_ms();
     switch (t->state) {
 #if OSB_DNS
-    case OSB__TS_RESOLVE: t->deadline = osb__earlier(t->lookup->wake, t->connect_deadline); break;
+    case OSB__TS_RESOLVE:
+        t->deadline = t->lookup ? osb__earlier(t->lookup->wake, t->connect_deadline) : t->connect_deadline;
+        break;
 #endif
     case OSB__TS_CONNECT: t->deadline = t->addr_deadline; break;
     case OSB__TS_TLS: t->deadline = t->connect_deadline; break;

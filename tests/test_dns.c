@@ -12,6 +12,7 @@
 #include "../opensandbox.h"
 #include "testlib.h"
 #include "testdev.h"
+#include "no_random.h"
 #include <unistd.h>
 
 /* ---- servers and files ---- */
@@ -413,6 +414,46 @@ TEST(parser_refuses_loops_and_overruns) {
     }
 }
 
+/* ---- the OS's random bytes ---- */
+
+#if defined(__linux__)
+/* Query ids and source ports come from the OS: getrandom, /dev/urandom when
+ * the kernel refuses it, and without either no question goes out. */
+static int resolves_both(void) {
+    char list[256], why[160];
+    return !(resolve("both.test", 5000, list, sizeof list, why, sizeof why) == 0 &&
+             !strcmp(list, "10.1.2.3,fd00::5"));
+}
+
+static int fails_for_want_of_random_bytes(void) {
+    char list[256], why[160];
+    why[0] = 0;
+    return !(resolve("both.test", 5000, list, sizeof list, why, sizeof why) != 0 &&
+             !strcmp(why, "the OS gave no random bytes for DNS query ids"));
+}
+
+TEST(query_ids_need_the_os_random_source) {
+    dns_srv s;
+    char log[4096];
+    int r[3], i;
+    NEED(dns_start(&s, zone, "normal"), "tests/servers/dnsserver.py");
+    use_servers(&s, NULL, NULL);
+    r[0] = without_os_random(1, 0, resolves_both);   /* getrandom refused: /dev/urandom */
+    r[1] = without_os_random(0, 1, resolves_both);   /* getrandom alone */
+    r[2] = without_os_random(1, 1, fails_for_want_of_random_bytes);
+    for (i = 0; i < 3; i++)
+        if (r[i] >= 0) CHECK_EQ_INT(r[i], 0);
+    dns_log(&s, log, sizeof log);
+    dns_stop(&s);
+    if (r[0] < 0 || r[1] < 0 || r[2] < 0) {
+        SKIP("no user namespaces or seccomp here");
+        return;
+    }
+    /* the lookups that had ids asked A and AAAA; the one without, nothing */
+    CHECK_EQ_INT(count_of(log, "\"name\": \"both.test\""), 4);
+}
+#endif
+
 /* ---- end to end ---- */
 
 TEST(dev_server_through_a_resolved_name) {
@@ -472,9 +513,10 @@ static void on_done(void *user, osb_transfer *t, osb_err result, const osb_error
     snprintf(dones.message[which], sizeof dones.message[which], "%s", err ? err->message : "");
 }
 
-static void add_get(osb_multi *m, const char *url, int which, int connect_ms) {
+static osb_transfer *add_get(osb_multi *m, const char *url, int which, int connect_ms) {
     osb_http_request req;
     osb_transfer_config tc;
+    osb_transfer *t = NULL;
     memset(&req, 0, sizeof req);
     memset(&tc, 0, sizeof tc);
     req.url = url;
@@ -482,7 +524,8 @@ static void add_get(osb_multi *m, const char *url, int which, int connect_ms) {
     req.timeouts.connect_ms = connect_ms;
     tc.on_done = on_done;
     tc.user = (void *)(intptr_t)which;
-    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+    CHECK_EQ_INT(osb_multi_add(m, &req, &tc, &t), OSB_OK);
+    return t;
 }
 
 TEST(multi_resolves_without_blocking_the_others) {
@@ -533,6 +576,60 @@ TEST(multi_resolves_without_blocking_the_others) {
     osb_multi_free(m);
     osb_client_free(c);
     dns_stop(&mute);
+    dns_stop(&good);
+}
+
+/* Transfers to one name started together: one lookup, whose answer serves
+ * all; when the transfer that looks it up goes first (cancelled), one that
+ * waited on it asks again for itself. */
+TEST(multi_transfers_to_one_name_share_its_lookup) {
+    dns_srv good;
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_transfer *first;
+    char named[160], log[4096];
+    int running = 1, rounds = 0, i;
+    c = testdev_client();
+    NEED(c != NULL, "the dev server");
+    NEED(dns_start(&good, zone, "normal"), "tests/servers/dnsserver.py");
+    use_servers(&good, NULL, NULL);
+    snprintf(named, sizeof named, "http://devbox.test%s", strrchr(testdev_domain, ':'));
+    memset(&dones, 0, sizeof dones);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    for (i = 0; i < 3; i++) add_get(m, named, i, 5000);
+    while (running && rounds++ < 10000) CHECK_EQ_INT(osb_multi_perform(m, 1000, &running), OSB_OK);
+    CHECK_EQ_INT(dones.n, 3);
+    for (i = 0; i < 3; i++) {
+        CHECK_EQ_INT(dones.result[i], OSB_OK);
+        CHECK_EQ_INT(dones.status[i], 200);
+    }
+    dns_log(&good, log, sizeof log);
+    CHECK_EQ_INT(count_of(log, "\"type\": \"A\""), 1);
+    CHECK_EQ_INT(count_of(log, "\"type\": \"AAAA\""), 1);
+    osb_multi_free(m);
+    osb_client_free(c);
+
+    /* a new client and multi: no pooled connection, no address known */
+    c = testdev_client();
+    NEED(c != NULL, "the dev server");
+    memset(&dones, 0, sizeof dones);
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    first = add_get(m, named, 0, 5000);
+    add_get(m, named, 1, 5000);
+    CHECK_EQ_INT(osb_multi_perform(m, 0, &running), OSB_OK);
+    CHECK_EQ_INT(running, 2);
+    CHECK(osb_multi_fds(m, NULL, 0) == 1);   /* one lookup under way, the other waits on it */
+    osb_multi_cancel(m, first);
+    rounds = 0;
+    while (running && rounds++ < 10000) CHECK_EQ_INT(osb_multi_perform(m, 1000, &running), OSB_OK);
+    CHECK_EQ_INT(dones.n, 2);
+    CHECK_EQ_INT(dones.result[0], OSB_ERR_CANCELLED);
+    CHECK_EQ_INT(dones.result[1], OSB_OK);
+    CHECK_EQ_INT(dones.status[1], 200);
+    dns_log(&good, log, sizeof log);
+    CHECK_EQ_INT(count_of(log, "\"type\": \"A\""), 3);   /* the cancelled lookup's, and its own */
+    osb_multi_free(m);
+    osb_client_free(c);
     dns_stop(&good);
 }
 

@@ -652,6 +652,174 @@ static ptrdiff_t pattern_read(void *user, void *buf, size_t cap) {
     return (ptrdiff_t)n;
 }
 
+/* ---- upload sends: the blocking call's rule ---- */
+
+/* What follows the head and when a send carries MSG_MORE: one rule, which
+ * the blocking call and the multi both take. */
+TEST(upload_send_rule) {
+    osb_http_request r;
+    memset(&r, 0, sizeof r);
+    CHECK(osb__body_after_head(&r) == 0);                          /* no body */
+    r.body = "x";
+    r.body_len = OSB__JOIN_BODY;
+    CHECK(osb__body_after_head(&r) == 0);                          /* with the head */
+    r.body_len = OSB__JOIN_BODY + 1;
+    CHECK(osb__body_after_head(&r) == OSB__JOIN_BODY + 1);
+    r.body_reader = pattern_read;
+    r.body_reader_len = 7;
+    CHECK(osb__body_after_head(&r) == OSB__JOIN_BODY + 1);         /* memory first, as sent */
+    r.body = NULL;
+    CHECK(osb__body_after_head(&r) == 7);
+    r.body_reader_len = -1;
+    CHECK(osb__body_after_head(&r) == -1);
+    CHECK(osb__more_follows(7, 0));                                /* the head, a body follows */
+    CHECK(osb__more_follows(7, 6));
+    CHECK(!osb__more_follows(7, 7));                               /* its last piece */
+    CHECK(!osb__more_follows(0, 0));                               /* nothing after the head */
+    CHECK(!osb__more_follows(-1, 0));                              /* chunked: as it comes */
+    CHECK(!osb__more_follows(-1, 5));
+}
+
+static unsigned char pattern_at(uint64_t i) { return (unsigned char)((i * 13) >> 3); }
+
+/* "len=L sha1=HEX" as /upload?digest=1 answers for the first n bytes of
+ * the pattern. */
+static void pattern_digest(const unsigned char *data, size_t n, char *out, size_t cap) {
+    unsigned char d[20];
+    char hex[41];
+    int i;
+    osb__sha1(data, n, d);
+    for (i = 0; i < 20; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    snprintf(out, cap, "len=%lu sha1=%s", (unsigned long)n, hex);
+}
+
+/* Bodies around the sizes where the sending changes (with the head or
+ * after it: OSB__JOIN_BODY; the larger send buffer: OSB__BIG_UPLOAD), from
+ * memory, from a reader of known length and from a chunked one, all at
+ * once on a few connections: each arrives byte for byte. */
+TEST(uploads_around_the_send_thresholds_arrive_byte_exact) {
+    static const size_t sizes[] = {0, 1, OSB__JOIN_BODY, OSB__JOIN_BODY + 1, OSB__BIG_UPLOAD - 1,
+                                   OSB__BIG_UPLOAD, (3u << 20) + 7};
+    enum { NS = sizeof sizes / sizeof sizes[0] };
+    static unsigned char data[(3u << 20) + 7];
+    static outcome got[NS][3];
+    static pattern readers[NS][2];
+    osb_client *c;
+    osb_multi *m = NULL;
+    osb_transfer_config tc;
+    char url[128], want[80];
+    size_t i, how;
+    if (!server_up()) { SKIP("no python3"); return; }
+    for (i = 0; i < sizeof data; i++) data[i] = pattern_at(i);
+    c = client_with(NULL, 4);
+    CHECK(c != NULL);
+    if (!c) return;
+    CHECK_EQ_INT(osb_multi_new(c, NULL, &m), OSB_OK);
+    snprintf(url, sizeof url, "%s/upload", base);
+    memset(got, 0, sizeof got);
+    memset(readers, 0, sizeof readers);
+    memset(&tc, 0, sizeof tc);
+    tc.on_done = on_done;
+    for (i = 0; i < NS; i++) {
+        for (how = 0; how < 3; how++) {   /* memory, a sized reader, a chunked reader */
+            osb_http_request req;
+            memset(&req, 0, sizeof req);
+            req.method = "POST";
+            req.url = url;
+            req.query = "digest=1";
+            if (how == 0) {
+                req.body = data;
+                req.body_len = sizes[i];
+            } else {
+                readers[i][how - 1].total = sizes[i];
+                req.body_reader = pattern_read;
+                req.body_reader_user = &readers[i][how - 1];
+                req.body_reader_len = how == 1 ? (int64_t)sizes[i] : -1;
+            }
+            tc.user = &got[i][how];
+            CHECK_EQ_INT(osb_multi_add(m, &req, &tc, NULL), OSB_OK);
+        }
+    }
+    run_all(m);
+    for (i = 0; i < NS; i++) {
+        pattern_digest(data, sizes[i], want, sizeof want);
+        for (how = 0; how < 3; how++) {
+            CHECK_EQ_INT(got[i][how].result, OSB_OK);
+            CHECK_EQ_INT(got[i][how].status, 200);
+            CHECK_EQ_STR(got[i][how].body, want);
+        }
+    }
+    osb_multi_free(m);
+    osb_client_free(c);
+}
+
+#if defined(__linux__)
+/* One upload of n bytes (from memory or a sized reader) on a new client;
+ * the send buffer its connection kept (back in the pool), or -1. */
+static int sndbuf_after_a_multi_upload(size_t n, int from_reader) {
+    static unsigned char data[OSB__BIG_UPLOAD];
+    static outcome o;
+    pattern r;
+    osb_client *c = client_with(NULL, 4);
+    osb_multi *m = NULL;
+    osb_http_request req;
+    osb_transfer_config tc;
+    char url[128];
+    int size = -1;
+    socklen_t len = sizeof size;
+    size_t i;
+    if (!c) return -1;
+    for (i = 0; i < n && i < sizeof data; i++) data[i] = pattern_at(i);
+    memset(&o, 0, sizeof o);
+    memset(&r, 0, sizeof r);
+    memset(&req, 0, sizeof req);
+    memset(&tc, 0, sizeof tc);
+    snprintf(url, sizeof url, "%s/upload", base);
+    req.method = "POST";
+    req.url = url;
+    if (from_reader) {
+        r.total = n;
+        req.body_reader = pattern_read;
+        req.body_reader_user = &r;
+        req.body_reader_len = (int64_t)n;
+    } else {
+        req.body = data;
+        req.body_len = n;
+    }
+    tc.on_done = on_done;
+    tc.user = &o;
+    if (osb_multi_new(c, NULL, &m) == OSB_OK && osb_multi_add(m, &req, &tc, NULL) == OSB_OK) run_all(m);
+    CHECK_EQ_INT(o.result, OSB_OK);
+    CHECK_EQ_INT(c->npool, 1);
+    if (o.result == OSB_OK && c->npool == 1 &&
+        getsockopt(c->pool[0]->fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0)
+        size = -1;
+    osb_multi_free(m);
+    osb_client_free(c);
+    return size;
+}
+
+/* The send buffer a multi upload gets: raised from OSB__BIG_UPLOAD bytes,
+ * as the blocking call raises it, where the system allows more than TCP's
+ * autotuning reaches (then to a size autotuning cannot reach). */
+TEST(multi_uploads_raise_the_send_buffer_as_the_blocking_call_does) {
+    int want, raised;
+    if (!server_up()) { SKIP("no python3"); return; }
+    want = osb__sndbuf_rule(osb__file_number("/proc/sys/net/core/wmem_max", 0),
+                            osb__file_number("/proc/sys/net/ipv4/tcp_wmem", 2));
+    raised = 2 * want;   /* Linux doubles what was asked */
+    if (!want) {
+        CHECK(sndbuf_after_a_multi_upload(OSB__BIG_UPLOAD, 1) > 0);
+        SKIP("this system leaves the send buffer to autotuning (net.core.wmem_max)");
+        return;
+    }
+    CHECK(sndbuf_after_a_multi_upload(OSB__BIG_UPLOAD - 1, 0) != raised);
+    CHECK(sndbuf_after_a_multi_upload(OSB__BIG_UPLOAD - 1, 1) != raised);
+    CHECK_EQ_INT(sndbuf_after_a_multi_upload(OSB__BIG_UPLOAD, 0), raised);
+    CHECK_EQ_INT(sndbuf_after_a_multi_upload(OSB__BIG_UPLOAD, 1), raised);
+}
+#endif
+
 /* One turn of a caller's own loop: poll what the multi wants (at most as
  * long as it says), then tell it what became ready. Returns how many of
  * its sockets it wanted for writing. */

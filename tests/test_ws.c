@@ -10,6 +10,7 @@
 #include "../opensandbox.h"
 #include "testlib.h"
 #include "testdev.h"
+#include "no_random.h"
 #include <stdarg.h>
 
 /* ---- building frames ---- */
@@ -611,6 +612,42 @@ TEST(ws_handshake_failures) {
         CHECK_EQ_INT(osb_ws_open(WC, &t, &o, &ws), OSB_ERR_INVALID_ARG);
     }
 }
+
+#if defined(__linux__)
+/* The key and the mask seed come from the OS: getrandom, /dev/urandom when
+ * the kernel refuses it, and without either the open fails before it
+ * connects, rather than masking with guessable bytes. */
+static int opens_and_echoes(void) {
+    osb_ws *ws = NULL;
+    osb_buf b;
+    int ok;
+    osb_buf_init(&b, NULL);
+    if (ws_open_path("/echo", 0, &ws) != OSB_OK || !ws) return 1;
+    ok = osb_ws_send(ws, OSB_WS_TEXT, "masked", 6) == OSB_OK && ws_message(ws, &b) == OSB_WS_TEXT &&
+         b.len == 6 && !memcmp(b.data, "masked", 6);
+    osb_ws_close(ws, 1000, NULL);
+    osb_buf_free(&b);
+    return !ok;
+}
+
+static int fails_for_want_of_random_bytes(void) {
+    osb_ws *ws = NULL;
+    osb_err e = ws_open_path("/echo", 0, &ws);
+    return !(e == OSB_ERR_IO && ws == NULL &&
+             !strcmp(osb_client_error(WC)->message, "the OS gave no random bytes for the WebSocket key and masks"));
+}
+
+TEST(ws_key_and_masks_need_the_os_random_source) {
+    int r[3], i;
+    NEED_WS();
+    r[0] = without_os_random(1, 0, opens_and_echoes);   /* getrandom refused: /dev/urandom */
+    r[1] = without_os_random(0, 1, opens_and_echoes);   /* getrandom alone */
+    r[2] = without_os_random(1, 1, fails_for_want_of_random_bytes);
+    for (i = 0; i < 3; i++)
+        if (r[i] >= 0) CHECK_EQ_INT(r[i], 0);
+    if (r[0] < 0 || r[1] < 0 || r[2] < 0) SKIP("no user namespaces or seccomp here");
+}
+#endif
 
 TEST(ws_poll_style_read) {
     osb_ws *ws = NULL;

@@ -16,6 +16,7 @@ records what arrives: GET /stats answers {"accepted": connections accepted,
   GET  /malformed             a response head that is not HTTP
   POST /upload                200, body "len=L sum=S" (S: byte sum mod 2^32),
                               Content-Length or chunked; {prefix}/files/upload too
+  POST /upload?digest=1       200, body "len=L sha1=HEX" (the body's SHA-1)
   POST {prefix}/command       an execd command stream (chunked), by the
                               JSON "command": "emit N GAP TAG" sends init,
                               N stdout events "TAG i" GAP ms apart, then
@@ -24,7 +25,7 @@ records what arrives: GET /stats answers {"accepted": connections accepted,
                               the connection closes; "idle" init, then
                               nothing (the connection stays open)
 """
-import argparse, json, os, socket, socketserver, threading, time
+import argparse, hashlib, json, os, socket, socketserver, threading, time
 from urllib.parse import urlsplit, parse_qs
 
 LOCK = threading.Lock()
@@ -140,6 +141,8 @@ class Handler(socketserver.BaseRequestHandler):
         elif p == '/malformed':
             self.request.sendall(b'HTTX/1.1 200 OK\r\n\r\n')
             return False
+        elif p == '/upload' and q.get('digest'):
+            self.send(200, 'OK', ('len=%d sha1=%s' % (len(body), hashlib.sha1(body).hexdigest())).encode())
         elif p == '/upload' or (p.endswith('/files/upload') and method == 'POST'):
             self.send(200, 'OK', ('len=%d sum=%d' % (len(body), sum(body) & 0xffffffff)).encode())
         elif p.endswith('/command') and method == 'POST':
