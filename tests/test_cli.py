@@ -1070,6 +1070,22 @@ class Egress(Base):
 
 
 class Skills(Base):
+    def test_guides_are_the_packed_files(self):
+        # guides.h is packed from tools/osb/guides/ and a guide is found by its row
+        tools = os.path.join(ROOT, "tools", "osb")
+        p = subprocess.run([sys.executable, os.path.join(tools, "pack-guides.py"), "--check"], capture_output=True)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        home = tempfile.mkdtemp(dir=SERVER["tmp"])
+        env = base_env(HOME=home)
+        p = subprocess.run([OSB, "skills", "install", "--all-builtins", "-t", "claude", "--scope", "global"],
+                           capture_output=True, env=env, cwd=home, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        names = sorted(os.listdir(os.path.join(tools, "guides")))
+        self.assertEqual(len(names), 6)
+        for name in names:
+            self.assertEqual(slurp(os.path.join(home, ".claude", "skills", name)),
+                             slurp(os.path.join(tools, "guides", name)).strip() + "\n")
+
     def test_install_list_show_uninstall(self):
         home = tempfile.mkdtemp(dir=SERVER["tmp"])
         proj = os.path.join(home, "project")

@@ -5,337 +5,70 @@
  * Part of osb: built as one translation unit by main.c. */
 
 /* >>guides ================================================================= */
-/* Each guide is a few string literals (under C99's 4095 characters each),
- * joined when it is read: one pointer per piece, not per line. */
-static const char *const GUIDE_SANDBOX_TROUBLESHOOTING[] = {
-    "---\n"
-    "name: sandbox-troubleshooting\n"
-    "description: Find out why an OpenSandbox sandbox failed, is stuck or cannot be reached, with osb state, health, metrics and diagnostics commands. Use when a sandbox does not start, crashes, runs out of memory or stops answering.\n"
-    "---\n"
-    "\n"
-    "# Troubleshooting sandboxes with osb\n"
-    "\n"
-    "## When To Use\n"
-    "\n"
-    "- `sandbox create` fails or times out, or a sandbox stays Pending\n"
-    "- commands fail with connection errors (exit 10) or the sandbox disappears (exit 4)\n"
-    "- the workload is slow or killed\n"
-    "\n"
-    "## Triage Order\n"
-    "\n"
-    "```bash\n"
-    "osb sandbox get \"$ID\" -o json | jq .status       # state, reason, message, last_transition_at\n"
-    "osb sandbox health \"$ID\" -o json                 # can execd inside be reached?\n"
-    "osb sandbox metrics \"$ID\" -o json                # cpu_used_percentage, memory_used_in_mib\n"
-    "osb sandbox metrics \"$ID\" --watch                # one line per sample until Ctrl-C\n"
-    "osb diagnostics events \"$ID\" --scope lifecycle   # raw text by default\n"
-    "osb diagnostics logs \"$ID\" --scope container\n"
-    "osb devops summary \"$ID\"                         # older servers: inspect + events + logs\n"
-    "```\n"
-    "\n"
-    "## Reading The Signals\n"
-    "\n"
-    "- state Failed with reason about the image: wrong image name or missing registry credentials\n"
-    "  (`--image-auth-username/--image-auth-password`)\n"
-    "- Pending for long: no capacity; exit 8 from create means retry later\n"
-    "- memory_used_in_mib close to memory_total_in_mib, or exit 137 from commands: out of memory;\n"
-    "  create again with `--resource memory=4Gi`\n"
-    "- health false with state Running: the service inside is not up yet, or the endpoint is\n"
-    "  not reachable from here; try `--use-server-proxy`\n"
-    "- `DIAGNOSTICS_NOT_IMPLEMENTED` (exit 14): the server has no stable diagnostics; use `osb devops`\n"
-    "\n"
-    "## Response Pattern\n"
-    "\n"
-    "State what failed, the evidence (status reason, event lines, metrics), and one\n"
-    "concrete next step.\n",
-    NULL};
+/* The guides' text is the files in tools/osb/guides/, packed into guides.h by
+ * tools/osb/pack-guides.py (about half the bytes in the binary). Unpacked
+ * once, on first use: a byte below 0x80 is itself; a byte t >= 0x80 and the
+ * next byte u copy ((t >> 4) & 7) + 3 bytes from ((t & 15) << 8 | u) + 1
+ * bytes back. The guides follow each other in SKILLS order, each ended by a
+ * NUL. */
+#include "guides.h"
 
-static const char *const GUIDE_SANDBOX_LIFECYCLE[] = {
-    "---\n"
-    "name: sandbox-lifecycle\n"
-    "description: Create, inspect, renew, pause, resume and delete OpenSandbox sandboxes with the osb command-line tool. Use when a task needs a sandbox started, found, kept alive or cleaned up.\n"
-    "---\n"
-    "\n"
-    "# Sandbox lifecycle with osb\n"
-    "\n"
-    "`osb` talks to an OpenSandbox server. Every command below takes `-o json` for\n"
-    "output a program can read; exit code 0 means it worked.\n"
-    "\n"
-    "## When To Use\n"
-    "\n"
-    "- a task needs an isolated machine to run code, install packages or test a change\n"
-    "- the user asks which sandboxes exist, or wants one kept alive, paused or removed\n"
-    "\n"
-    "## Before You Start\n"
-    "\n"
-    "```bash\n"
-    "osb config show -o json          # domain, protocol, masked api_key, config_path\n"
-    "osb sandbox list -o json         # fails fast (exit 10) when the server is unreachable\n"
-    "```\n"
-    "\n"
-    "Settings come from flags, then `OPEN_SANDBOX_DOMAIN` / `OPEN_SANDBOX_API_KEY`,\n"
-    "then `~/.opensandbox/config.toml` (`osb config init`, `osb config set connection.domain HOST:PORT`).\n"
-    "\n"
-    "## Core Workflow\n"
-    "\n"
-    "```bash\n"
-    "ID=$(osb sandbox create --image python:3.12 --timeout 30m -o json | jq -r .id)\n"
-    "osb sandbox get \"$ID\" -o json | jq -r .status.state      # Running\n"
-    "osb sandbox health \"$ID\" -o json                          # {\"sandbox_id\": ..., \"healthy\": true}\n"
-    "osb sandbox renew \"$ID\" --timeout 1h -o json              # new expires_at\n"
-    "osb sandbox kill \"$ID\" -o json                            # [{\"sandbox_id\": ..., \"status\": \"terminated\"}]\n"
-    "```\n"
-    "\n"
-    "- `--timeout none` keeps the sandbox until it is killed; omit it for the server default (10 minutes).\n"
-    "- `-e KEY=VALUE`, `-m KEY=VALUE`, `--resource cpu=1 --resource memory=2Gi`, `--entrypoint ARG` (repeat) shape the sandbox.\n"
-    "- `osb sandbox list -s running -m team=ci -o json` filters (states are case-insensitive).\n"
-    "- `osb sandbox pause ID` / `osb sandbox resume ID` keep state while not running.\n"
-    "- `osb sandbox endpoint ID --port 8080 -o json` gives the address of a service inside.\n"
-    "\n"
-    "## Exit Codes\n"
-    "\n"
-    "0 ok, 2 bad usage, 3 bad config file, 4 not found, 5 API key refused, 6 request\n"
-    "rejected, 7 wrong state or conflict, 8 busy (retry later), 9 server error,\n"
-    "10 connection failed, 11 timed out. Branch on these instead of parsing messages.\n"
-    "\n"
-    "## Response Pattern\n"
-    "\n"
-    "Report the sandbox id, its state and when it expires. Kill sandboxes you created\n"
-    "once the task is done unless the user wants to keep them.\n",
-    NULL};
+static char g_guides[GUIDES_UNPACKED];
 
-static const char *const GUIDE_COMMAND_EXECUTION[] = {
-    "---\n"
-    "name: command-execution\n"
-    "description: Run commands inside an OpenSandbox sandbox with osb - foreground with the remote exit code, background with status and logs, persistent shell sessions. Use when a task must execute something in a sandbox.\n"
-    "---\n"
-    "\n"
-    "# Running commands with osb\n"
-    "\n"
-    "## When To Use\n"
-    "\n"
-    "- run a build, a test suite, a script or a one-off command inside a sandbox\n"
-    "- start a long job, poll it, read its output, stop it\n"
-    "- keep shell state (cwd, exported variables) across several commands\n"
-    "\n"
-    "## Separator Rule\n"
-    "\n"
-    "Everything after `--` is the command, one argument per word, quoted for the\n"
-    "remote shell exactly as given. Use `sh -c '...'` for pipes, `;` or `$VAR`:\n"
-    "\n"
-    "```bash\n"
-    "osb command run \"$ID\" -- python -c 'print(1 + 1)'\n"
-    "osb command run \"$ID\" -- sh -c 'cd /app && make test 2>&1 | tail -20'\n"
-    "```\n"
-    "\n"
-    "## Golden Paths\n"
-    "\n"
-    "Foreground: output streams to stdout/stderr and osb exits with the command's\n"
-    "own exit code (137 when it was killed or passed `--timeout`).\n"
-    "\n"
-    "```bash\n"
-    "osb command run \"$ID\" -w /app -e CI=1 -t 10m -- make test; echo \"exit $?\"\n"
-    "```\n"
-    "\n"
-    "Background: returns at once with an execution id.\n"
-    "\n"
-    "```bash\n"
-    "EID=$(osb command run \"$ID\" --background -o json -- sh -c 'sleep 5; echo done' | jq -r .execution_id)\n"
-    "osb command status \"$ID\" \"$EID\" -o json     # running, exit_code, started_at, finished_at\n"
-    "osb command logs \"$ID\" \"$EID\" -o json       # {\"content\": ..., \"cursor\": N}; pass --cursor N for new output only\n"
-    "osb command interrupt \"$ID\" \"$EID\"\n"
-    "```\n"
-    "\n"
-    "Sessions keep state between runs:\n"
-    "\n"
-    "```bash\n"
-    "SID=$(osb command session create \"$ID\" --workdir /app -o json | jq -r .session_id)\n"
-    "osb command session run \"$ID\" \"$SID\" -- export FOO=bar\n"
-    "osb command session run \"$ID\" \"$SID\" -- sh -c 'echo $FOO'\n"
-    "osb command session delete \"$ID\" \"$SID\"\n"
-    "```\n"
-    "\n"
-    "## Failure Semantics\n"
-    "\n"
-    "- non-zero exit: the command failed; its stderr is on stderr\n"
-    "- 130: interrupted with Ctrl-C (the remote command is interrupted too)\n"
-    "- 1 from `session run`: the run did not finish (for example `--timeout` passed)\n"
-    "- 4, 9, 10: the sandbox or its execd is gone or unreachable - check `osb sandbox get`\n"
-    "\n"
-    "## Response Pattern\n"
-    "\n"
-    "Quote the command, its exit code and the relevant lines of output; do not paste\n"
-    "megabytes of logs.\n",
-    NULL};
+static void guides_unpack(void) {
+    const unsigned char *p = GUIDES_PACKED, *end = p + sizeof GUIDES_PACKED;
+    char *o = g_guides;
+    while (p < end) {
+        unsigned t = *p++, n, back;
+        if (t < 0x80) {
+            *o++ = (char)t;
+            continue;
+        }
+        back = ((t & 15u) << 8 | *p++) + 1;
+        for (n = ((t >> 4) & 7u) + 3; n; n--, o++) *o = o[-(long)back];
+    }
+}
 
-static const char *const GUIDE_FILE_OPERATIONS[] = {
-    "---\n"
-    "name: file-operations\n"
-    "description: Read, write, upload, download, search, move and change files inside an OpenSandbox sandbox with osb file commands. Use when a task needs files moved into or out of a sandbox or edited there.\n"
-    "---\n"
-    "\n"
-    "# Files with osb\n"
-    "\n"
-    "## When To Use\n"
-    "\n"
-    "- put source, data or configuration into a sandbox, or fetch results out\n"
-    "- inspect or edit a file in place without opening a shell\n"
-    "\n"
-    "## Command Map\n"
-    "\n"
-    "```bash\n"
-    "osb file write \"$ID\" /app/config.ini -c 'key=value'     # or pipe: cat x | osb file write \"$ID\" /app/x\n"
-    "osb file cat \"$ID\" /app/config.ini                      # raw bytes to stdout\n"
-    "osb file upload \"$ID\" ./data.csv /app/data.csv -o json\n"
-    "osb file download \"$ID\" /app/out/result.json ./out/result.json -o json   # creates ./out/\n"
-    "osb file info \"$ID\" /app/data.csv -o json               # [{\"path\", \"entry_type\", \"mode\", \"owner\", \"group\", \"size\", \"modified_at\", \"created_at\"}]\n"
-    "osb file search \"$ID\" /app --pattern '*.py' -o json\n"
-    "osb file ls \"$ID\" /app --depth 2 -o json\n"
-    "osb file mkdir \"$ID\" /app/a/b --mode 755\n"
-    "osb file mv \"$ID\" /app/old.txt /app/new.txt\n"
-    "osb file replace \"$ID\" /app/app.py --old 'DEBUG = True' --new 'DEBUG = False'\n"
-    "osb file chmod \"$ID\" /app/run.sh --mode 755\n"
-    "osb file rm \"$ID\" /app/tmp.txt\n"
-    "osb file rmdir \"$ID\" /app/build\n"
-    "```\n"
-    "\n"
-    "## Guidance\n"
-    "\n"
-    "- `file write` without `-c` reads stdin until end of file; on a terminal it says so.\n"
-    "- Large files: `upload` and `download` stream and show progress on a terminal;\n"
-    "  `download --resume` continues a partial file, `--range A-B` fetches a slice.\n"
-    "- Modes are octal digits (`644`, `755`).\n"
-    "- Exit 4 means the path does not exist; 12 means a local file could not be read or written.\n",
-    NULL};
-
-static const char *const GUIDE_NETWORK_EGRESS[] = {
-    "---\n"
-    "name: network-egress\n"
-    "description: Inspect and change which outbound hosts an OpenSandbox sandbox may reach, with osb egress. Use when a sandbox cannot reach a host, or access must be opened or closed.\n"
-    "---\n"
-    "\n"
-    "# Egress policy with osb\n"
-    "\n"
-    "A sandbox created with `--network-policy-file` has an egress sidecar that\n"
-    "allows or denies outbound hosts.\n"
-    "\n"
-    "## When To Use\n"
-    "\n"
-    "- package installs or API calls fail inside the sandbox with DNS or connection errors\n"
-    "- the user wants a host allowed or blocked at run time\n"
-    "\n"
-    "## Inspect Current Policy\n"
-    "\n"
-    "```bash\n"
-    "osb egress get \"$ID\" -o json      # {\"default_action\": \"deny\", \"egress\": [{\"action\": \"allow\", \"target\": \"pypi.org\"}]}\n"
-    "```\n"
-    "\n"
-    "## Change It\n"
-    "\n"
-    "```bash\n"
-    "osb egress patch \"$ID\" --rule allow=pypi.org --rule allow=files.pythonhosted.org -o json\n"
-    "osb egress patch \"$ID\" --rule deny=internal.example.com\n"
-    "osb egress delete \"$ID\" internal.example.com        # remove the rule for a target\n"
-    "```\n"
-    "\n"
-    "Rules are `ACTION=TARGET`, ACTION `allow` or `deny`; a target is a host name or\n"
-    "a wildcard such as `*.example.com`. A patch merges by target; the default action\n"
-    "does not change.\n"
-    "\n"
-    "## Verify\n"
-    "\n"
-    "```bash\n"
-    "osb command run \"$ID\" -- curl -sS -o /dev/null -w '%{http_code}\\n' https://pypi.org/simple/\n"
-    "```\n"
-    "\n"
-    "A policy file for `osb sandbox create --network-policy-file policy.json`:\n"
-    "\n"
-    "```json\n"
-    "{\"defaultAction\": \"deny\", \"egress\": [{\"action\": \"allow\", \"target\": \"pypi.org\"}]}\n"
-    "```\n",
-    NULL};
-
-static const char *const GUIDE_CREDENTIAL_VAULT[] = {
-    "---\n"
-    "name: credential-vault\n"
-    "description: Give tools inside an OpenSandbox sandbox access to outside services without putting secrets in the sandbox, with osb credential-vault. Use when sandboxed code needs API tokens injected on its outbound requests.\n"
-    "---\n"
-    "\n"
-    "# Credential Vault with osb\n"
-    "\n"
-    "The egress sidecar can add credentials to matching outbound requests, so the\n"
-    "secret never enters the sandbox. The sandbox must be created with\n"
-    "`--network-policy-file FILE --credential-proxy`.\n"
-    "\n"
-    "## When To Use\n"
-    "\n"
-    "- sandboxed code calls an API that needs a token the sandbox must not see\n"
-    "- credentials or bindings must be added, rotated or removed at run time\n"
-    "\n"
-    "## Core Workflow\n"
-    "\n"
-    "Write the payload to a file or pipe it (`--file -`); never put secret values in\n"
-    "command-line flags.\n"
-    "\n"
-    "```yaml\n"
-    "credentials:\n"
-    "  - name: gh\n"
-    "    source: {type: inline, value: \"<token>\"}\n"
-    "bindings:\n"
-    "  - name: github-api\n"
-    "    match: {hosts: [api.github.com]}\n"
-    "    auth: {type: bearer, credential: gh}\n"
-    "```\n"
-    "\n"
-    "```bash\n"
-    "osb credential-vault create \"$ID\" --file vault.yaml -o json   # sanitized state: revision, credentials, bindings\n"
-    "osb credential-vault get \"$ID\" -o json\n"
-    "osb credential-vault credential list \"$ID\" -o json\n"
-    "osb credential-vault binding get \"$ID\" github-api -o json\n"
-    "osb credential-vault patch \"$ID\" --file - -o json <<'P'\n"
-    "credentials: {delete: [gh]}\n"
-    "bindings: {delete: [github-api]}\n"
-    "P\n"
-    "osb credential-vault delete \"$ID\" -o json\n"
-    "```\n"
-    "\n"
-    "Outputs never contain secret values. Exit 7 on create means a vault already\n"
-    "exists (use patch); a patch with `expectedRevision` fails with 7 when someone\n"
-    "else changed the vault first.\n",
-    NULL};
+/* The markdown of guide number i (SKILLS order). */
+static const char *guide_text(int i) {
+    const char *s = g_guides;
+    if (!g_guides[0]) guides_unpack();
+    for (; i > 0; i--) s += strlen(s) + 1;
+    return s;
+}
 
 /* >>skills ================================================================= */
 typedef struct skill {
     const char *slug, *file, *title, *summary, *trigger, *area;
-    const char *const *text;
 } skill;
 
+/* Guide i is row i: keep the order of ORDER in tools/osb/pack-guides.py. */
 static const skill SKILLS[] = {
     {"sandbox-troubleshooting", "opensandbox-sandbox-troubleshooting.md", "OpenSandbox Sandbox Troubleshooting",
      "Find out why a sandbox failed, is stuck or cannot be reached: state, health, metrics, diagnostics.",
      "Use when a sandbox does not start, crashes, runs out of memory, stays pending or stops answering.",
-     "Troubleshooting", GUIDE_SANDBOX_TROUBLESHOOTING},
+     "Troubleshooting"},
     {"sandbox-lifecycle", "opensandbox-sandbox-lifecycle.md", "OpenSandbox Sandbox Lifecycle",
      "Create, inspect, renew, pause, resume and delete sandboxes with osb, and check the result.",
      "Use when a task needs a sandbox started, found, kept alive or cleaned up.",
-     "Lifecycle", GUIDE_SANDBOX_LIFECYCLE},
+     "Lifecycle"},
     {"command-execution", "opensandbox-command-execution.md", "OpenSandbox Command Execution",
      "Run commands in a sandbox: foreground with the remote exit code, background with status and logs, sessions.",
      "Use when a task must execute a build, test, script or one-off command inside a sandbox.",
-     "Execution", GUIDE_COMMAND_EXECUTION},
+     "Execution"},
     {"file-operations", "opensandbox-file-operations.md", "OpenSandbox File Operations",
      "Write, read, upload, download, search, move and change files inside a sandbox.",
      "Use when files must go into or out of a sandbox, or be inspected or edited there.",
-     "Files", GUIDE_FILE_OPERATIONS},
+     "Files"},
     {"network-egress", "opensandbox-network-egress.md", "OpenSandbox Network Egress",
      "Inspect and change which outbound hosts a sandbox may reach.",
      "Use when a sandbox cannot reach a host, or outbound access must be opened or closed.",
-     "Network", GUIDE_NETWORK_EGRESS},
+     "Network"},
     {"credential-vault", "opensandbox-credential-vault.md", "OpenSandbox Credential Vault",
      "Inject credentials into a sandbox's outbound requests without the secret entering the sandbox.",
      "Use when sandboxed code needs API tokens, or vault credentials and bindings must change at run time.",
-     "General", GUIDE_CREDENTIAL_VAULT},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
+     "General"},
+    {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 /* Where a tool reads guides: one file per guide (copy) or blocks between
  * markers in one instructions file (append). dir: relative to the project,
@@ -361,8 +94,7 @@ static const agent_tool TOOLS[] = {
 static const char *const SCOPES[] = {"project", "global", NULL};
 
 static void skill_markdown(const skill *s, osb_buf *b) {
-    int i;
-    for (i = 0; s->text[i]; i++) bput(b, s->text[i]);
+    bput(b, guide_text((int)(s - SKILLS)));
 }
 
 /* The text after the "---" front matter. */
