@@ -48,347 +48,345 @@
 #include "skills.c"
 
 /* >>tree =================================================================== */
-static const opt O_NONE[] = {{NULL, 0, 0, NULL, NULL}};
+static const opt O_NONE[] = {{NULL, 0, 0}};
 
 static const opt O_SB_CREATE[] = {
-    {"image", 'i', O_VAL, "IMAGE", "container image (default: [defaults].image)"},
-    {"image-auth-username", 0, O_VAL, "USER", "registry user name"},
-    {"image-auth-password", 0, O_VAL, "PASS", "registry password"},
-    {"timeout", 't', O_VAL, "DUR|none", "time to live, e.g. 10m, 1h30m; none = no TTL (default [defaults].timeout or 10m)"},
-    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
-    {"metadata", 'm', O_MULTI, "K=V", "metadata label (repeatable)"},
-    {"extension", 0, O_MULTI, "K=V", "provider extension (repeatable)"},
-    {"resource", 0, O_MULTI, "K=V", "resource limit, e.g. cpu=1 memory=2Gi (repeatable)"},
-    {"entrypoint", 0, O_MULTI, "ARG", "entrypoint argument (repeatable; default tail -f /dev/null)"},
-    {"network-policy-file", 0, O_VAL, "FILE", "JSON network policy"},
-    {"credential-proxy", 0, O_FLAG, NULL, "enable the credential proxy (needs --network-policy-file)"},
-    {"volumes-file", 0, O_VAL, "FILE", "JSON array of volumes"},
-    {"skip-health-check", 0, O_FLAG, NULL, "do not wait until the sandbox answers"},
-    {"ready-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"},
-    {"platform", 0, O_VAL, "OS[/ARCH]", "platform, e.g. linux/amd64, linux/arm64"},
-    {"secure-access", 0, O_FLAG, NULL, "require the secure-access token on sandbox endpoints"},
-    {"snapshot", 0, O_VAL, "SNAPSHOT_ID", "restore from a snapshot instead of an image"},
-    {"count", 'n', O_VAL, "N", "create N sandboxes at once (all or none: a failure kills the ones created)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("image", 'i', O_VAL, "IMAGE", "container image (default: [defaults].image)"),
+    OPT("image-auth-username", 0, O_VAL, "USER", "registry user name"),
+    OPT("image-auth-password", 0, O_VAL, "PASS", "registry password"),
+    OPT("timeout", 't', O_VAL, "DUR|none", "time to live, e.g. 10m, 1h30m; none = no TTL (default [defaults].timeout or 10m)"),
+    OPT("env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"),
+    OPT("metadata", 'm', O_MULTI, "K=V", "metadata label (repeatable)"),
+    OPT("extension", 0, O_MULTI, "K=V", "provider extension (repeatable)"),
+    OPT("resource", 0, O_MULTI, "K=V", "resource limit, e.g. cpu=1 memory=2Gi (repeatable)"),
+    OPT("entrypoint", 0, O_MULTI, "ARG", "entrypoint argument (repeatable; default tail -f /dev/null)"),
+    OPT("network-policy-file", 0, O_VAL, "FILE", "JSON network policy"),
+    OPT("credential-proxy", 0, O_FLAG, "", "enable the credential proxy (needs --network-policy-file)"),
+    OPT("volumes-file", 0, O_VAL, "FILE", "JSON array of volumes"),
+    OPT("skip-health-check", 0, O_FLAG, "", "do not wait until the sandbox answers"),
+    OPT("ready-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"),
+    OPT("platform", 0, O_VAL, "OS[/ARCH]", "platform, e.g. linux/amd64, linux/arm64"),
+    OPT("secure-access", 0, O_FLAG, "", "require the secure-access token on sandbox endpoints"),
+    OPT("snapshot", 0, O_VAL, "SNAPSHOT_ID", "restore from a snapshot instead of an image"),
+    OPT("count", 'n', O_VAL, "N", "create N sandboxes at once (all or none: a failure kills the ones created)"),
+    {NULL, 0, 0}};
 
 static const opt O_SB_LIST[] = {
-    {"state", 's', O_MULTI, "STATE", "filter by state, case-insensitive (repeatable: OR)"},
-    {"metadata", 'm', O_MULTI, "K=V", "filter by metadata (repeatable: AND)"},
-    {"page", 0, O_VAL, "N", "page number (from 1)"},
-    {"page-size", 0, O_VAL, "N", "items per page"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("state", 's', O_MULTI, "STATE", "filter by state, case-insensitive (repeatable: OR)"),
+    OPT("metadata", 'm', O_MULTI, "K=V", "filter by metadata (repeatable: AND)"),
+    OPT("page", 0, O_VAL, "N", "page number (from 1)"),
+    OPT("page-size", 0, O_VAL, "N", "items per page"),
+    {NULL, 0, 0}};
 
 static const opt O_SB_SHELL[] = {
-    {"workdir", 'w', O_VAL, "DIR", "working directory (created if missing)"},
-    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("workdir", 'w', O_VAL, "DIR", "working directory (created if missing)"),
+    OPT("env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"),
+    {NULL, 0, 0}};
 
 static const opt O_SB_RESUME[] = {
-    {"skip-health-check", 0, O_FLAG, NULL, "do not wait until the sandbox answers"},
-    {"resume-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("skip-health-check", 0, O_FLAG, "", "do not wait until the sandbox answers"),
+    OPT("resume-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"),
+    {NULL, 0, 0}};
 
 static const opt O_SB_RENEW[] = {
-    {"timeout", 't', O_REQ, "DUR", "new time to live from now, e.g. 30m (required)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("timeout", 't', O_REQ, "DUR", "new time to live from now, e.g. 30m (required)"),
+    {NULL, 0, 0}};
 
 static const opt O_SB_ENDPOINT[] = {
-    {"port", 'p', O_REQ, "PORT", "port inside the sandbox, 1-65535 (required)"},
-    {"expires", 0, O_VAL, "DUR", "signed route valid for DUR (gateway deployments)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("port", 'p', O_REQ, "PORT", "port inside the sandbox, 1-65535 (required)"),
+    OPT("expires", 0, O_VAL, "DUR", "signed route valid for DUR (gateway deployments)"),
+    {NULL, 0, 0}};
 
 static const opt O_SB_METRICS[] = {
-    {"watch", 0, O_FLAG, NULL, "stream metrics until Ctrl-C"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("watch", 0, O_FLAG, "", "stream metrics until Ctrl-C"),
+    {NULL, 0, 0}};
 
 static const opt O_SB_METADATA[] = {
-    {"set", 0, O_MULTI, "K=V", "set a key (repeatable; same as a KEY=VALUE argument)"},
-    {"unset", 0, O_MULTI, "KEY", "remove a key (repeatable; same as a KEY- argument)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("set", 0, O_MULTI, "K=V", "set a key (repeatable; same as a KEY=VALUE argument)"),
+    OPT("unset", 0, O_MULTI, "KEY", "remove a key (repeatable; same as a KEY- argument)"),
+    {NULL, 0, 0}};
 
 static const opt O_SNAP_CREATE[] = {
-    {"name", 0, O_VAL, "NAME", "snapshot name"},
-    {"wait", 0, O_FLAG, NULL, "wait until the snapshot is Ready"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("name", 0, O_VAL, "NAME", "snapshot name"),
+    OPT("wait", 0, O_FLAG, "", "wait until the snapshot is Ready"),
+    {NULL, 0, 0}};
 
 static const opt O_SNAP_LIST[] = {
-    {"sandbox", 0, O_VAL, "ID", "only snapshots of this sandbox"},
-    {"state", 's', O_MULTI, "STATE", "filter by state (repeatable)"},
-    {"page", 0, O_VAL, "N", "page number (from 1)"},
-    {"page-size", 0, O_VAL, "N", "items per page"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("sandbox", 0, O_VAL, "ID", "only snapshots of this sandbox"),
+    OPT("state", 's', O_MULTI, "STATE", "filter by state (repeatable)"),
+    OPT("page", 0, O_VAL, "N", "page number (from 1)"),
+    OPT("page-size", 0, O_VAL, "N", "items per page"),
+    {NULL, 0, 0}};
 
 static const opt O_CMD_RUN[] = {
-    {"background", 'd', O_FLAG, NULL, "run in the background and print the execution id"},
-    {"workdir", 'w', O_VAL, "DIR", "working directory"},
-    {"timeout", 't', O_VAL, "DUR", "kill the command after DUR"},
-    {"env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"},
-    {"uid", 0, O_VAL, "UID", "run as this user id"},
-    {"gid", 0, O_VAL, "GID", "run with this group id (needs --uid)"},
-    {"interactive", 'i', O_FLAG, NULL, "on a terminal in the sandbox (-i or -it): keys, window size and exit code pass through"},
-    {"all", 0, O_FLAG, NULL, "in every running sandbox at once (no ID); each output line starts with the sandbox id"},
-    {"metadata", 'm', O_MULTI, "K=V", "with --all: only sandboxes with this metadata (repeatable: AND)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("background", 'd', O_FLAG, "", "run in the background and print the execution id"),
+    OPT("workdir", 'w', O_VAL, "DIR", "working directory"),
+    OPT("timeout", 't', O_VAL, "DUR", "kill the command after DUR"),
+    OPT("env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"),
+    OPT("uid", 0, O_VAL, "UID", "run as this user id"),
+    OPT("gid", 0, O_VAL, "GID", "run with this group id (needs --uid)"),
+    OPT("interactive", 'i', O_FLAG, "", "on a terminal in the sandbox (-i or -it): keys, window size and exit code pass through"),
+    OPT("all", 0, O_FLAG, "", "in every running sandbox at once (no ID); each output line starts with the sandbox id"),
+    OPT("metadata", 'm', O_MULTI, "K=V", "with --all: only sandboxes with this metadata (repeatable: AND)"),
+    {NULL, 0, 0}};
 
 static const opt O_CMD_LOGS[] = {
-    {"cursor", 0, O_VAL, "N", "byte offset to read from (from the last call)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("cursor", 0, O_VAL, "N", "byte offset to read from (from the last call)"),
+    {NULL, 0, 0}};
 
 static const opt O_WORKDIR[] = {
-    {"workdir", 'w', O_VAL, "DIR", "working directory"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("workdir", 'w', O_VAL, "DIR", "working directory"),
+    {NULL, 0, 0}};
 
 static const opt O_SESSION_RUN[] = {
-    {"workdir", 'w', O_VAL, "DIR", "working directory"},
-    {"timeout", 't', O_VAL, "DUR", "kill the command after DUR"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("workdir", 'w', O_VAL, "DIR", "working directory"),
+    OPT("timeout", 't', O_VAL, "DUR", "kill the command after DUR"),
+    {NULL, 0, 0}};
 
 static const opt O_FILE_CAT[] = {
-    {"encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"},
-    {"range", 0, O_VAL, "A-B", "only bytes A to B"},
-    {"offset", 0, O_VAL, "N", "from line N (1-based; execd line read)"},
-    {"limit", 0, O_VAL, "M", "at most M lines (execd line read)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"),
+    OPT("range", 0, O_VAL, "A-B", "only bytes A to B"),
+    OPT("offset", 0, O_VAL, "N", "from line N (1-based; execd line read)"),
+    OPT("limit", 0, O_VAL, "M", "at most M lines (execd line read)"),
+    {NULL, 0, 0}};
 
 static const opt O_FILE_WRITE[] = {
-    {"content", 'c', O_VAL, "TEXT", "content (default: read stdin)"},
-    {"encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"},
-    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"},
-    {"owner", 0, O_VAL, "USER", "owner"},
-    {"group", 0, O_VAL, "GROUP", "group"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("content", 'c', O_VAL, "TEXT", "content (default: read stdin)"),
+    OPT("encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"),
+    OPT("mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"),
+    OPT("owner", 0, O_VAL, "USER", "owner"),
+    OPT("group", 0, O_VAL, "GROUP", "group"),
+    {NULL, 0, 0}};
 
 static const opt O_FILE_UPLOAD[] = {
-    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"},
-    {"owner", 0, O_VAL, "USER", "owner"},
-    {"group", 0, O_VAL, "GROUP", "group"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"),
+    OPT("owner", 0, O_VAL, "USER", "owner"),
+    OPT("group", 0, O_VAL, "GROUP", "group"),
+    {NULL, 0, 0}};
 
 static const opt O_FILE_DOWNLOAD[] = {
-    {"range", 0, O_VAL, "A-B", "only bytes A to B (A-, -N also)"},
-    {"resume", 0, O_FLAG, NULL, "continue a partial download of LOCAL_PATH"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("range", 0, O_VAL, "A-B", "only bytes A to B (A-, -N also)"),
+    OPT("resume", 0, O_FLAG, "", "continue a partial download of LOCAL_PATH"),
+    {NULL, 0, 0}};
 
 static const opt O_PERM[] = {
-    {"mode", 0, O_VAL, "MODE", "octal permissions, e.g. 755"},
-    {"owner", 0, O_VAL, "USER", "owner"},
-    {"group", 0, O_VAL, "GROUP", "group"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("mode", 0, O_VAL, "MODE", "octal permissions, e.g. 755"),
+    OPT("owner", 0, O_VAL, "USER", "owner"),
+    OPT("group", 0, O_VAL, "GROUP", "group"),
+    {NULL, 0, 0}};
 
 static const opt O_CHMOD[] = {
-    {"mode", 0, O_REQ, "MODE", "octal permissions, e.g. 644 (required)"},
-    {"owner", 0, O_VAL, "USER", "owner"},
-    {"group", 0, O_VAL, "GROUP", "group"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("mode", 0, O_REQ, "MODE", "octal permissions, e.g. 644 (required)"),
+    OPT("owner", 0, O_VAL, "USER", "owner"),
+    OPT("group", 0, O_VAL, "GROUP", "group"),
+    {NULL, 0, 0}};
 
 static const opt O_FILE_SEARCH[] = {
-    {"pattern", 'p', O_VAL, "GLOB", "glob pattern (default **)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("pattern", 'p', O_VAL, "GLOB", "glob pattern (default **)"),
+    {NULL, 0, 0}};
 
 static const opt O_FILE_REPLACE[] = {
-    {"old", 0, O_REQ, "TEXT", "text to replace (required)"},
-    {"new", 0, O_REQ, "TEXT", "replacement (required)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("old", 0, O_REQ, "TEXT", "text to replace (required)"),
+    OPT("new", 0, O_REQ, "TEXT", "replacement (required)"),
+    {NULL, 0, 0}};
 
 static const opt O_FILE_LS[] = {
-    {"depth", 0, O_VAL, "N", "levels to descend (default 1)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("depth", 0, O_VAL, "N", "levels to descend (default 1)"),
+    {NULL, 0, 0}};
 
 static const opt O_EGRESS_PATCH[] = {
-    {"rule", 0, O_MULTI, "ACTION=TARGET", "rule, e.g. allow=pypi.org (repeatable)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("rule", 0, O_MULTI, "ACTION=TARGET", "rule, e.g. allow=pypi.org (repeatable)"),
+    {NULL, 0, 0}};
 
 static const opt O_EGRESS_DELETE[] = {
-    {"target", 0, O_MULTI, "TARGET", "target whose rule is removed (repeatable)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("target", 0, O_MULTI, "TARGET", "target whose rule is removed (repeatable)"),
+    {NULL, 0, 0}};
 
 static const opt O_VAULT_FILE[] = {
-    {"file", 0, O_REQ, "PATH|-", "JSON or YAML payload ('-' = stdin) (required)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("file", 0, O_REQ, "PATH|-", "JSON or YAML payload ('-' = stdin) (required)"),
+    {NULL, 0, 0}};
 
 static const opt O_DIAG[] = {
-    {"scope", 's', O_REQ, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("scope", 's', O_REQ, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"),
+    {NULL, 0, 0}};
 
 static const opt O_DEVOPS_LOGS[] = {
-    {"tail", 'n', O_VAL, "N", "last N lines (default 100)"},
-    {"since", 's', O_VAL, "DUR", "only newer than DUR"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("tail", 'n', O_VAL, "N", "last N lines (default 100)"),
+    OPT("since", 's', O_VAL, "DUR", "only newer than DUR"),
+    {NULL, 0, 0}};
 
 static const opt O_DEVOPS_EVENTS[] = {
-    {"limit", 'l', O_VAL, "N", "at most N events (default 50)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("limit", 'l', O_VAL, "N", "at most N events (default 50)"),
+    {NULL, 0, 0}};
 
 static const opt O_DEVOPS_SUMMARY[] = {
-    {"tail", 'n', O_VAL, "N", "last N log lines (default 50)"},
-    {"event-limit", 0, O_VAL, "N", "at most N events (default 20)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("tail", 'n', O_VAL, "N", "last N log lines (default 50)"),
+    OPT("event-limit", 0, O_VAL, "N", "at most N events (default 20)"),
+    {NULL, 0, 0}};
 
 static const opt O_CONFIG_INIT[] = {
-    {"force", 0, O_FLAG, NULL, "overwrite an existing file"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("force", 0, O_FLAG, "", "overwrite an existing file"),
+    {NULL, 0, 0}};
 
 static const opt O_CODE_RUN[] = {
-    {"language", 'l', O_VAL, "LANG", "language (default python)"},
-    {"context", 0, O_VAL, "CONTEXT_ID", "run in this context (keeps state)"},
-    {"code", 'c', O_VAL, "CODE", "code to run (default: FILE or stdin)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("language", 'l', O_VAL, "LANG", "language (default python)"),
+    OPT("context", 0, O_VAL, "CONTEXT_ID", "run in this context (keeps state)"),
+    OPT("code", 'c', O_VAL, "CODE", "code to run (default: FILE or stdin)"),
+    {NULL, 0, 0}};
 
 static const opt O_LANG[] = {
-    {"language", 'l', O_VAL, "LANG", "language (default python)"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("language", 'l', O_VAL, "LANG", "language (default python)"),
+    {NULL, 0, 0}};
 
 static const opt O_SKILLS_INSTALL[] = {
-    {"all-builtins", 0, O_FLAG, NULL, "every built-in skill"},
-    {"target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"},
-    {"scope", 0, O_VAL, "SCOPE", "project (under the current directory) or global (under $HOME)"},
-    {"force", 'f', O_FLAG, NULL, "accepted; installing is idempotent"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("all-builtins", 0, O_FLAG, "", "every built-in skill"),
+    OPT("target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"),
+    OPT("scope", 0, O_VAL, "SCOPE", "project (under the current directory) or global (under $HOME)"),
+    OPT("force", 'f', O_FLAG, "", "accepted; installing is idempotent"),
+    {NULL, 0, 0}};
 
 static const opt O_SKILLS_UNINSTALL[] = {
-    {"target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"},
-    {"scope", 0, O_VAL, "SCOPE", "project or global"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"),
+    OPT("scope", 0, O_VAL, "SCOPE", "project or global"),
+    {NULL, 0, 0}};
 
 static const cmd TREE[] = {
-    {"sandbox", NULL, O_NONE, NULL, "Manage sandboxes", 0, 0, 0, OUTS_NONE},
-    {"sandbox create", c_sandbox_create, O_SB_CREATE, "", "Create a sandbox and wait until it is ready", 0, 0, 0, OUTS_STD},
-    {"sandbox list", c_sandbox_list, O_SB_LIST, "", "List sandboxes", 0, 0, 0, OUTS_ALL},
-    {"sandbox get", c_sandbox_get, O_NONE, "ID", "Show a sandbox", 1, 1, 0, OUTS_ALL},
-    {"sandbox kill", c_sandbox_kill, O_NONE, "ID...", "Delete sandboxes", 1, -1, 0, OUTS_STD},
-    {"sandbox pause", c_sandbox_pause, O_NONE, "ID", "Pause a sandbox", 1, 1, 0, OUTS_STD},
-    {"sandbox resume", c_sandbox_resume, O_SB_RESUME, "ID", "Resume a paused sandbox", 1, 1, 0, OUTS_STD},
-    {"sandbox renew", c_sandbox_renew, O_SB_RENEW, "ID", "Extend a sandbox's time to live", 1, 1, 0, OUTS_STD},
-    {"sandbox endpoint", c_sandbox_endpoint, O_SB_ENDPOINT, "ID", "Show the endpoint of a sandbox port", 1, 1, 0, OUTS_ALL},
-    {"sandbox health", c_sandbox_health, O_NONE, "ID", "Check that the sandbox answers", 1, 1, 0, OUTS_STD},
-    {"sandbox metrics", c_sandbox_metrics, O_SB_METRICS, "ID", "CPU and memory of a sandbox", 1, 1, 0, OUTS_ALL},
-    {"sandbox shell", c_sandbox_shell, O_SB_SHELL, "ID [-- CMD...]", "A terminal in the sandbox: a shell, or CMD (exits with its code)", 1, 1, 1, OUTS_RAW},
-    {"sandbox metadata", c_sandbox_metadata, O_SB_METADATA, "ID [KEY=VALUE | KEY-]...", "Change metadata (JSON merge patch)", 1, -1, 0, OUTS_ALL},
-    {"snapshot", NULL, O_NONE, NULL, "Manage snapshots", 0, 0, 0, OUTS_NONE},
-    {"snapshot create", c_snapshot_create, O_SNAP_CREATE, "SANDBOX_ID", "Snapshot a sandbox", 1, 1, 0, OUTS_ALL},
-    {"snapshot list", c_snapshot_list, O_SNAP_LIST, "", "List snapshots", 0, 0, 0, OUTS_ALL},
-    {"snapshot get", c_snapshot_get, O_NONE, "SNAPSHOT_ID", "Show a snapshot", 1, 1, 0, OUTS_ALL},
-    {"snapshot delete", c_snapshot_delete, O_NONE, "SNAPSHOT_ID...", "Delete snapshots", 1, -1, 0, OUTS_STD},
-    {"command", NULL, O_NONE, NULL, "Run commands in a sandbox", 0, 0, 0, OUTS_NONE},
-    {"command run", c_command_run, O_CMD_RUN, "ID -- CMD... | --all [-m K=V]... -- CMD...", "Run a command (streams its output, exits with its code)", 0, 1, 1, OUTS_RUN},
-    {"command status", c_command_status, O_NONE, "ID EXECUTION_ID", "Status of a command", 2, 2, 0, OUTS_ALL},
-    {"command logs", c_command_logs, O_CMD_LOGS, "ID EXECUTION_ID", "Output of a background command", 2, 2, 0, OUTS_ALL},
-    {"command interrupt", c_command_interrupt, O_NONE, "ID EXECUTION_ID", "Interrupt a command", 2, 2, 0, OUTS_STD},
-    {"command session", NULL, O_NONE, NULL, "Persistent shell sessions", 0, 0, 0, OUTS_NONE},
-    {"command session create", c_session_create, O_WORKDIR, "ID", "Create a session", 1, 1, 0, OUTS_ALL},
-    {"command session run", c_session_run, O_SESSION_RUN, "ID SESSION_ID -- CMD...", "Run a command in a session", 2, 2, 1, OUTS_STREAM},
-    {"command session delete", c_session_delete, O_NONE, "ID SESSION_ID", "Delete a session", 2, 2, 0, OUTS_STD},
-    {"code", NULL, O_NONE, NULL, "Run code in a code interpreter", 0, 0, 0, OUTS_NONE},
-    {"code run", c_code_run, O_CODE_RUN, "ID [FILE]", "Run code (from -c, FILE or stdin)", 1, 2, 0, OUTS_STREAM},
-    {"code context", NULL, O_NONE, NULL, "Code contexts (interpreter state)", 0, 0, 0, OUTS_NONE},
-    {"code context create", c_context_create, O_LANG, "ID", "Create a context", 1, 1, 0, OUTS_ALL},
-    {"code context list", c_context_list, O_LANG, "ID", "List contexts of a language", 1, 1, 0, OUTS_ALL},
-    {"code context delete", c_context_delete, O_LANG, "ID [CONTEXT_ID]", "Delete a context (or all of --language)", 1, 2, 0, OUTS_STD},
-    {"file", NULL, O_NONE, NULL, "Files and directories in a sandbox", 0, 0, 0, OUTS_NONE},
-    {"file cat", c_file_cat, O_FILE_CAT, "ID PATH", "Print a file", 2, 2, 0, OUTS_RAW},
-    {"file write", c_file_write, O_FILE_WRITE, "ID PATH", "Write a file from -c or stdin", 2, 2, 0, OUTS_STD},
-    {"file upload", c_file_upload, O_FILE_UPLOAD, "ID LOCAL_PATH REMOTE_PATH", "Upload a file", 3, 3, 0, OUTS_STD},
-    {"file download", c_file_download, O_FILE_DOWNLOAD, "ID REMOTE_PATH LOCAL_PATH", "Download a file", 3, 3, 0, OUTS_STD},
-    {"file rm", c_file_rm, O_NONE, "ID PATH...", "Remove files", 2, -1, 0, OUTS_STD},
-    {"file mv", c_file_mv, O_NONE, "ID SRC DEST", "Move or rename", 3, 3, 0, OUTS_STD},
-    {"file mkdir", c_file_mkdir, O_PERM, "ID PATH...", "Create directories (with parents)", 2, -1, 0, OUTS_STD},
-    {"file rmdir", c_file_rmdir, O_NONE, "ID PATH...", "Remove directories (recursively)", 2, -1, 0, OUTS_STD},
-    {"file search", c_file_search, O_FILE_SEARCH, "ID DIR", "Find files by glob", 2, 2, 0, OUTS_ALL},
-    {"file info", c_file_info, O_NONE, "ID PATH...", "File metadata", 2, -1, 0, OUTS_ALL},
-    {"file chmod", c_file_chmod, O_CHMOD, "ID PATH", "Change mode, owner, group", 2, 2, 0, OUTS_STD},
-    {"file replace", c_file_replace, O_FILE_REPLACE, "ID PATH", "Replace text in a file", 2, 2, 0, OUTS_STD},
-    {"file ls", c_file_ls, O_FILE_LS, "ID [PATH]", "List a directory", 1, 2, 0, OUTS_ALL},
-    {"egress", NULL, O_NONE, NULL, "Network egress policy", 0, 0, 0, OUTS_NONE},
-    {"egress get", c_egress_get, O_NONE, "ID", "Show the egress policy", 1, 1, 0, OUTS_ALL},
-    {"egress patch", c_egress_patch, O_EGRESS_PATCH, "ID", "Add or change rules", 1, 1, 0, OUTS_STD},
-    {"egress delete", c_egress_delete, O_EGRESS_DELETE, "ID [TARGET...]", "Remove the rules of targets", 1, -1, 0, OUTS_ALL},
-    {"credential-vault", NULL, O_NONE, NULL, "Credentials injected by the egress proxy", 0, 0, 0, OUTS_NONE},
-    {"credential-vault create", c_vault_create, O_VAULT_FILE, "ID", "Create the vault", 1, 1, 0, OUTS_STD},
-    {"credential-vault get", c_vault_get, O_NONE, "ID", "Show the vault (sanitised)", 1, 1, 0, OUTS_ALL},
-    {"credential-vault patch", c_vault_patch, O_VAULT_FILE, "ID", "Change the vault", 1, 1, 0, OUTS_STD},
-    {"credential-vault delete", c_vault_delete, O_NONE, "ID", "Delete the vault", 1, 1, 0, OUTS_STD},
-    {"credential-vault credential", NULL, O_NONE, NULL, "Vault credentials", 0, 0, 0, OUTS_NONE},
-    {"credential-vault credential list", c_vault_cred_list, O_NONE, "ID", "List credentials", 1, 1, 0, OUTS_ALL},
-    {"credential-vault credential get", c_vault_cred_get, O_NONE, "ID NAME", "Show a credential", 2, 2, 0, OUTS_ALL},
-    {"credential-vault binding", NULL, O_NONE, NULL, "Vault bindings", 0, 0, 0, OUTS_NONE},
-    {"credential-vault binding list", c_vault_bind_list, O_NONE, "ID", "List bindings", 1, 1, 0, OUTS_ALL},
-    {"credential-vault binding get", c_vault_bind_get, O_NONE, "ID NAME", "Show a binding", 2, 2, 0, OUTS_ALL},
-    {"diagnostics", NULL, O_NONE, NULL, "Sandbox diagnostics", 0, 0, 0, OUTS_NONE},
-    {"diagnostics logs", c_diag_logs, O_DIAG, "ID", "Diagnostic logs", 1, 1, 0, OUTS_ALL_RAW},
-    {"diagnostics events", c_diag_events, O_DIAG, "ID", "Diagnostic events", 1, 1, 0, OUTS_ALL_RAW},
-    {"devops", NULL, O_NONE, NULL, "Legacy plain-text diagnostics (experimental)", 0, 0, 0, OUTS_NONE},
-    {"devops logs", c_devops_logs, O_DEVOPS_LOGS, "ID", "Container logs", 1, 1, 0, OUTS_RAW},
-    {"devops inspect", c_devops_inspect, O_NONE, "ID", "Container inspection", 1, 1, 0, OUTS_RAW},
-    {"devops events", c_devops_events, O_DEVOPS_EVENTS, "ID", "Container events", 1, 1, 0, OUTS_RAW},
-    {"devops summary", c_devops_summary, O_DEVOPS_SUMMARY, "ID", "Everything above, short", 1, 1, 0, OUTS_RAW},
-    {"config", NULL, O_NONE, NULL, "The config file (~/.opensandbox/config.toml)", 0, 0, 0, OUTS_NONE},
-    {"config init", c_config_init, O_CONFIG_INIT, "", "Write a default config file", 0, 0, 0, OUTS_STD},
-    {"config show", c_config_show, O_NONE, "", "Show the effective configuration (API key masked)", 0, 0, 0, OUTS_STD},
-    {"config set", c_config_set, O_NONE, "SECTION.FIELD VALUE", "Set a value, e.g. connection.domain", 2, 2, 0, OUTS_STD},
-    {"skills", NULL, O_NONE, NULL, "Guides that teach coding agents to use osb", 0, 0, 0, OUTS_NONE},
-    {"skills list", c_skills_list, O_NONE, "", "List the guides, the agent tools and what is installed", 0, 0, 0, OUTS_STD},
-    {"skills show", c_skills_show, O_NONE, "SKILL", "Show a guide", 1, 1, 0, OUTS_STD},
-    {"skills install", c_skills_install, O_SKILLS_INSTALL, "[SKILL]", "Install guides for an agent tool", 0, 1, 0, OUTS_STD},
-    {"skills uninstall", c_skills_uninstall, O_SKILLS_UNINSTALL, "[SKILL]", "Remove a guide from an agent tool", 0, 1, 0, OUTS_STD},
-    {NULL, NULL, NULL, NULL, NULL, 0, 0, 0, OUTS_NONE}};
+    CMD("sandbox", NULL, O_NONE, "", "Manage sandboxes", 0, 0, 0, OUTS_NONE),
+    CMD("sandbox create", c_sandbox_create, O_SB_CREATE, "", "Create a sandbox and wait until it is ready", 0, 0, 0, OUTS_STD),
+    CMD("sandbox list", c_sandbox_list, O_SB_LIST, "", "List sandboxes", 0, 0, 0, OUTS_ALL),
+    CMD("sandbox get", c_sandbox_get, O_NONE, "ID", "Show a sandbox", 1, 1, 0, OUTS_ALL),
+    CMD("sandbox kill", c_sandbox_kill, O_NONE, "ID...", "Delete sandboxes", 1, -1, 0, OUTS_STD),
+    CMD("sandbox pause", c_sandbox_pause, O_NONE, "ID", "Pause a sandbox", 1, 1, 0, OUTS_STD),
+    CMD("sandbox resume", c_sandbox_resume, O_SB_RESUME, "ID", "Resume a paused sandbox", 1, 1, 0, OUTS_STD),
+    CMD("sandbox renew", c_sandbox_renew, O_SB_RENEW, "ID", "Extend a sandbox's time to live", 1, 1, 0, OUTS_STD),
+    CMD("sandbox endpoint", c_sandbox_endpoint, O_SB_ENDPOINT, "ID", "Show the endpoint of a sandbox port", 1, 1, 0, OUTS_ALL),
+    CMD("sandbox health", c_sandbox_health, O_NONE, "ID", "Check that the sandbox answers", 1, 1, 0, OUTS_STD),
+    CMD("sandbox metrics", c_sandbox_metrics, O_SB_METRICS, "ID", "CPU and memory of a sandbox", 1, 1, 0, OUTS_ALL),
+    CMD("sandbox shell", c_sandbox_shell, O_SB_SHELL, "ID [-- CMD...]", "A terminal in the sandbox: a shell, or CMD (exits with its code)", 1, 1, 1, OUTS_RAW),
+    CMD("sandbox metadata", c_sandbox_metadata, O_SB_METADATA, "ID [KEY=VALUE | KEY-]...", "Change metadata (JSON merge patch)", 1, -1, 0, OUTS_ALL),
+    CMD("snapshot", NULL, O_NONE, "", "Manage snapshots", 0, 0, 0, OUTS_NONE),
+    CMD("snapshot create", c_snapshot_create, O_SNAP_CREATE, "SANDBOX_ID", "Snapshot a sandbox", 1, 1, 0, OUTS_ALL),
+    CMD("snapshot list", c_snapshot_list, O_SNAP_LIST, "", "List snapshots", 0, 0, 0, OUTS_ALL),
+    CMD("snapshot get", c_snapshot_get, O_NONE, "SNAPSHOT_ID", "Show a snapshot", 1, 1, 0, OUTS_ALL),
+    CMD("snapshot delete", c_snapshot_delete, O_NONE, "SNAPSHOT_ID...", "Delete snapshots", 1, -1, 0, OUTS_STD),
+    CMD("command", NULL, O_NONE, "", "Run commands in a sandbox", 0, 0, 0, OUTS_NONE),
+    CMD("command run", c_command_run, O_CMD_RUN, "ID -- CMD... | --all [-m K=V]... -- CMD...", "Run a command (streams its output, exits with its code)", 0, 1, 1, OUTS_RUN),
+    CMD("command status", c_command_status, O_NONE, "ID EXECUTION_ID", "Status of a command", 2, 2, 0, OUTS_ALL),
+    CMD("command logs", c_command_logs, O_CMD_LOGS, "ID EXECUTION_ID", "Output of a background command", 2, 2, 0, OUTS_ALL),
+    CMD("command interrupt", c_command_interrupt, O_NONE, "ID EXECUTION_ID", "Interrupt a command", 2, 2, 0, OUTS_STD),
+    CMD("command session", NULL, O_NONE, "", "Persistent shell sessions", 0, 0, 0, OUTS_NONE),
+    CMD("command session create", c_session_create, O_WORKDIR, "ID", "Create a session", 1, 1, 0, OUTS_ALL),
+    CMD("command session run", c_session_run, O_SESSION_RUN, "ID SESSION_ID -- CMD...", "Run a command in a session", 2, 2, 1, OUTS_STREAM),
+    CMD("command session delete", c_session_delete, O_NONE, "ID SESSION_ID", "Delete a session", 2, 2, 0, OUTS_STD),
+    CMD("code", NULL, O_NONE, "", "Run code in a code interpreter", 0, 0, 0, OUTS_NONE),
+    CMD("code run", c_code_run, O_CODE_RUN, "ID [FILE]", "Run code (from -c, FILE or stdin)", 1, 2, 0, OUTS_STREAM),
+    CMD("code context", NULL, O_NONE, "", "Code contexts (interpreter state)", 0, 0, 0, OUTS_NONE),
+    CMD("code context create", c_context_create, O_LANG, "ID", "Create a context", 1, 1, 0, OUTS_ALL),
+    CMD("code context list", c_context_list, O_LANG, "ID", "List contexts of a language", 1, 1, 0, OUTS_ALL),
+    CMD("code context delete", c_context_delete, O_LANG, "ID [CONTEXT_ID]", "Delete a context (or all of --language)", 1, 2, 0, OUTS_STD),
+    CMD("file", NULL, O_NONE, "", "Files and directories in a sandbox", 0, 0, 0, OUTS_NONE),
+    CMD("file cat", c_file_cat, O_FILE_CAT, "ID PATH", "Print a file", 2, 2, 0, OUTS_RAW),
+    CMD("file write", c_file_write, O_FILE_WRITE, "ID PATH", "Write a file from -c or stdin", 2, 2, 0, OUTS_STD),
+    CMD("file upload", c_file_upload, O_FILE_UPLOAD, "ID LOCAL_PATH REMOTE_PATH", "Upload a file", 3, 3, 0, OUTS_STD),
+    CMD("file download", c_file_download, O_FILE_DOWNLOAD, "ID REMOTE_PATH LOCAL_PATH", "Download a file", 3, 3, 0, OUTS_STD),
+    CMD("file rm", c_file_rm, O_NONE, "ID PATH...", "Remove files", 2, -1, 0, OUTS_STD),
+    CMD("file mv", c_file_mv, O_NONE, "ID SRC DEST", "Move or rename", 3, 3, 0, OUTS_STD),
+    CMD("file mkdir", c_file_mkdir, O_PERM, "ID PATH...", "Create directories (with parents)", 2, -1, 0, OUTS_STD),
+    CMD("file rmdir", c_file_rmdir, O_NONE, "ID PATH...", "Remove directories (recursively)", 2, -1, 0, OUTS_STD),
+    CMD("file search", c_file_search, O_FILE_SEARCH, "ID DIR", "Find files by glob", 2, 2, 0, OUTS_ALL),
+    CMD("file info", c_file_info, O_NONE, "ID PATH...", "File metadata", 2, -1, 0, OUTS_ALL),
+    CMD("file chmod", c_file_chmod, O_CHMOD, "ID PATH", "Change mode, owner, group", 2, 2, 0, OUTS_STD),
+    CMD("file replace", c_file_replace, O_FILE_REPLACE, "ID PATH", "Replace text in a file", 2, 2, 0, OUTS_STD),
+    CMD("file ls", c_file_ls, O_FILE_LS, "ID [PATH]", "List a directory", 1, 2, 0, OUTS_ALL),
+    CMD("egress", NULL, O_NONE, "", "Network egress policy", 0, 0, 0, OUTS_NONE),
+    CMD("egress get", c_egress_get, O_NONE, "ID", "Show the egress policy", 1, 1, 0, OUTS_ALL),
+    CMD("egress patch", c_egress_patch, O_EGRESS_PATCH, "ID", "Add or change rules", 1, 1, 0, OUTS_STD),
+    CMD("egress delete", c_egress_delete, O_EGRESS_DELETE, "ID [TARGET...]", "Remove the rules of targets", 1, -1, 0, OUTS_ALL),
+    CMD("credential-vault", NULL, O_NONE, "", "Credentials injected by the egress proxy", 0, 0, 0, OUTS_NONE),
+    CMD("credential-vault create", c_vault_create, O_VAULT_FILE, "ID", "Create the vault", 1, 1, 0, OUTS_STD),
+    CMD("credential-vault get", c_vault_get, O_NONE, "ID", "Show the vault (sanitised)", 1, 1, 0, OUTS_ALL),
+    CMD("credential-vault patch", c_vault_patch, O_VAULT_FILE, "ID", "Change the vault", 1, 1, 0, OUTS_STD),
+    CMD("credential-vault delete", c_vault_delete, O_NONE, "ID", "Delete the vault", 1, 1, 0, OUTS_STD),
+    CMD("credential-vault credential", NULL, O_NONE, "", "Vault credentials", 0, 0, 0, OUTS_NONE),
+    CMD("credential-vault credential list", c_vault_cred_list, O_NONE, "ID", "List credentials", 1, 1, 0, OUTS_ALL),
+    CMD("credential-vault credential get", c_vault_cred_get, O_NONE, "ID NAME", "Show a credential", 2, 2, 0, OUTS_ALL),
+    CMD("credential-vault binding", NULL, O_NONE, "", "Vault bindings", 0, 0, 0, OUTS_NONE),
+    CMD("credential-vault binding list", c_vault_bind_list, O_NONE, "ID", "List bindings", 1, 1, 0, OUTS_ALL),
+    CMD("credential-vault binding get", c_vault_bind_get, O_NONE, "ID NAME", "Show a binding", 2, 2, 0, OUTS_ALL),
+    CMD("diagnostics", NULL, O_NONE, "", "Sandbox diagnostics", 0, 0, 0, OUTS_NONE),
+    CMD("diagnostics logs", c_diag_logs, O_DIAG, "ID", "Diagnostic logs", 1, 1, 0, OUTS_ALL_RAW),
+    CMD("diagnostics events", c_diag_events, O_DIAG, "ID", "Diagnostic events", 1, 1, 0, OUTS_ALL_RAW),
+    CMD("devops", NULL, O_NONE, "", "Legacy plain-text diagnostics (experimental)", 0, 0, 0, OUTS_NONE),
+    CMD("devops logs", c_devops_logs, O_DEVOPS_LOGS, "ID", "Container logs", 1, 1, 0, OUTS_RAW),
+    CMD("devops inspect", c_devops_inspect, O_NONE, "ID", "Container inspection", 1, 1, 0, OUTS_RAW),
+    CMD("devops events", c_devops_events, O_DEVOPS_EVENTS, "ID", "Container events", 1, 1, 0, OUTS_RAW),
+    CMD("devops summary", c_devops_summary, O_DEVOPS_SUMMARY, "ID", "Everything above, short", 1, 1, 0, OUTS_RAW),
+    CMD("config", NULL, O_NONE, "", "The config file (~/.opensandbox/config.toml)", 0, 0, 0, OUTS_NONE),
+    CMD("config init", c_config_init, O_CONFIG_INIT, "", "Write a default config file", 0, 0, 0, OUTS_STD),
+    CMD("config show", c_config_show, O_NONE, "", "Show the effective configuration (API key masked)", 0, 0, 0, OUTS_STD),
+    CMD("config set", c_config_set, O_NONE, "SECTION.FIELD VALUE", "Set a value, e.g. connection.domain", 2, 2, 0, OUTS_STD),
+    CMD("skills", NULL, O_NONE, "", "Guides that teach coding agents to use osb", 0, 0, 0, OUTS_NONE),
+    CMD("skills list", c_skills_list, O_NONE, "", "List the guides, the agent tools and what is installed", 0, 0, 0, OUTS_STD),
+    CMD("skills show", c_skills_show, O_NONE, "SKILL", "Show a guide", 1, 1, 0, OUTS_STD),
+    CMD("skills install", c_skills_install, O_SKILLS_INSTALL, "[SKILL]", "Install guides for an agent tool", 0, 1, 0, OUTS_STD),
+    CMD("skills uninstall", c_skills_uninstall, O_SKILLS_UNINSTALL, "[SKILL]", "Remove a guide from an agent tool", 0, 1, 0, OUTS_STD),
+    {NULL, NULL, NULL, 0, 0, 0, OUTS_NONE}};
 
 /* Global options: accepted before or after the command words. */
 static const opt GLOBAL_OPTS[] = {
-    {"api-key", 0, O_VAL, "KEY", "API key (env OPEN_SANDBOX_API_KEY)"},
-    {"domain", 0, O_VAL, "HOST[:PORT]", "server (env OPEN_SANDBOX_DOMAIN; default localhost:8080)"},
-    {"protocol", 0, O_VAL, "http|https", "scheme when the domain has none (env OPEN_SANDBOX_PROTOCOL)"},
-    {"request-timeout", 0, O_VAL, "SECONDS", "per-request timeout (env OPEN_SANDBOX_REQUEST_TIMEOUT; default 30)"},
-    {"use-server-proxy", 0, O_FLAG, NULL, "reach sandboxes through the server (env OPEN_SANDBOX_USE_SERVER_PROXY)"},
-    {"no-use-server-proxy", 0, O_FLAG, NULL, "reach sandboxes directly"},
-    {"config", 0, O_VAL, "PATH", "config file (default ~/.opensandbox/config.toml)"},
-    {"verbose", 'v', O_FLAG, NULL, "print each request and status to stderr"},
-    {"no-color", 0, O_FLAG, NULL, "no colours"},
-    {"output", 'o', O_VAL, "FORMAT", "table, json, yaml or raw (per command)"},
-    {"version", 0, O_FLAG, NULL, "print the version"},
-    {"help", 'h', O_FLAG, NULL, "show help"},
-    {NULL, 0, 0, NULL, NULL}};
+    OPT("api-key", 0, O_VAL, "KEY", "API key (env OPEN_SANDBOX_API_KEY)"),
+    OPT("domain", 0, O_VAL, "HOST[:PORT]", "server (env OPEN_SANDBOX_DOMAIN; default localhost:8080)"),
+    OPT("protocol", 0, O_VAL, "http|https", "scheme when the domain has none (env OPEN_SANDBOX_PROTOCOL)"),
+    OPT("request-timeout", 0, O_VAL, "SECONDS", "per-request timeout (env OPEN_SANDBOX_REQUEST_TIMEOUT; default 30)"),
+    OPT("use-server-proxy", 0, O_FLAG, "", "reach sandboxes through the server (env OPEN_SANDBOX_USE_SERVER_PROXY)"),
+    OPT("no-use-server-proxy", 0, O_FLAG, "", "reach sandboxes directly"),
+    OPT("config", 0, O_VAL, "PATH", "config file (default ~/.opensandbox/config.toml)"),
+    OPT("verbose", 'v', O_FLAG, "", "print each request and status to stderr"),
+    OPT("no-color", 0, O_FLAG, "", "no colours"),
+    OPT("output", 'o', O_VAL, "FORMAT", "table, json, yaml or raw (per command)"),
+    OPT("version", 0, O_FLAG, "", "print the version"),
+    OPT("help", 'h', O_FLAG, "", "show help"),
+    {NULL, 0, 0}};
 
-/* Where each global option goes. */
+/* Where each global option goes: row i is GLOBAL_OPTS[i]. */
 static const struct {
-    const char *lng;
     const char **str;   /* value options */
     int *flag;          /* flags: set to value */
     int value;          /* neither: 1 = --version, 2 = --help */
 } GLOBAL_DEST[] = {
-    {"api-key", &G.api_key, NULL, 0},
-    {"domain", &G.domain, NULL, 0},
-    {"protocol", &G.protocol, NULL, 0},
-    {"request-timeout", &G.request_timeout, NULL, 0},
-    {"use-server-proxy", NULL, &G.use_server_proxy, 1},
-    {"no-use-server-proxy", NULL, &G.use_server_proxy, 0},
-    {"config", &G.config_path, NULL, 0},
-    {"verbose", NULL, &G.verbose, 1},
-    {"no-color", NULL, &G.no_color, 1},
-    {"output", &G.output, NULL, 0},
-    {"version", NULL, NULL, 1},
-    {"help", NULL, NULL, 2}};
+    {&G.api_key, NULL, 0},              /* --api-key */
+    {&G.domain, NULL, 0},               /* --domain */
+    {&G.protocol, NULL, 0},             /* --protocol */
+    {&G.request_timeout, NULL, 0},      /* --request-timeout */
+    {NULL, &G.use_server_proxy, 1},     /* --use-server-proxy */
+    {NULL, &G.use_server_proxy, 0},     /* --no-use-server-proxy */
+    {&G.config_path, NULL, 0},          /* --config */
+    {NULL, &G.verbose, 1},              /* --verbose */
+    {NULL, &G.no_color, 1},             /* --no-color */
+    {&G.output, NULL, 0},               /* --output */
+    {NULL, NULL, 1},                    /* --version */
+    {NULL, NULL, 2}};                   /* --help */
 
-static const char *EXIT_HELP[] = {
-    "  0    success",
-    "  1    other error",
-    "  2    usage: unknown command or flag, bad or missing argument",
-    "  3    config file unreadable or invalid",
-    "  4    not found (HTTP 404/410)",
-    "  5    authentication: API key missing or refused (HTTP 401/403)",
-    "  6    request rejected by the server (HTTP 400/405/413/415/422)",
-    "  7    conflict or wrong state (HTTP 409/412/416), sandbox failed",
-    "  8    rate limited or no capacity, retry later (HTTP 429/503/507)",
-    "  9    server error (other 5xx, error inside a stream, bad response)",
-    "  10   connection failed (DNS, refused, TLS, reset)",
-    "  11   timed out",
-    "  12   local file could not be read or written",
-    "  13   not available in this build",
-    "  14   not implemented by the server (HTTP 501)",
-    "  130  interrupted (Ctrl-C; a running remote command is interrupted first)",
-    "  command run, command session run and code run exit with the remote",
-    "  command's exit code when it ran to the end (137 when it was killed by a",
-    "  signal or by --timeout).",
-    NULL};
+static const char EXIT_HELP[] =
+    "  0    success\n"
+    "  1    other error\n"
+    "  2    usage: unknown command or flag, bad or missing argument\n"
+    "  3    config file unreadable or invalid\n"
+    "  4    not found (HTTP 404/410)\n"
+    "  5    authentication: API key missing or refused (HTTP 401/403)\n"
+    "  6    request rejected by the server (HTTP 400/405/413/415/422)\n"
+    "  7    conflict or wrong state (HTTP 409/412/416), sandbox failed\n"
+    "  8    rate limited or no capacity, retry later (HTTP 429/503/507)\n"
+    "  9    server error (other 5xx, error inside a stream, bad response)\n"
+    "  10   connection failed (DNS, refused, TLS, reset)\n"
+    "  11   timed out\n"
+    "  12   local file could not be read or written\n"
+    "  13   not available in this build\n"
+    "  14   not implemented by the server (HTTP 501)\n"
+    "  130  interrupted (Ctrl-C; a running remote command is interrupted first)\n"
+    "  command run, command session run and code run exit with the remote\n"
+    "  command's exit code when it ran to the end (137 when it was killed by a\n"
+    "  signal or by --timeout).\n";
 
 static size_t path_words(const char *p) {
     size_t n = 1;
@@ -400,40 +398,40 @@ static size_t path_words(const char *p) {
 static void print_opts(const opt *o) {
     for (; o && o->lng; o++) {
         char left[96];
-        if (o->shrt) osb__fmt(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
-        else osb__fmt(left, sizeof left, "    --%s%s%s", o->lng, o->meta ? " " : "", o->meta ? o->meta : "");
-        out_fmt(0, "  %-34s %s\n", left, o->help);
+        const char *meta = next_piece(o->lng);
+        if (o->shrt) osb__fmt(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, *meta ? " " : "", meta);
+        else osb__fmt(left, sizeof left, "    --%s%s%s", o->lng, *meta ? " " : "", meta);
+        out_fmt(0, "  %-34s %s\n", left, next_piece(meta));
     }
 }
 
 static void print_help(const cmd *c) {
     const cmd *k;
     if (!c) {
-        int i;
         out_fmt(0, "Usage: %s [GLOBAL OPTIONS] COMMAND [ARGS]...\n\n", g_prog);
         out_fmt(0, "The OpenSandbox command-line tool (opensandbox.h %s, %s).\n\n", osb_version(), osb_build_config());
         out_puts(0, "Global options:\n");
         print_opts(GLOBAL_OPTS);
         out_puts(0, "\nCommands:\n");
         for (k = TREE; k->path; k++)
-            if (path_words(k->path) == 1) out_fmt(0, "  %-18s %s\n", k->path, k->help);
+            if (path_words(k->path) == 1) out_fmt(0, "  %-18s %s\n", k->path, cmd_help(k));
         out_puts(0, "\nDurations: 90s, 10m, 1h30m, 1h30m45s, 2d; a bare number is seconds.\n");
         out_puts(0, "Settings: flag > environment > config file > default.\n");
         out_puts(0, "\nExit codes:\n");
-        for (i = 0; EXIT_HELP[i]; i++) out_fmt(0, "%s\n", EXIT_HELP[i]);
+        out_puts(0, EXIT_HELP);
         out_fmt(0, "\nRun '%s COMMAND --help' for a command's options.\n", g_prog);
         return;
     }
     if (!c->fn) {
         size_t depth = path_words(c->path), l = strlen(c->path);
-        out_fmt(0, "Usage: %s %s COMMAND [ARGS]...\n\n%s.\n\nCommands:\n", g_prog, c->path, c->help);
+        out_fmt(0, "Usage: %s %s COMMAND [ARGS]...\n\n%s.\n\nCommands:\n", g_prog, c->path, cmd_help(c));
         for (k = TREE; k->path; k++)
             if (path_words(k->path) == depth + 1 && strncmp(k->path, c->path, l) == 0 && k->path[l] == ' ')
-                out_fmt(0, "  %-18s %s\n", k->path + l + 1, k->help);
+                out_fmt(0, "  %-18s %s\n", k->path + l + 1, cmd_help(k));
         return;
     }
-    out_fmt(0, "Usage: %s %s [OPTIONS]%s%s\n\n%s.\n\nOptions:\n", g_prog, c->path, c->pos_usage && *c->pos_usage ? " " : "",
-            c->pos_usage ? c->pos_usage : "", c->help);
+    out_fmt(0, "Usage: %s %s [OPTIONS]%s%s\n\n%s.\n\nOptions:\n", g_prog, c->path, *cmd_usage(c) ? " " : "", cmd_usage(c),
+            cmd_help(c));
     print_opts(c->opts);
     out_fmt(0, "  %-34s output format: %s (default %s)\n", "-o, --output FORMAT", OUTS[c->outs][0], OUTS[c->outs][1]);
     out_fmt(0, "  %-34s show this help\n", "-h, --help");
@@ -473,14 +471,11 @@ static int global_opt(int argc, char **argv, int *i, int *want_help, int *want_v
         val = argv[++*i];
     }
     {
-        size_t k;
-        for (k = 0; k < sizeof GLOBAL_DEST / sizeof GLOBAL_DEST[0]; k++) {
-            if (strcmp(GLOBAL_DEST[k].lng, o->lng) != 0) continue;
-            if (GLOBAL_DEST[k].str) *GLOBAL_DEST[k].str = val;
-            else if (GLOBAL_DEST[k].flag) *GLOBAL_DEST[k].flag = GLOBAL_DEST[k].value;
-            else if (GLOBAL_DEST[k].value == 1) *want_version = 1;
-            else *want_help = 1;
-        }
+        size_t k = (size_t)(o - GLOBAL_OPTS);
+        if (GLOBAL_DEST[k].str) *GLOBAL_DEST[k].str = val;
+        else if (GLOBAL_DEST[k].flag) *GLOBAL_DEST[k].flag = GLOBAL_DEST[k].value;
+        else if (GLOBAL_DEST[k].value == 1) *want_version = 1;
+        else *want_help = 1;
     }
     return 1;
 }
@@ -600,9 +595,9 @@ int main(int argc, char **argv) {
         print_help(c);
         return (want_help || !c || !c->fn) ? EX_OK : EX_USAGE;
     }
-    if (a.npos < c->min_pos) return usage_error("missing argument (usage: %s %s %s)", g_prog, c->path, c->pos_usage);
+    if (a.npos < c->min_pos) return usage_error("missing argument (usage: %s %s %s)", g_prog, c->path, cmd_usage(c));
     if (c->max_pos >= 0 && a.npos > c->max_pos)
-        return usage_error("unexpected argument '%s' (usage: %s %s %s)", a.pos[c->max_pos], g_prog, c->path, c->pos_usage);
+        return usage_error("unexpected argument '%s' (usage: %s %s %s)", a.pos[c->max_pos], g_prog, c->path, cmd_usage(c));
     /* required options */
     for (i = 0; c->opts[i].lng; i++)
         if (c->opts[i].kind == O_REQ && !a.nvals[i])

@@ -419,13 +419,18 @@ static int read_all(const char *path, osb_buf *out) {
 /* >>args =================================================================== */
 enum { O_FLAG, O_VAL, O_MULTI, O_REQ };   /* O_REQ: a value that must be given */
 
+/* An option row is one string and two chars (16 bytes, not 32): lng is
+ * "NAME\0META\0HELP", the long name without "--" (so lng compares as the
+ * name), the value's placeholder ("" for a flag) and the help line. */
 typedef struct opt {
-    const char *lng;      /* without "--" */
+    const char *lng;
     char shrt;            /* 0: none */
-    int kind;
-    const char *meta;
-    const char *help;
+    char kind;
 } opt;
+#define OPT(lng, shrt, kind, meta, help) {lng "\0" meta "\0" help, shrt, kind}
+
+/* The piece after s in a "A\0B\0C" row string. */
+static const char *next_piece(const char *s) { return s + strlen(s) + 1; }
 
 #define MAXO 40
 #define MAXPOS 256
@@ -451,16 +456,20 @@ static const char *const OUTS[][2] = {{"table,json,yaml", "table"},     {"table,
                                       {"raw", "raw"},                   {"raw,json,table,yaml", "raw"},
                                       {"raw,json,yaml", "raw"}};
 
+/* path is "PATH\0USAGE\0HELP": the command words ("sandbox create"), the
+ * positional arguments' usage and the help line, one pointer for three. */
 typedef struct cmd {
-    const char *path;     /* "sandbox create" */
+    const char *path;
     cmd_fn fn;            /* NULL: a group */
     const opt *opts;
-    const char *pos_usage;
-    const char *help;
     signed char min_pos, max_pos; /* -1: unlimited */
     signed char rest;     /* 1: takes a trailing command (-- CMD...) */
     unsigned char outs;   /* OUTS_... */
 } cmd;
+#define CMD(path, fn, opts, usage, help, min_pos, max_pos, rest, outs) \
+    {path "\0" usage "\0" help, fn, opts, min_pos, max_pos, rest, outs}
+#define cmd_usage(c) next_piece((c)->path)
+#define cmd_help(c) next_piece(cmd_usage(c))
 
 static int opt_index(const cmd *c, const char *name) {
     int i;
