@@ -36,6 +36,8 @@ $(B):
 TEST_DEPS = opensandbox.h $(wildcard tests/*.h) $(wildcard tests/fuzz/*.h)
 $(B)/test_%: tests/test_%.c $(TEST_DEPS) | $(B)
 	$(CC) $(WARN) $(CFLAGS) -I. $< -o $@ $(LDLIBS_test_$*) -lm
+# test_osb_text compiles the CLI in whole.
+$(B)/test_osb_text: $(wildcard tools/osb/*.c tools/osb/*.h)
 
 # Each C suite is its own program printing "N passed, N failed".
 unit: deps $(TEST_BINS)

@@ -5,6 +5,7 @@
  *   fmt_fixed   "%.Nf" (N = 0..2)          utc_text     gmtime + strftime
  *   py_float    the former %.*e + strtod    dt_parse     the former sscanf
  *   scan_decimal / parse_duration           strtod         toml_value  strtod
+ *   parse_int                               strtoll
  * The CLI is compiled in here whole (its main renamed). */
 #define main osb_cli_main
 #include "../tools/osb/main.c"
@@ -206,6 +207,42 @@ TEST(config_values_typed_as_before) {
     CHECK_EQ_STR(toml_of("1.2.3"), "\"1.2.3\"");
     CHECK_EQ_STR(toml_of("inf"), "\"inf\"");
     CHECK_EQ_STR(toml_of("a\"b"), "\"a\\\"b\"");
+}
+
+/* parse_int against strtoll (what it replaced) on integers of every
+ * length, at the limits, with space, signs and junk around them. */
+static void int_agrees(const char *s, int *bad) {
+    char *end;
+    long long want, got = 0;
+    int ok;
+    errno = 0;
+    want = strtoll(s, &end, 10);
+    ok = *s && !errno && !*end && want >= -1000000 && want <= 4294967294LL;
+    if ((parse_int(s, -1000000, 4294967294LL, &got) == 0) != ok || (ok && got != want)) {
+        if ((*bad)++ < 5) fprintf(stderr, "parse_int(\"%s\") = %lld, strtoll %lld (%s)\n", s, got, want, ok ? "ok" : "error");
+    }
+    ok = *s && !errno && !*end;
+    if ((parse_int(s, INT64_MIN, INT64_MAX, &got) == 0) != ok || (ok && got != want)) {
+        if ((*bad)++ < 5) fprintf(stderr, "parse_int(\"%s\", full range) = %lld, strtoll %lld\n", s, got, want);
+    }
+}
+
+TEST(integers_read_as_strtoll_reads_them) {
+    static const char *const fixed[] = {"", " ", "+", "-", "0", "-0", "+0", "007", " 42", "\t-7", "42 ", "4x", "0x10",
+                                        "1e3", "--1", "+-1", "9223372036854775807", "9223372036854775808",
+                                        "-9223372036854775808", "-9223372036854775809", "99999999999999999999",
+                                        "4294967294", "4294967295", "-1000000", "-1000001", "1.0"};
+    static const char pieces[] = " +-0123456789x";
+    char buf[32];
+    int i, k, bad = 0;
+    for (i = 0; i < (int)(sizeof fixed / sizeof fixed[0]); i++) int_agrees(fixed[i], &bad);
+    for (i = 0; i < 50000; i++) {
+        int n = (int)(rnd() % 22);
+        for (k = 0; k < n; k++) buf[k] = k < 2 || rnd() % 8 == 0 ? pieces[rnd() % (sizeof pieces - 1)] : (char)('0' + rnd() % 10);
+        buf[n] = 0;
+        int_agrees(buf, &bad);
+    }
+    CHECK_EQ_INT(bad, 0);
 }
 
 TEST(sizes_as_progress_prints_them) {

@@ -238,7 +238,7 @@ static int toml_check(const char *text, size_t len, const char **why) {
                 osb_buf probe;
                 memset(&probe, 0, sizeof probe);
                 bprintf(&probe, "\n[%.*s]\n", (int)key.len, bstr(&key));
-                if (strstr(bstr(&seen), bstr(&probe))) { *why = "a table defined twice"; bad = 1; }
+                if (osb__strstr(bstr(&seen), bstr(&probe))) { *why = "a table defined twice"; bad = 1; }
                 else bputn(&seen, probe.data + 1, probe.len - 1);
                 osb_buf_free(&probe);
                 if (bad) break;
@@ -249,7 +249,7 @@ static int toml_check(const char *text, size_t len, const char **why) {
             if (!q || q >= e || *q != '=') { *why = "expected key = value"; bad = 1; break; }
             memset(&probe, 0, sizeof probe);
             bprintf(&probe, "\n%.*s=%.*s\n", (int)table.len, bstr(&table), (int)key.len, bstr(&key));
-            if (strstr(bstr(&seen), bstr(&probe))) { *why = "a key defined twice"; bad = 1; }
+            if (osb__strstr(bstr(&seen), bstr(&probe))) { *why = "a key defined twice"; bad = 1; }
             else bputn(&seen, probe.data + 1, probe.len - 1);
             osb_buf_free(&probe);
             if (bad) break;

@@ -343,14 +343,28 @@ static int parse_duration(const char *s, double *out) {
     return 0;
 }
 
+/* A whole decimal integer in [lo, hi], read as strtoll reads it (leading
+ * space, a sign; out of range is an error), by a digit loop: a static C
+ * library's strtoll brings its general number scanner (2.3 KB). */
 static int parse_int(const char *s, long long lo, long long hi, long long *out) {
-    char *end;
-    long long v;
+    unsigned long long v = 0, lim = LLONG_MAX;
+    const char *digits;
+    long long r;
     if (!s || !*s) return -1;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) return -1;
-    *out = v;
+    while (isspace((unsigned char)*s)) s++;
+    if (*s == '+' || *s == '-') {
+        if (*s == '-') lim = (unsigned long long)LLONG_MAX + 1;
+        s++;
+    }
+    for (digits = s; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (lim - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    if (s == digits || *s) return -1;
+    r = lim == (unsigned long long)LLONG_MAX ? (long long)v : v == lim ? LLONG_MIN : -(long long)v;
+    if (r < lo || r > hi) return -1;
+    *out = r;
     return 0;
 }
 

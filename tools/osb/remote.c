@@ -225,7 +225,7 @@ static int connect_sb(const char *id, int want_egress) {
 static void ep_from_target(const osb_target *t, ep *out) {
     int i;
     memset(out, 0, sizeof *out);
-    if (strstr(t->url, "://")) osb__fmt(out->base, sizeof out->base, "%s", t->url);
+    if (osb__strstr(t->url, "://")) osb__fmt(out->base, sizeof out->base, "%s", t->url);
     else osb__fmt(out->base, sizeof out->base, "%s://%s", C.protocol, t->url);
     for (i = 0; t->headers && t->headers[i] && out->nhdrs < 16; i++) out->hdrs[out->nhdrs++] = xstrdup(t->headers[i]);
 }

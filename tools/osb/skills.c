@@ -101,7 +101,7 @@ static void skill_markdown(const skill *s, osb_buf *b) {
 static const char *skill_body(const char *md) {
     const char *end;
     if (strncmp(md, "---\n", 4) != 0) return md;
-    end = strstr(md + 4, "\n---\n");
+    end = osb__strstr(md + 4, "\n---\n");
     return end ? end + 5 : md;
 }
 
@@ -170,8 +170,8 @@ static void without_block(const skill *s, const char *text, osb_buf *out) {
     memset(&z, 0, sizeof z);
     marker(s, 0, &a);
     marker(s, 1, &z);
-    p = strstr(text, bstr(&a));
-    q = strstr(text, bstr(&z));
+    p = osb__strstr(text, bstr(&a));
+    q = osb__strstr(text, bstr(&z));
     if (!p || !q) {
         bput(out, text);
     } else {
@@ -194,7 +194,7 @@ static int has_block(const skill *s, const char *text) {
     memset(&z, 0, sizeof z);
     marker(s, 0, &a);
     marker(s, 1, &z);
-    r = strstr(text, bstr(&a)) && strstr(text, bstr(&z));
+    r = osb__strstr(text, bstr(&a)) && osb__strstr(text, bstr(&z));
     osb_buf_free(&a);
     osb_buf_free(&z);
     return r;
@@ -574,8 +574,8 @@ static int c_skills_show(args *a) {
     body = skill_body(bstr(&md));
     md_section(body, "When To Use", &when);
     for (i = 0; quick[i] && !qs.len; i++) md_section(body, quick[i], &qs);
-    if ((js = strstr(body, "```json")) != NULL) {
-        const char *e = strstr(js + 7, "```");
+    if ((js = osb__strstr(body, "```json")) != NULL) {
+        const char *e = osb__strstr(js + 7, "```");
         if (e) bput_trimmed(&shapes, js + 7, (size_t)(e - js - 7));
     }
     if (strcmp(g_out, "table") == 0) {
