@@ -438,31 +438,36 @@ static void print_help(const cmd *c) {
     out_fmt(0, "\nGlobal options (%s --help) are accepted too.\n", g_prog);
 }
 
-/* Handles a global option at argv[*i]; 1 if it was one, -1 on error. */
-static int global_opt(int argc, char **argv, int *i, int *want_help, int *want_version) {
-    const char *s = argv[*i], *val = NULL, *name;
-    char namebuf[64];
-    const opt *o;
-    if (s[0] != '-' || !s[1]) return 0;
+/* The row of list that the argument s ("--name", "--name=value", "-x",
+ * "-xVALUE") names, or NULL; *val: the value given with it. A flag takes
+ * no value glued to its short form ("-vx" is not -v). */
+static const opt *match_opt(const opt *o, const char *s, const char **val) {
+    *val = NULL;
     if (s[1] == '-') {
         const char *eq = strchr(s + 2, '=');
         size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
-        if (n >= sizeof namebuf) return 0;
-        memcpy(namebuf, s + 2, n);
-        namebuf[n] = 0;
-        name = namebuf;
-        if (eq) val = eq + 1;
-        for (o = GLOBAL_OPTS; o->lng; o++)
-            if (strcmp(o->lng, name) == 0) break;
-    } else {
-        for (o = GLOBAL_OPTS; o->lng; o++)
-            if (o->shrt && o->shrt == s[1]) break;
-        if (o->lng && s[2]) {
-            if (o->kind == O_FLAG) return 0;
-            val = s + 2;
-        }
+        for (; o->lng; o++)
+            if (strlen(o->lng) == n && strncmp(o->lng, s + 2, n) == 0) {
+                if (eq) *val = eq + 1;
+                return o;
+            }
+        return NULL;
     }
-    if (!o->lng) return 0;
+    for (; o->lng; o++)
+        if (o->shrt == s[1]) {
+            if (!s[2]) return o;
+            if (o->kind == O_FLAG) return NULL;
+            *val = s + 2;
+            return o;
+        }
+    return NULL;
+}
+
+/* Handles a global option at argv[*i]; 1 if it was one, -1 on error. */
+static int global_opt(int argc, char **argv, int *i, int *want_help, int *want_version) {
+    const char *s = argv[*i], *val;
+    const opt *o;
+    if (s[0] != '-' || !s[1] || !(o = match_opt(GLOBAL_OPTS, s, &val))) return 0;
     if (o->kind != O_FLAG && !val) {
         if (*i + 1 >= argc) {
             usage_error("option --%s needs a value", o->lng);
@@ -520,25 +525,10 @@ int main(int argc, char **argv) {
         if (c && c->fn == c_command_run && (strcmp(s, "-it") == 0 || strcmp(s, "-ti") == 0)) s = (char *)"-i";
         /* command options first (they may shadow a global short flag) */
         if (c && c->fn && s[0] == '-' && s[1]) {
-            const opt *o = NULL;
-            const char *val = NULL;
-            int idx = -1, k;
-            if (s[1] == '-') {
-                const char *eq = strchr(s + 2, '=');
-                size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
-                for (k = 0; c->opts[k].lng; k++)
-                    if (strlen(c->opts[k].lng) == n && strncmp(c->opts[k].lng, s + 2, n) == 0) { idx = k; break; }
-                if (idx >= 0 && eq) val = eq + 1;
-            } else {
-                for (k = 0; c->opts[k].lng; k++)
-                    if (c->opts[k].shrt == s[1]) { idx = k; break; }
-                if (idx >= 0 && s[2]) {
-                    if (c->opts[idx].kind == O_FLAG) idx = -1;
-                    else val = s + 2;
-                }
-            }
-            if (idx >= 0) {
-                o = &c->opts[idx];
+            const char *val;
+            const opt *o = match_opt(c->opts, s, &val);
+            if (o) {
+                int idx = (int)(o - c->opts);
                 if (o->kind == O_FLAG) {
                     if (val) return usage_error("option --%s takes no value", o->lng);
                     args_add(&a, idx, "1");
