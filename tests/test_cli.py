@@ -1071,9 +1071,9 @@ class Egress(Base):
 
 class Skills(Base):
     def test_guides_are_the_packed_files(self):
-        # guides.h is packed from tools/osb/guides/ and a guide is found by its row
+        # texts.h is packed from tools/osb/guides/ and main.c's help lines; a guide is found by its row
         tools = os.path.join(ROOT, "tools", "osb")
-        p = subprocess.run([sys.executable, os.path.join(tools, "pack-guides.py"), "--check"], capture_output=True)
+        p = subprocess.run([sys.executable, os.path.join(tools, "pack-texts.py"), "--check"], capture_output=True)
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         home = tempfile.mkdtemp(dir=SERVER["tmp"])
         env = base_env(HOME=home)

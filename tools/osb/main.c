@@ -348,6 +348,32 @@ static const opt GLOBAL_OPTS[] = {
     OPT("help", 'h', O_FLAG, "", "show help"),
     {NULL, 0, 0}};
 
+/* Every option table, in the order of their help lines in texts.h
+ * (pack-texts.py checks that each is listed once). */
+static const opt *const OPT_TABLES[] = {
+    O_NONE, O_SB_CREATE, O_SB_LIST, O_SB_SHELL, O_SB_RESUME, O_SB_RENEW, O_SB_ENDPOINT, O_SB_METRICS,
+    O_SB_METADATA, O_SNAP_CREATE, O_SNAP_LIST, O_CMD_RUN, O_CMD_LOGS, O_WORKDIR, O_SESSION_RUN, O_FILE_CAT,
+    O_FILE_WRITE, O_FILE_UPLOAD, O_FILE_DOWNLOAD, O_PERM, O_CHMOD, O_FILE_SEARCH, O_FILE_REPLACE, O_FILE_LS,
+    O_EGRESS_PATCH, O_EGRESS_DELETE, O_VAULT_FILE, O_DIAG, O_DEVOPS_LOGS, O_DEVOPS_EVENTS, O_DEVOPS_SUMMARY,
+    O_CONFIG_INIT, O_CODE_RUN, O_LANG, O_SKILLS_INSTALL, O_SKILLS_UNINSTALL, GLOBAL_OPTS, NULL};
+
+/* The help lines in texts.h: the guides, one per TREE row, then one per
+ * option row of OPT_TABLES. */
+#define TREE_ROWS (int)(sizeof TREE / sizeof TREE[0] - 1)
+
+static const char *cmd_help(const cmd *c) { return packed_text(SKILL_COUNT + (int)(c - TREE)); }
+
+static const char *opt_help(const opt *o) {
+    const opt *const *t;
+    int n = SKILL_COUNT + TREE_ROWS;
+    for (t = OPT_TABLES; *t; t++) {
+        const opt *r;
+        for (r = *t; r->lng; r++, n++)
+            if (r == o) return packed_text(n);
+    }
+    return "";
+}
+
 /* Where each global option goes: row i is GLOBAL_OPTS[i]. */
 static const struct {
     const char **str;   /* value options */
@@ -401,7 +427,7 @@ static void print_opts(const opt *o) {
         const char *meta = next_piece(o->lng);
         if (o->shrt) osb__fmt(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, *meta ? " " : "", meta);
         else osb__fmt(left, sizeof left, "    --%s%s%s", o->lng, *meta ? " " : "", meta);
-        out_fmt(0, "  %-34s %s\n", left, next_piece(meta));
+        out_fmt(0, "  %-34s %s\n", left, opt_help(o));
     }
 }
 

@@ -430,20 +430,54 @@ static int read_all(const char *path, osb_buf *out) {
     return 0;
 }
 
+/* >>texts ================================================================== */
+/* The long texts (the skills guides and the help lines of commands and
+ * options) are packed into texts.h by tools/osb/pack-texts.py: about half
+ * their bytes in the binary. Unpacked once, on first use: a byte below 0x80
+ * is itself; a byte t >= 0x80 and the next byte u copy ((t >> 4) & 7) + 3
+ * bytes from ((t & 15) << 8 | u) + 1 bytes back. The texts follow each
+ * other, each ended by a NUL (their order: pack-texts.py). */
+#include "texts.h"
+
+static char g_texts[TEXTS_UNPACKED];
+
+static void texts_unpack(void) {
+    const unsigned char *p = TEXTS_PACKED, *end = p + sizeof TEXTS_PACKED;
+    char *o = g_texts;
+    while (p < end) {
+        unsigned t = *p++, n, back;
+        if (t < 0x80) {
+            *o++ = (char)t;
+            continue;
+        }
+        back = ((t & 15u) << 8 | *p++) + 1;
+        for (n = ((t >> 4) & 7u) + 3; n; n--, o++) *o = o[-(long)back];
+    }
+}
+
+/* Text number i. */
+static const char *packed_text(int i) {
+    const char *s = g_texts;
+    if (!g_texts[0]) texts_unpack();
+    for (; i > 0; i--) s += strlen(s) + 1;
+    return s;
+}
+
 /* >>args =================================================================== */
 enum { O_FLAG, O_VAL, O_MULTI, O_REQ };   /* O_REQ: a value that must be given */
 
 /* An option row is one string and two chars (16 bytes, not 32): lng is
- * "NAME\0META\0HELP", the long name without "--" (so lng compares as the
- * name), the value's placeholder ("" for a flag) and the help line. */
+ * "NAME\0META", the long name without "--" (so lng compares as the name)
+ * and the value's placeholder ("" for a flag). The help line stays in the
+ * source but goes into texts.h (opt_help). */
 typedef struct opt {
     const char *lng;
     char shrt;            /* 0: none */
     char kind;
 } opt;
-#define OPT(lng, shrt, kind, meta, help) {lng "\0" meta "\0" help, shrt, kind}
+#define OPT(lng, shrt, kind, meta, help) {lng "\0" meta, shrt, kind}
 
-/* The piece after s in a "A\0B\0C" row string. */
+/* The piece after s in a "A\0B" row string. */
 static const char *next_piece(const char *s) { return s + strlen(s) + 1; }
 
 #define MAXO 40
@@ -470,8 +504,9 @@ static const char *const OUTS[][2] = {{"table,json,yaml", "table"},     {"table,
                                       {"raw", "raw"},                   {"raw,json,table,yaml", "raw"},
                                       {"raw,json,yaml", "raw"}};
 
-/* path is "PATH\0USAGE\0HELP": the command words ("sandbox create"), the
- * positional arguments' usage and the help line, one pointer for three. */
+/* path is "PATH\0USAGE": the command words ("sandbox create") and the
+ * positional arguments' usage, one pointer for two. The help line goes
+ * into texts.h (cmd_help). */
 typedef struct cmd {
     const char *path;
     cmd_fn fn;            /* NULL: a group */
@@ -481,9 +516,8 @@ typedef struct cmd {
     unsigned char outs;   /* OUTS_... */
 } cmd;
 #define CMD(path, fn, opts, usage, help, min_pos, max_pos, rest, outs) \
-    {path "\0" usage "\0" help, fn, opts, min_pos, max_pos, rest, outs}
+    {path "\0" usage, fn, opts, min_pos, max_pos, rest, outs}
 #define cmd_usage(c) next_piece((c)->path)
-#define cmd_help(c) next_piece(cmd_usage(c))
 
 static int opt_index(const cmd *c, const char *name) {
     int i;

@@ -5,44 +5,15 @@
  * Part of osb: built as one translation unit by main.c. */
 
 /* >>guides ================================================================= */
-/* The guides' text is the files in tools/osb/guides/, packed into guides.h by
- * tools/osb/pack-guides.py (about half the bytes in the binary). Unpacked
- * once, on first use: a byte below 0x80 is itself; a byte t >= 0x80 and the
- * next byte u copy ((t >> 4) & 7) + 3 bytes from ((t & 15) << 8 | u) + 1
- * bytes back. The guides follow each other in SKILLS order, each ended by a
- * NUL. */
-#include "guides.h"
-
-static char g_guides[GUIDES_UNPACKED];
-
-static void guides_unpack(void) {
-    const unsigned char *p = GUIDES_PACKED, *end = p + sizeof GUIDES_PACKED;
-    char *o = g_guides;
-    while (p < end) {
-        unsigned t = *p++, n, back;
-        if (t < 0x80) {
-            *o++ = (char)t;
-            continue;
-        }
-        back = ((t & 15u) << 8 | *p++) + 1;
-        for (n = ((t >> 4) & 7u) + 3; n; n--, o++) *o = o[-(long)back];
-    }
-}
-
-/* The markdown of guide number i (SKILLS order). */
-static const char *guide_text(int i) {
-    const char *s = g_guides;
-    if (!g_guides[0]) guides_unpack();
-    for (; i > 0; i--) s += strlen(s) + 1;
-    return s;
-}
+/* The guides' text is the files in tools/osb/guides/, packed into texts.h
+ * with the help lines (plumbing.c >>texts): guide i is text i. */
 
 /* >>skills ================================================================= */
 typedef struct skill {
     const char *slug, *file, *title, *summary, *trigger, *area;
 } skill;
 
-/* Guide i is row i: keep the order of ORDER in tools/osb/pack-guides.py. */
+/* Guide i is row i: keep the order of ORDER in tools/osb/pack-texts.py. */
 static const skill SKILLS[] = {
     {"sandbox-troubleshooting", "opensandbox-sandbox-troubleshooting.md", "OpenSandbox Sandbox Troubleshooting",
      "Find out why a sandbox failed, is stuck or cannot be reached: state, health, metrics, diagnostics.",
@@ -69,6 +40,7 @@ static const skill SKILLS[] = {
      "Use when sandboxed code needs API tokens, or vault credentials and bindings must change at run time.",
      "General"},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
+#define SKILL_COUNT (int)(sizeof SKILLS / sizeof SKILLS[0] - 1)
 
 /* Where a tool reads guides: one file per guide (copy) or blocks between
  * markers in one instructions file (append). dir: relative to the project,
@@ -94,7 +66,7 @@ static const agent_tool TOOLS[] = {
 static const char *const SCOPES[] = {"project", "global", NULL};
 
 static void skill_markdown(const skill *s, osb_buf *b) {
-    bput(b, guide_text((int)(s - SKILLS)));
+    bput(b, packed_text((int)(s - SKILLS)));
 }
 
 /* The text after the "---" front matter. */
