@@ -5,7 +5,7 @@
 /* What `osb config init` writes: every setting present and commented out,
  * as the official CLI's file, so that nothing is decided before the user
  * sets it (osb config set SECTION.FIELD VALUE uncomments and sets one). */
-static const char CONFIG_TEMPLATE[] =
+PACKED_TEXT(TEXT_CONFIG_TEMPLATE,
     "# osb / OpenSandbox CLI settings. Order: flags, then OPEN_SANDBOX_* variables,\n"
     "# then this file, then built-in defaults. Edit with: osb config set SECTION.FIELD VALUE\n"
     "\n"
@@ -21,7 +21,7 @@ static const char CONFIG_TEMPLATE[] =
     "\n"
     "[defaults]\n"
     "# image = \"python:3.11\"\n"
-    "# timeout = \"10m\"   # or \"none\": no time limit\n";
+    "# timeout = \"10m\"   # or \"none\": no time limit\n")
 
 static int write_file_atomic(const char *path, const char *data, size_t len) {
     char tmp[1100];
@@ -61,7 +61,7 @@ static int c_config_init(args *a) {
         }
         return show_msg(o, "%s", "");
     }
-    if (write_file_atomic(C.path, CONFIG_TEMPLATE, strlen(CONFIG_TEMPLATE)) != 0)
+    if (write_file_atomic(C.path, packed_text(TEXT_CONFIG_TEMPLATE), strlen(packed_text(TEXT_CONFIG_TEMPLATE))) != 0)
         return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
     o = status_msg("ok", "Config file created: %s", C.path);
     return show_msg(o, "Config file created: %s", C.path);

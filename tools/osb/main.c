@@ -393,7 +393,7 @@ static const struct {
     {NULL, NULL, 1},                    /* --version */
     {NULL, NULL, 2}};                   /* --help */
 
-static const char EXIT_HELP[] =
+PACKED_TEXT(TEXT_EXIT_HELP,
     "  0    success\n"
     "  1    other error\n"
     "  2    usage: unknown command or flag, bad or missing argument\n"
@@ -412,7 +412,7 @@ static const char EXIT_HELP[] =
     "  130  interrupted (Ctrl-C; a running remote command is interrupted first)\n"
     "  command run, command session run and code run exit with the remote\n"
     "  command's exit code when it ran to the end (137 when it was killed by a\n"
-    "  signal or by --timeout).\n";
+    "  signal or by --timeout).\n")
 
 static size_t path_words(const char *p) {
     size_t n = 1;
@@ -444,7 +444,7 @@ static void print_help(const cmd *c) {
         out_puts(0, "\nDurations: 90s, 10m, 1h30m, 1h30m45s, 2d; a bare number is seconds.\n");
         out_puts(0, "Settings: flag > environment > config file > default.\n");
         out_puts(0, "\nExit codes:\n");
-        out_puts(0, EXIT_HELP);
+        out_puts(0, packed_text(TEXT_EXIT_HELP));
         out_fmt(0, "\nRun '%s COMMAND --help' for a command's options.\n", g_prog);
         return;
     }

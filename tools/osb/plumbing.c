@@ -439,6 +439,11 @@ static int read_all(const char *path, osb_buf *out) {
  * other, each ended by a NUL (their order: pack-texts.py). */
 #include "texts.h"
 
+/* A long text written where it is used, packed into texts.h as well: the
+ * build leaves it out here, and pack-texts.py gives it its number (NAME, an
+ * enum in texts.h; packed_text(NAME) is the text). */
+#define PACKED_TEXT(name, text)
+
 static char g_texts[TEXTS_UNPACKED];
 
 static void texts_unpack(void) {
