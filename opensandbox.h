@@ -212,6 +212,10 @@
  *                                 never sendfile (Linux)
  *     OSB_NO_SIMD                 defined: JSON strings are scanned by 8-byte
  *                                 words, never with SSE2 or NEON
+ *     OSB_SHORT_ERRNO_TEXT    0   1 = system errors in messages read from a short
+ *                                 table of those sockets and files give (musl's
+ *                                 wording), "error N" for the rest, not strerror
+ *                                 (1.5 KB of a static musl build); POSIX only
  *   Feature switches (0 by default; 1 leaves the family out of the
  *   declarations and the implementation, for builds without section garbage
  *   collection; define them alike wherever the header is included):
@@ -3207,6 +3211,12 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 
 #ifndef OSB_TLS
 #  define OSB_TLS 0
+#endif
+#ifndef OSB_SHORT_ERRNO_TEXT
+#  define OSB_SHORT_ERRNO_TEXT 0
+#endif
+#if OSB_SHORT_ERRNO_TEXT && defined(_WIN32)
+#  error "OSB_SHORT_ERRNO_TEXT=1 is for POSIX systems (Windows socket errors are not errno values)"
 #endif
 #if OSB_TLS != 0 && OSB_TLS != 1
 #  error "OSB_TLS must be 0 (no TLS) or 1 (BearSSL)"
@@ -6478,6 +6488,37 @@ static void osb__reset_error(osb_error *err) {
     err->retry_after_ms = -1;
 }
 
+/* ---- system error texts ---- */
+
+#define OSB__ERRNO_BUF 24   /* room for "error N" */
+#if OSB_SHORT_ERRNO_TEXT
+/* The text of errno value e from a short table of the errors sockets and
+ * files give (musl's wording), else "error N" in buf (OSB__ERRNO_BUF
+ * bytes): libc's table of every errno is 2 KB of a static build. */
+static const char *osb__errno_text(int e, char *buf) {
+    static const short codes[] = {
+        EPERM, ENOENT, EINTR, EIO, EBADF, ENOMEM, EACCES, EINVAL, ENFILE, EMFILE, EISDIR, ENOTDIR,
+        ENOSPC, EPIPE, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETDOWN, ENETUNREACH, ECONNABORTED,
+        ECONNRESET, ENOBUFS, ENOTCONN, ETIMEDOUT, ECONNREFUSED, EHOSTDOWN, EHOSTUNREACH};
+    static const char texts[] =
+        "Operation not permitted\0No such file or directory\0Interrupted system call\0I/O error\0"
+        "Bad file descriptor\0Out of memory\0Permission denied\0Invalid argument\0"
+        "Too many open files in system\0No file descriptors available\0Is a directory\0Not a directory\0"
+        "No space left on device\0Broken pipe\0Address family not supported by protocol\0Address in use\0"
+        "Address not available\0Network is down\0Network unreachable\0Connection aborted\0"
+        "Connection reset by peer\0No buffer space available\0Socket not connected\0Operation timed out\0"
+        "Connection refused\0Host is down\0Host is unreachable";
+    const char *t = texts;
+    size_t i;
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++, t += strlen(t) + 1)
+        if (codes[i] == e) return t;
+    osb__fmt(buf, OSB__ERRNO_BUF, "error %d", e);
+    return buf;
+}
+#else
+#  define osb__errno_text(e, buf) ((void)(buf), strerror(e))
+#endif
+
 /* ---- small local files ----
  * Read with read(2), not stdio: a static program that reads only its
  * settings, resolv.conf or a CA file then links no FILE code. */
@@ -6616,6 +6657,7 @@ static osb_err osb__timeout(osb_error *err, osb_phase phase) {
 static osb_err osb__sock_failure(osb__conn *c, int for_write, int64_t deadline, osb_phase phase,
                                  osb_error *err) {
     int e = osb__sock_errno();
+    char eb[OSB__ERRNO_BUF];
     if (e == OSB__EINTR) return OSB_OK;
     if (e == OSB__EAGAIN || e == EWOULDBLOCK) {
         int w;
@@ -6632,7 +6674,8 @@ static osb_err osb__sock_failure(osb__conn *c, int for_write, int64_t deadline, 
         }
         e = osb__sock_errno();
     }
-    osb__set_error(err, OSB_ERR_CONNECT, "%s failed: %s", for_write ? "send" : "receive", strerror(e));
+    osb__set_error(err, OSB_ERR_CONNECT, "%s failed: %s", for_write ? "send" : "receive",
+                   osb__errno_text(e, eb));
     if (err) {
         err->sys_errno = e;
         err->phase = phase;
@@ -7518,6 +7561,7 @@ static osb_err osb__tls_load_anchors(osb__tls_ctx *ctx, const osb_tls_config *cf
         "/usr/share/ssl/certs/ca-bundle.crt", "/usr/local/share/certs/ca-root-nss.crt",
         "/etc/ssl/cert.pem"};
     const char *env;
+    char eb[OSB__ERRNO_BUF];
     long got;
     size_t i;
     if (cfg && (cfg->ca_file || cfg->ca_pem)) {
@@ -7526,7 +7570,7 @@ static osb_err osb__tls_load_anchors(osb__tls_ctx *ctx, const osb_tls_config *cf
             got = osb__tls_load_file(ctx, cfg->ca_file, 1, err);
             if (got == -2) {
                 osb__set_error(err, OSB_ERR_TLS, "tls.ca_file %s cannot be opened: %s",
-                               cfg->ca_file, strerror(errno));
+                               cfg->ca_file, osb__errno_text(errno, eb));
                 return OSB_ERR_TLS;
             }
             if (got < 0) return err ? err->code : OSB_ERR_TLS;
@@ -7558,7 +7602,7 @@ static osb_err osb__tls_load_anchors(osb__tls_ctx *ctx, const osb_tls_config *cf
         got = osb__tls_load_file(ctx, env, 1, err);
         if (got == -2) {
             osb__set_error(err, OSB_ERR_TLS, "SSL_CERT_FILE=%s cannot be opened: %s", env,
-                           strerror(errno));
+                           osb__errno_text(errno, eb));
             return OSB_ERR_TLS;
         }
         if (got < 0) return err ? err->code : OSB_ERR_TLS;
@@ -9867,6 +9911,7 @@ static osb__socket osb__dns_udp(const osb__addr *server) {
  * every server had its attempts. */
 static int osb__dns_try(osb__dns *d, int64_t now) {
     const osb__dns_conf *c = &d->conf;
+    char eb[OSB__ERRNO_BUF];
     struct sockaddr_storage ss;
     socklen_t sl;
     int k;
@@ -9889,7 +9934,7 @@ static int osb__dns_try(osb__dns *d, int64_t now) {
     }
     if (d->id[0] == d->id[1]) d->id[1] ^= 1;
     if ((d->fd = osb__dns_udp(d->server)) == OSB__BAD_SOCKET) {
-        osb__fmt(d->why, sizeof d->why, "cannot open a UDP socket: %s", strerror(osb__sock_errno()));
+        osb__fmt(d->why, sizeof d->why, "cannot open a UDP socket: %s", osb__errno_text(osb__sock_errno(), eb));
         return OSB__DNS_FAILED;
     }
     sl = osb__addr_sockaddr(d->server, &ss);
@@ -10333,6 +10378,7 @@ static osb_err osb__resolve_checked(const osb_url *dial, const char *to, int64_t
 /* The error of a connect that reached no address of dial; tried lists them. */
 static osb_err osb__connect_failed(const osb_url *dial, const char *to, const char *tried, int timed_out,
                                    int sys_err, int64_t deadline, osb_error *err) {
+    char eb[OSB__ERRNO_BUF];
     if (timed_out && (!deadline || osb__now_ms() >= deadline - 1)) {
         osb__set_error(err, OSB_ERR_TIMEOUT, "connect to %s%.200s:%u timed out; tried %s", to, dial->host,
                        (unsigned)dial->port, tried);
@@ -10340,7 +10386,7 @@ static osb_err osb__connect_failed(const osb_url *dial, const char *to, const ch
         return OSB_ERR_TIMEOUT;
     }
     osb__set_error(err, OSB_ERR_CONNECT, "cannot connect to %s%.200s:%u: %s; tried %s", to, dial->host,
-                   (unsigned)dial->port, sys_err ? strerror(sys_err) : "timed out", tried);
+                   (unsigned)dial->port, sys_err ? osb__errno_text(sys_err, eb) : "timed out", tried);
     if (err) { err->sys_errno = sys_err; err->phase = OSB_PHASE_CONNECT; err->retryable = 1; }
     return OSB_ERR_CONNECT;
 }
@@ -10385,7 +10431,7 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
     const osb_url *dial = px ? &px->url : u;   /* where the socket goes */
     const char *to = px ? "proxy " : "";
     osb__addrs res;
-    char tried[240] = "";
+    char tried[240] = "", eb[OSB__ERRNO_BUF];
     int sys_err = 0, timed_out = 0;
     osb__conn *k;
     osb__socket fd = OSB__BAD_SOCKET;
@@ -10411,7 +10457,7 @@ static osb_err osb__connect(osb_client *cl, const osb_url *u, const osb__proxy *
                 if (n - i > 1) d = now + (deadline - now) / (int64_t)(n - i);
             }
             if (osb__connect_one(&order[i], d, &fd, &sys_err, &timed_out) == 0) break;
-            osb__addr_note(tried, sizeof tried, &order[i], timed_out ? "timed out" : strerror(sys_err));
+            osb__addr_note(tried, sizeof tried, &order[i], timed_out ? "timed out" : osb__errno_text(sys_err, eb));
             fd = OSB__BAD_SOCKET;
         }
         for (; i < n && fd == OSB__BAD_SOCKET; i++) osb__addr_note(tried, sizeof tried, &order[i], "not tried");
@@ -17947,6 +17993,7 @@ static osb_err osb__t_connected(osb_transfer *t) {
  * address failed. */
 static osb_err osb__t_connect_next(osb_transfer *t) {
     osb__mdns *d = t->dns;
+    char eb[OSB__ERRNO_BUF];
     while (t->at < d->n) {
         int64_t now = osb__now_ms(), cd = t->connect_deadline;
         int r;
@@ -17961,7 +18008,7 @@ static osb_err osb__t_connect_next(osb_transfer *t) {
             t->state = OSB__TS_CONNECT;
             return OSB__AGAIN;
         }
-        osb__addr_note(t->tried, sizeof t->tried, &d->order[t->at], strerror(t->sys_err));
+        osb__addr_note(t->tried, sizeof t->tried, &d->order[t->at], osb__errno_text(t->sys_err, eb));
         t->at++;
     }
     for (; t->at < d->n; t->at++) osb__addr_note(t->tried, sizeof t->tried, &d->order[t->at], "not tried");
@@ -17970,8 +18017,10 @@ static osb_err osb__t_connect_next(osb_transfer *t) {
 
 /* The connect under way reported (writable, or its share of time is up). */
 static osb_err osb__t_connect_done(osb_transfer *t, int timed_out) {
+    char eb[OSB__ERRNO_BUF];
     if (!timed_out && osb__connect_result(t->fd, &t->sys_err) == 0) return osb__t_connected(t);
-    osb__addr_note(t->tried, sizeof t->tried, &t->dns->order[t->at], timed_out ? "timed out" : strerror(t->sys_err));
+    osb__addr_note(t->tried, sizeof t->tried, &t->dns->order[t->at], timed_out ? "timed out" :
+                   osb__errno_text(t->sys_err, eb));
     if (timed_out) t->timed_out = 1;
     osb__sock_close(t->fd);
     t->fd = OSB__BAD_SOCKET;

@@ -116,6 +116,21 @@ if gcc -std=c99 $W "$out/no_config_file.c" -o "$out/config_file" -lm >"$out/conf
 else
     bad "default build: the OSB_NO_CONFIG_FILE check cannot fail" "$out/config_file.log"
 fi
+# OSB_SHORT_ERRNO_TEXT: a refused connection still says so, in musl's
+# words, from the library's own table (port 1 on 127.0.0.1: nothing listens)
+printf '%s\n' '#define OPENSANDBOX_IMPLEMENTATION' '#include "opensandbox.h"' '#include <stdio.h>' '#include <string.h>' \
+    'int main(void) {' '    osb_client_config cfg = {0};' '    osb_client *c = NULL;' '    osb_http_request req = {0};' \
+    '    osb_http_response res;' '    osb_err e;' '    cfg.domain = "127.0.0.1:1";' \
+    '    if (osb_client_new(&cfg, &c) != OSB_OK) return 2;' '    req.path = "/";' '    e = osb_request_raw(c, &req, &res);' \
+    '    puts(osb_client_error(c)->message);' '    return !(e == OSB_ERR_CONNECT && strstr(osb_client_error(c)->message, ": Connection refused;"));' '}' \
+    > "$out/errno_text.c"
+if gcc -std=c99 $W -DOSB_SHORT_ERRNO_TEXT=1 "$out/errno_text.c" -o "$out/errno_text" -lm >"$out/errno_text.log" 2>&1 &&
+    g++ -std=c++17 $W -DOSB_SHORT_ERRNO_TEXT=1 -x c++ -c tests/compile/impl.c -o "$out/errno-cxx.o" >>"$out/errno_text.log" 2>&1 &&
+    "$out/errno_text" >>"$out/errno_text.log" 2>&1; then
+    ok "OSB_SHORT_ERRNO_TEXT=1: builds (C99, C++17); a refused connect reads \"Connection refused\""
+else
+    bad "OSB_SHORT_ERRNO_TEXT=1: does not build or the refused connect's message is not the table's" "$out/errno_text.log"
+fi
 # the terminals need the WebSocket family: asking for them without it is an error
 if gcc -std=c99 $W -DOSB_NO_WS=1 -DOSB_NO_PTY=0 -c tests/compile/impl.c -o "$out/ws-pty.o" >"$out/ws-pty.log" 2>&1; then
     bad "OSB_NO_WS=1 with OSB_NO_PTY=0 builds (the terminals need WebSocket)"
@@ -147,10 +162,20 @@ if command -v musl-gcc >/dev/null 2>&1; then
             left=$(nm "$out/quickstart-dns$dns" | awk '{print $NF}' | grep -E "$stdio_read_syms" | sort | tr '\n' ' ')
             if [ "$dns" = 1 ] && [ -z "$left" ]; then ok "OSB_DNS=1: static musl quickstart reads no file through stdio"
             elif [ "$dns" = 1 ]; then bad "OSB_DNS=1: static musl quickstart links stdio reading: $left"; fi
+            if [ "$dns" = 1 ] && ! nm "$out/quickstart-dns1" | awk '{print $NF}' | grep -qx strerror; then
+                bad "OSB_DNS=1: no strerror in the quickstart without OSB_SHORT_ERRNO_TEXT (its check proves nothing)"
+            fi
         else
             bad "OSB_DNS=$dns: static musl quickstart does not build" "$out/quickstart-dns$dns.log"
         fi
     done
+    if musl-gcc -std=c99 $W -Os -ffunction-sections -fdata-sections -DOSB_DNS=1 -DOSB_SHORT_ERRNO_TEXT=1 examples/quickstart.c \
+            -o "$out/quickstart-errno" -static -Wl,--gc-sections >"$out/quickstart-errno.log" 2>&1 &&
+        ! nm "$out/quickstart-errno" | awk '{print $NF}' | grep -qx strerror; then
+        ok "OSB_SHORT_ERRNO_TEXT=1: static musl quickstart links no strerror"
+    else
+        bad "OSB_SHORT_ERRNO_TEXT=1: static musl quickstart does not build or still links strerror" "$out/quickstart-errno.log"
+    fi
 else
     echo "skip OSB_DNS=1 symbol check: no musl-gcc (apt-get install musl-tools)"
 fi
