@@ -49,12 +49,13 @@ matrix: deps
 SUITES = $(foreach t,$(TEST_BINS),"$(notdir $(t))=$(t)") \
 	"compile-matrix=tests/compile/matrix.sh" \
 	"feature-switches=tests/compile/switches.sh"
-# test_tls again with the curves through BearSSL's generic code (OSB_TLS_SMALL_EC,
-# what the size build's TLS rows use)
-$(B)/test_tls_small_ec: tests/test_tls.c $(TEST_DEPS) | $(B)
-	$(CC) $(WARN) $(CFLAGS) -DOSB_TLS_SMALL_EC=1 -I. $< -o $@ $(TLS_LIBS) -lm
-SUITES += "test_tls_small_ec=$(B)/test_tls_small_ec"
-TEST_EXTRA += $(B)/test_tls_small_ec
+# test_tls again with the size build's TLS choices: the curves through
+# BearSSL's generic code (OSB_TLS_SMALL_EC), portable AES-GCM and Poly1305
+# (OSB_TLS_SMALL_CIPHERS)
+$(B)/test_tls_small: tests/test_tls.c $(TEST_DEPS) | $(B)
+	$(CC) $(WARN) $(CFLAGS) -DOSB_TLS_SMALL_EC=1 -DOSB_TLS_SMALL_CIPHERS=1 -I. $< -o $@ $(TLS_LIBS) -lm
+SUITES += "test_tls_small=$(B)/test_tls_small"
+TEST_EXTRA += $(B)/test_tls_small
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
 SUITES += "devserver-isolation=$(PYTHON) tests/devserver/test_isolation.py"

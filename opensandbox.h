@@ -197,6 +197,11 @@
  *     OSB_TLS_SMALL_EC        0   1 = the same curves (X25519, P-256/384/521) through
  *                                 BearSSL's generic code: 9 KB less, each ECDHE and
  *                                 ECDSA check several times slower
+ *     OSB_TLS_SMALL_CIPHERS   0   1 = AES-GCM and Poly1305 through BearSSL's portable
+ *                                 constant-time code only (no AES-NI/PCLMUL code,
+ *                                 the 32-bit multiply Poly1305): 6 KB less on x86-64,
+ *                                 the same suites on every CPU, bulk encryption
+ *                                 several times slower
  *     OSB_TLS_EMBEDDED_ANCHORS    br_x509_trust_anchor array compiled in (with
  *                                 OSB_TLS_EMBEDDED_ANCHORS_NUM), tried last
  *     OSB_EXECD_PORT      44772   execd's port inside a sandbox
@@ -7127,6 +7132,9 @@ static void osb__ip_text(const unsigned char *a, size_t len, char out[46]) {
 #ifndef OSB_TLS_SMALL_EC
 #  define OSB_TLS_SMALL_EC 0
 #endif
+#ifndef OSB_TLS_SMALL_CIPHERS
+#  define OSB_TLS_SMALL_CIPHERS 0
+#endif
 #ifndef OSB_TLS_MAX_CERT
 #  define OSB_TLS_MAX_CERT 16384
 #endif
@@ -7992,11 +8000,15 @@ static const br_ec_impl osb__ec_small = {
  * ChaCha20 suites are then not offered. */
 static int osb__tls_set_chapol(br_ssl_engine_context *eng) {
     br_chacha20_run chacha = br_chacha20_sse2_get();
+#if OSB_TLS_SMALL_CIPHERS
+    br_poly1305_run poly = &br_poly1305_ctmul_run;
+#else
     br_poly1305_run poly = br_poly1305_ctmulq_get();
+#endif
 #if !defined(__x86_64__) && !defined(_M_X64)
     if (!chacha) chacha = &br_chacha20_ct_run;
 #endif
-#if !defined(__SIZEOF_INT128__) && !defined(_M_X64)
+#if !defined(__SIZEOF_INT128__) && !defined(_M_X64) && !OSB_TLS_SMALL_CIPHERS
     if (!poly) poly = &br_poly1305_ctmul_run;
 #endif
     if (!chacha || !poly) return 0;
@@ -8004,6 +8016,24 @@ static int osb__tls_set_chapol(br_ssl_engine_context *eng) {
     br_ssl_engine_set_chacha20(eng, chacha);
     br_ssl_engine_set_poly1305(eng, poly);
     return 1;
+}
+
+/* AES-GCM: with OSB_TLS_SMALL_CIPHERS BearSSL's portable constant-time AES
+ * and GHASH only (what br_ssl_engine_set_default_aes_gcm uses on CPUs
+ * without AES instructions), else the CPU's instructions where it has them. */
+static void osb__tls_set_gcm(br_ssl_engine_context *eng) {
+#if OSB_TLS_SMALL_CIPHERS
+    br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+#  if UINTPTR_MAX > 0xffffffffu
+    br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
+    br_ssl_engine_set_ghash(eng, &br_ghash_ctmul64);
+#  else
+    br_ssl_engine_set_aes_ctr(eng, &br_aes_ct_ctr_vtable);
+    br_ssl_engine_set_ghash(eng, &br_ghash_ctmul);
+#  endif
+#else
+    br_ssl_engine_set_default_aes_gcm(eng);
+#endif
 }
 
 /* Sets up the engine and the X.509 checks of one connection. RSA
@@ -8021,7 +8051,7 @@ static void osb__tls_setup(osb__tls_conn *t, const osb__tls_ctx *ctx) {
     br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
     br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
     br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-    br_ssl_engine_set_default_aes_gcm(eng);
+    osb__tls_set_gcm(eng);
     br_ssl_engine_set_ec(eng, OSB__TLS_EC);
     br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
     br_ssl_engine_set_ecdsa(eng, br_ecdsa_vrfy_asn1_get_default());   /* set_default_ecdsa would

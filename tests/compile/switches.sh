@@ -131,6 +131,27 @@ if gcc -std=c99 $W -DOSB_SHORT_ERRNO_TEXT=1 "$out/errno_text.c" -o "$out/errno_t
 else
     bad "OSB_SHORT_ERRNO_TEXT=1: does not build or the refused connect's message is not the table's" "$out/errno_text.log"
 fi
+# OSB_TLS_SMALL_CIPHERS: the object no longer refers to the AES-NI/PCLMUL
+# selection or the 128-bit Poly1305, and uses the portable AES-GCM instead
+if [ -f /usr/include/bearssl/bearssl.h ] || [ -f /usr/include/bearssl.h ]; then
+    tls_syms='^(br_ssl_engine_set_default_aes_gcm|br_poly1305_ctmulq_get)$'
+    for v in 0 1; do
+        gcc -std=c99 $W -O1 -DOSB_TLS=1 -DOSB_TLS_SMALL_CIPHERS=$v -I/usr/include/bearssl -c tests/compile/impl.c \
+            -o "$out/tls-ciphers$v.o" >"$out/tls-ciphers$v.log" 2>&1 || bad "OSB_TLS_SMALL_CIPHERS=$v: does not build" "$out/tls-ciphers$v.log"
+    done
+    g++ -std=c++17 $W -DOSB_TLS=1 -DOSB_TLS_SMALL_CIPHERS=1 -I/usr/include/bearssl -x c++ -c tests/compile/impl.c \
+        -o "$out/tls-ciphers-cxx.o" >"$out/tls-ciphers-cxx.log" 2>&1 || bad "OSB_TLS_SMALL_CIPHERS=1: does not build as C++17" "$out/tls-ciphers-cxx.log"
+    with=$(nm -u "$out/tls-ciphers0.o" 2>/dev/null | awk '{print $NF}' | grep -cE "$tls_syms")
+    left=$(nm -u "$out/tls-ciphers1.o" 2>/dev/null | awk '{print $NF}' | grep -E "$tls_syms" | tr '\n' ' ')
+    portable=$(nm -u "$out/tls-ciphers1.o" 2>/dev/null | awk '{print $NF}' | grep -cE '^br_(aes_ct64_ctr_vtable|ghash_ctmul64|poly1305_ctmul_run)$')
+    if [ "$with" = 2 ] && [ -z "$left" ] && [ "$portable" = 3 ]; then
+        ok "OSB_TLS_SMALL_CIPHERS=1: portable AES-GCM and Poly1305 only (the default refers to the CPU-specific selection)"
+    else
+        bad "OSB_TLS_SMALL_CIPHERS=1: default refs $with/2, left: $left, portable refs $portable/3"
+    fi
+else
+    echo "skip OSB_TLS_SMALL_CIPHERS check: no BearSSL headers"
+fi
 # the terminals need the WebSocket family: asking for them without it is an error
 if gcc -std=c99 $W -DOSB_NO_WS=1 -DOSB_NO_PTY=0 -c tests/compile/impl.c -o "$out/ws-pty.o" >"$out/ws-pty.log" 2>&1; then
     bad "OSB_NO_WS=1 with OSB_NO_PTY=0 builds (the terminals need WebSocket)"
