@@ -6,8 +6,7 @@
  *   [connection] api_key, domain, protocol, request_timeout, use_server_proxy
  *   [output]     color
  *   [defaults]   image, timeout ("10m" or "none")
- * Only what the CLI uses of TOML: sections, key = value, strings, numbers,
- * booleans, comments. */
+ * Values are read as the library reads [connection] (osb__toml_get). */
 static osb_buf g_toml;
 static int g_toml_loaded;
 
@@ -15,72 +14,6 @@ static void config_path(char *out, size_t cap) {
     const char *home = getenv("HOME");
     if (G.config_path) osb__fmt(out, cap, "%s", G.config_path);
     else osb__fmt(out, cap, "%s/.opensandbox/config.toml", home && *home ? home : ".");
-}
-
-static const char *skip_ws(const char *p, const char *e) {
-    while (p < e && (*p == ' ' || *p == '\t')) p++;
-    return p;
-}
-
-/* Finds [section] key in TOML text; returns the unquoted value in out. */
-static int toml_get(const char *text, size_t len, const char *section, const char *key, char *out, size_t cap) {
-    const char *p = text, *end = text + len;
-    int in_sec = 0;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *q = skip_ws(p, le);
-        if (q < le && *q == '[') {
-            const char *r = memchr(q, ']', (size_t)(le - q));
-            size_t sl = strlen(section);
-            const char *n0 = skip_ws(q + 1, le);
-            const char *n1 = r ? r : le;
-            while (n1 > n0 && (n1[-1] == ' ' || n1[-1] == '\t')) n1--;
-            in_sec = r && (size_t)(n1 - n0) == sl && memcmp(n0, section, sl) == 0;
-        } else if (in_sec && q < le && *q != '#') {
-            size_t kl = strlen(key);
-            const char *k1 = q;
-            if ((*k1 == '"' || *k1 == '\'') && (size_t)(le - k1) > kl + 1 && memcmp(k1 + 1, key, kl) == 0 &&
-                k1[kl + 1] == *k1)
-                k1 += kl + 2;
-            else if ((size_t)(le - q) >= kl && memcmp(q, key, kl) == 0)
-                k1 = q + kl;
-            else
-                k1 = NULL;
-            if (k1) {
-                k1 = skip_ws(k1, le);
-                if (k1 < le && *k1 == '=') {
-                    const char *v = skip_ws(k1 + 1, le), *ve;
-                    size_t o = 0;
-                    if (v < le && (*v == '"' || *v == '\'')) {
-                        char qc = *v++;
-                        while (v < le && *v != qc && o + 1 < cap) {
-                            if (qc == '"' && *v == '\\' && v + 1 < le) {
-                                v++;
-                                switch (*v) {
-                                case 'n': out[o++] = '\n'; break;
-                                case 't': out[o++] = '\t'; break;
-                                default: out[o++] = *v;
-                                }
-                                v++;
-                                continue;
-                            }
-                            out[o++] = *v++;
-                        }
-                    } else {
-                        ve = v;
-                        while (ve < le && *ve != '#') ve++;
-                        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r')) ve--;
-                        while (v < ve && o + 1 < cap) out[o++] = *v++;
-                    }
-                    out[o] = 0;
-                    return 1;
-                }
-            }
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return 0;
 }
 
 static void load_toml(void) {
@@ -270,9 +203,14 @@ static int toml_check(const char *text, size_t len, const char **why) {
     return bad ? line : 0;
 }
 
+/* [section] key of the config file into out, by the reader the library's
+ * osb_config_load uses for [connection] (the file has passed toml_check, so
+ * no key is there twice). 0 (out "") when absent, or when the value is not
+ * one line or does not fit. */
 static int file_get(const char *section, const char *key, char *out, size_t cap) {
-    if (!C.file_found) return 0;
-    return toml_get(g_toml.data ? g_toml.data : "", g_toml.len, section, key, out, cap);
+    long n = C.file_found ? osb__toml_get(bstr(&g_toml), g_toml.len, section, key, out, cap) : -1;
+    if (n < 0) out[0] = 0;
+    return n >= 0;
 }
 
 /* Connection settings: flag > environment > config file > default, resolved

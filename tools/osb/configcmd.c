@@ -127,7 +127,7 @@ static int c_config_set(args *a) {
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
-        const char *q = skip_ws(p, le), *cq;
+        const char *q = toml_ws(p, le), *cq;
         size_t fl = strlen(field);
         if (q < le && *q == '[') {
             if (in_sec && !done) {
@@ -144,15 +144,15 @@ static int c_config_set(args *a) {
             }
             {
                 const char *r = memchr(q, ']', (size_t)(le - q));
-                const char *n0 = skip_ws(q + 1, le), *n1 = r ? r : le;
+                const char *n0 = toml_ws(q + 1, le), *n1 = r ? r : le;
                 while (n1 > n0 && (n1[-1] == ' ' || n1[-1] == '\t')) n1--;
                 in_sec = r && (size_t)(n1 - n0) == strlen(section) && memcmp(n0, section, strlen(section)) == 0;
                 if (in_sec) sec_seen = 1;
             }
             bputn(&out, p, (size_t)(le - p) + (nl ? 1 : 0));
             insert_at = out.len;
-        } else if (in_sec && !done && (cq = *q == '#' ? skip_ws(q + 1, le) : q) != NULL && (size_t)(le - cq) >= fl &&
-                   memcmp(cq, field, fl) == 0 && *skip_ws(cq + fl, le) == '=') {
+        } else if (in_sec && !done && (cq = *q == '#' ? toml_ws(q + 1, le) : q) != NULL && (size_t)(le - cq) >= fl &&
+                   memcmp(cq, field, fl) == 0 && *toml_ws(cq + fl, le) == '=') {
             /* the field's line, also when commented out (as the official CLI) */
             bputn(&out, line.data, line.len);
             done = 1;
