@@ -537,7 +537,7 @@ static int c_code_run(args *a) {
     memset(&src, 0, sizeof src);
     if (A(a, "code")) bput(&src, A(a, "code"));
     else if (a->npos > 1) {
-        if (read_all(a->pos[1], &src) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", a->pos[1], strerror(errno));
+        if (read_all(a->pos[1], &src) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", a->pos[1], sys_text(errno));
     } else if (read_all("-", &src) != 0) {
         return errorf(EX_LOCALIO, "cannot read stdin");
     }

@@ -62,7 +62,7 @@ static int c_config_init(args *a) {
         return show_msg(o, "%s", "");
     }
     if (write_file_atomic(C.path, packed_text(TEXT_CONFIG_TEMPLATE), strlen(packed_text(TEXT_CONFIG_TEMPLATE))) != 0)
-        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
+        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, sys_text(errno));
     o = status_msg("ok", "Config file created: %s", C.path);
     return show_msg(o, "Config file created: %s", C.path);
 }
@@ -116,7 +116,7 @@ static int c_config_set(args *a) {
     memset(&out, 0, sizeof out);
     memset(&line, 0, sizeof line);
     if (read_all(C.path, &text) != 0) {
-        if (errno != ENOENT) return errorf(EX_LOCALIO, "cannot read %s: %s", C.path, strerror(errno));
+        if (errno != ENOENT) return errorf(EX_LOCALIO, "cannot read %s: %s", C.path, sys_text(errno));
         bput(&text, "");
     }
     bprintf(&line, "%s = ", field);
@@ -185,7 +185,7 @@ static int c_config_set(args *a) {
         osb_buf_free(&text);
         osb_buf_free(&out);
         osb_buf_free(&line);
-        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, strerror(errno));
+        return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, sys_text(errno));
     }
     osb_buf_free(&text);
     osb_buf_free(&out);

@@ -51,7 +51,7 @@ static int c_file_write(args *a) {
     memset(&data, 0, sizeof data);
     if (!A(a, "content") && isatty(0)) out_puts(1, "Reading from stdin (Ctrl+D to finish):\n");
     if (A(a, "content")) bput(&data, A(a, "content"));
-    else if (read_all("-", &data) != 0) return errorf(EX_LOCALIO, "cannot read stdin: %s", strerror(errno));
+    else if (read_all("-", &data) != 0) return errorf(EX_LOCALIO, "cannot read stdin: %s", sys_text(errno));
     if ((code = connect_sb(a->pos[0], 0)) != 0) {
         osb_buf_free(&data);
         return code;
@@ -84,7 +84,7 @@ static int c_file_upload(args *a) {
     jv *o;
     if (parse_mode(A(a, "mode"), &mode) != 0) return usage_error("invalid mode '%s' (octal, e.g. 644)", A(a, "mode"));
     fd = open(a->pos[1], O_RDONLY);
-    if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", a->pos[1], strerror(errno));
+    if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", a->pos[1], sys_text(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return errorf(EX_LOCALIO, "%s is not a regular file", a->pos[1]);
@@ -228,7 +228,7 @@ static int download(const char *remote, int fd, const char *range, uint64_t resu
     e = osb_files_download(CLI, EXECD, &req, dl_sink, &d, &info);
     if (d.pg.on) progress_draw(&d.pg, 1);
     *got = d.bytes;
-    if (d.err) return errorf(EX_LOCALIO, "cannot write: %s", strerror(d.err));
+    if (d.err) return errorf(EX_LOCALIO, "cannot write: %s", sys_text(d.err));
     if (e == OSB_ERR_HTTP && osb_client_error(CLI)->http_status == 416 && resume_from) {
         *already = 1;
         return EX_OK;
@@ -270,7 +270,7 @@ static int c_file_download(args *a) {
         out_flush();
         return download(a->pos[1], 1, range, 0, 0, NULL, &got, &already);
     }
-    if (mkdirs_for(local) != 0) return errorf(EX_LOCALIO, "cannot create the directory of %s: %s", local, strerror(errno));
+    if (mkdirs_for(local) != 0) return errorf(EX_LOCALIO, "cannot create the directory of %s: %s", local, sys_text(errno));
     if (AF(a, "resume")) {
         struct stat st;
         if (stat(local, &st) == 0 && S_ISREG(st.st_mode)) from = (uint64_t)st.st_size;
@@ -278,9 +278,9 @@ static int c_file_download(args *a) {
     } else {
         fd = open(local, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     }
-    if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", local, strerror(errno));
+    if (fd < 0) return errorf(EX_LOCALIO, "cannot open %s: %s", local, sys_text(errno));
     code = download(a->pos[1], fd, range, from, 1, NULL, &got, &already);
-    if (close(fd) != 0 && !code) code = errorf(EX_LOCALIO, "cannot write %s: %s", local, strerror(errno));
+    if (close(fd) != 0 && !code) code = errorf(EX_LOCALIO, "cannot write %s: %s", local, sys_text(errno));
     if (code) return code;
     o = status_msg("ok", "Downloaded: %s \xE2\x86\x92 %s", a->pos[1], local);
     if (already) return show_msg(o, "%s is already complete (%llu bytes)", local, (unsigned long long)from);

@@ -207,6 +207,15 @@ static void out_fmt(int which, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* The text of errno value e as the library words it in its own messages:
+ * strerror's, or with OSB_SHORT_ERRNO_TEXT its short table of file and
+ * socket errors ("error N" for the rest), so strerror's table of every
+ * errno is not linked then. One call per message (one buffer). */
+static const char *sys_text(int e) {
+    static char buf[OSB__ERRNO_BUF];
+    return osb__errno_text(e, buf);
+}
+
 /* "osb: [error: ]MESSAGE" on stderr. */
 static void say_error(const char *kind, const char *fmt, va_list ap) {
     out_fmt(1, "%s: %s", g_prog, kind);

@@ -91,7 +91,7 @@ static jv *json_file(const char *path, int want, int *code) {
     memset(&b, 0, sizeof b);
     *code = EX_OK;
     if (read_all(path, &b) != 0) {
-        *code = errorf(EX_LOCALIO, "cannot read %s: %s", path, strerror(errno));
+        *code = errorf(EX_LOCALIO, "cannot read %s: %s", path, sys_text(errno));
         return NULL;
     }
     doc = jparse(b.data, b.len);

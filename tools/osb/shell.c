@@ -157,7 +157,7 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
     memset(&ao, 0, sizeof ao);
     ao.pipe_mode = !tty;
     if (tty) sh_winsize(&ao.cols, &ao.rows);
-    if (pipe(sh_wake) != 0) return errorf(EX_ERROR, "pipe: %s", strerror(errno));
+    if (pipe(sh_wake) != 0) return errorf(EX_ERROR, "pipe: %s", sys_text(errno));
     fcntl(sh_wake[0], F_SETFL, O_NONBLOCK);
     fcntl(sh_wake[1], F_SETFL, O_NONBLOCK);
     memset(&sa, 0, sizeof sa);
@@ -177,7 +177,7 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
         return code;
     }
     if (tty && sh_raw_mode() != 0) {
-        code = errorf(EX_ERROR, "cannot set the terminal to raw mode: %s", strerror(errno));
+        code = errorf(EX_ERROR, "cannot set the terminal to raw mode: %s", sys_text(errno));
         osb_pty_detach(p);
         osb_pty_delete(CLI, EXECD, sid);
         return code;
@@ -252,7 +252,7 @@ static int shell_session(const char *id, const char *cmd, const char *cwd, const
         r = poll(fds, (nfds_t)nf, -1);
         if (r < 0 && errno != EINTR) {
             sh_restore();
-            code = errorf(EX_ERROR, "poll: %s", strerror(errno));
+            code = errorf(EX_ERROR, "poll: %s", sys_text(errno));
             break;
         }
         if (r <= 0) continue;

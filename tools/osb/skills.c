@@ -391,7 +391,7 @@ static int c_skills_install(args *a) {
             const char *status = NULL;
             memset(&dest, 0, sizeof dest);
             if (skill_install(tools[k], global, &SKILLS[i], &status, &dest) != 0) {
-                code = errorf(EX_LOCALIO, "cannot write %s: %s", bstr(&dest), strerror(errno));
+                code = errorf(EX_LOCALIO, "cannot write %s: %s", bstr(&dest), sys_text(errno));
                 osb_buf_free(&dest);
                 jv_free(ops);
                 return code;
@@ -419,7 +419,7 @@ static int c_skills_uninstall(args *a) {
         memset(&dest, 0, sizeof dest);
         r = skill_uninstall(tools[k], global, s, &dest);
         if (r < 0) {
-            code = errorf(EX_LOCALIO, "cannot change %s: %s", bstr(&dest), strerror(errno));
+            code = errorf(EX_LOCALIO, "cannot change %s: %s", bstr(&dest), sys_text(errno));
             osb_buf_free(&dest);
             jv_free(ops);
             return code;

@@ -256,7 +256,7 @@ static int vault_write(args *a, const char *method) {
     ep e;
     int code;
     memset(&body, 0, sizeof body);
-    if (read_all(A(a, "file"), &body) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", A(a, "file"), strerror(errno));
+    if (read_all(A(a, "file"), &body) != 0) return errorf(EX_LOCALIO, "cannot read %s: %s", A(a, "file"), sys_text(errno));
     doc = jparse(body.data, body.len);
     if (!doc) {
         /* not JSON: a YAML payload, sent as JSON */
