@@ -736,20 +736,25 @@ the causes, whatever a single run says.
   16 KiB buffer of the day before. Suggested: a small buffer (16 KiB) for heads, small bodies
   and the idle pool, and a larger one (128 KiB) taken for the duration of a sink-bound or
   streamed body and released when the connection goes back to the pool.
-- **W2 typed events** (perf, 2026-12-07): a bare JSON line at the front of the body is decoded
-  where it lies (no copy through the event tokenizer), string text is copied by words up to a
-  `"`, `\\` or control byte and checked as UTF-8 once per string. The canned stream (484k
-  events of ~413 bytes, each with ~10 escapes and ~10 non-ASCII characters) costs ~0.75 µs per
-  event in user time: ~480 ns the text (~100 copying, ~150 the escape stops, ~220 the UTF-8
-  check: about one mispredicted branch per stop and per character; a branchless shift-DFA
-  validator measured the same), ~40 the chunked framing, ~100 the rest. Plain ASCII text runs
-  at ~1 GB/s in memory. With the kernel's receive the library needs ~0.44 s per 200 MB on a
-  quiet machine, the CLI to a pipe ~0.55 s (the pipe and `cat` share the client core), curl
-  ~0.17 s. The CLI at 0.5x curl needs ~350 ns per event in all: 16-32 bytes per step for the
-  character classes and UTF-8 (SSE2/NEON with the word-at-a-time code as the fallback), not
-  more word-at-a-time tuning. Under load curl slows more than osb (it waits on the server),
-  so the ratio flatters osb on a busy machine. The general path (osb_bind_into) walks every
-  event twice (measure, then fill).
+- **W2 typed events and the CLI** (perf, 2026-12-07, header at 508a964 and later): a bare
+  JSON line at the front of the body is decoded where it lies; string text is copied 16 bytes
+  per step (SSE2/NEON) up to a `"`, `\\` or control byte, with the UTF-8 check in the same
+  pass. The canned stream (484k events of ~413 bytes, each with ~9 escapes and ~25 non-ASCII
+  bytes) decodes at ~2 GB/s in memory (osb__ex_fast alone, 8,192 different events in turn).
+  Of that, ~40% are mispredicted branches, about one per stop: the same 128 events repeated
+  (the branch predictor learns the stops) decode in ~60% of the time. The UTF-8 check is
+  ~20% in the fused pass; as a pass of its own (the common rules, ~22 SSE2 operations per 16
+  bytes) it costs ~30% of the time. 64-byte steps end a run at its stop without a mispredict
+  (~20% faster without UTF-8) but need that separate pass, and came out even; 32-byte fused
+  steps too. In the CLI (`osb command run` to a pipe, CPU of osb and `cat` on the client
+  core): ~180-200 ms per 200 MB against curl's ~75-90 ms; osb__ex_fast is ~55-63% of it, the
+  kernel's receive copy ~11%, chunked framing ~4%, the copies of the event and its text ~4%,
+  `cat` and the pipe ~6-12%. A larger pipe (F_SETPIPE_SZ 1 MiB) or receive buffer (128 KiB)
+  changed nothing measurable; the CLI already writes once per network read (~3,100 writes of
+  ~64 KiB). 0.5x curl needs the decode at ~3 GB/s on this text: a UTF-8 check of fewer
+  operations (nibble lookups: SSSE3 pshufb / NEON tbl, so a runtime choice on x86-64, whose
+  baseline is SSE2) with the 64-byte steps for the runs. The general path (osb_bind_into)
+  walks every event twice (measure, then fill).
 - **W4** goes to bench/sink.c, not to nginx (bench/README.md): behind nginx (one core, reading
   each body into memory) every client landed at the same ~0.4-1 GB/s, so the rows measured
   nginx. The sink drops bodies in the kernel (recv MSG_TRUNC), and every client sends the same
