@@ -6495,6 +6495,17 @@ static void osb__reset_error(osb_error *err) {
 
 /* ---- system error texts ---- */
 
+/* The text listed for code e: texts holds one text per code, in the order
+ * of codes, each ended by '\0'; NULL when e is not listed. A switch that
+ * returns a literal per case compiles to a table of pointers, 8 bytes a
+ * code, where this takes 2. */
+static const char *osb__listed_text(int e, const short *codes, size_t n, const char *texts) {
+    size_t i;
+    for (i = 0; i < n; i++, texts += strlen(texts) + 1)
+        if (codes[i] == e) return texts;
+    return NULL;
+}
+
 #define OSB__ERRNO_BUF 24   /* room for "error N" */
 #if OSB_SHORT_ERRNO_TEXT
 /* The text of errno value e from a short table of the errors sockets and
@@ -6513,10 +6524,8 @@ static const char *osb__errno_text(int e, char *buf) {
         "Address not available\0Network is down\0Network unreachable\0Connection aborted\0"
         "Connection reset by peer\0No buffer space available\0Socket not connected\0Operation timed out\0"
         "Connection refused\0Host is down\0Host is unreachable";
-    const char *t = texts;
-    size_t i;
-    for (i = 0; i < sizeof codes / sizeof codes[0]; i++, t += strlen(t) + 1)
-        if (codes[i] == e) return t;
+    const char *t = osb__listed_text(e, codes, sizeof codes / sizeof codes[0], texts);
+    if (t) return t;
     osb__fmt(buf, OSB__ERRNO_BUF, "error %d", e);
     return buf;
 }
@@ -6875,93 +6884,98 @@ static osb_err osb__sock_recv_some(osb__conn *c, void *buf, size_t cap, size_t *
 }
 
 /* >>impl-tls */
-/* BearSSL error codes are plain numbers; the table does not need bearssl.h. */
+/* BearSSL error codes are plain numbers; the table does not need bearssl.h.
+ * The texts are one string, listed in the order of codes (osb__listed_text). */
 OSB_API const char *osb_tls_strerror(int e) {
+    static const short codes[] = {
+        /* fatal alerts from the server: 256 + the alert number */
+        256 + 0, 256 + 10, 256 + 20, 256 + 40, 256 + 42, 256 + 45, 256 + 47, 256 + 48, 256 + 49,
+        256 + 50, 256 + 51, 256 + 70, 256 + 71, 256 + 80, 256 + 86, 256 + 109, 256 + 112,
+        256 + 116, 256 + 120,
+        /* BearSSL's own codes (BR_ERR_*) */
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
+        26, 27, 28, 29, 31, 33, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 62};
+    static const char texts[] =
+        /* 256 + 0 */ "the server closed the TLS session (close_notify) during the handshake\0"
+        /* 256 + 10 */ "the server received an unexpected message (alert unexpected_message)\0"
+        /* 256 + 20 */ "the server could not authenticate a record (alert bad_record_mac)\0"
+        /* 256 + 40 */ "the server found no acceptable parameters (alert handshake_failure): it "
+                       "has no TLS 1.2 ECDHE suite with AES-GCM or ChaCha20-Poly1305 (a TLS "
+                       "1.0/1.1-only server is refused)\0"
+        /* 256 + 42 */ "the server rejected a certificate (alert bad/unsupported certificate)\0"
+        /* 256 + 45 */ "the server says a certificate expired (alert certificate_expired)\0"
+        /* 256 + 47 */ "the server rejected a handshake value (alert illegal_parameter)\0"
+        /* 256 + 48 */ "the server does not trust the client certificate's CA (alert unknown_ca)\0"
+        /* 256 + 49 */ "the server refused access (alert access_denied)\0"
+        /* 256 + 50 */ "the server could not decode a message (alert decode_error)\0"
+        /* 256 + 51 */ "the server could not verify a message (alert decrypt_error)\0"
+        /* 256 + 70 */ "the server does not accept TLS 1.2 (alert protocol_version): it needs "
+                       "TLS 1.3, which BearSSL does not implement\0"
+        /* 256 + 71 */ "the server wants stronger security (alert insufficient_security)\0"
+        /* 256 + 80 */ "the server had an internal error (alert internal_error)\0"
+        /* 256 + 86 */ "the server detected a downgrade (alert inappropriate_fallback)\0"
+        /* 256 + 109 */ "the server wants a TLS extension this client does not send (alert "
+                        "missing_extension)\0"
+        /* 256 + 112 */ "the server does not serve this host name (alert unrecognized_name, SNI)\0"
+        /* 256 + 116 */ "the server requires a client certificate (alert certificate_required)\0"
+        /* 256 + 120 */ "the server requires an ALPN protocol (alert no_application_protocol)\0"
+        /* 0 */ "no error\0"
+        /* 1 */ "bad TLS parameter (library misuse)\0"
+        /* 2 */ "bad TLS engine state (library misuse)\0"
+        /* 3 */ "the server did not offer TLS 1.2 (TLS 1.0/1.1 servers are refused), or it does "
+                "not speak TLS at all (plain HTTP on a TLS port?)\0"
+        /* 4 */ "the server changed the TLS version during the connection\0"
+        /* 5 */ "malformed TLS record length (is this a TLS server?)\0"
+        /* 6 */ "TLS record too large\0"
+        /* 7 */ "TLS record failed authentication (data corrupted or tampered with)\0"
+        /* 8 */ "no entropy: the OS gave no random bytes; set tls.entropy\0"
+        /* 9 */ "unknown TLS record type (is this a TLS server?)\0"
+        /* 10 */ "unexpected TLS message from the server\0"
+        /* 12 */ "bad ChangeCipherSpec from the server\0"
+        /* 13 */ "bad TLS alert from the server\0"
+        /* 14 */ "malformed TLS handshake message from the server\0"
+        /* 15 */ "oversized session ID from the server\0"
+        /* 16 */ "the server chose a cipher suite this client did not offer (it must support "
+                 "ECDHE with AES-GCM or ChaCha20-Poly1305)\0"
+        /* 17 */ "the server chose TLS compression, which is refused\0"
+        /* 18 */ "bad maximum fragment length from the server\0"
+        /* 19 */ "secure renegotiation check failed\0"
+        /* 20 */ "the server sent an unrequested TLS extension\0"
+        /* 21 */ "bad SNI from the server\0"
+        /* 22 */ "malformed ServerHelloDone\0"
+        /* 23 */ "a TLS limit was exceeded (e.g. certificate chain too long)\0"
+        /* 24 */ "bad Finished message (handshake tampered with?)\0"
+        /* 25 */ "session resumption mismatch\0"
+        /* 26 */ "the server used an unsupported or forbidden algorithm\0"
+        /* 27 */ "the server's key exchange signature is invalid\0"
+        /* 28 */ "the server certificate's key usage does not allow this key exchange\0"
+        /* 29 */ "the server requires a client certificate, which this client does not send\0"
+        /* 31 */ "I/O error during TLS: the connection was reset or closed mid-handshake\0"
+        /* 33 */ "the server's certificate is malformed\0"
+        /* 48 */ "the server's certificate has malformed validity dates\0"
+        /* 49 */ "the server's certificate uses an unsupported algorithm or feature (e.g. a "
+                 "SHA-1 signature)\0"
+        /* 50 */ "the server's certificate exceeds a size limit\0"
+        /* 51 */ "the server's certificate has the wrong key type\0"
+        /* 52 */ "a certificate signature is invalid\0"
+        /* 53 */ "the current time is unknown, so certificate dates cannot be checked (set "
+                 "tls.now)\0"
+        /* 54 */ "the server's certificate has expired or is not yet valid (or the clock is "
+                 "wrong)\0"
+        /* 55 */ "the certificate chain is broken (issuer and subject names do not match)\0"
+        /* 56 */ "the server's certificate does not match the host name\0"
+        /* 57 */ "the server's certificate has an unsupported critical extension\0"
+        /* 58 */ "a certificate in the chain is used as a CA but is not one\0"
+        /* 59 */ "the server's certificate key usage forbids server authentication\0"
+        /* 60 */ "the server's certificate key is too weak\0"
+        /* 62 */ "the server's certificate is not trusted (unknown CA, or self-signed): give "
+                 "the right CA with tls.ca_file, tls.ca_pem or SSL_CERT_FILE";
+    const char *t;
     if (e >= 512 && e < 768) return "this client sent a fatal alert to the server";
-    if (e >= 256 && e < 512) {
-        switch (e - 256) {
-        case 0: return "the server closed the TLS session (close_notify) during the handshake";
-        case 10: return "the server received an unexpected message (alert unexpected_message)";
-        case 20: return "the server could not authenticate a record (alert bad_record_mac)";
-        case 40: return "the server found no acceptable parameters (alert handshake_failure): "
-                        "it has no TLS 1.2 ECDHE suite with AES-GCM or ChaCha20-Poly1305 "
-                        "(a TLS 1.0/1.1-only server is refused)";
-        case 42: case 43: case 44: case 46:
-            return "the server rejected a certificate (alert bad/unsupported certificate)";
-        case 45: return "the server says a certificate expired (alert certificate_expired)";
-        case 47: return "the server rejected a handshake value (alert illegal_parameter)";
-        case 48: return "the server does not trust the client certificate's CA (alert unknown_ca)";
-        case 49: return "the server refused access (alert access_denied)";
-        case 50: return "the server could not decode a message (alert decode_error)";
-        case 51: return "the server could not verify a message (alert decrypt_error)";
-        case 70: return "the server does not accept TLS 1.2 (alert protocol_version): "
-                        "it needs TLS 1.3, which BearSSL does not implement";
-        case 71: return "the server wants stronger security (alert insufficient_security)";
-        case 80: return "the server had an internal error (alert internal_error)";
-        case 86: return "the server detected a downgrade (alert inappropriate_fallback)";
-        case 109: return "the server wants a TLS extension this client does not send (alert missing_extension)";
-        case 112: return "the server does not serve this host name (alert unrecognized_name, SNI)";
-        case 116: return "the server requires a client certificate (alert certificate_required)";
-        case 120: return "the server requires an ALPN protocol (alert no_application_protocol)";
-        default: return "the server sent a fatal TLS alert";
-        }
-    }
-    switch (e) {
-    case 0: return "no error";
-    case 1: return "bad TLS parameter (library misuse)";
-    case 2: return "bad TLS engine state (library misuse)";
-    case 3: return "the server did not offer TLS 1.2 (TLS 1.0/1.1 servers are refused), "
-                   "or it does not speak TLS at all (plain HTTP on a TLS port?)";
-    case 4: return "the server changed the TLS version during the connection";
-    case 5: return "malformed TLS record length (is this a TLS server?)";
-    case 6: return "TLS record too large";
-    case 7: return "TLS record failed authentication (data corrupted or tampered with)";
-    case 8: return "no entropy: the OS gave no random bytes; set tls.entropy";
-    case 9: return "unknown TLS record type (is this a TLS server?)";
-    case 10: return "unexpected TLS message from the server";
-    case 12: return "bad ChangeCipherSpec from the server";
-    case 13: return "bad TLS alert from the server";
-    case 14: return "malformed TLS handshake message from the server";
-    case 15: return "oversized session ID from the server";
-    case 16: return "the server chose a cipher suite this client did not offer "
-                    "(it must support ECDHE with AES-GCM or ChaCha20-Poly1305)";
-    case 17: return "the server chose TLS compression, which is refused";
-    case 18: return "bad maximum fragment length from the server";
-    case 19: return "secure renegotiation check failed";
-    case 20: return "the server sent an unrequested TLS extension";
-    case 21: return "bad SNI from the server";
-    case 22: return "malformed ServerHelloDone";
-    case 23: return "a TLS limit was exceeded (e.g. certificate chain too long)";
-    case 24: return "bad Finished message (handshake tampered with?)";
-    case 25: return "session resumption mismatch";
-    case 26: return "the server used an unsupported or forbidden algorithm";
-    case 27: return "the server's key exchange signature is invalid";
-    case 28: return "the server certificate's key usage does not allow this key exchange";
-    case 29: return "the server requires a client certificate, which this client does not send";
-    case 31: return "I/O error during TLS: the connection was reset or closed mid-handshake";
-    case 33: case 34: case 35: case 36: case 37: case 38: case 39: case 40: case 41:
-    case 42: case 43: case 44: case 45: case 46: case 47:
-        return "the server's certificate is malformed";
-    case 48: return "the server's certificate has malformed validity dates";
-    case 49: return "the server's certificate uses an unsupported algorithm or feature "
-                    "(e.g. a SHA-1 signature)";
-    case 50: return "the server's certificate exceeds a size limit";
-    case 51: return "the server's certificate has the wrong key type";
-    case 52: return "a certificate signature is invalid";
-    case 53: return "the current time is unknown, so certificate dates cannot be checked "
-                    "(set tls.now)";
-    case 54: return "the server's certificate has expired or is not yet valid "
-                    "(or the clock is wrong)";
-    case 55: return "the certificate chain is broken (issuer and subject names do not match)";
-    case 56: return "the server's certificate does not match the host name";
-    case 57: return "the server's certificate has an unsupported critical extension";
-    case 58: return "a certificate in the chain is used as a CA but is not one";
-    case 59: return "the server's certificate key usage forbids server authentication";
-    case 60: return "the server's certificate key is too weak";
-    case 62: return "the server's certificate is not trusted (unknown CA, or self-signed): "
-                    "give the right CA with tls.ca_file, tls.ca_pem or SSL_CERT_FILE";
-    default: break;
-    }
+    if (e == 256 + 43 || e == 256 + 44 || e == 256 + 46) e = 256 + 42;   /* certificate alerts */
+    if (e > 33 && e <= 47) e = 33;   /* the certificate's encoding */
+    if ((t = osb__listed_text(e, codes, sizeof codes / sizeof codes[0], texts)) != NULL) return t;
+    if (e >= 256 && e < 512) return "the server sent a fatal TLS alert";
     if (e > 32 && e < 64) return "certificate validation failed";
     return "TLS failure";
 }

@@ -254,6 +254,28 @@ TEST(tls_strerror_names_the_cases) {
     CHECK(osb_tls_strerror(99999) != NULL);
 }
 
+/* The texts are one string in the order of a list of codes: the first and
+ * last of each kind, the codes that share a text and those between listed
+ * ones still read their own text (a text lost or added would shift them). */
+TEST(tls_strerror_list_keeps_each_code_to_its_text) {
+    CHECK_EQ_STR(osb_tls_strerror(256 + 0),
+                 "the server closed the TLS session (close_notify) during the handshake");
+    CHECK_EQ_STR(osb_tls_strerror(256 + 120),
+                 "the server requires an ALPN protocol (alert no_application_protocol)");
+    CHECK_EQ_STR(osb_tls_strerror(1), "bad TLS parameter (library misuse)");
+    CHECK_EQ_STR(osb_tls_strerror(31), "I/O error during TLS: the connection was reset or closed mid-handshake");
+    CHECK_EQ_STR(osb_tls_strerror(48), "the server's certificate has malformed validity dates");
+    CHECK(strstr(osb_tls_strerror(62), "SSL_CERT_FILE") != NULL);
+    CHECK_EQ_STR(osb_tls_strerror(256 + 46), osb_tls_strerror(256 + 42));
+    CHECK(strstr(osb_tls_strerror(256 + 42), "rejected a certificate") != NULL);
+    CHECK_EQ_STR(osb_tls_strerror(33), "the server's certificate is malformed");
+    CHECK_EQ_STR(osb_tls_strerror(47), "the server's certificate is malformed");
+    CHECK_EQ_STR(osb_tls_strerror(256 + 1), "the server sent a fatal TLS alert");
+    CHECK_EQ_STR(osb_tls_strerror(61), "certificate validation failed");
+    CHECK_EQ_STR(osb_tls_strerror(11), "TLS failure");
+    CHECK_EQ_STR(osb_tls_strerror(64), "TLS failure");
+}
+
 /* ---- trust anchors ------------------------------------------------------- */
 
 static void unset_env(void) {
