@@ -38,6 +38,10 @@ SIZE_LDFLAGS ?= -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro -Wl
 SIZE_QUICKSTART = -DOSB_NO_EGRESS=1 -DOSB_NO_VAULT=1 -DOSB_NO_CODE=1 -DOSB_NO_SESSION=1 -DOSB_NO_MANAGER=1 \
     -DOSB_NO_WS=1 -DOSB_NO_MULTI=1 -DOSB_NO_PROXY=1 -DOSB_NO_CONFIG_FILE=1 -DOSB_NO_FAST_EVENTS=1 \
     -DOSB_SHORT_ERRNO_TEXT=1 -DOSB_NO_SENDFILE=1
+# Every row links tools/size_malloc.c instead of musl's allocator: power-of-
+# two blocks from 64 KiB mappings, larger ones mapped apiece (8 KB less; the
+# same output, a little more memory for a short-lived client).
+SIZE_MALLOC = tools/size_malloc.c
 SIZE_BEARSSL = build/size/libbearssl.a
 SIZE_TLS = -DOSB_TLS=1 -I/usr/include/bearssl
 SIZE_OSB_SRC := $(wildcard tools/osb/*.c tools/osb/*.h)
@@ -80,9 +84,9 @@ $(SIZE_BEARSSL):
 
 # Only the TLS rows need BearSSL built (tests/examples.sh runs the others).
 build/size/quickstart-tls build/size/osb-tls: $(SIZE_BEARSSL)
-build/size/%: $(SIZE_OSB_SRC) examples/quickstart.c opensandbox.h tools/musl_fortify_shim.c mk/size.mk
+build/size/%: $(SIZE_OSB_SRC) examples/quickstart.c opensandbox.h tools/musl_fortify_shim.c $(SIZE_MALLOC) mk/size.mk
 	@mkdir -p $(@D)
-	@$(SIZE_CC) $(SIZE_CFLAGS) $(SIZE_PROFILE) $(size_flags_$*) -I. $(if $(findstring -tls,$*),$(SIZE_TLS)) $(size_src_$*) \
+	@$(SIZE_CC) $(SIZE_CFLAGS) $(SIZE_PROFILE) $(size_flags_$*) -I. $(if $(findstring -tls,$*),$(SIZE_TLS)) $(size_src_$*) $(SIZE_MALLOC) \
 	    $(if $(findstring -tls,$*),tools/musl_fortify_shim.c $(SIZE_BEARSSL)) \
 	    $(SIZE_LDFLAGS) -Wl,-Map,build/size/$*.map -o build/size/$*.full
 	@strip -o $@ build/size/$*.full
