@@ -56,6 +56,12 @@ $(B)/test_tls_small: tests/test_tls.c $(TEST_DEPS) | $(B)
 	$(CC) $(WARN) $(CFLAGS) -DOSB_TLS_SMALL_EC=1 -DOSB_TLS_SMALL_CIPHERS=1 -I. $< -o $@ $(TLS_LIBS) -lm
 SUITES += "test_tls_small=$(B)/test_tls_small"
 TEST_EXTRA += $(B)/test_tls_small
+# test_net's socket test again as on systems whose socket() takes no
+# SOCK_NONBLOCK/SOCK_CLOEXEC (the flags set by fcntl after it)
+$(B)/test_net_fcntl: tests/test_net.c $(TEST_DEPS) | $(B)
+	$(CC) $(WARN) $(CFLAGS) -DTEST_SOCKET_FCNTL=1 -I. $< -o $@ -lm
+SUITES += "test_net_fcntl=$(B)/test_net_fcntl sockets_"
+TEST_EXTRA += $(B)/test_net_fcntl
 ifneq ($(wildcard tests/devserver/test_devserver.py),)
 SUITES += "devserver=$(PYTHON) tests/devserver/test_devserver.py"
 SUITES += "devserver-isolation=$(PYTHON) tests/devserver/test_isolation.py"

@@ -6569,6 +6569,7 @@ typedef SOCKET osb__socket;
 #  define OSB__BAD_SOCKET INVALID_SOCKET
 #  define osb__sock_close closesocket
 #  define osb__sock_errno() WSAGetLastError()
+#  define osb__sock_set_errno WSASetLastError
 #  define OSB__EINPROGRESS WSAEWOULDBLOCK
 #  define OSB__EINTR WSAEINTR
 #  define OSB__EAGAIN WSAEWOULDBLOCK
@@ -6579,6 +6580,7 @@ typedef int osb__socket;
 #  define OSB__BAD_SOCKET (-1)
 #  define osb__sock_close close
 #  define osb__sock_errno() errno
+#  define osb__sock_set_errno(e) (errno = (e))
 #  define OSB__EINPROGRESS EINPROGRESS
 #  define OSB__EINTR EINTR
 #  define OSB__EAGAIN EAGAIN
@@ -6630,13 +6632,35 @@ typedef struct osb__conn {
     size_t cap, start, end;   /* unread bytes are buf[start..end) */
 } osb__conn;
 
-static int osb__set_nonblocking(osb__socket fd) {
-#ifdef _WIN32
-    u_long on = 1;
-    return ioctlsocket(fd, FIONBIO, &on) == 0 ? 0 : -1;
+/* A socket of family and type (SOCK_STREAM, SOCK_DGRAM) that does not
+ * block and that programs the process execs do not inherit. Where socket()
+ * takes SOCK_NONBLOCK and SOCK_CLOEXEC (Linux, the BSDs) one call sets
+ * both: no moment in which a fork and exec in another thread inherits it,
+ * and a static program links no fcntl. */
+static osb__socket osb__socket_open(int family, int type) {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    return socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 #else
-    int fl = fcntl(fd, F_GETFL, 0);
-    return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    osb__socket fd = socket(family, type, 0);
+    int failed;
+#  ifdef _WIN32
+    u_long on = 1;
+    if (fd == OSB__BAD_SOCKET) return fd;
+    failed = ioctlsocket(fd, FIONBIO, &on) != 0;
+#  else
+    int fl;
+    if (fd == OSB__BAD_SOCKET) return fd;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fl = fcntl(fd, F_GETFL, 0);
+    failed = fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0;
+#  endif
+    if (failed) {
+        int e = osb__sock_errno();
+        osb__sock_close(fd);
+        osb__sock_set_errno(e);
+        return OSB__BAD_SOCKET;
+    }
+    return fd;
 #endif
 }
 
@@ -9031,18 +9055,14 @@ static void osb__conn_close(osb__conn *c, const osb_allocator *a) {
  * under way (wait until writable, then osb__connect_result), -1 failed
  * (*sys_err says why). */
 static int osb__connect_start(const osb__addr *a, osb__socket *out, int *sys_err) {
-    osb__socket fd = socket(a->family, SOCK_STREAM, 0);
+    osb__socket fd = osb__socket_open(a->family, SOCK_STREAM);
     struct sockaddr_storage ss;
     int one = 1, r;
     if (fd == OSB__BAD_SOCKET) { *sys_err = osb__sock_errno(); return -1; }
 #if defined(SO_NOSIGPIPE)
     setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, (const char *)&one, sizeof one);
 #endif
-#if !defined(_WIN32) && defined(FD_CLOEXEC)
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
-    if (osb__set_nonblocking(fd) != 0) { *sys_err = osb__sock_errno(); osb__sock_close(fd); return -1; }
     r = connect(fd, (struct sockaddr *)&ss, (int)osb__addr_sockaddr(a, &ss));
     *out = fd;
     if (r == 0) return 0;
@@ -9927,16 +9947,9 @@ static int osb__dns_candidate(osb__dns *d, int cand) {
 /* A UDP socket for the server's family bound to a random port (a few
  * tries, then any port the kernel picks). */
 static osb__socket osb__dns_udp(const osb__addr *server) {
-    osb__socket fd = socket(server->family, SOCK_DGRAM, 0);
+    osb__socket fd = osb__socket_open(server->family, SOCK_DGRAM);
     int i;
     if (fd == OSB__BAD_SOCKET) return fd;
-    if (osb__set_nonblocking(fd) != 0) {
-        osb__sock_close(fd);
-        return OSB__BAD_SOCKET;
-    }
-#if defined(FD_CLOEXEC)
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
     for (i = 0; i < 8; i++) {
         struct sockaddr_storage ss;
         osb__addr any;
@@ -10027,8 +10040,8 @@ static int osb__dns_answered(osb__dns *d, int k, const unsigned char *m, size_t 
         d->truncated &= ~(1 << d->tq);
         d->pending |= 1 << d->tq;
         osb__dns_close(d);
-        d->fd = socket(d->server->family, SOCK_STREAM, 0);
-        if (d->fd == OSB__BAD_SOCKET || osb__set_nonblocking(d->fd) != 0) return osb__dns_try(d, now);
+        d->fd = osb__socket_open(d->server->family, SOCK_STREAM);
+        if (d->fd == OSB__BAD_SOCKET) return osb__dns_try(d, now);
         d->phase = OSB__DQ_TCP_CONNECT;
         d->want = 2;
         d->io = 0;

@@ -8,6 +8,11 @@
  * within its connect deadline, and name every address it tried when none
  * answers. */
 #define _DEFAULT_SOURCE
+#ifdef TEST_SOCKET_FCNTL   /* the path of systems whose socket() takes no flags */
+#  include <sys/socket.h>
+#  undef SOCK_NONBLOCK
+#  undef SOCK_CLOEXEC
+#endif
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../opensandbox.h"
 #include "testlib.h"
@@ -18,6 +23,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 #include <signal.h>
+#include <fcntl.h>
 
 static const char *self_path = "build/test_net";
 
@@ -67,6 +73,42 @@ TEST(addresses_alternate_families) {
         CHECK_EQ_INT(out[1].family, AF_INET6);
         CHECK_EQ_INT(osb__addr_order(NULL, out, 2), 0);
     }
+}
+
+/* ---- the client's sockets ---- */
+
+static int nonblocking_cloexec(int fd) {
+    int fl = fcntl(fd, F_GETFL), fd_fl = fcntl(fd, F_GETFD);
+    return fl >= 0 && (fl & O_NONBLOCK) && fd_fl >= 0 && (fd_fl & FD_CLOEXEC);
+}
+
+/* Every socket the client opens (a connection, the resolver's UDP and TCP)
+ * comes from osb__socket_open: it does not block, and a program the
+ * process execs does not inherit it; by socket()'s flags where it takes
+ * them, else by fcntl (build/test_net_fcntl runs this test that way). */
+TEST(sockets_do_not_block_and_close_on_exec) {
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    osb__addrs l;
+    unsigned char ip[4] = {127, 0, 0, 1};
+    int ls = socket(AF_INET, SOCK_STREAM, 0), fd = -1, sys_err = 0, udp;
+#ifdef TEST_SOCKET_FCNTL
+    fprintf(stderr, "    through fcntl after socket()\n");
+#endif
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(ls, 1) == 0 &&
+          getsockname(ls, (struct sockaddr *)&sa, &sl) == 0);
+    l.n = 0;
+    osb__addrs_add(&l, ip, 4, ntohs(sa.sin_port));
+    CHECK(osb__connect_start(&l.a[0], &fd, &sys_err) >= 0);
+    CHECK(fd >= 0 && nonblocking_cloexec(fd));
+    if (fd >= 0) close(fd);
+    udp = osb__socket_open(AF_INET, SOCK_DGRAM);
+    CHECK(udp >= 0 && nonblocking_cloexec(udp));
+    if (udp >= 0) close(udp);
+    close(ls);
 }
 
 /* ---- end to end in a namespace ---- */
