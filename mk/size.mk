@@ -14,8 +14,11 @@
 # libbearssl.a (plus tools/musl_fortify_shim.c).
 
 SIZE_CC ?= musl-gcc
+# -malign-data=abi: arrays and structures at the x86-64 ABI's alignment (16
+# bytes at most), not GCC's default of 32 for any array of 32 bytes or more,
+# so the read-only data has less padding (1.5 KB in osb).
 SIZE_CFLAGS ?= -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-    -fno-unwind-tables
+    -fno-unwind-tables -malign-data=abi
 # The edge profile: compile-time choices for small static binaries, part of
 # every size build. OSB_DNS=1: the built-in resolver instead of getaddrinfo
 # (no libc resolver, no resolver thread, so no pthreads). `make size
@@ -23,9 +26,10 @@ SIZE_CFLAGS ?= -std=c99 -Os -ffunction-sections -fdata-sections -fno-asynchronou
 SIZE_PROFILE ?= -DOSB_DNS=1
 # common-page-size=64: the data segment starts right after the code in the
 # file (same offset modulo the page size as its address), not on the next
-# 4 KB boundary of the file.
+# 4 KB boundary of the file. --sort-section=alignment: input sections by
+# falling alignment, so fewer gaps between them.
 SIZE_LDFLAGS ?= -static -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,norelro -Wl,-z,noseparate-code \
-    -Wl,-z,common-page-size=64
+    -Wl,-z,common-page-size=64 -Wl,--sort-section=alignment
 # The quickstart rows also switch off every family the quickstart does not
 # use (README "Sizes"); osb uses them all. The small-program choices: no
 # config file (settings from the environment or the program), execd events
@@ -77,7 +81,8 @@ size_goal_quickstart-tls = 163840
 size_goal_osb = 204800
 size_goal_osb-tls = 307200
 
-$(SIZE_BEARSSL):
+# Rebuilt when this file (and so SIZE_CFLAGS) changes.
+$(SIZE_BEARSSL): mk/size.mk
 	@mkdir -p $(@D)
 	@tools/bearssl-build.sh $(SIZE_CC) $@ $(SIZE_CFLAGS) >/dev/null 2>&1 || { \
 	    echo "size: BearSSL source not available; using Debian's libbearssl.a"; \
