@@ -1327,48 +1327,44 @@ static jv *jstrof(const jv *v) {
     return jdup(v);
 }
 
-/* A model as a table of its fields, in the model's order: the output name,
- * the wire name, and what the value is: 's' string, 'n' number, 'f' float,
- * 'b' boolean, 't' datetime, 'a' array (each null when absent). */
-typedef struct field {
-    const char *out, *wire;
-    char kind;
-} field;
+/* A model as a table of its fields, in the model's order, one string:
+ * per field its kind ('s' string, 'n' number, 'f' float, 'b' boolean, 't'
+ * datetime, 'a' array; each null when absent), the output name and the wire
+ * name ("" when the same), each ended by a NUL; an empty kind ends it. */
+#define FLD(kind, out, wire) #kind out "\0" wire "\0"
 
-static jv *shape_fields(const jv *w, const field *f) {
+static jv *shape_fields(const jv *w, const char *f) {
     jv *o = jobj();
-    for (; f->out; f++) {
-        const jv *v = jget(w, f->wire);
-        jset_raw(o, f->out, f->kind == 's' ? jstrof(v) : f->kind == 'n' ? jcopy(v, J_NUM) : f->kind == 'f' ? jfloat(v)
-                            : f->kind == 'b' ? jbool(v) : f->kind == 't' ? jtime(v) : jcopy(v, J_ARR));
+    while (*f) {
+        char kind = *f++;
+        const char *wire = next_piece(f);
+        const jv *v = jget(w, *wire ? wire : f);
+        jset_raw(o, f, kind == 's' ? jstrof(v) : kind == 'n' ? jcopy(v, J_NUM) : kind == 'f' ? jfloat(v)
+                       : kind == 'b' ? jbool(v) : kind == 't' ? jtime(v) : jcopy(v, J_ARR));
+        f = next_piece(wire);
     }
     return o;
 }
 
-static const field F_STATUS[] = {{"state", "state", 's'}, {"reason", "reason", 's'}, {"message", "message", 's'},
-                                 {"last_transition_at", "lastTransitionAt", 't'}, {NULL, NULL, 0}};
-static const field F_PAGINATION[] = {{"page", "page", 'n'}, {"page_size", "pageSize", 'n'},
-                                     {"total_items", "totalItems", 'n'}, {"total_pages", "totalPages", 'n'},
-                                     {"has_next_page", "hasNextPage", 'b'}, {NULL, NULL, 0}};
-static const field F_METRICS[] = {{"cpu_count", "cpu_count", 'f'}, {"cpu_used_percentage", "cpu_used_pct", 'f'},
-                                  {"memory_total_in_mib", "mem_total_mib", 'f'},
-                                  {"memory_used_in_mib", "mem_used_mib", 'f'}, {"timestamp", "timestamp", 'n'},
-                                  {NULL, NULL, 0}};
-static const field F_COMMAND_STATUS[] = {{"id", "id", 's'}, {"content", "content", 's'}, {"running", "running", 'b'},
-                                         {"exit_code", "exit_code", 'n'}, {"error", "error", 's'},
-                                         {"started_at", "started_at", 't'}, {"finished_at", "finished_at", 't'},
-                                         {NULL, NULL, 0}};
-static const field F_CREDENTIAL[] = {{"name", "name", 's'}, {"source_type", "sourceType", 's'},
-                                     {"revision", "revision", 'n'}, {NULL, NULL, 0}};
-static const field F_DIAGNOSTIC[] = {{"sandbox_id", "sandboxId", 's'}, {"kind", "kind", 's'}, {"scope", "scope", 's'},
-                                     {"delivery", "delivery", 's'}, {"content_type", "contentType", 's'},
-                                     {"truncated", "truncated", 'b'}, {"content", "content", 's'},
-                                     {"content_url", "contentUrl", 's'}, {"content_length", "contentLength", 'n'},
-                                     {"expires_at", "expiresAt", 't'}, {"warnings", "warnings", 'a'}, {NULL, NULL, 0}};
-static const field F_ENTRY[] = {{"path", "path", 's'}, {"entry_type", "type", 's'}, {"mode", "mode", 'n'},
-                                {"owner", "owner", 's'}, {"group", "group", 's'}, {"size", "size", 'n'},
-                                {"modified_at", "modified_at", 't'}, {"created_at", "created_at", 't'},
-                                {NULL, NULL, 0}};
+static const char F_STATUS[] = FLD(s, "state", "") FLD(s, "reason", "") FLD(s, "message", "")
+    FLD(t, "last_transition_at", "lastTransitionAt");
+static const char F_PAGINATION[] = FLD(n, "page", "") FLD(n, "page_size", "pageSize")
+    FLD(n, "total_items", "totalItems") FLD(n, "total_pages", "totalPages")
+    FLD(b, "has_next_page", "hasNextPage");
+static const char F_METRICS[] = FLD(f, "cpu_count", "") FLD(f, "cpu_used_percentage", "cpu_used_pct")
+    FLD(f, "memory_total_in_mib", "mem_total_mib") FLD(f, "memory_used_in_mib", "mem_used_mib")
+    FLD(n, "timestamp", "");
+static const char F_COMMAND_STATUS[] = FLD(s, "id", "") FLD(s, "content", "") FLD(b, "running", "")
+    FLD(n, "exit_code", "") FLD(s, "error", "") FLD(t, "started_at", "") FLD(t, "finished_at", "");
+static const char F_CREDENTIAL[] = FLD(s, "name", "") FLD(s, "source_type", "sourceType")
+    FLD(n, "revision", "");
+static const char F_DIAGNOSTIC[] = FLD(s, "sandbox_id", "sandboxId") FLD(s, "kind", "") FLD(s, "scope", "")
+    FLD(s, "delivery", "") FLD(s, "content_type", "contentType") FLD(b, "truncated", "") FLD(s, "content", "")
+    FLD(s, "content_url", "contentUrl") FLD(n, "content_length", "contentLength")
+    FLD(t, "expires_at", "expiresAt") FLD(a, "warnings", "");
+static const char F_ENTRY[] = FLD(s, "path", "") FLD(s, "entry_type", "type") FLD(n, "mode", "")
+    FLD(s, "owner", "") FLD(s, "group", "") FLD(n, "size", "") FLD(t, "modified_at", "")
+    FLD(t, "created_at", "");
 
 /* Makes v the string t (keeping its member name). */
 static void jv_become_str(jv *v, const char *t) {
