@@ -9,37 +9,39 @@
  * with the help lines (plumbing.c >>texts): guide i is text i. */
 
 /* >>skills ================================================================= */
+/* Its package file is opensandbox-SLUG.md, its title "OpenSandbox" and the
+ * slug's words capitalised (skill_file, skill_title). */
 typedef struct skill {
-    const char *slug, *file, *title, *summary, *trigger, *area;
+    const char *slug, *summary, *trigger, *area;
 } skill;
 
 /* Guide i is row i: keep the order of ORDER in tools/osb/pack-texts.py. */
 static const skill SKILLS[] = {
-    {"sandbox-troubleshooting", "opensandbox-sandbox-troubleshooting.md", "OpenSandbox Sandbox Troubleshooting",
+    {"sandbox-troubleshooting",
      "Find out why a sandbox failed, is stuck or cannot be reached: state, health, metrics, diagnostics.",
      "Use when a sandbox does not start, crashes, runs out of memory, stays pending or stops answering.",
      "Troubleshooting"},
-    {"sandbox-lifecycle", "opensandbox-sandbox-lifecycle.md", "OpenSandbox Sandbox Lifecycle",
+    {"sandbox-lifecycle",
      "Create, inspect, renew, pause, resume and delete sandboxes with osb, and check the result.",
      "Use when a task needs a sandbox started, found, kept alive or cleaned up.",
      "Lifecycle"},
-    {"command-execution", "opensandbox-command-execution.md", "OpenSandbox Command Execution",
+    {"command-execution",
      "Run commands in a sandbox: foreground with the remote exit code, background with status and logs, sessions.",
      "Use when a task must execute a build, test, script or one-off command inside a sandbox.",
      "Execution"},
-    {"file-operations", "opensandbox-file-operations.md", "OpenSandbox File Operations",
+    {"file-operations",
      "Write, read, upload, download, search, move and change files inside a sandbox.",
      "Use when files must go into or out of a sandbox, or be inspected or edited there.",
      "Files"},
-    {"network-egress", "opensandbox-network-egress.md", "OpenSandbox Network Egress",
+    {"network-egress",
      "Inspect and change which outbound hosts a sandbox may reach.",
      "Use when a sandbox cannot reach a host, or outbound access must be opened or closed.",
      "Network"},
-    {"credential-vault", "opensandbox-credential-vault.md", "OpenSandbox Credential Vault",
+    {"credential-vault",
      "Inject credentials into a sandbox's outbound requests without the secret entering the sandbox.",
      "Use when sandboxed code needs API tokens, or vault credentials and bindings must change at run time.",
      "General"},
-    {NULL, NULL, NULL, NULL, NULL, NULL}};
+    {NULL, NULL, NULL, NULL}};
 #define SKILL_COUNT (int)(sizeof SKILLS / sizeof SKILLS[0] - 1)
 
 /* Where a tool reads guides: one file per guide (copy) or blocks between
@@ -54,16 +56,41 @@ typedef struct agent_tool {
 } agent_tool;
 
 static const agent_tool TOOLS[] = {
-    {"claude", "Claude Code", 0, 1, ".claude/skills", ".md", 0},
-    {"cursor", "Cursor", 0, 0, ".cursor/rules", ".mdc", 0},
-    {"codex", "Codex", 0, 1, ".codex/skills", ".md", 1},
-    {"copilot", "GitHub Copilot", 1, 0, ".github/copilot-instructions.md", NULL, 0},
-    {"windsurf", "Windsurf", 1, 0, ".windsurfrules", NULL, 0},
-    {"cline", "Cline", 1, 0, ".clinerules", NULL, 0},
-    {"opencode", "OpenCode", 0, 1, ".agents/skills", ".md", 1},
+    {"claude",
+     "Claude Code", 0, 1, ".claude/skills", ".md", 0},
+    {"cursor",
+     "Cursor", 0, 0, ".cursor/rules", ".mdc", 0},
+    {"codex",
+     "Codex", 0, 1, ".codex/skills", ".md", 1},
+    {"copilot",
+     "GitHub Copilot", 1, 0, ".github/copilot-instructions.md", NULL, 0},
+    {"windsurf",
+     "Windsurf", 1, 0, ".windsurfrules", NULL, 0},
+    {"cline",
+     "Cline", 1, 0, ".clinerules", NULL, 0},
+    {"opencode",
+     "OpenCode", 0, 1, ".agents/skills", ".md", 1},
     {NULL, NULL, 0, 0, NULL, NULL, 0}};
 
-static const char *const SCOPES[] = {"project", "global", NULL};
+static const char *const SCOPES[] = {"project",
+     "global", NULL};
+
+static const char *skill_file(const skill *s) {
+    static char f[64];
+    osb__fmt(f, sizeof f, "opensandbox-%s.md", s->slug);
+    return f;
+}
+
+static const char *skill_title(const skill *s) {
+    static char t[64];
+    char *p;
+    osb__fmt(t, sizeof t, "OpenSandbox %s", s->slug);
+    for (p = t + 12; *p; p++) {
+        if (*p == '-') *p = ' ';
+        if (p[-1] == ' ') *p = (char)toupper((unsigned char)*p);
+    }
+    return t;
+}
 
 static void skill_markdown(const skill *s, osb_buf *b) {
     bput(b, packed_text((int)(s - SKILLS)));
@@ -94,7 +121,7 @@ static void skill_render(const skill *s, const agent_tool *t, osb_buf *out) {
         bput_trimmed(out, bstr(&md), md.len);
     } else {
         const char *body = skill_body(bstr(&md));
-        bprintf(out, "# %s\n\n%s\n\n", s->title, s->summary);
+        bprintf(out, "# %s\n\n%s\n\n", skill_title(s), s->summary);
         bput_trimmed(out, body, strlen(body));
     }
     bput(out, "\n");
@@ -438,14 +465,14 @@ static int c_skills_list(args *a) {
         jv *o = jobj();
         char tmp[256];
         jset_str(o, "slug", SKILLS[i].slug);
-        jset_str(o, "package_file", SKILLS[i].file);
-        jset_str(o, "title", SKILLS[i].title);
+        jset_str(o, "package_file", skill_file(&SKILLS[i]));
+        jset_str(o, "title", skill_title(&SKILLS[i]));
         jset_str(o, "summary", SKILLS[i].summary);
         jset_str(o, "trigger_hint", SKILLS[i].trigger);
         osb__fmt(tmp, sizeof tmp, "opensandbox-%s", SKILLS[i].slug);
         jset_str(o, "marker_id", tmp);
         jset_str(o, "area", SKILLS[i].area);
-        osb__fmt(tmp, sizeof tmp, "(built into %s)/%s", g_prog, SKILLS[i].file);
+        osb__fmt(tmp, sizeof tmp, "(built into %s)/%s", g_prog, skill_file(&SKILLS[i]));
         jset_str(o, "source_path", tmp);
         jv_add(sk, o);
     }
@@ -551,7 +578,7 @@ static int c_skills_show(args *a) {
         if (e) bput_trimmed(&shapes, js + 7, (size_t)(e - js - 7));
     }
     if (strcmp(g_out, "table") == 0) {
-        out_fmt(0, "Skill: %s\nTitle: %s\nArea: %s\nSummary: %s\nTrigger: %s\n\n", s->slug, s->title, s->area, s->summary, s->trigger);
+        out_fmt(0, "Skill: %s\nTitle: %s\nArea: %s\nSummary: %s\nTrigger: %s\n\n", s->slug, skill_title(s), s->area, s->summary, s->trigger);
         if (when.len) out_fmt(0, "When To Use:\n%s\n\n", bstr(&when));
         if (qs.len) out_fmt(0, "Quick Start:\n%s\n\n", bstr(&qs));
         if (shapes.len) out_fmt(0, "JSON Shapes:\n%s\n\n", bstr(&shapes));
@@ -563,7 +590,7 @@ static int c_skills_show(args *a) {
         bput_trimmed(&full, bstr(&md), md.len);
         doc = jobj();
         jset_str(doc, "skill", s->slug);
-        jset_str(doc, "title", s->title);
+        jset_str(doc, "title", skill_title(s));
         jset_str(doc, "area", s->area);
         jset_str(doc, "summary", s->summary);
         jset_str(doc, "trigger_hint", s->trigger);
