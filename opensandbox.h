@@ -682,14 +682,16 @@ typedef struct osb_kv {
 
 struct osb_type;
 
-/* One row of a field table; write rows with the OSB_FIELD_* macros. */
+/* One row of a field table; write rows with the OSB_FIELD_* macros (the
+ * members are in the order that leaves no padding: 40 bytes a row on 64-bit
+ * systems, not 48). */
 typedef struct osb_field {
     const char *name;               /* JSON member name */
-    osb_kind kind;
+    const struct osb_type *type;    /* OBJECT, or ARRAY of OBJECT: the nested type */
     size_t offset;                  /* offsetof the member */
     size_t count_offset;            /* ARRAY and MAP: offsetof the size_t count */
+    osb_kind kind;
     osb_kind elem;                  /* ARRAY: kind of the elements */
-    const struct osb_type *type;    /* OBJECT, or ARRAY of OBJECT: the nested type */
 } osb_field;
 
 /* A struct type: its size, its field table and where to keep the raw JSON. */
@@ -708,8 +710,8 @@ typedef struct osb_type {
 #define OSB__CHECK0(cond) (0 * sizeof(char[(cond) ? 1 : -1]))
 #define OSB__MSIZE(T, m) sizeof(((T *)0)->m)
 #define OSB__FIELD(T, m, name, kind, size)                                          \
-    { name, kind, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == (size)), 0,      \
-      (osb_kind)0, (const struct osb_type *)0 }
+    { name, (const struct osb_type *)0,                                             \
+      offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == (size)), 0, kind, (osb_kind)0 }
 
 #define OSB_FIELD_STR(T, m, name)    OSB__FIELD(T, m, name, OSB_KIND_STR, sizeof(osb_str))
 #define OSB_FIELD_RAW(T, m, name)    OSB__FIELD(T, m, name, OSB_KIND_RAW, sizeof(osb_str))
@@ -720,22 +722,23 @@ typedef struct osb_type {
 #define OSB_FIELD_BOOL(T, m, name)   OSB__FIELD(T, m, name, OSB_KIND_BOOL, sizeof(int))
 /* A nested object stored inline (member of the struct type described by st). */
 #define OSB_FIELD_OBJECT(T, m, name, st)                                            \
-    { name, OSB_KIND_OBJECT, offsetof(T, m), 0, (osb_kind)0, st }
+    { name, st, offsetof(T, m), 0, OSB_KIND_OBJECT, (osb_kind)0 }
 /* An array: member m is a pointer to the elements, member n a size_t count;
  * elem is the kind of the elements (not OBJECT: see OSB_FIELD_ARRAY_OF). */
 #define OSB_FIELD_ARRAY(T, m, n, name, elem)                                        \
-    { name, OSB_KIND_ARRAY, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)), \
-      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), elem,       \
-      (const struct osb_type *)0 }
+    { name, (const struct osb_type *)0,                                             \
+      offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)),             \
+      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), OSB_KIND_ARRAY, elem }
 /* An array of objects of the struct type st. */
 #define OSB_FIELD_ARRAY_OF(T, m, n, name, st)                                       \
-    { name, OSB_KIND_ARRAY, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)), \
-      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), OSB_KIND_OBJECT, st }
+    { name, st, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)),   \
+      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), OSB_KIND_ARRAY, \
+      OSB_KIND_OBJECT }
 /* An object whose values are strings, as osb_kv *m with size_t count n. */
 #define OSB_FIELD_MAP(T, m, n, name)                                                \
-    { name, OSB_KIND_MAP, offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)), \
-      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), (osb_kind)0, \
-      (const struct osb_type *)0 }
+    { name, (const struct osb_type *)0,                                             \
+      offsetof(T, m) + OSB__CHECK0(OSB__MSIZE(T, m) == sizeof(void *)),             \
+      offsetof(T, n) + OSB__CHECK0(OSB__MSIZE(T, n) == sizeof(size_t)), OSB_KIND_MAP, (osb_kind)0 }
 /* The type of struct T with field table f (an array, not a pointer). */
 #define OSB_TYPE(T, f) { #T, sizeof(T), f, sizeof(f) / sizeof((f)[0]), OSB_NO_RAW }
 /* The same, keeping the object's raw JSON in the osb_str member raw. */

@@ -680,6 +680,20 @@ static osb_err bind_str(const osb_type *t, const char *doc, void **out, osb_erro
     return osb_bind(t, doc, strlen(doc), NULL, out, err);
 }
 
+/* A field table row has no padding (the binder's tables are most of the
+ * library's read-only data): four pointer-sized members, then two kinds. */
+TEST(bind_field_row_has_no_padding) {
+    CHECK_EQ_INT(sizeof(osb_field), 2 * sizeof(void *) + 2 * sizeof(size_t) + 2 * sizeof(osb_kind));
+    CHECK_EQ_INT(t_list_fields[0].kind, OSB_KIND_ARRAY);
+    CHECK_EQ_INT(t_list_fields[0].elem, OSB_KIND_OBJECT);
+    CHECK(t_list_fields[0].type == &t_item_type);
+    CHECK_EQ_INT(t_list_fields[1].kind, OSB_KIND_MAP);
+    CHECK_EQ_INT(t_list_fields[2].kind, OSB_KIND_ARRAY);
+    CHECK_EQ_INT(t_list_fields[2].elem, OSB_KIND_I64);
+    CHECK(t_list_fields[2].type == NULL);
+    CHECK_EQ_INT(t_list_fields[2].count_offset, offsetof(t_list, nums_count));
+}
+
 TEST(bind_full) {
     const char *doc =
         "{\"items\":[{\"id\":\"a\\u00e9\",\"n\":-5,\"u\":18446744073709551615,\"small\":7,\"d\":2.5,"
