@@ -48,207 +48,207 @@
 #include "skills.c"
 
 /* >>tree =================================================================== */
-static const opt O_NONE[] = {{NULL, 0, 0}};
+static const opt O_NONE[] = {{NULL}};
 
 static const opt O_SB_CREATE[] = {
-    OPT("image", 'i', O_VAL, "IMAGE", "container image (default: [defaults].image)"),
-    OPT("image-auth-username", 0, O_VAL, "USER", "registry user name"),
-    OPT("image-auth-password", 0, O_VAL, "PASS", "registry password"),
-    OPT("timeout", 't', O_VAL, "DUR|none", "time to live, e.g. 10m, 1h30m; none = no TTL (default [defaults].timeout or 10m)"),
-    OPT("env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"),
-    OPT("metadata", 'm', O_MULTI, "K=V", "metadata label (repeatable)"),
-    OPT("extension", 0, O_MULTI, "K=V", "provider extension (repeatable)"),
-    OPT("resource", 0, O_MULTI, "K=V", "resource limit, e.g. cpu=1 memory=2Gi (repeatable)"),
-    OPT("entrypoint", 0, O_MULTI, "ARG", "entrypoint argument (repeatable; default tail -f /dev/null)"),
-    OPT("network-policy-file", 0, O_VAL, "FILE", "JSON network policy"),
-    OPT("credential-proxy", 0, O_FLAG, "", "enable the credential proxy (needs --network-policy-file)"),
-    OPT("volumes-file", 0, O_VAL, "FILE", "JSON array of volumes"),
-    OPT("skip-health-check", 0, O_FLAG, "", "do not wait until the sandbox answers"),
-    OPT("ready-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"),
-    OPT("platform", 0, O_VAL, "OS[/ARCH]", "platform, e.g. linux/amd64, linux/arm64"),
-    OPT("secure-access", 0, O_FLAG, "", "require the secure-access token on sandbox endpoints"),
-    OPT("snapshot", 0, O_VAL, "SNAPSHOT_ID", "restore from a snapshot instead of an image"),
-    OPT("count", 'n', O_VAL, "N", "create N sandboxes at once (all or none: a failure kills the ones created)"),
-    {NULL, 0, 0}};
+    OPT("image", "i", O_VAL, "IMAGE", "container image (default: [defaults].image)"),
+    OPT("image-auth-username", "", O_VAL, "USER", "registry user name"),
+    OPT("image-auth-password", "", O_VAL, "PASS", "registry password"),
+    OPT("timeout", "t", O_VAL, "DUR|none", "time to live, e.g. 10m, 1h30m; none = no TTL (default [defaults].timeout or 10m)"),
+    OPT("env", "e", O_MULTI, "K=V", "environment variable (repeatable)"),
+    OPT("metadata", "m", O_MULTI, "K=V", "metadata label (repeatable)"),
+    OPT("extension", "", O_MULTI, "K=V", "provider extension (repeatable)"),
+    OPT("resource", "", O_MULTI, "K=V", "resource limit, e.g. cpu=1 memory=2Gi (repeatable)"),
+    OPT("entrypoint", "", O_MULTI, "ARG", "entrypoint argument (repeatable; default tail -f /dev/null)"),
+    OPT("network-policy-file", "", O_VAL, "FILE", "JSON network policy"),
+    OPT("credential-proxy", "", O_FLAG, "", "enable the credential proxy (needs --network-policy-file)"),
+    OPT("volumes-file", "", O_VAL, "FILE", "JSON array of volumes"),
+    OPT("skip-health-check", "", O_FLAG, "", "do not wait until the sandbox answers"),
+    OPT("ready-timeout", "", O_VAL, "DUR", "how long to wait until ready (default 30s)"),
+    OPT("platform", "", O_VAL, "OS[/ARCH]", "platform, e.g. linux/amd64, linux/arm64"),
+    OPT("secure-access", "", O_FLAG, "", "require the secure-access token on sandbox endpoints"),
+    OPT("snapshot", "", O_VAL, "SNAPSHOT_ID", "restore from a snapshot instead of an image"),
+    OPT("count", "n", O_VAL, "N", "create N sandboxes at once (all or none: a failure kills the ones created)"),
+    {NULL}};
 
 static const opt O_SB_LIST[] = {
-    OPT("state", 's', O_MULTI, "STATE", "filter by state, case-insensitive (repeatable: OR)"),
-    OPT("metadata", 'm', O_MULTI, "K=V", "filter by metadata (repeatable: AND)"),
-    OPT("page", 0, O_VAL, "N", "page number (from 1)"),
-    OPT("page-size", 0, O_VAL, "N", "items per page"),
-    {NULL, 0, 0}};
+    OPT("state", "s", O_MULTI, "STATE", "filter by state, case-insensitive (repeatable: OR)"),
+    OPT("metadata", "m", O_MULTI, "K=V", "filter by metadata (repeatable: AND)"),
+    OPT("page", "", O_VAL, "N", "page number (from 1)"),
+    OPT("page-size", "", O_VAL, "N", "items per page"),
+    {NULL}};
 
 static const opt O_SB_SHELL[] = {
-    OPT("workdir", 'w', O_VAL, "DIR", "working directory (created if missing)"),
-    OPT("env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"),
-    {NULL, 0, 0}};
+    OPT("workdir", "w", O_VAL, "DIR", "working directory (created if missing)"),
+    OPT("env", "e", O_MULTI, "K=V", "environment variable (repeatable)"),
+    {NULL}};
 
 static const opt O_SB_RESUME[] = {
-    OPT("skip-health-check", 0, O_FLAG, "", "do not wait until the sandbox answers"),
-    OPT("resume-timeout", 0, O_VAL, "DUR", "how long to wait until ready (default 30s)"),
-    {NULL, 0, 0}};
+    OPT("skip-health-check", "", O_FLAG, "", "do not wait until the sandbox answers"),
+    OPT("resume-timeout", "", O_VAL, "DUR", "how long to wait until ready (default 30s)"),
+    {NULL}};
 
 static const opt O_SB_RENEW[] = {
-    OPT("timeout", 't', O_REQ, "DUR", "new time to live from now, e.g. 30m (required)"),
-    {NULL, 0, 0}};
+    OPT("timeout", "t", O_REQ, "DUR", "new time to live from now, e.g. 30m (required)"),
+    {NULL}};
 
 static const opt O_SB_ENDPOINT[] = {
-    OPT("port", 'p', O_REQ, "PORT", "port inside the sandbox, 1-65535 (required)"),
-    OPT("expires", 0, O_VAL, "DUR", "signed route valid for DUR (gateway deployments)"),
-    {NULL, 0, 0}};
+    OPT("port", "p", O_REQ, "PORT", "port inside the sandbox, 1-65535 (required)"),
+    OPT("expires", "", O_VAL, "DUR", "signed route valid for DUR (gateway deployments)"),
+    {NULL}};
 
 static const opt O_SB_METRICS[] = {
-    OPT("watch", 0, O_FLAG, "", "stream metrics until Ctrl-C"),
-    {NULL, 0, 0}};
+    OPT("watch", "", O_FLAG, "", "stream metrics until Ctrl-C"),
+    {NULL}};
 
 static const opt O_SB_METADATA[] = {
-    OPT("set", 0, O_MULTI, "K=V", "set a key (repeatable; same as a KEY=VALUE argument)"),
-    OPT("unset", 0, O_MULTI, "KEY", "remove a key (repeatable; same as a KEY- argument)"),
-    {NULL, 0, 0}};
+    OPT("set", "", O_MULTI, "K=V", "set a key (repeatable; same as a KEY=VALUE argument)"),
+    OPT("unset", "", O_MULTI, "KEY", "remove a key (repeatable; same as a KEY- argument)"),
+    {NULL}};
 
 static const opt O_SNAP_CREATE[] = {
-    OPT("name", 0, O_VAL, "NAME", "snapshot name"),
-    OPT("wait", 0, O_FLAG, "", "wait until the snapshot is Ready"),
-    {NULL, 0, 0}};
+    OPT("name", "", O_VAL, "NAME", "snapshot name"),
+    OPT("wait", "", O_FLAG, "", "wait until the snapshot is Ready"),
+    {NULL}};
 
 static const opt O_SNAP_LIST[] = {
-    OPT("sandbox", 0, O_VAL, "ID", "only snapshots of this sandbox"),
-    OPT("state", 's', O_MULTI, "STATE", "filter by state (repeatable)"),
-    OPT("page", 0, O_VAL, "N", "page number (from 1)"),
-    OPT("page-size", 0, O_VAL, "N", "items per page"),
-    {NULL, 0, 0}};
+    OPT("sandbox", "", O_VAL, "ID", "only snapshots of this sandbox"),
+    OPT("state", "s", O_MULTI, "STATE", "filter by state (repeatable)"),
+    OPT("page", "", O_VAL, "N", "page number (from 1)"),
+    OPT("page-size", "", O_VAL, "N", "items per page"),
+    {NULL}};
 
 static const opt O_CMD_RUN[] = {
-    OPT("background", 'd', O_FLAG, "", "run in the background and print the execution id"),
-    OPT("workdir", 'w', O_VAL, "DIR", "working directory"),
-    OPT("timeout", 't', O_VAL, "DUR", "kill the command after DUR"),
-    OPT("env", 'e', O_MULTI, "K=V", "environment variable (repeatable)"),
-    OPT("uid", 0, O_VAL, "UID", "run as this user id"),
-    OPT("gid", 0, O_VAL, "GID", "run with this group id (needs --uid)"),
-    OPT("interactive", 'i', O_FLAG, "", "on a terminal in the sandbox (-i or -it): keys, window size and exit code pass through"),
-    OPT("all", 0, O_FLAG, "", "in every running sandbox at once (no ID); each output line starts with the sandbox id"),
-    OPT("metadata", 'm', O_MULTI, "K=V", "with --all: only sandboxes with this metadata (repeatable: AND)"),
-    {NULL, 0, 0}};
+    OPT("background", "d", O_FLAG, "", "run in the background and print the execution id"),
+    OPT("workdir", "w", O_VAL, "DIR", "working directory"),
+    OPT("timeout", "t", O_VAL, "DUR", "kill the command after DUR"),
+    OPT("env", "e", O_MULTI, "K=V", "environment variable (repeatable)"),
+    OPT("uid", "", O_VAL, "UID", "run as this user id"),
+    OPT("gid", "", O_VAL, "GID", "run with this group id (needs --uid)"),
+    OPT("interactive", "i", O_FLAG, "", "on a terminal in the sandbox (-i or -it): keys, window size and exit code pass through"),
+    OPT("all", "", O_FLAG, "", "in every running sandbox at once (no ID); each output line starts with the sandbox id"),
+    OPT("metadata", "m", O_MULTI, "K=V", "with --all: only sandboxes with this metadata (repeatable: AND)"),
+    {NULL}};
 
 static const opt O_CMD_LOGS[] = {
-    OPT("cursor", 0, O_VAL, "N", "byte offset to read from (from the last call)"),
-    {NULL, 0, 0}};
+    OPT("cursor", "", O_VAL, "N", "byte offset to read from (from the last call)"),
+    {NULL}};
 
 static const opt O_WORKDIR[] = {
-    OPT("workdir", 'w', O_VAL, "DIR", "working directory"),
-    {NULL, 0, 0}};
+    OPT("workdir", "w", O_VAL, "DIR", "working directory"),
+    {NULL}};
 
 static const opt O_SESSION_RUN[] = {
-    OPT("workdir", 'w', O_VAL, "DIR", "working directory"),
-    OPT("timeout", 't', O_VAL, "DUR", "kill the command after DUR"),
-    {NULL, 0, 0}};
+    OPT("workdir", "w", O_VAL, "DIR", "working directory"),
+    OPT("timeout", "t", O_VAL, "DUR", "kill the command after DUR"),
+    {NULL}};
 
 static const opt O_FILE_CAT[] = {
-    OPT("encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"),
-    OPT("range", 0, O_VAL, "A-B", "only bytes A to B"),
-    OPT("offset", 0, O_VAL, "N", "from line N (1-based; execd line read)"),
-    OPT("limit", 0, O_VAL, "M", "at most M lines (execd line read)"),
-    {NULL, 0, 0}};
+    OPT("encoding", "", O_VAL, "ENC", "text encoding (utf-8)"),
+    OPT("range", "", O_VAL, "A-B", "only bytes A to B"),
+    OPT("offset", "", O_VAL, "N", "from line N (1-based; execd line read)"),
+    OPT("limit", "", O_VAL, "M", "at most M lines (execd line read)"),
+    {NULL}};
 
 static const opt O_FILE_WRITE[] = {
-    OPT("content", 'c', O_VAL, "TEXT", "content (default: read stdin)"),
-    OPT("encoding", 0, O_VAL, "ENC", "text encoding (utf-8)"),
-    OPT("mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"),
-    OPT("owner", 0, O_VAL, "USER", "owner"),
-    OPT("group", 0, O_VAL, "GROUP", "group"),
-    {NULL, 0, 0}};
+    OPT("content", "c", O_VAL, "TEXT", "content (default: read stdin)"),
+    OPT("encoding", "", O_VAL, "ENC", "text encoding (utf-8)"),
+    OPT("mode", "", O_VAL, "MODE", "octal permissions, e.g. 644"),
+    OPT("owner", "", O_VAL, "USER", "owner"),
+    OPT("group", "", O_VAL, "GROUP", "group"),
+    {NULL}};
 
 static const opt O_FILE_UPLOAD[] = {
-    OPT("mode", 0, O_VAL, "MODE", "octal permissions, e.g. 644"),
-    OPT("owner", 0, O_VAL, "USER", "owner"),
-    OPT("group", 0, O_VAL, "GROUP", "group"),
-    {NULL, 0, 0}};
+    OPT("mode", "", O_VAL, "MODE", "octal permissions, e.g. 644"),
+    OPT("owner", "", O_VAL, "USER", "owner"),
+    OPT("group", "", O_VAL, "GROUP", "group"),
+    {NULL}};
 
 static const opt O_FILE_DOWNLOAD[] = {
-    OPT("range", 0, O_VAL, "A-B", "only bytes A to B (A-, -N also)"),
-    OPT("resume", 0, O_FLAG, "", "continue a partial download of LOCAL_PATH"),
-    {NULL, 0, 0}};
+    OPT("range", "", O_VAL, "A-B", "only bytes A to B (A-, -N also)"),
+    OPT("resume", "", O_FLAG, "", "continue a partial download of LOCAL_PATH"),
+    {NULL}};
 
 static const opt O_PERM[] = {
-    OPT("mode", 0, O_VAL, "MODE", "octal permissions, e.g. 755"),
-    OPT("owner", 0, O_VAL, "USER", "owner"),
-    OPT("group", 0, O_VAL, "GROUP", "group"),
-    {NULL, 0, 0}};
+    OPT("mode", "", O_VAL, "MODE", "octal permissions, e.g. 755"),
+    OPT("owner", "", O_VAL, "USER", "owner"),
+    OPT("group", "", O_VAL, "GROUP", "group"),
+    {NULL}};
 
 static const opt O_CHMOD[] = {
-    OPT("mode", 0, O_REQ, "MODE", "octal permissions, e.g. 644 (required)"),
-    OPT("owner", 0, O_VAL, "USER", "owner"),
-    OPT("group", 0, O_VAL, "GROUP", "group"),
-    {NULL, 0, 0}};
+    OPT("mode", "", O_REQ, "MODE", "octal permissions, e.g. 644 (required)"),
+    OPT("owner", "", O_VAL, "USER", "owner"),
+    OPT("group", "", O_VAL, "GROUP", "group"),
+    {NULL}};
 
 static const opt O_FILE_SEARCH[] = {
-    OPT("pattern", 'p', O_VAL, "GLOB", "glob pattern (default **)"),
-    {NULL, 0, 0}};
+    OPT("pattern", "p", O_VAL, "GLOB", "glob pattern (default **)"),
+    {NULL}};
 
 static const opt O_FILE_REPLACE[] = {
-    OPT("old", 0, O_REQ, "TEXT", "text to replace (required)"),
-    OPT("new", 0, O_REQ, "TEXT", "replacement (required)"),
-    {NULL, 0, 0}};
+    OPT("old", "", O_REQ, "TEXT", "text to replace (required)"),
+    OPT("new", "", O_REQ, "TEXT", "replacement (required)"),
+    {NULL}};
 
 static const opt O_FILE_LS[] = {
-    OPT("depth", 0, O_VAL, "N", "levels to descend (default 1)"),
-    {NULL, 0, 0}};
+    OPT("depth", "", O_VAL, "N", "levels to descend (default 1)"),
+    {NULL}};
 
 static const opt O_EGRESS_PATCH[] = {
-    OPT("rule", 0, O_MULTI, "ACTION=TARGET", "rule, e.g. allow=pypi.org (repeatable)"),
-    {NULL, 0, 0}};
+    OPT("rule", "", O_MULTI, "ACTION=TARGET", "rule, e.g. allow=pypi.org (repeatable)"),
+    {NULL}};
 
 static const opt O_EGRESS_DELETE[] = {
-    OPT("target", 0, O_MULTI, "TARGET", "target whose rule is removed (repeatable)"),
-    {NULL, 0, 0}};
+    OPT("target", "", O_MULTI, "TARGET", "target whose rule is removed (repeatable)"),
+    {NULL}};
 
 static const opt O_VAULT_FILE[] = {
-    OPT("file", 0, O_REQ, "PATH|-", "JSON or YAML payload ('-' = stdin) (required)"),
-    {NULL, 0, 0}};
+    OPT("file", "", O_REQ, "PATH|-", "JSON or YAML payload ('-' = stdin) (required)"),
+    {NULL}};
 
 static const opt O_DIAG[] = {
-    OPT("scope", 's', O_REQ, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"),
-    {NULL, 0, 0}};
+    OPT("scope", "s", O_REQ, "SCOPE", "container, lifecycle, runtime, network, process or all (required)"),
+    {NULL}};
 
 static const opt O_DEVOPS_LOGS[] = {
-    OPT("tail", 'n', O_VAL, "N", "last N lines (default 100)"),
-    OPT("since", 's', O_VAL, "DUR", "only newer than DUR"),
-    {NULL, 0, 0}};
+    OPT("tail", "n", O_VAL, "N", "last N lines (default 100)"),
+    OPT("since", "s", O_VAL, "DUR", "only newer than DUR"),
+    {NULL}};
 
 static const opt O_DEVOPS_EVENTS[] = {
-    OPT("limit", 'l', O_VAL, "N", "at most N events (default 50)"),
-    {NULL, 0, 0}};
+    OPT("limit", "l", O_VAL, "N", "at most N events (default 50)"),
+    {NULL}};
 
 static const opt O_DEVOPS_SUMMARY[] = {
-    OPT("tail", 'n', O_VAL, "N", "last N log lines (default 50)"),
-    OPT("event-limit", 0, O_VAL, "N", "at most N events (default 20)"),
-    {NULL, 0, 0}};
+    OPT("tail", "n", O_VAL, "N", "last N log lines (default 50)"),
+    OPT("event-limit", "", O_VAL, "N", "at most N events (default 20)"),
+    {NULL}};
 
 static const opt O_CONFIG_INIT[] = {
-    OPT("force", 0, O_FLAG, "", "overwrite an existing file"),
-    {NULL, 0, 0}};
+    OPT("force", "", O_FLAG, "", "overwrite an existing file"),
+    {NULL}};
 
 static const opt O_CODE_RUN[] = {
-    OPT("language", 'l', O_VAL, "LANG", "language (default python)"),
-    OPT("context", 0, O_VAL, "CONTEXT_ID", "run in this context (keeps state)"),
-    OPT("code", 'c', O_VAL, "CODE", "code to run (default: FILE or stdin)"),
-    {NULL, 0, 0}};
+    OPT("language", "l", O_VAL, "LANG", "language (default python)"),
+    OPT("context", "", O_VAL, "CONTEXT_ID", "run in this context (keeps state)"),
+    OPT("code", "c", O_VAL, "CODE", "code to run (default: FILE or stdin)"),
+    {NULL}};
 
 static const opt O_LANG[] = {
-    OPT("language", 'l', O_VAL, "LANG", "language (default python)"),
-    {NULL, 0, 0}};
+    OPT("language", "l", O_VAL, "LANG", "language (default python)"),
+    {NULL}};
 
 static const opt O_SKILLS_INSTALL[] = {
-    OPT("all-builtins", 0, O_FLAG, "", "every built-in skill"),
-    OPT("target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"),
-    OPT("scope", 0, O_VAL, "SCOPE", "project (under the current directory) or global (under $HOME)"),
-    OPT("force", 'f', O_FLAG, "", "accepted; installing is idempotent"),
-    {NULL, 0, 0}};
+    OPT("all-builtins", "", O_FLAG, "", "every built-in skill"),
+    OPT("target", "t", O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"),
+    OPT("scope", "", O_VAL, "SCOPE", "project (under the current directory) or global (under $HOME)"),
+    OPT("force", "f", O_FLAG, "", "accepted; installing is idempotent"),
+    {NULL}};
 
 static const opt O_SKILLS_UNINSTALL[] = {
-    OPT("target", 't', O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"),
-    OPT("scope", 0, O_VAL, "SCOPE", "project or global"),
-    {NULL, 0, 0}};
+    OPT("target", "t", O_VAL, "TOOL", "claude, cursor, codex, copilot, windsurf, cline, opencode or all"),
+    OPT("scope", "", O_VAL, "SCOPE", "project or global"),
+    {NULL}};
 
 static const cmd TREE[] = {
     CMD("sandbox", NULL, O_NONE, "", "Manage sandboxes", 0, 0, 0, OUTS_NONE),
@@ -334,19 +334,19 @@ static const cmd TREE[] = {
 
 /* Global options: accepted before or after the command words. */
 static const opt GLOBAL_OPTS[] = {
-    OPT("api-key", 0, O_VAL, "KEY", "API key (env OPEN_SANDBOX_API_KEY)"),
-    OPT("domain", 0, O_VAL, "HOST[:PORT]", "server (env OPEN_SANDBOX_DOMAIN; default localhost:8080)"),
-    OPT("protocol", 0, O_VAL, "http|https", "scheme when the domain has none (env OPEN_SANDBOX_PROTOCOL)"),
-    OPT("request-timeout", 0, O_VAL, "SECONDS", "per-request timeout (env OPEN_SANDBOX_REQUEST_TIMEOUT; default 30)"),
-    OPT("use-server-proxy", 0, O_FLAG, "", "reach sandboxes through the server (env OPEN_SANDBOX_USE_SERVER_PROXY)"),
-    OPT("no-use-server-proxy", 0, O_FLAG, "", "reach sandboxes directly"),
-    OPT("config", 0, O_VAL, "PATH", "config file (default ~/.opensandbox/config.toml)"),
-    OPT("verbose", 'v', O_FLAG, "", "print each request and status to stderr"),
-    OPT("no-color", 0, O_FLAG, "", "no colours"),
-    OPT("output", 'o', O_VAL, "FORMAT", "table, json, yaml or raw (per command)"),
-    OPT("version", 0, O_FLAG, "", "print the version"),
-    OPT("help", 'h', O_FLAG, "", "show help"),
-    {NULL, 0, 0}};
+    OPT("api-key", "", O_VAL, "KEY", "API key (env OPEN_SANDBOX_API_KEY)"),
+    OPT("domain", "", O_VAL, "HOST[:PORT]", "server (env OPEN_SANDBOX_DOMAIN; default localhost:8080)"),
+    OPT("protocol", "", O_VAL, "http|https", "scheme when the domain has none (env OPEN_SANDBOX_PROTOCOL)"),
+    OPT("request-timeout", "", O_VAL, "SECONDS", "per-request timeout (env OPEN_SANDBOX_REQUEST_TIMEOUT; default 30)"),
+    OPT("use-server-proxy", "", O_FLAG, "", "reach sandboxes through the server (env OPEN_SANDBOX_USE_SERVER_PROXY)"),
+    OPT("no-use-server-proxy", "", O_FLAG, "", "reach sandboxes directly"),
+    OPT("config", "", O_VAL, "PATH", "config file (default ~/.opensandbox/config.toml)"),
+    OPT("verbose", "v", O_FLAG, "", "print each request and status to stderr"),
+    OPT("no-color", "", O_FLAG, "", "no colours"),
+    OPT("output", "o", O_VAL, "FORMAT", "table, json, yaml or raw (per command)"),
+    OPT("version", "", O_FLAG, "", "print the version"),
+    OPT("help", "h", O_FLAG, "", "show help"),
+    {NULL}};
 
 /* Every option table, in the order of their help lines in texts.h
  * (pack-texts.py checks that each is listed once). */
@@ -425,7 +425,7 @@ static void print_opts(const opt *o) {
     for (; o && o->lng; o++) {
         char left[96];
         const char *meta = next_piece(o->lng);
-        if (o->shrt) osb__fmt(left, sizeof left, "-%c, --%s%s%s", o->shrt, o->lng, *meta ? " " : "", meta);
+        if (opt_short(o)) osb__fmt(left, sizeof left, "-%c, --%s%s%s", opt_short(o), o->lng, *meta ? " " : "", meta);
         else osb__fmt(left, sizeof left, "    --%s%s%s", o->lng, *meta ? " " : "", meta);
         out_fmt(0, "  %-34s %s\n", left, opt_help(o));
     }
@@ -480,9 +480,9 @@ static const opt *match_opt(const opt *o, const char *s, const char **val) {
         return NULL;
     }
     for (; o->lng; o++)
-        if (o->shrt == s[1]) {
+        if (opt_short(o) == s[1]) {
             if (!s[2]) return o;
-            if (o->kind == O_FLAG) return NULL;
+            if (opt_kind(o) == O_FLAG) return NULL;
             *val = s + 2;
             return o;
         }
@@ -494,7 +494,7 @@ static int global_opt(int argc, char **argv, int *i, int *want_help, int *want_v
     const char *s = argv[*i], *val;
     const opt *o;
     if (s[0] != '-' || !s[1] || !(o = match_opt(GLOBAL_OPTS, s, &val))) return 0;
-    if (o->kind != O_FLAG && !val) {
+    if (opt_kind(o) != O_FLAG && !val) {
         if (*i + 1 >= argc) {
             usage_error("option --%s needs a value", o->lng);
             return -1;
@@ -555,7 +555,7 @@ int main(int argc, char **argv) {
             const opt *o = match_opt(c->opts, s, &val);
             if (o) {
                 int idx = (int)(o - c->opts);
-                if (o->kind == O_FLAG) {
+                if (opt_kind(o) == O_FLAG) {
                     if (val) return usage_error("option --%s takes no value", o->lng);
                     args_add(&a, idx, "1");
                 } else {
@@ -616,7 +616,7 @@ int main(int argc, char **argv) {
         return usage_error("unexpected argument '%s' (usage: %s %s %s)", a.pos[c->max_pos], g_prog, c->path, cmd_usage(c));
     /* required options */
     for (i = 0; c->opts[i].lng; i++)
-        if (c->opts[i].kind == O_REQ && !a.nvals[i])
+        if (opt_kind(&c->opts[i]) == O_REQ && !a.nvals[i])
             return usage_error("missing option --%s (see '%s %s --help')", c->opts[i].lng, g_prog, c->path);
     if (G.output) {
         /* -o is case-insensitive, as in the official CLI */

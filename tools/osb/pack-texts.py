@@ -59,7 +59,7 @@ def helps():
     if len(rows) != tree.group(1).count("CMD("):
         fail("a TREE row in main.c is not CMD(\"path\", fn, opts, \"usage\", \"help\", ...)")
     out = [c_string(h) for h in rows]
-    tables = dict(re.findall(r"static const opt (\w+)\[\] = \{(.*?)\{NULL, 0, 0\}\};", src, re.S))
+    tables = dict(re.findall(r"static const opt (\w+)\[\] = \{(.*?)\{NULL\}\};", src, re.S))
     listed = re.search(r"static const opt \*const OPT_TABLES\[\] = \{([^}]*)\}", src)
     if not listed:
         fail("no OPT_TABLES in main.c")
@@ -68,9 +68,9 @@ def helps():
         fail("OPT_TABLES in main.c must list every option table once")
     for name in names:
         body = tables[name]
-        rows = re.findall(r"OPT\(%s, (?:'.'|0), \w+, %s, (%s)\)" % (LIT, LIT, LIT), body)
+        rows = re.findall(r"OPT\(%s, \"\w?\", \w+, %s, (%s)\)" % (LIT, LIT, LIT), body)
         if len(rows) != body.count("OPT("):
-            fail("a row of %s in main.c is not OPT(\"name\", short, kind, \"meta\", \"help\")" % name)
+            fail("a row of %s in main.c is not OPT(\"name\", \"short\", kind, \"meta\", \"help\")" % name)
         out += [c_string(h) for h in rows]
     return out
 

@@ -480,19 +480,26 @@ static const char *packed_text(int i) {
 /* >>args =================================================================== */
 enum { O_FLAG, O_VAL, O_MULTI, O_REQ };   /* O_REQ: a value that must be given */
 
-/* An option row is one string and two chars (16 bytes, not 32): lng is
- * "NAME\0META", the long name without "--" (so lng compares as the name)
- * and the value's placeholder ("" for a flag). The help line stays in the
- * source but goes into texts.h (opt_help). */
+/* An option row is one string (8 bytes, not 32): lng is "NAME\0META\0KS",
+ * the long name without "--" (so lng compares as the name), the value's
+ * placeholder ("" for a flag), then its kind (O_... + 1) and its short form
+ * ("" in the row: none). The help line stays in the source but goes into
+ * texts.h (opt_help). */
 typedef struct opt {
     const char *lng;
-    char shrt;            /* 0: none */
-    char kind;
 } opt;
-#define OPT(lng, shrt, kind, meta, help) {lng "\0" meta, shrt, kind}
+#define OPT_KIND_O_FLAG "\1"
+#define OPT_KIND_O_VAL "\2"
+#define OPT_KIND_O_MULTI "\3"
+#define OPT_KIND_O_REQ "\4"
+#define OPT(lng, shrt, kind, meta, help) {lng "\0" meta "\0" OPT_KIND_##kind shrt}
 
 /* The piece after s in a "A\0B" row string. */
 static const char *next_piece(const char *s) { return s + strlen(s) + 1; }
+
+/* An option's kind (O_...) and short form (0: none). */
+static int opt_kind(const opt *o) { return next_piece(next_piece(o->lng))[0] - 1; }
+static char opt_short(const opt *o) { return next_piece(next_piece(o->lng))[1]; }
 
 #define MAXO 40
 #define MAXPOS 256
