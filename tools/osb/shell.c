@@ -105,13 +105,17 @@ static void sh_note(const char *fmt, const char *a, const char *b) {
     sh_write_all(2, sh_raw ? "\r\n" : "\n", sh_raw ? 2 : 1);
 }
 
-/* The pipe-mode wrapper around cmd (see the top of this file). */
+/* The pipe-mode wrapper around cmd (see the top of this file): this, cmd,
+ * then "\n}". */
+PACKED_TEXT(TEXT_PIPE_WRAPPER,
+    "if head --version 2>/dev/null | grep -q GNU; then __osb_take() { head -c \"$1\"; }; "
+    "else __osb_take() { dd bs=1 count=\"$1\" 2>/dev/null; }; fi; "
+    "while IFS= read -r __osb_n && [ \"$__osb_n\" -gt 0 ] 2>/dev/null; do __osb_take \"$__osb_n\"; done | { ")
+
 static char *sh_pipe_command(const char *cmd) {
     osb_buf b;
     memset(&b, 0, sizeof b);
-    bput(&b, "if head --version 2>/dev/null | grep -q GNU; then __osb_take() { head -c \"$1\"; }; "
-             "else __osb_take() { dd bs=1 count=\"$1\" 2>/dev/null; }; fi; "
-             "while IFS= read -r __osb_n && [ \"$__osb_n\" -gt 0 ] 2>/dev/null; do __osb_take \"$__osb_n\"; done | { ");
+    bput(&b, packed_text(TEXT_PIPE_WRAPPER));
     bput(&b, cmd ? cmd : "exec bash --norc --noprofile");
     bput(&b, "\n}");
     return b.data;

@@ -305,15 +305,18 @@ static void names_of(osb_buf *b, int what) {
     if (what == 2) bput(b, "project, global");
 }
 
+/* The usage of `skills install`: why, then the program's name four times. */
+PACKED_TEXT(TEXT_SKILLS_USAGE,
+    "%s\n\nInstall guidance:\n\n"
+    "  Discover bundled skills first:\n    %s skills list\n    %s skills show <skill-name>\n\n"
+    "  Install one skill for one tool:\n    %s skills install <skill-name> --target <tool> --scope <scope>\n\n"
+    "  Install all bundled skills for one tool:\n"
+    "    %s skills install --all-builtins --target <tool> --scope <scope>\n\n  Available skills: ")
+
 static int skills_usage(const char *why) {
     osb_buf b;
     memset(&b, 0, sizeof b);
-    bprintf(&b, "%s\n\nInstall guidance:\n\n"
-                "  Discover bundled skills first:\n    %s skills list\n    %s skills show <skill-name>\n\n"
-                "  Install one skill for one tool:\n    %s skills install <skill-name> --target <tool> --scope <scope>\n\n"
-                "  Install all bundled skills for one tool:\n"
-                "    %s skills install --all-builtins --target <tool> --scope <scope>\n\n  Available skills: ",
-            why, g_prog, g_prog, g_prog, g_prog);
+    bprintf(&b, packed_text(TEXT_SKILLS_USAGE), why, g_prog, g_prog, g_prog, g_prog);
     names_of(&b, 0);
     bput(&b, "\n  Available targets: ");
     names_of(&b, 1);
