@@ -357,15 +357,15 @@ static const opt *const OPT_TABLES[] = {
     O_EGRESS_PATCH, O_EGRESS_DELETE, O_VAULT_FILE, O_DIAG, O_DEVOPS_LOGS, O_DEVOPS_EVENTS, O_DEVOPS_SUMMARY,
     O_CONFIG_INIT, O_CODE_RUN, O_LANG, O_SKILLS_INSTALL, O_SKILLS_UNINSTALL, GLOBAL_OPTS, NULL};
 
-/* The help lines in texts.h: the guides, one per TREE row, then one per
- * option row of OPT_TABLES. */
+/* The help lines in texts.h, after the skills' texts (SKILL_TEXTS): one per
+ * TREE row, then one per option row of OPT_TABLES. */
 #define TREE_ROWS (int)(sizeof TREE / sizeof TREE[0] - 1)
 
-static const char *cmd_help(const cmd *c) { return packed_text(SKILL_COUNT + (int)(c - TREE)); }
+static const char *cmd_help(const cmd *c) { return packed_text(SKILL_TEXTS + (int)(c - TREE)); }
 
 static const char *opt_help(const opt *o) {
     const opt *const *t;
-    int n = SKILL_COUNT + TREE_ROWS;
+    int n = SKILL_TEXTS + TREE_ROWS;
     for (t = OPT_TABLES; *t; t++) {
         const opt *r;
         for (r = *t; r->lng; r++, n++)

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Packs osb's long texts into tools/osb/texts.h: the skills guides
-(tools/osb/guides/*.md), the help lines of the command tree and the
+(tools/osb/guides/*.md), the summary and trigger of each SKILL(...) row in
+tools/osb/skills.c, the help lines of the command tree and the
 options (the last argument of each CMD(...) and OPT(...) row in
 tools/osb/main.c, which the build leaves out of the rows) and the texts
 written as PACKED_TEXT(NAME, "...") in tools/osb/*.c.
 
 Packed they take about half the bytes in the binary. Format (unpacked by
 texts_unpack in tools/osb/plumbing.c): the texts, each ended by a NUL, in
-this order: the guides in SKILLS order, the help of each TREE row, then the
+this order: the guides in SKILLS order, each skill's summary and trigger,
+the help of each TREE row, then the
 help of each option row, table by table in the order of OPT_TABLES, then
 the PACKED_TEXT(NAME, ...) texts of tools/osb/*.c (file by file). As a
 byte stream where a byte below 0x80 is itself and a byte t >= 0x80 with the
@@ -45,6 +47,19 @@ def guides():
         if not text.startswith("---\nname: " + slug + "\n"):
             fail("%s.md must start with its front matter (name: %s)" % (slug, slug))
         out.append(text)
+    return out
+
+
+def skill_texts():
+    """The summary and trigger of each SKILL(...) row of skills.c, row by row."""
+    with open(os.path.join(HERE, "skills.c")) as f:
+        src = f.read()
+    rows = re.findall(r"\n    SKILL\((%s),\s*(%s),\s*(%s),\s*%s\)" % (LIT, LIT, LIT, LIT), src)
+    if [c_string(slug) for slug, _, _ in rows] != ORDER:
+        fail("the SKILL rows of skills.c must be SKILL(\"slug\", \"summary\", \"trigger\", \"area\"), in ORDER")
+    out = []
+    for _, summary, trigger in rows:
+        out += [c_string(summary), c_string(trigger)]
     return out
 
 
@@ -151,7 +166,7 @@ def unpack(packed):
 
 
 def header():
-    texts = guides() + helps()
+    texts = guides() + skill_texts() + helps()
     names = named()
     first_named = len(texts)
     texts += [t for _, t in names]

@@ -10,39 +10,48 @@
 
 /* >>skills ================================================================= */
 /* Its package file is opensandbox-SLUG.md, its title "OpenSandbox" and the
- * slug's words capitalised (skill_file, skill_title). */
+ * slug's words capitalised (skill_file, skill_title). The summary and the
+ * trigger of a row stay in the source but go into texts.h (skill_summary,
+ * skill_trigger). */
 typedef struct skill {
-    const char *slug, *summary, *trigger, *area;
+    const char *slug, *area;
 } skill;
+#define SKILL(slug, summary, trigger, area) {slug, area}
 
 /* Guide i is row i: keep the order of ORDER in tools/osb/pack-texts.py. */
 static const skill SKILLS[] = {
-    {"sandbox-troubleshooting",
+    SKILL("sandbox-troubleshooting",
      "Find out why a sandbox failed, is stuck or cannot be reached: state, health, metrics, diagnostics.",
      "Use when a sandbox does not start, crashes, runs out of memory, stays pending or stops answering.",
-     "Troubleshooting"},
-    {"sandbox-lifecycle",
+     "Troubleshooting"),
+    SKILL("sandbox-lifecycle",
      "Create, inspect, renew, pause, resume and delete sandboxes with osb, and check the result.",
      "Use when a task needs a sandbox started, found, kept alive or cleaned up.",
-     "Lifecycle"},
-    {"command-execution",
+     "Lifecycle"),
+    SKILL("command-execution",
      "Run commands in a sandbox: foreground with the remote exit code, background with status and logs, sessions.",
      "Use when a task must execute a build, test, script or one-off command inside a sandbox.",
-     "Execution"},
-    {"file-operations",
+     "Execution"),
+    SKILL("file-operations",
      "Write, read, upload, download, search, move and change files inside a sandbox.",
      "Use when files must go into or out of a sandbox, or be inspected or edited there.",
-     "Files"},
-    {"network-egress",
+     "Files"),
+    SKILL("network-egress",
      "Inspect and change which outbound hosts a sandbox may reach.",
      "Use when a sandbox cannot reach a host, or outbound access must be opened or closed.",
-     "Network"},
-    {"credential-vault",
+     "Network"),
+    SKILL("credential-vault",
      "Inject credentials into a sandbox's outbound requests without the secret entering the sandbox.",
      "Use when sandboxed code needs API tokens, or vault credentials and bindings must change at run time.",
-     "General"},
-    {NULL, NULL, NULL, NULL}};
+     "General"),
+    {NULL, NULL}};
 #define SKILL_COUNT (int)(sizeof SKILLS / sizeof SKILLS[0] - 1)
+/* The texts before the help lines in texts.h: the guides (guide i is text
+ * i), then each skill's summary and trigger. */
+#define SKILL_TEXTS (3 * SKILL_COUNT)
+
+static const char *skill_summary(const skill *s) { return packed_text(SKILL_COUNT + 2 * (int)(s - SKILLS)); }
+static const char *skill_trigger(const skill *s) { return packed_text(SKILL_COUNT + 2 * (int)(s - SKILLS) + 1); }
 
 /* Where a tool reads guides: one file per guide (copy) or blocks between
  * markers in one instructions file (append). dir: relative to the project,
@@ -121,7 +130,7 @@ static void skill_render(const skill *s, const agent_tool *t, osb_buf *out) {
         bput_trimmed(out, bstr(&md), md.len);
     } else {
         const char *body = skill_body(bstr(&md));
-        bprintf(out, "# %s\n\n%s\n\n", skill_title(s), s->summary);
+        bprintf(out, "# %s\n\n%s\n\n", skill_title(s), skill_summary(s));
         bput_trimmed(out, body, strlen(body));
     }
     bput(out, "\n");
@@ -470,8 +479,8 @@ static int c_skills_list(args *a) {
         jset_str(o, "slug", SKILLS[i].slug);
         jset_str(o, "package_file", skill_file(&SKILLS[i]));
         jset_str(o, "title", skill_title(&SKILLS[i]));
-        jset_str(o, "summary", SKILLS[i].summary);
-        jset_str(o, "trigger_hint", SKILLS[i].trigger);
+        jset_str(o, "summary", skill_summary(&SKILLS[i]));
+        jset_str(o, "trigger_hint", skill_trigger(&SKILLS[i]));
         osb__fmt(tmp, sizeof tmp, "opensandbox-%s", SKILLS[i].slug);
         jset_str(o, "marker_id", tmp);
         jset_str(o, "area", SKILLS[i].area);
@@ -510,8 +519,8 @@ static int c_skills_list(args *a) {
         const jv *t, *r;
         out_fmt(0, "Bundled skills:\n\n");
         for (i = 0; SKILLS[i].slug; i++) {
-            out_fmt(0, "  %-24s  [%s] %s\n", SKILLS[i].slug, SKILLS[i].area, SKILLS[i].summary);
-            out_fmt(0, "  %-24s  Trigger: %s\n", "", SKILLS[i].trigger);
+            out_fmt(0, "  %-24s  [%s] %s\n", SKILLS[i].slug, SKILLS[i].area, skill_summary(&SKILLS[i]));
+            out_fmt(0, "  %-24s  Trigger: %s\n", "", skill_trigger(&SKILLS[i]));
         }
         out_fmt(0, "\nSupported targets:\n\n");
         for (t = tg->kid; t; t = t->next) {
@@ -581,7 +590,7 @@ static int c_skills_show(args *a) {
         if (e) bput_trimmed(&shapes, js + 7, (size_t)(e - js - 7));
     }
     if (strcmp(g_out, "table") == 0) {
-        out_fmt(0, "Skill: %s\nTitle: %s\nArea: %s\nSummary: %s\nTrigger: %s\n\n", s->slug, skill_title(s), s->area, s->summary, s->trigger);
+        out_fmt(0, "Skill: %s\nTitle: %s\nArea: %s\nSummary: %s\nTrigger: %s\n\n", s->slug, skill_title(s), s->area, skill_summary(s), skill_trigger(s));
         if (when.len) out_fmt(0, "When To Use:\n%s\n\n", bstr(&when));
         if (qs.len) out_fmt(0, "Quick Start:\n%s\n\n", bstr(&qs));
         if (shapes.len) out_fmt(0, "JSON Shapes:\n%s\n\n", bstr(&shapes));
@@ -595,8 +604,8 @@ static int c_skills_show(args *a) {
         jset_str(doc, "skill", s->slug);
         jset_str(doc, "title", skill_title(s));
         jset_str(doc, "area", s->area);
-        jset_str(doc, "summary", s->summary);
-        jset_str(doc, "trigger_hint", s->trigger);
+        jset_str(doc, "summary", skill_summary(s));
+        jset_str(doc, "trigger_hint", skill_trigger(s));
         jset_str(doc, "when_to_use", when.len ? bstr(&when) : NULL);
         jset_str(doc, "quick_start", qs.len ? bstr(&qs) : NULL);
         jset_str(doc, "json_shapes", shapes.len ? bstr(&shapes) : NULL);
