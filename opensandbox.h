@@ -3840,7 +3840,8 @@ OSB__HELPER void osb__json_after_value(osb_json *j) {
     j->gram = j->depth == 0 ? OSB__G_DONE : OSB__G_COMMA_OR_END;
 }
 
-OSB__HELPER int osb__json_hexval(int c) {
+/* A hex digit's value, -1 for any other byte. */
+OSB__HELPER int osb__hexval(int c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -4027,7 +4028,7 @@ OSB__HELPER int osb__json_string(osb_json *j, osb_json_token *t) {
             continue;
         case OSB__S_HEX:
         case OSB__S_LOW_HEX: {
-            int v = osb__json_hexval((int)c);
+            int v = osb__hexval((int)c);
             if (v < 0) return osb__json_fail(j, OSB_ERR_JSON, j->base + p - 1, "invalid \\u escape");
             j->acc = (j->acc << 4) | (uint32_t)v;
             if (++j->hex_count < 4) continue;
@@ -6151,8 +6152,8 @@ OSB_API osb_err osb_url_decode(const char *s, size_t len, char *out, size_t cap,
         if (c == '%') {
             int hi, lo;
             if (len - i < 3) return OSB_ERR_INVALID_ARG;
-            hi = osb__json_hexval((unsigned char)s[i + 1]);
-            lo = osb__json_hexval((unsigned char)s[i + 2]);
+            hi = osb__hexval((unsigned char)s[i + 1]);
+            lo = osb__hexval((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0) return OSB_ERR_INVALID_ARG;
             c = (char)(hi * 16 + lo);
             i += 2;
@@ -6300,13 +6301,6 @@ enum {
     OSB__CH_TRAILER_LF,
     OSB__CH_DONE
 };
-
-static int osb__hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /* The usual step after a chunk's data, taken whole: CRLF, the next
  * chunk's size in hex (1-15 digits, not zero) and CRLF, all in buf from *at.
@@ -13824,7 +13818,7 @@ static int osb__ex_hex4(const char *p, uint32_t *v) {
     int i;
     *v = 0;
     for (i = 0; i < 4; i++) {
-        int d = osb__json_hexval((unsigned char)p[i]);
+        int d = osb__hexval((unsigned char)p[i]);
         if (d < 0) return 0;
         *v = *v << 4 | (uint32_t)d;
     }
@@ -16371,27 +16365,16 @@ static long osb__toml_value(const char *v, const char *end, char *out, size_t ca
             case '"': OSB__TOML_PUT('"'); break;
             case '\\': OSB__TOML_PUT('\\'); break;
             case 'u': case 'U': {
-                int digits = *v == 'u' ? 4 : 8, i;
+                int digits = *v == 'u' ? 4 : 8, i, c;
                 unsigned long cp = 0;
+                char u8[4];
+                size_t k, m;
                 for (i = 0; i < digits; i++) {
-                    int c;
-                    if (++v >= end) return -1;
-                    c = *v;
-                    if (c >= '0' && c <= '9') c -= '0';
-                    else if (c >= 'a' && c <= 'f') c -= 'a' - 10;
-                    else if (c >= 'A' && c <= 'F') c -= 'A' - 10;
-                    else return -1;
+                    if (++v >= end || (c = osb__hexval((unsigned char)*v)) < 0) return -1;
                     cp = cp * 16 + (unsigned long)c;
                 }
-                if (cp < 0x80) OSB__TOML_PUT(cp);
-                else if (cp < 0x800) { OSB__TOML_PUT(0xC0 | (cp >> 6)); OSB__TOML_PUT(0x80 | (cp & 0x3F)); }
-                else if (cp < 0x10000) {
-                    OSB__TOML_PUT(0xE0 | (cp >> 12)); OSB__TOML_PUT(0x80 | ((cp >> 6) & 0x3F));
-                    OSB__TOML_PUT(0x80 | (cp & 0x3F));
-                } else if (cp < 0x110000) {
-                    OSB__TOML_PUT(0xF0 | (cp >> 18)); OSB__TOML_PUT(0x80 | ((cp >> 12) & 0x3F));
-                    OSB__TOML_PUT(0x80 | ((cp >> 6) & 0x3F)); OSB__TOML_PUT(0x80 | (cp & 0x3F));
-                } else return -1;
+                if (cp >= 0x110000) return -1;
+                for (k = 0, m = osb__utf8_put(u8, (uint32_t)cp); k < m; k++) OSB__TOML_PUT(u8[k]);
                 break;
             }
             default: return -1;
