@@ -11487,6 +11487,18 @@ static const osb_field osb__erritems_fields[] = {
 };
 static const osb_type osb__erritems_type = OSB_TYPE(osb__erritems, osb__erritems_fields);
 
+/* Appends ": " and text (made printable) to the error's message. */
+static void osb__error_add(osb_error *err, const char *text, size_t n) {
+    osb__append_clean(err->message, sizeof err->message, ": ", 2);
+    osb__append_clean(err->message, sizeof err->message, text, n);
+}
+
+/* The code an error body names (a JSON string) becomes the error's server_code. */
+static void osb__errbody_code(osb_error *err, const osb_str *code, char *text, size_t cap) {
+    if (osb__json_string_text(code, text, cap))
+        osb__copy_field(err->server_code, sizeof err->server_code, text, strlen(text));
+}
+
 /* A FastAPI validation error: name the first problem and where it is. */
 static void osb__error_from_detail_array(osb_error *err, const osb_str *detail) {
     osb__erritems list;
@@ -11496,8 +11508,7 @@ static void osb__error_from_detail_array(osb_error *err, const osb_str *detail) 
         list.count == 0)
         return;
     it = &list.items[0];
-    osb__append_clean(err->message, sizeof err->message, ": ", 2);
-    if (it->msg.ptr) osb__append_clean(err->message, sizeof err->message, it->msg.ptr, it->msg.len);
+    osb__error_add(err, it->msg.ptr ? it->msg.ptr : "", it->msg.len);
     if (it->loc.ptr) {
         osb__append_clean(err->message, sizeof err->message, " (at ", 5);
         osb__append_clean(err->message, sizeof err->message, it->loc.ptr, it->loc.len);
@@ -11576,35 +11587,25 @@ static void osb__http_error_detail(osb_client *c, int status, const char *body, 
     while (len > 0 && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' ')) len--;
     if (len && body[0] == '{' &&
         osb_bind_into(&osb__errbody_type, body, len, &eb, buf, sizeof buf, NULL, NULL) == OSB_OK) {
-        if (osb__json_string_text(&eb.code, text, sizeof text))
-            osb__copy_field(err->server_code, sizeof err->server_code, text, strlen(text));
+        osb__errbody_code(err, &eb.code, text, sizeof text);
         if (osb__json_string_text(&eb.message, text, sizeof text) ||
             osb__json_string_text(&eb.detail, text, sizeof text) ||
             osb__json_string_text(&eb.error, text, sizeof text)) {
-            osb__append_clean(err->message, sizeof err->message, ": ", 2);
-            osb__append_clean(err->message, sizeof err->message, text, strlen(text));
+            osb__error_add(err, text, strlen(text));
         } else if (eb.detail.ptr && eb.detail.ptr[0] == '[') {
             osb__error_from_detail_array(err, &eb.detail);
         } else if (eb.error.ptr && eb.error.ptr[0] == '{') {
             osb__errbody inner;
             char ibuf[OSB_ERROR_BODY_MAX + 512];
             if (osb_bind_into(&osb__errbody_type, eb.error.ptr, eb.error.len, &inner, ibuf, sizeof ibuf, NULL, NULL) == OSB_OK) {
-                if (osb__json_string_text(&inner.code, text, sizeof text))
-                    osb__copy_field(err->server_code, sizeof err->server_code, text, strlen(text));
-                if (osb__json_string_text(&inner.message, text, sizeof text)) {
-                    osb__append_clean(err->message, sizeof err->message, ": ", 2);
-                    osb__append_clean(err->message, sizeof err->message, text, strlen(text));
-                }
+                osb__errbody_code(err, &inner.code, text, sizeof text);
+                if (osb__json_string_text(&inner.message, text, sizeof text)) osb__error_add(err, text, strlen(text));
             }
-        } else if (err->server_code[0]) {
-            /* a code without a message: execd's {"code":"UNKNOWN"} */
-        } else {
-            osb__append_clean(err->message, sizeof err->message, ": ", 2);
-            osb__append_clean(err->message, sizeof err->message, body, len);
+        } else if (!err->server_code[0]) {   /* a code alone (execd's {"code":"UNKNOWN"}) says enough */
+            osb__error_add(err, body, len);
         }
     } else if (len) {
-        osb__append_clean(err->message, sizeof err->message, ": ", 2);
-        osb__append_clean(err->message, sizeof err->message, body, len);
+        osb__error_add(err, body, len);
     }
     osb__redact_credentials(c, err->message);
 }
