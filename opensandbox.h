@@ -3365,36 +3365,27 @@ OSB__HELPER int osb__fmt(char *buf, size_t cap, const char *fmt, ...) {
 
 OSB_API const char *osb_version(void) { return OSB_VERSION_STRING; }
 
+/* Text i of texts, one text after another, each ended by '\0'. A switch
+ * or an array of pointers takes 8 bytes a text more. */
+OSB__HELPER const char *osb__nth_text(const char *texts, unsigned i) {
+    for (; i; i--) texts += strlen(texts) + 1;
+    return texts;
+}
+
 OSB_API const char *osb_strerror(osb_err code) {
-    switch (code) {
-    case OSB_OK: return "ok";
-    case OSB_ERR_INVALID_ARG: return "invalid argument";
-    case OSB_ERR_NOMEM: return "out of memory";
-    case OSB_ERR_DNS: return "host name not resolved";
-    case OSB_ERR_CONNECT: return "connection failed";
-    case OSB_ERR_TIMEOUT: return "timed out";
-    case OSB_ERR_TLS: return "TLS failure";
-    case OSB_ERR_PROTOCOL: return "malformed HTTP from the server";
-    case OSB_ERR_TRUNCATED: return "response truncated";
-    case OSB_ERR_TOO_LARGE: return "size limit exceeded";
-    case OSB_ERR_HTTP: return "HTTP error status";
-    case OSB_ERR_JSON: return "invalid JSON";
-    case OSB_ERR_CANCELLED: return "cancelled";
-    case OSB_ERR_UNSUPPORTED: return "not supported";
-    case OSB_ERR_IO: return "local I/O error";
-    case OSB_ERR_SERVER: return "server reported an error";
-    case OSB_ERR_STATE: return "invalid state for this call";
-    case OSB_ERR_CLOSED: return "connection closed without a response";
-    case OSB_ERR_RANGE: return "number out of range";
-    }
-    return "unknown error";
+    /* in the order of the codes, then the text for any other */
+    static const char texts[] =
+        "ok\0invalid argument\0out of memory\0host name not resolved\0connection failed\0timed out\0"
+        "TLS failure\0malformed HTTP from the server\0response truncated\0size limit exceeded\0"
+        "HTTP error status\0invalid JSON\0cancelled\0not supported\0local I/O error\0"
+        "server reported an error\0invalid state for this call\0connection closed without a response\0"
+        "number out of range\0unknown error";
+    return osb__nth_text(texts, (unsigned)code < OSB_ERR_COUNT ? (unsigned)code : OSB_ERR_COUNT);
 }
 
 OSB_API const char *osb_phase_name(osb_phase phase) {
-    static const char *const names[] = {"none", "dns", "connect", "tls", "send",
-                                        "first byte", "idle", "total"};
-    if ((unsigned)phase < sizeof names / sizeof names[0]) return names[phase];
-    return "unknown";
+    static const char texts[] = "none\0dns\0connect\0tls\0send\0first byte\0idle\0total\0unknown";
+    return osb__nth_text(texts, (unsigned)phase <= OSB_PHASE_TOTAL ? (unsigned)phase : OSB_PHASE_TOTAL + 1);
 }
 
 /* strstr for the short strings searched here ("://" in a URL, a secret in
@@ -3478,6 +3469,14 @@ OSB__HELPER int osb__ieq(const char *a, size_t an, const char *b) {
         if (b[i] == 0 || osb__lower((unsigned char)a[i]) != osb__lower((unsigned char)b[i]))
             return 0;
     return b[an] == 0;
+}
+
+/* The text of list (texts each ended by '\0', the list by an empty one)
+ * that a[0..an) is, ignoring case; NULL when none. */
+OSB__HELPER const char *osb__ieq_any(const char *a, size_t an, const char *list) {
+    for (; *list; list += strlen(list) + 1)
+        if (osb__ieq(a, an, list)) return list;
+    return NULL;
 }
 
 OSB_API void osb_buf_init(osb_buf *b, const osb_allocator *allocator) {
@@ -8729,13 +8728,9 @@ static void osb__proxy_parse(const char *text, osb__proxy *out) {
     if (!text) return;
     for (s = p; (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'); s++) {}
     if (s > p && !strncmp(s, "://", 3)) {
-        static const char *const socks[] = {"socks4", "socks4a", "socks5", "socks5h"};
-        size_t i, sl = (size_t)(s - p);
-        out->scheme = NULL;
-        if (osb__ieq(p, sl, "http")) out->scheme = "http";
-        if (osb__ieq(p, sl, "https")) out->scheme = "https", default_https = 1;
-        for (i = 0; i < sizeof socks / sizeof socks[0]; i++)
-            if (osb__ieq(p, sl, socks[i])) out->scheme = socks[i];
+        size_t sl = (size_t)(s - p);
+        out->scheme = osb__ieq_any(p, sl, "http\0https\0socks4\0socks4a\0socks5\0socks5h\0");
+        default_https = out->scheme && !strcmp(out->scheme, "https");
         if (!out->scheme) {
             out->scheme = "http";
             out->why = "a proxy URL must start with http:// (or give host:port alone)";
@@ -9176,13 +9171,8 @@ static int osb__field_value_ok(const char *v) {
  * endpoint's headers they could split one request into two, or make the
  * server read the body differently from how it is sent. */
 static int osb__is_framing_header(const char *name, size_t n) {
-    static const char *const names[] = {"host", "content-length", "transfer-encoding", "connection",
-                                        "upgrade", "expect", "te", "trailer", "keep-alive",
-                                        "proxy-connection", "proxy-authorization"};
-    size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (osb__ieq(name, n, names[i])) return 1;
-    return 0;
+    return osb__ieq_any(name, n, "host\0content-length\0transfer-encoding\0connection\0upgrade\0expect\0te\0"
+                                 "trailer\0keep-alive\0proxy-connection\0proxy-authorization\0") != NULL;
 }
 
 /* The one check for every header line that does not come from the client
@@ -11539,13 +11529,8 @@ static void osb__redact(char *msg, const char *secret, size_t sl) {
 }
 
 static int osb__is_credential_header(const char *name, size_t n) {
-    static const char *const names[] = {"open-sandbox-api-key", "x-execd-access-token",
-                                        "opensandbox-egress-auth", "opensandbox-secure-access",
-                                        "authorization", "proxy-authorization", "cookie"};
-    size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (osb__ieq(name, n, names[i])) return 1;
-    return 0;
+    return osb__ieq_any(name, n, "open-sandbox-api-key\0x-execd-access-token\0opensandbox-egress-auth\0"
+                                 "opensandbox-secure-access\0authorization\0proxy-authorization\0cookie\0") != NULL;
 }
 
 /* Keeps every credential out of an error message: the API key and the
@@ -16319,17 +16304,13 @@ OSB_API osb_err osb_pty_run(osb_pty *p, osb_pty_fn fn, void *user, int *exit_cod
 /* >>impl-config ------------------------------------------------------------ */
 
 OSB_API int osb_config_bool(const char *s) {
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off"};
-    size_t i, n;
+    size_t n;
     if (!s) return -1;
     while (*s == ' ' || *s == '\t') s++;
     n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    for (i = 0; i < 4; i++) {
-        if (osb__ieq(s, n, yes[i])) return 1;
-        if (osb__ieq(s, n, no[i])) return 0;
-    }
+    if (osb__ieq_any(s, n, "1\0true\0yes\0on\0")) return 1;
+    if (osb__ieq_any(s, n, "0\0false\0no\0off\0")) return 0;
     return -1;
 }
 
