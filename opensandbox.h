@@ -12728,8 +12728,9 @@ static void osb__lc_rules(osb_jw *w, const osb_network_rule *r, size_t n) {
     osb_jw_array_end(w);
 }
 
-/* A failed argument check: sets the detail and returns the code. */
-static osb_err osb__lc_fail(osb_client *c, osb_err e, const char *msg) {
+/* A call that fails before it sends (an argument check, memory): c's
+ * error becomes e with msg alone; returns e. */
+static osb_err osb__call_fail(osb_client *c, osb_err e, const char *msg) {
     osb__reset_error(&c->err);
     osb__set_error(&c->err, e, "%s", msg);
     return e;
@@ -12755,7 +12756,7 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
     osb_jw *w;
     size_t i;
     if (out) *out = NULL;
-    if (!r) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no create request");
+    if (!r) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no create request");
     osb__call_init(&k, c, "POST", NULL);
     osb__call_path(&k, "/v1/sandboxes");
     w = osb__call_json(&k);
@@ -12898,7 +12899,7 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
 
 OSB_API osb_err osb_sandbox_get(osb_client *c, const char *id, osb_sandbox_info **out) {
     if (out) *out = NULL;
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     return osb__lc_simple(c, "GET", NULL, "/v1/sandboxes/{}", id, &osb__lc_sandbox_type, (void **)out);
 }
 
@@ -12944,7 +12945,7 @@ OSB_API osb_err osb_sandbox_list(osb_client *c, const osb_sandbox_list_req *r, o
 }
 
 OSB_API osb_err osb_sandbox_delete(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     return osb__lc_simple(c, "DELETE", NULL, "/v1/sandboxes/{}", id, NULL, NULL);
 }
 
@@ -12952,8 +12953,8 @@ OSB_API osb_err osb_sandbox_metadata_patch(osb_client *c, const char *id, const 
                                            osb_sandbox_info **out) {
     osb__call k;
     if (out) *out = NULL;
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
-    if (count && !patch) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no patch");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (count && !patch) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no patch");
     osb__call_init(&k, c, "PATCH", NULL);
     osb__call_path(&k, "/v1/sandboxes/{}/metadata", id);
     osb__lc_pairs(osb__call_json(&k), patch, count);
@@ -12963,12 +12964,12 @@ OSB_API osb_err osb_sandbox_metadata_patch(osb_client *c, const char *id, const 
 }
 
 OSB_API osb_err osb_sandbox_pause(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/pause", id, NULL, NULL);
 }
 
 OSB_API osb_err osb_sandbox_resume(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/resume", id, NULL, NULL);
 }
 
@@ -12976,8 +12977,8 @@ OSB_API osb_err osb_sandbox_renew(osb_client *c, const char *id, const char *exp
     osb__call k;
     osb_jw *w;
     if (out) *out = NULL;
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
-    if (osb__lc_bad(expires_at)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no expiry time");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(expires_at)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no expiry time");
     osb__call_init(&k, c, "POST", NULL);
     osb__call_path(&k, "/v1/sandboxes/{}/renew-expiration", id);
     w = osb__call_json(&k);
@@ -13012,7 +13013,7 @@ static osb_err osb__lc_endpoint_finish(osb_client *c, osb_endpoint *ep, osb_endp
     r = (osb_endpoint *)osb__result_new(c->alloc, size);
     if (!r) {
         osb_result_free(ep);
-        return osb__lc_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     lines = (char **)(void *)(r + 1);
     r->headers = n ? (osb_kv *)(void *)(lines + n + 1) : NULL;
@@ -13051,9 +13052,9 @@ OSB_API osb_err osb_sandbox_endpoint(osb_client *c, const char *id, int port, co
     char num[16];
     osb_err e;
     if (out) *out = NULL;
-    if (!out) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no result pointer");
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
-    if (port < 1 || port > 65535) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "port out of range");
+    if (!out) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no result pointer");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (port < 1 || port > 65535) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "port out of range");
     osb__fmt(num, sizeof num, "%d", port);
     osb__call_init(&k, c, "GET", NULL);
     osb__call_path(&k, "/v1/sandboxes/{}/endpoints/{}", id, num);
@@ -13078,7 +13079,7 @@ OSB_API osb_target osb_target_from_endpoint(const osb_endpoint *ep) {
 OSB_API osb_err osb_snapshot_create(osb_client *c, const char *sandbox_id, const char *name, osb_snapshot **out) {
     osb__call k;
     if (out) *out = NULL;
-    if (osb__lc_bad(sandbox_id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(sandbox_id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     osb__call_init(&k, c, "POST", NULL);
     osb__call_path(&k, "/v1/sandboxes/{}/snapshots", sandbox_id);
     if (name) {
@@ -13094,7 +13095,7 @@ OSB_API osb_err osb_snapshot_create(osb_client *c, const char *sandbox_id, const
 
 OSB_API osb_err osb_snapshot_get(osb_client *c, const char *id, osb_snapshot **out) {
     if (out) *out = NULL;
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
     return osb__lc_simple(c, "GET", NULL, "/v1/snapshots/{}", id, &osb__lc_snapshot_type, (void **)out);
 }
 
@@ -13113,7 +13114,7 @@ OSB_API osb_err osb_snapshot_list(osb_client *c, const osb_snapshot_list_req *r,
 }
 
 OSB_API osb_err osb_snapshot_delete(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
     return osb__lc_simple(c, "DELETE", NULL, "/v1/snapshots/{}", id, NULL, NULL);
 }
 
@@ -13145,7 +13146,7 @@ static osb_err osb__lc_diag(osb_client *c, const char *kind, const char *id, con
     osb__call k;
     osb_err e;
     if (out) *out = NULL;
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     osb__call_init(&k, c, "GET", NULL);
     osb__call_path(&k, kind, id);
     osb__call_query(&k, "scope", scope ? scope : "all");
@@ -13177,10 +13178,10 @@ OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *id, const osb_di
     osb_text *t;
     size_t ctl;
     if (out) *out = NULL;
-    if (!out) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no result pointer");
-    if (osb__lc_bad(id)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
+    if (!out) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no result pointer");
+    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     if (strcmp(kind, "logs") && strcmp(kind, "events") && strcmp(kind, "inspect") && strcmp(kind, "summary"))
-        return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "unknown diagnostics kind");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "unknown diagnostics kind");
     osb__call_init(&k, c, "GET", NULL);
     osb__call_path(&k, "/v1/sandboxes/{}/diagnostics/{}", id, kind);
     if (r) {
@@ -13191,7 +13192,7 @@ OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *id, const osb_di
     }
     if (k.err || k.path.failed || k.query.failed) {
         osb__call_free(&k);
-        return osb__lc_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     memset(&req, 0, sizeof req);
     req.method = "GET";
@@ -13207,7 +13208,7 @@ OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *id, const osb_di
     t = (osb_text *)osb__result_new(c->alloc, sizeof *t + res.body.len + 1 + ctl + 1);
     if (!t) {
         osb_http_response_free(&res);
-        return osb__lc_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     {
         char *p = (char *)(t + 1);
@@ -13228,7 +13229,7 @@ OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *id, const osb_di
 /* >>impl-egress */
 
 OSB__HELPER osb_err osb__lc_need_target(osb_client *c, const osb_target *t) {
-    if (!t || osb__lc_bad(t->url)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no egress target");
+    if (!t || osb__lc_bad(t->url)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no egress target");
     return OSB_OK;
 }
 
@@ -13244,7 +13245,7 @@ OSB_API osb_err osb_egress_policy_patch(osb_client *c, const osb_target *t, cons
     osb__call k;
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (!rules || !count) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no rules");
+    if (!rules || !count) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no rules");
     osb__call_init(&k, c, "PATCH", t);
     osb__call_path(&k, "/policy");
     osb__lc_rules(osb__call_json(&k), rules, count);
@@ -13260,7 +13261,7 @@ OSB_API osb_err osb_egress_policy_delete(osb_client *c, const osb_target *t, con
     size_t i;
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (!targets || !count) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no targets");
+    if (!targets || !count) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no targets");
     osb__call_init(&k, c, "DELETE", t);
     osb__call_path(&k, "/policy");
     w = osb__call_json(&k);
@@ -13341,7 +13342,7 @@ OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_v
     osb_jw *w;
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (!r) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no vault request");
+    if (!r) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no vault request");
     osb__call_init(&k, c, "POST", t);
     osb__call_path(&k, "/credential-vault");
     w = osb__call_json(&k);
@@ -13368,7 +13369,7 @@ OSB_API osb_err osb_vault_patch(osb_client *c, const osb_target *t, const osb_va
     osb_jw *w;
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (!r) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no vault patch");
+    if (!r) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no vault patch");
     osb__call_init(&k, c, "PATCH", t);
     osb__call_path(&k, "/credential-vault");
     w = osb__call_json(&k);
@@ -13420,7 +13421,7 @@ OSB_API osb_err osb_vault_credential_get(osb_client *c, const osb_target *t, con
                                          osb_vault_credential **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (osb__lc_bad(name)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no credential name");
+    if (osb__lc_bad(name)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no credential name");
     return osb__lc_simple(c, "GET", t, "/credential-vault/credentials/{}", name, &osb__lc_vcred_type, (void **)out);
 }
 
@@ -13434,7 +13435,7 @@ OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const 
                                       osb_vault_binding **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (osb__lc_bad(name)) return osb__lc_fail(c, OSB_ERR_INVALID_ARG, "no binding name");
+    if (osb__lc_bad(name)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no binding name");
     return osb__lc_simple(c, "GET", t, "/credential-vault/bindings/{}", name, &osb__lc_vbind_type, (void **)out);
 }
 #endif /* OSB_NO_VAULT */
@@ -13447,19 +13448,13 @@ OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const 
 /* ---- shared helpers ----------------------------------------------------------- */
 
 /* Sets the client's error detail for a failure found on this side. */
-static osb_err osb__ex_fail(osb_client *c, osb_err code, const char *msg) {
-    osb__reset_error(&c->err);
-    osb__set_error(&c->err, code, "%s", msg);
-    return code;
-}
-
 /* "http://" + the target's URL, as osb__call_run builds it. */
 static osb_err osb__ex_url(osb_client *c, const osb_target *t, char *url, size_t cap) {
     const char *u = t ? t->url : NULL;
     int n;
-    if (!u || !*u) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target has no URL");
+    if (!u || !*u) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the target has no URL");
     n = osb__fmt(url, cap, "%s%s", osb__strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
-    if (n < 0 || (size_t)n >= cap) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
+    if (n < 0 || (size_t)n >= cap) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
     return OSB_OK;
 }
 
@@ -14452,7 +14447,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
     if (k->err) {
         e = k->err;
         osb__call_free(k);
-        return osb__ex_fail(c, e, e == OSB_ERR_NOMEM ? "out of memory" : "invalid argument");
+        return osb__call_fail(c, e, e == OSB_ERR_NOMEM ? "out of memory" : "invalid argument");
     }
     if ((e = osb__ex_url(c, k->target, url, sizeof url)) != OSB_OK) {
         osb__call_free(k);
@@ -14461,7 +14456,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
     s = (osb_stream *)osb__alloc(c->alloc, sizeof *s);
     if (!s) {
         osb__call_free(k);
-        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     memset(s, 0, sizeof *s);
     s->c = c;
@@ -14472,7 +14467,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
     if (!s->evbuf) {
         osb__free(c->alloc, s);
         osb__call_free(k);
-        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     osb_sse_init(&s->sse, s->evbuf, s->evcap);
     memset(&req, 0, sizeof req);
@@ -14521,11 +14516,11 @@ static osb_err osb__ex_drive(osb_client *c, osb_stream *s, osb_event_fn on_event
         e = osb_stream_next(s, &ev);
         if (e || !ev) break;
         if (x && (e = osb_execution_add(x, ev)) != OSB_OK) {
-            osb__ex_fail(c, e, "out of memory");
+            osb__call_fail(c, e, "out of memory");
             break;
         }
         if (on_event && on_event(user, ev)) {
-            e = osb__ex_fail(c, OSB_ERR_CANCELLED, "the event callback stopped the stream");
+            e = osb__call_fail(c, OSB_ERR_CANCELLED, "the event callback stopped the stream");
             break;
         }
     }
@@ -14713,7 +14708,7 @@ static osb_err osb__ex_command_open(osb_client *c, const osb_target *execd, cons
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!execd || !r || !r->command || !*r->command || !out || r->timeout_ms < 0)
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
     osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/command");
     w = osb__call_json(&k);
@@ -14777,7 +14772,7 @@ OSB_API osb_err osb_command_start(osb_client *c, const osb_target *execd, const 
     osb_err e;
     osb_execution x;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!id || cap == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the command id");
+    if (!id || cap == 0) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the command id");
     id[0] = 0;
     e = osb__ex_command_open(c, execd, req, 1, &s);
     if (e) return e;
@@ -14785,7 +14780,7 @@ OSB_API osb_err osb_command_start(osb_client *c, const osb_target *execd, const 
     x.forward_only = 1;
     x.allocator = c->alloc;
     e = osb__ex_drive(c, s, NULL, NULL, &x);
-    if (!e && !x.id[0]) e = osb__ex_fail(c, OSB_ERR_PROTOCOL, "the stream gave no command id");
+    if (!e && !x.id[0]) e = osb__call_fail(c, OSB_ERR_PROTOCOL, "the stream gave no command id");
     if (!e && x.has_error) {
         osb__reset_error(&c->err);
         c->err.code = OSB_ERR_SERVER;
@@ -14794,7 +14789,7 @@ OSB_API osb_err osb_command_start(osb_client *c, const osb_target *execd, const 
         e = OSB_ERR_SERVER;
     }
     if (!e) {
-        if (strlen(x.id) >= cap) e = osb__ex_fail(c, OSB_ERR_TOO_LARGE, "the command id does not fit the buffer");
+        if (strlen(x.id) >= cap) e = osb__call_fail(c, OSB_ERR_TOO_LARGE, "the command id does not fit the buffer");
         else memcpy(id, x.id, strlen(x.id) + 1);
     }
     osb_execution_free(&x);
@@ -14864,8 +14859,8 @@ OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const c
     osb_err e;
     char url[1400];
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no sink for the log");
-    if (cursor > (uint64_t)INT64_MAX) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the log cursor is above INT64_MAX");
+    if (!sink) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sink for the log");
+    if (cursor > (uint64_t)INT64_MAX) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the log cursor is above INT64_MAX");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/command/{}/logs", id);
@@ -14873,7 +14868,7 @@ OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const c
     if (k.err || k.query.failed) {
         e = k.err ? k.err : k.query.failed;
         osb__call_free(&k);
-        return osb__ex_fail(c, e, "invalid argument");
+        return osb__call_fail(c, e, "invalid argument");
     }
     memset(&cur, 0, sizeof cur);
     memset(&req, 0, sizeof req);
@@ -14903,7 +14898,7 @@ OSB_API osb_err osb_command_follow(osb_client *c, const osb_target *execd, const
     for (;;) {
         osb_command_status *st = NULL;
         int running;
-        if (cancel && *cancel) return osb__ex_fail(c, OSB_ERR_CANCELLED, "cancelled");
+        if (cancel && *cancel) return osb__call_fail(c, OSB_ERR_CANCELLED, "cancelled");
         e = osb_command_logs(c, execd, id, at, sink, user, &at);
         if (cursor) *cursor = at;
         if (e) return e;
@@ -14950,8 +14945,8 @@ static const osb_type osb__ex_session_id_type = OSB_TYPE(osb__ex_session_id, osb
 /* Copies the session_id of an answer into id[0..cap) and frees the answer. */
 OSB__HELPER osb_err osb__ex_take_session_id(osb_client *c, osb__ex_session_id *r, char *id, size_t cap) {
     osb_err e = OSB_OK;
-    if (!r->session_id.ptr || !r->session_id.len) e = osb__ex_fail(c, OSB_ERR_JSON, "no session_id in the answer");
-    else if (r->session_id.len >= cap) e = osb__ex_fail(c, OSB_ERR_TOO_LARGE, "the session id does not fit the buffer");
+    if (!r->session_id.ptr || !r->session_id.len) e = osb__call_fail(c, OSB_ERR_JSON, "no session_id in the answer");
+    else if (r->session_id.len >= cap) e = osb__call_fail(c, OSB_ERR_TOO_LARGE, "the session id does not fit the buffer");
     else memcpy(id, r->session_id.ptr, r->session_id.len + 1);
     osb_result_free(r);
     return e;
@@ -14965,7 +14960,7 @@ OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const
     osb__ex_session_id *r = NULL;
     osb_err e;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!id || cap == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the session id");
+    if (!id || cap == 0) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the session id");
     id[0] = 0;
     osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/session");
@@ -14987,7 +14982,7 @@ OSB_API osb_err osb_session_stream(osb_client *c, const osb_target *execd, const
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!execd || !r || !r->command || !*r->command || !out || r->timeout_ms < 0)
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "a command and a target are required");
     osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/session/{}/run", session_id);
     w = osb__call_json(&k);
@@ -15101,7 +15096,7 @@ OSB_API osb_err osb_code_stream(osb_client *c, const osb_target *execd, const os
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!execd || !r || !r->code || !*r->code || !out)
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "code and a target are required");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "code and a target are required");
     osb__ex_call_init(&k, c, "POST", execd);
     osb__call_path(&k, "/code");
     w = osb__call_json(&k);
@@ -15447,7 +15442,7 @@ static osb_err osb__upload_source(osb_client *c, const osb_upload_file *f, osb__
     } else if (f->use_fd) {
         uint64_t sz = f->size;
         if (f->fd < 0 || (!sz && !osb__ex_fd_size(f->fd, &sz)))
-            return osb__ex_fail(c, OSB_ERR_IO, "cannot measure the file descriptor to upload");
+            return osb__call_fail(c, OSB_ERR_IO, "cannot measure the file descriptor to upload");
         s->kind = 1;
         s->fd = f->fd;
         p->read = osb__ex_read_fd;
@@ -15467,7 +15462,7 @@ static osb_err osb__upload_source(osb_client *c, const osb_upload_file *f, osb__
         p->read_user = s;
         p->size = sz;
     } else {
-        if (!f->data && f->size) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload has no content source");
+        if (!f->data && f->size) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "an upload has no content source");
         p->data = f->data ? f->data : "";
         p->size = f->size;
     }
@@ -15480,16 +15475,16 @@ static osb_err osb__upload_meta(osb_client *c, const osb_upload_file *f, osb_buf
     const char *base;
     size_t json_len;
     if (!f->path || !*f->path || !osb__ex_mode_ok(f->mode))
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload needs a path and a mode of octal digits");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "an upload needs a path and a mode of octal digits");
     if (f->size > (uint64_t)INT64_MAX)
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an upload size is above INT64_MAX");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "an upload size is above INT64_MAX");
     if (osb_upload_metadata(meta, f->path, f->owner, f->group, f->mode) != OSB_OK)
-        return osb__ex_fail(c, meta->failed ? meta->failed : OSB_ERR_INVALID_ARG, "bad upload metadata");
+        return osb__call_fail(c, meta->failed ? meta->failed : OSB_ERR_INVALID_ARG, "bad upload metadata");
     base = strrchr(f->path, '/');
     base = base && base[1] ? base + 1 : "file";
     json_len = meta->len;
     if (osb_buf_append(meta, base, strlen(base) + 1) != OSB_OK)
-        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     m->name = "metadata";
     m->filename = "metadata";
     m->content_type = "application/json";
@@ -15510,12 +15505,12 @@ static osb_err osb__upload_build(osb__upload *u, osb_client *c, const osb_target
     memset(u, 0, sizeof *u);
     u->c = c;
     osb__ex_call_init(&u->k, c, "POST", execd);
-    if (!files || n == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no files to upload");
+    if (!files || n == 0) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no files to upload");
     if ((e = osb__ex_url(c, execd, u->url, sizeof u->url)) != OSB_OK) return e;
     u->parts = (osb_mpart *)osb__alloc(c->alloc, 2 * n * sizeof *u->parts);
     u->meta = (osb_buf *)osb__alloc(c->alloc, n * sizeof *u->meta);
     u->src = (osb__ex_src *)osb__alloc(c->alloc, n * sizeof *u->src);
-    if (!u->parts || !u->meta || !u->src) return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    if (!u->parts || !u->meta || !u->src) return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     u->n = n;
     memset(u->parts, 0, 2 * n * sizeof *u->parts);
     memset(u->src, 0, n * sizeof *u->src);
@@ -15529,9 +15524,9 @@ static osb_err osb__upload_build(osb__upload *u, osb_client *c, const osb_target
         if ((e = osb__upload_source(c, &files[i], &u->src[i], p)) != OSB_OK) return e;
     }
     if ((e = osb_multipart_init(&u->mp, u->parts, 2 * n, NULL)) != OSB_OK)
-        return osb__ex_fail(c, e, "cannot build the multipart body");
+        return osb__call_fail(c, e, "cannot build the multipart body");
     osb__call_path(&u->k, "/files/upload");
-    if (u->k.err || u->k.path.failed) return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    if (u->k.err || u->k.path.failed) return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     u->req.method = "POST";
     u->req.url = u->url;
     u->req.execd = 1;
@@ -15626,14 +15621,14 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
     if (!info) info = &local;
     memset(info, 0, sizeof *info);
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!r || !r->path || !*r->path || !sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
+    if (!r || !r->path || !*r->path || !sink) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
     if (r->offset > (uint64_t)INT64_MAX || r->length > (uint64_t)INT64_MAX - r->offset)
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "the download offset and length must stay within INT64_MAX");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the download offset and length must stay within INT64_MAX");
     if (r->line_offset < 0 || r->line_limit < 0)
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "line_offset and line_limit must not be negative");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "line_offset and line_limit must not be negative");
     lines = r->line_offset > 0 || r->line_limit > 0;
     if (lines && (r->offset || r->length))
-        return osb__ex_fail(c, OSB_ERR_INVALID_ARG,
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG,
                             "a line read (line_offset/line_limit) and a byte range (offset/length) are exclusive");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     max_resumes = r->max_resumes == 0 ? 3 : r->max_resumes < 0 ? 0 : r->max_resumes;
@@ -15644,7 +15639,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
     if (r->line_limit > 0) osb__call_query_int(&k, "limit", r->line_limit);
     if (k.err || k.path.failed || k.query.failed) {
         osb__call_free(&k);
-        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     for (;;) {
         osb_http_request req;
@@ -15664,7 +15659,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
         }
         hdrs = osb__ex_headers(c, execd, ranged ? range : NULL, NULL);
         if (!hdrs) {
-            e = osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+            e = osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
             break;
         }
         memset(&rng, 0, sizeof rng);
@@ -15703,7 +15698,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
             if (lines || !rng.seen || rng.start != want_from) {
                 osb_body_close(body);
                 osb_http_response_free(&res);
-                e = osb__ex_fail(c, OSB_ERR_PROTOCOL, "the server answered another range than the one asked for");
+                e = osb__call_fail(c, OSB_ERR_PROTOCOL, "the server answered another range than the one asked for");
                 break;
             }
             if (rng.has_total) info->total_size = rng.total;
@@ -15726,7 +15721,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
             }
             if (r->length && (uint64_t)n > r->length - got) n = (size_t)(r->length - got);
             if (n && sink(user, d, n)) {
-                e = osb__ex_fail(c, OSB_ERR_CANCELLED, "the download sink stopped the transfer");
+                e = osb__call_fail(c, OSB_ERR_CANCELLED, "the download sink stopped the transfer");
                 break;
             }
             got += n;
@@ -15735,7 +15730,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
         }
         osb_body_close(body);
         osb_http_response_free(&res);
-        if (!e && skip) e = osb__ex_fail(c, OSB_ERR_TRUNCATED, "the body ended before the range");
+        if (!e && skip) e = osb__call_fail(c, OSB_ERR_TRUNCATED, "the body ended before the range");
         if (!e) break;
     retry_or_stop:
         if (e == OSB_ERR_CANCELLED || (r->cancel && *r->cancel)) break;
@@ -15772,7 +15767,7 @@ OSB_API osb_err osb_files_download_fd(osb_client *c, const osb_target *execd, co
                                       int fd, osb_download_info *info) {
     osb_err e;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (fd < 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "bad file descriptor");
+    if (fd < 0) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "bad file descriptor");
     e = osb_files_download(c, execd, req, osb__ex_write_fd, &fd, info);
     if (e == OSB_ERR_CANCELLED && !(req && req->cancel && *req->cancel)) {
         c->err.code = OSB_ERR_IO;
@@ -15791,10 +15786,10 @@ OSB_API osb_err osb_files_download_path(osb_client *c, const osb_target *execd, 
     FILE *f;
     osb_err e;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!local_path) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no local path");
+    if (!local_path) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no local path");
     f = fopen(local_path, "wb");
     if (!f) {
-        osb__ex_fail(c, OSB_ERR_IO, "cannot create the local file");
+        osb__call_fail(c, OSB_ERR_IO, "cannot create the local file");
         c->err.sys_errno = errno;
         return OSB_ERR_IO;
     }
@@ -15803,7 +15798,7 @@ OSB_API osb_err osb_files_download_path(osb_client *c, const osb_target *execd, 
         c->err.code = OSB_ERR_IO;
         e = OSB_ERR_IO;
     }
-    if (fclose(f) != 0 && !e) e = osb__ex_fail(c, OSB_ERR_IO, "cannot write the local file");
+    if (fclose(f) != 0 && !e) e = osb__call_fail(c, OSB_ERR_IO, "cannot write the local file");
     return e;
 }
 
@@ -15865,7 +15860,7 @@ OSB_API osb_err osb_metrics_stream(osb_client *c, const osb_target *execd, const
     osb__call k;
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!out || !execd) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a target is required");
+    if (!out || !execd) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "a target is required");
     osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/metrics/watch");
     return osb__ex_open(&k, OSB__EX_METRICS, cancel, out);
@@ -15947,7 +15942,7 @@ OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb
     osb_buf cmd;
     osb_err e;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!id || cap == 0) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the session id");
+    if (!id || cap == 0) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no buffer for the session id");
     id[0] = 0;
     osb_buf_init(&cmd, c->alloc);
     if (req && req->envs && req->envs[0]) {
@@ -15960,7 +15955,7 @@ OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb
                 ok = s[j] == '_' || (s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9');
             if (!ok) {
                 osb_buf_free(&cmd);
-                return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "an environment entry is not NAME=value");
+                return osb__call_fail(c, OSB_ERR_INVALID_ARG, "an environment entry is not NAME=value");
             }
             osb_buf_append_str(&cmd, "export ");
             osb_buf_append(&cmd, s, (size_t)(eq - s) + 1);
@@ -15970,7 +15965,7 @@ OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb
         osb_buf_append_str(&cmd, req->command ? req->command : "exec bash --norc --noprofile");
         if (cmd.failed) {
             osb_buf_free(&cmd);
-            return osb__ex_fail(c, cmd.failed, "out of memory");
+            return osb__call_fail(c, cmd.failed, "out of memory");
         }
     }
     osb__ex_call_init(&k, c, "POST", execd);
@@ -16019,7 +16014,7 @@ OSB_API osb_err osb_pty_resize(osb_pty *p, int cols, int rows) {
     char msg[96];
     if (!p) return OSB_ERR_INVALID_ARG;
     if (cols <= 0 || rows <= 0 || cols > 65535 || rows > 65535)
-        return osb__ex_fail(p->c, OSB_ERR_INVALID_ARG, "a window size is 1..65535 columns and rows");
+        return osb__call_fail(p->c, OSB_ERR_INVALID_ARG, "a window size is 1..65535 columns and rows");
     osb__fmt(msg, sizeof msg, "{\"type\":\"resize\",\"cols\":%d,\"rows\":%d}", cols, rows);
     return osb_ws_send(p->ws, OSB_WS_TEXT, msg, strlen(msg));
 }
@@ -16032,7 +16027,7 @@ OSB_API osb_err osb_pty_signal(osb_pty *p, const char *name) {
     for (i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(name, known[i])) break;
     if (i == sizeof known / sizeof known[0])
-        return osb__ex_fail(p->c, OSB_ERR_INVALID_ARG, "execd sends only SIGINT, SIGTERM, SIGKILL, SIGQUIT and SIGHUP");
+        return osb__call_fail(p->c, OSB_ERR_INVALID_ARG, "execd sends only SIGINT, SIGTERM, SIGKILL, SIGQUIT and SIGHUP");
     osb__fmt(msg, sizeof msg, "signal\",\"signal\":\"%s", name);
     return osb__pty_text(p, msg);
 }
@@ -16072,7 +16067,7 @@ OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const cha
     osb_err e;
     if (out) *out = NULL;
     if (!c || !out) return OSB_ERR_INVALID_ARG;
-    if (!id || !*id || strlen(id) >= OSB_EXEC_ID_MAX) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "invalid pty session id");
+    if (!id || !*id || strlen(id) >= OSB_EXEC_ID_MAX) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "invalid pty session id");
     if (!o) {
         memset(&none, 0, sizeof none);
         o = &none;
@@ -16086,7 +16081,7 @@ OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const cha
         osb_result_free(st);
     }
     p = (osb_pty *)osb__alloc(c->alloc, sizeof *p);
-    if (!p) return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+    if (!p) return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     memset(p, 0, sizeof *p);
     p->c = c;
     p->chan = -1;
@@ -16106,7 +16101,7 @@ OSB_API osb_err osb_pty_attach(osb_client *c, const osb_target *execd, const cha
     }
     if (o->takeover) osb_buf_append_str(&query, "takeover=1&");
     if (path.failed || query.failed) {
-        e = osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+        e = osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     } else {
         if (query.len) query.data[--query.len] = 0;   /* the last '&' */
         memset(&wo, 0, sizeof wo);
@@ -17820,14 +17815,14 @@ OSB_API osb_err osb_multi_file_download(osb_multi *m, const osb_target *execd, c
     if (out) *out = NULL;
     if (!m) return OSB_ERR_INVALID_ARG;
     c = m->c;
-    if (!path || !*path || !sink) return osb__ex_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
+    if (!path || !*path || !sink) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
     if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/files/download");
     osb__call_query(&k, "path", path);
     if (k.err || k.query.failed) {
         osb__call_free(&k);
-        return osb__ex_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     memset(&req, 0, sizeof req);
     req.url = url;
@@ -17851,7 +17846,7 @@ OSB_API osb_err osb_multi_file_upload(osb_multi *m, const osb_target *execd, con
     if (out) *out = NULL;
     if (!m) return OSB_ERR_INVALID_ARG;
     u = (osb__upload *)osb__alloc(m->c->alloc, sizeof *u);
-    if (!u) return osb__ex_fail(m->c, OSB_ERR_NOMEM, "out of memory");
+    if (!u) return osb__call_fail(m->c, OSB_ERR_NOMEM, "out of memory");
     e = osb__upload_build(u, m->c, execd, files, n);
     if (!e) e = osb__multi_add_req(m, &u->req, tc, OSB__TK_RAW, &t);
     if (e) {
@@ -18209,9 +18204,9 @@ static osb_err osb__t_body(osb_transfer *t) {
                 continue;
             }
             if (t->tc.execution && (e = osb_execution_add(t->tc.execution, ev)) != OSB_OK)
-                return osb__ex_fail(c, e, "out of memory");
+                return osb__call_fail(c, e, "out of memory");
             if (t->tc.on_event && t->tc.on_event(t->tc.user, ev))
-                return osb__ex_fail(c, OSB_ERR_CANCELLED, "the event callback stopped the stream");
+                return osb__call_fail(c, OSB_ERR_CANCELLED, "the event callback stopped the stream");
             continue;
         }
         if ((e = osb_body_read(&t->b, &d, &n)) != OSB_OK) {
