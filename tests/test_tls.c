@@ -99,7 +99,7 @@ static int tcp_connect(int port) {
         close(fd);
         return -1;
     }
-    osb__set_nonblocking(fd);  /* the transport's socket calls expect it */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);  /* the transport's socket calls expect it */
     return fd;
 }
 

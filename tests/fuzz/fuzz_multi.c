@@ -17,6 +17,7 @@
 #define OPENSANDBOX_IMPLEMENTATION
 #include "../../opensandbox.h"
 #include "replay.h"
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -101,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (osb_client_new(&cfg, &c) != OSB_OK) abort();
     /* the client side of the pair, as a pooled connection to the server */
     FUZZ_ASSERT(osb_url_parse("http://127.0.0.1:9", 0, &u) == OSB_OK);
-    osb__set_nonblocking(sv[0]);
-    osb__set_nonblocking(sv[1]);   /* the harness never waits either */
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL, 0) | O_NONBLOCK);
+    fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL, 0) | O_NONBLOCK);   /* the harness never waits either */
     if (osb__conn_new(c, sv[0], &u, OSB_MULTI_IO_BUFFER, &k, &c->err) != OSB_OK) abort();
     osb__pool_put(c, k);
     FUZZ_ASSERT(osb_multi_new(c, NULL, &m) == OSB_OK);
