@@ -11800,6 +11800,30 @@ static int64_t osb__backoff_ms(osb_client *c, int n, const osb_error *err) {
     return wait;
 }
 
+/* A call that fails before it sends (an argument check, memory): c's
+ * error becomes e with msg alone; returns e. */
+OSB__HELPER osb_err osb__call_fail(osb_client *c, osb_err e, const char *msg) {
+    osb__reset_error(&c->err);
+    osb__set_error(&c->err, e, "%s", msg);
+    return e;
+}
+
+/* The scheme to put before a target's URL u: none when it has one, else
+ * the client's. */
+OSB__HELPER const char *osb__scheme_for(const osb_client *c, const char *u) {
+    return osb__strstr(u, "://") ? "" : c->base.https ? "https://" : "http://";
+}
+
+/* The target's URL with a scheme into url (cap bytes). */
+OSB__HELPER osb_err osb__target_url(osb_client *c, const osb_target *t, char *url, size_t cap) {
+    const char *u = t ? t->url : NULL;
+    int n;
+    if (!u || !*u) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the target has no URL");
+    n = osb__fmt(url, cap, "%s%s", osb__scheme_for(c, u), u);
+    if (n < 0 || (size_t)n >= cap) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
+    return OSB_OK;
+}
+
 /* Sends the call, retrying as the contract allows, and decodes the result. */
 OSB__HELPER osb_err osb__call_run(osb__call *k) {
     osb_client *c = k->c;
@@ -11832,14 +11856,10 @@ OSB__HELPER osb_err osb__call_run(osb__call *k) {
     req.headers = k->headers;
     req.execd = k->execd;
     if (k->target) {
-        const char *u = k->target->url;
-        if (!u || !*u) {
-            osb__reset_error(&c->err);
-            osb__set_error(&c->err, OSB_ERR_INVALID_ARG, "the target has no URL");
+        if ((e = osb__target_url(c, k->target, url, sizeof url)) != OSB_OK) {
             osb__call_free(k);
-            return OSB_ERR_INVALID_ARG;
+            return e;
         }
-        osb__fmt(url, sizeof url, "%s%s", osb__strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
         req.url = url;
         req.headers = k->headers ? k->headers : k->target->headers;
     }
@@ -12450,14 +12470,12 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     const char **lines;
     size_t n = 0, i;
     osb_err e;
-    int ul;
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
     osb__reset_error(&c->err);
     if (!out || !o || !o->path || o->path[0] != '/' || !t || !t->url || !*t->url)
         return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "osb_ws_open needs a target URL and a path");
-    ul = osb__fmt(url, sizeof url, "%s%s", osb__strstr(t->url, "://") ? "" : (c->base.https ? "https://" : "http://"), t->url);
-    if (ul < 0 || (size_t)ul >= sizeof url) return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
+    if ((e = osb__target_url(c, t, url, sizeof url)) != OSB_OK) return e;
     if (o->protocol && (strlen(o->protocol) > 256 || !*o->protocol))
         return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "invalid WebSocket protocol name");
     if (!osb__os_random(nonce, sizeof nonce) || !osb__os_random(&mask_seed, sizeof mask_seed))
@@ -12728,14 +12746,6 @@ static void osb__lc_rules(osb_jw *w, const osb_network_rule *r, size_t n) {
     osb_jw_array_end(w);
 }
 
-/* A call that fails before it sends (an argument check, memory): c's
- * error becomes e with msg alone; returns e. */
-static osb_err osb__call_fail(osb_client *c, osb_err e, const char *msg) {
-    osb__reset_error(&c->err);
-    osb__set_error(&c->err, e, "%s", msg);
-    return e;
-}
-
 static int osb__lc_bad(const char *s) { return !s || !*s; }
 
 /* The common shape: METHOD path(id) with an optional typed result. */
@@ -13002,8 +13012,7 @@ static char *osb__lc_put(char *p, osb_str *dst, const char *src, size_t n) {
 /* Re-packs a bound endpoint into one block that also holds the URL with a
  * scheme and the "Name: value" header lines. */
 static osb_err osb__lc_endpoint_finish(osb_client *c, osb_endpoint *ep, osb_endpoint **out) {
-    const char *scheme = osb__strstr(ep->endpoint.ptr ? ep->endpoint.ptr : "", "://") ? ""
-                         : (c->base.https ? "https://" : "http://");
+    const char *scheme = osb__scheme_for(c, ep->endpoint.ptr ? ep->endpoint.ptr : "");
     size_t n = ep->headers_count, i, size, slen = strlen(scheme);
     char *p, **lines;
     osb_endpoint *r;
@@ -13446,17 +13455,6 @@ OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const 
 #endif
 
 /* ---- shared helpers ----------------------------------------------------------- */
-
-/* Sets the client's error detail for a failure found on this side. */
-/* "http://" + the target's URL, as osb__call_run builds it. */
-static osb_err osb__ex_url(osb_client *c, const osb_target *t, char *url, size_t cap) {
-    const char *u = t ? t->url : NULL;
-    int n;
-    if (!u || !*u) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the target has no URL");
-    n = osb__fmt(url, cap, "%s%s", osb__strstr(u, "://") ? "" : (c->base.https ? "https://" : "http://"), u);
-    if (n < 0 || (size_t)n >= cap) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the target URL is too long");
-    return OSB_OK;
-}
 
 /* The headers of a target plus up to two more lines, NULL-terminated, in a
  * new array (free with osb__free). */
@@ -14449,7 +14447,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
         osb__call_free(k);
         return osb__call_fail(c, e, e == OSB_ERR_NOMEM ? "out of memory" : "invalid argument");
     }
-    if ((e = osb__ex_url(c, k->target, url, sizeof url)) != OSB_OK) {
+    if ((e = osb__target_url(c, k->target, url, sizeof url)) != OSB_OK) {
         osb__call_free(k);
         return e;
     }
@@ -14861,7 +14859,7 @@ OSB_API osb_err osb_command_logs(osb_client *c, const osb_target *execd, const c
     if (!c) return OSB_ERR_INVALID_ARG;
     if (!sink) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sink for the log");
     if (cursor > (uint64_t)INT64_MAX) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "the log cursor is above INT64_MAX");
-    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
+    if ((e = osb__target_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/command/{}/logs", id);
     osb__call_query_int(&k, "cursor", (int64_t)cursor);
@@ -15506,7 +15504,7 @@ static osb_err osb__upload_build(osb__upload *u, osb_client *c, const osb_target
     u->c = c;
     osb__ex_call_init(&u->k, c, "POST", execd);
     if (!files || n == 0) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no files to upload");
-    if ((e = osb__ex_url(c, execd, u->url, sizeof u->url)) != OSB_OK) return e;
+    if ((e = osb__target_url(c, execd, u->url, sizeof u->url)) != OSB_OK) return e;
     u->parts = (osb_mpart *)osb__alloc(c->alloc, 2 * n * sizeof *u->parts);
     u->meta = (osb_buf *)osb__alloc(c->alloc, n * sizeof *u->meta);
     u->src = (osb__ex_src *)osb__alloc(c->alloc, n * sizeof *u->src);
@@ -15630,7 +15628,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
     if (lines && (r->offset || r->length))
         return osb__call_fail(c, OSB_ERR_INVALID_ARG,
                             "a line read (line_offset/line_limit) and a byte range (offset/length) are exclusive");
-    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
+    if ((e = osb__target_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     max_resumes = r->max_resumes == 0 ? 3 : r->max_resumes < 0 ? 0 : r->max_resumes;
     osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/files/download");
@@ -17816,7 +17814,7 @@ OSB_API osb_err osb_multi_file_download(osb_multi *m, const osb_target *execd, c
     if (!m) return OSB_ERR_INVALID_ARG;
     c = m->c;
     if (!path || !*path || !sink) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "a path and a sink are required");
-    if ((e = osb__ex_url(c, execd, url, sizeof url)) != OSB_OK) return e;
+    if ((e = osb__target_url(c, execd, url, sizeof url)) != OSB_OK) return e;
     osb__ex_call_init(&k, c, "GET", execd);
     osb__call_path(&k, "/files/download");
     osb__call_query(&k, "path", path);
