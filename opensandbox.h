@@ -11800,6 +11800,24 @@ static int64_t osb__backoff_ms(osb_client *c, int n, const osb_error *err) {
     return wait;
 }
 
+/* The error of an answer with error status: its body (up to
+ * OSB_ERROR_BODY_MAX bytes) read for the detail. */
+OSB__HELPER osb_err osb__body_http_error(osb_client *c, osb_body *body, int status) {
+    char buf[OSB_ERROR_BODY_MAX];
+    size_t len = 0;
+    for (;;) {
+        const void *d;
+        size_t n;
+        if (osb_body_read(body, &d, &n) != OSB_OK || n == 0) break;
+        if (n > sizeof buf - len) n = sizeof buf - len;
+        memcpy(buf + len, d, n);
+        len += n;
+        if (len == sizeof buf) break;
+    }
+    osb__http_error_detail(c, status, buf, len);
+    return OSB_ERR_HTTP;
+}
+
 /* A call that fails before it sends (an argument check, memory): c's
  * error becomes e with msg alone; returns e. */
 OSB__HELPER osb_err osb__call_fail(osb_client *c, osb_err e, const char *msg) {
@@ -12516,26 +12534,16 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     osb__free(c->alloc, lines);
     if (e) return e;
     if (res.status != 101) {
-        char errbody[OSB_ERROR_BODY_MAX];
-        size_t errlen = 0;
         int status = res.status;
-        for (;;) {
-            const void *d;
-            size_t got;
-            if (osb_body_read(&b, &d, &got) || got == 0) break;
-            if (got > sizeof errbody - errlen) got = sizeof errbody - errlen;
-            memcpy(errbody + errlen, d, got);
-            errlen += got;
-            if (errlen == sizeof errbody) break;
+        if (status >= 200 && status < 300) {
+            osb__set_error(&c->err, OSB_ERR_PROTOCOL, "the server answered %d instead of switching to WebSocket", status);
+            e = OSB_ERR_PROTOCOL;
+        } else {
+            e = osb__body_http_error(c, &b, status);
         }
         osb__body_end(&b);
         osb_http_response_free(&res);
-        if (status >= 200 && status < 300) {
-            osb__set_error(&c->err, OSB_ERR_PROTOCOL, "the server answered %d instead of switching to WebSocket", status);
-            return OSB_ERR_PROTOCOL;
-        }
-        osb__http_error_detail(c, status, errbody, errlen);
-        return OSB_ERR_HTTP;
+        return e;
     }
     osb_http_response_free(&res);
     {
@@ -12727,7 +12735,8 @@ static void osb__lc_pairs(osb_jw *w, const osb_pair *p, size_t n) {
     osb_jw_object_end(w);
 }
 
-static void osb__lc_kstr(osb_jw *w, const char *key, const char *v) {
+/* Writes a JSON key with a string value when the value is not NULL. */
+static void osb__jw_kstr(osb_jw *w, const char *key, const char *v) {
     if (!v) return;
     osb_jw_key(w, key);
     osb_jw_str(w, v);
@@ -12739,8 +12748,8 @@ static void osb__lc_rules(osb_jw *w, const osb_network_rule *r, size_t n) {
     osb_jw_array(w);
     for (i = 0; i < n; i++) {
         osb_jw_object(w);
-        osb__lc_kstr(w, "action", r[i].action);
-        osb__lc_kstr(w, "target", r[i].target);
+        osb__jw_kstr(w, "action", r[i].action);
+        osb__jw_kstr(w, "target", r[i].target);
         osb_jw_object_end(w);
     }
     osb_jw_array_end(w);
@@ -12774,17 +12783,17 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
     if (r->image) {
         osb_jw_key(w, "image");
         osb_jw_object(w);
-        osb__lc_kstr(w, "uri", r->image);
+        osb__jw_kstr(w, "uri", r->image);
         if (r->image_username || r->image_password) {
             osb_jw_key(w, "auth");
             osb_jw_object(w);
-            osb__lc_kstr(w, "username", r->image_username ? r->image_username : "");
-            osb__lc_kstr(w, "password", r->image_password ? r->image_password : "");
+            osb__jw_kstr(w, "username", r->image_username ? r->image_username : "");
+            osb__jw_kstr(w, "password", r->image_password ? r->image_password : "");
             osb_jw_object_end(w);
         }
         osb_jw_object_end(w);
     }
-    osb__lc_kstr(w, "snapshotId", r->snapshot_id);
+    osb__jw_kstr(w, "snapshotId", r->snapshot_id);
     if (r->entrypoint) {
         osb_jw_key(w, "entrypoint");
         osb__lc_strs(w, r->entrypoint);
@@ -12813,14 +12822,14 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
     if (r->platform_os || r->platform_arch) {
         osb_jw_key(w, "platform");
         osb_jw_object(w);
-        osb__lc_kstr(w, "os", r->platform_os);
-        osb__lc_kstr(w, "arch", r->platform_arch);
+        osb__jw_kstr(w, "os", r->platform_os);
+        osb__jw_kstr(w, "arch", r->platform_arch);
         osb_jw_object_end(w);
     }
     if (r->network_policy) {
         osb_jw_key(w, "networkPolicy");
         osb_jw_object(w);
-        osb__lc_kstr(w, "defaultAction", r->network_policy->default_action);
+        osb__jw_kstr(w, "defaultAction", r->network_policy->default_action);
         if (r->network_policy->egress_count) {
             osb_jw_key(w, "egress");
             osb__lc_rules(w, r->network_policy->egress, r->network_policy->egress_count);
@@ -12844,18 +12853,18 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
         for (i = 0; i < r->volumes_count; i++) {
             const osb_volume *v = &r->volumes[i];
             osb_jw_object(w);
-            osb__lc_kstr(w, "name", v->name);
+            osb__jw_kstr(w, "name", v->name);
             if (v->host) {
                 osb_jw_key(w, "host");
                 osb_jw_object(w);
-                osb__lc_kstr(w, "path", v->host->path);
+                osb__jw_kstr(w, "path", v->host->path);
                 osb_jw_object_end(w);
             }
             if (v->pvc) {
                 const osb_volume_pvc *p = v->pvc;
                 osb_jw_key(w, "pvc");
                 osb_jw_object(w);
-                osb__lc_kstr(w, "claimName", p->claim_name);
+                osb__jw_kstr(w, "claimName", p->claim_name);
                 if (p->create_if_not_exists) {
                     osb_jw_key(w, "createIfNotExists");
                     osb_jw_bool(w, p->create_if_not_exists > 0);
@@ -12864,8 +12873,8 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
                     osb_jw_key(w, "deleteOnSandboxTermination");
                     osb_jw_bool(w, p->delete_on_sandbox_termination > 0);
                 }
-                osb__lc_kstr(w, "storageClass", p->storage_class);
-                osb__lc_kstr(w, "storage", p->storage);
+                osb__jw_kstr(w, "storageClass", p->storage_class);
+                osb__jw_kstr(w, "storage", p->storage);
                 if (p->access_modes) {
                     osb_jw_key(w, "accessModes");
                     osb__lc_strs(w, p->access_modes);
@@ -12876,23 +12885,23 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
                 const osb_volume_ossfs *o = v->ossfs;
                 osb_jw_key(w, "ossfs");
                 osb_jw_object(w);
-                osb__lc_kstr(w, "bucket", o->bucket);
-                osb__lc_kstr(w, "endpoint", o->endpoint);
-                osb__lc_kstr(w, "version", o->version);
+                osb__jw_kstr(w, "bucket", o->bucket);
+                osb__jw_kstr(w, "endpoint", o->endpoint);
+                osb__jw_kstr(w, "version", o->version);
                 if (o->options) {
                     osb_jw_key(w, "options");
                     osb__lc_strs(w, o->options);
                 }
-                osb__lc_kstr(w, "accessKeyId", o->access_key_id);
-                osb__lc_kstr(w, "accessKeySecret", o->access_key_secret);
+                osb__jw_kstr(w, "accessKeyId", o->access_key_id);
+                osb__jw_kstr(w, "accessKeySecret", o->access_key_secret);
                 osb_jw_object_end(w);
             }
-            osb__lc_kstr(w, "mountPath", v->mount_path);
+            osb__jw_kstr(w, "mountPath", v->mount_path);
             if (v->read_only) {
                 osb_jw_key(w, "readOnly");
                 osb_jw_bool(w, v->read_only > 0);
             }
-            osb__lc_kstr(w, "subPath", v->sub_path);
+            osb__jw_kstr(w, "subPath", v->sub_path);
             osb_jw_object_end(w);
         }
         osb_jw_array_end(w);
@@ -12993,7 +13002,7 @@ OSB_API osb_err osb_sandbox_renew(osb_client *c, const char *id, const char *exp
     osb__call_path(&k, "/v1/sandboxes/{}/renew-expiration", id);
     w = osb__call_json(&k);
     osb_jw_object(w);
-    osb__lc_kstr(w, "expiresAt", expires_at);
+    osb__jw_kstr(w, "expiresAt", expires_at);
     osb_jw_object_end(w);
     k.type = out ? &osb__lc_renew_type : NULL;
     k.out = (void **)out;
@@ -13094,7 +13103,7 @@ OSB_API osb_err osb_snapshot_create(osb_client *c, const char *sandbox_id, const
     if (name) {
         osb_jw *w = osb__call_json(&k);
         osb_jw_object(w);
-        osb__lc_kstr(w, "name", name);
+        osb__jw_kstr(w, "name", name);
         osb_jw_object_end(w);
     }
     k.type = out ? &osb__lc_snapshot_type : NULL;
@@ -13289,11 +13298,11 @@ OSB__HELPER void osb__lc_vcreds(osb_jw *w, const osb_vault_credential_in *v, siz
     osb_jw_array(w);
     for (i = 0; i < n; i++) {
         osb_jw_object(w);
-        osb__lc_kstr(w, "name", v[i].name);
+        osb__jw_kstr(w, "name", v[i].name);
         osb_jw_key(w, "source");
         osb_jw_object(w);
-        osb__lc_kstr(w, "type", v[i].source_type ? v[i].source_type : "inline");
-        osb__lc_kstr(w, "value", v[i].value);
+        osb__jw_kstr(w, "type", v[i].source_type ? v[i].source_type : "inline");
+        osb__jw_kstr(w, "value", v[i].value);
         osb_jw_object_end(w);
         osb_jw_object_end(w);
     }
@@ -13308,7 +13317,7 @@ OSB__HELPER void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t
         const osb_vault_match_in *m = &b[i].match;
         const osb_vault_auth_in *a = &b[i].auth;
         osb_jw_object(w);
-        osb__lc_kstr(w, "name", b[i].name);
+        osb__jw_kstr(w, "name", b[i].name);
         osb_jw_key(w, "match");
         osb_jw_object(w);
         if (m->hosts) { osb_jw_key(w, "hosts"); osb__lc_strs(w, m->hosts); }
@@ -13324,16 +13333,16 @@ OSB__HELPER void osb__lc_vbinds(osb_jw *w, const osb_vault_binding_in *b, size_t
         osb_jw_object_end(w);
         osb_jw_key(w, "auth");
         osb_jw_object(w);
-        osb__lc_kstr(w, "type", a->type);
-        osb__lc_kstr(w, "name", a->name);
-        osb__lc_kstr(w, "credential", a->credential);
+        osb__jw_kstr(w, "type", a->type);
+        osb__jw_kstr(w, "name", a->name);
+        osb__jw_kstr(w, "credential", a->credential);
         if (a->headers_count && !osb__lc_jw_bad(w, a->headers, a->headers_count)) {
             osb_jw_key(w, "headers");
             osb_jw_array(w);
             for (j = 0; j < a->headers_count; j++) {
                 osb_jw_object(w);
-                osb__lc_kstr(w, "name", a->headers[j].name);
-                osb__lc_kstr(w, "credential", a->headers[j].credential);
+                osb__jw_kstr(w, "name", a->headers[j].name);
+                osb__jw_kstr(w, "credential", a->headers[j].credential);
                 osb_jw_object_end(w);
             }
             osb_jw_array_end(w);
@@ -13470,31 +13479,6 @@ static const char **osb__ex_headers(osb_client *c, const osb_target *t, const ch
     if (extra2) h[i++] = extra2;
     h[i] = NULL;
     return h;
-}
-
-/* Reads an error response's body (up to OSB_ERROR_BODY_MAX) and fills the
- * error detail from it. Returns OSB_ERR_HTTP. */
-static osb_err osb__ex_http_error(osb_client *c, osb_body *body, int status) {
-    char buf[OSB_ERROR_BODY_MAX];
-    size_t len = 0;
-    for (;;) {
-        const void *d;
-        size_t n;
-        if (osb_body_read(body, &d, &n) != OSB_OK || n == 0) break;
-        if (n > sizeof buf - len) n = sizeof buf - len;
-        memcpy(buf + len, d, n);
-        len += n;
-        if (len == sizeof buf) break;
-    }
-    osb__http_error_detail(c, status, buf, len);
-    return OSB_ERR_HTTP;
-}
-
-/* Writes a JSON key with a string value when the value is not NULL. */
-static void osb__ex_jw_kstr(osb_jw *w, const char *key, const char *v) {
-    if (!v) return;
-    osb_jw_key(w, key);
-    osb_jw_str(w, v);
 }
 
 /* Checks that mode's decimal digits are all octal (755 yes, 758 no). */
@@ -14497,7 +14481,7 @@ static osb_err osb__ex_open(osb__call *k, int kind, const volatile int *cancel, 
 #endif
     e = osb_request_open(c, &req, &s->res, &s->body);
     osb__call_free(k);
-    if (!e && (s->res.status < 200 || s->res.status > 299)) e = osb__ex_http_error(c, s->body, s->res.status);
+    if (!e && (s->res.status < 200 || s->res.status > 299)) e = osb__body_http_error(c, s->body, s->res.status);
     if (e) {
         osb_stream_close(s);
         return e;
@@ -14711,8 +14695,8 @@ static osb_err osb__ex_command_open(osb_client *c, const osb_target *execd, cons
     osb__call_path(&k, "/command");
     w = osb__call_json(&k);
     osb_jw_object(w);
-    osb__ex_jw_kstr(w, "command", r->command);
-    osb__ex_jw_kstr(w, "cwd", r->cwd);
+    osb__jw_kstr(w, "command", r->command);
+    osb__jw_kstr(w, "cwd", r->cwd);
     if (background) {
         osb_jw_key(w, "background");
         osb_jw_bool(w, 1);
@@ -14964,7 +14948,7 @@ OSB_API osb_err osb_session_create(osb_client *c, const osb_target *execd, const
     osb__call_path(&k, "/session");
     w = osb__call_json(&k);
     osb_jw_object(w);
-    osb__ex_jw_kstr(w, "cwd", cwd);
+    osb__jw_kstr(w, "cwd", cwd);
     osb_jw_object_end(w);
     k.type = &osb__ex_session_id_type;
     k.out = (void **)&r;
@@ -14985,8 +14969,8 @@ OSB_API osb_err osb_session_stream(osb_client *c, const osb_target *execd, const
     osb__call_path(&k, "/session/{}/run", session_id);
     w = osb__call_json(&k);
     osb_jw_object(w);
-    osb__ex_jw_kstr(w, "command", r->command);
-    osb__ex_jw_kstr(w, "cwd", r->cwd);
+    osb__jw_kstr(w, "command", r->command);
+    osb__jw_kstr(w, "cwd", r->cwd);
     if (r->timeout_ms > 0) {
         osb_jw_key(w, "timeout");
         osb_jw_int(w, r->timeout_ms);
@@ -15041,8 +15025,8 @@ OSB_API osb_err osb_code_context_create(osb_client *c, const osb_target *execd, 
     if (!language || !*language) k.err = OSB_ERR_INVALID_ARG;
     w = osb__call_json(&k);
     osb_jw_object(w);
-    osb__ex_jw_kstr(w, "language", language);
-    osb__ex_jw_kstr(w, "cwd", cwd);
+    osb__jw_kstr(w, "language", language);
+    osb__jw_kstr(w, "cwd", cwd);
     osb_jw_object_end(w);
     k.type = &osb__ex_ctx_type;
     k.out = (void **)out;
@@ -15101,10 +15085,10 @@ OSB_API osb_err osb_code_stream(osb_client *c, const osb_target *execd, const os
     osb_jw_object(w);
     osb_jw_key(w, "context");
     osb_jw_object(w);
-    osb__ex_jw_kstr(w, "id", r->context_id);
-    osb__ex_jw_kstr(w, "language", r->language ? r->language : "python");
+    osb__jw_kstr(w, "id", r->context_id);
+    osb__jw_kstr(w, "language", r->language ? r->language : "python");
     osb_jw_object_end(w);
-    osb__ex_jw_kstr(w, "code", r->code);
+    osb__jw_kstr(w, "code", r->code);
     osb_jw_object_end(w);
     return osb__ex_open(&k, OSB__EX_CODE, r->cancel, out);
 }
@@ -15278,8 +15262,8 @@ static osb_err osb__ex_perm_call(osb_client *c, const osb_target *execd, const c
         }
         osb_jw_key(w, items[i].path);
         osb_jw_object(w);
-        osb__ex_jw_kstr(w, "owner", items[i].owner);
-        osb__ex_jw_kstr(w, "group", items[i].group);
+        osb__jw_kstr(w, "owner", items[i].owner);
+        osb__jw_kstr(w, "group", items[i].group);
         osb_jw_key(w, "mode");
         osb_jw_int(w, items[i].mode);
         osb_jw_object_end(w);
@@ -15308,8 +15292,8 @@ OSB_API osb_err osb_files_move(osb_client *c, const osb_target *execd, const osb
             break;
         }
         osb_jw_object(w);
-        osb__ex_jw_kstr(w, "src", items[i].src);
-        osb__ex_jw_kstr(w, "dest", items[i].dest);
+        osb__jw_kstr(w, "src", items[i].src);
+        osb__jw_kstr(w, "dest", items[i].dest);
         osb_jw_object_end(w);
     }
     osb_jw_array_end(w);
@@ -15351,8 +15335,8 @@ OSB_API osb_err osb_files_replace(osb_client *c, const osb_target *execd, const 
         }
         osb_jw_key(w, items[i].path);
         osb_jw_object(w);
-        osb__ex_jw_kstr(w, "old", items[i].old_text);
-        osb__ex_jw_kstr(w, "new", items[i].new_text);
+        osb__jw_kstr(w, "old", items[i].old_text);
+        osb__jw_kstr(w, "new", items[i].new_text);
         osb_jw_object_end(w);
     }
     osb_jw_object_end(w);
@@ -15687,7 +15671,7 @@ OSB_API osb_err osb_files_download(osb_client *c, const osb_target *execd, const
             break;
         }
         if (res.status < 200 || res.status > 299) {
-            e = osb__ex_http_error(c, body, res.status);
+            e = osb__body_http_error(c, body, res.status);
             osb_body_close(body);
             osb_http_response_free(&res);
             break;
@@ -15970,8 +15954,8 @@ OSB_API osb_err osb_pty_create(osb_client *c, const osb_target *execd, const osb
     osb__call_path(&k, "/pty");
     w = osb__call_json(&k);
     osb_jw_object(w);
-    osb__ex_jw_kstr(w, "cwd", req ? req->cwd : NULL);
-    osb__ex_jw_kstr(w, "command", cmd.len ? cmd.data : req ? req->command : NULL);
+    osb__jw_kstr(w, "cwd", req ? req->cwd : NULL);
+    osb__jw_kstr(w, "command", cmd.len ? cmd.data : req ? req->command : NULL);
     osb_jw_object_end(w);
     k.type = &osb__ex_session_id_type;
     k.out = (void **)&r;
