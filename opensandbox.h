@@ -12203,11 +12203,6 @@ struct osb_ws {
     unsigned char out[OSB__WS_SEND_CHUNK + 14];
 };
 
-static osb_err osb__ws_fail(osb_client *c, osb_err code, const char *msg) {
-    osb__set_error(&c->err, code, "%s", msg);
-    return code;
-}
-
 static osb_err osb__ws_set(osb_ws *ws, osb_err e, const char *fmt, const char *detail) {
     osb__set_error(&ws->c->err, e, fmt, detail);
     ws->sticky = e;
@@ -12492,12 +12487,12 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     if (!c) return OSB_ERR_INVALID_ARG;
     osb__reset_error(&c->err);
     if (!out || !o || !o->path || o->path[0] != '/' || !t || !t->url || !*t->url)
-        return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "osb_ws_open needs a target URL and a path");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "osb_ws_open needs a target URL and a path");
     if ((e = osb__target_url(c, t, url, sizeof url)) != OSB_OK) return e;
     if (o->protocol && (strlen(o->protocol) > 256 || !*o->protocol))
-        return osb__ws_fail(c, OSB_ERR_INVALID_ARG, "invalid WebSocket protocol name");
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "invalid WebSocket protocol name");
     if (!osb__os_random(nonce, sizeof nonce) || !osb__os_random(&mask_seed, sizeof mask_seed))
-        return osb__ws_fail(c, OSB_ERR_IO, "the OS gave no random bytes for the WebSocket key and masks");
+        return osb__call_fail(c, OSB_ERR_IO, "the OS gave no random bytes for the WebSocket key and masks");
     osb__b64_encode(nonce, sizeof nonce, key);
     memcpy(src, key, 24);
     memcpy(src + 24, guid, 36);
@@ -12508,7 +12503,7 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     for (i = 0; t->headers && t->headers[i]; i++) n++;
     for (i = 0; o->headers && o->headers[i]; i++) n++;
     lines = (const char **)osb__alloc(c->alloc, (n + 6) * sizeof *lines);
-    if (!lines) return osb__ws_fail(c, OSB_ERR_NOMEM, "out of memory");
+    if (!lines) return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     n = 0;
     lines[n++] = "Sec-WebSocket-Version: 13";
     lines[n++] = l_key;
@@ -12562,7 +12557,7 @@ OSB_API osb_err osb_ws_open(osb_client *c, const osb_target *t, const osb_ws_opt
     ws = (osb_ws *)osb__alloc(c->alloc, sizeof *ws);
     if (!ws) {
         osb__conn_close(b.conn, c->alloc);
-        return osb__ws_fail(c, OSB_ERR_NOMEM, "out of memory");
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     memset(ws, 0, sizeof *ws);
     ws->c = c;
