@@ -191,8 +191,12 @@ class TestShellOnATerminal(unittest.TestCase):
 
     def test_ctrl_d_ends_the_shell(self):
         t = Terminal(self, ["sandbox", "shell", SERVER["sid"]])
-        t.send(b"echo up-$((5+5))\r")
+        # a prompt of our own: Ctrl-D goes once the shell reads a line again (sent
+        # while the command still runs, the tty's EOF can be lost when readline
+        # takes the terminal back)
+        t.send(b"PS1='re''ady> '; echo up-$((5+5))\r")
         t.expect("up-10")
+        t.expect("ready> ")
         t.send(b"\x04")
         code, before, after = t.finish()
         self.assertEqual(code, 0)
