@@ -12752,14 +12752,16 @@ static void osb__lc_rules(osb_jw *w, const osb_network_rule *r, size_t n) {
 
 static int osb__lc_bad(const char *s) { return !s || !*s; }
 
-/* The common shape: METHOD path(id) with an optional typed result. */
+/* The common shape: METHOD path with an optional typed result. A path
+ * with "{}" takes id; what names it for the error when it is missing
+ * ("no sandbox id"), NULL for a path without one. */
 static osb_err osb__lc_simple(osb_client *c, const char *method, const osb_target *t, const char *fmt,
-                              const char *id, const osb_type *type, void **out) {
+                              const char *id, const char *what, const osb_type *type, void **out) {
     osb__call k;
     if (out) *out = NULL;
+    if (what && osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, what);
     osb__call_init(&k, c, method, t);
-    if (id) osb__call_path(&k, fmt, id);
-    else osb__call_path(&k, fmt);
+    osb__call_path(&k, fmt, id);   /* a path without "{}" leaves id unread */
     k.type = type;
     k.out = out;
     return osb__call_run(&k);
@@ -12912,9 +12914,8 @@ OSB_API osb_err osb_sandbox_create(osb_client *c, const osb_sandbox_create_req *
 }
 
 OSB_API osb_err osb_sandbox_get(osb_client *c, const char *id, osb_sandbox_info **out) {
-    if (out) *out = NULL;
-    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
-    return osb__lc_simple(c, "GET", NULL, "/v1/sandboxes/{}", id, &osb__lc_sandbox_type, (void **)out);
+    return osb__lc_simple(c, "GET", NULL, "/v1/sandboxes/{}",
+                          id, "no sandbox id", &osb__lc_sandbox_type, (void **)out);
 }
 
 /* The query of the list calls: any number of states, the page and its size. */
@@ -12959,8 +12960,7 @@ OSB_API osb_err osb_sandbox_list(osb_client *c, const osb_sandbox_list_req *r, o
 }
 
 OSB_API osb_err osb_sandbox_delete(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
-    return osb__lc_simple(c, "DELETE", NULL, "/v1/sandboxes/{}", id, NULL, NULL);
+    return osb__lc_simple(c, "DELETE", NULL, "/v1/sandboxes/{}", id, "no sandbox id", NULL, NULL);
 }
 
 OSB_API osb_err osb_sandbox_metadata_patch(osb_client *c, const char *id, const osb_pair *patch, size_t count,
@@ -12978,13 +12978,11 @@ OSB_API osb_err osb_sandbox_metadata_patch(osb_client *c, const char *id, const 
 }
 
 OSB_API osb_err osb_sandbox_pause(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
-    return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/pause", id, NULL, NULL);
+    return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/pause", id, "no sandbox id", NULL, NULL);
 }
 
 OSB_API osb_err osb_sandbox_resume(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
-    return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/resume", id, NULL, NULL);
+    return osb__lc_simple(c, "POST", NULL, "/v1/sandboxes/{}/resume", id, "no sandbox id", NULL, NULL);
 }
 
 OSB_API osb_err osb_sandbox_renew(osb_client *c, const char *id, const char *expires_at, osb_renew_result **out) {
@@ -13107,9 +13105,8 @@ OSB_API osb_err osb_snapshot_create(osb_client *c, const char *sandbox_id, const
 }
 
 OSB_API osb_err osb_snapshot_get(osb_client *c, const char *id, osb_snapshot **out) {
-    if (out) *out = NULL;
-    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
-    return osb__lc_simple(c, "GET", NULL, "/v1/snapshots/{}", id, &osb__lc_snapshot_type, (void **)out);
+    return osb__lc_simple(c, "GET", NULL, "/v1/snapshots/{}",
+                          id, "no snapshot id", &osb__lc_snapshot_type, (void **)out);
 }
 
 OSB_API osb_err osb_snapshot_list(osb_client *c, const osb_snapshot_list_req *r, osb_snapshot_page **out) {
@@ -13127,8 +13124,7 @@ OSB_API osb_err osb_snapshot_list(osb_client *c, const osb_snapshot_list_req *r,
 }
 
 OSB_API osb_err osb_snapshot_delete(osb_client *c, const char *id) {
-    if (osb__lc_bad(id)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no snapshot id");
-    return osb__lc_simple(c, "DELETE", NULL, "/v1/snapshots/{}", id, NULL, NULL);
+    return osb__lc_simple(c, "DELETE", NULL, "/v1/snapshots/{}", id, "no snapshot id", NULL, NULL);
 }
 
 OSB_API char *osb_format_time(int64_t t, char *out, size_t cap) {
@@ -13250,7 +13246,7 @@ OSB__HELPER osb_err osb__lc_need_target(osb_client *c, const osb_target *t) {
 OSB_API osb_err osb_egress_policy_get(osb_client *c, const osb_target *t, osb_egress_status **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    return osb__lc_simple(c, "GET", t, "/policy", NULL, &osb__lc_egress_type, (void **)out);
+    return osb__lc_simple(c, "GET", t, "/policy", NULL, NULL, &osb__lc_egress_type, (void **)out);
 }
 
 OSB_API osb_err osb_egress_policy_patch(osb_client *c, const osb_target *t, const osb_network_rule *rules,
@@ -13373,7 +13369,7 @@ OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_v
 OSB_API osb_err osb_vault_get(osb_client *c, const osb_target *t, osb_vault_state **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    return osb__lc_simple(c, "GET", t, "/credential-vault", NULL, &osb__lc_vstate_type, (void **)out);
+    return osb__lc_simple(c, "GET", t, "/credential-vault", NULL, NULL, &osb__lc_vstate_type, (void **)out);
 }
 
 OSB_API osb_err osb_vault_patch(osb_client *c, const osb_target *t, const osb_vault_patch_req *r,
@@ -13421,35 +13417,37 @@ OSB_API osb_err osb_vault_patch(osb_client *c, const osb_target *t, const osb_va
 
 OSB_API osb_err osb_vault_delete(osb_client *c, const osb_target *t) {
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    return osb__lc_simple(c, "DELETE", t, "/credential-vault", NULL, NULL, NULL);
+    return osb__lc_simple(c, "DELETE", t, "/credential-vault", NULL, NULL, NULL, NULL);
 }
 
 OSB_API osb_err osb_vault_credential_list(osb_client *c, const osb_target *t, osb_vault_state **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    return osb__lc_simple(c, "GET", t, "/credential-vault/credentials", NULL, &osb__lc_vstate_type, (void **)out);
+    return osb__lc_simple(c, "GET", t, "/credential-vault/credentials",
+                          NULL, NULL, &osb__lc_vstate_type, (void **)out);
 }
 
 OSB_API osb_err osb_vault_credential_get(osb_client *c, const osb_target *t, const char *name,
                                          osb_vault_credential **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (osb__lc_bad(name)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no credential name");
-    return osb__lc_simple(c, "GET", t, "/credential-vault/credentials/{}", name, &osb__lc_vcred_type, (void **)out);
+    return osb__lc_simple(c, "GET", t, "/credential-vault/credentials/{}",
+                          name, "no credential name", &osb__lc_vcred_type, (void **)out);
 }
 
 OSB_API osb_err osb_vault_binding_list(osb_client *c, const osb_target *t, osb_vault_state **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    return osb__lc_simple(c, "GET", t, "/credential-vault/bindings", NULL, &osb__lc_vstate_type, (void **)out);
+    return osb__lc_simple(c, "GET", t, "/credential-vault/bindings",
+                          NULL, NULL, &osb__lc_vstate_type, (void **)out);
 }
 
 OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const char *name,
                                       osb_vault_binding **out) {
     if (out) *out = NULL;
     if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
-    if (osb__lc_bad(name)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no binding name");
-    return osb__lc_simple(c, "GET", t, "/credential-vault/bindings/{}", name, &osb__lc_vbind_type, (void **)out);
+    return osb__lc_simple(c, "GET", t, "/credential-vault/bindings/{}",
+                          name, "no binding name", &osb__lc_vbind_type, (void **)out);
 }
 #endif /* OSB_NO_VAULT */
 #include <limits.h>
