@@ -16639,7 +16639,7 @@ static osb_err osb__sb_new(osb_client *c, const char *id, const osb_sandbox_opti
     osb_sandbox *sb = (osb_sandbox *)osb__alloc(a, sizeof *sb);
     size_t n = 0, i;
     *out = NULL;
-    if (!sb) return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    if (!sb) return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     memset(sb, 0, sizeof *sb);
     sb->c = c;
     if (opt) sb->opt = *opt;
@@ -16669,7 +16669,7 @@ static osb_err osb__sb_new(osb_client *c, const char *id, const osb_sandbox_opti
     return OSB_OK;
 nomem:
     osb__sb_free(sb);
-    return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+    return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
 }
 
 /* The endpoint URL with its host replaced when a rewrite rule names it. */
@@ -16720,7 +16720,7 @@ static osb_err osb__sb_resolve_one(osb_sandbox *sb, int i) {
     url = osb__sb_rewrite(sb, ep->url.ptr ? ep->url.ptr : "");
     if (!url) {
         osb_result_free(ep);
-        return osb__sb_fail(sb->c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+        return osb__call_fail(sb->c, OSB_ERR_NOMEM, "out of memory");
     }
     osb_result_free(sb->ep[i]);
     osb__free(sb->c->alloc, sb->url[i]);
@@ -16757,7 +16757,7 @@ static osb_err osb__sb_ping(osb_sandbox *sb, int64_t deadline) {
     osb_http_response res;
     osb_err e;
     char url[1400];
-    if (!sb->url[0]) return osb__sb_fail(sb->c, OSB_ERR_STATE, "the execd endpoint is not resolved%s", NULL);
+    if (!sb->url[0]) return osb__call_fail(sb->c, OSB_ERR_STATE, "the execd endpoint is not resolved");
     osb__fmt(url, sizeof url, "%s/ping", sb->url[0]);
     memset(&req, 0, sizeof req);
     req.url = url;
@@ -16885,13 +16885,13 @@ OSB_API osb_err osb_sandbox_open(osb_client *c, const osb_sandbox_create_req *re
     osb_err e;
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!req || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no create request or result pointer%s", NULL);
+    if (!req || !out) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no create request or result pointer");
     osb__sb_create_defaults(req, &r);
     e = osb_sandbox_create(c, &r, &info);
     if (e) return e;
     if (!info->id.ptr || !*info->id.ptr) {
         osb_result_free(info);
-        return osb__sb_fail(c, OSB_ERR_JSON, "the create answer has no sandbox id%s", NULL);
+        return osb__call_fail(c, OSB_ERR_JSON, "the create answer has no sandbox id");
     }
     e = osb__sb_new(c, info->id.ptr, opt, &sb);
     if (e) {
@@ -16924,7 +16924,7 @@ OSB_API osb_err osb_sandbox_connect(osb_client *c, const char *sandbox_id,
     osb_err e;
     if (out) *out = NULL;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!sandbox_id || !*sandbox_id || !out) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id%s", NULL);
+    if (!sandbox_id || !*sandbox_id || !out) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no sandbox id");
     e = osb__sb_new(c, sandbox_id, opt, &sb);
     if (e) return e;
     sb->egress_optional = 1;
@@ -16963,7 +16963,7 @@ OSB_API osb_err osb_sandbox_extend(osb_sandbox *sb, int seconds, osb_renew_resul
     if (out) *out = NULL;
     if (!sb) return OSB_ERR_INVALID_ARG;
     if (seconds <= 0 || !osb_format_time((int64_t)time(NULL) + seconds, when, sizeof when))
-        return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "renew needs a positive duration%s", NULL);
+        return osb__call_fail(sb->c, OSB_ERR_INVALID_ARG, "renew needs a positive duration");
     return osb_sandbox_renew(sb->c, sb->id, when, out);
 }
 
@@ -17000,7 +17000,7 @@ OSB_API osb_err osb_sandbox_expose_signed(osb_sandbox *sb, int port, int64_t exp
     osb_endpoint_req er;
     if (out) *out = NULL;
     if (!sb) return OSB_ERR_INVALID_ARG;
-    if (expires <= 0) return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "a signed route needs an expiry%s", NULL);
+    if (expires <= 0) return osb__call_fail(sb->c, OSB_ERR_INVALID_ARG, "a signed route needs an expiry");
     memset(&er, 0, sizeof er);
     er.expires = expires;
     return osb_sandbox_endpoint(sb->c, sb->id, port, &er, out);
@@ -17051,7 +17051,7 @@ OSB_API osb_err osb_sandbox_diagnostics(osb_sandbox *sb, const osb_diagnostics_t
         if (out) *(out) = NULL;                                                                      \
         if (!(sb)) return OSB_ERR_INVALID_ARG;                                                       \
         if (!(sb)->t[1].url)                                                                         \
-            return osb__sb_fail((sb)->c, OSB_ERR_STATE, "the egress endpoint is not resolved%s", NULL); \
+            return osb__call_fail((sb)->c, OSB_ERR_STATE, "the egress endpoint is not resolved");    \
     } while (0)
 
 #if !OSB_NO_EGRESS
@@ -17105,7 +17105,7 @@ OSB_API osb_err osb_sandbox_vault_bindings(osb_sandbox *sb, osb_vault_state **ou
     do {                                                                                             \
         if (!(sb)) return OSB_ERR_INVALID_ARG;                                                       \
         if (!(sb)->t[0].url)                                                                         \
-            return osb__sb_fail((sb)->c, OSB_ERR_STATE, "the execd endpoint is not resolved%s", NULL); \
+            return osb__call_fail((sb)->c, OSB_ERR_STATE, "the execd endpoint is not resolved");     \
     } while (0)
 
 OSB_API osb_err osb_sandbox_run(osb_sandbox *sb, const char *command, osb_event_fn on_event, void *user,
@@ -17199,7 +17199,7 @@ OSB_API osb_err osb_sandbox_read_lines(osb_sandbox *sb, const char *path, int64_
     osb_download_request r;
     OSB__SB_EXECD(sb);
     if (first_line < 1 || max_lines < 0)
-        return osb__sb_fail(sb->c, OSB_ERR_INVALID_ARG, "lines start at 1 and a count is not negative%s", NULL);
+        return osb__call_fail(sb->c, OSB_ERR_INVALID_ARG, "lines start at 1 and a count is not negative");
     memset(&r, 0, sizeof r);
     r.path = path;
     r.line_offset = first_line;
@@ -17260,7 +17260,7 @@ OSB_API osb_err osb_sandbox_upload(osb_sandbox *sb, const char *local_path, cons
     f.read_user = &t;
     e = osb_files_upload(sb->c, &sb->t[0], &f, 1);
     fclose(t.f);
-    if (e && t.stopped) return osb__sb_fail(sb->c, OSB_ERR_CANCELLED, "the progress callback stopped the upload%s", NULL);
+    if (e && t.stopped) return osb__call_fail(sb->c, OSB_ERR_CANCELLED, "the progress callback stopped the upload");
     return e;
 }
 
@@ -18553,13 +18553,14 @@ OSB_API osb_err osb_sandbox_open_many(osb_client *c, const osb_sandbox_create_re
     size_t i;
     int keep = opt && opt->keep_on_failure;
     if (!c) return OSB_ERR_INVALID_ARG;
-    if (!req || !out || n == 0) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no create request, count or result array%s", NULL);
+    if (!req || !out || n == 0)
+        return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no create request, count or result array");
     for (i = 0; i < n; i++) out[i] = NULL;
     osb__sb_create_defaults(req, &r);
     slots = (osb__batch_slot *)osb__alloc(c->alloc, n * sizeof *slots);
     if (!slots || osb_multi_new(c, NULL, &m) != OSB_OK) {
         osb__free(c->alloc, slots);
-        return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     memset(slots, 0, n * sizeof *slots);
     memset(&first, 0, sizeof first);
@@ -18579,7 +18580,7 @@ OSB_API osb_err osb_sandbox_open_many(osb_client *c, const osb_sandbox_create_re
             e = slots[i].result;
             first = slots[i].err;
         } else if (!slots[i].info || !slots[i].info->id.ptr || !*slots[i].info->id.ptr) {
-            e = osb__sb_fail(c, OSB_ERR_JSON, "the create answer has no sandbox id%s", NULL);
+            e = osb__call_fail(c, OSB_ERR_JSON, "the create answer has no sandbox id");
             first = c->err;
         }
     }
@@ -18587,7 +18588,7 @@ OSB_API osb_err osb_sandbox_open_many(osb_client *c, const osb_sandbox_create_re
     for (i = 0; i < n && !e; i++) {
         osb_sandbox *sb = NULL;
         if (cancel && *cancel) {
-            e = osb__sb_fail(c, OSB_ERR_CANCELLED, "cancelled%s", NULL);
+            e = osb__call_fail(c, OSB_ERR_CANCELLED, "cancelled");
             first = c->err;
             break;
         }
@@ -18632,12 +18633,13 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
     if (!sbs || n == 0 || !sbs[0]) return OSB_ERR_INVALID_ARG;
     c = sbs[0]->c;
     for (i = 0; i < n; i++)
-        if (!sbs[i] || sbs[i]->c != c) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "every sandbox must be of one client%s", NULL);
-    if (!command || !*command) return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "no command%s", NULL);
+        if (!sbs[i] || sbs[i]->c != c)
+            return osb__call_fail(c, OSB_ERR_INVALID_ARG, "every sandbox must be of one client");
+    if (!command || !*command) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no command");
     slots = (osb__batch_slot *)osb__alloc(c->alloc, n * sizeof *slots);
     if (!slots || osb_multi_new(c, NULL, &m) != OSB_OK) {
         osb__free(c->alloc, slots);
-        return osb__sb_fail(c, OSB_ERR_NOMEM, "out of memory%s", NULL);
+        return osb__call_fail(c, OSB_ERR_NOMEM, "out of memory");
     }
     memset(slots, 0, n * sizeof *slots);
     memset(&first, 0, sizeof first);
@@ -18656,7 +18658,7 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
         tc.user = &slots[i];
         tc.execution = x ? &x[i] : NULL;
         if (!sbs[i]->t[0].url) {
-            ae = osb__sb_fail(c, OSB_ERR_STATE, "the sandbox has no execd endpoint%s", NULL);
+            ae = osb__call_fail(c, OSB_ERR_STATE, "the sandbox has no execd endpoint");
         } else {
             ae = osb_multi_command(m, &sbs[i]->t[0], &r, &tc, NULL);
         }
