@@ -9615,8 +9615,16 @@ typedef struct osb__dns_file {
     char buf[1024];
 } osb__dns_file;
 
+/* Opens the file the variable env names when it is set, else path. */
+static void osb__dns_open(osb__dns_file *f, const char *env, const char *path) {
+    const char *v = getenv(env);
+    f->at = f->end = 0;
+    f->fd = osb__file_open(v && *v ? v : path);
+}
+
 /* Reads the next line into line (NUL-terminated, without its newline and
- * its # or ; comment); a longer line is cut. 0 at the end of the file. */
+ * its # or ; comment); a longer line is cut. 0 at the end of the file,
+ * which is then closed. */
 static int osb__dns_line(osb__dns_file *r, char *line, size_t cap) {
     size_t n = 0;
     int any = 0;
@@ -9626,7 +9634,11 @@ static int osb__dns_line(osb__dns_file *r, char *line, size_t cap) {
         if (r->at == r->end) {
             r->at = 0;
             got = r->fd >= 0 ? osb__file_read(r->fd, r->buf, sizeof r->buf) : 0;
-            if (got <= 0) break;
+            if (got <= 0) {
+                if (r->fd >= 0) osb__file_close(r->fd);
+                r->fd = -1;
+                break;
+            }
             r->end = (size_t)got;
         }
         any = 1;
@@ -9696,7 +9708,6 @@ static int osb__dns_opt(const char *w, const char *name, int lo, int hi, int *ou
  * wins), options ndots timeout attempts. Without a nameserver line the
  * server is 127.0.0.1, as in glibc and musl. */
 static void osb__dns_conf_load(osb__dns_conf *c) {
-    const char *path = getenv("OSB_RESOLV_CONF");
     char line[1024], w[256];
     unsigned char q[280];
     osb__dns_file f;
@@ -9704,8 +9715,7 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
     c->ndots = 1;
     c->timeout_ms = 5000;
     c->attempts = 2;
-    f.at = f.end = 0;
-    f.fd = osb__file_open(path && *path ? path : "/etc/resolv.conf");
+    osb__dns_open(&f, "OSB_RESOLV_CONF", "/etc/resolv.conf");
     while (osb__dns_line(&f, line, sizeof line)) {
         const char *p = line;
         osb__dns_word(&p, w, sizeof w);
@@ -9730,7 +9740,6 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
             }
         }
     }
-    if (f.fd >= 0) osb__file_close(f.fd);
     if (!c->nserver) {
         static const unsigned char lo[4] = {127, 0, 0, 1};
         osb__addrs one;
@@ -9743,11 +9752,9 @@ static void osb__dns_conf_load(osb__dns_conf *c) {
 /* Looks host up in the hosts file (OSB_HOSTS, else /etc/hosts): every
  * address of every line that names it, in file order. */
 static void osb__dns_hosts(const char *host, uint16_t port, osb__addrs *out) {
-    const char *path = getenv("OSB_HOSTS");
     char line[1024], w[256];
     osb__dns_file f;
-    f.at = f.end = 0;
-    f.fd = osb__file_open(path && *path ? path : "/etc/hosts");
+    osb__dns_open(&f, "OSB_HOSTS", "/etc/hosts");
     while (osb__dns_line(&f, line, sizeof line)) {
         const char *p = line;
         unsigned char ip[16];
@@ -9762,7 +9769,6 @@ static void osb__dns_hosts(const char *host, uint16_t port, osb__addrs *out) {
             }
         }
     }
-    if (f.fd >= 0) osb__file_close(f.fd);
 }
 
 /* ---- DNS messages ---- */
