@@ -13243,23 +13243,24 @@ OSB_API osb_err osb_diagnostics_text(osb_client *c, const char *id, const osb_di
 
 /* >>impl-egress */
 
-OSB__HELPER osb_err osb__lc_need_target(osb_client *c, const osb_target *t) {
+/* The first step of an egress or vault call: *out (when given) cleared,
+ * then the target checked. */
+OSB__HELPER osb_err osb__lc_need_target(osb_client *c, const osb_target *t, void **out) {
+    if (out) *out = NULL;
     if (!t || osb__lc_bad(t->url)) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no egress target");
     return OSB_OK;
 }
 
 #if !OSB_NO_EGRESS
 OSB_API osb_err osb_egress_policy_get(osb_client *c, const osb_target *t, osb_egress_status **out) {
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     return osb__lc_simple(c, "GET", t, "/policy", NULL, NULL, &osb__lc_egress_type, (void **)out);
 }
 
 OSB_API osb_err osb_egress_policy_patch(osb_client *c, const osb_target *t, const osb_network_rule *rules,
                                         size_t count, osb_egress_status **out) {
     osb__call k;
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     if (!rules || !count) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no rules");
     osb__call_init(&k, c, "PATCH", t);
     osb__call_path(&k, "/policy");
@@ -13274,8 +13275,7 @@ OSB_API osb_err osb_egress_policy_delete(osb_client *c, const osb_target *t, con
     osb__call k;
     osb_jw *w;
     size_t i;
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     if (!targets || !count) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no targets");
     osb__call_init(&k, c, "DELETE", t);
     osb__call_path(&k, "/policy");
@@ -13355,8 +13355,7 @@ OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_v
                                  osb_vault_state **out) {
     osb__call k;
     osb_jw *w;
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     if (!r) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no vault request");
     osb__call_init(&k, c, "POST", t);
     osb__call_path(&k, "/credential-vault");
@@ -13373,8 +13372,7 @@ OSB_API osb_err osb_vault_create(osb_client *c, const osb_target *t, const osb_v
 }
 
 OSB_API osb_err osb_vault_get(osb_client *c, const osb_target *t, osb_vault_state **out) {
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     return osb__lc_simple(c, "GET", t, "/credential-vault", NULL, NULL, &osb__lc_vstate_type, (void **)out);
 }
 
@@ -13382,8 +13380,7 @@ OSB_API osb_err osb_vault_patch(osb_client *c, const osb_target *t, const osb_va
                                 osb_vault_state **out) {
     osb__call k;
     osb_jw *w;
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     if (!r) return osb__call_fail(c, OSB_ERR_INVALID_ARG, "no vault patch");
     osb__call_init(&k, c, "PATCH", t);
     osb__call_path(&k, "/credential-vault");
@@ -13422,36 +13419,32 @@ OSB_API osb_err osb_vault_patch(osb_client *c, const osb_target *t, const osb_va
 }
 
 OSB_API osb_err osb_vault_delete(osb_client *c, const osb_target *t) {
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, NULL)) return OSB_ERR_INVALID_ARG;
     return osb__lc_simple(c, "DELETE", t, "/credential-vault", NULL, NULL, NULL, NULL);
 }
 
 OSB_API osb_err osb_vault_credential_list(osb_client *c, const osb_target *t, osb_vault_state **out) {
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     return osb__lc_simple(c, "GET", t, "/credential-vault/credentials",
                           NULL, NULL, &osb__lc_vstate_type, (void **)out);
 }
 
 OSB_API osb_err osb_vault_credential_get(osb_client *c, const osb_target *t, const char *name,
                                          osb_vault_credential **out) {
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     return osb__lc_simple(c, "GET", t, "/credential-vault/credentials/{}",
                           name, "no credential name", &osb__lc_vcred_type, (void **)out);
 }
 
 OSB_API osb_err osb_vault_binding_list(osb_client *c, const osb_target *t, osb_vault_state **out) {
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     return osb__lc_simple(c, "GET", t, "/credential-vault/bindings",
                           NULL, NULL, &osb__lc_vstate_type, (void **)out);
 }
 
 OSB_API osb_err osb_vault_binding_get(osb_client *c, const osb_target *t, const char *name,
                                       osb_vault_binding **out) {
-    if (out) *out = NULL;
-    if (osb__lc_need_target(c, t)) return OSB_ERR_INVALID_ARG;
+    if (osb__lc_need_target(c, t, (void **)out)) return OSB_ERR_INVALID_ARG;
     return osb__lc_simple(c, "GET", t, "/credential-vault/bindings/{}",
                           name, "no binding name", &osb__lc_vbind_type, (void **)out);
 }
