@@ -14902,6 +14902,15 @@ static osb_err osb__ex_delete_query(osb_client *c, const osb_target *execd, cons
     return osb__call_run(&k);
 }
 
+/* DELETE of one object named by id in fmt's "{}". */
+OSB__HELPER osb_err osb__ex_delete_id(osb_client *c, const osb_target *execd, const char *fmt, const char *id) {
+    osb__call k;
+    if (!c) return OSB_ERR_INVALID_ARG;
+    osb__ex_call_init(&k, c, "DELETE", execd);
+    osb__call_path(&k, fmt, id);
+    return osb__call_run(&k);
+}
+
 OSB_API osb_err osb_command_interrupt(osb_client *c, const osb_target *execd, const char *id) {
     return osb__ex_delete_query(c, execd, "/command", "id", id);
 }
@@ -14984,11 +14993,7 @@ OSB_API osb_err osb_session_run(osb_client *c, const osb_target *execd, const ch
 }
 
 OSB_API osb_err osb_session_delete(osb_client *c, const osb_target *execd, const char *session_id) {
-    osb__call k;
-    if (!c) return OSB_ERR_INVALID_ARG;
-    osb__ex_call_init(&k, c, "DELETE", execd);
-    osb__call_path(&k, "/session/{}", session_id);
-    return osb__call_run(&k);
+    return osb__ex_delete_id(c, execd, "/session/{}", session_id);
 }
 #endif /* OSB_NO_SESSION */
 
@@ -15051,11 +15056,7 @@ OSB_API osb_err osb_code_context_get(osb_client *c, const osb_target *execd, con
 }
 
 OSB_API osb_err osb_code_context_delete(osb_client *c, const osb_target *execd, const char *id) {
-    osb__call k;
-    if (!c) return OSB_ERR_INVALID_ARG;
-    osb__ex_call_init(&k, c, "DELETE", execd);
-    osb__call_path(&k, "/code/contexts/{}", id);
-    return osb__call_run(&k);
+    return osb__ex_delete_id(c, execd, "/code/contexts/{}", id);
 }
 
 OSB_API osb_err osb_code_context_delete_language(osb_client *c, const osb_target *execd,
@@ -15225,14 +15226,20 @@ OSB_API osb_err osb_files_info(osb_client *c, const osb_target *execd, const cha
     return osb__ex_call_map(&k, &osb__ex_info_list_type, (void **)out);
 }
 
-OSB_API osb_err osb_files_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n) {
+/* DELETE of files or directories (where): every path in the query. */
+OSB__HELPER osb_err osb__ex_delete_paths(osb_client *c, const osb_target *execd, const char *where,
+                                         const char *const *paths, size_t n) {
     osb__call k;
     if (!c) return OSB_ERR_INVALID_ARG;
     osb__ex_call_init(&k, c, "DELETE", execd);
-    osb__call_path(&k, "/files");
+    osb__call_path(&k, where);
     if (n == 0) k.err = OSB_ERR_INVALID_ARG;
     osb__ex_query_paths(&k, paths, n);
     return osb__call_run(&k);
+}
+
+OSB_API osb_err osb_files_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n) {
+    return osb__ex_delete_paths(c, execd, "/files", paths, n);
 }
 
 /* {"path": {"owner":..,"group":..,"mode":..}, ...} for chmod and mkdir. */
@@ -15798,13 +15805,7 @@ OSB_API osb_err osb_dir_create(osb_client *c, const osb_target *execd, const osb
 }
 
 OSB_API osb_err osb_dir_delete(osb_client *c, const osb_target *execd, const char *const *paths, size_t n) {
-    osb__call k;
-    if (!c) return OSB_ERR_INVALID_ARG;
-    osb__ex_call_init(&k, c, "DELETE", execd);
-    osb__call_path(&k, "/directories");
-    if (n == 0) k.err = OSB_ERR_INVALID_ARG;
-    osb__ex_query_paths(&k, paths, n);
-    return osb__call_run(&k);
+    return osb__ex_delete_paths(c, execd, "/directories", paths, n);
 }
 
 /* ---- metrics and ping ---------------------------------------------------------------------- */
