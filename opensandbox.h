@@ -3744,6 +3744,18 @@ OSB__V16_FN osb__v16 osb__v16_utf8_errors(osb__v16 x, osb__v16 prev) {
 }
 #endif /* OSB__SIMD */
 
+#if defined(OSB__SIMD)
+/* Sixteen bytes from p, or the left (< 16) that are there followed by zeros
+ * (copied to a zeroed block first), so no load passes the end of the input. */
+OSB__V16_FN osb__v16 osb__v16_load_upto(const char *p, size_t left) {
+    unsigned char tail[16];
+    if (left >= 16) return osb__v16_load(p);
+    memset(tail, 0, sizeof tail);
+    memcpy(tail, p, left);
+    return osb__v16_load(tail);
+}
+#endif
+
 /* The index of the first byte in s[p..n) that string text cannot take as it
  * is, or n (see osb__str_special): 16 bytes per step where the machine has
  * vectors, the rest (fewer than 16 bytes) by words. */
@@ -13922,16 +13934,6 @@ OSB__HELPER int osb__ex_fast_str_words(const char *p, size_t n, size_t *at, char
 }
 
 #if defined(OSB__SIMD)
-/* osb__ex_fast_str_words 16 bytes per step, with the UTF-8 check in the
- * same pass: a step whose bytes before the stop include any at or above
- * 0x80, or that follows such a step (a character may go on into it), is
- * checked against the step before it (osb__v16_utf8_errors). A run of text
- * starts after '"' or an escape, ASCII both, so it starts with zero as the
- * bytes before; in the step that stops the run the stop byte (ASCII) is
- * checked too, which catches a character cut short by it. This judges the
- * raw text between escapes, as the general decoder does. Fewer than 16
- * bytes left are copied to a zeroed block first, so no load passes the end
- * of the input: the first NUL added is a stop, past the input's end. */
 /* Whether the raw string text p[s..e] has a UTF-8 error, e (the closing
  * quote) included, 16 bytes per step from s with zero (ASCII) before it and
  * by the full rules. Escapes are ASCII in the raw text, so this judges each
@@ -13943,17 +13945,10 @@ static int osb__ex_utf8_raw_v16(const char *p, size_t s, size_t e) {
     size_t i = s;
     e++;
     for (;;) {
-        unsigned char tail[16];
         osb__v16 x;
         uint64_t rare;
         if (i >= e) return bad != 0;
-        if (e - i >= 16) {
-            x = osb__v16_load(p + i);
-        } else {
-            memset(tail, 0, sizeof tail);
-            memcpy(tail, p + i, e - i);
-            x = osb__v16_load(tail);
-        }
+        x = osb__v16_load_upto(p + i, e - i);
         rare = osb__v16_mask(osb__v16_utf8_rare(x));
         bad |= osb__v16_mask((rare | prev_rare) ? osb__v16_utf8_errors(x, prev) : osb__v16_utf8_common(x, prev));
         prev = x;
@@ -13979,16 +13974,10 @@ static int osb__ex_fast_str_v16(const char *p, size_t n, size_t *at, char *out, 
     osb__v16 prev = osb__v16_zero(), bad = osb__v16_zero(), rare = osb__v16_zero();
     uint64_t bad_stop = 0, rare_stop = 0;
     for (;;) {
-        unsigned char tail[16], e;
+        unsigned char e;
         osb__v16 x, err, r;
         uint64_t m;
-        if (n - i >= 16) {
-            x = osb__v16_load(p + i);
-        } else {
-            memset(tail, 0, sizeof tail);
-            memcpy(tail, p + i, n - i);
-            x = osb__v16_load(tail);
-        }
+        x = osb__v16_load_upto(p + i, n - i);
         osb__v16_store(w, x);
         m = osb__v16_mask(osb__v16_stops(x));
         err = osb__v16_utf8_common(x, prev);
