@@ -46,6 +46,10 @@ if [ "${1:-}" = cross ]; then
     [ -f /usr/lib/arm-linux-gnueabihf/libbearssl.a ] || { foreign+=(armhf); need_pkgs+=(libbearssl-dev:armhf); }
     [ -f /usr/lib/arm-linux-musleabihf/musl-gcc.specs ] || { foreign+=(armhf); need_pkgs+=(musl-dev:armhf); }
     [ -f /usr/lib/s390x-linux-gnu/libbearssl.a ] || { foreign+=(s390x); need_pkgs+=(libbearssl-dev:s390x); }
+    # s390x builds static glibc (no musl specs for it here): its C library's
+    # headers and archives, only a recommendation of the cross gcc
+    [ -f /usr/lib/s390x-linux-musl/musl-gcc.specs ] || [ -f /usr/s390x-linux-gnu/include/stdint.h ] \
+        || need_pkgs+=(libc6-dev-s390x-cross)
 fi
 if [ "${1:-}" = wine ]; then
     { have wine && [ -x /usr/lib/wine/wine64 ]; } || need_pkgs+=(wine wine64)
