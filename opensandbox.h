@@ -16643,7 +16643,7 @@ static osb_err osb__sb_new(osb_client *c, const char *id, const osb_sandbox_opti
             const char *eq = strchr(opt->host_rewrite[n], '=');
             if (!eq || eq == opt->host_rewrite[n] || !eq[1]) {
                 osb__sb_free(sb);
-                return osb__sb_fail(c, OSB_ERR_INVALID_ARG, "host_rewrite entries are \"from=to\"%s", NULL);
+                return osb__call_fail(c, OSB_ERR_INVALID_ARG, "host_rewrite entries are \"from=to\"");
             }
             n++;
         }

@@ -471,10 +471,8 @@ static void texts_unpack(void) {
 
 /* Text number i. */
 static const char *packed_text(int i) {
-    const char *s = g_texts;
     if (!g_texts[0]) texts_unpack();
-    for (; i > 0; i--) s += strlen(s) + 1;
-    return s;
+    return osb__nth_text(g_texts, (unsigned)i);
 }
 
 /* >>args =================================================================== */
