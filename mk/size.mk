@@ -74,10 +74,12 @@ SIZE_ONE_FILE = -Oz -fno-pie -no-pie -DOPENSANDBOX_STATIC=1
 # (-fno-jump-tables -fno-inline-small-functions: 1 KB). Streams decode and TLS transfers run slower than in build/osb.
 SIZE_OSB = $(SIZE_ONE_FILE) -fno-jump-tables -fno-inline-small-functions \
     -DOSB_NO_FAST_EVENTS=1 -DOSB_SHORT_ERRNO_TEXT=1 -DOSB_NO_SENDFILE=1
+# the TLS rows' BearSSL choices (see above)
+SIZE_TLS_SMALL = -DOSB_TLS_SMALL_EC=1 -DOSB_TLS_SMALL_CIPHERS=1
 size_flags_osb = $(SIZE_OSB)
-size_flags_osb-tls = $(SIZE_OSB) -DOSB_TLS_SMALL_EC=1 -DOSB_TLS_SMALL_CIPHERS=1
+size_flags_osb-tls = $(SIZE_OSB) $(SIZE_TLS_SMALL)
 size_flags_quickstart = $(SIZE_ONE_FILE) $(SIZE_QUICKSTART)
-size_flags_quickstart-tls = $(SIZE_ONE_FILE) $(SIZE_QUICKSTART) -DOSB_TLS_SMALL_EC=1 -DOSB_TLS_SMALL_CIPHERS=1
+size_flags_quickstart-tls = $(SIZE_ONE_FILE) $(SIZE_QUICKSTART) $(SIZE_TLS_SMALL)
 size_goal_quickstart = 98304
 size_goal_quickstart-tls = 163840
 size_goal_osb = 204800
