@@ -50,6 +50,7 @@ static int write_file_atomic(const char *path, const char *data, size_t len) {
 
 static int c_config_init(args *a) {
     struct stat st;
+    const char *text;
     jv *o;
     if (stat(C.path, &st) == 0 && !AF(a, "force")) {
         /* as the official CLI: a warning, the file left alone, success */
@@ -61,7 +62,8 @@ static int c_config_init(args *a) {
         }
         return show_msg(o, "%s", "");
     }
-    if (write_file_atomic(C.path, packed_text(TEXT_CONFIG_TEMPLATE), strlen(packed_text(TEXT_CONFIG_TEMPLATE))) != 0)
+    text = packed_text(TEXT_CONFIG_TEMPLATE);
+    if (write_file_atomic(C.path, text, strlen(text)) != 0)
         return errorf(EX_LOCALIO, "cannot write %s: %s", C.path, sys_text(errno));
     o = status_msg("ok", "Config file created: %s", C.path);
     return show_msg(o, "Config file created: %s", C.path);
