@@ -307,7 +307,8 @@ FEED_FN void feed_stream(osb_stream *s, feed_out *o) {
         feed_puts(o, b);
         feed_put_escaped(o, ev->evalue.ptr, ev->evalue.len);
         /* raw is NUL-terminated right after its length (the mark has a bare
-           backslash, which escaped text never has) */
+           backslash, which escaped text never has; the error message at the
+           end is escaped too, since it may quote the stream's text) */
         snprintf(b, sizeof b, " raw(%zu%s)=", ev->raw.len, strlen(ev->raw.ptr) == ev->raw.len ? "" : " \\unterminated");
         feed_puts(o, b);
         feed_put_escaped(o, ev->raw.ptr, ev->raw.len);
@@ -315,7 +316,7 @@ FEED_FN void feed_stream(osb_stream *s, feed_out *o) {
     }
     snprintf(b, sizeof b, "end %d offset %llu: ", (int)e, e ? (unsigned long long)s->c->err.offset : 0ull);
     feed_puts(o, b);
-    if (e) feed_puts(o, s->c->err.message);
+    if (e) feed_put_escaped(o, s->c->err.message, strlen(s->c->err.message));
     feed_puts(o, "\n");
 }
 
