@@ -16314,7 +16314,8 @@ static long osb__toml_value(const char *v, const char *end, char *out, size_t ca
                     if (++v >= end || (c = osb__hexval((unsigned char)*v)) < 0) return -1;
                     cp = cp * 16 + (unsigned long)c;
                 }
-                if (cp >= 0x110000) return -1;
+                /* a Unicode scalar value, as TOML asks: no surrogate, nothing past U+10FFFF */
+                if (cp >= 0x110000 || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
                 for (k = 0, m = osb__utf8_put(u8, (uint32_t)cp); k < m; k++) OSB__TOML_PUT(u8[k]);
                 break;
             }

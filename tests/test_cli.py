@@ -454,7 +454,9 @@ class Config(Base):
         os.makedirs(os.path.dirname(self.path))
         for text in ('[connection\ndomain = "x"\n', '[connection]\ndomain = "unterminated\n',
                      '[connection]\ndomain = \n', '[connection]\ndomain "x"\n', '[connection]\nrequest_timeout = 3 0\n',
-                     '[connection]\ndomain = "a"\ndomain = "b"\n', '[output]\n[output]\n'):
+                     '[connection]\ndomain = "a"\ndomain = "b"\n', '[output]\n[output]\n',
+                     '[defaults]\nimage = "a\\uD800"\n', '[defaults]\nimage = "a\\u12"\n',
+                     '[defaults]\nimage = "\\U00110000"\n'):
             with open(self.path, "w") as f:
                 f.write(text)
             code, out, err = osb("sandbox", "list", env=self.env, flags=False)
@@ -464,7 +466,7 @@ class Config(Base):
         with open(self.path, "w") as f:
             f.write('# ok\n[connection]\ndomain = "%s"  # here\napi_key = \'%s\'\nrequest_timeout = 30\n'
                     'use_server_proxy = false\n[output]\ncolor = true\n[defaults]\ntimeout = "10m"\n'
-                    'tags = ["a", "b"]\n' % (SERVER["domain"], SERVER["key"]))
+                    'tags = ["a", "b", "\\u00e9\\U0001F600"]\n' % (SERVER["domain"], SERVER["key"]))
         self.json("sandbox", "list", env=self.env, flags=False)
 
     def test_new_section_and_invalid_key(self):

@@ -181,6 +181,18 @@ TEST(config_bad_values) {
     memset(&cfg, 0, sizeof cfg);
     CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
     CHECK(strstr(cfg.message, "unterminated") == NULL);   /* never echoes the key */
+    /* an escape is a Unicode scalar value (as tomllib, which the official CLI reads
+       its file with, has it): a surrogate or a code point past U+10FFFF is refused */
+    cfg_reset("[connection]\napi_key = \"k\\uD800\"\n");
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
+    cfg_reset("[connection]\napi_key = \"k\\U00110000\"\n");
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
+    cfg_reset("[connection]\napi_key = \"k\\uE000\\U0001F600\"\n");
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(osb_config_load(&cfg), OSB_OK);
+    CHECK_EQ_STR(cfg.client.api_key, "k\xee\x80\x80\xf0\x9f\x98\x80");
     /* config init's empty api_key means "none" */
     cfg_reset("[connection]\napi_key = \"\"\ndomain = \"d:1\"\n");
     memset(&cfg, 0, sizeof cfg);

@@ -67,6 +67,19 @@ static const char *toml_key(const char *p, const char *e, osb_buf *out) {
     }
 }
 
+/* The end of the \u or \U escape at p (4 or 8 hex digits), NULL when its
+ * digits are not there or it is no Unicode scalar value (a surrogate, or past
+ * U+10FFFF), which tomllib refuses. */
+static const char *toml_unicode_escape(const char *p, const char *e) {
+    int digits = p[1] == 'u' ? 4 : 8, i, d;
+    unsigned long cp = 0;
+    for (i = 0, p += 2; i < digits; i++, p++) {
+        if (p >= e || (d = osb__hexval((unsigned char)*p)) < 0) return NULL;
+        cp = cp * 16 + (unsigned long)d;
+    }
+    return cp < 0x110000 && (cp < 0xD800 || cp > 0xDFFF) ? p : NULL;
+}
+
 static const char *toml_string(const char *p, const char *e, const char **why) {
     char q = *p;
     if (e - p >= 3 && p[1] == q && p[2] == q) {   /* multi-line */
@@ -81,7 +94,12 @@ static const char *toml_string(const char *p, const char *e, const char **why) {
     while (p < e && *p != q && *p != '\n') {
         if (q == '"' && *p == '\\') {
             if (p + 1 >= e || !strchr("btnfr\"\\uU", p[1])) { *why = "invalid escape in a string"; return NULL; }
-            p += 2;
+            if (p[1] != 'u' && p[1] != 'U') {
+                p += 2;
+            } else if (!(p = toml_unicode_escape(p, e))) {
+                *why = "invalid \\u or \\U escape (4 or 8 hex digits of a Unicode scalar value)";
+                return NULL;
+            }
             continue;
         }
         p++;
