@@ -65,24 +65,16 @@ typedef struct agent_tool {
 } agent_tool;
 
 static const agent_tool TOOLS[] = {
-    {"claude",
-     "Claude Code", 0, 1, ".claude/skills", ".md", 0},
-    {"cursor",
-     "Cursor", 0, 0, ".cursor/rules", ".mdc", 0},
-    {"codex",
-     "Codex", 0, 1, ".codex/skills", ".md", 1},
-    {"copilot",
-     "GitHub Copilot", 1, 0, ".github/copilot-instructions.md", NULL, 0},
-    {"windsurf",
-     "Windsurf", 1, 0, ".windsurfrules", NULL, 0},
-    {"cline",
-     "Cline", 1, 0, ".clinerules", NULL, 0},
-    {"opencode",
-     "OpenCode", 0, 1, ".agents/skills", ".md", 1},
+    {"claude", "Claude Code", 0, 1, ".claude/skills", ".md", 0},
+    {"cursor", "Cursor", 0, 0, ".cursor/rules", ".mdc", 0},
+    {"codex", "Codex", 0, 1, ".codex/skills", ".md", 1},
+    {"copilot", "GitHub Copilot", 1, 0, ".github/copilot-instructions.md", NULL, 0},
+    {"windsurf", "Windsurf", 1, 0, ".windsurfrules", NULL, 0},
+    {"cline", "Cline", 1, 0, ".clinerules", NULL, 0},
+    {"opencode", "OpenCode", 0, 1, ".agents/skills", ".md", 1},
     {NULL, NULL, 0, 0, NULL, NULL, 0}};
 
-static const char *const SCOPES[] = {"project",
-     "global", NULL};
+static const char *const SCOPES[] = {"project", "global", NULL};
 
 static const char *skill_file(const skill *s) {
     static char f[64];
