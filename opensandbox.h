@@ -16287,9 +16287,18 @@ static const char *osb__cfg_keep(osb_config *cfg, size_t *used, const char *s, s
 #if !OSB_NO_CONFIG_FILE
 static int osb__toml_space(int c) { return c == ' ' || c == '\t'; }
 
-/* Decodes the TOML value at v (up to end) into out. Handles basic strings
- * with escapes, literal strings and bare values (booleans, numbers). Returns
- * the length, or -1 when malformed or longer than cap-1. */
+/* Whether the line from p to end has nothing more than spaces and a comment. */
+static int osb__toml_rest_empty(const char *p, const char *end) {
+    while (p < end && osb__toml_space((unsigned char)*p)) p++;
+    return p == end || *p == '#';
+}
+
+/* Decodes the TOML value at v (up to end, the end of its line) into out.
+ * Handles basic strings with escapes, literal strings and bare values
+ * (booleans, numbers). Returns the length, or -1 when malformed, when
+ * something other than a comment follows a string (this also refuses a
+ * multi-line string, which is not read, rather than read it as "") or when
+ * longer than cap-1. */
 static long osb__toml_value(const char *v, const char *end, char *out, size_t cap) {
     size_t n = 0;
 #define OSB__TOML_PUT(ch) do { if (n + 1 >= cap) return -1; out[n++] = (char)(ch); } while (0)
@@ -16322,10 +16331,10 @@ static long osb__toml_value(const char *v, const char *end, char *out, size_t ca
             default: return -1;
             }
         }
-        if (v >= end) return -1;      /* unterminated (multi-line strings are not read) */
+        if (v >= end || !osb__toml_rest_empty(v + 1, end)) return -1;
     } else if (v < end && *v == '\'') {
         for (v++; v < end && *v != '\''; v++) OSB__TOML_PUT(*v);
-        if (v >= end) return -1;
+        if (v >= end || !osb__toml_rest_empty(v + 1, end)) return -1;
     } else {
         const char *e = v;
         while (e < end && *e != '#') e++;
@@ -16501,7 +16510,8 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
             if (n == -1) continue;
             if (n < 0) {
                 osb__fmt(cfg->message, sizeof cfg->message,
-                         "config file %.100s: [connection].%s is not a one-line value", path, file_keys[i]);
+                         "config file %.100s: [connection].%s cannot be read (a one-line string, number or boolean)",
+                         path, file_keys[i]);
                 e = OSB_ERR_INVALID_ARG;
                 break;
             }

@@ -463,6 +463,12 @@ class Config(Base):
             self.assertEqual(code, 3, "%r: %s" % (text, err))
             self.assertIn(self.path, err)
             self.assertEqual(osb("config", "show", env=self.env, flags=False)[0], 3)
+        # a value the reader does not take (a multi-line string) is an error, as in [connection], not ignored
+        with open(self.path, "w") as f:
+            f.write('[defaults]\nimage = """python:3"""\n')
+        code, out, err = osb("sandbox", "list", env=self.env, flags=False)
+        self.assertEqual(code, 3, err)
+        self.assertIn("[defaults].image cannot be read", err)
         with open(self.path, "w") as f:
             f.write('# ok\n[connection]\ndomain = "%s"  # here\napi_key = \'%s\'\nrequest_timeout = 30\n'
                     'use_server_proxy = false\n[output]\ncolor = true\n[defaults]\ntimeout = "10m"\n'

@@ -193,6 +193,15 @@ TEST(config_bad_values) {
     memset(&cfg, 0, sizeof cfg);
     CHECK_EQ_INT(osb_config_load(&cfg), OSB_OK);
     CHECK_EQ_STR(cfg.client.api_key, "k\xee\x80\x80\xf0\x9f\x98\x80");
+    /* after a string only a comment: a multi-line string (not read) is refused, not read as "" */
+    cfg_reset("[connection]\napi_key = \"\"\"secret-k\"\"\"\n");
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
+    CHECK(strstr(cfg.message, "api_key") != NULL);
+    CHECK(strstr(cfg.message, "secret-k") == NULL);
+    cfg_reset("[connection]\ndomain = 'd:1' x\n");
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
     /* config init's empty api_key means "none" */
     cfg_reset("[connection]\napi_key = \"\"\ndomain = \"d:1\"\n");
     memset(&cfg, 0, sizeof cfg);

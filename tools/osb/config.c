@@ -223,10 +223,14 @@ static int toml_check(const char *text, size_t len, const char **why) {
 
 /* [section] key of the config file into out, by the reader the library's
  * osb_config_load uses for [connection] (the file has passed toml_check, so
- * no key is there twice). 0 (out "") when absent, or when the value is not
- * one line or does not fit. */
-static int file_get(const char *section, const char *key, char *out, size_t cap) {
-    long n = C.file_found ? osb__toml_get(bstr(&g_toml), g_toml.len, section, key, out, cap) : -1;
+ * no key is there twice). 1 when there; 0 (out "") when absent, or when
+ * *code already holds an error. A value that cannot be read (not one line,
+ * or too long) is an error as in [connection]: *code becomes EX_CONFIG. */
+static int file_get(const char *section, const char *key, char *out, size_t cap, int *code) {
+    long n = C.file_found && !*code ? osb__toml_get(bstr(&g_toml), g_toml.len, section, key, out, cap) : -1;
+    if (n < -1)
+        *code = errorf(EX_CONFIG, "config file %s: [%s].%s cannot be read (a one-line string, number or boolean)",
+                       C.path, section, key);
     if (n < 0) out[0] = 0;
     return n >= 0;
 }
@@ -280,13 +284,15 @@ static int resolve_config(int use_file) {
     C.color = 1;
     C.image[0] = C.sandbox_timeout[0] = 0;
     if (use_file) {
+        int code = EX_OK;
         load_toml();
-        if (file_get("output", "color", tmp, sizeof tmp)) {
+        if (file_get("output", "color", tmp, sizeof tmp, &code)) {
             int b = osb_config_bool(tmp);
             if (b >= 0) C.color = b;
         }
-        file_get("defaults", "image", C.image, sizeof C.image);
-        file_get("defaults", "timeout", C.sandbox_timeout, sizeof C.sandbox_timeout);
+        file_get("defaults", "image", C.image, sizeof C.image, &code);
+        file_get("defaults", "timeout", C.sandbox_timeout, sizeof C.sandbox_timeout, &code);
+        return code;
     }
     return EX_OK;
 }
