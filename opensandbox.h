@@ -2670,7 +2670,10 @@ OSB_API void osb_pty_detach(osb_pty *p);
  *
  * Booleans take 1/true/yes/on and 0/false/no/off (any case); the timeout is
  * in seconds (a decimal fraction is fine). A domain may carry a scheme and a
- * path prefix; a trailing "/v1" is not doubled.
+ * path prefix; a trailing "/v1" is not doubled. In the file a value is one
+ * line: a "basic" string (TOML's escapes), a 'literal' one, a number or a
+ * boolean, then at most a comment; anything else (a multi-line string, an
+ * escape that is no Unicode scalar value) is OSB_ERR_INVALID_ARG naming it.
  *
  *     osb_config cfg;
  *     osb_client *c;
