@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs test suites, each a command whose output ends with "N passed, N failed"
 # (", N skipped" optional), and prints the sum as the closing line.
+# A failed suite's failure lines are repeated after the last suite, so the
+# end of a long log says what failed, not only where.
 # usage: tests/run-suites.sh 'name=command' ...
 set -u
-total_pass=0; total_fail=0; total_skip=0; failed_suites=()
+total_pass=0; total_fail=0; total_skip=0; failed_suites=(); failure_lines=""
 for spec in "$@"; do
     name=${spec%%=*}; cmd=${spec#*=}
     echo "== $name"
@@ -27,9 +29,16 @@ for spec in "$@"; do
     fi
     if [ "$s" -gt 0 ]; then echo "   $name: $p passed, $f failed, $s skipped"; else echo "   $name: $p passed, $f failed"; fi
     total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
-    [ "$f" -eq 0 ] || failed_suites+=("$name")
+    if [ "$f" -ne 0 ]; then
+        failed_suites+=("$name")
+        failure_lines+=$(printf '%s\n' "$out" | grep -E '^(FAIL|ERROR)[: ]|^[[:space:]]*[^[:space:]]+:[0-9]+: .*failed|^  [^ ].*: .*failed' |
+            sed "s|^|   $name: |" | head -n 20)$'\n'
+    fi
 done
-[ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
+if [ ${#failed_suites[@]} -ne 0 ]; then
+    printf '%s' "$failure_lines" | grep -v '^$' | awk '!seen[$0]++' | tail -n 40
+    echo "failed suites: ${failed_suites[*]}"
+fi
 if [ "$total_skip" -gt 0 ]; then
     echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 else
