@@ -2670,10 +2670,11 @@ OSB_API void osb_pty_detach(osb_pty *p);
  *
  * Booleans take 1/true/yes/on and 0/false/no/off (any case); the timeout is
  * in seconds (a decimal fraction is fine). A domain may carry a scheme and a
- * path prefix; a trailing "/v1" is not doubled. In the file a value is one
- * line: a "basic" string (TOML's escapes), a 'literal' one, a number or a
- * boolean, then at most a comment; anything else (a multi-line string, an
- * escape that is no Unicode scalar value) is OSB_ERR_INVALID_ARG naming it.
+ * path prefix; a trailing "/v1" is not doubled. In the file a value is a
+ * "basic" string (TOML's escapes), a 'literal' one, either of them
+ * """multi-line""", a number or a boolean, then at most a comment; anything
+ * else (an array, an escape that is no Unicode scalar value) is
+ * OSB_ERR_INVALID_ARG naming the key.
  *
  *     osb_config cfg;
  *     osb_client *c;
@@ -16296,80 +16297,155 @@ static int osb__toml_rest_empty(const char *p, const char *end) {
     return p == end || *p == '#';
 }
 
-/* Decodes the TOML value at v (up to end, the end of its line) into out.
- * Handles basic strings with escapes, literal strings and bare values
- * (booleans, numbers). Returns the length, or -1 when malformed, when
- * something other than a comment follows a string (this also refuses a
- * multi-line string, which is not read, rather than read it as "") or when
- * longer than cap-1. */
-static long osb__toml_value(const char *v, const char *end, char *out, size_t cap) {
+/* Puts ch in out at *n; 0, or -1 when out (cap bytes, one for the NUL) is full. */
+static int osb__toml_put(char *out, size_t cap, size_t *n, char ch) {
+    if (*n + 1 >= cap) return -1;
+    out[(*n)++] = ch;
+    return 0;
+}
+
+/* Decodes the escape whose backslash is at *pv (a basic string's) into out
+ * at *n and steps *pv past it; -1 (*pv where it was) when it is none of
+ * TOML's or does not fit. A \u or \U escape must be a Unicode scalar value,
+ * as tomllib (which the official CLI reads its file with) has it: no
+ * surrogate, nothing past U+10FFFF. */
+static int osb__toml_escape(const char **pv, const char *end, char *out, size_t cap, size_t *n) {
+    static const char from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
+    const char *v = *pv + 1, *hit;
+    unsigned long cp = 0;
+    int digits, i, c;
+    char u8[4];
+    size_t k, m;
+    if (v >= end || !*v) return -1;
+    if ((hit = strchr(from, *v)) != NULL) {
+        if (osb__toml_put(out, cap, n, to[hit - from]) < 0) return -1;
+        *pv = v + 1;
+        return 0;
+    }
+    if (*v != 'u' && *v != 'U') return -1;
+    for (i = 0, digits = *v == 'u' ? 4 : 8; i < digits; i++) {
+        if (++v >= end || (c = osb__hexval((unsigned char)*v)) < 0) return -1;
+        cp = cp * 16 + (unsigned long)c;
+    }
+    if (cp >= 0x110000 || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+    for (k = 0, m = osb__utf8_put(u8, (uint32_t)cp); k < m; k++)
+        if (osb__toml_put(out, cap, n, u8[k]) < 0) return -1;
+    *pv = v + 1;
+    return 0;
+}
+
+/* The end of the line at p: its newline (or the CR before it), or end. */
+static const char *osb__toml_line_end(const char *p, const char *end) {
+    const char *e = (const char *)memchr(p, '\n', (size_t)(end - p));
+    if (!e) return end;
+    return e > p && e[-1] == '\r' ? e - 1 : e;
+}
+
+/* The start of the line after the one that ends at le. */
+static const char *osb__toml_next_line(const char *le, const char *end) {
+    while (le < end && *le != '\n') le++;
+    return le < end ? le + 1 : end;
+}
+
+/* Whether a multi-line string (three quotes of either kind) starts at v. */
+static int osb__toml_is_multiline(const char *v, const char *end) {
+    return end - v >= 3 && (*v == '"' || *v == '\'') && v[1] == *v && v[2] == *v;
+}
+
+/* Decodes the multi-line string at v, which may run on to the end of the
+ * text, into out. The line break right after the opening quotes is not part
+ * of it; CRLF reads as LF (as tomllib reads it); in a basic one a backslash
+ * ending a line drops the line break and the blanks after it; one or two
+ * quotes may stand right before the closing three. Returns the length, or
+ * -1 when malformed, unterminated or longer than cap-1 (cap 0: only finds
+ * its end). *line_end: the end of the line it closes on, NULL when it does
+ * not close. */
+static long osb__toml_multiline(const char *v, const char *end, const char **line_end, char *out, size_t cap) {
+    char q = *v;
     size_t n = 0;
-#define OSB__TOML_PUT(ch) do { if (n + 1 >= cap) return -1; out[n++] = (char)(ch); } while (0)
-    if (v < end && *v == '"') {
-        for (v++; v < end && *v != '"'; v++) {
-            if (*v != '\\') { OSB__TOML_PUT(*v); continue; }
-            if (++v >= end) return -1;
-            switch (*v) {
-            case 'b': OSB__TOML_PUT('\b'); break;
-            case 't': OSB__TOML_PUT('\t'); break;
-            case 'n': OSB__TOML_PUT('\n'); break;
-            case 'f': OSB__TOML_PUT('\f'); break;
-            case 'r': OSB__TOML_PUT('\r'); break;
-            case '"': OSB__TOML_PUT('"'); break;
-            case '\\': OSB__TOML_PUT('\\'); break;
-            case 'u': case 'U': {
-                int digits = *v == 'u' ? 4 : 8, i, c;
-                unsigned long cp = 0;
-                char u8[4];
-                size_t k, m;
-                for (i = 0; i < digits; i++) {
-                    if (++v >= end || (c = osb__hexval((unsigned char)*v)) < 0) return -1;
-                    cp = cp * 16 + (unsigned long)c;
-                }
-                /* a Unicode scalar value, as TOML asks: no surrogate, nothing past U+10FFFF */
-                if (cp >= 0x110000 || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
-                for (k = 0, m = osb__utf8_put(u8, (uint32_t)cp); k < m; k++) OSB__TOML_PUT(u8[k]);
-                break;
+    int run, bad = 0;
+    *line_end = NULL;
+    v += 3;
+    if (v < end && *v == '\r' && v + 1 < end && v[1] == '\n') v++;
+    if (v < end && *v == '\n') v++;
+    for (;;) {
+        if (v >= end) return -1;
+        if (*v == q) {
+            int closing;
+            for (run = 0; v + run < end && v[run] == q; run++) continue;
+            v += run;
+            closing = run >= 3;
+            if (run > 5) bad = 1;
+            for (run -= closing ? 3 : 0; run > 0; run--) bad |= osb__toml_put(out, cap, &n, q);
+            if (closing) break;
+            continue;
+        }
+        if (q == '"' && *v == '\\') {
+            const char *w = v + 1;
+            while (w < end && osb__toml_space((unsigned char)*w)) w++;
+            if (w < end && (*w == '\n' || *w == '\r')) {   /* a backslash ending the line */
+                while (w < end && (osb__toml_space((unsigned char)*w) || *w == '\n' || *w == '\r')) w++;
+                v = w;
+            } else if (osb__toml_escape(&v, end, out, cap, &n) < 0) {
+                bad = 1;
+                v += v + 1 < end ? 2 : 1;   /* on to the string's end all the same */
             }
-            default: return -1;
+            continue;
+        }
+        if (*v == '\r' && v + 1 < end && v[1] == '\n') v++;
+        bad |= osb__toml_put(out, cap, &n, *v++);
+    }
+    *line_end = osb__toml_line_end(v, end);
+    if (bad || !osb__toml_rest_empty(v, *line_end)) return -1;
+    if (out) out[n] = 0;
+    return (long)n;
+}
+
+/* Decodes the one-line TOML value at v (up to le, the end of its line) into
+ * out: a basic string with escapes, a literal string or a bare value
+ * (boolean, number). Returns the length, or -1 when malformed, when
+ * something other than a comment follows a string or when longer than
+ * cap-1. */
+static long osb__toml_value(const char *v, const char *le, char *out, size_t cap) {
+    size_t n = 0;
+    if (v < le && (*v == '"' || *v == '\'')) {
+        char q = *v;
+        for (v++; v < le && *v != q;) {
+            if (q == '"' && *v == '\\') {
+                if (osb__toml_escape(&v, le, out, cap, &n) < 0) return -1;
+            } else if (osb__toml_put(out, cap, &n, *v++) < 0) {
+                return -1;
             }
         }
-        if (v >= end || !osb__toml_rest_empty(v + 1, end)) return -1;
-    } else if (v < end && *v == '\'') {
-        for (v++; v < end && *v != '\''; v++) OSB__TOML_PUT(*v);
-        if (v >= end || !osb__toml_rest_empty(v + 1, end)) return -1;
+        if (v >= le || !osb__toml_rest_empty(v + 1, le)) return -1;
     } else {
         const char *e = v;
-        while (e < end && *e != '#') e++;
+        while (e < le && *e != '#') e++;
         while (e > v && osb__toml_space((unsigned char)e[-1])) e--;
         if (e == v) return -1;
         for (; v < e; v++) {
             if (*v == '"' || *v == '\'' || *v == '[' || *v == '{') return -1;
-            if (*v != '_') OSB__TOML_PUT(*v);   /* 1_000 = 1000 */
+            if (*v != '_' && osb__toml_put(out, cap, &n, *v) < 0) return -1;   /* 1_000 = 1000 */
         }
     }
-#undef OSB__TOML_PUT
     out[n] = 0;
     return (long)n;
 }
 
 /* Finds key in [section] of a TOML text. Returns the value's length, -1 when
  * the key is absent, -2 when its value cannot be read. Only the subset the
- * CLI writes is understood: [tables], bare or quoted keys, one-line values;
- * other lines are skipped. */
+ * CLI writes, and multi-line strings, are understood: [tables], bare or
+ * quoted keys, values of one line or multi-line strings (whose lines are
+ * never taken for keys or tables); other lines are skipped. */
 static long osb__toml_get(const char *text, size_t len, const char *section, const char *key,
                           char *out, size_t cap) {
     const char *p = text, *end = text + len;
     int in_section = 0;
     long found = -1;
     while (p < end) {
-        const char *line = p, *eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-        const char *q, *le;
-        if (!eol) eol = end;
-        p = eol < end ? eol + 1 : end;
-        le = eol;
-        if (le > line && le[-1] == '\r') le--;
-        q = line;
+        const char *line = p, *le = osb__toml_line_end(p, end), *q = line, *ks, *ke;
+        int match;
+        p = osb__toml_next_line(le, end);
         while (q < le && osb__toml_space((unsigned char)*q)) q++;
         if (q == le || *q == '#') continue;
         if (*q == '[') {
@@ -16383,26 +16459,30 @@ static long osb__toml_get(const char *text, size_t len, const char *section, con
             in_section = (size_t)(e - s) == strlen(section) && memcmp(s, section, (size_t)(e - s)) == 0;
             continue;
         }
-        if (!in_section) continue;
-        {
-            const char *ks = q, *ke;
-            if (*q == '"' || *q == '\'') {
-                ke = (const char *)memchr(q + 1, *q, (size_t)(le - q - 1));
-                if (!ke) continue;
-                ks = q + 1;
-                q = ke + 1;
-            } else {
-                while (q < le && *q != '=' && !osb__toml_space((unsigned char)*q)) q++;
-                ke = q;
-            }
-            while (q < le && osb__toml_space((unsigned char)*q)) q++;
-            if (q >= le || *q != '=') continue;
-            q++;
-            while (q < le && osb__toml_space((unsigned char)*q)) q++;
-            if ((size_t)(ke - ks) != strlen(key) || memcmp(ks, key, (size_t)(ke - ks)) != 0) continue;
+        ks = q;
+        if (*q == '"' || *q == '\'') {
+            ke = (const char *)memchr(q + 1, *q, (size_t)(le - q - 1));
+            if (!ke) continue;
+            ks = q + 1;
+            q = ke + 1;
+        } else {
+            while (q < le && *q != '=' && !osb__toml_space((unsigned char)*q)) q++;
+            ke = q;
+        }
+        while (q < le && osb__toml_space((unsigned char)*q)) q++;
+        if (q >= le || *q != '=') continue;
+        q++;
+        while (q < le && osb__toml_space((unsigned char)*q)) q++;
+        match = in_section && (size_t)(ke - ks) == strlen(key) && memcmp(ks, key, (size_t)(ke - ks)) == 0;
+        /* TOML forbids a key twice; should a file have it, the last one wins */
+        if (osb__toml_is_multiline(q, end)) {
+            long n = osb__toml_multiline(q, end, &le, match ? out : NULL, match ? cap : 0);
+            if (match) found = n < 0 ? -2 : n;
+            if (!le) break;   /* unterminated: the rest of the text is in it */
+            p = osb__toml_next_line(le, end);
+        } else if (match) {
             found = osb__toml_value(q, le, out, cap);
             if (found < 0) found = -2;
-            /* TOML forbids a key twice; should a file have it, the last one wins */
         }
     }
     return found;
@@ -16513,7 +16593,7 @@ OSB_API osb_err osb_config_load(osb_config *cfg) {
             if (n == -1) continue;
             if (n < 0) {
                 osb__fmt(cfg->message, sizeof cfg->message,
-                         "config file %.100s: [connection].%s cannot be read (a one-line string, number or boolean)",
+                         "config file %.100s: [connection].%s cannot be read (a string, number or boolean)",
                          path, file_keys[i]);
                 e = OSB_ERR_INVALID_ARG;
                 break;

@@ -456,19 +456,25 @@ class Config(Base):
                      '[connection]\ndomain = \n', '[connection]\ndomain "x"\n', '[connection]\nrequest_timeout = 3 0\n',
                      '[connection]\ndomain = "a"\ndomain = "b"\n', '[output]\n[output]\n',
                      '[defaults]\nimage = "a\\uD800"\n', '[defaults]\nimage = "a\\u12"\n',
-                     '[defaults]\nimage = "\\U00110000"\n'):
+                     '[defaults]\nimage = "\\U00110000"\n', '[defaults]\nimage = \"\"\"a\\q\"\"\"\n',
+                     '[defaults]\nimage = \"\"\"a\"\"\"\"\"\"\n', '[defaults]\nimage = \"\"\"a\n'):
             with open(self.path, "w") as f:
                 f.write(text)
             code, out, err = osb("sandbox", "list", env=self.env, flags=False)
             self.assertEqual(code, 3, "%r: %s" % (text, err))
             self.assertIn(self.path, err)
             self.assertEqual(osb("config", "show", env=self.env, flags=False)[0], 3)
-        # a value the reader does not take (a multi-line string) is an error, as in [connection], not ignored
+        # a value the reader does not take (an array) is an error, as in [connection], not ignored
         with open(self.path, "w") as f:
-            f.write('[defaults]\nimage = """python:3"""\n')
+            f.write('[defaults]\nimage = ["python:3"]\n')
         code, out, err = osb("sandbox", "list", env=self.env, flags=False)
         self.assertEqual(code, 3, err)
         self.assertIn("[defaults].image cannot be read", err)
+        # multi-line strings are read as tomllib reads them; their lines are no tables or keys
+        with open(self.path, "w") as f:
+            f.write("[defaults]\nimage = \"\"\"\npython:\\\n   3\"\"\"\nnote = '''\n[connection]\ndomain = \"x:1\"\n'''\n")
+        doc = self.json("config", "show", env=self.env, flags=False)
+        self.assertEqual((doc["default_image"], doc["domain"]), ("python:3", None))
         with open(self.path, "w") as f:
             f.write('# ok\n[connection]\ndomain = "%s"  # here\napi_key = \'%s\'\nrequest_timeout = 30\n'
                     'use_server_proxy = false\n[output]\ncolor = true\n[defaults]\ntimeout = "10m"\n'

@@ -193,8 +193,8 @@ TEST(config_bad_values) {
     memset(&cfg, 0, sizeof cfg);
     CHECK_EQ_INT(osb_config_load(&cfg), OSB_OK);
     CHECK_EQ_STR(cfg.client.api_key, "k\xee\x80\x80\xf0\x9f\x98\x80");
-    /* after a string only a comment: a multi-line string (not read) is refused, not read as "" */
-    cfg_reset("[connection]\napi_key = \"\"\"secret-k\"\"\"\n");
+    /* after a string only a comment */
+    cfg_reset("[connection]\napi_key = \"\"\"secret-k\"\"\" x\n");
     memset(&cfg, 0, sizeof cfg);
     CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
     CHECK(strstr(cfg.message, "api_key") != NULL);
@@ -208,6 +208,53 @@ TEST(config_bad_values) {
     CHECK_EQ_INT(osb_config_load(&cfg), OSB_OK);
     CHECK(cfg.client.api_key == NULL);
     CHECK_EQ_STR(cfg.client.domain, "d:1");
+    cfg_reset(NULL);
+}
+
+/* The api_key a config text gives (or "(none)"), or the error message. */
+static const char *cfg_key_of(const char *toml, osb_err *e) {
+    static osb_config cfg;
+    cfg_reset(toml);
+    memset(&cfg, 0, sizeof cfg);
+    *e = osb_config_load(&cfg);
+    return *e ? cfg.message : cfg.client.api_key ? cfg.client.api_key : "(none)";
+}
+
+/* Multi-line strings, which tomllib (the official CLI's reader) reads. */
+TEST(config_multiline_strings) {
+    static const struct { const char *toml, *key; } good[] = {
+        {"[connection]\napi_key = \"\"\"k1\"\"\"  # a comment\n", "k1"},
+        {"[connection]\napi_key = \"\"\"\nk2\"\"\"\n", "k2"},            /* the first line break is not in it */
+        {"[connection]\napi_key = '''\r\nk3\r\nmore'''\r\n", "k3\nmore"}, /* CRLF reads as LF */
+        {"[connection]\napi_key = \"\"\"k4\\\n    \n  tail\\t\\u00e9\"\"\"\n", "k4tail\t\xc3\xa9"},
+        {"[connection]\napi_key = '''k5\\n'''\n", "k5\\n"},              /* literal: no escapes */
+        {"[connection]\napi_key = \"\"\"k6\"\"\"\"\"\n", "k6\"\""},        /* two quotes before the closing three */
+        {"[connection]\napi_key = \"\"\"k7 \\\"\"\" \"\"\"\n", "k7 \"\"\" "}, /* an escaped quote closes nothing */
+        /* a multi-line string elsewhere: its lines are neither tables nor keys */
+        {"[other]\nnote = '''\n[connection]\napi_key = \"evil\"\n'''\n[connection]\napi_key = \"k8\"\n", "k8"},
+        {"[connection]\nnote = \"\"\"\napi_key = \"evil\"\n\"\"\"\n", "(none)"},
+        {"[connection]\napi_key = \"\"\"\"\"\"\n", "(none)"},              /* empty, as config init's "" */
+    };
+    static const char *const bad[] = {
+        "[connection]\napi_key = \"\"\"secret-unterminated\napi_key2 = 1\n",
+        "[connection]\napi_key = \"\"\"secret\\q\"\"\"\n",                /* no such escape */
+        "[connection]\napi_key = \"\"\"secret\\uD800\"\"\"\n",            /* no scalar value */
+        "[connection]\napi_key = \"\"\"secret\"\"\"\"\"\"\n",             /* six quotes */
+        "[connection]\napi_key = '''secret\n''' x\n",
+    };
+    size_t i;
+    osb_err e;
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const char *k = cfg_key_of(good[i].toml, &e);
+        CHECK_EQ_INT(e, OSB_OK);
+        CHECK_EQ_STR(k, good[i].key);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *m = cfg_key_of(bad[i], &e);
+        CHECK_EQ_INT(e, OSB_ERR_INVALID_ARG);
+        CHECK(strstr(m, "[connection].api_key") != NULL);
+        CHECK(strstr(m, "secret") == NULL);
+    }
     cfg_reset(NULL);
 }
 

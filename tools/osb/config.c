@@ -80,26 +80,48 @@ static const char *toml_unicode_escape(const char *p, const char *e) {
     return cp < 0x110000 && (cp < 0xD800 || cp > 0xDFFF) ? p : NULL;
 }
 
+/* The end of the escape whose backslash is at p (a basic string's), NULL
+ * (and *why) when it is none of TOML's. */
+static const char *toml_escape_end(const char *p, const char *e, const char **why) {
+    if (p + 1 >= e || !strchr("btnfr\"\\uU", p[1]) || !p[1]) {
+        *why = "invalid escape in a string";
+        return NULL;
+    }
+    if (p[1] != 'u' && p[1] != 'U') return p + 2;
+    if (!(p = toml_unicode_escape(p, e))) *why = "invalid \\u or \\U escape (4 or 8 hex digits of a Unicode scalar value)";
+    return p;
+}
+
+/* The end of the string at p: one line, or """multi-line""" (a backslash
+ * may end a line of a basic one; one or two quotes may stand right before
+ * the closing three). */
 static const char *toml_string(const char *p, const char *e, const char **why) {
     char q = *p;
-    if (e - p >= 3 && p[1] == q && p[2] == q) {   /* multi-line */
-        p += 3;
-        while (p + 2 < e && !(p[0] == q && p[1] == q && p[2] == q)) p += (q == '"' && *p == '\\') ? 2 : 1;
-        if (p + 2 >= e) { *why = "unterminated multi-line string"; return NULL; }
-        p += 3;
-        while (p < e && *p == q) p++;
-        return p;
+    if (e - p >= 3 && p[1] == q && p[2] == q) {
+        for (p += 3; p < e;) {
+            if (*p == q) {
+                const char *s = p;
+                while (p < e && *p == q) p++;
+                if (p - s < 3) continue;
+                if (p - s > 5) { *why = "more than two quotes before a string's closing three"; return NULL; }
+                return p;
+            }
+            if (q == '"' && *p == '\\') {
+                const char *w = p + 1;
+                while (w < e && (*w == ' ' || *w == '\t')) w++;
+                if (w < e && (*w == '\n' || *w == '\r')) p = w;   /* a backslash ending the line */
+                else if (!(p = toml_escape_end(p, e, why))) return NULL;
+                continue;
+            }
+            p++;
+        }
+        *why = "unterminated multi-line string";
+        return NULL;
     }
     p++;
     while (p < e && *p != q && *p != '\n') {
         if (q == '"' && *p == '\\') {
-            if (p + 1 >= e || !strchr("btnfr\"\\uU", p[1])) { *why = "invalid escape in a string"; return NULL; }
-            if (p[1] != 'u' && p[1] != 'U') {
-                p += 2;
-            } else if (!(p = toml_unicode_escape(p, e))) {
-                *why = "invalid \\u or \\U escape (4 or 8 hex digits of a Unicode scalar value)";
-                return NULL;
-            }
+            if (!(p = toml_escape_end(p, e, why))) return NULL;
             continue;
         }
         p++;
@@ -224,12 +246,12 @@ static int toml_check(const char *text, size_t len, const char **why) {
 /* [section] key of the config file into out, by the reader the library's
  * osb_config_load uses for [connection] (the file has passed toml_check, so
  * no key is there twice). 1 when there; 0 (out "") when absent, or when
- * *code already holds an error. A value that cannot be read (not one line,
- * or too long) is an error as in [connection]: *code becomes EX_CONFIG. */
+ * *code already holds an error. A value that cannot be read (an array or a
+ * table, or too long) is an error as in [connection]: *code becomes EX_CONFIG. */
 static int file_get(const char *section, const char *key, char *out, size_t cap, int *code) {
     long n = C.file_found && !*code ? osb__toml_get(bstr(&g_toml), g_toml.len, section, key, out, cap) : -1;
     if (n < -1)
-        *code = errorf(EX_CONFIG, "config file %s: [%s].%s cannot be read (a one-line string, number or boolean)",
+        *code = errorf(EX_CONFIG, "config file %s: [%s].%s cannot be read (a string, number or boolean)",
                        C.path, section, key);
     if (n < 0) out[0] = 0;
     return n >= 0;
