@@ -80,6 +80,9 @@ endif
 ifneq ($(wildcard tests/json_diff.py),)
 SUITES += "json-differential=$(PYTHON) tests/json_diff.py"
 endif
+ifneq ($(wildcard tests/toml_diff.py),)
+SUITES += "toml-differential=$(PYTHON) tests/toml_diff.py"
+endif
 ifneq ($(wildcard tests/conformance/test_filter.py),)
 SUITES += "conformance-filter=$(PYTHON) tests/conformance/test_filter.py"
 endif

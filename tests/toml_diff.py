@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Differential test of the config file reader against Python's tomllib,
+which the official CLI reads ~/.opensandbox/config.toml with.
+
+    python3 tests/toml_diff.py [--count N] [--seed S] [--cc CC]
+
+Generates N config texts (tables, bare and quoted keys, basic and literal
+strings on one line or many, escapes, quotes before a closing triple, line-
+ending backslashes, CRLF, comments, numbers, booleans, arrays, lines inside
+multi-line strings that look like tables and keys) and N mutated ones,
+builds tests/toml_diff_driver.c, and for every text tomllib reads checks
+[connection] api_key, [connection] domain and [defaults] image:
+  - absent for tomllib <=> absent for the reader;
+  - a string: the same bytes; a boolean or integer: the same value;
+  - an array or inline table: "cannot be read".
+Texts tomllib refuses are not compared: the library reads only what it
+needs from the file (osb checks the whole file first). Dotted keys are not
+generated (the CLI writes none; the reader does not take them). Prints
+"N passed, N failed".
+"""
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+LOOKUPS = (("connection", "api_key"), ("connection", "domain"), ("defaults", "image"))
+KEYS = ("api_key", "domain", "image", "note", "x")
+TABLES = ("connection", "defaults", "output", "other")
+PIECES = ("a", "Z", "0", " ", "\t", "#", "=", "[", "]", "'", '"', "\\", "é", "\U0001F600", "api_key = 'x'",
+          "[connection]", "\n", "\r\n", ",", "{", "}")
+
+
+def gen_chars(rnd, allow):
+    return "".join(rnd.choice(allow) for _ in range(rnd.randrange(0, 8)))
+
+
+def gen_basic(rnd):
+    out = []
+    for _ in range(rnd.randrange(0, 6)):
+        r = rnd.random()
+        if r < 0.5:
+            out.append(gen_chars(rnd, "ab Z0#=[]'é\t"))
+        elif r < 0.8:
+            out.append(rnd.choice(("\\n", "\\t", "\\\"", "\\\\", "\\b", "\\f", "\\r", "\\u00e9", "\\U0001F600",
+                                   "\\u0041", "\\uD800", "\\q", "\\u12")))
+        else:
+            out.append('"')
+    return '"' + "".join(out) + '"'
+
+
+def gen_multiline(rnd, q, nl):
+    out = [q * 3]
+    if rnd.random() < 0.5:
+        out.append(nl)
+    for _ in range(rnd.randrange(0, 6)):
+        r = rnd.random()
+        if r < 0.3:
+            out.append(gen_chars(rnd, "ab Z0#=é\t"))
+        elif r < 0.45:
+            out.append(nl)
+        elif r < 0.55:
+            out.append(rnd.choice(("[connection]", "api_key = \"evil\"", "image = 'evil'", "[defaults]")) + nl)
+        elif r < 0.7:
+            out.append(q * rnd.randrange(1, 3) + "x")
+        elif r < 0.85 and q == '"':
+            out.append(rnd.choice(("\\n", "\\\"", "\\\\", "\\u00e9", "\\" + nl + "   ", "\\  " + nl, "\\q")))
+        else:
+            out.append("\\")
+    out.append(q * rnd.randrange(3, 7))
+    return "".join(out)
+
+
+def gen_value(rnd, nl):
+    r = rnd.random()
+    if r < 0.3:
+        return gen_basic(rnd)
+    if r < 0.45:
+        return "'" + gen_chars(rnd, "ab Z0#=[]\"\\é") + "'"
+    if r < 0.75:
+        return gen_multiline(rnd, rnd.choice(('"', "'")), nl)
+    if r < 0.85:
+        return rnd.choice(("true", "false", "0", "30", "1_000", "-7", "+3"))
+    if r < 0.93:
+        return "[" + ", ".join(gen_basic(rnd) for _ in range(rnd.randrange(0, 3))) + "]"
+    return "{ a = 1 }"
+
+
+def gen_doc(rnd):
+    nl = "\r\n" if rnd.random() < 0.2 else "\n"
+    lines = []
+    for t in rnd.sample(TABLES, rnd.randrange(1, 4)):   # each table and key once, as TOML asks
+        lines.append(rnd.choice(("[%s]", "[ %s ]", "[\"%s\"]", "['%s']")) % t + rnd.choice(("", "  # t")))
+        for k in rnd.sample(KEYS, rnd.randrange(0, 5)):
+            key = rnd.choice((k, '"%s"' % k, "'%s'" % k))
+            lines.append("%s%s%s=%s%s%s" % (rnd.choice(("", "  ")), key, rnd.choice((" ", "")), rnd.choice((" ", "\t")),
+                                            gen_value(rnd, nl), rnd.choice(("", " # c", "\t#c"))))
+        if rnd.random() < 0.2:
+            lines.append("# a comment")
+    return nl.join(lines) + nl
+
+
+def mutate(rnd, d):
+    d = list(d)
+    for _ in range(rnd.randrange(1, 4)):
+        r = rnd.random()
+        at = rnd.randrange(0, len(d) + 1)
+        if r < 0.4 and d:
+            del d[min(at, len(d) - 1)]
+        elif r < 0.8:
+            d[at:at] = rnd.choice(PIECES)
+        else:
+            d = d[:at]
+    return "".join(d)
+
+
+def expected(doc):
+    """What tomllib reads for each lookup, or None when it refuses the text."""
+    try:
+        t = tomllib.loads(doc)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return None
+    want = []
+    for table, key in LOOKUPS:
+        tab = t.get(table)
+        want.append(tab.get(key, KeyError) if isinstance(tab, dict) else KeyError)
+    return want
+
+
+def agrees(want, got):
+    n, text = got
+    if want is KeyError:
+        return n == -1
+    if isinstance(want, bool):
+        return n >= 0 and text == (b"true" if want else b"false")
+    if isinstance(want, int):
+        try:
+            return n >= 0 and int(text.decode()) == want
+        except ValueError:
+            return False
+    if isinstance(want, str):
+        return n >= 0 and text == want.encode("utf-8")
+    return n == -2
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    args = ap.parse_args()
+
+    build = os.path.join(ROOT, "build")
+    os.makedirs(build, exist_ok=True)
+    exe = os.path.join(build, "toml_diff_driver")
+    subprocess.run([args.cc, "-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", ROOT,
+                    os.path.join(HERE, "toml_diff_driver.c"), "-o", exe, "-lm"], check=True)
+
+    rnd = random.Random(args.seed)
+    docs = [gen_doc(rnd) for _ in range(args.count)]
+    docs += [mutate(rnd, docs[i]) for i in range(args.count)]
+    blobs = [d.encode("utf-8", "surrogatepass") for d in docs]
+    with tempfile.TemporaryFile() as f:
+        for b in blobs:
+            f.write(b"%d\n" % len(b))
+            f.write(b)
+        f.seek(0)
+        out = subprocess.run([exe], stdin=f, stdout=subprocess.PIPE, check=True).stdout.decode()
+    lines = out.split("\n")
+    passed = failed = compared = 0
+    for i, d in enumerate(docs):
+        want = expected(d)
+        if want is None:
+            continue
+        compared += 1
+        fields = lines[i].split(" ")
+        got = [(int(fields[2 * k]), b"" if fields[2 * k + 1] == "-" else bytes.fromhex(fields[2 * k + 1]))
+               for k in range(3)]
+        if all(agrees(w, g) for w, g in zip(want, got)):
+            passed += 1
+        else:
+            failed += 1
+            if failed <= 10:
+                print("MISMATCH text %d: %r\n  tomllib: %r\n  reader:  %r" % (i, d[:400], want, got))
+    print("texts: %d (%d read by tomllib)" % (len(docs), compared))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
