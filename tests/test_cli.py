@@ -457,13 +457,22 @@ class Config(Base):
                      '[connection]\ndomain = "a"\ndomain = "b"\n', '[output]\n[output]\n',
                      '[defaults]\nimage = "a\\uD800"\n', '[defaults]\nimage = "a\\u12"\n',
                      '[defaults]\nimage = "\\U00110000"\n', '[defaults]\nimage = \"\"\"a\\q\"\"\"\n',
-                     '[defaults]\nimage = \"\"\"a\"\"\"\"\"\"\n', '[defaults]\nimage = \"\"\"a\n'):
+                     '[defaults]\nimage = \"\"\"a\"\"\"\"\"\"\n', '[defaults]\nimage = \"\"\"a\n',
+                     # bytes TOML allows nowhere, and an escape in a quoted table name
+                     '[connection]  # a\rb\n', '[connection]\ndomain = "a\x01"\n', '# \x7f\n',
+                     '["conn\\qection"]\n'):
             with open(self.path, "w") as f:
                 f.write(text)
             code, out, err = osb("sandbox", "list", env=self.env, flags=False)
             self.assertEqual(code, 3, "%r: %s" % (text, err))
             self.assertIn(self.path, err)
             self.assertEqual(osb("config", "show", env=self.env, flags=False)[0], 3)
+        for raw in (b'[connection]\ndomain = "a\xffb"\n', b'# \xc3'):   # not UTF-8, as tomllib.load refuses
+            with open(self.path, "wb") as f:
+                f.write(raw)
+            code, out, err = osb("config", "show", env=self.env, flags=False)
+            self.assertEqual(code, 3, "%r: %s" % (raw, err))
+            self.assertIn("not UTF-8", err)
         # a value the reader does not take (an array) is an error, as in [connection], not ignored
         with open(self.path, "w") as f:
             f.write('[defaults]\nimage = ["python:3"]\n')

@@ -13,10 +13,12 @@ builds tests/toml_diff_driver.c, and for every text tomllib reads checks
   - absent for tomllib <=> absent for the reader;
   - a string: the same bytes; a boolean or integer: the same value;
   - an array or inline table: "cannot be read".
-Texts tomllib refuses are not compared: the library reads only what it
-needs from the file (osb checks the whole file first). Dotted keys are not
-generated (the CLI writes none; the reader does not take them). Prints
-"N passed, N failed".
+Texts tomllib refuses are not compared there: the library reads only what
+it needs from the file. osb checks the whole file first, as the official
+CLI refuses a file tomllib cannot read: with build/osb built, `osb config
+show` on every 4th text must call the file "not valid TOML" exactly when
+tomllib refuses it. Dotted keys are not generated (the CLI writes none; the
+reader does not take them). Prints "N passed, N failed".
 """
 import argparse
 import os
@@ -186,6 +188,27 @@ def main():
             failed += 1
             if failed <= 10:
                 print("MISMATCH text %d: %r\n  tomllib: %r\n  reader:  %r" % (i, d[:400], want, got))
+    osb = os.path.join(build, "osb")
+    if os.path.exists(osb):
+        home = tempfile.mkdtemp()
+        os.makedirs(os.path.join(home, ".opensandbox"))
+        path = os.path.join(home, ".opensandbox", "config.toml")
+        env = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        for i in range(0, len(docs), 4):
+            with open(path, "wb") as f:
+                f.write(blobs[i])
+            r = subprocess.run([osb, "config", "show"], env=env, capture_output=True)
+            refused = r.returncode == 3 and b"is not valid TOML" in r.stderr
+            if refused == (expected(docs[i]) is None):
+                passed += 1
+            else:
+                failed += 1
+                if failed <= 10:
+                    print("MISMATCH osb's whole-file check, text %d: %r\n  tomllib %s, osb: %r" %
+                          (i, docs[i][:400], "refuses" if expected(docs[i]) is None else "reads", r.stderr[:300]))
+        subprocess.run(["rm", "-rf", home])
+    else:
+        print("(no build/osb: its whole-file check not compared)")
     print("texts: %d (%d read by tomllib)" % (len(docs), compared))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

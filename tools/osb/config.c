@@ -31,6 +31,7 @@ static void load_toml(void) {
  * file tomllib cannot read; so does osb (exit 3). Returns 0, or the line
  * number of the first error with *why set. */
 static const char *toml_value_end(const char *p, const char *e, const char **why);
+static const char *toml_escape_end(const char *p, const char *e, const char **why);
 
 static const char *toml_ws(const char *p, const char *e) {
     while (p < e && (*p == ' ' || *p == '\t')) p++;
@@ -46,7 +47,9 @@ static const char *toml_key(const char *p, const char *e, osb_buf *out) {
         if (p < e && (*p == '"' || *p == '\'')) {
             char q = *p;
             const char *s = p++;
-            while (p < e && *p != q && *p != '\n') p += (q == '"' && *p == '\\' && p + 1 < e) ? 2 : 1;
+            const char *why = NULL;
+            while (p < e && *p != q && *p != '\n')
+                if (!(p = q == '"' && *p == '\\' ? toml_escape_end(p, e, &why) : p + 1)) return NULL;
             if (p >= e || *p != q) return NULL;
             p++;
             bputn(out, s, (size_t)(p - s));
@@ -189,10 +192,29 @@ static const char *toml_value_end(const char *p, const char *e, const char **why
     }
 }
 
+/* The first byte TOML allows nowhere, not even in a string or a comment (a
+ * control character other than tab, a CR not before an LF, a byte that is
+ * not UTF-8), NULL when there is none. */
+static const char *toml_bad_byte(const char *p, const char *e, const char **why) {
+    uint32_t st = 0;
+    for (; p < e; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\r' && (p + 1 >= e || p[1] != '\n')) { *why = "a carriage return not before a line feed"; return p; }
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) { *why = "a control character"; return p; }
+        if (!osb__utf8_step(&st, c)) { *why = "not UTF-8"; return p; }
+    }
+    if (st & 0xF) { *why = "not UTF-8"; return e; }
+    return NULL;
+}
+
 static int toml_check(const char *text, size_t len, const char **why) {
-    const char *p = text, *e = text + len;
+    const char *p = text, *e = text + len, *wrong = toml_bad_byte(text, e, why);
     osb_buf seen, key, table;
     int line = 1, bad = 0;
+    if (wrong) {
+        for (; p < wrong; p++) line += *p == '\n';
+        return line;
+    }
     memset(&seen, 0, sizeof seen);
     memset(&key, 0, sizeof key);
     memset(&table, 0, sizeof table);
