@@ -501,9 +501,10 @@ TEST(connect_refused_and_dns) {
 
 static int64_t elapsed_since(int64_t t0) { return osb__now_ms() - t0; }
 
-/* The deadline fires, and close to when it should: generous bound so that
-   sanitizer and valgrind runs pass too. */
-#define SLACK_MS 600
+/* The deadline fires, and well before the server's 3 s stall ends: a
+   generous bound, so that sanitizer, valgrind and qemu runs on a busy
+   machine pass too. */
+#define SLACK_MS 1500
 
 TEST(first_byte_and_idle_timeouts) {
     osb_client *c;

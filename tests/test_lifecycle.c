@@ -1131,7 +1131,7 @@ TEST(retry_after_never_past_the_deadline) {
     rs_script(seg, sizeof seg, "503ra120-200");
     t0 = mono_ms();
     CHECK_EQ_INT(osb_sandbox_get(c, seg, &s), OSB_ERR_HTTP);
-    CHECK(mono_ms() - t0 < 1500);
+    CHECK(mono_ms() - t0 < 2500);   /* not until the 3 s deadline */
     CHECK_EQ_INT(osb_client_error(c)->attempts, 1);
     CHECK_EQ_INT(osb_client_error(c)->retry_after_ms, 120000);
     CHECK(osb_error_is_retryable(osb_client_error(c)));

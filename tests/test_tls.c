@@ -1002,7 +1002,7 @@ TEST(tls_handshake_deadline) {
     e = osb__tls_open(cl.ctx, &cl.conn, "localhost", t0 + 300, &cl.err);
     CHECK_EQ_INT(e, OSB_ERR_TIMEOUT);
     CHECK_EQ_INT(cl.err.phase, OSB_PHASE_TLS);
-    CHECK(osb__now_ms() - t0 < 1000);
+    CHECK(osb__now_ms() - t0 < 2500);   /* not the server's 5 s of silence */
     CHECK(cl.conn.tls == NULL);
     close(cl.conn.fd);
     osb__tls_ctx_free(cl.ctx);
@@ -1385,7 +1385,7 @@ TEST(e2e_deadlines_over_tls) {
     e = osb_request_raw(c, &req, &res);
     CHECK_EQ_INT(e, OSB_ERR_TIMEOUT);
     CHECK_EQ_INT(osb_client_error(c)->phase, OSB_PHASE_TLS);
-    CHECK(osb__now_ms() - t0 < 1500);
+    CHECK(osb__now_ms() - t0 < 2500);   /* not the server's 5 s of silence */
     osb_http_response_free(&res);
     osb_client_free(c);
     server_stop(&t.s);
@@ -1399,7 +1399,7 @@ TEST(e2e_deadlines_over_tls) {
     e = osb_request_raw(t.c, &req, &res);
     CHECK_EQ_INT(e, OSB_ERR_TIMEOUT);
     CHECK_EQ_INT(osb_client_error(t.c)->phase, OSB_PHASE_IDLE);
-    CHECK(osb__now_ms() - t0 < 1500);
+    CHECK(osb__now_ms() - t0 < 2000);   /* not the server's 3 s of silence */
     osb_http_response_free(&res);
     e2e_close(&t);
 }
