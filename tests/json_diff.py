@@ -14,16 +14,11 @@ Python's reading is made to follow the library's documented policy: input
 must be UTF-8, NaN/Infinity are rejected, and a string holding a lone
 surrogate (from a \\ud800 escape) is rejected. Prints "N passed, N failed".
 """
-import argparse
 import json
-import os
 import random
-import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import diff_driver
 
 INVALID = object()
 
@@ -180,33 +175,15 @@ def equal(a, b):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
-    args = ap.parse_args()
-
-    build = os.path.join(ROOT, "build")
-    os.makedirs(build, exist_ok=True)
-    exe = os.path.join(build, "json_diff_driver")
-    cmd = [args.cc, "-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", ROOT,
-           os.path.join(HERE, "json_diff_driver.c"), "-o", exe, "-lm"]
-    subprocess.run(cmd, check=True)
-
+    args = diff_driver.arguments()
+    exe = diff_driver.build("json_diff_driver", args.cc)
     rnd = random.Random(args.seed)
     docs = []
     for _ in range(args.count):
         docs.append(encode(rnd, gen_value(rnd, 0)).encode("utf-8", "surrogatepass"))
     for i in range(args.count):
         docs.append(mutate(rnd, docs[i]))
-
-    with tempfile.TemporaryFile() as f:
-        for d in docs:
-            f.write(b"%d\n" % len(d))
-            f.write(d)
-        f.seek(0)
-        out = subprocess.run([exe], stdin=f, stdout=subprocess.PIPE, check=True).stdout
-    lines = out.split(b"\n")
+    lines = diff_driver.run(exe, docs)
     passed = failed = 0
     valid = 0
     for i, d in enumerate(docs):

@@ -20,16 +20,16 @@ show` on every 4th text must call the file "not valid TOML" exactly when
 tomllib refuses it. Dotted keys are not generated (the CLI writes none; the
 reader does not take them). Prints "N passed, N failed".
 """
-import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import diff_driver
+
 LOOKUPS = (("connection", "api_key"), ("connection", "domain"), ("defaults", "image"))
 KEYS = ("api_key", "domain", "image", "note", "x")
 TABLES = ("connection", "defaults", "output", "other")
@@ -150,29 +150,13 @@ def agrees(want, got):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
-    args = ap.parse_args()
-
-    build = os.path.join(ROOT, "build")
-    os.makedirs(build, exist_ok=True)
-    exe = os.path.join(build, "toml_diff_driver")
-    subprocess.run([args.cc, "-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", ROOT,
-                    os.path.join(HERE, "toml_diff_driver.c"), "-o", exe, "-lm"], check=True)
-
+    args = diff_driver.arguments()
+    exe = diff_driver.build("toml_diff_driver", args.cc)
     rnd = random.Random(args.seed)
     docs = [gen_doc(rnd) for _ in range(args.count)]
     docs += [mutate(rnd, docs[i]) for i in range(args.count)]
     blobs = [d.encode("utf-8", "surrogatepass") for d in docs]
-    with tempfile.TemporaryFile() as f:
-        for b in blobs:
-            f.write(b"%d\n" % len(b))
-            f.write(b)
-        f.seek(0)
-        out = subprocess.run([exe], stdin=f, stdout=subprocess.PIPE, check=True).stdout.decode()
-    lines = out.split("\n")
+    lines = [x.decode() for x in diff_driver.run(exe, blobs)]
     passed = failed = compared = 0
     for i, d in enumerate(docs):
         want = expected(d)
@@ -188,7 +172,7 @@ def main():
             failed += 1
             if failed <= 10:
                 print("MISMATCH text %d: %r\n  tomllib: %r\n  reader:  %r" % (i, d[:400], want, got))
-    osb = os.path.join(build, "osb")
+    osb = os.path.join(diff_driver.BUILD, "osb")
     if os.path.exists(osb):
         home = tempfile.mkdtemp()
         os.makedirs(os.path.join(home, ".opensandbox"))
@@ -206,7 +190,7 @@ def main():
                 if failed <= 10:
                     print("MISMATCH osb's whole-file check, text %d: %r\n  tomllib %s, osb: %r" %
                           (i, docs[i][:400], "refuses" if expected(docs[i]) is None else "reads", r.stderr[:300]))
-        subprocess.run(["rm", "-rf", home])
+        shutil.rmtree(home)
     else:
         print("(no build/osb: its whole-file check not compared)")
     print("texts: %d (%d read by tomllib)" % (len(docs), compared))
