@@ -16358,13 +16358,12 @@ static int osb__toml_is_multiline(const char *v, const char *end) {
  * ending a line drops the line break and the blanks after it; one or two
  * quotes may stand right before the closing three. Returns the length, or
  * -1 when malformed, unterminated or longer than cap-1 (cap 0: only finds
- * its end). *line_end: the end of the line it closes on, NULL when it does
- * not close. */
-static long osb__toml_multiline(const char *v, const char *end, const char **line_end, char *out, size_t cap) {
+ * its end). *after: past its closing quotes, NULL when it does not close. */
+static long osb__toml_multiline(const char *v, const char *end, const char **after, char *out, size_t cap) {
     char q = *v;
     size_t n = 0;
     int run, bad = 0;
-    *line_end = NULL;
+    *after = NULL;
     v += 3;
     if (v < end && *v == '\r' && v + 1 < end && v[1] == '\n') v++;
     if (v < end && *v == '\n') v++;
@@ -16395,10 +16394,50 @@ static long osb__toml_multiline(const char *v, const char *end, const char **lin
         if (*v == '\r' && v + 1 < end && v[1] == '\n') v++;
         bad |= osb__toml_put(out, cap, &n, *v++);
     }
-    *line_end = osb__toml_line_end(v, end);
-    if (bad || !osb__toml_rest_empty(v, *line_end)) return -1;
+    *after = v;
+    if (bad) return -1;
     if (out) out[n] = 0;
     return (long)n;
+}
+
+/* The end of the array or inline table at v (past its closing bracket),
+ * which may run over lines; NULL when it does not close. The strings and
+ * comments in it are stepped over whole, brackets in them included. */
+static const char *osb__toml_skip_nested(const char *v, const char *end) {
+    int depth = 0;
+    while (v < end) {
+        if (osb__toml_is_multiline(v, end)) {
+            const char *after;
+            osb__toml_multiline(v, end, &after, NULL, 0);
+            if (!after) return NULL;
+            v = after;
+            continue;
+        }
+        switch (*v) {
+        case '"':
+        case '\'':
+            {
+                char q = *v++;
+                while (v < end && *v != q && *v != '\n') v += q == '"' && *v == '\\' && v + 1 < end ? 2 : 1;
+            }
+            break;
+        case '#':
+            while (v < end && *v != '\n') v++;
+            continue;
+        case '[':
+        case '{':
+            depth++;
+            break;
+        case ']':
+        case '}':
+            if (--depth == 0) return v + 1;
+            break;
+        default:
+            break;
+        }
+        v++;
+    }
+    return NULL;
 }
 
 /* Decodes the one-line TOML value at v (up to le, the end of its line) into
@@ -16433,10 +16472,10 @@ static long osb__toml_value(const char *v, const char *le, char *out, size_t cap
 }
 
 /* Finds key in [section] of a TOML text. Returns the value's length, -1 when
- * the key is absent, -2 when its value cannot be read. Only the subset the
- * CLI writes, and multi-line strings, are understood: [tables], bare or
- * quoted keys, values of one line or multi-line strings (whose lines are
- * never taken for keys or tables); other lines are skipped. */
+ * the key is absent, -2 when its value cannot be read. Understood: [tables],
+ * bare or quoted keys, strings of one line or many, bare values (numbers,
+ * booleans); arrays and inline tables are stepped over (the lines of a value
+ * are never taken for keys or tables); other lines are skipped. */
 static long osb__toml_get(const char *text, size_t len, const char *section, const char *key,
                           char *out, size_t cap) {
     const char *p = text, *end = text + len;
@@ -16476,10 +16515,20 @@ static long osb__toml_get(const char *text, size_t len, const char *section, con
         match = in_section && (size_t)(ke - ks) == strlen(key) && memcmp(ks, key, (size_t)(ke - ks)) == 0;
         /* TOML forbids a key twice; should a file have it, the last one wins */
         if (osb__toml_is_multiline(q, end)) {
-            long n = osb__toml_multiline(q, end, &le, match ? out : NULL, match ? cap : 0);
-            if (match) found = n < 0 ? -2 : n;
-            if (!le) break;   /* unterminated: the rest of the text is in it */
+            const char *after;
+            long n = osb__toml_multiline(q, end, &after, match ? out : NULL, match ? cap : 0);
+            if (!after) {   /* unterminated: the rest of the text is in it */
+                if (match) found = -2;
+                break;
+            }
+            le = osb__toml_line_end(after, end);
+            if (match) found = n < 0 || !osb__toml_rest_empty(after, le) ? -2 : n;
             p = osb__toml_next_line(le, end);
+        } else if (q < le && (*q == '[' || *q == '{')) {   /* an array or inline table, which may run over lines */
+            const char *after = osb__toml_skip_nested(q, end);
+            if (match) found = -2;
+            if (!after) break;
+            p = osb__toml_next_line(after, end);
         } else if (match) {
             found = osb__toml_value(q, le, out, cap);
             if (found < 0) found = -2;

@@ -234,6 +234,9 @@ TEST(config_multiline_strings) {
         {"[other]\nnote = '''\n[connection]\napi_key = \"evil\"\n'''\n[connection]\napi_key = \"k8\"\n", "k8"},
         {"[connection]\nnote = \"\"\"\napi_key = \"evil\"\n\"\"\"\n", "(none)"},
         {"[connection]\napi_key = \"\"\"\"\"\"\n", "(none)"},              /* empty, as config init's "" */
+        /* an array over lines, nested, with brackets in its strings and comments */
+        {"[connection]\nextra = [\n  [1, 2],\n  \"]\", # ]\n  '''x\n]'''\n]\napi_key = \"k9\"\n", "k9"},
+        {"[connection]\nt = { a = \"}\", b = [\"[defaults]\"] }\napi_key = 'k10'\n", "k10"},
     };
     static const char *const bad[] = {
         "[connection]\napi_key = \"\"\"secret-unterminated\napi_key2 = 1\n",
@@ -241,6 +244,7 @@ TEST(config_multiline_strings) {
         "[connection]\napi_key = \"\"\"secret\\uD800\"\"\"\n",            /* no scalar value */
         "[connection]\napi_key = \"\"\"secret\"\"\"\"\"\"\n",             /* six quotes */
         "[connection]\napi_key = '''secret\n''' x\n",
+        "[connection]\napi_key = [\n\"secret\"]\n",                          /* an array */
     };
     size_t i;
     osb_err e;

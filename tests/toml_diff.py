@@ -6,8 +6,9 @@ which the official CLI reads ~/.opensandbox/config.toml with.
 
 Generates N config texts (tables, bare and quoted keys, basic and literal
 strings on one line or many, escapes, quotes before a closing triple, line-
-ending backslashes, CRLF, comments, numbers, booleans, arrays, lines inside
-multi-line strings that look like tables and keys) and N mutated ones,
+ending backslashes, CRLF, comments, numbers, booleans, arrays over lines
+(nested, with brackets and comments in them), inline tables, lines inside
+strings and arrays that look like tables and keys) and N mutated ones,
 builds tests/toml_diff_driver.c, and for every text tomllib reads checks
 [connection] api_key, [connection] domain and [defaults] image:
   - absent for tomllib <=> absent for the reader;
@@ -87,9 +88,27 @@ def gen_value(rnd, nl):
         return gen_multiline(rnd, rnd.choice(('"', "'")), nl)
     if r < 0.85:
         return rnd.choice(("true", "false", "0", "30", "1_000", "-7", "+3"))
-    if r < 0.93:
-        return "[" + ", ".join(gen_basic(rnd) for _ in range(rnd.randrange(0, 3))) + "]"
-    return "{ a = 1 }"
+    if r < 0.9:
+        return gen_array(rnd, nl, 0)
+    return rnd.choice(("{ a = 1 }", '{ a = "]}", b = [1, 2] }', "{ s = '''x" + nl + "]''' }"))
+
+
+def gen_array(rnd, nl, depth):
+    """An array, maybe over lines, with nested arrays, strings holding
+    brackets, multi-line strings and comments."""
+    items = []
+    for _ in range(rnd.randrange(0, 4)):
+        r = rnd.random()
+        if r < 0.3 and depth < 2:
+            items.append(gen_array(rnd, nl, depth + 1))
+        elif r < 0.5:
+            items.append(rnd.choice(('"[connection]"', "'] # ['", '"\\"]"', '"a,b"')))
+        elif r < 0.65:
+            items.append(gen_multiline(rnd, rnd.choice(('"', "'")), nl))
+        else:
+            items.append(gen_basic(rnd))
+    sep = rnd.choice((", ", "," + nl + "  ", ", # a comment ]" + nl))
+    return "[" + rnd.choice(("", nl)) + sep.join(items) + rnd.choice(("", nl, "," + nl)) + "]"
 
 
 def gen_doc(rnd):
