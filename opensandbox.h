@@ -16297,8 +16297,13 @@ static int osb__toml_rest_empty(const char *p, const char *end) {
     return p == end || *p == '#';
 }
 
-/* Puts ch in out at *n; 0, or -1 when out (cap bytes, one for the NUL) is full. */
+/* Puts ch in out at *n; 0, or -1 when out (cap bytes, one for the NUL) is
+ * full. Without out, only counts. */
 static int osb__toml_put(char *out, size_t cap, size_t *n, char ch) {
+    if (!out) {
+        (*n)++;
+        return 0;
+    }
     if (*n + 1 >= cap) return -1;
     out[(*n)++] = ch;
     return 0;
@@ -16357,8 +16362,9 @@ static int osb__toml_is_multiline(const char *v, const char *end) {
  * of it; CRLF reads as LF (as tomllib reads it); in a basic one a backslash
  * ending a line drops the line break and the blanks after it; one or two
  * quotes may stand right before the closing three. Returns the length, or
- * -1 when malformed, unterminated or longer than cap-1 (cap 0: only finds
- * its end). *after: past its closing quotes, NULL when it does not close. */
+ * -1 when malformed, unterminated or longer than cap-1 (out NULL: only
+ * checks it and finds its end). *after: past its closing quotes, NULL when
+ * it does not close. */
 static long osb__toml_multiline(const char *v, const char *end, const char **after, char *out, size_t cap) {
     char q = *v;
     size_t n = 0;

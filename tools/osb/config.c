@@ -70,56 +70,29 @@ static const char *toml_key(const char *p, const char *e, osb_buf *out) {
     }
 }
 
-/* The end of the \u or \U escape at p (4 or 8 hex digits), NULL when its
- * digits are not there or it is no Unicode scalar value (a surrogate, or past
- * U+10FFFF), which tomllib refuses. */
-static const char *toml_unicode_escape(const char *p, const char *e) {
-    int digits = p[1] == 'u' ? 4 : 8, i, d;
-    unsigned long cp = 0;
-    for (i = 0, p += 2; i < digits; i++, p++) {
-        if (p >= e || (d = osb__hexval((unsigned char)*p)) < 0) return NULL;
-        cp = cp * 16 + (unsigned long)d;
-    }
-    return cp < 0x110000 && (cp < 0xD800 || cp > 0xDFFF) ? p : NULL;
-}
-
 /* The end of the escape whose backslash is at p (a basic string's), NULL
- * (and *why) when it is none of TOML's. */
+ * (and *why) when it is none of TOML's: by the library's reader, which also
+ * holds \u and \U to Unicode scalar values, as tomllib does. */
 static const char *toml_escape_end(const char *p, const char *e, const char **why) {
-    if (p + 1 >= e || !strchr("btnfr\"\\uU", p[1]) || !p[1]) {
-        *why = "invalid escape in a string";
-        return NULL;
-    }
-    if (p[1] != 'u' && p[1] != 'U') return p + 2;
-    if (!(p = toml_unicode_escape(p, e))) *why = "invalid \\u or \\U escape (4 or 8 hex digits of a Unicode scalar value)";
-    return p;
+    size_t n = 0;
+    if (osb__toml_escape(&p, e, NULL, 0, &n) == 0) return p;
+    *why = "an invalid escape in a string (\\u and \\U: 4 or 8 hex digits of a Unicode scalar value)";
+    return NULL;
 }
 
-/* The end of the string at p: one line, or """multi-line""" (a backslash
- * may end a line of a basic one; one or two quotes may stand right before
- * the closing three). */
+/* The end of the string at p: one line, or multi-line (by the library's
+ * reader: escapes, a backslash ending a line, one or two quotes before the
+ * closing three). */
 static const char *toml_string(const char *p, const char *e, const char **why) {
     char q = *p;
-    if (e - p >= 3 && p[1] == q && p[2] == q) {
-        for (p += 3; p < e;) {
-            if (*p == q) {
-                const char *s = p;
-                while (p < e && *p == q) p++;
-                if (p - s < 3) continue;
-                if (p - s > 5) { *why = "more than two quotes before a string's closing three"; return NULL; }
-                return p;
-            }
-            if (q == '"' && *p == '\\') {
-                const char *w = p + 1;
-                while (w < e && (*w == ' ' || *w == '\t')) w++;
-                if (w < e && (*w == '\n' || *w == '\r')) p = w;   /* a backslash ending the line */
-                else if (!(p = toml_escape_end(p, e, why))) return NULL;
-                continue;
-            }
-            p++;
+    if (osb__toml_is_multiline(p, e)) {
+        const char *after;
+        if (osb__toml_multiline(p, e, &after, NULL, 0) < 0) {
+            *why = after ? "an invalid escape, or more than two quotes before the closing three, in a multi-line string"
+                         : "unterminated multi-line string";
+            return NULL;
         }
-        *why = "unterminated multi-line string";
-        return NULL;
+        return after;
     }
     p++;
     while (p < e && *p != q && *p != '\n') {
