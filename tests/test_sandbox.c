@@ -162,6 +162,13 @@ TEST(config_skip_env_and_named_file) {
     cfg_reset(NULL);
 }
 
+/* Loads the config from a file holding toml (the environment cleared). */
+static osb_err cfg_load_text(const char *toml, osb_config *cfg) {
+    cfg_reset(toml);
+    memset(cfg, 0, sizeof *cfg);
+    return osb_config_load(cfg);
+}
+
 TEST(config_bad_values) {
     osb_config cfg;
     cfg_reset(NULL);
@@ -177,35 +184,21 @@ TEST(config_bad_values) {
     setenv("OPEN_SANDBOX_REQUEST_TIMEOUT", "-3", 1);
     memset(&cfg, 0, sizeof cfg);
     CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
-    cfg_reset("[connection]\napi_key = \"unterminated\n");
-    memset(&cfg, 0, sizeof cfg);
-    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(cfg_load_text("[connection]\napi_key = \"unterminated\n", &cfg), OSB_ERR_INVALID_ARG);
     CHECK(strstr(cfg.message, "unterminated") == NULL);   /* never echoes the key */
     /* an escape is a Unicode scalar value (as tomllib, which the official CLI reads
        its file with, has it): a surrogate or a code point past U+10FFFF is refused */
-    cfg_reset("[connection]\napi_key = \"k\\uD800\"\n");
-    memset(&cfg, 0, sizeof cfg);
-    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
-    cfg_reset("[connection]\napi_key = \"k\\U00110000\"\n");
-    memset(&cfg, 0, sizeof cfg);
-    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
-    cfg_reset("[connection]\napi_key = \"k\\uE000\\U0001F600\"\n");
-    memset(&cfg, 0, sizeof cfg);
-    CHECK_EQ_INT(osb_config_load(&cfg), OSB_OK);
+    CHECK_EQ_INT(cfg_load_text("[connection]\napi_key = \"k\\uD800\"\n", &cfg), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(cfg_load_text("[connection]\napi_key = \"k\\U00110000\"\n", &cfg), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(cfg_load_text("[connection]\napi_key = \"k\\uE000\\U0001F600\"\n", &cfg), OSB_OK);
     CHECK_EQ_STR(cfg.client.api_key, "k\xee\x80\x80\xf0\x9f\x98\x80");
     /* after a string only a comment */
-    cfg_reset("[connection]\napi_key = \"\"\"secret-k\"\"\" x\n");
-    memset(&cfg, 0, sizeof cfg);
-    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(cfg_load_text("[connection]\napi_key = \"\"\"secret-k\"\"\" x\n", &cfg), OSB_ERR_INVALID_ARG);
     CHECK(strstr(cfg.message, "api_key") != NULL);
     CHECK(strstr(cfg.message, "secret-k") == NULL);
-    cfg_reset("[connection]\ndomain = 'd:1' x\n");
-    memset(&cfg, 0, sizeof cfg);
-    CHECK_EQ_INT(osb_config_load(&cfg), OSB_ERR_INVALID_ARG);
+    CHECK_EQ_INT(cfg_load_text("[connection]\ndomain = 'd:1' x\n", &cfg), OSB_ERR_INVALID_ARG);
     /* config init's empty api_key means "none" */
-    cfg_reset("[connection]\napi_key = \"\"\ndomain = \"d:1\"\n");
-    memset(&cfg, 0, sizeof cfg);
-    CHECK_EQ_INT(osb_config_load(&cfg), OSB_OK);
+    CHECK_EQ_INT(cfg_load_text("[connection]\napi_key = \"\"\ndomain = \"d:1\"\n", &cfg), OSB_OK);
     CHECK(cfg.client.api_key == NULL);
     CHECK_EQ_STR(cfg.client.domain, "d:1");
     cfg_reset(NULL);
@@ -214,9 +207,7 @@ TEST(config_bad_values) {
 /* The api_key a config text gives (or "(none)"), or the error message. */
 static const char *cfg_key_of(const char *toml, osb_err *e) {
     static osb_config cfg;
-    cfg_reset(toml);
-    memset(&cfg, 0, sizeof cfg);
-    *e = osb_config_load(&cfg);
+    *e = cfg_load_text(toml, &cfg);
     return *e ? cfg.message : cfg.client.api_key ? cfg.client.api_key : "(none)";
 }
 
