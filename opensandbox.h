@@ -14260,25 +14260,26 @@ static osb_err osb__ex_decode(osb_stream *s, int *skip) {
  * front of the unread body bytes, while the tokenizer waits at the start of
  * a line with nothing pending, decoded by the fast path where it lies. The
  * fast path takes no CR or LF inside a line, so the line it finds is the one
- * the tokenizer would cut. The object is copied to the event buffer (ev.raw
- * is NUL-terminated there, as always), and the tokenizer moves past the line
+ * the tokenizer would cut. The object stays where it is (ev.raw, NUL-
+ * terminated as always), and the tokenizer moves past the line
  * and a blank line after it as if it had read them. Its limits hold
- * (max_event, the LF counted) and the buffers stay as they are: a longer
- * line goes the general way, which grows them. Returns 1 when s->wire holds
+ * (max_event, the LF counted) and the buffers stay as they are: a line
+ * longer than the text buffer goes the general way, which grows it. Returns 1 when s->wire holds
  * the event. */
 static int osb__ex_take_line(osb_stream *s) {
     const char *p = s->pending;
     size_t n = s->pending_len, end, used;
-    if (s->kind == OSB__EX_METRICS || s->no_fast || p[0] != '{' || s->bindcap <= 256 || s->evcap < 2 ||
-        s->sse.max_event < 2 || !osb__sse_at_line(&s->sse))
+    if (s->kind == OSB__EX_METRICS || s->no_fast || p[0] != '{' || s->bindcap <= 256 || s->sse.max_event < 2 ||
+        !osb__sse_at_line(&s->sse))
         return 0;
     n = OSB__MIN(n, s->bindcap - 256);
-    n = OSB__MIN(n, s->evcap - 1);
     n = OSB__MIN(n, s->sse.max_event - 1);
     if (!osb__ex_fast(p, n, &s->wire, s->bindbuf, &end)) return 0;
-    memcpy(s->evbuf, s->wire.raw.ptr, s->wire.raw.len);
-    s->evbuf[s->wire.raw.len] = 0;
-    s->wire.raw.ptr = s->evbuf;
+    /* ev.raw is NUL-terminated where it lies, over the blank or LF after
+     * the object (read already): the body bytes are in the connection's
+     * receive buffer, the library's own, which keeps them until the next
+     * read, that is past the next osb_stream_next */
+    ((char *)p)[(size_t)(s->wire.raw.ptr - p) + s->wire.raw.len] = 0;
     used = end + 1;
     if (used < s->pending_len && p[used] == '\n') used++;
     osb__sse_skip_lines(&s->sse, used);

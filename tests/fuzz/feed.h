@@ -327,6 +327,11 @@ FEED_FN void feed_stream(osb_stream *s, feed_out *o) {
 FEED_FN void feed_events(osb_client *c, const char *in, size_t len, int no_fast, size_t max_event, feed_out *o) {
     osb_stream s;
     osb_body b;
+    /* the body bytes are writable, as in a connection's receive buffer
+       (osb__ex_take_line ends ev.raw there) */
+    char *body = (char *)malloc(len ? len : 1);   /* exactly: a write past the end is caught */
+    if (!body) abort();
+    memcpy(body, in, len);
     memset(&s, 0, sizeof s);
     memset(&b, 0, sizeof b);
     b.cl = c;
@@ -340,9 +345,10 @@ FEED_FN void feed_events(osb_client *c, const char *in, size_t len, int no_fast,
     if (!s.evbuf) abort();
     osb_sse_init(&s.sse, s.evbuf, s.evcap);
     if (max_event) s.sse.max_event = max_event;
-    s.pending = in;
+    s.pending = body;
     s.pending_len = len;
     feed_stream(&s, o);
+    free(body);
     free(s.evbuf);
     free(s.bindbuf);
     free(s.resbuf);
