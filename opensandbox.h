@@ -216,7 +216,10 @@
  *     OSB_NO_SENDFILE             defined: uploads from a descriptor use read(),
  *                                 never sendfile (Linux)
  *     OSB_NO_SIMD                 defined: JSON strings are scanned by 8-byte
- *                                 words, never with SSE2 or NEON
+ *                                 words, never with SSE2, AVX2 or NEON
+ *     OSB_NO_AVX2                 defined: the strings of execd events are not
+ *                                 scanned 64 bytes per step with AVX2 on the
+ *                                 x86-64 CPUs that have it (2 KB less code)
  *     OSB_SHORT_ERRNO_TEXT    0   1 = system errors in messages read from a short
  *                                 table of those sockets and files give (musl's
  *                                 wording), "error N" for the rest, not strerror
@@ -3219,6 +3222,15 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
     defined(__aarch64__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #  include <arm_neon.h>
 #  define OSB__SIMD_NEON 1
+#endif
+/* On x86-64 the strings of execd events are also scanned 64 bytes per step
+ * with AVX2, chosen at run time when the CPU and the OS have it (>>execd).
+ * The code is compiled for AVX2 function by function (target attributes),
+ * so the rest of the program still runs on any x86-64. */
+#if defined(OSB__SIMD_SSE2) && defined(__x86_64__) && !defined(OSB_NO_AVX2) && !OSB_NO_FAST_EVENTS
+#  include <immintrin.h>
+#  include <cpuid.h>
+#  define OSB__AVX2 1
 #endif
 
 #ifndef OSB_TLS
@@ -13891,8 +13903,8 @@ static int osb__ex_fast_done(size_t i, size_t *at, char *start, char *w, size_t 
  * when dst is not NULL. Plain text, non-ASCII included, is copied by words
  * up to the next '"', '\\' or control byte; whole words are stored, the bytes
  * after the stop included: they are overwritten by what follows or lie past
- * the text. That needs 15 bytes of slack (16-byte steps, osb__ex_fast_str),
- * which out always has: the output never runs ahead of the input (a
+ * the text. That needs 63 bytes of slack (64-byte steps with AVX2,
+ * osb__ex_fast_str_v64), which out always has: the output never runs ahead of the input (a
  * string's text is shorter than its JSON) and out is 256 bytes longer than
  * the event. Bytes at or above 0x80 are noted on the way and the text is
  * checked as UTF-8 once at the end, only if it had any (the characters
@@ -14022,8 +14034,204 @@ static int osb__ex_fast_str_v16(const char *p, size_t n, size_t *at, char *out, 
 }
 #endif
 
+#if defined(OSB__AVX2)
+/* ---- 64 bytes per step with AVX2 (x86-64, chosen at run time) ----------- */
+
+/* Functions with AVX2 code; they run only after osb__avx2_usable said yes. */
+#define OSB__AVX2_FN __attribute__((target("avx2")))
+#define OSB__V32_FN static inline __attribute__((target("avx2"), always_inline, unused))
+
+/* Whether this CPU runs AVX2 and the OS keeps the 256-bit registers: CPUID
+ * leaf 1 (OSXSAVE, AVX), XCR0 (SSE and AVX state saved), leaf 7 (AVX2).
+ * Asked once; threads racing to the first call store the same answer. */
+static int osb__avx2_usable(void) {
+    static int known;   /* 0: not asked yet, 1: no, 2: yes */
+    if (!known) {
+        unsigned a, b, c, d, xcr0, xcr0_high;
+        int yes = 0;
+        if (__get_cpuid(1, &a, &b, &c, &d) && (c >> 27 & 1) && (c >> 28 & 1)) {
+            __asm__ __volatile__("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
+            if ((xcr0 & 6) == 6 && __get_cpuid_max(0, NULL) >= 7) {
+                __cpuid_count(7, 0, a, b, c, d);
+                yes = (int)(b >> 5 & 1);
+            }
+            (void)xcr0_high;
+        }
+        known = yes ? 2 : 1;
+    }
+    return known == 2;
+}
+
+OSB__V32_FN __m256i osb__v32_load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+OSB__V32_FN void osb__v32_store(void *w, __m256i x) { _mm256_storeu_si256((__m256i *)w, x); }
+OSB__V32_FN uint64_t osb__v32_mask(__m256i m) { return (uint64_t)(uint32_t)_mm256_movemask_epi8(m); }
+/* A bit for each nonzero byte of x. */
+OSB__V32_FN uint64_t osb__v32_nonzero(__m256i x) {
+    return ~osb__v32_mask(_mm256_cmpeq_epi8(x, _mm256_setzero_si256())) & 0xFFFFFFFFull;
+}
+
+/* '"', '\\' and control bytes (x <= 0x1F as x == min(x, 0x1F)). */
+OSB__V32_FN __m256i osb__v32_stops(__m256i x) {
+    __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(x, _mm256_set1_epi8(0x1F)), x);
+    return _mm256_or_si256(ctl, _mm256_or_si256(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"')),
+                                                _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'))));
+}
+
+/* The same sixteen bytes in both lanes (a table for _mm256_shuffle_epi8). */
+#define OSB__V32_TABLE(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                  \
+    _mm256_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h), \
+                     (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), (char)(o), (char)(p), \
+                     (char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h), \
+                     (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), (char)(o), (char)(p))
+
+/* The UTF-8 errors of the 32 bytes x (nonzero bytes), prev being the 32
+ * before them (zero where ASCII came before); valid text has none, and
+ * other text has one at or before the first byte where osb__v16_utf8_errors
+ * flags one. Every error but one is a byte that must not follow the byte
+ * before it, and each kind is a set of (high nibble before, low nibble
+ * before, high nibble of this byte): a table per nibble gives the kinds it
+ * allows (one bit each), and a kind holds where all three tables allow it.
+ *   0x01 a lead (C0-FF) not followed by a continuation byte (80-BF)
+ *   0x02 a continuation byte after ASCII
+ *   0x04 E0 then 80-9F (overlong)
+ *   0x08 F4-FF then 90-BF (above U+10FFFF)
+ *   0x10 ED then A0-BF (a surrogate)
+ *   0x20 C0 or C1 then a continuation byte (overlong)
+ *   0x40 F0 then 80-8F (overlong), F5-FF then 80-8F (above U+10FFFF)
+ *   0x80 a continuation byte after a continuation byte
+ * The last is no error where a lead two or three bytes before (E0 and up,
+ * F0 and up) asks for this byte as its third or fourth, and the lack of it
+ * is one where such a lead asks: so the two are XORed. */
+OSB__V32_FN __m256i osb__v32_utf8_errors(__m256i x, __m256i prev) {
+    const __m256i high_before = OSB__V32_TABLE(0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02,   /* 0-7 */
+                                               0x80, 0x80, 0x80, 0x80, 0x21, 0x01, 0x15, 0x49);  /* 8-F */
+    const __m256i low_before = OSB__V32_TABLE(0xE7, 0xA3, 0x83, 0x83, 0x8B, 0xCB, 0xCB, 0xCB,
+                                              0xCB, 0xCB, 0xCB, 0xCB, 0xCB, 0xDB, 0xCB, 0xCB);
+    const __m256i high_this = OSB__V32_TABLE(0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,
+                                             0xE6, 0xAE, 0xBA, 0xBA, 0x01, 0x01, 0x01, 0x01);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    __m256i joined = _mm256_permute2x128_si256(prev, x, 0x21);   /* prev's high lane, x's low lane */
+    __m256i p1 = _mm256_alignr_epi8(x, joined, 15), p2 = _mm256_alignr_epi8(x, joined, 14),
+            p3 = _mm256_alignr_epi8(x, joined, 13);
+    __m256i kinds = _mm256_and_si256(
+        _mm256_and_si256(_mm256_shuffle_epi8(high_before, _mm256_and_si256(_mm256_srli_epi16(p1, 4), nibble)),
+                         _mm256_shuffle_epi8(low_before, _mm256_and_si256(p1, nibble))),
+        _mm256_shuffle_epi8(high_this, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble)));
+    /* 0x80 where p2 >= E0 or p3 >= F0: saturating subtraction lands at or above 0x80 exactly then */
+    __m256i asked = _mm256_and_si256(_mm256_or_si256(_mm256_subs_epu8(p2, _mm256_set1_epi8(0x60)),
+                                                     _mm256_subs_epu8(p3, _mm256_set1_epi8(0x70))),
+                                     _mm256_set1_epi8((char)0x80));
+    return _mm256_xor_si256(kinds, asked);
+}
+
+/* The last min(n, 128) bytes of p placed to end at tail[128], zeros in
+ * tail[128..256): the input near its end, readable 128 bytes on. */
+OSB__AVX2_FN static void osb__v64_tail(const char *p, size_t n, unsigned char *tail) {
+    int k;
+    if (n >= 128) {   /* four vectors: a call to memcpy costs more here */
+        for (k = 0; k < 128; k += 32) osb__v32_store(tail + k, osb__v32_load(p + n - 128 + k));
+    } else {
+        memcpy(tail + 128 - n, p, n);
+    }
+    for (k = 128; k < 256; k += 32) osb__v32_store(tail + k, _mm256_setzero_si256());
+}
+
+/* osb__ex_fast_str_words 64 bytes per step with AVX2 (after
+ * osb__avx2_usable). A step loads 64 bytes, stores them at the output,
+ * judges them as UTF-8 and finds their stops; its stops are then taken in
+ * order from the mask, without waiting for another load to find the next:
+ * after an escape the rest of the step is stored again from the input,
+ * where the output now is. A step is judged whole against the 32 bytes
+ * before it; in the step with the closing quote, only the bytes up to the
+ * quote count, which catches a character cut short by it. That is the raw text between escapes, as the
+ * other scans judge it. Within 128 bytes of the input's end the bytes are
+ * read from a copy followed by zeros (osb__v64_tail), so no load passes the
+ * end; a zero is a stop, past the end it means no closing quote. */
+OSB__AVX2_FN static int osb__ex_fast_str_v64(const char *p, size_t n, size_t *at, char *out, size_t *o,
+                                             osb_str *dst) {
+    unsigned char tail[256];
+    int tailed = 0;
+    size_t i = *at;
+    char *const start = out + *o;
+    char *w = start;
+    __m256i prev = _mm256_setzero_si256(), bad = prev;
+    for (;;) {
+        const char *src;
+        char *wseg = w;
+        size_t ib = i, seg = 0;
+        uint64_t m;
+        __m256i a, b, err_a, err_b;
+        if (!tailed && n - i < 128) {
+            osb__v64_tail(p, n, tail);
+            tailed = 1;
+        }
+        src = tailed ? (const char *)tail + 128 - (n - i) : p + i;
+        a = osb__v32_load(src);
+        b = osb__v32_load(src + 32);
+        osb__v32_store(w, a);
+        osb__v32_store(w + 32, b);
+        err_a = osb__v32_utf8_errors(a, prev);
+        err_b = osb__v32_utf8_errors(b, a);
+        prev = b;
+        m = osb__v32_mask(osb__v32_stops(a)) | osb__v32_mask(osb__v32_stops(b)) << 32;
+        if (!m) {
+            bad = _mm256_or_si256(bad, _mm256_or_si256(err_a, err_b));
+            i += 64;
+            w += 64;
+            continue;
+        }
+        for (;;) {   /* the stops of this step, in order */
+            size_t f = (size_t)__builtin_ctzll(m), k;
+            unsigned char e;
+            if (f >= n - ib) return 0;   /* past the input's end: no closing quote */
+            w = wseg + (f - seg);
+            if (src[f] != '\\') {
+                if (src[f] != '"') return 0;   /* a control byte */
+                /* bad UTF-8 before this step, or in it up to the quote, the quote included */
+                if (!_mm256_testz_si256(bad, bad) ||
+                    (osb__v32_nonzero(err_a) | osb__v32_nonzero(err_b) << 32) & (m ^ (m - 1)))
+                    return 0;
+                return osb__ex_fast_done(ib + f, at, start, w, o, dst);
+            }
+            if (f + 1 >= n - ib) return 0;
+            e = (unsigned char)src[f + 1];
+            if (e < 128 && osb__ex_esc[e]) {
+                *w++ = (char)osb__ex_esc[e];
+                k = f + 2;
+            } else {
+                size_t j = ib + f;
+                if (e != 'u' || !osb__ex_unescape_u(p, n, &j, &w)) return 0;
+                k = j - ib;
+            }
+            /* The escape ends the step or runs past it. b stays the bytes
+             * before the next step: it ends in the escape's ASCII, and a
+             * lead byte before that is an error of this step already. */
+            if (k >= 64) {
+                bad = _mm256_or_si256(bad, _mm256_or_si256(err_a, err_b));
+                i = ib + k;
+                break;
+            }
+            m &= ~0ull << k;   /* not the stops inside the escape */
+            seg = k;
+            wseg = w;
+            osb__v32_store(w, osb__v32_load(src + k));
+            osb__v32_store(w + 32, osb__v32_load(src + k + 32));
+            if (!m) {
+                bad = _mm256_or_si256(bad, _mm256_or_si256(err_a, err_b));
+                i = ib + 64;
+                w = wseg + (64 - k);
+                break;
+            }
+        }
+    }
+}
+#endif /* OSB__AVX2 */
+
 /* A string of an event the fast way (osb__ex_fast_str_words: the contract). */
 static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
+#if defined(OSB__AVX2)
+    if (osb__avx2_usable()) return osb__ex_fast_str_v64(p, n, at, out, o, dst);
+#endif
 #if defined(OSB__SIMD)
     return osb__ex_fast_str_v16(p, n, at, out, o, dst);
 #else

@@ -1055,36 +1055,70 @@ static void scan_text(char *buf, size_t len, int bad, uint32_t *rng) {
     if (len && feed_rand(rng) % 3) buf[len - 1] = '"';
 }
 
-/* One string both ways, starting at p[at] with the input ending at p[n]:
- * the same result, end and text. Counts the strings taken in *ok. */
-static int scan_same(const char *p, size_t n, size_t at, int *ok) {
-    static char out_v[512], out_w[512];
-    size_t at_v = at, at_w = at, o_v = 3, o_w = 3;
-    osb_str sv = {NULL, 0}, sw = {NULL, 0};
-    int rv = osb__ex_fast_str(p, n, &at_v, out_v, &o_v, &sv);
-    int rw = osb__ex_fast_str_words(p, n, &at_w, out_w, &o_w, &sw);
-    *ok += rv;
-    if (rv != rw || (rv && (at_v != at_w || o_v != o_w || sv.len != sw.len || memcmp(sv.ptr, sw.ptr, sv.len) != 0 ||
-                            sv.ptr[sv.len] != 0))) {
-        fprintf(stderr, "  string scans differ at %zu of %zu: vector %d (end %zu, %zu bytes), words %d (end %zu, %zu bytes)\n",
-                at, n, rv, at_v, sv.len, rw, at_w, sw.len);
-        return 0;
-    }
+/* The string scans of this build, each held against the words: 16 bytes
+ * per step where the machine has vectors, 64 with AVX2 where the CPU has
+ * it, and osb__ex_fast_str, which picks one of them. */
+typedef int (*scan_fn)(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst);
+static const struct {
+    const char *name;
+    scan_fn fn;
+} scan_fns[] = {
+    {"picked", osb__ex_fast_str},
+#if defined(OSB__SIMD)
+    {"16 bytes", osb__ex_fast_str_v16},
+#endif
+#if defined(OSB__AVX2)
+    {"AVX2", osb__ex_fast_str_v64},
+#endif
+};
+
+/* Whether scan_fns[k] runs on this machine. */
+static int scan_runs(size_t k) {
+#if defined(OSB__AVX2)
+    if (scan_fns[k].fn == osb__ex_fast_str_v64) return osb__avx2_usable();
+#endif
+    (void)k;
     return 1;
 }
 
-/* osb__ex_fast_str and osb__str_plain_end (16 bytes per step where the
+/* One string every way, starting at p[at] with the input ending at p[n]:
+ * the same result, end and text as the words. Counts the strings taken in
+ * *ok. */
+static int scan_same(const char *p, size_t n, size_t at, int *ok) {
+    static char out_v[1024], out_w[1024];
+    size_t at_w = at, o_w = 3, k;
+    osb_str sw = {NULL, 0};
+    int rw = osb__ex_fast_str_words(p, n, &at_w, out_w, &o_w, &sw), same = 1;
+    *ok += rw;
+    for (k = 0; k < sizeof scan_fns / sizeof scan_fns[0]; k++) {
+        size_t at_v = at, o_v = 3;
+        osb_str sv = {NULL, 0};
+        int rv;
+        if (!scan_runs(k)) continue;
+        rv = scan_fns[k].fn(p, n, &at_v, out_v, &o_v, &sv);
+        if (rv != rw || (rv && (at_v != at_w || o_v != o_w || sv.len != sw.len ||
+                                memcmp(sv.ptr, sw.ptr, sv.len) != 0 || sv.ptr[sv.len] != 0))) {
+            fprintf(stderr, "  string scans differ at %zu of %zu: %s %d (end %zu, %zu bytes), words %d (end %zu, %zu bytes)\n",
+                    at, n, scan_fns[k].name, rv, at_v, sv.len, rw, at_w, sw.len);
+            same = 0;
+        }
+    }
+    return same;
+}
+
+/* The string scans and osb__str_plain_end (16 bytes per step where the
  * machine has vectors) against their portable word versions, on texts of
- * every length 0..80 starting at every alignment, ending right before an
- * unreadable page (the scan must not read on) and inside a longer input. */
+ * every length 0..80 and of lengths up to 330 (several 64-byte steps),
+ * starting at every alignment, ending right before an unreadable page (the
+ * scan must not read on) and inside a longer input. */
 TEST(json_string_scan_vector_matches_words) {
     feed_mem mem;
-    char text[200];
+    char text[400];
     uint32_t rng = 2024;
     size_t len, align;
     int k, bad = 0, ok = 0, plain_bad = 0;
-    feed_mem_init(&mem, 256);
-    for (len = 0; len <= 80 && bad < 5; len++) {
+    feed_mem_init(&mem, 512);
+    for (len = 0; len <= 330 && bad < 5; len += len < 80 ? 1 : 3) {
         for (align = 0; align < 16; align++) {
             for (k = 0; k < 12; k++) {
                 size_t n, at, q;
@@ -1103,10 +1137,11 @@ TEST(json_string_scan_vector_matches_words) {
                 /* followed by more input */
                 memcpy(text + n, "\",\"x\":\"0123456789abcdef0123456789\"}", 36);
                 if (!scan_same(text, n + 36, align, &ok)) bad++;
-                for (at = align; at <= n; at++)
-                    if (osb__str_plain_end((const unsigned char *)p, at, n) !=
-                        osb__str_plain_end_words((const unsigned char *)p, at, n))
-                        plain_bad++;
+                if (len <= 80)
+                    for (at = align; at <= n; at++)
+                        if (osb__str_plain_end((const unsigned char *)p, at, n) !=
+                            osb__str_plain_end_words((const unsigned char *)p, at, n))
+                            plain_bad++;
             }
         }
     }
@@ -1114,6 +1149,44 @@ TEST(json_string_scan_vector_matches_words) {
     CHECK_EQ_INT(plain_bad, 0);
     CHECK(ok > 1000);   /* the valid texts do get through */
     feed_mem_free(&mem);
+}
+
+/* Every pair of bytes, with a third byte after it, as UTF-8 in a string at
+ * places around the 16-, 32- and 64-byte steps (the pair split by a step's
+ * edge, the bytes before it in the step before): every scan takes or
+ * refuses each the way the words do. Runs of escapes before the pair move
+ * the output against the input and leave ASCII before the pair. */
+TEST(json_string_scan_utf8_pairs) {
+    static const size_t places[] = {0, 14, 31, 47, 62, 63, 95};
+    static const unsigned char thirds[] = {'a', 0x80, 0xBF, 0xC3};
+    char text[256];
+    int bad = 0, ok = 0;
+    unsigned b0, b1;
+    size_t pl, t;
+    for (pl = 0; pl < sizeof places / sizeof places[0]; pl++) {
+        for (t = 0; t < sizeof thirds; t++) {
+            for (b0 = 0x20; b0 < 0x100 && bad < 5; b0++) {
+                for (b1 = 0x20; b1 < 0x100; b1++) {
+                    size_t at = 0, q;
+                    if (b0 == '"' || b0 == '\\' || b1 == '"' || b1 == '\\') continue;
+                    if (b0 < 0x80 && b1 < 0x80 && b1 != 'z') continue;   /* ASCII pairs: one stands for all */
+                    for (q = 0; q < places[pl]; q++) text[q] = (char)(q % 7 == 3 && pl % 2 ? '\\' : 'x');
+                    for (q = 0; q < places[pl]; q++)   /* a lone backslash escapes the next byte as 'n' */
+                        if (text[q] == '\\') text[++q] = 'n';
+                    q = places[pl];
+                    text[q] = (char)b0;
+                    text[q + 1] = (char)b1;
+                    text[q + 2] = (char)thirds[t];
+                    text[q + 3] = 'y';
+                    text[q + 4] = '"';
+                    memcpy(text + q + 5, ",\"k\":1}", 8);
+                    if (!scan_same(text, q + 12, at, &ok)) bad++;
+                }
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(ok > 1000);
 }
 
 /* ---- multipart --------------------------------------------------------------- */
