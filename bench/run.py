@@ -754,24 +754,24 @@ the causes, whatever a single run says.
   16 KiB buffer of the day before. Suggested: a small buffer (16 KiB) for heads, small bodies
   and the idle pool, and a larger one (128 KiB) taken for the duration of a sink-bound or
   streamed body and released when the connection goes back to the pool.
-- **W2 typed events and the CLI** (perf, 2026-12-07, header at 508a964 and later): a bare
-  JSON line at the front of the body is decoded where it lies; string text is copied 16 bytes
-  per step (SSE2/NEON) up to a `"`, `\\` or control byte, with the UTF-8 check in the same
-  pass. The canned stream (484k events of ~413 bytes, each with ~9 escapes and ~25 non-ASCII
-  bytes) decodes at ~2 GB/s in memory (osb__ex_fast alone, 8,192 different events in turn).
-  Of that, ~40% are mispredicted branches, about one per stop: the same 128 events repeated
-  (the branch predictor learns the stops) decode in ~60% of the time. The UTF-8 check is
-  ~20% in the fused pass; as a pass of its own (the common rules, ~22 SSE2 operations per 16
-  bytes) it costs ~30% of the time. 64-byte steps end a run at its stop without a mispredict
-  (~20% faster without UTF-8) but need that separate pass, and came out even; 32-byte fused
-  steps too. In the CLI (`osb command run` to a pipe, CPU of osb and `cat` on the client
-  core): ~180-200 ms per 200 MB against curl's ~75-90 ms; osb__ex_fast is ~55-63% of it, the
-  kernel's receive copy ~11%, chunked framing ~4%, the copies of the event and its text ~4%,
-  `cat` and the pipe ~6-12%. A larger pipe (F_SETPIPE_SZ 1 MiB) or receive buffer (128 KiB)
-  changed nothing measurable; the CLI already writes once per network read (~3,100 writes of
-  ~64 KiB). 0.5x curl needs the decode at ~3 GB/s on this text: a UTF-8 check of fewer
-  operations (nibble lookups: SSSE3 pshufb / NEON tbl, so a runtime choice on x86-64, whose
-  baseline is SSE2) with the 64-byte steps for the runs. The general path (osb_bind_into)
+- **W2 typed events and the CLI** (perf, 2026-12-07, header at a30f877 and later): a bare
+  JSON line at the front of the body is decoded where it lies, and its raw object stays there
+  (NUL-terminated in the receive buffer, no copy). String text is copied 64 bytes per step
+  with AVX2 where the CPU has it (16 with SSE2/NEON elsewhere) up to a `"`, `\\` or control
+  byte, the stops of a step taken from its mask without another load, with the UTF-8 check
+  (nibble lookups) in the same pass. The canned stream (484k events of ~413 bytes, each with
+  ~9 escapes and ~25 non-ASCII bytes) decodes in ~85-95 ms per 200 MB from a hot buffer, against
+  ~105-110 with the 16-byte steps; the fused UTF-8 check is ~18 ms of it. Mispredicted branches
+  are most of the rest, about one per step that holds a stop: a variant listing the stops of
+  256 bytes first and taking them in one loop had fewer but did more work and came out even.
+  In the CLI (`osb command run` to a pipe, osb and `cat` on the client core, ~200 ms per 200
+  MB against curl's ~90-100 ms) the string scan is ~42% of osb's time, osb__ex_fast ~8%, the
+  kernel's receive copy ~11%, chunked framing ~4%; the pipe and `cat` cost ~30 ms that curl to
+  /dev/null does not pay (the "both to /dev/null" row is at ~0.5x). A larger pipe (F_SETPIPE_SZ
+  1 MiB), receive buffer (256 KiB) or output buffer (256 KiB) changed nothing measurable; the
+  CLI writes once per network read (~3,100 writes of ~64 KiB). 0.5x curl to /dev/null needs
+  about 25 ms less per 200 MB: escapes unescaped in the vector registers (no reload per stop)
+  or a decode of the text straight into the output buffer. The general path (osb_bind_into)
   walks every event twice (measure, then fill).
 - **W4** goes to bench/sink.c, not to nginx (bench/README.md): behind nginx (one core, reading
   each body into memory) every client landed at the same ~0.4-1 GB/s, so the rows measured
