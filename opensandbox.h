@@ -218,8 +218,11 @@
  *     OSB_NO_SIMD                 defined: JSON strings are scanned by 8-byte
  *                                 words, never with SSE2, AVX2 or NEON
  *     OSB_NO_AVX2                 defined: the strings of execd events are not
- *                                 scanned 64 bytes per step with AVX2 on the
- *                                 x86-64 CPUs that have it (2 KB less code)
+ *                                 scanned 64 bytes per step with AVX2 (nor
+ *                                 AVX-512) on the x86-64 CPUs that have it
+ *                                 (3 KB less code)
+ *     OSB_NO_AVX512               defined: not with AVX-512 VBMI2 either
+ *                                 (1 KB less code)
  *     OSB_SHORT_ERRNO_TEXT    0   1 = system errors in messages read from a short
  *                                 table of those sockets and files give (musl's
  *                                 wording), "error N" for the rest, not strerror
@@ -3224,13 +3227,16 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 #  define OSB__SIMD_NEON 1
 #endif
 /* On x86-64 the strings of execd events are also scanned 64 bytes per step
- * with AVX2, chosen at run time when the CPU and the OS have it (>>execd).
- * The code is compiled for AVX2 function by function (target attributes),
- * so the rest of the program still runs on any x86-64. */
+ * with AVX2, or AVX-512 VBMI2, chosen at run time when the CPU and the OS
+ * have it (>>execd). The code is compiled for them function by function
+ * (target attributes), so the rest of the program still runs on any x86-64. */
 #if defined(OSB__SIMD_SSE2) && defined(__x86_64__) && !defined(OSB_NO_AVX2) && !OSB_NO_FAST_EVENTS
 #  include <immintrin.h>
 #  include <cpuid.h>
 #  define OSB__AVX2 1
+#  if !defined(OSB_NO_AVX512)
+#    define OSB__AVX512 1
+#  endif
 #endif
 
 #ifndef OSB_TLS
@@ -14035,32 +14041,39 @@ static int osb__ex_fast_str_v16(const char *p, size_t n, size_t *at, char *out, 
 #endif
 
 #if defined(OSB__AVX2)
-/* ---- 64 bytes per step with AVX2 (x86-64, chosen at run time) ----------- */
+/* ---- 64 bytes per step with AVX2 or AVX-512 (x86-64, chosen at run time) */
 
 /* Functions with AVX2 code; they run only after osb__avx2_usable said yes. */
-#define OSB__AVX2_FN __attribute__((target("avx2")))
-#define OSB__V32_FN static inline __attribute__((target("avx2"), always_inline, unused))
+#define OSB__AVX2_FN __attribute__((target("avx2,bmi,popcnt")))
+#define OSB__V32_FN static inline __attribute__((target("avx2,bmi,popcnt"), always_inline, unused))
 
-/* Whether this CPU runs AVX2 and the OS keeps the 256-bit registers: CPUID
- * leaf 1 (OSXSAVE, AVX), XCR0 (SSE and AVX state saved), leaf 7 (AVX2).
- * Asked once; threads racing to the first call store the same answer. */
-static int osb__avx2_usable(void) {
-    static int known;   /* 0: not asked yet, 1: no, 2: yes */
+/* What this CPU runs, asked once: bit 0 AVX2 (with BMI1 and POPCNT, which
+ * every AVX2 CPU has), bit 1 AVX-512 F, BW, VBMI and VBMI2 on top; each only
+ * where the OS keeps the registers (XCR0: SSE and AVX state, and the opmask
+ * and ZMM state for AVX-512). CPUID leaf 1: POPCNT, OSXSAVE, AVX; leaf 7:
+ * BMI1, AVX2, AVX512F, AVX512BW (EBX), AVX512VBMI, AVX512VBMI2 (ECX).
+ * Threads racing to the first call store the same answer. */
+static int osb__cpu_vectors(void) {
+    static int known;   /* the answer + 4, 0 until asked */
     if (!known) {
         unsigned a, b, c, d, xcr0, xcr0_high;
-        int yes = 0;
-        if (__get_cpuid(1, &a, &b, &c, &d) && (c >> 27 & 1) && (c >> 28 & 1)) {
+        int has = 0;
+        if (__get_cpuid(1, &a, &b, &c, &d) && (c >> 23 & 1) && (c >> 27 & 1) && (c >> 28 & 1)) {
             __asm__ __volatile__("xgetbv" : "=a"(xcr0), "=d"(xcr0_high) : "c"(0));
             if ((xcr0 & 6) == 6 && __get_cpuid_max(0, NULL) >= 7) {
                 __cpuid_count(7, 0, a, b, c, d);
-                yes = (int)(b >> 5 & 1);
+                if ((b >> 3 & 1) && (b >> 5 & 1)) has = 1;
+                if (has && (xcr0 & 0xE0) == 0xE0 && (b >> 16 & 1) && (b >> 30 & 1) && (c >> 1 & 1) && (c >> 6 & 1))
+                    has |= 2;
             }
             (void)xcr0_high;
         }
-        known = yes ? 2 : 1;
+        known = has + 4;
     }
-    return known == 2;
+    return known - 4;
 }
+
+static int osb__avx2_usable(void) { return osb__cpu_vectors() & 1; }
 
 OSB__V32_FN __m256i osb__v32_load(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 OSB__V32_FN void osb__v32_store(void *w, __m256i x) { _mm256_storeu_si256((__m256i *)w, x); }
@@ -14137,7 +14150,9 @@ OSB__AVX2_FN static void osb__v64_tail(const char *p, size_t n, unsigned char *t
 }
 
 /* osb__ex_fast_str_words 64 bytes per step with AVX2 (after
- * osb__avx2_usable). A step loads 64 bytes, stores them at the output,
+ * osb__avx2_usable), from p[i] on: the text so far is start..w, the 32
+ * bytes before p[i] are prev and bad holds the UTF-8 errors so far
+ * (osb__ex_fast_str_v64 starts at the string with zeros). A step loads 64 bytes, stores them at the output,
  * judges them as UTF-8 and finds their stops; its stops are then taken in
  * order from the mask, without waiting for another load to find the next:
  * after an escape the rest of the step is stored again from the input,
@@ -14147,14 +14162,10 @@ OSB__AVX2_FN static void osb__v64_tail(const char *p, size_t n, unsigned char *t
  * other scans judge it. Within 128 bytes of the input's end the bytes are
  * read from a copy followed by zeros (osb__v64_tail), so no load passes the
  * end; a zero is a stop, past the end it means no closing quote. */
-OSB__AVX2_FN static int osb__ex_fast_str_v64(const char *p, size_t n, size_t *at, char *out, size_t *o,
-                                             osb_str *dst) {
+OSB__AVX2_FN static int osb__ex_fast_str_v64_at(const char *p, size_t n, size_t i, char *start, char *w, __m256i prev,
+                                                __m256i bad, size_t *at, size_t *o, osb_str *dst) {
     unsigned char tail[256];
     int tailed = 0;
-    size_t i = *at;
-    char *const start = out + *o;
-    char *w = start;
-    __m256i prev = _mm256_setzero_si256(), bad = prev;
     for (;;) {
         const char *src;
         char *wseg = w;
@@ -14225,10 +14236,96 @@ OSB__AVX2_FN static int osb__ex_fast_str_v64(const char *p, size_t n, size_t *at
         }
     }
 }
+
+#if defined(OSB__AVX512)
+/* The escaped bytes of a 64-byte step: bit k where byte k follows a
+ * backslash that is not escaped itself, as reading byte by byte finds them.
+ * bs: the backslashes; *carry: in, whether byte 0 is escaped (the step
+ * before ended in an odd run of backslashes); out, the same for the next
+ * step. In a run of backslashes every other byte from the second is
+ * escaped, and the byte after the run when the run is odd: the bytes of the
+ * run and the one after it whose position has the other parity than the
+ * run's start. Adding the starts to the backslashes clears each run and
+ * sets the bit after it, so the runs are taken in two groups, those that
+ * start at even and those at odd positions. */
+static uint64_t osb__v64_escaped(uint64_t bs, uint64_t *carry) {
+    const uint64_t even = 0x5555555555555555ull, odd = ~even;
+    uint64_t in = *carry, b = bs & ~in;   /* an escaped backslash starts no run */
+    uint64_t starts = b & ~(b << 1);
+    uint64_t after_even = b + (starts & even), after_odd = b + (starts & odd);
+    *carry = after_odd < b;   /* a run from an odd position up to bit 63 escapes the next byte 0 */
+    return ((b ^ after_even) & odd) | ((b ^ after_odd) & even) | in;
+}
+
+#define OSB__AVX512_FN __attribute__((target("avx2,bmi,popcnt,avx512f,avx512bw,avx512vbmi,avx512vbmi2")))
+
+/* osb__ex_fast_str_words with AVX-512 VBMI2 (after osb__cpu_vectors said
+ * so), 64 bytes per step with no loop over the stops: a step is loaded with
+ * the bytes past the input's end masked off (zeros, which no load of
+ * AVX-512 fetches), its escaped bytes are found from the backslashes
+ * (osb__v64_escaped), the escaped letters become their bytes through the
+ * escape table (osb__ex_esc, a byte permute), the backslashes before them
+ * are dropped (a compress), and the step is stored and judged as UTF-8 as
+ * the AVX2 step does. A step that holds the closing quote is stored up to
+ * it and the string ends. A \u escape, a control byte, an escape running
+ * into the next step, anything wrong: from that step on the string goes to
+ * osb__ex_fast_str_v64_at, which starts from the same state and takes or
+ * refuses it. */
+OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t *at, char *out, size_t *o,
+                                               osb_str *dst) {
+    const __m512i esc_lo = _mm512_loadu_si512((const void *)osb__ex_esc),
+                  esc_hi = _mm512_loadu_si512((const void *)(osb__ex_esc + 64));
+    const __m512i backslash = _mm512_set1_epi8('\\'), quote = _mm512_set1_epi8('"'), top = _mm512_set1_epi8(0x1F);
+    size_t i = *at;
+    char *const start = out + *o;
+    char *w = start;
+    __m256i prev = _mm256_setzero_si256(), bad = prev;
+    for (;;) {
+        size_t left = n - i;
+        __m512i x = _mm512_maskz_loadu_epi8(left >= 64 ? ~0ull : (1ull << left) - 1, (const void *)(p + i)), letters;
+        __m256i a = _mm512_castsi512_si256(x), b = _mm512_extracti64x4_epi64(x, 1), err_a, err_b;
+        uint64_t carry = 0, bs = _mm512_cmpeq_epi8_mask(x, backslash), escaped = osb__v64_escaped(bs, &carry);
+        uint64_t stops = (_mm512_cmpeq_epi8_mask(x, quote) & ~escaped) | _mm512_cmple_epu8_mask(x, top);
+        uint64_t upto = stops ^ (stops - 1);   /* up to the first stop, the stop included; all without one */
+        uint64_t dropped = bs & ~escaped, one_letter;
+        letters = _mm512_permutex2var_epi8(esc_lo, x, esc_hi);   /* by the low 7 bits: ASCII only, below */
+        one_letter = _mm512_test_epi8_mask(letters, letters) & ~_mm512_movepi8_mask(x);
+        if ((escaped & ~one_letter & upto) || (!stops && carry)) break;
+        err_a = osb__v32_utf8_errors(a, prev);
+        err_b = osb__v32_utf8_errors(b, a);
+        x = _mm512_mask_mov_epi8(x, escaped, letters);
+        if (stops) {   /* the string's end: the closing quote, or an error */
+            size_t f = (size_t)_tzcnt_u64(stops);
+            uint64_t keep = ~dropped & (upto >> 1);   /* the text before the stop */
+            if (f >= left || p[i + f] != '"') return 0;   /* a control byte, or no closing quote */
+            if (!_mm256_testz_si256(bad, bad) || ((osb__v32_nonzero(err_a) | osb__v32_nonzero(err_b) << 32) & upto))
+                return 0;   /* bad UTF-8 */
+            _mm512_storeu_si512((void *)w, _mm512_maskz_compress_epi8(keep, x));
+            return osb__ex_fast_done(i + f, at, start, w + (size_t)_mm_popcnt_u64(keep), o, dst);
+        }
+        bad = _mm256_or_si256(bad, _mm256_or_si256(err_a, err_b));
+        prev = b;
+        _mm512_storeu_si512((void *)w, _mm512_maskz_compress_epi8(~dropped, x));
+        w += 64 - (size_t)_mm_popcnt_u64(dropped);
+        i += 64;
+    }
+    return osb__ex_fast_str_v64_at(p, n, i, start, w, prev, bad, at, o, dst);
+}
+#endif
+
+/* osb__ex_fast_str_v64_at from the string's start. */
+OSB__AVX2_FN static int osb__ex_fast_str_v64(const char *p, size_t n, size_t *at, char *out, size_t *o,
+                                             osb_str *dst) {
+    return osb__ex_fast_str_v64_at(p, n, *at, out + *o, out + *o, _mm256_setzero_si256(), _mm256_setzero_si256(),
+                                   at, o, dst);
+}
 #endif /* OSB__AVX2 */
 
 /* A string of an event the fast way (osb__ex_fast_str_words: the contract). */
 static int osb__ex_fast_str(const char *p, size_t n, size_t *at, char *out, size_t *o, osb_str *dst) {
+#if defined(OSB__AVX512)
+    if (osb__cpu_vectors() & 2) return osb__ex_fast_str_v512(p, n, at, out, o, dst);
+#endif
 #if defined(OSB__AVX2)
     if (osb__avx2_usable()) return osb__ex_fast_str_v64(p, n, at, out, o, dst);
 #endif

@@ -1070,12 +1070,18 @@ static const struct {
 #if defined(OSB__AVX2)
     {"AVX2", osb__ex_fast_str_v64},
 #endif
+#if defined(OSB__AVX512)
+    {"AVX-512", osb__ex_fast_str_v512},
+#endif
 };
 
 /* Whether scan_fns[k] runs on this machine. */
 static int scan_runs(size_t k) {
 #if defined(OSB__AVX2)
     if (scan_fns[k].fn == osb__ex_fast_str_v64) return osb__avx2_usable();
+#endif
+#if defined(OSB__AVX512)
+    if (scan_fns[k].fn == osb__ex_fast_str_v512) return (osb__cpu_vectors() & 2) != 0;
 #endif
     (void)k;
     return 1;
@@ -1188,6 +1194,34 @@ TEST(json_string_scan_utf8_pairs) {
     CHECK_EQ_INT(bad, 0);
     CHECK(ok > 1000);
 }
+
+#if defined(OSB__AVX512)
+/* The escaped bytes of a 64-byte step against reading it byte by byte, for
+ * random runs of backslashes, short and long, with and without an escape
+ * carried in from the step before. */
+TEST(json_string_escaped_bits) {
+    uint32_t rng = 7;
+    int step, bad = 0;
+    for (step = 0; step < 20000 && bad < 5; step++) {
+        uint64_t bs = 0, want = 0, carry_in = (uint64_t)(step % 2), carry = carry_in, got;
+        int k, escaped = (int)carry_in;
+        for (k = 0; k < 64; k++)
+            if (feed_rand(&rng) % (step % 3 == 0 ? 2 : 5) == 0) bs |= 1ull << k;
+        for (k = 0; k < 64; k++) {
+            if (escaped) want |= 1ull << k;
+            escaped = !escaped && (bs >> k & 1);
+        }
+        got = osb__v64_escaped(bs, &carry);
+        if (got != want || carry != (uint64_t)escaped) {
+            fprintf(stderr, "  backslashes %016llx carry %d: escaped %016llx carry %d, want %016llx carry %d\n",
+                    (unsigned long long)bs, (int)carry_in, (unsigned long long)got, (int)carry,
+                    (unsigned long long)want, escaped);
+            bad++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+#endif
 
 /* ---- multipart --------------------------------------------------------------- */
 

@@ -23,8 +23,9 @@ switches=(
     "OSB_NO_PTY|^osb_(pty_|sandbox_shell$)"
     "OSB_NO_WS|^osb_(ws_|pty_|sandbox_shell$)"
     "OSB_NO_PROXY|^osb_(no_proxy_match|proxy_for|_tunnel|_proxy_parse)$"
-    "OSB_NO_FAST_EVENTS|^osb__ex_(fast|fast_str|fast_str_v16|fast_str_v64|fast_escape|take_line|utf8_valid)$"
-    "OSB_NO_AVX2|^osb__ex_fast_str_v64$"
+    "OSB_NO_FAST_EVENTS|^osb__ex_(fast|fast_str|fast_str_v16|fast_str_v64|fast_str_v512|fast_escape|take_line|utf8_valid)$"
+    "OSB_NO_AVX2|^osb__ex_fast_str_v(64|512)$"
+    "OSB_NO_AVX512|^osb__ex_fast_str_v512$"
 )
 
 obj() {  # obj NAME FLAGS...: compiles the implementation unit into $out/NAME.o
