@@ -3229,8 +3229,10 @@ OSB_API osb_err osb_sandbox_run_many(osb_sandbox *const *sbs, size_t n, const ch
 /* On x86-64 the strings of execd events are also scanned 64 bytes per step
  * with AVX2, or AVX-512 VBMI2, chosen at run time when the CPU and the OS
  * have it (>>execd). The code is compiled for them function by function
- * (target attributes), so the rest of the program still runs on any x86-64. */
-#if defined(OSB__SIMD_SSE2) && defined(__x86_64__) && !defined(OSB_NO_AVX2) && !OSB_NO_FAST_EVENTS
+ * (target attributes: GCC 8 and Clang 6 know every one used), so the rest
+ * of the program still runs on any x86-64. */
+#if defined(OSB__SIMD_SSE2) && defined(__x86_64__) && !defined(OSB_NO_AVX2) && !OSB_NO_FAST_EVENTS && \
+    ((defined(__clang__) && __clang_major__ >= 6) || (!defined(__clang__) && __GNUC__ >= 8))
 #  include <immintrin.h>
 #  include <cpuid.h>
 #  define OSB__AVX2 1
