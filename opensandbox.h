@@ -14117,13 +14117,15 @@ OSB__V32_FN __m256i osb__v32_stops(__m256i x) {
  * The last is no error where a lead two or three bytes before (E0 and up,
  * F0 and up) asks for this byte as its third or fourth, and the lack of it
  * is one where such a lead asks: so the two are XORed. */
+static const unsigned char osb__utf8_nibble_kinds[3][16] = {
+    {0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x80, 0x80, 0x80, 0x80, 0x21, 0x01, 0x15, 0x49},   /* high before */
+    {0xE7, 0xA3, 0x83, 0x83, 0x8B, 0xCB, 0xCB, 0xCB, 0xCB, 0xCB, 0xCB, 0xCB, 0xCB, 0xDB, 0xCB, 0xCB},   /* low before */
+    {0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0xE6, 0xAE, 0xBA, 0xBA, 0x01, 0x01, 0x01, 0x01}};  /* high, this */
+OSB__V32_FN __m256i osb__v32_table(int k) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[k]));
+}
 OSB__V32_FN __m256i osb__v32_utf8_errors(__m256i x, __m256i prev) {
-    const __m256i high_before = OSB__V32_TABLE(0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02, 0x02,   /* 0-7 */
-                                               0x80, 0x80, 0x80, 0x80, 0x21, 0x01, 0x15, 0x49);  /* 8-F */
-    const __m256i low_before = OSB__V32_TABLE(0xE7, 0xA3, 0x83, 0x83, 0x8B, 0xCB, 0xCB, 0xCB,
-                                              0xCB, 0xCB, 0xCB, 0xCB, 0xCB, 0xDB, 0xCB, 0xCB);
-    const __m256i high_this = OSB__V32_TABLE(0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,
-                                             0xE6, 0xAE, 0xBA, 0xBA, 0x01, 0x01, 0x01, 0x01);
+    const __m256i high_before = osb__v32_table(0), low_before = osb__v32_table(1), high_this = osb__v32_table(2);
     const __m256i nibble = _mm256_set1_epi8(0x0F);
     __m256i joined = _mm256_permute2x128_si256(prev, x, 0x21);   /* prev's high lane, x's low lane */
     __m256i p1 = _mm256_alignr_epi8(x, joined, 15), p2 = _mm256_alignr_epi8(x, joined, 14),
@@ -14239,6 +14241,13 @@ OSB__AVX2_FN static int osb__ex_fast_str_v64_at(const char *p, size_t n, size_t 
     }
 }
 
+/* osb__ex_fast_str_v64_at from the string's start. */
+OSB__AVX2_FN static int osb__ex_fast_str_v64(const char *p, size_t n, size_t *at, char *out, size_t *o,
+                                             osb_str *dst) {
+    return osb__ex_fast_str_v64_at(p, n, *at, out + *o, out + *o, _mm256_setzero_si256(), _mm256_setzero_si256(),
+                                   at, o, dst);
+}
+
 #if defined(OSB__AVX512)
 /* The escaped bytes of a 64-byte step: bit k where byte k follows a
  * backslash that is not escaped itself, as reading byte by byte finds them.
@@ -14260,6 +14269,35 @@ static uint64_t osb__v64_escaped(uint64_t bs, uint64_t *carry) {
 }
 
 #define OSB__AVX512_FN __attribute__((target("avx2,bmi,popcnt,avx512f,avx512bw,avx512vbmi,avx512vbmi2")))
+#define OSB__V64_FN static inline __attribute__((target("avx2,bmi,popcnt,avx512f,avx512bw,avx512vbmi,avx512vbmi2"), \
+                                                 always_inline, unused))
+
+/* Byte k of a step's bytes before byte k-3, k-2 and k-1 (for
+ * _mm512_permutex2var_epi8 of the step and the step before: 64 and up pick
+ * from the step before). */
+static const unsigned char osb__v64_back[67] = {
+    125, 126, 127, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18,
+    19,  20,  21,  22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41,  42,  43,  44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+
+/* osb__v32_utf8_errors for 64 bytes (VBMI): the same kinds at the same
+ * bytes, the bytes before each taken by a permute across both steps. */
+OSB__V64_FN __m512i osb__v64_utf8_errors(__m512i x, __m512i prev) {
+    const __m512i high_before = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[0])),
+                  low_before = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[1])),
+                  high_this = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[2]));
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    __m512i p1 = _mm512_permutex2var_epi8(x, _mm512_loadu_si512((const void *)(osb__v64_back + 2)), prev),
+            p2 = _mm512_permutex2var_epi8(x, _mm512_loadu_si512((const void *)(osb__v64_back + 1)), prev),
+            p3 = _mm512_permutex2var_epi8(x, _mm512_loadu_si512((const void *)osb__v64_back), prev);
+    __m512i kinds = _mm512_ternarylogic_epi32(   /* all three allow it: a & b & c */
+        _mm512_shuffle_epi8(high_before, _mm512_and_si512(_mm512_srli_epi16(p1, 4), nibble)),
+        _mm512_shuffle_epi8(low_before, _mm512_and_si512(p1, nibble)),
+        _mm512_shuffle_epi8(high_this, _mm512_and_si512(_mm512_srli_epi16(x, 4), nibble)), 0x80);
+    __m512i asked = _mm512_or_si512(_mm512_subs_epu8(p2, _mm512_set1_epi8(0x60)),
+                                    _mm512_subs_epu8(p3, _mm512_set1_epi8(0x70)));
+    return _mm512_ternarylogic_epi32(kinds, asked, _mm512_set1_epi8((char)0x80), 0x78);   /* a ^ (b & c) */
+}
 
 /* osb__ex_fast_str_words with AVX-512 VBMI2 (after osb__cpu_vectors said
  * so), 64 bytes per step with no loop over the stops: a step is loaded with
@@ -14268,11 +14306,13 @@ static uint64_t osb__v64_escaped(uint64_t bs, uint64_t *carry) {
  * (osb__v64_escaped), the escaped letters become their bytes through the
  * escape table (osb__ex_esc, a byte permute), the backslashes before them
  * are dropped (a compress), and the step is stored and judged as UTF-8 as
- * the AVX2 step does. A step that holds the closing quote is stored up to
- * it and the string ends. A \u escape, a control byte, an escape running
- * into the next step, anything wrong: from that step on the string goes to
- * osb__ex_fast_str_v64_at, which starts from the same state and takes or
- * refuses it. */
+ * the AVX2 step does (osb__v64_utf8_errors). An escape may run into the
+ * next step: its backslash is dropped in one, its letter taken in the next.
+ * A step that holds the closing quote is stored up to it and the string
+ * ends. A \u escape or any other than one letter: from that step on the
+ * string goes to osb__ex_fast_str_v64_at, which starts from the same state
+ * and takes or refuses it (from the string's start, where the escape's
+ * backslash ended the step before). */
 OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t *at, char *out, size_t *o,
                                                osb_str *dst) {
     const __m512i esc_lo = _mm512_loadu_si512((const void *)osb__ex_esc),
@@ -14281,46 +14321,45 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
     size_t i = *at;
     char *const start = out + *o;
     char *w = start;
-    __m256i prev = _mm256_setzero_si256(), bad = prev;
+    __m512i prev = _mm512_setzero_si512(), bad = prev;
+    uint64_t carry = 0;   /* the step before ended in an escaping backslash */
     for (;;) {
         size_t left = n - i;
-        __m512i x = _mm512_maskz_loadu_epi8(left >= 64 ? ~0ull : (1ull << left) - 1, (const void *)(p + i)), letters;
-        __m256i a = _mm512_castsi512_si256(x), b = _mm512_extracti64x4_epi64(x, 1), err_a, err_b;
-        uint64_t carry = 0, bs = _mm512_cmpeq_epi8_mask(x, backslash), escaped = osb__v64_escaped(bs, &carry);
+        __m512i x = _mm512_maskz_loadu_epi8(left >= 64 ? ~0ull : (1ull << left) - 1, (const void *)(p + i)), letters,
+                err;
+        uint64_t carried = carry, bs = _mm512_cmpeq_epi8_mask(x, backslash), escaped = osb__v64_escaped(bs, &carry);
         uint64_t stops = (_mm512_cmpeq_epi8_mask(x, quote) & ~escaped) | _mm512_cmple_epu8_mask(x, top);
         uint64_t upto = stops ^ (stops - 1);   /* up to the first stop, the stop included; all without one */
         uint64_t dropped = bs & ~escaped, one_letter;
         letters = _mm512_permutex2var_epi8(esc_lo, x, esc_hi);   /* by the low 7 bits: ASCII only, below */
         one_letter = _mm512_test_epi8_mask(letters, letters) & ~_mm512_movepi8_mask(x);
-        if ((escaped & ~one_letter & upto) || (!stops && carry)) break;
-        err_a = osb__v32_utf8_errors(a, prev);
-        err_b = osb__v32_utf8_errors(b, a);
-        x = _mm512_mask_mov_epi8(x, escaped, letters);
+        if (escaped & ~one_letter & upto) {
+            if (carried)   /* the escape began in the step before: all again the AVX2 way */
+                return osb__ex_fast_str_v64(p, n, at, out, o, dst);
+            break;
+        }
+        err = osb__v64_utf8_errors(x, prev);
+        letters = _mm512_mask_mov_epi8(x, escaped, letters);   /* the text, backslashes yet to drop */
         if (stops) {   /* the string's end: the closing quote, or an error */
             size_t f = (size_t)_tzcnt_u64(stops);
             uint64_t keep = ~dropped & (upto >> 1);   /* the text before the stop */
             if (f >= left || p[i + f] != '"') return 0;   /* a control byte, or no closing quote */
-            if (!_mm256_testz_si256(bad, bad) || ((osb__v32_nonzero(err_a) | osb__v32_nonzero(err_b) << 32) & upto))
-                return 0;   /* bad UTF-8 */
-            _mm512_storeu_si512((void *)w, _mm512_maskz_compress_epi8(keep, x));
+            if (_mm512_test_epi8_mask(bad, bad) || (_mm512_test_epi8_mask(err, err) & upto)) return 0;   /* bad UTF-8 */
+            _mm512_storeu_si512((void *)w, _mm512_maskz_compress_epi8(keep, letters));
             return osb__ex_fast_done(i + f, at, start, w + (size_t)_mm_popcnt_u64(keep), o, dst);
         }
-        bad = _mm256_or_si256(bad, _mm256_or_si256(err_a, err_b));
-        prev = b;
-        _mm512_storeu_si512((void *)w, _mm512_maskz_compress_epi8(~dropped, x));
+        bad = _mm512_or_si512(bad, err);
+        prev = x;
+        _mm512_storeu_si512((void *)w, _mm512_maskz_compress_epi8(~dropped, letters));
         w += 64 - (size_t)_mm_popcnt_u64(dropped);
         i += 64;
     }
-    return osb__ex_fast_str_v64_at(p, n, i, start, w, prev, bad, at, o, dst);
+    return osb__ex_fast_str_v64_at(p, n, i, start, w, _mm512_extracti64x4_epi64(prev, 1),
+                                   _mm256_or_si256(_mm512_castsi512_si256(bad), _mm512_extracti64x4_epi64(bad, 1)), at,
+                                   o, dst);
 }
 #endif
 
-/* osb__ex_fast_str_v64_at from the string's start. */
-OSB__AVX2_FN static int osb__ex_fast_str_v64(const char *p, size_t n, size_t *at, char *out, size_t *o,
-                                             osb_str *dst) {
-    return osb__ex_fast_str_v64_at(p, n, *at, out + *o, out + *o, _mm256_setzero_si256(), _mm256_setzero_si256(),
-                                   at, o, dst);
-}
 #endif /* OSB__AVX2 */
 
 /* A string of an event the fast way (osb__ex_fast_str_words: the contract). */
