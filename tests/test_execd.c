@@ -1404,6 +1404,14 @@ TEST(event_fast_decoder_matches_general) {
         "{\"type\":\"stdout\",\"text\":\"\",\"timestamp\":1}",
         "{\"type\":\"stdout\",\"text\":\"12345678\\\"12345678\",\"timestamp\":1}",
         "{\"type\":\"stdout\",\"text\":\"1234567\\\\\",\"timestamp\":1}",
+        /* types: short words are taken byte by byte, anything else by the string scan */
+        "{\"type\":\"\",\"text\":\"x\"}",
+        "{\"type\":\"abcdefghijklmn_\",\"text\":\"x\"}",
+        "{\"type\":\"abcdefghijklmnop\",\"text\":\"x\"}",
+        "{\"type\":\"Stdout\",\"text\":\"x\"}",
+        "{\"type\":\"std\\u006fut\",\"text\":\"x\"}",
+        "{\"type\":\"stdout\\\"\",\"text\":\"x\"}",
+        "{\"type\":\"stdout",
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) CHECK(same_decoding(cases[i]));
