@@ -3877,10 +3877,10 @@ OSB__HELPER void osb__json_after_value(osb_json *j) {
 
 /* A hex digit's value, -1 for any other byte. */
 OSB__HELPER int osb__hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    /* as selects, not branches: chunk sizes mix digits and letters at random */
+    unsigned digit = (unsigned)c - '0', letter = ((unsigned)c | 0x20) - 'a';
+    int v = letter < 6 ? (int)letter + 10 : -1;
+    return digit < 10 ? (int)digit : v;
 }
 
 /* UTF-8 validation, one byte at a time so it resumes across chunks. A lead

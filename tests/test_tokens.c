@@ -1157,6 +1157,20 @@ TEST(json_string_scan_vector_matches_words) {
     feed_mem_free(&mem);
 }
 
+/* The value of every byte as a hex digit (chunk sizes, %XX, \\u escapes),
+ * as signed and unsigned char alike, against its definition. */
+TEST(hex_digit_values) {
+    int c, bad = 0;
+    for (c = -128; c < 256; c++) {
+        int want = c >= '0' && c <= '9'   ? c - '0'
+                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : -1;
+        if (osb__hexval(c) != want) bad++;
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 /* Every pair of bytes, with a third byte after it, as UTF-8 in a string at
  * places around the 16-, 32- and 64-byte steps (the pair split by a step's
  * edge, the bytes before it in the step before): every scan takes or
