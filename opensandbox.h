@@ -13907,7 +13907,10 @@ static int osb__ex_fast_done(size_t i, size_t *at, char *start, char *w, size_t 
 }
 
 /* Reads the string starting after its opening quote at p[*at] and unescapes
- * it into out at *o; the text is kept (and *o moved past it and its NUL) only
+ * it into out at *o. The three bytes before p[*at] are in the input and
+ * ASCII, as before every value of an object: the opening quote, the ':'
+ * and the key's closing quote, or whitespace (the AVX-512 step reads them
+ * as the bytes before the text). The text is kept (and *o moved past it and its NUL) only
  * when dst is not NULL. Plain text, non-ASCII included, is copied by words
  * up to the next '"', '\\' or control byte; whole words are stored, the bytes
  * after the stop included: they are overwritten by what follows or lie past
@@ -14272,24 +14275,13 @@ static uint64_t osb__v64_escaped(uint64_t bs, uint64_t *carry) {
 #define OSB__V64_FN static inline __attribute__((target("avx2,bmi,popcnt,avx512f,avx512bw,avx512vbmi,avx512vbmi2"), \
                                                  always_inline, unused))
 
-/* Byte k of a step's bytes before byte k-3, k-2 and k-1 (for
- * _mm512_permutex2var_epi8 of the step and the step before: 64 and up pick
- * from the step before). */
-static const unsigned char osb__v64_back[67] = {
-    125, 126, 127, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18,
-    19,  20,  21,  22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41,  42,  43,  44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-
-/* osb__v32_utf8_errors for 64 bytes (VBMI): the same kinds at the same
- * bytes, the bytes before each taken by a permute across both steps. */
-OSB__V64_FN __m512i osb__v64_utf8_errors(__m512i x, __m512i prev) {
+/* osb__v32_utf8_errors for 64 bytes: the same kinds at the same bytes;
+ * p1, p2 and p3 are the bytes one, two and three before each byte of x. */
+OSB__V64_FN __m512i osb__v64_utf8_errors(__m512i x, __m512i p1, __m512i p2, __m512i p3) {
     const __m512i high_before = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[0])),
                   low_before = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[1])),
                   high_this = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[2]));
     const __m512i nibble = _mm512_set1_epi8(0x0F);
-    __m512i p1 = _mm512_permutex2var_epi8(x, _mm512_loadu_si512((const void *)(osb__v64_back + 2)), prev),
-            p2 = _mm512_permutex2var_epi8(x, _mm512_loadu_si512((const void *)(osb__v64_back + 1)), prev),
-            p3 = _mm512_permutex2var_epi8(x, _mm512_loadu_si512((const void *)osb__v64_back), prev);
     __m512i kinds = _mm512_ternarylogic_epi32(   /* all three allow it: a & b & c */
         _mm512_shuffle_epi8(high_before, _mm512_and_si512(_mm512_srli_epi16(p1, 4), nibble)),
         _mm512_shuffle_epi8(low_before, _mm512_and_si512(p1, nibble)),
@@ -14321,12 +14313,12 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
     size_t i = *at;
     char *const start = out + *o;
     char *w = start;
-    __m512i prev = _mm512_setzero_si512(), bad = prev;
+    __m512i bad = _mm512_setzero_si512();
     uint64_t carry = 0;   /* the step before ended in an escaping backslash */
     for (;;) {
         size_t left = n - i;
-        __m512i x = _mm512_maskz_loadu_epi8(left >= 64 ? ~0ull : (1ull << left) - 1, (const void *)(p + i)), letters,
-                err;
+        uint64_t in = left >= 64 ? ~0ull : (1ull << left) - 1;   /* the bytes before the input's end */
+        __m512i x = _mm512_maskz_loadu_epi8(in, (const void *)(p + i)), letters, err;
         uint64_t carried = carry, bs = _mm512_cmpeq_epi8_mask(x, backslash), escaped = osb__v64_escaped(bs, &carry);
         uint64_t stops = (_mm512_cmpeq_epi8_mask(x, quote) & ~escaped) | _mm512_cmple_epu8_mask(x, top);
         uint64_t upto = stops ^ (stops - 1);   /* up to the first stop, the stop included; all without one */
@@ -14338,7 +14330,11 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
                 return osb__ex_fast_str_v64(p, n, at, out, o, dst);
             break;
         }
-        err = osb__v64_utf8_errors(x, prev);
+        /* the bytes before each, loaded rather than shifted (loads are not
+         * the shuffle unit, which the rest of the step keeps busy) */
+        err = osb__v64_utf8_errors(x, _mm512_maskz_loadu_epi8(in << 1 | 1, (const void *)(p + i - 1)),
+                                   _mm512_maskz_loadu_epi8(in << 2 | 3, (const void *)(p + i - 2)),
+                                   _mm512_maskz_loadu_epi8(in << 3 | 7, (const void *)(p + i - 3)));
         letters = _mm512_mask_mov_epi8(x, escaped, letters);   /* the text, backslashes yet to drop */
         if (stops) {   /* the string's end: the closing quote, or an error */
             size_t f = (size_t)_tzcnt_u64(stops);
@@ -14349,12 +14345,11 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
             return osb__ex_fast_done(i + f, at, start, w + (size_t)_mm_popcnt_u64(keep), o, dst);
         }
         bad = _mm512_or_si512(bad, err);
-        prev = x;
         _mm512_storeu_si512((void *)w, _mm512_maskz_compress_epi8(~dropped, letters));
         w += 64 - (size_t)_mm_popcnt_u64(dropped);
         i += 64;
     }
-    return osb__ex_fast_str_v64_at(p, n, i, start, w, _mm512_extracti64x4_epi64(prev, 1),
+    return osb__ex_fast_str_v64_at(p, n, i, start, w, i == *at ? _mm256_setzero_si256() : osb__v32_load(p + i - 32),
                                    _mm256_or_si256(_mm512_castsi512_si256(bad), _mm512_extracti64x4_epi64(bad, 1)), at,
                                    o, dst);
 }

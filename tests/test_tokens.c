@@ -1087,9 +1087,9 @@ static int scan_runs(size_t k) {
     return 1;
 }
 
-/* One string every way, starting at p[at] with the input ending at p[n]:
- * the same result, end and text as the words. Counts the strings taken in
- * *ok. */
+/* One string every way, starting at p[at] with the input ending at p[n]
+ * (at >= 3, ASCII before it, as in an object): the same result, end and
+ * text as the words. Counts the strings taken in *ok. */
 static int scan_same(const char *p, size_t n, size_t at, int *ok) {
     static char out_v[1024], out_w[1024];
     size_t at_w = at, o_w = 3, k;
@@ -1130,19 +1130,21 @@ TEST(json_string_scan_vector_matches_words) {
                 size_t n, at, q;
                 const char *p;
                 int mode = k % 3;   /* 0: valid text, 1: with bad pieces, 2: any bytes */
-                memset(text, 'p', align);
+                size_t at0 = 3 + align;   /* after '":"' and the alignment */
+                memcpy(text, "\":\"", 3);
+                memset(text + 3, 'p', align);
                 if (mode == 2) {
-                    for (q = 0; q < len; q++) text[align + q] = (char)(feed_rand(&rng) & 0xff);
+                    for (q = 0; q < len; q++) text[at0 + q] = (char)(feed_rand(&rng) & 0xff);
                 } else {
-                    scan_text(text + align, len, mode == 1, &rng);
+                    scan_text(text + at0, len, mode == 1, &rng);
                 }
                 /* ending right at the guard page */
-                n = align + len;
+                n = at0 + len;
                 p = feed_place(&mem, text, n);
-                if (!scan_same(p, n, align, &ok)) bad++;
+                if (!scan_same(p, n, at0, &ok)) bad++;
                 /* followed by more input */
                 memcpy(text + n, "\",\"x\":\"0123456789abcdef0123456789\"}", 36);
-                if (!scan_same(text, n + 36, align, &ok)) bad++;
+                if (!scan_same(text, n + 36, at0, &ok)) bad++;
                 if (len <= 80)
                     for (at = align; at <= n; at++)
                         if (osb__str_plain_end((const unsigned char *)p, at, n) !=
@@ -1179,7 +1181,7 @@ TEST(hex_digit_values) {
 TEST(json_string_scan_utf8_pairs) {
     static const size_t places[] = {0, 14, 31, 47, 62, 63, 95};
     static const unsigned char thirds[] = {'a', 0x80, 0xBF, 0xC3};
-    char text[256];
+    char text[256], *str = text + 3;   /* the string after '":"' */
     int bad = 0, ok = 0;
     unsigned b0, b1;
     size_t pl, t;
@@ -1187,20 +1189,21 @@ TEST(json_string_scan_utf8_pairs) {
         for (t = 0; t < sizeof thirds; t++) {
             for (b0 = 0x20; b0 < 0x100 && bad < 5; b0++) {
                 for (b1 = 0x20; b1 < 0x100; b1++) {
-                    size_t at = 0, q;
+                    size_t q;
                     if (b0 == '"' || b0 == '\\' || b1 == '"' || b1 == '\\') continue;
                     if (b0 < 0x80 && b1 < 0x80 && b1 != 'z') continue;   /* ASCII pairs: one stands for all */
-                    for (q = 0; q < places[pl]; q++) text[q] = (char)(q % 7 == 3 && pl % 2 ? '\\' : 'x');
+                    for (q = 0; q < places[pl]; q++) str[q] = (char)(q % 7 == 3 && pl % 2 ? '\\' : 'x');
                     for (q = 0; q < places[pl]; q++)   /* a lone backslash escapes the next byte as 'n' */
-                        if (text[q] == '\\') text[++q] = 'n';
+                        if (str[q] == '\\') str[++q] = 'n';
                     q = places[pl];
-                    text[q] = (char)b0;
-                    text[q + 1] = (char)b1;
-                    text[q + 2] = (char)thirds[t];
-                    text[q + 3] = 'y';
-                    text[q + 4] = '"';
-                    memcpy(text + q + 5, ",\"k\":1}", 8);
-                    if (!scan_same(text, q + 12, at, &ok)) bad++;
+                    str[q] = (char)b0;
+                    str[q + 1] = (char)b1;
+                    str[q + 2] = (char)thirds[t];
+                    str[q + 3] = 'y';
+                    str[q + 4] = '"';
+                    memcpy(str + q + 5, ",\"k\":1}", 8);
+                    memcpy(text, "\":\"", 3);
+                    if (!scan_same(text, 3 + q + 12, 3, &ok)) bad++;
                 }
             }
         }
