@@ -14318,7 +14318,21 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
     for (;;) {
         size_t left = n - i;
         uint64_t in = left >= 64 ? ~0ull : (1ull << left) - 1;   /* the bytes before the input's end */
-        __m512i x = _mm512_maskz_loadu_epi8(in, (const void *)(p + i)), letters, err;
+        __m512i x, b1, b2, b3, letters, err;   /* b1-b3: the bytes one, two and three before each */
+        /* loaded rather than shifted from the step before (loads are not the
+         * shuffle unit, which the rest of the step keeps busy); masked only
+         * near the input's end */
+        if (left >= 64) {
+            x = _mm512_loadu_si512((const void *)(p + i));
+            b1 = _mm512_loadu_si512((const void *)(p + i - 1));
+            b2 = _mm512_loadu_si512((const void *)(p + i - 2));
+            b3 = _mm512_loadu_si512((const void *)(p + i - 3));
+        } else {
+            x = _mm512_maskz_loadu_epi8(in, (const void *)(p + i));
+            b1 = _mm512_maskz_loadu_epi8(in << 1 | 1, (const void *)(p + i - 1));
+            b2 = _mm512_maskz_loadu_epi8(in << 2 | 3, (const void *)(p + i - 2));
+            b3 = _mm512_maskz_loadu_epi8(in << 3 | 7, (const void *)(p + i - 3));
+        }
         uint64_t carried = carry, bs = _mm512_cmpeq_epi8_mask(x, backslash), escaped = osb__v64_escaped(bs, &carry);
         uint64_t stops = (_mm512_cmpeq_epi8_mask(x, quote) & ~escaped) | _mm512_cmple_epu8_mask(x, top);
         uint64_t upto = stops ^ (stops - 1);   /* up to the first stop, the stop included; all without one */
@@ -14330,11 +14344,7 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
                 return osb__ex_fast_str_v64(p, n, at, out, o, dst);
             break;
         }
-        /* the bytes before each, loaded rather than shifted (loads are not
-         * the shuffle unit, which the rest of the step keeps busy) */
-        err = osb__v64_utf8_errors(x, _mm512_maskz_loadu_epi8(in << 1 | 1, (const void *)(p + i - 1)),
-                                   _mm512_maskz_loadu_epi8(in << 2 | 3, (const void *)(p + i - 2)),
-                                   _mm512_maskz_loadu_epi8(in << 3 | 7, (const void *)(p + i - 3)));
+        err = osb__v64_utf8_errors(x, b1, b2, b3);
         letters = _mm512_mask_mov_epi8(x, escaped, letters);   /* the text, backslashes yet to drop */
         if (stops) {   /* the string's end: the closing quote, or an error */
             size_t f = (size_t)_tzcnt_u64(stops);
