@@ -194,25 +194,43 @@ def run_once(cmd, env=None, timeout=300):
 RESULTS = {}   # (workload, client) -> list of run dicts
 
 
+def run_row(cmd, env, post):
+    r = run_once(cmd, env)
+    if "wall_s" not in r:          # whole-process figures (CLI tools)
+        r["wall_s"] = r["time_wall"]
+    if "cpu_s" not in r:
+        r["cpu_s"] = r["time_cpu"]
+    if post:
+        post(r)
+    return r
+
+
 def measure(workload, client, cmd, env=None, runs=None, post=None):
-    key = (workload, client)
-    rs = []
-    try:
-        for _ in range(runs or RUNS):
-            r = run_once(cmd, env)
-            if "wall_s" not in r:          # whole-process figures (CLI tools)
-                r["wall_s"] = r["time_wall"]
-            if "cpu_s" not in r:
-                r["cpu_s"] = r["time_cpu"]
-            if post:
-                post(r)
-            rs.append(r)
-    except Exception as ex:  # a peer failing is reported, not fatal
-        notes.append("%s / %s failed: %s" % (workload, client, str(ex)[:300]))
-        log("FAILED %s %s: %s" % (workload, client, str(ex)[:300]))
-        return
-    RESULTS[key] = rs
-    log("%-8s %-22s median wall %.4fs" % (workload, client, statistics.median(r["wall_s"] for r in rs)))
+    measure_in_turns(workload, [(client, cmd, post)], env, runs)
+
+
+def measure_in_turns(workload, rows, env=None, runs=None):
+    """rows: (client, cmd, post). Run k of every row is taken before run k+1
+    of any, so a slow spell of the machine falls on all of them alike: the
+    rows a ratio compares are measured in turns. A row that fails is
+    reported and left out; the others go on."""
+    got = {client: [] for client, _, _ in rows}
+    live = list(rows)
+    for _ in range(runs or RUNS):
+        for row in list(live):
+            client, cmd, post = row
+            try:
+                got[client].append(run_row(cmd, env, post))
+            except Exception as ex:  # a peer failing is reported, not fatal
+                notes.append("%s / %s failed: %s" % (workload, client, str(ex)[:300]))
+                log("FAILED %s %s: %s" % (workload, client, str(ex)[:300]))
+                live.remove(row)
+                got[client] = None
+    for client, _, _ in rows:
+        rs = got[client]
+        if rs:
+            RESULTS[(workload, client)] = rs
+            log("%-8s %-22s median wall %.4fs" % (workload, client, statistics.median(r["wall_s"] for r in rs)))
 
 
 def measure_cold(client, cmd, env, runs):
@@ -344,26 +362,27 @@ def run_all(ng, sink):
         measure(wl, "python http.client" + sfx, py + [U, "w2", slow], post=fix2)
         if have_js:
             measure(wl, "JS SDK" + sfx, js + [U, "w2", slow], env=jsenv, post=fix2)
-        measure(wl, "curl CLI (no parsing)", ["curl", "-s", "-o", "/dev/null", "-X", "POST",
-                                              "-d", '{"command":"x"}', U + "/x/%s/command" % which],
-                post=fix)
-        # the same, its output through the pipe the CLI rows print to (for
-        # reference: the goal is judged against the row above)
-        measure(wl, "curl CLI (no parsing), to a pipe", ["sh", "-c", '"$@" | cat >/dev/null', "sh", "curl", "-s",
-                                                         "-X", "POST", "-d", '{"command":"x"}',
-                                                         U + "/x/%s/command" % which], post=fix)
-        # the command-line tool: the stream printed to a pipe (read by cat)
+        rows = [("curl CLI (no parsing)", ["curl", "-s", "-o", "/dev/null", "-X", "POST",
+                                           "-d", '{"command":"x"}', U + "/x/%s/command" % which], fix),
+                # the same, its output through the pipe the CLI rows print to
+                # (for reference: the goal is judged against the row above)
+                ("curl CLI (no parsing), to a pipe", ["sh", "-c", '"$@" | cat >/dev/null', "sh", "curl", "-s",
+                                                     "-X", "POST", "-d", '{"command":"x"}',
+                                                     U + "/x/%s/command" % which], fix)]
+        # the command-line tool: the stream printed to a pipe (read by cat),
+        # in turns with curl's rows (the goal is a ratio between them)
         cli = os.path.join(ROOT, "build", "osb")
         if os.path.exists(cli):
             base = ["sh", "-c", '"$@" | cat >/dev/null', "sh", cli, "--domain", "127.0.0.1:%d" % ng.port,
                     "--api-key", "bench"]
-            measure(wl, "osb CLI command run, to a pipe", base + ["command", "run", which, "--", "x"], post=fix)
-            measure(wl, "osb CLI session run, to a pipe", base + ["command", "session", "run", which, "s1", "--", "x"],
-                    post=fix)
-            measure(wl, "osb CLI code run, to a pipe", base + ["code", "run", which, "-c", "x"], post=fix)
-            # for reference: the same output straight to /dev/null (no pipe, no cat)
-            measure(wl, "osb CLI command run, to /dev/null",
-                    ["sh", "-c", '"$@" >/dev/null'] + base[3:] + ["command", "run", which, "--", "x"], post=fix)
+            rows += [("osb CLI command run, to a pipe", base + ["command", "run", which, "--", "x"], fix),
+                     ("osb CLI session run, to a pipe",
+                      base + ["command", "session", "run", which, "s1", "--", "x"], fix),
+                     ("osb CLI code run, to a pipe", base + ["code", "run", which, "-c", "x"], fix),
+                     # for reference: the same output straight to /dev/null (no pipe, no cat)
+                     ("osb CLI command run, to /dev/null",
+                      ["sh", "-c", '"$@" >/dev/null'] + base[3:] + ["command", "run", which, "--", "x"], fix)]
+        measure_in_turns(wl, rows)
         if which == "big":
             measure(wl, "framing alone, in memory (reference)",
                     [tok, "sse", os.path.join(DATA, "events-big.txt"), "frame"], post=fix)
@@ -876,7 +895,9 @@ def report(elapsed):
         "sized by a counting pass outside the timed region.",
         "The W2 stream is canned execd output: bare `{json}\\n\\n` events of type stdout (one line of "
         "a build log each, 40-1,900 bytes, with escapes and non-ASCII text), init/ping first and "
-        "execution_complete last, sent with one HTTP chunk per event as execd flushes per event.",
+        "execution_complete last, sent with one HTTP chunk per event as execd flushes per event. "
+        "The W2 rows of curl and of the osb CLI are measured in turns (run k of each before run k+1 "
+        "of any), so a slow spell of the machine falls on both sides of their ratio.",
         "nginx serves the event stream pre-chunked from disk (nginx's own chunking is off and "
         "Transfer-Encoding: chunked is added), so each event is its own chunk; that response ends "
         "with the connection (Connection: close).",
