@@ -773,25 +773,25 @@ the causes, whatever a single run says.
   16 KiB buffer of the day before. Suggested: a small buffer (16 KiB) for heads, small bodies
   and the idle pool, and a larger one (128 KiB) taken for the duration of a sink-bound or
   streamed body and released when the connection goes back to the pool.
-- **W2 typed events and the CLI** (perf, 2026-12-07, header at a30f877 and later): a bare
+- **W2 typed events and the CLI** (perf, 2026-12-08, header at 190caf76 and later): a bare
   JSON line at the front of the body is decoded where it lies, and its raw object stays there
-  (NUL-terminated in the receive buffer, no copy). String text is copied 64 bytes per step
-  with AVX2 where the CPU has it (16 with SSE2/NEON elsewhere) up to a `"`, `\\` or control
-  byte, the stops of a step taken from its mask without another load, with the UTF-8 check
-  (nibble lookups) in the same pass. The canned stream (484k events of ~413 bytes, each with
-  ~9 escapes and ~25 non-ASCII bytes) decodes in ~85-95 ms per 200 MB from a hot buffer, against
-  ~105-110 with the 16-byte steps; the fused UTF-8 check is ~18 ms of it. Mispredicted branches
-  are most of the rest, about one per step that holds a stop: a variant listing the stops of
-  256 bytes first and taking them in one loop had fewer but did more work and came out even.
-  In the CLI (`osb command run` to a pipe, osb and `cat` on the client core, ~200 ms per 200
-  MB against curl's ~90-100 ms) the string scan is ~42% of osb's time, osb__ex_fast ~8%, the
-  kernel's receive copy ~11%, chunked framing ~4%; the pipe and `cat` cost ~30 ms that curl to
-  /dev/null does not pay (the "both to /dev/null" row is at ~0.5x). A larger pipe (F_SETPIPE_SZ
-  1 MiB), receive buffer (256 KiB) or output buffer (256 KiB) changed nothing measurable; the
-  CLI writes once per network read (~3,100 writes of ~64 KiB). 0.5x curl to /dev/null needs
-  about 25 ms less per 200 MB: escapes unescaped in the vector registers (no reload per stop)
-  or a decode of the text straight into the output buffer. The general path (osb_bind_into)
-  walks every event twice (measure, then fill).
+  (NUL-terminated in the receive buffer, no copy). An event's type (a short lowercase word) is
+  copied byte by byte; other string text goes 64 bytes per step. With AVX-512 VBMI2 a step has
+  no loop over its stops: escapes from the backslash runs (an odd run at a step's end carries
+  into the next), one-letter escapes by a byte permute, backslashes dropped by a compress, and
+  UTF-8 judged 64 bytes at once against the bytes one to three before each, loaded rather than
+  shifted (the shuffle port is the step's bottleneck). With AVX2 the stops are taken from the
+  step's mask; SSE2/NEON elsewhere take 16 bytes. The canned stream (484k events of ~413
+  bytes, each with ~9 escapes and ~25 non-ASCII bytes) decodes in ~62-70 ms per 200 MB from a
+  hot buffer with the AVX-512 step, ~120 with the AVX2 one and ~105-110 with 16-byte steps.
+  What is left there is mostly per event: the mispredicted branch at each string's end and
+  the field parsing around it. In the CLI (`osb command run` to a pipe, osb and `cat` on the
+  client core) the string scan is ~26% of the core's time, osb__ex_fast ~13%, the kernel's
+  receive copy ~13%, chunked framing ~6%, the pipe and `cat` ~12%. A larger pipe
+  (F_SETPIPE_SZ up to 1 MiB, with the output buffered up to 1 MiB), a receive buffer of 16 to
+  256 KiB or an output buffer of 256 KiB changed nothing measurable; the CLI writes once per
+  network read (~3,100 writes of ~55 KiB). The general path (osb_bind_into) walks every event
+  twice (measure, then fill).
 - **W4** goes to bench/sink.c, not to nginx (bench/README.md): behind nginx (one core, reading
   each body into memory) every client landed at the same ~0.4-1 GB/s, so the rows measured
   nginx. The sink drops bodies in the kernel (recv MSG_TRUNC), and every client sends the same
