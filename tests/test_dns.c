@@ -592,9 +592,11 @@ TEST(multi_resolves_without_blocking_the_others) {
 
 /* Transfers to one name started together: one lookup, whose answer serves
  * all; when the transfer that looks it up goes first (cancelled), one that
- * waited on it asks again for itself. */
+ * waited on it asks again for itself. The second part's server holds its
+ * answers until told (SIGUSR1), so the lookup is still under way when the
+ * test looks, however fast the server and however slow the client. */
 TEST(multi_transfers_to_one_name_share_its_lookup) {
-    dns_srv good;
+    dns_srv good, held;
     osb_client *c;
     osb_multi *m = NULL;
     osb_transfer *first;
@@ -620,7 +622,11 @@ TEST(multi_transfers_to_one_name_share_its_lookup) {
     osb_multi_free(m);
     osb_client_free(c);
 
+    dns_stop(&good);
+
     /* a new client and multi: no pooled connection, no address known */
+    NEED(dns_start(&held, zone, "held"), "tests/servers/dnsserver.py");
+    use_servers(&held, NULL, NULL);
     c = testdev_client();
     NEED(c != NULL, "the dev server");
     memset(&dones, 0, sizeof dones);
@@ -631,17 +637,18 @@ TEST(multi_transfers_to_one_name_share_its_lookup) {
     CHECK_EQ_INT(running, 2);
     CHECK(osb_multi_fds(m, NULL, 0) == 1);   /* one lookup under way, the other waits on it */
     osb_multi_cancel(m, first);
+    kill(held.p.pid, SIGUSR1);   /* the answers go out: the cancelled lookup's to nobody */
     rounds = 0;
     while (running && rounds++ < 10000) CHECK_EQ_INT(osb_multi_perform(m, 1000, &running), OSB_OK);
     CHECK_EQ_INT(dones.n, 2);
     CHECK_EQ_INT(dones.result[0], OSB_ERR_CANCELLED);
     CHECK_EQ_INT(dones.result[1], OSB_OK);
     CHECK_EQ_INT(dones.status[1], 200);
-    dns_log(&good, log, sizeof log);
-    CHECK_EQ_INT(count_of(log, "\"type\": \"A\""), 3);   /* the cancelled lookup's, and its own */
+    dns_log(&held, log, sizeof log);
+    CHECK_EQ_INT(count_of(log, "\"type\": \"A\""), 2);   /* the cancelled lookup's, and its own */
     osb_multi_free(m);
     osb_client_free(c);
-    dns_stop(&good);
+    dns_stop(&held);
 }
 
 int main(int argc, char **argv) {

@@ -3,7 +3,7 @@
 127.0.0.1, answers from a JSON zone, misbehaviour on request, and a record
 of every query that arrives.
 
-    dnsserver.py --zone FILE [--mode normal|servfail|refused|silent]
+    dnsserver.py --zone FILE [--mode normal|servfail|refused|silent|held]
                  [--log FILE] [--ready-file F]
 
 --zone FILE  {"name": {"A": ["1.2.3.4"], "AAAA": ["::1"], "CNAME": "other",
@@ -23,7 +23,9 @@ of every query that arrives.
              Names not in the zone: NXDOMAIN. Names without the type: no
              records (NOERROR).
 --mode       servfail: every answer is SERVFAIL; refused: REFUSED; silent:
-             queries are read and never answered.
+             queries are read and never answered; held: UDP answers are kept
+             back until the server gets SIGUSR1, then sent, and later ones
+             go out at once (a lookup that is surely still under way).
 --log FILE   one JSON line per query: {"proto", "name", "type", "id", "port"}
              (port: the client's source port).
 
@@ -34,6 +36,7 @@ import argparse
 import ipaddress
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -82,6 +85,22 @@ class Server:
         self.zone = {k.lower().strip("."): v for k, v in zone.items()}
         self.mode = mode
         self.log = log
+        self.held = []          # (socket, answer, peer) kept back in mode "held"
+        self.released = False
+
+    def release(self, *_):
+        """SIGUSR1 in mode "held": the answers kept back go out, later ones at once.
+        Runs in the main thread (the UDP loop's), between its steps."""
+        self.released = True
+        for sock, a, peer in self.held:
+            sock.sendto(a, peer)
+        self.held = []
+
+    def send_udp(self, sock, a, peer):
+        if self.mode == "held" and not self.released:
+            self.held.append((sock, a, peer))
+        else:
+            sock.sendto(a, peer)
 
     def record(self, proto, qname, qtype, qid, port):
         if not self.log:
@@ -171,7 +190,7 @@ class Server:
                 other.sendto(a, peer)                                                # another port
             a = self.answer(msg, "udp")
             if a is not None:
-                sock.sendto(a, peer)
+                self.send_udp(sock, a, peer)
 
     def serve_tcp_conn(self, c, peer):
         try:
@@ -208,13 +227,14 @@ class Server:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--zone", required=True)
-    ap.add_argument("--mode", default="normal", choices=["normal", "servfail", "refused", "silent"])
+    ap.add_argument("--mode", default="normal", choices=["normal", "servfail", "refused", "silent", "held"])
     ap.add_argument("--log")
     ap.add_argument("--ready-file")
     args = ap.parse_args()
     with open(args.zone) as f:
         zone = json.load(f)
     srv = Server(zone, args.mode, args.log)
+    signal.signal(signal.SIGUSR1, srv.release)
     # one port for UDP and TCP: bind UDP first, then TCP on the same number
     for _ in range(50):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
