@@ -14095,13 +14095,6 @@ OSB__V32_FN __m256i osb__v32_stops(__m256i x) {
                                                 _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'))));
 }
 
-/* The same sixteen bytes in both lanes (a table for _mm256_shuffle_epi8). */
-#define OSB__V32_TABLE(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                  \
-    _mm256_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h), \
-                     (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), (char)(o), (char)(p), \
-                     (char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h), \
-                     (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n), (char)(o), (char)(p))
-
 /* The UTF-8 errors of the 32 bytes x (nonzero bytes), prev being the 32
  * before them (zero where ASCII came before); valid text has none, and
  * other text has one at or before the first byte where osb__v16_utf8_errors
@@ -14277,10 +14270,11 @@ static uint64_t osb__v64_escaped(uint64_t bs, uint64_t *carry) {
 
 /* osb__v32_utf8_errors for 64 bytes: the same kinds at the same bytes;
  * p1, p2 and p3 are the bytes one, two and three before each byte of x. */
+OSB__V64_FN __m512i osb__v64_table(int k) {
+    return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[k]));
+}
 OSB__V64_FN __m512i osb__v64_utf8_errors(__m512i x, __m512i p1, __m512i p2, __m512i p3) {
-    const __m512i high_before = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[0])),
-                  low_before = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[1])),
-                  high_this = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)osb__utf8_nibble_kinds[2]));
+    const __m512i high_before = osb__v64_table(0), low_before = osb__v64_table(1), high_this = osb__v64_table(2);
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     __m512i kinds = _mm512_ternarylogic_epi32(   /* all three allow it: a & b & c */
         _mm512_shuffle_epi8(high_before, _mm512_and_si512(_mm512_srli_epi16(p1, 4), nibble)),
@@ -14317,7 +14311,6 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
     uint64_t carry = 0;   /* the step before ended in an escaping backslash */
     for (;;) {
         size_t left = n - i;
-        uint64_t in = left >= 64 ? ~0ull : (1ull << left) - 1;   /* the bytes before the input's end */
         __m512i x, b1, b2, b3, letters, err;   /* b1-b3: the bytes one, two and three before each */
         /* loaded rather than shifted from the step before (loads are not the
          * shuffle unit, which the rest of the step keeps busy); masked only
@@ -14328,6 +14321,7 @@ OSB__AVX512_FN static int osb__ex_fast_str_v512(const char *p, size_t n, size_t 
             b2 = _mm512_loadu_si512((const void *)(p + i - 2));
             b3 = _mm512_loadu_si512((const void *)(p + i - 3));
         } else {
+            uint64_t in = (1ull << left) - 1;   /* the bytes before the input's end */
             x = _mm512_maskz_loadu_epi8(in, (const void *)(p + i));
             b1 = _mm512_maskz_loadu_epi8(in << 1 | 1, (const void *)(p + i - 1));
             b2 = _mm512_maskz_loadu_epi8(in << 2 | 3, (const void *)(p + i - 2));
